@@ -1,0 +1,147 @@
+/**
+ * `postgate <drift|rls|webhooks|drill|doctor> [flags]`: the same engine as the actions.
+ * Flags have the action inputs' names (`--database-url`); every flag can also come from
+ * the environment as POSTGATE_<NAME> (e.g. POSTGATE_DATABASE_URL), which keeps secrets
+ * out of the process list. Exit codes: 0 pass, 1 gate failed, 2 could not run.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { GATES, type GateDefinition, gateByCommand } from './config/gates.ts';
+import { appliesTo, envName } from './config/input-spec.ts';
+import { renderDoctor, runDoctor } from './doctor.ts';
+import { describeError } from './errors.ts';
+import { EXIT_CODES, type GateResult } from './findings/types.ts';
+import type { Logger } from './gates/gate.ts';
+import { invokeGate } from './gates/invoke.ts';
+import { cleanupAll } from './postgres/ephemeral/index.ts';
+import { renderJson, renderText, shouldColor } from './report/text.ts';
+import { redact } from './secrets.ts';
+
+const VERSION = '0.1.0';
+
+function usage(): string {
+  const gates = Object.values(GATES)
+    .map((gate) => `  ${gate.command.padEnd(10)} ${gate.description}`)
+    .join('\n');
+  return `Usage: postgate <command> [flags]
+
+Commands:
+${gates}
+  doctor     Report Node.js, PostgreSQL binaries, Docker and the project layout found here.
+
+Run \`postgate <command> --help\` for a command's flags. Every flag can also be set as
+the environment variable POSTGATE_<FLAG> (e.g. POSTGATE_DATABASE_URL).
+Exit codes: 0 pass, 1 gate failed, 2 could not run.
+`;
+}
+
+function gateUsage(gate: GateDefinition): string {
+  const lines = [`Usage: postgate ${gate.command} [flags]`, '', gate.description, '', 'Flags:'];
+  for (const [name, spec] of Object.entries(gate.inputs)) {
+    if (!appliesTo(spec, 'cli')) continue;
+    const value = spec.kind === 'boolean' ? '' : spec.kind === 'enum' ? ` <${spec.values?.join('|')}>` : ` <${spec.kind}>`;
+    const fallback = spec.defaultDescription ?? spec.default;
+    lines.push(`  --${name}${value}`);
+    lines.push(`      ${spec.description}${fallback ? ` Default: ${fallback}.` : ''}${spec.required ? ' Required.' : ''} Env: ${envName(name)}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function cliLogger(quiet: boolean): Logger {
+  const write = (text: string) => {
+    if (!quiet) process.stderr.write(redact(text));
+  };
+  return {
+    info: (message) => write(`${message}\n`),
+    warn: (message) => write(`warning: ${message}\n`),
+    async step(name, fn) {
+      const started = performance.now();
+      write(`… ${name}\n`);
+      try {
+        return await fn();
+      } finally {
+        write(`  done: ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      }
+    },
+  };
+}
+
+function fail(message: string): number {
+  process.stderr.write(`postgate: ${redact(message)}\n`);
+  return 2;
+}
+
+async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(gate.inputs)) {
+    if (appliesTo(spec, 'cli')) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    const flag = /'(-{1,2}[^'\s]+)/.exec(message)?.[1];
+    return fail(
+      flag
+        ? `\`${flag}\` is not a valid flag for \`postgate ${gate.command}\` (${message.replace(/\.$/, '')}); run \`postgate ${gate.command} --help\` for the flags.`
+        : `${message.replace(/\.$/, '')}; run \`postgate ${gate.command} --help\` for the flags.`,
+    );
+  }
+  if (values.help) {
+    process.stdout.write(gateUsage(gate));
+    return 0;
+  }
+  const read = (name: string): string | undefined => {
+    const value = values[name];
+    if (typeof value === 'boolean') return String(value);
+    return value ?? process.env[envName(name)];
+  };
+  const format = read('format') === 'json' ? 'json' : 'text';
+  const { result, options: parsed } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
+  const reportPath = (parsed as { reportPath?: string } | undefined)?.reportPath;
+  if (reportPath) writeReport(reportPath, result);
+  process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
+  return EXIT_CODES[result.status];
+}
+
+function writeReport(file: string, result: GateResult): void {
+  try {
+    writeFileSync(path.resolve(file), renderJson(result));
+  } catch (error) {
+    process.stderr.write(`postgate: could not write report ${file}: ${(error as Error).message}\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage());
+    return command ? 0 : 2;
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`postgate ${VERSION}\n`);
+    return 0;
+  }
+  if (command === 'doctor') {
+    const json = rest.includes('--format=json') || rest.join(' ').includes('--format json');
+    const report = await runDoctor(process.cwd());
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    return 0;
+  }
+  const gate = gateByCommand(command);
+  if (!gate) return fail(`Unknown command \`${command}\`; use one of ${Object.values(GATES).map((g) => g.command).join(', ')} or doctor.`);
+  return runGateCommand(gate, rest);
+}
+
+/** Runs the CLI to completion: exit code set, throwaway clusters stopped. */
+export async function runCli(argv: string[] = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    process.exitCode = fail(describeError(error));
+  } finally {
+    await cleanupAll();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The four gates' inputs and outputs: the single source for action.yml, the CLI and
+ * validation (a test proves each committed action.yml matches what this renders).
+ */
+import { SHADOW_MODES } from '../postgres/ephemeral/types.ts';
+import type { GateId } from '../findings/types.ts';
+import type { InputDefs, Inputs } from './input-spec.ts';
+
+export const MIGRATION_FORMATS = [
+  'auto',
+  'supabase',
+  'sqlx',
+  'prisma',
+  'drizzle',
+  'flyway',
+  'dbmate',
+  'golang-migrate',
+  'node-pg-migrate',
+  'graphile-migrate',
+  'plain',
+] as const;
+
+const COMMON = {
+  config: {
+    kind: 'path',
+    default: '.github/postgate.yml',
+    description:
+      'Repo config file (exposed schemas, allowlist, webhook expectations, drill checks). A missing default file means no config; a missing file you name is an error.',
+  },
+  'fail-on': {
+    kind: 'enum',
+    values: ['error', 'warning', 'notice'],
+    default: 'error',
+    description: 'Lowest finding severity that fails the gate (after the allowlist).',
+  },
+  'report-path': {
+    kind: 'path',
+    description: 'Where to write the JSON report (the GateResult).',
+    defaultDescription: 'postgate-<gate>.json in RUNNER_TEMP (action); not written (CLI)',
+  },
+  'sarif-path': {
+    kind: 'path',
+    description: 'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif.',
+  },
+  format: {
+    kind: 'enum',
+    values: ['text', 'json'],
+    default: 'text',
+    surface: 'cli',
+    description: 'Output format on stdout: readable text, or the GateResult as JSON.',
+  },
+  comment: {
+    kind: 'enum',
+    values: ['auto', 'always', 'on-failure', 'never'],
+    default: 'auto',
+    surface: 'action',
+    description:
+      'Sticky PR comment: auto (post on failure, update an existing one always), always, on-failure, or never.',
+  },
+  'github-token': {
+    kind: 'string',
+    default: '${{ github.token }}',
+    secret: true,
+    surface: 'action',
+    description: 'Token for the PR comment, check run and issues. Needs pull-requests, checks and issues write.',
+  },
+} as const satisfies InputDefs;
+
+const SHADOW = {
+  shadow: {
+    kind: 'enum',
+    values: SHADOW_MODES,
+    default: 'auto',
+    description:
+      'Where throwaway PostgreSQL comes from: auto (local binaries, else Docker), local (binaries on this machine), docker (testcontainers), or url (scratch databases on shadow-database-url).',
+  },
+  'shadow-database-url': {
+    kind: 'url',
+    secret: true,
+    description: 'A PostgreSQL server where postgate may create and drop scratch databases (for shadow: url).',
+  },
+  'postgres-version': {
+    kind: 'major',
+    description: 'PostgreSQL major version of the throwaway cluster.',
+    defaultDescription: '[db] major_version from supabase/config.toml, else the live server\'s, else the newest installed',
+  },
+} as const satisfies InputDefs;
+
+const MIGRATIONS = {
+  'migrations-dir': {
+    kind: 'path',
+    description: 'Folder holding the migrations.',
+    defaultDescription: 'detected (supabase/migrations, migrations, prisma/migrations, drizzle, db/migrations, ...)',
+  },
+  'migrations-format': {
+    kind: 'enum',
+    values: MIGRATION_FORMATS,
+    default: 'auto',
+    description: 'Migration tool whose files and history table to read; auto detects it from files and the history table.',
+  },
+  'base-ref': {
+    kind: 'string',
+    description: 'Base branch or commit for PR checks.',
+    defaultDescription: 'the pull request\'s base branch',
+  },
+} as const satisfies InputDefs;
+
+const DATABASE = {
+  'database-url': {
+    kind: 'url',
+    secret: true,
+    description: 'Live database to check, read-only (postgresql://...). Use the direct URL or the session pooler (port 5432).',
+  },
+} as const satisfies InputDefs;
+
+export const DRIFT_INPUTS = {
+  ...DATABASE,
+  ...MIGRATIONS,
+  schemas: { kind: 'list', description: 'Schemas to compare (comma-separated).', defaultDescription: 'every non-system schema' },
+  'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated).' },
+  ...SHADOW,
+  ...COMMON,
+} as const satisfies InputDefs;
+
+export const RLS_INPUTS = {
+  ...DATABASE,
+  ...MIGRATIONS,
+  schemas: {
+    kind: 'list',
+    description: 'Schemas exposed through the Data API (comma-separated).',
+    defaultDescription: 'the repo config, supabase/config.toml [api] schemas, or the live pgrst.db_schemas',
+  },
+  'api-roles': { kind: 'list', default: 'anon,authenticated', description: 'Roles the API uses for requests (comma-separated).' },
+  baseline: {
+    kind: 'enum',
+    values: ['base-branch', 'none'],
+    default: 'base-branch',
+    description: 'In PR mode, findings already present on the base branch are listed apart and do not fail the PR (base-branch), or count like new ones (none).',
+  },
+  ...SHADOW,
+  ...COMMON,
+} as const satisfies InputDefs;
+
+export const WEBHOOKS_INPUTS = {
+  'database-url': { ...DATABASE['database-url'], required: true },
+  'secret-setting': { kind: 'string', default: 'app.webhook_hmac_secret', description: 'Database setting that holds the webhook HMAC secret.' },
+  'secret-env': { kind: 'string', default: 'HMAC_SECRET', description: 'Environment variable holding the deploy environment\'s secret.' },
+  'previous-secret-env': { kind: 'string', description: 'Environment variable with the previous secret during a rotation.' },
+  'url-settings': { kind: 'list', description: 'Database settings holding webhook URLs (comma-separated).' },
+  'url-host': { kind: 'string', description: 'Host the webhook URLs must point at (e.g. app.example.com).' },
+  'as-roles': { kind: 'list', description: 'Login roles whose effective settings to check.', defaultDescription: 'the connecting role and authenticator' },
+  'deliveries-window': { kind: 'duration', default: '24h', description: 'How far back to count failed deliveries in net._http_response.' },
+  canary: { kind: 'boolean', default: 'false', description: 'Post a signed test payload (and a badly signed one) to each endpoint. Off by default.' },
+  ...COMMON,
+} as const satisfies InputDefs;
+
+export const DRILL_INPUTS = {
+  'source-database-url': { kind: 'url', secret: true, description: 'Take the backup now from this database (read-only snapshot).' },
+  'dump-path': { kind: 'path', description: 'An existing backup: plain SQL, .sql.gz, custom, directory or tar, or a folder with supabase db dump files.' },
+  'checksum-path': { kind: 'path', description: 'sha256sum-format file to verify the backup against.' },
+  sha256: { kind: 'string', description: 'Expected SHA-256 of the backup file.' },
+  manifest: { kind: 'path', description: 'Manifest written at backup time by postgate drill --write-manifest.' },
+  'write-manifest': { kind: 'path', surface: 'cli', description: 'Write a manifest (row counts, checksums, schema fingerprint, backup time) for the source here.' },
+  'target-database-url': { kind: 'url', secret: true, description: 'Restore into a scratch database on this server instead of an ephemeral cluster.' },
+  'target-is-disposable': { kind: 'boolean', default: 'false', description: 'Allow a target that already holds user tables.' },
+  image: { kind: 'string', description: 'Container image for shadow: docker (e.g. supabase/postgres:15.8.1.085).', defaultDescription: 'postgres:<major>' },
+  jobs: { kind: 'integer', default: '2', description: 'Parallel jobs for pg_dump and pg_restore.' },
+  'rto-target': { kind: 'duration', description: 'Fail when the drill takes longer than this (e.g. 15m).' },
+  'rpo-target': { kind: 'duration', description: 'Fail when the backup is older than this (e.g. 24h).' },
+  'log-path': { kind: 'path', description: 'Drill log (JSON lines) to append to.' },
+  'max-days-since-green': { kind: 'integer', description: 'Fail when the log shows no green drill within this many days.' },
+  'supabase-access-token': { kind: 'string', secret: true, description: 'Supabase Management API token, to read the newest backup time for RPO.' },
+  'project-ref': { kind: 'string', description: 'Supabase project ref, with supabase-access-token.' },
+  'export-path': { kind: 'path', description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules).' },
+  ...SHADOW,
+  ...COMMON,
+} as const satisfies InputDefs;
+
+export interface OutputSpec {
+  description: string;
+}
+
+const COMMON_OUTPUTS = {
+  status: { description: 'pass, fail or error.' },
+  errors: { description: 'Number of error findings (after the allowlist).' },
+  warnings: { description: 'Number of warning findings.' },
+  notices: { description: 'Number of notice findings.' },
+  'report-path': { description: 'Path of the JSON report.' },
+  'sarif-path': { description: 'Path of the SARIF file, when sarif-path was given.' },
+} as const satisfies Record<string, OutputSpec>;
+
+export interface GateDefinition {
+  id: GateId;
+  /** Folder under actions/. */
+  action: string;
+  /** CLI command. */
+  command: string;
+  title: string;
+  description: string;
+  readOnly: boolean;
+  inputs: InputDefs;
+  outputs: Record<string, OutputSpec>;
+}
+
+export const GATES = {
+  drift: {
+    id: 'drift',
+    action: 'drift-gate',
+    command: 'drift',
+    title: 'postgate drift-gate',
+    description:
+      'Fails when repo migrations, the database migration history and the live schema disagree: pending, missing, edited, out-of-order or failed migrations, and schema hotfixes.',
+    readOnly: true,
+    inputs: DRIFT_INPUTS,
+    outputs: { ...COMMON_OUTPUTS },
+  },
+  rls: {
+    id: 'rls',
+    action: 'rls-audit',
+    command: 'rls',
+    title: 'postgate rls-audit',
+    description:
+      'Fails when a table reachable through the Supabase Data API lacks sound row level security, or anon/authenticated can reach what they should not.',
+    readOnly: true,
+    inputs: RLS_INPUTS,
+    outputs: { ...COMMON_OUTPUTS },
+  },
+  webhooks: {
+    id: 'webhooks',
+    action: 'webhook-secret-check',
+    command: 'webhooks',
+    title: 'postgate webhook-secret-check',
+    description:
+      "Fails when the database's webhook settings (GUCs, Vault secrets, URLs, triggers) do not match the deploy environment, without printing a secret.",
+    readOnly: true,
+    inputs: WEBHOOKS_INPUTS,
+    outputs: { ...COMMON_OUTPUTS },
+  },
+  drill: {
+    id: 'drill',
+    action: 'restore-drill',
+    command: 'drill',
+    title: 'postgate restore-drill',
+    description:
+      'Restores a backup into throwaway PostgreSQL, proves the copy is complete, measures RTO and RPO against targets and keeps a drill log.',
+    readOnly: false,
+    inputs: DRILL_INPUTS,
+    outputs: {
+      ...COMMON_OUTPUTS,
+      'rto-seconds': { description: 'Measured recovery time (whole drill), in seconds.' },
+      'rpo-seconds': { description: 'Age of the backup at drill start, in seconds.' },
+    },
+  },
+} as const satisfies Record<GateId, GateDefinition>;
+
+export type DriftOptions = Inputs<typeof DRIFT_INPUTS>;
+export type RlsOptions = Inputs<typeof RLS_INPUTS>;
+export type WebhooksOptions = Inputs<typeof WEBHOOKS_INPUTS>;
+export type DrillOptions = Inputs<typeof DRILL_INPUTS>;
+
+export interface GateOptionsById {
+  drift: DriftOptions;
+  rls: RlsOptions;
+  webhooks: WebhooksOptions;
+  drill: DrillOptions;
+}
+
+export function gateByCommand(command: string): GateDefinition | undefined {
+  return Object.values(GATES).find((gate) => gate.command === command || gate.action === command);
+}

@@ -1,0 +1,227 @@
+/**
+ * The repo config file (`.github/postgate.yml` by default): exposed schemas, the
+ * allowlist, webhook expectations, drill checks. Unknown keys are errors (a typo must
+ * not silently disable a check); every error names the file, the key and what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../errors.ts';
+import { parseDuration } from './input-spec.ts';
+
+const identifier = z.string().min(1);
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 15m, 24h or 7d' });
+    return z.NEVER;
+  }
+  return ms;
+});
+const isoDate = z.union([z.string(), z.date()]).transform((value, ctx) => {
+  const date = value instanceof Date ? value : new Date(`${value}`);
+  if (Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: 'expected a date such as 2027-06-30' });
+    return z.NEVER;
+  }
+  return date.toISOString().slice(0, 10);
+});
+
+/** `{ kind, schema, name }`, or the short form "schema.name" (kind: any). */
+const objectRef = z.union([
+  z.strictObject({ kind: identifier, schema: identifier.optional(), name: identifier }),
+  z.string().min(1).transform((text) => {
+    const dot = text.indexOf('.');
+    return dot > 0 ? { kind: '*', schema: text.slice(0, dot), name: text.slice(dot + 1) } : { kind: '*', name: text };
+  }),
+]);
+
+export const allowlistEntrySchema = z.strictObject({
+  rule: identifier,
+  object: objectRef,
+  reason: z.string({ error: 'expected a reason (why this finding is acceptable)' }).trim().min(1, 'expected a non-empty reason'),
+  expires: isoDate.optional(),
+});
+
+const claims = z.record(z.string(), z.unknown());
+const rlsTest = z.strictObject({
+  name: z.string().min(1),
+  as: z.strictObject({ role: identifier, claims: claims.optional() }),
+  sql: z.string().min(1),
+  expect: z.union([
+    z.strictObject({ rows: z.number().int().nonnegative() }),
+    z.strictObject({ 'rows-at-least': z.number().int().nonnegative() }),
+    z.strictObject({ denied: z.literal(true) }),
+    z.strictObject({ error: z.string().regex(/^[0-9A-Z]{5}$/, 'expected a 5-character SQLSTATE such as 42501') }),
+  ]),
+});
+
+const urlExpectation = z.strictObject({
+  scheme: z.enum(['https', 'http']).default('https'),
+  host: z.string().min(1).optional(),
+  'host-env': z.string().min(1).optional(),
+  'path-prefix': z.string().min(1).optional(),
+});
+
+const webhookExpectation = z
+  .strictObject({
+    setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/, 'expected a custom setting name such as app.webhook_hmac_secret').optional(),
+    'vault-secret': z.string().min(1).optional(),
+    'equals-env': z.string().min(1).optional(),
+    'previous-env': z.string().min(1).optional(),
+    url: urlExpectation.optional(),
+    'max-age-days': z.number().positive().optional(),
+    required: z.boolean().default(true),
+  })
+  .refine((e) => (e.setting ? 1 : 0) + (e['vault-secret'] ? 1 : 0) === 1, 'expected exactly one of `setting` or `vault-secret`');
+
+const smokeQuery = z.strictObject({
+  name: z.string().min(1),
+  sql: z.string().min(1),
+  expect: z
+    .union([
+      z.literal('no-error'),
+      z.strictObject({ 'rows-at-least': z.number().int().nonnegative() }),
+      z.strictObject({ rows: z.number().int().nonnegative() }),
+      z.strictObject({ equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }),
+    ])
+    .default('no-error'),
+});
+
+export const repoConfigSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  project: z
+    .strictObject({
+      kind: z.enum(['supabase', 'postgres']).optional(),
+      'migrations-dir': z.string().min(1).optional(),
+      'migrations-format': z.string().min(1).optional(),
+      'postgres-version': z.number().int().optional(),
+    })
+    .default({}),
+  allowlist: z.array(allowlistEntrySchema).default([]),
+  drift: z
+    .strictObject({
+      schemas: z.array(identifier).optional(),
+      'exclude-schemas': z.array(identifier).default([]),
+    })
+    .default({ 'exclude-schemas': [] }),
+  rls: z
+    .strictObject({
+      'exposed-schemas': z.array(identifier).optional(),
+      'api-roles': z.array(identifier).optional(),
+      'force-rls': z.boolean().default(false),
+      tests: z.array(rlsTest).default([]),
+      fixtures: z.array(z.string().min(1)).default([]),
+    })
+    .default({ 'force-rls': false, tests: [], fixtures: [] }),
+  webhooks: z
+    .strictObject({
+      expectations: z.array(webhookExpectation).default([]),
+      triggers: z.array(z.strictObject({ table: identifier, function: identifier })).default([]),
+      'rotation-is': z.enum(['warning', 'notice', 'error']).default('warning'),
+      environment: z.enum(['production', 'preview', 'development']).default('production'),
+      probe: z
+        .strictObject({
+          url: z.string().url().optional(),
+          'url-env': z.string().min(1).optional(),
+          scheme: z.enum(['hex-hmac-sha256', 'standard-webhooks', 'github-sha256']).default('hex-hmac-sha256'),
+          header: z.string().min(1).default('X-Signature-HMAC'),
+          'timeout-ms': z.number().int().positive().default(5000),
+        })
+        .optional(),
+    })
+    .default({ expectations: [], triggers: [], 'rotation-is': 'warning', environment: 'production' }),
+  drill: z
+    .strictObject({
+      'checksum-tables': z.array(identifier).default([]),
+      'expected-settings': z.array(identifier).default([]),
+      'rto-target': duration.optional(),
+      'rpo-target': duration.optional(),
+      smoke: z.array(smokeQuery).default([]),
+      mask: z.record(z.string(), z.enum(['email', 'hash', 'null', 'redact'])).default({}),
+    })
+    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {} }),
+});
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+export type AllowlistEntry = z.infer<typeof allowlistEntrySchema>;
+
+export const EMPTY_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
+  return out || '(top level)';
+}
+
+function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let current: unknown = data;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string "${value.length > 40 ? `${value.slice(0, 37)}...` : value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const got = describeValue(valueAt(data, issue.path));
+  if (issue.message.startsWith('expected')) return `${issue.message}, got ${got}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${got}`;
+    case 'unrecognized_keys':
+      return `has unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
+    case 'invalid_union':
+      return `does not match any accepted form (got ${got}); see docs/config.md`;
+    default:
+      return issue.message.startsWith('Invalid') || issue.message.startsWith('Too') ? `${issue.message.toLowerCase()} (got ${got})` : issue.message;
+  }
+}
+
+/** Parses config text; `file` is only used in messages. */
+export function parseRepoConfig(text: string, file: string): RepoConfig {
+  const document = parseDocument(text, { prettyErrors: true });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line;
+    const reason = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new UserError(`${file}: invalid YAML${line ? ` at line ${line}` : ''}: ${reason}; fix the syntax.`);
+  }
+  const data = document.toJS() ?? {};
+  const result = repoConfigSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    if (!issue) throw new UserError(`${file}: invalid config.`);
+    throw new UserError(`${file}: key \`${formatPath(issue.path)}\` ${describeIssue(issue, data)}.`);
+  }
+  return result.data;
+}
+
+/**
+ * Loads the repo config. A missing file is fine when it is the default path (no config);
+ * a path the user named must exist.
+ */
+export function loadRepoConfig(file: string, options: { explicit: boolean }): RepoConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !options.explicit) return EMPTY_REPO_CONFIG;
+    if (code === 'ENOENT') throw new UserError(`Config file ${file} does not exist; fix input \`config\` or create the file.`);
+    if (code === 'EISDIR') throw new UserError(`Config file ${file} is a directory; point input \`config\` at a YAML file.`);
+    throw new UserError(`Config file ${file} cannot be read (${code ?? 'unknown error'}); check its permissions.`);
+  }
+  return parseRepoConfig(text, file);
+}

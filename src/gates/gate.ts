@@ -1,0 +1,83 @@
+/**
+ * What every gate shares: its context (repo config, environment, clock, logger) and
+ * `runGate`, which turns a gate's findings into a GateResult: allowlist applied, verdict
+ * from `fail-on`, duration measured, every string redacted, and any error turned into
+ * status "error" (exit 2), never a pass.
+ */
+import type { RepoConfig } from '../config/repo-config.ts';
+import { EMPTY_REPO_CONFIG } from '../config/repo-config.ts';
+import { describeError } from '../errors.ts';
+import { applyAllowlist } from '../findings/allowlist.ts';
+import { rulesOfGate } from '../findings/rules.ts';
+import { type Finding, type GateId, type GateResult, type Severity, verdict } from '../findings/types.ts';
+import { redactDeep } from '../secrets.ts';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  /** Runs `fn` as a named, collapsible step (a log group in Actions, a progress line in the CLI). */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const silentLogger: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  step: (_name, fn) => fn(),
+};
+
+export interface GateContext {
+  /** Repository root: relative paths in inputs and config are resolved from here. */
+  cwd: string;
+  config: RepoConfig;
+  env: Record<string, string | undefined>;
+  now: () => Date;
+  log: Logger;
+}
+
+export function createContext(overrides: Partial<GateContext> = {}): GateContext {
+  return {
+    cwd: process.cwd(),
+    config: EMPTY_REPO_CONFIG,
+    env: process.env,
+    now: () => new Date(),
+    log: silentLogger,
+    ...overrides,
+  };
+}
+
+export interface GateOutput {
+  findings: Finding[];
+  metrics?: Record<string, number>;
+  preexisting?: Finding[];
+  details?: Record<string, unknown>;
+}
+
+export async function runGate(
+  gate: GateId,
+  options: { failOn: Severity },
+  context: GateContext,
+  body: () => Promise<GateOutput>,
+): Promise<GateResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const output = await body();
+    const knownRules = new Set(rulesOfGate(gate).map((rule) => rule.id));
+    const { findings, suppressed } = applyAllowlist(output.findings, context.config.allowlist, {
+      knownRules,
+      today: context.now().toISOString().slice(0, 10),
+    });
+    const result: GateResult = {
+      gate,
+      status: verdict(findings, options.failOn),
+      findings,
+      metrics: { ...output.metrics, duration_ms: elapsed() },
+      ...(suppressed.length ? { suppressed } : {}),
+      ...(output.preexisting?.length ? { preexisting: output.preexisting } : {}),
+      ...(output.details ? { details: output.details } : {}),
+    };
+    return redactDeep(result);
+  } catch (error) {
+    return redactDeep({ gate, status: 'error', findings: [], metrics: { duration_ms: elapsed() }, error: describeError(error) });
+  }
+}

