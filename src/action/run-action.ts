@@ -1,27 +1,77 @@
 /**
- * The adapter every action's main.ts calls: read inputs, run the gate, report, exit.
- * The same bundle is the `post` step: it then reaps whatever the main step left running.
+ * The adapter every action's main.ts calls: read inputs, run the gate, publish the result
+ * (JSON report, SARIF, outputs, PR comment, check run, issue, job summary, annotations), set
+ * the verdict. The same bundle is the `post` step: it then reaps whatever the main step left
+ * running. Reporting problems never change the verdict: exit 0 pass, 1 fail, 2 could not run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
+import * as github from '@actions/github';
 import { GATES } from '../config/gates.ts';
+import type { InputDefs } from '../config/input-spec.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
 import type { Logger } from '../gates/gate.ts';
 import { invokeGate } from '../gates/invoke.ts';
+import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';
+import { readRunContext } from '../github/context.ts';
+import { type ActionsIO, publish } from '../github/publish.ts';
 import { cleanupAll, reapOrphans } from '../postgres/ephemeral/index.ts';
-import { renderMarkdown } from '../report/markdown.ts';
+import { parseDatabaseUrl } from '../postgres/url.ts';
+import type { Annotation } from '../report/annotations.ts';
+import { countsText } from '../report/format.ts';
+import { renderSarif } from '../report/sarif.ts';
 import { renderJson } from '../report/text.ts';
-import { onSecretRegistered, redact } from '../secrets.ts';
+import { onSecretRegistered, redact, registerSecret } from '../secrets.ts';
 
 const MAIN_PID_STATE = 'postgate-main-pid';
 
-const actionLogger: Logger = {
-  info: (message) => core.info(redact(message)),
-  warn: (message) => core.warning(redact(message)),
-  step: (name, fn) => core.group(redact(name), fn),
+/** Counts warnings, because each one is a workflow annotation (10 per type per step). */
+function actionLogger(): Logger & { warnings: number } {
+  const logger = {
+    warnings: 0,
+    info: (message: string) => core.info(redact(message)),
+    warn: (message: string) => {
+      logger.warnings += 1;
+      core.warning(redact(message));
+    },
+    step: <T>(name: string, fn: () => Promise<T>) => core.group(redact(name), fn),
+  };
+  return logger;
+}
+
+const actionsIO: ActionsIO = {
+  summary: async (markdown) => {
+    await core.summary.addRaw(markdown).write();
+  },
+  annotate: (annotation: Annotation) => {
+    const properties = {
+      title: annotation.title,
+      ...(annotation.file ? { file: annotation.file, startLine: annotation.line ?? 1 } : {}),
+    };
+    if (annotation.severity === 'error') core.error(annotation.message, properties);
+    else if (annotation.severity === 'warning') core.warning(annotation.message, properties);
+    else core.notice(annotation.message, properties);
+  },
+  info: (message) => core.info(message),
+  warning: (message) => core.warning(message),
 };
+
+/** The database a run looked at (host:port/db, never credentials): one comment or issue per target. */
+function describeTarget(read: (name: string) => string): string | undefined {
+  for (const name of ['database-url', 'source-database-url']) {
+    const raw = read(name).trim();
+    if (!raw) continue;
+    try {
+      const target = parseDatabaseUrl(raw, name);
+      return `${target.host}:${target.port}/${target.database}`;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 export async function runAction(gate: GateId): Promise<void> {
   const mainPid = core.getState(MAIN_PID_STATE);
@@ -32,43 +82,88 @@ export async function runAction(gate: GateId): Promise<void> {
   }
   core.saveState(MAIN_PID_STATE, String(process.pid));
   onSecretRegistered((form) => core.setSecret(form));
+  // The runner passes action.yml defaults as if given; an input equal to its default counts as
+  // not given (as on the CLI), so e.g. a missing default config file means "no config".
+  const inputs: InputDefs = GATES[gate].inputs;
+  const read = (name: string) => {
+    const value = core.getInput(name);
+    return value === inputs[name]?.default ? '' : value;
+  };
+  registerSecret(read('github-token'));
 
+  const logger = actionLogger();
   let result: GateResult;
   try {
-    ({ result } = await invokeGate(gate, (name) => core.getInput(name), 'action', {
-      cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
-      log: actionLogger,
-    }));
+    ({ result } = await invokeGate(gate, read, 'action', { cwd: process.env.GITHUB_WORKSPACE || process.cwd(), log: logger }));
   } finally {
     await cleanupAll();
   }
-  await publish(gate, result);
+  try {
+    await report(gate, result, read, logger);
+  } catch (error) {
+    core.warning(redact(`postgate: could not publish every result (${(error as Error).message}); the verdict is unchanged.`));
+  } finally {
+    setVerdict(gate, result);
+  }
 }
 
-async function publish(gate: GateId, result: GateResult): Promise<void> {
+async function report(gate: GateId, result: GateResult, read: (name: string) => string, logger: Logger & { warnings: number }): Promise<void> {
   const counts = countBySeverity(result.findings);
-  const reportPath = core.getInput('report-path') || path.join(process.env.RUNNER_TEMP || os.tmpdir(), `postgate-${gate}.json`);
-  try {
-    mkdirSync(path.dirname(reportPath), { recursive: true });
-    writeFileSync(reportPath, renderJson(result));
-    core.setOutput('report-path', reportPath);
-  } catch (error) {
-    core.warning(`postgate: could not write the JSON report to ${reportPath}: ${(error as Error).message}`);
-  }
   core.setOutput('status', result.status);
   core.setOutput('errors', counts.error);
   core.setOutput('warnings', counts.warning);
   core.setOutput('notices', counts.notice);
-  try {
-    await core.summary.addRaw(renderMarkdown(result)).write();
-  } catch (error) {
-    core.warning(`postgate: could not write the job summary: ${(error as Error).message}`);
+
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const target = describeTarget(read);
+  const reportPath = path.resolve(workspace, read('report-path') || path.join(process.env.RUNNER_TEMP || os.tmpdir(), `postgate-${gate}.json`));
+  const written = writeFile(reportPath, renderJson(result), 'JSON report', logger);
+  if (written) core.setOutput('report-path', reportPath);
+  const sarifInput = read('sarif-path');
+  if (sarifInput) {
+    const sarifPath = path.resolve(workspace, sarifInput);
+    const sarif = renderSarif(result, { workspace, ...(target ? { target } : {}) });
+    if (writeFile(sarifPath, sarif.text, 'SARIF file', logger)) core.setOutput('sarif-path', sarifPath);
+    if (sarif.unlocated) {
+      core.info(`postgate: ${sarif.unlocated} finding(s) have no file location (they are about the database) and are not in the SARIF file; they are in the job summary and the JSON report.`);
+    }
   }
+
+  const mode = read('comment').trim().toLowerCase();
+  const token = read('github-token').trim();
+  await publish(
+    {
+      result,
+      run: readRunContext(),
+      ...(token ? { octokit: github.getOctokit(token) } : {}),
+      comment: (COMMENT_MODES as readonly string[]).includes(mode) ? (mode as CommentMode) : 'auto',
+      ...(target ? { target } : {}),
+      ...(written ? { reportPath } : {}),
+      annotationsUsed: { error: result.status === 'pass' ? 0 : 1, warning: logger.warnings },
+    },
+    actionsIO,
+  );
+}
+
+function writeFile(file: string, content: string, what: string, logger: Logger): boolean {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    return true;
+  } catch (error) {
+    logger.warn(`postgate: could not write the ${what} to ${file}: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+function setVerdict(gate: GateId, result: GateResult): void {
   const title = GATES[gate].title;
   if (result.status === 'error') {
     core.setFailed(redact(`${title} could not run: ${result.error}`));
     process.exitCode = 2;
+  } else if (result.status === 'fail') {
+    core.setFailed(`${title} failed: ${countsText(countBySeverity(result.findings))}.`);
+  } else {
+    core.info(`${title} passed.`);
   }
-  else if (result.status === 'fail') core.setFailed(`${title} failed: ${counts.error} error(s), ${counts.warning} warning(s).`);
-  else core.info(`${title} passed.`);
 }

@@ -35,12 +35,13 @@ const COMMON = {
   },
   'report-path': {
     kind: 'path',
-    description: 'Where to write the JSON report (the GateResult).',
+    description: 'Where to write the JSON report (the GateResult), relative to the workspace.',
     defaultDescription: 'postgate-<gate>.json in RUNNER_TEMP (action); not written (CLI)',
   },
   'sarif-path': {
     kind: 'path',
-    description: 'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif.',
+    description:
+      'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif (findings with a file location; the others are counted in it).',
   },
   format: {
     kind: 'enum',
@@ -55,14 +56,15 @@ const COMMON = {
     default: 'auto',
     surface: 'action',
     description:
-      'Sticky PR comment: auto (post on failure, update an existing one always), always, on-failure, or never.',
+      'The sticky PR comment on pull requests, and the tracking issue on scheduled and manual runs: auto (post when the gate fails or has findings), always, on-failure (post only when it fails), or never (no comment, no issue). An existing comment is always updated, so it turns green when the gate passes.',
   },
   'github-token': {
     kind: 'string',
     default: '${{ github.token }}',
     secret: true,
     surface: 'action',
-    description: 'Token for the PR comment, check run and issues. Needs pull-requests, checks and issues write.',
+    description:
+      'Token for the PR comment, check run and tracking issue (pull-requests, checks and issues: write). Without write access (pull requests from forks) results go to the job summary and annotations instead, with one warning; the verdict is unchanged.',
   },
 } as const satisfies InputDefs;
 
@@ -130,7 +132,11 @@ export const RLS_INPUTS = {
     description: 'Schemas exposed through the Data API (comma-separated).',
     defaultDescription: 'the repo config, supabase/config.toml [api] schemas, or the live pgrst.db_schemas',
   },
-  'api-roles': { kind: 'list', default: 'anon,authenticated', description: 'Roles the API uses for requests (comma-separated).' },
+  'api-roles': {
+    kind: 'list',
+    description: 'Roles the API uses for requests (comma-separated): the first is the anonymous role, the second the signed-in role.',
+    defaultDescription: 'rls.api-roles in the repo config, else anon,authenticated',
+  },
   baseline: {
     kind: 'enum',
     values: ['base-branch', 'none'],
@@ -150,17 +156,38 @@ export const WEBHOOKS_INPUTS = {
   'url-host': { kind: 'string', description: 'Host the webhook URLs must point at (e.g. app.example.com).' },
   'as-roles': { kind: 'list', description: 'Login roles whose effective settings to check.', defaultDescription: 'the connecting role and authenticator' },
   'deliveries-window': { kind: 'duration', default: '24h', description: 'How far back to count failed deliveries in net._http_response.' },
+  environment: {
+    kind: 'enum',
+    values: ['production', 'preview', 'development'],
+    description: 'Environment the database serves: in production, webhook URLs pointing at localhost, private addresses, tunnels or preview deployments are errors.',
+    defaultDescription: 'webhooks.environment in the repo config, else production',
+  },
   canary: { kind: 'boolean', default: 'false', description: 'Post a signed test payload (and a badly signed one) to each endpoint. Off by default.' },
+  'canary-url': {
+    kind: 'string',
+    secret: true,
+    description: 'http(s) URL to send the canary to instead of the URLs in url-settings (e.g. a staging endpoint).',
+    defaultDescription: 'webhooks.probe in the repo config, else each URL setting\'s value',
+  },
   ...COMMON,
 } as const satisfies InputDefs;
 
 export const DRILL_INPUTS = {
   'source-database-url': { kind: 'url', secret: true, description: 'Take the backup now from this database (read-only snapshot).' },
-  'dump-path': { kind: 'path', description: 'An existing backup: plain SQL, .sql.gz, custom, directory or tar, or a folder with supabase db dump files.' },
+  'dump-path': {
+    kind: 'path',
+    description:
+      'An existing backup: plain SQL, .sql.gz, custom, directory or tar (detected from the content), or a folder with the supabase db dump files (roles.sql, schema.sql, data.sql). With write-manifest: where to write the new backup.',
+  },
   'checksum-path': { kind: 'path', description: 'sha256sum-format file to verify the backup against.' },
   sha256: { kind: 'string', description: 'Expected SHA-256 of the backup file.' },
   manifest: { kind: 'path', description: 'Manifest written at backup time by postgate drill --write-manifest.' },
-  'write-manifest': { kind: 'path', surface: 'cli', description: 'Write a manifest (row counts, checksums, schema fingerprint, backup time) for the source here.' },
+  'write-manifest': {
+    kind: 'path',
+    surface: 'cli',
+    description:
+      'Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump\'s snapshot). No restore.',
+  },
   'target-database-url': { kind: 'url', secret: true, description: 'Restore into a scratch database on this server instead of an ephemeral cluster.' },
   'target-is-disposable': { kind: 'boolean', default: 'false', description: 'Allow a target that already holds user tables.' },
   image: { kind: 'string', description: 'Container image for shadow: docker (e.g. supabase/postgres:15.8.1.085).', defaultDescription: 'postgres:<major>' },
@@ -185,7 +212,7 @@ const COMMON_OUTPUTS = {
   errors: { description: 'Number of error findings (after the allowlist).' },
   warnings: { description: 'Number of warning findings.' },
   notices: { description: 'Number of notice findings.' },
-  'report-path': { description: 'Path of the JSON report.' },
+  'report-path': { description: 'Path of the JSON report (the GateResult).' },
   'sarif-path': { description: 'Path of the SARIF file, when sarif-path was given.' },
 } as const satisfies Record<string, OutputSpec>;
 

@@ -73,7 +73,9 @@ const webhookExpectation = z
     'max-age-days': z.number().positive().optional(),
     required: z.boolean().default(true),
   })
-  .refine((e) => (e.setting ? 1 : 0) + (e['vault-secret'] ? 1 : 0) === 1, 'expected exactly one of `setting` or `vault-secret`');
+  .refine((e) => (e.setting ? 1 : 0) + (e['vault-secret'] ? 1 : 0) === 1, 'expected exactly one of `setting` or `vault-secret`')
+  .refine((e) => e['max-age-days'] === undefined || e['vault-secret'] !== undefined, 'expected `max-age-days` only with `vault-secret` (a setting has no update time)')
+  .refine((e) => e['previous-env'] === undefined || e['equals-env'] !== undefined, 'expected `previous-env` only together with `equals-env`');
 
 const smokeQuery = z.strictObject({
   name: z.string().min(1),
@@ -125,9 +127,11 @@ export const repoConfigSchema = z.strictObject({
           url: z.string().url().optional(),
           'url-env': z.string().min(1).optional(),
           scheme: z.enum(['hex-hmac-sha256', 'standard-webhooks', 'github-sha256']).default('hex-hmac-sha256'),
-          header: z.string().min(1).default('X-Signature-HMAC'),
-          'timeout-ms': z.number().int().positive().default(5000),
+          // default per scheme: X-Signature-HMAC, webhook-signature, X-Hub-Signature-256
+          header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Signature-HMAC').optional(),
+          'timeout-ms': z.number().int().positive().max(60_000, 'expected at most 60000 (one minute)').default(5000),
         })
+        .refine((p) => !(p.url && p['url-env']), 'expected at most one of `url` or `url-env`')
         .optional(),
     })
     .default({ expectations: [], triggers: [], 'rotation-is': 'warning', environment: 'production' }),
@@ -139,8 +143,10 @@ export const repoConfigSchema = z.strictObject({
       'rpo-target': duration.optional(),
       smoke: z.array(smokeQuery).default([]),
       mask: z.record(z.string(), z.enum(['email', 'hash', 'null', 'redact'])).default({}),
+      // Supabase baseline before restoring into vanilla PostgreSQL: auto (when the backup is a Supabase one), supabase (always), none.
+      baseline: z.enum(['auto', 'supabase', 'none']).default('auto'),
     })
-    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {} }),
+    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto' }),
 });
 
 export type RepoConfig = z.infer<typeof repoConfigSchema>;

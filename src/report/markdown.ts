@@ -1,31 +1,384 @@
-/** Markdown for the job summary and the PR comment. */
-import { countBySeverity, type Finding, type GateResult, objectLabel, severityRank } from '../findings/types.ts';
-import { redact } from '../secrets.ts';
+/**
+ * Markdown for the job summary, the sticky PR comment, the check run summary and the tracking
+ * issue: a status line with counts, findings grouped by rule (object, a link to the migration
+ * line at the commit, the finding), remediation in collapsible blocks, the gate's structured
+ * details, allowlisted and pre-existing findings apart, and metrics.
+ *
+ * Every channel has a size limit. When the full report does not fit, it is shortened in steps
+ * (remediation, then details, then long text, then the lists of accepted and pre-existing
+ * findings, then the findings themselves, lowest severity first) and a note near the top says
+ * what was left out, how many findings, and where the full report is. Nothing is cut silently.
+ */
+import { getRule } from '../findings/rules.ts';
+import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank, type SourceLocation } from '../findings/types.ts';
+import { redact, redactDeep } from '../secrets.ts';
+import { blockSize, type DetailBlock, detailBlocks } from './details.ts';
+import { clip, formatMeasure, humanize, columnLabel, nonZeroCounts, plural, repoPath } from './format.ts';
 import { gateTitle } from './text.ts';
 
-const ICON = { pass: '✅', fail: '❌', error: '⚠️' } as const;
+/** Where docs/rules.md is published: each rule has an anchor named after its id. */
+export const RULES_DOC_URL = 'https://github.com/postgate/postgate/blob/main/docs/rules.md';
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const STATUS = {
+  pass: { icon: '✅', word: 'passed' },
+  fail: { icon: '❌', word: 'failed' },
+  error: { icon: '⚠️', word: 'could not run' },
+} as const;
+
+export const SEVERITY_ICON: Record<Severity, string> = { error: '🔴', warning: '🟡', notice: '🔵' };
+
+/** Links a finding's file and line to the repository at a commit. */
+export interface SourceLinks {
+  /** https://github.com (GITHUB_SERVER_URL). */
+  serverUrl: string;
+  /** owner/name. */
+  repository: string;
+  /** The commit the files are read at: the PR head SHA on pull requests. */
+  sha: string;
+  /** Absolute workspace path, to make absolute paths repository-relative. */
+  workspace?: string;
 }
 
-export function renderMarkdown(result: GateResult): string {
-  const counts = countBySeverity(result.findings);
-  const lines = [
-    `### ${ICON[result.status]} postgate ${gateTitle(result.gate)}: ${result.status.toUpperCase()}`,
-    '',
-    `${counts.error} error(s) · ${counts.warning} warning(s) · ${counts.notice} notice(s)`,
-  ];
-  if (result.error) lines.push('', `> ${escapeCell(result.error)}`);
-  const findings = [...result.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
-  if (findings.length) {
-    lines.push('', '| severity | rule | object | message | location |', '|---|---|---|---|---|');
-    for (const item of findings) lines.push(row(item));
+export interface SizeLimit {
+  max: number;
+  unit: 'characters' | 'bytes';
+  /** Named in the note, e.g. "GitHub's 65,536-character comment limit". */
+  reason: string;
+  /** Markdown naming where the full report is, e.g. "[the job summary](https://...)". */
+  fullReport: string;
+}
+
+export interface MarkdownOptions {
+  links?: SourceLinks;
+  /** A hidden first line (sticky comment, issue); counted in the limit. */
+  marker?: string;
+  /** Short facts under the status line (commit, run, target), joined with " · ". */
+  context?: string[];
+  /** Text before the report, e.g. an issue's explanation; counted in the limit. */
+  preface?: string;
+  limit?: SizeLimit;
+}
+
+/** How much of the report one rendering shows. */
+interface Plan {
+  remediation: boolean;
+  details: boolean;
+  /** Clip long messages and details to a few hundred characters. */
+  compact: boolean;
+  /** Accepted and pre-existing findings listed (the rest are counted). */
+  listed: number;
+  /** New findings shown, most severe first. */
+  findings: number;
+}
+
+export function measure(text: string, unit: SizeLimit['unit']): number {
+  return unit === 'bytes' ? Buffer.byteLength(text, 'utf8') : text.length;
+}
+
+/** No finding row is shorter than this: more rows than limit / MIN_ROW cannot fit, so the full plans are skipped. */
+const MIN_ROW = 24;
+
+export function renderMarkdown(input: GateResult, options: MarkdownOptions = {}): string {
+  // Redacted before escaping, so a mask is escaped like the text around it; and again after.
+  const result = redactDeep(input);
+  const findings = sortFindings(result.findings);
+  const byRule = new Map<string, Finding[]>();
+  for (const item of findings) {
+    const list = byRule.get(item.rule);
+    if (list) list.push(item);
+    else byRule.set(item.rule, [item]);
   }
-  return redact(`${lines.join('\n')}\n`);
+  const listedTotal = (result.suppressed?.length ?? 0) + (result.preexisting?.length ?? 0);
+  const full: Plan = { remediation: true, details: true, compact: false, listed: listedTotal, findings: findings.length };
+  const limit = options.limit;
+  const render = (plan: Plan) => redact(compose(result, findings, byRule, options, plan, full));
+  const fits = (text: string) => !limit || measure(text, limit.unit) <= limit.max;
+
+  const steps: Plan[] = [
+    full,
+    { ...full, remediation: false },
+    { ...full, remediation: false, details: false },
+    { ...full, remediation: false, details: false, compact: true },
+    { ...full, remediation: false, details: false, compact: true, listed: 0 },
+  ];
+  const hopeless = limit !== undefined && findings.length * MIN_ROW > limit.max;
+  for (const plan of hopeless ? [] : steps) {
+    const text = render(plan);
+    if (fits(text)) return text;
+  }
+  // Show as many findings as fit, most severe first: double until one does not fit, then bisect.
+  const last = steps[steps.length - 1]!;
+  const fitsWith = (count: number) => fits(render({ ...last, findings: count }));
+  let low = 0;
+  let high = 1;
+  while (high < findings.length && fitsWith(high)) {
+    low = high;
+    high = Math.min(findings.length, high * 2);
+  }
+  if (high === findings.length && fitsWith(high)) low = high;
+  while (low < high - 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fitsWith(mid)) low = mid;
+    else high = mid;
+  }
+  const text = render({ ...last, findings: low });
+  return fits(text) ? text : hardCut(text, limit!);
 }
 
-function row(item: Finding): string {
-  const location = item.location ? `${item.location.file}${item.location.line ? `:${item.location.line}` : ''}` : '';
-  return `| ${item.severity} | \`${item.rule}\` | ${escapeCell(objectLabel(item.object))} | ${escapeCell(item.message)} | ${escapeCell(location)} |`;
+/** Last resort (a limit smaller than the header): cut at a line and say so. */
+function hardCut(text: string, limit: SizeLimit): string {
+  const note = `\n\n> **Cut off** at ${limit.reason}. The full report: ${limit.fullReport}.\n`;
+  let cut = text;
+  while (cut && measure(cut + note, limit.unit) > limit.max) cut = cut.slice(0, Math.max(0, Math.floor(cut.length * 0.9)));
+  const atLine = cut.lastIndexOf('\n');
+  return `${atLine > 0 ? cut.slice(0, atLine) : cut}${note}`;
+}
+
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      a.rule.localeCompare(b.rule) ||
+      (a.location?.file ?? '').localeCompare(b.location?.file ?? '') ||
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      a.key.localeCompare(b.key),
+  );
+}
+
+function compose(result: GateResult, sorted: Finding[], byRule: Map<string, Finding[]>, options: MarkdownOptions, plan: Plan, full: Plan): string {
+  const out: string[] = [];
+  if (options.marker) out.push(options.marker);
+  if (options.preface) out.push(options.preface, '');
+  out.push(...header(result, options));
+
+  const shown = sorted.slice(0, plan.findings);
+  const note = shortenedNote(result, sorted, shown, plan, full, options.limit);
+  if (note) out.push('', note);
+
+  for (const group of groupByRule(shown)) out.push('', ...ruleGroup(group.rule, group.findings, byRule.get(group.rule)!, options.links, plan));
+  out.push(...listedApart(result, plan.listed, options.links, plan.compact));
+  const blocks = detailBlocks(result.details);
+  if (blocks.length) {
+    if (plan.details) for (const block of blocks) out.push('', ...detailMarkdown(block));
+    else out.push('', `_Not shown here: ${blocks.map((block) => `${block.title.toLowerCase()} (${plural(blockSize(block), 'row')})`).join(', ')}._`);
+  }
+  out.push(...metrics(result.metrics));
+  return `${out.join('\n')}\n`;
+}
+
+function header(result: GateResult, options: MarkdownOptions): string[] {
+  const status = STATUS[result.status];
+  const counts = countBySeverity(result.findings);
+  const tally = (['error', 'warning', 'notice'] as const).map((severity) => {
+    const text = plural(counts[severity], severity);
+    return counts[severity] > 0 && severity !== 'notice' ? `**${text}**` : text;
+  });
+  if (result.suppressed?.length) tally.push(`${result.suppressed.length} allowlisted`);
+  if (result.preexisting?.length) tally.push(`${result.preexisting.length} already on the base branch`);
+  const lines = [`### ${status.icon} postgate ${gateTitle(result.gate)} ${status.word}`];
+  if (result.status !== 'error' || result.findings.length) lines.push('', tally.join(' · '));
+  const facts = [...(options.context ?? [])];
+  if (result.metrics.duration_ms !== undefined) facts.push(`took ${formatMeasure('duration_ms', result.metrics.duration_ms)}`);
+  if (facts.length) lines.push('', `<sub>${facts.join(' · ')}</sub>`);
+  if (result.error) lines.push('', `> **Could not run:** ${inline(clip(result.error, 2000))}`);
+  return lines;
+}
+
+function shortenedNote(result: GateResult, sorted: Finding[], shown: Finding[], plan: Plan, full: Plan, limit?: SizeLimit): string | undefined {
+  const cut: string[] = [];
+  if (!plan.remediation) {
+    const withFix = shown.filter((item) => item.remediation).length;
+    if (withFix) cut.push(`remediation for ${plural(withFix, 'finding')}`);
+  }
+  if (!plan.details && result.details && Object.keys(result.details).length) {
+    cut.push(Object.keys(result.details).map((key) => humanize(key).toLowerCase()).join(', '));
+  }
+  if (plan.compact && shown.some((item) => item.detail || item.message.length > COMPACT_MESSAGE)) cut.push('details and the end of long messages');
+  if (plan.listed < full.listed) cut.push(`the list of ${plural(full.listed - plan.listed, 'allowlisted or pre-existing finding')}`);
+  const hidden = sorted.slice(shown.length);
+  if (hidden.length) cut.push(`**${plural(hidden.length, 'finding')}** (${nonZeroCounts(hidden)})`);
+  if (!cut.length || !limit) return undefined;
+  return `> [!NOTE]\n> Shortened to fit ${limit.reason}. Not shown here: ${cut.join('; ')}. The full report: ${limit.fullReport}.`;
+}
+
+function groupByRule(findings: Finding[]): Array<{ rule: string; findings: Finding[] }> {
+  const groups = new Map<string, Finding[]>();
+  for (const item of findings) {
+    const list = groups.get(item.rule) ?? [];
+    list.push(item);
+    groups.set(item.rule, list);
+  }
+  return [...groups].map(([rule, list]) => ({ rule, findings: list }));
+}
+
+function ruleGroup(ruleId: string, findings: Finding[], all: Finding[], links: SourceLinks | undefined, plan: Plan): string[] {
+  const rule = getRule(ruleId);
+  const total = all.length;
+  const severities = new Set(all.map((item) => item.severity));
+  const worst = all[0]!.severity;
+  const title = rule ? ` ${inline(rule.title)}` : '';
+  const lines = [
+    `#### ${SEVERITY_ICON[worst]} ${code(ruleId)}${title}`,
+    '',
+    `<sub>${plural(total, severities.size === 1 ? worst : 'finding')}${rule ? ` · ${rule.category} · [how to fix and allowlist](${RULES_DOC_URL}#${ruleId.toLowerCase()})` : ''}</sub>`,
+    '',
+    '| object | where | finding |',
+    '|---|---|---|',
+  ];
+  for (const item of findings) {
+    const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
+    lines.push(`| ${icon}${item.object.kind} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+  }
+  if (findings.length < total) lines.push('', `_${plural(total - findings.length, 'more finding')} of this rule not shown._`);
+  const fixes = findings.filter((item) => item.remediation);
+  if (plan.remediation && fixes.length) {
+    lines.push('', `<details><summary>Remediation (${fixes.length})</summary>`, '');
+    for (const item of fixes) lines.push(`**${code(objectLabel(item.object))}**`, '', ...remediation(item.remediation!), '');
+    lines.push('</details>');
+  }
+  return lines;
+}
+
+/** Message length kept in compact mode. */
+const COMPACT_MESSAGE = 300;
+
+function findingCell(item: Finding, compact: boolean): string {
+  const message = compact ? clip(item.message, COMPACT_MESSAGE) : item.message;
+  if (!item.detail || compact) return cell(message);
+  return `${cell(message)}<br><sub>${cell(item.detail)}</sub>`;
+}
+
+const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|update|insert|delete|begin|set|reset|do|with|vacuum|analyze|reindex|truncate|notify)\s)/i;
+
+/** SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, steps as text. */
+function remediation(text: string): string[] {
+  const sql = SQL_START.test(text) && text.includes(';');
+  if (!sql) return [text.split(/\r?\n/).map(inline).join('<br>')];
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}sql`, text.trimEnd(), fence];
+}
+
+function where(location: SourceLocation | undefined, links: SourceLinks | undefined): string {
+  if (!location) return '—';
+  const file = repoPath(location.file, links?.workspace);
+  const label = `${file.split('/').pop()}${location.line ? `:${location.line}` : ''}`;
+  if (!links) return code(`${file}${location.line ? `:${location.line}` : ''}`);
+  const url = `${links.serverUrl}/${links.repository}/blob/${links.sha}/${file.split('/').map(encodeURIComponent).join('/')}${location.line ? `#L${location.line}` : ''}`;
+  return `[${cell(label)}](${url})`;
+}
+
+function listedApart(result: GateResult, budget: number, links: SourceLinks | undefined, compact: boolean): string[] {
+  const out: string[] = [];
+  const suppressed = result.suppressed ?? [];
+  const preexisting = sortFindings(result.preexisting ?? []);
+  let left = budget;
+  if (suppressed.length) {
+    const shown = suppressed.slice(0, left);
+    left -= shown.length;
+    out.push('', `<details><summary>${plural(suppressed.length, 'finding')} accepted by the allowlist (not counted)</summary>`, '');
+    if (shown.length) {
+      out.push('| rule | object | reason | expires |', '|---|---|---|---|');
+      for (const item of shown) {
+        out.push(`| ${code(item.rule)} | ${item.object.kind} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ?? '—'} |`);
+      }
+    }
+    if (shown.length < suppressed.length) out.push('', `_${plural(suppressed.length - shown.length, 'more')} not listed._`);
+    out.push('', '</details>');
+  }
+  if (preexisting.length) {
+    const shown = preexisting.slice(0, Math.max(0, left));
+    out.push('', `<details><summary>${plural(preexisting.length, 'finding')} already on the base branch (not counted)</summary>`, '');
+    if (shown.length) {
+      out.push('| | rule | object | where | finding |', '|---|---|---|---|---|');
+      for (const item of shown) {
+        out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${item.object.kind} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
+      }
+    }
+    if (shown.length < preexisting.length) out.push('', `_${plural(preexisting.length - shown.length, 'more')} not listed._`);
+    out.push('', '</details>');
+  }
+  return out;
+}
+
+/** Tables of up to this many rows are shown open; longer ones are collapsed. */
+const OPEN_ROWS = 12;
+
+function detailMarkdown(block: DetailBlock): string[] {
+  const body = detailBody(block);
+  if (blockSize(block) <= OPEN_ROWS && block.kind !== 'json') return [`#### ${inline(block.title)}`, '', ...body];
+  return [`<details><summary><b>${htmlText(block.title)}</b> (${plural(blockSize(block), 'row')})</summary>`, '', ...body, '', '</details>'];
+}
+
+function detailBody(block: DetailBlock): string[] {
+  switch (block.kind) {
+    case 'table': {
+      const lines = [`| ${block.columns.map((column) => cell(column) || ' ').join(' | ')} |`, `|${block.columns.map(() => '---').join('|')}|`];
+      for (const row of block.rows) lines.push(`| ${row.map((value, i) => (i === 0 && block.columns[0] === '' ? `**${cell(value)}**` : cell(value))).join(' | ')} |`);
+      if (block.note) lines.push('', `_${inline(block.note)}_`);
+      return lines;
+    }
+    case 'fields':
+      return block.fields.map(([label, value]) => `- **${inline(label)}:** ${inline(value)}`);
+    case 'list':
+      return block.items.map((item) => `- ${inline(item)}`);
+    case 'value':
+      return [inline(block.value)];
+    case 'json':
+      return ['```json', block.json, '```'];
+  }
+}
+
+function metrics(values: Record<string, number>): string[] {
+  const entries = Object.entries(values);
+  // the duration alone is already in the header
+  if (!entries.some(([key]) => key !== 'duration_ms')) return [];
+  const lines = ['', '<details><summary>Metrics</summary>', '', '| metric | value |', '|---|---|'];
+  for (const [key, value] of entries) lines.push(`| ${cell(columnLabel(key))} | ${formatMeasure(key, value)} |`);
+  lines.push('', '</details>');
+  return lines;
+}
+
+const CODE_SPAN = /(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g;
+
+/** Plain text (outside code spans): no raw HTML, no accidental emphasis. */
+function escapePlain(text: string, inTable: boolean): string {
+  const out = text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~\\])/g, '\\$1');
+  return inTable ? out.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>') : out.replace(/\r?\n/g, ' ');
+}
+
+/** Text from a gate (messages, reasons): `code spans` kept, everything else escaped. */
+function mdText(text: string, inTable: boolean): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(CODE_SPAN)) {
+    out += escapePlain(text.slice(last, match.index), inTable);
+    const span = match[0].replace(/\r?\n/g, ' ');
+    out += inTable ? span.replace(/\|/g, '\\|') : span;
+    last = match.index + match[0].length;
+  }
+  return out + escapePlain(text.slice(last), inTable);
+}
+
+/** Text inside an HTML block (`<summary>`), where markdown escapes would show: HTML escapes only. */
+function htmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+/** Text in running markdown. */
+function inline(text: string): string {
+  return mdText(text, false);
+}
+
+/** Text in a table cell: also no column breaks; line breaks as <br>. */
+function cell(text: string): string {
+  return mdText(text, true);
+}
+
+/** A code span around any text (identifiers, paths), safe in table cells. */
+function code(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')}${pad}${fence}`;
 }

@@ -1,6 +1,13 @@
-/** Terminal text: a status line, counts, findings by severity. Colour on a TTY unless NO_COLOR. */
-import { countBySeverity, type Finding, type GateResult, objectLabel, severityRank } from '../findings/types.ts';
+/**
+ * Terminal text: a status line with counts, findings grouped by rule (most severe first),
+ * accepted and pre-existing findings apart, the gate's details as aligned tables, metrics.
+ * Colour on a TTY unless NO_COLOR is set (FORCE_COLOR forces it). Also the JSON report.
+ */
+import { getRule } from '../findings/rules.ts';
+import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank } from '../findings/types.ts';
 import { redact } from '../secrets.ts';
+import { type DetailBlock, detailBlocks } from './details.ts';
+import { columnLabel, countsText, formatMeasure, locationText, plural } from './format.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -13,9 +20,10 @@ export function shouldColor(stream: { isTTY?: boolean }, env: Record<string, str
 }
 
 const CODES = { red: 31, yellow: 33, blue: 34, green: 32, dim: 2, bold: 1 } as const;
+type Paint = (style: keyof typeof CODES, text: string) => string;
 
-function paint(enabled: boolean) {
-  return (style: keyof typeof CODES, text: string) => (enabled ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text);
+function paint(enabled: boolean): Paint {
+  return (style, text) => (enabled && text ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text);
 }
 
 const GATE_TITLES: Record<GateResult['gate'], string> = {
@@ -29,6 +37,9 @@ export function gateTitle(gate: GateResult['gate']): string {
   return GATE_TITLES[gate];
 }
 
+const SEVERITY_STYLE: Record<Severity, keyof typeof CODES> = { error: 'red', warning: 'yellow', notice: 'blue' };
+const PAD = '      ';
+
 function indent(text: string, prefix: string): string {
   return text
     .split('\n')
@@ -38,37 +49,74 @@ function indent(text: string, prefix: string): string {
 
 export function renderText(result: GateResult, options: TextOptions): string {
   const c = paint(options.color);
-  const counts = countBySeverity(result.findings);
-  const statusText =
-    result.status === 'pass' ? c('green', 'PASS') : result.status === 'fail' ? c('red', 'FAIL') : c('red', 'ERROR');
-  const lines: string[] = [];
-  lines.push(
-    `${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${statusText}  ${counts.error} error(s), ${counts.warning} warning(s), ${counts.notice} notice(s)`,
-  );
+  const status = { pass: c('green', 'PASS'), fail: c('red', 'FAIL'), error: c('red', 'ERROR') }[result.status];
+  const extra = [
+    result.suppressed?.length ? `${result.suppressed.length} allowlisted` : '',
+    result.preexisting?.length ? `${result.preexisting.length} already on the base branch` : '',
+    result.metrics.duration_ms !== undefined ? formatMeasure('duration_ms', result.metrics.duration_ms) : '',
+  ].filter(Boolean);
+  const lines = [`${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${countsText(countBySeverity(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`];
   if (result.error) lines.push(`  ${c('red', result.error)}`);
+
   const sorted = [...result.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
-  for (const item of sorted) lines.push(renderFinding(item, c));
+  const rules = [...new Set(sorted.map((item) => item.rule))];
+  for (const rule of rules) {
+    const group = sorted.filter((item) => item.rule === rule);
+    const title = getRule(rule)?.title;
+    lines.push('', `${severityTag(group[0]!.severity, c)} ${c('bold', rule)}${title ? c('dim', `  ${title}`) : ''}`);
+    for (const item of group) lines.push(renderFinding(item, c, group[0]!.severity));
+  }
   if (result.suppressed?.length) {
-    lines.push(c('dim', `  ${result.suppressed.length} finding(s) accepted by the allowlist:`));
-    for (const item of result.suppressed) lines.push(c('dim', `    ${item.rule} ${objectLabel(item.object)} (${item.reason})`));
+    lines.push('', c('dim', `Accepted by the allowlist (${plural(result.suppressed.length, 'finding')}, not counted):`));
+    for (const item of result.suppressed) {
+      lines.push(c('dim', `  ${item.rule}  ${item.object.kind} ${objectLabel(item.object)}: ${item.reason}${item.expires ? ` (until ${item.expires})` : ''}`));
+    }
   }
   if (result.preexisting?.length) {
-    lines.push(c('dim', `  ${result.preexisting.length} finding(s) already on the base branch (not failing this PR).`));
+    lines.push('', c('dim', `Already on the base branch (${plural(result.preexisting.length, 'finding')}, not failing this change):`));
+    for (const item of result.preexisting) {
+      const where = item.location ? ` at ${locationText(item.location)}` : '';
+      lines.push(c('dim', `  ${item.severity.padEnd(7)} ${item.rule}  ${item.object.kind} ${objectLabel(item.object)}: ${item.message}${where}`));
+    }
   }
-  const metrics = Object.entries(result.metrics)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(' ');
-  if (metrics) lines.push(c('dim', `  ${metrics}`));
+  for (const block of detailBlocks(result.details)) lines.push('', c('bold', `${block.title}:`), ...detailText(block));
+  const metrics = Object.entries(result.metrics).map(([key, value]) => `${columnLabel(key)} ${formatMeasure(key, value)}`);
+  if (metrics.length) lines.push('', c('dim', metrics.join(' · ')));
   return redact(`${lines.join('\n')}\n`);
 }
 
-function renderFinding(item: Finding, c: ReturnType<typeof paint>): string {
-  const tag = item.severity === 'error' ? c('red', 'error  ') : item.severity === 'warning' ? c('yellow', 'warning') : c('blue', 'notice ');
-  const out = [`  ${tag} ${c('bold', item.rule)}  ${objectLabel(item.object)}: ${item.message}`];
-  if (item.location) out.push(c('dim', `          at ${item.location.file}${item.location.line ? `:${item.location.line}` : ''}`));
-  if (item.detail) out.push(c('dim', indent(item.detail, '          ')));
-  if (item.remediation) out.push(indent(`fix: ${item.remediation}`, '          '));
+function severityTag(severity: Severity, c: Paint): string {
+  return c(SEVERITY_STYLE[severity], severity.padEnd(7));
+}
+
+function renderFinding(item: Finding, c: Paint, groupSeverity: Severity): string {
+  const tag = item.severity === groupSeverity ? '' : `${c(SEVERITY_STYLE[item.severity], `[${item.severity}]`)} `;
+  const out = [`  ${tag}${item.object.kind} ${c('bold', objectLabel(item.object))}: ${item.message}`];
+  if (item.location) out.push(c('dim', `${PAD}at ${locationText(item.location)}`));
+  if (item.detail) out.push(c('dim', indent(item.detail, PAD)));
+  if (item.remediation) out.push(indent(`fix: ${item.remediation}`, PAD));
   return out.join('\n');
+}
+
+function detailText(block: DetailBlock): string[] {
+  switch (block.kind) {
+    case 'table': {
+      const rows = block.columns.some(Boolean) ? [block.columns, ...block.rows] : block.rows;
+      const widths = block.columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
+      const lines = rows.map((row) => `  ${row.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
+      return block.note ? [...lines, `  ${block.note}`] : lines;
+    }
+    case 'fields': {
+      const width = Math.max(...block.fields.map(([label]) => label.length));
+      return block.fields.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${value}`);
+    }
+    case 'list':
+      return block.items.map((item) => `  - ${item}`);
+    case 'value':
+      return [`  ${block.value}`];
+    case 'json':
+      return [indent(block.json, '  ')];
+  }
 }
 
 export function renderJson(result: GateResult): string {

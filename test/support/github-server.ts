@@ -1,0 +1,469 @@
+/**
+ * A local GitHub REST API for tests: the endpoints postgate uses (issue comments, issues, check
+ * runs), with GitHub's answers and limits:
+ *
+ * - 401 "Bad credentials" for unknown tokens; 403 "Resource not accessible by integration" when a
+ *   token's permission for the scope is not `write` (fork pull requests get read-only tokens);
+ * - 422 for comment and issue bodies over 65,536 characters, check run summaries over 65,535,
+ *   more than 50 annotations in one request, and missing annotation fields;
+ * - pagination with `per_page` (at most 100) and `Link` headers;
+ * - labels created on first use (as GitHub does when an issue is created with a new label);
+ * - failures on demand: 5xx, secondary rate limits (403 + retry-after), anything else;
+ * - a record of every request (method, path, query, body, token, status).
+ *
+ * Drive it with the real octokit: `github.getOctokit(token, { baseUrl: server.url })`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Access = 'none' | 'read' | 'write';
+
+export interface TokenPermissions {
+  issues?: Access;
+  pullRequests?: Access;
+  checks?: Access;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  token?: string;
+  status: number;
+}
+
+export interface StoredComment {
+  id: number;
+  issueNumber: number;
+  body: string;
+  user: string;
+}
+
+export interface StoredIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  stateReason?: string | null;
+  labels: string[];
+  isPullRequest: boolean;
+  headSha?: string;
+}
+
+export interface StoredAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: string;
+  message: string;
+  title?: string;
+  raw_details?: string;
+}
+
+export interface StoredCheckRun {
+  id: number;
+  name: string;
+  headSha: string;
+  status: string;
+  conclusion?: string;
+  title?: string;
+  summary?: string;
+  annotations: StoredAnnotation[];
+}
+
+export interface InjectedFailure {
+  /** How many matching requests fail (default 1). */
+  times?: number;
+  status: number;
+  message?: string;
+  headers?: Record<string, string>;
+  method?: string;
+  path?: RegExp;
+}
+
+interface RepoState {
+  issues: StoredIssue[];
+  comments: StoredComment[];
+  checkRuns: StoredCheckRun[];
+  labels: Set<string>;
+}
+
+export interface GitHubServer {
+  /** Base URL for octokit (`baseUrl`) or GITHUB_API_URL. */
+  url: string;
+  requests: RecordedRequest[];
+  /** Registers a token; every permission defaults to write. */
+  addToken(token: string, permissions?: TokenPermissions, login?: string): void;
+  addPullRequest(repository: string, number: number, headSha: string): void;
+  addComment(repository: string, issueNumber: number, body: string, user?: string): StoredComment;
+  addIssue(repository: string, issue: Partial<StoredIssue> & { title: string; body: string }): StoredIssue;
+  comments(repository: string, issueNumber?: number): StoredComment[];
+  issues(repository: string): StoredIssue[];
+  checkRuns(repository: string): StoredCheckRun[];
+  /** The next matching requests fail with this answer. */
+  fail(failure: InjectedFailure): void;
+  /** A secondary rate limit answer (403 with retry-after), `times` times. */
+  rateLimit(times?: number, retryAfterSeconds?: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const COMMENT_MAX = 65_536;
+const SUMMARY_MAX = 65_535;
+const ANNOTATIONS_MAX = 50;
+
+class HttpError extends Error {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+  constructor(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+    super(String(body.message));
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+function validation(resource: string, field: string, message: string): HttpError {
+  return new HttpError(422, {
+    message: 'Validation Failed',
+    errors: [{ resource, code: 'custom', field, message }],
+    documentation_url: 'https://docs.github.com/rest',
+  });
+}
+
+const FORBIDDEN = {
+  message: 'Resource not accessible by integration',
+  documentation_url: 'https://docs.github.com/rest',
+  status: '403',
+};
+
+export async function startGitHubServer(): Promise<GitHubServer> {
+  const repos = new Map<string, RepoState>();
+  const tokens = new Map<string, { permissions: Required<TokenPermissions>; login: string }>();
+  const requests: RecordedRequest[] = [];
+  let failures: Array<InjectedFailure & { left: number }> = [];
+  let nextId = 1000;
+
+  const repoState = (name: string): RepoState => {
+    let state = repos.get(name);
+    if (!state) {
+      state = { issues: [], comments: [], checkRuns: [], labels: new Set() };
+      repos.set(name, state);
+    }
+    return state;
+  };
+  let baseUrl = '';
+  const htmlBase = 'https://github.test';
+
+  const issueJson = (repo: string, issue: StoredIssue) => ({
+    id: issue.number + 500_000,
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    state_reason: issue.stateReason ?? null,
+    labels: issue.labels.map((name) => ({ name })),
+    html_url: `${htmlBase}/${repo}/${issue.isPullRequest ? 'pull' : 'issues'}/${issue.number}`,
+    ...(issue.isPullRequest ? { pull_request: { url: `${baseUrl}/repos/${repo}/pulls/${issue.number}` } } : {}),
+  });
+  const commentJson = (repo: string, comment: StoredComment) => ({
+    id: comment.id,
+    body: comment.body,
+    user: { login: comment.user, type: comment.user.endsWith('[bot]') ? 'Bot' : 'User' },
+    html_url: `${htmlBase}/${repo}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
+  });
+  const checkRunJson = (repo: string, run: StoredCheckRun) => ({
+    id: run.id,
+    name: run.name,
+    head_sha: run.headSha,
+    status: run.status,
+    conclusion: run.conclusion ?? null,
+    output: { title: run.title ?? null, summary: run.summary ?? null, annotations_count: run.annotations.length },
+    html_url: `${htmlBase}/${repo}/runs/${run.id}`,
+  });
+
+  function paginate<T>(items: T[], query: Record<string, string>, path: string, res: ServerResponse): T[] {
+    const perPage = Math.min(100, Math.max(1, Number(query.per_page ?? 30)));
+    const page = Math.max(1, Number(query.page ?? 1));
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = (p: number) => {
+      const params = new URLSearchParams({ ...query, per_page: String(perPage), page: String(p) });
+      return `<${baseUrl}${path}?${params}>`;
+    };
+    const links: string[] = [];
+    if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+    if (page > 1) links.push(`${link(1)}; rel="first"`, `${link(page - 1)}; rel="prev"`);
+    if (links.length) res.setHeader('link', links.join(', '));
+    return items.slice((page - 1) * perPage, page * perPage);
+  }
+
+  function need(token: string | undefined, scope: keyof TokenPermissions, access: 'read' | 'write'): void {
+    const entry = token ? tokens.get(token) : undefined;
+    if (!entry) throw new HttpError(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    const granted = entry.permissions[scope];
+    if (granted === 'write' || (access === 'read' && granted === 'read')) return;
+    throw new HttpError(403, FORBIDDEN);
+  }
+
+  function findIssue(state: RepoState, number: number): StoredIssue {
+    const issue = state.issues.find((candidate) => candidate.number === number);
+    if (!issue) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    return issue;
+  }
+
+  function checkAnnotations(annotations: unknown): StoredAnnotation[] {
+    if (annotations === undefined) return [];
+    if (!Array.isArray(annotations)) throw validation('CheckRun', 'annotations', 'annotations must be an array');
+    if (annotations.length > ANNOTATIONS_MAX) {
+      throw new HttpError(422, { message: `Invalid request.\n\nOnly ${ANNOTATIONS_MAX} annotations are allowed per request.`, documentation_url: 'https://docs.github.com/rest/checks/runs' });
+    }
+    for (const a of annotations as StoredAnnotation[]) {
+      for (const field of ['path', 'start_line', 'end_line', 'annotation_level', 'message'] as const) {
+        if (a[field] === undefined || a[field] === '') throw validation('CheckRun', `annotations.${field}`, `${field} is missing`);
+      }
+      if (!['notice', 'warning', 'failure'].includes(a.annotation_level)) throw validation('CheckRun', 'annotation_level', 'is not included in the list');
+      if ((a.title?.length ?? 0) > 255) throw validation('CheckRun', 'annotations.title', 'title is too long (maximum is 255 characters)');
+    }
+    return annotations as StoredAnnotation[];
+  }
+
+  function checkOutput(output: { title?: string; summary?: string; annotations?: unknown } | undefined): StoredAnnotation[] {
+    if (!output) return [];
+    if (!output.title || !output.summary) throw validation('CheckRun', 'output', 'title and summary are required');
+    if (output.summary.length > SUMMARY_MAX) throw validation('CheckRun', 'summary', `summary is too long (maximum is ${SUMMARY_MAX} characters)`);
+    return checkAnnotations(output.annotations);
+  }
+
+  function checkBody(resource: string, body: unknown): string {
+    if (typeof body !== 'string') throw validation(resource, 'body', 'body is missing');
+    if ([...body].length > COMMENT_MAX) throw validation(resource, 'body', `body is too long (maximum is ${COMMENT_MAX} characters)`);
+    return body;
+  }
+
+  type Handler = (m: string[], ctx: { token?: string; query: Record<string, string>; body: Record<string, unknown>; res: ServerResponse; path: string }) => [number, unknown];
+  const routes: Array<[string, RegExp, Handler]> = [
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/,
+      ([repo, n], { token, query, res, path }) => {
+        need(token, 'issues', 'read');
+        const state = repoState(repo!);
+        findIssue(state, Number(n));
+        const list = state.comments.filter((c) => c.issueNumber === Number(n));
+        return [200, paginate(list, query, path, res).map((c) => commentJson(repo!, c))];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/,
+      ([repo, n], { token, body }) => {
+        const state = repoState(repo!);
+        const issue = findIssue(state, Number(n));
+        need(token, issue.isPullRequest ? 'pullRequests' : 'issues', 'write');
+        const comment = { id: nextId++, issueNumber: Number(n), body: checkBody('IssueComment', body.body), user: tokens.get(token!)!.login };
+        state.comments.push(comment);
+        return [201, commentJson(repo!, comment)];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)$/,
+      ([repo, id], { token, body }) => {
+        const state = repoState(repo!);
+        const comment = state.comments.find((c) => c.id === Number(id));
+        if (!comment) throw new HttpError(404, { message: 'Not Found' });
+        need(token, findIssue(state, comment.issueNumber).isPullRequest ? 'pullRequests' : 'issues', 'write');
+        comment.body = checkBody('IssueComment', body.body);
+        return [200, commentJson(repo!, comment)];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/issues$/,
+      ([repo], { token, query, res, path }) => {
+        need(token, 'issues', 'read');
+        const wanted = (query.labels ?? '').split(',').filter(Boolean);
+        const stateFilter = query.state ?? 'open';
+        const list = repoState(repo!)
+          .issues.filter((issue) => stateFilter === 'all' || issue.state === stateFilter)
+          .filter((issue) => wanted.every((label) => issue.labels.includes(label)))
+          .sort((a, b) => b.number - a.number);
+        return [200, paginate(list, query, path, res).map((issue) => issueJson(repo!, issue))];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+\/[^/]+)\/issues$/,
+      ([repo], { token, body }) => {
+        need(token, 'issues', 'write');
+        const state = repoState(repo!);
+        if (typeof body.title !== 'string' || !body.title) throw validation('Issue', 'title', 'title is missing');
+        const labels = Array.isArray(body.labels) ? (body.labels as string[]) : [];
+        for (const label of labels) state.labels.add(label);
+        const issue: StoredIssue = {
+          number: Math.max(0, ...state.issues.map((i) => i.number)) + 1,
+          title: body.title,
+          body: checkBody('Issue', body.body ?? ''),
+          state: 'open',
+          labels,
+          isPullRequest: false,
+        };
+        state.issues.push(issue);
+        return [201, issueJson(repo!, issue)];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)$/,
+      ([repo, n], { token, body }) => {
+        need(token, 'issues', 'write');
+        const issue = findIssue(repoState(repo!), Number(n));
+        if (body.title !== undefined) issue.title = String(body.title);
+        if (body.body !== undefined) issue.body = checkBody('Issue', body.body);
+        if (body.state === 'open' || body.state === 'closed') issue.state = body.state;
+        if (body.state_reason !== undefined) issue.stateReason = body.state_reason as string;
+        return [200, issueJson(repo!, issue)];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+\/[^/]+)\/check-runs$/,
+      ([repo], { token, body }) => {
+        need(token, 'checks', 'write');
+        if (typeof body.name !== 'string' || typeof body.head_sha !== 'string') throw validation('CheckRun', 'name', 'name and head_sha are required');
+        const output = body.output as { title?: string; summary?: string; annotations?: unknown } | undefined;
+        const annotations = checkOutput(output);
+        const run: StoredCheckRun = {
+          id: nextId++,
+          name: body.name,
+          headSha: body.head_sha,
+          status: String(body.status ?? 'queued'),
+          ...(body.conclusion ? { conclusion: String(body.conclusion) } : {}),
+          ...(output ? { title: output.title!, summary: output.summary! } : {}),
+          annotations: [...annotations],
+        };
+        repoState(repo!).checkRuns.push(run);
+        return [201, checkRunJson(repo!, run)];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+\/[^/]+)\/check-runs\/(\d+)$/,
+      ([repo, id], { token, body }) => {
+        need(token, 'checks', 'write');
+        const run = repoState(repo!).checkRuns.find((r) => r.id === Number(id));
+        if (!run) throw new HttpError(404, { message: 'Not Found' });
+        const output = body.output as { title?: string; summary?: string; annotations?: unknown } | undefined;
+        const annotations = checkOutput(output);
+        if (output) Object.assign(run, { title: output.title, summary: output.summary });
+        run.annotations.push(...annotations);
+        if (body.status) run.status = String(body.status);
+        if (body.conclusion) run.conclusion = String(body.conclusion);
+        return [200, checkRunJson(repo!, run)];
+      },
+    ],
+  ];
+
+  async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(status === 204 ? undefined : JSON.stringify(payload));
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const query = Object.fromEntries(url.searchParams);
+      const auth = req.headers.authorization ?? '';
+      const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
+      const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, body: undefined, ...(token ? { token } : {}), status: 0 };
+      requests.push(record);
+      try {
+        const body = await readBody(req);
+        record.body = Object.keys(body).length ? body : undefined;
+        const failure = failures.find(
+          (f) => f.left > 0 && (!f.method || f.method === record.method) && (!f.path || f.path.test(record.path)),
+        );
+        if (failure) {
+          failure.left -= 1;
+          throw new HttpError(failure.status, { message: failure.message ?? 'Server Error', documentation_url: 'https://docs.github.com/rest' }, failure.headers);
+        }
+        for (const [method, pattern, handler] of routes) {
+          const match = pattern.exec(url.pathname);
+          if (method !== record.method || !match) continue;
+          const [status, payload] = handler(match.slice(1), { ...(token ? { token } : {}), query, body, res, path: url.pathname });
+          record.status = status;
+          send(res, status, payload);
+          return;
+        }
+        throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      } catch (error) {
+        const e = error instanceof HttpError ? error : new HttpError(500, { message: String(error) });
+        record.status = e.status;
+        send(res, e.status, e.body, e.headers);
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: baseUrl,
+    requests,
+    addToken(token, permissions = {}, login = 'github-actions[bot]') {
+      tokens.set(token, { permissions: { issues: 'write', pullRequests: 'write', checks: 'write', ...permissions }, login });
+    },
+    addPullRequest(repository, number, headSha) {
+      repoState(repository).issues.push({ number, title: `PR ${number}`, body: '', state: 'open', labels: [], isPullRequest: true, headSha });
+    },
+    addComment(repository, issueNumber, body, user = 'someone') {
+      const comment = { id: nextId++, issueNumber, body, user };
+      repoState(repository).comments.push(comment);
+      return comment;
+    },
+    addIssue(repository, issue) {
+      const state = repoState(repository);
+      const stored: StoredIssue = {
+        number: Math.max(0, ...state.issues.map((i) => i.number)) + 1,
+        state: 'open',
+        labels: [],
+        isPullRequest: false,
+        ...issue,
+      };
+      state.issues.push(stored);
+      return stored;
+    },
+    comments: (repository, issueNumber) => repoState(repository).comments.filter((c) => issueNumber === undefined || c.issueNumber === issueNumber),
+    issues: (repository) => repoState(repository).issues.filter((issue) => !issue.isPullRequest),
+    checkRuns: (repository) => repoState(repository).checkRuns,
+    fail(failure) {
+      failures.push({ ...failure, left: failure.times ?? 1 });
+    },
+    rateLimit(times = 1, retryAfterSeconds = 0) {
+      failures.push({
+        status: 403,
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        headers: { 'retry-after': String(retryAfterSeconds) },
+        left: times,
+      });
+    },
+    reset() {
+      repos.clear();
+      requests.length = 0;
+      failures = [];
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
