@@ -14,10 +14,17 @@ const listeners: Array<(form: string) => void> = [];
 export function encodedForms(value: string): string[] {
   if (value.length < MIN_LENGTH) return [];
   const bytes = Buffer.from(value, 'utf8');
+  const safely = (encode: (text: string) => string) => {
+    try {
+      return encode(value);
+    } catch {
+      return value; // a lone surrogate cannot be URI-encoded
+    }
+  };
   const candidates = [
     value,
-    encodeURIComponent(value),
-    encodeURI(value),
+    safely(encodeURIComponent),
+    safely(encodeURI),
     escape(value),
     JSON.stringify(value).slice(1, -1),
     bytes.toString('base64'),

@@ -62799,10 +62799,18 @@ function encodedForms(value) {
     if (value.length < MIN_LENGTH)
         return [];
     const bytes = Buffer.from(value, 'utf8');
+    const safely = (encode) => {
+        try {
+            return encode(value);
+        }
+        catch {
+            return value; // a lone surrogate cannot be URI-encoded
+        }
+    };
     const candidates = [
         value,
-        encodeURIComponent(value),
-        encodeURI(value),
+        safely(encodeURIComponent),
+        safely(encodeURI),
         escape(value),
         JSON.stringify(value).slice(1, -1),
         bytes.toString('base64'),
@@ -62833,7 +62841,7 @@ function onSecretRegistered(listener) {
     for (const form of secrets_forms)
         listener(form);
 }
-function secrets_redact(text) {
+function redact(text) {
     if (secrets_forms.size === 0 || !text)
         return text;
     let out = text;
@@ -62847,7 +62855,7 @@ function secrets_redact(text) {
 /** Deep-redacts every string inside a JSON-like value. */
 function redactDeep(value) {
     if (typeof value === 'string')
-        return secrets_redact(value);
+        return redact(value);
     if (Array.isArray(value))
         return value.map((item) => redactDeep(item));
     if (value && typeof value === 'object') {
@@ -63498,13 +63506,1901 @@ async function rls_run(options, context) {
     });
 }
 
+// EXTERNAL MODULE: ../../work/main/node_modules/pg/lib/index.js
+var pg_lib = __nccwpck_require__(62969);
+;// CONCATENATED MODULE: ../../work/main/node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = pg_lib.Client
+const Pool = pg_lib.Pool
+const Connection = pg_lib.Connection
+const types = pg_lib.types
+const Query = pg_lib.Query
+const DatabaseError = pg_lib.DatabaseError
+const escapeIdentifier = pg_lib.escapeIdentifier
+const escapeLiteral = pg_lib.escapeLiteral
+const Result = pg_lib.Result
+const TypeOverrides = pg_lib.TypeOverrides
+
+// Also export the defaults
+const esm_defaults = pg_lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (pg_lib);
+
+;// CONCATENATED MODULE: ./src/postgres/connect.ts
+/**
+ * Opening database sessions, in one place: read-only where the gate promises it,
+ * bounded by timeouts, named `postgate/<gate>`, and never echoing a password.
+ */
+
+
+
+
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+function assertSessionCapable(target, inputName) {
+    if (target.pooler === 'transaction') {
+        throw new errors_UserError(`Input \`${inputName}\` points at a transaction-mode connection pooler (${target.host}:${target.port}), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL.`);
+    }
+}
+function sslConfig(target, inputName) {
+    const readPem = (path, key) => {
+        if (!path)
+            return undefined;
+        try {
+            return (0,external_node_fs_.readFileSync)(path, 'utf8');
+        }
+        catch {
+            throw new errors_UserError(`Input \`${inputName}\` names ${key}=${path}, which cannot be read; fix the path or drop the parameter.`);
+        }
+    };
+    const ca = readPem(target.sslrootcert, 'sslrootcert');
+    const cert = readPem(target.sslcert, 'sslcert');
+    const key = readPem(target.sslkey, 'sslkey');
+    const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    switch (target.sslmode) {
+        case 'disable':
+            return false;
+        case 'prefer':
+        case 'require':
+            return { rejectUnauthorized: false, ...files };
+        case 'verify-ca':
+            return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...files };
+        case 'verify-full':
+            return { rejectUnauthorized: true, servername: target.host, ...files };
+    }
+}
+function clientConfig(target, options, ssl) {
+    const connectTimeoutMs = options.connectTimeoutMs ??
+        (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
+    return {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        database: target.database,
+        ...(target.password !== undefined ? { password: target.password } : {}),
+        ssl,
+        application_name: `postgate/${options.gate}`,
+        connectionTimeoutMillis: connectTimeoutMs,
+    };
+}
+/** Opens a session; throws UserError with one sentence (host, never password) on failure. */
+async function connect_connect(urlOrTarget, options) {
+    const inputName = options.inputName ?? 'database-url';
+    const target = typeof urlOrTarget === 'string' ? url_parseDatabaseUrl(urlOrTarget, inputName) : urlOrTarget;
+    if (options.needsSession !== false)
+        assertSessionCapable(target, inputName);
+    const ssl = sslConfig(target, inputName);
+    let client = new esm.Client(clientConfig(target, options, ssl));
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        if (target.sslmode === 'prefer' && isNoSslError(error)) {
+            client = new esm.Client(clientConfig(target, options, false));
+            try {
+                await client.connect();
+            }
+            catch (retryError) {
+                await client.end().catch(() => undefined);
+                throw connectionError(retryError, target, inputName);
+            }
+        }
+        else {
+            throw connectionError(error, target, inputName);
+        }
+    }
+    // A dropped connection must not crash the process with an unhandled 'error' event;
+    // the next query rejects and is reported through the gate.
+    client.on('error', () => undefined);
+    const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const settings = [
+        `SET statement_timeout = ${Math.max(0, Math.floor(statementTimeout))}`,
+        `SET lock_timeout = ${Math.min(Math.max(0, Math.floor(statementTimeout)), 10_000)}`,
+        `SET idle_in_transaction_session_timeout = ${Math.max(statementTimeout * 2, 60_000)}`,
+    ];
+    if (options.readOnly)
+        settings.unshift('SET default_transaction_read_only = on');
+    try {
+        await client.query(settings.join('; '));
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw connectionError(error, target, inputName);
+    }
+    return client;
+}
+function isNoSslError(error) {
+    return error instanceof Error && /does not support SSL/i.test(error.message);
+}
+function connectionError(error, target, inputName) {
+    const e = (error ?? {});
+    const code = e.code ?? '';
+    const message = String(e.message ?? error);
+    const where = `${target.host}:${target.port}`;
+    let sentence;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+        sentence = `Could not resolve host "${target.host}" from \`${inputName}\` (DNS lookup failed); check the host name and the runner's network.`;
+    }
+    else if (code === 'ECONNREFUSED') {
+        sentence = `Could not connect to ${where} from \`${inputName}\`: connection refused; check the host and port and that the server is running and accepts TCP connections.`;
+    }
+    else if (code === 'ETIMEDOUT' || /timeout/i.test(message) && /connect/i.test(message)) {
+        sentence = `Timed out connecting to ${where} from \`${inputName}\`; check firewalls and network access (GitHub runners have no IPv6: for Supabase use the session pooler on port 5432).`;
+    }
+    else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+        sentence = `Host ${where} from \`${inputName}\` is unreachable from this machine; check the network route or use a reachable host (for Supabase, the session pooler).`;
+    }
+    else if (code === '28P01') {
+        sentence = `Password authentication failed for user "${target.user}" at ${where}; check the password in \`${inputName}\`.`;
+    }
+    else if (code === '28000') {
+        sentence = `The server at ${where} refused user "${target.user}" (${message}); allow this client in pg_hba.conf or use another role.`;
+    }
+    else if (code === '3D000') {
+        sentence = `Database "${target.database}" does not exist at ${where}; fix the database name in \`${inputName}\`.`;
+    }
+    else if (isNoSslError(error)) {
+        sentence = `The server at ${where} does not support SSL but \`${inputName}\` asks for sslmode=${target.sslmode}; enable SSL on the server, or use sslmode=disable only on a trusted network.`;
+    }
+    else if (/certificate|self[- ]signed|altname|CERT_/i.test(code + message)) {
+        sentence = `The server certificate of ${where} failed verification (sslmode=${target.sslmode}: ${message}); pass the CA with sslrootcert=/path/ca.pem or use sslmode=require.`;
+    }
+    else if (code === '57P03') {
+        sentence = `The server at ${where} is starting up or shutting down; retry when it accepts connections.`;
+    }
+    else if (code === '53300') {
+        sentence = `The server at ${where} has no free connection slots; retry later or raise max_connections.`;
+    }
+    else {
+        sentence = `Could not connect to ${target.label} from \`${inputName}\`: ${message.replace(/\.$/, '')}.`;
+    }
+    return new errors_UserError(redact(sentence));
+}
+/** Runs `fn` with a session and always closes it. */
+async function withSession(urlOrTarget, options, fn) {
+    const session = await connect_connect(urlOrTarget, options);
+    try {
+        return await fn(session);
+    }
+    finally {
+        await session.end().catch(() => undefined);
+    }
+}
+/** Quotes an identifier for SQL. */
+function connect_quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** Quotes a string literal for SQL. */
+function quoteLiteral(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/gates/webhooks/canary.ts
+/**
+ * The opt-in canary: post a payload marked as a test, signed the way the receiver expects,
+ * and one signed with a random key. One request each, no retries (a retry could duplicate
+ * a side effect), no redirects followed, a bounded timeout, and the response body is
+ * never read: only the status code leaves this module.
+ */
+
+/** Standard Webhooks keys are the base64 bytes after `whsec_`. */
+function standardWebhooksKey(secret) {
+    return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+/** The signing conventions (drill-webhook-anchors.md B5). Data, not branches: add one here. */
+const canary_SCHEMES = {
+    // HMAC-SHA256 of the exact body, lowercase hex, the raw secret as key (the pg_net + pgcrypto pattern).
+    'hex-hmac-sha256': {
+        defaultHeader: 'X-Signature-HMAC',
+        sign: ({ secret, body, header }) => ({ [header]: (0,external_node_crypto_.createHmac)('sha256', secret).update(body, 'utf8').digest('hex') }),
+    },
+    // webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC of "id.timestamp.body">.
+    'standard-webhooks': {
+        defaultHeader: 'webhook-signature',
+        sign: ({ secret, body, id, timestamp, header }) => ({
+            'webhook-id': id,
+            'webhook-timestamp': String(timestamp),
+            [header]: `v1,${(0,external_node_crypto_.createHmac)('sha256', standardWebhooksKey(secret)).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`,
+        }),
+    },
+    // GitHub: sha256=<hex HMAC of the raw body>.
+    'github-sha256': {
+        defaultHeader: 'X-Hub-Signature-256',
+        sign: ({ secret, body, header }) => ({ [header]: `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body, 'utf8').digest('hex')}` }),
+    },
+};
+/** A secret of the same shape as the real one, for the badly signed request. */
+function wrongSecret(scheme) {
+    const bytes = (0,external_node_crypto_.randomBytes)(32);
+    return scheme === 'standard-webhooks' ? `whsec_${bytes.toString('base64')}` : bytes.toString('hex');
+}
+function canaryBody(id, now) {
+    return JSON.stringify({ type: 'postgate.canary', test: true, id, sent_at: now.toISOString(), record: null, old_record: null });
+}
+async function post(url, headers, body, timeoutMs) {
+    try {
+        const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'User-Agent': 'postgate-canary', 'X-Postgate-Canary': '1', ...headers },
+            body,
+            redirect: 'manual',
+            signal: AbortSignal.timeout(timeoutMs),
+        });
+        await response.body?.cancel().catch(() => undefined);
+        return { status: response.status };
+    }
+    catch (error) {
+        return { error: describeFetchError(error, timeoutMs) };
+    }
+}
+/** One phrase, without the URL (fetch errors can echo it). */
+function describeFetchError(error, timeoutMs) {
+    const e = error;
+    if (e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError')
+        return `no response within ${timeoutMs} ms`;
+    const code = e.cause?.code ?? '';
+    const phrases = {
+        ECONNREFUSED: 'connection refused',
+        ENOTFOUND: 'host not found (DNS)',
+        EAI_AGAIN: 'host name lookup failed (DNS)',
+        ECONNRESET: 'connection reset',
+        EHOSTUNREACH: 'host unreachable',
+        ENETUNREACH: 'network unreachable',
+        UND_ERR_SOCKET: 'connection closed by the server',
+        UND_ERR_HEADERS_TIMEOUT: `no response within ${timeoutMs} ms`,
+    };
+    if (phrases[code])
+        return phrases[code];
+    if (/CERT|TLS|SSL/i.test(code))
+        return `TLS failure (${code})`;
+    return code ? `request failed (${code})` : 'request failed';
+}
+/** Sends the signed canary, then the badly signed one (its own id, so no receiver dedupes it), to one endpoint. */
+async function runCanary(url, secret, options, now) {
+    const scheme = canary_SCHEMES[options.scheme];
+    const timestamp = Math.floor(now.getTime() / 1000);
+    const send = (key) => {
+        const id = `msg_postgate_canary_${(0,external_node_crypto_.randomUUID)().replace(/-/g, '')}`;
+        const body = canaryBody(id, now);
+        return post(url, scheme.sign({ secret: key, body, id, timestamp, header: options.header }), body, options.timeoutMs);
+    };
+    const signed = await send(secret);
+    const badlySigned = await send(wrongSecret(options.scheme));
+    return { signed, badlySigned };
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/compare.ts
+/**
+ * Comparing two secrets without revealing either. Equality is decided in constant time
+ * on fixed-length HMAC digests under a key drawn fresh for each comparer, so neither the
+ * lengths nor the contents influence the timing. When they differ, `explainDifference`
+ * says *how*: lengths, whitespace and newlines at either end, surrounding quotes, a
+ * `whsec_`/`sha256=`/`v1,` prefix, base64 or hex of the same bytes, letter case of hex
+ * digits. It never quotes, truncates or hashes a value into its output.
+ */
+
+function createComparer() {
+    const key = (0,external_node_crypto_.randomBytes)(32);
+    const digest = (value) => (0,external_node_crypto_.createHmac)('sha256', key).update(value).digest();
+    return {
+        digest,
+        equal: (a, b) => (0,external_node_crypto_.timingSafeEqual)(digest(a), digest(b)),
+    };
+}
+const PREFIXES = ['v1,whsec_', 'whsec_', 'sha256=', 'v1,'];
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+function fromText(text) {
+    return { text, bytes: Buffer.from(text, 'utf8') };
+}
+function describeEnds(text) {
+    const run = (side, whitespace) => {
+        const newlines = whitespace.replace(/\r\n/g, '\n').replace(/[^\r\n]/g, '').length;
+        if (newlines === 0)
+            return `${side} whitespace`;
+        return newlines === 1 ? `a ${side} newline` : `${side} newlines`;
+    };
+    const parts = [];
+    const leading = /^\s+/.exec(text)?.[0];
+    const trailing = /\s+$/.exec(text)?.[0];
+    if (leading)
+        parts.push(run('leading', leading));
+    if (trailing)
+        parts.push(run('trailing', trailing));
+    return `has ${parts.join(' and ')}`;
+}
+/** The normalising steps, in the order they are tried. Data, not branches: add one here. */
+const STEPS = [
+    {
+        apply: (v) => {
+            if (v.text === undefined || v.text.trim() === v.text)
+                return undefined;
+            return { variant: fromText(v.text.trim()), found: { says: describeEnds(v.text) } };
+        },
+    },
+    {
+        apply: (v) => {
+            const match = v.text === undefined ? null : /^(["'`])([\s\S]*)\1$/.exec(v.text);
+            if (!match || match[2] === undefined)
+                return undefined;
+            const quote = { '"': 'double quotes', "'": 'single quotes', '`': 'backticks' }[match[1]];
+            return { variant: fromText(match[2].trim()), found: { says: `is wrapped in ${quote}` } };
+        },
+    },
+    {
+        apply: (v) => {
+            const prefix = PREFIXES.find((p) => v.text?.startsWith(p) && v.text.length > p.length);
+            if (!prefix || v.text === undefined)
+                return undefined;
+            return { variant: fromText(v.text.slice(prefix.length)), found: { says: `starts with "${prefix}"` } };
+        },
+    },
+    {
+        apply: (v) => {
+            if (v.text === undefined || !HEX.test(v.text) || v.text.toLowerCase() === v.text)
+                return undefined;
+            const casing = v.text.toUpperCase() === v.text ? 'upper-case' : 'mixed-case';
+            return { variant: fromText(v.text.toLowerCase()), found: { says: `is hex in ${casing} letters` } };
+        },
+    },
+    {
+        apply: (v) => {
+            if (v.text === undefined || v.text.length % 2 !== 0 || !HEX.test(v.text))
+                return undefined;
+            return { variant: { text: undefined, bytes: Buffer.from(v.text, 'hex') }, found: { encoding: 'hex' } };
+        },
+    },
+    {
+        apply: (v) => {
+            if (v.text === undefined || v.text.length < 4)
+                return undefined;
+            const standard = BASE64.test(v.text);
+            if (!standard && !BASE64URL.test(v.text))
+                return undefined;
+            const bytes = Buffer.from(v.text, standard ? 'base64' : 'base64url');
+            if (!bytes.length)
+                return undefined;
+            return { variant: { text: undefined, bytes }, found: { encoding: 'base64' } };
+        },
+    },
+];
+/** Every variant reachable by applying each step at most once, in order. */
+function variantsOf(value) {
+    let all = [{ variant: fromText(value), found: [] }];
+    for (const step of STEPS) {
+        const next = [];
+        for (const item of all) {
+            const applied = step.apply(item.variant);
+            if (applied)
+                next.push({ variant: applied.variant, found: [...item.found, applied.found] });
+        }
+        all = [...all, ...next];
+    }
+    return all;
+}
+function shapeOf(value) {
+    const text = value.trim();
+    if (text.length >= 8 && HEX.test(text))
+        return text.toLowerCase() === text ? 'lowercase hex' : text.toUpperCase() === text ? 'uppercase hex' : 'mixed-case hex';
+    const bare = PREFIXES.reduce((t, p) => (t.startsWith(p) ? t.slice(p.length) : t), text);
+    if (bare.length >= 8 && BASE64.test(bare) && /[+/=]|[A-Z].*[a-z]|[a-z].*[A-Z]/.test(bare))
+        return bare === text ? 'base64' : 'prefixed base64';
+    return 'text';
+}
+function factsOf(value) {
+    return { characters: [...value].length, shape: shapeOf(value) };
+}
+/**
+ * How `a` (named `aName`) differs from `b` (named `bName`); call only after `equal` said
+ * they differ. Uses the comparer's constant-time equality for every candidate pair.
+ */
+function explainDifference(comparer, a, b) {
+    const left = variantsOf(a.value);
+    const right = variantsOf(b.value);
+    let best;
+    const cost = (pair) => pair.l.found.length + pair.r.found.length;
+    for (const l of left) {
+        for (const r of right) {
+            const candidate = { l, r };
+            if (cost(candidate) === 0 || (best && cost(candidate) >= cost(best)))
+                continue;
+            if (comparer.equal(l.variant.bytes, r.variant.bytes))
+                best = candidate;
+        }
+    }
+    const fa = factsOf(a.value);
+    const fb = factsOf(b.value);
+    const sentences = [
+        fa.characters === fb.characters
+            ? `Both are ${fa.characters} characters long.`
+            : `${capitalize(a.name)} is ${fa.characters} characters long, ${b.name} ${fb.characters}.`,
+    ];
+    if (!best) {
+        if (fa.shape !== 'text' || fb.shape !== 'text')
+            sentences.push(`${capitalize(a.name)} looks like ${fa.shape}, ${b.name} like ${fb.shape}.`);
+        sentences.push('They differ in content, not just in whitespace, quotes, a prefix, encoding or letter case.');
+        return { sentences, explained: false };
+    }
+    const formatting = (name, found) => found.flatMap((f) => ('says' in f ? [`${capitalize(name)} ${f.says}.`] : []));
+    const encoding = (found) => found.flatMap((f) => ('encoding' in f ? [f.encoding] : []))[0];
+    sentences.push(...formatting(a.name, best.l.found), ...formatting(b.name, best.r.found));
+    const ea = encoding(best.l.found);
+    const eb = encoding(best.r.found);
+    if (ea && eb)
+        sentences.push(`${capitalize(a.name)} is ${ea} and ${b.name} is ${eb} of the same bytes.`);
+    else if (ea)
+        sentences.push(`${capitalize(a.name)} is the ${ea} encoding of ${b.name}.`);
+    else if (eb)
+        sentences.push(`${capitalize(b.name)} is the ${eb} encoding of ${a.name}.`);
+    sentences.push('Apart from that they are the same secret.');
+    return { sentences, explained: true };
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/rules.ts
+/**
+ * webhook-secret-check's rule catalog: one record per finding the gate can produce
+ * (docs/rules.md is generated from these). Findings name a setting, Vault secret, URL,
+ * function, trigger or endpoint, never a value.
+ */
+
+const ALLOWLIST_HOW = 'To accept it, add an allowlist entry to the repo config with this rule id, the object shown in the finding and a reason (and an `expires` date).';
+const WEBHOOK_RULES = [
+    {
+        id: 'webhook_setting_missing',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'settings',
+        title: 'Webhook setting is not set for a login role',
+        doc: `A database setting the webhooks need (for example \`app.webhook_hmac_secret\` or \`app.vercel_webhook_trips\`) has no value for a login role whose sessions fire the triggers, at any scope: database and role (\`ALTER ROLE r IN DATABASE d SET\`), role (\`ALTER ROLE r SET\`), database (\`ALTER DATABASE d SET\`), all roles (\`ALTER ROLE ALL SET\`) or the server configuration. Trigger functions read it with \`current_setting(name, true)\`, get NULL and usually send nothing, so deliveries stop silently. Settings are applied at login for the session user only: \`SET ROLE\` does not load them, so what counts is the login role (\`authenticator\` for PostgREST writes, \`postgres\` for migrations and cron). A restored backup or a \`supabase db dump\` does not carry database-level settings either. Fix it by setting the value where every login role sees it (\`ALTER DATABASE postgres SET ...\`), or better, by moving the secret to Supabase Vault. Mark an expectation \`required: false\` in the repo config if the setting is optional. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_setting_empty',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'settings',
+        title: 'Webhook setting is set to an empty string',
+        doc: `The setting exists but its effective value for a login role is the empty string (for example \`ALTER DATABASE d SET app.webhook_hmac_secret = ''\`). Trigger functions that use \`nullif(current_setting(...), '')\` skip the delivery, others sign with an empty key or post to an empty URL. Set the real value, or remove the empty override that shadows it. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_setting_shadowed',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'settings',
+        title: 'Webhook setting is shadowed by a different value at a more specific scope',
+        doc: `A login role gets the setting from a more specific scope (role, or database and role) whose value differs from the one at the broader scope (usually the database). Sessions of that role sign with or post to something else than everyone else, which shows up as intermittent 401s or deliveries to an old URL. Precedence is: database and role > role > database > all roles > server configuration. Remove the override (\`ALTER ROLE r RESET name\`, \`ALTER ROLE r IN DATABASE d RESET name\`) or make it equal. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_setting_on_nologin_role',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'settings',
+        title: 'Webhook setting is set on a role that cannot log in',
+        doc: `Role-level settings are applied only when that role logs in; \`SET ROLE\` (which PostgREST uses to switch to \`anon\` or \`authenticated\`) does not load them. A value set with \`ALTER ROLE authenticated SET ...\` therefore never reaches a trigger. Set it on the login role (\`authenticator\`) or on the database instead, and reset the useless one. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_secret_mismatch',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'secrets',
+        title: 'Webhook secret differs from the deploy environment',
+        doc: `The secret the database signs with (a custom setting or a Vault secret) is not the secret the application verifies with (the environment variable named by \`secret-env\` or \`equals-env\`), so every signed delivery is rejected with 401. The two are compared in constant time and never printed; the finding says how they differ when the difference is only a leading or trailing space or newline, surrounding quotes, a \`whsec_\`/\`sha256=\` prefix, base64 or hex encoding of the same bytes, or the letter case of hex digits. Fix whichever side is wrong: update the setting or Vault secret (\`vault.update_secret\`) or the deploy secret, and keep the two in one place. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_secret_rotation',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'secrets',
+        title: 'Webhook secret matches the previous secret (rotation in progress)',
+        doc: `The database still holds the previous secret (the variable named by \`previous-secret-env\` or \`previous-env\`), not the current one. That is expected for a short time while a rotation is rolled out, as long as the receiver accepts both. Finish the rotation by updating the database, then drop the previous secret. The severity is set by \`webhooks.rotation-is\` in the repo config (warning by default). ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_secret_in_setting',
+        gate: 'webhooks',
+        severity: 'notice',
+        category: 'secrets',
+        title: 'Webhook secret is stored in a custom setting',
+        doc: `Custom settings are not access-controlled: every role that can run SQL can read them with \`current_setting()\` or from \`pg_db_role_setting\`, they appear in \`pg_dumpall\` output, and they are lost by \`supabase db dump\`. Hosted Supabase also refuses new \`ALTER DATABASE ... SET app.*\` for non-superusers. Store the secret in Supabase Vault (\`select vault.create_secret('...', 'webhook_hmac_secret')\`), read it in the trigger function from \`vault.decrypted_secrets\`, and check it with a \`vault-secret\` expectation. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_invalid',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Webhook URL setting is not a URL',
+        doc: `The setting that should hold the endpoint is not an absolute URL, so \`net.http_post\` fails or posts somewhere unexpected. Set it to the full URL, for example \`https://app.example.com/api/hooks/trips\`. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_scheme',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Webhook URL uses the wrong scheme',
+        doc: `The endpoint does not use the expected scheme (https unless configured otherwise). Plain http sends the signed payload, and any Authorization header, in clear text. Use the https URL. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_credentials',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Webhook URL contains credentials',
+        doc: `The URL carries a user name or password (\`https://user:pass@host/...\`). Credentials in a URL end up in logs, in \`net.http_request_queue\` and in anyone's \`current_setting()\`. Authenticate with the HMAC signature (or a header built from a Vault secret) instead, and rotate the exposed credential. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_host',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Webhook URL points at an unexpected host',
+        doc: `The endpoint's host is not the one the deployment expects (input \`url-host\`, or \`host\`/\`host-env\` in the repo config). A database restored from another environment, or a copy-pasted staging URL, sends production events to the wrong application. Point the setting at the expected host. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_path',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Webhook URL path does not start with the expected prefix',
+        doc: `The endpoint's path does not start with the configured \`path-prefix\` (for example \`/api/hooks/\`), so deliveries reach a route that does not verify or handle them. Fix the URL. The path is not printed, because some webhook URLs carry their secret in the path. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_url_not_production',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'urls',
+        title: 'Production webhook URL points at localhost, a private address, a tunnel or a preview deployment',
+        doc: `In the production environment (input \`environment\` or \`webhooks.environment\`, production by default) the endpoint is localhost, a loopback, private or Docker-internal address, a tunnel (ngrok, Cloudflare quick tunnels, localtunnel), or a preview deployment (Vercel preview or branch URLs, Netlify deploy previews, Cloudflare Pages previews, Render pull-request previews). Production events then go nowhere, or to a deployment that is about to disappear. Set the production URL; run the check with \`environment: preview\` or \`development\` for non-production databases. A host you name explicitly with \`url-host\` is never treated as a preview. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_vault_secret_missing',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'secrets',
+        title: 'Vault secret is missing or cannot be decrypted',
+        doc: `The repo config expects a Supabase Vault secret with this name, but \`vault.decrypted_secrets\` has no such row, returns no decrypted value (the root key is not available, as after restoring a dump into another project), or Vault is not installed. The trigger function then signs with NULL. Create it with \`select vault.create_secret('<value>', '<name>')\`, or fix the name in the config. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_vault_secret_stale',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'secrets',
+        title: 'Vault secret is older than max-age-days',
+        doc: `The Vault secret was last updated (\`updated_at\`) longer ago than the expectation's \`max-age-days\`. Rotate it: set the new value in the deploy environment and keep the old one as the previous secret, update Vault with \`vault.update_secret\`, then drop the previous one. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_function_missing',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'plumbing',
+        title: 'No function sends webhooks with the configured setting, or a configured function is missing',
+        doc: `No function reads the setting (or Vault secret) and calls an HTTP client (\`net.http_post\`, \`supabase_functions.http_request\` or the \`http\` extension), or a function named in \`webhooks.triggers\` does not exist. The settings are then configured for nothing, or the plumbing was dropped by a migration or a restore. Recreate the function from its migration. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_function_not_security_definer',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'plumbing',
+        title: 'Webhook function is not SECURITY DEFINER',
+        doc: `A function that reads the webhook secret and calls the HTTP client runs with the privileges of whoever fired the trigger. For API writes that is \`authenticated\` or \`anon\`, which then need EXECUTE on \`net.http_post\` (and can call it directly to send arbitrary requests), or the delivery fails with permission denied. Declare it \`SECURITY DEFINER\` with a pinned \`search_path\`, owned by a role that may use the HTTP client, and revoke EXECUTE from the API roles. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_function_search_path_mutable',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'plumbing',
+        title: 'Webhook function has no pinned search_path',
+        doc: `The function does not set \`search_path\` (\`SET search_path = pg_catalog, public\` or \`= ''\`). A SECURITY DEFINER function that resolves names through the caller's search_path can be tricked into running an object the caller created (for example a fake \`hmac\` or \`http_post\`) with the owner's privileges and the secret in hand. Add \`SET search_path = ...\` to the function definition. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_function_executable_by_api_role',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'plumbing',
+        title: 'Webhook function is executable by anon or authenticated',
+        doc: `The API roles can execute a function that signs with the webhook secret and calls the HTTP client. A callable function (not a trigger function) is then a signing oracle reachable through \`/rest/v1/rpc\`: anyone can have the database sign and send a payload of their choice. Trigger functions cannot be called directly, so for them this is a warning about hygiene. Supabase's default privileges grant EXECUTE on new functions in \`public\` to anon and authenticated: \`revoke execute on function ... from public, anon, authenticated\`. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_trigger_missing',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'plumbing',
+        title: 'Configured webhook trigger does not exist',
+        doc: `\`webhooks.triggers\` in the repo config says the table must have a trigger running the function, and it does not (or the table does not exist). Changes to that table are no longer delivered. Recreate the trigger from its migration. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_trigger_disabled',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'plumbing',
+        title: 'Configured webhook trigger is disabled',
+        doc: `The trigger exists but is disabled (\`ALTER TABLE ... DISABLE TRIGGER\`) or set to fire only in replica mode (\`ENABLE REPLICA TRIGGER\`), so normal writes deliver nothing. Disabling triggers is common during data fixes and restores and easy to forget. Run \`ALTER TABLE ... ENABLE TRIGGER <name>\`. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_literal_secret',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'secrets',
+        title: 'Secret written literally into a trigger or function',
+        doc: `A trigger's arguments or a function's body contains a credential as a literal: an \`Authorization\`/API-key header (Supabase Database Webhooks created in the dashboard store headers in the trigger arguments), a bearer token, a JWT, a known key format, or a literal HMAC key. Trigger arguments and function bodies are readable by every role through \`pg_trigger\` and \`pg_proc\`, and appear in every schema dump, migration file and backup. Rotate the credential, store it in Supabase Vault, and read it at run time in a SECURITY DEFINER function. The value is never printed; the finding points at the migration line when it can find it. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_deliveries_rejected',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'deliveries',
+        title: 'Recent webhook deliveries were rejected with 401 or 403',
+        doc: `\`net._http_response\` (pg_net's response log, kept about 6 hours) has 401/403 responses within \`deliveries-window\`. A run of 401s is the signature of a secret mismatch between the database and the receiver. pg_net does not record the URL of a response, so counts cover every delivery from this database; Database Webhooks are attributed by name through \`supabase_functions.hooks\`. Check the secret parity findings, then the receiver's logs. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_deliveries_failing',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'deliveries',
+        title: 'Recent webhook deliveries failed (5xx, timeouts or errors)',
+        doc: `\`net._http_response\` has server errors, timeouts or connection errors within \`deliveries-window\`. pg_net does not retry, so each of these is a lost event. Check the receiver, the URL and pg_net's timeout (\`timeout_milliseconds\`). ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_canary_rejected',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'canary',
+        title: 'Endpoint rejected a correctly signed canary',
+        doc: `With \`canary: true\` the gate posts a payload marked as a test (\`"type": "postgate.canary"\`, header \`X-Postgate-Canary: 1\`), signed with the deploy environment's secret, and expects a 2xx. Another status means the deployed receiver verifies with a different secret than the one in the deploy environment, or does not accept test payloads. Compare the receiver's secret with the deploy secret; make the handler answer 2xx to canaries without side effects. Only the status code is reported; response bodies are never read. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_canary_accepts_bad_signature',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'canary',
+        title: 'Endpoint accepted a canary with a wrong signature',
+        doc: `The receiver answered 2xx to a canary signed with a random key: it does not verify signatures (or verifies them wrongly), so anyone who knows the URL can forge events. Verify the signature over the raw request body with a constant-time comparison and answer 401 on mismatch. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_canary_unexpected_status',
+        gate: 'webhooks',
+        severity: 'warning',
+        category: 'canary',
+        title: 'Endpoint rejected a badly signed canary with an unexpected status',
+        doc: `The receiver refused the wrongly signed canary, but not with 401 or 403 (for example 400, 404, 500 or a redirect). That hides signature failures among other errors in monitoring, and a redirect is never followed. Answer 401 for a bad signature. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'webhook_canary_unreachable',
+        gate: 'webhooks',
+        severity: 'error',
+        category: 'canary',
+        title: 'Canary could not reach the endpoint',
+        doc: `The canary request failed before any response: DNS, connection refused, TLS failure or the timeout (\`webhooks.probe.timeout-ms\`, 5 s by default). The request is not retried, so a slow endpoint is not hit twice. Check the URL and that the endpoint is reachable from the runner. ${ALLOWLIST_HOW}`,
+    },
+];
+defineRules(WEBHOOK_RULES);
+function defaultSeverity(id) {
+    return WEBHOOK_RULES.find((rule) => rule.id === id).severity;
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/settings.ts
+/**
+ * Where a custom setting lives and what each login role gets. PostgreSQL applies
+ * settings at login, for the session user only, in this order of precedence (ALTER ROLE
+ * docs): database and role > role > database (= ALTER ROLE ALL IN DATABASE) > all roles
+ * (ALTER ROLE ALL SET) > server (postgresql.conf, ALTER SYSTEM, command line). SET ROLE
+ * loads nothing, so only roles that can log in matter. The catalog is
+ * `pg_db_role_setting` (cluster-wide, readable by everyone); the server level is read
+ * from `pg_file_settings` when the role may, otherwise inferred from the session's own
+ * value when nothing more specific applies to it.
+ */
+
+const SCOPES = ['database+role', 'role', 'database', 'all-roles', 'server'];
+/** How a scope is written in SQL, for messages and remediation. */
+function scopeStatement(scope, database, role) {
+    const statements = {
+        'database+role': `ALTER ROLE ${role} IN DATABASE ${database} SET`,
+        role: `ALTER ROLE ${role} SET`,
+        database: `ALTER DATABASE ${database} SET`,
+        'all-roles': 'ALTER ROLE ALL SET',
+        server: 'the server configuration (postgresql.conf, ALTER SYSTEM or the command line)',
+    };
+    return statements[scope];
+}
+function settings_appliesTo(value, role) {
+    return value.role === undefined || value.role === role;
+}
+/** The values of one setting that apply to a login role, most specific first. */
+function applicableValues(values, role) {
+    return values
+        .filter((value) => settings_appliesTo(value, role))
+        .sort((a, b) => SCOPES.indexOf(a.scope) - SCOPES.indexOf(b.scope));
+}
+/** The value a session of `role` starts with, or undefined when nothing sets it. */
+function effectiveValue(values, role) {
+    return applicableValues(values, role)[0];
+}
+/**
+ * Reads every scope of the given settings. Every value is registered with the masker the
+ * moment it is read (URLs too: some carry their secret in the path or query).
+ */
+async function readSettings(session, names) {
+    const wanted = [...new Set(names.map((name) => name.toLowerCase()))];
+    const who = await session.query('select current_database() as database, session_user as session_user');
+    const { database, session_user: sessionUser } = who.rows[0];
+    const catalog = await session.query(`select s.setdatabase <> 0 as in_database, r.rolname as role_name, r.rolcanlogin as can_login,
+            lower(split_part(c.entry, '=', 1)) as name, substr(c.entry, strpos(c.entry, '=') + 1) as value
+       from pg_catalog.pg_db_role_setting s
+       left join pg_catalog.pg_roles r on r.oid = s.setrole
+       cross join lateral unnest(s.setconfig) as c(entry)
+      where s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))
+        and lower(split_part(c.entry, '=', 1)) = any($1::text[])`, [wanted]);
+    for (const row of catalog.rows)
+        secrets_registerSecret(row.value);
+    const current = await session.query('select n.name, current_setting(n.name, true) as value from unnest($1::text[]) as n(name)', [wanted]);
+    for (const row of current.rows)
+        secrets_registerSecret(row.value);
+    const files = await readFileSettings(session, wanted);
+    for (const value of files.values.values())
+        secrets_registerSecret(value);
+    const values = new Map(wanted.map((name) => [name, []]));
+    const nologin = [];
+    for (const row of catalog.rows) {
+        const scope = row.role_name === null ? (row.in_database ? 'database' : 'all-roles') : row.in_database ? 'database+role' : 'role';
+        if (row.role_name !== null && row.can_login === false) {
+            nologin.push({ name: row.name, role: row.role_name, scope });
+            continue;
+        }
+        values.get(row.name).push({ scope, ...(row.role_name !== null ? { role: row.role_name } : {}), value: row.value });
+    }
+    const serverLevelKnown = new Map();
+    for (const name of wanted) {
+        const list = values.get(name);
+        const sessionValue = current.rows.find((row) => row.name === name)?.value ?? null;
+        if (effectiveValue(list, sessionUser) === undefined) {
+            // nothing more specific applies to this session, so its value is the server's
+            if (sessionValue !== null)
+                list.push({ scope: 'server', value: sessionValue });
+            serverLevelKnown.set(name, true);
+        }
+        else if (files.readable) {
+            const fromFile = files.values.get(name);
+            if (fromFile !== undefined)
+                list.push({ scope: 'server', value: fromFile });
+            serverLevelKnown.set(name, true);
+        }
+        else {
+            serverLevelKnown.set(name, false);
+        }
+    }
+    return { database, sessionUser, values, nologin, serverLevelKnown };
+}
+/** postgresql.conf and postgresql.auto.conf values, when this role may read them (superusers, pg_read_all_settings). */
+async function readFileSettings(session, names) {
+    const allowed = await session.query(`select pg_catalog.has_table_privilege('pg_catalog.pg_file_settings', 'select')
+        and pg_catalog.has_function_privilege('pg_catalog.pg_show_all_file_settings()', 'execute') as allowed`);
+    if (!allowed.rows[0]?.allowed)
+        return { readable: false, values: new Map() };
+    const rows = await session.query(`select lower(name) as name, setting as value from pg_catalog.pg_file_settings
+      where lower(name) = any($1::text[]) and applied order by seqno`, [names]);
+    return { readable: true, values: new Map(rows.rows.map((row) => [row.name, row.value])) };
+}
+/** Which roles to evaluate: the ones asked for, else the connected role and `authenticator`. */
+async function resolveLoginRoles(session, sessionUser, asked) {
+    const names = asked.length ? [...new Set(asked)] : [sessionUser, 'authenticator'];
+    const rows = await session.query('select rolname, rolcanlogin from pg_catalog.pg_roles where rolname = any($1::text[])', [names]);
+    const found = new Map(rows.rows.map((row) => [row.rolname, row.rolcanlogin]));
+    const unknown = names.filter((name) => !found.has(name));
+    const nologin = names.filter((name) => found.get(name) === false);
+    const roles = names
+        .filter((name) => found.get(name) === true)
+        .map((name) => ({ name }));
+    return { roles, unknown: asked.length ? unknown : [], nologin: asked.length ? nologin : [] };
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/urls.ts
+function urls_ipv4(host) {
+    const parts = host.split('.');
+    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255))
+        return undefined;
+    return parts.map(Number);
+}
+const inIpv4 = (host, check) => {
+    const octets = urls_ipv4(host);
+    return octets !== undefined && check(octets);
+};
+/** Hosts that are never a production endpoint. Data, not branches: add a pattern here. */
+const NON_PRODUCTION_HOSTS = [
+    { label: 'localhost', test: (h) => h === 'localhost' || h.endsWith('.localhost') },
+    { label: 'a loopback address', test: (h) => h === '[::1]' || inIpv4(h, ([a]) => a === 127) },
+    { label: 'an unspecified address', test: (h) => h === '[::]' || h === '0.0.0.0' },
+    {
+        label: 'a private network address',
+        test: (h) => inIpv4(h, ([a = 0, b = 0]) => a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)) ||
+            /^\[f[cd][0-9a-f]{2}:/i.test(h) ||
+            /^\[fe80:/i.test(h),
+    },
+    { label: 'a container-internal host name', test: (h) => ['host.docker.internal', 'host.containers.internal', 'gateway.docker.internal', 'kong'].includes(h) },
+    { label: 'a single-label, .local or .internal host name', test: (h) => h.endsWith('.local') || h.endsWith('.internal') || (!h.includes('.') && !h.startsWith('[')) },
+    { label: 'a tunnel (ngrok, Cloudflare quick tunnel, localtunnel)', test: (h) => /\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|loca\.lt)$/.test(h) },
+    // <project>-<9-character deployment id>-<scope>.vercel.app and <project>-git-<branch>-<scope>.vercel.app
+    { label: 'a Vercel preview deployment', test: (h) => /^[a-z0-9-]+-(?:git-[a-z0-9-]+|(?=[a-z]*\d)[a-z0-9]{9})-[a-z0-9-]+\.vercel\.app$/.test(h) },
+    { label: 'a Netlify deploy preview or branch deploy', test: (h) => /^[a-z0-9-]+--[a-z0-9-]+\.netlify\.app$/.test(h) },
+    { label: 'a Cloudflare Pages preview', test: (h) => /^[a-z0-9-]+\.[a-z0-9-]+\.pages\.dev$/.test(h) },
+    { label: 'a Render pull-request preview', test: (h) => /-pr-\d+\.onrender\.com$/.test(h) },
+];
+function nonProductionHost(hostname) {
+    const host = hostname.toLowerCase().replace(/\.$/, '');
+    return NON_PRODUCTION_HOSTS.find((pattern) => pattern.test(host))?.label;
+}
+function sameHost(url, expected) {
+    const wanted = expected.toLowerCase().replace(/\.$/, '');
+    const actual = (wanted.includes(':') && !wanted.startsWith('[') ? url.host : url.hostname).toLowerCase().replace(/\.$/, '');
+    return actual === wanted;
+}
+/** Parses a URL the way the HTTP client will; undefined when it is not absolute. */
+function parseWebhookUrl(raw) {
+    try {
+        return new URL(raw.trim());
+    }
+    catch {
+        return undefined;
+    }
+}
+function checkUrl(setting, raw, expected, environment) {
+    const url = parseWebhookUrl(raw);
+    if (!url || !url.host) {
+        return [{ rule: 'webhook_url_invalid', message: `${setting} is not an absolute URL (expected ${expected.scheme}://<host>/...).` }];
+    }
+    const problems = [];
+    const scheme = url.protocol.replace(/:$/, '');
+    if (scheme !== expected.scheme) {
+        problems.push({ rule: 'webhook_url_scheme', message: `${setting} uses ${scheme}:// instead of ${expected.scheme}://.` });
+    }
+    if (url.username || url.password) {
+        problems.push({ rule: 'webhook_url_credentials', message: `${setting} contains ${url.password ? 'a user name and password' : 'a user name'} before the host; remove them and rotate the credential.` });
+    }
+    const hostMatches = expected.host !== undefined && sameHost(url, expected.host);
+    if (expected.host !== undefined && !hostMatches) {
+        problems.push({ rule: 'webhook_url_host', message: `${setting} points at ${url.host}, not ${expected.host}${expected.hostSource ? ` (from ${expected.hostSource})` : ''}.` });
+    }
+    if (expected.pathPrefix !== undefined && !url.pathname.startsWith(expected.pathPrefix)) {
+        problems.push({ rule: 'webhook_url_path', message: `${setting}'s path does not start with ${expected.pathPrefix} (the path is not shown: some webhook URLs carry their secret in it).` });
+    }
+    const kind = environment === 'production' ? nonProductionHost(url.hostname) : undefined;
+    const namedOnPurpose = hostMatches && kind !== undefined && /preview|tunnel/.test(kind);
+    if (kind && !namedOnPurpose) {
+        problems.push({ rule: 'webhook_url_not_production', message: `${setting} points at ${url.host}, ${kind}, in the production environment.` });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/checks.ts
+/**
+ * The checks, as pure functions from what was read to findings. Values flow in, only
+ * descriptions flow out: no message, detail or remediation contains a value or any part
+ * of one (a test fuzzes this).
+ */
+
+
+
+
+
+function make(rule, object, message, extra = {}) {
+    const { severity, ...rest } = extra;
+    return finding({ rule, severity: severity ?? defaultSeverity(rule), object, message, ...rest });
+}
+function list(items) {
+    if (items.length <= 1)
+        return items.join('');
+    return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+function roleList(roles) {
+    return `login role${roles.length === 1 ? '' : 's'} ${list(roles)}`;
+}
+/** Where a value lives, in SQL words. */
+function whereSet(value, database) {
+    return scopeStatement(value.scope, database, value.role);
+}
+function settingObject(name) {
+    return { kind: 'setting', name };
+}
+function vaultObject(name) {
+    return { kind: 'vault-secret', schema: 'vault', name };
+}
+/** Groups the login roles by the value they get (equal values compared in constant time). */
+function groupByValue(snapshot, name, roles, comparer) {
+    const groups = [];
+    for (const role of roles) {
+        const value = effectiveValue(snapshot.values.get(name) ?? [], role.name);
+        if (!value)
+            continue;
+        const where = whereSet(value, snapshot.database);
+        const group = groups.find((g) => comparer.equal(g.value, value.value));
+        if (group) {
+            group.roles.push(role.name);
+            if (!group.where.includes(where))
+                group.where.push(where);
+        }
+        else {
+            groups.push({ value: value.value, roles: [role.name], where: [where] });
+        }
+    }
+    return groups;
+}
+/** Missing, empty, shadowed and never-applied values of one setting. */
+function settingFindings(snapshot, expectation, roles, comparer) {
+    const name = expectation.source.name;
+    const object = settingObject(name);
+    const values = snapshot.values.get(name) ?? [];
+    const findings = [];
+    const db = snapshot.database;
+    const missing = roles.filter((role) => !effectiveValue(values, role.name)).map((role) => role.name);
+    if (missing.length && expectation.required) {
+        const present = roles.map((r) => r.name).filter((r) => !missing.includes(r));
+        const unknownServer = snapshot.serverLevelKnown.get(name) === false;
+        findings.push(make('webhook_setting_missing', object, present.length
+            ? `${name} is not set for ${roleList(missing)}; only ${list(present)} get${present.length === 1 ? 's' : ''} a value.`
+            : `${name} is not set for ${roleList(missing)}: no database, role or server value applies.`, {
+            ...(unknownServer
+                ? { detail: 'This role cannot read the server configuration (pg_file_settings needs superuser or pg_read_all_settings), so a value set only in postgresql.conf would not be seen.' }
+                : {}),
+            remediation: expectation.equals
+                ? `Store the secret in Vault (select vault.create_secret('<value>', '${name.split('.').pop()}')) and read it from vault.decrypted_secrets, or: ALTER DATABASE ${db} SET ${name} = '<value>';`
+                : `ALTER DATABASE ${db} SET ${name} = '<value>';`,
+        }));
+    }
+    const empty = roles.filter((role) => effectiveValue(values, role.name)?.value === '');
+    if (empty.length) {
+        const sources = [...new Set(empty.map((role) => whereSet(effectiveValue(values, role.name), db)))];
+        findings.push(make('webhook_setting_empty', object, `${name} is an empty string for ${roleList(empty.map((r) => r.name))} (set by ${list(sources)}).`, {
+            remediation: `Set the real value, or reset the empty one (for example ALTER DATABASE ${db} RESET ${name};).`,
+        }));
+    }
+    const shadowed = [];
+    for (const role of roles) {
+        const [winner, next] = applicableValues(values, role.name);
+        if (winner && next && !comparer.equal(winner.value, next.value)) {
+            shadowed.push(`${role.name}: ${whereSet(winner, db)} overrides ${whereSet(next, db)} with a different value`);
+        }
+    }
+    if (shadowed.length) {
+        findings.push(make('webhook_setting_shadowed', object, `${name} has a different value at a more specific scope for ${roleList(shadowed.map((s) => s.split(':')[0]))}.`, {
+            detail: shadowed.join('\n'),
+            remediation: 'Reset the override (ALTER ROLE <role> RESET <name>; or ALTER ROLE <role> IN DATABASE <db> RESET <name>;) or make it equal.',
+        }));
+    }
+    const useless = snapshot.nologin.filter((entry) => entry.name === name);
+    if (useless.length) {
+        findings.push(make('webhook_setting_on_nologin_role', object, `${name} is set on ${list(useless.map((u) => u.role))}, which cannot log in, so the value never applies (SET ROLE does not load role settings).`, {
+            remediation: `${useless.map((u) => (u.scope === 'database+role' ? `ALTER ROLE ${u.role} IN DATABASE ${db} RESET ${name};` : `ALTER ROLE ${u.role} RESET ${name};`)).join(' ')} Set it on the database or on the login role (authenticator) instead.`,
+        }));
+    }
+    return findings;
+}
+function groupSuffix(group) {
+    return group.roles.length ? ` for ${roleList(group.roles)} (set by ${list(group.where)})` : '';
+}
+/** Parity with the deploy environment, per distinct value. */
+function parityFindings(observed, comparer, rotationSeverity) {
+    const { expectation, label, object } = observed;
+    const equals = expectation.equals;
+    if (!equals)
+        return [];
+    const findings = [];
+    const mismatches = [];
+    const valueName = expectation.source.kind === 'vault' ? 'the Vault secret' : 'the database value';
+    for (const group of observed.groups) {
+        if (group.value === '' || comparer.equal(group.value, equals.value))
+            continue;
+        if (expectation.previous && comparer.equal(group.value, expectation.previous.value)) {
+            findings.push(make('webhook_secret_rotation', object, `${label} matches ${expectation.previous.env}, the previous secret, not ${equals.env}${groupSuffix(group)}: rotation in progress.`, {
+                severity: rotationSeverity,
+                remediation: `Finish the rotation: update ${label} to the value of ${equals.env}, then drop ${expectation.previous.env}.`,
+            }));
+            continue;
+        }
+        const difference = explainDifference(comparer, { name: valueName, value: group.value }, { name: equals.env, value: equals.value });
+        const neither = expectation.previous ? [`It does not match ${expectation.previous.env} (the previous secret) either.`] : [];
+        mismatches.push([`${checks_capitalize(valueName)}${groupSuffix(group)}:`, ...difference.sentences, ...neither].join(' '));
+    }
+    if (mismatches.length) {
+        findings.push(make('webhook_secret_mismatch', object, `${label} differs from ${equals.env}; signed deliveries will be rejected.`, {
+            detail: mismatches.join('\n'),
+            remediation: expectation.source.kind === 'vault'
+                ? `Update the Vault secret to the deploy secret (select vault.update_secret(id, '<value of ${equals.env}>') from vault.secrets where name = '${expectation.source.name}'), or fix ${equals.env}.`
+                : `Set ${label} to the deploy secret exactly (no quotes or whitespace), or fix ${equals.env}; better, move the secret to Vault.`,
+        }));
+    }
+    return findings;
+}
+/** URL checks, per distinct value; one finding per rule. */
+function urlFindings(observed, environment) {
+    const rule = observed.expectation.url;
+    if (!rule)
+        return [];
+    const byRule = new Map();
+    for (const group of observed.groups) {
+        if (group.value === '')
+            continue;
+        for (const problem of checkUrl(observed.label, group.value, rule, environment)) {
+            byRule.set(problem.rule, [...(byRule.get(problem.rule) ?? []), `${problem.message.replace(/\.$/, '')}${groupSuffix(group)}.`]);
+        }
+    }
+    return [...byRule].map(([id, messages]) => make(id, observed.object, messages[0], messages.length > 1 ? { detail: messages.slice(1).join('\n') } : {}));
+}
+function secretInSettingFinding(observed) {
+    if (observed.expectation.source.kind !== 'setting' || !observed.expectation.equals || !observed.groups.length)
+        return [];
+    return [
+        make('webhook_secret_in_setting', observed.object, `${observed.label} keeps the webhook secret in a custom setting, which every role that can run SQL can read; Supabase Vault is the supported store (hosted Supabase also refuses new ALTER DATABASE ... SET app.*).`, {
+            remediation: `select vault.create_secret('<value>', '${observed.label.split('.').pop()}'); then read it in the trigger function from vault.decrypted_secrets and add a vault-secret expectation.`,
+        }),
+    ];
+}
+function vaultFindings(expectation, vault, now) {
+    const name = expectation.source.name;
+    const object = vaultObject(name);
+    if (!vault.installed) {
+        return expectation.required ? [make('webhook_vault_secret_missing', object, `Vault secret ${name} cannot be checked: Vault (vault.decrypted_secrets) is not installed in this database.`)] : [];
+    }
+    const secret = vault.secrets.get(name);
+    if (!secret || secret.value === undefined) {
+        if (!expectation.required)
+            return [];
+        return [
+            make('webhook_vault_secret_missing', object, secret ? `Vault secret ${name} exists but has no decrypted value (the root key is not available here).` : `Vault has no secret named ${name}.`, { remediation: `select vault.create_secret('<value>', '${name}');` }),
+        ];
+    }
+    if (expectation.maxAgeDays === undefined)
+        return [];
+    const ageDays = (now.getTime() - secret.updatedAt.getTime()) / 86_400_000;
+    if (ageDays <= expectation.maxAgeDays)
+        return [];
+    return [
+        make('webhook_vault_secret_stale', object, `Vault secret ${name} was last updated ${Math.floor(ageDays)} days ago, more than max-age-days (${expectation.maxAgeDays}).`, {
+            remediation: `Rotate it: keep the old value as the previous secret in the deploy environment, then select vault.update_secret(id, '<new value>') from vault.secrets where name = '${name}';`,
+        }),
+    ];
+}
+function functionObject(fn) {
+    return { kind: 'function', schema: fn.schema, name: fn.name };
+}
+/** Does the function body use the expectation (setting name, or Vault secret name as a literal)? */
+function references(fn, expectation) {
+    const source = fn.source.toLowerCase();
+    const name = expectation.source.name.toLowerCase();
+    return expectation.source.kind === 'setting' ? source.includes(name) : source.includes(`'${name}'`);
+}
+/** Functions that send webhooks with the configured settings, or that the config names. */
+function webhookFunctions(functions, expectations, triggers) {
+    return functions.filter((fn) => (fn.httpClients.length && expectations.some((e) => references(fn, e))) ||
+        triggers.some((t) => t.function.schema === fn.schema && t.function.name === fn.name));
+}
+function plumbingFindings(functions, triggers, expectations, wanted, executableBy, missingTables) {
+    const findings = [];
+    const relevant = webhookFunctions(functions, expectations, wanted);
+    for (const expectation of expectations) {
+        if (!expectation.required)
+            continue;
+        if (relevant.some((fn) => fn.httpClients.length && references(fn, expectation)))
+            continue;
+        const label = expectation.source.kind === 'setting' ? expectation.source.name : `Vault secret ${expectation.source.name}`;
+        findings.push(make('webhook_function_missing', expectation.source.kind === 'setting' ? settingObject(expectation.source.name) : vaultObject(expectation.source.name), `No function reads ${label} and calls an HTTP client (net.http_post, supabase_functions.http_request or the http extension).`, { remediation: 'Recreate the webhook trigger function from its migration, or remove the expectation if nothing uses it.' }));
+    }
+    for (const fn of relevant) {
+        const label = `${fn.schema}.${fn.name}(${fn.args})`;
+        if (!fn.securityDefiner) {
+            findings.push(make('webhook_function_not_security_definer', functionObject(fn), `${label} sends webhooks but runs with the caller's privileges (SECURITY INVOKER).`, {
+                remediation: `ALTER FUNCTION ${label} SECURITY DEFINER SET search_path = pg_catalog, public;`,
+            }));
+        }
+        if (!fn.searchPathPinned) {
+            findings.push(make('webhook_function_search_path_mutable', functionObject(fn), `${label} does not pin search_path${fn.securityDefiner ? ' although it is SECURITY DEFINER' : ''}.`, {
+                severity: fn.securityDefiner ? 'error' : 'warning',
+                remediation: `ALTER FUNCTION ${label} SET search_path = pg_catalog, public;`,
+            }));
+        }
+        const roles = executableBy.get(fn.oid) ?? [];
+        if (roles.length) {
+            findings.push(make('webhook_function_executable_by_api_role', functionObject(fn), fn.isTrigger
+                ? `${label} (a trigger function) is executable by ${list(roles)}; it cannot be called directly, but revoke it anyway.`
+                : `${label} is executable by ${list(roles)}: anyone can have the database sign and send a payload through /rest/v1/rpc.`, {
+                severity: fn.isTrigger ? 'warning' : 'error',
+                remediation: `REVOKE EXECUTE ON FUNCTION ${label} FROM public, ${roles.join(', ')};`,
+            }));
+        }
+    }
+    for (const want of wanted) {
+        const fnLabel = `${want.function.schema}.${want.function.name}`;
+        const tableLabel = `${want.table.schema}.${want.table.name}`;
+        const object = { kind: 'trigger', schema: want.table.schema, name: `${want.table.name}/${want.function.name}` };
+        if (!functions.some((fn) => fn.schema === want.function.schema && fn.name === want.function.name)) {
+            findings.push(make('webhook_function_missing', functionObject(want.function), `Function ${fnLabel}, which webhooks.triggers runs on ${tableLabel}, does not exist.`));
+            continue;
+        }
+        if (missingTables.has(tableLabel)) {
+            findings.push(make('webhook_trigger_missing', object, `Table ${tableLabel}, which should run ${fnLabel} in a trigger, does not exist.`));
+            continue;
+        }
+        const matching = triggers.filter((t) => t.tableSchema === want.table.schema && t.table === want.table.name && t.functionSchema === want.function.schema && t.functionName === want.function.name);
+        if (!matching.length) {
+            findings.push(make('webhook_trigger_missing', object, `${tableLabel} has no trigger running ${fnLabel}; changes to it are not delivered.`, {
+                remediation: `CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ON ${tableLabel} FOR EACH ROW EXECUTE FUNCTION ${fnLabel}(); (from its migration)`,
+            }));
+            continue;
+        }
+        if (matching.every((t) => t.enabled === 'D' || t.enabled === 'R')) {
+            const states = matching.map((t) => `${t.name} (${t.enabled === 'D' ? 'disabled' : 'fires only in replica mode'})`);
+            findings.push(make('webhook_trigger_disabled', object, `The trigger running ${fnLabel} on ${tableLabel} does not fire: ${list(states)}.`, {
+                remediation: matching.map((t) => `ALTER TABLE ${tableLabel} ENABLE TRIGGER "${t.name.replace(/"/g, '""')}";`).join(' '),
+            }));
+        }
+    }
+    return findings;
+}
+function literalFindings(hits) {
+    return hits.map((hit) => make('webhook_literal_secret', hit.object, `${hit.sentence(list([...new Set(hit.secrets.map((s) => s.kind))]))}; every role and every schema dump can read it.`, {
+        ...(hit.location ? { location: hit.location } : {}),
+        remediation: 'Rotate the credential, store it with vault.create_secret(), and read it at run time in a SECURITY DEFINER function instead of writing it into SQL.',
+    }));
+}
+/** "24 h", "7 days", "90 min": how the deliveries window reads in a sentence. */
+function describeWindow(ms) {
+    const units = [
+        [86_400_000, (n) => `${n} day${n === 1 ? '' : 's'}`],
+        [3_600_000, (n) => `${n} h`],
+        [60_000, (n) => `${n} min`],
+    ];
+    for (const [size, text] of units) {
+        if (ms % size === 0 && (size !== 86_400_000 || ms > 3 * size))
+            return text(ms / size);
+    }
+    return `${Math.round(ms / 1000)} s`;
+}
+function deliveryFindings(deliveries, windowText) {
+    if (!deliveries.available)
+        return [];
+    const object = { kind: 'table', schema: 'net', name: '_http_response' };
+    const findings = [];
+    const hooks = (pick) => deliveries.byHook.filter((h) => pick(h) > 0).map((h) => `Database Webhook ${h.hook}: ${pick(h)}`);
+    if (deliveries.rejected) {
+        const detail = hooks((h) => h.rejected);
+        findings.push(make('webhook_deliveries_rejected', object, `${deliveries.rejected} of ${deliveries.total} webhook deliveries in the last ${windowText} were rejected with 401 or 403, the signature of a secret mismatch.`, {
+            ...(detail.length ? { detail: detail.join('\n') } : {}),
+        }));
+    }
+    const failing = deliveries.serverErrors + deliveries.failed;
+    if (failing) {
+        const detail = hooks((h) => h.failed);
+        findings.push(make('webhook_deliveries_failing', object, `${failing} of ${deliveries.total} webhook deliveries in the last ${windowText} failed (${deliveries.serverErrors} with 5xx, ${deliveries.failed} timed out or errored); pg_net does not retry them.`, { ...(detail.length ? { detail: detail.join('\n') } : {}) }));
+    }
+    return findings;
+}
+function attemptText(attempt) {
+    return 'status' in attempt ? `HTTP ${attempt.status}` : attempt.error;
+}
+function canaryFindings(results) {
+    const findings = [];
+    for (const { label, host, outcome } of results) {
+        const object = { kind: 'endpoint', name: label };
+        const where = `the endpoint in ${label} (${host})`;
+        const { signed, badlySigned } = outcome;
+        if ('error' in signed && 'error' in badlySigned) {
+            findings.push(make('webhook_canary_unreachable', object, `The canary could not reach ${where}: ${signed.error}.`));
+            continue;
+        }
+        if (!('status' in signed) || signed.status < 200 || signed.status > 299) {
+            findings.push(make('webhook_canary_rejected', object, `${checks_capitalize(where)} answered the correctly signed canary with ${attemptText(signed)} instead of 2xx.`));
+        }
+        if ('status' in badlySigned && badlySigned.status >= 200 && badlySigned.status <= 299) {
+            findings.push(make('webhook_canary_accepts_bad_signature', object, `${checks_capitalize(where)} accepted a canary with a wrong signature (HTTP ${badlySigned.status}): it does not verify signatures.`));
+        }
+        else if (!('status' in badlySigned) || (badlySigned.status !== 401 && badlySigned.status !== 403)) {
+            findings.push(make('webhook_canary_unexpected_status', object, `${checks_capitalize(where)} answered the badly signed canary with ${attemptText(badlySigned)} instead of 401 or 403.`));
+        }
+    }
+    return findings;
+}
+function checks_capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/deliveries.ts
+async function readDeliveries(session, windowMs) {
+    const access = await session.query(`select c.oid is not null as installed,
+            pg_catalog.has_schema_privilege(n.oid, 'usage') and pg_catalog.has_table_privilege(c.oid, 'select') as allowed,
+            (select pg_catalog.has_schema_privilege(hn.oid, 'usage') and pg_catalog.has_table_privilege(h.oid, 'select')
+               from pg_catalog.pg_class h join pg_catalog.pg_namespace hn on hn.oid = h.relnamespace
+              where hn.nspname = 'supabase_functions' and h.relname = 'hooks') as hooks
+       from (select 1) as one
+       left join pg_catalog.pg_namespace n on n.nspname = 'net'
+       left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = '_http_response'`);
+    const { installed, allowed, hooks } = access.rows[0];
+    if (!installed)
+        return { available: false, reason: 'net._http_response does not exist (pg_net is not installed)' };
+    if (!allowed)
+        return { available: false, reason: 'this role may not read net._http_response (needs USAGE on schema net and SELECT on the table)' };
+    const seconds = Math.round(windowMs / 1000);
+    const totals = await session.query(`select count(*)::int as total,
+            count(*) filter (where status_code in (401, 403))::int as rejected,
+            count(*) filter (where status_code >= 500)::int as server_errors,
+            count(*) filter (where timed_out or error_msg is not null)::int as failed
+       from net._http_response
+      where created > pg_catalog.now() - pg_catalog.make_interval(secs => $1)`, [seconds]);
+    const byHook = hooks
+        ? (await session.query(`select h.hook_name as hook,
+                  count(*) filter (where r.status_code in (401, 403))::int as rejected,
+                  count(*) filter (where r.status_code >= 500 or r.timed_out or r.error_msg is not null)::int as failed
+             from net._http_response r
+             join supabase_functions.hooks h on h.request_id = r.id
+            where r.created > pg_catalog.now() - pg_catalog.make_interval(secs => $1)
+            group by h.hook_name
+           having count(*) filter (where r.status_code in (401, 403) or r.status_code >= 500 or r.timed_out or r.error_msg is not null) > 0
+            order by h.hook_name`, [seconds])).rows
+        : [];
+    const row = totals.rows[0];
+    return { available: true, total: row.total, rejected: row.rejected, serverErrors: row.server_errors, failed: row.failed, byHook };
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/literals.ts
+/**
+ * Finding credentials written literally into trigger arguments and function bodies.
+ * Every detector is a record (data over branches). What a detector returns is the
+ * secret itself, so the caller can register it with the masker before it builds any
+ * message; a message only ever says what *kind* of secret was found.
+ */
+/** Credential formats recognisable on their own, anywhere in a text. */
+const TEXT_DETECTORS = [
+    { kind: 'a bearer token', pattern: /\bbearer\s+([A-Za-z0-9._~+/=-]{16,})/gi },
+    { kind: 'a basic-auth credential', pattern: /\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})/g },
+    { kind: 'a JSON Web Token', pattern: /\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g },
+    { kind: 'a webhook signing secret', pattern: /\b(whsec_[A-Za-z0-9+/=]{16,})/g },
+    { kind: 'a Stripe key', pattern: /\b([rs]k_(?:live|test)_[A-Za-z0-9]{16,})/g },
+    { kind: 'a GitHub token', pattern: /\b(gh[pousr]_[A-Za-z0-9]{30,})/g },
+    { kind: 'a Slack token', pattern: /\b(xox[abposr]-[A-Za-z0-9-]{10,})/g },
+    { kind: 'a Supabase secret key', pattern: /\b(sb_secret_[A-Za-z0-9_-]{16,})/g },
+    { kind: 'a credential in a URL', pattern: /\bhttps?:\/\/[^\s/:@'"]+:([^\s/@'"]{4,})@/g },
+    { kind: 'a credential in a URL query', pattern: /[?&](?:token|key|api_key|apikey|secret|signature|sig|access_token|password)=([^\s&#'"]{8,})/gi },
+];
+/** Header names whose values are credentials. */
+const SENSITIVE_HEADER = /authorization|api[-_]?key|token|secret|password|signature|cookie|credential/i;
+/** SQL function bodies: string literals and the key argument of hmac(). */
+const HMAC_KEY_LITERAL = /\bhmac\s*\(\s*(?:[^,()]|\([^()]*\))+,\s*(?:E)?'((?:[^']|'')+)'/gi;
+const STRING_LITERAL = /'((?:[^']|'')*)'/g;
+function unescapeSql(text) {
+    return text.replace(/''/g, "'");
+}
+function textSecrets(text) {
+    const found = [];
+    for (const detector of TEXT_DETECTORS) {
+        for (const match of text.matchAll(detector.pattern)) {
+            if (match[1])
+                found.push({ kind: detector.kind, value: match[1] });
+        }
+    }
+    return found;
+}
+function headerSecrets(json) {
+    if (!json || typeof json !== 'object' || Array.isArray(json))
+        return [];
+    const found = [];
+    for (const [name, value] of Object.entries(json)) {
+        if (typeof value === 'string' && SENSITIVE_HEADER.test(name) && value.trim().length >= 8) {
+            found.push({ kind: `the ${name} header`, value });
+        }
+    }
+    return found;
+}
+/** Secrets in one trigger argument (a JSON headers object, a URL, or any text). */
+function secretsInTriggerArgument(argument) {
+    let json;
+    try {
+        json = JSON.parse(argument);
+    }
+    catch {
+        json = undefined;
+    }
+    const fromHeaders = headerSecrets(json);
+    const fromText = textSecrets(argument).filter((item) => !fromHeaders.some((header) => header.value.includes(item.value)));
+    return [...fromHeaders, ...fromText];
+}
+/**
+ * Secrets in a function body: HMAC keys given as literals, known credential formats and
+ * `known` values (the configured secrets) appearing in any string literal.
+ */
+function secretsInFunctionBody(source, known) {
+    const found = [];
+    for (const match of source.matchAll(HMAC_KEY_LITERAL)) {
+        if (match[1])
+            found.push({ kind: 'an HMAC key', value: unescapeSql(match[1]), raw: match[1] });
+    }
+    for (const match of source.matchAll(STRING_LITERAL)) {
+        const raw = match[1] ?? '';
+        const literal = unescapeSql(raw);
+        if (!literal)
+            continue;
+        if (known.some((secret) => secret.length >= 8 && literal.includes(secret)) && !found.some((f) => f.value === literal)) {
+            found.push({ kind: 'the configured webhook secret', value: literal, raw });
+        }
+        found.push(...textSecrets(literal).filter((item) => !found.some((f) => f.value.includes(item.value))));
+        try {
+            found.push(...headerSecrets(JSON.parse(literal)).filter((item) => !found.some((f) => f.value === item.value)));
+        }
+        catch {
+            // not JSON
+        }
+    }
+    return found;
+}
+/** The first line (1-based) of a file that contains the secret, for annotations. */
+function lineOf(text, secret) {
+    const probe = secret.split(/\r?\n/).find((line) => line.trim().length >= 6) ?? secret;
+    const index = text.indexOf(probe);
+    if (index < 0)
+        return undefined;
+    return text.slice(0, index).split('\n').length;
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/plan.ts
+
+
+
+/** A custom setting name: `prefix.name`, as PostgreSQL accepts for placeholders. */
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function checkSettingName(name, input) {
+    if (!SETTING_NAME.test(name)) {
+        throw new errors_UserError(`${input} names "${name}", which is not a custom setting name; use the form prefix.name, such as app.webhook_hmac_secret.`);
+    }
+    return name.toLowerCase();
+}
+/**
+ * An environment variable's name, checked. Never echoed when invalid: a common mistake is
+ * to pass the secret itself (`secret-env: ${{ secrets.HMAC_SECRET }}`) instead of its name.
+ */
+function checkEnvName(name, input) {
+    if (!ENV_NAME.test(name)) {
+        throw new errors_UserError(`${input.charAt(0).toUpperCase()}${input.slice(1)} is not an environment variable name; give the name of the variable that holds the value (letters, digits and underscores, such as HMAC_SECRET), not the value itself.`);
+    }
+    return name;
+}
+/**
+ * How a missing variable is named in a message: by name, unless the "name" looks like a
+ * pasted secret (long, mixed-case, hex or random-looking), which is then not echoed.
+ */
+function variableLabel(name, input) {
+    const secretLike = name.length > 64 ||
+        (/[a-z]/.test(name) && /[A-Z]/.test(name) && name.length >= 16) ||
+        /^(?=.*\d)[0-9a-f]{16,}$/i.test(name) ||
+        (/^[A-Za-z0-9]{20,}$/.test(name) && /\d/.test(name));
+    return secretLike ? `The environment variable named by ${input} (a name that looks like a secret value, not shown)` : `Environment variable ${name} (named by ${input})`;
+}
+/** Reads a required environment variable; never returns an empty string. */
+function readEnv(env, name, input) {
+    checkEnvName(name, input);
+    const value = env[name];
+    secrets_registerSecret(value);
+    if (value === undefined || value === '') {
+        throw new errors_UserError(`${variableLabel(name, input)} is ${value === undefined ? 'not set' : 'empty'}; pass the deploy secret to the job (for example \`env: HMAC_SECRET: \${{ secrets.HMAC_SECRET }}\`) and name that variable.`);
+    }
+    return { env: name, value };
+}
+/** An optional variable (the previous secret): unset or empty means "no rotation in progress". */
+function readOptionalEnv(env, name, input) {
+    if (name === undefined)
+        return undefined;
+    checkEnvName(name, input);
+    const value = env[name];
+    secrets_registerSecret(value);
+    return value ? { env: name, value } : undefined;
+}
+function readHost(env, name, input) {
+    checkEnvName(name, input);
+    const value = env[name]?.trim();
+    if (!value)
+        throw new errors_UserError(`${variableLabel(name, input)} is not set; set it to the host the webhook URLs must point at, such as app.example.com.`);
+    return value;
+}
+function qualified(text, key) {
+    const parts = text.split('.');
+    if (parts.length > 2 || parts.some((part) => !part)) {
+        throw new errors_UserError(`Repo config key \`${key}\` is "${text}"; use schema.name, such as public.trips.`);
+    }
+    return parts.length === 2 ? { schema: parts[0], name: parts[1] } : { schema: 'public', name: parts[0] };
+}
+function checkCanaryUrl(url, input) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+        throw new errors_UserError(`${input} must be an http:// or https:// URL (got ${scheme ? `a URL with scheme "${scheme}:"` : 'a value that is not a URL'}); give the endpoint's full URL.`);
+    }
+    return url;
+}
+function buildPlan(options, config, env) {
+    const environment = options.environment ?? config.environment;
+    const fromConfig = config.expectations.map((item, index) => {
+        const key = `webhooks.expectations[${index}]`;
+        const source = item.setting
+            ? { kind: 'setting', name: checkSettingName(item.setting, `Repo config key \`${key}.setting\``) }
+            : { kind: 'vault', name: item['vault-secret'] };
+        const url = item.url;
+        const host = url?.['host-env'] ? readHost(env, url['host-env'], `repo config key \`${key}.url.host-env\``) : (url?.host ?? options.urlHost);
+        const hostSource = url?.['host-env'] ?? (url?.host ? undefined : options.urlHost ? 'url-host' : undefined);
+        return {
+            source,
+            required: item.required,
+            ...(item['equals-env'] ? { equals: readEnv(env, item['equals-env'], `repo config key \`${key}.equals-env\``) } : {}),
+            ...(item['previous-env'] ? { previous: readOptionalEnv(env, item['previous-env'], `repo config key \`${key}.previous-env\``) } : {}),
+            ...(url
+                ? { url: { scheme: url.scheme, ...(host ? { host } : {}), ...(hostSource ? { hostSource } : {}), ...(url['path-prefix'] ? { pathPrefix: url['path-prefix'] } : {}) } }
+                : {}),
+            ...(item['max-age-days'] !== undefined ? { maxAgeDays: item['max-age-days'] } : {}),
+        };
+    });
+    const covered = new Set(fromConfig.filter((e) => e.source.kind === 'setting').map((e) => e.source.name));
+    const expectations = [...fromConfig];
+    const secretSetting = checkSettingName(options.secretSetting, 'Input `secret-setting`');
+    if (!fromConfig.some((e) => e.equals) && !covered.has(secretSetting)) {
+        const previous = readOptionalEnv(env, options.previousSecretEnv, 'input `previous-secret-env`');
+        expectations.unshift({
+            source: { kind: 'setting', name: secretSetting },
+            required: true,
+            equals: readEnv(env, options.secretEnv, 'input `secret-env`'),
+            ...(previous ? { previous } : {}),
+        });
+    }
+    const urlSettings = options.urlSettings.map((name) => checkSettingName(name, 'Input `url-settings`'));
+    for (const name of urlSettings) {
+        if (covered.has(name))
+            continue;
+        covered.add(name);
+        expectations.push({
+            source: { kind: 'setting', name },
+            required: true,
+            url: {
+                scheme: environment === 'development' ? 'http' : 'https',
+                ...(options.urlHost ? { host: options.urlHost, hostSource: 'url-host' } : {}),
+            },
+        });
+    }
+    if (options.urlHost && !expectations.some((e) => e.url)) {
+        throw new errors_UserError('Input `url-host` is set but no setting holds a webhook URL; list them in `url-settings` (comma-separated), such as app.vercel_webhook_trips.');
+    }
+    const triggers = config.triggers.map((item, index) => ({
+        table: qualified(item.table, `webhooks.triggers[${index}].table`),
+        function: qualified(item.function, `webhooks.triggers[${index}].function`),
+    }));
+    return {
+        expectations,
+        triggers,
+        environment,
+        rotationSeverity: config['rotation-is'],
+        asRoles: options.asRoles,
+        deliveriesWindowMs: options.deliveriesWindow,
+        ...(options.canary ? { canary: buildCanary(options, config, env, expectations) } : {}),
+    };
+}
+function buildCanary(options, config, env, expectations) {
+    const probe = config.probe;
+    const scheme = probe?.scheme ?? 'hex-hmac-sha256';
+    let target;
+    if (options.canaryUrl)
+        target = { url: checkCanaryUrl(options.canaryUrl, 'Input `canary-url`'), label: 'canary-url' };
+    else if (probe?.url)
+        target = { url: checkCanaryUrl(probe.url, 'Repo config key `webhooks.probe.url`'), label: 'webhooks.probe.url' };
+    else if (probe?.['url-env']) {
+        const name = probe['url-env'];
+        const value = readEnv(env, name, 'repo config key `webhooks.probe.url-env`').value;
+        target = { url: checkCanaryUrl(value, `Environment variable ${name} (named by webhooks.probe.url-env)`), label: name };
+    }
+    if (!target && !expectations.some((e) => e.url)) {
+        throw new errors_UserError('Input `canary` is on but there is no endpoint to probe; list the URL settings in `url-settings` or give `canary-url`.');
+    }
+    const secret = expectations.find((e) => e.equals)?.equals;
+    if (!secret) {
+        throw new errors_UserError('Input `canary` is on but no secret is compared with the environment; set `secret-env` or an `equals-env` expectation so the canary can be signed.');
+    }
+    return {
+        scheme,
+        header: probe?.header ?? canary_SCHEMES[scheme].defaultHeader,
+        timeoutMs: probe?.['timeout-ms'] ?? 5000,
+        secret,
+        ...(target ? { target } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/plumbing.ts
+/** HTTP clients a webhook function can call. Data, not branches: add one here. */
+const HTTP_CLIENTS = [
+    { name: 'net.http_post (pg_net)', pattern: /\bnet\s*\.\s*http_(?:post|get|delete)\s*\(/i },
+    { name: 'supabase_functions.http_request', pattern: /\bsupabase_functions\s*\.\s*http_request\s*\(/i },
+    { name: 'the http extension', pattern: /(?<!\bnet\s*\.\s*)(?<![\w$])(?:extensions\s*\.\s*)?http(?:_post|_get|_put|_patch|_delete|_head)?\s*\(/i },
+];
+/** Schemas whose functions are the platform's or PostgreSQL's, not the project's. */
+const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', 'net', 'vault', 'pgsodium', 'extensions', 'graphql', 'graphql_public', 'supabase_functions', 'realtime', 'cron', 'pgbouncer', 'storage', 'auth'];
+/** The API roles that must not execute webhook functions. */
+const API_ROLES = ['anon', 'authenticated'];
+/** Splits pg_trigger.tgargs: each argument is NUL-terminated. */
+function triggerArguments(raw) {
+    const text = raw.toString('utf8');
+    if (!text)
+        return [];
+    return text.split('\0').slice(0, -1);
+}
+async function readPlumbing(session) {
+    const functions = await session.query(`select p.oid::int as oid, n.nspname as schema, p.proname as name,
+            pg_catalog.pg_get_function_identity_arguments(p.oid) as args,
+            p.prosecdef as security_definer, p.proconfig as config,
+            p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype as is_trigger, p.prosrc as source
+       from pg_catalog.pg_proc p
+       join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+       join pg_catalog.pg_language l on l.oid = p.prolang
+      where n.nspname <> all($1::text[]) and n.nspname not like 'pg\\_%'
+        and l.lanname not in ('c', 'internal') and p.prokind in ('f', 'p')
+        and not exists (select 1 from pg_catalog.pg_depend d
+                         where d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and d.objid = p.oid and d.deptype = 'e')`, [SYSTEM_SCHEMAS]);
+    const triggers = await session.query(`select t.tgname as name, cn.nspname as table_schema, c.relname as table_name, t.tgenabled as enabled,
+            p.oid::int as function_oid, pn.nspname as function_schema, p.proname as function_name, t.tgargs as args
+       from pg_catalog.pg_trigger t
+       join pg_catalog.pg_class c on c.oid = t.tgrelid
+       join pg_catalog.pg_namespace cn on cn.oid = c.relnamespace
+       join pg_catalog.pg_proc p on p.oid = t.tgfoid
+       join pg_catalog.pg_namespace pn on pn.oid = p.pronamespace
+      where not t.tgisinternal and cn.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')`);
+    return {
+        functions: functions.rows.map((row) => ({
+            oid: row.oid,
+            schema: row.schema,
+            name: row.name,
+            args: row.args,
+            securityDefiner: row.security_definer,
+            searchPathPinned: (row.config ?? []).some((entry) => entry.toLowerCase().startsWith('search_path=')),
+            isTrigger: row.is_trigger,
+            source: row.source,
+            httpClients: HTTP_CLIENTS.filter((client) => client.pattern.test(row.source)).map((client) => client.name),
+        })),
+        triggers: triggers.rows.map((row) => ({
+            name: row.name,
+            tableSchema: row.table_schema,
+            table: row.table_name,
+            enabled: row.enabled,
+            functionOid: row.function_oid,
+            functionSchema: row.function_schema,
+            functionName: row.function_name,
+            args: triggerArguments(row.args),
+        })),
+    };
+}
+/** Which of the API roles (those that exist) may execute each function. */
+async function apiRolesExecuting(session, oids) {
+    const result = new Map();
+    if (!oids.length)
+        return result;
+    const rows = await session.query(`select f.oid::int as oid, r.rolname as role
+       from unnest($1::oid[]) as f(oid)
+       cross join pg_catalog.pg_roles r
+      where r.rolname = any($2::text[]) and pg_catalog.has_function_privilege(r.oid, f.oid, 'execute')
+      order by r.rolname`, [oids, API_ROLES]);
+    for (const row of rows.rows)
+        result.set(row.oid, [...(result.get(row.oid) ?? []), row.role]);
+    return result;
+}
+/** Does the table exist (for a clearer "trigger missing" message)? */
+async function tableExists(session, schema, table) {
+    const rows = await session.query(`select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'p', 'v', 'f')`, [schema, table]);
+    return rows.rowCount !== 0;
+}
+
+;// CONCATENATED MODULE: ./src/gates/webhooks/vault.ts
+/**
+ * Supabase Vault secrets by name, read from `vault.decrypted_secrets` (read-only). The
+ * decrypted value is registered with the masker before it leaves this function.
+ */
+
+
+function privilegeError(role, names) {
+    return new errors_UserError(`Reading Vault secret${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} needs USAGE on schema vault and SELECT on vault.decrypted_secrets, which role "${role}" lacks; grant them (\`grant usage on schema vault to ${role}; grant select on vault.decrypted_secrets to ${role};\`) or connect as a role that has them, such as postgres.`);
+}
+async function readVaultSecrets(session, names) {
+    const access = await session.query(`select c.oid is not null as installed,
+            pg_catalog.has_schema_privilege(n.oid, 'usage') and pg_catalog.has_table_privilege(c.oid, 'select') as allowed,
+            current_user::text as role
+       from (select 1) as one
+       left join pg_catalog.pg_namespace n on n.nspname = 'vault'
+       left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = 'decrypted_secrets'`);
+    const { installed, allowed, role } = access.rows[0];
+    if (!installed)
+        return { installed: false };
+    if (!allowed)
+        throw privilegeError(role, names);
+    let rows;
+    try {
+        rows = (await session.query('select name, decrypted_secret as value, updated_at from vault.decrypted_secrets where name = any($1::text[])', [names])).rows;
+    }
+    catch (error) {
+        // real Vault decrypts through pgsodium functions that need their own grants
+        if (error.code === '42501')
+            throw privilegeError(role, names);
+        throw error;
+    }
+    for (const row of rows)
+        secrets_registerSecret(row.value);
+    const secrets = new Map();
+    for (const row of rows)
+        secrets.set(row.name, { name: row.name, value: row.value ?? undefined, updatedAt: row.updated_at });
+    return { installed: true, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/gates/webhooks/index.ts
+/**
+ * webhook-secret-check: do the database's webhook settings (custom settings, Vault
+ * secrets, URLs, functions and triggers) match the deploy environment? Read-only, and no
+ * secret reaches any output: every value is registered with the masker as it is read,
+ * secrets are compared in constant time, and findings describe differences, never values.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 async function webhooks_run(options, context) {
     return runGate('webhooks', options, context, async () => {
-        throw new errors_UserError('webhook-secret-check is not built yet in this version of postgate; see issue #6.');
+        const plan = buildPlan(options, context.config.webhooks, context.env);
+        return withSession(options.databaseUrl, { gate: 'webhooks', readOnly: true }, (session) => inspect(session, plan, context));
     });
+}
+async function loginRoles(session, snapshot, asked) {
+    const { roles, unknown, nologin } = await resolveLoginRoles(session, snapshot.sessionUser, asked);
+    if (unknown.length) {
+        throw new errors_UserError(`Input \`as-roles\` names role${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => `"${r}"`).join(', ')}, which do${unknown.length > 1 ? '' : 'es'} not exist; list login roles of this database, such as postgres,authenticator.`);
+    }
+    if (nologin.length) {
+        throw new errors_UserError(`Input \`as-roles\` names ${nologin.map((r) => `"${r}"`).join(', ')}, which cannot log in: role settings apply only at login (SET ROLE does not load them), so list the login roles instead, such as authenticator.`);
+    }
+    return roles;
+}
+async function inspect(session, plan, context) {
+    const comparer = createComparer();
+    const settingNames = plan.expectations.filter((e) => e.source.kind === 'setting').map((e) => e.source.name);
+    const vaultNames = plan.expectations.filter((e) => e.source.kind === 'vault').map((e) => e.source.name);
+    const snapshot = await readSettings(session, settingNames);
+    const roles = await loginRoles(session, snapshot, plan.asRoles);
+    const vault = vaultNames.length ? await readVaultSecrets(session, vaultNames) : { installed: false };
+    const plumbing = await readPlumbing(session);
+    const literals = findLiterals(plumbing, plan, snapshot, vault);
+    context.log.info(`Checking ${plan.expectations.length} webhook expectation(s) for ${roles.map((r) => r.name).join(', ')} in database ${snapshot.database} (${plan.environment}).`);
+    const observed = plan.expectations.map((expectation) => {
+        if (expectation.source.kind === 'setting') {
+            return {
+                expectation,
+                label: expectation.source.name,
+                object: settingObject(expectation.source.name),
+                groups: groupByValue(snapshot, expectation.source.name, roles, comparer),
+            };
+        }
+        const secret = vault.installed ? vault.secrets.get(expectation.source.name) : undefined;
+        return {
+            expectation,
+            label: `Vault secret ${expectation.source.name}`,
+            object: vaultObject(expectation.source.name),
+            groups: secret?.value !== undefined ? [{ value: secret.value, roles: [], where: ['Vault'] }] : [],
+        };
+    });
+    const findings = [];
+    for (const item of observed) {
+        if (item.expectation.source.kind === 'setting')
+            findings.push(...settingFindings(snapshot, item.expectation, roles, comparer));
+        else
+            findings.push(...vaultFindings(item.expectation, vault, context.now()));
+        findings.push(...parityFindings(item, comparer, plan.rotationSeverity), ...urlFindings(item, plan.environment), ...secretInSettingFinding(item));
+    }
+    const relevant = webhookFunctions(plumbing.functions, plan.expectations, plan.triggers);
+    const executableBy = await apiRolesExecuting(session, relevant.map((fn) => fn.oid));
+    const missingTables = new Set();
+    for (const want of plan.triggers) {
+        if (!(await tableExists(session, want.table.schema, want.table.name)))
+            missingTables.add(`${want.table.schema}.${want.table.name}`);
+    }
+    findings.push(...plumbingFindings(plumbing.functions, plumbing.triggers, plan.expectations, plan.triggers, executableBy, missingTables));
+    findings.push(...literalFindings(locate(literals, context)));
+    const deliveries = await readDeliveries(session, plan.deliveriesWindowMs);
+    findings.push(...deliveryFindings(deliveries, describeWindow(plan.deliveriesWindowMs)));
+    const canary = plan.canary ? await context.log.step('Posting the webhook canary', () => probe(plan, observed, context)) : undefined;
+    if (canary)
+        findings.push(...canaryFindings(canary.results));
+    return {
+        findings,
+        metrics: {
+            expectations: plan.expectations.length,
+            login_roles: roles.length,
+            secrets_compared: observed.filter((o) => o.expectation.equals).reduce((sum, o) => sum + o.groups.length, 0),
+            urls_checked: observed.filter((o) => o.expectation.url).reduce((sum, o) => sum + o.groups.length, 0),
+            functions_checked: relevant.length,
+            triggers_checked: plan.triggers.length,
+            literal_secrets: literals.length,
+            ...(deliveries.available
+                ? { deliveries_total: deliveries.total, deliveries_rejected: deliveries.rejected, deliveries_server_errors: deliveries.serverErrors, deliveries_failed: deliveries.failed }
+                : {}),
+            ...(canary ? { canary_requests: canary.results.length * 2 } : {}),
+        },
+        details: {
+            database: snapshot.database,
+            environment: plan.environment,
+            loginRoles: roles.map((r) => r.name),
+            settings: describeSettings(snapshot, settingNames, roles),
+            comparisons: observed.filter((o) => o.expectation.equals).map((o) => describeComparison(o, comparer)),
+            webhookFunctions: relevant.map((fn) => `${fn.schema}.${fn.name}`).sort(),
+            deliveries: deliveries.available ? { window: describeWindow(plan.deliveriesWindowMs), ...deliveries } : { unavailable: deliveries.reason },
+            ...(canary ? { canary: canary.details } : {}),
+        },
+    };
+}
+/** Per setting: every scope that sets it and what each login role ends up with (no values). */
+function describeSettings(snapshot, names, roles) {
+    return names.map((name) => {
+        const values = snapshot.values.get(name) ?? [];
+        return {
+            name,
+            scopes: values.map((v) => ({ scope: v.scope, ...(v.role ? { role: v.role } : {}), empty: v.value === '' })),
+            effective: roles.map((role) => ({ role: role.name, scope: effectiveValue(values, role.name)?.scope ?? null })),
+            ...(snapshot.serverLevelKnown.get(name) === false ? { serverLevel: 'not readable by this role' } : {}),
+        };
+    });
+}
+function describeComparison(observed, comparer) {
+    const { equals, previous } = observed.expectation;
+    return {
+        object: observed.label,
+        env: equals.env,
+        values: observed.groups.map((group) => ({
+            roles: group.roles,
+            result: comparer.equal(group.value, equals.value) ? 'match' : previous && comparer.equal(group.value, previous.value) ? 'previous' : 'mismatch',
+        })),
+    };
+}
+/** Literal secrets in trigger arguments and function bodies, registered as soon as found. */
+function findLiterals(plumbing, plan, snapshot, vault) {
+    const known = [
+        ...plan.expectations.flatMap((e) => [e.equals?.value, e.previous?.value]),
+        ...plan.expectations.filter((e) => e.equals && e.source.kind === 'setting').flatMap((e) => (snapshot.values.get(e.source.name) ?? []).map((v) => v.value)),
+        ...(vault.installed ? [...vault.secrets.values()].map((s) => s.value) : []),
+    ].filter((value) => Boolean(value));
+    const hits = [];
+    for (const trigger of plumbing.triggers) {
+        const secrets = trigger.args.flatMap((arg) => secretsInTriggerArgument(arg));
+        if (!secrets.length)
+            continue;
+        hits.push({
+            object: { kind: 'trigger', schema: trigger.tableSchema, name: `${trigger.table}.${trigger.name}` },
+            sentence: (found) => `Trigger ${trigger.name} on ${trigger.tableSchema}.${trigger.table} passes ${found} as a literal argument`,
+            secrets,
+        });
+    }
+    for (const fn of plumbing.functions) {
+        const secrets = secretsInFunctionBody(fn.source, known);
+        if (!secrets.length)
+            continue;
+        hits.push({
+            object: { kind: 'function', schema: fn.schema, name: fn.name },
+            sentence: (found) => `Function ${fn.schema}.${fn.name}(${fn.args}) has ${found} written into its body`,
+            secrets,
+        });
+    }
+    for (const secret of hits.flatMap((hit) => hit.secrets)) {
+        secrets_registerSecret(secret.value);
+        secrets_registerSecret(secret.raw);
+    }
+    return hits;
+}
+/** SQL files of the project's migrations, to point literal-secret findings at a line. */
+function migrationFiles(context) {
+    const configured = context.config.project['migrations-dir'];
+    const candidates = configured ? [configured] : ['supabase/migrations', 'migrations', 'db/migrations', 'prisma/migrations', 'drizzle'];
+    const root = candidates.map((dir) => external_node_path_default().resolve(context.cwd, dir)).find((dir) => (0,external_node_fs_.statSync)(dir, { throwIfNoEntry: false })?.isDirectory());
+    if (!root)
+        return [];
+    const files = [];
+    const walk = (dir, depth) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = external_node_path_default().join(dir, entry.name);
+            if (entry.isDirectory() && depth < 2)
+                walk(full, depth + 1);
+            else if (entry.isFile() && entry.name.endsWith('.sql'))
+                files.push(full);
+        }
+    };
+    walk(root, 0);
+    return files.map((file) => ({ file: external_node_path_default().relative(context.cwd, file).split((external_node_path_default()).sep).join('/'), text: (0,external_node_fs_.readFileSync)(file, 'utf8') }));
+}
+function locate(hits, context) {
+    if (!hits.length)
+        return hits;
+    const files = migrationFiles(context);
+    return hits.map((hit) => {
+        for (const secret of hit.secrets) {
+            for (const { file, text } of files) {
+                const line = lineOf(text, secret.raw ?? secret.value);
+                if (line !== undefined)
+                    return { ...hit, location: { file, line } };
+            }
+        }
+        return hit;
+    });
+}
+/** The canary's endpoints: the fixed target, or every distinct value of each URL setting. */
+async function probe(plan, observed, context) {
+    const canary = plan.canary;
+    const targets = [];
+    const skipped = [];
+    if (canary.target)
+        targets.push(canary.target);
+    else {
+        for (const item of observed.filter((o) => o.expectation.url)) {
+            item.groups.forEach((group, index) => {
+                const label = item.groups.length > 1 ? `${item.label} (value ${index + 1} of ${item.groups.length})` : item.label;
+                const url = parseWebhookUrl(group.value);
+                if (url && (url.protocol === 'https:' || url.protocol === 'http:'))
+                    targets.push({ label, url: group.value.trim() });
+                else
+                    skipped.push(label);
+            });
+        }
+    }
+    const results = [];
+    for (const target of targets) {
+        const host = new URL(target.url).host;
+        const outcome = await runCanary(target.url, canary.secret.value, canary, context.now());
+        results.push({ label: target.label, host, outcome });
+    }
+    const details = [
+        ...results.map((r) => ({ endpoint: r.label, host: r.host, scheme: canary.scheme, signedWith: canary.secret.env, signed: r.outcome.signed, badlySigned: r.outcome.badlySigned })),
+        ...skipped.map((label) => ({ endpoint: label, skipped: 'not an http(s) URL' })),
+    ];
+    return { results, details };
 }
 
 ;// CONCATENATED MODULE: ./src/gates/index.ts
@@ -63550,7 +65446,7 @@ async function invokeGate(gate, read, surface, base = {}) {
                 status: 'error',
                 findings: [],
                 metrics: { duration_ms: Math.round(performance.now() - started) },
-                error: secrets_redact(describeError(error)),
+                error: redact(describeError(error)),
             },
         };
     }
@@ -63934,7 +65830,7 @@ function renderText(result, options) {
     const metrics = Object.entries(result.metrics).map(([key, value]) => `${columnLabel(key)} ${formatMeasure(key, value)}`);
     if (metrics.length)
         lines.push('', c('dim', metrics.join(' · ')));
-    return secrets_redact(`${lines.join('\n')}\n`);
+    return redact(`${lines.join('\n')}\n`);
 }
 function severityTag(severity, c) {
     return c(SEVERITY_STYLE[severity], severity.padEnd(7));
@@ -63971,7 +65867,7 @@ function detailText(block) {
     }
 }
 function renderJson(result) {
-    return `${secrets_redact(JSON.stringify(result, null, 2))}\n`;
+    return `${redact(JSON.stringify(result, null, 2))}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -64020,7 +65916,7 @@ function renderMarkdown(input, options = {}) {
     const listedTotal = (result.suppressed?.length ?? 0) + (result.preexisting?.length ?? 0);
     const full = { remediation: true, details: true, compact: false, listed: listedTotal, findings: findings.length };
     const limit = options.limit;
-    const render = (plan) => secrets_redact(compose(result, findings, byRule, options, plan, full));
+    const render = (plan) => redact(compose(result, findings, byRule, options, plan, full));
     const fits = (text) => !limit || measure(text, limit.unit) <= limit.max;
     const steps = [
         full,
@@ -64334,9 +66230,9 @@ function annotationsOf(result, workspace) {
     return sortFindings(result.findings).map((item) => ({
         severity: item.severity,
         ...(item.location ? { file: repoPath(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
-        title: secrets_redact(clip(`${item.rule}: ${item.object.kind} ${types_objectLabel(item.object)}`, 255)),
-        message: secrets_redact(clip([item.message, item.detail].filter(Boolean).join('\n'), FIELD_MAX)),
-        ...(item.remediation ? { details: secrets_redact(clip(item.remediation, FIELD_MAX)) } : {}),
+        title: redact(clip(`${item.rule}: ${item.object.kind} ${types_objectLabel(item.object)}`, 255)),
+        message: redact(clip([item.message, item.detail].filter(Boolean).join('\n'), FIELD_MAX)),
+        ...(item.remediation ? { details: redact(clip(item.remediation, FIELD_MAX)) } : {}),
     }));
 }
 
@@ -64690,7 +66586,7 @@ async function writeSummary(request, io, links, facts, warning) {
         return true;
     }
     catch (error) {
-        io.info(secrets_redact(`postgate: could not write the job summary: ${error.message}`));
+        io.info(redact(`postgate: could not write the job summary: ${error.message}`));
         return false;
     }
 }
@@ -64744,7 +66640,7 @@ function degradedWarning(title, failures, run, result) {
     const other = failures.filter((f) => f.failure.kind === 'rejected' || f.failure.kind === 'failed');
     for (const f of other)
         reasons.push(`${CHANNEL_NAME[f.channel]}: GitHub rejected the request (HTTP ${f.failure.status}: ${f.failure.message})`);
-    return secrets_redact(`${title}: could not post ${reasons.join('; ')}. The results are in the job summary and the annotations; the gate's verdict (${result.status}) is unchanged.`);
+    return redact(`${title}: could not post ${reasons.join('; ')}. The results are in the job summary and the annotations; the gate's verdict (${result.status}) is unchanged.`);
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -65005,32 +66901,6 @@ function embeddedPackageVersion(packageDir) {
         return undefined;
     }
 }
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-// EXTERNAL MODULE: ../../work/main/node_modules/pg/lib/index.js
-var pg_lib = __nccwpck_require__(62969);
-;// CONCATENATED MODULE: ../../work/main/node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = pg_lib.Client
-const Pool = pg_lib.Pool
-const Connection = pg_lib.Connection
-const types = pg_lib.types
-const Query = pg_lib.Query
-const DatabaseError = pg_lib.DatabaseError
-const escapeIdentifier = pg_lib.escapeIdentifier
-const escapeLiteral = pg_lib.escapeLiteral
-const Result = pg_lib.Result
-const TypeOverrides = pg_lib.TypeOverrides
-
-// Also export the defaults
-const esm_defaults = pg_lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = ((/* unused pure expression or super */ null && (pg)));
 
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/registry.ts
 /**
@@ -65540,177 +67410,6 @@ async function local_startLocalCluster(options = {}) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/postgres/connect.ts
-/**
- * Opening database sessions, in one place: read-only where the gate promises it,
- * bounded by timeouts, named `postgate/<gate>`, and never echoing a password.
- */
-
-
-
-
-
-const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-function assertSessionCapable(target, inputName) {
-    if (target.pooler === 'transaction') {
-        throw new UserError(`Input \`${inputName}\` points at a transaction-mode connection pooler (${target.host}:${target.port}), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL.`);
-    }
-}
-function sslConfig(target, inputName) {
-    const readPem = (path, key) => {
-        if (!path)
-            return undefined;
-        try {
-            return readFileSync(path, 'utf8');
-        }
-        catch {
-            throw new UserError(`Input \`${inputName}\` names ${key}=${path}, which cannot be read; fix the path or drop the parameter.`);
-        }
-    };
-    const ca = readPem(target.sslrootcert, 'sslrootcert');
-    const cert = readPem(target.sslcert, 'sslcert');
-    const key = readPem(target.sslkey, 'sslkey');
-    const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-    switch (target.sslmode) {
-        case 'disable':
-            return false;
-        case 'prefer':
-        case 'require':
-            return { rejectUnauthorized: false, ...files };
-        case 'verify-ca':
-            return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...files };
-        case 'verify-full':
-            return { rejectUnauthorized: true, servername: target.host, ...files };
-    }
-}
-function clientConfig(target, options, ssl) {
-    const connectTimeoutMs = options.connectTimeoutMs ??
-        (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
-    return {
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        database: target.database,
-        ...(target.password !== undefined ? { password: target.password } : {}),
-        ssl,
-        application_name: `postgate/${options.gate}`,
-        connectionTimeoutMillis: connectTimeoutMs,
-    };
-}
-/** Opens a session; throws UserError with one sentence (host, never password) on failure. */
-async function connect_connect(urlOrTarget, options) {
-    const inputName = options.inputName ?? 'database-url';
-    const target = typeof urlOrTarget === 'string' ? parseDatabaseUrl(urlOrTarget, inputName) : urlOrTarget;
-    if (options.needsSession !== false)
-        assertSessionCapable(target, inputName);
-    const ssl = sslConfig(target, inputName);
-    let client = new pg.Client(clientConfig(target, options, ssl));
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        if (target.sslmode === 'prefer' && isNoSslError(error)) {
-            client = new pg.Client(clientConfig(target, options, false));
-            try {
-                await client.connect();
-            }
-            catch (retryError) {
-                await client.end().catch(() => undefined);
-                throw connectionError(retryError, target, inputName);
-            }
-        }
-        else {
-            throw connectionError(error, target, inputName);
-        }
-    }
-    // A dropped connection must not crash the process with an unhandled 'error' event;
-    // the next query rejects and is reported through the gate.
-    client.on('error', () => undefined);
-    const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-    const settings = [
-        `SET statement_timeout = ${Math.max(0, Math.floor(statementTimeout))}`,
-        `SET lock_timeout = ${Math.min(Math.max(0, Math.floor(statementTimeout)), 10_000)}`,
-        `SET idle_in_transaction_session_timeout = ${Math.max(statementTimeout * 2, 60_000)}`,
-    ];
-    if (options.readOnly)
-        settings.unshift('SET default_transaction_read_only = on');
-    try {
-        await client.query(settings.join('; '));
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw connectionError(error, target, inputName);
-    }
-    return client;
-}
-function isNoSslError(error) {
-    return error instanceof Error && /does not support SSL/i.test(error.message);
-}
-function connectionError(error, target, inputName) {
-    const e = (error ?? {});
-    const code = e.code ?? '';
-    const message = String(e.message ?? error);
-    const where = `${target.host}:${target.port}`;
-    let sentence;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
-        sentence = `Could not resolve host "${target.host}" from \`${inputName}\` (DNS lookup failed); check the host name and the runner's network.`;
-    }
-    else if (code === 'ECONNREFUSED') {
-        sentence = `Could not connect to ${where} from \`${inputName}\`: connection refused; check the host and port and that the server is running and accepts TCP connections.`;
-    }
-    else if (code === 'ETIMEDOUT' || /timeout/i.test(message) && /connect/i.test(message)) {
-        sentence = `Timed out connecting to ${where} from \`${inputName}\`; check firewalls and network access (GitHub runners have no IPv6: for Supabase use the session pooler on port 5432).`;
-    }
-    else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-        sentence = `Host ${where} from \`${inputName}\` is unreachable from this machine; check the network route or use a reachable host (for Supabase, the session pooler).`;
-    }
-    else if (code === '28P01') {
-        sentence = `Password authentication failed for user "${target.user}" at ${where}; check the password in \`${inputName}\`.`;
-    }
-    else if (code === '28000') {
-        sentence = `The server at ${where} refused user "${target.user}" (${message}); allow this client in pg_hba.conf or use another role.`;
-    }
-    else if (code === '3D000') {
-        sentence = `Database "${target.database}" does not exist at ${where}; fix the database name in \`${inputName}\`.`;
-    }
-    else if (isNoSslError(error)) {
-        sentence = `The server at ${where} does not support SSL but \`${inputName}\` asks for sslmode=${target.sslmode}; enable SSL on the server, or use sslmode=disable only on a trusted network.`;
-    }
-    else if (/certificate|self[- ]signed|altname|CERT_/i.test(code + message)) {
-        sentence = `The server certificate of ${where} failed verification (sslmode=${target.sslmode}: ${message}); pass the CA with sslrootcert=/path/ca.pem or use sslmode=require.`;
-    }
-    else if (code === '57P03') {
-        sentence = `The server at ${where} is starting up or shutting down; retry when it accepts connections.`;
-    }
-    else if (code === '53300') {
-        sentence = `The server at ${where} has no free connection slots; retry later or raise max_connections.`;
-    }
-    else {
-        sentence = `Could not connect to ${target.label} from \`${inputName}\`: ${message.replace(/\.$/, '')}.`;
-    }
-    return new UserError(redact(sentence));
-}
-/** Runs `fn` with a session and always closes it. */
-async function withSession(urlOrTarget, options, fn) {
-    const session = await connect_connect(urlOrTarget, options);
-    try {
-        return await fn(session);
-    }
-    finally {
-        await session.end().catch(() => undefined);
-    }
-}
-/** Quotes an identifier for SQL. */
-function connect_quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-/** Quotes a string literal for SQL. */
-function quoteLiteral(value) {
-    return `'${value.replace(/'/g, "''")}'`;
-}
-
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/url-provider.ts
 /**
  * The `url` provider: a server the user gives (`shadow-database-url`). postgate creates
@@ -65997,12 +67696,12 @@ const MAIN_PID_STATE = 'postgate-main-pid';
 function actionLogger() {
     const logger = {
         warnings: 0,
-        info: (message) => info(secrets_redact(message)),
+        info: (message) => info(redact(message)),
         warn: (message) => {
             logger.warnings += 1;
-            warning(secrets_redact(message));
+            warning(redact(message));
         },
-        step: (name, fn) => group(secrets_redact(name), fn),
+        step: (name, fn) => group(redact(name), fn),
     };
     return logger;
 }
@@ -66071,7 +67770,7 @@ async function runAction(gate) {
         await report(gate, result, read, logger);
     }
     catch (error) {
-        warning(secrets_redact(`postgate: could not publish every result (${error.message}); the verdict is unchanged.`));
+        warning(redact(`postgate: could not publish every result (${error.message}); the verdict is unchanged.`));
     }
     finally {
         setVerdict(gate, result);
@@ -66125,7 +67824,7 @@ function run_action_writeFile(file, content, what, logger) {
 function setVerdict(gate, result) {
     const title = GATES[gate].title;
     if (result.status === 'error') {
-        setFailed(secrets_redact(`${title} could not run: ${result.error}`));
+        setFailed(redact(`${title} could not run: ${result.error}`));
         process.exitCode = 2;
     }
     else if (result.status === 'fail') {
@@ -66246,7 +67945,7 @@ function gateUsage(gate) {
 function cliLogger(quiet) {
     const write = (text) => {
         if (!quiet)
-            process.stderr.write(secrets_redact(text));
+            process.stderr.write(redact(text));
     };
     return {
         info: (message) => write(`${message}\n`),
@@ -66264,7 +67963,7 @@ function cliLogger(quiet) {
     };
 }
 function fail(message) {
-    process.stderr.write(`postgate: ${secrets_redact(message)}\n`);
+    process.stderr.write(`postgate: ${redact(message)}\n`);
     return 2;
 }
 async function runGateCommand(gate, argv) {
