@@ -1,10 +1,263 @@
+/**
+ * drift-gate: do the repository's migrations, the database's migration history and the
+ * live schema agree?
+ *
+ * PR mode (no `database-url`): files the tool would skip, merged history that the pull
+ * request rewrites (against `base-ref`), and the migrations applied from scratch on a
+ * shadow database (a failing statement is a finding at its file and line).
+ *
+ * Deploy mode (`database-url`, read-only): the history table against the files
+ * (pending, applied-but-missing, edited, out of order, failed), then the live schema
+ * against a shadow built from exactly the migrations the history says were applied,
+ * through the catalog model, with remediation SQL both ways.
+ */
+import path from 'node:path';
+import { diffSnapshots, type CatalogProfile, type CatalogSnapshot } from '../../catalog/index.ts';
+import { readSnapshot } from '../../catalog/snapshot.ts';
 import type { DriftOptions } from '../../config/gates.ts';
 import { UserError } from '../../errors.ts';
-import type { GateResult } from '../../findings/types.ts';
-import { type GateContext, runGate } from '../gate.ts';
+import { finding, type Finding, type GateResult } from '../../findings/types.ts';
+import { readMigrationsAtRef } from '../../migrations/git.ts';
+import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
+import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
+import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
+import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
+import { missingExtensionFindings, missingProjectExtensions } from '../../migrations/rules.ts';
+import { withSession, type Session } from '../../postgres/connect.ts';
+import { type GateContext, type GateOutput, runGate } from '../gate.ts';
+import { compareHistory } from './history.ts';
+import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
+import './rules.ts';
+import { schemaFindings } from './schema.ts';
+
+export { DRIFT_RULES } from './rules.ts';
+
+interface Plan {
+  source: MigrationSource;
+  format: MigrationFormat;
+  supabase: boolean | undefined;
+  snapshotOptions: { schemas?: string[]; excludeSchemas: string[] };
+}
+
+function plan(options: DriftOptions, context: GateContext): Plan {
+  const project = context.config.project;
+  const format =
+    options.migrationsFormat !== 'auto'
+      ? options.migrationsFormat
+      : project['migrations-format']
+        ? assertFormat(project['migrations-format'], 'project.migrations-format')
+        : 'auto';
+  const dirInput = options.migrationsDir ?? project['migrations-dir'];
+  const dir = resolveMigrationsDir(dirInput, context.cwd);
+  const source = readMigrations(dir, { cwd: context.cwd, format });
+  const schemas = options.schemas.length ? options.schemas : context.config.drift.schemas;
+  const excludeSchemas = [...options.excludeSchemas, ...context.config.drift['exclude-schemas']];
+  return {
+    source,
+    format,
+    supabase: project.kind ? project.kind === 'supabase' : undefined,
+    snapshotOptions: { ...(schemas?.length ? { schemas } : {}), excludeSchemas },
+  };
+}
+
+/**
+ * Extensions the migrations themselves create that the shadow lacks. Platform extensions
+ * the Supabase baseline could not install (pg_graphql, pg_net, ...) are listed in the
+ * report's details only: the baseline has stand-ins, and warning on every run would be noise.
+ */
+/** Extensions the shadow lacks, split into the project's own (also findings) and the platform's (stand-ins). */
+function extensionDetails(shadow: Shadow): Record<string, string[]> {
+  const project = missingProjectExtensions(shadow);
+  const platform = shadow.missingExtensions.filter((name) => !project.includes(name));
+  return { ...(project.length ? { missingExtensions: project } : {}), ...(platform.length ? { platformExtensionsNotInShadow: platform } : {}) };
+}
+
+function shadowFindings(shadow: Shadow): Finding[] {
+  return [
+    ...(shadow.failure ? [shadow.failure] : []),
+    ...missingExtensionFindings(shadow),
+    ...shadow.skipped.map((m) =>
+      finding({
+        rule: 'migration_not_verifiable',
+        severity: 'notice',
+        object: { kind: 'migration', name: m.file },
+        message: `${m.file} is JavaScript/TypeScript, which postgate does not run; its schema changes are not in the expected schema.`,
+        location: { file: m.file, line: 1 },
+      }),
+    ),
+  ];
+}
+
+async function checkBase(options: DriftOptions, context: GateContext, source: MigrationSource): Promise<Finding[]> {
+  const baseRef = options.baseRef ?? (context.env.GITHUB_BASE_REF || undefined);
+  if (!baseRef) return [];
+  const base = await context.log.step(`reading the migrations at ${baseRef}`, () => readMigrationsAtRef(context.cwd, source.dir, baseRef, source.tool));
+  return base.source ? mergedHistoryFindings(base.source, source, baseRef) : [];
+}
+
+const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 10000 as major, current_user as role`;
+
+/** Other sessions writing to the history table, or holding Prisma's migrate advisory lock. */
+const IN_FLIGHT_SQL = `
+select count(*)::int as n from pg_catalog.pg_locks l
+ where l.pid <> pg_catalog.pg_backend_pid() and l.granted
+   and ((l.locktype = 'relation' and l.relation = $1::regclass and l.mode <> 'AccessShareLock')
+     or (l.locktype = 'advisory' and l.objid = 72707369))`;
+
+interface LiveState {
+  major: number;
+  history?: History;
+  source: MigrationSource;
+  snapshot: CatalogSnapshot;
+  inFlight: boolean;
+}
+
+async function readLive(session: Session, planned: Plan, profile: CatalogProfile, cwd: string): Promise<LiveState> {
+  const { rows } = await session.query<{ major: number; role: string }>(LIVE_MAJOR_SQL);
+  const { major, role } = rows[0]!;
+  let source = planned.source;
+  // One read-only transaction: history and catalog are read from the same state.
+  await session.query('begin isolation level repeatable read read only');
+  try {
+    const tables = await findHistoryTables(session);
+    let table = tables.find((t) => t.tool === source.tool);
+    if (!table && planned.format === 'auto' && source.detection === 'weak' && tables[0]) {
+      table = tables[0];
+      source = readMigrations(source.dir, { cwd, format: table.tool });
+    }
+    if (!table && source.tool !== 'plain') {
+      const looked = planned.format === 'auto' ? describeHistoryTables() : describeHistoryTables([source.tool]);
+      throw new UserError(
+        `The database at \`database-url\` has no ${planned.format === 'auto' ? 'migration history' : TOOL_TITLES[source.tool]} table (looked for: ${looked}); point \`database-url\` at the migrated database or set \`migrations-format\`.`,
+      );
+    }
+    const history = table ? await readHistory(session, table) : undefined;
+    const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
+    let snapshot: CatalogSnapshot;
+    try {
+      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile });
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      if (e.code === '42501') {
+        throw new UserError(`Role "${role}" cannot read the system catalog (${e.message}); grant it SELECT on that catalog table (PostgreSQL grants it to PUBLIC by default) or use a role that can read pg_catalog.`);
+      }
+      throw error;
+    }
+    return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
+  } finally {
+    await session.query('commit').catch(() => undefined);
+  }
+}
+
+const quoteForRegclass = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+async function prMode(options: DriftOptions, context: GateContext, planned: Plan): Promise<GateOutput> {
+  const { source } = planned;
+  const findings = [...namingFindings(source), ...chainFindings(source), ...(await checkBase(options, context, source))];
+  const started = performance.now();
+  const shadow = await buildShadow(shadowOptions(options, context, planned, source));
+  try {
+    findings.push(...shadowFindings(shadow));
+    return {
+      findings,
+      metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: Math.round(performance.now() - started) },
+      details: { mode: 'pr', tool: source.tool, migrationsDir: path.relative(context.cwd, source.dir) || '.', shadowMajor: shadow.major, ...extensionDetails(shadow) },
+    };
+  } finally {
+    await shadow.stop();
+  }
+}
+
+function shadowOptions(options: DriftOptions, context: GateContext, planned: Plan, source: MigrationSource, major?: number) {
+  const wantedMajor = options.postgresVersion ?? context.config.project['postgres-version'] ?? major;
+  return {
+    migrationsDir: source.dir,
+    cwd: context.cwd,
+    migrations: source,
+    shadow: options.shadow,
+    ...(wantedMajor !== undefined ? { major: wantedMajor } : {}),
+    ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+    ...(planned.supabase !== undefined ? { supabase: planned.supabase } : {}),
+    log: context.log,
+  };
+}
+
+async function deployMode(options: DriftOptions, context: GateContext, planned: Plan, databaseUrl: string): Promise<GateOutput> {
+  const supabase = planned.supabase ?? (planned.source.tool === 'supabase' || findSupabaseConfig(planned.source.dir) !== undefined);
+  const profile: CatalogProfile = supabase ? 'supabase' : 'postgres';
+  const live = await context.log.step('reading the live history and schema (read-only)', () =>
+    withSession(databaseUrl, { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' }, (session) => readLive(session, planned, profile, context.cwd)),
+  );
+  const { source } = live;
+  const findings: Finding[] = [...namingFindings(source), ...(await checkBase(options, context, source))];
+  let applied: Set<string> | undefined;
+  if (live.history) {
+    const comparison = compareHistory(source, live.history);
+    findings.push(...comparison.findings);
+    applied = comparison.applied;
+  } else {
+    findings.push(
+      finding({
+        rule: 'history_not_recorded',
+        severity: 'notice',
+        object: { kind: 'database', name: 'history' },
+        message: 'The database has no migration history table, so every migration is assumed applied and only the schema is compared.',
+      }),
+    );
+  }
+  if (live.inFlight) {
+    findings.push(
+      finding({
+        rule: 'migration_in_progress',
+        severity: 'warning',
+        object: { kind: 'database', name: 'history' },
+        message: `Another session is writing to ${live.history?.schema}.${live.history?.table} or holds the migration lock: a deploy is probably running, so the comparison may see a half-applied state.`,
+      }),
+    );
+  }
+
+  const started = performance.now();
+  const shadow = await buildShadow({ ...shadowOptions(options, context, { ...planned, supabase }, source, live.major), ...(applied ? { only: (m) => applied.has(m.id) } : {}) });
+  try {
+    findings.push(...shadowFindings(shadow));
+    const metrics: Record<string, number> = {
+      migrations: source.migrations.length,
+      applied: shadow.applied.length,
+      catalog_objects: live.snapshot.objects.length,
+    };
+    if (!shadow.failure) {
+      const expected = await withSession(shadow.url, { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' }, (session) =>
+        readSnapshot(session, { ...planned.snapshotOptions, profile }),
+      );
+      const history = live.history;
+      const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
+      findings.push(...schemaFindings(differences, shadow.origins));
+      metrics.differences = differences.length;
+    }
+    metrics.shadow_ms = Math.round(performance.now() - started);
+    return {
+      findings,
+      metrics,
+      details: {
+        mode: 'deploy',
+        tool: source.tool,
+        migrationsDir: path.relative(context.cwd, source.dir) || '.',
+        historyTable: live.history ? `${live.history.schema}.${live.history.table}` : null,
+        profile,
+        liveMajor: live.major,
+        shadowMajor: shadow.major,
+        ...extensionDetails(shadow),
+        schemaCompared: !shadow.failure,
+      },
+    };
+  } finally {
+    await shadow.stop();
+  }
+}
 
 export async function run(options: DriftOptions, context: GateContext): Promise<GateResult> {
   return runGate('drift', options, context, async () => {
-    throw new UserError('drift-gate is not built yet in this version of postgate; see issue #4.');
+    const planned = plan(options, context);
+    return options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned);
   });
 }

@@ -1,0 +1,109 @@
+/**
+ * PR-mode integrity, without a database: files the tool would skip, and merged history
+ * that must not change (compared with the base branch).
+ */
+import { finding, type Finding } from '../../findings/types.ts';
+import { compareVersions, graphileChainProblems } from '../../migrations/sources.ts';
+import type { Migration, MigrationSource } from '../../migrations/types.ts';
+
+const normalizeNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
+
+export function namingFindings(source: MigrationSource): Finding[] {
+  return source.problems.map((p) =>
+    finding({
+      rule: 'migration_name_invalid',
+      severity: 'error',
+      object: { kind: 'migration', name: p.file },
+      message: p.problem,
+      location: { file: p.file, line: 1 },
+    }),
+  );
+}
+
+export function chainFindings(source: MigrationSource): Finding[] {
+  return graphileChainProblems(source.migrations).map(({ migration, problem }) =>
+    finding({
+      rule: 'migration_edited',
+      severity: 'error',
+      object: { kind: 'migration', name: migration.file },
+      message: `${migration.file} breaks graphile-migrate's hash chain: ${problem}.`,
+      remediation: 'Revert the edit to the committed migration and make the change in current.sql, then commit it as a new migration.',
+      location: { file: migration.file, line: 1 },
+    }),
+  );
+}
+
+/** The first line where two texts differ (1-based), for pointing at an edit. */
+function firstDifferentLine(a: string, b: string): number {
+  const x = normalizeNewlines(a).split('\n');
+  const y = normalizeNewlines(b).split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return i + 1;
+  return 1;
+}
+
+/** Compares the pull request's migrations with the base branch's. */
+export function mergedHistoryFindings(base: MigrationSource, head: MigrationSource, baseLabel: string): Finding[] {
+  const findings: Finding[] = [];
+  const headById = new Map(head.migrations.map((m) => [m.id, m]));
+  const baseById = new Map(base.migrations.map((m) => [m.id, m]));
+  const headByContent = new Map<string, Migration>();
+  for (const m of head.migrations) if (!baseById.has(m.id)) headByContent.set(normalizeNewlines(m.raw), m);
+
+  for (const old of base.migrations) {
+    const now = headById.get(old.id);
+    if (!now) {
+      const renamed = headByContent.get(normalizeNewlines(old.raw));
+      findings.push(
+        finding({
+          rule: 'merged_migration_removed',
+          severity: 'error',
+          object: { kind: 'migration', name: old.file },
+          message: renamed
+            ? `${old.file} exists on ${baseLabel} but the pull request renames it to ${renamed.file}; databases that applied it would apply it again under the new version.`
+            : `${old.file} exists on ${baseLabel} but the pull request deletes it; databases that applied it will report a migration missing from the repository.`,
+          remediation: 'Restore the original file; to undo its effect, add a new migration.',
+          location: { file: (renamed ?? old).file, line: 1 },
+        }),
+      );
+      continue;
+    }
+    if (normalizeNewlines(now.raw) !== normalizeNewlines(old.raw) || now.file !== old.file) {
+      const contentChanged = normalizeNewlines(now.raw) !== normalizeNewlines(old.raw);
+      findings.push(
+        finding({
+          rule: contentChanged ? 'merged_migration_edited' : 'merged_migration_removed',
+          severity: 'error',
+          object: { kind: 'migration', name: now.file },
+          message: contentChanged
+            ? `${now.file} is already on ${baseLabel} and the pull request edits it; environments that applied it will never run the change.`
+            : `${old.file} exists on ${baseLabel} but the pull request renames it to ${now.file}.`,
+          remediation: contentChanged ? 'Revert the edit and put the change in a new migration.' : 'Keep the merged file name.',
+          location: { file: now.file, line: contentChanged ? firstDifferentLine(old.raw, now.raw) : 1 },
+        }),
+      );
+    }
+  }
+
+  const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
+  const newest = baseVersioned.map((m) => m.version).sort((a, b) => compareVersions(base.tool, a, b)).at(-1);
+  if (newest !== undefined) {
+    for (const m of head.migrations) {
+      if (baseById.has(m.id) || m.kind !== 'versioned') continue;
+      const renamedFrom = base.migrations.find((old) => !headById.has(old.id) && normalizeNewlines(old.raw) === normalizeNewlines(m.raw));
+      if (renamedFrom) continue;
+      if (compareVersions(head.tool, m.version, newest) <= 0) {
+        findings.push(
+          finding({
+            rule: 'migration_version_not_newer',
+            severity: 'error',
+            object: { kind: 'migration', name: m.file },
+            message: `${m.file} is new in the pull request but its version ${m.version} is not newer than the newest migration on ${baseLabel} (${newest}); databases already at ${newest} treat it as out of order.`,
+            remediation: 'Give it a version newer than every merged migration (e.g. regenerate it with a current timestamp).',
+            location: { file: m.file, line: 1 },
+          }),
+        );
+      }
+    }
+  }
+  return findings;
+}

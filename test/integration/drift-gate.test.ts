@@ -1,0 +1,282 @@
+/**
+ * drift-gate end to end on real PostgreSQL: PR mode (apply from scratch with file:line
+ * errors; merged history against a base branch in real git repositories, shallow
+ * clones included), deploy mode on examples/supabase-app (zero drift, grants included),
+ * and the CLI with its bad inputs (one sentence, exit 2).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRIFT_INPUTS } from '../../src/config/gates.ts';
+import { parseInputs } from '../../src/config/input-spec.ts';
+import type { GateResult } from '../../src/findings/types.ts';
+import { run } from '../../src/gates/drift/index.ts';
+import { createContext } from '../../src/gates/gate.ts';
+import { readMigrations } from '../../src/migrations/sources.ts';
+import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
+import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
+import { startTestCluster } from '../support/pg.ts';
+import { WRITERS } from './drift-writers.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const APP = path.join(ROOT, 'examples/supabase-app');
+const FIXTURES = path.join(ROOT, 'test/fixtures/migrations');
+const runFile = promisify(execFile);
+
+let cluster: Cluster;
+const temps: string[] = [];
+const temp = (prefix: string) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+});
+afterAll(async () => {
+  await cluster?.stop();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+async function gate(cwd: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<GateResult> {
+  const all: Record<string, string> = { shadow: 'url', 'shadow-database-url': cluster.url, ...inputs };
+  const options = parseInputs(DRIFT_INPUTS, (name) => all[name], 'cli');
+  return run(options, createContext({ cwd, env }));
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+}
+
+describe('PR mode', () => {
+  it('applies the migrations from scratch and reports a failing statement at its file and line', async () => {
+    const root = temp('drift-pr-');
+    cpSync(path.join(FIXTURES, 'plain'), root, { recursive: true });
+    writeFileSync(path.join(root, 'sql/004_broken.sql'), 'create table ok (id int);\n\ncreate table broken (\n  id int,\n  owner bigintt\n);\n');
+    const result = await gate(root, { 'migrations-dir': 'sql' });
+    expect(result.status).toBe('fail');
+    const failure = result.findings.find((f) => f.rule === 'migration_apply_failed')!;
+    expect(failure.location).toEqual({ file: 'sql/004_broken.sql', line: 5 });
+    expect(failure.message).toBe('sql/004_broken.sql:5 fails on a fresh database: type "bigintt" does not exist.');
+    expect(failure.detail).toMatch(/SQLSTATE 42704/);
+
+    // An error PostgreSQL gives no position for points at the start of the failing statement.
+    writeFileSync(path.join(root, 'sql/004_broken.sql'), 'create table ok (id int);\n\ncreate table broken (\n  id int,\n  owner bigint references nowhere (id)\n);\n');
+    const again = await gate(root, { 'migrations-dir': 'sql' });
+    expect(again.findings.find((f) => f.rule === 'migration_apply_failed')!.location).toEqual({ file: 'sql/004_broken.sql', line: 3 });
+  });
+
+  it('maps an error inside a PL/pgSQL body to the line of the body', async () => {
+    const root = temp('drift-plpgsql-');
+    mkdirSync(path.join(root, 'sql'));
+    writeFileSync(path.join(root, 'sql/001_fn.sql'), 'create table t (id int);\n\ncreate function f() returns int\nlanguage plpgsql as $$\nbegin\n  retrun 1;\nend\n$$;\n');
+    const result = await gate(root, { 'migrations-dir': 'sql' });
+    const failure = result.findings.find((f) => f.rule === 'migration_apply_failed')!;
+    expect(failure.message).toMatch(/syntax error at or near "retrun"/);
+    expect(failure.location).toEqual({ file: 'sql/001_fn.sql', line: 6 });
+  });
+
+  it('runs statements that refuse a transaction one by one (CREATE INDEX CONCURRENTLY)', async () => {
+    const root = temp('drift-concurrently-');
+    mkdirSync(path.join(root, 'sql'));
+    writeFileSync(path.join(root, 'sql/001_t.sql'), 'create table t (id int);\ncreate index concurrently t_id on t (id);\n');
+    const result = await gate(root, { 'migrations-dir': 'sql' });
+    expect(result.findings).toEqual([]);
+    expect(result.status).toBe('pass');
+  });
+
+  it('reports files the tool would skip', async () => {
+    const root = temp('drift-names-');
+    cpSync(path.join(FIXTURES, 'supabase'), root, { recursive: true });
+    writeFileSync(path.join(root, 'supabase/migrations/fix.sql'), 'select 1;');
+    const result = await gate(root, { 'migrations-dir': 'supabase/migrations' });
+    expect(result.findings.map((f) => `${f.rule} ${f.object.name}`)).toContain('migration_name_invalid supabase/migrations/fix.sql');
+  });
+});
+
+describe('merged history against base-ref', () => {
+  function makeRepo(): string {
+    const repo = temp('drift-git-');
+    git(repo, 'init', '-q', '-b', 'main');
+    cpSync(path.join(FIXTURES, 'supabase'), repo, { recursive: true });
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'base');
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    const dir = path.join(repo, 'supabase/migrations');
+    writeFileSync(path.join(dir, '20240101000001_users.sql'), 'create table users (\n  id bigint primary key,\n  email text not null unique,\n  name text\n);\n');
+    renameSync(path.join(dir, '20240101000002_posts.sql'), path.join(dir, '20240301000000_posts.sql'));
+    writeFileSync(path.join(dir, '20231201000000_old_branch.sql'), 'create table old_branch (id int);\n');
+    writeFileSync(path.join(dir, '20240401000000_new.sql'), 'create table fresh (id int);\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'feature');
+    return repo;
+  }
+
+  const expected = [
+    'merged_migration_edited supabase/migrations/20240101000001_users.sql line 3',
+    'merged_migration_removed supabase/migrations/20240101000002_posts.sql line 1',
+    'migration_version_not_newer supabase/migrations/20231201000000_old_branch.sql line 1',
+  ];
+  const summary = (result: GateResult) =>
+    result.findings.filter((f) => f.rule.startsWith('merged_') || f.rule === 'migration_version_not_newer').map((f) => `${f.rule} ${f.object.name} line ${f.location?.line}`).sort();
+
+  it('reports edited, renamed and not-newer migrations', async () => {
+    const repo = makeRepo();
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'main' });
+    expect(summary(result)).toEqual(expected);
+    expect(result.findings.find((f) => f.rule === 'merged_migration_removed')!.message).toMatch(/renames it to supabase\/migrations\/20240301000000_posts\.sql/);
+  });
+
+  it('fetches the base branch in a shallow clone (GITHUB_BASE_REF)', async () => {
+    const origin = makeRepo();
+    const clone = temp('drift-shallow-');
+    git(clone, 'clone', '-q', '--depth', '1', '--branch', 'feature', `file://${origin}`, 'repo');
+    const repo = path.join(clone, 'repo');
+    expect(() => git(repo, 'rev-parse', '--verify', '--quiet', 'origin/main')).toThrow();
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_BASE_REF: 'main' });
+    expect(summary(result)).toEqual(expected);
+  });
+
+  it('says in one sentence when the base branch does not exist', async () => {
+    const repo = makeRepo();
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'no-such-branch' });
+    expect(result.status).toBe('error');
+    expect(result.error).toBe('Input `base-ref` is "no-such-branch", which is neither in this checkout nor fetchable from origin; check the branch name, or check out with `fetch-depth: 0`.');
+  });
+});
+
+describe('deploy mode on examples/supabase-app', () => {
+  it('finds zero drift on a database migrated like `supabase db push` (grants, policies, storage policies included)', async () => {
+    const url = await cluster.createDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await applySupabaseBaseline(client);
+    const source = readMigrations('supabase/migrations', { cwd: APP });
+    await WRITERS.supabase(client, source.migrations);
+    await client.end();
+    const result = await gate(APP, { 'database-url': url });
+    expect(result.error).toBeUndefined();
+    expect(result.findings).toEqual([]);
+    expect(result.metrics.differences).toBe(0);
+    expect(result.metrics.catalog_objects).toBeGreaterThan(100);
+    expect(result.details?.profile).toBe('supabase');
+    expect(result.status).toBe('pass');
+
+    // A dashboard hotfix: a dropped policy and an added column, reported on the migration that made the policy.
+    const live = new pg.Client({ connectionString: url });
+    await live.connect();
+    await live.query('drop policy "Members can view their teams" on public.teams; alter table public.trips add column hotfix text');
+    await live.end();
+    const drifted = await gate(APP, { 'database-url': url });
+    expect(drifted.status).toBe('fail');
+    expect(drifted.findings.map((f) => [f.rule, f.object.kind, f.object.name, f.location?.file])).toEqual([
+      ['schema_drift_unexpected', 'column', 'trips.hotfix', undefined],
+      ['schema_drift_missing', 'policy', 'teams.Members can view their teams', 'supabase/migrations/20250111101000_team_helpers.sql'],
+    ]);
+    const missing = drifted.findings[1]!;
+    expect(missing.remediation).toContain('create policy "Members can view their teams" on "public"."teams"');
+    expect(missing.remediation).toContain('drop policy "Members can view their teams" on "public"."teams";');
+  });
+});
+
+describe('deploy in flight', () => {
+  it('warns when another session is writing the history table', async () => {
+    const root = temp('drift-inflight-');
+    cpSync(path.join(FIXTURES, 'dbmate'), root, { recursive: true });
+    const source = readMigrations('db/migrations', { cwd: root });
+    const url = await cluster.createDatabase();
+    const deployer = new pg.Client({ connectionString: url });
+    await deployer.connect();
+    try {
+      await WRITERS.dbmate(deployer, source.migrations);
+      await deployer.query("begin; create table half_done (id int); insert into schema_migrations (version) values ('20240101000004')");
+      const result = await gate(root, { 'database-url': url, 'migrations-dir': 'db/migrations' });
+      expect(result.findings.map((f) => f.rule)).toEqual(['migration_in_progress']);
+      expect(result.metrics.differences).toBe(0);
+    } finally {
+      await deployer.query('rollback');
+      await deployer.end();
+    }
+  });
+});
+
+describe('CLI', () => {
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await runFile(process.execPath, [path.join(ROOT, 'scripts/postgate.ts'), 'drift', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  it('prints the GateResult as JSON', async () => {
+    const { code, stdout } = await cli(['--migrations-dir', path.join(FIXTURES, 'plain/sql'), '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);
+    const result = JSON.parse(stdout) as GateResult;
+    expect(result).toMatchObject({ gate: 'drift', status: 'pass', findings: [], details: { mode: 'pr', tool: 'plain' } });
+    expect(code).toBe(0);
+  });
+
+  it('prints findings with their rule and exits 1 when the gate fails', async () => {
+    const root = temp('drift-cli-');
+    cpSync(path.join(FIXTURES, 'plain/sql'), root, { recursive: true });
+    writeFileSync(path.join(root, '004_bad.sql'), 'alter table nope add column x int;\n');
+    const { code, stdout } = await cli(['--migrations-dir', root, '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);
+    expect(code).toBe(1);
+    expect((JSON.parse(stdout) as GateResult).findings[0]).toMatchObject({ rule: 'migration_apply_failed', location: { line: 1 } });
+  });
+
+  describe('bad inputs: one sentence, exit 2', () => {
+    let noHistoryUrl: string;
+    let restrictedUrl: string;
+    const dirs: Record<string, string> = {};
+
+    beforeAll(async () => {
+      const root = temp('drift-bad-');
+      for (const name of ['empty', 'latin1', 'dup']) mkdirSync(path.join(root, name));
+      writeFileSync(path.join(root, 'latin1/001_bad.sql'), Buffer.from([0x73, 0x65, 0x6c, 0xe9, 0x3b]));
+      writeFileSync(path.join(root, 'dup/001_a.sql'), 'select 1;');
+      writeFileSync(path.join(root, 'dup/1_b.sql'), 'select 2;');
+      Object.assign(dirs, { root, empty: path.join(root, 'empty'), latin1: path.join(root, 'latin1'), dup: path.join(root, 'dup') });
+
+      noHistoryUrl = await cluster.createDatabase();
+      restrictedUrl = await cluster.createDatabase();
+      const client = new pg.Client({ connectionString: restrictedUrl });
+      await client.connect();
+      await client.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = 'drift_limited') then create role drift_limited login password 'limited-pass'; end if; end $$`);
+      await client.query('create table schema_migrations (version varchar(255) primary key); grant select on schema_migrations to drift_limited');
+      await client.query('revoke select on pg_catalog.pg_policy from public');
+      await client.end();
+      const limited = new URL(restrictedUrl);
+      limited.username = 'drift_limited';
+      limited.password = 'limited-pass';
+      restrictedUrl = limited.toString();
+    });
+
+    const cases: Array<[string, () => string[], RegExp]> = [
+      ['missing migrations dir', () => ['--migrations-dir', path.join(dirs.root!, 'nope')], /^Input `migrations-dir` is .*nope, which does not exist; point it at the folder holding your migrations\.$/],
+      ['empty migrations dir', () => ['--migrations-dir', dirs.empty!], /^Input `migrations-dir` is .*empty, which holds no plain numbered SQL files migrations; point it at the folder holding your migrations or set `migrations-format`\.$/],
+      ['non-UTF-8 file', () => ['--migrations-dir', dirs.latin1!], /^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/],
+      ['two files with one version', () => ['--migrations-dir', dirs.dup!], /^Migration files .*001_a\.sql and .*1_b\.sql both have version 1; give one of them a new, later version\.$/],
+      ['unknown format', () => ['--migrations-dir', dirs.dup!, '--migrations-format', 'liquibase'], /^Flag `--migrations-format` is "liquibase"; use one of auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, plain\.$/],
+      ['no history table', () => ['--migrations-dir', path.join(FIXTURES, 'sqlx/migrations'), '--database-url', noHistoryUrl], /^The database at `database-url` has no migration history table \(looked for: supabase_migrations\.schema_migrations \(supabase\), _sqlx_migrations \(sqlx\), .*\); point `database-url` at the migrated database or set `migrations-format`\.$/],
+      ['catalog permission denied', () => ['--migrations-dir', path.join(FIXTURES, 'dbmate/db/migrations'), '--database-url', restrictedUrl], /^Role "drift_limited" cannot read the system catalog \(permission denied for table pg_policy\); grant it SELECT on that catalog table/],
+      ['transaction-mode pooler', () => ['--migrations-dir', path.join(FIXTURES, 'plain/sql'), '--database-url', 'postgresql://postgres.abc:secret-pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres'], /^Input `database-url` points at a transaction-mode connection pooler \(aws-0-eu-central-1\.pooler\.supabase\.com:6543\), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL\.$/],
+    ];
+    it.each(cases)('%s', async (_name, args, message) => {
+      const { code, stdout, stderr } = await cli([...args(), '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);
+      const result = JSON.parse(stdout) as GateResult;
+      expect(result.status).toBe('error');
+      expect(result.error).toMatch(message);
+      expect(result.error!.split(/\.\s/).length, 'one sentence').toBe(1);
+      expect(stdout + stderr).not.toMatch(/secret-pw|limited-pass|\n\s+at /);
+      expect(code).toBe(2);
+    });
+  });
+});
