@@ -1,10 +1,267 @@
+/**
+ * rls-audit: can anyone reach data through the Data API that they should not?
+ *
+ * - `database-url`: audits a live database read-only (rules only; the matrix writes, so it
+ *   never runs there).
+ * - `migrations-dir` (or a detected folder): builds a shadow database from the migrations,
+ *   seeds it, runs the rules, the behavioural access matrix and the repo config's RLS tests.
+ *   With a base ref (`base-ref`, or the pull request's base branch) it builds the base
+ *   branch too and reports what the PR changes; findings already on the base are listed
+ *   apart and do not fail the PR (`baseline: base-branch`).
+ */
+import { missingExtensionFindings } from '../../migrations/rules.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import type { RlsOptions } from '../../config/gates.ts';
+import type { MigrationFormat } from '../../migrations/types.ts';
 import { UserError } from '../../errors.ts';
-import type { GateResult } from '../../findings/types.ts';
-import { type GateContext, runGate } from '../gate.ts';
+import { applyAllowlist } from '../../findings/allowlist.ts';
+import { rulesOfGate } from '../../findings/rules.ts';
+import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
+import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
+import { connect, withSession } from '../../postgres/connect.ts';
+import { readMigrationsAtRef } from '../../migrations/git.ts';
+import { findOrigin } from '../../migrations/origins.ts';
+import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
+import { resolveMigrationsDir } from '../../migrations/sources.ts';
+import type { MigrationSource } from '../../migrations/types.ts';
+import { type GateContext, type GateOutput, runGate } from '../gate.ts';
+import { diffMatrices, diffPolicies, readPolicies, splitPreexisting } from './access-diff.ts';
+import { runRules } from './audit.ts';
+import { runTests, type TestOutcome } from './config-tests.ts';
+import { databaseExposure, type Exposure, noExposureError, resolveApiRoles, staticExposure, supabaseConfigFor, validateAgainstDatabase } from './exposure.ts';
+import { type AccessMatrix, buildAccessMatrix } from './matrix.ts';
+import { matrixTable } from './render.ts';
+
+interface Settings {
+  options: RlsOptions;
+  context: GateContext;
+  apiRoles: { roles: string[]; source: string };
+}
 
 export async function run(options: RlsOptions, context: GateContext): Promise<GateResult> {
   return runGate('rls', options, context, async () => {
-    throw new UserError('rls-audit is not built yet in this version of postgate; see issue #5.');
+    if (options.databaseUrl && options.migrationsDir) {
+      throw new UserError('Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.');
+    }
+    const settings: Settings = { options, context, apiRoles: resolveApiRoles(options.apiRoles, context.config.rls['api-roles']) };
+    return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
   });
+}
+
+function exposureDetails(exposure: Exposure, apiRoles: Settings['apiRoles'], mode: string): Record<string, string> {
+  return { mode, exposed_schemas: exposure.schemas.join(', '), exposure_source: exposure.source, api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})` };
+}
+
+/** Live database: read-only session, rules only. */
+async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
+  const { options, context, apiRoles } = settings;
+  return withSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, async (session) => {
+    const exposure =
+      staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
+      (await databaseExposure(session));
+    if (!exposure) throw noExposureError();
+    await validateAgainstDatabase(session, exposure, apiRoles);
+    const started = performance.now();
+    const findings = await context.log.step('Running the RLS rules', () =>
+      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }),
+    );
+    return {
+      findings,
+      metrics: { rules_ms: Math.round(performance.now() - started) },
+      details: { exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)') },
+    };
+  });
+}
+
+interface Analysis {
+  findings: Finding[];
+  matrix: AccessMatrix;
+  policies: Awaited<ReturnType<typeof readPolicies>>;
+  tests: TestOutcome[];
+  exposure: Exposure;
+  metrics: Record<string, number>;
+}
+
+/** Seed files: supabase/config.toml [db.seed] sql_paths (default seed.sql), then the repo config's fixtures. */
+function seedFiles(cwd: string, migrationsDir: string, fixtures: string[]): string[] {
+  const toml = supabaseConfigFor(cwd, migrationsDir);
+  const files: string[] = [];
+  if (toml) {
+    const seed = ((parseToml(readFileSync(toml, 'utf8')) as { db?: { seed?: { enabled?: boolean; sql_paths?: unknown } } }).db?.seed ?? {}) as {
+      enabled?: boolean;
+      sql_paths?: unknown;
+    };
+    const paths = Array.isArray(seed.sql_paths) ? seed.sql_paths.map(String) : ['./seed.sql'];
+    if (seed.enabled !== false) files.push(...paths.map((p) => path.resolve(path.dirname(toml), p)).filter((file) => !file.includes('*') && existsSync(file)));
+  }
+  for (const fixture of fixtures) {
+    const file = path.resolve(cwd, fixture);
+    if (!existsSync(file)) throw new UserError(`Repo config rls.fixtures names ${fixture}, which does not exist; fix the path.`);
+    files.push(file);
+  }
+  return files;
+}
+
+/** Rules, matrix and (for the head) tests on one shadow database. */
+async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDir: string; withTests: boolean; label: string }): Promise<Analysis> {
+  const { options, context, apiRoles } = settings;
+  const session = await connect(shadow.url, { gate: 'rls', readOnly: false, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 });
+  try {
+    const findings: Finding[] = [];
+    for (const file of seedFiles(context.cwd, input.migrationsDir, context.config.rls.fixtures)) {
+      try {
+        await session.query(readFileSync(file, 'utf8'));
+      } catch (error) {
+        findings.push(
+          finding({
+            rule: 'rls_seed_failed',
+            severity: 'notice',
+            object: { kind: 'file', name: path.relative(context.cwd, file) },
+            message: `Seed file ${path.relative(context.cwd, file)} failed on the ${input.label} shadow database (${(error as Error).message}); the access matrix uses generated rows only.`,
+          }),
+        );
+      }
+    }
+    const exposure =
+      staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: input.migrationsDir }) ??
+      (await databaseExposure(session));
+    if (!exposure) throw noExposureError();
+    const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
+    const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
+    let started = performance.now();
+    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit))));
+    const rulesMs = performance.now() - started;
+    started = performance.now();
+    const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));
+    const matrixMs = performance.now() - started;
+    const tests = input.withTests ? await runTests(session, context.config.rls.tests) : { outcomes: [], findings: [] };
+    findings.push(...tests.findings);
+    const policies = await readPolicies(session, valid.schemas);
+    return {
+      findings,
+      matrix,
+      policies,
+      tests: tests.outcomes,
+      exposure,
+      metrics: { rules_ms: Math.round(rulesMs), matrix_ms: Math.round(matrixMs), matrix_probes: probes, tables: matrix.rows.length },
+    };
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
+
+/** The shadow's name for an object kind where the finding's differs. */
+const ORIGIN_KINDS: Record<string, string> = { 'materialized view': 'materialized_view', 'foreign table': 'table' };
+
+/** Where the object a finding names was created or last altered, from the shadow's origins. */
+export function locate(item: Finding, origins: ReadonlyMap<string, SourceLocation>): Finding {
+  if (item.location) return item;
+  const { kind, schema, name } = item.object;
+  const found =
+    findOrigin(origins, { kind: ORIGIN_KINDS[kind] ?? kind, schema, name }) ??
+    (kind === 'extension' ? findOrigin(origins, { kind, name }) : undefined) ??
+    (kind === 'view' ? findOrigin(origins, { kind: 'materialized_view', schema, name }) : undefined);
+  return found ? { ...item, location: found } : item;
+}
+
+async function withShadow<T>(
+  settings: Settings,
+  migrationsDir: string,
+  fn: (shadow: Shadow) => Promise<T>,
+  migrations?: MigrationSource,
+): Promise<T> {
+  const { options, context } = settings;
+  const major = options.postgresVersion ?? context.config.project['postgres-version'];
+  const shadow = await buildShadow({
+    migrationsDir,
+    cwd: context.cwd,
+    format: options.migrationsFormat as MigrationFormat,
+    shadow: options.shadow,
+    ...(major !== undefined ? { major } : {}),
+    ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+    ...(migrations ? { migrations } : {}),
+    log: context.log,
+  });
+  try {
+    return await fn(shadow);
+  } finally {
+    await shadow.stop();
+  }
+}
+
+/** The base branch to compare with: the input, else the pull request's base in Actions. */
+function baseRefOf(settings: Settings): string | undefined {
+  return settings.options.baseRef ?? (settings.context.env.GITHUB_BASE_REF || undefined);
+}
+
+async function auditMigrations(settings: Settings): Promise<GateOutput> {
+  const { options, context } = settings;
+  const migrationsDir = resolveMigrationsDir(options.migrationsDir ?? context.config.project['migrations-dir'], context.cwd);
+  // Fail fast on exposure problems that need no database.
+  staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
+
+  const head = await context.log.step('Building the shadow database from the migrations', () =>
+    withShadow(settings, migrationsDir, async (shadow) => ({
+      failure: shadow.failure,
+      origins: shadow.origins,
+      tool: shadow.tool,
+      missing: missingExtensionFindings(shadow),
+      missingAll: shadow.missingExtensions,
+      analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
+    })),
+  );
+  if (head.failure || !head.analysis) return { findings: [head.failure!, ...head.missing] };
+  const analysis = head.analysis;
+  let findings = [...analysis.findings, ...head.missing];
+  let preexisting: Finding[] = [];
+  const details: Record<string, unknown> = {
+    exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
+    accessMatrix: matrixTable(analysis.matrix),
+  };
+  const platformMissing = head.missingAll.filter((name) => SUPABASE_EXTENSIONS.some((e) => e.name === name));
+  if (platformMissing.length) {
+    (details.exposure as Record<string, string>).shadow_without = `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
+  }
+  if (analysis.tests.length) {
+    details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
+  }
+
+  const baseRef = baseRefOf(settings);
+  if (baseRef) {
+    const atRef = await readMigrationsAtRef(context.cwd, migrationsDir, baseRef, head.tool);
+    const base = atRef.source
+      ? await context.log.step(`Building the base branch (${baseRef}) shadow database`, () =>
+          withShadow(settings, migrationsDir, async (shadow) => (shadow.failure ? undefined : analyse(settings, shadow, { migrationsDir, withTests: false, label: 'base' })), atRef.source),
+        )
+      : undefined;
+    const baseMatrix: AccessMatrix = base?.matrix ?? { ...analysis.matrix, rows: [] };
+    const access = diffMatrices(baseMatrix, analysis.matrix);
+    const policyChanges = diffPolicies(base?.policies ?? [], analysis.policies);
+    if (options.baseline === 'base-branch' && base) {
+      const split = splitPreexisting(findings, base.findings);
+      // An allowlisted finding stays with the findings, where the allowlist accepts it (else its entry would look stale).
+      const accepted = new Set(
+        applyAllowlist(split.preexisting, context.config.allowlist, { knownRules: new Set(rulesOfGate('rls').map((r) => r.id)), today: context.now().toISOString().slice(0, 10) }).suppressed.map((f) => f.key),
+      );
+      findings = [...split.fresh, ...split.preexisting.filter((f) => accepted.has(f.key))];
+      preexisting = split.preexisting.filter((f) => !accepted.has(f.key));
+    }
+    // Widened access is annotated where the PR changed a policy of that table, if it did.
+    const changedPolicies = policyChanges.map((item) => locate(item, head.origins));
+    const widened = access.findings.map((item) => {
+      const cause = changedPolicies.filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`)).at(-1);
+      return cause ? { ...item, location: cause.location! } : item;
+    });
+    findings.push(...widened, ...changedPolicies);
+    details.baseRef = `${baseRef} (${atRef.commit.slice(0, 12)})${base ? '' : atRef.source ? ': its migrations failed to apply, so everything counts as new' : ': no migrations there yet, so everything counts as new'}`;
+    if (access.changes.length) details.accessChanges = access.changes;
+  }
+  return {
+    findings: findings.map((item) => locate(item, head.origins)),
+    ...(preexisting.length ? { preexisting: preexisting.map((item) => locate(item, head.origins)) } : {}),
+    metrics: analysis.metrics,
+    details,
+  };
 }
