@@ -1,0 +1,132 @@
+/**
+ * restore-drill against the raw baseline, on the same generated data in the same run:
+ *
+ *   raw       pg_dump -Fd -j2 (of the source) + pg_restore -j2 (into a fresh database of an
+ *             already running cluster)
+ *   postgate  the whole live drill with jobs 2: snapshot + pg_dump, counts and checksums in
+ *             the snapshot, SHA-256, a new throwaway cluster, pg_restore, inert step, verify
+ *
+ * Goals (issue #7): drill / raw <= 1.15, and verification <= 10 % of the restore time.
+ * Data: 50 tables with keys, an index, text, numeric, jsonb and time stamps; about 2 GB in
+ * full mode, about 100 MB with --light. The two are interleaved and the medians compared.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { DRILL_INPUTS } from '../../src/config/gates.ts';
+import { parseInputs } from '../../src/config/input-spec.ts';
+import { repoConfigSchema } from '../../src/config/repo-config.ts';
+import { run } from '../../src/gates/drill/index.ts';
+import { createContext } from '../../src/gates/gate.ts';
+import { startCluster } from '../../src/postgres/ephemeral/index.ts';
+import { resolveClientTool, runClientTool } from '../../src/postgres/tools.ts';
+import { parseDatabaseUrl } from '../../src/postgres/url.ts';
+import { type Bench, median, result } from '../types.ts';
+
+const TABLES = 50;
+/** About 200 bytes per row on disk with its indexes (measured: 286k rows x 50 tables = 2.7 GB). */
+const BYTES_PER_ROW = 200;
+const MAJOR = 15;
+
+function tableSql(index: number, rows: number): string {
+  const name = `bench_${String(index).padStart(2, '0')}`;
+  return `
+    create table ${name} (id bigint primary key, account bigint not null, name text not null, amount numeric(12,2),
+                          created_at timestamptz not null, payload jsonb, flag boolean);
+    insert into ${name}
+      select g, g % 1000, md5(g::text), (g % 100000) / 100.0, timestamptz '2024-01-01 00:00+00' + g * interval '1 second',
+             jsonb_build_object('k', g, 'v', md5((g * ${index})::text)), g % 2 = 0
+      from generate_series(1, ${rows}) g;
+    create index on ${name} (account);`;
+}
+
+async function generate(url: string, rows: number): Promise<void> {
+  const worker = async (start: number) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (let i = start; i < TABLES; i += 2) await client.query(tableSql(i, rows));
+    } finally {
+      await client.end();
+    }
+  };
+  await Promise.all([worker(0), worker(1)]);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('vacuum analyze');
+  await client.end();
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const started = performance.now();
+  const value = await fn();
+  return [performance.now() - started, value];
+}
+
+export const bench: Bench = async ({ light, log }) => {
+  const targetBytes = light ? 100 * 1024 ** 2 : 2 * 1024 ** 3;
+  const rows = Math.round(targetBytes / BYTES_PER_ROW / TABLES);
+  const rounds = light ? 3 : 2;
+  const source = await startCluster({ shadow: 'local', major: MAJOR });
+  const restoreCluster = await startCluster({ shadow: 'local', major: MAJOR });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'postgate-bench-drill-'));
+  try {
+    const sourceUrl = await source.createDatabase('bench');
+    log(`generating ${TABLES} tables x ${rows} rows`);
+    await generate(sourceUrl, rows);
+    const size = await (async () => {
+      const client = new pg.Client({ connectionString: sourceUrl });
+      await client.connect();
+      const r = await client.query<{ size: string }>('select pg_database_size(current_database())::text as size');
+      await client.end();
+      return Number(r.rows[0]?.size ?? 0);
+    })();
+    log(`source database: ${(size / 1024 ** 2).toFixed(0)} MB`);
+
+    const pgDump = await resolveClientTool('pg_dump', { minMajor: MAJOR, serverMajor: MAJOR, purpose: 'bench' });
+    const pgRestore = await resolveClientTool('pg_restore', { minMajor: MAJOR, serverMajor: MAJOR, purpose: 'bench' });
+    const sourceTarget = parseDatabaseUrl(sourceUrl);
+
+    const raw = async (round: number): Promise<number> => {
+      const dir = path.join(work, `raw-${round}`);
+      const [ms] = await timed(async () => {
+        const dump = await runClientTool(pgDump, ['-Fd', '-j2', '--no-sync', '-f', dir, '-d', sourceTarget.database], { connection: sourceTarget });
+        if (dump.exitCode !== 0) throw new Error(`pg_dump failed: ${dump.stderr}`);
+        const targetUrl = await restoreCluster.createDatabase(`raw_${round}`);
+        const target = parseDatabaseUrl(targetUrl);
+        const restore = await runClientTool(pgRestore, ['-j2', '-d', target.database, dir], { connection: target });
+        if (restore.exitCode !== 0) throw new Error(`pg_restore failed: ${restore.stderr}`);
+      });
+      rmSync(dir, { recursive: true, force: true });
+      return ms;
+    };
+
+    const config = repoConfigSchema.parse({ drill: { 'checksum-tables': ['public.bench_00', 'public.bench_01'] } });
+    const drill = async (): Promise<{ total: number; restore: number; verify: number }> => {
+      const options = parseInputs(DRILL_INPUTS, (name) => ({ 'source-database-url': sourceUrl, jobs: '2', shadow: 'local', 'postgres-version': String(MAJOR) })[name], 'cli');
+      const [ms, outcome] = await timed(() => run(options, createContext({ config })));
+      if (outcome.status !== 'pass') throw new Error(`the drill did not pass: ${outcome.error ?? JSON.stringify(outcome.findings)}`);
+      return { total: ms, restore: outcome.metrics.restore_ms ?? 0, verify: outcome.metrics.verify_ms ?? 0 };
+    };
+
+    const rawTimes: number[] = [];
+    const drills: Array<{ total: number; restore: number; verify: number }> = [];
+    for (let round = 0; round < rounds; round += 1) {
+      rawTimes.push(await raw(round));
+      log(`raw dump+restore ${round + 1}: ${(rawTimes.at(-1)! / 1000).toFixed(1)} s`);
+      drills.push(await drill());
+      const d = drills.at(-1)!;
+      log(`drill ${round + 1}: ${(d.total / 1000).toFixed(1)} s (restore ${(d.restore / 1000).toFixed(1)} s, verify ${(d.verify / 1000).toFixed(1)} s)`);
+    }
+    const note = `${TABLES} tables, ${(size / 1024 ** 2).toFixed(0)} MB, median of ${rounds}`;
+    return [
+      result('drill: live drill vs raw pg_dump -Fd -j2 + pg_restore -j2', median(drills.map((d) => d.total)), median(rawTimes), 'ms', 1.15, note),
+      result('drill: verification vs restore time', median(drills.map((d) => d.verify)), median(drills.map((d) => d.restore)), 'ms', 0.1, note),
+    ];
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await source.stop();
+    await restoreCluster.stop();
+  }
+};

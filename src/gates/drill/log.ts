@@ -1,0 +1,109 @@
+/**
+ * The drill log: one JSON line per drill, appended to `log-path` (commit it, or keep it as a
+ * release asset). It is the RTO/RPO record a runbook asks for, the source of the "last N
+ * drills" table, and of `max-days-since-green`: a drill fails when no green drill happened
+ * within the window, so a schedule that keeps failing (or erroring) is noticed.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../../errors.ts';
+import type { GateStatus } from '../../findings/types.ts';
+
+export interface DrillLogEntry {
+  drill_id: string;
+  started_at: string;
+  finished_at: string;
+  status: GateStatus;
+  /** cli, schedule, workflow_dispatch, ... */
+  trigger: string;
+  runner: string;
+  actor?: string;
+  run_url?: string;
+  commit?: string;
+  source: { kind: 'live' | 'file'; label: string; format?: string; server_version?: string };
+  artifact?: { sha256: string; size_bytes: number };
+  backup_taken_at?: string;
+  rpo_ms?: number;
+  rpo_source?: string;
+  rto_ms?: number;
+  phases: Record<string, number>;
+  checks: { passed: number; failed: number; skipped: number };
+  findings: { error: number; warning: number; notice: number };
+  error?: string;
+}
+
+export interface DrillLog {
+  entries: DrillLogEntry[];
+  /** Lines that were not valid JSON entries (reported, never fatal). */
+  unreadable: number;
+}
+
+export function readDrillLog(file: string): DrillLog {
+  if (!existsSync(file)) return { entries: [], unreadable: 0 };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`Input \`log-path\` names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix the path or its permissions.`);
+  }
+  const entries: DrillLogEntry[] = [];
+  let unreadable = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as DrillLogEntry;
+      if (typeof entry.started_at === 'string' && typeof entry.status === 'string') entries.push(entry);
+      else unreadable += 1;
+    } catch {
+      unreadable += 1;
+    }
+  }
+  return { entries, unreadable };
+}
+
+export function appendDrillLog(file: string, entry: DrillLogEntry): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  } catch (error) {
+    throw new UserError(`Could not append to the drill log ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check \`log-path\`.`);
+  }
+}
+
+/** Who ran the drill, from the GitHub Actions environment (or this machine). */
+export function runContext(env: Record<string, string | undefined>): Pick<DrillLogEntry, 'trigger' | 'runner' | 'actor' | 'run_url' | 'commit'> {
+  const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  return {
+    trigger: env.GITHUB_EVENT_NAME ?? 'cli',
+    runner: env.RUNNER_NAME ?? os.hostname(),
+    ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+    ...(runUrl ? { run_url: runUrl } : {}),
+    ...(env.GITHUB_SHA ? { commit: env.GITHUB_SHA } : {}),
+  };
+}
+
+export const HISTORY_LENGTH = 10;
+
+/** The last drills, newest first, as table rows for the report. */
+export function historyRows(entries: readonly DrillLogEntry[], count = HISTORY_LENGTH): Array<Record<string, string | number | null>> {
+  return entries
+    .slice(-count)
+    .reverse()
+    .map((entry) => ({
+      started_at: entry.started_at.replace(/\.\d{3}Z$/, 'Z'),
+      status: entry.status,
+      source: entry.source.format ? `${entry.source.kind} (${entry.source.format})` : entry.source.kind,
+      rto_ms: entry.rto_ms ?? null,
+      rpo_ms: entry.rpo_ms ?? null,
+      size_bytes: entry.artifact?.size_bytes ?? null,
+      failed_checks: entry.checks.failed,
+    }));
+}
+
+/** Days since the newest green drill (undefined when there is none). */
+export function daysSinceGreen(entries: readonly DrillLogEntry[], now: Date): number | undefined {
+  const greens = entries.filter((entry) => entry.status === 'pass').map((entry) => Date.parse(entry.started_at)).filter(Number.isFinite);
+  if (greens.length === 0) return undefined;
+  return (now.getTime() - Math.max(...greens)) / 86_400_000;
+}

@@ -1,0 +1,76 @@
+/**
+ * When was the restored backup taken? RPO = drill start minus that time. Sources, in the
+ * order the drill prefers them: the Supabase Management API's backups endpoint (when a token
+ * and project ref are given: the age of the platform's newest backup), the manifest, the
+ * dump's own header, and for a live drill the snapshot itself (RPO ~ 0, which proves nothing
+ * about the real backups: the report says which source was used).
+ */
+import { UserError } from '../../errors.ts';
+
+export const SUPABASE_API_URL = 'https://api.supabase.com';
+
+export interface BackupTime {
+  takenAt: string;
+  source: string;
+}
+
+interface BackupsResponse {
+  pitr_enabled?: boolean;
+  walg_enabled?: boolean;
+  backups?: Array<{ status?: string; inserted_at?: string; is_physical_backup?: boolean }>;
+  physical_backup_data?: { latest_physical_backup_date_unix?: number | null };
+}
+
+/**
+ * The newest backup the Supabase Management API lists for the project
+ * (`GET /v1/projects/{ref}/database/backups`): with PITR, the latest physical backup time;
+ * otherwise the newest COMPLETED daily backup. Undefined when the project lists none.
+ */
+export async function supabaseBackupTime(options: { token: string; projectRef: string; baseUrl?: string; timeoutMs?: number }): Promise<BackupTime | undefined> {
+  const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
+  if (!/^[a-z0-9]{6,40}$/i.test(options.projectRef)) {
+    throw new UserError(`Input \`project-ref\` is "${options.projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`);
+  }
+  const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+  } catch (error) {
+    throw new UserError(`Could not reach the Supabase Management API at ${base} (${(error as Error).message}); check the runner's network or drop \`supabase-access-token\`.`);
+  }
+  if (response.status === 401 || response.status === 403) {
+    throw new UserError(
+      `The Supabase Management API rejected \`supabase-access-token\` (HTTP ${response.status}); create a personal access token at https://supabase.com/dashboard/account/tokens with access to project ${options.projectRef} and store it as a secret.`,
+    );
+  }
+  if (response.status === 404) {
+    throw new UserError(`The Supabase Management API knows no project \`${options.projectRef}\` (HTTP 404); fix \`project-ref\`.`);
+  }
+  if (!response.ok) {
+    throw new UserError(`The Supabase Management API answered HTTP ${response.status} for the project's backups; retry later or drop \`supabase-access-token\` to take the RPO from the manifest.`);
+  }
+  let body: BackupsResponse;
+  try {
+    body = (await response.json()) as BackupsResponse;
+  } catch {
+    throw new UserError('The Supabase Management API returned a backups list that is not JSON; retry later or drop `supabase-access-token`.');
+  }
+  const latestPhysical = body.physical_backup_data?.latest_physical_backup_date_unix;
+  if (body.pitr_enabled && typeof latestPhysical === 'number' && latestPhysical > 0) {
+    return { takenAt: new Date(latestPhysical * 1000).toISOString(), source: 'Supabase Management API (PITR, latest physical backup)' };
+  }
+  const completed = (body.backups ?? [])
+    .filter((backup) => backup.status === 'COMPLETED' && typeof backup.inserted_at === 'string')
+    .map((backup) => parseUtc(backup.inserted_at!))
+    .filter(Number.isFinite);
+  if (completed.length === 0) return undefined;
+  return { takenAt: new Date(Math.max(...completed)).toISOString(), source: 'Supabase Management API (newest completed backup)' };
+}
+
+/** An API time stamp; one without a zone is UTC (the Management API's times are). */
+function parseUtc(text: string): number {
+  return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`);
+}

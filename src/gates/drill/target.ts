@@ -1,0 +1,146 @@
+/**
+ * Where the backup is restored: a fresh database in a throwaway cluster (`startCluster`:
+ * local binaries, Docker with `postgres:<major>` or `supabase/postgres:<tag>`, or scratch
+ * databases on `shadow-database-url`), or a scratch database on `target-database-url`, which
+ * is dropped afterwards. A target server whose own database already holds user tables is
+ * refused unless `target-is-disposable` says it may be used.
+ *
+ * The copy never lands in a cluster's `postgres` database: that is the database pg_cron's
+ * and pg_net's background workers serve by default, so restored jobs and queued requests
+ * are not picked up.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { UserError } from '../../errors.ts';
+import { connect, quoteIdent } from '../../postgres/connect.ts';
+import { findInstallations } from '../../postgres/ephemeral/binaries.ts';
+import { startCluster, type ShadowMode } from '../../postgres/ephemeral/index.ts';
+import { track, untrack } from '../../postgres/ephemeral/registry.ts';
+import { type DatabaseTarget, parseDatabaseUrl, withDatabase } from '../../postgres/url.ts';
+
+export interface RestoreTarget {
+  /** Superuser (or the given role's) URL of the scratch database. */
+  url: string;
+  target: DatabaseTarget;
+  provider: 'local' | 'docker' | 'url' | 'target-database-url';
+  major: number;
+  version: string;
+  /** May postgate create roles and apply the Supabase baseline here (cluster-wide effects)? */
+  mayCreateRoles: boolean;
+  /** A supabase/postgres image: the platform's roles, schemas and extensions are already there. */
+  supabaseImage: boolean;
+  /** Why another major than the one asked for was chosen (no local binaries of it). */
+  note?: string;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  targetDatabaseUrl?: string;
+  targetIsDisposable: boolean;
+  shadow: ShadowMode;
+  shadowDatabaseUrl?: string;
+  image?: string;
+  /** Explicit `postgres-version`. */
+  requestedMajor?: number;
+  /** The backup's source major, when known: the default. */
+  sourceMajor?: number;
+}
+
+const TARGET_INPUT = 'target-database-url';
+const DRILL_DATABASE = 'postgate_drill';
+
+/** Which local major to start: the one asked for, else the source's, else the nearest newer installed one. */
+export function chooseMajor(options: TargetOptions, installed: number[]): { major?: number; note?: string } {
+  if (options.requestedMajor !== undefined) return { major: options.requestedMajor };
+  const wanted = options.sourceMajor;
+  if (wanted === undefined) return {};
+  const usesLocal = (options.shadow === 'local' || options.shadow === 'auto') && !options.image && !options.shadowDatabaseUrl;
+  if (!usesLocal || installed.includes(wanted)) return { major: wanted };
+  const newer = installed.filter((major) => major > wanted).sort((a, b) => a - b)[0];
+  if (newer === undefined) return { major: wanted };
+  return { major: newer, note: `no PostgreSQL ${wanted} binaries here, so the backup of a PostgreSQL ${wanted} database is restored into PostgreSQL ${newer}` };
+}
+
+export async function createRestoreTarget(options: TargetOptions): Promise<RestoreTarget> {
+  if (options.targetDatabaseUrl) return scratchOnTarget(options.targetDatabaseUrl, options.targetIsDisposable);
+  const choice = chooseMajor(options, findInstallations().map((i) => i.major));
+  const cluster = await startCluster({
+    shadow: options.shadow,
+    ...(choice.major !== undefined ? { major: choice.major } : {}),
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+  });
+  try {
+    const url = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+    return {
+      url,
+      target: parseDatabaseUrl(url, 'shadow-database-url'),
+      provider: cluster.provider,
+      major: cluster.major,
+      version: cluster.version,
+      // Roles are cluster-wide: only in a cluster of our own.
+      mayCreateRoles: cluster.provider !== 'url',
+      supabaseImage: Boolean(options.image?.startsWith('supabase/postgres')),
+      ...(choice.note ? { note: choice.note } : {}),
+      stop: () => cluster.stop(),
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<RestoreTarget> {
+  const server = parseDatabaseUrl(serverUrl, TARGET_INPUT);
+  const admin = await connect(serverUrl, { gate: 'drill', readOnly: false, inputName: TARGET_INPUT });
+  let version = '';
+  try {
+    const facts = await admin.query<{ v: string; tables: string; can_create: boolean; supabase: boolean }>(
+      `select current_setting('server_version') as v,
+              (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind in ('r', 'p') and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
+                  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'))::text as tables,
+              (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as can_create,
+              exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase`,
+    );
+    const row = facts.rows[0]!;
+    version = row.v.split(' ')[0] ?? row.v;
+    const tables = Number(row.tables);
+    if (tables > 0 && !disposable) {
+      throw new UserError(
+        `Input \`${TARGET_INPUT}\` points at ${server.label}, whose database already holds ${tables} user table(s), so it looks like a real database; point it at a server meant for drills, or set \`target-is-disposable: true\` if postgate may create and drop a scratch database there.`,
+      );
+    }
+    if (!row.can_create) {
+      throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
+    }
+    const name = `postgate_drill_${randomBytes(6).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    const id = `drill-${randomUUID()}`;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= admin
+        .query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+        .then(() => undefined, () => undefined)
+        .finally(async () => {
+          await admin.end().catch(() => undefined);
+          untrack(id);
+        });
+      return stopping;
+    };
+    track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
+    const url = withDatabase(serverUrl, name);
+    return {
+      url,
+      target: parseDatabaseUrl(url, TARGET_INPUT),
+      provider: 'target-database-url',
+      major: Number(version.split('.')[0]),
+      version,
+      mayCreateRoles: disposable,
+      supabaseImage: row.supabase,
+      stop,
+    };
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Verifying the restored copy: its facts against the source's (live snapshot or manifest),
+ * the settings the repo config expects, and the smoke queries. Each failed check is a finding
+ * naming the table or object; each check also gets one line in the report's check list.
+ */
+import type { ClientBase } from 'pg';
+import type { RepoConfig } from '../../config/repo-config.ts';
+import { type Finding, finding } from '../../findings/types.ts';
+import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
+import { type DatabaseFacts, splitTableName, tableLabel } from './facts.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'skipped';
+
+export interface Check {
+  check: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+export type SmokeQuery = RepoConfig['drill']['smoke'][number];
+
+const SETTINGS_ARE_LOST =
+  'Restores lose `ALTER DATABASE ... SET` values: plain pg_dump output carries them only with --create, pg_restore applies them only with --create, and supabase db dump never includes them.';
+
+function check(name: string, failed: number, detail: string): Check {
+  return { check: name, status: failed ? 'fail' : 'pass', detail };
+}
+
+export interface CompareOptions {
+  checksumTables: readonly string[];
+  /** The source is a Supabase project restored outside a supabase/postgres image: its platform extensions cannot be there. */
+  platformExtensionsExpectedMissing: boolean;
+}
+
+/** Compares the copy's facts with the source's. Pure: unit-tested without a database. */
+export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, options: CompareOptions): { findings: Finding[]; checks: Check[] } {
+  const findings: Finding[] = [];
+  const actualTables = new Map(actual.tables.map((t) => [tableLabel(t), t]));
+  const tableRef = (t: { schema: string; name: string }) => ({ kind: 'table', schema: t.schema, name: t.name });
+
+  let countFailures = 0;
+  let rows = 0;
+  for (const table of expected.tables) {
+    const copy = actualTables.get(tableLabel(table));
+    rows += table.rows;
+    if (!copy) {
+      countFailures += 1;
+      findings.push(
+        finding({
+          rule: 'drill_table_missing',
+          severity: 'error',
+          object: tableRef(table),
+          message: `Table ${tableLabel(table)} (${table.rows} rows in the source) does not exist in the restored copy.`,
+          remediation: 'Look at the restore errors for its CREATE TABLE, and check the backup job does not exclude it.',
+        }),
+      );
+    } else if (copy.rows !== table.rows) {
+      countFailures += 1;
+      findings.push(
+        finding({
+          rule: 'drill_row_count_mismatch',
+          severity: 'error',
+          object: tableRef(table),
+          message: `Table ${tableLabel(table)} has ${copy.rows} rows in the copy but ${table.rows} in the source (${copy.rows > table.rows ? '+' : ''}${copy.rows - table.rows}).`,
+          remediation: 'Look at the restore errors for its data (COPY) and for constraints that rejected rows; if the numbers come from a manifest, check it belongs to this backup.',
+        }),
+      );
+    }
+  }
+  const checks: Check[] = [check('row counts', countFailures, `${expected.tables.length} tables, ${rows} rows in the source; ${countFailures} differ`)];
+
+  let checksumFailures = 0;
+  const wanted = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))];
+  const known = new Set(expected.tables.map(tableLabel));
+  for (const name of wanted) {
+    const table = splitTableName(name);
+    if (!known.has(name)) {
+      findings.push(
+        finding({
+          rule: 'drill_checksum_table_unknown',
+          severity: 'warning',
+          object: { kind: 'table', ...table },
+          message: `drill.checksum-tables names ${name}, which the source does not have, so it was not checksummed.`,
+          remediation: 'Fix the table name (schema.table) in the repo config.',
+        }),
+      );
+      continue;
+    }
+    const want = expected.checksums[name];
+    const have = actual.checksums[name];
+    if (want === undefined || !actualTables.has(name)) continue;
+    if (want !== have) {
+      checksumFailures += 1;
+      findings.push(
+        finding({
+          rule: 'drill_checksum_table_mismatch',
+          severity: 'error',
+          object: { kind: 'table', ...table },
+          message: `Table ${name}'s key checksum differs between source and copy: rows were changed, lost or duplicated.`,
+          remediation: 'Compare the table in source and copy (same TimeZone and DateStyle); look at the restore errors and at triggers that ran while loading.',
+        }),
+      );
+    }
+  }
+  checks.push(
+    wanted.length
+      ? check('key checksums', checksumFailures, `${wanted.length} table(s) configured; ${checksumFailures} differ`)
+      : { check: 'key checksums', status: 'skipped', detail: 'no drill.checksum-tables in the repo config' },
+  );
+
+  const platform = new Set(options.platformExtensionsExpectedMissing ? SUPABASE_EXTENSIONS.map((e) => e.name) : []);
+  const missingExtensions = Object.keys(expected.extensions).filter((name) => !(name in actual.extensions) && !platform.has(name));
+  for (const name of missingExtensions) {
+    findings.push(
+      finding({
+        rule: 'drill_extension_missing',
+        severity: 'error',
+        object: { kind: 'extension', name },
+        message: `Extension ${name} (${expected.extensions[name]}) is installed in the source but missing in the restored copy.`,
+        remediation: `Install ${name} on the restore server, or restore into an image that has it (shadow: docker, image: supabase/postgres:<tag> for Supabase).`,
+      }),
+    );
+  }
+  checks.push(check('extensions', missingExtensions.length, `${Object.keys(expected.extensions).length} in the source; ${missingExtensions.length} missing`));
+
+  let rlsFailures = 0;
+  for (const table of expected.tables) {
+    const copy = actualTables.get(tableLabel(table));
+    if (!copy || (copy.rls === table.rls && copy.forceRls === table.forceRls)) continue;
+    rlsFailures += 1;
+    const flag = (t: { rls: boolean; forceRls: boolean }) => `${t.rls ? 'enabled' : 'disabled'}${t.forceRls ? ' (forced)' : ''}`;
+    findings.push(
+      finding({
+        rule: 'drill_rls_mismatch',
+        severity: 'error',
+        object: tableRef(table),
+        message: `Row level security on ${tableLabel(table)} is ${flag(copy)} in the copy but ${flag(table)} in the source.`,
+        remediation: 'Look at the restore errors for its ALTER TABLE ... ENABLE ROW LEVEL SECURITY.',
+      }),
+    );
+  }
+  if (expected.policyCount !== actual.policyCount) {
+    rlsFailures += 1;
+    findings.push(
+      finding({
+        rule: 'drill_rls_mismatch',
+        severity: 'error',
+        object: { kind: 'database', name: 'policies' },
+        message: `The copy has ${actual.policyCount} RLS policies but the source has ${expected.policyCount}.`,
+        remediation: 'Look at the restore errors for CREATE POLICY statements (a policy that names a missing role or function fails to restore).',
+      }),
+    );
+  }
+  checks.push(check('row level security', rlsFailures, `RLS flags of ${expected.tables.length} tables, ${expected.policyCount} policies`));
+
+  const triggerFailure = expected.triggerCount !== actual.triggerCount ? 1 : 0;
+  if (triggerFailure) {
+    findings.push(
+      finding({
+        rule: 'drill_trigger_count_mismatch',
+        severity: 'error',
+        object: { kind: 'database', name: 'triggers' },
+        message: `The copy has ${actual.triggerCount} triggers but the source has ${expected.triggerCount}.`,
+        remediation: 'Look at the restore errors for CREATE TRIGGER statements and the functions they call.',
+      }),
+    );
+  }
+  checks.push(check('triggers', triggerFailure, `${expected.triggerCount} in the source`));
+
+  if (expected.migrationVersion) {
+    const want = expected.migrationVersion;
+    const have = actual.migrationVersion;
+    const failed = !have || have.version !== want.version ? 1 : 0;
+    if (failed) {
+      findings.push(
+        finding({
+          rule: 'drill_migration_version_mismatch',
+          severity: 'error',
+          object: { kind: 'table', ...splitTableName(want.table) },
+          message: have
+            ? `The copy's latest migration is ${have.version || '(none)'} but the source's is ${want.version || '(none)'} (${want.table}).`
+            : `The copy has no migration history (${want.table}); the source's latest migration is ${want.version}.`,
+          remediation: 'Make sure the backup includes the migration history schema (supabase db dump leaves out supabase_migrations; keep it in the backup or re-apply it).',
+        }),
+      );
+    }
+    checks.push(check('migration version', failed, `${want.table}: ${want.version}`));
+  } else {
+    checks.push({ check: 'migration version', status: 'skipped', detail: 'the source has no migration history table postgate knows' });
+  }
+
+  const lost = expected.databaseSettings.filter((name) => !actual.databaseSettings.includes(name));
+  if (lost.length) {
+    findings.push(
+      finding({
+        rule: 'drill_settings_not_restored',
+        severity: 'notice',
+        object: { kind: 'database', name: 'settings' },
+        message: `The source database has ${lost.length} setting(s) attached that the copy does not: ${lost.join(', ')}.`,
+        detail: SETTINGS_ARE_LOST,
+        remediation: 'Re-apply them in the restore runbook (values from your secret store), or list the ones that matter in drill.expected-settings.',
+      }),
+    );
+  }
+  return { findings, checks };
+}
+
+/** Settings the repo config expects, looked up in a fresh session on the copy. */
+export async function checkExpectedSettings(client: ClientBase, names: readonly string[]): Promise<{ findings: Finding[]; check: Check }> {
+  if (names.length === 0) return { findings: [], check: { check: 'expected settings', status: 'skipped', detail: 'no drill.expected-settings in the repo config' } };
+  const findings: Finding[] = [];
+  for (const name of names) {
+    const result = await client.query<{ present: boolean }>('select current_setting($1, true) is not null and current_setting($1, true) <> \'\' as present', [name]);
+    if (result.rows[0]?.present) continue;
+    findings.push(
+      finding({
+        rule: 'drill_setting_missing',
+        severity: 'error',
+        object: { kind: 'setting', name },
+        message: `Setting ${name} is not set in the restored copy.`,
+        detail: SETTINGS_ARE_LOST,
+        remediation: `Add \`ALTER DATABASE <db> SET ${name} = ...\` (value from your secret store) to the restore runbook, or move the value to Vault; then allowlist this finding with that reason.`,
+      }),
+    );
+  }
+  return { findings, check: check('expected settings', findings.length, `${names.length} expected; ${findings.length} missing`) };
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  const text = String(value);
+  return /^-?\d+(\.\d+)?$/.test(text) || text === 'true' || text === 'false' ? text : `a text of ${text.length} characters`;
+}
+
+/** Why a smoke query's result does not meet its expectation, or undefined when it does. */
+export function smokeMismatch(expect: SmokeQuery['expect'], rows: ReadonlyArray<Record<string, unknown>>): string | undefined {
+  if (expect === 'no-error') return undefined;
+  if ('rows' in expect) return rows.length === expect.rows ? undefined : `returned ${rows.length} row(s), expected exactly ${expect.rows}`;
+  if ('rows-at-least' in expect) return rows.length >= expect['rows-at-least'] ? undefined : `returned ${rows.length} row(s), expected at least ${expect['rows-at-least']}`;
+  const first = rows[0] ? Object.values(rows[0])[0] : undefined;
+  const want = expect.equals;
+  const same = want === null ? first === null || first === undefined : first !== undefined && first !== null && String(first) === String(want);
+  return same ? undefined : `returned ${rows.length ? describeValue(first) : 'no row'}, expected ${describeValue(want)}`;
+}
+
+/** Runs each smoke query in a transaction that is rolled back, so nothing it does is committed. */
+export async function runSmokeQueries(client: ClientBase, queries: readonly SmokeQuery[]): Promise<{ findings: Finding[]; check: Check }> {
+  if (queries.length === 0) return { findings: [], check: { check: 'smoke queries', status: 'skipped', detail: 'no drill.smoke in the repo config' } };
+  const findings: Finding[] = [];
+  for (const query of queries) {
+    let problem: string | undefined;
+    await client.query('begin');
+    try {
+      await client.query("set local statement_timeout = '60s'");
+      const result = await client.query(query.sql);
+      const rows = (Array.isArray(result) ? result[result.length - 1]?.rows : result.rows) ?? [];
+      problem = smokeMismatch(query.expect, rows);
+    } catch (error) {
+      problem = `failed: ${(error as Error).message}`;
+    } finally {
+      await client.query('rollback').catch(() => undefined);
+    }
+    if (problem) {
+      findings.push(
+        finding({
+          rule: 'drill_smoke_failed',
+          severity: 'error',
+          object: { kind: 'smoke-query', name: query.name },
+          message: `Smoke query "${query.name}" ${problem}.`,
+          detail: query.sql,
+          remediation: 'Fix what the query reveals in the backup (or the query and its expect in drill.smoke).',
+        }),
+      );
+    }
+  }
+  return { findings, check: check('smoke queries', findings.length, `${queries.length} run; ${findings.length} failed`) };
+}
