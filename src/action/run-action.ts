@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { GATES } from '../config/gates.ts';
+import { GATES, type OutputSpec } from '../config/gates.ts';
 import type { InputDefs } from '../config/input-spec.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
 import type { Logger } from '../gates/gate.ts';
@@ -113,6 +113,10 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
   core.setOutput('errors', counts.error);
   core.setOutput('warnings', counts.warning);
   core.setOutput('notices', counts.notice);
+  for (const [name, spec] of Object.entries(GATES[gate].outputs as Record<string, OutputSpec>)) {
+    const value = spec.metricMs ? result.metrics[spec.metricMs] : undefined;
+    if (value !== undefined) core.setOutput(name, Math.round(value / 1000));
+  }
 
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const target = describeTarget(read);

@@ -205,6 +205,8 @@ export const DRILL_INPUTS = {
 
 export interface OutputSpec {
   description: string;
+  /** Set from this GateResult metric (milliseconds), converted to whole seconds. */
+  metricMs?: string;
 }
 
 const COMMON_OUTPUTS = {
@@ -274,8 +276,8 @@ export const GATES = {
     inputs: DRILL_INPUTS,
     outputs: {
       ...COMMON_OUTPUTS,
-      'rto-seconds': { description: 'Measured recovery time (whole drill), in seconds.' },
-      'rpo-seconds': { description: 'Age of the backup at drill start, in seconds.' },
+      'rto-seconds': { description: 'Measured recovery time (whole drill), in seconds.', metricMs: 'rto_ms' },
+      'rpo-seconds': { description: 'Age of the backup at drill start, in seconds.', metricMs: 'rpo_ms' },
     },
   },
 } as const satisfies Record<GateId, GateDefinition>;

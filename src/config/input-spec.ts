@@ -82,9 +82,16 @@ export function parseDuration(text: string): number | undefined {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
-  return `${Math.floor(ms / 86_400_000)} d ${Math.round((ms % 86_400_000) / 3_600_000)} h`;
+  const units: Array<[number, string, number, string]> = [
+    [86_400_000, 'd', 3_600_000, 'h'],
+    [3_600_000, 'h', 60_000, 'min'],
+    [60_000, 'min', 1000, 's'],
+  ];
+  const [size, name, subSize, subName] = units.find(([unit]) => ms >= unit)!;
+  // round to the smaller unit first, so 1 d 23.99 h reads "2 d 0 h", never "1 d 24 h"
+  const totalSub = Math.round(ms / subSize);
+  const perUnit = size / subSize;
+  return `${Math.floor(totalSub / perUnit)} ${name} ${totalSub % perUnit} ${subName}`;
 }
 
 function schemaFor(spec: InputSpec): z.ZodType<unknown> {

@@ -109,11 +109,15 @@ export const repoConfigSchema = z.strictObject({
     .default({ 'exclude-schemas': [] }),
   rls: z
     .strictObject({
+      /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
       'exposed-schemas': z.array(identifier).optional(),
+      /** Roles requests run as: the first is the anonymous role, the second the signed-in role. */
       'api-roles': z.array(identifier).optional(),
+      /** Opt in to rule rls_not_forced. */
       'force-rls': z.boolean().default(false),
       tests: z.array(rlsTest).default([]),
-      fixtures: z.array(z.string().min(1)).default([]),
+      /** SQL files (repository-relative) loaded into the shadow after supabase/seed.sql. */
+      fixtures: z.array(z.string().regex(/\.sql$/i, 'expected the path of a .sql file')).default([]),
     })
     .default({ 'force-rls': false, tests: [], fixtures: [] }),
   webhooks: z

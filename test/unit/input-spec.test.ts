@@ -53,3 +53,14 @@ describe('parseInputs', () => {
     );
   });
 });
+
+describe('formatDuration', () => {
+  it('carries rounding into the larger unit', async () => {
+    const { formatDuration } = await import('../../src/config/input-spec.ts');
+    expect(formatDuration(2 * 86_400_000 - 60_000)).toBe('2 d 0 h');
+    expect(formatDuration(90 * 60_000)).toBe('1 h 30 min');
+    expect(formatDuration(59_999)).toBe('60.0 s');
+    expect(formatDuration(61_000)).toBe('1 min 1 s');
+    expect(formatDuration(250)).toBe('250 ms');
+  });
+});
