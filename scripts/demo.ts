@@ -1,10 +1,13 @@
 /**
  * npm run demo: the gates against examples/supabase-app on an ephemeral PostgreSQL
  * (local binaries: the embedded default, no Docker). A throwaway "production" database
- * gets the app's migrations and seed, then a dashboard hotfix and webhook settings; each
- * gate then runs as `postgate <gate>` would and prints its report.
+ * gets the app's migrations (recorded as `supabase db push` records them) and seed, then a
+ * dashboard hotfix and webhook settings with a classic secret mistake; each gate then runs
+ * as `postgate <gate>` would and prints its report. The findings are the example's
+ * deliberate problems (examples/supabase-app/README.md) plus the hotfix.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { invokeGate } from '../src/gates/invoke.ts';
@@ -13,6 +16,7 @@ import type { GateId } from '../src/findings/types.ts';
 import { applySupabaseBaseline } from '../src/postgres/baseline/apply.ts';
 import { cleanupAll, startCluster } from '../src/postgres/ephemeral/index.ts';
 import { renderText, shouldColor } from '../src/report/text.ts';
+import { splitSupabaseStatements } from '../src/migrations/supabase-split.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const app = path.join(root, 'examples', 'supabase-app');
@@ -25,6 +29,9 @@ async function gate(id: GateId, flags: Record<string, string>, env: Record<strin
   process.stdout.write(renderText(result, { color }));
 }
 
+const HMAC_SECRET = 'demo-hmac-secret-7f3a9c';
+const logDir = mkdtempSync(path.join(os.tmpdir(), 'postgate-demo-'));
+
 try {
   heading('postgate doctor');
   process.stdout.write(renderDoctor(await runDoctor(app)));
@@ -34,23 +41,44 @@ try {
   const client = new pg.Client({ connectionString: production.url });
   await client.connect();
   const baseline = await applySupabaseBaseline(client);
-  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
-    await client.query(readFileSync(path.join(migrationsDir, file), 'utf8'));
+  // what `supabase db push` records: version, name and the file's statements
+  await client.query(
+    'create schema if not exists supabase_migrations; create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text)',
+  );
+  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+  for (const file of files) {
+    const sql = readFileSync(path.join(migrationsDir, file), 'utf8');
+    await client.query(sql);
+    const [, version, name] = /^(\d+)_(.*)\.sql$/.exec(file) ?? [];
+    await client.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
+      version,
+      name,
+      splitSupabaseStatements(sql).map((statement) => statement.text),
+    ]);
   }
   await client.query(readFileSync(path.join(app, 'supabase', 'seed.sql'), 'utf8'));
+  // a hotfix made in the dashboard, never captured in a migration
+  await client.query('alter table public.trips add column budget_cents integer; create index trips_budget_idx on public.trips (budget_cents)');
+  // webhook settings, with the secret pasted with a trailing newline
+  await client.query(`alter database postgres set app.webhook_hmac_secret = '${HMAC_SECRET}\n'`);
+  await client.query("alter database postgres set app.vercel_webhook_trips = 'https://app.example.com/api/hooks/trips'");
+  await client.query("alter database postgres set app.vercel_webhook_cache = 'https://trip-planner-git-main-acme.vercel.app/api/hooks/revalidate'");
   await client.end();
   process.stdout.write(
-    `PostgreSQL ${production.version} (${production.provider}); Supabase baseline applied (platform extensions not on this server: ${baseline.missingExtensions.join(', ') || 'none'}); ${readdirSync(migrationsDir).length} migrations and seed.sql applied.\n`,
+    `PostgreSQL ${production.version} (${production.provider}); Supabase baseline applied (platform extensions not on this server: ${baseline.missingExtensions.join(', ') || 'none'}); ${files.length} migrations pushed, seed.sql loaded; then a dashboard hotfix (trips.budget_cents) and webhook settings.\n`,
   );
 
   heading('drift-gate, PR mode: do the migrations apply from scratch?');
   await gate('drift', { 'migrations-dir': migrationsDir });
+  heading('drift-gate, deploy mode: history and live schema of "production" (read-only)');
+  await gate('drift', { 'migrations-dir': migrationsDir, 'database-url': production.url });
   heading('rls-audit on a shadow built from the migrations');
   await gate('rls', { 'migrations-dir': migrationsDir });
-  heading('webhook-secret-check against the "production" database');
-  await gate('webhooks', { 'database-url': production.url }, { HMAC_SECRET: 'demo-secret-value' });
-  heading('restore-drill: back up "production" now, restore, verify');
-  await gate('drill', { 'source-database-url': production.url, 'rto-target': '5m' });
+  heading('webhook-secret-check against "production" (HMAC_SECRET from the deploy environment)');
+  await gate('webhooks', { 'database-url': production.url }, { HMAC_SECRET, APP_HOST: 'app.example.com' });
+  heading('restore-drill: back up "production" now, restore into a throwaway cluster, verify');
+  await gate('drill', { 'source-database-url': production.url, 'rto-target': '5m', 'log-path': path.join(logDir, 'drills.jsonl') });
 } finally {
   await cleanupAll();
+  rmSync(logDir, { recursive: true, force: true });
 }

