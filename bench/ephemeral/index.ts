@@ -19,6 +19,19 @@ async function firstQuery(config: pg.ClientConfig): Promise<void> {
   await client.end();
 }
 
+/** A fresh process with an empty template cache: its first cluster runs initdb. */
+async function firstClusterOfProcess(major: number): Promise<number> {
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'postgate-bench-cache-'));
+  try {
+    const { stdout } = await execa(process.execPath, [path.join(import.meta.dirname, 'first-cluster.ts'), String(major)], {
+      env: { ...process.env, POSTGATE_CACHE_DIR: cache },
+    });
+    return Number(stdout.trim());
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
 async function postgateReady(major: number): Promise<number> {
   const started = performance.now();
   const cluster = await startCluster({ shadow: 'local', major });
@@ -58,15 +71,21 @@ export const bench: Bench = async ({ light, log }) => {
   const majors = [15, 17];
   const results = [];
   for (const major of majors) {
-    const ours: number[] = [];
+    const warm: number[] = [];
+    const cold: number[] = [];
     const raw: number[] = [];
-    await postgateReady(major); // warm the binaries' page cache for both sides
+    await postgateReady(major); // warms the page cache for both sides
+    await postgateReady(major); // a process's second initdb fills the template cache
     for (let i = 0; i < rounds; i += 1) {
       raw.push(await rawReady(major));
-      ours.push(await postgateReady(major));
+      warm.push(await postgateReady(major));
+      cold.push(await firstClusterOfProcess(major));
     }
-    log(`PG ${major}: postgate ${ours.map((v) => v.toFixed(0)).join(', ')} ms; raw ${raw.map((v) => v.toFixed(0)).join(', ')} ms`);
-    results.push(result(`ephemeral: cluster ready, PG ${major}`, median(ours), median(raw), 'ms', 1.2, 'initdb + start + first query vs initdb + pg_ctl start -w + first query'));
+    log(`PG ${major}: warm ${warm.map((v) => v.toFixed(0)).join(', ')} ms; cold ${cold.map((v) => v.toFixed(0)).join(', ')} ms; raw ${raw.map((v) => v.toFixed(0)).join(', ')} ms`);
+    results.push(
+      result(`ephemeral: cluster ready, PG ${major} (template cached)`, median(warm), median(raw), 'ms', 1.2, 'copy of the cached initdb + start + first query vs initdb + pg_ctl start -w + first query'),
+      result(`ephemeral: cluster ready, PG ${major} (fresh process, empty cache: initdb)`, median(cold), median(raw), 'ms', 1.2, 'initdb + start + first query vs initdb + pg_ctl start -w + first query'),
+    );
   }
   return results;
 };
