@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanupAll } from '../src/postgres/ephemeral/index.ts';
+import { renderBenchmarksDoc } from './report.ts';
 import type { Bench, BenchResult } from './types.ts';
 
 const here = import.meta.dirname;
@@ -34,3 +35,5 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
 writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// A full run of every benchmark is the record: it goes to docs/benchmarks.md.
+if (!light && only.length === 0) writeFileSync(path.join(here, '..', 'docs', 'benchmarks.md'), renderBenchmarksDoc(results, new Date(), light));
