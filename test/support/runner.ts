@@ -94,6 +94,8 @@ function defaultInputs(gate: GateId, token: string | undefined): Record<string, 
 export interface RunOptions {
   gate: GateId;
   event: EventName;
+  /** The event payload (default `EVENTS[event]()`), e.g. `EVENTS.pull_request(true, 43)` for a fork's pull request. */
+  payload?: object;
   inputs?: Record<string, string>;
   env?: Record<string, string>;
   /** GITHUB_API_URL (the test GitHub server). */
@@ -103,11 +105,18 @@ export interface RunOptions {
   workspace?: string;
   /** Directory for the run's files (a temp dir by default). */
   parent: string;
-  /** Called with the main step's process once it started (e.g. to send SIGTERM). */
-  onStart?: (child: ChildProcess) => void;
+  /** Called with the main step's process once it started (e.g. to send SIGTERM), and the run's directories. */
+  onStart?: (child: ChildProcess, dirs: RunDirs) => void;
   /** Run the post step too (default true). */
   post?: boolean;
   timeoutMs?: number;
+}
+
+/** Where a run keeps its files: RUNNER_TEMP holds postgate-state/, the records the post step reaps from. */
+export interface RunDirs {
+  runDir: string;
+  runnerTemp: string;
+  workspace: string;
 }
 
 function runStep(script: string, env: Record<string, string>, cwd: string, timeoutMs: number, onStart?: (child: ChildProcess) => void): Promise<StepRun> {
@@ -134,7 +143,8 @@ export async function runActionBundle(options: RunOptions): Promise<ActionRun> {
     GITHUB_STEP_SUMMARY: path.join(runDir, 'summary.md'),
     GITHUB_STATE: path.join(runDir, 'state'),
   };
-  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(EVENTS[options.event]()));
+  const payload = options.payload ?? EVENTS[options.event]();
+  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(payload));
   for (const file of [files.GITHUB_OUTPUT, files.GITHUB_STEP_SUMMARY, files.GITHUB_STATE]) writeFileSync(file, '');
   const runnerTemp = path.join(runDir, 'temp');
   mkdirSync(runnerTemp);
@@ -151,7 +161,7 @@ export async function runActionBundle(options: RunOptions): Promise<ActionRun> {
     GITHUB_REPOSITORY: REPO,
     GITHUB_REPOSITORY_OWNER: 'acme',
     GITHUB_SHA: options.event === 'pull_request' ? MERGE_SHA : MERGE_SHA,
-    GITHUB_REF: options.event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main',
+    GITHUB_REF: options.event === 'pull_request' ? `refs/pull/${(payload as { number?: number }).number ?? 42}/merge` : 'refs/heads/main',
     GITHUB_RUN_ID: '123456',
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_WORKFLOW: 'postgate',
@@ -169,7 +179,7 @@ export async function runActionBundle(options: RunOptions): Promise<ActionRun> {
   };
   const script = path.join(ROOT, 'actions', GATES[options.gate].action, 'dist', 'index.js');
   const timeoutMs = options.timeoutMs ?? 180_000;
-  const main = await runStep(script, env, workspace, timeoutMs, options.onStart);
+  const main = await runStep(script, env, workspace, timeoutMs, options.onStart && ((child) => options.onStart!(child, { runDir, runnerTemp, workspace })));
   const state = parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8'));
   const run: ActionRun = {
     ...main,
