@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/per-file-tmp.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

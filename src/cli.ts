@@ -4,17 +4,18 @@
  * the environment as POSTGATE_<NAME> (e.g. POSTGATE_DATABASE_URL), which keeps secrets
  * out of the process list. Exit codes: 0 pass, 1 gate failed, 2 could not run.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GATES, type GateDefinition, gateByCommand } from './config/gates.ts';
 import { appliesTo, envName } from './config/input-spec.ts';
 import { renderDoctor, runDoctor } from './doctor.ts';
 import { describeError } from './errors.ts';
-import { EXIT_CODES, type GateResult } from './findings/types.ts';
+import { EXIT_CODES } from './findings/types.ts';
 import type { Logger } from './gates/gate.ts';
 import { invokeGate } from './gates/invoke.ts';
 import { cleanupAll } from './postgres/ephemeral/index.ts';
+import { renderSarif } from './report/sarif.ts';
 import { renderJson, renderText, shouldColor } from './report/text.ts';
 import { redact } from './secrets.ts';
 
@@ -72,6 +73,29 @@ function fail(message: string): number {
   return 2;
 }
 
+/** What is wrong with the command line, from parseArgs's error (first half of one sentence). */
+function argumentProblem(gate: GateDefinition, error: Error & { code?: string }): string {
+  const message = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
+  const quoted = /'([^'\s]+)/.exec(message)?.[1] ?? '';
+  const switches = Object.entries(gate.inputs)
+    .filter(([, spec]) => spec.kind === 'boolean' && appliesTo(spec, 'cli'))
+    .map(([name]) => `\`--${name}\``);
+  const switchNote = switches.length ? `, and switches such as ${switches[0]} take no value` : '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      // The stray value is not echoed: it may be a secret given to a switch (`--canary $TOKEN`).
+      return `\`postgate ${gate.command}\` got a value without a flag (flags take the form \`--name value\`${switchNote})`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(message)
+        ? `Flag \`${quoted}\` needs a value (\`${quoted} <value>\`)`
+        : `Flag \`${quoted}\` is a switch and takes no value (write \`${quoted}\` to turn it on, or leave it out)`;
+    default:
+      return quoted.startsWith('-')
+        ? `\`${quoted}\` is not a valid flag for \`postgate ${gate.command}\` (${message})`
+        : message;
+  }
+}
+
 async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<number> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(gate.inputs)) {
@@ -81,13 +105,7 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? '';
-    const flag = /'(-{1,2}[^'\s]+)/.exec(message)?.[1];
-    return fail(
-      flag
-        ? `\`${flag}\` is not a valid flag for \`postgate ${gate.command}\` (${message.replace(/\.$/, '')}); run \`postgate ${gate.command} --help\` for the flags.`
-        : `${message.replace(/\.$/, '')}; run \`postgate ${gate.command} --help\` for the flags.`,
-    );
+    return fail(`${argumentProblem(gate, error as Error & { code?: string })}; run \`postgate ${gate.command} --help\` for the flags.`);
   }
   if (values.help) {
     process.stdout.write(gateUsage(gate));
@@ -99,18 +117,27 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
     return value ?? process.env[envName(name)];
   };
   const format = read('format') === 'json' ? 'json' : 'text';
-  const { result, options: parsed } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
-  const reportPath = (parsed as { reportPath?: string } | undefined)?.reportPath;
-  if (reportPath) writeReport(reportPath, result);
+  const { result } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
   process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
-  return EXIT_CODES[result.status];
+  // Read as given, so that a run whose other inputs are invalid still writes its (error) report.
+  const reportPath = read('report-path')?.trim();
+  const sarifPath = read('sarif-path')?.trim();
+  const written = [
+    reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path') : true,
+    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path') : true,
+  ];
+  // A file someone asked for and did not get is an error, whatever the verdict.
+  return written.every(Boolean) ? EXIT_CODES[result.status] : EXIT_CODES.error;
 }
 
-function writeReport(file: string, result: GateResult): void {
+function writeOutputFile(file: string, content: string, what: string, flag: string): boolean {
   try {
-    writeFileSync(path.resolve(file), renderJson(result));
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(path.resolve(file), content);
+    return true;
   } catch (error) {
-    process.stderr.write(`postgate: could not write report ${file}: ${(error as Error).message}\n`);
+    process.stderr.write(`postgate: could not write the ${what} to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix \`--${flag}\` or the folder's permissions.\n`);
+    return false;
   }
 }
 

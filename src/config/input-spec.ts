@@ -167,7 +167,9 @@ export function parseInputs<D extends InputDefs>(defs: D, read: (name: string) =
     const raw = given || spec.default || undefined;
     if (raw === undefined) {
       if (spec.required) {
-        throw new UserError(`${inputLabel(name, surface)} is required: ${spec.description.replace(/\.$/, '')}.`);
+        // the description's first sentence only: the message stays one sentence
+        const what = spec.description.split(/(?<=\.)\s+(?=[A-Z])/)[0]!.replace(/\.$/, '');
+        throw new UserError(`${inputLabel(name, surface)} is required: ${what}.`);
       }
       if (spec.kind === 'boolean') out[camelCase(name)] = false;
       else if (spec.kind === 'list') out[camelCase(name)] = [];

@@ -547,7 +547,7 @@ export function readMigrations(dir: string, options: ReadMigrationsOptions): Mig
   const { migrations, problems } = READERS[detected.tool](ctx);
   if (migrations.length === 0 && problems.length === 0) {
     throw new UserError(
-      `Input \`${inputName}\` is ${dir}, which holds no ${TOOL_TITLES[detected.tool]} migrations; point it at the folder holding your migrations${format === 'auto' ? ' or set `migrations-format`' : ''}.`,
+      `Input \`${inputName}\` is ${dir}, which holds no ${detected.tool === 'plain' ? 'numbered .sql' : TOOL_TITLES[detected.tool]} migrations; point it at the folder holding your migrations${format === 'auto' ? ' or set `migrations-format`' : ''}.`,
     );
   }
   assertUniqueIds(migrations, detected.tool);

@@ -142,7 +142,8 @@ export function connectionError(error: unknown, target: DatabaseTarget, inputNam
     sentence = `Could not resolve host "${target.host}" from \`${inputName}\` (DNS lookup failed); check the host name and the runner's network.`;
   } else if (code === 'ECONNREFUSED') {
     sentence = `Could not connect to ${where} from \`${inputName}\`: connection refused; check the host and port and that the server is running and accepts TCP connections.`;
-  } else if (code === 'ETIMEDOUT' || /timeout/i.test(message) && /connect/i.test(message)) {
+  } else if (code === 'ETIMEDOUT' || /timeout expired/i.test(message) || (/timeout/i.test(message) && /connect/i.test(message))) {
+    // node-postgres says "timeout expired" when connect_timeout / connectionTimeoutMillis passes
     sentence = `Timed out connecting to ${where} from \`${inputName}\`; check firewalls and network access (GitHub runners have no IPv6: for Supabase use the session pooler on port 5432).`;
   } else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     sentence = `Host ${where} from \`${inputName}\` is unreachable from this machine; check the network route or use a reachable host (for Supabase, the session pooler).`;

@@ -1,6 +1,6 @@
 /** The CLI as users run it: one sentence and exit 2 for bad input, never a stack trace. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,37 @@ describe('postgate CLI bad inputs', () => {
     const { code, stdout } = await cli(['drift', '--format', 'json'], { POSTGATE_SHADOW: 'nope' });
     expect(code).toBe(2);
     expect(JSON.parse(stdout).error).toMatch(/Flag `--shadow` is "nope"/);
+  });
+});
+
+describe('postgate CLI output files', () => {
+  const project = path.join(dir, 'project');
+  mkdirSync(path.join(project, 'migrations'), { recursive: true });
+  writeFileSync(path.join(project, 'migrations', '001_trips.sql'), 'create table trips (id bigint primary key);\n');
+  writeFileSync(path.join(project, 'migrations', '002_broken.sql'), '-- adds a column\n\nalter table trips add column title txet;\n');
+
+  it('writes the JSON report and a SARIF file locating the failing migration line', async () => {
+    const { code, stderr } = await cli(['drift', '--migrations-dir', path.join(project, 'migrations'), '--report-path', path.join(project, 'out', 'drift.json'), '--sarif-path', path.join(project, 'out', 'drift.sarif')]);
+    expect(code, stderr).toBe(1);
+    const report = JSON.parse(readFileSync(path.join(project, 'out', 'drift.json'), 'utf8'));
+    expect(report).toMatchObject({ gate: 'drift', status: 'fail' });
+    const sarif = JSON.parse(readFileSync(path.join(project, 'out', 'drift.sarif'), 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    const located = sarif.runs[0].results.map((r: { ruleId: string; locations?: Array<{ physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }> }) => ({
+      rule: r.ruleId,
+      uri: r.locations?.[0]?.physicalLocation.artifactLocation.uri,
+      line: r.locations?.[0]?.physicalLocation.region?.startLine,
+    }));
+    expect(located).toContainEqual(expect.objectContaining({ uri: expect.stringMatching(/002_broken\.sql$/), line: 3 }));
+  });
+
+  it('exits 2 with one sentence when a requested file cannot be written, and still writes the other', async () => {
+    const blocker = path.join(project, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const { code, stderr } = await cli(['drift', '--migrations-dir', path.join(project, 'migrations'), '--report-path', path.join(project, 'out', 'again.json'), '--sarif-path', path.join(blocker, 'drift.sarif')]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(/^postgate: could not write the SARIF file to .*not-a-folder\/drift\.sarif \((ENOTDIR|EEXIST)\); fix `--sarif-path` or the folder's permissions\.$/);
+    expect(JSON.parse(readFileSync(path.join(project, 'out', 'again.json'), 'utf8')).status).toBe('fail');
   });
 });
 

@@ -261,7 +261,7 @@ describe('CLI', () => {
 
     const cases: Array<[string, () => string[], RegExp]> = [
       ['missing migrations dir', () => ['--migrations-dir', path.join(dirs.root!, 'nope')], /^Input `migrations-dir` is .*nope, which does not exist; point it at the folder holding your migrations\.$/],
-      ['empty migrations dir', () => ['--migrations-dir', dirs.empty!], /^Input `migrations-dir` is .*empty, which holds no plain numbered SQL files migrations; point it at the folder holding your migrations or set `migrations-format`\.$/],
+      ['empty migrations dir', () => ['--migrations-dir', dirs.empty!], /^Input `migrations-dir` is .*empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/],
       ['non-UTF-8 file', () => ['--migrations-dir', dirs.latin1!], /^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/],
       ['two files with one version', () => ['--migrations-dir', dirs.dup!], /^Migration files .*001_a\.sql and .*1_b\.sql both have version 1; give one of them a new, later version\.$/],
       ['unknown format', () => ['--migrations-dir', dirs.dup!, '--migrations-format', 'liquibase'], /^Flag `--migrations-format` is "liquibase"; use one of auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, plain\.$/],

@@ -377,9 +377,9 @@ describe('drill log', () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ status: 'pass' });
     expect(JSON.parse(lines.at(-2)!)).toMatchObject({ status: 'fail' });
 
-    // An error (bad input found mid-drill) is logged too: it is not a green drill.
+    // An error found mid-drill (the Management API unreachable for the RPO) is logged too: it is not a green drill.
     appendFileSync(logPath, '');
-    const errored = await drill(onShared({ 'dump-path': dump, manifest, 'log-path': logPath, 'supabase-access-token': 'x-token-only' }));
+    const errored = await drill(onShared({ 'dump-path': dump, manifest, 'log-path': logPath, 'supabase-access-token': 'x-token-only', 'project-ref': 'abcdefghijklmnop' }), {}, { POSTGATE_SUPABASE_API_URL: 'http://127.0.0.1:9' });
     expect(errored.status).toBe('error');
     expect(JSON.parse(readFileSync(logPath, 'utf8').trim().split('\n').at(-1)!)).toMatchObject({ status: 'error' });
     await expectCleanedUp();

@@ -1,7 +1,8 @@
 /**
- * Runs the suite in a private temp directory (TMPDIR, inherited by the test workers) and
- * proves the suite leaks nothing: afterwards no PostgreSQL server started by postgate and
- * no postgate temp directory may remain in it. Fails the run otherwise.
+ * Runs the suite in a private temp directory (TMPDIR, inherited by the test workers; each test
+ * file then works in a folder of its own inside it, per-file-tmp.ts) and proves the suite leaks
+ * nothing: afterwards no PostgreSQL server started by postgate and no postgate temp directory or
+ * state record may remain in any of them. Fails the run otherwise.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,11 +10,16 @@ import path from 'node:path';
 
 let privateTmp = '';
 
+function leftoversIn(dir: string, prefix: string): string[] {
+  const stateDir = path.join(dir, 'postgate-state');
+  const records = existsSync(stateDir) ? readdirSync(stateDir).map((name) => `${prefix}postgate-state/${name}`) : [];
+  const dirs = readdirSync(dir).filter((name) => /^postgate-(pg|drill|base)-/.test(name));
+  return [...dirs.map((name) => `${prefix}${name}`), ...records];
+}
+
 function leftovers(): string[] {
-  const stateDir = path.join(privateTmp, 'postgate-state');
-  const records = existsSync(stateDir) ? readdirSync(stateDir).map((name) => `postgate-state/${name}`) : [];
-  const dirs = readdirSync(privateTmp).filter((name) => name.startsWith('postgate-pg-'));
-  return [...dirs, ...records];
+  const fileDirs = readdirSync(privateTmp).filter((name) => name.startsWith('file-'));
+  return [leftoversIn(privateTmp, ''), ...fileDirs.map((name) => leftoversIn(path.join(privateTmp, name), `${name}/`))].flat();
 }
 
 /** Postmasters whose data directory is inside the private temp directory. */
@@ -33,6 +39,7 @@ export function setup(): void {
   // the unprivileged server user must be able to traverse into it
   chmodSync(privateTmp, 0o755);
   process.env.TMPDIR = privateTmp;
+  process.env.POSTGATE_SUITE_TMPDIR = privateTmp;
 }
 
 export async function teardown(): Promise<void> {

@@ -85,7 +85,7 @@ describe('readMigrations', () => {
     mkdirSync(path.join(root, 'empty'));
     writeFileSync(path.join(root, 'file.sql'), 'select 1;');
     expect(userError(() => readMigrations('nope', { cwd: root }))).toBe('Input `migrations-dir` is nope, which does not exist; point it at the folder holding your migrations.');
-    expect(userError(() => readMigrations('empty', { cwd: root }))).toMatch(/^Input `migrations-dir` is empty, which holds no plain numbered SQL files migrations; point it at the folder holding your migrations or set `migrations-format`\.$/);
+    expect(userError(() => readMigrations('empty', { cwd: root }))).toMatch(/^Input `migrations-dir` is empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/);
     expect(userError(() => readMigrations('file.sql', { cwd: root }))).toMatch(/which is a file, not a folder/);
 
     mkdirSync(path.join(root, 'latin1'));

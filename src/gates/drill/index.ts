@@ -15,7 +15,7 @@
  * mode: dump the source into dump-path and write the manifest, without a restore.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DrillOptions } from '../../config/gates.ts';
@@ -26,6 +26,7 @@ import { rulesOfGate } from '../../findings/rules.ts';
 import { countBySeverity, type Finding, finding, type GateResult, type GateStatus, verdict } from '../../findings/types.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../../postgres/baseline/apply.ts';
 import { connect, type Session } from '../../postgres/connect.ts';
+import { trackTempDir } from '../../postgres/ephemeral/registry.ts';
 import { resolveClientTool, runClientTool } from '../../postgres/tools.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { type Artifact, type ArtifactDigest, compareChecksums, digestArtifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, textHead } from './artifact.ts';
@@ -35,7 +36,7 @@ import { type Manifest, readManifest, writeManifest } from './manifest.ts';
 import { applyMasks, exportFormatArgs, type MaskResult, parseMaskRules } from './mask.ts';
 import { makeInert } from './neutralise.ts';
 import { formatBytes, readToc, restoreArchive, restorePlain, restorePlatformData, type RestoreOutcome, type RestoreProblem, restoreSupabaseFiles, type TocSummary } from './restore.ts';
-import { type BackupTime, supabaseBackupTime } from './rpo.ts';
+import { type BackupTime, supabaseBackupTime, validateSupabaseApiInputs } from './rpo.ts';
 import './rules.ts';
 import { CLEAR_DEFAULT_PRIVILEGES_SQL } from './target.ts';
 import { asRestored, compareSchemas, type ExpectedSchema, readSchema } from './schema.ts';
@@ -212,6 +213,7 @@ function provisionalStatus(findings: readonly Finding[], options: DrillOptions, 
 async function drill(options: DrillOptions, context: GateContext): Promise<GateOutput> {
   const config = context.config.drill;
   const mode = chooseMode(options, context.cwd);
+  validateSupabaseApiInputs(options.supabaseAccessToken, options.projectRef);
   const startedAt = context.now();
   const clockStart = performance.now();
   const phases = phaseRunner(context);
@@ -291,7 +293,8 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     // fetch
     if (mode.kind === 'live') {
       const work = mkdtempSync(path.join(os.tmpdir(), 'postgate-drill-'));
-      cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+      // tracked like a cluster, so a SIGTERM or a later reap removes the backup too
+      cleanups.push(trackTempDir(work));
       live = await phases.run('fetch', 'take the backup now (pg_dump --snapshot, directory format)', () =>
         takeLiveBackup({
           url: mode.url,
@@ -532,10 +535,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     // RTO / RPO against the targets
     const rtoTarget = options.rtoTarget ?? config['rto-target'];
     const rpoTarget = options.rpoTarget ?? config['rpo-target'];
-    if (options.supabaseAccessToken || options.projectRef) {
-      if (!options.supabaseAccessToken || !options.projectRef) {
-        throw new UserError('Inputs `supabase-access-token` and `project-ref` go together (the RPO comes from the project\'s backups list); set both or neither.');
-      }
+    if (options.supabaseAccessToken && options.projectRef) {
       const fromApi = await supabaseBackupTime({
         token: options.supabaseAccessToken,
         projectRef: options.projectRef,

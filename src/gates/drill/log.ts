@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import type { GateStatus } from '../../findings/types.ts';
+import { redactDeep } from '../../secrets.ts';
 
 export interface DrillLogEntry {
   drill_id: string;
@@ -65,7 +66,8 @@ export function readDrillLog(file: string): DrillLog {
 export function appendDrillLog(file: string, entry: DrillLogEntry): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    appendFileSync(file, `${JSON.stringify(entry)}\n`);
+    // The log is committed or published: an error message may quote a secret (fetch quotes a bad header).
+    appendFileSync(file, `${JSON.stringify(redactDeep(entry))}\n`);
   } catch (error) {
     throw new UserError(`Could not append to the drill log ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check \`log-path\`.`);
   }

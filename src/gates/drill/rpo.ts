@@ -21,6 +21,16 @@ interface BackupsResponse {
   physical_backup_data?: { latest_physical_backup_date_unix?: number | null };
 }
 
+/** Checked before a drill starts: finding out after a restore of many minutes would be cruel. */
+export function validateSupabaseApiInputs(token: string | undefined, projectRef: string | undefined): void {
+  if (Boolean(token) !== Boolean(projectRef)) {
+    throw new UserError("Inputs `supabase-access-token` and `project-ref` go together (the RPO comes from the project's backups list); set both or neither.");
+  }
+  if (projectRef && !/^[a-z0-9]{6,40}$/i.test(projectRef)) {
+    throw new UserError(`Input \`project-ref\` is "${projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`);
+  }
+}
+
 /**
  * The newest backup the Supabase Management API lists for the project
  * (`GET /v1/projects/{ref}/database/backups`): with PITR, the latest physical backup time;
@@ -28,9 +38,7 @@ interface BackupsResponse {
  */
 export async function supabaseBackupTime(options: { token: string; projectRef: string; baseUrl?: string; timeoutMs?: number }): Promise<BackupTime | undefined> {
   const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
-  if (!/^[a-z0-9]{6,40}$/i.test(options.projectRef)) {
-    throw new UserError(`Input \`project-ref\` is "${options.projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`);
-  }
+  validateSupabaseApiInputs(options.token, options.projectRef);
   const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
   let response: Response;
   try {

@@ -3,6 +3,7 @@
  * `union all` over the shared CTEs), then turns the rows into findings.
  */
 import type { ClientBase } from 'pg';
+import { UserError } from '../../errors.ts';
 import { finding, type Finding, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
 import { RLS_RULES, type RlsRule, RULE_CONTEXT_SQL, type Row, SENSITIVE_COLUMN_NAMES, SYSTEM_SCHEMA_EXTRAS, UPGRADE_BLOCKING_REG_TYPES } from './rules.ts';
@@ -26,21 +27,51 @@ interface RuleRow {
   data: Row;
 }
 
+/**
+ * Relations rules read rows of: which exist (from the catalog, which any role may read; to_regclass
+ * would fail without USAGE on the schema), and which this role cannot read in full: no USAGE or
+ * SELECT, or row level security applies to it (as on storage.buckets for a plain read-only role)
+ * without a permissive SELECT policy `USING (true)` for it, or with a restrictive one. A relation
+ * with no pages on disk has no rows to hide (pg_relation_size needs no privilege).
+ */
+const NEEDED_RELATIONS_SQL = `
+with needed as (
+  select c.oid, n.oid as namespace, n.nspname || '.' || c.relname as name
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname || '.' || c.relname = any($1::text[])),
+select_policies as (
+  select p.polrelid, p.polpermissive, pg_catalog.pg_get_expr(p.polqual, p.polrelid) as qual
+    from pg_catalog.pg_policy p
+   where p.polcmd in ('r', '*')
+     and (0::oid = any(p.polroles) or exists (select 1 from unnest(p.polroles) r where r <> 0 and pg_catalog.pg_has_role(r, 'USAGE'))))
+select current_setting('server_version_num')::int / 10000 as major,
+       array(select name from needed) as present,
+       array(select name from needed
+              where pg_catalog.pg_relation_size(oid) > 0
+                and not (pg_catalog.has_schema_privilege(namespace, 'USAGE') and pg_catalog.has_table_privilege(oid, 'SELECT')
+                         and (not pg_catalog.row_security_active(oid)
+                              or (exists (select 1 from select_policies p where p.polrelid = needed.oid and p.polpermissive and p.qual = 'true')
+                                  and not exists (select 1 from select_policies p where p.polrelid = needed.oid and not p.polpermissive))))) as unreadable`;
+
 /** The rules that apply to this server and configuration. */
 async function applicableRules(session: ClientBase, options: AuditOptions): Promise<RlsRule[]> {
   const needed = [...new Set(RLS_RULES.flatMap((rule) => rule.needs ?? []))];
-  const facts = await session.query<{ major: number; present: string[] }>(
-    `select current_setting('server_version_num')::int / 10000 as major,
-            array(select n from unnest($1::text[]) as n where pg_catalog.to_regclass(n) is not null) as present`,
-    [needed],
-  );
-  const { major, present } = facts.rows[0]!;
-  return RLS_RULES.filter(
+  const facts = await session.query<{ major: number; present: string[]; unreadable: string[] }>(NEEDED_RELATIONS_SQL, [needed]);
+  const { major, present, unreadable } = facts.rows[0]!;
+  const rules = RLS_RULES.filter(
     (rule) =>
       (rule.minMajor === undefined || major >= rule.minMajor) &&
       (rule.needs ?? []).every((name) => present.includes(name)) &&
       (rule.optIn !== 'force-rls' || options.forceRls),
   );
+  // A rule that sees none (or only some) of the rows it checks would pass quietly: fail closed instead.
+  const blind = rules.filter((rule) => (rule.needs ?? []).some((name) => unreadable.includes(name)));
+  if (blind.length) {
+    throw new UserError(
+      `The role in \`database-url\` cannot read every row of ${unreadable.join(', ')}, which rule${blind.length > 1 ? 's' : ''} ${blind.map((rule) => rule.id).join(', ')} must read; grant it USAGE on the schema and SELECT on the table and let it see every row (BYPASSRLS, as Supabase's postgres and supabase_read_only_user have, or a SELECT policy for it with USING (true)), or connect as such a role.`,
+    );
+  }
+  return rules;
 }
 
 /** The whole audit as one SQL statement and its parameters. */

@@ -100,7 +100,7 @@ export async function validateAgainstDatabase(
 ): Promise<{ schemas: string[]; roles: string[] }> {
   const forbidden = exposure.schemas.filter((schema) => NEVER_EXPOSED.includes(schema));
   if (forbidden.length) {
-    throw new UserError(`${exposure.source} lists ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`);
+    throw new UserError(`The schema list from ${exposure.source} includes ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`);
   }
   const known = await session.query<{ name: string; kind: string }>(
     `select nspname::text as name, 'schema' as kind from pg_catalog.pg_namespace where nspname = any($1::text[])
@@ -115,7 +115,7 @@ export async function validateAgainstDatabase(
   const missingSchemas = exposure.schemas.filter((schema) => !schemas.has(schema));
   if (missingSchemas.length) {
     throw new UserError(
-      `${exposure.source} names schema${missingSchemas.length === 1 ? '' : 's'} ${missingSchemas.map((s) => `"${s}"`).join(', ')}, which the database does not have; fix the schema list or create the schema in a migration.`,
+      `The schema list from ${exposure.source} names schema${missingSchemas.length === 1 ? '' : 's'} ${missingSchemas.map((s) => `"${s}"`).join(', ')}, which the database does not have; fix the schema list or create the schema in a migration.`,
     );
   }
   const missingRoles = apiRoles.roles.filter((role) => !roles.has(role));

@@ -73,6 +73,8 @@ export async function startDockerCluster(options: { major?: number; image?: stri
   const base = `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}`;
   const url = `${base}/postgres?sslmode=disable`;
   const client = new pg.Client({ connectionString: url });
+  // A shutdown (SIGTERM) can end the session between statements: that must reject, not crash the process.
+  client.on('error', () => undefined);
   await client.connect();
   const version = (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ?? '';
   await client.end();
@@ -85,6 +87,7 @@ export async function startDockerCluster(options: { major?: number; image?: stri
     async createDatabase(name?: string) {
       const database = name ?? `scratch_${++created}`;
       const admin = new pg.Client({ connectionString: url });
+      admin.on('error', () => undefined);
       await admin.connect();
       try {
         await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);

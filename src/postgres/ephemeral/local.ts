@@ -104,6 +104,7 @@ function startServer(
   port: number,
   settings: Record<string, string>,
   user: RunAsUser | undefined,
+  onSpawn: (child: ChildProcess) => void,
 ): Promise<Started> {
   const args = ['-D', dataDir, '-p', String(port), '-k', socketDir];
   for (const [name, value] of Object.entries({ ...DEFAULT_SETTINGS, ...settings })) args.push('-c', `${name}=${value}`);
@@ -112,6 +113,7 @@ function startServer(
     env: { ...process.env, ...installation.env, LC_ALL: 'C' },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
+  onSpawn(child);
   const log: string[] = [];
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -266,27 +268,28 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
     for (let attempt = 0; !started; attempt += 1) {
       const port = await freePort();
       try {
-        started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user);
+        // Known to stop() and to the state record from the moment it exists: a SIGTERM (or a
+        // kill) while the server starts up must not leave it running.
+        started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user, (spawned) => {
+          child = spawned;
+          track({ record: { id, ownerPid: process.pid, pid: spawned.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
+        });
       } catch (error) {
         const portTaken = (error as { portTaken?: boolean }).portTaken;
         if (!portTaken || attempt >= 5) throw error;
       }
     }
-    child = started.child;
     // TCP connections need this cluster's own random password (other local users must not get
     // in); the unix socket lives in the 0700 directory and trusts its owner.
     const admin = new pg.Client({ host: baseDir, port: started.port, user: 'postgres', database: 'postgres' });
+    // A shutdown (SIGTERM) can end the session between statements: that must reject, not crash the process.
+    admin.on('error', () => undefined);
     await admin.connect();
     try {
       await admin.query(`ALTER ROLE postgres PASSWORD '${password}'`);
     } finally {
       await admin.end();
     }
-    track({
-      record: { id, ownerPid: process.pid, pid: child.pid, dir: baseDir, createdAt: new Date().toISOString() },
-      stop,
-      stopSync,
-    });
     const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
     const url = `${server}/postgres?sslmode=disable`;
     const databases = new Set<string>();
@@ -299,6 +302,7 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
       async createDatabase(name?: string) {
         const database = name ?? `scratch_${databases.size + 1}`;
         const client = new pg.Client({ connectionString: url });
+        client.on('error', () => undefined);
         await client.connect();
         try {
           await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);

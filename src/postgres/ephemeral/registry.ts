@@ -7,6 +7,7 @@
  * can reap what a killed process left behind.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,19 +86,41 @@ function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.on('exit', cleanupAllSync);
+  let stopping = false;
   for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES) as Array<[NodeJS.Signals, number]>) {
-    process.once(signal, () => {
-      const timer = setTimeout(() => {
+    // `on`, not `once`: execa's child cleanup (signal-exit) re-raises a signal it finds no other
+    // listener for, which would kill this process before the clusters are stopped.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      // Say what was cleaned up (a killed CI step otherwise ends without a word).
+      const running = live.size;
+      const stopped = () => {
         cleanupAllSync();
+        if (running) {
+          process.stderr.write(`postgate: stopped by ${signal} before the gate finished; the throwaway PostgreSQL it started was stopped and its files removed.\n`);
+        }
         process.exit(code);
-      }, 8000);
+      };
+      const timer = setTimeout(stopped, 8000);
       timer.unref();
-      void cleanupAll().finally(() => {
-        cleanupAllSync();
-        process.exit(code);
-      });
+      void cleanupAll().finally(stopped);
     });
   }
+}
+
+/**
+ * A temp directory that lives as long as an async job (e.g. a drill's backup): removed on exit,
+ * SIGTERM/SIGINT/SIGHUP, or by a later `reapOrphans` after a kill. Returns the remover.
+ */
+export function trackTempDir(dir: string): () => void {
+  const id = `dir-${randomUUID()}`;
+  const remove = () => {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    untrack(id);
+  };
+  track({ record: { id, ownerPid: process.pid, dir, createdAt: new Date().toISOString() }, stop: async () => remove(), stopSync: remove });
+  return remove;
 }
 
 /** True when `pid` runs (a zombie left unreaped by a container's init counts as gone). */
