@@ -14,7 +14,7 @@ import { describeError } from './errors.ts';
 import { EXIT_CODES } from './findings/types.ts';
 import type { Logger } from './gates/gate.ts';
 import { invokeGate } from './gates/invoke.ts';
-import { cleanupAll } from './postgres/ephemeral/index.ts';
+import { cleanupAll, stopCleanlyOnSignals } from './postgres/ephemeral/index.ts';
 import { renderSarif } from './report/sarif.ts';
 import { renderJson, renderText, shouldColor } from './report/text.ts';
 import { redact } from './secrets.ts';
@@ -97,6 +97,7 @@ function argumentProblem(gate: GateDefinition, error: Error & { code?: string })
 }
 
 async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<number> {
+  stopCleanlyOnSignals();
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(gate.inputs)) {
     if (appliesTo(spec, 'cli')) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };

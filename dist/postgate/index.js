@@ -64618,6 +64618,9 @@ function stripCommentsAndStrings(sqlText) {
     return out;
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var pg_lib = __nccwpck_require__(13273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -64647,6 +64650,7 @@ const esm_defaults = pg_lib.defaults
  * Opening database sessions, in one place: read-only where the gate promises it,
  * bounded by timeouts, named `postgate/<gate>`, and never echoing a password.
  */
+
 
 
 
@@ -64683,7 +64687,8 @@ function sslConfig(target, inputName) {
         case 'verify-ca':
             return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...files };
         case 'verify-full':
-            return { rejectUnauthorized: true, servername: target.host, ...files };
+            // an IP address is checked against the certificate's IP entries; TLS SNI carries names only
+            return { rejectUnauthorized: true, ...((0,external_node_net_.isIP)(target.host) ? {} : { servername: target.host }), ...files };
     }
 }
 function clientConfig(target, options, ssl) {
@@ -64831,7 +64836,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 
 
 const live = new Map();
-let hooksInstalled = false;
+let signalHandlersInstalled = false;
 function stateDir() {
     return external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'postgate-state');
 }
@@ -64839,7 +64844,7 @@ function recordPath(id) {
     return external_node_path_default().join(stateDir(), `${id}.json`);
 }
 function track(resource) {
-    installHooks();
+    installSignalHandlers();
     live.set(resource.record.id, resource);
     (0,external_node_fs_.mkdirSync)(stateDir(), { recursive: true });
     (0,external_node_fs_.writeFileSync)(recordPath(resource.record.id), JSON.stringify(resource.record));
@@ -64872,14 +64877,29 @@ function cleanupAllSync() {
         untrack(resource.record.id);
     }
 }
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-function installHooks() {
-    if (hooksInstalled)
+/** A gate stopped by a signal did not run to its verdict: exit 2 ("could not run"), as DESIGN.md says. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let gateEntryPoint = false;
+/**
+ * For the CLI and the actions: a signal during a gate, even one that started nothing, ends with
+ * one sentence and exit 2 rather than a bare signal.
+ */
+function stopCleanlyOnSignals() {
+    gateEntryPoint = true;
+    installSignalHandlers();
+}
+/**
+ * On SIGINT/SIGTERM/SIGHUP: stop every tracked cluster and remove every tracked directory, say so
+ * in one sentence, exit 2. Installed by the first tracked resource and by the entry points. A
+ * library user (a test worker) stopped with nothing running is not told about a gate.
+ */
+function installSignalHandlers() {
+    if (signalHandlersInstalled)
         return;
-    hooksInstalled = true;
+    signalHandlersInstalled = true;
     process.on('exit', cleanupAllSync);
     let stopping = false;
-    for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
+    for (const signal of STOP_SIGNALS) {
         // `on`, not `once`: execa's child cleanup (signal-exit) re-raises a signal it finds no other
         // listener for, which would kill this process before the clusters are stopped.
         process.on(signal, () => {
@@ -64893,7 +64913,10 @@ function installHooks() {
                 if (running) {
                     process.stderr.write(`postgate: stopped by ${signal} before the gate finished; the throwaway PostgreSQL it started was stopped and its files removed.\n`);
                 }
-                process.exit(code);
+                else if (gateEntryPoint) {
+                    process.stderr.write(`postgate: stopped by ${signal} before the gate finished.\n`);
+                }
+                process.exit(2);
             };
             const timer = setTimeout(stopped, 8000);
             timer.unref();
@@ -77104,6 +77127,7 @@ async function readToc(artifact, targetMajor) {
     }
     return { tool, toc: parseTocList(result.stdout) };
 }
+/** "restoring: 12/50 tables, 1.2 GB of 2.0 GB (40 s)" on the log, at most every 5 s, as pg_restore --verbose reports tables. */
 class Progress {
     lastReport = performance.now();
     started = performance.now();
@@ -77817,9 +77841,6 @@ function embeddedPackageVersion(packageDir) {
     }
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(77030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/local.ts
 /**
  * The `local` provider: PostgreSQL binaries found on this machine, `initdb` into a
@@ -77975,9 +77996,34 @@ function templateDir(installation, user) {
         .slice(0, 16);
     return external_node_path_default().join(root, 'templates', `pg${installation.version}-${key}`);
 }
+/**
+ * The helper processes (initdb, cp) that set a cluster up. A cluster stopped mid-setup (SIGTERM)
+ * ends them before it removes its directory; otherwise they would write into it again.
+ */
+class SetupProcesses {
+    running = new Set();
+    run(file, args, options = {}) {
+        const subprocess = execa(file, args, options);
+        this.running.add(subprocess);
+        subprocess.then(() => this.running.delete(subprocess), () => this.running.delete(subprocess));
+        return subprocess;
+    }
+    /** SIGTERM (initdb then removes what it made), SIGKILL after 5 s. */
+    async stop() {
+        const running = [...this.running];
+        for (const subprocess of running)
+            subprocess.kill('SIGTERM');
+        await Promise.allSettled(running);
+    }
+    stopSync() {
+        for (const subprocess of this.running)
+            if (subprocess.pid)
+                killAndWaitSync(subprocess.pid);
+    }
+}
 /** `cp -a`: keeps the server user's ownership when we are root. */
-async function copyTree(from, to) {
-    await execa('cp', ['-a', from, to]);
+async function copyTree(setup, from, to) {
+    await setup.run('cp', ['-a', from, to]);
 }
 let initdbRuns = 0;
 /**
@@ -77985,11 +78031,11 @@ let initdbRuns = 0;
  * first initdb is not cached (copying costs ~0.2 s, and a one-shot CLI run would pay it for
  * nothing); from the second on, the result is cached for every later cluster and process.
  */
-async function createDataDir(installation, baseDir, dataDir, user) {
+async function createDataDir(setup, installation, baseDir, dataDir, user) {
     const template = templateDir(installation, user);
     if ((0,external_node_fs_.existsSync)(external_node_path_default().join(template, 'PG_VERSION'))) {
         try {
-            await copyTree(template, dataDir);
+            await copyTree(setup, template, dataDir);
             return;
         }
         catch {
@@ -78000,7 +78046,7 @@ async function createDataDir(installation, baseDir, dataDir, user) {
     (0,external_node_fs_.writeFileSync)(pwFile, (0,external_node_crypto_.randomBytes)(18).toString('base64url'), { mode: 0o600 });
     if (user)
         (0,external_node_fs_.chownSync)(pwFile, user.uid, user.gid);
-    const initdb = await execa(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
+    const initdb = await setup.run(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
         reject: false,
         env: { ...installation.env, LC_ALL: 'C' },
         ...(user ? { uid: user.uid, gid: user.gid } : {}),
@@ -78017,7 +78063,7 @@ async function createDataDir(installation, baseDir, dataDir, user) {
     const staging = `${template}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
     try {
         (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(template), { recursive: true });
-        await copyTree(dataDir, staging);
+        await copyTree(setup, dataDir, staging);
         (0,external_node_fs_.renameSync)(staging, template);
     }
     catch {
@@ -78034,8 +78080,10 @@ async function startLocalCluster(options = {}) {
     registerSecret(password);
     const dataDir = external_node_path_default().join(baseDir, 'data');
     let child;
+    const setup = new SetupProcesses();
     const removeDir = () => (0,external_node_fs_.rmSync)(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     const stopSync = () => {
+        setup.stopSync();
         if (child?.pid && child.exitCode === null && child.signalCode === null)
             killAndWaitSync(child.pid);
         removeDir();
@@ -78043,6 +78091,7 @@ async function startLocalCluster(options = {}) {
     let stopping;
     const stop = () => {
         stopping ??= (async () => {
+            await setup.stop();
             if (child && child.exitCode === null && child.signalCode === null) {
                 child.kill('SIGINT');
                 if (!(await local_waitForExit(child, 10_000))) {
@@ -78060,7 +78109,7 @@ async function startLocalCluster(options = {}) {
         (0,external_node_fs_.chmodSync)(baseDir, 0o700);
         if (user)
             (0,external_node_fs_.chownSync)(baseDir, user.uid, user.gid);
-        await createDataDir(installation, baseDir, dataDir, user);
+        await createDataDir(setup, installation, baseDir, dataDir, user);
         let started;
         for (let attempt = 0; !started; attempt += 1) {
             const port = await freePort();
@@ -85425,16 +85474,18 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'View bypasses row level security (no security_invoker)',
-        doc: 'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. Only checked on PostgreSQL 15 and later, where the option exists.',
-        minMajor: 15,
+        doc: 'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade).',
         query: `
-      select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
+      select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
+             pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
       from exposure e
       where e.relkind = 'v' and not e.invoker and not e.extension_owned and 'SELECT' = any(e.privileges)
       group by e.schema, e.name`,
         describe: (row) => ({
             message: `View ${q(row.schema, row.name)} runs with its owner's rights (no security_invoker), so ${rules_list(row.roles).join(' and ')} read${rules_list(row.roles).length === 1 ? 's' : ''} through it without the underlying tables' row level security.`,
-            remediation: `alter view ${qi(row.schema, row.name)} set (security_invoker = on);`,
+            remediation: row.invoker_supported
+                ? `alter view ${qi(row.schema, row.name)} set (security_invoker = on);`
+                : `revoke select on ${qi(row.schema, row.name)} from ${rules_list(row.roles).join(', ')};  -- PostgreSQL < 15 has no security_invoker: revoke, move the view out of the exposed schemas, or upgrade`,
         }),
     }),
     rule({
@@ -86017,21 +86068,19 @@ select_policies as (
     from pg_catalog.pg_policy p
    where p.polcmd in ('r', '*')
      and (0::oid = any(p.polroles) or exists (select 1 from unnest(p.polroles) r where r <> 0 and pg_catalog.pg_has_role(r, 'USAGE'))))
-select current_setting('server_version_num')::int / 10000 as major,
-       array(select name from needed) as present,
+select array(select name from needed) as present,
        array(select name from needed
               where pg_catalog.pg_relation_size(oid) > 0
                 and not (pg_catalog.has_schema_privilege(namespace, 'USAGE') and pg_catalog.has_table_privilege(oid, 'SELECT')
                          and (not pg_catalog.row_security_active(oid)
                               or (exists (select 1 from select_policies p where p.polrelid = needed.oid and p.polpermissive and p.qual = 'true')
                                   and not exists (select 1 from select_policies p where p.polrelid = needed.oid and not p.polpermissive))))) as unreadable`;
-/** The rules that apply to this server and configuration. */
+/** The rules that apply to this database and configuration. */
 async function applicableRules(session, options) {
     const needed = [...new Set(RLS_RULES.flatMap((rule) => rule.needs ?? []))];
     const facts = await session.query(NEEDED_RELATIONS_SQL, [needed]);
-    const { major, present, unreadable } = facts.rows[0];
-    const rules = RLS_RULES.filter((rule) => (rule.minMajor === undefined || major >= rule.minMajor) &&
-        (rule.needs ?? []).every((name) => present.includes(name)) &&
+    const { present, unreadable } = facts.rows[0];
+    const rules = RLS_RULES.filter((rule) => (rule.needs ?? []).every((name) => present.includes(name)) &&
         (rule.optIn !== 'force-rls' || options.forceRls));
     // A rule that sees none (or only some) of the rows it checks would pass quietly: fail closed instead.
     const blind = rules.filter((rule) => (rule.needs ?? []).some((name) => unreadable.includes(name)));
@@ -89655,6 +89704,7 @@ async function runAction(gate) {
         return;
     }
     saveState(MAIN_PID_STATE, String(process.pid));
+    stopCleanlyOnSignals();
     onSecretRegistered((form) => core_setSecret(form));
     // The runner passes action.yml defaults as if given; an input equal to its default counts as
     // not given (as on the CLI), so e.g. a missing default config file means "no config".
@@ -89899,6 +89949,7 @@ function argumentProblem(gate, error) {
     }
 }
 async function runGateCommand(gate, argv) {
+    stopCleanlyOnSignals();
     const options = { help: { type: 'boolean' } };
     for (const [name, spec] of Object.entries(gate.inputs)) {
         if (appliesTo(spec, 'cli'))

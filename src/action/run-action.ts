@@ -17,7 +17,7 @@ import { invokeGate } from '../gates/invoke.ts';
 import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';
 import { readRunContext } from '../github/context.ts';
 import { type ActionsIO, publish } from '../github/publish.ts';
-import { cleanupAll, reapOrphans } from '../postgres/ephemeral/index.ts';
+import { cleanupAll, reapOrphans, stopCleanlyOnSignals } from '../postgres/ephemeral/index.ts';
 import { parseDatabaseUrl } from '../postgres/url.ts';
 import type { Annotation } from '../report/annotations.ts';
 import { countsText } from '../report/format.ts';
@@ -81,6 +81,7 @@ export async function runAction(gate: GateId): Promise<void> {
     return;
   }
   core.saveState(MAIN_PID_STATE, String(process.pid));
+  stopCleanlyOnSignals();
   onSecretRegistered((form) => core.setSecret(form));
   // The runner passes action.yml defaults as if given; an input equal to its default counts as
   // not given (as on the CLI), so e.g. a missing default config file means "no config".

@@ -326,6 +326,8 @@ describe('restore-drill: the backup or the restore target is broken', () => {
   it('restore target out of disk: a small filesystem under TMPDIR fills up during the restore', async (context) => {
     const fs = smallFilesystem(parent, 72);
     if ('skip' in fs) {
+      // .ci/run (root, on Debian) requires it: there the skip would hide a missing proof
+      if (process.env.POSTGATE_REQUIRE_SMALLFS === '1') throw new Error(`POSTGATE_REQUIRE_SMALLFS=1 but ${fs.skip}`);
       context.skip(fs.skip);
       return;
     }
@@ -509,15 +511,32 @@ describe('the job is cancelled (SIGTERM)', () => {
 
   it('SIGTERM mid-gate (applying migrations to the shadow): non-zero exit, one sentence, cluster stopped, temp dir removed', async () => {
     const run = await cancelAt((tmpdir) => (migrationRunning(tmpdir) ? 'now' : undefined), 'the slow migration running on the shadow cluster', 50);
-    expect(run.code, printed(run)).toBe(143);
+    expect(run.code, printed(run)).toBe(2);
     expect(run.stderr.trim()).toBe(STOPPED);
     expect(run.stdout).toBe('');
     expect(await leftovers(run.tmpdir)).toEqual(NOTHING_LEFT);
   });
 
+  it('SIGTERM to a gate that started nothing (waiting to connect): exit 2 and one sentence, not a bare signal', async () => {
+    const blackhole = await startBlackhole();
+    try {
+      const run = await gate(['rls', '--database-url', `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=60`, '--schemas', 'public'], {
+        onSpawn: (child) => {
+          setTimeout(() => child.kill('SIGTERM'), 3000);
+        },
+      });
+      expect(run.code, printed(run)).toBe(2);
+      expect(run.stderr.trim()).toBe('postgate: stopped by SIGTERM before the gate finished.');
+      expect(run.stdout).toBe('');
+    } finally {
+      await blackhole.close();
+    }
+  });
+
   it('SIGTERM while the shadow server is still starting: it is stopped too, not orphaned', async () => {
-    // The window between the postmaster's first write of postmaster.pid and "ready" is short;
-    // a run that misses it is still checked, and the next one tries again.
+    // The window between the first write of postmaster.pid and "ready" is short; a run that
+    // misses it is still checked, and the next one tries again. With an empty template cache the
+    // first postmaster.pid is initdb's bootstrap backend: then initdb is what gets stopped.
     const starting = (tmpdir: string) => {
       const pid = postmasterPid(tmpdir);
       if (pid === undefined) return undefined;
@@ -526,7 +545,7 @@ describe('the job is cancelled (SIGTERM)', () => {
     let caught = false;
     for (let attempt = 0; attempt < 4 && !caught; attempt += 1) {
       const run = await cancelAt(starting, 'the shadow postmaster starting up', 5);
-      expect(run.code, printed(run)).toBe(143);
+      expect(run.code, printed(run)).toBe(2);
       expect(run.stderr.trim()).toBe(STOPPED);
       expect(await leftovers(run.tmpdir)).toEqual(NOTHING_LEFT);
       caught = !run.missed;

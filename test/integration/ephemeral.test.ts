@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findInstallations, readServerVersion } from '../../src/postgres/ephemeral/binaries.ts';
 import { prepareEmbeddedPackage } from '../../src/postgres/ephemeral/embedded.ts';
-import { noServerMessage, startCluster } from '../../src/postgres/ephemeral/index.ts';
+import { dockerUnavailableReason } from '../../src/postgres/ephemeral/docker.ts';
+import { noServerMessage, startCluster, SUPPORTED_MAJORS } from '../../src/postgres/ephemeral/index.ts';
 import { isAlive, readRecords, reapOrphans } from '../../src/postgres/ephemeral/registry.ts';
 import { TEST_MAJORS, withClient } from '../support/pg.ts';
 
@@ -123,7 +124,7 @@ describe('cleanup when the owner dies', () => {
     const pid = postmasterPid(dir);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    expect(await exited).toBe(2);
     expect(alive(pid)).toBe(false);
     expect(existsSync(path.dirname(dir))).toBe(false);
   });
@@ -143,14 +144,20 @@ describe('cleanup when the owner dies', () => {
   });
 });
 
+// a supported major this machine lacks (here 13; GitHub's runners have 16 too), and whether Docker runs
+const absent = SUPPORTED_MAJORS.find((major) => !findInstallations().some((i) => i.major === major))!;
+const dockerRuns = !(await dockerUnavailableReason());
+
 describe('bad requests', () => {
   it('names a major that is not installed and what to do', async () => {
-    await expect(startCluster({ shadow: 'local', major: 13 })).rejects.toThrow(/No PostgreSQL 13 server binaries were found \(found: .*\); install PostgreSQL 13, set PG_BIN/);
+    await expect(startCluster({ shadow: 'local', major: absent })).rejects.toThrow(
+      new RegExp(`No PostgreSQL ${absent} server binaries were found \\(found: .*\\); install PostgreSQL ${absent}, set PG_BIN`),
+    );
   });
 
-  it('says in one sentence when neither binaries nor Docker exist', async () => {
-    await expect(startCluster({ shadow: 'auto', major: 16 })).rejects.toThrow(
-      /^No PostgreSQL 16 server binaries \(found majors: [\d, ]+\) and no Docker engine were found; install PostgreSQL 16 \(or set PG_BIN\), start Docker, or pass `shadow-database-url`\.$/,
+  it.skipIf(dockerRuns)('says in one sentence when neither binaries nor Docker exist', async () => {
+    await expect(startCluster({ shadow: 'auto', major: absent })).rejects.toThrow(
+      new RegExp(`^No PostgreSQL ${absent} server binaries \\(found majors: [\\d, ]+\\) and no Docker engine were found; install PostgreSQL ${absent} \\(or set PG_BIN\\), start Docker, or pass \`shadow-database-url\`\\.$`),
     );
     expect(noServerMessage(undefined, [])).toBe(
       'No PostgreSQL server binaries and no Docker engine were found; install PostgreSQL (or set PG_BIN), start Docker, or pass `shadow-database-url`.',
@@ -162,7 +169,7 @@ describe('bad requests', () => {
     await expect(startCluster({ shadow: 'podman' as never })).rejects.toThrow('Input `shadow` is "podman"; use one of auto, local, docker, url.');
   });
 
-  it('says Docker is missing when docker is asked for', async () => {
+  it.skipIf(dockerRuns)('says Docker is missing when docker is asked for', async () => {
     await expect(startCluster({ shadow: 'docker', major: 17 })).rejects.toThrow(/^No Docker engine found: testcontainers could not reach a container runtime/);
   });
 
@@ -202,5 +209,6 @@ describe('url provider', () => {
 it('leaves no postgate temp dirs of its own', () => {
   // every cluster above was stopped: the registry holds no records owned by this process
   expect(readRecords().filter((r) => r.ownerPid === process.pid)).toEqual([]);
-  expect(readdirSync(os.tmpdir()).filter((d) => d.startsWith('postgate-pg-')).length).toBeGreaterThanOrEqual(0);
+  // this file's own temp directory (test/support/per-file-tmp.ts): nothing of another file's
+  expect(readdirSync(os.tmpdir()).filter((d) => d.startsWith('postgate-pg-'))).toEqual([]);
 });

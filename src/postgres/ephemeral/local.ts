@@ -10,7 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { UserError } from '../../errors.ts';
 import { registerSecret } from '../../secrets.ts';
@@ -179,9 +179,38 @@ function templateDir(installation: PostgresInstallation, user: RunAsUser | undef
   return path.join(root, 'templates', `pg${installation.version}-${key}`);
 }
 
+/**
+ * The helper processes (initdb, cp) that set a cluster up. A cluster stopped mid-setup (SIGTERM)
+ * ends them before it removes its directory; otherwise they would write into it again.
+ */
+class SetupProcesses {
+  private readonly running = new Set<ResultPromise>();
+
+  run(file: string, args: string[], options: Options = {}): ResultPromise {
+    const subprocess = execa(file, args, options);
+    this.running.add(subprocess);
+    subprocess.then(
+      () => this.running.delete(subprocess),
+      () => this.running.delete(subprocess),
+    );
+    return subprocess;
+  }
+
+  /** SIGTERM (initdb then removes what it made), SIGKILL after 5 s. */
+  async stop(): Promise<void> {
+    const running = [...this.running];
+    for (const subprocess of running) subprocess.kill('SIGTERM');
+    await Promise.allSettled(running);
+  }
+
+  stopSync(): void {
+    for (const subprocess of this.running) if (subprocess.pid) killAndWaitSync(subprocess.pid);
+  }
+}
+
 /** `cp -a`: keeps the server user's ownership when we are root. */
-async function copyTree(from: string, to: string): Promise<void> {
-  await execa('cp', ['-a', from, to]);
+async function copyTree(setup: SetupProcesses, from: string, to: string): Promise<void> {
+  await setup.run('cp', ['-a', from, to]);
 }
 
 let initdbRuns = 0;
@@ -191,11 +220,11 @@ let initdbRuns = 0;
  * first initdb is not cached (copying costs ~0.2 s, and a one-shot CLI run would pay it for
  * nothing); from the second on, the result is cached for every later cluster and process.
  */
-async function createDataDir(installation: PostgresInstallation, baseDir: string, dataDir: string, user: RunAsUser | undefined): Promise<void> {
+async function createDataDir(setup: SetupProcesses, installation: PostgresInstallation, baseDir: string, dataDir: string, user: RunAsUser | undefined): Promise<void> {
   const template = templateDir(installation, user);
   if (existsSync(path.join(template, 'PG_VERSION'))) {
     try {
-      await copyTree(template, dataDir);
+      await copyTree(setup, template, dataDir);
       return;
     } catch {
       rmSync(dataDir, { recursive: true, force: true });
@@ -204,7 +233,7 @@ async function createDataDir(installation: PostgresInstallation, baseDir: string
   const pwFile = path.join(baseDir, 'pw');
   writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   if (user) chownSync(pwFile, user.uid, user.gid);
-  const initdb = await execa(path.join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
+  const initdb = await setup.run(path.join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
     reject: false,
     env: { ...installation.env, LC_ALL: 'C' },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
@@ -220,7 +249,7 @@ async function createDataDir(installation: PostgresInstallation, baseDir: string
   const staging = `${template}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     mkdirSync(path.dirname(template), { recursive: true });
-    await copyTree(dataDir, staging);
+    await copyTree(setup, dataDir, staging);
     renameSync(staging, template);
   } catch {
     rmSync(staging, { recursive: true, force: true });
@@ -237,15 +266,18 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
   registerSecret(password);
   const dataDir = path.join(baseDir, 'data');
   let child: ChildProcess | undefined;
+  const setup = new SetupProcesses();
 
   const removeDir = () => rmSync(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   const stopSync = () => {
+    setup.stopSync();
     if (child?.pid && child.exitCode === null && child.signalCode === null) killAndWaitSync(child.pid);
     removeDir();
   };
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      await setup.stop();
       if (child && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGINT');
         if (!(await waitForExit(child, 10_000))) {
@@ -263,7 +295,7 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
   try {
     chmodSync(baseDir, 0o700);
     if (user) chownSync(baseDir, user.uid, user.gid);
-    await createDataDir(installation, baseDir, dataDir, user);
+    await createDataDir(setup, installation, baseDir, dataDir, user);
     let started: Started | undefined;
     for (let attempt = 0; !started; attempt += 1) {
       const port = await freePort();

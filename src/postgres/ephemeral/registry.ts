@@ -33,7 +33,7 @@ export interface TrackedResource {
 }
 
 const live = new Map<string, TrackedResource>();
-let hooksInstalled = false;
+let signalHandlersInstalled = false;
 
 export function stateDir(): string {
   return path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'postgate-state');
@@ -44,7 +44,7 @@ function recordPath(id: string): string {
 }
 
 export function track(resource: TrackedResource): void {
-  installHooks();
+  installSignalHandlers();
   live.set(resource.record.id, resource);
   mkdirSync(stateDir(), { recursive: true });
   writeFileSync(recordPath(resource.record.id), JSON.stringify(resource.record));
@@ -80,14 +80,31 @@ function cleanupAllSync(): void {
   }
 }
 
-const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+/** A gate stopped by a signal did not run to its verdict: exit 2 ("could not run"), as DESIGN.md says. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
+let gateEntryPoint = false;
+
+/**
+ * For the CLI and the actions: a signal during a gate, even one that started nothing, ends with
+ * one sentence and exit 2 rather than a bare signal.
+ */
+export function stopCleanlyOnSignals(): void {
+  gateEntryPoint = true;
+  installSignalHandlers();
+}
+
+/**
+ * On SIGINT/SIGTERM/SIGHUP: stop every tracked cluster and remove every tracked directory, say so
+ * in one sentence, exit 2. Installed by the first tracked resource and by the entry points. A
+ * library user (a test worker) stopped with nothing running is not told about a gate.
+ */
+function installSignalHandlers(): void {
+  if (signalHandlersInstalled) return;
+  signalHandlersInstalled = true;
   process.on('exit', cleanupAllSync);
   let stopping = false;
-  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES) as Array<[NodeJS.Signals, number]>) {
+  for (const signal of STOP_SIGNALS) {
     // `on`, not `once`: execa's child cleanup (signal-exit) re-raises a signal it finds no other
     // listener for, which would kill this process before the clusters are stopped.
     process.on(signal, () => {
@@ -99,8 +116,10 @@ function installHooks(): void {
         cleanupAllSync();
         if (running) {
           process.stderr.write(`postgate: stopped by ${signal} before the gate finished; the throwaway PostgreSQL it started was stopped and its files removed.\n`);
+        } else if (gateEntryPoint) {
+          process.stderr.write(`postgate: stopped by ${signal} before the gate finished.\n`);
         }
-        process.exit(code);
+        process.exit(2);
       };
       const timer = setTimeout(stopped, 8000);
       timer.unref();
