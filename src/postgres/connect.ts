@@ -3,6 +3,7 @@
  * bounded by timeouts, named `postgate/<gate>`, and never echoing a password.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import pg from 'pg';
 import { UserError } from '../errors.ts';
 import { redact } from '../secrets.ts';
@@ -59,7 +60,8 @@ function sslConfig(target: DatabaseTarget, inputName: string): pg.ClientConfig['
     case 'verify-ca':
       return { rejectUnauthorized: true, checkServerIdentity: () => undefined, ...files };
     case 'verify-full':
-      return { rejectUnauthorized: true, servername: target.host, ...files };
+      // an IP address is checked against the certificate's IP entries; TLS SNI carries names only
+      return { rejectUnauthorized: true, ...(isIP(target.host) ? {} : { servername: target.host }), ...files };
   }
 }
 
