@@ -190,6 +190,88 @@ describe('rls-audit on plain PostgreSQL with PostgREST (no Supabase)', () => {
   });
 });
 
+describe('rls-audit repo config: fixtures, error expectations, fail-on', () => {
+  const API_ROLES = `do $$ begin
+      if not exists (select 1 from pg_roles where rolname = 'web_anon') then create role web_anon nologin; end if;
+      if not exists (select 1 from pg_roles where rolname = 'web_user') then create role web_user nologin; end if;
+    end $$;
+    create schema api;
+    grant usage on schema api to web_anon, web_user;
+  `;
+  function project(name: string, migration: string, config: string, files: Record<string, string> = {}): string {
+    const dir = path.join(temp, name);
+    mkdirSync(path.join(dir, 'migrations'), { recursive: true });
+    writeFileSync(path.join(dir, 'migrations', '001_api.sql'), API_ROLES + migration);
+    writeFileSync(path.join(dir, 'postgate.yml'), `rls:\n  exposed-schemas: [api]\n  api-roles: [web_anon, web_user]\n${config}`);
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    }
+    return dir;
+  }
+  const notes = `create table api.notes (id int primary key, body text not null);
+    alter table api.notes enable row level security;
+    create policy anyone_reads on api.notes for select to web_anon, web_user using (true);
+    grant select on api.notes to web_anon, web_user;`;
+  const run = (dir: string, extra: Record<string, string> = {}) =>
+    gate({ 'migrations-dir': 'migrations', 'migrations-format': 'plain', config: 'postgate.yml', ...extra }, dir);
+
+  it('loads rls.fixtures before the tests, and checks an expected SQLSTATE (error: <code>)', async () => {
+    const dir = project(
+      'fixtures',
+      notes,
+      `  fixtures: [fixtures/notes.sql]
+  tests:
+    - { name: anon reads the seeded notes, as: { role: web_anon }, sql: "select * from api.notes", expect: { rows: 2 } }
+    - { name: anon cannot write, as: { role: web_anon }, sql: "insert into api.notes values (3, 'c')", expect: { error: '42501' } }
+    - { name: wrong code expected, as: { role: web_anon }, sql: "insert into api.notes values (3, 'c')", expect: { error: '23505' } }
+`,
+      { 'fixtures/notes.sql': "insert into api.notes values (1, 'a'), (2, 'b');\n" },
+    );
+    const result = await run(dir);
+    expect(result.status, result.error).toBe('fail');
+    const failed = result.findings.filter((f) => f.rule === 'rls_test_failed');
+    expect(failed.map((f) => f.object.name)).toEqual(['wrong code expected']);
+    expect(failed[0]?.message).toMatch(/^RLS test "wrong code expected" \(as web_anon\) expected error 23505 but got error 42501: permission denied for table notes\.$/);
+    expect(result.findings.filter((f) => f.rule === 'rls_seed_failed')).toEqual([]);
+  });
+
+  it('a fixture that fails is a notice naming the file and the server message; the tests that needed its rows fail', async () => {
+    const dir = project(
+      'broken-fixture',
+      notes,
+      `  fixtures: [fixtures/broken.sql]
+  tests:
+    - { name: anon reads the seeded notes, as: { role: web_anon }, sql: "select * from api.notes", expect: { rows: 2 } }
+`,
+      { 'fixtures/broken.sql': "insert into api.note values (1, 'a');\n" },
+    );
+    const result = await run(dir);
+    const seed = result.findings.find((f) => f.rule === 'rls_seed_failed');
+    expect(seed).toMatchObject({ severity: 'notice', object: { kind: 'file', name: 'fixtures/broken.sql' } });
+    expect(seed?.message).toMatch(/^Seed file fixtures\/broken\.sql failed on the head shadow database \(relation "api\.note" does not exist\)/);
+    expect(result.findings.find((f) => f.rule === 'rls_test_failed')?.message).toMatch(/expected 2 row\(s\) but got 0 row\(s\)/);
+  });
+
+  it('a fixture path that does not exist is bad input (exit 2)', async () => {
+    const dir = project('missing-fixture', notes, '  fixtures: [fixtures/nope.sql]\n');
+    const result = await run(dir);
+    expect(result.status).toBe('error');
+    expect(result.error).toBe('Repo config rls.fixtures names fixtures/nope.sql, which does not exist; fix the path.');
+  });
+
+  it('fail-on decides which severities fail: a deny-all table is a notice', async () => {
+    const dir = project('fail-on', 'create table api.locked (id int primary key);\nalter table api.locked enable row level security;\ngrant select on api.locked to web_anon;\n', '');
+    const byDefault = await run(dir);
+    expect(byDefault.status, byDefault.error).toBe('pass');
+    expect(byDefault.findings.map((f) => `${f.rule}:${f.severity}`)).toEqual(['rls_enabled_no_policy:notice']);
+    expect((await run(dir, { 'fail-on': 'warning' })).status).toBe('pass');
+    const strict = await run(dir, { 'fail-on': 'notice' });
+    expect(strict.status).toBe('fail');
+    expect(strict.findings.map((f) => f.rule)).toEqual(['rls_enabled_no_policy']);
+  });
+});
+
 describe('rls-audit on a live database', () => {
   let cluster: Cluster;
   let url: string;

@@ -126,3 +126,20 @@ describe('PR access diff', () => {
     expect(preexisting.map((x) => x.object.name)).toEqual(['old']);
   });
 });
+
+describe('security_definer_view on every supported major', () => {
+  const rule = RLS_RULES.find((r) => r.id === 'security_definer_view')!;
+  const row = { schema: 'public', name: 'trip_overview', roles: ['anon', 'authenticated'] };
+
+  it('is not skipped on PostgreSQL 13 and 14, where no view can be security_invoker', () => {
+    expect(rule).not.toHaveProperty('minMajor');
+    expect(rule.query).toMatch(/server_version_num/);
+  });
+
+  it('proposes security_invoker where the server has it, and a revoke where it does not', () => {
+    expect(rule.describe({ ...row, invoker_supported: true }).remediation).toBe('alter view public.trip_overview set (security_invoker = on);');
+    expect(rule.describe({ ...row, invoker_supported: false }).remediation).toMatch(
+      /^revoke select on public\.trip_overview from anon, authenticated; {2}-- PostgreSQL < 15 has no security_invoker/,
+    );
+  });
+});

@@ -44,8 +44,7 @@ select_policies as (
     from pg_catalog.pg_policy p
    where p.polcmd in ('r', '*')
      and (0::oid = any(p.polroles) or exists (select 1 from unnest(p.polroles) r where r <> 0 and pg_catalog.pg_has_role(r, 'USAGE'))))
-select current_setting('server_version_num')::int / 10000 as major,
-       array(select name from needed) as present,
+select array(select name from needed) as present,
        array(select name from needed
               where pg_catalog.pg_relation_size(oid) > 0
                 and not (pg_catalog.has_schema_privilege(namespace, 'USAGE') and pg_catalog.has_table_privilege(oid, 'SELECT')
@@ -53,14 +52,13 @@ select current_setting('server_version_num')::int / 10000 as major,
                               or (exists (select 1 from select_policies p where p.polrelid = needed.oid and p.polpermissive and p.qual = 'true')
                                   and not exists (select 1 from select_policies p where p.polrelid = needed.oid and not p.polpermissive))))) as unreadable`;
 
-/** The rules that apply to this server and configuration. */
+/** The rules that apply to this database and configuration. */
 async function applicableRules(session: ClientBase, options: AuditOptions): Promise<RlsRule[]> {
   const needed = [...new Set(RLS_RULES.flatMap((rule) => rule.needs ?? []))];
-  const facts = await session.query<{ major: number; present: string[]; unreadable: string[] }>(NEEDED_RELATIONS_SQL, [needed]);
-  const { major, present, unreadable } = facts.rows[0]!;
+  const facts = await session.query<{ present: string[]; unreadable: string[] }>(NEEDED_RELATIONS_SQL, [needed]);
+  const { present, unreadable } = facts.rows[0]!;
   const rules = RLS_RULES.filter(
     (rule) =>
-      (rule.minMajor === undefined || major >= rule.minMajor) &&
       (rule.needs ?? []).every((name) => present.includes(name)) &&
       (rule.optIn !== 'force-rls' || options.forceRls),
   );

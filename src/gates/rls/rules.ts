@@ -30,8 +30,6 @@ export interface RlsRule extends Rule {
   gate: 'rls';
   /** SELECT returning `kind, schema, name` and rule-specific columns, one row per offending object. */
   query: string;
-  /** Oldest PostgreSQL major the rule applies to. */
-  minMajor?: number;
   /** Relations the query reads that may not exist (e.g. storage.buckets); the rule is skipped without them. */
   needs?: readonly string[];
   /** Only when the repo config switches it on. */
@@ -162,16 +160,18 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'View bypasses row level security (no security_invoker)',
     doc:
-      'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. Only checked on PostgreSQL 15 and later, where the option exists.',
-    minMajor: 15,
+      'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade).',
     query: `
-      select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
+      select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
+             pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
       from exposure e
       where e.relkind = 'v' and not e.invoker and not e.extension_owned and 'SELECT' = any(e.privileges)
       group by e.schema, e.name`,
     describe: (row) => ({
       message: `View ${q(row.schema, row.name)} runs with its owner's rights (no security_invoker), so ${list(row.roles).join(' and ')} read${list(row.roles).length === 1 ? 's' : ''} through it without the underlying tables' row level security.`,
-      remediation: `alter view ${qi(row.schema, row.name)} set (security_invoker = on);`,
+      remediation: row.invoker_supported
+        ? `alter view ${qi(row.schema, row.name)} set (security_invoker = on);`
+        : `revoke select on ${qi(row.schema, row.name)} from ${list(row.roles).join(', ')};  -- PostgreSQL < 15 has no security_invoker: revoke, move the view out of the exposed schemas, or upgrade`,
     }),
   }),
   rule({
