@@ -132,6 +132,23 @@ describe('merged history against base-ref', () => {
     expect(result.findings.find((f) => f.rule === 'merged_migration_removed')!.message).toMatch(/renames it to supabase\/migrations\/20240301000000_posts\.sql/);
   });
 
+  it('reports a merged migration the pull request deletes', async () => {
+    const repo = temp('drift-git-delete-');
+    git(repo, 'init', '-q', '-b', 'main');
+    cpSync(path.join(FIXTURES, 'supabase'), repo, { recursive: true });
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'base');
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    git(repo, 'rm', '-q', 'supabase/migrations/20240101000003_posts_index.sql');
+    git(repo, 'commit', '-q', '-m', 'feature');
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'main' });
+    expect(result.status).toBe('fail');
+    expect(summary(result)).toEqual(['merged_migration_removed supabase/migrations/20240101000003_posts_index.sql line 1']);
+    expect(result.findings.find((f) => f.rule === 'merged_migration_removed')!.message).toMatch(
+      /^supabase\/migrations\/20240101000003_posts_index\.sql exists on \S*main\S* but the pull request deletes it; databases that applied it will report a migration missing from the repository\.$/,
+    );
+  });
+
   it('fetches the base branch in a shallow clone (GITHUB_BASE_REF)', async () => {
     const origin = makeRepo();
     const clone = temp('drift-shallow-');

@@ -191,3 +191,19 @@ describe('history table identification', () => {
     });
   });
 });
+
+describe('detection from the history table', () => {
+  it('reads numbered files as the tool whose history table the database has (sqlx files without Cargo.toml)', async () => {
+    const { root, dir } = copyFixture('sqlx');
+    unlinkSync(path.join(root, 'Cargo.toml'));
+    expect(readMigrations(dir, { cwd: root })).toMatchObject({ tool: 'plain', detection: 'weak' });
+    const asSqlx = readMigrations(dir, { cwd: root, format: 'sqlx' });
+    const result = await withLive(false, async (client, url) => {
+      await WRITERS.sqlx(client, firstApplied(asSqlx.migrations));
+      return run(gateOptions(url, dir), createContext({ cwd: root }));
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.details?.tool).toBe('sqlx');
+    expect(result.findings.map((f) => `${f.rule} ${f.object.name}`)).toEqual([`migration_pending ${asSqlx.migrations.at(-1)!.file}`]);
+  });
+});

@@ -177,6 +177,29 @@ describe('sticky PR comment', () => {
     expect(server.requests.filter((r) => r.path.includes('/comments'))).toHaveLength(0);
   });
 
+  it("keeps the job summary under GitHub's 1 MiB per step, cutting detail before rows, and points to the JSON report", async () => {
+    const long = 'Table is exposed through the Data API without row level security; anon can read and write every row. '.repeat(10);
+    const rows = (summary: string) => summary.split('\n').filter((line) => line.startsWith('| table `public.table_')).length;
+    // 2,000 long findings: remediation and the ends of long messages go, every finding keeps its row
+    const some = (await run(failing(Array.from({ length: 2000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io.summaries[0]!;
+    expect(Buffer.byteLength(some)).toBeLessThanOrEqual(1024 * 1024);
+    expect(rows(some)).toBe(2000);
+    expect(some).toContain(
+      "> Shortened to fit GitHub's 1 MiB limit for a step's job summary. Not shown here: remediation for 2,000 findings; details and the end of long messages. The full report: the JSON report (`/runner/temp/postgate-rls.json`, output `report-path`; keep it with actions/upload-artifact).",
+    );
+    // 8,000: rows go too, and the note counts them
+    server.reset();
+    server.addToken('write-token');
+    server.addPullRequest(REPO, PR, HEAD);
+    const all = (await run(failing(Array.from({ length: 8000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io.summaries[0]!;
+    expect(Buffer.byteLength(all)).toBeLessThanOrEqual(1024 * 1024);
+    expect(Buffer.byteLength(all)).toBeGreaterThan(900 * 1024);
+    const hidden = /\*\*([\d,]+) findings\*\*/.exec(all);
+    expect(hidden, all.split('\n').filter((l) => l.startsWith('>')).join('\n')).not.toBeNull();
+    expect(rows(all) + Number(hidden![1]!.replace(/,/g, ''))).toBe(8000);
+    expect(all).toContain('/runner/temp/postgate-rls.json');
+  });
+
   it('shortens a huge report under 65,536 characters and says what was cut and where the rest is', async () => {
     const long = 'Table is exposed through the Data API without row level security; anon can read and write every row. '.repeat(4);
     const findings = Array.from({ length: 1500 }, (_, i) => rlsFinding(i, i % 3 ? 'error' : 'warning', long));

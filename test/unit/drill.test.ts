@@ -2,13 +2,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { compareChecksums, inspectArtifact, parseChecksumFile, parsePlainHeader } from '../../src/gates/drill/artifact.ts';
 import type { DatabaseFacts } from '../../src/gates/drill/facts.ts';
 import { daysSinceGreen, type DrillLogEntry, historyRows } from '../../src/gates/drill/log.ts';
 import { exportFormatArgs, parseMaskRules } from '../../src/gates/drill/mask.ts';
-import { classifyMessage, ErrorCollector, parseTocList } from '../../src/gates/drill/restore.ts';
+import { classifyMessage, ErrorCollector, parseTocList, Progress } from '../../src/gates/drill/restore.ts';
 import { chooseMajor } from '../../src/gates/drill/target.ts';
 import { compareFacts, smokeMismatch } from '../../src/gates/drill/verify.ts';
 import { parseToolVersion, parseVersionMismatch } from '../../src/postgres/tools.ts';
@@ -219,5 +219,26 @@ describe('client tool versions', () => {
     expect(
       parseVersionMismatch('pg_dump: error: aborting because of server version mismatch\npg_dump: detail: server version: 17.2; pg_dump version: 16.4 (Ubuntu 16.4-1)\n'),
     ).toEqual({ server: '17.2', tool: '16.4' });
+  });
+});
+
+describe('restore progress on the log', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reports tables and bytes at most every 5 s, with the totals', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const lines: string[] = [];
+    const progress = new Progress({ info: (m) => lines.push(m), warn: () => undefined, step: (_n, fn) => fn() }, 50, 2 * 1024 ** 3);
+    progress.table(512 * 1024 ** 2);
+    progress.table(512 * 1024 ** 2);
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(5001);
+    progress.table(256 * 1024 ** 2);
+    expect(lines).toEqual([expect.stringMatching(/^restoring: 3\/50 tables, 1\.3 GB of 2\.0 GB \(5\.0 s\)$/)]);
+    progress.add(1024);
+    expect(lines).toHaveLength(1);
+    expect(progress.done).toEqual({ tables: 3, bytes: 1.25 * 1024 ** 3 + 1024 });
   });
 });

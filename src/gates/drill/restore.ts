@@ -180,7 +180,8 @@ export async function readToc(artifact: Artifact, targetMajor: number): Promise<
   return { tool, toc: parseTocList(result.stdout) };
 }
 
-class Progress {
+/** "restoring: 12/50 tables, 1.2 GB of 2.0 GB (40 s)" on the log, at most every 5 s, as pg_restore --verbose reports tables. */
+export class Progress {
   private lastReport = performance.now();
   private readonly started = performance.now();
   private tables = 0;
