@@ -40,6 +40,8 @@ export function setup(): void {
   chmodSync(privateTmp, 0o755);
   process.env.TMPDIR = privateTmp;
   process.env.POSTGATE_SUITE_TMPDIR = privateTmp;
+  // the initdb template cache too: the suite leaves nothing in ~/.cache
+  process.env.POSTGATE_CACHE_DIR = path.join(privateTmp, 'template-cache');
 }
 
 export async function teardown(): Promise<void> {
