@@ -14,6 +14,7 @@ import { invokeGate } from '../src/gates/invoke.ts';
 import { runDoctor, renderDoctor } from '../src/doctor.ts';
 import type { GateId } from '../src/findings/types.ts';
 import { applySupabaseBaseline } from '../src/postgres/baseline/apply.ts';
+import { findInstallations } from '../src/postgres/ephemeral/binaries.ts';
 import { cleanupAll, startCluster } from '../src/postgres/ephemeral/index.ts';
 import { renderText, shouldColor } from '../src/report/text.ts';
 import { splitSupabaseStatements } from '../src/migrations/supabase-split.ts';
@@ -37,7 +38,11 @@ try {
   process.stdout.write(renderDoctor(await runDoctor(app)));
 
   heading('A throwaway "production" database for the example app');
-  const production = await startCluster({ shadow: 'local', major: 15 });
+  // the app's supabase/config.toml says 15; a machine with only the embedded package has 17
+  const installed = findInstallations().map((installation) => installation.major);
+  const major = installed.includes(15) ? 15 : installed[0];
+  const majorFlag: Record<string, string> = major === undefined ? {} : { 'postgres-version': String(major) };
+  const production = await startCluster({ shadow: 'local', ...(major === undefined ? {} : { major }) });
   const client = new pg.Client({ connectionString: production.url });
   await client.connect();
   const baseline = await applySupabaseBaseline(client);
@@ -69,11 +74,11 @@ try {
   );
 
   heading('drift-gate, PR mode: do the migrations apply from scratch?');
-  await gate('drift', { 'migrations-dir': migrationsDir });
+  await gate('drift', { 'migrations-dir': migrationsDir, ...majorFlag });
   heading('drift-gate, deploy mode: history and live schema of "production" (read-only)');
-  await gate('drift', { 'migrations-dir': migrationsDir, 'database-url': production.url });
+  await gate('drift', { 'migrations-dir': migrationsDir, 'database-url': production.url, ...majorFlag });
   heading('rls-audit on a shadow built from the migrations');
-  await gate('rls', { 'migrations-dir': migrationsDir });
+  await gate('rls', { 'migrations-dir': migrationsDir, ...majorFlag });
   heading('webhook-secret-check against "production" (HMAC_SECRET from the deploy environment)');
   await gate('webhooks', { 'database-url': production.url }, { HMAC_SECRET, APP_HOST: 'app.example.com' });
   heading('restore-drill: back up "production" now, restore into a throwaway cluster, verify');
