@@ -42,7 +42,9 @@ export function renderBenchmarksDoc(results: BenchResult[], when: Date, light: b
     '',
     'Each benchmark measures postgate against a **raw baseline taken in the same run** on the same',
     'machine (interleaved rounds, medians), because timings on shared machines are noisy; absolute goals',
-    'from the issues use the goal as the baseline. The `ratio` column is postgate ÷ baseline.',
+    'from the issues use the goal as the baseline. The `ratio` column is postgate ÷ baseline. An absolute',
+    "goal depends on the machine's speed as well as on postgate: read it next to the row above it, which",
+    'compares the same work with its raw baseline on the same machine.',
     '',
     '| benchmark | postgate | baseline | ratio | goal | what is compared |',
     '|---|---|---|---|---|---|',
@@ -64,7 +66,7 @@ export function renderBenchmarksDoc(results: BenchResult[], when: Date, light: b
     'Sizes: drift uses a generated project of 300 migrations, 500 tables, 1,000 policies and 300 functions',
     '(light: a tenth) and a 5,000-table database for the snapshot (light: 500); rls-audit 5,000 tables and',
     '20,000 policies for the rules and 200 tables for the access matrix; restore-drill about 2 GB in 50',
-    'tables (light: about 150 MB). See each `bench/<name>/index.ts` for exactly what is timed on each side.',
+    'tables (light: about 110 MB). See each `bench/<name>/index.ts` for exactly what is timed on each side.',
     '',
   ].join('\n');
 }
