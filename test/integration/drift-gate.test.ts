@@ -198,6 +198,14 @@ describe('deploy mode on examples/supabase-app', () => {
     const missing = drifted.findings[1]!;
     expect(missing.remediation).toContain('create policy "Members can view their teams" on "public"."teams"');
     expect(missing.remediation).toContain('drop policy "Members can view their teams" on "public"."teams";');
+
+    // the schema inputs narrow the comparison, through the gate
+    const onlyPublic = await gate(APP, { 'database-url': url, schemas: 'public' });
+    expect(onlyPublic.findings.map((f) => f.rule)).toEqual(['schema_drift_unexpected', 'schema_drift_missing']);
+    const withoutPublic = await gate(APP, { 'database-url': url, 'exclude-schemas': 'public' });
+    expect(withoutPublic.error).toBeUndefined();
+    expect(withoutPublic.findings).toEqual([]);
+    expect(withoutPublic.status).toBe('pass');
   });
 });
 
