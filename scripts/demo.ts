@@ -6,22 +6,18 @@
  * as `postgate <gate>` would and prints its report. The findings are the example's
  * deliberate problems (examples/supabase-app/README.md) plus the hotfix.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { invokeGate } from '../src/gates/invoke.ts';
 import { runDoctor, renderDoctor } from '../src/doctor.ts';
 import type { GateId } from '../src/findings/types.ts';
-import { applySupabaseBaseline } from '../src/postgres/baseline/apply.ts';
 import { findInstallations } from '../src/postgres/ephemeral/binaries.ts';
 import { cleanupAll, startCluster } from '../src/postgres/ephemeral/index.ts';
 import { renderText, shouldColor } from '../src/report/text.ts';
-import { splitSupabaseStatements } from '../src/migrations/supabase-split.ts';
+import { EXAMPLE_APP as app, EXAMPLE_MIGRATIONS as migrationsDir, pushExampleApp } from './example-app.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
-const app = path.join(root, 'examples', 'supabase-app');
-const migrationsDir = path.join(app, 'supabase', 'migrations');
 const color = shouldColor(process.stdout);
 const heading = (text: string) => process.stdout.write(`\n${color ? '\u001b[1m' : ''}== ${text}${color ? '\u001b[0m' : ''}\n`);
 
@@ -45,23 +41,7 @@ try {
   const production = await startCluster({ shadow: 'local', ...(major === undefined ? {} : { major }) });
   const client = new pg.Client({ connectionString: production.url });
   await client.connect();
-  const baseline = await applySupabaseBaseline(client);
-  // what `supabase db push` records: version, name and the file's statements
-  await client.query(
-    'create schema if not exists supabase_migrations; create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text)',
-  );
-  const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
-  for (const file of files) {
-    const sql = readFileSync(path.join(migrationsDir, file), 'utf8');
-    await client.query(sql);
-    const [, version, name] = /^(\d+)_(.*)\.sql$/.exec(file) ?? [];
-    await client.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
-      version,
-      name,
-      splitSupabaseStatements(sql).map((statement) => statement.text),
-    ]);
-  }
-  await client.query(readFileSync(path.join(app, 'supabase', 'seed.sql'), 'utf8'));
+  const pushed = await pushExampleApp(client);
   // a hotfix made in the dashboard, never captured in a migration
   await client.query('alter table public.trips add column budget_cents integer; create index trips_budget_idx on public.trips (budget_cents)');
   // webhook settings, with the secret pasted with a trailing newline
@@ -70,7 +50,7 @@ try {
   await client.query("alter database postgres set app.vercel_webhook_cache = 'https://trip-planner-git-main-acme.vercel.app/api/hooks/revalidate'");
   await client.end();
   process.stdout.write(
-    `PostgreSQL ${production.version} (${production.provider}); Supabase baseline applied (platform extensions not on this server: ${baseline.missingExtensions.join(', ') || 'none'}); ${files.length} migrations pushed, seed.sql loaded; then a dashboard hotfix (trips.budget_cents) and webhook settings.\n`,
+    `PostgreSQL ${production.version} (${production.provider}); Supabase baseline applied (platform extensions not on this server: ${pushed.missingExtensions.join(', ') || 'none'}); ${pushed.migrations} migrations pushed, seed.sql loaded; then a dashboard hotfix (trips.budget_cents) and webhook settings.\n`,
   );
 
   heading('drift-gate, PR mode: do the migrations apply from scratch?');

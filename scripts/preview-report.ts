@@ -12,16 +12,16 @@
  *   npm run preview-report [-- --fixtures] [-- --html-only]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { invokeGate } from '../src/gates/invoke.ts';
 import type { GateId, GateResult } from '../src/findings/types.ts';
 import { commentMarker } from '../src/github/publish.ts';
-import { applySupabaseBaseline } from '../src/postgres/baseline/apply.ts';
 import { cleanupAll, startCluster } from '../src/postgres/ephemeral/index.ts';
 import { renderMarkdown, type SourceLinks } from '../src/report/markdown.ts';
+import { pushExampleApp } from './example-app.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const app = path.join(root, 'examples', 'supabase-app');
@@ -47,11 +47,7 @@ async function liveResults(): Promise<Record<GateId, GateResult>> {
   const production = await startCluster({ shadow: 'local', major: 15 });
   const client = new pg.Client({ connectionString: production.url });
   await client.connect();
-  await applySupabaseBaseline(client);
-  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
-    await client.query(readFileSync(path.join(migrationsDir, file), 'utf8'));
-  }
-  await client.query(readFileSync(path.join(app, 'supabase', 'seed.sql'), 'utf8'));
+  await pushExampleApp(client);
   // Production as it drifted: a rotated secret the deploy did not get, a URL left on a preview deployment.
   await client.query(`alter database postgres set app.webhook_hmac_secret = 'rotated-in-the-dashboard'`);
   await client.query(`alter database postgres set app.vercel_webhook_trips = 'https://trip-planner.example.com/api/hooks/trips'`);

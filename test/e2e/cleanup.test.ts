@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envName } from '../../src/config/input-spec.ts';
 import type { GateId } from '../../src/findings/types.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
-import { EXAMPLE_APP } from '../fixtures/safety/production.ts';
+import { EXAMPLE_APP } from '../../scripts/example-app.ts';
 import { startTestCluster } from '../support/pg.ts';
 import { ROOT, runActionBundle, type StepRun } from '../support/runner.ts';
 

@@ -22,7 +22,8 @@ import type { GateId, GateResult } from '../../src/findings/types.ts';
 import { invokeGate } from '../../src/gates/invoke.ts';
 import { quoteIdent, quoteLiteral } from '../../src/postgres/connect.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
-import { EXAMPLE_APP, migrateExampleApp, roleUrl } from '../fixtures/safety/production.ts';
+import { EXAMPLE_APP, pushExampleApp } from '../../scripts/example-app.ts';
+import { roleUrl } from '../fixtures/safety/role-url.ts';
 import { evidence, installTripwire, trippedWrites } from '../fixtures/safety/tripwire.ts';
 import { startTestCluster, TEST_MAJORS } from '../support/pg.ts';
 import { runActionBundle } from '../support/runner.ts';
@@ -69,7 +70,7 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
     cluster = await startTestCluster(major);
     admin = new pg.Client({ connectionString: await cluster.createDatabase(DATABASE) });
     await admin.connect();
-    await migrateExampleApp(admin);
+    await pushExampleApp(admin);
     // what a real production database also has: a dashboard hotfix (drift finds it) and webhook settings
     await admin.query('alter table public.trips add column budget_cents integer; create index trips_budget_idx on public.trips (budget_cents)');
     await admin.query(`alter database ${quoteIdent(DATABASE)} set app.webhook_hmac_secret = ${quoteLiteral(HMAC_SECRET)}`);

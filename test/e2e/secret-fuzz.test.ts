@@ -53,7 +53,8 @@ import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderSarif } from '../../src/report/sarif.ts';
 import { renderJson, renderText } from '../../src/report/text.ts';
 import { forgetSecretsForTests, redact } from '../../src/secrets.ts';
-import { EXAMPLE_APP, migrateExampleApp, roleUrl } from '../fixtures/safety/production.ts';
+import { EXAMPLE_APP, pushExampleApp } from '../../scripts/example-app.ts';
+import { roleUrl } from '../fixtures/safety/role-url.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
 import { startTestCluster } from '../support/pg.ts';
 import { type ActionRun, EVENTS, type EventName, HEAD_SHA, REPO, ROOT, runActionBundle } from '../support/runner.ts';
@@ -86,7 +87,7 @@ beforeAll(async () => {
   const url = await cluster.createDatabase(DATABASE);
   admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  await migrateExampleApp(admin);
+  await pushExampleApp(admin);
   // a login role whose real password no generated secret matches
   await admin.query(`create role fuzz_locked login password 'not-any-of-the-fuzzed-secrets'`);
   closedPort = await freePort();
