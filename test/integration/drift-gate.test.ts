@@ -100,22 +100,27 @@ describe('PR mode', () => {
 });
 
 describe('merged history against base-ref', () => {
-  function makeRepo(): string {
+  /** The supabase fixture committed on main, and a feature branch that makes `change` to it. */
+  function repoWithFeature(change: (repo: string) => void): string {
     const repo = temp('drift-git-');
     git(repo, 'init', '-q', '-b', 'main');
     cpSync(path.join(FIXTURES, 'supabase'), repo, { recursive: true });
     git(repo, 'add', '.');
     git(repo, 'commit', '-q', '-m', 'base');
     git(repo, 'checkout', '-q', '-b', 'feature');
+    change(repo);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'feature');
+    return repo;
+  }
+
+  const makeRepo = () => repoWithFeature((repo) => {
     const dir = path.join(repo, 'supabase/migrations');
     writeFileSync(path.join(dir, '20240101000001_users.sql'), 'create table users (\n  id bigint primary key,\n  email text not null unique,\n  name text\n);\n');
     renameSync(path.join(dir, '20240101000002_posts.sql'), path.join(dir, '20240301000000_posts.sql'));
     writeFileSync(path.join(dir, '20231201000000_old_branch.sql'), 'create table old_branch (id int);\n');
     writeFileSync(path.join(dir, '20240401000000_new.sql'), 'create table fresh (id int);\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'feature');
-    return repo;
-  }
+  });
 
   const expected = [
     'merged_migration_edited supabase/migrations/20240101000001_users.sql line 3',
@@ -133,14 +138,7 @@ describe('merged history against base-ref', () => {
   });
 
   it('reports a merged migration the pull request deletes', async () => {
-    const repo = temp('drift-git-delete-');
-    git(repo, 'init', '-q', '-b', 'main');
-    cpSync(path.join(FIXTURES, 'supabase'), repo, { recursive: true });
-    git(repo, 'add', '.');
-    git(repo, 'commit', '-q', '-m', 'base');
-    git(repo, 'checkout', '-q', '-b', 'feature');
-    git(repo, 'rm', '-q', 'supabase/migrations/20240101000003_posts_index.sql');
-    git(repo, 'commit', '-q', '-m', 'feature');
+    const repo = repoWithFeature((r) => git(r, 'rm', '-q', 'supabase/migrations/20240101000003_posts_index.sql'));
     const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'main' });
     expect(result.status).toBe('fail');
     expect(summary(result)).toEqual(['merged_migration_removed supabase/migrations/20240101000003_posts_index.sql line 1']);

@@ -17,20 +17,9 @@ import { quoteLiteral } from '../../src/postgres/connect.ts';
 import { forgetSecretsForTests, redact } from '../../src/secrets.ts';
 import { databaseName, runWebhooks } from '../fixtures/webhooks/helpers.ts';
 import { startTestCluster } from '../support/pg.ts';
+import { generator } from '../support/secrets-gen.ts';
 
 const COUNT = 300;
-
-/** mulberry32: a seeded generator, so a failure can be replayed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   "'", "''", '"', '`', '\\', '\\\\', '\\n', '\n', '\r\n', '\t', ' ', '%', '%41', '%2F', '%%', '%0A', '%25', '+', '/', '=', '&', '?', '#', '@', ':',

@@ -21,7 +21,7 @@ interface BackupsResponse {
   physical_backup_data?: { latest_physical_backup_date_unix?: number | null };
 }
 
-/** Checked before a drill starts: finding out after a restore of many minutes would be cruel. */
+/** Checked before a drill starts (not when the API is called): finding out after a restore of many minutes would be cruel. */
 export function validateSupabaseApiInputs(token: string | undefined, projectRef: string | undefined): void {
   if (Boolean(token) !== Boolean(projectRef)) {
     throw new UserError("Inputs `supabase-access-token` and `project-ref` go together (the RPO comes from the project's backups list); set both or neither.");
@@ -38,7 +38,6 @@ export function validateSupabaseApiInputs(token: string | undefined, projectRef:
  */
 export async function supabaseBackupTime(options: { token: string; projectRef: string; baseUrl?: string; timeoutMs?: number }): Promise<BackupTime | undefined> {
   const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
-  validateSupabaseApiInputs(options.token, options.projectRef);
   const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
   let response: Response;
   try {
