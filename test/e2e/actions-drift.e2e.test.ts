@@ -212,6 +212,15 @@ describe('drift-gate bundle in deploy mode', () => {
   });
 });
 
+/** postmaster.pid's last line says "ready" once the server accepts connections. */
+function serverReady(dir: string | undefined): boolean {
+  try {
+    return dir !== undefined && /ready/.test(readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 describe('drift-gate post step', () => {
   it('reaps the shadow cluster of a main step killed with SIGKILL', async () => {
     let killed: StateRecord | undefined;
@@ -229,7 +238,9 @@ describe('drift-gate post step', () => {
         const poll = setInterval(() => {
           if (child.exitCode !== null || child.signalCode !== null) return clearInterval(poll);
           const records = existsSync(stateDir) ? readdirSync(stateDir).map((name) => readState(path.join(stateDir, name))) : [];
-          const running = records.find((record) => record?.pid);
+          // a server that accepts connections: the record names the postmaster from its spawn on,
+          // and one killed with its parent before it is up may not outlive it
+          const running = records.find((record) => record?.pid && serverReady(record.dir));
           if (!running) return;
           clearInterval(poll);
           killed = running;
