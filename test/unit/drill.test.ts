@@ -8,7 +8,7 @@ import { compareChecksums, inspectArtifact, parseChecksumFile, parsePlainHeader 
 import type { DatabaseFacts } from '../../src/gates/drill/facts.ts';
 import { daysSinceGreen, type DrillLogEntry, historyRows } from '../../src/gates/drill/log.ts';
 import { exportFormatArgs, parseMaskRules } from '../../src/gates/drill/mask.ts';
-import { classifyMessage, ErrorCollector, parseTocList, Progress } from '../../src/gates/drill/restore.ts';
+import { classifyMessage, ErrorCollector, parseTocList, Progress, restoreError } from '../../src/gates/drill/restore.ts';
 import { chooseMajor } from '../../src/gates/drill/target.ts';
 import { compareFacts, smokeMismatch } from '../../src/gates/drill/verify.ts';
 import { parseToolVersion, parseVersionMismatch } from '../../src/postgres/tools.ts';
@@ -87,6 +87,31 @@ describe('restore errors', () => {
       { kind: 'other', message: 'invalid input syntax for type integer: (value hidden)', count: 1, example: '<stdin> line 7' },
     ]);
     expect(collector.cascaded).toBe(2);
+  });
+
+  it('reads failed statements out of a parallel restore\'s interleaved output, and no progress line as an error', () => {
+    // pg_restore -j --verbose: two workers write the program name, the level and the text
+    // separately, so their lines mix (these shapes were seen in real runs).
+    const collector = new ErrorCollector();
+    for (const line of [
+      'pg_restore:pg_restore: finished item 3757 PUBLICATION TABLE pub_a t1',
+      ' creating CONSTRAINT "public.t59 t59_pkey"',
+      'pg_restore: pg_restore: error: creating PUBLICATION TABLE "public.pub_a t21"',
+      'could not execute query: ERROR:  publication "supabase_realtime" already exists',
+      'Command was: CREATE PUBLICATION supabase_realtime;',
+      'pg_restore:pg_restore:  error: could not execute query: ERROR:  relation "t5_v_idx" already exists',
+      'pg_restore: error: pg_restore: COPY failed for table "t9": ERROR:  invalid input syntax for type integer: "42x"',
+      'finished item 3776 PUBLICATION TABLE pub_a t20',
+      'pg_restore: error:pg_restore:  processing data for table "public.t1"',
+      'pg_restore: warning: errors ignored on restore: 6',
+    ]) collector.line(line);
+    expect(collector.ignored).toBe(1);
+    expect(collector.problems()).toEqual([
+      { kind: 'other', message: 'relation "t5_v_idx" already exists', count: 1 },
+      { kind: 'other', message: 'COPY failed for table "t9": ERROR:  invalid input syntax for type integer: (value hidden)', count: 1 },
+    ]);
+    expect(restoreError('pg_restore: error: could not read from input file: end of file')).toBe('could not read from input file: end of file');
+    expect(restoreError('pg_restore: creating TABLE "public.t1"')).toBeUndefined();
   });
 
   it('reads an archive listing (pg_restore -l)', () => {

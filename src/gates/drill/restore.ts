@@ -83,6 +83,33 @@ export function classifyMessage(message: string): { kind: ProblemKind; name?: st
   return { kind: 'other' };
 }
 
+/**
+ * pg_restore's progress and context lines: never an error, whatever level word ended up
+ * in front of them (see restoreError).
+ */
+const RESTORE_INFO =
+  /^(?:connecting to |creating |processing |entering |launching item|finished |executing |implied data-only|dropping |disabling triggers|enabling triggers|transferring dependency|reducing dependencies|skipping item|while (?:PROCESSING TOC|INITIALIZING|FINALIZING)|from TOC entry|errors ignored on restore)/;
+
+/**
+ * The failed statement's message in a line of pg_restore's stderr, if it holds one.
+ * With `-j`, the workers share stderr and pg_restore writes a message's program name,
+ * level and text as separate writes, so lines arrive interleaved (seen in every parallel
+ * restore with --verbose: "pg_restore:pg_restore: error: finished item 3757 ...", with the
+ * error's own text on a line of its own). A failed statement is therefore recognised by
+ * its text ("could not execute query: ...", "COPY failed for table ..."), wherever it is;
+ * any other text counts only behind an "error:" and when it is not a progress line.
+ */
+export function restoreError(line: string): string | undefined {
+  const query = /could not execute query: (?:(?:ERROR|FATAL):\s+)?(.*)$/.exec(line);
+  if (query) return query[1]!;
+  const copy = /(COPY failed for table .*)$/.exec(line);
+  if (copy) return copy[1]!;
+  const prefix = /^(?:\s*pg_restore:|\s*(?:error|warning|detail|hint):(?=\s))+\s*/.exec(line);
+  if (!prefix || !/\berror:/.test(prefix[0])) return undefined;
+  const text = line.slice(prefix[0].length);
+  return RESTORE_INFO.test(text) ? undefined : text.replace(/^(?:ERROR|FATAL):\s+/, '');
+}
+
 /** Collects failed statements from pg_restore's or psql's stderr. */
 export class ErrorCollector {
   readonly groups = new Map<string, RestoreProblem>();
@@ -113,25 +140,20 @@ export class ErrorCollector {
 
   /** A line of pg_restore's or psql's stderr. */
   line(line: string): void {
-    const restore = /^pg_restore: error: (?:could not execute query: )?(?:ERROR|FATAL)?:?\s*(.*)$/.exec(line);
-    if (restore) {
-      this.add(restore[1]!);
-      return;
-    }
     const command = /^Command was: (.*)$/.exec(line);
-    if (command && this.last && !this.last.example) {
-      this.last.example = command[1]!.slice(0, 200);
+    if (command) {
+      if (this.last && !this.last.example) this.last.example = command[1]!.slice(0, 200);
       return;
     }
     const psql = /^psql:(.*?):(\d+): (?:(ERROR|FATAL|error):\s+)?(.*)$/.exec(line);
-    if (!psql) return;
-    const [, file, lineNo, level, message] = psql;
-    if (/^invalid command \\/.test(message!)) {
-      this.cascaded += 1;
+    if (psql) {
+      const [, file, lineNo, level, message] = psql;
+      if (/^invalid command \\/.test(message!)) this.cascaded += 1;
+      else if (level) this.add(message!, `${path.basename(file!)} line ${lineNo}`);
       return;
     }
-    if (!level) return;
-    this.add(message!, `${path.basename(file!)} line ${lineNo}`);
+    const error = restoreError(line);
+    if (error !== undefined) this.add(error);
   }
 
   problems(): RestoreProblem[] {
@@ -257,8 +279,9 @@ export async function restoreArchive(artifact: Artifact, toc: TocSummary, tool: 
     },
   });
   if (result.exitCode !== 0 && collector.groups.size === 0 && collector.ignored === 0) {
-    const last = result.stderr.trim().split('\n').pop() ?? `exit code ${result.exitCode}`;
-    collector.add(last.replace(/^pg_restore: (error: )?/, ''));
+    // Failed, and no message could be read: fail closed with what pg_restore said last.
+    const last = result.stderr.trim().split('\n').pop() || `exit code ${result.exitCode}`;
+    collector.add(/errors ignored on restore/.test(last) ? `pg_restore reported failed statements (${last.replace(/^.*warning: /, '')}) but their messages could not be read from its output` : last.replace(/^pg_restore: (error: )?/, ''));
   }
   return outcome(collector, [`${tool.name} ${tool.version}`], progress);
 }
