@@ -43,11 +43,14 @@ export const PROFILES: Record<CatalogProfile, ProfileRules> = {
   },
 };
 
-/** How many queries `snapshot` runs, whatever the database holds (asserted by a test). */
+/** How many queries `snapshot` runs on one session, whatever the database holds (asserted by a test). */
 export const SNAPSHOT_QUERY_COUNT = 16;
+/** The queries a twin session adds: pinning its settings and putting them back. */
+export const TWIN_QUERY_COUNT = 2;
 
 type Row = Record<string, unknown>;
 type AclRow = [string, string, boolean];
+type Run = (sql: string, params?: unknown[]) => Promise<Row[]>;
 
 const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
@@ -110,34 +113,47 @@ export interface QueryCounter {
   queries: number;
 }
 
-/**
- * Reads the snapshot. Runs exactly SNAPSHOT_QUERY_COUNT read-only queries. When
- * `counter` is given, it counts them (for the test that keeps the number fixed).
- */
-export async function readSnapshot(client: ClientBase, options: SnapshotOptions = {}, counter?: QueryCounter): Promise<CatalogSnapshot> {
-  const profile = options.profile ?? 'postgres';
-  const run = async (sql: string, params: unknown[] = []): Promise<Row[]> => {
-    if (counter) counter.queries++;
-    return (await client.query(sql, params)).rows as Row[];
-  };
+export interface SnapshotSessions {
+  /** Counts the queries run, on both sessions (for the test that keeps the number fixed). */
+  counter?: QueryCounter;
+  /**
+   * A second session that sees what the first sees (see `withTwinSession`). The
+   * constraint, index and policy queries run on it while the first session reads the
+   * rest: they are the ones that open every table, and each backend pays for that once.
+   */
+  twin?: ClientBase | undefined;
+}
 
-  const [context] = await run(Q.CONTEXT_QUERY);
+/**
+ * Reads the snapshot: exactly SNAPSHOT_QUERY_COUNT read-only queries, plus
+ * TWIN_QUERY_COUNT with a twin session. Each session's settings are put back afterwards.
+ */
+export async function readSnapshot(client: ClientBase, options: SnapshotOptions = {}, sessions: SnapshotSessions = {}): Promise<CatalogSnapshot> {
+  const profile = options.profile ?? 'postgres';
+  const runOn =
+    (session: ClientBase): Run =>
+    async (sql, params = []) => {
+      if (sessions.counter) sessions.counter.queries++;
+      return (await session.query(sql, params)).rows as Row[];
+    };
+  const main = runOn(client);
+  const twin = sessions.twin ? runOn(sessions.twin) : undefined;
+  const pinned = await Promise.all([main, ...(twin ? [twin] : [])].map(async (run) => ({ run, context: (await run(Q.CONTEXT_QUERY))[0] })));
   try {
-    return await readObjects(run, Math.floor(Number(context?.version_num ?? 0) / 10000), profile, options);
+    return await readObjects(main, twin, Math.floor(Number(pinned[0]!.context?.version_num ?? 0) / 10000), profile, options);
   } finally {
-    // In a failed transaction this cannot run, and need not: the rollback restores the setting.
-    await run(Q.RESTORE_SEARCH_PATH_QUERY, [String(context?.previous_search_path ?? '"$user", public')]).catch(() => undefined);
+    // In a failed transaction this cannot run, and need not: the rollback restores the settings.
+    await Promise.all(
+      pinned.map(({ run, context }) =>
+        run(Q.RESTORE_SETTINGS_QUERY, [String(context?.previous_search_path ?? '"$user", public'), String(context?.previous_jit ?? 'on'), String(context?.previous_workers ?? '2')]).catch(() => undefined),
+      ),
+    );
   }
 }
 
-async function readObjects(
-  run: (sql: string, params?: unknown[]) => Promise<Row[]>,
-  major: number,
-  profile: CatalogProfile,
-  options: SnapshotOptions,
-): Promise<CatalogSnapshot> {
+async function readObjects(main: Run, twin: Run | undefined, major: number, profile: CatalogProfile, options: SnapshotOptions): Promise<CatalogSnapshot> {
   const rules = PROFILES[profile];
-  const schemaRows = await run(Q.SCHEMAS_QUERY);
+  const schemaRows = await main(Q.SCHEMAS_QUERY);
 
   const excluded = new Set([...(options.excludeSchemas ?? []), ...rules.excludedSchemas]);
   const wanted = options.schemas?.length ? new Set(options.schemas) : undefined;
@@ -160,20 +176,26 @@ async function readObjects(
 
   const inSchemas = [schemas];
   const withPolicySchemas = [schemas, policySchemas];
-  // One query at a time: a pg client runs them in order anyway, and the count stays exact.
-  const extensions = await run(Q.EXTENSIONS_QUERY);
-  const relations = await run(Q.RELATIONS_QUERY, inSchemas);
-  const columns = await run(Q.COLUMNS_QUERY, inSchemas);
-  const constraints = await run(Q.CONSTRAINTS_QUERY, inSchemas);
-  const indexes = await run(Q.INDEXES_QUERY, inSchemas);
-  const sequences = await run(Q.SEQUENCES_QUERY, inSchemas);
-  const types = await run(Q.TYPES_QUERY, inSchemas);
-  const functions = await run(Q.functionsQuery(major), inSchemas);
-  const triggers = await run(Q.TRIGGERS_QUERY, withPolicySchemas);
-  const policies = await run(Q.POLICIES_QUERY, withPolicySchemas);
-  const defaults = await run(Q.DEFAULT_PRIVILEGES_QUERY, inSchemas);
-  const publications = await run(Q.publicationsQuery(major));
-  const unmodeled = await run(Q.UNMODELED_QUERY, inSchemas);
+  // One query at a time on each session (a pg client runs them in order anyway), so the count stays exact.
+  const readTables = async (run: Run) => ({
+    constraints: await run(Q.CONSTRAINTS_QUERY, inSchemas),
+    indexes: await run(Q.INDEXES_QUERY, inSchemas),
+    policies: await run(Q.POLICIES_QUERY, withPolicySchemas),
+  });
+  const tableReads = twin ? readTables(twin) : undefined;
+  // Without a twin the main session reads them after the rest; with one, a failure there
+  // must not be left unhandled while the main session is still reading.
+  tableReads?.catch(() => undefined);
+  const extensions = await main(Q.EXTENSIONS_QUERY);
+  const relations = await main(Q.RELATIONS_QUERY, inSchemas);
+  const columns = await main(Q.COLUMNS_QUERY, inSchemas);
+  const sequences = await main(Q.SEQUENCES_QUERY, inSchemas);
+  const types = await main(Q.TYPES_QUERY, inSchemas);
+  const functions = await main(Q.functionsQuery(major), inSchemas);
+  const triggers = await main(Q.TRIGGERS_QUERY, withPolicySchemas);
+  const defaults = await main(Q.DEFAULT_PRIVILEGES_QUERY, inSchemas);
+  const publications = await main(Q.publicationsQuery(major));
+  const unmodeled = await main(Q.UNMODELED_QUERY, inSchemas);
 
   for (const row of extensions) {
     const name = String(row.name);
@@ -231,32 +253,6 @@ async function readObjects(
         acl: acl(row.acl),
         comment: str(row.comment),
       },
-    });
-  }
-
-  for (const row of constraints) {
-    add({
-      kind: 'constraint',
-      schema: String(row.schema),
-      name: `${row.table}.${row.name}`,
-      table: String(row.table),
-      props: {
-        type: CONSTRAINT_TYPES[String(row.type)] ?? String(row.type),
-        definition: normalizeText(row.definition),
-        deferrable: Boolean(row.deferrable),
-        deferred: Boolean(row.deferred),
-        comment: str(row.comment),
-      },
-    });
-  }
-
-  for (const row of indexes) {
-    add({
-      kind: 'index',
-      schema: String(row.schema),
-      name: String(row.name),
-      table: String(row.table),
-      props: { definition: normalizeText(row.definition), comment: str(row.comment) },
     });
   }
 
@@ -338,6 +334,35 @@ async function readObjects(
     });
   }
 
+  // The twin's rows are turned into objects last, so the main session's are processed while it reads.
+  const { constraints, indexes, policies } = await (tableReads ?? readTables(main));
+
+  for (const row of constraints) {
+    add({
+      kind: 'constraint',
+      schema: String(row.schema),
+      name: `${row.table}.${row.name}`,
+      table: String(row.table),
+      props: {
+        type: CONSTRAINT_TYPES[String(row.type)] ?? String(row.type),
+        definition: normalizeText(row.definition),
+        deferrable: Boolean(row.deferrable),
+        deferred: Boolean(row.deferred),
+        comment: str(row.comment),
+      },
+    });
+  }
+
+  for (const row of indexes) {
+    add({
+      kind: 'index',
+      schema: String(row.schema),
+      name: String(row.name),
+      table: String(row.table),
+      props: { definition: normalizeText(row.definition), comment: str(row.comment) },
+    });
+  }
+
   for (const row of policies) {
     add({
       kind: 'policy',
@@ -391,14 +416,14 @@ async function readObjects(
     add({ kind: 'unmodeled', ...(row.schema ? { schema: String(row.schema) } : {}), name: `${row.what} ${row.name}`, props: { what: String(row.what) } });
   }
 
-  objects.sort(compareObjects);
-  return { format: 'postgate-catalog/1', profile, serverMajor: major, schemas: [...schemas].sort(), objects };
+  return { format: 'postgate-catalog/1', profile, serverMajor: major, schemas: [...schemas].sort(), objects: sortObjects(objects) };
 }
 
-export function compareObjects(a: CatalogObject, b: CatalogObject): number {
-  const x = `${a.kind}\u0000${a.schema ?? ''}\u0000${a.name}`;
-  const y = `${b.kind}\u0000${b.schema ?? ''}\u0000${b.name}`;
-  return x < y ? -1 : x > y ? 1 : 0;
+/** By kind, schema and name; each key is built once (55,000 objects sort in a tenth of the time). */
+function sortObjects(objects: CatalogObject[]): CatalogObject[] {
+  const keyed = objects.map((object) => ({ key: `${object.kind}\u0000${object.schema ?? ''}\u0000${object.name}`, object }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ object }) => object);
 }
 
 const CONSTRAINT_TYPES: Record<string, string> = { p: 'primary key', f: 'foreign key', u: 'unique', c: 'check', x: 'exclusion', t: 'constraint trigger' };

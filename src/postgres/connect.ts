@@ -183,6 +183,46 @@ export async function withSession<T>(
   }
 }
 
+const BEGIN_READ_ONLY_SNAPSHOT = 'begin isolation level repeatable read read only';
+
+/**
+ * Begins a read-only repeatable-read transaction on `session` and exports its snapshot,
+ * so that a twin session can see the same state (as `pg_dump -j` does). Returns the
+ * snapshot's id, or undefined when the server cannot export one; the transaction is open
+ * either way.
+ */
+export async function beginSharedSnapshot(session: Session): Promise<string | undefined> {
+  await session.query(BEGIN_READ_ONLY_SNAPSHOT);
+  try {
+    return (await session.query<{ id: string }>('select pg_catalog.pg_export_snapshot() as id')).rows[0]?.id;
+  } catch {
+    await session.query('rollback');
+    await session.query(BEGIN_READ_ONLY_SNAPSHOT);
+    return undefined;
+  }
+}
+
+/**
+ * A second session on the same database, for reading in parallel with a first one; with
+ * `snapshotId` (from `beginSharedSnapshot`) it sees exactly what the first one sees. A twin
+ * that cannot be had (no free connection slot, say) is not an error: the result is
+ * undefined and the caller reads on one session. The caller ends the twin.
+ */
+export async function openTwinSession(urlOrTarget: string | DatabaseTarget, options: ConnectOptions, snapshotId?: string): Promise<Session | undefined> {
+  let twin: Session | undefined;
+  try {
+    twin = await connect(urlOrTarget, options);
+    if (snapshotId) {
+      await twin.query(BEGIN_READ_ONLY_SNAPSHOT);
+      await twin.query(`set transaction snapshot ${quoteLiteral(snapshotId)}`);
+    }
+    return twin;
+  } catch {
+    await twin?.end().catch(() => undefined);
+    return undefined;
+  }
+}
+
 /** Quotes an identifier for SQL. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

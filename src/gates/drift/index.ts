@@ -23,7 +23,7 @@ import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
 import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions } from '../../migrations/rules.ts';
-import { withSession, type Session } from '../../postgres/connect.ts';
+import { beginSharedSnapshot, openTwinSession, type Session, withSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
@@ -97,6 +97,8 @@ async function checkBase(options: DriftOptions, context: GateContext, source: Mi
 
 const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 10000 as major, current_user as role`;
 
+const LIVE_SESSION = { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' };
+
 /** Other sessions writing to the history table, or holding Prisma's migrate advisory lock. */
 const IN_FLIGHT_SQL = `
 select count(*)::int as n from pg_catalog.pg_locks l
@@ -112,12 +114,14 @@ interface LiveState {
   inFlight: boolean;
 }
 
-async function readLive(session: Session, planned: Plan, profile: CatalogProfile, cwd: string): Promise<LiveState> {
+async function readLive(session: Session, databaseUrl: string, planned: Plan, profile: CatalogProfile, cwd: string): Promise<LiveState> {
   const { rows } = await session.query<{ major: number; role: string }>(LIVE_MAJOR_SQL);
   const { major, role } = rows[0]!;
   let source = planned.source;
-  // One read-only transaction: history and catalog are read from the same state.
-  await session.query('begin isolation level repeatable read read only');
+  // One read-only transaction: history and catalog are read from the same state, which a
+  // twin session shares to read part of the catalog in parallel.
+  const snapshotId = await beginSharedSnapshot(session);
+  const twinReady = openTwinSession(databaseUrl, LIVE_SESSION, snapshotId);
   try {
     const tables = await findHistoryTables(session);
     let table = tables.find((t) => t.tool === source.tool);
@@ -135,7 +139,7 @@ async function readLive(session: Session, planned: Plan, profile: CatalogProfile
     const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
     let snapshot: CatalogSnapshot;
     try {
-      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile });
+      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: snapshotId ? await twinReady : undefined });
     } catch (error) {
       const e = error as { code?: string; message?: string };
       if (e.code === '42501') {
@@ -145,6 +149,7 @@ async function readLive(session: Session, planned: Plan, profile: CatalogProfile
     }
     return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
   } finally {
+    await (await twinReady)?.end().catch(() => undefined);
     await session.query('commit').catch(() => undefined);
   }
 }
@@ -186,7 +191,7 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
   const supabase = planned.supabase ?? (planned.source.tool === 'supabase' || findSupabaseConfig(planned.source.dir) !== undefined);
   const profile: CatalogProfile = supabase ? 'supabase' : 'postgres';
   const live = await context.log.step('reading the live history and schema (read-only)', () =>
-    withSession(databaseUrl, { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' }, (session) => readLive(session, planned, profile, context.cwd)),
+    withSession(databaseUrl, LIVE_SESSION, (session) => readLive(session, databaseUrl, planned, profile, context.cwd)),
   );
   const { source } = live;
   const findings: Finding[] = [...namingFindings(source), ...(await checkBase(options, context, source))];
@@ -226,9 +231,16 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
       catalog_objects: live.snapshot.objects.length,
     };
     if (!shadow.failure) {
-      const expected = await withSession(shadow.url, { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' }, (session) =>
-        readSnapshot(session, { ...planned.snapshotOptions, profile }),
-      );
+      const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
+      // Nothing else writes to the shadow: its twin needs no shared snapshot.
+      const expected = await withSession(shadow.url, shadowSession, async (session) => {
+        const twin = await openTwinSession(shadow.url, shadowSession);
+        try {
+          return await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin });
+        } finally {
+          await twin?.end().catch(() => undefined);
+        }
+      });
       const history = live.history;
       const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
       findings.push(...schemaFindings(differences, shadow.origins));
