@@ -191,7 +191,7 @@ const BEGIN_READ_ONLY_SNAPSHOT = 'begin isolation level repeatable read read onl
  * snapshot's id, or undefined when the server cannot export one; the transaction is open
  * either way.
  */
-export async function beginSharedSnapshot(session: Session): Promise<string | undefined> {
+export async function beginSharedSnapshot(session: pg.ClientBase): Promise<string | undefined> {
   await session.query(BEGIN_READ_ONLY_SNAPSHOT);
   try {
     return (await session.query<{ id: string }>('select pg_catalog.pg_export_snapshot() as id')).rows[0]?.id;

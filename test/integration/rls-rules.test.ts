@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRules } from '../../src/gates/rls/audit.ts';
+import { openTwinSession } from '../../src/postgres/connect.ts';
 import { RLS_RULES } from '../../src/gates/rls/rules.ts';
 import { TEST_MAJORS } from '../support/pg.ts';
 import { type RlsCluster, startRlsCluster, withRlsClient } from './rls-support.ts';
@@ -206,12 +207,56 @@ describe.each(TEST_MAJORS)('rls-audit rules on PostgreSQL %i', (major) => {
     await rls?.stop();
   });
 
+  // As the gate runs them: a twin session takes a share of the policies and the other rules.
+  const twinOf = (url: string) => (snapshotId: string) => openTwinSession(url, { gate: 'test', readOnly: true }, snapshotId);
+
   async function audit(sql: string, c: Case) {
     const url = await rls.fresh(sql);
     return withRlsClient(url, (client) =>
-      runRules(client, { exposedSchemas: c.exposed ?? ['public'], apiRoles: ['anon', 'authenticated'], forceRls: c.forceRls ?? false }),
+      runRules(client, { exposedSchemas: c.exposed ?? ['public'], apiRoles: ['anon', 'authenticated'], forceRls: c.forceRls ?? false }, twinOf(url)),
     );
   }
+
+  it('prints policies alike once, but never across tables whose column names or (for a whole-row reference) names differ', async () => {
+    const url = await rls.fresh(`
+      create table public.a (id int primary key, owner_id uuid); create table public.b (id int primary key, user_id uuid);
+      create table public.c (id int primary key, owner_id uuid); create table public.d (id int primary key, owner_id uuid);
+      alter table public.a enable row level security; alter table public.b enable row level security;
+      alter table public.c enable row level security; alter table public.d enable row level security;
+      create policy p on public.a for select to authenticated using (owner_id = auth.uid());
+      create policy p on public.b for select to authenticated using (user_id = auth.uid());
+      create policy p on public.c for select to authenticated using (owner_id = auth.uid() and num_nonnulls(c.*) > 0);
+      create policy p on public.d for select to authenticated using (owner_id = auth.uid() and num_nonnulls(d.*) > 0);`);
+    const findings = await withRlsClient(url, (client) => runRules(client, { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: false }));
+    const using = Object.fromEntries(findings.filter((f) => f.rule === 'auth_rls_initplan').map((f) => [f.object.name.split('.')[0], /using: (.*)/.exec(f.detail ?? '')?.[1]]));
+    expect(using.a).toMatch(/\bowner_id = auth\.uid\(\)/);
+    expect(using.b).toMatch(/\buser_id = auth\.uid\(\)/);
+    expect(using.c).toMatch(/num_nonnulls\(c\.\*\)/);
+    expect(using.d).toMatch(/num_nonnulls\(d\.\*\)/);
+  });
+
+  it('finds the same with a twin session as with one session, with policy findings from both shards', async () => {
+    const tables = Array.from({ length: 24 }, (_, i) => {
+      const t = `public.s${i}`;
+      return `create table ${t} (id int primary key, owner_id uuid); alter table ${t} enable row level security;
+        create policy w on ${t} for update to authenticated using (true);
+        create policy r on ${t} for select to authenticated using (owner_id = auth.uid());
+        create policy r2 on ${t} for select to authenticated using (id > 0);
+        ${i % 2 ? `revoke delete on ${t} from authenticated; create policy d on ${t} for delete to authenticated using (id = 0);` : ''}`;
+    });
+    const url = await rls.fresh(`${tables.join('\n')} create table public.open (id int);`);
+    const options = { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: false };
+    const alone = await withRlsClient(url, (client) => runRules(client, options));
+    const together = await withRlsClient(url, (client) => runRules(client, options, twinOf(url)));
+    expect(together).toEqual(alone);
+    const rules = new Set(alone.map((f) => f.rule));
+    for (const rule of ['rls_policy_always_true', 'auth_rls_initplan', 'multiple_permissive_policies', 'policy_role_missing_grant', 'rls_disabled_in_public']) expect(rules).toContain(rule);
+    // the tables' policies fall in both shards (the twin's: oid hash modulo 5 in 0 and 4)
+    const shards = await withRlsClient(url, async (client) =>
+      (await client.query<{ twin: boolean }>(`select distinct (hashoid(c.oid) & 2147483647) % 5 in (0, 4) as twin from pg_class c where c.relname ~ '^s[0-9]+$'`)).rows.map((r) => r.twin).sort(),
+    );
+    expect(shards).toEqual([false, true]);
+  });
 
   it('a fresh Supabase baseline gives no finding at all', async () => {
     expect(await audit('select 1', { rule: '', object: '', unsafe: '', safe: '' })).toEqual([]);
@@ -246,7 +291,7 @@ describe.each(TEST_MAJORS)('rls-audit rules on PostgreSQL %i', (major) => {
     const url = await rls.fresh(TABLE);
     const findings = await withRlsClient(url, async (client) => {
       await client.query('set default_transaction_read_only = on');
-      return runRules(client, { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: false });
+      return runRules(client, { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: false }, twinOf(url));
     });
     expect(findings.map((f) => f.rule)).toContain('rls_disabled_in_public');
   });

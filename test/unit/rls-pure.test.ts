@@ -74,9 +74,11 @@ describe('exposure sources', () => {
 });
 
 describe('the audit statement', () => {
-  it('joins every rule into one statement over the shared CTEs, with five parameters', () => {
+  it('joins every rule into one statement over the shared CTEs, with seven parameters (the last two: the policy shard, all when null)', () => {
     const statement = auditStatement(RLS_RULES, { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: true });
-    expect(statement.values).toHaveLength(5);
+    expect(statement.values).toHaveLength(7);
+    expect(statement.values.slice(5)).toEqual([null, null]);
+    expect(auditStatement(RLS_RULES, { exposedSchemas: ['public'], apiRoles: ['anon'], forceRls: false }, { modulus: 5, remainders: [0, 4] }).values.slice(5)).toEqual([5, [0, 4]]);
     expect(statement.text.match(/union all/g)).toHaveLength(RLS_RULES.length - 1);
     for (const rule of RLS_RULES) expect(statement.text).toContain(`'${rule.id}'::text as rule`);
   });

@@ -1,11 +1,13 @@
 /**
  * Runs every applicable rule as one read-only statement (the rule queries joined with
- * `union all` over the shared CTEs), then turns the rows into findings.
+ * `union all` over the shared CTEs), or as two over one shared snapshot when a twin session
+ * can take part of the policies, then turns the rows into findings.
  */
 import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
 import { finding, type Finding, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
+import { beginSharedSnapshot } from '../../postgres/connect.ts';
 import { RLS_RULES, type RlsRule, RULE_CONTEXT_SQL, type Row, SENSITIVE_COLUMN_NAMES, SYSTEM_SCHEMA_EXTRAS, UPGRADE_BLOCKING_REG_TYPES } from './rules.ts';
 
 export interface AuditOptions {
@@ -72,28 +74,71 @@ async function applicableRules(session: ClientBase, options: AuditOptions): Prom
   return rules;
 }
 
-/** The whole audit as one SQL statement and its parameters. */
-export function auditStatement(rules: readonly RlsRule[], options: AuditOptions): { text: string; values: unknown[] } {
+/**
+ * The policies one statement reads: those whose table's oid hashes, modulo `modulus`, to
+ * one of `remainders`. Every rule that reads policies looks at one table at a time, so
+ * statements over disjoint shards together find exactly what one statement over all finds.
+ */
+export interface PolicyShard {
+  modulus: number;
+  remainders: number[];
+}
+
+/** Rules reading the `policy` relation: they deparse every policy, which opens every table. */
+export const readsPolicies = (rule: RlsRule): boolean => /\b(?:from|join)\s+policy\b/.test(rule.query);
+
+/** The whole audit (or the rules given, over the policies of one shard) as one SQL statement and its parameters. */
+export function auditStatement(rules: readonly RlsRule[], options: AuditOptions, shard?: PolicyShard): { text: string; values: unknown[] } {
   const parts = rules.map(
     (rule) => `select '${rule.id}'::text as rule, q.kind::text, q.schema::text, q.name::text, to_jsonb(q) as data from (${rule.query}\n) q`,
   );
   return {
     text: `${RULE_CONTEXT_SQL}\n${parts.join('\nunion all\n')}`,
-    values: [options.exposedSchemas, options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES],
+    values: [options.exposedSchemas, options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
   };
 }
 
-/** Runs the rules in a read-only transaction; the session may be read-only too. */
-export async function runRules(session: ClientBase, options: AuditOptions): Promise<Finding[]> {
+/** Opens a second session that sees `snapshotId` (see openTwinSession); undefined when none can be had. */
+export type TwinOpener = (snapshotId: string) => Promise<(ClientBase & { end(): Promise<void> }) | undefined>;
+
+/**
+ * How the work is split with a twin session: deparsing the policies dominates (it opens
+ * every table), so the first session takes three fifths of them and the twin the rest plus
+ * every rule that reads no policy (measured on 5,000 tables / 20,000 policies: the two then
+ * finish at about the same time; a half/half or two-thirds split left one waiting ~300 ms).
+ */
+const FIRST_SHARD: PolicyShard = { modulus: 5, remainders: [1, 2, 3] };
+const TWIN_SHARD: PolicyShard = { modulus: 5, remainders: [0, 4] };
+
+async function query(session: ClientBase, statement: { text: string; values: unknown[] }): Promise<RuleRow[]> {
+  await session.query('set local search_path = pg_catalog; set local jit = off');
+  return (await session.query<RuleRow>(statement.text, statement.values)).rows;
+}
+
+/**
+ * Runs the rules in one read-only repeatable-read transaction (the session may be read-only
+ * too). With `openTwin`, a second session imports that transaction's snapshot and runs part
+ * of the rules in parallel; without one (or when it cannot be opened), one statement runs all.
+ */
+export async function runRules(session: ClientBase, options: AuditOptions, openTwin?: TwinOpener): Promise<Finding[]> {
   const rules = await applicableRules(session, options);
   const byId = new Map(rules.map((rule) => [rule.id, rule]));
-  const statement = auditStatement(rules, options);
-  await session.query('begin transaction read only');
+  const snapshotId = await beginSharedSnapshot(session);
+  const policyRules = rules.filter(readsPolicies);
   let rows: RuleRow[];
+  const twin = openTwin && snapshotId && policyRules.length ? await openTwin(snapshotId) : undefined;
   try {
-    await session.query(`set local search_path = pg_catalog`);
-    rows = (await session.query<RuleRow>(statement.text, statement.values)).rows;
+    if (twin) {
+      const [first, second] = await Promise.all([
+        query(session, auditStatement(policyRules, options, FIRST_SHARD)),
+        query(twin, auditStatement(rules, options, TWIN_SHARD)),
+      ]);
+      rows = [...first, ...second];
+    } else {
+      rows = await query(session, auditStatement(rules, options));
+    }
   } finally {
+    await twin?.end().catch(() => undefined);
     await session.query('rollback').catch(() => undefined);
   }
   const findings: Finding[] = [];

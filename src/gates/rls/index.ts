@@ -20,7 +20,7 @@ import { applyAllowlist } from '../../findings/allowlist.ts';
 import { rulesOfGate } from '../../findings/rules.ts';
 import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
-import { connect, withSession } from '../../postgres/connect.ts';
+import { connect, openTwinSession, withSession } from '../../postgres/connect.ts';
 import { readMigrationsAtRef } from '../../migrations/git.ts';
 import { findOrigin } from '../../migrations/origins.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
@@ -65,7 +65,9 @@ async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
     await validateAgainstDatabase(session, exposure, apiRoles);
     const started = performance.now();
     const findings = await context.log.step('Running the RLS rules', () =>
-      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }),
+      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, (snapshotId) =>
+        openTwinSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, snapshotId),
+      ),
     );
     return {
       findings,
@@ -131,7 +133,7 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
     const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
     const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
     let started = performance.now();
-    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit))));
+    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url' }, snapshotId)))));
     const rulesMs = performance.now() - started;
     started = performance.now();
     const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));
