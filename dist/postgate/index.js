@@ -78234,11 +78234,65 @@ async function startLocalCluster(options = {}) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/postgres/scratch-databases.ts
+/**
+ * Scratch databases postgate makes on a server the user gives (`shadow-database-url`,
+ * `target-database-url`). Each carries a comment naming its maker (host, process, time), so
+ * that what a killed run left behind can be dropped later: by the action's post step, or by
+ * the next run against the same server. Nothing else on the server is ever touched.
+ */
+
+
+
+
+const KINDS = ['postgate_scratch_', 'postgate_drill_'];
+/** Older than this, a scratch database is stale whoever made it: no gate runs for two days. */
+const STALE_AFTER_MS = 48 * 3600 * 1000;
+/** Creates `<kind><random>` and signs it with its maker; returns the name. */
+async function createScratchDatabase(admin, kind) {
+    const name = `${kind}${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await admin.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(`made by postgate: host=${external_node_os_default().hostname()} pid=${process.pid} created=${new Date().toISOString()}`)}`);
+    return name;
+}
+/**
+ * Drops the scratch databases this role may drop that a killed run left behind: those made
+ * on this host by a process that is gone (or by `ownerPid`, the action's main step), and any
+ * older than two days. Returns how many were dropped; a database it cannot drop is left.
+ */
+async function reapScratchDatabases(admin, options = {}) {
+    const { rows } = await admin.query(`select d.datname as name, pg_catalog.shobj_description(d.oid, 'pg_database') as note
+       from pg_catalog.pg_database d
+      where d.datname ~ $1 and pg_catalog.pg_has_role(d.datdba, 'MEMBER')`, [`^(${KINDS.join('|')})[0-9a-f]{12}$`]);
+    const now = options.now ?? Date.now();
+    let dropped = 0;
+    for (const { name, note } of rows) {
+        const maker = /^made by postgate: host=(\S+) pid=(\d+) created=(\S+)$/.exec(note ?? '');
+        if (!maker)
+            continue;
+        const [, host, pid, created] = maker;
+        const leftHere = host === external_node_os_default().hostname() && (Number(pid) === options.ownerPid || !isAlive(Number(pid)));
+        const stale = now - Date.parse(created) > STALE_AFTER_MS;
+        if (!leftHere && !stale)
+            continue;
+        try {
+            await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+            dropped += 1;
+        }
+        catch {
+            // dropped meanwhile, or still in use by a session we may not end: the next run tries again
+        }
+    }
+    return dropped;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/url-provider.ts
 /**
  * The `url` provider: a server the user gives (`shadow-database-url`). postgate creates
- * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards.
+ * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards, and
+ * first drops those a killed run left there (see ../scratch-databases.ts).
  */
+
 
 
 
@@ -78259,6 +78313,7 @@ async function startUrlCluster(options) {
         if (!canCreate) {
             throw new UserError(`The role in \`${INPUT}\` cannot create databases; grant it CREATEDB (ALTER ROLE ... CREATEDB) or use \`shadow: local\`.`);
         }
+        await reapScratchDatabases(admin).catch(() => 0);
     }
     catch (error) {
         await admin.end().catch(() => undefined);
@@ -78286,8 +78341,11 @@ async function startUrlCluster(options) {
     };
     track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
     const createDatabase = async (name) => {
-        const database = name ?? `postgate_scratch_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        let database = name;
+        if (database)
+            await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        else
+            database = await createScratchDatabase(admin, 'postgate_scratch_');
         databases.push(database);
         return withDatabase(serverUrl, database);
     };
@@ -78387,6 +78445,7 @@ async function withCluster(options, fn) {
 
 
 
+
 const TARGET_INPUT = 'target-database-url';
 const DRILL_DATABASE = 'postgate_drill';
 /** Which local major to start: the one asked for, else the source's, else the nearest newer installed one. */
@@ -78454,8 +78513,8 @@ async function scratchOnTarget(serverUrl, disposable) {
         if (!row.can_create) {
             throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
         }
-        const name = `postgate_drill_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+        await reapScratchDatabases(admin).catch(() => 0);
+        const name = await createScratchDatabase(admin, 'postgate_drill_');
         const id = `drill-${(0,external_node_crypto_.randomUUID)()}`;
         let stopping;
         const stop = () => {
@@ -89813,6 +89872,8 @@ function renderSarif(result, options = {}) {
 
 
 
+
+
 const MAIN_PID_STATE = 'postgate-main-pid';
 /** Counts warnings, because each one is a workflow annotation (10 per type per step). */
 function actionLogger() {
@@ -89862,10 +89923,26 @@ function describeTarget(read) {
     }
     return undefined;
 }
+/** Scratch databases the main step left on the servers it was given (it was killed before dropping them). */
+async function reapScratchOnServers(gate, ownerPid) {
+    let reaped = 0;
+    for (const input of ['shadow-database-url', 'target-database-url'].filter((name) => name in GATES[gate].inputs)) {
+        const url = getInput(input).trim();
+        if (!url)
+            continue;
+        try {
+            reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { ownerPid }));
+        }
+        catch {
+            warning(`postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`);
+        }
+    }
+    return reaped;
+}
 async function runAction(gate) {
     const mainPid = getState(MAIN_PID_STATE);
     if (mainPid) {
-        const reaped = reapOrphans({ ownerPid: Number(mainPid) });
+        const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, Number(mainPid)));
         if (reaped)
             info(`postgate: cleaned up ${reaped} leftover resource(s) from the main step.`);
         return;

@@ -17,7 +17,9 @@ import { invokeGate } from '../gates/invoke.ts';
 import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';
 import { readRunContext } from '../github/context.ts';
 import { type ActionsIO, publish } from '../github/publish.ts';
+import { withSession } from '../postgres/connect.ts';
 import { cleanupAll, reapOrphans, stopCleanlyOnSignals } from '../postgres/ephemeral/index.ts';
+import { reapScratchDatabases } from '../postgres/scratch-databases.ts';
 import { parseDatabaseUrl } from '../postgres/url.ts';
 import type { Annotation } from '../report/annotations.ts';
 import { countsText } from '../report/format.ts';
@@ -73,10 +75,25 @@ function describeTarget(read: (name: string) => string): string | undefined {
   return undefined;
 }
 
+/** Scratch databases the main step left on the servers it was given (it was killed before dropping them). */
+async function reapScratchOnServers(gate: GateId, ownerPid: number): Promise<number> {
+  let reaped = 0;
+  for (const input of ['shadow-database-url', 'target-database-url'].filter((name) => name in GATES[gate].inputs)) {
+    const url = core.getInput(input).trim();
+    if (!url) continue;
+    try {
+      reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { ownerPid }));
+    } catch {
+      core.warning(`postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`);
+    }
+  }
+  return reaped;
+}
+
 export async function runAction(gate: GateId): Promise<void> {
   const mainPid = core.getState(MAIN_PID_STATE);
   if (mainPid) {
-    const reaped = reapOrphans({ ownerPid: Number(mainPid) });
+    const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, Number(mainPid)));
     if (reaped) core.info(`postgate: cleaned up ${reaped} leftover resource(s) from the main step.`);
     return;
   }

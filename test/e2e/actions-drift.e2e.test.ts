@@ -15,6 +15,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { isAlive, type StateRecord } from '../../src/postgres/ephemeral/registry.ts';
@@ -260,6 +261,53 @@ describe('drift-gate post step', () => {
     expect(isAlive(killed!.pid!)).toBe(false);
     expect(existsSync(killed!.dir!)).toBe(false);
     expect(readdirSync(path.join(run.runnerTemp, 'postgate-state'))).toEqual([]);
+  });
+});
+
+describe('drift-gate post step, shadow on a given server', () => {
+  it('drops the scratch database a main step killed with SIGKILL left on shadow-database-url', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    const scratch = async () =>
+      (await admin.query<{ name: string; signed: boolean }>(`select datname as name, shobj_description(oid, 'pg_database') is not null as signed from pg_database where datname like 'postgate\\_scratch\\_%'`)).rows;
+    try {
+      let killedWith: string[] = [];
+      const run = await runActionBundle({
+        gate: 'drift',
+        event: 'pull_request',
+        apiUrl: server.url,
+        token: TOKEN,
+        workspace: pr.dir,
+        parent,
+        env: PR_REFS,
+        inputs: { shadow: 'url', 'shadow-database-url': cluster.url },
+        onStart: (child) => {
+          let busy = false;
+          const poll = setInterval(() => {
+            if (child.exitCode !== null || child.signalCode !== null) return clearInterval(poll);
+            if (busy) return;
+            busy = true;
+            void scratch()
+              .then((rows) => {
+                // signed by its maker: a database killed before its comment is written cannot be told from another's
+                if (!rows.length || !rows.every((r) => r.signed) || child.exitCode !== null) return;
+                clearInterval(poll);
+                killedWith = rows.map((r) => r.name);
+                child.kill('SIGKILL');
+              })
+              .finally(() => (busy = false));
+          }, 10);
+        },
+      });
+      expect(killedWith.length, 'the main step finished before its scratch database was seen').toBeGreaterThan(0);
+      expect(run.signal).toBe('SIGKILL');
+      expect(run.post?.code, run.post?.stderr).toBe(0);
+      expect(run.post?.stdout).toMatch(/postgate: cleaned up [2-9] leftover resource\(s\) from the main step\./);
+      expect(await scratch()).toEqual([]);
+      expect(`${run.post?.stdout ?? ''}${run.post?.stderr ?? ''}`).not.toContain(production.password);
+    } finally {
+      await admin.end();
+    }
   });
 });
 

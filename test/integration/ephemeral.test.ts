@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { prepareEmbeddedPackage } from '../../src/postgres/ephemeral/embedded.ts
 import { dockerUnavailableReason } from '../../src/postgres/ephemeral/docker.ts';
 import { noServerMessage, startCluster, SUPPORTED_MAJORS } from '../../src/postgres/ephemeral/index.ts';
 import { isAlive, readRecords, reapOrphans } from '../../src/postgres/ephemeral/registry.ts';
+import { reapScratchDatabases } from '../../src/postgres/scratch-databases.ts';
 import { TEST_MAJORS, withClient } from '../support/pg.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -196,6 +197,40 @@ describe('url provider', () => {
       await scratch.stop();
       const left = await withClient(server.url, async (c) => (await c.query('select datname from pg_database where datname like $1', ['postgate_scratch_%'])).rows);
       expect(left).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('drops the scratch databases killed runs left: this host\'s dead processes\' and any older than two days; nothing else', async () => {
+    const server = await startCluster({ shadow: 'local', major: TEST_MAJORS[0] });
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
+      const host = os.hostname();
+      const day = 24 * 3600 * 1000;
+      const made = (h: string, pid: number, ageMs: number) => `made by postgate: host=${h} pid=${pid} created=${new Date(Date.now() - ageMs).toISOString()}`;
+      const databases: Record<string, string | null> = {
+        postgate_scratch_00000000000a: made(host, gone, 0), // killed here: dropped
+        postgate_scratch_00000000000b: made(host, process.pid, 0), // a run still going: kept
+        postgate_drill_00000000000c: made('another-runner', gone, 0), // another host's, recent: kept
+        postgate_drill_00000000000d: made('another-runner', gone, 3 * day), // anyone's, three days old: dropped
+        postgate_scratch_00000000000e: null, // not signed by postgate: kept
+        postgate_scratch_kept: made(host, gone, 3 * day), // not a name postgate makes: kept
+      };
+      await withClient(server.url, async (c) => {
+        for (const [name, note] of Object.entries(databases)) {
+          await c.query(`create database ${name}`);
+          if (note) await c.query(`comment on database ${name} is '${note}'`);
+        }
+      });
+      const names = () => withClient(server.url, async (c) => (await c.query<{ datname: string }>("select datname from pg_database where datname like 'postgate%' order by 1")).rows.map((r) => r.datname));
+      const scratch = await startCluster({ shadow: 'url', shadowDatabaseUrl: server.url });
+      const own = new URL(scratch.url).pathname.slice(1);
+      expect(await names()).toEqual(['postgate_drill_00000000000c', 'postgate_scratch_00000000000b', 'postgate_scratch_00000000000e', 'postgate_scratch_kept', own].sort());
+      await scratch.stop();
+      // the action's post step names the main step's pid: its databases go, even while that pid is still alive
+      expect(await withClient(server.url, (c) => reapScratchDatabases(c, { ownerPid: process.pid }))).toBe(1);
+      expect(await names()).toEqual(['postgate_drill_00000000000c', 'postgate_scratch_00000000000e', 'postgate_scratch_kept']);
     } finally {
       await server.stop();
     }

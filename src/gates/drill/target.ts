@@ -9,12 +9,13 @@
  * and pg_net's background workers serve by default, so restored jobs and queued requests
  * are not picked up.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { UserError } from '../../errors.ts';
 import { connect, quoteIdent } from '../../postgres/connect.ts';
 import { findInstallations } from '../../postgres/ephemeral/binaries.ts';
 import { startCluster, type ShadowMode } from '../../postgres/ephemeral/index.ts';
 import { track, untrack } from '../../postgres/ephemeral/registry.ts';
+import { createScratchDatabase, reapScratchDatabases } from '../../postgres/scratch-databases.ts';
 import { type DatabaseTarget, parseDatabaseUrl, withDatabase } from '../../postgres/url.ts';
 
 export interface RestoreTarget {
@@ -113,8 +114,8 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
     if (!row.can_create) {
       throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
     }
-    const name = `postgate_drill_${randomBytes(6).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await reapScratchDatabases(admin).catch(() => 0);
+    const name = await createScratchDatabase(admin, 'postgate_drill_');
     const id = `drill-${randomUUID()}`;
     let stopping: Promise<void> | undefined;
     const stop = () => {

@@ -1,10 +1,12 @@
 /**
  * The `url` provider: a server the user gives (`shadow-database-url`). postgate creates
- * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards.
+ * scratch databases named `postgate_scratch_<random>` on it and drops them afterwards, and
+ * first drops those a killed run left there (see ../scratch-databases.ts).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { UserError } from '../../errors.ts';
 import { connect, quoteIdent } from '../connect.ts';
+import { createScratchDatabase, reapScratchDatabases } from '../scratch-databases.ts';
 import { parseDatabaseUrl, withDatabase } from '../url.ts';
 import { track, untrack } from './registry.ts';
 import type { Cluster } from './types.ts';
@@ -27,6 +29,7 @@ export async function startUrlCluster(options: { shadowDatabaseUrl?: string; maj
     if (!canCreate) {
       throw new UserError(`The role in \`${INPUT}\` cannot create databases; grant it CREATEDB (ALTER ROLE ... CREATEDB) or use \`shadow: local\`.`);
     }
+    await reapScratchDatabases(admin).catch(() => 0);
   } catch (error) {
     await admin.end().catch(() => undefined);
     throw error;
@@ -55,8 +58,9 @@ export async function startUrlCluster(options: { shadowDatabaseUrl?: string; maj
   track({ record: { id, ownerPid: process.pid, createdAt: new Date().toISOString() }, stop, stopSync: () => undefined });
 
   const createDatabase = async (name?: string) => {
-    const database = name ?? `postgate_scratch_${randomBytes(6).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    let database = name;
+    if (database) await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    else database = await createScratchDatabase(admin, 'postgate_scratch_');
     databases.push(database);
     return withDatabase(serverUrl, database);
   };
