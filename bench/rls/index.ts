@@ -20,6 +20,7 @@ import { buildAccessMatrix } from '../../src/gates/rls/matrix.ts';
 import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
 import { openTwinSession } from '../../src/postgres/connect.ts';
 import { startCluster } from '../../src/postgres/ephemeral/index.ts';
+import { withClient } from '../../test/support/pg.ts';
 import { type Bench, type BenchResult, median, result } from '../types.ts';
 
 /**
@@ -71,16 +72,6 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return performance.now() - started;
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** The rules against the raw query, three times each, interleaved, each in a fresh session (cold catalog caches, as the gate runs). */

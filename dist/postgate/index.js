@@ -77078,7 +77078,7 @@ function classifyMessage(message) {
  * pg_restore's progress and context lines: never an error, whatever level word ended up
  * in front of them (see restoreError).
  */
-const RESTORE_INFO = /^(?:connecting to |creating |processing |entering |launching item|finished |executing |implied data-only|dropping |disabling triggers|enabling triggers|transferring dependency|reducing dependencies|skipping item|while (?:PROCESSING TOC|INITIALIZING|FINALIZING)|from TOC entry|errors ignored on restore)/;
+const RESTORE_INFO = /^(?:connecting to |creating |processing |entering |launching item|finished |executing |implied data-only|dropping |disabling triggers|enabling triggers|transferring dependency|reducing dependencies|skipping item|while (?:PROCESSING TOC|INITIALIZING|FINALIZING)|from TOC entry|errors ignored on restore|restoring large object|restored \d+ large objects?|implied no-schema restore|table "[^"]+" could not be created)/;
 /**
  * The failed statement's message in a line of pg_restore's stderr, if it holds one.
  * With `-j`, the workers share stderr and pg_restore writes a message's program name,
@@ -78248,17 +78248,28 @@ async function startLocalCluster(options = {}) {
 const KINDS = ['postgate_scratch_', 'postgate_drill_'];
 /** Older than this, a scratch database is stale whoever made it: no gate runs for two days. */
 const STALE_AFTER_MS = 48 * 3600 * 1000;
+/** This process's run: its scratch databases carry it, and the action's post step finds them by it. */
+const RUN_TOKEN = (0,external_node_crypto_.randomUUID)();
 /** Creates `<kind><random>` and signs it with its maker; returns the name. */
 async function createScratchDatabase(admin, kind) {
     const name = `${kind}${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
-    await admin.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(`made by postgate: host=${external_node_os_default().hostname()} pid=${process.pid} created=${new Date().toISOString()}`)}`);
+    try {
+        const note = `made by postgate: run=${RUN_TOKEN} host=${external_node_os_default().hostname()} pid=${process.pid} created=${new Date().toISOString()}`;
+        await admin.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(note)}`);
+    }
+    catch (error) {
+        // unsigned, no reaper would ever drop it
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => undefined);
+        throw error;
+    }
     return name;
 }
 /**
- * Drops the scratch databases this role may drop that a killed run left behind: those made
- * on this host by a process that is gone (or by `ownerPid`, the action's main step), and any
- * older than two days. Returns how many were dropped; a database it cannot drop is left.
+ * Drops the scratch databases this role may drop that killed runs left behind: those of
+ * `run` (the action's main step, whatever its state), and, when no session uses them,
+ * those made on this host by a process that is gone and any older than two days (a process
+ * id alone can name another container's live run). Returns how many were dropped.
  */
 async function reapScratchDatabases(admin, options = {}) {
     const { rows } = await admin.query(`select d.datname as name, pg_catalog.shobj_description(d.oid, 'pg_database') as note
@@ -78267,20 +78278,22 @@ async function reapScratchDatabases(admin, options = {}) {
     const now = options.now ?? Date.now();
     let dropped = 0;
     for (const { name, note } of rows) {
-        const maker = /^made by postgate: host=(\S+) pid=(\d+) created=(\S+)$/.exec(note ?? '');
+        const maker = /^made by postgate: run=(\S+) host=(\S+) pid=(\d+) created=(\S+)$/.exec(note ?? '');
         if (!maker)
             continue;
-        const [, host, pid, created] = maker;
-        const leftHere = host === external_node_os_default().hostname() && (Number(pid) === options.ownerPid || !isAlive(Number(pid)));
+        const [, run, host, pid, created] = maker;
+        const ours = run === options.run;
+        const leftHere = host === external_node_os_default().hostname() && !isAlive(Number(pid));
         const stale = now - Date.parse(created) > STALE_AFTER_MS;
-        if (!leftHere && !stale)
+        if (!ours && !leftHere && !stale)
             continue;
         try {
-            await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+            // without FORCE, a database some session still uses is left alone
+            await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${ours ? ' WITH (FORCE)' : ''}`);
             dropped += 1;
         }
         catch {
-            // dropped meanwhile, or still in use by a session we may not end: the next run tries again
+            // dropped meanwhile, or in use: a later run tries again
         }
     }
     return dropped;
@@ -78643,8 +78656,8 @@ select n.nspname as schema, c.relname as table, a.attname as name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
        -- A default cannot reference a column, so it is printed without the table as context
        -- (which would open every table: ~40% of this query on a 5,000-table database);
-       -- a generated column's expression does.
-       pg_catalog.pg_get_expr(ad.adbin, case when a.attgenerated = 's' then ad.adrelid else 0 end) as default_expr,
+       -- a generated column's expression (stored, or virtual from PostgreSQL 18) does.
+       pg_catalog.pg_get_expr(ad.adbin, case when a.attgenerated <> '' then ad.adrelid else 0 end) as default_expr,
        a.attidentity::text as identity, a.attgenerated::text as generated,
        case when a.attcollation <> t.typcollation and a.attcollation <> 0 then (
          select cn.nspname || '.' || pg_catalog.quote_ident(co.collname) from pg_catalog.pg_collation co
@@ -79016,7 +79029,7 @@ async function readObjects(main, twin, major, profile, options) {
         }
     }
     for (const row of columns) {
-        const generated = row.generated === 's';
+        const generated = row.generated === 's' || row.generated === 'v';
         add({
             kind: 'column',
             schema: String(row.schema),
@@ -84557,7 +84570,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
     // One read-only transaction: history and catalog are read from the same state, which a
     // twin session shares to read part of the catalog in parallel.
     const snapshotId = await beginSharedSnapshot(session);
-    const twinReady = openTwinSession(databaseUrl, LIVE_SESSION, snapshotId);
+    const twinReady = snapshotId ? openTwinSession(databaseUrl, LIVE_SESSION, snapshotId) : Promise.resolve(undefined);
     try {
         const tables = await findHistoryTables(session);
         let table = tables.find((t) => t.tool === source.tool);
@@ -84573,7 +84586,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         const inFlight = table ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
         let snapshot;
         try {
-            snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: snapshotId ? await twinReady : undefined });
+            snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: await twinReady });
         }
         catch (error) {
             const e = error;
@@ -86144,22 +86157,27 @@ exposure as materialized (
   where cardinality(x.privileges) > 0
 ),
 -- What a policy's text depends on: its expression trees (PostgreSQL 16 and later store them
--- without source positions), the names of its table's columns, and the table's name when an
--- expression refers to a whole row. Printing an expression opens its table (~0.2 ms each, cold),
--- so policies that agree on all of that are printed once: tables made from one template share
--- their policies' text. The trees are compared by 64-bit hash (two trees that differ collide
--- with odds of about 1 in 10^11 on a database of 20,000 policies).
+-- without source positions), the names of its table's columns, and the table's name when the
+-- printer may write it: for a whole-row reference, and in a sub-select that reads a relation or
+-- refers to the policy's table (there columns are written table.column, and a relation of the
+-- same name is renamed). Printing an expression opens its table (~0.2 ms each, cold), so
+-- policies that agree on all of that are printed once: tables made from one template (schemas
+-- per tenant) share their policies' text. The trees are compared by 64-bit hash (two trees that
+-- differ collide with odds of about 1 in 10^11 on a database of 20,000 policies).
 policy_source as materialized (
   select pol.oid, pol.polrelid as table_oid, n.oid as schema_oid, n.nspname::text as schema, c.relname::text as table_name, pol.polname::text as name,
          case pol.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
          pol.polpermissive as permissive, pol.polroles as roles,
          (0::oid = any(pol.polroles) or exists (select 1 from api_role r where r.oid = any(pol.polroles))) as for_api_roles,
          pg_catalog.hashtextextended(tree.using_tree, 0) as using_hash, pg_catalog.hashtextextended(tree.check_tree, 0) as check_hash,
-         case when strpos(tree.using_tree, ':varattno 0 ') > 0 or strpos(tree.check_tree, ':varattno 0 ') > 0 then pol.polrelid else 0::oid end as whole_row_of
+         case when strpos(tree.trees, ':varattno 0 ') > 0 or strpos(tree.trees, '{RANGETBLENTRY') > 0
+                or strpos(tree.trees, ':varlevelsup 1 ') > 0 or strpos(tree.trees, ':varlevelsup 2 ') > 0 or strpos(tree.trees, ':varlevelsup 3 ') > 0 or strpos(tree.trees, ':varlevelsup 4 ') > 0 or strpos(tree.trees, ':varlevelsup 5 ') > 0 or strpos(tree.trees, ':varlevelsup 6 ') > 0 or strpos(tree.trees, ':varlevelsup 7 ') > 0 or strpos(tree.trees, ':varlevelsup 8 ') > 0 or strpos(tree.trees, ':varlevelsup 9 ') > 0
+           then c.relname::text else '' end as named_as
   from pg_catalog.pg_policy pol
   join pg_catalog.pg_class c on c.oid = pol.polrelid
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  cross join lateral (select coalesce(pol.polqual::text, '') as using_tree, coalesce(pol.polwithcheck::text, '') as check_tree offset 0) tree
+  cross join lateral (select t.using_tree, t.check_tree, t.using_tree || t.check_tree as trees
+                       from (select coalesce(pol.polqual::text, '') as using_tree, coalesce(pol.polwithcheck::text, '') as check_tree offset 0) t offset 0) tree
   cross join ctx
   where ((not n.nspname = any(ctx.system_schemas) and n.nspname !~ '^pg_(toast|temp_)') or n.nspname in ('storage', 'realtime'))
     and ($6::int is null or (pg_catalog.hashoid(pol.polrelid) & 2147483647) % $6::int = any($7::int[]))
@@ -86173,11 +86191,11 @@ policy_text as materialized (
   select g.members, pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using_expr, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check_expr
   from (select array_agg(s.oid) as members, min(s.oid) as sample
           from policy_source s
-          join (select a.attrelid, string_agg(a.attname::text, ',' order by a.attnum) as names
-                  from pg_catalog.pg_attribute a
-                 where a.attnum > 0 and a.attrelid in (select table_oid from policy_source)
-                 group by a.attrelid) cols on cols.attrelid = s.table_oid
-         group by s.using_hash, s.check_hash, cols.names, s.whole_row_of) g
+          left join (select a.attrelid, string_agg(a.attname::text, ',' order by a.attnum) as names
+                       from pg_catalog.pg_attribute a
+                      where a.attnum > 0 and a.attrelid in (select table_oid from policy_source)
+                      group by a.attrelid) cols on cols.attrelid = s.table_oid
+         group by s.using_hash, s.check_hash, coalesce(cols.names, ''), s.named_as) g
   join pg_catalog.pg_policy pol on pol.oid = g.sample
   offset 0 -- printed once per row, not once per use below
   ) t
@@ -86664,7 +86682,7 @@ async function analyse(settings, shadow, input) {
         const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
         const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
         let started = performance.now();
-        findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url' }, snapshotId)))));
+        findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 }, snapshotId)))));
         const rulesMs = performance.now() - started;
         started = performance.now();
         const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));
@@ -89875,6 +89893,8 @@ function renderSarif(result, options = {}) {
 
 
 const MAIN_PID_STATE = 'postgate-main-pid';
+/** The main step's run token: the post step drops the scratch databases signed with it. */
+const RUN_STATE = 'postgate-run';
 /** Counts warnings, because each one is a workflow annotation (10 per type per step). */
 function actionLogger() {
     const logger = {
@@ -89924,14 +89944,14 @@ function describeTarget(read) {
     return undefined;
 }
 /** Scratch databases the main step left on the servers it was given (it was killed before dropping them). */
-async function reapScratchOnServers(gate, ownerPid) {
+async function reapScratchOnServers(gate, run) {
     let reaped = 0;
     for (const input of ['shadow-database-url', 'target-database-url'].filter((name) => name in GATES[gate].inputs)) {
         const url = getInput(input).trim();
         if (!url)
             continue;
         try {
-            reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { ownerPid }));
+            reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { run }));
         }
         catch {
             warning(`postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`);
@@ -89942,12 +89962,13 @@ async function reapScratchOnServers(gate, ownerPid) {
 async function runAction(gate) {
     const mainPid = getState(MAIN_PID_STATE);
     if (mainPid) {
-        const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, Number(mainPid)));
+        const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, getState(RUN_STATE)));
         if (reaped)
             info(`postgate: cleaned up ${reaped} leftover resource(s) from the main step.`);
         return;
     }
     saveState(MAIN_PID_STATE, String(process.pid));
+    saveState(RUN_STATE, RUN_TOKEN);
     stopCleanlyOnSignals();
     onSecretRegistered((form) => core_setSecret(form));
     // The runner passes action.yml defaults as if given; an input equal to its default counts as

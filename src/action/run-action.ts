@@ -19,7 +19,7 @@ import { readRunContext } from '../github/context.ts';
 import { type ActionsIO, publish } from '../github/publish.ts';
 import { withSession } from '../postgres/connect.ts';
 import { cleanupAll, reapOrphans, stopCleanlyOnSignals } from '../postgres/ephemeral/index.ts';
-import { reapScratchDatabases } from '../postgres/scratch-databases.ts';
+import { reapScratchDatabases, RUN_TOKEN } from '../postgres/scratch-databases.ts';
 import { parseDatabaseUrl } from '../postgres/url.ts';
 import type { Annotation } from '../report/annotations.ts';
 import { countsText } from '../report/format.ts';
@@ -28,6 +28,8 @@ import { renderJson } from '../report/text.ts';
 import { onSecretRegistered, redact, registerSecret } from '../secrets.ts';
 
 const MAIN_PID_STATE = 'postgate-main-pid';
+/** The main step's run token: the post step drops the scratch databases signed with it. */
+const RUN_STATE = 'postgate-run';
 
 /** Counts warnings, because each one is a workflow annotation (10 per type per step). */
 function actionLogger(): Logger & { warnings: number } {
@@ -76,13 +78,13 @@ function describeTarget(read: (name: string) => string): string | undefined {
 }
 
 /** Scratch databases the main step left on the servers it was given (it was killed before dropping them). */
-async function reapScratchOnServers(gate: GateId, ownerPid: number): Promise<number> {
+async function reapScratchOnServers(gate: GateId, run: string): Promise<number> {
   let reaped = 0;
   for (const input of ['shadow-database-url', 'target-database-url'].filter((name) => name in GATES[gate].inputs)) {
     const url = core.getInput(input).trim();
     if (!url) continue;
     try {
-      reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { ownerPid }));
+      reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { run }));
     } catch {
       core.warning(`postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`);
     }
@@ -93,11 +95,12 @@ async function reapScratchOnServers(gate: GateId, ownerPid: number): Promise<num
 export async function runAction(gate: GateId): Promise<void> {
   const mainPid = core.getState(MAIN_PID_STATE);
   if (mainPid) {
-    const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, Number(mainPid)));
+    const reaped = reapOrphans({ ownerPid: Number(mainPid) }) + (await reapScratchOnServers(gate, core.getState(RUN_STATE)));
     if (reaped) core.info(`postgate: cleaned up ${reaped} leftover resource(s) from the main step.`);
     return;
   }
   core.saveState(MAIN_PID_STATE, String(process.pid));
+  core.saveState(RUN_STATE, RUN_TOKEN);
   stopCleanlyOnSignals();
   onSecretRegistered((form) => core.setSecret(form));
   // The runner passes action.yml defaults as if given; an input equal to its default counts as

@@ -73,8 +73,8 @@ select n.nspname as schema, c.relname as table, a.attname as name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
        -- A default cannot reference a column, so it is printed without the table as context
        -- (which would open every table: ~40% of this query on a 5,000-table database);
-       -- a generated column's expression does.
-       pg_catalog.pg_get_expr(ad.adbin, case when a.attgenerated = 's' then ad.adrelid else 0 end) as default_expr,
+       -- a generated column's expression (stored, or virtual from PostgreSQL 18) does.
+       pg_catalog.pg_get_expr(ad.adbin, case when a.attgenerated <> '' then ad.adrelid else 0 end) as default_expr,
        a.attidentity::text as identity, a.attgenerated::text as generated,
        case when a.attcollation <> t.typcollation and a.attcollation <> 0 then (
          select cn.nspname || '.' || pg_catalog.quote_ident(co.collname) from pg_catalog.pg_collation co

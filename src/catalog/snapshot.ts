@@ -237,7 +237,7 @@ async function readObjects(main: Run, twin: Run | undefined, major: number, prof
   }
 
   for (const row of columns) {
-    const generated = row.generated === 's';
+    const generated = row.generated === 's' || row.generated === 'v';
     add({
       kind: 'column',
       schema: String(row.schema),

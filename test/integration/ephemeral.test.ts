@@ -208,10 +208,11 @@ describe('url provider', () => {
       const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
       const host = os.hostname();
       const day = 24 * 3600 * 1000;
-      const made = (h: string, pid: number, ageMs: number) => `made by postgate: host=${h} pid=${pid} created=${new Date(Date.now() - ageMs).toISOString()}`;
+      const made = (h: string, pid: number, ageMs: number, run = 'run-of-another-process') =>
+        `made by postgate: run=${run} host=${h} pid=${pid} created=${new Date(Date.now() - ageMs).toISOString()}`;
       const databases: Record<string, string | null> = {
         postgate_scratch_00000000000a: made(host, gone, 0), // killed here: dropped
-        postgate_scratch_00000000000b: made(host, process.pid, 0), // a run still going: kept
+        postgate_scratch_00000000000b: made(host, process.pid, 0, 'the-main-step'), // a run still going: kept
         postgate_drill_00000000000c: made('another-runner', gone, 0), // another host's, recent: kept
         postgate_drill_00000000000d: made('another-runner', gone, 3 * day), // anyone's, three days old: dropped
         postgate_scratch_00000000000e: null, // not signed by postgate: kept
@@ -228,8 +229,8 @@ describe('url provider', () => {
       const own = new URL(scratch.url).pathname.slice(1);
       expect(await names()).toEqual(['postgate_drill_00000000000c', 'postgate_scratch_00000000000b', 'postgate_scratch_00000000000e', 'postgate_scratch_kept', own].sort());
       await scratch.stop();
-      // the action's post step names the main step's pid: its databases go, even while that pid is still alive
-      expect(await withClient(server.url, (c) => reapScratchDatabases(c, { ownerPid: process.pid }))).toBe(1);
+      // the action's post step names its main step's run: its databases go, even while a process with that pid lives
+      expect(await withClient(server.url, (c) => reapScratchDatabases(c, { run: 'the-main-step' }))).toBe(1);
       expect(await names()).toEqual(['postgate_drill_00000000000c', 'postgate_scratch_00000000000e', 'postgate_scratch_kept']);
     } finally {
       await server.stop();

@@ -121,7 +121,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
   // One read-only transaction: history and catalog are read from the same state, which a
   // twin session shares to read part of the catalog in parallel.
   const snapshotId = await beginSharedSnapshot(session);
-  const twinReady = openTwinSession(databaseUrl, LIVE_SESSION, snapshotId);
+  const twinReady = snapshotId ? openTwinSession(databaseUrl, LIVE_SESSION, snapshotId) : Promise.resolve(undefined);
   try {
     const tables = await findHistoryTables(session);
     let table = tables.find((t) => t.tool === source.tool);
@@ -139,7 +139,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
     const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
     let snapshot: CatalogSnapshot;
     try {
-      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: snapshotId ? await twinReady : undefined });
+      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: await twinReady });
     } catch (error) {
       const e = error as { code?: string; message?: string };
       if (e.code === '42501') {

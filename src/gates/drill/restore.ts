@@ -88,7 +88,7 @@ export function classifyMessage(message: string): { kind: ProblemKind; name?: st
  * in front of them (see restoreError).
  */
 const RESTORE_INFO =
-  /^(?:connecting to |creating |processing |entering |launching item|finished |executing |implied data-only|dropping |disabling triggers|enabling triggers|transferring dependency|reducing dependencies|skipping item|while (?:PROCESSING TOC|INITIALIZING|FINALIZING)|from TOC entry|errors ignored on restore)/;
+  /^(?:connecting to |creating |processing |entering |launching item|finished |executing |implied data-only|dropping |disabling triggers|enabling triggers|transferring dependency|reducing dependencies|skipping item|while (?:PROCESSING TOC|INITIALIZING|FINALIZING)|from TOC entry|errors ignored on restore|restoring large object|restored \d+ large objects?|implied no-schema restore|table "[^"]+" could not be created)/;
 
 /**
  * The failed statement's message in a line of pg_restore's stderr, if it holds one.

@@ -133,7 +133,7 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
     const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
     const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
     let started = performance.now();
-    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url' }, snapshotId)))));
+    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 }, snapshotId)))));
     const rulesMs = performance.now() - started;
     started = performance.now();
     const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));

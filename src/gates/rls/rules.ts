@@ -693,22 +693,27 @@ exposure as materialized (
   where cardinality(x.privileges) > 0
 ),
 -- What a policy's text depends on: its expression trees (PostgreSQL 16 and later store them
--- without source positions), the names of its table's columns, and the table's name when an
--- expression refers to a whole row. Printing an expression opens its table (~0.2 ms each, cold),
--- so policies that agree on all of that are printed once: tables made from one template share
--- their policies' text. The trees are compared by 64-bit hash (two trees that differ collide
--- with odds of about 1 in 10^11 on a database of 20,000 policies).
+-- without source positions), the names of its table's columns, and the table's name when the
+-- printer may write it: for a whole-row reference, and in a sub-select that reads a relation or
+-- refers to the policy's table (there columns are written table.column, and a relation of the
+-- same name is renamed). Printing an expression opens its table (~0.2 ms each, cold), so
+-- policies that agree on all of that are printed once: tables made from one template (schemas
+-- per tenant) share their policies' text. The trees are compared by 64-bit hash (two trees that
+-- differ collide with odds of about 1 in 10^11 on a database of 20,000 policies).
 policy_source as materialized (
   select pol.oid, pol.polrelid as table_oid, n.oid as schema_oid, n.nspname::text as schema, c.relname::text as table_name, pol.polname::text as name,
          case pol.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
          pol.polpermissive as permissive, pol.polroles as roles,
          (0::oid = any(pol.polroles) or exists (select 1 from api_role r where r.oid = any(pol.polroles))) as for_api_roles,
          pg_catalog.hashtextextended(tree.using_tree, 0) as using_hash, pg_catalog.hashtextextended(tree.check_tree, 0) as check_hash,
-         case when strpos(tree.using_tree, ':varattno 0 ') > 0 or strpos(tree.check_tree, ':varattno 0 ') > 0 then pol.polrelid else 0::oid end as whole_row_of
+         case when strpos(tree.trees, ':varattno 0 ') > 0 or strpos(tree.trees, '{RANGETBLENTRY') > 0
+                or strpos(tree.trees, ':varlevelsup 1 ') > 0 or strpos(tree.trees, ':varlevelsup 2 ') > 0 or strpos(tree.trees, ':varlevelsup 3 ') > 0 or strpos(tree.trees, ':varlevelsup 4 ') > 0 or strpos(tree.trees, ':varlevelsup 5 ') > 0 or strpos(tree.trees, ':varlevelsup 6 ') > 0 or strpos(tree.trees, ':varlevelsup 7 ') > 0 or strpos(tree.trees, ':varlevelsup 8 ') > 0 or strpos(tree.trees, ':varlevelsup 9 ') > 0
+           then c.relname::text else '' end as named_as
   from pg_catalog.pg_policy pol
   join pg_catalog.pg_class c on c.oid = pol.polrelid
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  cross join lateral (select coalesce(pol.polqual::text, '') as using_tree, coalesce(pol.polwithcheck::text, '') as check_tree offset 0) tree
+  cross join lateral (select t.using_tree, t.check_tree, t.using_tree || t.check_tree as trees
+                       from (select coalesce(pol.polqual::text, '') as using_tree, coalesce(pol.polwithcheck::text, '') as check_tree offset 0) t offset 0) tree
   cross join ctx
   where ((not n.nspname = any(ctx.system_schemas) and n.nspname !~ '^pg_(toast|temp_)') or n.nspname in ('storage', 'realtime'))
     and ($6::int is null or (pg_catalog.hashoid(pol.polrelid) & 2147483647) % $6::int = any($7::int[]))
@@ -722,11 +727,11 @@ policy_text as materialized (
   select g.members, pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using_expr, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check_expr
   from (select array_agg(s.oid) as members, min(s.oid) as sample
           from policy_source s
-          join (select a.attrelid, string_agg(a.attname::text, ',' order by a.attnum) as names
-                  from pg_catalog.pg_attribute a
-                 where a.attnum > 0 and a.attrelid in (select table_oid from policy_source)
-                 group by a.attrelid) cols on cols.attrelid = s.table_oid
-         group by s.using_hash, s.check_hash, cols.names, s.whole_row_of) g
+          left join (select a.attrelid, string_agg(a.attname::text, ',' order by a.attnum) as names
+                       from pg_catalog.pg_attribute a
+                      where a.attnum > 0 and a.attrelid in (select table_oid from policy_source)
+                      group by a.attrelid) cols on cols.attrelid = s.table_oid
+         group by s.using_hash, s.check_hash, coalesce(cols.names, ''), s.named_as) g
   join pg_catalog.pg_policy pol on pol.oid = g.sample
   offset 0 -- printed once per row, not once per use below
   ) t
