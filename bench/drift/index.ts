@@ -21,7 +21,7 @@ import { DRIFT_INPUTS } from '../../src/config/gates.ts';
 import { parseInputs } from '../../src/config/input-spec.ts';
 import { run } from '../../src/gates/drift/index.ts';
 import { createContext } from '../../src/gates/gate.ts';
-import { openTwinSession } from '../../src/postgres/connect.ts';
+import { withTwinSession } from '../../src/postgres/connect.ts';
 import { startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { chooseInstallation, freePort, runAsUser } from '../../src/postgres/ephemeral/local.ts';
 import { type Bench, median, result } from '../types.ts';
@@ -109,12 +109,7 @@ export const bench: Bench = async ({ light, log }) => {
           counter = { queries: 0 };
           // as the gate reads: a twin session (opened within the timing) takes part of the queries
           const started = performance.now();
-          const twin = await openTwinSession(cluster.url, { gate: 'bench', readOnly: true });
-          try {
-            objects = (await readSnapshot(client, {}, { counter, twin })).objects.length;
-          } finally {
-            await twin?.end();
-          }
+          objects = (await withTwinSession(cluster.url, { gate: 'bench', readOnly: true }, undefined, (twin) => readSnapshot(client, {}, { counter, twin }))).objects.length;
           times.push(performance.now() - started);
         } finally {
           await client.end();

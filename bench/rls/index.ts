@@ -18,7 +18,6 @@ import pg from 'pg';
 import { runRules } from '../../src/gates/rls/audit.ts';
 import { buildAccessMatrix } from '../../src/gates/rls/matrix.ts';
 import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
-import { openTwinSession } from '../../src/postgres/connect.ts';
 import { startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { withClient } from '../../test/support/pg.ts';
 import { type Bench, type BenchResult, median, result } from '../types.ts';
@@ -81,7 +80,7 @@ async function rulesBench(url: string, tables: number, alike: boolean, log: (mes
   const raw: number[] = [];
   for (let i = 0; i < 3; i += 1) {
     // as the gate runs them: with a twin session (opened within the timing)
-    ours.push(await withClient(url, (session) => time(() => runRules(session, options, (snapshotId) => openTwinSession(url, { gate: 'bench', readOnly: true }, snapshotId)))));
+    ours.push(await withClient(url, (session) => time(() => runRules(session, options, { url, options: { gate: 'bench', readOnly: true } }))));
     raw.push(await withClient(url, (session) => time(() => session.query(RAW_CATALOG_QUERY))));
   }
   const label = `rls rules (${tables} tables, ${tables * 4} policies, ${alike ? 'tables alike' : 'no two alike'})`;

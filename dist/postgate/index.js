@@ -64849,6 +64849,16 @@ async function openTwinSession(urlOrTarget, options, snapshotId) {
         return undefined;
     }
 }
+/** Runs `fn` with a twin session (see openTwinSession), or with undefined when none can be had, and ends the twin. */
+async function withTwinSession(urlOrTarget, options, snapshotId, fn) {
+    const twin = await openTwinSession(urlOrTarget, options, snapshotId);
+    try {
+        return await fn(twin);
+    }
+    finally {
+        await twin?.end().catch(() => undefined);
+    }
+}
 /** Quotes an identifier for SQL. */
 function quoteIdent(name) {
     return `"${name.replace(/"/g, '""')}"`;
@@ -84570,7 +84580,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
     // One read-only transaction: history and catalog are read from the same state, which a
     // twin session shares to read part of the catalog in parallel.
     const snapshotId = await beginSharedSnapshot(session);
-    const twinReady = snapshotId ? openTwinSession(databaseUrl, LIVE_SESSION, snapshotId) : Promise.resolve(undefined);
+    const read = (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin });
     try {
         const tables = await findHistoryTables(session);
         let table = tables.find((t) => t.tool === source.tool);
@@ -84586,7 +84596,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         const inFlight = table ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
         let snapshot;
         try {
-            snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: await twinReady });
+            snapshot = snapshotId ? await withTwinSession(databaseUrl, LIVE_SESSION, snapshotId, read) : await read(undefined);
         }
         catch (error) {
             const e = error;
@@ -84598,7 +84608,6 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
     }
     finally {
-        await (await twinReady)?.end().catch(() => undefined);
         await session.query('commit').catch(() => undefined);
     }
 }
@@ -84673,15 +84682,7 @@ async function deployMode(options, context, planned, databaseUrl) {
         if (!shadow.failure) {
             const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
             // Nothing else writes to the shadow: its twin needs no shared snapshot.
-            const expected = await withSession(shadow.url, shadowSession, async (session) => {
-                const twin = await openTwinSession(shadow.url, shadowSession);
-                try {
-                    return await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin });
-                }
-                finally {
-                    await twin?.end().catch(() => undefined);
-                }
-            });
+            const expected = await withSession(shadow.url, shadowSession, (session) => withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })));
             const history = live.history;
             const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
             findings.push(...schemaFindings(differences, shadow.origins));
@@ -86329,30 +86330,28 @@ async function query(session, statement) {
 }
 /**
  * Runs the rules in one read-only repeatable-read transaction (the session may be read-only
- * too). With `openTwin`, a second session imports that transaction's snapshot and runs part
+ * too). With `twinTarget`, a second session imports that transaction's snapshot and runs part
  * of the rules in parallel; without one (or when it cannot be opened), one statement runs all.
  */
-async function runRules(session, options, openTwin) {
+async function runRules(session, options, twinTarget) {
     const rules = await applicableRules(session, options);
     const byId = new Map(rules.map((rule) => [rule.id, rule]));
     const snapshotId = await beginSharedSnapshot(session);
     const policyRules = rules.filter(readsPolicies);
+    const read = async (twin) => {
+        if (!twin)
+            return query(session, auditStatement(rules, options));
+        const [first, second] = await Promise.all([
+            query(session, auditStatement(policyRules, options, FIRST_SHARD)),
+            query(twin, auditStatement(rules, options, TWIN_SHARD)),
+        ]);
+        return [...first, ...second];
+    };
     let rows;
-    const twin = openTwin && snapshotId && policyRules.length ? await openTwin(snapshotId) : undefined;
     try {
-        if (twin) {
-            const [first, second] = await Promise.all([
-                query(session, auditStatement(policyRules, options, FIRST_SHARD)),
-                query(twin, auditStatement(rules, options, TWIN_SHARD)),
-            ]);
-            rows = [...first, ...second];
-        }
-        else {
-            rows = await query(session, auditStatement(rules, options));
-        }
+        rows = twinTarget && snapshotId && policyRules.length ? await withTwinSession(twinTarget.url, twinTarget.options, snapshotId, read) : await read(undefined);
     }
     finally {
-        await twin?.end().catch(() => undefined);
         await session.query('rollback').catch(() => undefined);
     }
     const findings = [];
@@ -86623,14 +86622,15 @@ function exposureDetails(exposure, apiRoles, mode) {
 /** Live database: read-only session, rules only. */
 async function auditLive(settings, url) {
     const { options, context, apiRoles } = settings;
-    return withSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, async (session) => {
+    const sessionOptions = { gate: 'rls', readOnly: true, inputName: 'database-url' };
+    return withSession(url, sessionOptions, async (session) => {
         const exposure = staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
             (await databaseExposure(session));
         if (!exposure)
             throw noExposureError();
         await validateAgainstDatabase(session, exposure, apiRoles);
         const started = performance.now();
-        const findings = await context.log.step('Running the RLS rules', () => runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, (snapshotId) => openTwinSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, snapshotId)));
+        const findings = await context.log.step('Running the RLS rules', () => runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }));
         return {
             findings,
             metrics: { rules_ms: Math.round(performance.now() - started) },
@@ -86682,7 +86682,7 @@ async function analyse(settings, shadow, input) {
         const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
         const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
         let started = performance.now();
-        findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 }, snapshotId)))));
+        findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, { url: shadow.url, options: { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 } }))));
         const rulesMs = performance.now() - started;
         started = performance.now();
         const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));

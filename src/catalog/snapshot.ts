@@ -117,7 +117,7 @@ export interface SnapshotSessions {
   /** Counts the queries run, on both sessions (for the test that keeps the number fixed). */
   counter?: QueryCounter;
   /**
-   * A second session that sees what the first sees (see `withTwinSession`). The
+   * A second session that sees what the first sees (see `openTwinSession`). The
    * constraint, index and policy queries run on it while the first session reads the
    * rest: they are the ones that open every table, and each backend pays for that once.
    */

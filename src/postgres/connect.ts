@@ -223,6 +223,21 @@ export async function openTwinSession(urlOrTarget: string | DatabaseTarget, opti
   }
 }
 
+/** Runs `fn` with a twin session (see openTwinSession), or with undefined when none can be had, and ends the twin. */
+export async function withTwinSession<T>(
+  urlOrTarget: string | DatabaseTarget,
+  options: ConnectOptions,
+  snapshotId: string | undefined,
+  fn: (twin: Session | undefined) => Promise<T>,
+): Promise<T> {
+  const twin = await openTwinSession(urlOrTarget, options, snapshotId);
+  try {
+    return await fn(twin);
+  } finally {
+    await twin?.end().catch(() => undefined);
+  }
+}
+
 /** Quotes an identifier for SQL. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRules } from '../../src/gates/rls/audit.ts';
-import { openTwinSession } from '../../src/postgres/connect.ts';
 import { RLS_RULES } from '../../src/gates/rls/rules.ts';
 import { TEST_MAJORS } from '../support/pg.ts';
 import { type RlsCluster, startRlsCluster, withRlsClient } from './rls-support.ts';
@@ -208,7 +207,7 @@ describe.each(TEST_MAJORS)('rls-audit rules on PostgreSQL %i', (major) => {
   });
 
   // As the gate runs them: a twin session takes a share of the policies and the other rules.
-  const twinOf = (url: string) => (snapshotId: string) => openTwinSession(url, { gate: 'test', readOnly: true }, snapshotId);
+  const twinOf = (url: string) => ({ url, options: { gate: 'test', readOnly: true } });
 
   async function audit(sql: string, c: Case) {
     const url = await rls.fresh(sql);

@@ -23,7 +23,7 @@ import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
 import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions } from '../../migrations/rules.ts';
-import { beginSharedSnapshot, openTwinSession, type Session, withSession } from '../../postgres/connect.ts';
+import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
@@ -121,7 +121,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
   // One read-only transaction: history and catalog are read from the same state, which a
   // twin session shares to read part of the catalog in parallel.
   const snapshotId = await beginSharedSnapshot(session);
-  const twinReady = snapshotId ? openTwinSession(databaseUrl, LIVE_SESSION, snapshotId) : Promise.resolve(undefined);
+  const read = (twin: Session | undefined) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin });
   try {
     const tables = await findHistoryTables(session);
     let table = tables.find((t) => t.tool === source.tool);
@@ -139,7 +139,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
     const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
     let snapshot: CatalogSnapshot;
     try {
-      snapshot = await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin: await twinReady });
+      snapshot = snapshotId ? await withTwinSession(databaseUrl, LIVE_SESSION, snapshotId, read) : await read(undefined);
     } catch (error) {
       const e = error as { code?: string; message?: string };
       if (e.code === '42501') {
@@ -149,7 +149,6 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
     }
     return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
   } finally {
-    await (await twinReady)?.end().catch(() => undefined);
     await session.query('commit').catch(() => undefined);
   }
 }
@@ -233,14 +232,9 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
     if (!shadow.failure) {
       const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
       // Nothing else writes to the shadow: its twin needs no shared snapshot.
-      const expected = await withSession(shadow.url, shadowSession, async (session) => {
-        const twin = await openTwinSession(shadow.url, shadowSession);
-        try {
-          return await readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin });
-        } finally {
-          await twin?.end().catch(() => undefined);
-        }
-      });
+      const expected = await withSession(shadow.url, shadowSession, (session) =>
+        withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })),
+      );
       const history = live.history;
       const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
       findings.push(...schemaFindings(differences, shadow.origins));

@@ -7,7 +7,7 @@ import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
 import { finding, type Finding, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
-import { beginSharedSnapshot } from '../../postgres/connect.ts';
+import { beginSharedSnapshot, type ConnectOptions, withTwinSession } from '../../postgres/connect.ts';
 import { RLS_RULES, type RlsRule, RULE_CONTEXT_SQL, type Row, SENSITIVE_COLUMN_NAMES, SYSTEM_SCHEMA_EXTRAS, UPGRADE_BLOCKING_REG_TYPES } from './rules.ts';
 
 export interface AuditOptions {
@@ -98,8 +98,11 @@ export function auditStatement(rules: readonly RlsRule[], options: AuditOptions,
   };
 }
 
-/** Opens a second session that sees `snapshotId` (see openTwinSession); undefined when none can be had. */
-export type TwinOpener = (snapshotId: string) => Promise<(ClientBase & { end(): Promise<void> }) | undefined>;
+/** Where a twin session may be opened: the audited database, with the first session's options. */
+export interface TwinTarget {
+  url: string;
+  options: ConnectOptions;
+}
 
 /**
  * How the work is split with a twin session: deparsing the policies dominates (it opens
@@ -117,28 +120,26 @@ async function query(session: ClientBase, statement: { text: string; values: unk
 
 /**
  * Runs the rules in one read-only repeatable-read transaction (the session may be read-only
- * too). With `openTwin`, a second session imports that transaction's snapshot and runs part
+ * too). With `twinTarget`, a second session imports that transaction's snapshot and runs part
  * of the rules in parallel; without one (or when it cannot be opened), one statement runs all.
  */
-export async function runRules(session: ClientBase, options: AuditOptions, openTwin?: TwinOpener): Promise<Finding[]> {
+export async function runRules(session: ClientBase, options: AuditOptions, twinTarget?: TwinTarget): Promise<Finding[]> {
   const rules = await applicableRules(session, options);
   const byId = new Map(rules.map((rule) => [rule.id, rule]));
   const snapshotId = await beginSharedSnapshot(session);
   const policyRules = rules.filter(readsPolicies);
+  const read = async (twin: ClientBase | undefined): Promise<RuleRow[]> => {
+    if (!twin) return query(session, auditStatement(rules, options));
+    const [first, second] = await Promise.all([
+      query(session, auditStatement(policyRules, options, FIRST_SHARD)),
+      query(twin, auditStatement(rules, options, TWIN_SHARD)),
+    ]);
+    return [...first, ...second];
+  };
   let rows: RuleRow[];
-  const twin = openTwin && snapshotId && policyRules.length ? await openTwin(snapshotId) : undefined;
   try {
-    if (twin) {
-      const [first, second] = await Promise.all([
-        query(session, auditStatement(policyRules, options, FIRST_SHARD)),
-        query(twin, auditStatement(rules, options, TWIN_SHARD)),
-      ]);
-      rows = [...first, ...second];
-    } else {
-      rows = await query(session, auditStatement(rules, options));
-    }
+    rows = twinTarget && snapshotId && policyRules.length ? await withTwinSession(twinTarget.url, twinTarget.options, snapshotId, read) : await read(undefined);
   } finally {
-    await twin?.end().catch(() => undefined);
     await session.query('rollback').catch(() => undefined);
   }
   const findings: Finding[] = [];

@@ -20,7 +20,7 @@ import { applyAllowlist } from '../../findings/allowlist.ts';
 import { rulesOfGate } from '../../findings/rules.ts';
 import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
-import { connect, openTwinSession, withSession } from '../../postgres/connect.ts';
+import { connect, withSession } from '../../postgres/connect.ts';
 import { readMigrationsAtRef } from '../../migrations/git.ts';
 import { findOrigin } from '../../migrations/origins.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
@@ -57,7 +57,8 @@ function exposureDetails(exposure: Exposure, apiRoles: Settings['apiRoles'], mod
 /** Live database: read-only session, rules only. */
 async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
   const { options, context, apiRoles } = settings;
-  return withSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, async (session) => {
+  const sessionOptions = { gate: 'rls', readOnly: true, inputName: 'database-url' };
+  return withSession(url, sessionOptions, async (session) => {
     const exposure =
       staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
       (await databaseExposure(session));
@@ -65,9 +66,7 @@ async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
     await validateAgainstDatabase(session, exposure, apiRoles);
     const started = performance.now();
     const findings = await context.log.step('Running the RLS rules', () =>
-      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, (snapshotId) =>
-        openTwinSession(url, { gate: 'rls', readOnly: true, inputName: 'database-url' }, snapshotId),
-      ),
+      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }),
     );
     return {
       findings,
@@ -133,7 +132,7 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
     const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
     const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
     let started = performance.now();
-    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, (snapshotId) => openTwinSession(shadow.url, { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 }, snapshotId)))));
+    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, { url: shadow.url, options: { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 } }))));
     const rulesMs = performance.now() - started;
     started = performance.now();
     const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));
