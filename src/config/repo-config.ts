@@ -98,6 +98,11 @@ export const repoConfigSchema = z.strictObject({
       'migrations-dir': z.string().min(1).optional(),
       'migrations-format': z.string().min(1).optional(),
       'postgres-version': z.number().int().optional(),
+      /** The day the project switched to explicit Data API grants (Supabase, 2026): objects created earlier keep the legacy grants. */
+      'explicit-grants-since': z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+        .optional(),
     })
     .default({}),
   allowlist: z.array(allowlistEntrySchema).default([]),

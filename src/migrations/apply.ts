@@ -36,6 +36,43 @@ export function codePointPositionToIndex(text: string, position: number): number
   return index;
 }
 
+/**
+ * Index of the first SQL token at or after `from`: white space, `-- ...` line comments and
+ * (nested) `/* ... *\/` block comments are skipped. `from` itself when there is none (only
+ * comments, or a comment that never closes), so the caller keeps pointing at the statement.
+ */
+export function firstTokenIndex(text: string, from = 0): number {
+  let index = from;
+  while (index < text.length) {
+    const ch = text[index]!;
+    if (/\s/.test(ch)) {
+      index++;
+    } else if (ch === '-' && text[index + 1] === '-') {
+      const end = text.indexOf('\n', index);
+      if (end < 0) return from;
+      index = end + 1;
+    } else if (ch === '/' && text[index + 1] === '*') {
+      let depth = 1;
+      index += 2;
+      while (depth > 0 && index < text.length) {
+        if (text.startsWith('/*', index)) {
+          depth++;
+          index += 2;
+        } else if (text.startsWith('*/', index)) {
+          depth--;
+          index += 2;
+        } else {
+          index++;
+        }
+      }
+      if (depth > 0) return from;
+    } else {
+      return index;
+    }
+  }
+  return from;
+}
+
 const statementsCache = new WeakMap<Migration, SplitStatement[]>();
 
 /** The migration's statements (split with the Supabase CLI's rules, which every tool's SQL survives). */
@@ -106,7 +143,8 @@ async function failureFinding(client: ClientBase, migration: Migration, error: P
   } else {
     failing ??= await findFailingStatement(client, migration);
     if (failing) {
-      index = migration.sqlOffset + failing.start;
+      // The statement as split starts at the comments above it, if any: point at its first token.
+      index = migration.sqlOffset + failing.start + firstTokenIndex(failing.text);
       const bodyLine = /\bline (\d+)\b/.exec(error.where ?? '')?.[1];
       const body = /\$[A-Za-z_0-9]*\$/.exec(failing.text);
       if (bodyLine && body) index = migration.sqlOffset + failing.start + body.index + lineOffset(failing.text.slice(body.index), Number(bodyLine) - 1);

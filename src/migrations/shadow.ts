@@ -17,7 +17,17 @@ import { silentLogger, type Logger } from '../gates/gate.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../postgres/baseline/apply.ts';
 import { connect, quoteLiteral, type Session } from '../postgres/connect.ts';
 import { type Cluster, type ShadowMode, startCluster } from '../postgres/ephemeral/index.ts';
-import { applyMigration } from './apply.ts';
+import { applyMigration, type ApplyOutcome } from './apply.ts';
+import { autoExposeSetting, dataApiGrantModel, legacyDefaultGrantsSql } from './data-api-grants.ts';
+import { blankStandInIndexOptions } from '../postgres/extensions/index-options.ts';
+import {
+  clearPendingIndexOptionsSql,
+  PLATFORM_SCHEMA,
+  PLATFORM_TRIGGERS_SQL,
+  queueIndexOptionsSql,
+  REMOVE_PLATFORM_TRIGGERS_SQL,
+  STAND_IN_INDEX_METHODS,
+} from '../postgres/extensions/platform-triggers.ts';
 import { INSTALL_TRACKER_SQL, MIGRATION_SETTING, readOrigins, REMOVE_TRACKER_SQL } from './origins.ts';
 import './rules.ts';
 import { diskReader, findSupabaseConfig, readMigrations, toRepoPath } from './sources.ts';
@@ -42,6 +52,8 @@ export interface BuildShadowOptions {
   log?: Logger;
   /** Build in a new database on this cluster instead of starting one (it is not stopped by `stop()`). */
   cluster?: Cluster;
+  /** Supabase projects: the day the project switched to explicit Data API grants (repo config `project.explicit-grants-since`). */
+  explicitGrantsSince?: string;
   /** Read the migrations from here instead of `migrationsDir` (e.g. files at a git ref); paths in findings stay repo-relative. */
   migrations?: { tool: MigrationTool; migrations: Migration[]; problems: MigrationFileProblem[] };
 }
@@ -50,6 +62,15 @@ export interface Shadow {
   cluster: Cluster;
   /** Superuser URL of the shadow database. */
   url: string;
+  /**
+   * The role the migrations ran as: `postgres`, Supabase's non-superuser, for Supabase
+   * projects on a local cluster; else the cluster's superuser.
+   */
+  migrationRole: { name: string; superuser: boolean };
+  /** postgate stand-in extensions installed in the shadow (see src/postgres/extensions). */
+  standInsUsed: string[];
+  /** Supabase projects: which objects the shadow gave the legacy Data API grants, in one sentence. */
+  grantAssumption?: string;
   /** The tool whose migrations were read. */
   tool: MigrationTool;
   supabase: boolean;
@@ -72,16 +93,25 @@ export interface Shadow {
   stop(): Promise<void>;
 }
 
-/** `[db] major_version` from supabase/config.toml, if any. */
-export function supabaseMajor(configPath: string | undefined): number | undefined {
+interface SupabaseConfig {
+  db?: { major_version?: unknown };
+  api?: Record<string, unknown>;
+}
+
+/** supabase/config.toml, parsed; undefined when there is none. */
+function readSupabaseConfig(configPath: string | undefined): SupabaseConfig | undefined {
   if (!configPath || !existsSync(configPath)) return undefined;
   try {
-    const config = parseToml(readFileSync(configPath, 'utf8')) as { db?: { major_version?: unknown } };
-    const major = Number(config.db?.major_version);
-    return Number.isInteger(major) ? major : undefined;
+    return parseToml(readFileSync(configPath, 'utf8')) as SupabaseConfig;
   } catch {
     throw new UserError(`${configPath} is not valid TOML; fix the file (supabase init writes a valid one).`);
   }
+}
+
+/** `[db] major_version` from supabase/config.toml, if any. */
+export function supabaseMajor(configPath: string | undefined): number | undefined {
+  const major = Number(readSupabaseConfig(configPath)?.db?.major_version);
+  return Number.isInteger(major) ? major : undefined;
 }
 
 async function availableExtensions(session: Session, names: string[]): Promise<string[]> {
@@ -89,6 +119,37 @@ async function availableExtensions(session: Session, names: string[]): Promise<s
   const { rows } = await session.query<{ name: string }>('select name from pg_catalog.pg_available_extensions where name = any($1::text[])', [names]);
   const available = new Set(rows.map((r) => r.name));
   return names.filter((name) => !available.has(name));
+}
+
+/** A migration version dated far in the future: the grant model's answer for objects made today. */
+const TODAY_VERSION = '99991231000000';
+
+/** A statement Supabase's `postgres` may not run: say so, since the same migration fails there. */
+function explainNotSuperuser(failure: Finding): Finding {
+  const why =
+    "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way.";
+  return {
+    ...failure,
+    message: `${failure.message} ${why}`,
+    remediation:
+      'Remove the statement, or do it the way Supabase allows: an extension from the dashboard or `create extension` (privileged extensions), Vault instead of server files, `ALTER DATABASE ... SET` for settings, a trusted language instead of an untrusted one.',
+  };
+}
+
+/**
+ * Applies one migration; index options of stand-in access methods (`using hnsw ... with (m = 16)`)
+ * are taken out of the text (same length, so lines and error positions stay) and queued for the
+ * platform trigger, which stores them on the index as PostgreSQL stores the real ones.
+ */
+async function applyWithStandIns(session: Session, admin: Session, migration: Migration): Promise<ApplyOutcome> {
+  const adapted = blankStandInIndexOptions(migration.sql, STAND_IN_INDEX_METHODS);
+  if (adapted.indexes.length === 0) return applyMigration(session, migration);
+  await admin.query(queueIndexOptionsSql(PLATFORM_SCHEMA), [JSON.stringify(adapted.indexes)]);
+  try {
+    return await applyMigration(session, { ...migration, sql: adapted.sql });
+  } finally {
+    await admin.query(clearPendingIndexOptionsSql(PLATFORM_SCHEMA));
+  }
 }
 
 export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> {
@@ -99,12 +160,21 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
   const supabase = options.supabase ?? (source.tool === 'supabase' || supabaseConfig !== undefined);
   const major = options.major ?? supabaseMajor(supabaseConfig);
   const wanted = options.only ? source.migrations.filter(options.only) : source.migrations;
+  const grants = supabase
+    ? dataApiGrantModel({
+        autoExposeNewTables: autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml'),
+        explicitGrantsSince: options.explicitGrantsSince,
+        versions: source.migrations.map((m) => m.version),
+      })
+    : undefined;
 
   const ownCluster = !options.cluster;
   const cluster =
     options.cluster ??
     (await log.step('starting a shadow PostgreSQL', () =>
       startCluster({
+        profile: supabase ? 'supabase' : 'postgres',
+        log: (line) => log.info(line),
         ...(options.shadow ? { shadow: options.shadow } : {}),
         ...(major !== undefined ? { major } : {}),
         ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
@@ -115,35 +185,50 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     if (ownCluster) await cluster.stop();
   };
 
+  let admin: Session | undefined;
   let session: Session | undefined;
   try {
     const url = ownCluster ? cluster.url : await cluster.createDatabase();
-    session = await connect(url, { gate: 'shadow', readOnly: false, statementTimeoutMs: 0, inputName: 'shadow-database-url' });
+    const adminUrl = cluster.asAdmin(url);
+    const connectOptions = { gate: 'shadow', readOnly: false, statementTimeoutMs: 0, inputName: 'shadow-database-url' } as const;
+    admin = await connect(adminUrl, connectOptions);
     const required = [...new Set(wanted.flatMap((m) => findCreatedExtensions(m.sql)))];
     let missingExtensions: string[];
     if (supabase) {
-      const baseline = await log.step('applying the Supabase baseline', () => applySupabaseBaseline(session!, { requiredExtensions: required }));
+      const baseline = await log.step('applying the Supabase baseline', () => applySupabaseBaseline(admin!, { requiredExtensions: required }));
       missingExtensions = baseline.missingExtensions;
     } else {
-      missingExtensions = await availableExtensions(session, required);
+      missingExtensions = await availableExtensions(admin, required);
     }
+    // Supabase applies migrations as its non-superuser `postgres`; the baseline is the superuser's.
+    session = adminUrl === url ? admin : await connect(url, connectOptions);
+    const migrationRole = await session.query<{ name: string; superuser: boolean }>(
+      'select current_user as name, rolsuper as superuser from pg_catalog.pg_roles where rolname = current_user',
+    );
     const projectMissing = missingExtensions.filter((name) => required.includes(name));
     const platformMissing = missingExtensions.filter((name) => !required.includes(name));
     if (projectMissing.length) log.warn(`the shadow PostgreSQL lacks extension(s) the migrations create: ${projectMissing.join(', ')}`);
     if (platformMissing.length) log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
 
-    await session.query(INSTALL_TRACKER_SQL);
+    await admin.query(INSTALL_TRACKER_SQL);
+    await admin.query(PLATFORM_TRIGGERS_SQL);
     const applied: Migration[] = [];
     const skipped: Migration[] = [];
     let failure: Finding | undefined;
+    // the baseline leaves the legacy default privileges on
+    let legacyGrants = true;
     await log.step(`applying ${wanted.length} migration(s)`, async () => {
       for (const [index, migration] of wanted.entries()) {
         if (!migration.executable) {
           skipped.push(migration);
           continue;
         }
+        if (grants && grants.legacyFor(migration.version) !== legacyGrants) {
+          legacyGrants = !legacyGrants;
+          await admin!.query(legacyDefaultGrantsSql(legacyGrants));
+        }
         await session!.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, ${quoteLiteral(String(index))}, false)`);
-        const outcome = await applyMigration(session!, migration);
+        const outcome = await applyWithStandIns(session!, admin!, migration);
         if (!outcome.ok) {
           failure = outcome.failure;
           break;
@@ -152,8 +237,13 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
       }
     });
     await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, '', false)`);
-    const origins = await readOrigins(session, wanted);
-    await session.query(REMOVE_TRACKER_SQL);
+    // Default privileges as production has them today (the platform revoked the legacy ones on
+    // 2026-10-30), so that the shadow's own default privileges compare with a live database's.
+    if (grants && grants.legacyFor(TODAY_VERSION) !== legacyGrants) {
+      legacyGrants = !legacyGrants;
+      await admin.query(legacyDefaultGrantsSql(legacyGrants));
+    }
+    const origins = await readOrigins(admin, wanted);
 
     if (!failure && options.seed) {
       const seedPath = path.resolve(options.cwd, options.seed);
@@ -173,17 +263,28 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
         executable: true,
         kind: 'versioned',
       };
-      const outcome = await applyMigration(session, seedMigration);
+      const outcome = await applyWithStandIns(session, admin, seedMigration);
       if (!outcome.ok) failure = outcome.failure;
     }
+    const role = migrationRole.rows[0] ?? { name: '?', superuser: true };
+    if (failure && supabase && !role.superuser && /SQLSTATE 42501/.test(failure.detail ?? '')) failure = explainNotSuperuser(failure);
+    await admin.query(REMOVE_PLATFORM_TRIGGERS_SQL);
+    await admin.query(REMOVE_TRACKER_SQL);
 
-    const { rows } = await session.query<{ v: string }>(`select current_setting('server_version_num') as v`);
+    const { rows } = await admin.query<{ v: string }>(`select current_setting('server_version_num') as v`);
     const shadowMajor = Math.floor(Number(rows[0]?.v ?? 0) / 10000);
-    await session.end();
+    const installed = await admin.query<{ name: string }>('select extname::text as name from pg_catalog.pg_extension order by 1');
+    const standInsUsed = installed.rows.map((r) => r.name).filter((name) => cluster.standIns.includes(name));
+    if (session !== admin) await session.end();
+    await admin.end();
     session = undefined;
+    admin = undefined;
     return {
       cluster,
-      url,
+      url: adminUrl,
+      migrationRole: role,
+      ...(grants ? { grantAssumption: grants.assumption } : {}),
+      standInsUsed,
       tool: source.tool,
       supabase,
       migrations: source.migrations,
@@ -197,7 +298,8 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
       stop: stopCluster,
     };
   } catch (error) {
-    await session?.end().catch(() => undefined);
+    if (session !== admin) await session?.end().catch(() => undefined);
+    await admin?.end().catch(() => undefined);
     await stopCluster();
     throw error;
   }

@@ -2,7 +2,7 @@
  * Reading a migrations folder as each tool reads it: which files are migrations, their
  * versions and names, the SQL the tool runs, and in which order. Files that break the
  * tool's naming rules are returned as problems (the tools skip most of them silently,
- * which is how a migration "never runs").
+ * which is how a migration "never runs"), and so are two files with one version.
  *
  * Naming rules, from each tool's source (see docs/adr/0001-schema-diff-engine.md):
  *   supabase        supabase/migrations/<digits>_<name>.sql        (supabase/cli pkg/migration/file.go)
@@ -24,6 +24,22 @@ import { graphileHash } from './checksums.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationSource, MigrationTool } from './types.ts';
 
 export const MIGRATION_TOOLS = MIGRATION_FORMATS.filter((f): f is MigrationTool => f !== 'auto');
+
+/** A file problem as the readers report it (every entry of `MigrationSource.problems` read here is one). */
+export interface FileProblem extends MigrationFileProblem {
+  /**
+   * `warning` where the tool itself says it skips the file and goes on (the Supabase CLI
+   * prints "Skipping migration ..."), so nobody is surprised that it never runs; `error`
+   * where the tool skips it without a word or refuses it.
+   */
+  severity: 'warning' | 'error';
+  /**
+   * Set when the file shares its version (the id the tool's history records) with an
+   * earlier file: every file of that version, in the tool's order. The first is kept as
+   * the migration; `file` is one of the others, left out of `migrations`.
+   */
+  duplicate?: { id: string; files: string[] };
+}
 
 export const TOOL_TITLES: Record<MigrationTool, string> = {
   supabase: 'Supabase CLI',
@@ -176,23 +192,53 @@ export function compareVersions(tool: MigrationTool, a: string, b: string): numb
 
 interface ReadResult {
   migrations: Migration[];
-  problems: MigrationFileProblem[];
+  problems: FileProblem[];
 }
 
 type Reader = (ctx: ReadContext) => ReadResult;
 
-function problem(ctx: ReadContext, relative: string, text: string): MigrationFileProblem {
-  return { file: toRepoPath(ctx.cwd, path.join(ctx.dir, relative)), problem: text };
+function problem(ctx: ReadContext, relative: string, text: string, severity: FileProblem['severity'] = 'error'): FileProblem {
+  return { file: toRepoPath(ctx.cwd, path.join(ctx.dir, relative)), problem: text, severity };
 }
 
+/** The Supabase CLI's pattern (supabase/cli pkg/migration/file.go `migrateFilePattern`). */
+const SUPABASE_FILE = /^([0-9]+)_(.*)\.sql$/;
+/** A first `<timestamp>_init.sql` older than this is skipped (supabase/cli pkg/migration/list.go `shouldSkip`). */
+const SUPABASE_INIT = /([0-9]{14})_init\.sql/;
+const SUPABASE_INIT_BEFORE = 20211209000000n;
+const SUPABASE_SKIPS = (file: string) =>
+  `the Supabase CLI skips it too (\`supabase db push\` and \`supabase db reset\` print "Skipping migration ${file}..." and never run it) and postgate does not apply it`;
+
+/**
+ * The Supabase CLI lists the folder (every entry, sorted by name), skips the first entry
+ * when it is a pre-2021-12-09 `<timestamp>_init.sql`, and skips every name off its pattern,
+ * each with a "Skipping migration" line on stderr: those are warnings here, since the CLI
+ * says so itself and goes on. Entries that are not `.sql` files (README.md, .gitkeep,
+ * folders) are skipped too, and not reported.
+ */
 const readSupabase: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
+  const firstEntry = readdirSync(ctx.dir).sort()[0];
   for (const file of list(ctx.dir).files) {
     if (!file.endsWith('.sql')) continue;
-    const match = /^([0-9]+)_(.*)\.sql$/.exec(file);
+    const init = file === firstEntry ? SUPABASE_INIT.exec(file) : null;
+    if (init && BigInt(init[1]!) < SUPABASE_INIT_BEFORE) {
+      problems.push(problem(ctx, file, `\`${file}\` is the first file and an \`<timestamp>_init.sql\` from before 2021-12-09, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it so that its name does not end in _init.sql.`, 'warning'));
+      continue;
+    }
+    const match = SUPABASE_FILE.exec(file);
     if (!match) {
-      problems.push(problem(ctx, file, `\`${file}\` does not match <timestamp>_<name>.sql, so \`supabase db push\` skips it; rename it (e.g. \`supabase migration new <name>\`).`));
+      problems.push(
+        problem(
+          ctx,
+          file,
+          file === 'seed.sql'
+            ? `\`${file}\` sits in the migrations folder, where ${SUPABASE_SKIPS(file)}; move it to supabase/seed.sql, where \`supabase db reset\` seeds from.`
+            : `\`${file}\` does not match <timestamp>_<name>.sql, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it to <timestamp>_<name>.sql (e.g. with \`supabase migration new <name>\`).`,
+          'warning',
+        ),
+      );
       continue;
     }
     migrations.push(build('supabase', ctx, file, { id: match[1]!, version: match[1]!, name: match[2]! }));
@@ -202,7 +248,7 @@ const readSupabase: Reader = (ctx) => {
 
 const readSqlx: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of list(ctx.dir).files) {
     if (!file.endsWith('.sql') || file.endsWith('.down.sql')) continue;
     const match = /^(\d+)_(.+?)(\.up)?\.sql$/.exec(file);
@@ -225,7 +271,7 @@ const readSqlx: Reader = (ctx) => {
 
 const readPrisma: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const dir of list(ctx.dir).dirs) {
     const relative = `${dir}/migration.sql`;
     if (!existsSync(path.join(ctx.dir, relative))) {
@@ -252,7 +298,7 @@ const readDrizzle: Reader = (ctx) => {
     throw new UserError(`drizzle journal ${journalPath} is not valid JSON; regenerate it with drizzle-kit generate.`);
   }
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   const listed = new Set<string>();
   for (const entry of [...(journal.entries ?? [])].sort((a, b) => (a.idx ?? 0) - (b.idx ?? 0))) {
     if (!entry.tag || typeof entry.when !== 'number') {
@@ -278,7 +324,7 @@ const readDrizzle: Reader = (ctx) => {
 const readFlyway: Reader = (ctx) => {
   const versioned: Migration[] = [];
   const repeatable: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of listRecursive(ctx.dir)) {
     if (!file.endsWith('.sql')) continue;
     const base = path.posix.basename(file);
@@ -302,7 +348,7 @@ const readFlyway: Reader = (ctx) => {
 
 const readDbmate: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of list(ctx.dir).files) {
     if (!file.endsWith('.sql')) continue;
     const match = /^(\d+)_?(.*)\.sql$/.exec(file);
@@ -335,7 +381,7 @@ const readDbmate: Reader = (ctx) => {
 
 const readGolangMigrate: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of list(ctx.dir).files) {
     if (!file.endsWith('.sql')) continue;
     const match = /^([0-9]+)_(.*)\.(down|up)\.sql$/.exec(file);
@@ -351,7 +397,7 @@ const readGolangMigrate: Reader = (ctx) => {
 
 const readNodePgMigrate: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of list(ctx.dir).files) {
     const ext = /\.(js|cjs|mjs|ts|cts|mts|sql)$/.exec(file)?.[1];
     if (!ext || file.endsWith('.d.ts')) continue;
@@ -396,7 +442,7 @@ const readGraphile: Reader = (ctx) => {
   const committed = path.basename(ctx.dir) === 'committed' ? ctx.dir : path.join(ctx.dir, 'committed');
   const inner: ReadContext = { ...ctx, dir: committed };
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   if (!existsSync(committed)) return { migrations, problems };
   for (const file of list(committed).files) {
     if (!file.endsWith('.sql')) continue;
@@ -429,7 +475,7 @@ const readGraphile: Reader = (ctx) => {
 
 const readPlain: Reader = (ctx) => {
   const migrations: Migration[] = [];
-  const problems: MigrationFileProblem[] = [];
+  const problems: FileProblem[] = [];
   for (const file of list(ctx.dir).files) {
     if (!file.endsWith('.sql') || file.endsWith('.down.sql')) continue;
     const match = /^(\d+)(?:[_.-](.*?))?(\.up)?\.sql$/.exec(file);
@@ -530,7 +576,10 @@ export function assertFormat(value: string, inputName = 'migrations-format'): Mi
   return value as MigrationFormat;
 }
 
-/** Reads a migrations folder. Throws UserError for a missing/empty folder, unreadable files and duplicate versions. */
+/**
+ * Reads a migrations folder. Throws UserError for a missing/empty folder and unreadable
+ * files; two files with one version are a problem (see `withoutDuplicates`).
+ */
 export function readMigrations(dir: string, options: ReadMigrationsOptions): MigrationSource {
   const inputName = options.inputName ?? 'migrations-dir';
   const absolute = path.resolve(options.cwd, dir);
@@ -550,21 +599,90 @@ export function readMigrations(dir: string, options: ReadMigrationsOptions): Mig
       `Input \`${inputName}\` is ${dir}, which holds no ${detected.tool === 'plain' ? 'numbered .sql' : TOOL_TITLES[detected.tool]} migrations; point it at the folder holding your migrations${format === 'auto' ? ' or set `migrations-format`' : ''}.`,
     );
   }
-  assertUniqueIds(migrations, detected.tool);
-  return { tool: detected.tool, dir: absolute, migrations, problems, detection: detected.detection };
+  const unique = withoutDuplicates(migrations, detected.tool);
+  return { tool: detected.tool, dir: absolute, migrations: unique.migrations, problems: [...problems, ...unique.problems], detection: detected.detection };
 }
 
-function assertUniqueIds(migrations: Migration[], tool: MigrationTool): void {
-  const seen = new Map<string, Migration>();
-  for (const migration of migrations) {
-    const other = seen.get(migration.id);
-    if (other) {
-      throw new UserError(
-        `Migration files ${other.file} and ${migration.file} both have ${tool === 'flyway' && migration.kind === 'repeatable' ? 'description' : 'version'} ${migration.kind === 'repeatable' ? migration.name : migration.version}; give one of them a new, later version.`,
-      );
-    }
-    seen.set(migration.id, migration);
+/**
+ * What each tool does with two files of one version (the id its history records), as a
+ * clause after "so". In practice every tool rejects them, on the spot or as soon as one
+ * of them is applied: the Supabase CLI, sqlx and dbmate key their history table by
+ * version and fail with a duplicate key error on the second file (its SQL rolled back with
+ * the history row); Flyway and golang-migrate refuse the whole folder before running
+ * anything; drizzle (journal `when`) and node-pg-migrate (file name without extension)
+ * run both on an empty database but, once one is applied, count the other as applied
+ * and never run it. Prisma folders and graphile-migrate files are their own ids, so they
+ * cannot collide (graphile-migrate's hash chain catches two files claiming one place).
+ */
+function duplicateEffect(tool: MigrationTool, repeatable: boolean): string {
+  switch (tool) {
+    case 'supabase':
+      return 'the Supabase CLI applies the first and then fails on the next (its version is the primary key of supabase_migrations.schema_migrations), so `supabase db push` and `supabase db reset` stop there';
+    case 'sqlx':
+      return '`sqlx migrate run` fails on the second (version is the primary key of _sqlx_migrations), or reports it as modified once the first is applied';
+    case 'flyway':
+      return `Flyway refuses to migrate at all (it finds more than one ${repeatable ? 'repeatable migration with that description' : 'migration with that version'})`;
+    case 'dbmate':
+      return 'dbmate fails on the second (version is the primary key of schema_migrations)';
+    case 'golang-migrate':
+      return 'golang-migrate refuses the whole folder (duplicate migration file)';
+    case 'drizzle':
+      return "drizzle's migrate() runs only entries newer than the last applied one, so once one is applied the other never runs";
+    case 'node-pg-migrate':
+      return 'node-pg-migrate records both under one name, so once one has run the other never runs';
+    case 'prisma':
+    case 'graphile-migrate':
+      return `${TOOL_TITLES[tool]} cannot tell them apart`;
+    case 'plain':
+      return 'their order is unknown to whatever runs them';
   }
+}
+
+/**
+ * Keeps the first file of each version (in the tool's order) and turns the others into a
+ * problem naming every file of that version. The shadow database is built from what is
+ * kept, so it applies the first file and leaves the others out, then goes on with the
+ * later migrations. That is what a database migrated by the tool holds where the tool
+ * gets that far (the Supabase CLI, sqlx and dbmate roll the second file back with its
+ * history row; drizzle and node-pg-migrate never run it once the first is applied), and
+ * going on, where the tool itself would stop or refuse the folder, keeps every later
+ * migration checked: a duplicate must not hide the findings behind it. The history
+ * comparison (keyed by id) sees one file per version, as the history table does.
+ */
+function withoutDuplicates(migrations: Migration[], tool: MigrationTool): { migrations: Migration[]; problems: FileProblem[] } {
+  const byId = new Map<string, Migration[]>();
+  for (const migration of migrations) {
+    const group = byId.get(migration.id);
+    if (group) group.push(migration);
+    else byId.set(migration.id, [migration]);
+  }
+  const problems: FileProblem[] = [];
+  const dropped = new Set<Migration>();
+  for (const [id, group] of byId) {
+    if (group.length < 2) continue;
+    const [first, ...others] = group as [Migration, ...Migration[]];
+    const repeatable = first.kind === 'repeatable';
+    const files = group.map((m) => m.file);
+    const named = `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`;
+    problems.push({
+      file: others[0]!.file,
+      severity: 'error',
+      duplicate: { id, files },
+      problem:
+        `Migration files ${named} ${files.length === 2 ? 'both' : 'all'} have ${sharedKey(tool, first)}, so ${duplicateEffect(tool, repeatable)}; ` +
+        `postgate applies ${first.file} only, so give ${others.map((m) => m.file).join(' and ')} ${repeatable ? 'another description' : 'a new, later version'}.`,
+    });
+    for (const other of others) dropped.add(other);
+  }
+  return { migrations: migrations.filter((m) => !dropped.has(m)), problems };
+}
+
+/** What the files share, in the tool's terms: the id its history records. */
+function sharedKey(tool: MigrationTool, migration: Migration): string {
+  if (migration.kind === 'repeatable') return `description ${migration.name}`;
+  if (tool === 'drizzle') return `journal \`when\` ${migration.id}`;
+  if (tool === 'node-pg-migrate') return `name ${migration.id}`;
+  return `version ${migration.id}`;
 }
 
 /** graphile-migrate's own checks on committed files: each hash matches its body and the chain is unbroken. */

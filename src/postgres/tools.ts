@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { UserError } from '../errors.ts';
+import { childEnv } from './child-env.ts';
 import { dockerUnavailableReason } from './ephemeral/docker.ts';
 import type { DatabaseTarget } from './url.ts';
 
@@ -252,8 +253,8 @@ export async function runClientTool(tool: ResolvedTool, args: string[], options:
     ];
   }
   const child = execa(file, argv, {
-    env: { ...env, LC_MESSAGES: 'C', PGCLIENTENCODING: 'UTF8' },
-    extendEnv: true,
+    env: childEnv({ ...env, LC_MESSAGES: 'C', PGCLIENTENCODING: 'UTF8' }, { docker: tool.runner !== 'local' }),
+    extendEnv: false,
     reject: false,
     stripFinalNewline: false,
     ...(options.input ? { stdin: 'pipe' as const } : { stdin: 'ignore' as const }),

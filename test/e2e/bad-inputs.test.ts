@@ -135,12 +135,6 @@ const cases: Case[] = [
     cwd: 'latin1',
     message: 'Migration file {dir}/latin1/supabase/migrations/20250101000000_init.sql is not valid UTF-8 (first bad byte on line 2); re-save it as UTF-8.',
   },
-  {
-    name: 'two migration files with one version',
-    gate: 'drift',
-    cwd: 'duplicate',
-    message: 'Migration files supabase/migrations/20250101000000_init.sql and supabase/migrations/20250101000000_users.sql both have version 20250101000000; give one of them a new, later version.',
-  },
   { name: 'unknown migrations format (flag)', gate: 'drift', args: ['--migrations-format', 'liquibase'], message: `Flag \`--migrations-format\` is "liquibase"; use one of ${FORMATS}.` },
   {
     name: 'unknown migrations format (repo config)',
@@ -395,8 +389,6 @@ function writeFixtures(root: string): void {
   put('allowlist-no-reason.yml', 'allowlist:\n  - rule: rls_disabled_exposed\n    object: public.notes\n');
   put('allowlist-bad-date.yml', 'allowlist:\n  - rule: rls_disabled_exposed\n    object: public.notes\n    reason: read-only reference data\n    expires: next spring\n');
   put('latin1/supabase/migrations/20250101000000_init.sql', Buffer.concat([Buffer.from('create table cafes (id int primary key);\n-- caf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));
-  put('duplicate/supabase/migrations/20250101000000_init.sql', 'create table a (id int);\n');
-  put('duplicate/supabase/migrations/20250101000000_users.sql', 'create table b (id int);\n');
   put('not-a-checkout/supabase/migrations/20250101000000_init.sql', 'create table a (id int);\n');
   put('empty.dump', '');
   put('backup.bin', Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x07, 0x03, ...Array.from({ length: 200 }, (_, i) => i % 7)]));

@@ -42,6 +42,8 @@ export function setup(): void {
   process.env.POSTGATE_SUITE_TMPDIR = privateTmp;
   // the initdb template cache too: the suite leaves nothing in ~/.cache
   process.env.POSTGATE_CACHE_DIR = path.join(privateTmp, 'template-cache');
+  // the suite never reaches the npm registry for a PostgreSQL major (fetch-embedded.test.ts serves its own)
+  process.env.POSTGATE_NO_FETCH = '1';
 }
 
 export async function teardown(): Promise<void> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { flywayChecksum, graphileHash, prismaChecksumMatches, sqlxChecksum } from '../../src/migrations/checksums.ts';
-import { assertFormat, compareVersions, detectTool, graphileChainProblems, readMigrations } from '../../src/migrations/sources.ts';
+import { assertFormat, compareVersions, detectTool, type FileProblem, graphileChainProblems, readMigrations } from '../../src/migrations/sources.ts';
 import type { MigrationTool } from '../../src/migrations/types.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/migrations');
@@ -76,8 +76,111 @@ describe('readMigrations', () => {
     writeFileSync(path.join(root, 'supabase/migrations/add_column.sql'), 'select 1;');
     const source = readMigrations('supabase/migrations', { cwd: root });
     expect(source.problems).toEqual([
-      { file: 'supabase/migrations/add_column.sql', problem: expect.stringContaining('does not match <timestamp>_<name>.sql') },
+      { file: 'supabase/migrations/add_column.sql', problem: expect.stringContaining('does not match <timestamp>_<name>.sql'), severity: 'warning' },
     ]);
+  });
+
+  it('Supabase: files the CLI skips (seed.sql, names off its pattern) are warnings saying the CLI skips them too', () => {
+    const root = temp();
+    cpSync(path.join(FIXTURES, 'supabase'), root, { recursive: true });
+    const dir = path.join(root, 'supabase/migrations');
+    writeFileSync(path.join(dir, 'seed.sql'), 'insert into users values (1, \'a@example.com\');');
+    writeFileSync(path.join(dir, '2024-01-01_dashes.sql'), 'select 1;');
+    writeFileSync(path.join(dir, 'README.md'), '# not SQL: not a migration, not reported');
+    const source = readMigrations('supabase/migrations', { cwd: root });
+    expect(source.migrations.map((m) => m.file)).toEqual([
+      'supabase/migrations/20240101000001_users.sql',
+      'supabase/migrations/20240101000002_posts.sql',
+      'supabase/migrations/20240101000003_posts_index.sql',
+    ]);
+    expect(source.problems.map((p) => [p.file, (p as FileProblem).severity])).toEqual([
+      ['supabase/migrations/2024-01-01_dashes.sql', 'warning'],
+      ['supabase/migrations/seed.sql', 'warning'],
+    ]);
+    const [dashes, seed] = source.problems as [FileProblem, FileProblem];
+    expect(dashes.problem).toBe(
+      '`2024-01-01_dashes.sql` does not match <timestamp>_<name>.sql, so the Supabase CLI skips it too (`supabase db push` and `supabase db reset` print "Skipping migration 2024-01-01_dashes.sql..." and never run it) and postgate does not apply it; if it is a migration, rename it to <timestamp>_<name>.sql (e.g. with `supabase migration new <name>`).',
+    );
+    expect(seed.problem).toBe(
+      '`seed.sql` sits in the migrations folder, where the Supabase CLI skips it too (`supabase db push` and `supabase db reset` print "Skipping migration seed.sql..." and never run it) and postgate does not apply it; move it to supabase/seed.sql, where `supabase db reset` seeds from.',
+    );
+  });
+
+  it('Supabase: skips a first `<timestamp>_init.sql` older than 2021-12-09, as the CLI does', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'supabase/migrations'), { recursive: true });
+    writeFileSync(path.join(root, 'supabase/config.toml'), 'project_id = "x"\n');
+    writeFileSync(path.join(root, 'supabase/migrations/20211001000000_init.sql'), 'create table a (id int);');
+    writeFileSync(path.join(root, 'supabase/migrations/20220101000000_b.sql'), 'create table b (id int);');
+    const source = readMigrations('supabase/migrations', { cwd: root });
+    expect(source.migrations.map((m) => m.version)).toEqual(['20220101000000']);
+    expect(source.problems).toEqual([
+      { file: 'supabase/migrations/20211001000000_init.sql', problem: expect.stringMatching(/^`20211001000000_init\.sql` is the first file and an `<timestamp>_init\.sql` from before 2021-12-09, so the Supabase CLI skips it too/), severity: 'warning' },
+    ]);
+    // Not the first entry of the folder (here a .gitkeep sorts first), or a newer timestamp: a migration like any other.
+    writeFileSync(path.join(root, 'supabase/migrations/.gitkeep'), '');
+    expect(readMigrations('supabase/migrations', { cwd: root }).migrations.map((m) => m.version)).toEqual(['20211001000000', '20220101000000']);
+  });
+
+  it('other tools: a file the tool will not run stays an error', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'migrations'));
+    writeFileSync(path.join(root, 'migrations/1_a.up.sql'), 'select 1;');
+    writeFileSync(path.join(root, 'migrations/fix.sql'), 'select 1;');
+    const source = readMigrations('migrations', { cwd: root, format: 'golang-migrate' });
+    expect(source.problems).toEqual([{ file: 'migrations/fix.sql', problem: expect.stringContaining('golang-migrate skips it'), severity: 'error' }]);
+  });
+
+  it('two files with one version: a problem naming both, the first (in the tool\'s order) kept, the others left out', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'dup'));
+    writeFileSync(path.join(root, 'dup/001_a.sql'), 'select 1;');
+    writeFileSync(path.join(root, 'dup/1_b.sql'), 'select 2;');
+    writeFileSync(path.join(root, 'dup/2_c.sql'), 'select 3;');
+    const source = readMigrations('dup', { cwd: root });
+    expect(source.migrations.map((m) => m.file)).toEqual(['dup/001_a.sql', 'dup/2_c.sql']);
+    expect(source.problems).toEqual([
+      {
+        file: 'dup/1_b.sql',
+        severity: 'error',
+        duplicate: { id: '1', files: ['dup/001_a.sql', 'dup/1_b.sql'] },
+        problem: 'Migration files dup/001_a.sql and dup/1_b.sql both have version 1, so their order is unknown to whatever runs them; postgate applies dup/001_a.sql only, so give dup/1_b.sql a new, later version.',
+      },
+    ]);
+  });
+
+  it.each([
+    ['supabase', 'supabase/migrations', ['20240101000002_a.sql', '20240101000002_b.sql', '20240101000002_c.sql'], /^Migration files supabase\/migrations\/20240101000002_a\.sql, supabase\/migrations\/20240101000002_b\.sql and supabase\/migrations\/20240101000002_c\.sql all have version 20240101000002, so the Supabase CLI applies the first and then fails on the next \(its version is the primary key of supabase_migrations\.schema_migrations\)/],
+    ['sqlx', 'migrations', ['01_b.sql', '1_a.sql'], /so `sqlx migrate run` fails on the second \(version is the primary key of _sqlx_migrations\)/],
+    ['flyway', 'sql', ['V1.0__b.sql', 'V1__a.sql'], /so Flyway refuses to migrate at all/],
+    ['dbmate', 'db/migrations', ['1_a.sql', '1_b.sql'], /so dbmate fails on the second \(version is the primary key of schema_migrations\)/],
+    ['golang-migrate', 'migrations', ['01_b.up.sql', '1_a.up.sql'], /so golang-migrate refuses the whole folder \(duplicate migration file\)/],
+  ] as const)('%s: says what the tool does with two files of one version', (tool, dir, files, effect) => {
+    const root = temp();
+    mkdirSync(path.join(root, dir), { recursive: true });
+    for (const file of files) writeFileSync(path.join(root, dir, file), tool === 'dbmate' ? '-- migrate:up\nselect 1;\n' : 'select 1;');
+    const source = readMigrations(dir, { cwd: root, format: tool });
+    expect(source.migrations).toHaveLength(1);
+    const problems = source.problems as FileProblem[];
+    expect(problems).toHaveLength(1);
+    // In the tool's order: the first is the one kept (and applied to the shadow).
+    expect(problems[0]!.duplicate!.files).toEqual(files.map((f) => `${dir}/${f}`));
+    expect(source.migrations[0]!.file).toBe(`${dir}/${files[0]}`);
+    expect(problems[0]!.problem).toMatch(effect);
+    for (const file of files) expect(problems[0]!.problem).toContain(`${dir}/${file}`);
+  });
+
+  it('Flyway: two repeatables with one description are a problem too', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'sql/a'), { recursive: true });
+    mkdirSync(path.join(root, 'sql/b'));
+    writeFileSync(path.join(root, 'sql/V1__t.sql'), 'create table t (id int);');
+    writeFileSync(path.join(root, 'sql/a/R__views.sql'), 'select 1;');
+    writeFileSync(path.join(root, 'sql/b/R__views.sql'), 'select 2;');
+    const source = readMigrations('sql', { cwd: root, format: 'flyway' });
+    expect(source.migrations.map((m) => m.file)).toEqual(['sql/V1__t.sql', 'sql/a/R__views.sql']);
+    expect((source.problems as FileProblem[]).map((p) => [p.file, p.duplicate?.id])).toEqual([['sql/b/R__views.sql', 'R:views']]);
+    expect(source.problems[0]!.problem).toMatch(/^Migration files sql\/a\/R__views\.sql and sql\/b\/R__views\.sql both have description views, so Flyway refuses to migrate at all/);
   });
 
   it('rejects bad folders and files with one sentence naming the input', () => {
@@ -91,11 +194,6 @@ describe('readMigrations', () => {
     mkdirSync(path.join(root, 'latin1'));
     writeFileSync(path.join(root, 'latin1/001_bad.sql'), Buffer.from([0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x20, 0x27, 0xe9, 0x27, 0x3b]));
     expect(userError(() => readMigrations('latin1', { cwd: root }))).toMatch(/^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/);
-
-    mkdirSync(path.join(root, 'dup'));
-    writeFileSync(path.join(root, 'dup/001_a.sql'), 'select 1;');
-    writeFileSync(path.join(root, 'dup/1_b.sql'), 'select 2;');
-    expect(userError(() => readMigrations('dup', { cwd: root }))).toBe('Migration files dup/001_a.sql and dup/1_b.sql both have version 1; give one of them a new, later version.');
 
     expect(userError(() => assertFormat('liquibase'))).toMatch(/^`migrations-format` is "liquibase", which is not a migration tool postgate reads; use one of auto, supabase, sqlx/);
   });

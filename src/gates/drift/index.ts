@@ -22,7 +22,7 @@ import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory 
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
 import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
-import { missingExtensionFindings, missingProjectExtensions } from '../../migrations/rules.ts';
+import { missingExtensionFindings, missingProjectExtensions, standInFindings } from '../../migrations/rules.ts';
 import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
@@ -76,6 +76,7 @@ function shadowFindings(shadow: Shadow): Finding[] {
   return [
     ...(shadow.failure ? [shadow.failure] : []),
     ...missingExtensionFindings(shadow),
+    ...standInFindings(shadow),
     ...shadow.skipped.map((m) =>
       finding({
         rule: 'migration_not_verifiable',
@@ -182,6 +183,7 @@ function shadowOptions(options: DriftOptions, context: GateContext, planned: Pla
     ...(wantedMajor !== undefined ? { major: wantedMajor } : {}),
     ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
     ...(planned.supabase !== undefined ? { supabase: planned.supabase } : {}),
+    ...(context.config.project['explicit-grants-since'] ? { explicitGrantsSince: context.config.project['explicit-grants-since'] } : {}),
     log: context.log,
   };
 }

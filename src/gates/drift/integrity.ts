@@ -1,22 +1,37 @@
 /**
- * PR-mode integrity, without a database: files the tool would skip, and merged history
- * that must not change (compared with the base branch).
+ * PR-mode integrity, without a database: files the tool would skip, two files with one
+ * version, and merged history that must not change (compared with the base branch).
  */
 import { finding, type Finding } from '../../findings/types.ts';
-import { compareVersions, graphileChainProblems } from '../../migrations/sources.ts';
-import type { Migration, MigrationSource } from '../../migrations/types.ts';
+import { compareVersions, type FileProblem, graphileChainProblems } from '../../migrations/sources.ts';
+import type { Migration, MigrationFileProblem, MigrationSource } from '../../migrations/types.ts';
 
 const normalizeNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
 
+/**
+ * The folder's file problems: a file the tool will not run (`migration_name_invalid`, a
+ * warning where the tool says itself that it skips the file, as the Supabase CLI does),
+ * and two files with one version (`migration_version_duplicate`, one finding per version,
+ * at the file left out).
+ */
 export function namingFindings(source: MigrationSource): Finding[] {
-  return source.problems.map((p) =>
-    finding({
-      rule: 'migration_name_invalid',
-      severity: 'error',
-      object: { kind: 'migration', name: p.file },
-      message: p.problem,
-      location: { file: p.file, line: 1 },
-    }),
+  return (source.problems as Array<MigrationFileProblem & Partial<FileProblem>>).map((p) =>
+    p.duplicate
+      ? finding({
+          rule: 'migration_version_duplicate',
+          severity: 'error',
+          object: { kind: 'migration_version', name: p.duplicate.id },
+          message: p.problem,
+          remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
+          location: { file: p.file, line: 1 },
+        })
+      : finding({
+          rule: 'migration_name_invalid',
+          severity: p.severity ?? 'error',
+          object: { kind: 'migration', name: p.file },
+          message: p.problem,
+          location: { file: p.file, line: 1 },
+        }),
   );
 }
 

@@ -50,7 +50,7 @@ export const DRIFT_RULES = [
     severity: 'error',
     category: 'history',
     title: 'Migration file the tool will not run',
-    doc: `A file in the migrations folder breaks the tool's naming or format rules, so the tool skips it (often without a word) or refuses the whole folder: a Supabase migration without the \`<timestamp>_<name>.sql\` pattern, a drizzle file missing from \`meta/_journal.json\`, a dbmate file without \`-- migrate:up\`, a graphile-migrate file without its hash header. Rename or regenerate the file with the tool. ${ALLOW}`,
+    doc: `A file in the migrations folder breaks the tool's naming or format rules, so the tool skips it (often without a word) or refuses the whole folder: a Supabase migration without the \`<timestamp>_<name>.sql\` pattern, a drizzle file missing from \`meta/_journal.json\`, a dbmate file without \`-- migrate:up\`, a graphile-migrate file without its hash header. postgate does not apply it either. For Supabase it is a warning: the CLI prints "Skipping migration <file>..." for every \`.sql\` file off its \`<digits>_<name>.sql\` pattern (\`seed.sql\` in the migrations folder included, whose place is \`supabase/seed.sql\`) and for a pre-2021-12-09 \`<timestamp>_init.sql\` that comes first, and goes on. Rename or regenerate the file with the tool, or move it out of the folder if it is not a migration. ${ALLOW}`,
   },
   {
     id: 'merged_migration_edited',

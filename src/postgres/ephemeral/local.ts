@@ -14,9 +14,12 @@ import { execa, type Options, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { UserError } from '../../errors.ts';
 import { registerSecret } from '../../secrets.ts';
+import { childEnv } from '../child-env.ts';
 import { findInstallations, type PostgresInstallation } from './binaries.ts';
+import { cacheRoot } from './cache.ts';
+import { privateInstallation } from './private-install.ts';
 import { killAndWaitSync, reapOrphans, track, untrack } from './registry.ts';
-import type { Cluster } from './types.ts';
+import type { Cluster, ClusterProfile } from './types.ts';
 
 export interface RunAsUser {
   name: string;
@@ -61,6 +64,14 @@ export function chooseInstallation(major: number | undefined): PostgresInstallat
   );
 }
 
+/**
+ * What `postgres` may do in a database of the Supabase profile: create schemas, temporary
+ * tables and extensions (trusted ones), and objects in `public`. Run in that database.
+ */
+function grantDatabaseSql(database: string): string {
+  return `GRANT ALL ON DATABASE "${database.replace(/"/g, '""')}" TO postgres; GRANT ALL ON SCHEMA public TO postgres`;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -98,7 +109,7 @@ interface Started {
 }
 
 function startServer(
-  installation: PostgresInstallation,
+  installation: { binDir: string; version: string; env: Record<string, string> },
   dataDir: string,
   socketDir: string,
   port: number,
@@ -110,7 +121,7 @@ function startServer(
   for (const [name, value] of Object.entries({ ...DEFAULT_SETTINGS, ...settings })) args.push('-c', `${name}=${value}`);
   const child = spawn(path.join(installation.binDir, 'postgres'), args, {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...installation.env, LC_ALL: 'C' },
+    env: childEnv(installation.env),
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   onSpawn(child);
@@ -163,17 +174,20 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-const INITDB_FLAGS = ['-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+const INITDB_FLAGS = ['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+
+/** The superuser initdb makes: `supabase_admin` in the Supabase profile, as on the platform. */
+const BOOTSTRAP_USER: Record<ClusterProfile, string> = { postgres: 'postgres', supabase: 'supabase_admin' };
 
 /**
- * Where initdb'd data directories are cached, one per installation and server user, so that
- * later clusters copy one (~0.2 s) instead of running initdb (~0.7 s). POSTGATE_CACHE_DIR, else
- * $XDG_CACHE_HOME/postgate, else ~/.cache/postgate.
+ * Where initdb'd data directories are cached, one per installation, server user and bootstrap
+ * superuser, so that later clusters copy one (~0.2 s) instead of running initdb (~0.7 s). See
+ * cache.ts for the directory.
  */
-function templateDir(installation: PostgresInstallation, user: RunAsUser | undefined): string {
-  const root = process.env.POSTGATE_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'postgate');
+function templateDir(installation: PostgresInstallation, user: RunAsUser | undefined, superuser: string): string {
+  const root = cacheRoot();
   const key = createHash('sha256')
-    .update([installation.binDir, installation.version, user?.uid ?? process.getuid?.() ?? '', ...INITDB_FLAGS].join('\0'))
+    .update([installation.binDir, installation.version, user?.uid ?? process.getuid?.() ?? '', superuser, ...INITDB_FLAGS].join('\0'))
     .digest('hex')
     .slice(0, 16);
   return path.join(root, 'templates', `pg${installation.version}-${key}`);
@@ -210,7 +224,7 @@ class SetupProcesses {
 
 /** `cp -a`: keeps the server user's ownership when we are root. */
 async function copyTree(setup: SetupProcesses, from: string, to: string): Promise<void> {
-  await setup.run('cp', ['-a', from, to]);
+  await setup.run('cp', ['-a', from, to], { extendEnv: false, env: childEnv() });
 }
 
 let initdbRuns = 0;
@@ -220,8 +234,15 @@ let initdbRuns = 0;
  * first initdb is not cached (copying costs ~0.2 s, and a one-shot CLI run would pay it for
  * nothing); from the second on, the result is cached for every later cluster and process.
  */
-async function createDataDir(setup: SetupProcesses, installation: PostgresInstallation, baseDir: string, dataDir: string, user: RunAsUser | undefined): Promise<void> {
-  const template = templateDir(installation, user);
+async function createDataDir(
+  setup: SetupProcesses,
+  installation: PostgresInstallation,
+  baseDir: string,
+  dataDir: string,
+  user: RunAsUser | undefined,
+  superuser: string,
+): Promise<void> {
+  const template = templateDir(installation, user, superuser);
   if (existsSync(path.join(template, 'PG_VERSION'))) {
     try {
       await copyTree(setup, template, dataDir);
@@ -233,9 +254,10 @@ async function createDataDir(setup: SetupProcesses, installation: PostgresInstal
   const pwFile = path.join(baseDir, 'pw');
   writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   if (user) chownSync(pwFile, user.uid, user.gid);
-  const initdb = await setup.run(path.join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
+  const initdb = await setup.run(path.join(installation.binDir, 'initdb'), ['-D', dataDir, '-U', superuser, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
     reject: false,
-    env: { ...installation.env, LC_ALL: 'C' },
+    extendEnv: false,
+    env: childEnv(installation.env),
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   rmSync(pwFile, { force: true });
@@ -256,14 +278,22 @@ async function createDataDir(setup: SetupProcesses, installation: PostgresInstal
   }
 }
 
-export async function startLocalCluster(options: { major?: number; settings?: Record<string, string> } = {}): Promise<Cluster> {
+/** The platform's non-superuser `postgres` (Supabase profile); the baseline adds its memberships. */
+const SUPABASE_POSTGRES_ROLE = 'login createrole createdb replication bypassrls';
+
+export async function startLocalCluster(options: { major?: number; settings?: Record<string, string>; profile?: ClusterProfile } = {}): Promise<Cluster> {
   reapOrphans();
   const installation = chooseInstallation(options.major);
+  const profile = options.profile ?? 'postgres';
+  const superuser = BOOTSTRAP_USER[profile];
+  const server = privateInstallation(installation);
   const user = runAsUser();
   const baseDir = mkdtempSync(path.join(os.tmpdir(), 'postgate-pg-'));
   const id = `local-${randomUUID()}`;
   const password = randomBytes(18).toString('base64url');
+  const adminPassword = profile === 'postgres' ? password : randomBytes(18).toString('base64url');
   registerSecret(password);
+  registerSecret(adminPassword);
   const dataDir = path.join(baseDir, 'data');
   let child: ChildProcess | undefined;
   const setup = new SetupProcesses();
@@ -295,14 +325,15 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
   try {
     chmodSync(baseDir, 0o700);
     if (user) chownSync(baseDir, user.uid, user.gid);
-    await createDataDir(setup, installation, baseDir, dataDir, user);
+    await createDataDir(setup, installation, baseDir, dataDir, user, superuser);
     let started: Started | undefined;
     for (let attempt = 0; !started; attempt += 1) {
       const port = await freePort();
       try {
         // Known to stop() and to the state record from the moment it exists: a SIGTERM (or a
         // kill) while the server starts up must not leave it running.
-        started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user, (spawned) => {
+        const settings = { ...(server.preload.length ? { shared_preload_libraries: server.preload.join(',') } : {}), ...options.settings };
+        started = await startServer({ ...server, version: installation.version }, dataDir, baseDir, port, settings, user, (spawned) => {
           child = spawned;
           track({ record: { id, ownerPid: process.pid, pid: spawned.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
         });
@@ -313,27 +344,38 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
     }
     // TCP connections need this cluster's own random password (other local users must not get
     // in); the unix socket lives in the 0700 directory and trusts its owner.
-    const admin = new pg.Client({ host: baseDir, port: started.port, user: 'postgres', database: 'postgres' });
+    const admin = new pg.Client({ host: baseDir, port: started.port, user: superuser, database: 'postgres' });
     // A shutdown (SIGTERM) can end the session between statements: that must reject, not crash the process.
     admin.on('error', () => undefined);
     await admin.connect();
     try {
-      await admin.query(`ALTER ROLE postgres PASSWORD '${password}'`);
+      await admin.query(`ALTER ROLE ${superuser} PASSWORD '${adminPassword}'`);
+      if (profile === 'supabase') {
+        await admin.query(`CREATE ROLE postgres WITH ${SUPABASE_POSTGRES_ROLE} PASSWORD '${password}'`);
+        await admin.query(grantDatabaseSql('postgres'));
+      }
     } finally {
       await admin.end();
     }
-    const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
-    const url = `${server}/postgres?sslmode=disable`;
+    const host = `127.0.0.1:${started.port}`;
+    const urlOf = (role: string, secret: string, database: string) =>
+      `postgresql://${role}:${secret}@${host}/${encodeURIComponent(database)}?sslmode=disable`;
+    const url = urlOf('postgres', password, 'postgres');
+    const adminUrl = urlOf(superuser, adminPassword, 'postgres');
     const databases = new Set<string>();
     return {
       provider: 'local',
       url,
+      adminUrl,
+      asAdmin: (databaseUrl: string) => urlOf(superuser, adminPassword, decodeURIComponent(new URL(databaseUrl).pathname.slice(1))),
+      profile,
+      standIns: server.standIns,
       major: installation.major,
       version: installation.version,
       binDir: installation.binDir,
       async createDatabase(name?: string) {
         const database = name ?? `scratch_${databases.size + 1}`;
-        const client = new pg.Client({ connectionString: url });
+        const client = new pg.Client({ connectionString: adminUrl });
         client.on('error', () => undefined);
         await client.connect();
         try {
@@ -341,8 +383,18 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
         } finally {
           await client.end();
         }
+        if (profile === 'supabase') {
+          const inDatabase = new pg.Client({ connectionString: urlOf(superuser, adminPassword, database) });
+          inDatabase.on('error', () => undefined);
+          await inDatabase.connect();
+          try {
+            await inDatabase.query(grantDatabaseSql(database));
+          } finally {
+            await inDatabase.end();
+          }
+        }
         databases.add(database);
-        return `${server}/${encodeURIComponent(database)}?sslmode=disable`;
+        return urlOf('postgres', password, database);
       },
       stop,
     };

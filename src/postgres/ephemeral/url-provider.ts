@@ -66,7 +66,7 @@ export async function startUrlCluster(options: { shadowDatabaseUrl?: string; maj
   };
   try {
     const url = await createDatabase();
-    return { provider: 'url', url, major, version, createDatabase, stop };
+    return { provider: 'url', url, adminUrl: url, asAdmin: (database) => database, profile: 'postgres', standIns: [], major, version, createDatabase, stop };
   } catch (error) {
     await stop();
     throw error;
