@@ -8,9 +8,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GATES, type GateDefinition, gateByCommand } from './config/gates.ts';
-import { appliesTo, envName } from './config/input-spec.ts';
+import { appliesTo, envName, inputLabel, type InputReader } from './config/input-spec.ts';
+import { registerJobSecrets } from './config/job-secrets.ts';
 import { renderDoctor, runDoctor } from './doctor.ts';
-import { describeError } from './errors.ts';
+import { confinePath } from './config/paths.ts';
+import { describeError, UserError } from './errors.ts';
 import { EXIT_CODES } from './findings/types.ts';
 import type { Logger } from './gates/gate.ts';
 import { invokeGate } from './gates/invoke.ts';
@@ -112,11 +114,18 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
     process.stdout.write(gateUsage(gate));
     return 0;
   }
-  const read = (name: string): string | undefined => {
-    const value = values[name];
-    if (typeof value === 'boolean') return String(value);
-    return value ?? process.env[envName(name)];
-  };
+  // Where each value came from, so that messages name it as given (`--database-url` or POSTGATE_DATABASE_URL).
+  const sourceOf = (name: string) => (values[name] !== undefined ? 'flag' : process.env[envName(name)] !== undefined ? 'env' : undefined);
+  const read: InputReader = Object.assign(
+    (name: string): string | undefined => {
+      const value = values[name];
+      if (typeof value === 'boolean') return String(value);
+      return value ?? process.env[envName(name)];
+    },
+    { sourceOf },
+  );
+  // Every gate masks the secrets the job gives it (webhook secrets, database passwords, secret inputs).
+  registerJobSecrets({ gate: gate.id, read, surface: 'cli', env: process.env, cwd: process.cwd() });
   const format = read('format') === 'json' ? 'json' : 'text';
   const { result } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
   process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
@@ -124,17 +133,26 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
   const reportPath = read('report-path')?.trim();
   const sarifPath = read('sarif-path')?.trim();
   const written = [
-    reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path') : true,
-    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path') : true,
+    reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path', sourceOf('report-path')) : true,
+    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
   ];
   // A file someone asked for and did not get is an error, whatever the verdict.
   return written.every(Boolean) ? EXIT_CODES[result.status] : EXIT_CODES.error;
 }
 
-function writeOutputFile(file: string, content: string, what: string, flag: string): boolean {
+/** Writes a file the user asked for, only inside the workspace or a temporary directory (src/config/paths.ts). */
+function writeOutputFile(file: string, content: string, what: string, flag: string, source: 'flag' | 'env' | undefined): boolean {
+  let target: string;
   try {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(path.resolve(file), content);
+    target = confinePath(file, { label: inputLabel(flag, 'cli', source), base: process.cwd() });
+  } catch (error) {
+    // The gate's own error already when its inputs were read that far; said here too, since nothing was written.
+    process.stderr.write(`postgate: ${redact(error instanceof UserError ? error.message : describeError(error))}\n`);
+    return false;
+  }
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, content);
     return true;
   } catch (error) {
     process.stderr.write(`postgate: could not write the ${what} to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix \`--${flag}\` or the folder's permissions.\n`);

@@ -3,12 +3,29 @@
  * markdown, GitHub API bodies, error messages) passes text through `redact`.
  * Registering a secret also registers its encoded forms, so a password that
  * appears URL-encoded in a connection string or base64 in a header is hidden too.
+ *
+ * Secrets shorter than MIN_LENGTH (a 1- or 2-character database password) are masked too, but
+ * not everywhere: hiding every "a" or "id" in a report would garble it and, by the gaps it
+ * leaves, tell the value anyway. A short secret is masked where it stands as a whole value:
+ *
+ * - as a URL's password: `postgresql://app:xy@db/...` (raw or percent-encoded) -> `app:***@`;
+ * - after a password key in a connection string, environment or config line:
+ *   `password=xy`, `PGPASSWORD=xy`, `pwd: xy` -> `password=***`;
+ * - as a whole quoted string: `'xy'`, `"xy"` (a SQL literal in a function body, trigger
+ *   argument or comment, or a JSON value) -> `'***'`;
+ * - as a whole text (a JSON field, an output, a message that is just the value) -> `***`.
+ *
+ * The runner's masker (listeners, core.setSecret) masks plain substrings only, so it is told the
+ * bounded forms of a short secret (`:xy@`, `'xy'`, `"xy"`), never the bare value.
  */
 
 const MIN_LENGTH = 3;
 const MASK = '***';
 
 const forms = new Set<string>();
+/** Secrets shorter than MIN_LENGTH, masked in context only. */
+const shortSecrets = new Set<string>();
+let shortRules: Array<[RegExp, string]> | undefined;
 const listeners: Array<(form: string) => void> = [];
 
 export function encodedForms(value: string): string[] {
@@ -38,6 +55,20 @@ export function encodedForms(value: string): string[] {
   return [...new Set(candidates)].filter((form) => form.length >= MIN_LENGTH);
 }
 
+function uriEncoded(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The bounded forms of a short secret, for maskers that only replace substrings. */
+export function contextForms(value: string): string[] {
+  if (!value.trim() || value.length >= MIN_LENGTH) return [];
+  return [...new Set([`:${value}@`, `:${uriEncoded(value)}@`, `'${value}'`, `"${value}"`])];
+}
+
 /** Remember a secret; from now on `redact` hides it and every listener hears of it. */
 export function registerSecret(value: string | undefined | null): void {
   if (!value) return;
@@ -46,20 +77,51 @@ export function registerSecret(value: string | undefined | null): void {
     forms.add(form);
     for (const listener of listeners) listener(form);
   }
+  for (const short of new Set([value, value.trim()])) {
+    if (!short.trim() || short.length >= MIN_LENGTH || shortSecrets.has(short)) continue;
+    shortSecrets.add(short);
+    shortRules = undefined;
+    for (const form of contextForms(short)) for (const listener of listeners) listener(form);
+  }
 }
 
 /** Called for each secret form already known and every one registered later (e.g. core.setSecret). */
 export function onSecretRegistered(listener: (form: string) => void): void {
   listeners.push(listener);
   for (const form of forms) listener(form);
+  for (const short of shortSecrets) for (const form of contextForms(short)) listener(form);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A case-insensitive pattern for an ASCII word, without making the rest of the expression so. */
+const anyCase = (word: string) => word.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+
+function rulesForShortSecrets(): Array<[RegExp, string]> {
+  if (shortRules) return shortRules;
+  const values = [...new Set([...shortSecrets].flatMap((secret) => [secret, uriEncoded(secret)]))].sort((a, b) => b.length - a.length);
+  const any = values.map(escapeRegExp).join('|');
+  const key = ['pgpassword', 'password', 'passwd', 'pass', 'pwd'].map(anyCase).join('|');
+  shortRules = [
+    // a URL's password: scheme://user:<secret>@host
+    [new RegExp(`(:)(?:${any})(@)`, 'g'), `$1${MASK}$2`],
+    // a password key's value: password=<secret>, PGPASSWORD=<secret>, pwd: '<secret>'
+    [new RegExp(`((?<![A-Za-z0-9])(?:${key})\\s*[=:]\\s*)(['"]?)(?:${any})(?=$|[\\s&;,'")\\]}])`, 'g'), `$1$2${MASK}`],
+    // a whole quoted string: '<secret>', "<secret>"
+    [new RegExp(`(['"])(?:${any})\\1`, 'g'), `$1${MASK}$1`],
+  ];
+  return shortRules;
 }
 
 export function redact(text: string): string {
-  if (forms.size === 0 || !text) return text;
+  if ((forms.size === 0 && shortSecrets.size === 0) || !text) return text;
   let out = text;
   const ordered = [...forms].sort((a, b) => b.length - a.length);
   for (const form of ordered) {
     if (out.includes(form)) out = out.split(form).join(MASK);
+  }
+  if (shortSecrets.size) {
+    if (shortSecrets.has(out.trim())) return out.replace(out.trim(), MASK);
+    for (const [pattern, replacement] of rulesForShortSecrets()) out = out.replace(pattern, replacement);
   }
   return out;
 }
@@ -79,4 +141,6 @@ export function redactDeep<T>(value: T): T {
 /** For tests only. */
 export function forgetSecretsForTests(): void {
   forms.clear();
+  shortSecrets.clear();
+  shortRules = undefined;
 }

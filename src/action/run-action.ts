@@ -10,7 +10,9 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { GATES, type OutputSpec } from '../config/gates.ts';
-import type { InputDefs } from '../config/input-spec.ts';
+import { type InputDefs, inputLabel } from '../config/input-spec.ts';
+import { registerJobSecrets } from '../config/job-secrets.ts';
+import { confinePath } from '../config/paths.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
 import type { Logger } from '../gates/gate.ts';
 import { invokeGate } from '../gates/invoke.ts';
@@ -22,6 +24,7 @@ import { cleanupAll, reapOrphans, stopCleanlyOnSignals } from '../postgres/ephem
 import { reapScratchDatabases, RUN_TOKEN } from '../postgres/scratch-databases.ts';
 import { parseDatabaseUrl } from '../postgres/url.ts';
 import type { Annotation } from '../report/annotations.ts';
+import { inertLog } from '../report/inert.ts';
 import { countsText } from '../report/format.ts';
 import { renderSarif } from '../report/sarif.ts';
 import { renderJson } from '../report/text.ts';
@@ -31,11 +34,16 @@ const MAIN_PID_STATE = 'postgate-main-pid';
 /** The main step's run token: the post step drops the scratch databases signed with it. */
 const RUN_STATE = 'postgate-run';
 
-/** Counts warnings, because each one is a workflow annotation (10 per type per step). */
+/**
+ * Counts warnings, because each one is a workflow annotation (10 per type per step).
+ * `core.info` writes its text raw to the step's log, where the runner acts on workflow commands:
+ * log lines can quote untrusted text (extension names from migrations, a server's log), so they
+ * go through `inertLog`. `core.warning`, `core.error` and `core.group` escape their text already.
+ */
 function actionLogger(): Logger & { warnings: number } {
   const logger = {
     warnings: 0,
-    info: (message: string) => core.info(redact(message)),
+    info: (message: string) => core.info(inertLog(redact(message))),
     warn: (message: string) => {
       logger.warnings += 1;
       core.warning(redact(message));
@@ -58,7 +66,7 @@ const actionsIO: ActionsIO = {
     else if (annotation.severity === 'warning') core.warning(annotation.message, properties);
     else core.notice(annotation.message, properties);
   },
-  info: (message) => core.info(message),
+  info: (message) => core.info(inertLog(redact(message))),
   warning: (message) => core.warning(message),
 };
 
@@ -111,11 +119,15 @@ export async function runAction(gate: GateId): Promise<void> {
     return value === inputs[name]?.default ? '' : value;
   };
   registerSecret(read('github-token'));
+  const cwd = process.env.GITHUB_WORKSPACE || process.cwd();
+  // Every gate masks (and the runner's masker hears of) the secrets the job gives it: the webhook
+  // secrets' variables, the database passwords and the inputs marked secret.
+  registerJobSecrets({ gate, read, surface: 'action', env: process.env, cwd });
 
   const logger = actionLogger();
   let result: GateResult;
   try {
-    ({ result } = await invokeGate(gate, read, 'action', { cwd: process.env.GITHUB_WORKSPACE || process.cwd(), log: logger }));
+    ({ result } = await invokeGate(gate, read, 'action', { cwd, log: logger }));
   } finally {
     await cleanupAll();
   }
@@ -141,12 +153,14 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
 
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const target = describeTarget(read);
-  const reportPath = path.resolve(workspace, read('report-path') || path.join(process.env.RUNNER_TEMP || os.tmpdir(), `postgate-${gate}.json`));
+  // A report-path outside the workspace and the temp directories is refused (the run's error says so):
+  // the report then goes where it goes by default, so that the error is still on record.
+  const defaultReport = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `postgate-${gate}.json`);
+  const reportPath = confinedOutput('report-path', read, workspace, logger, result) ?? defaultReport;
   const written = writeFile(reportPath, renderJson(result), 'JSON report', logger);
   if (written) core.setOutput('report-path', reportPath);
-  const sarifInput = read('sarif-path');
-  if (sarifInput) {
-    const sarifPath = path.resolve(workspace, sarifInput);
+  const sarifPath = confinedOutput('sarif-path', read, workspace, logger, result);
+  if (sarifPath) {
     const sarif = renderSarif(result, { workspace, ...(target ? { target } : {}) });
     if (writeFile(sarifPath, sarif.text, 'SARIF file', logger)) core.setOutput('sarif-path', sarifPath);
     if (sarif.unlocated) {
@@ -168,6 +182,22 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
     },
     actionsIO,
   );
+}
+
+/**
+ * A path input postgate writes to, resolved from the workspace, when it stays inside the workspace
+ * or a temporary directory (src/config/paths.ts); else undefined, with a warning unless that is
+ * already the run's error.
+ */
+function confinedOutput(name: string, read: (name: string) => string, workspace: string, logger: Logger, result: GateResult): string | undefined {
+  const raw = read(name).trim();
+  if (!raw) return undefined;
+  try {
+    return confinePath(raw, { label: inputLabel(name, 'action'), base: workspace });
+  } catch (error) {
+    if ((error as Error).message !== result.error) logger.warn(`postgate: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function writeFile(file: string, content: string, what: string, logger: Logger): boolean {

@@ -35,13 +35,15 @@ const COMMON = {
   },
   'report-path': {
     kind: 'path',
-    description: 'Where to write the JSON report (the GateResult), relative to the workspace.',
+    writes: true,
+    description: 'Where to write the JSON report (the GateResult), relative to the workspace. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
     defaultDescription: 'postgate-<gate>.json in RUNNER_TEMP (action); not written (CLI)',
   },
   'sarif-path': {
     kind: 'path',
+    writes: true,
     description:
-      'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif (findings with a file location; the others are counted in it).',
+      'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif (findings with a file location; the others are counted in it). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
   },
   format: {
     kind: 'enum',
@@ -176,8 +178,10 @@ export const DRILL_INPUTS = {
   'source-database-url': { kind: 'url', secret: true, description: 'Take the backup now from this database (read-only snapshot).' },
   'dump-path': {
     kind: 'path',
+    // written only in backup mode
+    writes: { when: ['write-manifest', 'source-database-url'] },
     description:
-      'An existing backup: plain SQL, .sql.gz, custom, directory or tar (detected from the content), or a folder with the supabase db dump files (roles.sql, schema.sql, data.sql). With write-manifest: where to write the new backup.',
+      'An existing backup: plain SQL, .sql.gz, custom, directory or tar (detected from the content), or a folder with the supabase db dump files (roles.sql, schema.sql, data.sql). With write-manifest: where to write the new backup, which must resolve inside the workspace or a temporary directory.',
   },
   'checksum-path': { kind: 'path', description: 'sha256sum-format file to verify the backup against.' },
   sha256: { kind: 'string', description: 'Expected SHA-256 of the backup file.' },
@@ -185,6 +189,7 @@ export const DRILL_INPUTS = {
   'write-manifest': {
     kind: 'path',
     surface: 'cli',
+    writes: { when: ['source-database-url', 'dump-path'] },
     description:
       'Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump\'s snapshot). No restore.',
   },
@@ -194,11 +199,11 @@ export const DRILL_INPUTS = {
   jobs: { kind: 'integer', default: '2', description: 'Parallel jobs for pg_dump and pg_restore.' },
   'rto-target': { kind: 'duration', description: 'Fail when the drill takes longer than this (e.g. 15m).' },
   'rpo-target': { kind: 'duration', description: 'Fail when the backup is older than this (e.g. 24h).' },
-  'log-path': { kind: 'path', description: 'Drill log (JSON lines) to append to.' },
+  'log-path': { kind: 'path', writes: true, description: 'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
   'max-days-since-green': { kind: 'integer', description: 'Fail when the log shows no green drill within this many days.' },
   'supabase-access-token': { kind: 'string', secret: true, description: 'Supabase Management API token, to read the newest backup time for RPO.' },
   'project-ref': { kind: 'string', description: 'Supabase project ref, with supabase-access-token.' },
-  'export-path': { kind: 'path', description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules).' },
+  'export-path': { kind: 'path', writes: true, description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
   ...SHADOW,
   ...COMMON,
 } as const satisfies InputDefs;

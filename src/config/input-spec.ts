@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseDatabaseUrl } from '../postgres/url.ts';
 import { registerSecret } from '../secrets.ts';
+import { confinePath } from './paths.ts';
 
 export type InputKind = 'string' | 'path' | 'url' | 'boolean' | 'integer' | 'list' | 'enum' | 'duration' | 'major';
 
@@ -22,6 +23,11 @@ export interface InputSpec {
   surface?: 'action' | 'cli';
   /** Documented default shown instead of `default` (e.g. computed at run time). */
   defaultDescription?: string;
+  /**
+   * A path postgate writes to: it must resolve inside the workspace or a temporary directory
+   * (src/config/paths.ts). With `when`, only if those inputs are given too (else nothing is written).
+   */
+  writes?: true | { when: readonly string[] };
 }
 
 export type InputDefs = Record<string, InputSpec>;
@@ -146,8 +152,48 @@ function expectation(spec: InputSpec): string {
 
 export type Surface = 'action' | 'cli';
 
-export function inputLabel(name: string, surface: Surface): string {
-  return surface === 'cli' ? `Flag \`--${name}\`` : `Input \`${name}\``;
+/** Where the CLI found a value: its flag, or its POSTGATE_<NAME> environment variable. */
+export type InputSource = 'flag' | 'env';
+
+/**
+ * Reads one raw input (empty or undefined: not given). A reader that knows where a value
+ * came from says so through `sourceOf`, so that messages name the input as it was given.
+ */
+export type InputReader = ((name: string) => string | undefined) & { sourceOf?: (name: string) => InputSource | undefined };
+
+/** The input as the user wrote it: `--name` (CLI flag), `POSTGATE_NAME` (its environment variable) or `name` (action). */
+export function inputName(name: string, surface: Surface, source?: InputSource): string {
+  if (surface === 'action') return name;
+  return source === 'env' ? envName(name) : `--${name}`;
+}
+
+export function inputLabel(name: string, surface: Surface, source?: InputSource): string {
+  if (surface === 'action') return `Input \`${name}\``;
+  return source === 'env' ? `Environment variable \`${envName(name)}\`` : `Flag \`--${name}\``;
+}
+
+/** The names parsed options were given under, for messages raised later by the gates. */
+const GIVEN_NAMES = new WeakMap<object, Record<string, string>>();
+
+/**
+ * How the input `name` was given for these parsed options (`--schemas`, `POSTGATE_SCHEMAS`,
+ * `schemas`); the bare name for options that did not come from `parseInputs`.
+ */
+export function givenName(options: object, name: string): string {
+  return GIVEN_NAMES.get(options)?.[name] ?? name;
+}
+
+/** `givenName` as the start of a sentence: "Flag `--schemas`", "Environment variable `POSTGATE_SCHEMAS`", "Input `schemas`". */
+export function givenLabel(options: object, name: string): string {
+  const given = givenName(options, name);
+  if (given.startsWith('--')) return `Flag \`${given}\``;
+  if (given === envName(name)) return `Environment variable \`${given}\``;
+  return `Input \`${given}\``;
+}
+
+/** Relative paths in inputs resolve from the working directory (CLI) or the workspace (action). */
+function inputBase(surface: Surface): string {
+  return surface === 'action' ? process.env.GITHUB_WORKSPACE || process.cwd() : process.cwd();
 }
 
 export function appliesTo(spec: InputSpec, surface: Surface): boolean {
@@ -158,10 +204,14 @@ export function appliesTo(spec: InputSpec, surface: Surface): boolean {
  * Validates raw string inputs (empty means unset) against the definitions.
  * Throws UserError naming the input and the fix.
  */
-export function parseInputs<D extends InputDefs>(defs: D, read: (name: string) => string | undefined, surface: Surface): Inputs<D> {
+export function parseInputs<D extends InputDefs>(defs: D, read: InputReader, surface: Surface): Inputs<D> {
   const out: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  GIVEN_NAMES.set(out, names);
   for (const [name, spec] of Object.entries(defs)) {
     if (!appliesTo(spec, surface)) continue;
+    const source = read.sourceOf?.(name);
+    names[name] = inputName(name, surface, source);
     const given = read(name)?.trim();
     if (given && spec.secret) registerSecret(given);
     const raw = given || spec.default || undefined;
@@ -169,7 +219,7 @@ export function parseInputs<D extends InputDefs>(defs: D, read: (name: string) =
       if (spec.required) {
         // the description's first sentence only: the message stays one sentence
         const what = spec.description.split(/(?<=\.)\s+(?=[A-Z])/)[0]!.replace(/\.$/, '');
-        throw new UserError(`${inputLabel(name, surface)} is required: ${what}.`);
+        throw new UserError(`${inputLabel(name, surface, source)} is required: ${what}.`);
       }
       if (spec.kind === 'boolean') out[camelCase(name)] = false;
       else if (spec.kind === 'list') out[camelCase(name)] = [];
@@ -178,9 +228,12 @@ export function parseInputs<D extends InputDefs>(defs: D, read: (name: string) =
     const parsed = schemaFor(spec).safeParse(spec.kind === 'enum' || spec.kind === 'boolean' ? raw.toLowerCase() : raw);
     if (!parsed.success) {
       const shown = spec.secret ? 'a value that is not valid' : `"${raw.length > 80 ? `${raw.slice(0, 77)}...` : raw}"`;
-      throw new UserError(`${inputLabel(name, surface)} is ${shown}; ${expectation(spec)}.`);
+      throw new UserError(`${inputLabel(name, surface, source)} is ${shown}; ${expectation(spec)}.`);
     }
-    if (spec.kind === 'url') parseDatabaseUrl(raw, surface === 'cli' ? `--${name}` : name);
+    if (spec.kind === 'url') parseDatabaseUrl(raw, names[name]);
+    if (spec.writes && (spec.writes === true || spec.writes.when.every((other) => read(other)?.trim()))) {
+      confinePath(raw, { label: inputLabel(name, surface, source), base: inputBase(surface) });
+    }
     out[camelCase(name)] = parsed.data;
   }
   return out as Inputs<D>;

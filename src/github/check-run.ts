@@ -3,6 +3,10 @@
  * annotation per finding at its migration file and line, most severe first. GitHub takes at
  * most 50 annotations per request: the first 50 go with the create call, the rest in updates
  * of 50. Beyond MAX_ANNOTATIONS the summary says how many were not annotated.
+ *
+ * Every run creates its own check run and updates only the one it just created (by the id
+ * GitHub returned): a check run of the same name written by another app (or a user's token) on
+ * the same commit is never looked up, so it can never be taken over or edited.
  */
 import type { GateStatus } from '../findings/types.ts';
 import type { Annotation } from '../report/annotations.ts';

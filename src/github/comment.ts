@@ -3,9 +3,14 @@
  * first line (comments are read 100 per page), updated in place, created only when the
  * `comment` mode asks for it. An existing comment is always brought up to date, so a comment
  * posted while the gate failed turns green when it passes.
+ *
+ * Only a comment written by the token's own identity counts (./identity.ts): the marker is text
+ * anyone can post, so a comment by anyone else that starts with it is ignored and never edited,
+ * and postgate posts its own next to it.
  */
 import type { GateResult } from '../findings/types.ts';
 import type { Octokit } from './api.ts';
+import { type TokenIdentity, tokenIdentity, writtenBy } from './identity.ts';
 
 export const COMMENT_MODES = ['auto', 'always', 'on-failure', 'never'] as const;
 export type CommentMode = (typeof COMMENT_MODES)[number];
@@ -37,7 +42,9 @@ export interface ExistingComment {
   url?: string;
 }
 
-export async function findComment(octokit: Octokit, ref: IssueRef, marker: string): Promise<ExistingComment | undefined> {
+/** The first comment that starts with `marker` and was written by `identity` (the token's, by default). */
+export async function findComment(octokit: Octokit, ref: IssueRef, marker: string, identity?: TokenIdentity): Promise<ExistingComment | undefined> {
+  const self = identity ?? (await tokenIdentity(octokit));
   const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
     owner: ref.owner,
     repo: ref.repo,
@@ -45,7 +52,7 @@ export async function findComment(octokit: Octokit, ref: IssueRef, marker: strin
     per_page: 100,
   });
   for await (const page of pages) {
-    const found = page.data.find((comment) => comment.body?.startsWith(marker));
+    const found = page.data.find((comment) => comment.body?.startsWith(marker) && writtenBy(self, comment.user));
     if (found) return { id: found.id, body: found.body ?? '', url: found.html_url };
   }
   return undefined;

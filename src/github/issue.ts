@@ -3,8 +3,12 @@
  * per gate and target (found by the `postgate` label and a hidden marker), later failures
  * update it and add a short comment, and the first passing run comments and closes it.
  * Duplicates (two overlapping runs both creating one) are closed in favour of the oldest.
+ *
+ * Only issues opened by the token's own identity (./identity.ts) are postgate's: an issue anyone
+ * else opened with the same label, title or marker is never updated, commented on or closed.
  */
 import type { Octokit } from './api.ts';
+import { type TokenIdentity, tokenIdentity, writtenBy } from './identity.ts';
 
 export const ISSUE_LABEL = 'postgate';
 
@@ -29,7 +33,7 @@ interface OpenIssue {
   html_url?: string;
 }
 
-async function findOpen(octokit: Octokit, request: TrackedIssue): Promise<OpenIssue[]> {
+async function findOpen(octokit: Octokit, request: TrackedIssue, self: TokenIdentity): Promise<OpenIssue[]> {
   const found: OpenIssue[] = [];
   const pages = octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
     owner: request.owner,
@@ -40,7 +44,7 @@ async function findOpen(octokit: Octokit, request: TrackedIssue): Promise<OpenIs
   });
   for await (const page of pages) {
     for (const issue of page.data) {
-      if (!issue.pull_request && issue.body?.includes(request.marker)) found.push({ number: issue.number, html_url: issue.html_url });
+      if (!issue.pull_request && issue.body?.includes(request.marker) && writtenBy(self, issue.user)) found.push({ number: issue.number, html_url: issue.html_url });
     }
   }
   return found.sort((a, b) => a.number - b.number);
@@ -56,7 +60,8 @@ async function closeDuplicates(octokit: Octokit, request: TrackedIssue, keep: nu
 
 export async function trackIssue(octokit: Octokit, request: TrackedIssue): Promise<IssueOutcome> {
   const { owner, repo } = request;
-  let open = await findOpen(octokit, request);
+  const self = await tokenIdentity(octokit);
+  let open = await findOpen(octokit, request, self);
   let duplicatesClosed = 0;
 
   if (!request.failing) {
@@ -73,7 +78,7 @@ export async function trackIssue(octokit: Octokit, request: TrackedIssue): Promi
     const { data } = await octokit.rest.issues.create({ owner, repo, title: request.title, body: request.body, labels: [ISSUE_LABEL] });
     state = 'opened';
     // Another run may have opened one at the same time: keep the oldest, close the rest.
-    open = await findOpen(octokit, request);
+    open = await findOpen(octokit, request, self);
     if (!open.some((issue) => issue.number === data.number)) open.push({ number: data.number, html_url: data.html_url });
     open.sort((a, b) => a.number - b.number);
     if (open[0]!.number !== data.number) state = 'updated';

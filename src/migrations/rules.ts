@@ -66,9 +66,13 @@ export function missingExtensionFindings(shadow: Pick<Shadow, 'migrations' | 'mi
   );
 }
 
-/** One notice per stand-in extension the shadow used, saying what it leaves out. */
-export function standInFindings(shadow: Pick<Shadow, 'standInsUsed' | 'major'>): Finding[] {
-  return shadow.standInsUsed.map((name) =>
+/**
+ * One notice per stand-in extension the project's migrations create, saying what it leaves out
+ * (the baseline's own, pg_net and Vault, are the platform's, listed in the gate's details).
+ */
+export function standInFindings(shadow: Pick<Shadow, 'standInsUsed' | 'major' | 'migrations'>): Finding[] {
+  const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
+  return shadow.standInsUsed.filter((name) => created.has(name)).map((name) =>
     finding({
       rule: 'shadow_stand_in_used',
       severity: 'notice',

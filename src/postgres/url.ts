@@ -45,6 +45,45 @@ function describeScheme(raw: string): string {
   return match ? `a URL with scheme "${match[1]}:"` : 'a value that is not a URL';
 }
 
+/** The parts of a database URL, as messages name them (never with their text). */
+function partAt(text: string, index: number): string {
+  const rest = text.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
+  const offset = text.length - rest.length;
+  if (index < offset) return 'scheme';
+  const at = index - offset;
+  const query = rest.indexOf('?');
+  if (query >= 0 && at > query) return 'query parameters';
+  const authorityEnd = [rest.indexOf('/'), query].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), rest.length);
+  if (at >= authorityEnd) return 'database name';
+  const authority = rest.slice(0, authorityEnd);
+  const userinfoEnd = authority.lastIndexOf('@');
+  if (at > userinfoEnd) return 'host';
+  const colon = authority.indexOf(':');
+  return colon >= 0 && colon < userinfoEnd && at > colon ? 'password' : 'user name';
+}
+
+/**
+ * Percent-encoding libpq would refuse: a `%` not followed by two hex digits, or bytes that
+ * are not UTF-8 text once decoded. One sentence naming the input and the part, never the text.
+ */
+function checkPercentEncoding(text: string, inputName: string): void {
+  const bare = /%(?![0-9a-fA-F]{2})/.exec(text);
+  if (bare) {
+    throw new UserError(
+      `\`${inputName}\` has a % in its ${partAt(text, bare.index)} that does not start a percent-encoded byte (%XX); write a literal % as %25.`,
+    );
+  }
+  for (const match of text.matchAll(/(?:%[0-9a-fA-F]{2})+/g)) {
+    try {
+      decodeURIComponent(match[0]);
+    } catch {
+      throw new UserError(
+        `\`${inputName}\` has percent-encoded bytes in its ${partAt(text, match.index)} that are not UTF-8 text; encode the text as UTF-8 before percent-encoding it (a literal % is %25).`,
+      );
+    }
+  }
+}
+
 export function parseDatabaseUrl(raw: string, inputName = 'database-url'): DatabaseTarget {
   const text = raw.trim();
   let url: URL;
@@ -62,9 +101,13 @@ export function parseDatabaseUrl(raw: string, inputName = 'database-url'): Datab
     );
   }
   const params = url.searchParams;
+  // Masked before anything can fail, in the form it was written.
+  registerSecret(url.password);
+  registerSecret(params.get('password') ?? undefined);
+  // WHATWG URL keeps a stray % as it is; decoding it later would throw "URI malformed".
+  checkPercentEncoding(text, inputName);
   const password = params.get('password') ?? (url.password ? decodeURIComponent(url.password) : undefined);
   registerSecret(password);
-  registerSecret(url.password);
 
   const socketHost = params.get('host');
   const host = socketHost ?? (decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1') || 'localhost');

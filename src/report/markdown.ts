@@ -8,12 +8,39 @@
  * (remediation, then details, then long text, then the lists of accepted and pre-existing
  * findings, then the findings themselves, lowest severity first) and a note near the top says
  * what was left out, how many findings, and where the full report is. Nothing is cut silently.
+ *
+ * Trust (safety promise 6). The report goes where people click and get notified: a PR comment,
+ * an issue, a check run, the job summary. Text an outsider can shape is rendered inert: no links,
+ * images, mentions, issue references, raw HTML, entities, headings, lists, emphasis, math or
+ * autolinked URLs (`https://...`, `www....`); emoji shortcodes stay.
+ *
+ * | untrusted: inert text only                               | postgate's own: markdown as written |
+ * |-----------------------------------------------------------|-------------------------------------|
+ * | `result.error` (it quotes server and client messages)     | headings, status line, counts, notes |
+ * | every finding's object (kind, schema, name), `message`,   | rule ids and titles (the rule catalog), |
+ * |   `detail` and `remediation` (catalog text, comments,     |   the rules doc link                 |
+ * |   server messages, SQL built from them)                   | links to a file at the commit (the  |
+ * | file paths and their link labels (a PR names its files)   |   URL is built here, its path encoded) |
+ * | allowlist `reason` and `expires` (the PR's repo config)   | `options.marker`, `preface`, `context`, |
+ * | suppressed and pre-existing findings: the same fields     |   `limit` (the publisher: run links, |
+ * | every `details` value: table cells, matrix row keys,      |   commit, target host, API failures) |
+ * |   fields, list items, JSON                                | detail block titles and column labels |
+ * |                                                           |   (gate keys; still escaped)        |
+ *
+ * How: `cell`/`inline` take untrusted text. Escape sequences go, line breaks become a space or
+ * `<br>`, every character that starts markdown or HTML is escaped (`\[`, `&lt;`, `&amp;`...), a
+ * value cannot start a block (`\#`, `\-`, `1\.`), code spans found as CommonMark finds them stay
+ * (they are inert), and a word GitHub would still link or ping after rendering (`@user`, a URL,
+ * `#12`) becomes a code span: backslashes do not stop mentions and autolinks. Object names and
+ * paths are code spans (`code`), remediation SQL and JSON are fenced blocks whose fence is longer
+ * than any backtick run inside, so they stay exact and copyable and cannot break out.
  */
 import { getRule } from '../findings/rules.ts';
 import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank, type SourceLocation } from '../findings/types.ts';
 import { redact, redactDeep } from '../secrets.ts';
 import { blockSize, type DetailBlock, detailBlocks } from './details.ts';
 import { clip, formatMeasure, humanize, columnLabel, nonZeroCounts, plural, repoPath } from './format.ts';
+import { inertBlock } from './inert.ts';
 import { gateTitle } from './text.ts';
 
 /** Where docs/rules.md is published: each rule has an anchor named after its id. */
@@ -227,13 +254,13 @@ function ruleGroup(ruleId: string, findings: Finding[], all: Finding[], links: S
   ];
   for (const item of findings) {
     const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
-    lines.push(`| ${icon}${item.object.kind} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+    lines.push(`| ${icon}${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
   }
   if (findings.length < total) lines.push('', `_${plural(total - findings.length, 'more finding')} of this rule not shown._`);
   const fixes = findings.filter((item) => item.remediation);
   if (plan.remediation && fixes.length) {
     lines.push('', `<details><summary>Remediation (${fixes.length})</summary>`, '');
-    for (const item of fixes) lines.push(`**${code(objectLabel(item.object))}**`, '', ...remediation(item.remediation!), '');
+    for (const item of fixes) lines.push(`**${code(objectLabel(item.object), false)}**`, '', ...remediation(item.remediation!), '');
     lines.push('</details>');
   }
   return lines;
@@ -250,13 +277,15 @@ function findingCell(item: Finding, compact: boolean): string {
 
 const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|update|insert|delete|begin|set|reset|do|with|vacuum|analyze|reindex|truncate|notify)\s)/i;
 
-/** SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, steps as text. */
+/**
+ * SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, kept exactly
+ * so that it can be copied (a fence longer than any backtick run inside: the SQL cannot close it);
+ * steps as inert text, one line each.
+ */
 function remediation(text: string): string[] {
   const sql = SQL_START.test(text) && text.includes(';');
-  if (!sql) return [text.split(/\r?\n/).map(inline).join('<br>')];
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
-  const fence = '`'.repeat(longest + 1);
-  return [`${fence}sql`, text.trimEnd(), fence];
+  if (!sql) return [text.split(/\r\n|\r|\n/).map(inline).join('<br>')];
+  return fenced(text.replace(/\r\n?/g, '\n').trimEnd(), 'sql');
 }
 
 function where(location: SourceLocation | undefined, links: SourceLinks | undefined): string {
@@ -264,8 +293,13 @@ function where(location: SourceLocation | undefined, links: SourceLinks | undefi
   const file = repoPath(location.file, links?.workspace);
   const label = `${file.split('/').pop()}${location.line ? `:${location.line}` : ''}`;
   if (!links) return code(`${file}${location.line ? `:${location.line}` : ''}`);
-  const url = `${links.serverUrl}/${links.repository}/blob/${links.sha}/${file.split('/').map(encodeURIComponent).join('/')}${location.line ? `#L${location.line}` : ''}`;
+  const url = `${links.serverUrl}/${links.repository}/blob/${links.sha}/${file.split('/').map(urlSegment).join('/')}${location.line ? `#L${location.line}` : ''}`;
   return `[${cell(label)}](${url})`;
+}
+
+/** A path segment in a link destination: also `(`, `)` and the other characters encodeURIComponent keeps that markdown reads. */
+function urlSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function listedApart(result: GateResult, budget: number, links: SourceLinks | undefined, compact: boolean): string[] {
@@ -280,7 +314,7 @@ function listedApart(result: GateResult, budget: number, links: SourceLinks | un
     if (shown.length) {
       out.push('| rule | object | reason | expires |', '|---|---|---|---|');
       for (const item of shown) {
-        out.push(`| ${code(item.rule)} | ${item.object.kind} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ?? '—'} |`);
+        out.push(`| ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`);
       }
     }
     if (shown.length < suppressed.length) out.push('', `_${plural(suppressed.length - shown.length, 'more')} not listed._`);
@@ -292,7 +326,7 @@ function listedApart(result: GateResult, budget: number, links: SourceLinks | un
     if (shown.length) {
       out.push('| | rule | object | where | finding |', '|---|---|---|---|---|');
       for (const item of shown) {
-        out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${item.object.kind} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
+        out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
       }
     }
     if (shown.length < preexisting.length) out.push('', `_${plural(preexisting.length - shown.length, 'more')} not listed._`);
@@ -325,7 +359,7 @@ function detailBody(block: DetailBlock): string[] {
     case 'value':
       return [inline(block.value)];
     case 'json':
-      return ['```json', block.json, '```'];
+      return fenced(block.json, 'json');
   }
 }
 
@@ -339,30 +373,152 @@ function metrics(values: Record<string, number>): string[] {
   return lines;
 }
 
-const CODE_SPAN = /(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g;
-
-/** Plain text (outside code spans): no raw HTML, no accidental emphasis. */
-function escapePlain(text: string, inTable: boolean): string {
-  const out = text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~\\])/g, '\\$1');
-  return inTable ? out.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>') : out.replace(/\r?\n/g, ' ');
+/**
+ * Untrusted text in running markdown, before escaping: escape sequences removed, line breaks as
+ * `\n` (the callers turn them into a space or `<br>`), other control characters shown as escapes.
+ */
+function plainInput(text: string): string {
+  return inertBlock(text).replace(/\t/g, ' ');
 }
 
-/** Text from a gate (messages, reasons): `code spans` kept, everything else escaped. */
+/**
+ * Words GitHub would turn into a link or a ping after the markdown is rendered, whatever the
+ * backslash escapes: URLs (`https://`, any `scheme://`, `www.`, `mailto:`, `xmpp:`), addresses and
+ * mentions (`@user`, `@org/team`, `a@b.c`), issue and pull request references (`#12`,
+ * `owner/repo#12`, `GH-12`). Such a word is shown as a code span, which GitHub leaves alone.
+ */
+const LIVE_WORD = /:\/\/|www\.|@|mailto:|xmpp:|#\d|\bgh-\d/i;
+
+type Piece = { code: boolean; text: string };
+
+/**
+ * Splits text into code spans and the rest exactly as CommonMark does: a backtick run opens a span
+ * that the next run of the same length closes; a run without one is literal text.
+ */
+function splitCodeSpans(text: string): Piece[] {
+  const pieces: Piece[] = [];
+  let plainFrom = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] !== '`') {
+      i += 1;
+      continue;
+    }
+    let end = i;
+    while (text[end] === '`') end += 1;
+    const run = end - i;
+    let close = -1;
+    for (let k = end; k < text.length; ) {
+      if (text[k] !== '`') {
+        k += 1;
+        continue;
+      }
+      let m = k;
+      while (text[m] === '`') m += 1;
+      if (m - k === run) {
+        close = k;
+        break;
+      }
+      k = m;
+    }
+    if (close < 0) {
+      i = end;
+      continue;
+    }
+    if (i > plainFrom) pieces.push({ code: false, text: text.slice(plainFrom, i) });
+    pieces.push({ code: true, text: text.slice(i, close + run) });
+    i = close + run;
+    plainFrom = i;
+  }
+  if (plainFrom < text.length) pieces.push({ code: false, text: text.slice(plainFrom) });
+  return pieces;
+}
+
+/** Whitespace, or a word: the pieces (plain text and code spans) between two whitespace runs. */
+type Unit = { space: string } | { word: Piece[] };
+
+function units(text: string): Unit[] {
+  const out: Unit[] = [];
+  let word: Piece[] = [];
+  const flush = () => {
+    if (word.length) out.push({ word });
+    word = [];
+  };
+  for (const piece of splitCodeSpans(text)) {
+    if (piece.code) {
+      word.push(piece);
+      continue;
+    }
+    for (const part of piece.text.split(/(\s+)/)) {
+      if (!part) continue;
+      if (/^\s+$/.test(part)) {
+        flush();
+        out.push({ space: part });
+      } else word.push({ code: false, text: part });
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Plain text (outside code spans): every character that can start markdown or HTML escaped, so
+ * there are no links, images, raw HTML, entities, emphasis, strikethrough, math or table breaks.
+ */
+function escapePlain(text: string): string {
+  return text.replace(/[\\`*_~[\]$|<>&]/g, (char) => {
+    if (char === '<') return '&lt;';
+    if (char === '>') return '&gt;';
+    if (char === '&') return '&amp;';
+    return `\\${char}`;
+  });
+}
+
+/** A code span from the text: it is one span whatever the parser, and shown as it is. */
+function codeSpanAsIs(span: string, inTable: boolean): string {
+  const flat = span.replace(/\n/g, ' ');
+  return inTable ? flat.replace(/\|/g, '\\|') : flat;
+}
+
+/**
+ * What a value turns into at the start of a line (a list item, a paragraph): no heading, list,
+ * setext underline or thematic break (`>` and `|` are already escaped).
+ */
+function guardLineStart(markdown: string): string {
+  return markdown.replace(/^(\s*)([#+=-])/, '$1\\$2').replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2');
+}
+
+/**
+ * Untrusted text as inert markdown: code spans kept (they are inert), a word that GitHub would
+ * link or ping shown as a code span, everything else escaped; line breaks as a space, or `<br>`
+ * in a table cell.
+ */
 function mdText(text: string, inTable: boolean): string {
   let out = '';
-  let last = 0;
-  for (const match of text.matchAll(CODE_SPAN)) {
-    out += escapePlain(text.slice(last, match.index), inTable);
-    const span = match[0].replace(/\r?\n/g, ' ');
-    out += inTable ? span.replace(/\|/g, '\\|') : span;
-    last = match.index + match[0].length;
+  for (const unit of units(plainInput(text))) {
+    if ('space' in unit) {
+      out += inTable ? unit.space.replace(/\n/g, '<br>') : unit.space.replace(/\n/g, ' ');
+      continue;
+    }
+    const plain = unit.word
+      .filter((piece) => !piece.code)
+      .map((piece) => piece.text)
+      .join(' ');
+    if (LIVE_WORD.test(plain)) out += code(unit.word.map((piece) => piece.text).join(''), inTable);
+    else out += unit.word.map((piece) => (piece.code ? codeSpanAsIs(piece.text, inTable) : escapePlain(piece.text))).join('');
   }
-  return out + escapePlain(text.slice(last), inTable);
+  return guardLineStart(out);
 }
 
-/** Text inside an HTML block (`<summary>`), where markdown escapes would show: HTML escapes only. */
+/** Text inside an HTML block (`<summary>`), where markdown escapes would show: HTML escapes only, links and mentions in `<code>`. */
 function htmlText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+  return plainInput(text)
+    .split(/(\s+)/)
+    .map((part) => {
+      const escaped = part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
+      return LIVE_WORD.test(part) ? `<code>${escaped}</code>` : escaped;
+    })
+    .join('');
 }
 
 /** Text in running markdown. */
@@ -375,10 +531,25 @@ function cell(text: string): string {
   return mdText(text, true);
 }
 
-/** A code span around any text (identifiers, paths), safe in table cells. */
-function code(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
-  const fence = '`'.repeat(longest + 1);
-  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')}${pad}${fence}`;
+/** The longest run of backticks in `text`. */
+function longestBackticks(text: string): number {
+  return Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+}
+
+/**
+ * A code span around any text (identifiers, paths, a word that would be a link), shown exactly:
+ * a fence longer than any backtick run inside, padded when the text starts or ends with one.
+ * In a table cell `|` is escaped (GitHub removes the backslash inside code spans there).
+ */
+function code(text: string, inTable = true): string {
+  const flat = plainInput(text).replace(/\n/g, ' ');
+  const fence = '`'.repeat(longestBackticks(flat) + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+  return `${fence}${pad}${inTable ? flat.replace(/\|/g, '\\|') : flat}${pad}${fence}`;
+}
+
+/** A fenced code block around any text: the fence is longer than any backtick run inside, so nothing closes it early. */
+function fenced(text: string, info: string): string[] {
+  const fence = '`'.repeat(Math.max(3, longestBackticks(text) + 1));
+  return [`${fence}${info}`, text, fence];
 }

@@ -2,12 +2,20 @@
  * Terminal text: a status line with counts, findings grouped by rule (most severe first),
  * accepted and pre-existing findings apart, the gate's details as aligned tables, metrics.
  * Colour on a TTY unless NO_COLOR is set (FORCE_COLOR forces it). Also the JSON report.
+ *
+ * Untrusted text (object names and kinds, messages, details, remediation, allowlist reasons,
+ * file paths, detail values: anything a database or a pull request can shape) is printed through
+ * `inertInline` (one line: escape sequences removed, line breaks and control characters shown as
+ * `\n`, `\x1b`...) or `inertBlock` (detail and remediation keep their lines), and the whole output
+ * through `guardCommands`, so that nothing printed to a workflow step's log starts a workflow
+ * command (`::add-mask::`, `::error file=...::`, `##[...]`). See inert.ts.
  */
 import { getRule } from '../findings/rules.ts';
 import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank } from '../findings/types.ts';
-import { redact } from '../secrets.ts';
+import { redact, redactDeep } from '../secrets.ts';
 import { type DetailBlock, detailBlocks } from './details.ts';
 import { columnLabel, countsText, formatMeasure, locationText, plural } from './format.ts';
+import { guardCommands, inertBlock, inertInline as u } from './inert.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -47,7 +55,9 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
-export function renderText(result: GateResult, options: TextOptions): string {
+export function renderText(input: GateResult, options: TextOptions): string {
+  // Redacted before escaping: a secret with a control character escaped would no longer match.
+  const result = redactDeep(input);
   const c = paint(options.color);
   const status = { pass: c('green', 'PASS'), fail: c('red', 'FAIL'), error: c('red', 'ERROR') }[result.status];
   const extra = [
@@ -56,33 +66,33 @@ export function renderText(result: GateResult, options: TextOptions): string {
     result.metrics.duration_ms !== undefined ? formatMeasure('duration_ms', result.metrics.duration_ms) : '',
   ].filter(Boolean);
   const lines = [`${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${countsText(countBySeverity(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`];
-  if (result.error) lines.push(`  ${c('red', result.error)}`);
+  if (result.error) lines.push(`  ${c('red', u(result.error))}`);
 
   const sorted = [...result.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
   const rules = [...new Set(sorted.map((item) => item.rule))];
   for (const rule of rules) {
     const group = sorted.filter((item) => item.rule === rule);
     const title = getRule(rule)?.title;
-    lines.push('', `${severityTag(group[0]!.severity, c)} ${c('bold', rule)}${title ? c('dim', `  ${title}`) : ''}`);
+    lines.push('', `${severityTag(group[0]!.severity, c)} ${c('bold', u(rule))}${title ? c('dim', `  ${title}`) : ''}`);
     for (const item of group) lines.push(renderFinding(item, c, group[0]!.severity));
   }
   if (result.suppressed?.length) {
     lines.push('', c('dim', `Accepted by the allowlist (${plural(result.suppressed.length, 'finding')}, not counted):`));
     for (const item of result.suppressed) {
-      lines.push(c('dim', `  ${item.rule}  ${item.object.kind} ${objectLabel(item.object)}: ${item.reason}${item.expires ? ` (until ${item.expires})` : ''}`));
+      lines.push(c('dim', `  ${u(item.rule)}  ${u(item.object.kind)} ${u(objectLabel(item.object))}: ${u(item.reason)}${item.expires ? ` (until ${u(item.expires)})` : ''}`));
     }
   }
   if (result.preexisting?.length) {
     lines.push('', c('dim', `Already on the base branch (${plural(result.preexisting.length, 'finding')}, not failing this change):`));
     for (const item of result.preexisting) {
-      const where = item.location ? ` at ${locationText(item.location)}` : '';
-      lines.push(c('dim', `  ${item.severity.padEnd(7)} ${item.rule}  ${item.object.kind} ${objectLabel(item.object)}: ${item.message}${where}`));
+      const where = item.location ? ` at ${u(locationText(item.location))}` : '';
+      lines.push(c('dim', `  ${item.severity.padEnd(7)} ${u(item.rule)}  ${u(item.object.kind)} ${u(objectLabel(item.object))}: ${u(item.message)}${where}`));
     }
   }
-  for (const block of detailBlocks(result.details)) lines.push('', c('bold', `${block.title}:`), ...detailText(block));
+  for (const block of detailBlocks(result.details)) lines.push('', c('bold', `${u(block.title)}:`), ...detailText(block));
   const metrics = Object.entries(result.metrics).map(([key, value]) => `${columnLabel(key)} ${formatMeasure(key, value)}`);
   if (metrics.length) lines.push('', c('dim', metrics.join(' · ')));
-  return redact(`${lines.join('\n')}\n`);
+  return guardCommands(redact(`${lines.join('\n')}\n`));
 }
 
 function severityTag(severity: Severity, c: Paint): string {
@@ -91,34 +101,41 @@ function severityTag(severity: Severity, c: Paint): string {
 
 function renderFinding(item: Finding, c: Paint, groupSeverity: Severity): string {
   const tag = item.severity === groupSeverity ? '' : `${c(SEVERITY_STYLE[item.severity], `[${item.severity}]`)} `;
-  const out = [`  ${tag}${item.object.kind} ${c('bold', objectLabel(item.object))}: ${item.message}`];
-  if (item.location) out.push(c('dim', `${PAD}at ${locationText(item.location)}`));
-  if (item.detail) out.push(c('dim', indent(item.detail, PAD)));
-  if (item.remediation) out.push(indent(`fix: ${item.remediation}`, PAD));
+  const out = [`  ${tag}${u(item.object.kind)} ${c('bold', u(objectLabel(item.object)))}: ${u(item.message)}`];
+  if (item.location) out.push(c('dim', `${PAD}at ${u(locationText(item.location))}`));
+  if (item.detail) out.push(c('dim', indent(inertBlock(item.detail), PAD)));
+  if (item.remediation) out.push(indent(`fix: ${inertBlock(item.remediation)}`, PAD));
   return out.join('\n');
 }
 
 function detailText(block: DetailBlock): string[] {
   switch (block.kind) {
     case 'table': {
-      const rows = block.columns.some(Boolean) ? [block.columns, ...block.rows] : block.rows;
-      const widths = block.columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
+      const columns = block.columns.map(u);
+      const rows = (columns.some(Boolean) ? [columns, ...block.rows] : block.rows).map((row) => row.map(u));
+      const widths = columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
       const lines = rows.map((row) => `  ${row.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
-      return block.note ? [...lines, `  ${block.note}`] : lines;
+      return block.note ? [...lines, `  ${u(block.note)}`] : lines;
     }
     case 'fields': {
-      const width = Math.max(...block.fields.map(([label]) => label.length));
-      return block.fields.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${value}`);
+      const fields = block.fields.map(([label, value]) => [u(label), u(value)] as const);
+      const width = Math.max(...fields.map(([label]) => label.length));
+      return fields.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${value}`);
     }
     case 'list':
-      return block.items.map((item) => `  - ${item}`);
+      return block.items.map((item) => `  - ${u(item)}`);
     case 'value':
-      return [`  ${block.value}`];
+      return [`  ${u(block.value)}`];
     case 'json':
-      return [indent(block.json, '  ')];
+      return [indent(inertBlock(block.json), '  ')];
   }
 }
 
+/**
+ * The JSON report. A string's control characters are escaped by JSON itself, so no line of it can
+ * start with `::`; the legacy `##[command]` form, which the runner finds anywhere in a line, is
+ * broken by writing its `[` as `\u005b` (the same JSON value).
+ */
 export function renderJson(result: GateResult): string {
-  return `${redact(JSON.stringify(result, null, 2))}\n`;
+  return `${redact(JSON.stringify(result, null, 2)).replace(/##\[/g, '##\\u005b')}\n`;
 }

@@ -9,7 +9,13 @@
  * - pagination with `per_page` (at most 100) and `Link` headers;
  * - labels created on first use (as GitHub does when an issue is created with a new label);
  * - failures on demand: 5xx, secondary rate limits (403 + retry-after), anything else;
- * - a record of every request (method, path, query, body, token, status).
+ * - a record of every request (method, path, query, body, token, status);
+ * - identities: every token writes as its login (`github-actions[bot]` unless `addToken` names
+ *   another, e.g. an app's `<slug>[bot]` or a user's login for a PAT); comments and issues record
+ *   their author and are served with `user: { login, id, type }`; check runs with the `app` (the
+ *   bot's slug) that created them, and GitHub's refusal when another app's token updates one;
+ *   GraphQL `viewer { login databaseId }` answers every token, REST `GET /user` only user
+ *   tokens (403 "Resource not accessible by integration" for bots, as GitHub does).
  *
  * Drive it with the real octokit: `github.getOctokit(token, { baseUrl: server.url })`.
  */
@@ -44,6 +50,8 @@ export interface StoredIssue {
   number: number;
   title: string;
   body: string;
+  /** The author's login (issues opened through the API: the token's login). */
+  user?: string;
   state: 'open' | 'closed';
   stateReason?: string | null;
   labels: string[];
@@ -70,6 +78,8 @@ export interface StoredCheckRun {
   title?: string;
   summary?: string;
   annotations: StoredAnnotation[];
+  /** Slug of the app that created it (a bot token's login without `[bot]`). */
+  app?: string;
 }
 
 export interface InjectedFailure {
@@ -97,7 +107,12 @@ export interface GitHubServer {
   addToken(token: string, permissions?: TokenPermissions, login?: string): void;
   addPullRequest(repository: string, number: number, headSha: string): void;
   addComment(repository: string, issueNumber: number, body: string, user?: string): StoredComment;
+  /** An issue opened by `issue.user` (default `github-actions[bot]`, the default token's identity). */
   addIssue(repository: string, issue: Partial<StoredIssue> & { title: string; body: string }): StoredIssue;
+  /** A check run some app (`app`, its slug) already created. */
+  addCheckRun(repository: string, run: Partial<StoredCheckRun> & { name: string; headSha: string; app: string }): StoredCheckRun;
+  /** The account id the server gives a login (`github-actions[bot]` is 41898282, as on GitHub). */
+  userId(login: string): number;
   comments(repository: string, issueNumber?: number): StoredComment[];
   issues(repository: string): StoredIssue[];
   checkRuns(repository: string): StoredCheckRun[];
@@ -109,6 +124,8 @@ export interface GitHubServer {
   close(): Promise<void>;
 }
 
+/** The login every token writes as unless `addToken` names another. */
+const DEFAULT_LOGIN = 'github-actions[bot]';
 const COMMENT_MAX = 65_536;
 const SUMMARY_MAX = 65_535;
 const ANNOTATIONS_MAX = 50;
@@ -145,6 +162,19 @@ export async function startGitHubServer(): Promise<GitHubServer> {
   const requests: RecordedRequest[] = [];
   let failures: Array<InjectedFailure & { left: number }> = [];
   let nextId = 1000;
+  const userIds = new Map<string, number>([[DEFAULT_LOGIN, 41898282]]);
+  const userId = (login: string): number => {
+    const key = login.toLowerCase();
+    let id = userIds.get(key);
+    if (id === undefined) {
+      id = 5_000_000 + userIds.size;
+      userIds.set(key, id);
+    }
+    return id;
+  };
+  const isBot = (login: string) => login.endsWith('[bot]');
+  const userJson = (login: string) => ({ login, id: userId(login), type: isBot(login) ? 'Bot' : 'User' });
+  const appOf = (login: string) => login.replace(/\[bot\]$/, '');
 
   const repoState = (name: string): RepoState => {
     let state = repos.get(name);
@@ -165,13 +195,14 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     state: issue.state,
     state_reason: issue.stateReason ?? null,
     labels: issue.labels.map((name) => ({ name })),
+    user: userJson(issue.user ?? DEFAULT_LOGIN),
     html_url: `${htmlBase}/${repo}/${issue.isPullRequest ? 'pull' : 'issues'}/${issue.number}`,
     ...(issue.isPullRequest ? { pull_request: { url: `${baseUrl}/repos/${repo}/pulls/${issue.number}` } } : {}),
   });
   const commentJson = (repo: string, comment: StoredComment) => ({
     id: comment.id,
     body: comment.body,
-    user: { login: comment.user, type: comment.user.endsWith('[bot]') ? 'Bot' : 'User' },
+    user: userJson(comment.user),
     html_url: `${htmlBase}/${repo}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
   });
   const checkRunJson = (repo: string, run: StoredCheckRun) => ({
@@ -181,6 +212,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     status: run.status,
     conclusion: run.conclusion ?? null,
     output: { title: run.title ?? null, summary: run.summary ?? null, annotations_count: run.annotations.length },
+    app: { slug: run.app ?? appOf(DEFAULT_LOGIN), name: run.app ?? appOf(DEFAULT_LOGIN) },
     html_url: `${htmlBase}/${repo}/runs/${run.id}`,
   });
 
@@ -309,6 +341,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
           state: 'open',
           labels,
           isPullRequest: false,
+          user: tokens.get(token!)!.login,
         };
         state.issues.push(issue);
         return [201, issueJson(repo!, issue)];
@@ -343,6 +376,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
           ...(body.conclusion ? { conclusion: String(body.conclusion) } : {}),
           ...(output ? { title: output.title!, summary: output.summary! } : {}),
           annotations: [...annotations],
+          app: appOf(tokens.get(token!)!.login),
         };
         repoState(repo!).checkRuns.push(run);
         return [201, checkRunJson(repo!, run)];
@@ -355,6 +389,8 @@ export async function startGitHubServer(): Promise<GitHubServer> {
         need(token, 'checks', 'write');
         const run = repoState(repo!).checkRuns.find((r) => r.id === Number(id));
         if (!run) throw new HttpError(404, { message: 'Not Found' });
+        // only the app that created a check run may update it
+        if ((run.app ?? appOf(DEFAULT_LOGIN)) !== appOf(tokens.get(token!)!.login)) throw new HttpError(403, FORBIDDEN);
         const output = body.output as { title?: string; summary?: string; annotations?: unknown } | undefined;
         const annotations = checkOutput(output);
         if (output) Object.assign(run, { title: output.title, summary: output.summary });
@@ -362,6 +398,27 @@ export async function startGitHubServer(): Promise<GitHubServer> {
         if (body.status) run.status = String(body.status);
         if (body.conclusion) run.conclusion = String(body.conclusion);
         return [200, checkRunJson(repo!, run)];
+      },
+    ],
+    [
+      'POST',
+      /^\/graphql$/,
+      (_m, { token, body }) => {
+        const entry = token ? tokens.get(token) : undefined;
+        if (!entry) throw new HttpError(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/graphql' });
+        const query = typeof body.query === 'string' ? body.query : '';
+        if (/\bviewer\s*\{/.test(query)) return [200, { data: { viewer: { login: entry.login, databaseId: userId(entry.login) } } }];
+        return [200, { data: null, errors: [{ type: 'NOT_SUPPORTED', message: 'The test server answers only `viewer { login databaseId }`.' }] }];
+      },
+    ],
+    [
+      'GET',
+      /^\/user$/,
+      (_m, { token }) => {
+        const entry = token ? tokens.get(token) : undefined;
+        if (!entry) throw new HttpError(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+        if (isBot(entry.login)) throw new HttpError(403, FORBIDDEN);
+        return [200, userJson(entry.login)];
       },
     ],
   ];
@@ -418,7 +475,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
   return {
     url: baseUrl,
     requests,
-    addToken(token, permissions = {}, login = 'github-actions[bot]') {
+    addToken(token, permissions = {}, login = DEFAULT_LOGIN) {
       tokens.set(token, { permissions: { issues: 'write', pullRequests: 'write', checks: 'write', ...permissions }, login });
     },
     addPullRequest(repository, number, headSha) {
@@ -436,11 +493,18 @@ export async function startGitHubServer(): Promise<GitHubServer> {
         state: 'open',
         labels: [],
         isPullRequest: false,
+        user: DEFAULT_LOGIN,
         ...issue,
       };
       state.issues.push(stored);
       return stored;
     },
+    addCheckRun(repository, run) {
+      const stored: StoredCheckRun = { id: nextId++, status: 'completed', annotations: [], ...run };
+      repoState(repository).checkRuns.push(stored);
+      return stored;
+    },
+    userId,
     comments: (repository, issueNumber) => repoState(repository).comments.filter((c) => issueNumber === undefined || c.issueNumber === issueNumber),
     issues: (repository) => repoState(repository).issues.filter((issue) => !issue.isPullRequest),
     checkRuns: (repository) => repoState(repository).checkRuns,

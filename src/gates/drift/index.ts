@@ -69,7 +69,11 @@ function plan(options: DriftOptions, context: GateContext): Plan {
 function extensionDetails(shadow: Shadow): Record<string, string[]> {
   const project = missingProjectExtensions(shadow);
   const platform = shadow.missingExtensions.filter((name) => !project.includes(name));
-  return { ...(project.length ? { missingExtensions: project } : {}), ...(platform.length ? { platformExtensionsNotInShadow: platform } : {}) };
+  return {
+    ...(project.length ? { missingExtensions: project } : {}),
+    ...(platform.length ? { platformExtensionsNotInShadow: platform } : {}),
+    ...(shadow.standInsUsed.length ? { standInExtensions: shadow.standInsUsed } : {}),
+  };
 }
 
 function shadowFindings(shadow: Shadow): Finding[] {

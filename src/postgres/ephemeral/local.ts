@@ -64,14 +64,6 @@ export function chooseInstallation(major: number | undefined): PostgresInstallat
   );
 }
 
-/**
- * What `postgres` may do in a database of the Supabase profile: create schemas, temporary
- * tables and extensions (trusted ones), and objects in `public`. Run in that database.
- */
-function grantDatabaseSql(database: string): string {
-  return `GRANT ALL ON DATABASE "${database.replace(/"/g, '""')}" TO postgres; GRANT ALL ON SCHEMA public TO postgres`;
-}
-
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -352,7 +344,8 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
       await admin.query(`ALTER ROLE ${superuser} PASSWORD '${adminPassword}'`);
       if (profile === 'supabase') {
         await admin.query(`CREATE ROLE postgres WITH ${SUPABASE_POSTGRES_ROLE} PASSWORD '${password}'`);
-        await admin.query(grantDatabaseSql('postgres'));
+        // as on the platform, postgres owns the database (so public's pg_database_owner rights are its own)
+        await admin.query('ALTER DATABASE postgres OWNER TO postgres');
       }
     } finally {
       await admin.end();
@@ -379,19 +372,9 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
         client.on('error', () => undefined);
         await client.connect();
         try {
-          await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+          await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" OWNER postgres`);
         } finally {
           await client.end();
-        }
-        if (profile === 'supabase') {
-          const inDatabase = new pg.Client({ connectionString: urlOf(superuser, adminPassword, database) });
-          inDatabase.on('error', () => undefined);
-          await inDatabase.connect();
-          try {
-            await inDatabase.query(grantDatabaseSql(database));
-          } finally {
-            await inDatabase.end();
-          }
         }
         databases.add(database);
         return urlOf('postgres', password, database);
