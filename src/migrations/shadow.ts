@@ -125,14 +125,16 @@ async function availableExtensions(session: Session, names: string[]): Promise<s
 const TODAY_VERSION = '99991231000000';
 
 /** A statement Supabase's `postgres` may not run: say so, since the same migration fails there. */
-function explainNotSuperuser(failure: Finding): Finding {
-  const why =
-    "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way.";
+function explainNotSuperuser(failure: Finding, supabase: boolean): Finding {
+  const why = supabase
+    ? "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way."
+    : 'postgate applies migrations as `postgres` without superuser rights, so that a pull request cannot reach the machine or the job; a migration that needs a superuser cannot be checked here.';
   return {
     ...failure,
     message: `${failure.message} ${why}`,
-    remediation:
-      'Remove the statement, or do it the way Supabase allows: an extension from the dashboard or `create extension` (privileged extensions), Vault instead of server files, `ALTER DATABASE ... SET` for settings, a trusted language instead of an untrusted one.',
+    remediation: supabase
+      ? 'Remove the statement, or do it the way Supabase allows: an extension from the dashboard or `create extension` (privileged extensions), Vault instead of server files, `ALTER DATABASE ... SET` for settings, a trusted language instead of an untrusted one.'
+      : 'Run statements that need a superuser outside the migrations (a provisioning step), or allowlist this finding for the migration.',
   };
 }
 
@@ -173,7 +175,10 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     options.cluster ??
     (await log.step('starting a shadow PostgreSQL', () =>
       startCluster({
-        profile: supabase ? 'supabase' : 'postgres',
+        // Every project's migrations run as a non-superuser: a pull request's SQL must not reach
+        // the machine (COPY ... PROGRAM, server files) or the job's processes. For Supabase
+        // projects this is also the platform's own model.
+        profile: 'supabase',
         log: (line) => log.info(line),
         ...(options.shadow ? { shadow: options.shadow } : {}),
         ...(major !== undefined ? { major } : {}),
@@ -267,7 +272,7 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
       if (!outcome.ok) failure = outcome.failure;
     }
     const role = migrationRole.rows[0] ?? { name: '?', superuser: true };
-    if (failure && supabase && !role.superuser && /SQLSTATE 42501/.test(failure.detail ?? '')) failure = explainNotSuperuser(failure);
+    if (failure && !role.superuser && /SQLSTATE 42501/.test(failure.detail ?? '')) failure = explainNotSuperuser(failure, supabase);
     await admin.query(REMOVE_PLATFORM_TRIGGERS_SQL);
     await admin.query(REMOVE_TRACKER_SQL);
 

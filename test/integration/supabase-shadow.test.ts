@@ -4,7 +4,7 @@
  * grants follow `[api] auto_expose_new_tables` and the migrations' dates; pg_cron lives in
  * pg_catalog whatever `with schema` says; stand-in index options are stored as on Supabase.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { legacyDefaultGrantsSql } from '../../src/migrations/data-api-grants.ts'
 import { buildShadow, type Shadow } from '../../src/migrations/shadow.ts';
 import { readMigrations } from '../../src/migrations/sources.ts';
 import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
+import { STAND_INS } from '../../src/postgres/extensions/stand-ins/index.ts';
 import { type Cluster, startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { TEST_MAJORS, withClient } from '../support/pg.ts';
 import { WRITERS } from './drift-writers.ts';
@@ -259,4 +260,92 @@ describe.each(TEST_MAJORS)('drift deploy mode on live databases built like 2024 
       expect(result.status).toBe('pass');
     });
   }
+});
+
+describe.each(TEST_MAJORS)('every stand-in as a real extension on PostgreSQL %i', (major) => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ shadow: 'local', major, profile: 'supabase' });
+  });
+  afterAll(() => cluster?.stop());
+
+  it('is created by the non-superuser postgres in every statement form, listed, commented on, updated and dropped', async () => {
+    const url = await cluster.createDatabase('forms');
+    await withClient(cluster.asAdmin(url), (admin) => applySupabaseBaseline(admin));
+    const standIns = STAND_INS.filter((s) => cluster.standIns.includes(s.name));
+    expect(standIns.map((s) => s.name)).toEqual(expect.arrayContaining(['vector', 'pg_net', 'supabase_vault', 'pgsodium', 'pgjwt', 'pg_cron', 'http', 'plv8']));
+    await withClient(url, async (client) => {
+      for (const standIn of standIns) {
+        const name = `"${standIn.name}"`;
+        const schema = standIn.schema ?? 'extensions';
+        const older = standIn.olderVersions?.[0];
+        // the baseline pre-installs these as supabase_admin: as on Supabase, postgres's statements are no-ops
+        const preinstalled = ['supabase_vault', 'pg_net'].includes(standIn.name);
+        if (preinstalled) {
+          await client.query(`create extension if not exists ${name} with schema "${schema}"`);
+          await client.query(`create extension if not exists ${name}`);
+          continue;
+        }
+        // `with schema` names an existing schema: a fixed-schema extension makes its own the first time
+        const forms = [
+          ...(standIn.schema
+            ? [`create extension if not exists ${name} cascade`, `create extension if not exists ${name} with schema "${schema}"`]
+            : [`create extension if not exists ${name} with schema "${schema}" cascade`, `create extension if not exists ${name}`]),
+          `comment on extension ${name} is 'used by the app'`,
+          `alter extension ${name} update`,
+          `drop extension ${name} cascade`,
+          `create extension ${name}${standIn.schema ? '' : ' schema extensions'}${older ? ` version '${older}'` : ''}`,
+          ...(older ? [`alter extension ${name} update`] : []),
+        ];
+        for (const sql of forms) {
+          await expect(client.query(sql), `${standIn.name}: ${sql}`).resolves.toBeDefined();
+        }
+        const { rows } = await client.query<{ version: string; owner: string }>(
+          'select e.extversion as version, e.extowner::regrole::text as owner from pg_extension e where e.extname = $1',
+          [standIn.name],
+        );
+        expect(rows, standIn.name).toEqual([{ version: standIn.defaultVersion, owner: 'postgres' }]);
+        const available = await client.query('select default_version from pg_available_extensions where name = $1', [standIn.name]);
+        expect(available.rows, standIn.name).toEqual([{ default_version: standIn.defaultVersion }]);
+        await client.query(`drop extension ${name} cascade`);
+      }
+    });
+  });
+
+  it('says in one sentence when the cache for the private installation cannot be written', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cache-file-')), 'not-a-directory');
+    roots.push(path.dirname(file));
+    // reachable by the server user, so that root uses it rather than its private fallback
+    chmodSync(path.dirname(file), 0o755);
+    writeFileSync(file, '');
+    const saved = process.env.POSTGATE_CACHE_DIR;
+    process.env.POSTGATE_CACHE_DIR = file;
+    try {
+      await expect(startCluster({ shadow: 'local', major })).rejects.toThrow(
+        /^postgate could not build its private copy of PostgreSQL [\d.]+ in .*not-a-directory\/installs \(ENOTDIR\); make that directory writable, or set POSTGATE_CACHE_DIR to a writable directory\.$/,
+      );
+    } finally {
+      process.env.POSTGATE_CACHE_DIR = saved;
+    }
+  });
+});
+
+describe('an installation whose share directory the private copy cannot link', () => {
+  it('is one sentence naming the installation and the fix', async () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-pg-'));
+    roots.push(bin);
+    for (const tool of ['postgres', 'initdb']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\necho "postgres (PostgreSQL) 15.99"\n', { mode: 0o755 });
+    }
+    const saved = process.env.PG_BIN;
+    process.env.PG_BIN = bin;
+    try {
+      await expect(startCluster({ shadow: 'local', major: 15 })).rejects.toThrow(
+        new RegExp(`^The PostgreSQL installation in ${bin} has no share/extension directory \\(plpgsql\\.control\\) next to its binaries; reinstall it, or point PG_BIN at a complete installation\\.$`),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.PG_BIN;
+      else process.env.PG_BIN = saved;
+    }
+  });
 });

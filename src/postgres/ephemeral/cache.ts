@@ -17,7 +17,8 @@ export function traversableByOthers(dir: string): boolean {
   let current = path.resolve(dir);
   for (;;) {
     try {
-      if ((statSync(current).mode & 0o001) === 0) return false;
+      const stat = statSync(current);
+      if (stat.isDirectory() && (stat.mode & 0o001) === 0) return false;
     } catch {
       // a directory not made yet is made world-traversable by us
     }

@@ -233,11 +233,11 @@ export function privateInstallation(installation: PostgresInstallation): Private
   const dirs = installationDirs(installation.binDir);
   const realFiles = readdirSync(path.join(dirs.shareDir, 'extension')).sort();
   const key = contentHash(dirs, installation, realFiles);
-  const cached = built.get(key);
-  if (cached && existsSync(path.join(cached.root, 'postgate-install.json'))) return cached;
-
   const parent = installsDir();
   const root = path.join(parent, `pg${installation.version}-${key}`);
+  const cached = built.get(root);
+  if (cached && existsSync(path.join(root, 'postgate-install.json'))) return cached;
+
   const standIns = standInsFor(new Set(realFiles));
   if (!existsSync(path.join(root, 'postgate-install.json'))) {
     const staging = `${root}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -265,6 +265,6 @@ export function privateInstallation(installation: PostgresInstallation): Private
     standIns: manifest.standIns,
     preload: PRELOADED.filter((library) => existsSync(path.join(dirs.pkglibDir, `${library}.so`))),
   };
-  built.set(key, result);
+  built.set(root, result);
   return result;
 }
