@@ -224,15 +224,22 @@ function build(staging: string, dirs: InstallationDirs, realFiles: string[], sta
 }
 
 const built = new Map<string, PrivateInstallation>();
+const inspected = new Map<string, { dirs: InstallationDirs; realFiles: string[]; key: string }>();
 
 /**
  * The private copy of `installation` with postgate's stand-ins, built on first use. Throws a
  * UserError naming the directory when the cache cannot be written or a file cannot be linked.
  */
 export function privateInstallation(installation: PostgresInstallation): PrivateInstallation {
-  const dirs = installationDirs(installation.binDir);
-  const realFiles = readdirSync(path.join(dirs.shareDir, 'extension')).sort();
-  const key = contentHash(dirs, installation, realFiles);
+  // what the installation holds is read once per process (~0.1 s for a share/extension of 1,000 files)
+  let read = inspected.get(installation.binDir);
+  if (!read) {
+    const dirs = installationDirs(installation.binDir);
+    const realFiles = readdirSync(path.join(dirs.shareDir, 'extension')).sort();
+    read = { dirs, realFiles, key: contentHash(dirs, installation, realFiles) };
+    inspected.set(installation.binDir, read);
+  }
+  const { dirs, realFiles, key } = read;
   const parent = installsDir();
   const root = path.join(parent, `pg${installation.version}-${key}`);
   const cached = built.get(root);
