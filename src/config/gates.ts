@@ -120,8 +120,12 @@ const DATABASE = {
 export const DRIFT_INPUTS = {
   ...DATABASE,
   ...MIGRATIONS,
-  schemas: { kind: 'list', description: 'Schemas to compare (comma-separated).', defaultDescription: 'every non-system schema' },
-  'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated).' },
+  schemas: {
+    kind: 'list',
+    description: 'Schemas to compare (comma-separated, case-sensitive); naming a schema that neither the live database nor the shadow has is an error.',
+    defaultDescription: 'every non-system schema',
+  },
+  'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated); leaving nothing to compare is an error.' },
   ...SHADOW,
   ...COMMON,
 } as const satisfies InputDefs;

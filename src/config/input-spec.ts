@@ -219,7 +219,7 @@ export function parseInputs<D extends InputDefs>(defs: D, read: InputReader, sur
       if (spec.required) {
         // the description's first sentence only: the message stays one sentence
         const what = spec.description.split(/(?<=\.)\s+(?=[A-Z])/)[0]!.replace(/\.$/, '');
-        throw new UserError(`${inputLabel(name, surface, source)} is required: ${what}.`);
+        throw new UserError(`${inputLabel(name, surface)} is required: ${what}.`);
       }
       if (spec.kind === 'boolean') out[camelCase(name)] = false;
       else if (spec.kind === 'list') out[camelCase(name)] = [];
@@ -228,8 +228,9 @@ export function parseInputs<D extends InputDefs>(defs: D, read: InputReader, sur
     const parsed = schemaFor(spec).safeParse(spec.kind === 'enum' || spec.kind === 'boolean' ? raw.toLowerCase() : raw);
     if (!parsed.success) {
       const shown = spec.secret ? 'a value that is not valid' : `"${raw.length > 80 ? `${raw.slice(0, 77)}...` : raw}"`;
-      throw new UserError(`${inputLabel(name, surface, source)} is ${shown}; ${expectation(spec)}.`);
+      throw new UserError(`${inputLabel(name, surface)} is ${shown}; ${expectation(spec)}.`);
     }
+    // Database URLs and paths are named as given (POSTGATE_DATABASE_URL when it came from there).
     if (spec.kind === 'url') parseDatabaseUrl(raw, names[name]);
     if (spec.writes && (spec.writes === true || spec.writes.when.every((other) => read(other)?.trim()))) {
       confinePath(raw, { label: inputLabel(name, surface, source), base: inputBase(surface) });

@@ -7,6 +7,7 @@
  * - the environment variables named as webhook secrets: `secret-env` (default HMAC_SECRET) and
  *   `previous-secret-env` as given to this step (CLI: POSTGATE_SECRET_ENV ...), and the repo
  *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`;
+ *   a value given there that is no variable name is taken for a pasted secret and masked itself;
  * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
  *   is validated, with the database password of each URL input on its own (percent-decoded
  *   too, and from a `password=` key) — even a URL that does not parse;
@@ -103,6 +104,11 @@ export function registerJobSecrets(sources: JobSecretSources): RegisteredJobSecr
     registerSecret(raw.trim());
     if (spec.kind === 'url') for (const password of passwordsIn(raw.trim())) registerSecret(password);
     registered.inputs.push(name);
+  }
+  // A "name" that is no variable name is usually the secret pasted in its place (`secret-env: ${{ secrets.X }}`).
+  for (const input of ['secret-env', 'previous-secret-env']) {
+    const given = sources.read(input)?.trim();
+    if (given && !ENV_NAME.test(given)) registerSecret(given);
   }
   for (const name of secretEnvNames(sources.read, loadConfig(sources, inputs))) {
     const value = sources.env[name];

@@ -4,6 +4,7 @@
  * not silently disable a check); every error names the file, the key and what was expected.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
@@ -95,7 +96,12 @@ export const repoConfigSchema = z.strictObject({
   project: z
     .strictObject({
       kind: z.enum(['supabase', 'postgres']).optional(),
-      'migrations-dir': z.string().min(1).optional(),
+      // a pull request can edit this file: the folder must stay inside the repository
+      'migrations-dir': z
+        .string()
+        .min(1)
+        .refine((dir) => !path.isAbsolute(dir) && !path.normalize(dir).split(/[\\/]/).includes('..'), 'a path inside the repository (relative, without `..`)')
+        .optional(),
       'migrations-format': z.string().min(1).optional(),
       'postgres-version': z.number().int().optional(),
       /** The day the project switched to explicit Data API grants (Supabase, 2026): objects created earlier keep the legacy grants. */
@@ -154,8 +160,10 @@ export const repoConfigSchema = z.strictObject({
       mask: z.record(z.string(), z.enum(['email', 'hash', 'null', 'redact'])).default({}),
       // Supabase baseline before restoring into vanilla PostgreSQL: auto (when the backup is a Supabase one), supabase (always), none.
       baseline: z.enum(['auto', 'supabase', 'none']).default('auto'),
+      // The source database is meant to be empty: a backup that restores no rows passes (else drill_backup_empty).
+      'expect-empty': z.boolean().default(false),
     })
-    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto' }),
+    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false }),
 });
 
 export type RepoConfig = z.infer<typeof repoConfigSchema>;

@@ -15,11 +15,25 @@
  *   node-pg-migrate <timestamp>_<name>.{js,cjs,mjs,ts,sql}         (node-pg-migrate src/migration.ts)
  *   graphile        committed/<000001>[-message].sql with --! headers (graphile/migrate src/migration.ts)
  *   plain           <digits>[_-]<name>.sql, applied in numeric order
+ *
+ * The folder is input a pull request shapes, so:
+ * - symbolic links are followed only while they stay inside the repository (or the folder):
+ *   one that leads elsewhere (`/proc/self/environ`, the runner's home) is never read, and
+ *   is a problem of rule `migration_symlink_outside`; so is a drizzle journal tag with `..`;
+ * - a file that is not UTF-8 is rejected in one sentence (PostgreSQL would refuse it too);
+ * - a UTF-8 byte order mark is dropped for the tools that drop it (psql, which runs plain
+ *   files, ignores one on the first line; Flyway's reader strips it) and rejected in one
+ *   sentence for the others, which pass it on: PostgreSQL reads it as part of the first
+ *   token (a syntax error), and dbmate's, graphile-migrate's and node-pg-migrate's markers
+ *   stop matching. Both are checked while reading, before anything is applied.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATION_FORMATS } from '../config/gates.ts';
+import { realPathOf } from '../config/paths.ts';
 import { UserError } from '../errors.ts';
+import { defineRules, type Rule } from '../findings/rules.ts';
+import { type Finding, finding } from '../findings/types.ts';
 import { graphileHash } from './checksums.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationSource, MigrationTool } from './types.ts';
 
@@ -39,6 +53,38 @@ export interface FileProblem extends MigrationFileProblem {
    * the migration; `file` is one of the others, left out of `migrations`.
    */
   duplicate?: { id: string; files: string[] };
+  /** Set for a path that leads outside the repository, which postgate does not follow (rule `migration_symlink_outside`). */
+  outside?: true;
+}
+
+export const MIGRATION_SOURCE_RULES = [
+  {
+    id: 'migration_symlink_outside',
+    gate: 'all',
+    severity: 'error',
+    category: 'security',
+    title: 'Migration path leads outside the repository',
+    doc:
+      'A symbolic link in the migrations folder (or a path the folder\'s files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner\'s own files (`/proc/self/environ`, `~/.ssh`, another job\'s checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.',
+  },
+] as const satisfies readonly Rule[];
+
+defineRules(MIGRATION_SOURCE_RULES);
+
+/** One error finding per path of the migrations folder that leads outside the repository. */
+export function outsidePathFindings(problems: readonly MigrationFileProblem[]): Finding[] {
+  return (problems as Array<MigrationFileProblem & Partial<FileProblem>>)
+    .filter((p) => p.outside)
+    .map((p) =>
+      finding({
+        rule: 'migration_symlink_outside',
+        severity: 'error',
+        object: { kind: 'migration', name: p.file },
+        message: p.problem,
+        remediation: 'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',
+        location: { file: p.file, line: 1 },
+      }),
+    );
 }
 
 export const TOOL_TITLES: Record<MigrationTool, string> = {
@@ -103,22 +149,85 @@ interface Listing {
   dirs: string[];
 }
 
-function list(dir: string): Listing {
+/**
+ * Where the folder's paths may lead once symbolic links are followed: the repository (the
+ * working directory) and the migrations folder itself. Links and paths that lead elsewhere
+ * are not followed; they are collected as problems (rule `migration_symlink_outside`).
+ */
+export interface PathGuard {
+  cwd: string;
+  /** Real paths. */
+  roots: string[];
+  /** Problems of paths not followed, by repository path. */
+  refused: Map<string, FileProblem>;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+export function pathGuard(cwd: string, dir: string): PathGuard {
+  const roots = [cwd, dir].map((root) => realPathOf(path.resolve(cwd, root)) ?? path.resolve(cwd, root));
+  return { cwd, roots, refused: new Map() };
+}
+
+type PathKind = 'file' | 'dir' | 'missing' | 'other' | 'refused';
+
+/**
+ * What `absolute` is, following symbolic links only while they stay inside the guard's roots;
+ * 'refused' (and a problem recorded) when it leads outside them or links loop, 'missing' when
+ * nothing is there.
+ */
+function follow(guard: PathGuard, absolute: string, entry?: Dirent): PathKind {
+  if (entry && !entry.isSymbolicLink()) return entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
+  const real = realPathOf(absolute);
+  const file = toRepoPath(guard.cwd, absolute);
+  let link: string | undefined;
+  try {
+    link = readlinkSync(absolute);
+  } catch {
+    link = undefined;
+  }
+  if (real === undefined || !guard.roots.some((root) => isInside(real, root))) {
+    const problem =
+      real === undefined
+        ? `\`${file}\` is a symbolic link in a loop of links, so no migration tool can read it and postgate does not follow it; replace it with the file itself.`
+        : link !== undefined
+          ? `\`${file}\` is a symbolic link to ${link}, outside the repository, so postgate does not follow it (the migration tool would apply whatever that path holds on the machine it runs on); replace the link with the file itself.`
+          : `\`${file}\` leads outside the repository (to ${real}), so postgate does not read it; keep migrations inside the repository.`;
+    if (!guard.refused.has(file)) guard.refused.set(file, { file, problem, severity: 'error', outside: true });
+    return 'refused';
+  }
+  try {
+    const stat = statSync(real);
+    return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+function list(dir: string, guard: PathGuard): Listing {
   const files: string[] = [];
   const dirs: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
-    if (entry.isDirectory()) dirs.push(entry.name);
-    else if (entry.isFile()) files.push(entry.name);
+    const kind = follow(guard, path.join(dir, entry.name), entry);
+    if (kind === 'dir') dirs.push(entry.name);
+    else if (kind === 'file') files.push(entry.name);
+    else if (kind === 'missing' && entry.isSymbolicLink() && entry.name.endsWith('.sql')) {
+      const file = toRepoPath(guard.cwd, path.join(dir, entry.name));
+      guard.refused.set(file, { file, problem: `\`${file}\` is a symbolic link to ${readlinkSync(path.join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`, severity: 'error' });
+    }
   }
   return { files: files.sort(), dirs: dirs.sort() };
 }
 
-function listRecursive(dir: string, prefix = ''): string[] {
-  const { files, dirs } = list(dir);
+function listRecursive(dir: string, guard: PathGuard, prefix = ''): string[] {
+  const { files, dirs } = list(dir, guard);
   return [
     ...files.map((f) => prefix + f),
-    ...dirs.flatMap((d) => listRecursive(path.join(dir, d), `${prefix}${d}/`)),
+    ...dirs.flatMap((d) => listRecursive(path.join(dir, d), guard, `${prefix}${d}/`)),
   ].sort();
 }
 
@@ -126,6 +235,32 @@ interface ReadContext {
   dir: string;
   cwd: string;
   reader: FileReader;
+  tool: MigrationTool;
+  guard: PathGuard;
+}
+
+/**
+ * Tools that drop a UTF-8 byte order mark at the start of a file: Flyway (its resource reader
+ * strips it) and psql, which runs plain SQL files (it ignores a BOM on the first line). Every
+ * other tool passes it on, where it breaks the file: PostgreSQL reads the mark as part of the
+ * first token (a syntax error), and dbmate's `-- migrate:up`, graphile-migrate's `--!` headers
+ * and node-pg-migrate's markers are no longer at the start of their line.
+ */
+const DROPS_BOM: ReadonlySet<MigrationTool> = new Set(['flyway', 'plain']);
+const BOM = '\uFEFF';
+
+/**
+ * A migration file's text, as the tool reads it: not UTF-8 or (for a tool that keeps it) a
+ * byte order mark is a bad input, rejected in one sentence before anything is applied.
+ */
+function textOf(ctx: ReadContext, absolutePath: string): string {
+  const text = ctx.reader.text(absolutePath);
+  if (text.startsWith(BOM) && !DROPS_BOM.has(ctx.tool)) {
+    throw new UserError(
+      `Migration file ${toRepoPath(ctx.cwd, absolutePath)} starts with a UTF-8 byte order mark, which ${ctx.tool === 'supabase' ? 'the ' : ''}${TOOL_TITLES[ctx.tool]} does not remove, so the file fails to apply; re-save it as UTF-8 without a BOM.`,
+    );
+  }
+  return text;
 }
 
 type Draft = Omit<Migration, 'tool' | 'file' | 'absolutePath' | 'raw' | 'sql' | 'sqlOffset' | 'noTransaction' | 'executable' | 'kind'> &
@@ -133,15 +268,18 @@ type Draft = Omit<Migration, 'tool' | 'file' | 'absolutePath' | 'raw' | 'sql' | 
 
 function build(tool: MigrationTool, ctx: ReadContext, relative: string, draft: Draft, raw?: string): Migration {
   const absolutePath = path.join(ctx.dir, relative);
-  const text = raw ?? ctx.reader.text(absolutePath);
+  // JavaScript migrations are not run by postgate (and Node.js drops a BOM itself).
+  const text = raw ?? (draft.executable === false ? ctx.reader.text(absolutePath) : textOf(ctx, absolutePath));
+  // `raw` keeps the mark (checksums are over the file as it is); the SQL run drops it, as the tool does.
+  const bom = draft.sql === undefined && text.startsWith(BOM) ? 1 : 0;
   return {
     ...draft,
     tool,
     file: toRepoPath(ctx.cwd, absolutePath),
     absolutePath,
     raw: text,
-    sql: draft.sql ?? text,
-    sqlOffset: draft.sqlOffset ?? 0,
+    sql: draft.sql ?? text.slice(bom),
+    sqlOffset: draft.sqlOffset ?? bom,
     noTransaction: draft.noTransaction ?? false,
     executable: draft.executable ?? true,
     kind: draft.kind ?? 'versioned',
@@ -220,7 +358,7 @@ const readSupabase: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
   const firstEntry = readdirSync(ctx.dir).sort()[0];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (!file.endsWith('.sql')) continue;
     const init = file === firstEntry ? SUPABASE_INIT.exec(file) : null;
     if (init && BigInt(init[1]!) < SUPABASE_INIT_BEFORE) {
@@ -249,14 +387,14 @@ const readSupabase: Reader = (ctx) => {
 const readSqlx: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (!file.endsWith('.sql') || file.endsWith('.down.sql')) continue;
     const match = /^(\d+)_(.+?)(\.up)?\.sql$/.exec(file);
     if (!match || BigInt(match[1]!) > 9223372036854775807n) {
       problems.push(problem(ctx, file, `\`${file}\` does not match <version>_<description>.sql with a 64-bit version, so \`sqlx migrate\` rejects it; rename it (\`sqlx migrate add\`).`));
       continue;
     }
-    const raw = ctx.reader.text(path.join(ctx.dir, file));
+    const raw = textOf(ctx, path.join(ctx.dir, file));
     migrations.push(
       build('sqlx', ctx, file, {
         id: BigInt(match[1]!).toString(),
@@ -272,9 +410,11 @@ const readSqlx: Reader = (ctx) => {
 const readPrisma: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const dir of list(ctx.dir).dirs) {
+  for (const dir of list(ctx.dir, ctx.guard).dirs) {
     const relative = `${dir}/migration.sql`;
-    if (!existsSync(path.join(ctx.dir, relative))) {
+    const kind = follow(ctx.guard, path.join(ctx.dir, relative));
+    if (kind === 'refused') continue;
+    if (kind !== 'file') {
       problems.push(problem(ctx, dir, `Folder \`${dir}\` has no migration.sql, which \`prisma migrate\` reports as an error; add the file or delete the folder.`));
       continue;
     }
@@ -290,6 +430,7 @@ interface DrizzleJournal {
 
 const readDrizzle: Reader = (ctx) => {
   const journalPath = path.join(ctx.dir, 'meta', '_journal.json');
+  if (follow(ctx.guard, journalPath) === 'refused') return { migrations: [], problems: [] };
   let journal: DrizzleJournal;
   try {
     journal = JSON.parse(ctx.reader.text(journalPath)) as DrizzleJournal;
@@ -307,13 +448,16 @@ const readDrizzle: Reader = (ctx) => {
     }
     const file = `${entry.tag}.sql`;
     listed.add(file);
-    if (!existsSync(path.join(ctx.dir, file))) {
+    // A tag is text in a file of the pull request: `../../x` must not lead out of the repository either.
+    const kind = follow(ctx.guard, path.join(ctx.dir, file));
+    if (kind === 'refused') continue;
+    if (kind !== 'file') {
       problems.push(problem(ctx, file, `The journal lists \`${file}\` but the file is missing, so drizzle's migrate() fails; restore the file or regenerate the journal.`));
       continue;
     }
     migrations.push(build('drizzle', ctx, file, { id: String(entry.when), version: entry.tag.split('_')[0] ?? entry.tag, name: entry.tag, when: entry.when }));
   }
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (file.endsWith('.sql') && !listed.has(file)) {
       problems.push(problem(ctx, file, `\`${file}\` is not listed in meta/_journal.json, so drizzle never runs it; generate migrations with drizzle-kit instead of adding files by hand.`));
     }
@@ -325,7 +469,7 @@ const readFlyway: Reader = (ctx) => {
   const versioned: Migration[] = [];
   const repeatable: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of listRecursive(ctx.dir)) {
+  for (const file of listRecursive(ctx.dir, ctx.guard)) {
     if (!file.endsWith('.sql')) continue;
     const base = path.posix.basename(file);
     const match = /^([VUR])([^_]*(?:_(?!_)[^_]*)*)__(.+)\.sql$/.exec(base);
@@ -349,14 +493,14 @@ const readFlyway: Reader = (ctx) => {
 const readDbmate: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (!file.endsWith('.sql')) continue;
     const match = /^(\d+)_?(.*)\.sql$/.exec(file);
     if (!match) {
       problems.push(problem(ctx, file, `\`${file}\` does not start with a numeric version, so dbmate ignores it; rename it (\`dbmate new <name>\`).`));
       continue;
     }
-    const raw = ctx.reader.text(path.join(ctx.dir, file));
+    const raw = textOf(ctx, path.join(ctx.dir, file));
     const up = /^--\s*migrate:up\b([^\n]*)\n?/m.exec(raw);
     if (!up) {
       problems.push(problem(ctx, file, `\`${file}\` has no \`-- migrate:up\` line, so dbmate refuses to run it; add the marker above the SQL.`));
@@ -382,7 +526,7 @@ const readDbmate: Reader = (ctx) => {
 const readGolangMigrate: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (!file.endsWith('.sql')) continue;
     const match = /^([0-9]+)_(.*)\.(down|up)\.sql$/.exec(file);
     if (!match) {
@@ -398,7 +542,7 @@ const readGolangMigrate: Reader = (ctx) => {
 const readNodePgMigrate: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     const ext = /\.(js|cjs|mjs|ts|cts|mts|sql)$/.exec(file)?.[1];
     if (!ext || file.endsWith('.d.ts')) continue;
     const name = file.slice(0, -(ext.length + 1));
@@ -412,7 +556,7 @@ const readNodePgMigrate: Reader = (ctx) => {
       migrations.push(build('node-pg-migrate', ctx, file, { ...draft, sql: '', executable: false }));
       continue;
     }
-    const raw = ctx.reader.text(path.join(ctx.dir, file));
+    const raw = textOf(ctx, path.join(ctx.dir, file));
     const up = /^--\s*Up Migration\b[^\n]*\n?/im.exec(raw);
     const start = up ? up.index + up[0].length : 0;
     const down = /^--\s*Down Migration\b/im.exec(raw.slice(start));
@@ -443,14 +587,14 @@ const readGraphile: Reader = (ctx) => {
   const inner: ReadContext = { ...ctx, dir: committed };
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  if (!existsSync(committed)) return { migrations, problems };
-  for (const file of list(committed).files) {
+  if (!existsSync(committed) || follow(ctx.guard, committed) !== 'dir') return { migrations, problems };
+  for (const file of list(committed, ctx.guard).files) {
     if (!file.endsWith('.sql')) continue;
     if (!/^[0-9]{6,}(-[-_a-zA-Z0-9]*)?\.sql$/.test(file)) {
       problems.push(problem(inner, file, `\`${file}\` does not match 000001[-message].sql, so graphile-migrate ignores it; commit migrations with \`graphile-migrate commit\`.`));
       continue;
     }
-    const raw = ctx.reader.text(path.join(committed, file));
+    const raw = textOf(ctx, path.join(committed, file));
     const parsed = parseGraphileFile(raw);
     const hash = parsed?.headers.Hash;
     if (!parsed || !hash || parsed.headers.Previous === undefined) {
@@ -476,7 +620,7 @@ const readGraphile: Reader = (ctx) => {
 const readPlain: Reader = (ctx) => {
   const migrations: Migration[] = [];
   const problems: FileProblem[] = [];
-  for (const file of list(ctx.dir).files) {
+  for (const file of list(ctx.dir, ctx.guard).files) {
     if (!file.endsWith('.sql') || file.endsWith('.down.sql')) continue;
     const match = /^(\d+)(?:[_.-](.*?))?(\.up)?\.sql$/.exec(file);
     if (!match) {
@@ -521,9 +665,9 @@ export function findSupabaseConfig(dir: string): string | undefined {
   return found ?? findUp(dir, ['supabase/config.toml'], 2);
 }
 
-/** Guesses the tool from the files alone. */
-export function detectTool(dir: string): { tool: MigrationTool; detection: 'strong' | 'weak' } {
-  const { files, dirs } = list(dir);
+/** Guesses the tool from the files alone (links that lead out of the folder's guard are not looked at). */
+export function detectTool(dir: string, guard: PathGuard = pathGuard(dir, dir)): { tool: MigrationTool; detection: 'strong' | 'weak' } {
+  const { files, dirs } = list(dir, guard);
   const sql = files.filter((f) => f.endsWith('.sql'));
   const peek = (file: string, bytes = 4096): string => {
     try {
@@ -537,7 +681,7 @@ export function detectTool(dir: string): { tool: MigrationTool; detection: 'stro
     return { tool: 'prisma', detection: 'strong' };
   }
   if (path.basename(dir) === 'committed' || dirs.includes('committed')) return { tool: 'graphile-migrate', detection: 'strong' };
-  const flywayish = listRecursive(dir).filter((f) => /(^|\/)[VR][^/]*__[^/]*\.sql$/.test(f));
+  const flywayish = listRecursive(dir, guard).filter((f) => /(^|\/)[VR][^/]*__[^/]*\.sql$/.test(f));
   if (flywayish.length && flywayish.length * 2 >= sql.length) return { tool: 'flyway', detection: 'strong' };
   if (sql.some((f) => /^--\s*migrate:up\b/m.test(peek(f)))) return { tool: 'dbmate', detection: 'strong' };
   if (files.some((f) => /^\d+.*\.(js|cjs|mjs|ts)$/.test(f) && !f.endsWith('.d.ts')) || sql.some((f) => /^--\s*Up Migration\b/im.test(peek(f)))) {
@@ -590,10 +734,22 @@ export function readMigrations(dir: string, options: ReadMigrationsOptions): Mig
     throw new UserError(`Input \`${inputName}\` is ${dir}, which does not exist; point it at the folder holding your migrations.`);
   }
   if (!isDir) throw new UserError(`Input \`${inputName}\` is ${dir}, which is a file, not a folder; point it at the folder holding your migrations.`);
+  // A folder inside the repository that a symbolic link takes outside it is not followed (one given outside is the user's choice).
+  const cwd = path.resolve(options.cwd);
+  const real = realPathOf(absolute);
+  const realCwd = realPathOf(cwd) ?? cwd;
+  if (isInside(absolute, cwd) && (real === undefined || !isInside(real, realCwd))) {
+    throw new UserError(
+      `Input \`${inputName}\` is ${dir}, which a symbolic link takes outside the repository${real ? ` (to ${real})` : ''}, so postgate does not read it; replace the link with the folder, or name the real folder in \`${inputName}\`.`,
+    );
+  }
+  const guard = pathGuard(options.cwd, absolute);
   const format = options.format ?? 'auto';
-  const detected = format === 'auto' ? detectTool(absolute) : { tool: format, detection: 'explicit' as const };
-  const ctx: ReadContext = { dir: absolute, cwd: options.cwd, reader: options.reader ?? diskReader };
-  const { migrations, problems } = READERS[detected.tool](ctx);
+  const detected = format === 'auto' ? detectTool(absolute, guard) : { tool: format, detection: 'explicit' as const };
+  const ctx: ReadContext = { dir: absolute, cwd: options.cwd, reader: options.reader ?? diskReader, tool: detected.tool, guard };
+  const read = READERS[detected.tool](ctx);
+  const migrations = read.migrations;
+  const problems = [...guard.refused.values(), ...read.problems];
   if (migrations.length === 0 && problems.length === 0) {
     throw new UserError(
       `Input \`${inputName}\` is ${dir}, which holds no ${detected.tool === 'plain' ? 'numbered .sql' : TOOL_TITLES[detected.tool]} migrations; point it at the folder holding your migrations${format === 'auto' ? ' or set `migrations-format`' : ''}.`,

@@ -16,6 +16,7 @@
  * (PGHOST, PGPASSWORD, ...), never on the command line, so no password shows in `ps`.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,6 +24,7 @@ import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { childEnv } from './child-env.ts';
 import { dockerUnavailableReason } from './ephemeral/docker.ts';
+import { trackProcessGroup } from './ephemeral/registry.ts';
 import type { DatabaseTarget } from './url.ts';
 
 export const CLIENT_TOOL_NAMES = ['pg_dump', 'pg_dumpall', 'pg_restore', 'psql'] as const;
@@ -233,20 +235,29 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a tool to completion; never throws for a non-zero exit (the caller reads stderr). */
+/**
+ * Runs a tool to completion; never throws for a non-zero exit (the caller reads stderr).
+ *
+ * The tool leads a process group of its own, tracked like a cluster (registry.ts): when postgate
+ * is stopped or signalled the whole group ends (pg_dump -j's workers too), and when postgate is
+ * killed outright the action's post step, or the next run, ends it from the state record. A
+ * pg_dump of a killed drill does not go on writing production data into a temp directory.
+ */
 export async function runClientTool(tool: ResolvedTool, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const env = options.connection ? connectionEnv(options.connection) : {};
   let file: string;
   let argv: string[];
+  let container: string | undefined;
   if (tool.runner === 'local') {
     file = tool.file;
     argv = args;
   } else {
     file = 'docker';
+    container = `postgate-tool-${randomUUID()}`;
     const mounts = [...new Set((options.paths ?? []).map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : path.dirname(p))))];
     const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
     argv = [
-      'run', '--rm', '-i', '--network', 'host', ...user,
+      'run', '--rm', '-i', '--name', container, '--network', 'host', ...user,
       ...mounts.flatMap((dir) => ['-v', `${dir}:${dir}`]),
       ...Object.keys(env).flatMap((name) => ['-e', name]),
       tool.image, tool.name, ...args,
@@ -260,7 +271,10 @@ export async function runClientTool(tool: ResolvedTool, args: string[], options:
     ...(options.input ? { stdin: 'pipe' as const } : { stdin: 'ignore' as const }),
     ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
     maxBuffer: 256 * 1024 * 1024,
+    // its own process group: stopped with it by postgate, not by a signal to postgate's group
+    detached: true,
   });
+  const release = child.pid ? trackProcessGroup(child.pid, { command: tool.runner === 'local' ? path.basename(tool.file) : 'docker', ...(container ? { container } : {}) }) : () => undefined;
   if (options.input && child.stdin) {
     // The tool may exit before reading everything (a fatal error): that EPIPE is not ours to report.
     child.stdin.on('error', () => undefined);
@@ -276,7 +290,12 @@ export async function runClientTool(tool: ResolvedTool, args: string[], options:
       for (const line of lines) options.onStderrLine?.(line);
     });
   }
-  const result = await child;
+  let result: Awaited<typeof child>;
+  try {
+    result = await child;
+  } finally {
+    release();
+  }
   return {
     exitCode: typeof result.exitCode === 'number' ? result.exitCode : 1,
     stdout: String(result.stdout ?? ''),

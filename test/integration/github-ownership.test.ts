@@ -127,7 +127,7 @@ describe("the sticky comment is postgate's own", () => {
     expect(server.comments(REPO, PR).map((c) => c.body)).toEqual([forged]);
   });
 
-  it("ignores the marker in another bot's comment, and a comment edited by the author after postgate's", async () => {
+  it("ignores the marker in another app's bot comment, and keeps its own next to it", async () => {
     const marker = commentMarker('rls', 'db.example.com:5432/postgres');
     server.addComment(REPO, PR, `${marker}\nfrom another app`, 'other-app[bot]');
     await run(failing(), { target: 'db.example.com:5432/postgres' });

@@ -120,20 +120,23 @@ export function liveMarkdown(markdown: string, options: LiveOptions): string[] {
   }
   if (fence) problems.push('a fenced code block is never closed');
 
-  const allowed = (url: string) => options.linkPrefixes.some((prefix) => url.startsWith(prefix));
   for (const line of outside) {
-    const views = lineViews(line);
-    let { structural, rendered } = views;
+    // the two views are index-aligned: an escape or a code span is one character in both
+    let { structural, rendered } = lineViews(line);
     // postgate's own links: the destination goes, the label is checked like any text
-    structural = structural.replace(/\]\(([^)\s]*)\)/g, (match, url: string) => {
-      if (allowed(url)) return ']·';
-      problems.push(`link to ${url}: ${line}`);
-      return match;
-    });
-    for (const url of [...rendered.matchAll(/\]\(([^)\s]*)\)/g)].map((m) => m[1]!)) if (allowed(url)) rendered = rendered.replace(`](${url})`, '] ');
+    for (const match of [...structural.matchAll(/\]\(([^)\s]*)\)/g)]) {
+      const url = match[1]!;
+      if (!options.linkPrefixes.some((prefix) => url.startsWith(prefix))) {
+        problems.push(`link to ${url}: ${line}`);
+        continue;
+      }
+      const blank = (text: string, fill: string) => text.slice(0, match.index + 1) + fill.repeat(match[0].length - 1) + text.slice(match.index + match[0].length);
+      structural = blank(structural, '·');
+      rendered = blank(rendered, ' ');
+    }
     structural = structural.replace(ALERTS, '·');
     if (/!\[/.test(structural)) problems.push(`image: ${line}`);
-    const bracket = structural.replace(/\[[^\][]*\]·/g, '·');
+    const bracket = structural.replace(/\[[^\][]*\]·+/g, '·');
     if (/[[\]]/.test(bracket)) problems.push(`raw bracket (link, reference or footnote): ${line}`);
     for (const match of structural.matchAll(/<[A-Za-z/!?]/g)) {
       if (!OWN_TAGS.test(structural.slice(match.index))) problems.push(`raw HTML: ${line}`);

@@ -64,3 +64,12 @@ drill:
     if (process.getuid?.() !== 0) expect(() => loadRepoConfig(unreadable, { explicit: true })).toThrow(/cannot be read/);
   });
 });
+
+describe('project.migrations-dir from a pull request', () => {
+  it('must stay inside the repository', () => {
+    for (const dir of ['/etc', '../other-repo/migrations', 'supabase/../../x']) {
+      expect(() => parseRepoConfig(`project:\n  migrations-dir: ${JSON.stringify(dir)}\n`, 'postgate.yml')).toThrow(/project\.migrations-dir/);
+    }
+    expect(parseRepoConfig('project:\n  migrations-dir: supabase/migrations\n', 'postgate.yml').project['migrations-dir']).toBe('supabase/migrations');
+  });
+});

@@ -29,6 +29,7 @@ import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import './rules.ts';
 import { schemaFindings } from './schema.ts';
+import { assertSchemaFilter, readSchemaNames, type SchemaNames } from './schema-filter.ts';
 
 export { DRIFT_RULES } from './rules.ts';
 
@@ -117,6 +118,8 @@ interface LiveState {
   source: MigrationSource;
   snapshot: CatalogSnapshot;
   inFlight: boolean;
+  /** The schemas there, to check the schema filter against. */
+  schemaNames: SchemaNames;
 }
 
 async function readLive(session: Session, databaseUrl: string, planned: Plan, profile: CatalogProfile, cwd: string): Promise<LiveState> {
@@ -142,6 +145,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
     }
     const history = table ? await readHistory(session, table) : undefined;
     const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
+    const schemaNames = await readSchemaNames(session);
     let snapshot: CatalogSnapshot;
     try {
       snapshot = snapshotId ? await withTwinSession(databaseUrl, LIVE_SESSION, snapshotId, read) : await read(undefined);
@@ -152,7 +156,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
       }
       throw error;
     }
-    return { major, ...(history ? { history } : {}), source, snapshot, inFlight };
+    return { major, ...(history ? { history } : {}), source, snapshot, inFlight, schemaNames };
   } finally {
     await session.query('commit').catch(() => undefined);
   }
@@ -238,10 +242,14 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
     if (!shadow.failure) {
       const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
       // Nothing else writes to the shadow: its twin needs no shared snapshot.
-      const expected = await withSession(shadow.url, shadowSession, (session) =>
-        withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })),
-      );
+      const { expected, shadowSchemas } = await withSession(shadow.url, shadowSession, async (session) => ({
+        expected: await withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })),
+        shadowSchemas: await readSchemaNames(session),
+      }));
       const history = live.history;
+      // A filter that names no schema there is, or leaves nothing to compare, must not pass by comparing nothing.
+      const liveObjects = history ? live.snapshot.objects.filter((o) => !isHistoryObject(history, o)) : live.snapshot.objects;
+      assertSchemaFilter(options, context.config, profile, { live: live.schemaNames, shadow: shadowSchemas, objectsLeft: expected.objects.length + liveObjects.length });
       const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
       findings.push(...schemaFindings(differences, shadow.origins));
       metrics.differences = differences.length;

@@ -3,7 +3,7 @@
  * version, and merged history that must not change (compared with the base branch).
  */
 import { finding, type Finding } from '../../findings/types.ts';
-import { compareVersions, type FileProblem, graphileChainProblems } from '../../migrations/sources.ts';
+import { compareVersions, type FileProblem, graphileChainProblems, outsidePathFindings } from '../../migrations/sources.ts';
 import type { Migration, MigrationFileProblem, MigrationSource } from '../../migrations/types.ts';
 
 const normalizeNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
@@ -11,11 +11,15 @@ const normalizeNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
 /**
  * The folder's file problems: a file the tool will not run (`migration_name_invalid`, a
  * warning where the tool says itself that it skips the file, as the Supabase CLI does),
- * and two files with one version (`migration_version_duplicate`, one finding per version,
- * at the file left out).
+ * two files with one version (`migration_version_duplicate`, one finding per version,
+ * at the file left out), and paths that lead outside the repository, which postgate does
+ * not follow (`migration_symlink_outside`).
  */
 export function namingFindings(source: MigrationSource): Finding[] {
-  return (source.problems as Array<MigrationFileProblem & Partial<FileProblem>>).map((p) =>
+  const problems = source.problems as Array<MigrationFileProblem & Partial<FileProblem>>;
+  // Paths that lead outside the repository (not followed) have their own rule.
+  const outside = outsidePathFindings(problems);
+  return [...outside, ...problems.filter((p) => !p.outside).map((p) =>
     p.duplicate
       ? finding({
           rule: 'migration_version_duplicate',
@@ -32,7 +36,7 @@ export function namingFindings(source: MigrationSource): Finding[] {
           message: p.problem,
           location: { file: p.file, line: 1 },
         }),
-  );
+  )];
 }
 
 export function chainFindings(source: MigrationSource): Finding[] {

@@ -26,7 +26,7 @@ import { rulesOfGate } from '../../findings/rules.ts';
 import { countBySeverity, type Finding, finding, type GateResult, type GateStatus, verdict } from '../../findings/types.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../../postgres/baseline/apply.ts';
 import { connect, type Session } from '../../postgres/connect.ts';
-import { trackTempDir } from '../../postgres/ephemeral/registry.ts';
+import { reapOrphans, trackTempDir } from '../../postgres/ephemeral/registry.ts';
 import { resolveClientTool, runClientTool } from '../../postgres/tools.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { type Artifact, type ArtifactDigest, compareChecksums, digestArtifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, textHead } from './artifact.ts';
@@ -35,7 +35,21 @@ import { appendDrillLog, daysSinceGreen, type DrillLogEntry, historyRows, readDr
 import { type Manifest, readManifest, writeManifest } from './manifest.ts';
 import { applyMasks, exportFormatArgs, type MaskResult, parseMaskRules } from './mask.ts';
 import { makeInert } from './neutralise.ts';
-import { formatBytes, readToc, restoreArchive, restorePlain, restorePlatformData, type RestoreOutcome, type RestoreProblem, restoreSupabaseFiles, type TocSummary } from './restore.ts';
+import {
+  backupScripts,
+  formatBytes,
+  readToc,
+  restoreArchive,
+  restorePlain,
+  restorePlatformData,
+  restoreRolesFile,
+  type RestoreOutcome,
+  type RestoreProblem,
+  restoreSupabaseFiles,
+  scanBackupScripts,
+  type TocSummary,
+  type UntrustedLine,
+} from './restore.ts';
 import { type BackupTime, supabaseBackupTime, validateSupabaseApiInputs } from './rpo.ts';
 import './rules.ts';
 import { CLEAR_DEFAULT_PRIVILEGES_SQL } from './target.ts';
@@ -173,6 +187,48 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
   }
 }
 
+/** At most this many lines are named one by one; the rest are counted in one more finding. */
+const UNTRUSTED_NAMED = 20;
+
+/** The meta-command's name as psql reads it (the backslash and what follows up to a space or backslash). */
+function commandName(text: string): string {
+  return /^\\[^\s\\]{0,24}/.exec(text)?.[0] ?? text.slice(0, 24);
+}
+
+/**
+ * One finding per line of a plain backup that holds a psql command pg_dump never writes (or a
+ * layout it never produces). The backup is not restored: psql would have run them on the runner.
+ */
+function untrustedFindings(lines: readonly UntrustedLine[]): Finding[] {
+  const remediation =
+    'Do not load this file with psql. Find out how it came to hold psql commands (a tampered file, or a backup job that is not pg_dump), take a new backup with pg_dump or supabase db dump, and record its SHA-256 when it is made.';
+  const named = lines.slice(0, UNTRUSTED_NAMED).map((u) =>
+    finding({
+      rule: 'drill_backup_untrusted_command',
+      severity: 'error',
+      object: { kind: 'file', name: `${u.file}:${u.line}` },
+      message: u.why
+        ? `Line ${u.line} of ${u.file} holds ${u.why}, which pg_dump never writes, so the backup was not restored.`
+        : `Line ${u.line} of ${u.file} holds the psql command ${commandName(u.text)}, which pg_dump never writes and psql would run on the runner, so the backup was not restored.`,
+      detail: u.text,
+      remediation,
+    }),
+  );
+  if (lines.length > named.length) {
+    const rest = lines.slice(named.length);
+    named.push(
+      finding({
+        rule: 'drill_backup_untrusted_command',
+        severity: 'error',
+        object: { kind: 'file', name: `${rest[0]!.file}:more` },
+        message: `${rest.length} more line(s) hold psql commands pg_dump never writes (first: line ${rest[0]!.line} of ${rest[0]!.file}).`,
+        remediation,
+      }),
+    );
+  }
+  return named;
+}
+
 /** Does a plain dump or archive come from a Supabase project? (Its roles, schemas or migration table.) */
 function looksLikeSupabase(artifact: Artifact, toc: TocSummary | undefined): boolean {
   if (artifact.format === 'supabase') return true;
@@ -213,6 +269,8 @@ function provisionalStatus(findings: readonly Finding[], options: DrillOptions, 
 async function drill(options: DrillOptions, context: GateContext): Promise<GateOutput> {
   const config = context.config.drill;
   const mode = chooseMode(options, context.cwd);
+  // what a killed earlier run left (a pg_dump still running, its dump directory) goes first
+  reapOrphans();
   validateSupabaseApiInputs(options.supabaseAccessToken, options.projectRef);
   const startedAt = context.now();
   const clockStart = performance.now();
@@ -345,7 +403,12 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
 
     // checksum
     let toc: TocSummary | undefined;
-    const checksumOk = await phases.run('checksum', 'SHA-256 of the backup', async () => {
+    // A plain backup is untrusted input even when its checksum matches: psql would run any
+    // meta-command in it on the runner. Every script is read before anything is restored.
+    const scripts = backupScripts(theArtifact);
+    let scriptsOk = true;
+    let scanned: string | undefined;
+    const checksumOk = await phases.run('checksum', `SHA-256 of the backup${scripts.length ? ', psql commands in its SQL' : ''}`, async () => {
       digest = await digestArtifact(theArtifact);
       const mismatches = compareChecksums(theArtifact, digest, {
         ...(options.checksumPath ? { checksumPath: path.resolve(context.cwd, options.checksumPath) } : {}),
@@ -368,14 +431,29 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
           }),
         );
       }
+      if (mismatches.length === 0 && scripts.length) {
+        const scan = await scanBackupScripts(scripts);
+        findings.push(...untrustedFindings(scan.untrusted));
+        const [nul] = scan.nul;
+        if (nul) {
+          const more = scan.nul.length > 1 ? ` (and ${scan.nul.length - 1} more line(s))` : '';
+          findings.push(problemFinding({ kind: 'corrupt', message: `line ${nul.line} of ${nul.file} holds a NUL byte, which no SQL text has${more}`, count: 1 }, { artifact: theArtifact, supabase: false, baselineApplied: false, server: '' }));
+        }
+        scriptsOk = scan.untrusted.length === 0 && scan.nul.length === 0;
+        scanned = scan.untrusted.length ? `${scan.untrusted.length} line(s) with psql commands pg_dump never writes: not restored` : 'only what pg_dump writes';
+      }
       return mismatches.length === 0;
     });
-    details.artifact = { sha256: digest?.sha256 ?? null, checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)' };
+    details.artifact = {
+      sha256: digest?.sha256 ?? null,
+      checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)',
+      ...(scanned ? { psql_commands: scanned } : {}),
+    };
 
     let target: RestoreTarget | undefined;
     let restoreRan = false;
     let inert = false;
-    if (checksumOk) {
+    if (checksumOk && scriptsOk) {
       target = await phases.background('create target', 'throwaway database', targetWork!, mode.kind === 'live' ? 'started while the backup was taken' : 'started while the backup was checksummed');
       const theTarget = target;
       details.target = {
@@ -431,11 +509,11 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
               details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
             }
           }
-          if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && existsSync(live.rolesFile)) {
-            const psql = await resolveClientTool('psql', { minMajor: 0, serverMajor: theTarget.major, purpose: 'restore the roles' });
-            await runClientTool(psql, ['-X', '-q', '--no-password', '-d', theTarget.target.database, '-f', live.rolesFile], { connection: theTarget.target, paths: [live.rolesFile] });
-          }
           const restoreContext = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+          if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && existsSync(live.rolesFile)) {
+            // A help, not part of the backup: its failures (roles that exist already) are not findings.
+            await restoreRolesFile(live.rolesFile, restoreContext);
+          }
           if (toc) {
             const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(theArtifact.header.dumpVersion) ?? 0, serverMajor: theTarget.major, purpose: `restore ${path.basename(theArtifact.path)}` });
             const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, restoreContext) : undefined;
@@ -446,6 +524,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
           return restorePlain(theArtifact, restoreContext);
         });
         for (const problem of outcome.problems) findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})` }));
+        if (outcome.untrusted) findings.push(...untrustedFindings(outcome.untrusted));
         details.restore = {
           tools: outcome.tools,
           failed_statements: outcome.problems.reduce((sum, p) => sum + p.count, 0),
@@ -522,6 +601,9 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
             checks.push(smoke.check);
             metrics.tables = actual.tables.length;
             metrics.rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+            const empty = emptyBackup(actual, config['expect-empty'], mode.kind === 'live' ? { kind: 'database', name: sourceLabel } : { kind: 'file', name: path.basename(theArtifact.path) });
+            findings.push(...empty.findings);
+            checks.push(empty.check);
           });
           metrics.verify_ms = phases.timings.at(-1)?.duration_ms ?? 0;
         } else {
@@ -673,6 +755,32 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     await targetWork?.promise.catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
+}
+
+/**
+ * A backup that restores to no data at all (no tables, or not one row) proves nothing about
+ * recovering the source: a dump of the wrong database, a schema-only run, a file cut down to
+ * pg_dump's trailer. It fails the drill unless the repo config says the source is empty.
+ */
+export function emptyBackup(actual: DatabaseFacts, expectEmpty: boolean, object: { kind: string; name: string }): { findings: Finding[]; check: Check } {
+  const rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+  const restored = `${actual.tables.length} table(s), ${rows} row(s) restored`;
+  if (expectEmpty) return { findings: [], check: { check: 'backup not empty', status: 'skipped', detail: `drill.expect-empty is true (${restored})` } };
+  if (rows > 0) return { findings: [], check: { check: 'backup not empty', status: 'pass', detail: restored } };
+  const what = actual.tables.length === 0 ? 'no table at all' : `${actual.tables.length} table(s) and not one row`;
+  return {
+    findings: [
+      finding({
+        rule: 'drill_backup_empty',
+        severity: 'error',
+        object,
+        message: `The backup restored to an empty database (${what}), so it would recover no data.`,
+        remediation:
+          'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
+      }),
+    ],
+    check: { check: 'backup not empty', status: 'fail', detail: restored },
+  };
 }
 
 /** The copy's facts as restored: rows the inert step deleted are counted back in. */

@@ -1,20 +1,21 @@
 /**
  * Loading a backup into the restore target: pg_restore (parallel for custom and directory
- * archives) or psql (plain SQL, streamed through gunzip for .sql.gz, and the three files of
- * `supabase db dump` in the documented order). Errors do not stop the restore: every failed
- * statement is collected and grouped (missing role, missing extension, missing schema,
- * corruption, other), so one drill names everything that is wrong.
+ * archives) or postgate's SQL script runner (plain SQL, streamed through gunzip for .sql.gz,
+ * and the three files of `supabase db dump` in the documented order; never psql, which would
+ * act on any meta-command a backup holds: see sql-script.ts). Errors do not stop the restore:
+ * every failed statement is collected and grouped (missing role, missing extension, missing
+ * schema, corruption, other), so one drill names everything that is wrong.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
 import { resolveClientTool, type ResolvedTool, runClientTool } from '../../postgres/tools.ts';
 import type { DatabaseTarget } from '../../postgres/url.ts';
 import type { Logger } from '../gate.ts';
 import { type Artifact, majorOfVersion } from './artifact.ts';
+import { openScript, SCRIPT_RUNNER, ScriptRunner } from './sql-runner.ts';
+import { scanScript } from './sql-script.ts';
 
 export type ProblemKind = 'role' | 'extension' | 'schema' | 'corrupt' | 'other';
 
@@ -46,6 +47,8 @@ export interface RestoreOutcome {
   tools: string[];
   bytes: number;
   tables: number;
+  /** psql commands pg_dump never writes, met while running a script (the restore stopped there). */
+  untrusted?: UntrustedLine[];
 }
 
 /**
@@ -185,15 +188,14 @@ export interface RestoreContext {
   log: Logger;
 }
 
-function readerTool(artifact: Artifact, name: 'pg_restore' | 'psql', targetMajor: number): Promise<ResolvedTool> {
+function readerTool(artifact: Artifact, targetMajor: number): Promise<ResolvedTool> {
   const dumpMajor = majorOfVersion(artifact.header.dumpVersion);
-  const needed = name === 'pg_restore' ? (dumpMajor ?? 0) : 0;
-  return resolveClientTool(name, { minMajor: needed, serverMajor: targetMajor, purpose: `restore ${path.basename(artifact.path)}` });
+  return resolveClientTool('pg_restore', { minMajor: dumpMajor ?? 0, serverMajor: targetMajor, purpose: `restore ${path.basename(artifact.path)}` });
 }
 
 /** `pg_restore -l`: the archive's TOC, or a corruption problem when it cannot be read. */
 export async function readToc(artifact: Artifact, targetMajor: number): Promise<{ toc?: TocSummary; problem?: RestoreProblem; tool: ResolvedTool }> {
-  const tool = await readerTool(artifact, 'pg_restore', targetMajor);
+  const tool = await readerTool(artifact, targetMajor);
   const result = await runClientTool(tool, ['-l', artifact.path], { paths: [artifact.path] });
   if (result.exitCode !== 0) {
     const first = result.stderr.split('\n').find((l) => l.trim())?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
@@ -315,61 +317,105 @@ function outcome(collector: ErrorCollector, tools: string[], progress: Progress)
 
 const DUMP_COMPLETE = '-- PostgreSQL database dump complete';
 
-/**
- * Streams a file (gunzipped when `gzip`) into psql's stdin, counting bytes for progress and
- * watching for a broken gzip stream and pg_dump's closing line.
- */
-function sqlStream(file: string, gzip: boolean, progress: Progress): { input: Readable; status: () => { error?: string; tail: string } } {
-  const tap = new PassThrough();
-  let error: string | undefined;
-  let tail = '';
-  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  source.on('data', (chunk) => progress.add((chunk as Buffer).length));
-  const stop = (message: string) => {
-    error ??= message;
-    tap.end();
-  };
-  source.on('error', (e) => stop(`cannot read the file: ${e.message}`));
-  let upstream: Readable = source;
-  if (gzip) {
-    const gunzip = createGunzip();
-    gunzip.on('error', (e) => {
-      const code = (e as NodeJS.ErrnoException).code;
-      stop(code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message) ? 'gzip stream ended early (unexpected end of file): the file is truncated' : `gzip stream is corrupt (${e.message})`);
-    });
-    source.pipe(gunzip);
-    upstream = gunzip;
-  }
-  upstream.on('data', (chunk: Buffer) => {
-    tail = (tail + chunk.subarray(Math.max(0, chunk.length - 256)).toString('utf8')).slice(-256);
-  });
-  upstream.pipe(tap);
-  return { input: tap, status: () => ({ ...(error ? { error } : {}), tail }) };
+/** One SQL script of a plain backup: the file, and the name findings use for it. */
+export interface BackupScript {
+  file: string;
+  gzip: boolean;
+  label: string;
+  /** pg_dump wrote it (its header says so): it must end with pg_dump's closing line. */
+  expectTrailer?: boolean;
 }
 
-const PSQL_ARGS = ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=0'];
+/** The SQL scripts a plain or supabase backup is made of, in restore order; none for archives. */
+export function backupScripts(artifact: Artifact): BackupScript[] {
+  if (artifact.format === 'plain' || artifact.format === 'plain-gzip') {
+    return [{ file: artifact.path, gzip: artifact.format === 'plain-gzip', label: path.basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) }];
+  }
+  if (artifact.format === 'supabase' && artifact.supabase) {
+    const { roles, schema, data } = artifact.supabase;
+    return [roles, schema, data].filter((f): f is string => Boolean(f)).map((file) => ({ file, gzip: false, label: path.basename(file) }));
+  }
+  return [];
+}
 
-/** Restores plain SQL (optionally gzip-compressed) with psql. */
+export interface UntrustedLine {
+  /** The script's name (e.g. app.sql, schema.sql). */
+  file: string;
+  line: number;
+  /** The line from its backslash, printable ASCII only, shortened. */
+  text: string;
+  /** Not a meta-command but a layout pg_dump never writes (e.g. SQL after COPY ... FROM stdin; on its line). */
+  why?: string;
+}
+
+export interface ScriptScanResult {
+  untrusted: UntrustedLine[];
+  /** Lines holding a NUL byte: not SQL text at all. */
+  nul: Array<{ file: string; line: number }>;
+}
+
+/**
+ * Reads every script of a plain backup before anything is restored and lists the psql
+ * commands in it that pg_dump does not write (sql-script.ts). A read error ends the scan of that
+ * file; the restore reports it.
+ */
+export async function scanBackupScripts(scripts: readonly BackupScript[]): Promise<ScriptScanResult> {
+  const result: ScriptScanResult = { untrusted: [], nul: [] };
+  for (const script of scripts) {
+    const scan = await scanScript(openScript(script.file, { gzip: script.gzip }).chunks);
+    result.untrusted.push(...scan.untrusted.map((u) => ({ file: script.label, ...u })));
+    result.nul.push(...scan.nul.map((line) => ({ file: script.label, line })));
+  }
+  return result;
+}
+
+/**
+ * Runs scripts in one session of the restore target with postgate's script runner (never
+ * psql: see sql-script.ts), collecting failed statements. `between` runs before each script
+ * after the first (e.g. `SET session_replication_role = replica` before data.sql).
+ */
+async function runScripts(
+  target: DatabaseTarget,
+  scripts: ReadonlyArray<BackupScript & { before?: string }>,
+  collector: ErrorCollector,
+  progress: Progress,
+  untrusted: UntrustedLine[],
+): Promise<void> {
+  const runner = await ScriptRunner.open(target);
+  try {
+    for (const script of scripts) {
+      const onError = (message: string, where: string) => collector.add(message, where);
+      if (script.before) await runner.exec(script.before, onError, `before ${script.label}`);
+      const source = openScript(script.file, { gzip: script.gzip, onBytes: (bytes) => progress.add(bytes) });
+      const ran = await runner.run(source.chunks, script.label, onError);
+      untrusted.push(...ran.untrusted.map((u) => ({ file: script.label, ...u })));
+      const status = source.status();
+      if (status.error) collector.add(status.error);
+      else if (!ran.stopped && script.expectTrailer && !status.tail.includes(DUMP_COMPLETE)) {
+        collector.add(`the dump ends without pg_dump's closing "${DUMP_COMPLETE}" line: it is truncated (unexpected end of file)`);
+      }
+      if (ran.stopped) {
+        // untrusted content is reported as its own finding; anything else is a failed restore
+        if (!ran.untrusted.length) collector.add(ran.stopped);
+        break;
+      }
+    }
+  } finally {
+    await runner.close();
+  }
+}
+
+function scriptOutcome(collector: ErrorCollector, progress: Progress, untrusted: UntrustedLine[]): RestoreOutcome {
+  return { ...outcome(collector, [SCRIPT_RUNNER], progress), ...(untrusted.length ? { untrusted } : {}) };
+}
+
+/** Restores plain SQL (optionally gzip-compressed). */
 export async function restorePlain(artifact: Artifact, context: RestoreContext): Promise<RestoreOutcome> {
-  const tool = await readerTool(artifact, 'psql', context.targetMajor);
   const collector = new ErrorCollector();
   const progress = new Progress(context.log, 0, artifact.sizeBytes);
-  const stream = sqlStream(artifact.path, artifact.format === 'plain-gzip', progress);
-  const result = await runClientTool(tool, [...PSQL_ARGS, '-d', context.target.database, '-f', '-'], {
-    connection: context.target,
-    input: stream.input,
-    paths: [artifact.path],
-    onStderrLine: (line) => collector.line(line),
-  });
-  const status = stream.status();
-  if (status.error) collector.add(status.error);
-  else if (artifact.header.dumpVersion && !status.tail.includes(DUMP_COMPLETE)) {
-    collector.add(`the dump ends without pg_dump's closing "${DUMP_COMPLETE}" line: it is truncated (unexpected end of file)`);
-  }
-  if (result.exitCode !== 0 && collector.groups.size === 0) {
-    collector.add(result.stderr.trim().split('\n').pop() || `psql exited with code ${result.exitCode}`);
-  }
-  return outcome(collector, [`${tool.name} ${tool.version}`], progress);
+  const untrusted: UntrustedLine[] = [];
+  await runScripts(context.target, backupScripts(artifact), collector, progress, untrusted);
+  return scriptOutcome(collector, progress, untrusted);
 }
 
 /**
@@ -379,23 +425,23 @@ export async function restorePlain(artifact: Artifact, context: RestoreContext):
 export async function restoreSupabaseFiles(artifact: Artifact, context: RestoreContext): Promise<RestoreOutcome> {
   const files = artifact.supabase;
   if (!files) throw new UserError(`${artifact.path} holds no schema.sql; point \`dump-path\` at the folder with the supabase db dump files.`);
-  const tool = await readerTool(artifact, 'psql', context.targetMajor);
   const collector = new ErrorCollector();
   const progress = new Progress(context.log, 0, artifact.sizeBytes);
-  const run = async (args: string[]) => {
-    const result = await runClientTool(tool, [...PSQL_ARGS, '-d', context.target.database, ...args], {
-      connection: context.target,
-      paths: [artifact.path],
-      onStderrLine: (line) => collector.line(line),
-    });
-    if (result.exitCode !== 0 && collector.groups.size === 0) collector.add(result.stderr.trim().split('\n').pop() || `psql exited with code ${result.exitCode}`);
-  };
-  if (files.roles) {
-    await run(['-f', files.roles]);
-    progress.add(statSync(files.roles).size);
+  const untrusted: UntrustedLine[] = [];
+  const script = (file: string) => ({ file, gzip: false, label: path.basename(file) });
+  if (files.roles) await runScripts(context.target, [script(files.roles)], collector, progress, untrusted);
+  if (!untrusted.length) {
+    const rest = [script(files.schema), ...(files.data ? [{ ...script(files.data), before: 'SET session_replication_role = replica' }] : [])];
+    await runScripts(context.target, rest, collector, progress, untrusted);
   }
-  const rest = ['-f', files.schema, ...(files.data ? ['-c', 'SET session_replication_role = replica', '-f', files.data] : [])];
-  await run(rest);
-  progress.add(statSync(files.schema).size + (files.data ? statSync(files.data).size : 0));
-  return outcome(collector, [`${tool.name} ${tool.version}`], progress);
+  return scriptOutcome(collector, progress, untrusted);
+}
+
+/** A roles file postgate wrote itself (pg_dumpall --roles-only of a live source), loaded before the dump. */
+export async function restoreRolesFile(file: string, context: RestoreContext): Promise<RestoreOutcome> {
+  const collector = new ErrorCollector();
+  const progress = new Progress(context.log, 0, 0);
+  const untrusted: UntrustedLine[] = [];
+  await runScripts(context.target, [{ file, gzip: false, label: path.basename(file) }], collector, progress, untrusted);
+  return scriptOutcome(collector, progress, untrusted);
 }

@@ -21,6 +21,22 @@ export const DRILL_RULES = [
     doc: `The backup could not be read to its end: a gzip stream that stops early, a plain dump without pg_dump's closing "dump complete" line, or an archive whose table of contents or data pg_restore cannot read. Backups are usually truncated by a full disk or an interrupted upload. Check the backup job's exit status and free space, make it fail loudly, and record a checksum at creation so the next drill catches this before the restore. Do not allowlist this finding.`,
   },
   {
+    id: 'drill_backup_untrusted_command',
+    gate: 'drill',
+    severity: 'error',
+    category: 'integrity',
+    title: 'Backup holds psql commands pg_dump never writes',
+    doc: `A plain-SQL backup (\`.sql\`, \`.sql.gz\`, the \`supabase db dump\` files) holds a psql meta-command other than the ones pg_dump itself writes (\`\\restrict\`/\`\\unrestrict\` with a key, \`\\connect <database>\` after CREATE DATABASE, \`\\encoding SQL_ASCII\` before it, and \`\\.\` ending COPY data), or text laid out so that psql would read it differently from pg_dump's output (SQL after \`COPY ... FROM stdin;\` on the same line). Fed to psql, a line such as \`\\! cmd\`, \`\\o |cmd\`, \`\\copy ... program\`, \`\\setenv\` or \`\\i /path\` runs on the machine doing the restore, with the job's environment, wherever it stands on a line outside quotes and comments. postgate never loads a plain backup with psql: it reads every script first, with psql's lexing rules, and restores nothing when one holds such a line; the finding names each line (the first 20, then a count). A backup is untrusted input even when its checksum matches, since the checksum only proves the file is the one recorded. Find out how the file came to hold the command (a tampered copy, or a backup job that is not pg_dump), take a new backup with pg_dump or \`supabase db dump\`, and do not load this one with psql. Do not allowlist this finding.`,
+  },
+  {
+    id: 'drill_backup_empty',
+    gate: 'drill',
+    severity: 'error',
+    category: 'verify',
+    title: 'Backup restores to an empty database',
+    doc: `The restored copy holds no table, or tables without a single row (outside the Supabase platform schemas): the backup would recover no data. Typical causes are a dump of the wrong database, a \`--schema-only\` run, a backup taken before the data was loaded, and a file cut down to pg_dump's header and trailer. A backup of a database that had data must restore data; with a manifest or a live source the drill also names the tables that came back empty. If the source database is meant to be empty (a new project, a template), set \`drill.expect-empty: true\` in the repo config: the check is then skipped. ${ALLOW}`,
+  },
+  {
     id: 'drill_dump_newer_than_target',
     gate: 'drill',
     severity: 'error',

@@ -24,7 +24,7 @@ import { connect, withSession } from '../../postgres/connect.ts';
 import { readMigrationsAtRef } from '../../migrations/git.ts';
 import { findOrigin } from '../../migrations/origins.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
-import { resolveMigrationsDir } from '../../migrations/sources.ts';
+import { outsidePathFindings, resolveMigrationsDir } from '../../migrations/sources.ts';
 import type { MigrationSource } from '../../migrations/types.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { diffMatrices, diffPolicies, readPolicies, splitPreexisting } from './access-diff.ts';
@@ -209,7 +209,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       failure: shadow.failure,
       origins: shadow.origins,
       tool: shadow.tool,
-      missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow)],
+      missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow), ...outsidePathFindings(shadow.problems)],
       missingAll: shadow.missingExtensions,
       grantAssumption: shadow.grantAssumption,
       analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),

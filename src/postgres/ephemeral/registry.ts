@@ -21,6 +21,12 @@ export interface StateRecord {
   dir?: string;
   /** A container id (docker provider; testcontainers' reaper also removes it). */
   containerId?: string;
+  /** A client tool's process group (pg_dump, pg_restore, ...): its leader's pid. */
+  processGroup?: number;
+  /** The tool's process name: a reaper kills only processes of that name. */
+  command?: string;
+  /** The group leader's start time (Linux), so that a reused pid is never taken for it. */
+  startTime?: string;
   createdAt: string;
 }
 
@@ -63,14 +69,20 @@ export function liveResourceCount(): number {
   return live.size;
 }
 
+/** Client tools first: a pg_dump still writing must be gone before its directory is removed. */
+function processesFirst<T>(items: readonly T[], record: (item: T) => StateRecord): T[][] {
+  return [items.filter((item) => record(item).processGroup !== undefined), items.filter((item) => record(item).processGroup === undefined)];
+}
+
 /** Stops every resource this process started. */
 export async function cleanupAll(): Promise<void> {
-  const resources = [...live.values()];
-  await Promise.allSettled(resources.map((resource) => resource.stop()));
+  for (const resources of processesFirst([...live.values()], (resource) => resource.record)) {
+    await Promise.allSettled(resources.map((resource) => resource.stop()));
+  }
 }
 
 function cleanupAllSync(): void {
-  for (const resource of [...live.values()]) {
+  for (const resource of processesFirst([...live.values()], (resource) => resource.record).flat()) {
     try {
       resource.stopSync();
     } catch {
@@ -208,9 +220,10 @@ export function readRecords(): StateRecord[] {
  */
 export function reapOrphans(options: { ownerPid?: number } = {}): number {
   let reaped = 0;
-  for (const record of readRecords()) {
+  for (const record of processesFirst(readRecords(), (record) => record).flat()) {
     const orphan = record.ownerPid === options.ownerPid || !isAlive(record.ownerPid);
     if (!orphan || live.has(record.id)) continue;
+    if (record.processGroup !== undefined) killProcessGroupSync(record);
     if (record.pid && isOurPostgres(record.pid, record.dir)) killAndWaitSync(record.pid);
     if (record.containerId) {
       try {
@@ -224,4 +237,141 @@ export function reapOrphans(options: { ownerPid?: number } = {}): number {
     reaped += 1;
   }
   return reaped;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client tools (pg_dump, pg_restore, ...) run in a process group of their own: a stop or a signal
+// ends the whole group (pg_dump -j's workers too), and a run killed with SIGKILL leaves a record
+// that the action's post step or the next run uses to end them.
+
+interface Member {
+  pid: number;
+  /** The process name (at most 15 characters on Linux). */
+  comm: string;
+  start?: string;
+}
+
+/** `/proc/<pid>/stat`: process group, name and start time (Linux). */
+function procStat(pid: number): { pgrp: number; comm: string; start: string; state: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), state: fields[0]!, pgrp: Number(fields[2]), start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live processes of a process group. */
+function groupMembers(pgid: number): Member[] {
+  if (process.platform === 'linux') {
+    const members: Member[] = [];
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const stat = procStat(Number(name));
+      if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push({ pid: Number(name), comm: stat.comm, start: stat.start });
+    }
+    return members;
+  }
+  try {
+    return execFileSync('ps', ['-A', '-o', 'pid=,pgid=,comm='], { encoding: 'utf8', timeout: 10_000 })
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => Boolean(m) && Number(m![2]) === pgid)
+      .map((m) => ({ pid: Number(m[1]), comm: path.basename(m[3]!.trim()) }));
+  } catch {
+    return [];
+  }
+}
+
+/** The members of the recorded group that are the recorded tool (never a process that reused the ids). */
+function recordedMembers(record: Pick<StateRecord, 'processGroup' | 'command' | 'startTime'>): Member[] {
+  const pgid = record.processGroup!;
+  const members = groupMembers(pgid);
+  const leader = members.find((m) => m.pid === pgid);
+  if (leader && record.startTime && leader.start && leader.start !== record.startTime) return [];
+  return members.filter((m) => !record.command || m.comm === record.command.slice(0, 15));
+}
+
+function signalAll(members: readonly Member[], signal: NodeJS.Signals): void {
+  for (const member of members) {
+    try {
+      process.kill(member.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** SIGTERM (pg_dump then cancels its queries on the server), then SIGKILL; waits until the group is gone. */
+function killProcessGroupSync(record: Pick<StateRecord, 'processGroup' | 'command' | 'startTime'>, graceMs = 3000): void {
+  for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', 3000]] as const) {
+    const members = recordedMembers(record);
+    if (!members.length) return;
+    signalAll(members, signal);
+    for (let waited = 0; waited < waitMs && members.some((m) => isAlive(m.pid)); waited += 20) sleepSync(20);
+  }
+}
+
+export interface ToolProcess {
+  /** The tool's name as the process list shows it (pg_dump, ..., or docker for a containerised tool). */
+  command: string;
+  /** The container the tool runs in (`docker run --name`), removed with it. */
+  container?: string;
+}
+
+function removeContainerSync(name: string | undefined): void {
+  if (!name) return;
+  try {
+    execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 30_000 });
+  } catch {
+    // no docker CLI, or already removed
+  }
+}
+
+/**
+ * Tracks a client tool started as the leader of its own process group (`detached`): until the
+ * returned release is called (after the tool exited), a stop, a signal or the process's exit
+ * ends the group, and a state record lets a later process end it after a SIGKILL. The release
+ * also ends members the leader left behind.
+ */
+export function trackProcessGroup(pid: number, tool: ToolProcess): () => void {
+  const id = `proc-${randomUUID()}`;
+  const startTime = process.platform === 'linux' ? procStat(pid)?.start : undefined;
+  const record: StateRecord = {
+    id,
+    ownerPid: process.pid,
+    processGroup: pid,
+    command: tool.command,
+    ...(startTime ? { startTime } : {}),
+    ...(tool.container ? { containerId: tool.container } : {}),
+    createdAt: new Date().toISOString(),
+  };
+  const stopSync = () => {
+    killProcessGroupSync(record, 0);
+    removeContainerSync(tool.container);
+  };
+  track({
+    record,
+    stop: async () => {
+      killProcessGroupSync(record);
+      removeContainerSync(tool.container);
+    },
+    stopSync,
+  });
+  return () => {
+    // the leader has exited and was reaped: what is left of its group (workers) goes too
+    if (isGroupAlive(pid)) killProcessGroupSync(record, 0);
+    untrack(id);
+  };
+}
+
+function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
