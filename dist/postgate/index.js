@@ -71053,14 +71053,19 @@ async function connect(urlOrTarget, options) {
     if (options.needsSession !== false)
         assertSessionCapable(target, inputName);
     const ssl = sslConfig(target, inputName);
-    let client = new esm.Client(clientConfig(target, options, ssl));
+    // A dropped connection must not crash the process with an unhandled 'error' event; the next
+    // query rejects and is reported through the gate. Listening from the start: a server shutting
+    // down can send its FATAL in the same read as the ReadyForQuery that completes the connection,
+    // before the code after `await client.connect()` runs.
+    const quiet = (client) => client.on('error', () => undefined);
+    let client = quiet(new esm.Client(clientConfig(target, options, ssl)));
     try {
         await client.connect();
     }
     catch (error) {
         await client.end().catch(() => undefined);
         if (target.sslmode === 'prefer' && isNoSslError(error)) {
-            client = new esm.Client(clientConfig(target, options, false));
+            client = quiet(new esm.Client(clientConfig(target, options, false)));
             try {
                 await client.connect();
             }
@@ -71073,9 +71078,6 @@ async function connect(urlOrTarget, options) {
             throw connectionError(error, target, inputName);
         }
     }
-    // A dropped connection must not crash the process with an unhandled 'error' event;
-    // the next query rejects and is reported through the gate.
-    client.on('error', () => undefined);
     const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     const settings = [
         `SET statement_timeout = ${Math.max(0, Math.floor(statementTimeout))}`,
@@ -95957,7 +95959,6 @@ function matrixTable(matrix) {
  *   branch too and reports what the PR changes; findings already on the base are listed
  *   apart and do not fail the PR (`baseline: base-branch`).
  */
-
 
 
 

@@ -88,13 +88,18 @@ export async function connect(urlOrTarget: string | DatabaseTarget, options: Con
   if (options.needsSession !== false) assertSessionCapable(target, inputName);
 
   const ssl = sslConfig(target, inputName);
-  let client = new pg.Client(clientConfig(target, options, ssl));
+  // A dropped connection must not crash the process with an unhandled 'error' event; the next
+  // query rejects and is reported through the gate. Listening from the start: a server shutting
+  // down can send its FATAL in the same read as the ReadyForQuery that completes the connection,
+  // before the code after `await client.connect()` runs.
+  const quiet = (client: pg.Client) => client.on('error', () => undefined);
+  let client = quiet(new pg.Client(clientConfig(target, options, ssl)));
   try {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
     if (target.sslmode === 'prefer' && isNoSslError(error)) {
-      client = new pg.Client(clientConfig(target, options, false));
+      client = quiet(new pg.Client(clientConfig(target, options, false)));
       try {
         await client.connect();
       } catch (retryError) {
@@ -105,10 +110,6 @@ export async function connect(urlOrTarget: string | DatabaseTarget, options: Con
       throw connectionError(error, target, inputName);
     }
   }
-  // A dropped connection must not crash the process with an unhandled 'error' event;
-  // the next query rejects and is reported through the gate.
-  client.on('error', () => undefined);
-
   const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const settings = [
     `SET statement_timeout = ${Math.max(0, Math.floor(statementTimeout))}`,
