@@ -522,8 +522,9 @@ describe('the job is cancelled (SIGTERM)', () => {
     const blackhole = await startBlackhole();
     try {
       const run = await gate(['rls', '--database-url', `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=60`, '--schemas', 'public'], {
+        // once it is waiting on the connection (a condition, not a delay: a loaded machine may take seconds to get there)
         onSpawn: (child) => {
-          setTimeout(() => child.kill('SIGTERM'), 3000);
+          void blackhole.connected.then(() => child.kill('SIGTERM'));
         },
       });
       expect(run.code, printed(run)).toBe(2);

@@ -400,7 +400,7 @@ describe('a drill killed while its pg_dump runs', () => {
       expect(run.orphanAfterMain).toBe(true);
       expect(run.post.code, run.post.stdout + run.post.stderr).toBe(0);
       expect(run.post.stdout).toMatch(/cleaned up [1-9]\d* leftover resource/);
-      expect(alive(dumping!.pid)).toBe(false);
+      await waitFor(() => !alive(dumping!.pid), `pg_dump ${dumping!.pid} to end`, 15_000);
       expect(processes().filter((p) => p.comm === 'pg_dump' && p.args.includes(tmpdir))).toEqual([]);
       expect(drillDirs(tmpdir)).toEqual([]);
       expect(readdirSync(path.join(run.runnerTemp, 'postgate-state'))).toEqual([]);
@@ -445,7 +445,8 @@ describe('a drill killed while its pg_dump runs', () => {
       writeFileSync(file, dump);
       const next = await drill(['--dump-path', file], parent, tmpdir);
       expect(next.code, printed(next)).toBe(0);
-      expect(alive(dumping.pid)).toBe(false);
+      // a signalled process takes a moment to exit: wait for it, bounded
+      await waitFor(() => !alive(dumping.pid), `pg_dump ${dumping.pid} to end`, 15_000);
       expect(drillDirs(tmpdir)).toEqual([]);
       expect(readdirSync(path.join(tmpdir, 'postgate-state'))).toEqual([]);
     } finally {
@@ -459,7 +460,8 @@ describe('a drill killed while its pg_dump runs', () => {
     try {
       const { run, dumping } = await cliDrillKilled(tmpdir, 'SIGTERM');
       expect(run.code, printed(run)).toBe(2);
-      expect(alive(dumping.pid)).toBe(false);
+      // a signalled process takes a moment to exit: wait for it, bounded
+      await waitFor(() => !alive(dumping.pid), `pg_dump ${dumping.pid} to end`, 15_000);
       expect(drillDirs(tmpdir)).toEqual([]);
     } finally {
       await releaseLock();

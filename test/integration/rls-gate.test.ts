@@ -64,6 +64,11 @@ describe('rls-audit on examples/supabase-app through the CLI', () => {
       file: 'examples/supabase-app/supabase/migrations/20250120143000_audit_events.sql',
       line: expect.any(Number),
     });
+    // an exposure finding says which Data API grant model it rests on (2025 migrations: the legacy grants)
+    expect(result.findings.find((f) => f.rule === 'rls_disabled_in_public')?.detail).toMatch(
+      /Data API grants in the shadow: Objects created by migrations dated before 2026-10-30 have the legacy Data API grants/,
+    );
+    expect(result.findings.find((f) => f.rule === 'rls_references_user_metadata')?.detail ?? '').not.toMatch(/Data API grants in the shadow/);
     expect(result.findings.find((f) => f.rule === 'rls_references_user_metadata')?.location).toEqual({
       file: 'examples/supabase-app/supabase/migrations/20250122090000_trip_admin_override.sql',
       line: 4,

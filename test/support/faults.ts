@@ -212,15 +212,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 }
 
 /** A host that accepts TCP connections and never answers, like a firewall that drops packets after the handshake. */
-export async function startBlackhole(): Promise<{ port: number; close(): Promise<void> }> {
+export async function startBlackhole(): Promise<{ port: number; close(): Promise<void>; connected: Promise<void> }> {
   const sockets = new Set<net.Socket>();
+  let onConnection: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onConnection = resolve));
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    onConnection();
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => closeServer(server, sockets) };
+  return { port: (server.address() as net.AddressInfo).port, close: () => closeServer(server, sockets), connected };
 }
 
 export type SmallFs = { dir: string; how: string; unmount(): void } | { skip: string };
