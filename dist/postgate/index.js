@@ -96088,6 +96088,18 @@ function locate(item, origins) {
         (kind === 'view' ? findOrigin(origins, { kind: 'materialized_view', schema, name }) : undefined);
     return found ? { ...item, location: found } : item;
 }
+/** Rules whose findings rest on who may reach the object through the Data API (grants), not only on RLS. */
+const GRANT_DEPENDENT_RULES = new Set([
+    'rls_disabled_in_public', 'extension_table_exposed', 'security_definer_view', 'auth_users_exposed', 'materialized_view_in_api',
+    'foreign_table_in_api', 'sensitive_columns_exposed', 'insecure_queue_exposed_in_api', 'anon_security_definer_function_executable',
+    'authenticated_security_definer_function_executable', 'pg_graphql_anon_table_exposed', 'pg_graphql_authenticated_table_exposed',
+    'policy_role_missing_grant', 'rls_matrix_access_changed',
+]);
+/** Says which Data API grant model the shadow used (src/migrations/data-api-grants.ts): the finding rests on it. */
+function withGrantAssumption(item, assumption) {
+    const line = `Data API grants in the shadow: ${assumption}`;
+    return { ...item, detail: item.detail ? `${item.detail}\n${line}` : line };
+}
 async function withShadow(settings, migrationsDir, fn, migrations) {
     const { options, context } = settings;
     const major = options.postgresVersion ?? context.config.project['postgres-version'];
@@ -96131,6 +96143,9 @@ async function auditMigrations(settings) {
         return { findings: [head.failure, ...head.missing] };
     const analysis = head.analysis;
     let findings = [...analysis.findings, ...head.missing];
+    const assumption = head.grantAssumption;
+    if (assumption)
+        findings = findings.map((f) => (GRANT_DEPENDENT_RULES.has(f.rule) ? withGrantAssumption(f, assumption) : f));
     let preexisting = [];
     const details = {
         exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
