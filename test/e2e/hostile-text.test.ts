@@ -47,7 +47,8 @@ const POLICIES = ['::error file=x::pwned', '@octocat [click](https://evil.exampl
 /** Strings only payloads contain. */
 const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'legacy', 'fenced', 'stop-commands'];
 /** Commands a payload would issue if it were live. */
-const INJECTED = /^[\s\u0085\u00a0\ufeff]*::(?:error file=x::|add-mask::x|warning::fenced|stop-commands::|notice::)|##\[/;
+// the payload's mask is `::add-mask::x` then a space or the end: postgate's own masks of random passwords may start with x too
+const INJECTED = /^[\s\u0085\u00a0\ufeff]*::(?:error file=x::|add-mask::x(?:\s|$)|warning::fenced|stop-commands::|notice::)|##\[/;
 
 const HOSTILE_FILE = 'supabase/migrations/20250201090000_::error file=x::pwned @octocat #1 www.evil.example [x](https:evil) <img src=x onerror=alert(1)>.sql';
 const sqlText = (text: string) => `'${text.replace(/'/g, "''").replace(/\r/g, "' || chr(13) || '").replace(/\n/g, "' || chr(10) || '").replace(/\u001b/g, "' || chr(27) || '")}'`;
