@@ -85483,6 +85483,7 @@ defineRules(DRILL_RULES);
 
 
 
+
 function readSymlinks(packageDir) {
     try {
         return JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
@@ -85498,23 +85499,6 @@ function linkExists(file) {
     }
     catch {
         return false;
-    }
-}
-/** True when every ancestor directory is world-executable (traversable by another user). */
-function embedded_traversableByOthers(dir) {
-    let current = external_node_path_default().resolve(dir);
-    for (;;) {
-        try {
-            if (((0,external_node_fs_.statSync)(current).mode & 0o001) === 0)
-                return false;
-        }
-        catch {
-            return false;
-        }
-        const parent = external_node_path_default().dirname(current);
-        if (parent === current)
-            return true;
-        current = parent;
     }
 }
 function hydrateInPlace(packageDir, links) {
@@ -85560,7 +85544,7 @@ function prepareEmbeddedPackage(packageDir) {
         }
     })();
     const key = `${version}-${process.arch}`;
-    if (process.getuid?.() === 0 && !embedded_traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
+    if (process.getuid?.() === 0 && !traversableByOthers(external_node_path_default().join(root, 'native', 'bin'))) {
         const copy = external_node_path_default().join(external_node_os_default().tmpdir(), `postgate-embedded-${key}`);
         if (!(0,external_node_fs_.existsSync)(external_node_path_default().join(copy, 'native', 'bin', 'postgres'))) {
             (0,external_node_fs_.cpSync)(external_node_path_default().join(root, 'native'), external_node_path_default().join(copy, 'native'), { recursive: true, verbatimSymlinks: true });
@@ -85592,6 +85576,7 @@ function prepareEmbeddedPackage(packageDir) {
  * The registry is POSTGATE_NPM_REGISTRY, else npm's own setting (npm_config_registry, set when
  * run through npm), else https://registry.npmjs.org.
  */
+
 
 
 
@@ -85745,27 +85730,6 @@ function sha512Of(integrity) {
         ?.slice('sha512-'.length)
         .split('?')[0];
 }
-/** The symlinks the package's postinstall script would make (npm 11 does not run it). */
-function makeLibrarySymlinks(packageDir) {
-    let links = [];
-    try {
-        links = JSON.parse((0,external_node_fs_.readFileSync)(external_node_path_default().join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
-    }
-    catch {
-        return;
-    }
-    for (const { source, target } of links) {
-        const targetPath = external_node_path_default().join(packageDir, target);
-        try {
-            (0,external_node_fs_.lstatSync)(targetPath);
-            continue;
-        }
-        catch {
-            // not there yet
-        }
-        (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
-    }
-}
 function removeStaleStaging(root) {
     try {
         for (const entry of (0,external_node_fs_.readdirSync)(root)) {
@@ -85874,7 +85838,7 @@ async function fetchEmbeddedMajor(major, options = {}) {
             fail(major, `tar could not extract ${pkg}@${version} into ${staging} (${detail})`, `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`);
         }
         (0,external_node_fs_.rmSync)(tarball, { force: true });
-        makeLibrarySymlinks(extractTo);
+        hydrateInPlace(extractTo, readSymlinks(extractTo));
         // the server runs as another user when postgate runs as root: it must traverse into the package
         (0,external_node_fs_.chmodSync)(staging, 0o755);
         try {

@@ -9,9 +9,10 @@
  * traverse the install path; if it cannot (e.g. a project under /root), the binaries
  * are copied to a world-readable cache directory first.
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { traversableByOthers } from './cache.ts';
 
 interface SymlinkEntry {
   source: string;
@@ -23,7 +24,7 @@ export interface PreparedEmbedded {
   env: Record<string, string>;
 }
 
-function readSymlinks(packageDir: string): SymlinkEntry[] {
+export function readSymlinks(packageDir: string): SymlinkEntry[] {
   try {
     return JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
   } catch {
@@ -40,22 +41,7 @@ function linkExists(file: string): boolean {
   }
 }
 
-/** True when every ancestor directory is world-executable (traversable by another user). */
-function traversableByOthers(dir: string): boolean {
-  let current = path.resolve(dir);
-  for (;;) {
-    try {
-      if ((statSync(current).mode & 0o001) === 0) return false;
-    } catch {
-      return false;
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
-}
-
-function hydrateInPlace(packageDir: string, links: SymlinkEntry[]): boolean {
+export function hydrateInPlace(packageDir: string, links: SymlinkEntry[]): boolean {
   try {
     for (const { source, target } of links) {
       const targetPath = path.join(packageDir, target);

@@ -19,15 +19,12 @@ import {
   constants,
   createWriteStream,
   existsSync,
-  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
-  symlinkSync,
 } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -36,6 +33,7 @@ import { execa } from 'execa';
 import { UserError } from '../../errors.ts';
 import { childEnv } from '../child-env.ts';
 import { cacheRoot } from './cache.ts';
+import { hydrateInPlace, readSymlinks } from './embedded.ts';
 
 export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org';
 const METADATA_TIMEOUT_MS = 30_000;
@@ -193,26 +191,6 @@ function sha512Of(integrity: string | undefined): string | undefined {
     .split('?')[0];
 }
 
-/** The symlinks the package's postinstall script would make (npm 11 does not run it). */
-function makeLibrarySymlinks(packageDir: string): void {
-  let links: Array<{ source: string; target: string }> = [];
-  try {
-    links = JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
-  } catch {
-    return;
-  }
-  for (const { source, target } of links) {
-    const targetPath = path.join(packageDir, target);
-    try {
-      lstatSync(targetPath);
-      continue;
-    } catch {
-      // not there yet
-    }
-    symlinkSync(path.relative(path.dirname(targetPath), path.join(packageDir, source)), targetPath);
-  }
-}
-
 function removeStaleStaging(root: string): void {
   try {
     for (const entry of readdirSync(root)) {
@@ -325,7 +303,7 @@ export async function fetchEmbeddedMajor(major: number, options: FetchEmbeddedOp
       fail(major, `tar could not extract ${pkg}@${version} into ${staging} (${detail})`, `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`);
     }
     rmSync(tarball, { force: true });
-    makeLibrarySymlinks(extractTo);
+    hydrateInPlace(extractTo, readSymlinks(extractTo));
     // the server runs as another user when postgate runs as root: it must traverse into the package
     chmodSync(staging, 0o755);
     try {
