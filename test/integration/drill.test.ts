@@ -7,7 +7,7 @@
  * databases); drills that need their own cluster (baseline, roles, 17) start one each.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -184,6 +184,32 @@ describe('file drills', () => {
     expect(liveDrill.findings).toEqual([]);
     const checks = liveDrill.details?.checks as Array<{ check: string; status: string }>;
     expect(Object.fromEntries(checks.map((c) => [c.check, c.status]))).toMatchObject({ 'row counts': 'pass', 'key checksums': 'pass', 'migration version': 'pass', schema: 'pass' });
+    await expectCleanedUp();
+  });
+
+  it('loads a Supabase backup as the non-superuser postgres, as Supabase does: a statement that needs a superuser fails with the reason and runs nothing', async () => {
+    const supabaseUrl = await cluster.createDatabase('supa_role');
+    await seedSupabaseApp(supabaseUrl);
+    const dir = mkdtempSync(path.join(work, 'supabase-role-'));
+    await writeSupabaseDumpFiles(supabaseUrl, dir);
+    // Where the server's OS user could write, so the test fails if the program runs.
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'drill-program-'));
+    chmodSync(outside, 0o777);
+    const marker = path.join(outside, 'ran');
+    const schemaFile = path.join(dir, 'schema.sql');
+    const schema = readFileSync(schemaFile, 'utf8');
+    expect(schema).toContain('-- PostgreSQL database dump complete');
+    writeFileSync(schemaFile, schema.replace('-- PostgreSQL database dump complete', `COPY "public"."trips" FROM PROGRAM 'touch ${marker}';\n\n-- PostgreSQL database dump complete`));
+
+    const result = await drill({ 'dump-path': dir, shadow: 'local', 'postgres-version': '15' });
+    expect(existsSync(marker)).toBe(false);
+    expect(result.details?.target).toMatchObject({ restored_as: 'postgres (not a superuser, as on Supabase)' });
+    const refused = only(result, 'drill_restore_error').find((f) => /external program/.test(f.message));
+    expect(refused?.message).toMatch(/not a superuser \(the superuser is `supabase_admin`\)/);
+    // everything else restored: the data (session_replication_role as on the platform) and the baseline
+    expect(result.findings.filter((f) => f.severity !== 'notice' && f !== refused)).toEqual([]);
+    expect(result.details?.baseline).toMatchObject({ applied: true });
+    rmSync(outside, { recursive: true, force: true });
     await expectCleanedUp();
   });
 

@@ -16,6 +16,8 @@ import { UserError } from '../../errors.ts';
 
 export const DUMP_FORMATS = ['plain', 'plain-gzip', 'custom', 'directory', 'tar', 'supabase'] as const;
 export type DumpFormat = (typeof DUMP_FORMATS)[number];
+/** The formats pg_restore reads (the others are SQL scripts). */
+export const ARCHIVE_FORMATS: readonly DumpFormat[] = ['custom', 'directory', 'tar'];
 
 export interface DumpHeader {
   /** Server version the dump was taken from ("Dumped from database version"). */

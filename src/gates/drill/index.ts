@@ -26,10 +26,11 @@ import { rulesOfGate } from '../../findings/rules.ts';
 import { countBySeverity, type Finding, finding, type GateResult, type GateStatus, verdict } from '../../findings/types.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../../postgres/baseline/apply.ts';
 import { connect, type Session } from '../../postgres/connect.ts';
+import type { ClusterProfile } from '../../postgres/ephemeral/index.ts';
 import { reapOrphans, trackTempDir } from '../../postgres/ephemeral/registry.ts';
 import { resolveClientTool, runClientTool } from '../../postgres/tools.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
-import { type Artifact, type ArtifactDigest, compareChecksums, digestArtifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, textHead } from './artifact.ts';
+import { ARCHIVE_FORMATS, type Artifact, type ArtifactDigest, compareChecksums, digestArtifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, textHead } from './artifact.ts';
 import { collectFacts, type DatabaseFacts, PINNED_SETTINGS_SQL, SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
 import { appendDrillLog, daysSinceGreen, type DrillLogEntry, historyRows, readDrillLog, runContext } from './log.ts';
 import { type Manifest, readManifest, writeManifest } from './manifest.ts';
@@ -129,7 +130,10 @@ function phaseRunner(context: GateContext) {
   };
 }
 
-function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; supabase: boolean; baselineApplied: boolean; server: string }): Finding {
+/** Messages of statements only a superuser may run (SQLSTATE 42501 as PostgreSQL words it). */
+const NEEDS_SUPERUSER = /must be superuser|permission denied|must be owner|must have privileges of|must be able to SET ROLE/i;
+
+function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; supabase: boolean; baselineApplied: boolean; server: string; restoredAsPlatformRole?: boolean }): Finding {
   const counted = problem.count > 1 ? ` (${problem.count} statements failed this way)` : '';
   const example = problem.example ? `first failure: ${problem.example}` : undefined;
   switch (problem.kind) {
@@ -175,15 +179,21 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
         message: `${path.basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
         remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
       });
-    case 'other':
+    case 'other': {
+      const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
       return finding({
         rule: 'drill_restore_error',
         severity: 'error',
         object: { kind: 'statement', name: problem.message.slice(0, 120) },
-        message: `A statement of the backup failed during the restore: ${problem.message}${counted}.`,
+        message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${
+          platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''
+        }`,
         ...(example ? { detail: example } : {}),
-        remediation: 'Fix the cause in the restore target or the backup; if it is known and harmless, allowlist this finding with the reason.',
+        remediation: platformRefused
+          ? 'Find out how a statement that needs a superuser came into the backup (an object owned by a platform role, a tampered file) and take the backup again with supabase db dump; if the platform restores it another way, allowlist this finding with the reason.'
+          : 'Fix the cause in the restore target or the backup; if it is known and harmless, allowlist this finding with the reason.',
       });
+    }
   }
 }
 
@@ -235,6 +245,26 @@ function looksLikeSupabase(artifact: Artifact, toc: TocSummary | undefined): boo
   const marker = /\b(supabase_admin|supabase_migrations|service_role|authenticated)\b/;
   if (toc) return toc.owners.some((o) => o.startsWith('supabase_')) || toc.schemas.includes('supabase_migrations') || toc.schemas.includes('auth');
   return marker.test(textHead(artifact, 4 * 1024 * 1024));
+}
+
+/**
+ * The restore target's role model: a Supabase backup that gets the Supabase baseline in a cluster
+ * of postgate's own is loaded as Supabase loads it, by the non-superuser `postgres` (the
+ * baseline itself by the superuser `supabase_admin`), so a statement that needs a superuser fails
+ * here as it fails on the platform. An image or a given server keeps its own roles.
+ */
+function restoreProfile(baseline: 'auto' | 'supabase' | 'none', supabase: boolean, options: DrillOptions): ClusterProfile {
+  const wantsBaseline = baseline === 'supabase' || (baseline === 'auto' && supabase);
+  return wantsBaseline && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+}
+
+/**
+ * `supabase db dump` files are loaded the way Supabase documents restoring them, with psql as the
+ * project's `postgres`, which is not a superuser. Archives and pg_dump SQL are restored as the
+ * platform restores its own backups, by the superuser.
+ */
+function loadsAsPlatformRole(artifact: Artifact, target: RestoreTarget): boolean {
+  return artifact.format === 'supabase' && target.profile === 'supabase';
 }
 
 /** Extensions the backup creates (for the baseline's report of what this server lacks). */
@@ -298,11 +328,12 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
   // real recovery provisions the server while the backup downloads; it is awaited after the
   // checksum and stopped in every case.
   let targetWork: { promise: Promise<RestoreTarget>; durationMs: () => number } | undefined;
-  const startTarget = (sourceMajor: number | undefined) => {
+  const startTarget = (sourceMajor: number | undefined, supabase: boolean) => {
     if (targetWork) return;
     const started = performance.now();
     let finished: number | undefined;
     const promise = createRestoreTarget({
+      profile: restoreProfile(config.baseline, supabase, options),
       ...(options.targetDatabaseUrl ? { targetDatabaseUrl: options.targetDatabaseUrl } : {}),
       targetIsDisposable: options.targetIsDisposable,
       shadow: options.shadow,
@@ -363,7 +394,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
           rolesFile: path.join(work, 'roles.sql'),
           platformDataFile: path.join(work, 'platform-data.dump'),
           noSync: true,
-          onDumpStarting: (serverMajor) => startTarget(serverMajor),
+          onDumpStarting: (source) => startTarget(source.serverMajor, source.supabase),
         }),
       );
       artifact = live.artifact;
@@ -399,10 +430,14 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     metrics.size_bytes = theArtifact.sizeBytes;
 
     const sourceMajor = live?.serverMajor ?? majorOfVersion(sourceVersion);
-    startTarget(sourceMajor);
+    // An archive says whether it is a Supabase one in its table of contents (read again, and
+    // reported if unreadable, once the target's major is known).
+    let toc: TocSummary | undefined = !live && !manifest && config.baseline === 'auto' && ARCHIVE_FORMATS.includes(theArtifact.format)
+      ? (await readToc(theArtifact, sourceMajor ?? 0).catch(() => undefined))?.toc
+      : undefined;
+    startTarget(sourceMajor, live?.supabase ?? manifest?.source.supabase ?? looksLikeSupabase(theArtifact, toc));
 
     // checksum
-    let toc: TocSummary | undefined;
     // A plain backup is untrusted input even when its checksum matches: psql would run any
     // meta-command in it on the runner. Every script is read before anything is restored.
     const scripts = backupScripts(theArtifact);
@@ -459,12 +494,13 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
       details.target = {
         provider: theTarget.provider,
         server_version: theTarget.version,
+        restored_as: loadsAsPlatformRole(theArtifact, theTarget) ? `${theTarget.restoreAs.user} (not a superuser, as on Supabase)` : theTarget.target.user,
         ...(theTarget.note ? { note: theTarget.note } : {}),
       };
 
       /** An archive's table of contents must be readable (pg_restore -l); unreadable is a corrupt backup. */
       const readArchiveToc = async (): Promise<boolean> => {
-        if (!['custom', 'directory', 'tar'].includes(theArtifact.format)) return true;
+        if (toc || !ARCHIVE_FORMATS.includes(theArtifact.format)) return true;
         const read = await readToc(theArtifact, theTarget.major);
         if (read.problem) {
           findings.push(problemFinding(read.problem, { artifact: theArtifact, supabase: false, baselineApplied: false, server: `PostgreSQL ${theTarget.version}` }));
@@ -509,21 +545,24 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
               details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
             }
           }
-          const restoreContext = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+          const asSuperuser = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+          const restoreContext = loadsAsPlatformRole(theArtifact, theTarget) ? { ...asSuperuser, target: theTarget.restoreAs } : asSuperuser;
           if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && existsSync(live.rolesFile)) {
             // A help, not part of the backup: its failures (roles that exist already) are not findings.
-            await restoreRolesFile(live.rolesFile, restoreContext);
+            await restoreRolesFile(live.rolesFile, asSuperuser);
           }
           if (toc) {
             const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(theArtifact.header.dumpVersion) ?? 0, serverMajor: theTarget.major, purpose: `restore ${path.basename(theArtifact.path)}` });
-            const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, restoreContext) : undefined;
+            const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
             const main = await restoreArchive(theArtifact, toc, tool, restoreContext);
             return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
           }
           if (theArtifact.format === 'supabase') return restoreSupabaseFiles(theArtifact, restoreContext);
           return restorePlain(theArtifact, restoreContext);
         });
-        for (const problem of outcome.problems) findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})` }));
+        for (const problem of outcome.problems) {
+          findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})`, restoredAsPlatformRole: loadsAsPlatformRole(theArtifact, theTarget) }));
+        }
         if (outcome.untrusted) findings.push(...untrustedFindings(outcome.untrusted));
         details.restore = {
           tools: outcome.tools,

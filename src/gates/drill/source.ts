@@ -51,8 +51,8 @@ export interface LiveBackupOptions {
   noSync: boolean;
   /** For a Supabase source, also dump the platform schemas' data here (as `supabase db dump --data-only` keeps it). */
   platformDataFile?: string;
-  /** Called once the source's major is known and pg_dump is found (the drill starts its restore target then). */
-  onDumpStarting?: (serverMajor: number) => void;
+  /** Called once the source's major and kind are known and pg_dump is found (the drill starts its restore target then). */
+  onDumpStarting?: (source: { serverMajor: number; supabase: boolean }) => void;
 }
 
 /** The platform data `supabase db dump --data-only` keeps (users, buckets, objects, webhooks), without migration tables. */
@@ -85,7 +85,7 @@ export async function takeLiveBackup(options: LiveBackupOptions): Promise<LiveBa
     const excludeSchemas = supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : [];
     const purpose = `dump ${target.label} (PostgreSQL ${serverVersion})`;
     const pgDump = await resolveClientTool('pg_dump', { minMajor: serverMajor, serverMajor, purpose });
-    options.onDumpStarting?.(serverMajor);
+    options.onDumpStarting?.({ serverMajor, supabase });
 
     const dump = runClientTool(
       pgDump,

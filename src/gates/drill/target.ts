@@ -13,15 +13,21 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../../errors.ts';
 import { connect, quoteIdent } from '../../postgres/connect.ts';
 import { findInstallations } from '../../postgres/ephemeral/binaries.ts';
-import { startCluster, type ShadowMode } from '../../postgres/ephemeral/index.ts';
+import { type ClusterProfile, startCluster, type ShadowMode } from '../../postgres/ephemeral/index.ts';
 import { track, untrack } from '../../postgres/ephemeral/registry.ts';
 import { createScratchDatabase, reapScratchDatabases } from '../../postgres/scratch-databases.ts';
 import { type DatabaseTarget, parseDatabaseUrl, withDatabase } from '../../postgres/url.ts';
 
 export interface RestoreTarget {
-  /** Superuser (or the given role's) URL of the scratch database. */
+  /** Superuser (or the given role's) URL of the scratch database: baseline, neutralise, verify, export. */
   url: string;
   target: DatabaseTarget;
+  /**
+   * The role that loads the backup. In the `supabase` profile it is the platform's
+   * non-superuser `postgres`, as a restore into a Supabase project runs; otherwise `target`.
+   */
+  restoreAs: DatabaseTarget;
+  profile: ClusterProfile;
   provider: 'local' | 'docker' | 'url' | 'target-database-url';
   major: number;
   version: string;
@@ -44,6 +50,12 @@ export interface TargetOptions {
   requestedMajor?: number;
   /** The backup's source major, when known: the default. */
   sourceMajor?: number;
+  /**
+   * `supabase` for a Supabase backup restored into a cluster of postgate's own: the superuser is
+   * `supabase_admin` and the backup is loaded as the non-superuser `postgres` (only the local
+   * provider builds it; the others give `postgres`, see Cluster.profile).
+   */
+  profile?: ClusterProfile;
 }
 
 const TARGET_INPUT = 'target-database-url';
@@ -69,12 +81,16 @@ export async function createRestoreTarget(options: TargetOptions): Promise<Resto
     ...(choice.major !== undefined ? { major: choice.major } : {}),
     ...(options.image ? { image: options.image } : {}),
     ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
   });
   try {
-    const url = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+    const restoreUrl = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+    const url = cluster.asAdmin(restoreUrl);
     return {
       url,
       target: parseDatabaseUrl(url, 'shadow-database-url'),
+      restoreAs: parseDatabaseUrl(restoreUrl, 'shadow-database-url'),
+      profile: cluster.profile,
       provider: cluster.provider,
       major: cluster.major,
       version: cluster.version,
@@ -133,6 +149,8 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
     return {
       url,
       target: parseDatabaseUrl(url, TARGET_INPUT),
+      restoreAs: parseDatabaseUrl(url, TARGET_INPUT),
+      profile: 'postgres',
       provider: 'target-database-url',
       major: Number(version.split('.')[0]),
       version,

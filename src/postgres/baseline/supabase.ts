@@ -197,6 +197,13 @@ begin
       execute pg_catalog.format('grant %I to %I', spec.granted, spec.member);
     end if;
   end loop;
+
+  -- supautils' privileged_role_allowed_configs let postgres set session_replication_role (the
+  -- documented restore of supabase db dump files loads data.sql with it); PostgreSQL 15+ can
+  -- grant exactly that.
+  if pg_catalog.current_setting('server_version_num')::int >= 150000 then
+    execute 'grant set on parameter session_replication_role to postgres';
+  end if;
 end
 $postgate_roles$;
 `;

@@ -13,7 +13,7 @@ import { startLocalCluster } from './local.ts';
 import { type Cluster, SHADOW_MODES, type StartOptions } from './types.ts';
 import { startUrlCluster } from './url-provider.ts';
 
-export type { Cluster, ShadowMode, StartOptions } from './types.ts';
+export type { Cluster, ClusterProfile, ShadowMode, StartOptions } from './types.ts';
 export { cleanupAll, reapOrphans, stopCleanlyOnSignals } from './registry.ts';
 
 export const SUPPORTED_MAJORS = [13, 14, 15, 16, 17, 18] as const;
