@@ -382,6 +382,19 @@ describe('target-database-url', () => {
     expect(allowed.details?.target).toMatchObject({ provider: 'target-database-url' });
     await expectCleanedUp();
   });
+
+  it('a server where a Supabase baseline once ran (supabase_admin without superuser) is not taken for a supabase/postgres image', async () => {
+    const supabaseUrl = await cluster.createDatabase('supa_target');
+    await seedSupabaseApp(supabaseUrl);
+    expect((await sql(cluster.url, "select rolsuper from pg_roles where rolname = 'supabase_admin'")).rows).toEqual([{ rolsuper: false }]);
+    const dir = mkdtempSync(path.join(work, 'supabase-target-'));
+    await writeSupabaseDumpFiles(supabaseUrl, dir);
+    const result = await drill({ 'dump-path': dir, 'target-database-url': cluster.url, 'target-is-disposable': 'true' });
+    expect(result.details?.baseline).toMatchObject({ applied: true });
+    expect(result.findings.filter((f) => f.severity !== 'notice')).toEqual([]);
+    await sql(cluster.url, 'drop database supa_target with (force)');
+    await expectCleanedUp();
+  });
 });
 
 describe('drill log', () => {

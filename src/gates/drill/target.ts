@@ -117,7 +117,9 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
                 where c.relkind in ('r', 'p') and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
                   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'))::text as tables,
               (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as can_create,
-              exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase`,
+              -- the platform's image: supabase_admin is its superuser (a Supabase baseline that an
+              -- earlier shadow applied on this server creates the role without superuser)
+              exists (select 1 from pg_roles where rolname = 'supabase_admin' and rolsuper) as supabase`,
     );
     const row = facts.rows[0]!;
     version = row.v.split(' ')[0] ?? row.v;
