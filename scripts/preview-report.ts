@@ -1,6 +1,8 @@
 /**
  * npm run preview-report: what people see on GitHub, shown rather than described. Runs the gates
- * on examples/supabase-app (as `npm run demo` does), renders the sticky PR comment and the job
+ * on examples/supabase-app (as `npm run demo` does; drift-gate and rls-audit on a pull request that
+ * adds the app's newest migrations, so the previews show what is new and what is already on the
+ * base branch), renders the sticky PR comment and the job
  * summaries with postgate's own markdown renderer, turns that GitHub-flavoured markdown into
  * HTML (a small renderer for the subset postgate emits: headings, paragraphs, tables, lists,
  * fenced code, alerts, <details>, links, code spans, emphasis), and screenshots it with headless
@@ -12,7 +14,7 @@
  *   npm run preview-report [-- --fixtures] [-- --html-only]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -42,8 +44,38 @@ function fixture(gate: GateId): GateResult {
   return JSON.parse(readFileSync(path.join(fixtures, `${gate}.json`), 'utf8')) as GateResult;
 }
 
-async function liveResults(): Promise<Record<GateId, GateResult>> {
-  const migrationsDir = path.join(app, 'supabase', 'migrations');
+/** Migrations the previewed pull request adds: the app's newest, from trip_admin_override on. */
+const PULL_REQUEST_MIGRATIONS = 4;
+
+/**
+ * examples/supabase-app as a git repository: `main` without the newest migrations, and a branch
+ * `feature/trip-admin` that adds them (what the pull request in the previews changes).
+ */
+function pullRequestWorkspace(work: string): string {
+  const dir = path.join(work, 'trip-planner');
+  const held = path.join(work, 'pull-request');
+  cpSync(app, dir, { recursive: true });
+  mkdirSync(held);
+  const migrations = path.join(dir, 'supabase', 'migrations');
+  const added = readdirSync(migrations)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()
+    .slice(-PULL_REQUEST_MIGRATIONS);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=postgate preview', '-c', 'user.email=preview@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, stdio: 'ignore' });
+  for (const name of added) renameSync(path.join(migrations, name), path.join(held, name));
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'trip-planner');
+  git('checkout', '-q', '-b', 'feature/trip-admin');
+  for (const name of added) renameSync(path.join(held, name), path.join(migrations, name));
+  git('add', '-A');
+  git('commit', '-q', '-m', 'Trip admin override, signed webhooks, grants');
+  return dir;
+}
+
+async function liveResults(work: string): Promise<Record<GateId, GateResult>> {
+  const pullRequest = pullRequestWorkspace(work);
   const production = await startCluster({ shadow: 'local', major: 15 });
   const client = new pg.Client({ connectionString: production.url });
   await client.connect();
@@ -55,22 +87,24 @@ async function liveResults(): Promise<Record<GateId, GateResult>> {
   await client.end();
 
   const env = { ...process.env, HMAC_SECRET: 'the-secret-the-app-has', APP_HOST: 'trip-planner.example.com' };
-  const run = async (gate: GateId, flags: Record<string, string>) => (await invokeGate(gate, (name) => flags[name], 'cli', { cwd: app, env })).result;
+  const run = async (gate: GateId, flags: Record<string, string>, cwd = app) => (await invokeGate(gate, (name) => flags[name], 'cli', { cwd, env })).result;
+  const onPullRequest = { 'migrations-dir': 'supabase/migrations', 'base-ref': 'main' };
   return {
-    drift: await run('drift', { 'migrations-dir': migrationsDir }),
-    rls: await run('rls', { 'migrations-dir': migrationsDir }),
+    drift: await run('drift', onPullRequest, pullRequest),
+    rls: await run('rls', onPullRequest, pullRequest),
     webhooks: await run('webhooks', { 'database-url': production.url }),
-    drill: await run('drill', { 'source-database-url': production.url, 'rto-target': '5m' }),
+    // RTO and RPO targets from the app's .github/postgate.yml, as in the nightly workflow
+    drill: await run('drill', { 'source-database-url': production.url }),
   };
 }
 
-async function results(): Promise<Record<GateId, GateResult>> {
+async function results(work: string): Promise<Record<GateId, GateResult>> {
   const gates: GateId[] = ['drift', 'rls', 'webhooks', 'drill'];
   if (args.has('--fixtures')) {
     process.stdout.write('Using the fixtures in test/fixtures/report/ for every gate.\n');
     return Object.fromEntries(gates.map((gate) => [gate, fixture(gate)])) as Record<GateId, GateResult>;
   }
-  const live = await liveResults();
+  const live = await liveResults(work);
   for (const gate of gates) {
     if (live[gate].status === 'error') {
       process.stdout.write(`${gate}: could not run on the example app (${live[gate].error}); using test/fixtures/report/${gate}.json.\n`);
@@ -195,7 +229,7 @@ const CSS = `
   pre { background: #f6f8fa; padding: 16px; border-radius: 6px; overflow: auto; line-height: 1.45; }
   pre code { background: none; padding: 0; font-size: 85%; white-space: pre-wrap; }
   table { border-collapse: collapse; display: block; width: max-content; max-width: 100%; overflow: auto; }
-  th, td { border: 1px solid #d1d9e0; padding: 6px 13px; vertical-align: top; }
+  th, td { border: 1px solid #d1d9e0; padding: 6px 13px; vertical-align: top; overflow-wrap: anywhere; }
   th { font-weight: 600; } tr:nth-child(2n) { background: #f6f8fa; }
   sub { font-size: 85%; color: #59636e; vertical-align: baseline; }
   td sub { color: #59636e; }
@@ -214,9 +248,14 @@ function page(title: string, body: string): string {
 <script>document.body.setAttribute('data-height', String(Math.ceil(document.documentElement.getBoundingClientRect().height)));</script></body></html>`;
 }
 
+/** The findings already on the base branch, shown expanded (as after one click) so the previews show that section. */
+function openPreexisting(html: string): string {
+  return html.replace(/<details>(<summary>[^<]* already on the base branch)/g, '<details open>$1');
+}
+
 function commentPage(markdown: string): string {
   // Shown with the first remediation expanded, as after one click.
-  const html = markdownToHtml(markdown).replace('<details>', '<details open>');
+  const html = openPreexisting(markdownToHtml(markdown)).replace('<details>', '<details open>');
   return page(
     'PR comment',
     `<div class="timeline"><div class="avatar">▶</div><div class="frame"><div class="frame-header"><b>github-actions</b><span class="bot">bot</span> commented 2 minutes ago</div><div class="markdown-body">${html}</div></div></div>`,
@@ -226,7 +265,7 @@ function commentPage(markdown: string): string {
 function summaryPage(job: string, markdowns: string[]): string {
   return page(
     'Job summary',
-    `<div class="steps"><div class="frame"><div class="frame-header"><b>${escapeHtml(job)}</b> summary</div><div class="markdown-body">${markdowns.map(markdownToHtml).join('\n')}</div></div></div>`,
+    `<div class="steps"><div class="frame"><div class="frame-header"><b>${escapeHtml(job)}</b> summary</div><div class="markdown-body">${markdowns.map((markdown) => openPreexisting(markdownToHtml(markdown))).join('\n')}</div></div></div>`,
   );
 }
 
@@ -270,8 +309,9 @@ function screenshot(html: string, file: string, width: number): void {
 
 // ---------------------------------------------------------------------------------------------
 
+const work = mkdtempSync(path.join(os.tmpdir(), 'postgate-preview-work-'));
 try {
-  const all = await results();
+  const all = await results(work);
   const jobSummary = '[the job summary](' + RUN_URL + ')';
   const comment = renderMarkdown(all.rls, {
     marker: commentMarker('rls'),
@@ -304,4 +344,5 @@ try {
   process.exitCode = 2;
 } finally {
   await cleanupAll();
+  rmSync(work, { recursive: true, force: true });
 }

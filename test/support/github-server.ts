@@ -15,10 +15,15 @@
  *   their author and are served with `user: { login, id, type }`; check runs with the `app` (the
  *   bot's slug) that created them, and GitHub's refusal when another app's token updates one;
  *   GraphQL `viewer { login databaseId }` answers every token, REST `GET /user` only user
- *   tokens (403 "Resource not accessible by integration" for bots, as GitHub does).
+ *   tokens (403 "Resource not accessible by integration" for bots, as GitHub does);
+ * - what a release needs (scripts/release.ts): a linear commit history (`addCommits`), git refs
+ *   (lightweight and annotated tags, GitHub's 422 for an existing ref or a move that is not a
+ *   fast forward without `force`), compare and commit lists, and releases (422 `already_exists`
+ *   for a second release of a tag; a release of a missing tag creates it, as GitHub does).
  *
  * Drive it with the real octokit: `github.getOctokit(token, { baseUrl: server.url })`.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -28,6 +33,7 @@ export interface TokenPermissions {
   issues?: Access;
   pullRequests?: Access;
   checks?: Access;
+  contents?: Access;
 }
 
 export interface RecordedRequest {
@@ -82,6 +88,17 @@ export interface StoredCheckRun {
   app?: string;
 }
 
+export interface StoredRelease {
+  id: number;
+  tagName: string;
+  name: string;
+  body: string;
+  draft: boolean;
+  prerelease: boolean;
+  /** `make_latest` as sent ('true', 'false' or 'legacy'). */
+  makeLatest: string;
+}
+
 export interface InjectedFailure {
   /** How many matching requests fail (default 1). */
   times?: number;
@@ -97,6 +114,13 @@ interface RepoState {
   comments: StoredComment[];
   checkRuns: StoredCheckRun[];
   labels: Set<string>;
+  /** Oldest first; each commit's parent is the one before it. */
+  commits: Array<{ sha: string; message: string }>;
+  /** Full ref name (`refs/tags/v1`) to the object it points at. */
+  refs: Map<string, { sha: string; type: 'commit' | 'tag' }>;
+  /** Annotated tag objects: their sha to the commit they tag. */
+  tagObjects: Map<string, { tag: string; commit: string }>;
+  releases: StoredRelease[];
 }
 
 export interface GitHubServer {
@@ -116,6 +140,13 @@ export interface GitHubServer {
   comments(repository: string, issueNumber?: number): StoredComment[];
   issues(repository: string): StoredIssue[];
   checkRuns(repository: string): StoredCheckRun[];
+  /** Appends commits (oldest first) to the repository's linear history; returns their shas. */
+  addCommits(repository: string, messages: string[]): string[];
+  /** Points a ref (`refs/tags/v1.0.0`) at a commit, as a push would; `annotated` makes a tag object in between. */
+  setRef(repository: string, ref: string, commitSha: string, options?: { annotated?: boolean }): void;
+  /** The commit a ref points at (annotated tags dereferenced), or undefined. */
+  ref(repository: string, ref: string): string | undefined;
+  releases(repository: string): StoredRelease[];
   /** The next matching requests fail with this answer. */
   fail(failure: InjectedFailure): void;
   /** A secondary rate limit answer (403 with retry-after), `times` times. */
@@ -179,7 +210,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
   const repoState = (name: string): RepoState => {
     let state = repos.get(name);
     if (!state) {
-      state = { issues: [], comments: [], checkRuns: [], labels: new Set() };
+      state = { issues: [], comments: [], checkRuns: [], labels: new Set(), commits: [], refs: new Map(), tagObjects: new Map(), releases: [] };
       repos.set(name, state);
     }
     return state;
@@ -215,6 +246,43 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     app: { slug: run.app ?? appOf(DEFAULT_LOGIN), name: run.app ?? appOf(DEFAULT_LOGIN) },
     html_url: `${htmlBase}/${repo}/runs/${run.id}`,
   });
+
+  const NOT_FOUND = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' };
+  const commitJson = (repo: string, commit: { sha: string; message: string }) => ({
+    sha: commit.sha,
+    commit: { message: commit.message },
+    html_url: `${htmlBase}/${repo}/commit/${commit.sha}`,
+  });
+  const refJson = (repo: string, ref: string, target: { sha: string; type: string }) => ({
+    ref,
+    url: `${baseUrl}/repos/${repo}/git/${ref}`,
+    object: { sha: target.sha, type: target.type },
+  });
+  const releaseJson = (repo: string, release: StoredRelease) => ({
+    id: release.id,
+    tag_name: release.tagName,
+    name: release.name,
+    body: release.body,
+    draft: release.draft,
+    prerelease: release.prerelease,
+    html_url: `${htmlBase}/${repo}/releases/tag/${release.tagName}`,
+  });
+  /** The commit a ref points at, annotated tags dereferenced. */
+  const refCommit = (state: RepoState, ref: string): string | undefined => {
+    const target = state.refs.get(ref);
+    return target?.type === 'tag' ? state.tagObjects.get(target.sha)?.commit : target?.sha;
+  };
+  /** Index in the history of a sha, tag or branch name (as compare and `?sha=` accept them). */
+  const commitIndex = (state: RepoState, name: string): number => {
+    const sha = /^[0-9a-f]{40}$/.test(name) ? name : (refCommit(state, `refs/tags/${name}`) ?? refCommit(state, `refs/heads/${name}`));
+    const index = state.commits.findIndex((commit) => commit.sha === sha);
+    if (index < 0) throw new HttpError(404, NOT_FOUND);
+    return index;
+  };
+  const knownCommit = (state: RepoState, sha: unknown): string => {
+    if (typeof sha !== 'string' || !state.commits.some((commit) => commit.sha === sha)) throw validation('Reference', 'sha', 'Object does not exist');
+    return sha;
+  };
 
   function paginate<T>(items: T[], query: Record<string, string>, path: string, res: ServerResponse): T[] {
     const perPage = Math.min(100, Math.max(1, Number(query.per_page ?? 30)));
@@ -401,6 +469,139 @@ export async function startGitHubServer(): Promise<GitHubServer> {
       },
     ],
     [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/git\/ref\/(.+)$/,
+      ([repo, ref], { token }) => {
+        need(token, 'contents', 'read');
+        const target = repoState(repo!).refs.get(`refs/${ref}`);
+        if (!target) throw new HttpError(404, NOT_FOUND);
+        return [200, refJson(repo!, `refs/${ref}`, target)];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/git\/matching-refs\/(.+)$/,
+      ([repo, prefix], { token }) => {
+        need(token, 'contents', 'read');
+        const matching = [...repoState(repo!).refs].filter(([ref]) => ref.startsWith(`refs/${prefix}`)).sort(([a], [b]) => a.localeCompare(b));
+        return [200, matching.map(([ref, target]) => refJson(repo!, ref, target))];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/git\/tags\/([0-9a-f]{40})$/,
+      ([repo, sha], { token }) => {
+        need(token, 'contents', 'read');
+        const tag = repoState(repo!).tagObjects.get(sha!);
+        if (!tag) throw new HttpError(404, NOT_FOUND);
+        return [200, { sha, tag: tag.tag, object: { sha: tag.commit, type: 'commit' } }];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+\/[^/]+)\/git\/refs$/,
+      ([repo], { token, body }) => {
+        need(token, 'contents', 'write');
+        const state = repoState(repo!);
+        if (typeof body.ref !== 'string' || !/^refs\/.+\/.+/.test(body.ref)) throw validation('Reference', 'ref', 'ref must be fully qualified, e.g. refs/tags/v1');
+        const sha = knownCommit(state, body.sha);
+        if (state.refs.has(body.ref)) throw validation('Reference', 'ref', 'Reference already exists');
+        state.refs.set(body.ref, { sha, type: 'commit' });
+        return [201, refJson(repo!, body.ref, { sha, type: 'commit' })];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+\/[^/]+)\/git\/refs\/(.+)$/,
+      ([repo, ref], { token, body }) => {
+        need(token, 'contents', 'write');
+        const state = repoState(repo!);
+        const full = `refs/${ref}`;
+        const current = refCommit(state, full);
+        if (current === undefined) throw validation('Reference', 'ref', 'Reference does not exist');
+        const sha = knownCommit(state, body.sha);
+        if (body.force !== true && commitIndex(state, sha) < commitIndex(state, current)) throw validation('Reference', 'sha', 'Update is not a fast forward');
+        state.refs.set(full, { sha, type: 'commit' });
+        return [200, refJson(repo!, full, { sha, type: 'commit' })];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/compare\/(.+)\.\.\.(.+)$/,
+      ([repo, base, head], { token, query, res, path }) => {
+        need(token, 'contents', 'read');
+        const state = repoState(repo!);
+        const from = commitIndex(state, base!);
+        const to = commitIndex(state, head!);
+        const commits = from < to ? state.commits.slice(from + 1, to + 1) : [];
+        const status = from === to ? 'identical' : from < to ? 'ahead' : 'behind';
+        return [200, { status, total_commits: commits.length, commits: paginate(commits, query, path, res).map((commit) => commitJson(repo!, commit)) }];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/commits$/,
+      ([repo], { token, query, res, path }) => {
+        need(token, 'contents', 'read');
+        const state = repoState(repo!);
+        const upTo = query.sha ? commitIndex(state, query.sha) : state.commits.length - 1;
+        const newestFirst = state.commits.slice(0, upTo + 1).reverse();
+        return [200, paginate(newestFirst, query, path, res).map((commit) => commitJson(repo!, commit))];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+\/[^/]+)\/releases\/tags\/(.+)$/,
+      ([repo, tag], { token }) => {
+        need(token, 'contents', 'read');
+        const release = repoState(repo!).releases.find((candidate) => candidate.tagName === tag);
+        if (!release) throw new HttpError(404, NOT_FOUND);
+        return [200, releaseJson(repo!, release)];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+\/[^/]+)\/releases$/,
+      ([repo], { token, body }) => {
+        need(token, 'contents', 'write');
+        const state = repoState(repo!);
+        if (typeof body.tag_name !== 'string' || !body.tag_name) throw validation('Release', 'tag_name', 'tag_name is missing');
+        if (state.releases.some((release) => release.tagName === body.tag_name)) {
+          throw new HttpError(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+        }
+        const ref = `refs/tags/${body.tag_name}`;
+        if (!state.refs.has(ref)) {
+          const target = typeof body.target_commitish === 'string' ? body.target_commitish : state.commits.at(-1)?.sha;
+          state.refs.set(ref, { sha: knownCommit(state, target), type: 'commit' });
+        }
+        const release: StoredRelease = {
+          id: nextId++,
+          tagName: body.tag_name,
+          name: typeof body.name === 'string' ? body.name : body.tag_name,
+          body: checkBody('Release', body.body ?? ''),
+          draft: body.draft === true,
+          prerelease: body.prerelease === true,
+          makeLatest: typeof body.make_latest === 'string' ? body.make_latest : 'true',
+        };
+        state.releases.push(release);
+        return [201, releaseJson(repo!, release)];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+\/[^/]+)\/releases\/(\d+)$/,
+      ([repo, id], { token, body }) => {
+        need(token, 'contents', 'write');
+        const release = repoState(repo!).releases.find((candidate) => candidate.id === Number(id));
+        if (!release) throw new HttpError(404, NOT_FOUND);
+        if (typeof body.name === 'string') release.name = body.name;
+        if (body.body !== undefined) release.body = checkBody('Release', body.body);
+        if (typeof body.prerelease === 'boolean') release.prerelease = body.prerelease;
+        if (typeof body.make_latest === 'string') release.makeLatest = body.make_latest;
+        return [200, releaseJson(repo!, release)];
+      },
+    ],
+    [
       'POST',
       /^\/graphql$/,
       (_m, { token, body }) => {
@@ -456,7 +657,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
         for (const [method, pattern, handler] of routes) {
           const match = pattern.exec(url.pathname);
           if (method !== record.method || !match) continue;
-          const [status, payload] = handler(match.slice(1), { ...(token ? { token } : {}), query, body, res, path: url.pathname });
+          const [status, payload] = handler(match.slice(1).map(decodeURIComponent), { ...(token ? { token } : {}), query, body, res, path: url.pathname });
           record.status = status;
           send(res, status, payload);
           return;
@@ -476,7 +677,7 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     url: baseUrl,
     requests,
     addToken(token, permissions = {}, login = DEFAULT_LOGIN) {
-      tokens.set(token, { permissions: { issues: 'write', pullRequests: 'write', checks: 'write', ...permissions }, login });
+      tokens.set(token, { permissions: { issues: 'write', pullRequests: 'write', checks: 'write', contents: 'write', ...permissions }, login });
     },
     addPullRequest(repository, number, headSha) {
       repoState(repository).issues.push({ number, title: `PR ${number}`, body: '', state: 'open', labels: [], isPullRequest: true, headSha });
@@ -504,6 +705,27 @@ export async function startGitHubServer(): Promise<GitHubServer> {
       repoState(repository).checkRuns.push(stored);
       return stored;
     },
+    addCommits(repository, messages) {
+      const state = repoState(repository);
+      return messages.map((message) => {
+        const parent = state.commits.at(-1)?.sha ?? '';
+        const sha = createHash('sha1').update(`${repository}\n${parent}\n${message}`).digest('hex');
+        state.commits.push({ sha, message });
+        return sha;
+      });
+    },
+    setRef(repository, ref, commitSha, options = {}) {
+      const state = repoState(repository);
+      if (!options.annotated) {
+        state.refs.set(ref, { sha: commitSha, type: 'commit' });
+        return;
+      }
+      const tagSha = createHash('sha1').update(`tag\n${ref}\n${commitSha}`).digest('hex');
+      state.tagObjects.set(tagSha, { tag: ref.replace(/^refs\/tags\//, ''), commit: commitSha });
+      state.refs.set(ref, { sha: tagSha, type: 'tag' });
+    },
+    ref: (repository, ref) => refCommit(repoState(repository), ref),
+    releases: (repository) => repoState(repository).releases,
     userId,
     comments: (repository, issueNumber) => repoState(repository).comments.filter((c) => issueNumber === undefined || c.issueNumber === issueNumber),
     issues: (repository) => repoState(repository).issues.filter((issue) => !issue.isPullRequest),
