@@ -6,23 +6,27 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { GATES, type GateDefinition, gateByCommand } from './config/gates.ts';
+import { didYouMean, type FlagKinds, parseFlags } from './config/cli-args.ts';
+import { GATES, type GateDefinition, gateByCommand, type OutputFormat, OUTPUT_FORMATS } from './config/gates.ts';
 import { appliesTo, envName, inputLabel, type InputReader } from './config/input-spec.ts';
 import { registerJobSecrets } from './config/job-secrets.ts';
 import { renderDoctor, runDoctor } from './doctor.ts';
 import { confinePath } from './config/paths.ts';
 import { describeError, UserError } from './errors.ts';
-import { EXIT_CODES } from './findings/types.ts';
+import { EXIT_CODES, type GateResult } from './findings/types.ts';
 import type { Logger } from './gates/gate.ts';
+import { runStep, stepEndLine } from './gates/step.ts';
 import { invokeGate } from './gates/invoke.ts';
 import { cleanupAll, stopCleanlyOnSignals } from './postgres/ephemeral/index.ts';
+import { renderWorkflowCommands } from './report/annotations.ts';
 import { inertLog } from './report/inert.ts';
+import { renderMarkdown } from './report/markdown.ts';
 import { renderSarif } from './report/sarif.ts';
 import { renderJson, renderText, shouldColor } from './report/text.ts';
 import { redact } from './secrets.ts';
 
 const VERSION = '0.1.0';
+const DOCTOR_DESCRIPTION = 'Report Node.js, PostgreSQL binaries, Docker and the project layout found here.';
 
 function usage(): string {
   const gates = Object.values(GATES)
@@ -32,7 +36,7 @@ function usage(): string {
 
 Commands:
 ${gates}
-  doctor     Report Node.js, PostgreSQL binaries, Docker and the project layout found here.
+  doctor     ${DOCTOR_DESCRIPTION}
 
 Run \`postgate <command> --help\` for a command's flags. Every flag can also be set as
 the environment variable POSTGATE_<FLAG> (e.g. POSTGATE_DATABASE_URL).
@@ -52,6 +56,35 @@ function gateUsage(gate: GateDefinition): string {
   return `${lines.join('\n')}\n`;
 }
 
+const DOCTOR_FORMATS = ['text', 'json'];
+
+function doctorUsage(): string {
+  return `Usage: postgate doctor [flags]
+
+${DOCTOR_DESCRIPTION}
+
+Flags:
+  --format <${DOCTOR_FORMATS.join('|')}>
+      Output format on stdout: readable text, or the report as JSON. Default: text.
+`;
+}
+
+async function doctorCommand(argv: string[]): Promise<number> {
+  const parsed = parseFlags('doctor', { format: 'string' }, argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(doctorUsage());
+    return 0;
+  }
+  if (parsed.kind === 'problem') return usageProblem(parsed.message, 'doctor');
+  const format = String(parsed.values.format ?? 'text').toLowerCase();
+  if (!DOCTOR_FORMATS.includes(format)) {
+    return usageProblem(`Flag \`--format\` is "${parsed.values.format}"; use one of ${DOCTOR_FORMATS.join(', ')}.`, 'doctor');
+  }
+  const report = await runDoctor(process.cwd());
+  process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+  return 0;
+}
+
 function cliLogger(quiet: boolean): Logger {
   const write = (text: string) => {
     if (!quiet) process.stderr.write(inertLog(redact(text)));
@@ -59,14 +92,9 @@ function cliLogger(quiet: boolean): Logger {
   return {
     info: (message) => write(`${message}\n`),
     warn: (message) => write(`warning: ${message}\n`),
-    async step(name, fn) {
-      const started = performance.now();
+    step(name, fn, failure) {
       write(`… ${name}\n`);
-      try {
-        return await fn();
-      } finally {
-        write(`  done: ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-      }
+      return runStep(fn, failure, (end) => write(`  ${stepEndLine(name, end)}\n`));
     },
   };
 }
@@ -76,45 +104,41 @@ function fail(message: string): number {
   return 2;
 }
 
-/** What is wrong with the command line, from parseArgs's error (first half of one sentence). */
-function argumentProblem(gate: GateDefinition, error: Error & { code?: string }): string {
-  const message = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
-  const quoted = /'([^'\s]+)/.exec(message)?.[1] ?? '';
-  const switches = Object.entries(gate.inputs)
-    .filter(([, spec]) => spec.kind === 'boolean' && appliesTo(spec, 'cli'))
-    .map(([name]) => `\`--${name}\``);
-  const switchNote = switches.length ? `, and switches such as ${switches[0]} take no value` : '';
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      // The stray value is not echoed: it may be a secret given to a switch (`--canary $TOKEN`).
-      return `\`postgate ${gate.command}\` got a value without a flag (flags take the form \`--name value\`${switchNote})`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message)
-        ? `Flag \`${quoted}\` needs a value (\`${quoted} <value>\`)`
-        : `Flag \`${quoted}\` is a switch and takes no value (write \`${quoted}\` to turn it on, or leave it out)`;
-    default:
-      return quoted.startsWith('-')
-        ? `\`${quoted}\` is not a valid flag for \`postgate ${gate.command}\` (${message})`
-        : message;
-  }
+/** A command line postgate cannot use: the problem in one sentence, then the command's usage line. */
+function usageProblem(message: string, command?: string): number {
+  const usageLine = command
+    ? `Usage: postgate ${command} [flags] (\`postgate ${command} --help\` lists them)`
+    : 'Usage: postgate <command> [flags] (`postgate --help` lists the commands)';
+  process.stderr.write(inertLog(`postgate: ${redact(message)}\n${usageLine}\n`));
+  return EXIT_CODES.error;
+}
+
+/** What each `--format` prints on stdout, and whether progress lines go to stderr meanwhile. */
+const OUTPUT: Record<OutputFormat, { render: (result: GateResult) => string; progress: boolean }> = {
+  text: { render: (result) => renderText(result, { color: shouldColor(process.stdout) }), progress: true },
+  json: { render: renderJson, progress: false },
+  markdown: { render: (result) => renderMarkdown(result), progress: true },
+  sarif: { render: (result) => renderSarif(result, { workspace: process.cwd() }).text, progress: false },
+  github: { render: (result) => renderWorkflowCommands(result, { title: GATES[result.gate].title, workspace: process.cwd() }), progress: true },
+};
+
+function isOutputFormat(value: string | undefined): value is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(value ?? '');
 }
 
 async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<number> {
   stopCleanlyOnSignals();
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const kinds: FlagKinds = {};
   for (const [name, spec] of Object.entries(gate.inputs)) {
-    if (appliesTo(spec, 'cli')) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+    if (appliesTo(spec, 'cli')) kinds[name] = spec.kind === 'boolean' ? 'boolean' : 'string';
   }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    return fail(`${argumentProblem(gate, error as Error & { code?: string })}; run \`postgate ${gate.command} --help\` for the flags.`);
-  }
-  if (values.help) {
+  const parsed = parseFlags(gate.command, kinds, argv);
+  if (parsed.kind === 'help') {
     process.stdout.write(gateUsage(gate));
     return 0;
   }
+  if (parsed.kind === 'problem') return usageProblem(parsed.message, gate.command);
+  const values: Record<string, string | boolean | undefined> = parsed.values;
   // Where each value came from, so that messages name it as given (`--database-url` or POSTGATE_DATABASE_URL).
   const sourceOf = (name: string) => (values[name] !== undefined ? 'flag' : process.env[envName(name)] !== undefined ? 'env' : undefined);
   const read: InputReader = Object.assign(
@@ -127,9 +151,14 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
   );
   // Every gate masks the secrets the job gives it (webhook secrets, database passwords, secret inputs).
   registerJobSecrets({ gate: gate.id, read, surface: 'cli', env: process.env, cwd: process.cwd() });
-  const format = read('format') === 'json' ? 'json' : 'text';
-  const { result } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
-  process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
+  // An unknown format is reported by invokeGate (a usage problem); until then it is text.
+  const given = read('format')?.trim().toLowerCase();
+  const output = OUTPUT[isOutputFormat(given) ? given : 'text'];
+  const { result, options } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(!output.progress && !process.stderr.isTTY) });
+  // Inputs that did not validate are a usage problem: in text, its sentence and the usage line, not an empty report.
+  const usageOnly = !options && output === OUTPUT.text;
+  if (usageOnly) usageProblem(result.error ?? 'the flags are not valid', gate.command);
+  else process.stdout.write(output.render(result));
   // Read as given, so that a run whose other inputs are invalid still writes its (error) report.
   const reportPath = read('report-path')?.trim();
   const sarifPath = read('sarif-path')?.trim();
@@ -171,14 +200,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`postgate ${VERSION}\n`);
     return 0;
   }
-  if (command === 'doctor') {
-    const json = rest.includes('--format=json') || rest.join(' ').includes('--format json');
-    const report = await runDoctor(process.cwd());
-    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
-    return 0;
-  }
+  if (command === 'doctor') return doctorCommand(rest);
   const gate = gateByCommand(command);
-  if (!gate) return fail(`Unknown command \`${command}\`; use one of ${Object.values(GATES).map((g) => g.command).join(', ')} or doctor.`);
+  if (!gate) {
+    const commands = [...Object.values(GATES).map((g) => g.command), 'doctor'];
+    const meant = didYouMean(command, commands);
+    return usageProblem(`Unknown command \`${command}\`; ${meant ? `did you mean \`${meant}\`?` : `use one of ${commands.slice(0, -1).join(', ')} or doctor.`}`);
+  }
   return runGateCommand(gate, rest);
 }
 

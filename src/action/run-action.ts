@@ -16,6 +16,7 @@ import { confinePath } from '../config/paths.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
 import type { Logger } from '../gates/gate.ts';
 import { invokeGate } from '../gates/invoke.ts';
+import { runStep, type StepEnd, type StepFailure, stepEndLine } from '../gates/step.ts';
 import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';
 import { readRunContext } from '../github/context.ts';
 import { type ActionsIO, publish } from '../github/publish.ts';
@@ -40,7 +41,7 @@ const RUN_STATE = 'postgate-run';
  * log lines can quote untrusted text (extension names from migrations, a server's log), so they
  * go through `inertLog`. `core.warning`, `core.error` and `core.group` escape their text already.
  */
-function actionLogger(): Logger & { warnings: number } {
+export function actionLogger(): Logger & { warnings: number } {
   const logger = {
     warnings: 0,
     info: (message: string) => core.info(inertLog(redact(message))),
@@ -48,7 +49,15 @@ function actionLogger(): Logger & { warnings: number } {
       logger.warnings += 1;
       core.warning(redact(message));
     },
-    step: <T>(name: string, fn: () => Promise<T>) => core.group(redact(name), fn),
+    // A failed step is said after its group, where it shows while the group is folded.
+    step: async <T>(name: string, fn: () => Promise<T>, failure?: StepFailure<T>) => {
+      let end: StepEnd | undefined;
+      try {
+        return await core.group(redact(name), () => runStep(fn, failure, (ended) => (end = ended)));
+      } finally {
+        if (end?.failed) core.info(inertLog(redact(stepEndLine(name, end))));
+      }
+    },
   };
   return logger;
 }

@@ -20,6 +20,10 @@ export const MIGRATION_FORMATS = [
   'plain',
 ] as const;
 
+/** What `--format` prints on stdout (src/cli.ts has one renderer per format). */
+export const OUTPUT_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 const COMMON = {
   config: {
     kind: 'path',
@@ -47,10 +51,11 @@ const COMMON = {
   },
   format: {
     kind: 'enum',
-    values: ['text', 'json'],
+    values: OUTPUT_FORMATS,
     default: 'text',
     surface: 'cli',
-    description: 'Output format on stdout: readable text, or the GateResult as JSON.',
+    description:
+      'Output format on stdout: text (readable), json (the GateResult), markdown (as in the job summary), sarif (SARIF 2.1.0), or github (workflow commands, `::error file=...,line=...::`, that a workflow step turns into annotations).',
   },
   comment: {
     kind: 'enum',
@@ -104,8 +109,8 @@ const MIGRATIONS = {
   },
   'base-ref': {
     kind: 'string',
-    description: 'Base branch or commit for PR checks.',
-    defaultDescription: 'the pull request\'s base branch',
+    description: 'Base branch or commit for PR checks; without one, drift-gate skips the checks against merged migrations and says so in a notice.',
+    defaultDescription: 'the pull request\'s base branch (GITHUB_BASE_REF, else the event\'s pull_request.base.ref or merge_group.base_ref)',
   },
 } as const satisfies InputDefs;
 

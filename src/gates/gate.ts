@@ -10,13 +10,19 @@ import { describeError } from '../errors.ts';
 import { applyAllowlist } from '../findings/allowlist.ts';
 import { rulesOfGate } from '../findings/rules.ts';
 import { type Finding, type GateId, type GateResult, type Severity, verdict } from '../findings/types.ts';
+import { readRunContext } from '../github/context.ts';
 import { redactDeep } from '../secrets.ts';
+import type { StepFailure } from './step.ts';
 
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
-  /** Runs `fn` as a named, collapsible step (a log group in Actions, a progress line in the CLI). */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` as a named, collapsible step (a log group in Actions, a progress line in the CLI).
+   * The step failed when `fn` throws, or when `failure` finds a failure in what it returned (a
+   * migration that fails is a finding, not a throw): the logger says so (src/gates/step.ts).
+   */
+  step<T>(name: string, fn: () => Promise<T>, failure?: StepFailure<T>): Promise<T>;
 }
 
 export const silentLogger: Logger = {
@@ -30,15 +36,20 @@ export interface GateContext {
   cwd: string;
   config: RepoConfig;
   env: Record<string, string | undefined>;
+  /** The pull request's base branch as the run knows it (src/github/context.ts); a gate's `base-ref` input overrides it. */
+  baseRef?: string;
   now: () => Date;
   log: Logger;
 }
 
 export function createContext(overrides: Partial<GateContext> = {}): GateContext {
+  const env = overrides.env ?? process.env;
+  const { baseRef } = readRunContext(env);
   return {
     cwd: process.cwd(),
     config: EMPTY_REPO_CONFIG,
-    env: process.env,
+    env,
+    ...(baseRef ? { baseRef } : {}),
     now: () => new Date(),
     log: silentLogger,
     ...overrides,

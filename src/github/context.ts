@@ -1,7 +1,8 @@
 /**
  * What the workflow run is about, from the runner's environment and the event payload
  * (GITHUB_EVENT_PATH): the repository, the commit to link and annotate (the PR head, not the
- * merge commit), the pull request, whether it comes from a fork, and where results go.
+ * merge commit), the pull request and its base branch, whether it comes from a fork, and where
+ * results go.
  */
 import { readFileSync } from 'node:fs';
 
@@ -24,6 +25,11 @@ export interface RunContext {
   workflow?: string;
   workspace?: string;
   pullRequest?: PullRequestRef;
+  /**
+   * The branch a pull request (or a merge queue entry) merges into: GITHUB_BASE_REF, else the
+   * event payload's, since the variable is missing in some runs (reusable workflows, `act`, ...).
+   */
+  baseRef?: string;
   /** Scheduled, manual and default-branch runs report to a tracking issue (no PR to comment on). */
   tracksIssue: boolean;
 }
@@ -32,7 +38,8 @@ export interface RunContext {
 const ISSUE_EVENTS = new Set(['schedule', 'workflow_dispatch', 'repository_dispatch']);
 
 interface Payload {
-  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null } };
+  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { ref?: string } };
+  merge_group?: { base_ref?: string };
   repository?: { full_name?: string; default_branch?: string };
   ref?: string;
 }
@@ -68,6 +75,7 @@ export function readRunContext(env: Record<string, string | undefined> = process
       ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}${attempt > 1 ? `/attempts/${attempt}` : ''}`
       : undefined;
   const sha = pullRequest?.headSha ?? env.GITHUB_SHA;
+  const baseRef = env.GITHUB_BASE_REF || pr?.base?.ref || payload.merge_group?.base_ref?.replace(/^refs\/heads\//, '') || undefined;
   return {
     eventName,
     serverUrl,
@@ -77,6 +85,7 @@ export function readRunContext(env: Record<string, string | undefined> = process
     ...(env.GITHUB_WORKFLOW ? { workflow: env.GITHUB_WORKFLOW } : {}),
     ...(env.GITHUB_WORKSPACE ? { workspace: env.GITHUB_WORKSPACE } : {}),
     ...(pullRequest ? { pullRequest } : {}),
+    ...(baseRef ? { baseRef } : {}),
     tracksIssue: !pullRequest && (ISSUE_EVENTS.has(eventName) || defaultBranchPush),
   };
 }

@@ -19,13 +19,23 @@ async function git(cwd: string, args: string[], input?: string): Promise<{ ok: b
   return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
-export async function repoRoot(cwd: string): Promise<string> {
+/** The top folder of the git checkout `cwd` is in; undefined outside one. */
+export async function checkoutRoot(cwd: string): Promise<string | undefined> {
   const result = await git(cwd, ['rev-parse', '--show-toplevel']);
-  if (!result.ok) throw new UserError(`Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`);
-  return result.stdout.trim();
+  return result.ok ? result.stdout.trim() : undefined;
 }
 
-/** Resolves `ref` to a commit, fetching it from origin (depth 1) when the checkout does not have it. */
+export async function repoRoot(cwd: string): Promise<string> {
+  const root = await checkoutRoot(cwd);
+  if (root === undefined) throw new UserError(`Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`);
+  return root;
+}
+
+/**
+ * Resolves `ref` to a commit, fetching it from origin (depth 1) when the checkout does not have it.
+ * A shallow checkout that cannot fetch it (no credentials left by actions/checkout, origin out of
+ * reach) needs the full history instead.
+ */
 export async function resolveRef(cwd: string, ref: string): Promise<string> {
   const candidates = [ref, `origin/${ref}`, `refs/remotes/origin/${ref}`];
   for (const candidate of candidates) {
@@ -36,6 +46,12 @@ export async function resolveRef(cwd: string, ref: string): Promise<string> {
   if (fetched.ok) {
     const head = await git(cwd, ['rev-parse', '--verify', '--quiet', 'FETCH_HEAD^{commit}']);
     if (head.ok) return head.stdout.trim();
+  }
+  const shallow = await git(cwd, ['rev-parse', '--is-shallow-repository']);
+  if (shallow.stdout.trim() === 'true') {
+    throw new UserError(
+      `This checkout is shallow and lacks the base branch "${ref}", which could not be fetched from origin either; set \`fetch-depth: 0\` on actions/checkout so that the base branch is in the checkout.`,
+    );
   }
   throw new UserError(
     `Input \`base-ref\` is "${ref}", which is neither in this checkout nor fetchable from origin; check the branch name, or check out with \`fetch-depth: 0\`.`,

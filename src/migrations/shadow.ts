@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import type { Finding, SourceLocation } from '../findings/types.ts';
 import { silentLogger, type Logger } from '../gates/gate.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../postgres/baseline/apply.ts';
-import { connect, quoteLiteral, type Session } from '../postgres/connect.ts';
+import { connect, type Session } from '../postgres/connect.ts';
 import { type Cluster, type ShadowMode, startCluster } from '../postgres/ephemeral/index.ts';
 import { applyMigration, type ApplyOutcome } from './apply.ts';
 import { autoExposeSetting, dataApiGrantModel, legacyDefaultGrantsSql } from './data-api-grants.ts';
@@ -28,7 +28,7 @@ import {
   REMOVE_PLATFORM_TRIGGERS_SQL,
   STAND_IN_INDEX_METHODS,
 } from '../postgres/extensions/platform-triggers.ts';
-import { INSTALL_TRACKER_SQL, MIGRATION_SETTING, readOrigins, REMOVE_TRACKER_SQL } from './origins.ts';
+import { INSTALL_TRACKER_SQL, markMigration, readOrigins, REMOVE_TRACKER_SQL } from './origins.ts';
 import './rules.ts';
 import { diskReader, findSupabaseConfig, readMigrations, toRepoPath } from './sources.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationTool } from './types.ts';
@@ -219,9 +219,12 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     await admin.query(PLATFORM_TRIGGERS_SQL);
     const applied: Migration[] = [];
     const skipped: Migration[] = [];
+    // the search path each migration starts with, where its unqualified names resolve
+    const startPaths: string[] = [];
     let failure: Finding | undefined;
     // the baseline leaves the legacy default privileges on
     let legacyGrants = true;
+    // The step returns the migration that failed, if one did: the progress then says the step failed.
     await log.step(`applying ${wanted.length} migration(s)`, async () => {
       for (const [index, migration] of wanted.entries()) {
         if (!migration.executable) {
@@ -232,23 +235,24 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
           legacyGrants = !legacyGrants;
           await admin!.query(legacyDefaultGrantsSql(legacyGrants));
         }
-        await session!.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, ${quoteLiteral(String(index))}, false)`);
+        startPaths[index] = await markMigration(session!, index);
         const outcome = await applyWithStandIns(session!, admin!, migration);
         if (!outcome.ok) {
           failure = outcome.failure;
-          break;
+          return migration;
         }
         applied.push(migration);
       }
-    });
-    await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, '', false)`);
+      return undefined;
+    }, (stopped) => (stopped ? `${stopped.file} failed` : undefined));
+    await markMigration(session, undefined);
     // Default privileges as production has them today (the platform revoked the legacy ones on
     // 2026-10-30), so that the shadow's own default privileges compare with a live database's.
     if (grants && grants.legacyFor(TODAY_VERSION) !== legacyGrants) {
       legacyGrants = !legacyGrants;
       await admin.query(legacyDefaultGrantsSql(legacyGrants));
     }
-    const origins = await readOrigins(admin, wanted);
+    const origins = await readOrigins(admin, wanted, startPaths);
 
     if (!failure && options.seed) {
       const seedPath = path.resolve(options.cwd, options.seed);

@@ -12,9 +12,9 @@
  * again (the log, a copy-paste). The file path is only escaped by `@actions/core` (changing it
  * would break the link to the file); a check run gets the same fields as JSON.
  */
-import { type GateResult, objectLabel, type Severity } from '../findings/types.ts';
+import { countBySeverity, type GateResult, objectLabel, type Severity } from '../findings/types.ts';
 import { redact } from '../secrets.ts';
-import { clip, repoPath } from './format.ts';
+import { clip, countsText, repoPath } from './format.ts';
 import { guardCommands, inertBlock, inertInline } from './inert.ts';
 import { sortFindings } from './markdown.ts';
 
@@ -41,4 +41,40 @@ export function annotationsOf(result: GateResult, workspace?: string): Annotatio
     message: clip(guardCommands(inertBlock(redact([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
     ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
   }));
+}
+
+/** Workflow command data: `%`, `\r` and `\n` escaped, as the runner reads them (and as `@actions/core` writes them). */
+function commandData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A workflow command property: also `:` and `,`, which would end the property. */
+function commandProperty(text: string): string {
+  return commandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+function workflowCommand(severity: Severity, properties: Record<string, string | number | undefined>, message: string): string {
+  const given = Object.entries(properties).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
+  const props = given.map(([key, value]) => `${key}=${commandProperty(String(value))}`).join(',');
+  return `::${severity}${props ? ` ${props}` : ''}::${commandData(message)}`;
+}
+
+/**
+ * `--format github`: one workflow command per finding (`::error title=..,file=..,line=..::message`),
+ * which a workflow step's log turns into annotations, one for a run that could not run, then the verdict.
+ * Every command is exactly one line: the message's line breaks are escaped as `%0A`.
+ */
+export function renderWorkflowCommands(result: GateResult, options: { title: string; workspace?: string }): string {
+  const lines = annotationsOf(result, options.workspace).map((annotation) =>
+    workflowCommand(annotation.severity, { title: annotation.title, file: annotation.file, line: annotation.line }, annotation.message),
+  );
+  const verdict = {
+    pass: `${options.title} passed.`,
+    fail: `${options.title} failed: ${countsText(countBySeverity(result.findings))}.`,
+    error: `${options.title} could not run.`,
+  }[result.status];
+  if (result.status === 'error') {
+    lines.push(workflowCommand('error', { title: `${options.title} could not run` }, guardCommands(inertInline(redact(result.error ?? 'unknown error')))));
+  }
+  return `${[...lines, verdict].join('\n')}\n`;
 }

@@ -106,7 +106,7 @@ const cases: Case[] = [
     gate: 'drift',
     args: ['--database', '{live}'],
     via: 'stderr',
-    message: "postgate: `--database` is not a valid flag for `postgate drift` (Unknown option '--database'); run `postgate drift --help` for the flags.",
+    message: 'postgate: `--database` is not a flag of `postgate drift`; did you mean `--database-url`?',
   },
   { name: 'unknown command', gate: 'none', args: ['deploy'], via: 'stderr', message: 'postgate: Unknown command `deploy`; use one of drift, rls, webhooks, drill or doctor.' },
 
@@ -169,13 +169,13 @@ const cases: Case[] = [
     name: 'exposed schema that does not exist',
     gate: 'rls',
     args: ['--database-url', '{live}', '--schemas', 'public,api'],
-    message: 'The schema list from input `schemas` names schema "api", which the database does not have; fix the schema list or create the schema in a migration.',
+    message: 'The schema list from flag `--schemas` names schema "api", which the database does not have; fix the schema list or create the schema in a migration.',
   },
   {
     name: 'a schema PostgREST never exposes',
     gate: 'rls',
     args: ['--database-url', '{live}', '--schemas', 'public,pg_catalog'],
-    message: 'The schema list from input `schemas` includes pg_catalog, which PostgREST never exposes; remove it.',
+    message: 'The schema list from flag `--schemas` includes pg_catalog, which PostgREST never exposes; remove it.',
   },
   {
     name: 'no exposed schemas known anywhere',
@@ -183,13 +183,13 @@ const cases: Case[] = [
     args: ['--database-url', '{live}'],
     cwd: 'no-migrations',
     message:
-      'No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass input `schemas` (e.g. public), set rls.exposed-schemas in the repo config, add [api] schemas to supabase/config.toml, or set pgrst.db_schemas on role authenticator.',
+      'No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass flag `--schemas` (e.g. public), set rls.exposed-schemas in the repo config, add [api] schemas to supabase/config.toml, or set pgrst.db_schemas on role authenticator.',
   },
   {
     name: 'API role that does not exist',
     gate: 'rls',
     args: ['--database-url', '{live}', '--schemas', 'public', '--api-roles', 'anon,web_user'],
-    message: 'API role "web_user" from input `api-roles` does not exist in the database; create it or set input `api-roles` to the roles your API uses.',
+    message: 'API role "web_user" from flag `--api-roles` does not exist in the database; create it or set flag `--api-roles` to the roles your API uses.',
   },
   {
     name: 'allowlist entry without a reason',
@@ -258,8 +258,7 @@ const cases: Case[] = [
     gate: 'webhooks',
     args: ['--database-url', '{live}', '--canary', 'true'],
     via: 'stderr',
-    message:
-      'postgate: `postgate webhooks` got a value without a flag (flags take the form `--name value`, and switches such as `--canary` take no value); run `postgate webhooks --help` for the flags.',
+    message: 'postgate: Flag `--canary` is a switch and takes no value, but got `true`; write `--canary` alone to turn it on, or leave it out.',
   },
   {
     name: 'unreachable database',
@@ -461,7 +460,13 @@ async function runCase(c: Case): Promise<Outcome> {
   }
   const args = [...(c.gate === 'none' ? [] : [GATES[c.gate].command]), ...(c.args ?? []).map(fill), ...(c.via === 'stderr' || c.gate === 'none' ? [] : ['--format', 'json'])];
   const run = await runCli(args, { tmpdir, cwd, env });
-  if (c.via === 'stderr') return { code: run.code, message: run.stderr.trim(), text: printed(run), tmpdir };
+  if (c.via === 'stderr') {
+    // a usage problem: its sentence, then the usage line
+    const [message, usage, ...more] = run.stderr.trim().split('\n');
+    expect(usage).toMatch(/^Usage: postgate (<command>|\S+) \[flags\] \(`postgate (\S+ )?--help` lists (them|the commands)\)$/);
+    expect(more).toEqual([]);
+    return { code: run.code, message, text: printed(run), tmpdir };
+  }
   expect(run.result?.status, printed(run)).toBe('error');
   expect(run.stderr, 'nothing on stderr besides the report').toBe('');
   return { code: run.code, message: run.result?.error, text: printed(run), tmpdir };

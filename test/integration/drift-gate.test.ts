@@ -157,6 +157,70 @@ describe('merged history against base-ref', () => {
     expect(summary(result)).toEqual(expected);
   });
 
+  const SKIPPED_NOTICE =
+    'No base branch is known, so the checks against it (merged_migration_edited, merged_migration_removed, migration_version_not_newer) did not run; set `--base-ref` to the pull request\'s base branch.';
+
+  it('says which checks it skipped, and the flag that runs them, when no base branch is known', async () => {
+    const repo = makeRepo();
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_BASE_REF: '' });
+    expect(summary(result)).toEqual([]);
+    expect(result.details).toMatchObject({ mode: 'pr' });
+    expect(result.findings.filter((f) => f.rule === 'base_checks_skipped').map((f) => [f.severity, f.object, f.message])).toEqual([
+      ['notice', { kind: 'migrations', name: 'supabase/migrations' }, SKIPPED_NOTICE],
+    ]);
+
+    // The run knows the base branch, but there is no checkout to read it from.
+    const copy = temp('drift-no-git-');
+    cpSync(path.join(FIXTURES, 'supabase'), copy, { recursive: true });
+    const outside = await gate(copy, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_BASE_REF: 'main' });
+    expect(outside.status).toBe('pass');
+    expect(outside.findings.map((f) => [f.rule, f.severity, f.message])).toEqual([
+      [
+        'base_checks_skipped',
+        'notice',
+        "The pull request's base branch is main, but the working directory is not a git checkout, so the checks against it (merged_migration_edited, merged_migration_removed, migration_version_not_newer) did not run; run the gate in a checkout of the repository (actions/checkout).",
+      ],
+    ]);
+  });
+
+  it('reads the base branch from the pull request event when GITHUB_BASE_REF is empty', async () => {
+    const repo = makeRepo();
+    const event = (payload: unknown) => {
+      const file = path.join(temp('drift-event-'), 'event.json');
+      writeFileSync(file, JSON.stringify(payload));
+      return file;
+    };
+    const pullRequest = event({ pull_request: { number: 7, head: { sha: 'a'.repeat(40) }, base: { ref: 'main', sha: 'b'.repeat(40) } } });
+    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_BASE_REF: '', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequest });
+    expect(summary(result)).toEqual(expected);
+    expect(result.findings.map((f) => f.rule)).not.toContain('base_checks_skipped');
+    expect(result.details).toMatchObject({ mode: 'pr', baseRef: expect.stringMatching(/^main \([0-9a-f]{12}\)$/) });
+
+    const mergeQueue = event({ merge_group: { head_sha: 'a'.repeat(40), base_ref: 'refs/heads/main' } });
+    const queued = await gate(repo, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_EVENT_NAME: 'merge_group', GITHUB_EVENT_PATH: mergeQueue });
+    expect(summary(queued)).toEqual(expected);
+  });
+
+  it('asks for fetch-depth: 0 in one sentence (exit 2) when a shallow checkout cannot get the base commit', async () => {
+    const origin = makeRepo();
+    const clone = temp('drift-shallow-gone-');
+    git(clone, 'clone', '-q', '--depth', '1', '--branch', 'feature', `file://${origin}`, 'repo');
+    const repo = path.join(clone, 'repo');
+    // the remote cannot be fetched from (as with `persist-credentials: false`, or an unreachable origin)
+    git(repo, 'remote', 'set-url', 'origin', `file://${path.join(clone, 'gone')}`);
+    const env = { ...process.env, NO_COLOR: '1', GITHUB_BASE_REF: 'main', GITHUB_EVENT_PATH: '' };
+    const args = ['drift', '--migrations-dir', 'supabase/migrations', '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json'];
+    const run = await runFile(process.execPath, [path.join(ROOT, 'scripts/postgate.ts'), ...args], { cwd: repo, env }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    expect(run.code).toBe(2);
+    const result = JSON.parse(run.stdout) as GateResult;
+    expect(result.error).toBe(
+      'This checkout is shallow and lacks the base branch "main", which could not be fetched from origin either; set `fetch-depth: 0` on actions/checkout so that the base branch is in the checkout.',
+    );
+  });
+
   it('says in one sentence when the base branch does not exist', async () => {
     const repo = makeRepo();
     const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'no-such-branch' });
@@ -242,7 +306,8 @@ describe('CLI', () => {
   it('prints the GateResult as JSON', async () => {
     const { code, stdout } = await cli(['--migrations-dir', path.join(FIXTURES, 'plain/sql'), '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);
     const result = JSON.parse(stdout) as GateResult;
-    expect(result).toMatchObject({ gate: 'drift', status: 'pass', findings: [], details: { mode: 'pr', tool: 'plain' } });
+    // run in this repository's checkout, which has no base branch given: the notice says what did not run
+    expect(result).toMatchObject({ gate: 'drift', status: 'pass', findings: [{ rule: 'base_checks_skipped', severity: 'notice' }], details: { mode: 'pr', tool: 'plain' } });
     expect(code).toBe(0);
   });
 
@@ -264,7 +329,7 @@ describe('CLI', () => {
     const result = JSON.parse(stdout) as GateResult;
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('fail');
-    expect(result.findings.map((f) => [f.rule, f.severity, f.object])).toEqual([['migration_version_duplicate', 'error', { kind: 'migration_version', name: '1' }]]);
+    expect(result.findings.filter((f) => f.rule !== 'base_checks_skipped').map((f) => [f.rule, f.severity, f.object])).toEqual([['migration_version_duplicate', 'error', { kind: 'migration_version', name: '1' }]]);
     expect(result.findings[0]!.message).toMatch(/^Migration files \S*001_a\.sql and \S*1_b\.sql both have version 1, /);
     expect(result.metrics).toMatchObject({ migrations: 2, applied: 2 });
     expect(code).toBe(1);

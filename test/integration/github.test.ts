@@ -411,6 +411,15 @@ describe('run context and retry policy', () => {
     expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'merge_group' }).tracksIssue).toBe(false);
   });
 
+  it('knows the base branch from GITHUB_BASE_REF, else from the pull request or merge queue event', () => {
+    const pr = write({ pull_request: { number: 3, head: { sha: HEAD }, base: { ref: 'release/2' } } });
+    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_BASE_REF: 'main', GITHUB_EVENT_PATH: pr }).baseRef).toBe('main');
+    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_BASE_REF: '', GITHUB_EVENT_PATH: pr }).baseRef).toBe('release/2');
+    const queue = write({ merge_group: { head_sha: HEAD, base_ref: 'refs/heads/main' } });
+    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'merge_group', GITHUB_EVENT_PATH: queue }).baseRef).toBe('main');
+    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: write({ ref: 'refs/heads/main' }) }).baseRef).toBeUndefined();
+  });
+
   it('retries only what can succeed later, honouring retry-after and not waiting for a far reset', () => {
     const policy: RetryPolicy = { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 60_000 };
     expect(retryDelay({ status: 502 }, 1, policy)).toBe(1000);

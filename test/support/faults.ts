@@ -122,7 +122,8 @@ export function sentenceProblems(text: string | undefined): string[] {
   if (!text) return ['no message'];
   const problems: string[] = [];
   if (/\n/.test(text)) problems.push('contains a line break');
-  if (!/[.]$/.test(text)) problems.push('does not end with a full stop');
+  // a question is a sentence too: "...; did you mean `--database-url`?"
+  if (!/[.?]$/.test(text)) problems.push('does not end with a full stop');
   // ". X" starts a second sentence, except after common abbreviations (e.g., i.e., etc.)
   const second = /(?<!\b(?:e\.g|i\.e|etc|vs))[.!?]\s+[A-Z]/.exec(text);
   if (second) problems.push(`second sentence at "${text.slice(second.index, second.index + 30)}"`);

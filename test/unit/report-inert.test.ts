@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineRules } from '../../src/findings/rules.ts';
 import { finding, type Finding, type GateResult, type ObjectRef } from '../../src/findings/types.ts';
-import { annotationsOf } from '../../src/report/annotations.ts';
+import { annotationsOf, renderWorkflowCommands } from '../../src/report/annotations.ts';
 import { guardCommands, inertBlock, inertInline, inertLog } from '../../src/report/inert.ts';
 import { renderMarkdown, RULES_DOC_URL } from '../../src/report/markdown.ts';
 import { renderJson, renderText } from '../../src/report/text.ts';
@@ -208,6 +208,28 @@ describe('annotations', () => {
       }
     });
   }
+});
+
+describe('--format github (workflow commands on stdout)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes each annotation exactly as @actions/core would, then the verdict; nothing else starts a command', () => {
+    for (const payload of [...PAYLOADS, ALL_LINES]) {
+      const result = hostileResult(payload);
+      const rendered = renderWorkflowCommands(result, { title: 'postgate drift-gate' });
+      const written: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+      for (const annotation of annotationsOf(result)) {
+        core[annotation.severity](annotation.message, { title: annotation.title, ...(annotation.file ? { file: annotation.file, startLine: annotation.line ?? 1 } : {}) });
+      }
+      vi.restoreAllMocks();
+      expect(rendered).toBe(`${written.join('')}postgate drift-gate failed: 1 error, 1 warning, 1 notice.\n`);
+      const lines = rendered.trimEnd().split('\n');
+      expect(lines.filter((line) => line.startsWith('::'))).toHaveLength(3);
+    }
+    const error = renderWorkflowCommands(errorResult('::error file=x::pwned\n::add-mask::x'), { title: 'postgate drift-gate' });
+    expect(error).toBe('::error title=postgate drift-gate could not run::The server said: ::error file=x::pwned\\n::add-mask::x\npostgate drift-gate could not run.\n');
+  });
 });
 
 describe('markdown', () => {

@@ -3,8 +3,9 @@
  * live schema agree?
  *
  * PR mode (no `database-url`): files the tool would skip, merged history that the pull
- * request rewrites (against `base-ref`), and the migrations applied from scratch on a
- * shadow database (a failing statement is a finding at its file and line).
+ * request rewrites (against `base-ref`, else the run's base branch; a notice says when there
+ * is none), and the migrations applied from scratch on a shadow database (a failing statement
+ * is a finding at its file and line).
  *
  * Deploy mode (`database-url`, read-only): the history table against the files
  * (pending, applied-but-missing, edited, out of order, failed), then the live schema
@@ -15,9 +16,10 @@ import path from 'node:path';
 import { diffSnapshots, type CatalogProfile, type CatalogSnapshot } from '../../catalog/index.ts';
 import { readSnapshot } from '../../catalog/snapshot.ts';
 import type { DriftOptions } from '../../config/gates.ts';
+import { givenName } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
 import { finding, type Finding, type GateResult } from '../../findings/types.ts';
-import { readMigrationsAtRef } from '../../migrations/git.ts';
+import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
@@ -28,6 +30,7 @@ import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import './rules.ts';
+import type { DriftRuleId } from './rules.ts';
 import { schemaFindings } from './schema.ts';
 import { assertSchemaFilter, readSchemaNames, type SchemaNames } from './schema-filter.ts';
 
@@ -94,11 +97,43 @@ function shadowFindings(shadow: Shadow): Finding[] {
   ];
 }
 
-async function checkBase(options: DriftOptions, context: GateContext, source: MigrationSource): Promise<Finding[]> {
-  const baseRef = options.baseRef ?? (context.env.GITHUB_BASE_REF || undefined);
-  if (!baseRef) return [];
-  const base = await context.log.step(`reading the migrations at ${baseRef}`, () => readMigrationsAtRef(context.cwd, source.dir, baseRef, source.tool));
-  return base.source ? mergedHistoryFindings(base.source, source, baseRef) : [];
+/** The checks that compare the migrations with the base branch's (integrity.ts). */
+const BASE_CHECKS: readonly DriftRuleId[] = ['merged_migration_edited', 'merged_migration_removed', 'migration_version_not_newer'];
+
+interface BaseCheck {
+  findings: Finding[];
+  /** The base branch and the commit compared with, for the report's details. */
+  baseRef?: string;
+}
+
+/**
+ * The migrations against the base branch: `base-ref`, else the one the run knows (a pull request's).
+ * In a git checkout without a base branch, or with only the run's and no git checkout, the checks
+ * do not run and, in PR mode, a notice says so (deploy mode has no pull request to check). A folder
+ * outside git with no base branch anywhere has no history to compare: nothing is said.
+ */
+async function checkBase(options: DriftOptions, context: GateContext, source: MigrationSource, mode: 'pr' | 'deploy'): Promise<BaseCheck> {
+  const ref = options.baseRef ?? context.baseRef;
+  // A base-ref the user gave must work (readMigrationsAtRef says why not); the run's is used where there is a checkout.
+  const inCheckout = options.baseRef !== undefined || (await checkoutRoot(context.cwd)) !== undefined;
+  if (ref && inCheckout) {
+    const base = await context.log.step(`reading the migrations at ${ref}`, () => readMigrationsAtRef(context.cwd, source.dir, ref, source.tool));
+    return { findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [], baseRef: `${ref} (${base.commit.slice(0, 12)})` };
+  }
+  if (mode === 'deploy' || (!ref && !inCheckout)) return { findings: [] };
+  const [reason, fix] = ref
+    ? [`The pull request's base branch is ${ref}, but the working directory is not a git checkout`, 'run the gate in a checkout of the repository (actions/checkout)']
+    : ['No base branch is known', `set \`${givenName(options, 'base-ref')}\` to the pull request's base branch`];
+  return {
+    findings: [
+      finding({
+        rule: 'base_checks_skipped',
+        severity: 'notice',
+        object: { kind: 'migrations', name: path.relative(context.cwd, source.dir) || '.' },
+        message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
+      }),
+    ],
+  };
 }
 
 const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 10000 as major, current_user as role`;
@@ -166,15 +201,23 @@ const quoteForRegclass = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 async function prMode(options: DriftOptions, context: GateContext, planned: Plan): Promise<GateOutput> {
   const { source } = planned;
-  const findings = [...namingFindings(source), ...chainFindings(source), ...(await checkBase(options, context, source))];
+  const base = await checkBase(options, context, source, 'pr');
+  const findings = [...namingFindings(source), ...chainFindings(source)];
   const started = performance.now();
   const shadow = await buildShadow(shadowOptions(options, context, planned, source));
   try {
-    findings.push(...shadowFindings(shadow));
+    findings.push(...shadowFindings(shadow), ...base.findings);
     return {
       findings,
       metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: Math.round(performance.now() - started) },
-      details: { mode: 'pr', tool: source.tool, migrationsDir: path.relative(context.cwd, source.dir) || '.', shadowMajor: shadow.major, ...extensionDetails(shadow) },
+      details: {
+        mode: 'pr',
+        tool: source.tool,
+        migrationsDir: path.relative(context.cwd, source.dir) || '.',
+        ...(base.baseRef ? { baseRef: base.baseRef } : {}),
+        shadowMajor: shadow.major,
+        ...extensionDetails(shadow),
+      },
     };
   } finally {
     await shadow.stop();
@@ -203,7 +246,8 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
     withSession(databaseUrl, LIVE_SESSION, (session) => readLive(session, databaseUrl, planned, profile, context.cwd)),
   );
   const { source } = live;
-  const findings: Finding[] = [...namingFindings(source), ...(await checkBase(options, context, source))];
+  const base = await checkBase(options, context, source, 'deploy');
+  const findings: Finding[] = [...namingFindings(source), ...base.findings];
   let applied: Set<string> | undefined;
   if (live.history) {
     const comparison = compareHistory(source, live.history);
@@ -262,6 +306,7 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
         mode: 'deploy',
         tool: source.tool,
         migrationsDir: path.relative(context.cwd, source.dir) || '.',
+        ...(base.baseRef ? { baseRef: base.baseRef } : {}),
         historyTable: live.history ? `${live.history.schema}.${live.history.table}` : null,
         profile,
         liveMajor: live.major,

@@ -77,6 +77,14 @@ export const DRIFT_RULES = [
     doc: `A migration added by the pull request has a version that is not newer than the newest migration on the base branch. Databases already at the base branch's newest version treat it as out of order: the Supabase CLI refuses to push it, drizzle never runs it, others apply it after newer ones. Regenerate it with a current timestamp (e.g. \`supabase migration new\`) or rename it with a version newer than the base's newest. ${ALLOW}`,
   },
   {
+    id: 'base_checks_skipped',
+    gate: 'drift',
+    severity: 'notice',
+    category: 'history',
+    title: 'Checks against the base branch skipped',
+    doc: `PR mode compares the migrations with the base branch's to catch \`merged_migration_edited\`, \`merged_migration_removed\` and \`migration_version_not_newer\`, and it needs to know that branch: the \`base-ref\` input (\`--base-ref\` on the CLI), else the pull request's base from the run (\`GITHUB_BASE_REF\`, or the event's \`pull_request.base.ref\` / \`merge_group.base_ref\`). In a git checkout without one (a local run, a workflow not triggered by a pull request), or when only the run knows it and the working directory is not a git checkout, those checks did not run and this notice says so instead of passing silently. Set \`base-ref\` (e.g. \`--base-ref main\`), or run the gate in the repository's checkout on a \`pull_request\` event. In a shallow checkout the base branch is fetched on demand; where that fails, check out with \`fetch-depth: 0\`. ${ALLOW}`,
+  },
+  {
     id: 'schema_drift_missing',
     gate: 'drift',
     severity: 'error',

@@ -30,6 +30,7 @@ import type { ClusterProfile } from '../../postgres/ephemeral/index.ts';
 import { reapOrphans, trackTempDir } from '../../postgres/ephemeral/registry.ts';
 import { resolveClientTool, runClientTool } from '../../postgres/tools.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
+import type { StepFailure } from '../step.ts';
 import { ARCHIVE_FORMATS, type Artifact, type ArtifactDigest, compareChecksums, digestArtifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, textHead } from './artifact.ts';
 import { collectFacts, type DatabaseFacts, PINNED_SETTINGS_SQL, SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
 import { appendDrillLog, daysSinceGreen, type DrillLogEntry, historyRows, readDrillLog, runContext } from './log.ts';
@@ -102,12 +103,13 @@ function phaseRunner(context: GateContext) {
   const timings: PhaseTiming[] = [];
   return {
     timings,
-    async run<T>(phase: Phase, title: string, fn: () => Promise<T>): Promise<T> {
+    /** A phase failed when `fn` throws or `failure` finds a failure in what it returned (progress and timings say so). */
+    async run<T>(phase: Phase, title: string, fn: () => Promise<T>, failure?: StepFailure<T>): Promise<T> {
       const started = performance.now();
       let status: PhaseTiming['status'] = 'failed';
       try {
-        const result = await context.log.step(`${phase}: ${title}`, fn);
-        status = 'done';
+        const result = await context.log.step(`${phase}: ${title}`, fn, failure);
+        status = failure?.(result) === undefined ? 'done' : 'failed';
         return result;
       } finally {
         timings.push({ phase, duration_ms: Math.round(performance.now() - started), status });
@@ -478,7 +480,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
         scanned = scan.untrusted.length ? `${scan.untrusted.length} line(s) with psql commands pg_dump never writes: not restored` : 'only what pg_dump writes';
       }
       return mismatches.length === 0;
-    });
+    }, (ok) => (ok ? undefined : 'the backup does not match its recorded checksum'));
     details.artifact = {
       sha256: digest?.sha256 ?? null,
       checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)',
