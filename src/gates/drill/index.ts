@@ -132,6 +132,13 @@ function phaseRunner(context: GateContext) {
   };
 }
 
+/** The restore phase failed when a statement of the backup failed or the backup held psql commands. */
+function restoreFailure(outcome: RestoreOutcome): string | undefined {
+  const failed = outcome.problems.reduce((sum, p) => sum + p.count, 0);
+  if (outcome.untrusted?.length) return `${outcome.untrusted.length} line(s) with psql commands pg_dump never writes`;
+  return failed ? `${failed} statement(s) of the backup failed` : undefined;
+}
+
 /** Messages of statements only a superuser may run (SQLSTATE 42501 as PostgreSQL words it). */
 const NEEDS_SUPERUSER = /must be superuser|permission denied|must be owner|must have privileges of|must be able to SET ROLE/i;
 
@@ -561,7 +568,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
           }
           if (theArtifact.format === 'supabase') return restoreSupabaseFiles(theArtifact, restoreContext);
           return restorePlain(theArtifact, restoreContext);
-        });
+        }, restoreFailure);
         for (const problem of outcome.problems) {
           findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})`, restoredAsPlatformRole: loadsAsPlatformRole(theArtifact, theTarget) }));
         }
