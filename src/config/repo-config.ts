@@ -121,7 +121,7 @@ export const repoConfigSchema = z.strictObject({
   rls: z
     .strictObject({
       /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
-      'exposed-schemas': z.array(identifier).optional(),
+      'exposed-schemas': z.array(identifier).min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)').optional(),
       /** Roles requests run as: the first is the anonymous role, the second the signed-in role. */
       'api-roles': z.array(identifier).optional(),
       /** Opt in to rule rls_not_forced. */
@@ -129,8 +129,10 @@ export const repoConfigSchema = z.strictObject({
       tests: z.array(rlsTest).default([]),
       /** SQL files (repository-relative) loaded into the shadow after supabase/seed.sql. */
       fixtures: z.array(z.string().regex(/\.sql$/i, 'expected the path of a .sql file')).default([]),
+      /** Tables (`schema.table`) no API role should read in full: public read through a policy is an error there, not a notice. */
+      'private-tables': z.array(z.string().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.profiles')).default([]),
     })
-    .default({ 'force-rls': false, tests: [], fixtures: [] }),
+    .default({ 'force-rls': false, tests: [], fixtures: [], 'private-tables': [] }),
   webhooks: z
     .strictObject({
       expectations: z.array(webhookExpectation).default([]),
@@ -189,7 +191,7 @@ function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return value.length ? 'a list' : 'an empty list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string "${value.length > 40 ? `${value.slice(0, 37)}...` : value}"`;
   return `${typeof value} ${String(value)}`;

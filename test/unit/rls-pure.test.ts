@@ -43,9 +43,9 @@ describe('exposure sources', () => {
 
   it('takes the input first, then the repo config, then config.toml', () => {
     const root = project('[api]\nschemas = ["public", "api"]\n');
-    expect(staticExposure({ schemas: ['x'], configSchemas: ['y'], cwd: root, migrationsDir: undefined })).toEqual({ schemas: ['x'], source: 'input `schemas`' });
-    expect(staticExposure({ schemas: [], configSchemas: ['y'], cwd: root, migrationsDir: undefined })?.source).toBe('repo config rls.exposed-schemas');
-    expect(staticExposure({ schemas: [], configSchemas: undefined, cwd: root, migrationsDir: undefined })).toEqual({
+    expect(staticExposure({ options: { schemas: ['x'] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })).toEqual({ schemas: ['x'], source: 'input `schemas`' });
+    expect(staticExposure({ options: { schemas: [] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })?.source).toBe('repo config rls.exposed-schemas');
+    expect(staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: root, migrationsDir: undefined })).toEqual({
       schemas: ['public', 'api'],
       source: 'supabase/config.toml [api] schemas',
     });
@@ -53,23 +53,23 @@ describe('exposure sources', () => {
 
   it("uses Supabase's default when config.toml has no [api] schemas, and finds it next to the migrations", () => {
     const root = project('project_id = "x"\n');
-    const found = staticExposure({ schemas: [], configSchemas: undefined, cwd: os.tmpdir(), migrationsDir: path.join(root, 'supabase', 'migrations') });
+    const found = staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: os.tmpdir(), migrationsDir: path.join(root, 'supabase', 'migrations') });
     expect(found?.schemas).toEqual(['public', 'graphql_public']);
   });
 
   it('knows nothing without any source (the caller then asks the database, and errors)', () => {
-    expect(staticExposure({ schemas: [], configSchemas: undefined, cwd: project(undefined), migrationsDir: undefined })).toBeUndefined();
+    expect(staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: project(undefined), migrationsDir: undefined })).toBeUndefined();
   });
 
   it('rejects a config.toml whose [api] schemas is not a list of names', () => {
     const root = project('[api]\nschemas = "public"\n');
-    expect(() => staticExposure({ schemas: [], configSchemas: undefined, cwd: root, migrationsDir: undefined })).toThrow(/\[api\] schemas must be a list/);
+    expect(() => staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: root, migrationsDir: undefined })).toThrow(/\[api\] schemas must be a list/);
   });
 
   it('api roles: input, else repo config, else anon and authenticated', () => {
-    expect(resolveApiRoles(['web_anon'], ['x']).roles).toEqual(['web_anon']);
-    expect(resolveApiRoles([], ['web_anon', 'web_user']).roles).toEqual(['web_anon', 'web_user']);
-    expect(resolveApiRoles([], undefined)).toEqual({ roles: ['anon', 'authenticated'], source: 'the default api-roles' });
+    expect(resolveApiRoles({ apiRoles: ['web_anon'] }, ['x']).roles).toEqual(['web_anon']);
+    expect(resolveApiRoles({ apiRoles: [] }, ['web_anon', 'web_user']).roles).toEqual(['web_anon', 'web_user']);
+    expect(resolveApiRoles({ apiRoles: [] }, undefined)).toEqual({ roles: ['anon', 'authenticated'], source: 'the default api-roles', input: 'input `api-roles`' });
   });
 });
 
@@ -113,7 +113,7 @@ describe('PR access diff', () => {
   });
 
   it('says when a policy stops restricting by the caller', () => {
-    const base: PolicySnapshot = { schema: 'public', table: 'trips', name: 'trips_select', command: 'SELECT', permissive: true, roles: ['authenticated'], using: '(owner_id = ( SELECT auth.uid() AS uid))', check: null };
+    const base: PolicySnapshot = { schema: 'public', table: 'trips', name: 'trips_select', command: 'SELECT', permissive: true, roles: ['authenticated'], using: '(owner_id = ( SELECT auth.uid() AS uid))', check: null, rls: true };
     const head = { ...base, using: 'true' };
     const [changed] = diffPolicies([base], [head]);
     expect(changed?.message).toBe('Policy "trips_select" on public.trips: USING no longer restricts by the caller (auth.uid()/auth.jwt()).');

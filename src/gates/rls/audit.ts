@@ -87,6 +87,16 @@ export interface PolicyShard {
 /** Rules reading the `policy` relation: they deparse every policy, which opens every table. */
 export const readsPolicies = (rule: RlsRule): boolean => /\b(?:from|join)\s+policy\b/.test(rule.query);
 
+/** A schema whose objects Supabase manages (storage, auth, graphql_public, ...). */
+export const isPlatformSchema = (schema: string): boolean => SUPABASE_MANAGED_SCHEMAS.includes(schema);
+
+/**
+ * The exposed schemas the generic rules see: the platform's (e.g. `storage`, which old CLI
+ * templates exposed) are left out, so that its tables, deny-all by design, are judged by the
+ * Storage rules only, which read them whatever is exposed.
+ */
+const projectExposure = (exposedSchemas: readonly string[]): string[] => exposedSchemas.filter((schema) => !isPlatformSchema(schema));
+
 /** The whole audit (or the rules given, over the policies of one shard) as one SQL statement and its parameters. */
 export function auditStatement(rules: readonly RlsRule[], options: AuditOptions, shard?: PolicyShard): { text: string; values: unknown[] } {
   const parts = rules.map(
@@ -94,7 +104,7 @@ export function auditStatement(rules: readonly RlsRule[], options: AuditOptions,
   );
   return {
     text: `${RULE_CONTEXT_SQL}\n${parts.join('\nunion all\n')}`,
-    values: [options.exposedSchemas, options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
+    values: [projectExposure(options.exposedSchemas), options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
   };
 }
 

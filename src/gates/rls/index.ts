@@ -24,20 +24,31 @@ import { connect, withSession } from '../../postgres/connect.ts';
 import { readMigrationsAtRef } from '../../migrations/git.ts';
 import { findOrigin } from '../../migrations/origins.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
-import { outsidePathFindings, resolveMigrationsDir } from '../../migrations/sources.ts';
+import { outsidePathFindings, readMigrations, resolveMigrationsDir } from '../../migrations/sources.ts';
 import type { MigrationSource } from '../../migrations/types.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
-import { diffMatrices, diffPolicies, readPolicies, splitPreexisting } from './access-diff.ts';
-import { runRules } from './audit.ts';
+import { diffMatrices, diffPolicies, publicReadPolicies, readPolicies, splitPreexisting } from './access-diff.ts';
+import { isPlatformSchema, runRules } from './audit.ts';
 import { runTests, type TestOutcome } from './config-tests.ts';
-import { databaseExposure, type Exposure, noExposureError, resolveApiRoles, staticExposure, supabaseConfigFor, validateAgainstDatabase } from './exposure.ts';
+import { foldByCause } from './fold.ts';
+import {
+  type ApiRoles,
+  databaseExposure,
+  type Exposure,
+  noExposureError,
+  preflight,
+  resolveApiRoles,
+  staticExposure,
+  supabaseConfigFor,
+  validateAgainstDatabase,
+} from './exposure.ts';
 import { type AccessMatrix, buildAccessMatrix } from './matrix.ts';
 import { matrixTable } from './render.ts';
 
 interface Settings {
   options: RlsOptions;
   context: GateContext;
-  apiRoles: { roles: string[]; source: string };
+  apiRoles: ApiRoles;
 }
 
 export async function run(options: RlsOptions, context: GateContext): Promise<GateResult> {
@@ -45,13 +56,20 @@ export async function run(options: RlsOptions, context: GateContext): Promise<Ga
     if (options.databaseUrl && options.migrationsDir) {
       throw new UserError('Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.');
     }
-    const settings: Settings = { options, context, apiRoles: resolveApiRoles(options.apiRoles, context.config.rls['api-roles']) };
+    const settings: Settings = { options, context, apiRoles: resolveApiRoles(options, context.config.rls['api-roles']) };
     return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
   });
 }
 
-function exposureDetails(exposure: Exposure, apiRoles: Settings['apiRoles'], mode: string): Record<string, string> {
-  return { mode, exposed_schemas: exposure.schemas.join(', '), exposure_source: exposure.source, api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})` };
+function exposureDetails(exposure: Exposure, apiRoles: ApiRoles, mode: string): Record<string, string> {
+  const platform = exposure.schemas.filter(isPlatformSchema);
+  return {
+    mode,
+    exposed_schemas: exposure.schemas.join(', ') || 'none (the Data API is disabled)',
+    exposure_source: exposure.source,
+    ...(platform.length ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` } : {}),
+    api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})`,
+  };
 }
 
 /** Live database: read-only session, rules only. */
@@ -60,16 +78,17 @@ async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
   const sessionOptions = { gate: 'rls', readOnly: true, inputName: 'database-url' };
   return withSession(url, sessionOptions, async (session) => {
     const exposure =
-      staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
+      staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
       (await databaseExposure(session));
-    if (!exposure) throw noExposureError();
+    if (!exposure) throw noExposureError(options);
     await validateAgainstDatabase(session, exposure, apiRoles);
     const started = performance.now();
     const findings = await context.log.step('Running the RLS rules', () =>
       runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }),
     );
+    if (exposure.notice) findings.unshift(exposure.notice);
     return {
-      findings,
+      findings: foldByCause(findings),
       metrics: { rules_ms: Math.round(performance.now() - started) },
       details: { exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)') },
     };
@@ -126,9 +145,9 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
       }
     }
     const exposure =
-      staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: input.migrationsDir }) ??
+      staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: input.migrationsDir }) ??
       (await databaseExposure(session));
-    if (!exposure) throw noExposureError();
+    if (!exposure) throw noExposureError(options);
     const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
     const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
     let started = performance.now();
@@ -209,14 +228,22 @@ async function withShadow<T>(
 
 /** The base branch to compare with: the input, else the pull request's base in Actions. */
 function baseRefOf(settings: Settings): string | undefined {
-  return settings.options.baseRef ?? (settings.context.env.GITHUB_BASE_REF || undefined);
+  return settings.options.baseRef ?? settings.context.baseRef;
 }
 
 async function auditMigrations(settings: Settings): Promise<GateOutput> {
   const { options, context } = settings;
   const migrationsDir = resolveMigrationsDir(options.migrationsDir ?? context.config.project['migrations-dir'], context.cwd);
-  // Fail fast on exposure problems that need no database.
-  staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
+  // What needs no database is checked before one is started.
+  const exposure = staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
+  const source = readMigrations(migrationsDir, { cwd: context.cwd, format: options.migrationsFormat as MigrationFormat });
+  const seeds = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures).map((file) => readFileSync(file, 'utf8'));
+  const plan = {
+    supabase: source.tool === 'supabase' || supabaseConfigFor(context.cwd, migrationsDir) !== undefined,
+    sql: [...source.migrations.map((m) => m.sql), ...seeds],
+    freshServer: options.shadow !== 'url' && !options.shadowDatabaseUrl,
+  };
+  preflight(exposure, settings.apiRoles, plan, options);
 
   const head = await context.log.step('Building the shadow database from the migrations', () =>
     withShadow(settings, migrationsDir, async (shadow) => ({
@@ -227,11 +254,11 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       missingAll: shadow.missingExtensions,
       grantAssumption: shadow.grantAssumption,
       analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
-    })),
+    }), source),
   );
   if (head.failure || !head.analysis) return { findings: [head.failure!, ...head.missing] };
   const analysis = head.analysis;
-  let findings = [...analysis.findings, ...head.missing];
+  let findings = [...(analysis.exposure.notice ? [analysis.exposure.notice] : []), ...analysis.findings, ...head.missing];
   const assumption = head.grantAssumption;
   if (assumption) findings = findings.map((f) => (GRANT_DEPENDENT_RULES.has(f.rule) ? withGrantAssumption(f, assumption) : f));
   let preexisting: Finding[] = [];
@@ -257,7 +284,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
         )
       : undefined;
     const baseMatrix: AccessMatrix = base?.matrix ?? { ...analysis.matrix, rows: [] };
-    const access = diffMatrices(baseMatrix, analysis.matrix);
+    const access = diffMatrices(baseMatrix, analysis.matrix, publicReadPolicies(analysis.policies, context.config.rls['private-tables']));
     const policyChanges = diffPolicies(base?.policies ?? [], analysis.policies);
     if (options.baseline === 'base-branch' && base) {
       const split = splitPreexisting(findings, base.findings);
@@ -279,8 +306,8 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
     if (access.changes.length) details.accessChanges = access.changes;
   }
   return {
-    findings: findings.map((item) => locate(item, head.origins)),
-    ...(preexisting.length ? { preexisting: preexisting.map((item) => locate(item, head.origins)) } : {}),
+    findings: foldByCause(findings.map((item) => locate(item, head.origins))),
+    ...(preexisting.length ? { preexisting: foldByCause(preexisting.map((item) => locate(item, head.origins))) } : {}),
     metrics: analysis.metrics,
     details,
   };

@@ -94,7 +94,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Exposed table without row level security',
     doc:
-      'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason.',
+      'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff\'s `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.',
     query: `
       select 'table' as kind, e.schema, e.name, e.relkind, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -131,7 +131,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Policies exist but row level security is disabled',
     doc:
-      'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead.',
+      'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request\'s `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.',
     query: `
       select 'table' as kind, n.schema, c.relname::text as name, array_agg(pol.polname::text order by pol.polname) as policies
       from pg_catalog.pg_class c
@@ -167,7 +167,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'View bypasses row level security (no security_invoker)',
     doc:
-      'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade).',
+      'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff\'s `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.',
     query: `
       select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
              pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
@@ -187,7 +187,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'View or materialized view exposes auth.users',
     doc:
-      'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas.',
+      'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request\'s `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).',
     query: `
       select distinct case when e.relkind = 'm' then 'materialized view' else 'view' end as kind, e.schema, e.name, e.relkind
       from exposure e
@@ -208,7 +208,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Materialized view readable through the API',
     doc:
-      'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public.',
+      'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.',
     query: `
       select 'materialized view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -225,7 +225,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Foreign table readable through the API',
     doc:
-      'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended.',
+      'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail.',
     query: `
       select 'foreign table' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -242,7 +242,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Sensitive columns in an exposed table without row level security',
     doc:
-      'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It is reported on top of `rls_disabled_in_public` because the impact is worse. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
+      'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request\'s `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
     query: `
       select 'table' as kind, e.schema, e.name, array_agg(distinct a.attname::text order by a.attname::text) as columns,
              array_agg(distinct e.role order by e.role) as roles
@@ -347,7 +347,7 @@ export const RLS_RULES: readonly RlsRule[] = [
     category: 'security',
     title: 'Always-true policy for writes',
     doc:
-      'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice. Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
+      'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
     query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -765,7 +765,7 @@ export const RLS_GATE_RULES = [
     category: 'access',
     title: 'The pull request widens what an API role can do',
     doc:
-      'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT public.profiles", or "authenticated can now UPDATE other users\' rows"). Narrowing access is listed but never fails. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
+      'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT every row"). It is an error when the anonymous role gains access and a warning for signed-in roles, except public read through an explicit policy (a permissive SELECT policy whose USING is always true, on a table with row level security on): a notice, unless the repo config lists the table in `rls.private-tables`. Narrowing access is listed but never fails. When a rule reports the cause on the same object (`rls_disabled_in_public`, `sensitive_columns_exposed`, `policy_exists_rls_disabled`, `security_definer_view`, `auth_users_exposed`, `materialized_view_in_api`, `foreign_table_in_api`), this finding is folded into that one as detail, which keeps the higher severity of the two. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
   },
   {
     id: 'rls_policy_changed',
