@@ -52972,6 +52972,8 @@ const MIGRATION_FORMATS = [
     'graphile-migrate',
     'plain',
 ];
+/** What `--format` prints on stdout (src/cli.ts has one renderer per format). */
+const OUTPUT_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github'];
 const COMMON = {
     config: {
         kind: 'path',
@@ -52997,10 +52999,10 @@ const COMMON = {
     },
     format: {
         kind: 'enum',
-        values: ['text', 'json'],
+        values: OUTPUT_FORMATS,
         default: 'text',
         surface: 'cli',
-        description: 'Output format on stdout: readable text, or the GateResult as JSON.',
+        description: 'Output format on stdout: text (readable), json (the GateResult), markdown (as in the job summary), sarif (SARIF 2.1.0), or github (workflow commands, `::error file=...,line=...::`, that a workflow step turns into annotations).',
     },
     comment: {
         kind: 'enum',
@@ -53049,8 +53051,8 @@ const MIGRATIONS = {
     },
     'base-ref': {
         kind: 'string',
-        description: 'Base branch or commit for PR checks.',
-        defaultDescription: 'the pull request\'s base branch',
+        description: 'Base branch or commit for PR checks; without one, drift-gate skips the checks against merged migrations and says so in a notice.',
+        defaultDescription: 'the pull request\'s base branch (GITHUB_BASE_REF, else the event\'s pull_request.base.ref or merge_group.base_ref)',
     },
 };
 const DATABASE = {
@@ -63585,7 +63587,7 @@ const repoConfigSchema = strictObject({
         .default({ 'exclude-schemas': [] }),
     rls: strictObject({
         /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
-        'exposed-schemas': array(identifier).optional(),
+        'exposed-schemas': array(identifier).min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)').optional(),
         /** Roles requests run as: the first is the anonymous role, the second the signed-in role. */
         'api-roles': array(identifier).optional(),
         /** Opt in to rule rls_not_forced. */
@@ -63593,8 +63595,10 @@ const repoConfigSchema = strictObject({
         tests: array(rlsTest).default([]),
         /** SQL files (repository-relative) loaded into the shadow after supabase/seed.sql. */
         fixtures: array(schemas_string().regex(/\.sql$/i, 'expected the path of a .sql file')).default([]),
+        /** Tables (`schema.table`) no API role should read in full: public read through a policy is an error there, not a notice. */
+        'private-tables': array(schemas_string().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.profiles')).default([]),
     })
-        .default({ 'force-rls': false, tests: [], fixtures: [] }),
+        .default({ 'force-rls': false, tests: [], fixtures: [], 'private-tables': [] }),
     webhooks: strictObject({
         expectations: array(webhookExpectation).default([]),
         triggers: array(strictObject({ table: identifier, function: identifier })).default([]),
@@ -63648,7 +63652,7 @@ function describeValue(value) {
     if (value === null)
         return 'null';
     if (Array.isArray(value))
-        return 'a list';
+        return value.length ? 'a list' : 'an empty list';
     if (typeof value === 'object')
         return 'a mapping';
     if (typeof value === 'string')
@@ -63956,7 +63960,62 @@ const SHARED_RULES = [
 ];
 defineRules(SHARED_RULES);
 
+;// CONCATENATED MODULE: ./src/github/context.ts
+/**
+ * What the workflow run is about, from the runner's environment and the event payload
+ * (GITHUB_EVENT_PATH): the repository, the commit to link and annotate (the PR head, not the
+ * merge commit), the pull request and its base branch, whether it comes from a fork, and where
+ * results go.
+ */
+
+/** Events with nobody watching a pull request: failures open an issue, recoveries close it. */
+const ISSUE_EVENTS = new Set(['schedule', 'workflow_dispatch', 'repository_dispatch']);
+function readPayload(file) {
+    if (!file)
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+function readRunContext(env = process.env) {
+    const payload = readPayload(env.GITHUB_EVENT_PATH);
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const serverUrl = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+    const [owner, repo] = (env.GITHUB_REPOSITORY ?? payload.repository?.full_name ?? '').split('/');
+    const pr = payload.pull_request;
+    const pullRequest = pr?.number && pr.head?.sha
+        ? {
+            number: pr.number,
+            headSha: pr.head.sha,
+            fromFork: pr.head.repo?.full_name !== (payload.repository?.full_name ?? env.GITHUB_REPOSITORY),
+        }
+        : undefined;
+    const defaultBranchPush = eventName === 'push' && Boolean(payload.repository?.default_branch) && payload.ref === `refs/heads/${payload.repository?.default_branch}`;
+    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+    const runUrl = owner && repo && env.GITHUB_RUN_ID
+        ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}${attempt > 1 ? `/attempts/${attempt}` : ''}`
+        : undefined;
+    const sha = pullRequest?.headSha ?? env.GITHUB_SHA;
+    const baseRef = env.GITHUB_BASE_REF || pr?.base?.ref || payload.merge_group?.base_ref?.replace(/^refs\/heads\//, '') || undefined;
+    return {
+        eventName,
+        serverUrl,
+        ...(owner && repo ? { owner, repo } : {}),
+        ...(sha ? { sha } : {}),
+        ...(runUrl ? { runUrl } : {}),
+        ...(env.GITHUB_WORKFLOW ? { workflow: env.GITHUB_WORKFLOW } : {}),
+        ...(env.GITHUB_WORKSPACE ? { workspace: env.GITHUB_WORKSPACE } : {}),
+        ...(pullRequest ? { pullRequest } : {}),
+        ...(baseRef ? { baseRef } : {}),
+        tracksIssue: !pullRequest && (ISSUE_EVENTS.has(eventName) || defaultBranchPush),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/gates/gate.ts
+
 
 
 
@@ -63969,10 +64028,13 @@ const silentLogger = {
     step: (_name, fn) => fn(),
 };
 function createContext(overrides = {}) {
+    const env = overrides.env ?? process.env;
+    const { baseRef } = readRunContext(env);
     return {
         cwd: process.cwd(),
         config: EMPTY_REPO_CONFIG,
-        env: process.env,
+        env,
+        ...(baseRef ? { baseRef } : {}),
         now: () => new Date(),
         log: silentLogger,
         ...overrides,
@@ -70320,6 +70382,13 @@ begin
       execute pg_catalog.format('grant %I to %I', spec.granted, spec.member);
     end if;
   end loop;
+
+  -- supautils' privileged_role_allowed_configs let postgres set session_replication_role (the
+  -- documented restore of supabase db dump files loads data.sql with it); PostgreSQL 15+ can
+  -- grant exactly that.
+  if pg_catalog.current_setting('server_version_num')::int >= 150000 then
+    execute 'grant set on parameter session_replication_role to postgres';
+  end if;
 end
 $postgate_roles$;
 `;
@@ -83138,6 +83207,8 @@ var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 
 
 const DUMP_FORMATS = ['plain', 'plain-gzip', 'custom', 'directory', 'tar', 'supabase'];
+/** The formats pg_restore reads (the others are SQL scripts). */
+const ARCHIVE_FORMATS = ['custom', 'directory', 'tar'];
 const FORMAT_LABELS = {
     plain: 'plain SQL',
     'plain-gzip': 'gzip-compressed plain SQL',
@@ -86679,12 +86750,16 @@ async function createRestoreTarget(options) {
         ...(choice.major !== undefined ? { major: choice.major } : {}),
         ...(options.image ? { image: options.image } : {}),
         ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
     });
     try {
-        const url = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+        const restoreUrl = await cluster.createDatabase(cluster.provider === 'url' ? undefined : DRILL_DATABASE);
+        const url = cluster.asAdmin(restoreUrl);
         return {
             url,
             target: parseDatabaseUrl(url, 'shadow-database-url'),
+            restoreAs: parseDatabaseUrl(restoreUrl, 'shadow-database-url'),
+            profile: cluster.profile,
             provider: cluster.provider,
             major: cluster.major,
             version: cluster.version,
@@ -86710,7 +86785,9 @@ async function scratchOnTarget(serverUrl, disposable) {
                 where c.relkind in ('r', 'p') and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
                   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'))::text as tables,
               (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as can_create,
-              exists (select 1 from pg_roles where rolname = 'supabase_admin') as supabase`);
+              -- the platform's image: supabase_admin is its superuser (a Supabase baseline that an
+              -- earlier shadow applied on this server creates the role without superuser)
+              exists (select 1 from pg_roles where rolname = 'supabase_admin' and rolsuper) as supabase`);
         const row = facts.rows[0];
         version = row.v.split(' ')[0] ?? row.v;
         const tables = Number(row.tables);
@@ -86739,6 +86816,8 @@ async function scratchOnTarget(serverUrl, disposable) {
         return {
             url,
             target: parseDatabaseUrl(url, TARGET_INPUT),
+            restoreAs: parseDatabaseUrl(url, TARGET_INPUT),
+            profile: 'postgres',
             provider: 'target-database-url',
             major: Number(version.split('.')[0]),
             version,
@@ -88350,7 +88429,7 @@ async function takeLiveBackup(options) {
         const excludeSchemas = supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : [];
         const purpose = `dump ${target.label} (PostgreSQL ${serverVersion})`;
         const pgDump = await resolveClientTool('pg_dump', { minMajor: serverMajor, serverMajor, purpose });
-        options.onDumpStarting?.(serverMajor);
+        options.onDumpStarting?.({ serverMajor, supabase });
         const dump = runClientTool(pgDump, [
             ...FORMAT_FLAGS[options.format],
             ...(options.format === 'directory' ? ['-j', String(Math.max(1, options.jobs))] : []),
@@ -88721,12 +88800,13 @@ function phaseRunner(context) {
     const timings = [];
     return {
         timings,
-        async run(phase, title, fn) {
+        /** A phase failed when `fn` throws or `failure` finds a failure in what it returned (progress and timings say so). */
+        async run(phase, title, fn, failure) {
             const started = performance.now();
             let status = 'failed';
             try {
-                const result = await context.log.step(`${phase}: ${title}`, fn);
-                status = 'done';
+                const result = await context.log.step(`${phase}: ${title}`, fn, failure);
+                status = failure?.(result) === undefined ? 'done' : 'failed';
                 return result;
             }
             finally {
@@ -88750,6 +88830,15 @@ function phaseRunner(context) {
         },
     };
 }
+/** The restore phase failed when a statement of the backup failed or the backup held psql commands. */
+function restoreFailure(outcome) {
+    const failed = outcome.problems.reduce((sum, p) => sum + p.count, 0);
+    if (outcome.untrusted?.length)
+        return `${outcome.untrusted.length} line(s) with psql commands pg_dump never writes`;
+    return failed ? `${failed} statement(s) of the backup failed` : undefined;
+}
+/** Messages of statements only a superuser may run (SQLSTATE 42501 as PostgreSQL words it). */
+const NEEDS_SUPERUSER = /must be superuser|permission denied|must be owner|must have privileges of|must be able to SET ROLE/i;
 function problemFinding(problem, context) {
     const counted = problem.count > 1 ? ` (${problem.count} statements failed this way)` : '';
     const example = problem.example ? `first failure: ${problem.example}` : undefined;
@@ -88796,15 +88885,19 @@ function problemFinding(problem, context) {
                 message: `${external_node_path_default().basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
                 remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
             });
-        case 'other':
+        case 'other': {
+            const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
             return finding({
                 rule: 'drill_restore_error',
                 severity: 'error',
                 object: { kind: 'statement', name: problem.message.slice(0, 120) },
-                message: `A statement of the backup failed during the restore: ${problem.message}${counted}.`,
+                message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''}`,
                 ...(example ? { detail: example } : {}),
-                remediation: 'Fix the cause in the restore target or the backup; if it is known and harmless, allowlist this finding with the reason.',
+                remediation: platformRefused
+                    ? 'Find out how a statement that needs a superuser came into the backup (an object owned by a platform role, a tampered file) and take the backup again with supabase db dump; if the platform restores it another way, allowlist this finding with the reason.'
+                    : 'Fix the cause in the restore target or the backup; if it is known and harmless, allowlist this finding with the reason.',
             });
+        }
     }
 }
 /** At most this many lines are named one by one; the rest are counted in one more finding. */
@@ -88849,6 +88942,24 @@ function looksLikeSupabase(artifact, toc) {
     if (toc)
         return toc.owners.some((o) => o.startsWith('supabase_')) || toc.schemas.includes('supabase_migrations') || toc.schemas.includes('auth');
     return marker.test(textHead(artifact, 4 * 1024 * 1024));
+}
+/**
+ * The restore target's role model: a Supabase backup that gets the Supabase baseline in a cluster
+ * of postgate's own is loaded as Supabase loads it, by the non-superuser `postgres` (the
+ * baseline itself by the superuser `supabase_admin`), so a statement that needs a superuser fails
+ * here as it fails on the platform. An image or a given server keeps its own roles.
+ */
+function restoreProfile(baseline, supabase, options) {
+    const wantsBaseline = baseline === 'supabase' || (baseline === 'auto' && supabase);
+    return wantsBaseline && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+}
+/**
+ * `supabase db dump` files are loaded the way Supabase documents restoring them, with psql as the
+ * project's `postgres`, which is not a superuser. Archives and pg_dump SQL are restored as the
+ * platform restores its own backups, by the superuser.
+ */
+function loadsAsPlatformRole(artifact, target) {
+    return artifact.format === 'supabase' && target.profile === 'supabase';
 }
 /** Extensions the backup creates (for the baseline's report of what this server lacks). */
 function createdExtensions(artifact, toc) {
@@ -88908,12 +89019,13 @@ async function drill(options, context) {
     // real recovery provisions the server while the backup downloads; it is awaited after the
     // checksum and stopped in every case.
     let targetWork;
-    const startTarget = (sourceMajor) => {
+    const startTarget = (sourceMajor, supabase) => {
         if (targetWork)
             return;
         const started = performance.now();
         let finished;
         const promise = createRestoreTarget({
+            profile: restoreProfile(config.baseline, supabase, options),
             ...(options.targetDatabaseUrl ? { targetDatabaseUrl: options.targetDatabaseUrl } : {}),
             targetIsDisposable: options.targetIsDisposable,
             shadow: options.shadow,
@@ -88968,7 +89080,7 @@ async function drill(options, context) {
                 rolesFile: external_node_path_default().join(work, 'roles.sql'),
                 platformDataFile: external_node_path_default().join(work, 'platform-data.dump'),
                 noSync: true,
-                onDumpStarting: (serverMajor) => startTarget(serverMajor),
+                onDumpStarting: (source) => startTarget(source.serverMajor, source.supabase),
             }));
             artifact = live.artifact;
             sourceLabel = live.label;
@@ -89002,9 +89114,13 @@ async function drill(options, context) {
         };
         metrics.size_bytes = theArtifact.sizeBytes;
         const sourceMajor = live?.serverMajor ?? majorOfVersion(sourceVersion);
-        startTarget(sourceMajor);
+        // An archive says whether it is a Supabase one in its table of contents (read again, and
+        // reported if unreadable, once the target's major is known).
+        let toc = !live && !manifest && config.baseline === 'auto' && ARCHIVE_FORMATS.includes(theArtifact.format)
+            ? (await readToc(theArtifact, sourceMajor ?? 0).catch(() => undefined))?.toc
+            : undefined;
+        startTarget(sourceMajor, live?.supabase ?? manifest?.source.supabase ?? looksLikeSupabase(theArtifact, toc));
         // checksum
-        let toc;
         // A plain backup is untrusted input even when its checksum matches: psql would run any
         // meta-command in it on the runner. Every script is read before anything is restored.
         const scripts = backupScripts(theArtifact);
@@ -89044,7 +89160,7 @@ async function drill(options, context) {
                 scanned = scan.untrusted.length ? `${scan.untrusted.length} line(s) with psql commands pg_dump never writes: not restored` : 'only what pg_dump writes';
             }
             return mismatches.length === 0;
-        });
+        }, (ok) => (ok ? undefined : 'the backup does not match its recorded checksum'));
         details.artifact = {
             sha256: digest?.sha256 ?? null,
             checksum: options.checksumPath || options.sha256 || manifest ? (checksumOk ? 'verified' : 'MISMATCH') : 'recorded (nothing to compare with)',
@@ -89059,11 +89175,12 @@ async function drill(options, context) {
             details.target = {
                 provider: theTarget.provider,
                 server_version: theTarget.version,
+                restored_as: loadsAsPlatformRole(theArtifact, theTarget) ? `${theTarget.restoreAs.user} (not a superuser, as on Supabase)` : theTarget.target.user,
                 ...(theTarget.note ? { note: theTarget.note } : {}),
             };
             /** An archive's table of contents must be readable (pg_restore -l); unreadable is a corrupt backup. */
             const readArchiveToc = async () => {
-                if (!['custom', 'directory', 'tar'].includes(theArtifact.format))
+                if (toc || !ARCHIVE_FORMATS.includes(theArtifact.format))
                     return true;
                 const read = await readToc(theArtifact, theTarget.major);
                 if (read.problem) {
@@ -89110,23 +89227,25 @@ async function drill(options, context) {
                             details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
                         }
                     }
-                    const restoreContext = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+                    const asSuperuser = { target: theTarget.target, targetMajor: theTarget.major, jobs, log: context.log };
+                    const restoreContext = loadsAsPlatformRole(theArtifact, theTarget) ? { ...asSuperuser, target: theTarget.restoreAs } : asSuperuser;
                     if (live?.rolesFile && !supabase && theTarget.mayCreateRoles && (0,external_node_fs_.existsSync)(live.rolesFile)) {
                         // A help, not part of the backup: its failures (roles that exist already) are not findings.
-                        await restoreRolesFile(live.rolesFile, restoreContext);
+                        await restoreRolesFile(live.rolesFile, asSuperuser);
                     }
                     if (toc) {
                         const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(theArtifact.header.dumpVersion) ?? 0, serverMajor: theTarget.major, purpose: `restore ${external_node_path_default().basename(theArtifact.path)}` });
-                        const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, restoreContext) : undefined;
+                        const platform = live?.platformDataFile && (baselineApplied || theTarget.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
                         const main = await restoreArchive(theArtifact, toc, tool, restoreContext);
                         return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
                     }
                     if (theArtifact.format === 'supabase')
                         return restoreSupabaseFiles(theArtifact, restoreContext);
                     return restorePlain(theArtifact, restoreContext);
-                });
-                for (const problem of outcome.problems)
-                    findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})` }));
+                }, restoreFailure);
+                for (const problem of outcome.problems) {
+                    findings.push(problemFinding(problem, { artifact: theArtifact, supabase, baselineApplied, server: `PostgreSQL ${theTarget.version} (${theTarget.provider})`, restoredAsPlatformRole: loadsAsPlatformRole(theArtifact, theTarget) }));
+                }
                 if (outcome.untrusted)
                     findings.push(...untrustedFindings(outcome.untrusted));
                 details.restore = {
@@ -90296,13 +90415,22 @@ async function git(cwd, args, input) {
     const result = await execa('git', args, { cwd, reject: false, ...(input !== undefined ? { input } : {}), encoding: 'utf8' });
     return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
-async function repoRoot(cwd) {
+/** The top folder of the git checkout `cwd` is in; undefined outside one. */
+async function checkoutRoot(cwd) {
     const result = await git(cwd, ['rev-parse', '--show-toplevel']);
-    if (!result.ok)
-        throw new UserError(`Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`);
-    return result.stdout.trim();
+    return result.ok ? result.stdout.trim() : undefined;
 }
-/** Resolves `ref` to a commit, fetching it from origin (depth 1) when the checkout does not have it. */
+async function repoRoot(cwd) {
+    const root = await checkoutRoot(cwd);
+    if (root === undefined)
+        throw new UserError(`Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`);
+    return root;
+}
+/**
+ * Resolves `ref` to a commit, fetching it from origin (depth 1) when the checkout does not have it.
+ * A shallow checkout that cannot fetch it (no credentials left by actions/checkout, origin out of
+ * reach) needs the full history instead.
+ */
 async function resolveRef(cwd, ref) {
     const candidates = [ref, `origin/${ref}`, `refs/remotes/origin/${ref}`];
     for (const candidate of candidates) {
@@ -90315,6 +90443,10 @@ async function resolveRef(cwd, ref) {
         const head = await git(cwd, ['rev-parse', '--verify', '--quiet', 'FETCH_HEAD^{commit}']);
         if (head.ok)
             return head.stdout.trim();
+    }
+    const shallow = await git(cwd, ['rev-parse', '--is-shallow-repository']);
+    if (shallow.stdout.trim() === 'true') {
+        throw new UserError(`This checkout is shallow and lacks the base branch "${ref}", which could not be fetched from origin either; set \`fetch-depth: 0\` on actions/checkout so that the base branch is in the checkout.`);
     }
     throw new UserError(`Input \`base-ref\` is "${ref}", which is neither in this checkout nor fetchable from origin; check the branch name, or check out with \`fetch-depth: 0\`.`);
 }
@@ -92751,115 +92883,272 @@ const REMOVE_TRACKER_SQL = `
 drop event trigger if exists postgate_shadow_ddl;
 drop schema if exists ${TRACKER_SCHEMA} cascade;
 `;
-/** The last DDL command per object, named like the catalog model names it. */
+/**
+ * Marks migration `index` (its position in the list given to readOrigins; undefined once
+ * all are applied) as the one the session applies next, and returns the search path the
+ * file starts with: where its unqualified names resolve until it sets its own.
+ */
+async function markMigration(session, index) {
+    const { rows } = await session.query(`select pg_catalog.set_config('${MIGRATION_SETTING}', $1, false), pg_catalog.current_setting('search_path') as search_path`, [index === undefined ? '' : String(index)]);
+    return rows[0]?.search_path ?? '';
+}
+/**
+ * The last DDL command per object, named like the catalog model names it, with the name a
+ * statement spells (`object`, qualified with `object_schema` where it can be) and the
+ * relation the object belongs to (`parent` in `parent_schema`). Then, as `derived` rows,
+ * every column and constraint of each table a command changed (one row per migration and
+ * command): PostgreSQL logs ALTER TABLE ... ADD COLUMN / ADD CONSTRAINT on the table only.
+ */
 const RESOLVE_SQL = `
-with last as (
+with logged as (
+  select * from ${TRACKER_SCHEMA}.ddl_log where migration is not null
+), last as (
   select distinct on (classid, objid, objsubid) classid, objid, objsubid, migration, command_tag
-  from ${TRACKER_SCHEMA}.ddl_log where migration is not null
+  from logged
   order by classid, objid, objsubid, seq desc
+), touched as (
+  select distinct l.migration, l.command_tag, c.oid as relid, c.relname::text as relname, n.nspname::text as nspname
+  from logged l join pg_catalog.pg_class c on c.oid = l.objid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where l.classid = 'pg_class'::regclass and l.objsubid = 0 and c.relkind in ('r', 'p', 'v', 'm', 'f')
 )
-select l.migration, l.command_tag, o.kind, o.schema, o.name
+select l.migration, l.command_tag, o.kind, o.schema, o.name, o.object, o.object_schema, o.parent, o.parent_schema, false as derived
 from last l
 cross join lateral (
   select case c.relkind when 'r' then 'table' when 'p' then 'table' when 'v' then 'view' when 'm' then 'materialized_view'
                         when 'S' then 'sequence' when 'i' then 'index' when 'I' then 'index' when 'c' then 'composite_type' end as kind,
-         n.nspname::text as schema, c.relname::text as name
+         n.nspname::text as schema, c.relname::text as name, c.relname::text as object, n.nspname::text as object_schema,
+         pc.relname::text as parent, case when pc.relname is not null then pn.nspname::text end as parent_schema
     from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    -- an index's table, a serial or identity sequence's table
+    left join pg_catalog.pg_index i on i.indexrelid = c.oid
+    left join pg_catalog.pg_depend d on c.relkind = 'S' and d.classid = 'pg_class'::regclass and d.objid = c.oid
+                                     and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0 and d.deptype in ('a', 'i')
+    left join pg_catalog.pg_class pc on pc.oid = coalesce(i.indrelid, d.refobjid)
+    left join pg_catalog.pg_namespace pn on pn.oid = pc.relnamespace
    where l.classid = 'pg_class'::regclass and c.oid = l.objid and l.objsubid = 0
   union all
-  select 'column', n.nspname, c.relname || '.' || a.attname
+  select 'column', n.nspname, c.relname || '.' || a.attname, a.attname, null, c.relname, n.nspname
     from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where l.classid = 'pg_class'::regclass and a.attrelid = l.objid and a.attnum = l.objsubid and l.objsubid > 0
   union all
-  select 'column', n.nspname, c.relname || '.' || a.attname
+  select 'column', n.nspname, c.relname || '.' || a.attname, a.attname, null, c.relname, n.nspname
     from pg_catalog.pg_attrdef ad join pg_catalog.pg_attribute a on a.attrelid = ad.adrelid and a.attnum = ad.adnum
     join pg_catalog.pg_class c on c.oid = a.attrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where l.classid = 'pg_attrdef'::regclass and ad.oid = l.objid
   union all
   select case p.prokind when 'p' then 'procedure' when 'a' then null else 'function' end, n.nspname,
-         p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
+         p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')', p.proname, n.nspname, null, null
     from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
    where l.classid = 'pg_proc'::regclass and p.oid = l.objid
   union all
-  select case t.typtype when 'e' then 'enum' when 'd' then 'domain' end, n.nspname, t.typname
+  select case t.typtype when 'e' then 'enum' when 'd' then 'domain' end, n.nspname, t.typname, t.typname, n.nspname, null, null
     from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
    where l.classid = 'pg_type'::regclass and t.oid = l.objid
   union all
-  select 'schema', null, n.nspname from pg_catalog.pg_namespace n where l.classid = 'pg_namespace'::regclass and n.oid = l.objid
+  select 'schema', null, n.nspname, n.nspname, null, null, null from pg_catalog.pg_namespace n where l.classid = 'pg_namespace'::regclass and n.oid = l.objid
   union all
-  select 'extension', null, e.extname from pg_catalog.pg_extension e where l.classid = 'pg_extension'::regclass and e.oid = l.objid
+  select 'extension', null, e.extname, e.extname, null, null, null from pg_catalog.pg_extension e where l.classid = 'pg_extension'::regclass and e.oid = l.objid
   union all
-  select 'trigger', n.nspname, c.relname || '.' || t.tgname
+  select 'trigger', n.nspname, c.relname || '.' || t.tgname, t.tgname, null, c.relname, n.nspname
     from pg_catalog.pg_trigger t join pg_catalog.pg_class c on c.oid = t.tgrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where l.classid = 'pg_trigger'::regclass and t.oid = l.objid
   union all
-  select 'policy', n.nspname, c.relname || '.' || p.polname
+  select 'policy', n.nspname, c.relname || '.' || p.polname, p.polname, null, c.relname, n.nspname
     from pg_catalog.pg_policy p join pg_catalog.pg_class c on c.oid = p.polrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where l.classid = 'pg_policy'::regclass and p.oid = l.objid
   union all
+  select 'unmodeled', n.nspname, 'rule ' || c.relname || '.' || r.rulename, r.rulename, null, c.relname, n.nspname
+    from pg_catalog.pg_rewrite r join pg_catalog.pg_class c on c.oid = r.ev_class join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where l.classid = 'pg_rewrite'::regclass and r.oid = l.objid and r.rulename <> '_RETURN'
+  union all
   select case when co.conrelid <> 0 then 'constraint' else 'domain' end, n.nspname,
-         case when co.conrelid <> 0 then c.relname || '.' || co.conname else t.typname end
+         case when co.conrelid <> 0 then c.relname || '.' || co.conname else t.typname end,
+         case when co.conrelid <> 0 then co.conname else t.typname end,
+         case when co.conrelid <> 0 then null else n.nspname end,
+         c.relname, case when co.conrelid <> 0 then n.nspname end
     from pg_catalog.pg_constraint co join pg_catalog.pg_namespace n on n.oid = co.connamespace
     left join pg_catalog.pg_class c on c.oid = co.conrelid left join pg_catalog.pg_type t on t.oid = co.contypid
    where l.classid = 'pg_constraint'::regclass and co.oid = l.objid
   union all
-  select 'publication', null, p.pubname from pg_catalog.pg_publication p where l.classid = 'pg_publication'::regclass and p.oid = l.objid
+  select 'publication', null, p.pubname, p.pubname, null, null, null from pg_catalog.pg_publication p where l.classid = 'pg_publication'::regclass and p.oid = l.objid
   union all
-  select 'publication', null, p.pubname
+  select 'publication', null, p.pubname, p.pubname, null, null, null
     from pg_catalog.pg_publication_rel pr join pg_catalog.pg_publication p on p.oid = pr.prpubid
    where l.classid = 'pg_publication_rel'::regclass and pr.oid = l.objid
   union all
   select 'default_privileges', n.nspname,
          pg_catalog.pg_get_userbyid(d.defaclrole) || ':' ||
-         case d.defaclobjtype when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions' when 'T' then 'types' when 'n' then 'schemas' end
+         case d.defaclobjtype when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions' when 'T' then 'types' when 'n' then 'schemas' end,
+         'default privileges', null, n.nspname, null
     from pg_catalog.pg_default_acl d left join pg_catalog.pg_namespace n on n.oid = d.defaclnamespace
    where l.classid = 'pg_default_acl'::regclass and d.oid = l.objid
 ) o
-where o.kind is not null`;
-/** The name a statement would use for the object: the part after `<table>.`, a function's name without arguments. */
-function bareName(kind, name) {
-    if (kind === 'function' || kind === 'procedure')
-        return name.slice(0, name.indexOf('('));
-    if (['column', 'constraint', 'trigger', 'policy'].includes(kind))
-        return name.slice(name.indexOf('.') + 1);
-    if (kind === 'default_privileges')
-        return 'default privileges';
-    return name;
+where o.kind is not null
+union all
+select t.migration, t.command_tag, 'column', t.nspname, t.relname || '.' || a.attname, a.attname, null, t.relname, t.nspname, true
+  from touched t join pg_catalog.pg_attribute a on a.attrelid = t.relid and a.attnum > 0 and not a.attisdropped
+union all
+select t.migration, t.command_tag, 'constraint', t.nspname, t.relname || '.' || co.conname, co.conname, null, t.relname, t.nspname, true
+  from touched t join pg_catalog.pg_constraint co on co.conrelid = t.relid`;
+const TOKEN = /--[^\n]*|\/\*[\s\S]*?\*\/|'((?:[^']|'')*)'|"((?:[^"]|"")*)"|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)|([.,()])/g;
+/** PostgreSQL keeps the first 63 bytes of a longer identifier. */
+const NAME_BYTES = 63;
+function stored(identifier) {
+    const bytes = Buffer.from(identifier);
+    if (bytes.length <= NAME_BYTES)
+        return identifier;
+    let end = NAME_BYTES;
+    while (end > 0 && (bytes[end] & 0xc0) === 0x80)
+        end--;
+    return bytes.subarray(0, end).toString();
 }
-const origins_escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const LEADING_COMMENTS = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
-/** Line of the statement in `migration` that most plausibly ran `commandTag` on the object named `name`. */
-function locateStatement(migration, commandTag, kind, name) {
-    const statements = statementsOf(migration);
-    const word = bareName(kind, name);
-    const mention = new RegExp(`(^|[^\\w$])"?${origins_escapeRegExp(word).replace(/ /g, '\\s+')}"?($|[^\\w$])`, 'i');
-    const tagWords = commandTag.toLowerCase().split(/\s+/).filter(Boolean);
-    // A CREATE is located at the first statement of that command naming the object; an
-    // ALTER, GRANT, COMMENT... at the last one (it is the latest change).
-    const first = tagWords[0] === 'create';
-    let best;
-    let fallback;
-    for (const statement of statements) {
-        if (!mention.test(statement.text))
-            continue;
-        const code = statement.text.replace(LEADING_COMMENTS, '');
-        const start = migration.sqlOffset + statement.start + (statement.text.length - code.length);
-        fallback ??= start;
-        if (!startsWithCommand(code, tagWords))
-            continue;
-        if (first) {
-            best ??= start;
-        }
-        else {
-            best = start;
+/**
+ * The identifiers and `. , ( )` of a statement. A string literal's text is read too, one
+ * level deeper (`execute 'create policy ...'` in a DO block names what it creates).
+ */
+function tokenize(code, outerDepth = 0) {
+    const tokens = [];
+    let depth = outerDepth;
+    for (const [, literal, quoted, word, punctuation] of code.matchAll(TOKEN)) {
+        if (literal !== undefined)
+            tokens.push(...tokenize(literal.replace(/''/g, "'"), depth + 1));
+        else if (quoted !== undefined)
+            tokens.push({ text: stored(quoted.replace(/""/g, '"')), punctuation: false, depth });
+        else if (word !== undefined)
+            tokens.push({ text: stored(word.toLowerCase()), punctuation: false, depth });
+        else if (punctuation !== undefined) {
+            if (punctuation === ')')
+                depth = Math.max(outerDepth, depth - 1);
+            tokens.push({ text: punctuation, punctuation: true, depth });
+            if (punctuation === '(')
+                depth++;
         }
     }
-    const index = best ?? fallback ?? migration.sqlOffset + (statements[0]?.start ?? 0);
-    return lineAt(migration.raw, index);
+    return tokens;
+}
+/** `"$user", public, 'extensions'` -> the schema names. */
+function parseSearchPath(text) {
+    return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => (/^(["']).*\1$/s.test(item) ? item.slice(1, -1) : item.toLowerCase()));
+}
+const SET_PATH = /^set\s+(?:(?:session|local)\s+)?search_path\s*(?:to\b|=)\s*([\s\S]*?)[\s;]*$/i;
+const RESET_PATH = /^reset\s+(?:search_path|all)\b/i;
+const SET_CONFIG_PATH = /^select\b[\s\S]*?set_config\s*\(\s*'search_path'\s*,\s*'((?:[^']|'')*)'/i;
+/** The search path after a statement: changed by SET / RESET search_path and pg_dump's set_config. */
+function searchPathAfter(code, current, initial) {
+    const set = SET_PATH.exec(code);
+    if (set)
+        return /^default$/i.test(set[1]) ? initial : parseSearchPath(set[1]);
+    if (RESET_PATH.test(code))
+        return initial;
+    const config = SET_CONFIG_PATH.exec(code);
+    return config ? parseSearchPath(config[1].replace(/''/g, "'")) : current;
+}
+const readCache = new WeakMap();
+function readMigration(migration, startPath) {
+    const cached = readCache.get(migration);
+    if (cached?.startPath === startPath)
+        return cached.read;
+    const initial = parseSearchPath(startPath);
+    let path = initial;
+    const mentioning = new Map();
+    // lines counted on from one statement to the next: the statements come in file order
+    let counted = { index: 0, line: 1 };
+    const statements = statementsOf(migration).map((statement, index) => {
+        const offset = firstTokenIndex(statement.text);
+        const start = migration.sqlOffset + statement.start + offset;
+        let line = counted.line;
+        for (let i = counted.index; i < start; i++)
+            if (migration.raw.charCodeAt(i) === 10)
+                line++;
+        counted = { index: start, line };
+        const code = statement.text.slice(offset);
+        const tokens = tokenize(code);
+        const names = new Set(tokens.filter((token) => !token.punctuation).map((token) => token.text));
+        for (const name of names) {
+            const list = mentioning.get(name);
+            if (list)
+                list.push(index);
+            else
+                mentioning.set(name, [index]);
+        }
+        const read = { line: counted.line, head: code.toLowerCase().split(/\s+/, 8), tokens, names, path };
+        path = searchPathAfter(code, path, initial);
+        return read;
+    });
+    const read = { statements, mentioning };
+    readCache.set(migration, { startPath, read });
+    return read;
+}
+/** Indexes (ascending) of the statements that mention both identifiers. */
+function mentioningBoth(read, one, other) {
+    const ones = read.mentioning.get(one) ?? [];
+    const others = read.mentioning.get(other) ?? [];
+    const [shorter, longer] = ones.length <= others.length ? [ones, others] : [others, ones];
+    const word = shorter === ones ? other : one;
+    return longer.length ? shorter.filter((index) => read.statements[index].names.has(word)) : [];
+}
+/** Indexes (ascending) of the statements that mention any of the identifiers. */
+function mentioningAny(read, identifiers) {
+    const found = new Set();
+    for (const identifier of identifiers)
+        if (identifier !== null)
+            for (const index of read.mentioning.get(identifier) ?? [])
+                found.add(index);
+    return [...found].sort((a, b) => a - b);
+}
+/**
+ * How surely the tokens name `words` in `schema`: 3 qualified with it (or anywhere, for a
+ * name no schema qualifies), 2 unqualified with the schema on the search path, 1
+ * unqualified elsewhere, 0 not at all or only in another schema.
+ */
+function mentionRank(tokens, words, schema, path) {
+    let best = 0;
+    for (let i = 0; i + words.length <= tokens.length && best < 3; i++) {
+        if (!words.every((word, k) => !tokens[i + k].punctuation && tokens[i + k].text === word))
+            continue;
+        const dot = tokens[i - 1];
+        const before = tokens[i - 2];
+        const qualifier = dot?.punctuation && dot.text === '.' && before && !before.punctuation ? before.text : undefined;
+        const after = tokens[i + words.length];
+        let rank;
+        if (schema === null)
+            rank = 3;
+        else if (qualifier !== undefined)
+            rank = qualifier === schema ? 3 : 0;
+        else if (after?.punctuation && after.text === '.')
+            rank = 0; // `items.label`: it qualifies something else
+        else
+            rank = path.includes(schema) ? 2 : 1;
+        best = Math.max(best, rank);
+    }
+    return best;
+}
+/** Words after which an ALTER / CREATE TABLE statement defines (adds, alters, renames) a column or a constraint. */
+const DEFINING_WORDS = {
+    column: new Set(['add', 'alter', 'column', 'exists', 'to']),
+    constraint: new Set(['constraint', 'to']),
+};
+/** True when the statement defines the column or constraint `name`, not merely uses it (`check (note <> '')`). */
+function defines(statement, kind, name) {
+    const words = DEFINING_WORDS[kind];
+    if (!words)
+        return false;
+    return statement.tokens.some((token, i) => {
+        const before = statement.tokens[i - 1];
+        if (token.punctuation || token.text !== name || !before)
+            return false;
+        if (!before.punctuation)
+            return words.has(before.text);
+        // a column of a CREATE TABLE's element list: `(id int, note text`
+        return kind === 'column' && statement.head[0] === 'create' && token.depth === 1 && (before.text === '(' || before.text === ',');
+    });
 }
 /** True when the statement's first words contain the command tag's words in order ("create or replace function" matches CREATE FUNCTION). */
-function startsWithCommand(code, tagWords) {
-    const head = code.toLowerCase().split(/\s+/, 8);
+function startsWithCommand(head, tagWords) {
     let at = 0;
     for (const word of head) {
         if (word === tagWords[at])
@@ -92869,23 +93158,87 @@ function startsWithCommand(code, tagWords) {
     }
     return false;
 }
-/** Reads the tracker's log and returns `${kind}:${schema}.${name}` -> file and line. */
-async function readOrigins(client, migrations) {
+/** Statement names the object spells as more than one word. */
+const KEYWORD_NAMES = { default_privileges: ['default', 'privileges'] };
+/**
+ * Line of the statement that most plausibly ran the row's command: one naming the object
+ * where it lives (with its table, in its schema) beats one naming either alone; then one
+ * of the command's verb, then the surer qualification; a CREATE is the first such
+ * statement, an ALTER, GRANT, COMMENT... the last (the latest change). A derived row only
+ * takes a statement of its command that defines the column or constraint on its table.
+ */
+function locate(read, row) {
+    const words = KEYWORD_NAMES[row.kind] ?? [row.object];
+    // Statements naming both come first: among hundreds of tables with a policy of one name
+    // (or a column `id`), only the few on this table need a closer look.
+    const together = row.parent === null ? (read.mentioning.get(words[0]) ?? []) : mentioningBoth(read, words[0], row.parent);
+    const best = bestStatement(read, together, row, words);
+    if (best?.both || row.derived || row.parent === null)
+        return best?.line;
+    return bestStatement(read, mentioningAny(read, [words[0], row.parent]), row, words)?.line;
+}
+function bestStatement(read, candidates, row, words) {
+    const tagWords = row.command_tag.toLowerCase().split(/\s+/).filter(Boolean);
+    const first = tagWords[0] === 'create';
+    let best;
+    for (const index of candidates) {
+        const statement = read.statements[index];
+        const tag = startsWithCommand(statement.head, tagWords);
+        if (row.derived && !tag)
+            continue;
+        const nameRank = mentionRank(statement.tokens, words, row.object_schema, statement.path);
+        const named = row.derived ? defines(statement, row.kind, row.object) : nameRank > 0;
+        const placeRank = row.parent === null ? nameRank : mentionRank(statement.tokens, [row.parent], row.parent_schema, statement.path);
+        const both = named && placeRank > 0;
+        if (row.derived ? !both : !named && placeRank === 0)
+            continue;
+        // the verb only counts for a statement naming the object: `create table t (id int primary key)`
+        // runs CREATE INDEX for t_pkey, a later `create index other on t` does not
+        const score = [Number(both), Number(named && tag), placeRank, Number(named)];
+        const order = best ? compareScores(score, best.score) : 1;
+        // an object the statements never name came with its table: the first statement on the table
+        if (order > 0 || (order === 0 && named && !first))
+            best = { score, line: statement.line, both };
+    }
+    return best;
+}
+function compareScores(a, b) {
+    for (let i = 0; i < a.length; i++)
+        if (a[i] !== b[i])
+            return a[i] - b[i];
+    return 0;
+}
+/**
+ * Reads the tracker's log and returns `${kind}:${schema}.${name}` -> file and line: the
+ * latest migration, and in it the latest statement, that created or changed the object.
+ * `startPaths[i]` is the search path migration `i` started with (from markMigration).
+ */
+async function readOrigins(client, migrations, startPaths) {
     const { rows } = await client.query(RESOLVE_SQL);
-    const origins = new Map();
+    const latest = new Map();
     for (const row of rows) {
         const migration = migrations[row.migration];
         if (!migration)
             continue;
         const key = `${row.kind}:${row.schema ? `${row.schema}.` : ''}${row.name}`;
-        origins.set(key, { file: migration.file, line: locateStatement(migration, row.command_tag, row.kind, row.name) });
+        const known = latest.get(key);
+        if (known && known.migration > row.migration)
+            continue;
+        const read = readMigration(migration, startPaths[row.migration] ?? '');
+        const line = locate(read, row) ?? (row.derived ? undefined : (read.statements[0]?.line ?? lineAt(migration.raw, migration.sqlOffset)));
+        if (line === undefined)
+            continue;
+        if (known && known.migration === row.migration && known.location.line >= line)
+            continue;
+        latest.set(key, { migration: row.migration, location: { file: migration.file, line } });
     }
-    return origins;
+    return new Map([...latest].map(([key, { location }]) => [key, location]));
 }
 /**
- * Looks an object up in the origins, falling back to its table for columns,
- * constraints, triggers and policies (ALTER TABLE ... ADD COLUMN is logged on the table)
- * and to any overload for a function named without arguments.
+ * Looks an object up in the origins, falling back for a constraint to its index (a
+ * primary key or unique constraint PostgreSQL named itself), for columns, constraints,
+ * triggers and policies to their table, and to any overload for a function named
+ * without arguments.
  */
 function findOrigin(origins, object) {
     const prefix = object.schema ? `${object.schema}.` : '';
@@ -92893,7 +93246,9 @@ function findOrigin(origins, object) {
     if (exact)
         return exact;
     if (['column', 'constraint', 'trigger', 'policy', 'index'].includes(object.kind) && object.name.includes('.')) {
-        return origins.get(`table:${prefix}${object.name.slice(0, object.name.indexOf('.'))}`);
+        const dot = object.name.indexOf('.');
+        const index = object.kind === 'constraint' ? origins.get(`index:${prefix}${object.name.slice(dot + 1)}`) : undefined;
+        return index ?? origins.get(`table:${prefix}${object.name.slice(0, dot)}`);
     }
     if ((object.kind === 'function' || object.kind === 'procedure') && !object.name.includes('(')) {
         for (const [key, location] of origins)
@@ -93119,9 +93474,12 @@ async function buildShadow(options) {
         await admin.query(PLATFORM_TRIGGERS_SQL);
         const applied = [];
         const skipped = [];
+        // the search path each migration starts with, where its unqualified names resolve
+        const startPaths = [];
         let failure;
         // the baseline leaves the legacy default privileges on
         let legacyGrants = true;
+        // The step returns the migration that failed, if one did: the progress then says the step failed.
         await log.step(`applying ${wanted.length} migration(s)`, async () => {
             for (const [index, migration] of wanted.entries()) {
                 if (!migration.executable) {
@@ -93132,23 +93490,24 @@ async function buildShadow(options) {
                     legacyGrants = !legacyGrants;
                     await admin.query(legacyDefaultGrantsSql(legacyGrants));
                 }
-                await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, ${quoteLiteral(String(index))}, false)`);
+                startPaths[index] = await markMigration(session, index);
                 const outcome = await applyWithStandIns(session, admin, migration);
                 if (!outcome.ok) {
                     failure = outcome.failure;
-                    break;
+                    return migration;
                 }
                 applied.push(migration);
             }
-        });
-        await session.query(`select pg_catalog.set_config(${quoteLiteral(MIGRATION_SETTING)}, '', false)`);
+            return undefined;
+        }, (stopped) => (stopped ? `${stopped.file} failed` : undefined));
+        await markMigration(session, undefined);
         // Default privileges as production has them today (the platform revoked the legacy ones on
         // 2026-10-30), so that the shadow's own default privileges compare with a live database's.
         if (grants && grants.legacyFor(TODAY_VERSION) !== legacyGrants) {
             legacyGrants = !legacyGrants;
             await admin.query(legacyDefaultGrantsSql(legacyGrants));
         }
-        const origins = await readOrigins(admin, wanted);
+        const origins = await readOrigins(admin, wanted, startPaths);
         if (!failure && options.seed) {
             const seedPath = external_node_path_default().resolve(options.cwd, options.seed);
             if (!(0,external_node_fs_.existsSync)(seedPath))
@@ -93597,6 +93956,14 @@ const DRIFT_RULES = [
         doc: `A migration added by the pull request has a version that is not newer than the newest migration on the base branch. Databases already at the base branch's newest version treat it as out of order: the Supabase CLI refuses to push it, drizzle never runs it, others apply it after newer ones. Regenerate it with a current timestamp (e.g. \`supabase migration new\`) or rename it with a version newer than the base's newest. ${rules_ALLOW}`,
     },
     {
+        id: 'base_checks_skipped',
+        gate: 'drift',
+        severity: 'notice',
+        category: 'history',
+        title: 'Checks against the base branch skipped',
+        doc: `PR mode compares the migrations with the base branch's to catch \`merged_migration_edited\`, \`merged_migration_removed\` and \`migration_version_not_newer\`, and it needs to know that branch: the \`base-ref\` input (\`--base-ref\` on the CLI), else the pull request's base from the run (\`GITHUB_BASE_REF\`, or the event's \`pull_request.base.ref\` / \`merge_group.base_ref\`). In a git checkout without one (a local run, a workflow not triggered by a pull request), or when only the run knows it and the working directory is not a git checkout, those checks did not run and this notice says so instead of passing silently. Set \`base-ref\` (e.g. \`--base-ref main\`), or run the gate in the repository's checkout on a \`pull_request\` event. In a shallow checkout the base branch is fetched on demand; where that fails, check out with \`fetch-depth: 0\`. ${rules_ALLOW}`,
+    },
+    {
         id: 'schema_drift_missing',
         gate: 'drift',
         severity: 'error',
@@ -93813,14 +94180,16 @@ function assertSchemaFilter(options, config, profile, found) {
  * live schema agree?
  *
  * PR mode (no `database-url`): files the tool would skip, merged history that the pull
- * request rewrites (against `base-ref`), and the migrations applied from scratch on a
- * shadow database (a failing statement is a finding at its file and line).
+ * request rewrites (against `base-ref`, else the run's base branch; a notice says when there
+ * is none), and the migrations applied from scratch on a shadow database (a failing statement
+ * is a finding at its file and line).
  *
  * Deploy mode (`database-url`, read-only): the history table against the files
  * (pending, applied-but-missing, edited, out of order, failed), then the live schema
  * against a shadow built from exactly the migrations the history says were applied,
  * through the catalog model, with remediation SQL both ways.
  */
+
 
 
 
@@ -93887,12 +94256,37 @@ function shadowFindings(shadow) {
         })),
     ];
 }
-async function checkBase(options, context, source) {
-    const baseRef = options.baseRef ?? (context.env.GITHUB_BASE_REF || undefined);
-    if (!baseRef)
-        return [];
-    const base = await context.log.step(`reading the migrations at ${baseRef}`, () => readMigrationsAtRef(context.cwd, source.dir, baseRef, source.tool));
-    return base.source ? mergedHistoryFindings(base.source, source, baseRef) : [];
+/** The checks that compare the migrations with the base branch's (integrity.ts). */
+const BASE_CHECKS = ['merged_migration_edited', 'merged_migration_removed', 'migration_version_not_newer'];
+/**
+ * The migrations against the base branch: `base-ref`, else the one the run knows (a pull request's).
+ * In a git checkout without a base branch, or with only the run's and no git checkout, the checks
+ * do not run and, in PR mode, a notice says so (deploy mode has no pull request to check). A folder
+ * outside git with no base branch anywhere has no history to compare: nothing is said.
+ */
+async function checkBase(options, context, source, mode) {
+    const ref = options.baseRef ?? context.baseRef;
+    // A base-ref the user gave must work (readMigrationsAtRef says why not); the run's is used where there is a checkout.
+    const inCheckout = options.baseRef !== undefined || (await checkoutRoot(context.cwd)) !== undefined;
+    if (ref && inCheckout) {
+        const base = await context.log.step(`reading the migrations at ${ref}`, () => readMigrationsAtRef(context.cwd, source.dir, ref, source.tool));
+        return { findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [], baseRef: `${ref} (${base.commit.slice(0, 12)})` };
+    }
+    if (mode === 'deploy' || (!ref && !inCheckout))
+        return { findings: [] };
+    const [reason, fix] = ref
+        ? [`The pull request's base branch is ${ref}, but the working directory is not a git checkout`, 'run the gate in a checkout of the repository (actions/checkout)']
+        : ['No base branch is known', `set \`${givenName(options, 'base-ref')}\` to the pull request's base branch`];
+    return {
+        findings: [
+            finding({
+                rule: 'base_checks_skipped',
+                severity: 'notice',
+                object: { kind: 'migrations', name: external_node_path_default().relative(context.cwd, source.dir) || '.' },
+                message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
+            }),
+        ],
+    };
 }
 const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 10000 as major, current_user as role`;
 const LIVE_SESSION = { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' };
@@ -93944,15 +94338,23 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
 const quoteForRegclass = (name) => `"${name.replace(/"/g, '""')}"`;
 async function prMode(options, context, planned) {
     const { source } = planned;
-    const findings = [...namingFindings(source), ...chainFindings(source), ...(await checkBase(options, context, source))];
+    const base = await checkBase(options, context, source, 'pr');
+    const findings = [...namingFindings(source), ...chainFindings(source)];
     const started = performance.now();
     const shadow = await buildShadow(shadowOptions(options, context, planned, source));
     try {
-        findings.push(...shadowFindings(shadow));
+        findings.push(...shadowFindings(shadow), ...base.findings);
         return {
             findings,
             metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: Math.round(performance.now() - started) },
-            details: { mode: 'pr', tool: source.tool, migrationsDir: external_node_path_default().relative(context.cwd, source.dir) || '.', shadowMajor: shadow.major, ...extensionDetails(shadow) },
+            details: {
+                mode: 'pr',
+                tool: source.tool,
+                migrationsDir: external_node_path_default().relative(context.cwd, source.dir) || '.',
+                ...(base.baseRef ? { baseRef: base.baseRef } : {}),
+                shadowMajor: shadow.major,
+                ...extensionDetails(shadow),
+            },
         };
     }
     finally {
@@ -93978,7 +94380,8 @@ async function deployMode(options, context, planned, databaseUrl) {
     const profile = supabase ? 'supabase' : 'postgres';
     const live = await context.log.step('reading the live history and schema (read-only)', () => withSession(databaseUrl, LIVE_SESSION, (session) => readLive(session, databaseUrl, planned, profile, context.cwd)));
     const { source } = live;
-    const findings = [...namingFindings(source), ...(await checkBase(options, context, source))];
+    const base = await checkBase(options, context, source, 'deploy');
+    const findings = [...namingFindings(source), ...base.findings];
     let applied;
     if (live.history) {
         const comparison = compareHistory(source, live.history);
@@ -94033,6 +94436,7 @@ async function deployMode(options, context, planned, databaseUrl) {
                 mode: 'deploy',
                 tool: source.tool,
                 migrationsDir: external_node_path_default().relative(context.cwd, source.dir) || '.',
+                ...(base.baseRef ? { baseRef: base.baseRef } : {}),
                 historyTable: live.history ? `${live.history.schema}.${live.history.table}` : null,
                 profile,
                 liveMajor: live.major,
@@ -94756,7 +95160,8 @@ async function readPolicies(session, schemas) {
             case pol.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
             pol.polpermissive as permissive,
             array(select case when r = 0 then 'public' else pg_catalog.pg_get_userbyid(r)::text end from unnest(pol.polroles) r order by 1) as roles,
-            pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check
+            pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check,
+            c.relrowsecurity as rls
        from pg_catalog.pg_policy pol
        join pg_catalog.pg_class c on c.oid = pol.polrelid
        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -94770,8 +95175,41 @@ function splitPreexisting(head, base) {
     return { fresh: head.filter((f) => !baseKeys.has(f.key)), preexisting: head.filter((f) => baseKeys.has(f.key)) };
 }
 const known = (cell) => cell !== undefined && ACCESS_RANK[cell.access] >= 0;
-/** Per table, actor and command: where the PR gives more (or less) access than the base. */
-function diffMatrices(base, head) {
+const ALWAYS_TRUE = new Set(['', 'true', '1 = 1']);
+/**
+ * Public read through an explicit policy: a permissive SELECT (or ALL) policy for the role or
+ * PUBLIC whose USING is always true, on a table with row level security on that the repo config
+ * does not list in `rls.private-tables`.
+ */
+function publicReadPolicies(policies, privateTables) {
+    const isPrivate = new Set(privateTables);
+    return (table, role) => isPrivate.has(table)
+        ? undefined
+        : policies.find((p) => `${p.schema}.${p.table}` === table &&
+            p.rls &&
+            p.permissive &&
+            (p.command === 'SELECT' || p.command === 'ALL') &&
+            (p.roles.includes('public') || p.roles.includes(role)) &&
+            ALWAYS_TRUE.has(normaliseExpression(p.using)))?.name;
+}
+/** Short wording: "anon, authenticated (A) can now SELECT every row; anon can now INSERT, UPDATE every row". */
+function describeWidenings(widened) {
+    const group = (items, keyOf) => {
+        const groups = new Map();
+        for (const item of items)
+            groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+        return groups;
+    };
+    // per actor, the commands that gained the same rows; then the actors that gained the same
+    const clauses = [...group(widened, (w) => w.actor).values()].flatMap((ofActor) => [...group(ofActor, (w) => w.rows)].map(([rows, same]) => ({ actor: ofActor[0].actor, what: `${same.map((w) => w.command).join(', ')} ${rows}` })));
+    return [...group(clauses, (c) => c.what)].map(([what, same]) => `${same.map((c) => c.actor).join(', ')} can now ${what}`).join('; ');
+}
+/**
+ * Per table, actor and command: where the PR gives more (or less) access than the base. Widened
+ * access is an error for the anonymous actor and a warning for signed-in ones, except public
+ * read through an explicit policy (`publicRead`), a notice.
+ */
+function diffMatrices(base, head, publicRead = () => undefined) {
     const baseRows = new Map(base.rows.map((row) => [`${row.object.schema}.${row.object.name}`, row]));
     const changes = [];
     const findings = [];
@@ -94780,7 +95218,6 @@ function diffMatrices(base, head) {
         const label = `${row.object.schema}.${row.object.name}`;
         const before = baseRows.get(label);
         const widened = [];
-        let severity = 'warning';
         for (const actor of head.actors) {
             if (actor.role === 'service_role')
                 continue;
@@ -94794,18 +95231,24 @@ function diffMatrices(base, head) {
                 const direction = ACCESS_RANK[now.access] > ACCESS_RANK[then.access] ? 'wider' : 'narrower';
                 changes.push({ object: label, actor: actor.label, command, before: before ? ACCESS_LABELS[then.access] : 'new table', after: ACCESS_LABELS[now.access], direction });
                 if (direction === 'wider' && (now.access === 'all' || now.access === 'some')) {
-                    widened.push(`${actor.label} can now ${command} ${now.access === 'all' ? 'every row' : 'rows of other users'}${before ? ` (was: ${ACCESS_LABELS[then.access]})` : ''}`);
-                    if (actor.id === anonymous)
-                        severity = 'error';
+                    const policy = command === 'SELECT' && now.access === 'all' ? publicRead(label, actor.role) : undefined;
+                    widened.push({
+                        actor: actor.label,
+                        command,
+                        rows: `${now.access === 'all' ? 'every row' : 'rows of other users'}${before ? ` (was: ${ACCESS_LABELS[then.access]})` : ''}${policy ? ` (public read: policy "${policy}")` : ''}`,
+                        severity: policy ? 'notice' : actor.id === anonymous ? 'error' : 'warning',
+                    });
                 }
             }
         }
         if (widened.length) {
+            const severity = widened.map((w) => w.severity).sort((a, b) => severityRank(a) - severityRank(b))[0];
             findings.push(finding({
                 rule: 'rls_matrix_access_changed',
                 severity,
                 object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
-                message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${widened.join('; ')}.`,
+                message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
+                ...(widened.some((w) => w.severity === 'notice') ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' } : {}),
                 remediation: 'Check the policies and grants this pull request adds or changes; allowlist the object if the wider access is intended.',
             }));
         }
@@ -94924,7 +95367,7 @@ const RLS_RULES = [
         severity: severityOf('ERROR'),
         category: 'security',
         title: 'Exposed table without row level security',
-        doc: 'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason.',
+        doc: 'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff\'s `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.',
         query: `
       select 'table' as kind, e.schema, e.name, e.relkind, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -94959,7 +95402,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Policies exist but row level security is disabled',
-        doc: 'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead.',
+        doc: 'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request\'s `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.',
         query: `
       select 'table' as kind, n.schema, c.relname::text as name, array_agg(pol.polname::text order by pol.polname) as policies
       from pg_catalog.pg_class c
@@ -94993,7 +95436,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'View bypasses row level security (no security_invoker)',
-        doc: 'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade).',
+        doc: 'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff\'s `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.',
         query: `
       select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
              pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
@@ -95012,7 +95455,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'View or materialized view exposes auth.users',
-        doc: 'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas.',
+        doc: 'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request\'s `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).',
         query: `
       select distinct case when e.relkind = 'm' then 'materialized view' else 'view' end as kind, e.schema, e.name, e.relkind
       from exposure e
@@ -95032,7 +95475,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Materialized view readable through the API',
-        doc: 'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public.',
+        doc: 'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.',
         query: `
       select 'materialized view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -95048,7 +95491,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Foreign table readable through the API',
-        doc: 'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended.',
+        doc: 'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail.',
         query: `
       select 'foreign table' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -95064,7 +95507,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Sensitive columns in an exposed table without row level security',
-        doc: 'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It is reported on top of `rls_disabled_in_public` because the impact is worse. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
+        doc: 'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request\'s `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
         query: `
       select 'table' as kind, e.schema, e.name, array_agg(distinct a.attname::text order by a.attname::text) as columns,
              array_agg(distinct e.role order by e.role) as roles
@@ -95164,7 +95607,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Always-true policy for writes',
-        doc: 'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice. Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
+        doc: 'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
         query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -95564,7 +96007,7 @@ const RLS_GATE_RULES = [
         severity: 'error',
         category: 'access',
         title: 'The pull request widens what an API role can do',
-        doc: 'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT public.profiles", or "authenticated can now UPDATE other users\' rows"). Narrowing access is listed but never fails. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
+        doc: 'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT every row"). It is an error when the anonymous role gains access and a warning for signed-in roles, except public read through an explicit policy (a permissive SELECT policy whose USING is always true, on a table with row level security on): a notice, unless the repo config lists the table in `rls.private-tables`. Narrowing access is listed but never fails. When a rule reports the cause on the same object (`rls_disabled_in_public`, `sensitive_columns_exposed`, `policy_exists_rls_disabled`, `security_definer_view`, `auth_users_exposed`, `materialized_view_in_api`, `foreign_table_in_api`), this finding is folded into that one as detail, which keeps the higher severity of the two. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
     },
     {
         id: 'rls_policy_changed',
@@ -95645,12 +96088,20 @@ async function applicableRules(session, options) {
 }
 /** Rules reading the `policy` relation: they deparse every policy, which opens every table. */
 const readsPolicies = (rule) => /\b(?:from|join)\s+policy\b/.test(rule.query);
+/** A schema whose objects Supabase manages (storage, auth, graphql_public, ...). */
+const isPlatformSchema = (schema) => SUPABASE_MANAGED_SCHEMAS.includes(schema);
+/**
+ * The exposed schemas the generic rules see: the platform's (e.g. `storage`, which old CLI
+ * templates exposed) are left out, so that its tables, deny-all by design, are judged by the
+ * Storage rules only, which read them whatever is exposed.
+ */
+const projectExposure = (exposedSchemas) => exposedSchemas.filter((schema) => !isPlatformSchema(schema));
 /** The whole audit (or the rules given, over the policies of one shard) as one SQL statement and its parameters. */
 function auditStatement(rules, options, shard) {
     const parts = rules.map((rule) => `select '${rule.id}'::text as rule, q.kind::text, q.schema::text, q.name::text, to_jsonb(q) as data from (${rule.query}\n) q`);
     return {
         text: `${RULE_CONTEXT_SQL}\n${parts.join('\nunion all\n')}`,
-        values: [options.exposedSchemas, options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
+        values: [projectExposure(options.exposedSchemas), options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
     };
 }
 /**
@@ -95767,52 +96218,185 @@ async function runTests(session, tests) {
     return { outcomes, findings };
 }
 
+;// CONCATENATED MODULE: ./src/gates/rls/fold.ts
+/**
+ * One cause, one finding. Several rules can report one cause on one object: an exposed table
+ * without row level security is `rls_disabled_in_public`, perhaps `sensitive_columns_exposed`
+ * and `policy_exists_rls_disabled`, and in PR mode also `rls_matrix_access_changed`. Per object
+ * and cause, the most specific finding stays; the others become lines of its detail, and it
+ * keeps the highest severity among them (folding never hides an error behind a warning).
+ */
+
+/** Causes, each with the rules that report it, most specific first (the first present keeps the finding). */
+const CAUSES = [
+    {
+        cause: 'an exposed table without row level security',
+        rules: ['sensitive_columns_exposed', 'policy_exists_rls_disabled', 'rls_disabled_in_public', 'rls_matrix_access_changed'],
+    },
+    {
+        cause: 'a view, materialized view or foreign table that reads past row level security',
+        rules: ['auth_users_exposed', 'security_definer_view', 'materialized_view_in_api', 'foreign_table_in_api', 'rls_matrix_access_changed'],
+    },
+];
+/** Folds findings about one cause on one object into the most specific of them; order is kept otherwise. */
+function foldByCause(findings) {
+    const folded = new Map();
+    const dropped = new Set();
+    const byObject = new Map();
+    for (const f of findings) {
+        const object = findingKey('', f.object);
+        byObject.set(object, [...(byObject.get(object) ?? []), f]);
+    }
+    for (const group of byObject.values()) {
+        for (const { rules } of CAUSES) {
+            const same = group
+                .filter((f) => rules.includes(f.rule) && !dropped.has(f) && !folded.has(f))
+                .sort((a, b) => rules.indexOf(a.rule) - rules.indexOf(b.rule));
+            const [primary, ...others] = same;
+            if (!primary || !others.length)
+                continue;
+            const lines = others.map((f) => `- ${f.rule}: ${f.message}`);
+            const severity = same.map((f) => f.severity).sort((a, b) => severityRank(a) - severityRank(b))[0];
+            const location = primary.location ?? others.find((f) => f.location)?.location;
+            folded.set(primary, {
+                ...primary,
+                severity,
+                detail: [primary.detail, 'Same cause, also reported as:', ...lines].filter(Boolean).join('\n'),
+                ...(location ? { location } : {}),
+            });
+            for (const f of others)
+                dropped.add(f);
+        }
+    }
+    return findings.filter((f) => !dropped.has(f)).map((f) => folded.get(f) ?? f);
+}
+
 ;// CONCATENATED MODULE: ./src/gates/rls/exposure.ts
 /**
  * Which schemas the Data API exposes, and which roles it uses. Exposure comes from (first
  * that says): the `schemas` input, the repo config's `rls.exposed-schemas`,
- * `supabase/config.toml` `[api] schemas`, or the database's own `pgrst.db_schemas`
- * setting (on role authenticator, the database, or the session). When none says, that is
- * an error: an audit that assumed "nothing exposed" would be a silent all-clear.
+ * `supabase/config.toml` `[api]`, or the database's own `pgrst.db_schemas` setting (on
+ * role authenticator, the database, or the session). When none says, that is an error: an
+ * audit that assumed "nothing exposed" would be a silent all-clear.
+ *
+ * config.toml is read the way the Supabase CLI serves it: PostgREST's `db-schemas` is
+ * `[api] schemas` joined with commas (`extra_search_path` only goes to the request
+ * search_path and exposes nothing); PostgREST reads an empty `db-schemas` as unset and
+ * serves its default, `public`. `[api] enabled = false` starts no PostgREST (and `config
+ * push` empties the hosted project's list): nothing is exposed. Both are reported in a
+ * notice, so a list that was not taken as written never passes silently.
+ *
+ * What can be known before a database exists is checked first (`preflight`), so that a run
+ * that cannot succeed says so before a shadow database is built.
  */
 
 
 
 
 
-/** PostgREST's defaults when `[api] schemas` is absent from config.toml. */
+
+
+
+
+const EXPOSURE_RULES = [
+    {
+        id: 'api_schemas_empty',
+        gate: 'rls',
+        severity: 'notice',
+        category: 'exposure',
+        title: '[api] schemas in supabase/config.toml is empty: PostgREST serves public',
+        doc: 'supabase/config.toml sets `[api] schemas = []`. The Supabase CLI passes the list to PostgREST as its `db-schemas`, and PostgREST reads an empty value as unset and serves its default schema, `public`; so rls-audit audits `public` instead of nothing. (Older CLI versions always added `public`, `storage` and `graphql_public`, as the comment of older config.toml templates still says; `supabase config push` leaves the hosted project\'s list unchanged when the list is empty.) Fix: list the schemas the API exposes, e.g. `schemas = ["public", "graphql_public"]`, or set `[api] enabled = false` if the project does not use the Data API.',
+    },
+    {
+        id: 'data_api_disabled',
+        gate: 'rls',
+        severity: 'notice',
+        category: 'exposure',
+        title: 'The Data API is disabled in supabase/config.toml',
+        doc: 'supabase/config.toml sets `[api] enabled = false`: the Supabase CLI starts no PostgREST and `supabase config push` turns the hosted Data API off, so no schema is exposed and no table, view or function was checked for exposure (the access matrix is empty too). The policy, function and Storage rules and the repo config\'s RLS tests still ran. If the hosted project does serve the Data API, pass the `schemas` input or set `rls.exposed-schemas` in the repo config.',
+    },
+];
+defineRules(EXPOSURE_RULES);
+/** PostgREST's `db-schemas` when it is unset or empty. */
+const POSTGREST_DEFAULT_SCHEMAS = ['public'];
+/** The CLI's `[api] schemas` when config.toml does not set it (its template's value). */
 const SUPABASE_DEFAULT_SCHEMAS = ['public', 'graphql_public'];
 /** PostgREST refuses to expose these. */
 const NEVER_EXPOSED = ['pg_catalog', 'information_schema'];
+/** Roles every shadow server has before the baseline: the bootstrap superuser and the migration role. */
+const SERVER_ROLES = ['postgres', 'supabase_admin'];
+/** How the user gave input `name`, mid-sentence: "flag `--schemas`", "input `schemas`", "environment variable `POSTGATE_SCHEMAS`". */
+function inputRef(options, name) {
+    const label = givenLabel(options, name);
+    return `${label[0].toLowerCase()}${label.slice(1)}`;
+}
 /** supabase/config.toml next to the migrations folder, or under the repository root. */
 function supabaseConfigFor(cwd, migrationsDir) {
     return findSupabaseConfig(external_node_path_default().resolve(cwd, migrationsDir ?? '.'));
 }
-function fromConfigToml(file, cwd) {
+/** 1-based line of `key = ...` in TOML table `[table]`, if written there. */
+function lineOfKey(text, table, key) {
+    let current = '';
+    for (const [index, line] of text.split('\n').entries()) {
+        const header = /^\s*\[([^\]]+)\]\s*(?:#.*)?$/.exec(line);
+        if (header)
+            current = header[1].trim();
+        else if (current === table && new RegExp(`^\\s*${key}\\s*=`).test(line))
+            return index + 1;
+    }
+    return undefined;
+}
+function configNotice(rule, label, line, message) {
+    return finding({ rule, severity: 'notice', object: { kind: 'file', name: label }, message, location: { file: label, ...(line ? { line } : {}) } });
+}
+function fromConfigToml(file, cwd, schemasInput) {
     const label = external_node_path_default().relative(cwd, file) || file;
+    const text = (0,external_node_fs_.readFileSync)(file, 'utf8');
     let data;
     try {
-        data = dist_parse_parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        data = dist_parse_parse(text);
     }
     catch (error) {
-        throw new UserError(`${label} is not valid TOML (${error.message.split('\n')[0]}); fix it or pass input \`schemas\`.`);
+        throw new UserError(`${label} is not valid TOML (${error.message.split('\n')[0]}); fix it or pass ${schemasInput}.`);
+    }
+    if (data.api?.enabled === false) {
+        return {
+            schemas: [],
+            source: `${label} [api] enabled = false (the Data API is disabled: nothing is exposed)`,
+            notice: configNotice('data_api_disabled', label, lineOfKey(text, 'api', 'enabled'), `${label} sets [api] enabled = false: the Data API serves no schema, so no table, view or function was checked for exposure; the policy, function and Storage rules and the RLS tests still ran.`),
+        };
     }
     const schemas = data.api?.schemas;
     if (schemas === undefined)
         return { schemas: SUPABASE_DEFAULT_SCHEMAS, source: `${label} (no [api] schemas: Supabase's default)` };
     if (!Array.isArray(schemas) || !schemas.every((s) => typeof s === 'string')) {
-        throw new UserError(`${label}: [api] schemas must be a list of schema names; fix it or pass input \`schemas\`.`);
+        throw new UserError(`${label}: [api] schemas must be a list of schema names; fix it or pass ${schemasInput}.`);
     }
-    return { schemas: schemas, source: `${label} [api] schemas` };
+    const named = schemas.map((s) => s.trim()).filter(Boolean);
+    if (named.length)
+        return { schemas: named, source: `${label} [api] schemas` };
+    return {
+        schemas: POSTGREST_DEFAULT_SCHEMAS,
+        source: `${label} [api] schemas = [] (PostgREST serves its default, public, for an empty list)`,
+        notice: configNotice('api_schemas_empty', label, lineOfKey(text, 'api', 'schemas'), `${label} sets [api] schemas = []: the Supabase CLI passes PostgREST an empty db-schemas, which PostgREST replaces with its default, so audited: public; list the exposed schemas there, or set [api] enabled = false if the Data API is off.`),
+    };
+}
+function assertExposable(exposure) {
+    const forbidden = exposure.schemas.filter((schema) => NEVER_EXPOSED.includes(schema));
+    if (forbidden.length) {
+        throw new UserError(`The schema list from ${exposure.source} includes ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`);
+    }
+    return exposure;
 }
 /** Exposure known without a database: input, repo config, config.toml. */
 function staticExposure(input) {
-    if (input.schemas.length)
-        return { schemas: input.schemas, source: 'input `schemas`' };
+    const schemasInput = inputRef(input.options, 'schemas');
+    if (input.options.schemas.length)
+        return assertExposable({ schemas: input.options.schemas, source: schemasInput });
     if (input.configSchemas?.length)
-        return { schemas: input.configSchemas, source: 'repo config rls.exposed-schemas' };
+        return assertExposable({ schemas: input.configSchemas, source: 'repo config rls.exposed-schemas' });
     const toml = supabaseConfigFor(input.cwd, input.migrationsDir);
-    return toml ? fromConfigToml(toml, input.cwd) : undefined;
+    return toml ? assertExposable(fromConfigToml(toml, input.cwd, schemasInput)) : undefined;
 }
 /** `pgrst.db_schemas` as PostgREST would read it: role authenticator, then the database, then the session. */
 async function databaseExposure(session) {
@@ -95837,8 +96421,40 @@ async function databaseExposure(session) {
         .filter(Boolean);
     return schemas.length ? { schemas, source: `pgrst.db_schemas (${chosen.origin})` } : undefined;
 }
-function noExposureError() {
-    return new UserError('No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass input `schemas` (e.g. public), set rls.exposed-schemas in the repo config, add [api] schemas to supabase/config.toml, or set pgrst.db_schemas on role authenticator.');
+function noExposureError(options) {
+    return new UserError(`No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass ${inputRef(options, 'schemas')} (e.g. public), set rls.exposed-schemas in the repo config, add [api] schemas to supabase/config.toml, or set pgrst.db_schemas on role authenticator.`);
+}
+const quotedList = (names) => names.map((name) => `"${name}"`).join(', ');
+function missingRolesError(missing, apiRoles, why) {
+    const one = missing.length === 1;
+    return new UserError(`API role${one ? '' : 's'} ${quotedList(missing)} from ${apiRoles.source} ${one ? 'does' : 'do'} not exist ${why}; create ${one ? 'it' : 'them'} or set ${apiRoles.input} to the roles your API uses.`);
+}
+/** Whether `name` appears in the SQL as a word (any case: quoted names are a subset). */
+function mentions(sql, name) {
+    const word = new RegExp(`(?<![\\w$])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`, 'i');
+    return sql.some((text) => word.test(text));
+}
+/**
+ * Fails before the shadow database is built when the audit cannot succeed on it: no exposed
+ * schemas are known and nothing in the SQL sets `pgrst.db_schemas`, or an exposed schema or
+ * API role is created neither by the server, the Supabase baseline nor the SQL. Names that
+ * the SQL mentions are left to the check against the database.
+ */
+function preflight(exposure, apiRoles, plan, options) {
+    if (!exposure && !plan.sql.some((text) => /pgrst\.db_schemas/i.test(text)))
+        throw noExposureError(options);
+    if (!plan.freshServer)
+        return;
+    const sql = plan.supabase ? [SUPABASE_BASELINE_SQL, ...plan.sql] : plan.sql;
+    const creator = plan.supabase ? 'neither the Supabase baseline nor any migration creates' : 'no migration creates';
+    const schemas = ['public', ...(plan.supabase ? SUPABASE_MANAGED_SCHEMAS : [])];
+    const missingSchemas = (exposure?.schemas ?? []).filter((schema) => !schemas.includes(schema) && !mentions(sql, schema));
+    if (exposure && missingSchemas.length) {
+        throw new UserError(`The schema list from ${exposure.source} names schema${missingSchemas.length === 1 ? '' : 's'} ${quotedList(missingSchemas)}, which ${creator}; fix the schema list or create the schema in a migration.`);
+    }
+    const missingRoles = apiRoles.roles.filter((role) => !SERVER_ROLES.includes(role) && !mentions(sql, role));
+    if (missingRoles.length)
+        throw missingRolesError(missingRoles, apiRoles, `in the shadow database: ${creator} ${missingRoles.length === 1 ? 'it' : 'them'}`);
 }
 /**
  * Checks the schemas and roles against the database; throws one sentence per problem.
@@ -95847,10 +96463,7 @@ function noExposureError() {
  * which skip them.
  */
 async function validateAgainstDatabase(session, exposure, apiRoles, lenient = false) {
-    const forbidden = exposure.schemas.filter((schema) => NEVER_EXPOSED.includes(schema));
-    if (forbidden.length) {
-        throw new UserError(`The schema list from ${exposure.source} includes ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`);
-    }
+    assertExposable(exposure);
     const known = await session.query(`select nspname::text as name, 'schema' as kind from pg_catalog.pg_namespace where nspname = any($1::text[])
      union all
      select rolname::text, 'role' from pg_catalog.pg_roles where rolname = any($2::text[])`, [exposure.schemas, apiRoles.roles]);
@@ -95861,21 +96474,21 @@ async function validateAgainstDatabase(session, exposure, apiRoles, lenient = fa
         return { schemas: exposure.schemas.filter((schema) => schemas.has(schema)), roles: apiRoles.roles };
     const missingSchemas = exposure.schemas.filter((schema) => !schemas.has(schema));
     if (missingSchemas.length) {
-        throw new UserError(`The schema list from ${exposure.source} names schema${missingSchemas.length === 1 ? '' : 's'} ${missingSchemas.map((s) => `"${s}"`).join(', ')}, which the database does not have; fix the schema list or create the schema in a migration.`);
+        throw new UserError(`The schema list from ${exposure.source} names schema${missingSchemas.length === 1 ? '' : 's'} ${quotedList(missingSchemas)}, which the database does not have; fix the schema list or create the schema in a migration.`);
     }
     const missingRoles = apiRoles.roles.filter((role) => !roles.has(role));
-    if (missingRoles.length) {
-        throw new UserError(`API role${missingRoles.length === 1 ? '' : 's'} ${missingRoles.map((r) => `"${r}"`).join(', ')} from ${apiRoles.source} ${missingRoles.length === 1 ? 'does' : 'do'} not exist in the database; create ${missingRoles.length === 1 ? 'it' : 'them'} or set input \`api-roles\` to the roles your API uses.`);
-    }
+    if (missingRoles.length)
+        throw missingRolesError(missingRoles, apiRoles, 'in the database');
     return { schemas: exposure.schemas, roles: apiRoles.roles };
 }
 /** API roles: the input, else the repo config, else anon and authenticated. */
-function resolveApiRoles(input, configRoles) {
-    if (input.length)
-        return { roles: input, source: 'input `api-roles`' };
+function resolveApiRoles(options, configRoles) {
+    const input = inputRef(options, 'api-roles');
+    if (options.apiRoles.length)
+        return { roles: options.apiRoles, source: input, input };
     if (configRoles?.length)
-        return { roles: configRoles, source: 'repo config rls.api-roles' };
-    return { roles: ['anon', 'authenticated'], source: 'the default api-roles' };
+        return { roles: configRoles, source: 'repo config rls.api-roles', input };
+    return { roles: ['anon', 'authenticated'], source: 'the default api-roles', input };
 }
 
 ;// CONCATENATED MODULE: ./src/gates/rls/render.ts
@@ -95944,32 +96557,42 @@ function matrixTable(matrix) {
 
 
 
+
 async function rls_run(options, context) {
     return runGate('rls', options, context, async () => {
         if (options.databaseUrl && options.migrationsDir) {
             throw new UserError('Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.');
         }
-        const settings = { options, context, apiRoles: resolveApiRoles(options.apiRoles, context.config.rls['api-roles']) };
+        const settings = { options, context, apiRoles: resolveApiRoles(options, context.config.rls['api-roles']) };
         return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
     });
 }
 function exposureDetails(exposure, apiRoles, mode) {
-    return { mode, exposed_schemas: exposure.schemas.join(', '), exposure_source: exposure.source, api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})` };
+    const platform = exposure.schemas.filter(isPlatformSchema);
+    return {
+        mode,
+        exposed_schemas: exposure.schemas.join(', ') || 'none (the Data API is disabled)',
+        exposure_source: exposure.source,
+        ...(platform.length ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` } : {}),
+        api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})`,
+    };
 }
 /** Live database: read-only session, rules only. */
 async function auditLive(settings, url) {
     const { options, context, apiRoles } = settings;
     const sessionOptions = { gate: 'rls', readOnly: true, inputName: 'database-url' };
     return withSession(url, sessionOptions, async (session) => {
-        const exposure = staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
+        const exposure = staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: options.migrationsDir }) ??
             (await databaseExposure(session));
         if (!exposure)
-            throw noExposureError();
+            throw noExposureError(options);
         await validateAgainstDatabase(session, exposure, apiRoles);
         const started = performance.now();
         const findings = await context.log.step('Running the RLS rules', () => runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }));
+        if (exposure.notice)
+            findings.unshift(exposure.notice);
         return {
-            findings,
+            findings: foldByCause(findings),
             metrics: { rules_ms: Math.round(performance.now() - started) },
             details: { exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)') },
         };
@@ -96012,10 +96635,10 @@ async function analyse(settings, shadow, input) {
                 }));
             }
         }
-        const exposure = staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: input.migrationsDir }) ??
+        const exposure = staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir: input.migrationsDir }) ??
             (await databaseExposure(session));
         if (!exposure)
-            throw noExposureError();
+            throw noExposureError(options);
         const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
         const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
         let started = performance.now();
@@ -96043,7 +96666,7 @@ async function analyse(settings, shadow, input) {
 /** The shadow's name for an object kind where the finding's differs. */
 const ORIGIN_KINDS = { 'materialized view': 'materialized_view', 'foreign table': 'table' };
 /** Where the object a finding names was created or last altered, from the shadow's origins. */
-function locate(item, origins) {
+function rls_locate(item, origins) {
     if (item.location)
         return item;
     const { kind, schema, name } = item.object;
@@ -96087,13 +96710,21 @@ async function withShadow(settings, migrationsDir, fn, migrations) {
 }
 /** The base branch to compare with: the input, else the pull request's base in Actions. */
 function baseRefOf(settings) {
-    return settings.options.baseRef ?? (settings.context.env.GITHUB_BASE_REF || undefined);
+    return settings.options.baseRef ?? settings.context.baseRef;
 }
 async function auditMigrations(settings) {
     const { options, context } = settings;
     const migrationsDir = resolveMigrationsDir(options.migrationsDir ?? context.config.project['migrations-dir'], context.cwd);
-    // Fail fast on exposure problems that need no database.
-    staticExposure({ schemas: options.schemas, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
+    // What needs no database is checked before one is started.
+    const exposure = staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
+    const source = readMigrations(migrationsDir, { cwd: context.cwd, format: options.migrationsFormat });
+    const seeds = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures).map((file) => (0,external_node_fs_.readFileSync)(file, 'utf8'));
+    const plan = {
+        supabase: source.tool === 'supabase' || supabaseConfigFor(context.cwd, migrationsDir) !== undefined,
+        sql: [...source.migrations.map((m) => m.sql), ...seeds],
+        freshServer: options.shadow !== 'url' && !options.shadowDatabaseUrl,
+    };
+    preflight(exposure, settings.apiRoles, plan, options);
     const head = await context.log.step('Building the shadow database from the migrations', () => withShadow(settings, migrationsDir, async (shadow) => ({
         failure: shadow.failure,
         origins: shadow.origins,
@@ -96102,11 +96733,11 @@ async function auditMigrations(settings) {
         missingAll: shadow.missingExtensions,
         grantAssumption: shadow.grantAssumption,
         analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
-    })));
+    }), source));
     if (head.failure || !head.analysis)
         return { findings: [head.failure, ...head.missing] };
     const analysis = head.analysis;
-    let findings = [...analysis.findings, ...head.missing];
+    let findings = [...(analysis.exposure.notice ? [analysis.exposure.notice] : []), ...analysis.findings, ...head.missing];
     const assumption = head.grantAssumption;
     if (assumption)
         findings = findings.map((f) => (GRANT_DEPENDENT_RULES.has(f.rule) ? withGrantAssumption(f, assumption) : f));
@@ -96131,7 +96762,7 @@ async function auditMigrations(settings) {
             ? await context.log.step(`Building the base branch (${baseRef}) shadow database`, () => withShadow(settings, migrationsDir, async (shadow) => (shadow.failure ? undefined : analyse(settings, shadow, { migrationsDir, withTests: false, label: 'base' })), atRef.source))
             : undefined;
         const baseMatrix = base?.matrix ?? { ...analysis.matrix, rows: [] };
-        const access = diffMatrices(baseMatrix, analysis.matrix);
+        const access = diffMatrices(baseMatrix, analysis.matrix, publicReadPolicies(analysis.policies, context.config.rls['private-tables']));
         const policyChanges = diffPolicies(base?.policies ?? [], analysis.policies);
         if (options.baseline === 'base-branch' && base) {
             const split = splitPreexisting(findings, base.findings);
@@ -96141,7 +96772,7 @@ async function auditMigrations(settings) {
             preexisting = split.preexisting.filter((f) => !accepted.has(f.key));
         }
         // Widened access is annotated where the PR changed a policy of that table, if it did.
-        const changedPolicies = policyChanges.map((item) => locate(item, head.origins));
+        const changedPolicies = policyChanges.map((item) => rls_locate(item, head.origins));
         const widened = access.findings.map((item) => {
             const cause = changedPolicies.filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`)).at(-1);
             return cause ? { ...item, location: cause.location } : item;
@@ -96152,8 +96783,8 @@ async function auditMigrations(settings) {
             details.accessChanges = access.changes;
     }
     return {
-        findings: findings.map((item) => locate(item, head.origins)),
-        ...(preexisting.length ? { preexisting: preexisting.map((item) => locate(item, head.origins)) } : {}),
+        findings: foldByCause(findings.map((item) => rls_locate(item, head.origins))),
+        ...(preexisting.length ? { preexisting: foldByCause(preexisting.map((item) => rls_locate(item, head.origins))) } : {}),
         metrics: analysis.metrics,
         details,
     };
@@ -97910,6 +98541,33 @@ async function invokeGate(gate, read, surface, base = {}) {
     return { result: await runner(options, context), options };
 }
 
+;// CONCATENATED MODULE: ./src/gates/step.ts
+/**
+ * How a logger's step ended, one mechanism for every logger (the CLI's progress lines, the
+ * action's log groups): a step failed when its body threw, or when the step's `failure` check
+ * finds a failure in what the body returned.
+ */
+/** Runs a step's body and tells `ended` how it went, whether the body returned or threw. */
+async function runStep(fn, failure, ended) {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let value;
+    try {
+        value = await fn();
+    }
+    catch (error) {
+        ended({ failed: true, seconds: seconds() });
+        throw error;
+    }
+    const reason = failure?.(value);
+    ended(reason === undefined ? { failed: false, seconds: seconds() } : { failed: true, reason, seconds: seconds() });
+    return value;
+}
+/** "done: applying 3 migration(s) (0.4 s)", "failed: applying 3 migration(s) (0.2 s): 001_init.sql failed". */
+function stepEndLine(name, end) {
+    return `${end.failed ? 'failed' : 'done'}: ${name} (${end.seconds.toFixed(1)} s)${end.reason ? `: ${end.reason}` : ''}`;
+}
+
 ;// CONCATENATED MODULE: ./src/github/api.ts
 
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 60_000, budgetMs: 90_000, timeoutMs: 30_000 };
@@ -98106,57 +98764,6 @@ async function upsertComment(octokit, ref, marker, body, create) {
         return { state: 'skipped', reason: 'nothing to report and no earlier comment' };
     const { data } = await octokit.rest.issues.createComment({ owner: ref.owner, repo: ref.repo, issue_number: ref.number, body });
     return { state: 'created', url: data.html_url };
-}
-
-;// CONCATENATED MODULE: ./src/github/context.ts
-/**
- * What the workflow run is about, from the runner's environment and the event payload
- * (GITHUB_EVENT_PATH): the repository, the commit to link and annotate (the PR head, not the
- * merge commit), the pull request, whether it comes from a fork, and where results go.
- */
-
-/** Events with nobody watching a pull request: failures open an issue, recoveries close it. */
-const ISSUE_EVENTS = new Set(['schedule', 'workflow_dispatch', 'repository_dispatch']);
-function readPayload(file) {
-    if (!file)
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-    }
-    catch {
-        return {};
-    }
-}
-function readRunContext(env = process.env) {
-    const payload = readPayload(env.GITHUB_EVENT_PATH);
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const serverUrl = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
-    const [owner, repo] = (env.GITHUB_REPOSITORY ?? payload.repository?.full_name ?? '').split('/');
-    const pr = payload.pull_request;
-    const pullRequest = pr?.number && pr.head?.sha
-        ? {
-            number: pr.number,
-            headSha: pr.head.sha,
-            fromFork: pr.head.repo?.full_name !== (payload.repository?.full_name ?? env.GITHUB_REPOSITORY),
-        }
-        : undefined;
-    const defaultBranchPush = eventName === 'push' && Boolean(payload.repository?.default_branch) && payload.ref === `refs/heads/${payload.repository?.default_branch}`;
-    const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
-    const runUrl = owner && repo && env.GITHUB_RUN_ID
-        ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}${attempt > 1 ? `/attempts/${attempt}` : ''}`
-        : undefined;
-    const sha = pullRequest?.headSha ?? env.GITHUB_SHA;
-    return {
-        eventName,
-        serverUrl,
-        ...(owner && repo ? { owner, repo } : {}),
-        ...(sha ? { sha } : {}),
-        ...(runUrl ? { runUrl } : {}),
-        ...(env.GITHUB_WORKFLOW ? { workflow: env.GITHUB_WORKFLOW } : {}),
-        ...(env.GITHUB_WORKSPACE ? { workspace: env.GITHUB_WORKSPACE } : {}),
-        ...(pullRequest ? { pullRequest } : {}),
-        tracksIssue: !pullRequest && (ISSUE_EVENTS.has(eventName) || defaultBranchPush),
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/format.ts
@@ -99111,6 +99718,36 @@ function annotationsOf(result, workspace) {
         ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
     }));
 }
+/** Workflow command data: `%`, `\r` and `\n` escaped, as the runner reads them (and as `@actions/core` writes them). */
+function commandData(text) {
+    return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+/** A workflow command property: also `:` and `,`, which would end the property. */
+function commandProperty(text) {
+    return commandData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+function workflowCommand(severity, properties, message) {
+    const given = Object.entries(properties).filter((entry) => entry[1] !== undefined);
+    const props = given.map(([key, value]) => `${key}=${commandProperty(String(value))}`).join(',');
+    return `::${severity}${props ? ` ${props}` : ''}::${commandData(message)}`;
+}
+/**
+ * `--format github`: one workflow command per finding (`::error title=..,file=..,line=..::message`),
+ * which a workflow step's log turns into annotations, one for a run that could not run, then the verdict.
+ * Every command is exactly one line: the message's line breaks are escaped as `%0A`.
+ */
+function renderWorkflowCommands(result, options) {
+    const lines = annotationsOf(result, options.workspace).map((annotation) => workflowCommand(annotation.severity, { title: annotation.title, file: annotation.file, line: annotation.line }, annotation.message));
+    const verdict = {
+        pass: `${options.title} passed.`,
+        fail: `${options.title} failed: ${countsText(countBySeverity(result.findings))}.`,
+        error: `${options.title} could not run.`,
+    }[result.status];
+    if (result.status === 'error') {
+        lines.push(workflowCommand('error', { title: `${options.title} could not run` }, guardCommands(inertInline(redact(result.error ?? 'unknown error')))));
+    }
+    return `${[...lines, verdict].join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./src/github/check-run.ts
 
@@ -99593,6 +100230,7 @@ function renderSarif(result, options = {}) {
 
 
 
+
 const MAIN_PID_STATE = 'postgate-main-pid';
 /** The main step's run token: the post step drops the scratch databases signed with it. */
 const RUN_STATE = 'postgate-run';
@@ -99610,7 +100248,17 @@ function actionLogger() {
             logger.warnings += 1;
             warning(redact(message));
         },
-        step: (name, fn) => group(redact(name), fn),
+        // A failed step is said after its group, where it shows while the group is folded.
+        step: async (name, fn, failure) => {
+            let end;
+            try {
+                return await group(redact(name), () => runStep(fn, failure, (ended) => (end = ended)));
+            }
+            finally {
+                if (end?.failed)
+                    info(inertLog(redact(stepEndLine(name, end))));
+            }
+        },
     };
     return logger;
 }
@@ -99791,6 +100439,105 @@ function setVerdict(gate, result) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/config/cli-args.ts
+/**
+ * The CLI's command line: `--name value`, `--name=value` and switches (`--canary`), checked
+ * against the flags a command has. A problem is one sentence that names the flag or value as
+ * given and, for a typo, the flag or command meant (by edit distance).
+ */
+
+const HELP = new Set(['--help', '-h']);
+/**
+ * Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbouring characters (`drfit` is one edit from `drift`).
+ */
+function editDistance(a, b) {
+    const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i += 1) {
+        for (let j = 1; j <= b.length; j += 1) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                best = Math.min(best, rows[i - 2][j - 2] + 1);
+            rows[i][j] = best;
+        }
+    }
+    return rows[a.length][b.length];
+}
+/**
+ * The candidate a mistyped word most likely meant: the nearest within a third of the word's
+ * length (at least one edit), else the only candidate that starts with the word (`--database`;
+ * three letters at least).
+ */
+function didYouMean(word, candidates) {
+    const allowed = Math.max(1, Math.floor(word.length / 3));
+    const ranked = candidates
+        .map((candidate) => ({ candidate, distance: editDistance(word.toLowerCase(), candidate.toLowerCase()) }))
+        .filter(({ distance }) => distance <= allowed)
+        .sort((a, b) => a.distance - b.distance);
+    if (ranked[0])
+        return ranked[0].candidate;
+    const extended = candidates.filter((candidate) => word.replace(/^-+/, '').length >= 3 && candidate.startsWith(word));
+    return extended.length === 1 ? extended[0] : undefined;
+}
+/**
+ * A value the user typed, quoted when it is short and plainly not a secret (a word, a path
+ * without digits, a small number); else described by its length, since it may be a token
+ * given to the wrong flag.
+ */
+function shownValue(value) {
+    const plain = /^[A-Za-z][A-Za-z._/-]{0,23}$/.test(value) || /^\d{1,6}$/.test(value);
+    return plain ? `\`${value}\`` : `a value of ${value.length} characters (not shown: it may be a secret)`;
+}
+/** An argument that reads as a flag rather than a value (`--format`, `-h`; not `-` or `-5`). */
+const FLAG_LIKE = /^--?[A-Za-z]/;
+/** Parses `argv` for `postgate <command>`; `--help` or `-h` anywhere asks for help. */
+function parseFlags(command, kinds, argv) {
+    const end = argv.indexOf('--');
+    if ((end === -1 ? argv : argv.slice(0, end)).some((arg) => HELP.has(arg)))
+        return { kind: 'help' };
+    const options = Object.fromEntries(Object.entries(kinds).map(([name, type]) => [name, { type }]));
+    const tokens = (0,external_node_util_.parseArgs)({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true }).tokens;
+    const flags = Object.keys(kinds).map((name) => `--${name}`);
+    const values = {};
+    let previous;
+    for (const token of tokens) {
+        const problem = tokenProblem(command, kinds, flags, token, previous);
+        if (problem)
+            return { kind: 'problem', message: problem };
+        if (token.kind === 'option')
+            values[token.name] = kinds[token.name] === 'boolean' ? true : token.value;
+        previous = token;
+    }
+    return { kind: 'flags', values };
+}
+function tokenProblem(command, kinds, flags, token, previous) {
+    if (token.kind === 'positional') {
+        const switchBefore = previous?.kind === 'option' && kinds[previous.name] === 'boolean' && previous.value === undefined && previous.index === token.index - 1;
+        return switchBefore
+            ? switchWithValue(previous.rawName, token.value)
+            : `\`postgate ${command}\` takes no arguments besides flags, but got ${shownValue(token.value)}; flags take the form \`--name value\`.`;
+    }
+    if (token.kind !== 'option')
+        return undefined;
+    const kind = kinds[token.name];
+    if (kind === undefined || !token.rawName.startsWith('--')) {
+        const meant = didYouMean(token.rawName.replace(/^-+/, '--'), flags);
+        return `\`${token.rawName}\` is not a flag of \`postgate ${command}\`${meant ? `; did you mean \`${meant}\`?` : '.'}`;
+    }
+    if (kind === 'boolean' && token.value !== undefined)
+        return switchWithValue(token.rawName, token.value);
+    if (kind === 'string' && token.value === undefined)
+        return `Flag \`${token.rawName}\` needs a value (\`${token.rawName} <value>\`).`;
+    if (kind === 'string' && !token.inlineValue && FLAG_LIKE.test(token.value)) {
+        return `Flag \`${token.rawName}\` needs a value (\`${token.rawName} <value>\`), but the next argument is the flag \`${token.value.split('=')[0]}\`.`;
+    }
+    return undefined;
+}
+function switchWithValue(flag, value) {
+    return `Flag \`${flag}\` is a switch and takes no value, but got ${shownValue(value)}; write \`${flag}\` alone to turn it on, or leave it out.`;
+}
+
 ;// CONCATENATED MODULE: ./src/doctor.ts
 /** `postgate doctor`: what this machine and repository give postgate to work with. */
 
@@ -99872,7 +100619,11 @@ function renderDoctor(report) {
 
 
 
+
+
+
 const cli_VERSION = '0.1.0';
+const DOCTOR_DESCRIPTION = 'Report Node.js, PostgreSQL binaries, Docker and the project layout found here.';
 function usage() {
     const gates = Object.values(GATES)
         .map((gate) => `  ${gate.command.padEnd(10)} ${gate.description}`)
@@ -99881,7 +100632,7 @@ function usage() {
 
 Commands:
 ${gates}
-  doctor     Report Node.js, PostgreSQL binaries, Docker and the project layout found here.
+  doctor     ${DOCTOR_DESCRIPTION}
 
 Run \`postgate <command> --help\` for a command's flags. Every flag can also be set as
 the environment variable POSTGATE_<FLAG> (e.g. POSTGATE_DATABASE_URL).
@@ -99900,6 +100651,33 @@ function gateUsage(gate) {
     }
     return `${lines.join('\n')}\n`;
 }
+const DOCTOR_FORMATS = ['text', 'json'];
+function doctorUsage() {
+    return `Usage: postgate doctor [flags]
+
+${DOCTOR_DESCRIPTION}
+
+Flags:
+  --format <${DOCTOR_FORMATS.join('|')}>
+      Output format on stdout: readable text, or the report as JSON. Default: text.
+`;
+}
+async function doctorCommand(argv) {
+    const parsed = parseFlags('doctor', { format: 'string' }, argv);
+    if (parsed.kind === 'help') {
+        process.stdout.write(doctorUsage());
+        return 0;
+    }
+    if (parsed.kind === 'problem')
+        return usageProblem(parsed.message, 'doctor');
+    const format = String(parsed.values.format ?? 'text').toLowerCase();
+    if (!DOCTOR_FORMATS.includes(format)) {
+        return usageProblem(`Flag \`--format\` is "${parsed.values.format}"; use one of ${DOCTOR_FORMATS.join(', ')}.`, 'doctor');
+    }
+    const report = await runDoctor(process.cwd());
+    process.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    return 0;
+}
 function cliLogger(quiet) {
     const write = (text) => {
         if (!quiet)
@@ -99908,15 +100686,9 @@ function cliLogger(quiet) {
     return {
         info: (message) => write(`${message}\n`),
         warn: (message) => write(`warning: ${message}\n`),
-        async step(name, fn) {
-            const started = performance.now();
+        step(name, fn, failure) {
             write(`… ${name}\n`);
-            try {
-                return await fn();
-            }
-            finally {
-                write(`  done: ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-            }
+            return runStep(fn, failure, (end) => write(`  ${stepEndLine(name, end)}\n`));
         },
     };
 }
@@ -99924,46 +100696,40 @@ function cli_fail(message) {
     process.stderr.write(inertLog(`postgate: ${redact(message)}\n`));
     return 2;
 }
-/** What is wrong with the command line, from parseArgs's error (first half of one sentence). */
-function argumentProblem(gate, error) {
-    const message = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
-    const quoted = /'([^'\s]+)/.exec(message)?.[1] ?? '';
-    const switches = Object.entries(gate.inputs)
-        .filter(([, spec]) => spec.kind === 'boolean' && appliesTo(spec, 'cli'))
-        .map(([name]) => `\`--${name}\``);
-    const switchNote = switches.length ? `, and switches such as ${switches[0]} take no value` : '';
-    switch (error.code) {
-        case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-            // The stray value is not echoed: it may be a secret given to a switch (`--canary $TOKEN`).
-            return `\`postgate ${gate.command}\` got a value without a flag (flags take the form \`--name value\`${switchNote})`;
-        case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-            return /argument missing/.test(message)
-                ? `Flag \`${quoted}\` needs a value (\`${quoted} <value>\`)`
-                : `Flag \`${quoted}\` is a switch and takes no value (write \`${quoted}\` to turn it on, or leave it out)`;
-        default:
-            return quoted.startsWith('-')
-                ? `\`${quoted}\` is not a valid flag for \`postgate ${gate.command}\` (${message})`
-                : message;
-    }
+/** A command line postgate cannot use: the problem in one sentence, then the command's usage line. */
+function usageProblem(message, command) {
+    const usageLine = command
+        ? `Usage: postgate ${command} [flags] (\`postgate ${command} --help\` lists them)`
+        : 'Usage: postgate <command> [flags] (`postgate --help` lists the commands)';
+    process.stderr.write(inertLog(`postgate: ${redact(message)}\n${usageLine}\n`));
+    return EXIT_CODES.error;
+}
+/** What each `--format` prints on stdout, and whether progress lines go to stderr meanwhile. */
+const OUTPUT = {
+    text: { render: (result) => renderText(result, { color: shouldColor(process.stdout) }), progress: true },
+    json: { render: renderJson, progress: false },
+    markdown: { render: (result) => renderMarkdown(result), progress: true },
+    sarif: { render: (result) => renderSarif(result, { workspace: process.cwd() }).text, progress: false },
+    github: { render: (result) => renderWorkflowCommands(result, { title: GATES[result.gate].title, workspace: process.cwd() }), progress: true },
+};
+function isOutputFormat(value) {
+    return OUTPUT_FORMATS.includes(value ?? '');
 }
 async function runGateCommand(gate, argv) {
     stopCleanlyOnSignals();
-    const options = { help: { type: 'boolean' } };
+    const kinds = {};
     for (const [name, spec] of Object.entries(gate.inputs)) {
         if (appliesTo(spec, 'cli'))
-            options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+            kinds[name] = spec.kind === 'boolean' ? 'boolean' : 'string';
     }
-    let values;
-    try {
-        values = (0,external_node_util_.parseArgs)({ args: argv, options, strict: true, allowPositionals: false }).values;
-    }
-    catch (error) {
-        return cli_fail(`${argumentProblem(gate, error)}; run \`postgate ${gate.command} --help\` for the flags.`);
-    }
-    if (values.help) {
+    const parsed = parseFlags(gate.command, kinds, argv);
+    if (parsed.kind === 'help') {
         process.stdout.write(gateUsage(gate));
         return 0;
     }
+    if (parsed.kind === 'problem')
+        return usageProblem(parsed.message, gate.command);
+    const values = parsed.values;
     // Where each value came from, so that messages name it as given (`--database-url` or POSTGATE_DATABASE_URL).
     const sourceOf = (name) => (values[name] !== undefined ? 'flag' : process.env[envName(name)] !== undefined ? 'env' : undefined);
     const read = Object.assign((name) => {
@@ -99974,9 +100740,16 @@ async function runGateCommand(gate, argv) {
     }, { sourceOf });
     // Every gate masks the secrets the job gives it (webhook secrets, database passwords, secret inputs).
     registerJobSecrets({ gate: gate.id, read, surface: 'cli', env: process.env, cwd: process.cwd() });
-    const format = read('format') === 'json' ? 'json' : 'text';
-    const { result } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(format === 'json' && !process.stderr.isTTY) });
-    process.stdout.write(format === 'json' ? renderJson(result) : renderText(result, { color: shouldColor(process.stdout) }));
+    // An unknown format is reported by invokeGate (a usage problem); until then it is text.
+    const given = read('format')?.trim().toLowerCase();
+    const output = OUTPUT[isOutputFormat(given) ? given : 'text'];
+    const { result, options } = await invokeGate(gate.id, read, 'cli', { log: cliLogger(!output.progress && !process.stderr.isTTY) });
+    // Inputs that did not validate are a usage problem: in text, its sentence and the usage line, not an empty report.
+    const usageOnly = !options && output === OUTPUT.text;
+    if (usageOnly)
+        usageProblem(result.error ?? 'the flags are not valid', gate.command);
+    else
+        process.stdout.write(output.render(result));
     // Read as given, so that a run whose other inputs are invalid still writes its (error) report.
     const reportPath = read('report-path')?.trim();
     const sarifPath = read('sarif-path')?.trim();
@@ -100018,15 +100791,14 @@ async function main(argv) {
         process.stdout.write(`postgate ${cli_VERSION}\n`);
         return 0;
     }
-    if (command === 'doctor') {
-        const json = rest.includes('--format=json') || rest.join(' ').includes('--format json');
-        const report = await runDoctor(process.cwd());
-        process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
-        return 0;
-    }
+    if (command === 'doctor')
+        return doctorCommand(rest);
     const gate = gateByCommand(command);
-    if (!gate)
-        return cli_fail(`Unknown command \`${command}\`; use one of ${Object.values(GATES).map((g) => g.command).join(', ')} or doctor.`);
+    if (!gate) {
+        const commands = [...Object.values(GATES).map((g) => g.command), 'doctor'];
+        const meant = didYouMean(command, commands);
+        return usageProblem(`Unknown command \`${command}\`; ${meant ? `did you mean \`${meant}\`?` : `use one of ${commands.slice(0, -1).join(', ')} or doctor.`}`);
+    }
     return runGateCommand(gate, rest);
 }
 /** Runs the CLI to completion: exit code set, throwaway clusters stopped. */

@@ -81,6 +81,22 @@ describe('workflows in the docs and examples', () => {
     }
   });
 
+  /** Each list of steps, with the `if` of every postgate step in it, in order. */
+  function gateConditions(node: unknown, found: Array<Array<string | undefined>> = []) {
+    if (Array.isArray(node)) {
+      const gates = node.filter((step) => typeof step?.uses === 'string' && step.uses.startsWith('postgate/postgate/actions/'));
+      if (gates.length) found.push(gates.map((step: { if?: string }) => step.if));
+    }
+    if (node && typeof node === 'object') for (const value of Object.values(node)) gateConditions(value, found);
+    return found;
+  }
+
+  it.each(sources)('$where runs every later gate even when an earlier one failed', ({ yaml }) => {
+    for (const conditions of gateConditions(parse(yaml))) {
+      for (const condition of conditions.slice(1)) expect(condition, 'if: ${{ !cancelled() }} on every gate after the first').toMatch(/!cancelled\(\)|always\(\)/);
+    }
+  });
+
   it.each(workflowFiles)('%s is a whole workflow with the permissions its gates use', (file) => {
     const workflow = parse(readFileSync(file, 'utf8'));
     expect(workflow.on).toBeDefined();
