@@ -96708,9 +96708,15 @@ async function withShadow(settings, migrationsDir, fn, migrations) {
         await shadow.stop();
     }
 }
-/** The base branch to compare with: the input, else the pull request's base in Actions. */
-function baseRefOf(settings) {
-    return settings.options.baseRef ?? settings.context.baseRef;
+/**
+ * The base branch to compare with: the input (which must work), else the pull request's base
+ * the run knows, where the working directory is a git checkout to read it from.
+ */
+async function baseRefOf(settings) {
+    if (settings.options.baseRef !== undefined)
+        return settings.options.baseRef;
+    const fromRun = settings.context.baseRef;
+    return fromRun && (await checkoutRoot(settings.context.cwd)) !== undefined ? fromRun : undefined;
 }
 async function auditMigrations(settings) {
     const { options, context } = settings;
@@ -96755,7 +96761,7 @@ async function auditMigrations(settings) {
     if (analysis.tests.length) {
         details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
     }
-    const baseRef = baseRefOf(settings);
+    const baseRef = await baseRefOf(settings);
     if (baseRef) {
         const atRef = await readMigrationsAtRef(context.cwd, migrationsDir, baseRef, head.tool);
         const base = atRef.source

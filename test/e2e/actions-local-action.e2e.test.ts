@@ -30,7 +30,7 @@ import type { GateId } from '../../src/findings/types.ts';
 import { quoteLiteral } from '../../src/postgres/connect.ts';
 import { type Cluster, startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { APP_HOST, createProduction, EXAMPLE_APP, type Production } from '../fixtures/e2e/production.ts';
-import { leaks, postedToGitHub } from '../fixtures/e2e/workspace.ts';
+import { copyExample, leaks, postedToGitHub } from '../fixtures/e2e/workspace.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
 import { EVENTS, type EventName, HEAD_SHA, MERGE_SHA, REPO, ROOT } from '../support/runner.ts';
 
@@ -159,7 +159,8 @@ describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, () => {
   });
 
   it('rls-audit: the deliberate problems fail it (printed, not in the exit code), annotated at their migration lines', async () => {
-    const run = await localAction('rls', 'pull_request', {});
+    // the pull request that adds the app: a copy outside git (this checkout's main already has it all)
+    const run = await localAction('rls', 'pull_request', {}, { GITHUB_WORKSPACE: copyExample(parent) });
     expect(run.code, run.stdout + run.stderr).toBe(0); // the stubbed setFailed does not set an exit code
     expectRanMainAndPost(run);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '3', warnings: '3', notices: '0' });

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { EXAMPLE_APP } from '../fixtures/e2e/production.ts';
-import { gitExample, leaks, postedToGitHub, PR_REFS } from '../fixtures/e2e/workspace.ts';
+import { copyExample, gitExample, leaks, postedToGitHub, PR_REFS } from '../fixtures/e2e/workspace.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
 import { type ActionRun, EVENTS, everythingWritten, HEAD_SHA, REPO, runActionBundle } from '../support/runner.ts';
 
@@ -93,10 +93,12 @@ function expectPostStepClean(run: ActionRun): void {
 
 const report = (run: ActionRun) => JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
 
+// The pull request that adds the whole app: a copy outside git, so nothing of it is on a base branch
+// (in this repository's checkout the run's base, main, already has every deliberate problem).
 describe('rls-audit bundle on a pull request of the example app', () => {
   it('fails on the deliberate problems, annotated at their migration lines, with a comment and SARIF', async () => {
     const sarifPath = path.join(parent, 'rls.sarif');
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'sarif-path': sarifPath } });
+    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: copyExample(parent), parent, inputs: { 'sarif-path': sarifPath } });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '3', warnings: '3', notices: '0', 'sarif-path': sarifPath });
     expect(run.outputs['report-path']).toBe(path.join(run.runnerTemp, 'postgate-rls.json'));
@@ -133,7 +135,7 @@ describe('rls-audit bundle on a pull request of the example app', () => {
 
   it('from a fork (read-only token): no comment or check run, annotations through workflow commands, one warning', async () => {
     const before = server.checkRuns(REPO).length;
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', payload: EVENTS.pull_request(true, FORK_PR), apiUrl: server.url, token: FORK_TOKEN, workspace: EXAMPLE_APP, parent });
+    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', payload: EVENTS.pull_request(true, FORK_PR), apiUrl: server.url, token: FORK_TOKEN, workspace: copyExample(parent), parent });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '3', warnings: '3' });
     expect(server.comments(REPO, FORK_PR)).toEqual([]);
@@ -150,7 +152,7 @@ describe('rls-audit bundle on a pull request of the example app', () => {
   });
 
   it('passes once an allowlist (a temp copy of the repo config) covers them, and the same comment turns green', async () => {
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { config: allowlisted } });
+    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: copyExample(parent), parent, inputs: { config: allowlisted } });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '0', notices: '0' });
     expect(report(run).suppressed).toHaveLength(DELIBERATE.length + 2);

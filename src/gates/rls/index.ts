@@ -21,7 +21,7 @@ import { rulesOfGate } from '../../findings/rules.ts';
 import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
 import { connect, withSession } from '../../postgres/connect.ts';
-import { readMigrationsAtRef } from '../../migrations/git.ts';
+import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { findOrigin } from '../../migrations/origins.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { outsidePathFindings, readMigrations, resolveMigrationsDir } from '../../migrations/sources.ts';
@@ -226,9 +226,14 @@ async function withShadow<T>(
   }
 }
 
-/** The base branch to compare with: the input, else the pull request's base in Actions. */
-function baseRefOf(settings: Settings): string | undefined {
-  return settings.options.baseRef ?? settings.context.baseRef;
+/**
+ * The base branch to compare with: the input (which must work), else the pull request's base
+ * the run knows, where the working directory is a git checkout to read it from.
+ */
+async function baseRefOf(settings: Settings): Promise<string | undefined> {
+  if (settings.options.baseRef !== undefined) return settings.options.baseRef;
+  const fromRun = settings.context.baseRef;
+  return fromRun && (await checkoutRoot(settings.context.cwd)) !== undefined ? fromRun : undefined;
 }
 
 async function auditMigrations(settings: Settings): Promise<GateOutput> {
@@ -275,7 +280,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
     details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
   }
 
-  const baseRef = baseRefOf(settings);
+  const baseRef = await baseRefOf(settings);
   if (baseRef) {
     const atRef = await readMigrationsAtRef(context.cwd, migrationsDir, baseRef, head.tool);
     const base = atRef.source
