@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -10,6 +11,8 @@ export default defineConfig({
     pool: 'forks',
     // Integration tests start their own PostgreSQL clusters; two cores here.
     maxWorkers: 2,
+    // the slow files start first, also in a fresh clone (no durations cached yet)
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default'],
   },
 });

@@ -32,7 +32,7 @@ import { type Cluster, startCluster } from '../../src/postgres/ephemeral/index.t
 import { APP_HOST, createProduction, EXAMPLE_APP, type Production } from '../fixtures/e2e/production.ts';
 import { copyExample, leaks, postedToGitHub } from '../fixtures/e2e/workspace.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
-import { EVENTS, type EventName, HEAD_SHA, MERGE_SHA, REPO, ROOT } from '../support/runner.ts';
+import { EVENTS, type EventName, HEAD_SHA, MERGE_SHA, REPO, ROOT, suiteCacheEnv } from '../support/runner.ts';
 
 const PACKAGE_DIR = process.env.POSTGATE_LOCAL_ACTION_DIR || path.join(ROOT, 'node_modules', '@github', 'local-action');
 /** The tsx the package depends on, in the node_modules/.bin that holds the package. */
@@ -94,7 +94,7 @@ function localAction(gate: GateId, event: EventName, inputs: Record<string, stri
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
+        HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
         TMPDIR: process.env.TMPDIR ?? '/tmp',
         TARGET_ACTION_PATH: actionDir,
         NODE_PACKAGE_MANAGER: 'npm',

@@ -30,7 +30,7 @@ import type { GateId } from '../../src/findings/types.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
 import { EXAMPLE_APP } from '../../scripts/example-app.ts';
 import { startTestCluster } from '../support/pg.ts';
-import { ROOT, runActionBundle, type StepRun } from '../support/runner.ts';
+import { ROOT, runActionBundle, type StepRun, suiteCacheEnv } from '../support/runner.ts';
 
 const RUNS = Number(process.env.POSTGATE_CLEANUP_RUNS ?? 50);
 
@@ -226,7 +226,15 @@ function runCli(mode: Mode, tmp: string, onStart: (child: ChildProcess) => void)
     const flags = Object.fromEntries(Object.entries(mode.inputs()).map(([name, value]) => [envName(name), value]));
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'postgate.js'), mode.gate], {
       cwd: EXAMPLE_APP,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmp, ...flags },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        TMPDIR: tmp,
+        // the suite's code cache (global-setup.ts), outside every run's TMPDIR
+        ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
+        ...suiteCacheEnv(),
+        ...flags,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -31,7 +31,7 @@ import { parseDatabaseUrl } from '../../src/postgres/url.ts';
 import { pgDump } from '../fixtures/drill/source.ts';
 import { type CliRun, printed, runCli, scratchDir, sentenceProblems, sql, STACK_TRACE, waitFor } from '../support/faults.ts';
 import { startTestCluster } from '../support/pg.ts';
-import { EVENTS, parseFileCommands, REPO, ROOT, type StepRun } from '../support/runner.ts';
+import { EVENTS, parseFileCommands, REPO, ROOT, type StepRun, suiteCacheEnv } from '../support/runner.ts';
 
 let cluster: Cluster;
 let parent: string;
@@ -498,7 +498,7 @@ async function actionFromSource(inputs: Record<string, string>, tmpdir: string, 
   for (const file of [files.GITHUB_OUTPUT, files.GITHUB_STEP_SUMMARY, files.GITHUB_STATE]) writeFileSync(file, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
+    HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
     TMPDIR: tmpdir,
     GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: 'workflow_dispatch',

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everythingWritten, ROOT, runActionBundle } from '../support/runner.ts';
+import { everythingWritten, ROOT, runActionBundle, suiteCacheEnv } from '../support/runner.ts';
 
 const PASSWORD = 'e2e%Hostile-Pw-7731';
 const BAD_URL = `postgresql://app:${PASSWORD}@127.0.0.1:5432/app`;
@@ -84,7 +84,7 @@ describe('CLI bundle', () => {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'postgate.js'), ...args], {
         cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: os.tmpdir(), NO_COLOR: '1', ...env },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...suiteCacheEnv(), TMPDIR: os.tmpdir(), NO_COLOR: '1', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -57,7 +57,7 @@ import { EXAMPLE_APP, pushExampleApp } from '../../scripts/example-app.ts';
 import { roleUrl } from '../fixtures/safety/role-url.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
 import { startTestCluster } from '../support/pg.ts';
-import { type ActionRun, EVENTS, type EventName, HEAD_SHA, REPO, ROOT, runActionBundle } from '../support/runner.ts';
+import { type ActionRun, EVENTS, type EventName, HEAD_SHA, REPO, ROOT, runActionBundle, suiteCacheEnv } from '../support/runner.ts';
 import { findLeaks, type Secret, secretSource, withoutMaskCommands } from '../support/secrets-gen.ts';
 
 const SEED = Number(process.env.POSTGATE_FUZZ_SEED ?? 20250301);
@@ -701,7 +701,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'postgate.js'), ...args], {
       cwd: EXAMPLE_APP,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? os.tmpdir(), ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...suiteCacheEnv(), TMPDIR: process.env.TMPDIR ?? os.tmpdir(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

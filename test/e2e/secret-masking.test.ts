@@ -25,8 +25,9 @@
  * long secret (raw, trimmed, URL-, JSON-, workflow-command-escaped, base64, hex) or its random
  * core, and for `Q7` any of its bounded forms or the bare token standing alone. Lines starting
  * with `::add-mask::` are the runner's masking commands (which must name every secret) and are
- * left out. A control run without the secrets in the job shows the planted values do reach the
- * output, so "nothing found" means masked, not absent.
+ * left out. A control run without the secrets in the job (one CLI run: text, with the JSON
+ * report and SARIF written) shows the planted values do reach the output, so "nothing found"
+ * means masked, not absent.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,7 +46,7 @@ import { contextForms, encodedForms, forgetSecretsForTests, onSecretRegistered, 
 import { createProduction, type Production } from '../fixtures/e2e/production.ts';
 import { copyExample } from '../fixtures/e2e/workspace.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
-import { EVENTS, type EventName, HEAD_SHA, MERGE_SHA, parseFileCommands, REPO, ROOT } from '../support/runner.ts';
+import { EVENTS, type EventName, HEAD_SHA, MERGE_SHA, parseFileCommands, REPO, ROOT, suiteCacheEnv } from '../support/runner.ts';
 import { findLeaks, type Secret, withoutMaskCommands } from '../support/secrets-gen.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +256,15 @@ function spawnNode(script: string, args: string[], cwd: string, env: Record<stri
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? os.tmpdir(), NODE_NO_WARNINGS: '1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
+        TMPDIR: process.env.TMPDIR ?? os.tmpdir(),
+        NODE_NO_WARNINGS: '1',
+        // the suite's code cache (global-setup.ts): the TypeScript sources compile once, not in every run
+        ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -286,25 +295,28 @@ interface Observed {
   stdout: string;
 }
 
-/** `postgate <gate>` from the TypeScript sources (scripts/postgate.ts), the CLI's way of reading flags and POSTGATE_* variables. */
-async function cli(gate: 'drift' | 'drill', args: string[], cwd: string, env: Record<string, string>): Promise<Observed> {
+/**
+ * `postgate <gate>` from the TypeScript sources (scripts/postgate.ts), the CLI's way of reading
+ * flags and POSTGATE_* variables: once with text on stdout, once with JSON, both writing the JSON
+ * report and SARIF. The controls need one run only (`textOnly`): they show that a secret the job
+ * did not give is printed, which the text run and its files show.
+ */
+async function cli(gate: 'drift' | 'drill', args: string[], cwd: string, env: Record<string, string>, options: { textOnly?: boolean } = {}): Promise<Observed> {
   const dir = mkdtempSync(path.join(parent, `cli-${gate}-`));
   const files = { report: path.join(dir, 'report.json'), sarif: path.join(dir, 'report.sarif') };
-  const text = await spawnNode(path.join(ROOT, 'scripts', 'postgate.ts'), [gate, ...args], cwd, env);
-  const json = await spawnNode(path.join(ROOT, 'scripts', 'postgate.ts'), [gate, ...args, '--format', 'json', '--report-path', files.report, '--sarif-path', files.sarif], cwd, env);
-  expect(json.code, json.stderr).toBe(text.code);
+  const outputFiles = ['--report-path', files.report, '--sarif-path', files.sarif];
+  const text = await spawnNode(path.join(ROOT, 'scripts', 'postgate.ts'), [gate, ...args, ...(options.textOnly ? outputFiles : [])], cwd, env);
+  const channels: Record<string, string> = { 'stdout (text)': text.stdout, 'stderr (text)': text.stderr };
+  if (!options.textOnly) {
+    const json = await spawnNode(path.join(ROOT, 'scripts', 'postgate.ts'), [gate, ...args, '--format', 'json', ...outputFiles], cwd, env);
+    expect(json.code, json.stderr).toBe(text.code);
+    Object.assign(channels, { 'stdout (json)': json.stdout, 'stderr (json)': json.stderr });
+  }
   return {
     code: text.code,
     stdout: text.stdout,
     report: JSON.parse(readIfExists(files.report) || '{"findings":[]}'),
-    channels: {
-      'stdout (text)': text.stdout,
-      'stderr (text)': text.stderr,
-      'stdout (json)': json.stdout,
-      'stderr (json)': json.stderr,
-      'JSON report': readIfExists(files.report),
-      SARIF: readIfExists(files.sarif),
-    },
+    channels: { ...channels, 'JSON report': readIfExists(files.report), SARIF: readIfExists(files.sarif) },
   };
 }
 
@@ -444,7 +456,7 @@ describe('drift-gate in deploy mode masks the job secrets found in the live sche
   const flags = () => ['--database-url', readerUrl, '--shadow', 'url', '--shadow-database-url', scratchUrl];
 
   it('control: secrets the job did not give are printed, so the checks below can see a leak', async () => {
-    const run = await cli('drift', ['--database-url', readerUrl], bare, {});
+    const run = await cli('drift', ['--database-url', readerUrl], bare, {}, { textOnly: true });
     expect(run.code, run.channels['stderr (text)']).toBe(1);
     expect(findLeaks(run.channels, [HMAC, PREVIOUS]).length).toBeGreaterThan(0);
   });
@@ -493,7 +505,7 @@ describe('drift-gate in deploy mode masks the job secrets found in the live sche
 describe('restore-drill masks the job secrets in the statements that failed to restore', () => {
   // The restore target is a throwaway cluster with Supabase's roles and schemas, never `reporting`.
   it('control: without the secrets in the job, the failed statements show them', async () => {
-    const run = await cli('drill', ['--source-database-url', readerUrl], bare, {});
+    const run = await cli('drill', ['--source-database-url', readerUrl], bare, {}, { textOnly: true });
     expect(run.code, run.channels['stderr (text)']).toBe(1);
     expect(findLeaks(run.channels, [HMAC]).length).toBeGreaterThan(0);
   });

@@ -13,6 +13,7 @@ import { GATES } from '../../src/config/gates.ts';
 import { appliesTo } from '../../src/config/input-spec.ts';
 import { commentMarker, issueMarker } from '../../src/github/publish.ts';
 import { type GitHubServer, startGitHubServer } from '../support/github-server.ts';
+import { suiteCacheEnv } from '../support/runner.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const REPO = 'acme/trip-planner';
@@ -85,7 +86,7 @@ async function runAction(event: string, payload: unknown, env: Record<string, st
   mkdirSync(workspace);
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
+    HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
     TMPDIR: process.env.TMPDIR ?? os.tmpdir(),
     GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: event,

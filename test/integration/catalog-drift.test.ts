@@ -3,11 +3,12 @@
  * compares, a "live" copy of one schema is changed by hand and the diff must name that
  * object. Each remediation is then run: `restoreSql` on the changed copy, and
  * `captureSql` on the untouched one, must both bring the diff back to zero.
- * Unchanged copies give zero differences and identical fingerprints.
+ * Unchanged copies give zero differences and identical fingerprints (the first test), so one
+ * untouched copy's snapshot stands for the migrations' side in every test after it.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffSnapshots, fingerprint, snapshot, type SchemaDifference } from '../../src/catalog/index.ts';
+import { type CatalogSnapshot, diffSnapshots, fingerprint, snapshot, type SchemaDifference } from '../../src/catalog/index.ts';
 import { quoteIdent } from '../../src/postgres/connect.ts';
 import { withDatabase } from '../../src/postgres/url.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
@@ -128,6 +129,8 @@ describe.each(TEST_MAJORS)('catalog drift on PostgreSQL %i', (major) => {
   let cluster: Cluster;
   let admin: pg.Client;
   let counter = 0;
+  /** The snapshot of an untouched copy of drift_base: what the migrations say. */
+  let untouched: CatalogSnapshot;
 
   async function copyOfBase(): Promise<{ url: string; client: pg.Client }> {
     const name = `copy_${counter++}`;
@@ -147,6 +150,9 @@ describe.each(TEST_MAJORS)('catalog drift on PostgreSQL %i', (major) => {
     await base.connect();
     await base.query(BASE_SQL);
     await base.end();
+    const copy = await copyOfBase();
+    untouched = await snapshot(copy.client);
+    await copy.client.end();
   });
   afterAll(async () => {
     await admin?.end();
@@ -159,6 +165,9 @@ describe.each(TEST_MAJORS)('catalog drift on PostgreSQL %i', (major) => {
     const [x, y] = [await snapshot(a.client), await snapshot(b.client)];
     expect(diffSnapshots(x, y)).toEqual([]);
     expect(fingerprint(x)).toBe(fingerprint(y));
+    // and equal to the snapshot the tests below compare with
+    expect(diffSnapshots(untouched, x)).toEqual([]);
+    expect(fingerprint(untouched)).toBe(fingerprint(x));
     expect(JSON.parse(JSON.stringify(x))).toEqual(x);
     const kinds = new Set(x.objects.map((o) => o.kind));
     for (const kind of ['schema', 'extension', 'enum', 'domain', 'composite_type', 'sequence', 'table', 'column', 'constraint', 'index', 'view', 'materialized_view', 'function', 'procedure', 'trigger', 'policy', 'default_privileges', 'publication']) {
@@ -184,25 +193,21 @@ describe.each(TEST_MAJORS)('catalog drift on PostgreSQL %i', (major) => {
     const actual = await copyOfBase();
     try {
       await actual.client.query(mutation.sql);
-      const diff = diffSnapshots(await snapshot(expected.client), await snapshot(actual.client));
+      const mutated = await snapshot(actual.client);
+      const diff = diffSnapshots(untouched, mutated);
       const match = diff.find((d) => d.kind === mutation.expect.kind && d.name === mutation.expect.name && (d.schema ?? undefined) === mutation.expect.schema);
       expect(match, `differences: ${diff.map((d) => d.summary).join(' | ')}`).toBeDefined();
       expect(match!.change).toBe(mutation.expect.change);
       expect(match!.summary).toContain(mutation.expect.name);
 
-      // capture: the hotfix, written as a migration, brings the migrations' side to the database's.
+      // capture: the hotfix, written as a migration, brings the migrations' side (an untouched copy) to the database's.
       for (const d of diff) if (d.captureSql.trim()) await expected.client.query(d.captureSql);
-      expect(diffSnapshots(await snapshot(expected.client), await snapshot(actual.client)).map((d) => d.summary)).toEqual(mutation.noRestore ? expect.any(Array) : []);
+      expect(diffSnapshots(await snapshot(expected.client), mutated).map((d) => d.summary)).toEqual(mutation.noRestore ? expect.any(Array) : []);
       if (mutation.noRestore) return;
 
-      // restore: on a fresh copy, the database goes back to what the migrations say.
-      const again = await copyOfBase();
-      try {
-        for (const d of diffSnapshots(await snapshot(again.client), await snapshot(actual.client))) if (d.restoreSql.trim()) await actual.client.query(d.restoreSql);
-        expect(diffSnapshots(await snapshot(again.client), await snapshot(actual.client)).map((d) => d.summary)).toEqual([]);
-      } finally {
-        await again.client.end();
-      }
+      // restore: the changed database goes back to what the migrations say (the capture did not touch it).
+      for (const d of diff) if (d.restoreSql.trim()) await actual.client.query(d.restoreSql);
+      expect(diffSnapshots(untouched, await snapshot(actual.client)).map((d) => d.summary)).toEqual([]);
     } finally {
       await expected.client.end();
       await actual.client.end();

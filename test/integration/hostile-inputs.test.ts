@@ -24,6 +24,7 @@ import { readMigrations } from '../../src/migrations/sources.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
 import { startTestCluster } from '../support/pg.ts';
 import { WRITERS } from './drift-writers.ts';
+import { suiteCacheEnv } from '../support/runner.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/migrations');
@@ -52,7 +53,7 @@ interface CliRun {
 
 /** The CLI from source, with a clean environment (no GITHUB_*, RUNNER_* or POSTGATE_* of the caller's). */
 async function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: os.tmpdir(), NO_COLOR: '1', ...options.env };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...suiteCacheEnv(), TMPDIR: os.tmpdir(), NO_COLOR: '1', ...options.env };
   let out: { code: number; stdout: string; stderr: string };
   try {
     const { stdout, stderr } = await runFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env });

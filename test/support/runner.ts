@@ -155,6 +155,10 @@ export async function runActionBundle(options: RunOptions): Promise<ActionRun> {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     TMPDIR: process.env.TMPDIR ?? '/tmp',
+    // the suite's code cache (global-setup.ts): the bundle compiles once, not in every step
+    ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
+    // the suite's own template cache and no registry fetch (global-setup.ts): nothing in ~/.cache
+    ...suiteCacheEnv(),
     GITHUB_ACTIONS: 'true',
     CI: 'true',
     GITHUB_EVENT_NAME: options.event,
@@ -212,4 +216,14 @@ export function everythingWritten(run: ActionRun, extra: string[] = []): string 
     }
   });
   return [withoutMasks(run.stdout), run.stderr, JSON.stringify(run.outputs), run.summary, ...files, run.post ? withoutMasks(run.post.stdout) + run.post.stderr : '', ...extra].join('\n');
+}
+
+/** The suite's template cache and its no-fetch rule (global-setup.ts), for processes started with a minimal environment. */
+export function suiteCacheEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['POSTGATE_CACHE_DIR', 'POSTGATE_NO_FETCH']) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
 }
