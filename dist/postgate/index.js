@@ -98591,8 +98591,12 @@ function isRateLimited(error) {
         headerOf(error, 'x-ratelimit-remaining') === '0' ||
         /rate limit/i.test(error.message ?? ''));
 }
+/** A request that cannot be sent at all (fetch refuses a header, e.g. a token with a newline): no retry helps. */
+const UNSENDABLE = /invalid header (?:value|name)/i;
 /** Milliseconds to wait before the next attempt, or undefined when the error is final. */
 function retryDelay(error, attempt, policy, now = Date.now()) {
+    if (UNSENDABLE.test(error.message ?? ''))
+        return undefined;
     const status = error.status;
     const transient = status === undefined || status >= 500 || isRateLimited(error);
     if (!transient)

@@ -55,8 +55,12 @@ export function isRateLimited(error: ErrorLike): boolean {
   );
 }
 
+/** A request that cannot be sent at all (fetch refuses a header, e.g. a token with a newline): no retry helps. */
+const UNSENDABLE = /invalid header (?:value|name)/i;
+
 /** Milliseconds to wait before the next attempt, or undefined when the error is final. */
 export function retryDelay(error: ErrorLike, attempt: number, policy: RetryPolicy, now = Date.now()): number | undefined {
+  if (UNSENDABLE.test(error.message ?? '')) return undefined;
   const status = error.status;
   const transient = status === undefined || status >= 500 || isRateLimited(error);
   if (!transient) return undefined;

@@ -431,6 +431,8 @@ describe('run context and retry policy', () => {
     expect(retryDelay({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3000) } } }, 1, policy, now)).toBeUndefined();
     expect(retryDelay({ status: 403, message: 'Resource not accessible by integration' }, 1, policy)).toBeUndefined();
     expect(retryDelay({ status: 422 }, 1, policy)).toBeUndefined();
+    // fetch refused the request (octokit reports it as a 500): it would be refused again
+    expect(retryDelay({ status: 500, message: 'Headers.append: "token a\nb" is an invalid header value.' }, 1, policy)).toBeUndefined();
     expect(classify({ status: 403, message: 'Resource not accessible by integration - https://docs.github.com/rest' })).toEqual({ kind: 'denied', status: 403, attempts: 1, message: 'Resource not accessible by integration' });
     expect(classify({ status: 429 }).kind).toBe('unavailable');
     expect(classify(new Error('socket hang up'))).toMatchObject({ kind: 'unavailable', message: 'socket hang up' });
