@@ -17,6 +17,7 @@ export const MIGRATION_FORMATS = [
   'golang-migrate',
   'node-pg-migrate',
   'graphile-migrate',
+  'goose',
   'plain',
 ] as const;
 

@@ -9,7 +9,7 @@ export type MigrationTool = Exclude<MigrationFormat, 'auto'>;
 export interface Migration {
   tool: MigrationTool;
   /**
-   * What the tool's history table records for it: Supabase/sqlx/dbmate/golang-migrate/plain
+   * What the tool's history table records for it: Supabase/sqlx/dbmate/golang-migrate/goose/plain
    * the version, Flyway the normalised version (or `R:<description>` for repeatables),
    * Prisma the folder name, drizzle the journal's `when`, node-pg-migrate the file name
    * without extension, graphile-migrate the file name.

@@ -31,7 +31,7 @@ const TOKEN = 'sbp_0123456789abcdef0123456789abcdef01234567';
 const SECRETS = [DB_PASSWORD, encodeURIComponent(DB_PASSWORD), HMAC, PASTED, PASTED_B64, TOKEN];
 
 /** Every migration tool postgate reads, as the messages list them. */
-const FORMATS = 'auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, plain';
+const FORMATS = 'auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, goose, plain';
 
 interface Case {
   name: string;
@@ -147,7 +147,7 @@ const cases: Case[] = [
     gate: 'drift',
     args: ['--database-url', '{bare}'],
     message:
-      'The database at `database-url` has no migration history table (looked for: supabase_migrations.schema_migrations (supabase), _sqlx_migrations (sqlx), _prisma_migrations (prisma), __drizzle_migrations (drizzle), flyway_schema_history (flyway), schema_migrations (golang-migrate), schema_migrations (dbmate), pgmigrations (node-pg-migrate), graphile_migrate.migrations (graphile-migrate)); point `database-url` at the migrated database or set `migrations-format`.',
+      'The database at `database-url` has no migration history table (looked for: supabase_migrations.schema_migrations (supabase), _sqlx_migrations (sqlx), _prisma_migrations (prisma), __drizzle_migrations (drizzle), flyway_schema_history (flyway), schema_migrations (golang-migrate), schema_migrations (dbmate), pgmigrations (node-pg-migrate), graphile_migrate.migrations (graphile-migrate), goose_db_version (goose)); point `database-url` at the migrated database or set `migrations-format`.',
   },
   {
     name: 'transaction-mode pooler URL',

@@ -1,5 +1,5 @@
 /**
- * Migration history drift for all ten formats, on real PostgreSQL, with history rows
+ * Migration history drift for every format, on real PostgreSQL, with history rows
  * written exactly as each tool writes them (see drift-writers.ts for the sources).
  * First end to end through the gate (auto-detection, pending, zero schema drift), then
  * edited / missing / out-of-order / failed against the same history.
@@ -33,6 +33,7 @@ const DIRS: Record<MigrationTool, string> = {
   'golang-migrate': 'migrations',
   'node-pg-migrate': 'migrations',
   'graphile-migrate': 'migrations',
+  goose: 'migrations',
   plain: 'sql',
 };
 const TOOLS = Object.keys(DIRS) as MigrationTool[];
@@ -205,5 +206,60 @@ describe('detection from the history table', () => {
     expect(result.error).toBeUndefined();
     expect(result.details?.tool).toBe('sqlx');
     expect(result.findings.map((f) => `${f.rule} ${f.object.name}`)).toEqual([`migration_pending ${asSqlx.migrations.at(-1)!.file}`]);
+  });
+});
+
+describe('goose history table', () => {
+  it('skips the version 0 marker, lets the latest row of a version decide, and reports an older unapplied file as out of order', async () => {
+    const { root, dir } = copyFixture('goose');
+    const source = readMigrations(dir, { cwd: root });
+    const [first, second, third] = source.migrations;
+    await withLive(false, async (client) => {
+      await WRITERS.goose(client, [first!]);
+      // An older goose rolled version 1 back by inserting is_applied = false; then it was applied again.
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, false), ($1, true)', [first!.id]);
+      // Version 3 applied, then rolled back: its latest row says it is not applied.
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true), ($1, false)', [third!.id]);
+      const [table] = await findHistoryTables(client);
+      expect(table).toMatchObject({ tool: 'goose', schema: 'public', table: 'goose_db_version' });
+      const history = await readHistory(client, table!);
+      expect(history.entries.map((e) => e.id)).toEqual([first!.id]);
+
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)', [third!.id]);
+      const { findings, counts } = compareHistory(source, await readHistory(client, table!));
+      expect(findings.map((f) => `${f.rule} ${f.object.name}`)).toEqual([`migration_out_of_order ${second!.file}`]);
+      expect(findings[0]!.message).toMatch(/`goose up` refuses it unless run with -allow-missing\.$/);
+      expect(counts).toMatchObject({ applied: 2, outOfOrder: 1, missing: 0, edited: 0 });
+    });
+  });
+
+  it('lists a Go migration with a notice that postgate does not run it, and counts it applied by its row', async () => {
+    const { root, dir } = copyFixture('goose');
+    writeFileSync(path.join(dir, '20240101000004_backfill.go'), 'package migrations\n');
+    const source = readMigrations(dir, { cwd: root });
+    const result = await withLive(false, async (client, url) => {
+      await WRITERS.goose(client, source.migrations.filter((m) => m.executable));
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101000004, true)');
+      return run(gateOptions(url, dir), createContext({ cwd: root }));
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.findings.map((f) => `${f.rule} ${f.message}`)).toEqual([
+      'migration_not_verifiable migrations/20240101000004_backfill.go is a Go migration, which postgate does not run; its schema changes are not in the expected schema.',
+    ]);
+    expect(result.metrics.differences).toBe(0);
+  });
+
+  it('names the goose way to deal with a row whose file is gone', async () => {
+    const { root, dir } = copyFixture('goose');
+    const source = readMigrations(dir, { cwd: root });
+    await withLive(false, async (client) => {
+      await WRITERS.goose(client, source.migrations);
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101000009, true)');
+      const [table] = await findHistoryTables(client);
+      const { findings } = compareHistory(source, await readHistory(client, table!));
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ rule: 'migration_missing_locally', message: 'public.goose_db_version records version 20240101000009 as applied, but the repository has no such migration.' });
+      expect(findings[0]!.remediation).toMatch(/delete the rows of version 20240101000009 from goose_db_version/);
+    });
   });
 });

@@ -26,6 +26,10 @@
  *                   run_on timestamp); INSERT (name, run_on) VALUES (<file name>, NOW())
  *   graphile        graphile/migrate src/migration.ts: _migrateMigrationSchema DDL and
  *                   runStringMigration (begin, body, INSERT (hash, previous_hash, filename), commit)
+ *   goose           pressly/goose postgres dialect: goose_db_version (id serial, version_id bigint,
+ *                   is_applied boolean, tstamp timestamp default now()), the version 0 marker row
+ *                   on creation; up section and INSERT (version_id, is_applied) in one transaction
+ *                   (after the SQL, without one, for `-- +goose NO TRANSACTION`)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -194,6 +198,25 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
         await client.query(m.sql);
         await client.query('insert into graphile_migrate.migrations(hash, previous_hash, filename) values ($1, $2, $3)', [m.header!.hash, m.header!.previousHash, m.id]);
       });
+    }
+  },
+  async goose(client, migrations) {
+    const { rows } = await client.query<{ exists: boolean }>("select to_regclass('public.goose_db_version') is not null as exists");
+    if (!rows[0]!.exists) {
+      await client.query('CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))');
+      await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, $2)', [0, true]);
+    }
+    for (const m of migrations) {
+      const record = () => client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, $2)', [m.id, true]);
+      if (m.noTransaction) {
+        await client.query(m.sql);
+        await record();
+      } else {
+        await inTransaction(client, async () => {
+          await client.query(m.sql);
+          await record();
+        });
+      }
     }
   },
   async plain(client, migrations) {

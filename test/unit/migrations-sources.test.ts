@@ -1,4 +1,4 @@
-/** Reading migration folders (ten formats), checksum rules, and bad inputs as one sentence. */
+/** Reading migration folders (every format), checksum rules, and bad inputs as one sentence. */
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { flywayChecksum, graphileHash, prismaChecksumMatches, sqlxChecksum } from '../../src/migrations/checksums.ts';
 import { assertFormat, compareVersions, detectTool, type FileProblem, graphileChainProblems, readMigrations } from '../../src/migrations/sources.ts';
+import { DEFAULT_MIGRATION_DIRS, TOOLS } from '../../src/migrations/tools/index.ts';
 import type { MigrationTool } from '../../src/migrations/types.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/migrations');
@@ -40,6 +41,7 @@ const LAYOUT: Array<[MigrationTool, string, number]> = [
   ['golang-migrate', 'migrations', 3],
   ['node-pg-migrate', 'migrations', 3],
   ['graphile-migrate', 'migrations', 3],
+  ['goose', 'migrations', 3],
   ['plain', 'sql', 3],
 ];
 
@@ -256,5 +258,72 @@ describe('checksum rules', () => {
     expect(compareVersions('flyway', '1.0', '1')).toBe(0);
     expect(compareVersions('sqlx', '10', '9')).toBe(1);
     expect(compareVersions('supabase', '202401010000015', '20240101000002')).toBe(-1);
+  });
+});
+
+describe('goose', () => {
+  it('runs the Up section only (StatementBegin/End blocks kept whole), keyed by the numeric version, NO TRANSACTION honoured', () => {
+    const source = readMigrations('migrations', { cwd: path.join(FIXTURES, 'goose') });
+    expect(source).toMatchObject({ tool: 'goose', detection: 'strong', problems: [] });
+    expect(source.migrations.map((m) => [m.id, m.name, m.noTransaction])).toEqual([
+      ['20240101000001', 'create_users', false],
+      ['20240101000002', 'create_posts', false],
+      ['20240101000003', 'posts_index', true],
+    ]);
+    const [users, posts] = source.migrations;
+    expect(users!.sql).not.toMatch(/drop table/);
+    expect(users!.raw.slice(users!.sqlOffset).startsWith('create table users')).toBe(true);
+    expect(posts!.sql).toMatch(/-- \+goose StatementBegin\ncreate function post_count[\s\S]*\$\$;\n-- \+goose StatementEnd/);
+    expect(posts!.sql).not.toMatch(/drop function/);
+  });
+
+  it('orders sequential versions numerically, lists Go migrations without running them, and reports files goose will not run', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'migrations'));
+    writeFileSync(path.join(root, 'migrations/00010_later.sql'), '-- +goose Up\nselect 10;\n');
+    writeFileSync(path.join(root, 'migrations/00002_early.sql'), '-- +goose Up\nselect 2;\n-- +goose Down\nselect -2;\n');
+    writeFileSync(path.join(root, 'migrations/00003_backfill.go'), 'package migrations\n');
+    writeFileSync(path.join(root, 'migrations/main.go'), 'package main\n');
+    writeFileSync(path.join(root, 'migrations/00004_no_annotation.sql'), 'select 4;\n');
+    writeFileSync(path.join(root, 'migrations/fix.sql'), '-- +goose Up\nselect 1;\n');
+    const source = readMigrations('migrations', { cwd: root });
+    expect(source.tool).toBe('goose');
+    expect(source.migrations.map((m) => [m.file, m.executable])).toEqual([
+      ['migrations/00002_early.sql', true],
+      ['migrations/00003_backfill.go', false],
+      ['migrations/00010_later.sql', true],
+    ]);
+    expect(source.migrations[0]!.sql).toBe('select 2;\n');
+    expect(source.problems).toEqual([
+      { file: 'migrations/00004_no_annotation.sql', problem: '`00004_no_annotation.sql` has no `-- +goose Up` line, so goose refuses to run it; add the annotation above the SQL.', severity: 'error' },
+      { file: 'migrations/fix.sql', problem: expect.stringContaining('so goose cannot place it in its order'), severity: 'error' },
+    ]);
+    expect(compareVersions('goose', '10', '9')).toBe(1);
+  });
+
+  it('two files of one version: goose refuses the folder', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'migrations'));
+    writeFileSync(path.join(root, 'migrations/001_a.sql'), '-- +goose Up\nselect 1;\n');
+    writeFileSync(path.join(root, 'migrations/1_b.sql'), '-- +goose Up\nselect 2;\n');
+    const source = readMigrations('migrations', { cwd: root });
+    expect(source.migrations.map((m) => m.file)).toEqual(['migrations/001_a.sql']);
+    expect(source.problems[0]!.problem).toMatch(/have version 1, so goose refuses the whole folder \(duplicate version\); postgate applies migrations\/001_a\.sql only/);
+  });
+
+  it('a byte order mark is refused, as goose keeps it and then misses its annotation', () => {
+    const root = temp();
+    mkdirSync(path.join(root, 'migrations'));
+    writeFileSync(path.join(root, 'migrations/1_a.sql'), '\uFEFF-- +goose Up\nselect 1;\n');
+    expect(userError(() => readMigrations('migrations', { cwd: root, format: 'goose' }))).toMatch(/^Migration file migrations\/1_a\.sql starts with a UTF-8 byte order mark, which goose does not remove/);
+  });
+});
+
+describe('tool adapters', () => {
+  it('every tool has an adapter under its own id, and its default folders are looked at', () => {
+    for (const [id, adapter] of Object.entries(TOOLS)) {
+      expect(adapter.id).toBe(id);
+      for (const dir of adapter.defaultDirs) expect(DEFAULT_MIGRATION_DIRS, `${id} ${dir}`).toContain(dir);
+    }
   });
 });

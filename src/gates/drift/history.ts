@@ -3,9 +3,7 @@
  * with each tool's own notion of "applied" and its own checksum rule. Pure: no I/O.
  */
 import { finding, type Finding } from '../../findings/types.ts';
-import { drizzleChecksumMatches, flywayChecksum, graphileHash, prismaChecksumMatches, sqlxChecksum } from '../../migrations/checksums.ts';
-import { compareVersions, graphileChainProblems, TOOL_TITLES } from '../../migrations/sources.ts';
-import { splitSupabaseStatements } from '../../migrations/supabase-split.ts';
+import { TOOLS } from '../../migrations/tools/index.ts';
 import type { History, HistoryEntry, Migration, MigrationSource } from '../../migrations/types.ts';
 import type { DriftRuleId } from './rules.ts';
 
@@ -31,46 +29,13 @@ function make(rule: DriftRuleId, severity: Finding['severity'], m: Migration | u
 
 /** Whether the file is what the history recorded, by the tool's rule; undefined when the tool keeps nothing to compare. */
 export function matchesHistory(m: Migration, entry: HistoryEntry): { same: boolean; why: string } | undefined {
-  switch (m.tool) {
-    case 'supabase': {
-      if (!entry.statements) return undefined;
-      const local = splitSupabaseStatements(m.raw).map((s) => s.text);
-      const stored = entry.statements;
-      if (local.length === stored.length && local.every((s, i) => s === stored[i])) return { same: true, why: '' };
-      const at = local.findIndex((s, i) => s !== stored[i]);
-      const index = at < 0 ? Math.min(local.length, stored.length) : at;
-      return { same: false, why: `statement ${index + 1} of ${Math.max(local.length, stored.length)} differs from what \`supabase db push\` stored (the file has ${local.length} statements, the history ${stored.length})` };
-    }
-    case 'sqlx': {
-      if (!entry.checksum) return undefined;
-      const local = sqlxChecksum(Buffer.from(m.raw, 'utf8')).toString('hex');
-      return { same: local === entry.checksum, why: `SHA-384 of the file is ${local.slice(0, 16)}..., the history has ${entry.checksum.slice(0, 16)}...` };
-    }
-    case 'prisma':
-      if (!entry.checksum) return undefined;
-      return { same: prismaChecksumMatches(m.raw, entry.checksum), why: `SHA-256 of migration.sql does not match the checksum ${entry.checksum.slice(0, 16)}... (line endings tolerated)` };
-    case 'drizzle':
-      if (!entry.checksum) return undefined;
-      return { same: drizzleChecksumMatches(m.raw, entry.checksum), why: `SHA-256 of the file does not match the hash ${entry.checksum.slice(0, 16)}... (drizzle itself never checks it)` };
-    case 'flyway': {
-      if (entry.checksum === null || entry.checksum === undefined) return undefined;
-      const local = flywayChecksum(m.raw);
-      return { same: String(local) === entry.checksum, why: `Flyway CRC32 checksum of the file is ${local}, the history has ${entry.checksum}` };
-    }
-    case 'graphile-migrate': {
-      if (!entry.checksum || !m.header) return undefined;
-      const body = graphileHash(m.sql, m.header.previousHash);
-      if (body !== entry.checksum) return { same: false, why: `the body hashes to ${body}, the history recorded ${entry.checksum}` };
-      return { same: true, why: '' };
-    }
-    default:
-      return undefined;
-  }
+  return TOOLS[m.tool].matchesHistory?.(m, entry);
 }
 
 export function compareHistory(source: MigrationSource, history: History): HistoryComparison {
   const tool = source.tool;
-  const title = TOOL_TITLES[tool];
+  const adapter = TOOLS[tool];
+  const title = adapter.title;
   const table = `${history.schema}.${history.table}`;
   const findings: Finding[] = [];
   const applied = new Set<string>();
@@ -81,18 +46,15 @@ export function compareHistory(source: MigrationSource, history: History): Histo
 
   // What counts as applied, per tool.
   const isApplied = (m: Migration): HistoryEntry | 'implied' | undefined => {
-    if (history.highWaterMark !== undefined) return compareVersions(tool, m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
-    if (history.baselineVersion !== undefined && m.kind === 'versioned' && compareVersions(tool, m.version, history.baselineVersion) <= 0) return byId.get(m.id) ?? 'implied';
+    if (history.highWaterMark !== undefined) return adapter.compareVersions(m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
+    if (history.baselineVersion !== undefined && m.kind === 'versioned' && adapter.compareVersions(m.version, history.baselineVersion) <= 0) return byId.get(m.id) ?? 'implied';
     return byId.get(m.id);
   };
   const appliedLocal = versioned.filter((m) => isApplied(m) !== undefined);
   const newestApplied = (() => {
-    if (tool === 'drizzle') {
-      const max = history.entries.reduce((acc, e) => (BigInt(e.id) > acc ? BigInt(e.id) : acc), -1n);
-      return max < 0n ? undefined : max.toString();
-    }
+    if (adapter.newestApplied) return adapter.newestApplied(history);
     const versions = [...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version), ...(history.baselineVersion ? [history.baselineVersion] : [])];
-    return versions.sort((a, b) => compareVersions(tool, a, b)).at(-1);
+    return versions.sort((a, b) => adapter.compareVersions(a, b)).at(-1);
   })();
   const lastCommon = appliedLocal.at(-1);
 
@@ -105,20 +67,10 @@ export function compareHistory(source: MigrationSource, history: History): Histo
         continue;
       }
       const older =
-        newestApplied !== undefined &&
-        (tool === 'drizzle' ? BigInt(m.id) <= BigInt(newestApplied) : compareVersions(tool, m.version, newestApplied) < 0);
+        newestApplied !== undefined && (adapter.isOlder ? adapter.isOlder(m, newestApplied) : adapter.compareVersions(m.version, newestApplied) < 0);
       if (older) {
         counts.outOfOrder++;
-        const consequence =
-          tool === 'drizzle'
-            ? 'drizzle only runs migrations newer than its last applied one, so it will never run this one'
-            : tool === 'supabase'
-              ? '`supabase db push` refuses it unless run with --include-all'
-              : tool === 'flyway'
-                ? 'Flyway refuses it unless outOfOrder is enabled'
-                : tool === 'sqlx'
-                  ? 'sqlx applies it after newer migrations, silently out of order'
-                  : `${title} may skip it or apply it after newer migrations`;
+        const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
         findings.push(
           make('migration_out_of_order', 'error', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
             remediation: 'Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool\'s option).',
@@ -138,7 +90,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (!entry.success) {
       counts.failed++;
       findings.push(
-        make('migration_failed', 'error', m, entry, `${m.file} is recorded in ${table} as failed${tool === 'golang-migrate' ? ' (dirty)' : ''}: ${title} will not continue until it is resolved.`, {
+        make('migration_failed', 'error', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
           remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
         }),
       );
@@ -164,7 +116,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
 
   for (const entry of history.entries) {
     if (local.has(entry.id)) continue;
-    if (history.highWaterMark !== undefined && source.migrations.some((m) => compareVersions(tool, m.version, entry.version) === 0)) continue;
+    if (history.highWaterMark !== undefined && source.migrations.some((m) => adapter.compareVersions(m.version, entry.version) === 0)) continue;
     counts.missing++;
     const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
     const label = entry.kind === 'repeatable' ? `repeatable "${entry.name}"` : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
@@ -177,21 +129,18 @@ export function compareHistory(source: MigrationSource, history: History): Histo
         ]
           .filter(Boolean)
           .join(' '),
-        remediation:
-          tool === 'supabase'
-            ? `Restore the file (\`supabase migration fetch\` rebuilds it from the stored statements), or remove the row with \`supabase migration repair --status reverted ${entry.version}\` if the change was undone.`
-            : 'Restore the migration file with this version, or remove the row with the tool\'s repair command if the change was undone.',
+        remediation: adapter.repairHint?.(entry) ?? 'Restore the migration file with this version, or remove the row with the tool\'s repair command if the change was undone.',
       }),
     );
   }
 
-  if (tool === 'graphile-migrate') {
+  if (adapter.chainProblems) {
     const reported = new Set(findings.filter((f) => f.rule === 'migration_edited').map((f) => f.location?.file));
-    for (const { migration, problem } of graphileChainProblems(source.migrations)) {
+    for (const { migration, problem } of adapter.chainProblems(source.migrations)) {
       if (reported.has(migration.file)) continue;
       reported.add(migration.file);
       counts.edited++;
-      findings.push(make('migration_edited', 'error', migration, undefined, `${migration.file} breaks graphile-migrate's hash chain: ${problem}.`));
+      findings.push(make('migration_edited', 'error', migration, undefined, `${migration.file} breaks ${title}'s hash chain: ${problem}.`));
     }
   }
   return { findings, applied, counts };

@@ -23,6 +23,7 @@ import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
+import { MIGRATION_LOCKS, TOOLS } from '../../migrations/tools/index.ts';
 import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions, standInFindings } from '../../migrations/rules.ts';
 import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
@@ -90,7 +91,7 @@ function shadowFindings(shadow: Shadow): Finding[] {
         rule: 'migration_not_verifiable',
         severity: 'notice',
         object: { kind: 'migration', name: m.file },
-        message: `${m.file} is JavaScript/TypeScript, which postgate does not run; its schema changes are not in the expected schema.`,
+        message: `${m.file} is ${TOOLS[m.tool].codeMigrations ?? 'code'}, which postgate does not run; its schema changes are not in the expected schema.`,
         location: { file: m.file, line: 1 },
       }),
     ),
@@ -140,12 +141,12 @@ const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 1000
 
 const LIVE_SESSION = { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' };
 
-/** Other sessions writing to the history table, or holding Prisma's migrate advisory lock. */
+/** Other sessions writing to the history table, or holding a migration tool's advisory lock (any tool's: `MIGRATION_LOCKS`). */
 const IN_FLIGHT_SQL = `
 select count(*)::int as n from pg_catalog.pg_locks l
  where l.pid <> pg_catalog.pg_backend_pid() and l.granted
    and ((l.locktype = 'relation' and l.relation = $1::regclass and l.mode <> 'AccessShareLock')
-     or (l.locktype = 'advisory' and l.objid = 72707369))`;
+     or (l.locktype = 'advisory' and l.objid = any($2::oid[])))`;
 
 interface LiveState {
   major: number;
@@ -179,7 +180,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
       );
     }
     const history = table ? await readHistory(session, table) : undefined;
-    const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.n ?? 0) > 0 : false;
+    const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, MIGRATION_LOCKS])).rows[0]?.n ?? 0) > 0 : false;
     const schemaNames = await readSchemaNames(session);
     let snapshot: CatalogSnapshot;
     try {

@@ -130,7 +130,7 @@ export const DRIFT_RULES = [
     severity: 'notice',
     category: 'history',
     title: 'Migration postgate cannot run',
-    doc: `A node-pg-migrate migration written in JavaScript or TypeScript cannot be applied to the shadow database without running your code, so its schema changes are not part of the expected schema. Its history is still checked. Write new migrations in SQL to have them verified. ${ALLOW}`,
+    doc: `A migration written in code (a node-pg-migrate migration in JavaScript or TypeScript, a goose migration in Go) cannot be applied to the shadow database without running your code, so its schema changes are not part of the expected schema. Its history is still checked. Write new migrations in SQL to have them verified. ${ALLOW}`,
   },
   {
     id: 'migration_in_progress',
