@@ -4,7 +4,8 @@
  * finding count again (with a notice); an entry that matches nothing is a notice (stale).
  */
 import type { AllowlistEntry } from '../config/repo-config.ts';
-import { finding, type Finding, objectLabel, type SuppressedFinding } from './types.ts';
+import { rulesOfGate } from './rules.ts';
+import { finding, type Finding, type GateId, objectLabel, type Severity, type SuppressedFinding, verdict } from './types.ts';
 
 function matches(entry: AllowlistEntry, item: Finding): boolean {
   if (entry.rule !== item.rule) return false;
@@ -73,4 +74,28 @@ export function applyAllowlist(
     }
   }
   return { findings: kept, suppressed };
+}
+
+export interface Judgement {
+  /** The findings that count (with the allowlist's own notices). */
+  kept: Finding[];
+  /** The findings the allowlist accepts. */
+  suppressed: SuppressedFinding[];
+  /** `fail` when a finding that counts is at or above `fail-on`. */
+  status: 'pass' | 'fail';
+}
+
+/**
+ * The verdict on a gate's findings: its allowlist entries first (only those for its own rules),
+ * then the `fail-on` threshold over what is left.
+ */
+export function judge(
+  findings: readonly Finding[],
+  options: { gate: GateId; allowlist: readonly AllowlistEntry[]; now: Date; failOn: Severity },
+): Judgement {
+  const { findings: kept, suppressed } = applyAllowlist(findings, options.allowlist, {
+    knownRules: new Set(rulesOfGate(options.gate).map((rule) => rule.id)),
+    today: options.now.toISOString().slice(0, 10),
+  });
+  return { kept, suppressed, status: verdict(kept, options.failOn) };
 }

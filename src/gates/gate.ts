@@ -7,9 +7,8 @@
 import type { RepoConfig } from '../config/repo-config.ts';
 import { EMPTY_REPO_CONFIG } from '../config/repo-config.ts';
 import { describeError } from '../errors.ts';
-import { applyAllowlist } from '../findings/allowlist.ts';
-import { rulesOfGate } from '../findings/rules.ts';
-import { type Finding, type GateId, type GateResult, type Severity, verdict } from '../findings/types.ts';
+import { judge } from '../findings/allowlist.ts';
+import type { Finding, GateId, GateResult, Severity } from '../findings/types.ts';
 import { readRunContext } from '../github/context.ts';
 import { redactDeep } from '../secrets.ts';
 import type { StepFailure } from './step.ts';
@@ -73,15 +72,11 @@ export async function runGate(
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const output = await body();
-    const knownRules = new Set(rulesOfGate(gate).map((rule) => rule.id));
-    const { findings, suppressed } = applyAllowlist(output.findings, context.config.allowlist, {
-      knownRules,
-      today: context.now().toISOString().slice(0, 10),
-    });
+    const { kept, suppressed, status } = judge(output.findings, { gate, allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn });
     const result: GateResult = {
       gate,
-      status: verdict(findings, options.failOn),
-      findings,
+      status,
+      findings: kept,
       metrics: { ...output.metrics, duration_ms: elapsed() },
       ...(suppressed.length ? { suppressed } : {}),
       ...(output.preexisting?.length ? { preexisting: output.preexisting } : {}),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRepoConfig } from '../../src/config/repo-config.ts';
-import { applyAllowlist } from '../../src/findings/allowlist.ts';
+import { applyAllowlist, judge } from '../../src/findings/allowlist.ts';
 import { finding } from '../../src/findings/types.ts';
+import '../../src/gates/rls/rules.ts';
 
 const f = (rule: string, name: string) => finding({ rule, severity: 'error', object: { kind: 'table', schema: 'public', name }, message: `${rule} on ${name}` });
 
@@ -39,5 +40,29 @@ describe('applyAllowlist', () => {
 
   it('keeps unmatched findings', () => {
     expect(outcome.findings.some((x) => x.object.name === 'trips')).toBe(true);
+  });
+});
+
+describe('judge: the allowlist, then fail-on', () => {
+  const now = new Date('2026-11-23T12:00:00Z');
+  const rlsEntries = parseRepoConfig(
+    `allowlist:
+  - { rule: rls_disabled_in_public, object: public.countries, reason: reference data }
+  - { rule: some_drift_rule, object: public.x, reason: belongs to another gate }
+`,
+    'c.yml',
+  ).allowlist;
+  const judged = (failOn: 'error' | 'warning', names: string[]) =>
+    judge(names.map((name) => f('rls_disabled_in_public', name)), { gate: 'rls', allowlist: rlsEntries, now, failOn });
+
+  it("splits kept from suppressed as applyAllowlist does, with only the gate's own entries", () => {
+    const result = judged('error', ['countries', 'trips']);
+    expect(result.suppressed.map((s) => s.object.name)).toEqual(['countries']);
+    expect(result.kept.map((k) => k.object.name)).toEqual(['trips']);
+  });
+
+  it('fails when a kept finding is at or above fail-on, passes when the allowlist accepts them all', () => {
+    expect(judged('error', ['countries', 'trips']).status).toBe('fail');
+    expect(judged('warning', ['countries']).status).toBe('pass');
   });
 });

@@ -13,6 +13,9 @@ import { createReadStream, existsSync, openSync, readdirSync, readFileSync, read
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { UserError } from '../../errors.ts';
+import { finding } from '../../findings/types.ts';
+import type { TocSummary } from './restore.ts';
+import type { Fetched } from './state.ts';
 
 export const DUMP_FORMATS = ['plain', 'plain-gzip', 'custom', 'directory', 'tar', 'supabase'] as const;
 export type DumpFormat = (typeof DUMP_FORMATS)[number];
@@ -391,4 +394,49 @@ function relativeInside(folder: string, listed: string, checksumDir: string): st
   }
   const inside = path.relative(folder, path.resolve(folder, listed));
   return inside.startsWith('..') ? undefined : inside;
+}
+
+/**
+ * The checksum phase's first half: the backup's SHA-256 against checksum-path, sha256 and the
+ * manifest; a mismatch is a finding and the backup is not restored. True when nothing differs.
+ */
+export async function verifyChecksums(state: Fetched): Promise<boolean> {
+  const { artifact, manifest, options } = state;
+  const digest = await digestArtifact(artifact);
+  state.digest = digest;
+  const mismatches = compareChecksums(artifact, digest, {
+    ...(options.checksumPath ? { checksumPath: path.resolve(state.context.cwd, options.checksumPath) } : {}),
+    ...(options.sha256 ? { sha256: options.sha256 } : {}),
+  });
+  if (manifest && manifest.artifact.sha256 !== digest.sha256) {
+    const files = manifest.artifact.files && digest.files
+      ? Object.keys({ ...manifest.artifact.files, ...digest.files }).filter((f) => manifest.artifact.files![f] !== digest.files![f])
+      : [path.basename(artifact.path)];
+    for (const file of files) mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
+  }
+  for (const mismatch of mismatches) {
+    state.findings.push(
+      finding({
+        rule: 'drill_checksum_mismatch',
+        severity: 'error',
+        object: { kind: 'file', name: mismatch.file },
+        message: `${mismatch.file} does not match its recorded SHA-256 (expected ${mismatch.expected.slice(0, 12)}…, got ${mismatch.actual === 'missing' ? 'no such file' : `${mismatch.actual.slice(0, 12)}…`}), so the backup was changed or cut short after it was made; it was not restored.`,
+        remediation: 'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',
+      }),
+    );
+  }
+  return mismatches.length === 0;
+}
+
+/** Does a plain dump or archive come from a Supabase project? (Its roles, schemas or migration table.) */
+export function looksLikeSupabase(artifact: Artifact, toc: TocSummary | undefined): boolean {
+  if (artifact.format === 'supabase') return true;
+  const marker = /\b(supabase_admin|supabase_migrations|service_role|authenticated)\b/;
+  if (toc) return toc.owners.some((o) => o.startsWith('supabase_')) || toc.schemas.includes('supabase_migrations') || toc.schemas.includes('auth');
+  return marker.test(textHead(artifact, 4 * 1024 * 1024));
+}
+
+/** Is the source a Supabase project (as the live source, the manifest or the backup itself says)? */
+export function sourceIsSupabase(state: Fetched): boolean {
+  return state.live?.supabase ?? state.manifest?.source.supabase ?? looksLikeSupabase(state.artifact, state.toc);
 }

@@ -4,12 +4,16 @@
  * drills" table, and of `max-days-since-green`: a drill fails when no green drill happened
  * within the window, so a schedule that keeps failing (or erroring) is noticed.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
-import type { GateStatus } from '../../findings/types.ts';
+import { judge } from '../../findings/allowlist.ts';
+import { countBySeverity, finding, type GateStatus } from '../../findings/types.ts';
 import { redactDeep } from '../../secrets.ts';
+import { backupAgeMs } from './rpo.ts';
+import type { DrillState } from './state.ts';
 
 export interface DrillLogEntry {
   drill_id: string;
@@ -108,4 +112,82 @@ export function daysSinceGreen(entries: readonly DrillLogEntry[], now: Date): nu
   const greens = entries.filter((entry) => entry.status === 'pass').map((entry) => Date.parse(entry.started_at)).filter(Number.isFinite);
   if (greens.length === 0) return undefined;
   return (now.getTime() - Math.max(...greens)) / 86_400_000;
+}
+
+/** The drill's entry as far as it got: what it restored, how long each phase took, what it found. */
+function logEntry(state: DrillState, status: GateStatus, error?: string): DrillLogEntry {
+  const { artifact, digest, backupTime, checks } = state;
+  const rpoMs = backupAgeMs(state);
+  return {
+    drill_id: randomUUID(),
+    started_at: state.startedAt.toISOString(),
+    finished_at: state.context.now().toISOString(),
+    status,
+    ...runContext(state.context.env),
+    source: { kind: state.mode.kind, label: state.sourceLabel, ...(artifact ? { format: artifact.format } : {}), ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}) },
+    ...(digest && artifact ? { artifact: { sha256: digest.sha256, size_bytes: artifact.sizeBytes } } : {}),
+    ...(backupTime ? { backup_taken_at: backupTime.takenAt, rpo_ms: rpoMs, rpo_source: backupTime.source } : {}),
+    ...(state.rtoMs !== undefined ? { rto_ms: state.rtoMs } : {}),
+    phases: Object.fromEntries(state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => [t.phase, t.duration_ms])),
+    checks: {
+      passed: checks.filter((c) => c.status === 'pass').length,
+      failed: checks.filter((c) => c.status === 'fail').length,
+      skipped: checks.filter((c) => c.status === 'skipped').length,
+    },
+    findings: countBySeverity(state.findings),
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The status the gate will report, as far as the findings so far decide it (allowlist, then fail-on). */
+function provisionalStatus(state: DrillState): GateStatus {
+  return judge(state.findings, { gate: 'drill', allowlist: state.context.config.allowlist, now: state.context.now(), failOn: state.options.failOn }).status;
+}
+
+/**
+ * The drill log, at the end of a drill that ran: `max-days-since-green` judged over the log with
+ * this drill in it, the entry appended, and the last drills for the report.
+ */
+export function recordDrill(state: DrillState): void {
+  if (!state.log) return;
+  const { options, findings } = state;
+  const entry = logEntry(state, provisionalStatus(state));
+  const entries = [...state.log.read.entries, entry];
+  if (options.maxDaysSinceGreen !== undefined) {
+    const days = daysSinceGreen(entries, state.context.now());
+    if (days === undefined || days > options.maxDaysSinceGreen) {
+      findings.push(
+        finding({
+          rule: 'drill_stale',
+          severity: 'error',
+          object: { kind: 'objective', name: 'drill log' },
+          message:
+            days === undefined
+              ? `The drill log (${options.logPath}) has no green drill at all, and max-days-since-green is ${options.maxDaysSinceGreen}.`
+              : `The last green drill in ${options.logPath} was ${days.toFixed(1)} days ago, more than max-days-since-green (${options.maxDaysSinceGreen}).`,
+          remediation: 'Fix the drill so it passes, and check the scheduled workflow still runs.',
+        }),
+      );
+      entry.status = provisionalStatus(state);
+      entry.findings = countBySeverity(findings);
+    }
+    if (days !== undefined) state.metrics.days_since_green = Math.round(days * 10) / 10;
+  }
+  appendDrillLog(state.log.path, entry);
+  state.details.history = {
+    title: `Last ${Math.min(entries.length, 10)} drills (${options.logPath})`,
+    rows: historyRows(entries),
+    ...(state.log.read.unreadable ? { note: `${state.log.read.unreadable} line(s) of the log could not be read and were skipped.` } : {}),
+  };
+}
+
+/** A drill that could not run is logged too (status error), so the log shows the gap. */
+export function recordFailedDrill(state: DrillState, error: unknown): void {
+  if (!state.log) return;
+  const message = error instanceof Error ? error.message : String(error);
+  try {
+    appendDrillLog(state.log.path, logEntry(state, 'error', message));
+  } catch {
+    // the original error is what the user needs to see
+  }
 }

@@ -11,9 +11,12 @@
  * NULLs stay NULL. Triggers are off while masking (session_replication_role = replica), so
  * masking fires no webhook and no audit trigger.
  */
+import path from 'node:path';
 import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
-import { quoteIdent } from '../../postgres/connect.ts';
+import { connect, quoteIdent } from '../../postgres/connect.ts';
+import { resolveClientTool, runClientTool } from '../../postgres/tools.ts';
+import type { DrillState } from './state.ts';
 
 export const MASK_METHODS = ['email', 'hash', 'null', 'redact'] as const;
 export type MaskMethod = (typeof MASK_METHODS)[number];
@@ -101,4 +104,35 @@ export function exportFormatArgs(file: string, jobs: number): string[] {
   if (file.endsWith('.tar')) return ['-Ft'];
   if (file.endsWith('/')) return ['-Fd', '-j', String(Math.max(1, jobs))];
   return ['-Fc'];
+}
+
+/**
+ * export (a staging refresh): mask the verified, inert copy by the repo config's `drill.mask`
+ * rules and dump it to `export-path`. Nothing is exported without mask rules.
+ */
+export async function exportMasked(state: DrillState): Promise<void> {
+  const { options, target, context } = state;
+  if (!options.exportPath || !target || !state.inert) return;
+  const rules = parseMaskRules(state.config.mask);
+  if (rules.length === 0) {
+    throw new UserError('Input `export-path` writes a masked copy, but the repo config has no `drill.mask` rules; add them (table.column: email | hash | null | redact) so no unmasked production data is exported.');
+  }
+  const exportPath = path.resolve(context.cwd, options.exportPath);
+  const masked: MaskResult[] = await context.log.step('export: mask the copy and dump it', async () => {
+    const client = await connect(target.url, { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: 0 });
+    let results: MaskResult[];
+    try {
+      results = await applyMasks(client, rules);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const pgDump = await resolveClientTool('pg_dump', { minMajor: target.major, serverMajor: target.major, purpose: 'export the masked copy' });
+    const result = await runClientTool(pgDump, [...exportFormatArgs(options.exportPath!, state.jobs), '--no-password', '-f', exportPath.replace(/\/$/, ''), '-d', target.target.database], {
+      connection: target.target,
+      paths: [path.dirname(exportPath.replace(/\/$/, ''))],
+    });
+    if (result.exitCode !== 0) throw new UserError(`Exporting the masked copy to ${exportPath} failed: ${result.stderr.trim().split('\n').pop()}; check \`export-path\`.`);
+    return results;
+  });
+  state.details.masked = masked;
 }

@@ -14,7 +14,9 @@
  *   is ever committed (pg_net sends only after commit).
  */
 import type { ClientBase } from 'pg';
-import { quoteIdent } from '../../postgres/connect.ts';
+import { finding } from '../../findings/types.ts';
+import { connect, quoteIdent, type Session } from '../../postgres/connect.ts';
+import type { Targeted } from './state.ts';
 
 export interface InertReport {
   cron_jobs_deactivated: number;
@@ -79,4 +81,38 @@ export async function makeInert(client: ClientBase): Promise<{ report: InertRepo
   }
   report.webhook_triggers_disabled = report.triggers.length;
   return { report, disabled, deleted };
+}
+
+/** The restored copy once inert: its session, and what the inert step changed (verify counts it back in). */
+export interface InertCopy {
+  copy: Session;
+  disabled: Record<string, string>;
+  deleted: Record<string, number>;
+}
+
+/**
+ * neutralise, before anything else touches the copy. A copy that cannot be made inert is a
+ * finding and gets no check (undefined).
+ */
+export async function neutraliseCopy(state: Targeted): Promise<InertCopy | undefined> {
+  const { target } = state;
+  const copy = await connect(target.url, { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: 0 });
+  state.cleanup.defer(() => copy.end().catch(() => undefined));
+  try {
+    const made = await state.phases.run('neutralise', 'pg_cron jobs, pg_net queue, webhook triggers', () => makeInert(copy));
+    state.details.inert = made.report;
+    state.inert = true;
+    return { copy, disabled: made.disabled, deleted: made.deleted };
+  } catch (error) {
+    state.findings.push(
+      finding({
+        rule: 'drill_not_inert',
+        severity: 'error',
+        object: { kind: 'database', name: target.target.database },
+        message: `The restored copy could not be made inert (${(error as Error).message}), so no check ran on it.`,
+        remediation: 'Fix the cause (permissions of the restore role on cron.job, net.http_request_queue and the tables with webhook triggers) and run the drill again.',
+      }),
+    );
+    return undefined;
+  }
 }

@@ -10,12 +10,18 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
+import { type Finding, finding } from '../../findings/types.ts';
+import { applySupabaseBaseline, findCreatedExtensions } from '../../postgres/baseline/apply.ts';
+import { connect } from '../../postgres/connect.ts';
 import { resolveClientTool, type ResolvedTool, runClientTool } from '../../postgres/tools.ts';
 import type { DatabaseTarget } from '../../postgres/url.ts';
 import type { Logger } from '../gate.ts';
-import { type Artifact, majorOfVersion } from './artifact.ts';
+import { ARCHIVE_FORMATS, type Artifact, FORMAT_LABELS, majorOfVersion, sourceIsSupabase, textHead } from './artifact.ts';
+import { SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
 import { openScript, SCRIPT_RUNNER, ScriptRunner } from './sql-runner.ts';
 import { scanScript } from './sql-script.ts';
+import type { Fetched, Targeted } from './state.ts';
+import { CLEAR_DEFAULT_PRIVILEGES_SQL, loadsAsPlatformRole } from './target.ts';
 
 export type ProblemKind = 'role' | 'extension' | 'schema' | 'corrupt' | 'other';
 
@@ -444,4 +450,249 @@ export async function restoreRolesFile(file: string, context: RestoreContext): P
   const untrusted: UntrustedLine[] = [];
   await runScripts(context.target, [{ file, gzip: false, label: path.basename(file) }], collector, progress, untrusted);
   return scriptOutcome(collector, progress, untrusted);
+}
+
+/**
+ * The checksum phase's second half, for a plain backup whose checksum matched: a plain backup is
+ * untrusted input even then, since psql would run any meta-command in it on the runner, so every
+ * script is read before anything is restored. `ok` when nothing but what pg_dump writes was found.
+ */
+export async function scanScripts(state: Fetched, scripts: readonly BackupScript[]): Promise<{ ok: boolean; summary: string }> {
+  const scan = await scanBackupScripts(scripts);
+  state.findings.push(...untrustedFindings(scan.untrusted));
+  const [nul] = scan.nul;
+  if (nul) {
+    const more = scan.nul.length > 1 ? ` (and ${scan.nul.length - 1} more line(s))` : '';
+    state.findings.push(problemFinding({ kind: 'corrupt', message: `line ${nul.line} of ${nul.file} holds a NUL byte, which no SQL text has${more}`, count: 1 }, { artifact: state.artifact, supabase: false, baselineApplied: false, server: '' }));
+  }
+  return {
+    ok: scan.untrusted.length === 0 && scan.nul.length === 0,
+    summary: scan.untrusted.length ? `${scan.untrusted.length} line(s) with psql commands pg_dump never writes: not restored` : 'only what pg_dump writes',
+  };
+}
+
+/**
+ * restore: the Supabase baseline when needed, then pg_restore or the script runner; every failed
+ * statement becomes a finding. Nothing is restored into an older major than the backup's, nor
+ * from an archive whose table of contents is unreadable (`restoreRan` stays false).
+ */
+export async function restoreBackup(state: Targeted): Promise<void> {
+  const { artifact, target, findings } = state;
+  const dumpMajor = Math.max(state.sourceMajor ?? 0, 0);
+  if (dumpMajor > target.major) {
+    findings.push(
+      finding({
+        rule: 'drill_dump_newer_than_target',
+        severity: 'error',
+        object: { kind: 'file', name: path.basename(artifact.path) },
+        message: `The backup comes from PostgreSQL ${state.sourceVersion ?? dumpMajor} but the restore target runs PostgreSQL ${target.version}; a dump only loads into the same or a newer major, so it was not restored.`,
+        remediation: `Restore into PostgreSQL ${dumpMajor} or newer: set \`postgres-version: ${dumpMajor}\` (with its binaries installed), or use \`shadow: docker\`.`,
+      }),
+    );
+    return;
+  }
+  if (!(await readArchiveToc(state))) return;
+  state.restoreRan = true;
+  const supabase = sourceIsSupabase(state);
+  state.supabase = supabase;
+  let baselineApplied = false;
+  const outcome = await state.phases.run(
+    'restore',
+    `${FORMAT_LABELS[artifact.format]} into PostgreSQL ${target.version}${state.jobs > 1 ? ` (${state.jobs} jobs)` : ''}`,
+    async () => {
+      baselineApplied = await applyBaseline(state, supabase);
+      return load(state, supabase, baselineApplied);
+    },
+    restoreFailure,
+  );
+  const server = `PostgreSQL ${target.version} (${target.provider})`;
+  for (const problem of outcome.problems) {
+    findings.push(problemFinding(problem, { artifact, supabase, baselineApplied, server, restoredAsPlatformRole: loadsAsPlatformRole(artifact, target) }));
+  }
+  if (outcome.untrusted) findings.push(...untrustedFindings(outcome.untrusted));
+  state.details.restore = {
+    tools: outcome.tools,
+    failed_statements: outcome.problems.reduce((sum, p) => sum + p.count, 0),
+    ...(outcome.ignored ? { harmless_errors: outcome.ignored } : {}),
+    ...(outcome.cascaded ? { follow_on_errors: outcome.cascaded } : {}),
+  };
+  state.metrics.restore_ms = state.phases.lastMs();
+}
+
+/** An archive's table of contents must be readable (pg_restore -l); unreadable is a corrupt backup. */
+async function readArchiveToc(state: Targeted): Promise<boolean> {
+  const { artifact, target } = state;
+  if (state.toc || !ARCHIVE_FORMATS.includes(artifact.format)) return true;
+  const read = await readToc(artifact, target.major);
+  if (read.problem) {
+    state.findings.push(problemFinding(read.problem, { artifact, supabase: false, baselineApplied: false, server: `PostgreSQL ${target.version}` }));
+    return false;
+  }
+  state.toc = read.toc;
+  return true;
+}
+
+/** The Supabase baseline (roles, schemas, extensions) for a Supabase backup in a plain PostgreSQL: true when applied. */
+async function applyBaseline(state: Targeted, supabase: boolean): Promise<boolean> {
+  const { target } = state;
+  const mode = state.config.baseline;
+  const wantsBaseline = mode === 'supabase' || (mode === 'auto' && supabase);
+  if (!wantsBaseline || target.supabaseImage) return false;
+  if (!target.mayCreateRoles) {
+    state.details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
+    return false;
+  }
+  const admin = await connect(target.url, { gate: 'drill', readOnly: false, inputName: 'target' });
+  try {
+    const baseline = await applySupabaseBaseline(admin, { requiredExtensions: createdExtensions(state.artifact, state.toc) });
+    // The baseline's default privileges would grant anon/authenticated on every
+    // restored object, on top of the grants pg_dump recorded; the dump restores the
+    // source's own default privileges at its end.
+    await admin.query(CLEAR_DEFAULT_PRIVILEGES_SQL);
+    state.details.baseline = { applied: true, missing_extensions: baseline.missingExtensions, stand_ins: baseline.standIns };
+    return true;
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** Loads the backup itself (and, for a live drill, its roles file and Supabase platform data). */
+async function load(state: Targeted, supabase: boolean, baselineApplied: boolean): Promise<RestoreOutcome> {
+  const { artifact, target, live, toc } = state;
+  const asSuperuser = { target: target.target, targetMajor: target.major, jobs: state.jobs, log: state.context.log };
+  const restoreContext = loadsAsPlatformRole(artifact, target) ? { ...asSuperuser, target: target.restoreAs } : asSuperuser;
+  if (live?.rolesFile && !supabase && target.mayCreateRoles && existsSync(live.rolesFile)) {
+    // A help, not part of the backup: its failures (roles that exist already) are not findings.
+    await restoreRolesFile(live.rolesFile, asSuperuser);
+  }
+  if (toc) {
+    const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0, serverMajor: target.major, purpose: `restore ${path.basename(artifact.path)}` });
+    const platform = live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
+    const main = await restoreArchive(artifact, toc, tool, restoreContext);
+    return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
+  }
+  if (artifact.format === 'supabase') return restoreSupabaseFiles(artifact, restoreContext);
+  return restorePlain(artifact, restoreContext);
+}
+
+/** The restore phase failed when a statement of the backup failed or the backup held psql commands. */
+function restoreFailure(outcome: RestoreOutcome): string | undefined {
+  const failed = outcome.problems.reduce((sum, p) => sum + p.count, 0);
+  if (outcome.untrusted?.length) return `${outcome.untrusted.length} line(s) with psql commands pg_dump never writes`;
+  return failed ? `${failed} statement(s) of the backup failed` : undefined;
+}
+
+/** Extensions the backup creates (for the baseline's report of what this server lacks). */
+function createdExtensions(artifact: Artifact, toc: TocSummary | undefined): string[] {
+  if (toc) return toc.extensions;
+  return findCreatedExtensions(textHead(artifact, 8 * 1024 * 1024));
+}
+
+/** Messages of statements only a superuser may run (SQLSTATE 42501 as PostgreSQL words it). */
+const NEEDS_SUPERUSER = /must be superuser|permission denied|must be owner|must have privileges of|must be able to SET ROLE/i;
+
+function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; supabase: boolean; baselineApplied: boolean; server: string; restoredAsPlatformRole?: boolean }): Finding {
+  const counted = problem.count > 1 ? ` (${problem.count} statements failed this way)` : '';
+  const example = problem.example ? `first failure: ${problem.example}` : undefined;
+  switch (problem.kind) {
+    case 'role':
+      return finding({
+        rule: 'drill_role_missing',
+        severity: 'error',
+        object: { kind: 'role', name: problem.name! },
+        message: `Role ${problem.name} does not exist on the restore target, so statements that need it failed${counted}.`,
+        ...(example ? { detail: example } : {}),
+        remediation: context.supabase
+          ? context.baselineApplied
+            ? `Restore the roles file (supabase db dump --role-only > roles.sql) with the backup, or restore into a supabase/postgres image.`
+            : `Set \`drill.baseline: auto\` in the repo config so postgate creates Supabase's roles first, or restore into a supabase/postgres image (shadow: docker, image: supabase/postgres:<tag>).`
+          : 'Keep a roles file with the backup (pg_dumpall --roles-only --no-role-passwords) and restore it first, or create the role on the restore target.',
+      });
+    case 'extension':
+      return finding({
+        rule: 'drill_extension_missing',
+        severity: 'error',
+        object: { kind: 'extension', name: problem.name! },
+        message: `Extension ${problem.name} is not available on the restore target (${context.server}), so it and everything that depends on it failed to restore${counted}.`,
+        remediation: context.supabase
+          ? `Restore into a supabase/postgres image that ships ${problem.name} (shadow: docker, image: supabase/postgres:<tag>), or install it on the restore server.`
+          : `Install ${problem.name} on the restore server (e.g. apt-get install postgresql-<major>-${problem.name}), or restore with shadow: docker and an image that has it.`,
+      });
+    case 'schema':
+      return finding({
+        rule: 'drill_restore_error',
+        severity: 'error',
+        object: { kind: 'schema', name: problem.name! },
+        message: `Schema ${problem.name} does not exist on the restore target, so statements that use it failed${counted}.`,
+        ...(example ? { detail: example } : {}),
+        remediation: SUPABASE_PLATFORM_SCHEMAS.includes(problem.name!)
+          ? `${problem.name} is a Supabase platform schema: set \`drill.baseline: auto\` (or supabase) so postgate applies its Supabase baseline first, or restore into a supabase/postgres image.`
+          : `Make sure the backup creates schema ${problem.name} (pg_dump --schema options) before the objects in it.`,
+      });
+    case 'corrupt':
+      return finding({
+        rule: 'drill_artifact_corrupt',
+        severity: 'error',
+        object: { kind: 'file', name: path.basename(context.artifact.path) },
+        message: `${path.basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
+        remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
+      });
+    case 'other': {
+      const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
+      return finding({
+        rule: 'drill_restore_error',
+        severity: 'error',
+        object: { kind: 'statement', name: problem.message.slice(0, 120) },
+        message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${
+          platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''
+        }`,
+        ...(example ? { detail: example } : {}),
+        remediation: platformRefused
+          ? 'Find out how a statement that needs a superuser came into the backup (an object owned by a platform role, a tampered file) and take the backup again with supabase db dump; if the platform restores it another way, allowlist this finding with the reason.'
+          : 'Fix the cause in the restore target or the backup; if it is known and harmless, allowlist this finding with the reason.',
+      });
+    }
+  }
+}
+
+/** At most this many lines are named one by one; the rest are counted in one more finding. */
+const UNTRUSTED_NAMED = 20;
+
+/** The meta-command's name as psql reads it (the backslash and what follows up to a space or backslash). */
+function commandName(text: string): string {
+  return /^\\[^\s\\]{0,24}/.exec(text)?.[0] ?? text.slice(0, 24);
+}
+
+/**
+ * One finding per line of a plain backup that holds a psql command pg_dump never writes (or a
+ * layout it never produces). The backup is not restored: psql would have run them on the runner.
+ */
+function untrustedFindings(lines: readonly UntrustedLine[]): Finding[] {
+  const remediation =
+    'Do not load this file with psql. Find out how it came to hold psql commands (a tampered file, or a backup job that is not pg_dump), take a new backup with pg_dump or supabase db dump, and record its SHA-256 when it is made.';
+  const named = lines.slice(0, UNTRUSTED_NAMED).map((u) =>
+    finding({
+      rule: 'drill_backup_untrusted_command',
+      severity: 'error',
+      object: { kind: 'file', name: `${u.file}:${u.line}` },
+      message: u.why
+        ? `Line ${u.line} of ${u.file} holds ${u.why}, which pg_dump never writes, so the backup was not restored.`
+        : `Line ${u.line} of ${u.file} holds the psql command ${commandName(u.text)}, which pg_dump never writes and psql would run on the runner, so the backup was not restored.`,
+      detail: u.text,
+      remediation,
+    }),
+  );
+  if (lines.length > named.length) {
+    const rest = lines.slice(named.length);
+    named.push(
+      finding({
+        rule: 'drill_backup_untrusted_command',
+        severity: 'error',
+        object: { kind: 'file', name: `${rest[0]!.file}:more` },
+        message: `${rest.length} more line(s) hold psql commands pg_dump never writes (first: line ${rest[0]!.line} of ${rest[0]!.file}).`,
+        remediation,
+      }),
+    );
+  }
+  return named;
 }

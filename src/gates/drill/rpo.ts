@@ -5,9 +5,15 @@
  * dump's own header, and for a live drill the snapshot itself (RPO ~ 0, which proves nothing
  * about the real backups: the report says which source was used).
  */
+import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
+import { finding } from '../../findings/types.ts';
+import type { DrillState } from './state.ts';
 
 export const SUPABASE_API_URL = 'https://api.supabase.com';
+
+/** Environment variable overriding the Supabase Management API base URL (tests, proxies). */
+export const SUPABASE_API_URL_ENV = 'POSTGATE_SUPABASE_API_URL';
 
 export interface BackupTime {
   takenAt: string;
@@ -80,4 +86,69 @@ export async function supabaseBackupTime(options: { token: string; projectRef: s
 /** An API time stamp; one without a zone is UTC (the Management API's times are). */
 function parseUtc(text: string): number {
   return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`);
+}
+
+/**
+ * RTO and RPO against their targets (inputs over the repo config). The RTO is the drill's time
+ * so far; the RPO the backup's age at the start, from the Supabase API when asked, else from the
+ * live snapshot, the manifest or the dump header. An RTO is only judged for a restore that ran.
+ */
+export async function measureObjectives(state: DrillState): Promise<void> {
+  const { options, config, context, findings } = state;
+  const rtoMs = Math.round(performance.now() - state.clockStart);
+  state.rtoMs = rtoMs;
+  const rtoTarget = options.rtoTarget ?? config['rto-target'];
+  const rpoTarget = options.rpoTarget ?? config['rpo-target'];
+  if (rtoTarget !== undefined) state.rtoTarget = rtoTarget;
+  if (rpoTarget !== undefined) state.rpoTarget = rpoTarget;
+  if (options.supabaseAccessToken && options.projectRef) {
+    const fromApi = await supabaseBackupTime({
+      token: options.supabaseAccessToken,
+      projectRef: options.projectRef,
+      ...(context.env[SUPABASE_API_URL_ENV] ? { baseUrl: context.env[SUPABASE_API_URL_ENV] } : {}),
+    });
+    if (fromApi) state.backupTime = fromApi;
+  }
+  const { backupTime } = state;
+  const rpoMs = backupAgeMs(state);
+  if (rpoMs !== undefined) state.rpoMs = rpoMs;
+  if (rtoTarget !== undefined && state.restoreRan && state.inert && rtoMs > rtoTarget) {
+    findings.push(
+      finding({
+        rule: 'drill_rto_exceeded',
+        severity: 'error',
+        object: { kind: 'objective', name: 'rto' },
+        message: `The drill took ${formatDuration(rtoMs)}, more than the RTO target of ${formatDuration(rtoTarget)}.`,
+        detail: state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => `${t.phase}: ${formatDuration(t.duration_ms)}`).join('\n'),
+        remediation: 'Speed up the slowest phase (more jobs, directory-format backups for a parallel restore, a faster restore machine) or renegotiate the target.',
+      }),
+    );
+  }
+  if (rpoTarget === undefined) return;
+  if (rpoMs === undefined) {
+    findings.push(
+      finding({
+        rule: 'drill_rpo_unknown',
+        severity: 'error',
+        object: { kind: 'objective', name: 'rpo' },
+        message: `The backup's time is unknown, so the RPO target of ${formatDuration(rpoTarget)} cannot be checked.`,
+        remediation: 'Pass a manifest (postgate drill --write-manifest at backup time), use a custom or directory archive (their header has the time), or pass supabase-access-token and project-ref.',
+      }),
+    );
+  } else if (rpoMs > rpoTarget) {
+    findings.push(
+      finding({
+        rule: 'drill_rpo_exceeded',
+        severity: 'error',
+        object: { kind: 'objective', name: 'rpo' },
+        message: `The backup is ${formatDuration(rpoMs)} old (taken ${backupTime!.takenAt}, from the ${backupTime!.source}), more than the RPO target of ${formatDuration(rpoTarget)}.`,
+        remediation: 'Check that backups still run on schedule and that the drill restores the newest one.',
+      }),
+    );
+  }
+}
+
+/** How old the backup was when the drill started, if its time is known. */
+export function backupAgeMs(state: Pick<DrillState, 'backupTime' | 'startedAt'>): number | undefined {
+  return state.backupTime ? Math.max(0, state.startedAt.getTime() - Date.parse(state.backupTime.takenAt)) : undefined;
 }

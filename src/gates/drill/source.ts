@@ -8,15 +8,22 @@
  * A Supabase source is dumped without the platform's schemas (as `supabase db dump` does);
  * the restore target gets those from the Supabase baseline or image.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { DrillOptions } from '../../config/gates.ts';
 import { UserError } from '../../errors.ts';
 import { connect } from '../../postgres/connect.ts';
+import { trackTempDir } from '../../postgres/ephemeral/registry.ts';
 import { type DatabaseTarget, parseDatabaseUrl } from '../../postgres/url.ts';
 import { resolveClientTool, type ResolvedTool, runClientTool, versionMismatchError } from '../../postgres/tools.ts';
-import { type Artifact, inspectArtifact } from './artifact.ts';
+import { ARCHIVE_FORMATS, type Artifact, FORMAT_LABELS, inspectArtifact, majorOfVersion, sourceIsSupabase } from './artifact.ts';
 import { collectFacts, type DatabaseFacts, isSupabaseDatabase, PINNED_SETTINGS_SQL, SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
+import { readManifest } from './manifest.ts';
+import { readToc } from './restore.ts';
 import { readSchema, type SchemaState } from './schema.ts';
+import type { DrillState, Fetched, Mode } from './state.ts';
+import { startTarget } from './target.ts';
 
 export const SOURCE_INPUT = 'source-database-url';
 
@@ -159,4 +166,96 @@ async function dumpRoles(file: string, target: DatabaseTarget, serverMajor: numb
     paths: [path.dirname(file)],
   });
   return result.exitCode === 0 ? file : undefined;
+}
+
+/** Which drill the inputs ask for: take the backup now (live) or restore an existing one (file). */
+export function chooseMode(options: DrillOptions, cwd: string): Mode {
+  const live = options.sourceDatabaseUrl;
+  const file = options.dumpPath;
+  if (live && file) {
+    throw new UserError(
+      'Inputs `source-database-url` and `dump-path` were both given; use `source-database-url` to take the backup now, or `dump-path` to restore an existing backup (with both, add `--write-manifest` to write a backup and its manifest).',
+    );
+  }
+  if (!live && !file) throw new UserError('Nothing to restore: set `source-database-url` (take the backup now) or `dump-path` (an existing backup).');
+  if (live) {
+    for (const [name, value] of [['checksum-path', options.checksumPath], ['sha256', options.sha256], ['manifest', options.manifest]] as const) {
+      if (value) throw new UserError(`Input \`${name}\` applies to \`dump-path\` drills; drop it, since a live drill computes everything from the source itself.`);
+    }
+    return { kind: 'live', url: live };
+  }
+  return { kind: 'file', path: path.resolve(cwd, file!), ...(options.manifest ? { manifest: path.resolve(cwd, options.manifest) } : {}) };
+}
+
+/**
+ * fetch: take the backup now (live) or inspect the file and its manifest. The restore target
+ * starts here, in the background, as a real recovery provisions the server while the backup
+ * downloads (live: once pg_dump starts; file: before the checksum).
+ */
+export async function fetchSource(state: DrillState): Promise<Fetched> {
+  if (state.mode.kind === 'live') await fetchLive(state, state.mode.url);
+  else await readBackupFile(state, state.mode);
+  const fetched = state as Fetched;
+  const { artifact, live } = fetched;
+  state.details.source = {
+    kind: state.mode.kind,
+    label: state.sourceLabel,
+    format: FORMAT_LABELS[artifact.format],
+    size_bytes: artifact.sizeBytes,
+    server_version: state.sourceVersion ?? null,
+    dumped_by: live?.tool ?? (artifact.header.dumpVersion ? `pg_dump ${artifact.header.dumpVersion}` : null),
+  };
+  state.metrics.size_bytes = artifact.sizeBytes;
+  state.sourceMajor = live?.serverMajor ?? majorOfVersion(state.sourceVersion);
+  // An archive says whether it is a Supabase one in its table of contents (read again, and
+  // reported if unreadable, once the target's major is known).
+  if (!live && !state.manifest && state.config.baseline === 'auto' && ARCHIVE_FORMATS.includes(artifact.format)) {
+    state.toc = (await readToc(artifact, state.sourceMajor ?? 0).catch(() => undefined))?.toc;
+  }
+  startTarget(state, state.sourceMajor, sourceIsSupabase(fetched));
+  return fetched;
+}
+
+async function fetchLive(state: DrillState, url: string): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'postgate-drill-'));
+  // tracked like a cluster, so a SIGTERM or a later reap removes the backup too
+  state.cleanup.defer(trackTempDir(work));
+  const live = await state.phases.run('fetch', 'take the backup now (pg_dump --snapshot, directory format)', () =>
+    takeLiveBackup({
+      url,
+      output: path.join(work, 'dump'),
+      format: 'directory',
+      jobs: state.jobs,
+      checksumTables: state.config['checksum-tables'],
+      rolesFile: path.join(work, 'roles.sql'),
+      platformDataFile: path.join(work, 'platform-data.dump'),
+      noSync: true,
+      onDumpStarting: (source) => startTarget(state, source.serverMajor, source.supabase),
+    }),
+  );
+  state.live = live;
+  state.artifact = live.artifact;
+  state.sourceLabel = live.label;
+  state.sourceVersion = live.serverVersion;
+  state.backupTime = { takenAt: live.takenAt, source: 'live snapshot (taken by this drill: says nothing about your scheduled backups)' };
+}
+
+async function readBackupFile(state: DrillState, file: Extract<Mode, { kind: 'file' }>): Promise<void> {
+  const { artifact, manifest } = await state.phases.run('fetch', `read ${path.basename(file.path)}`, async () => ({
+    artifact: inspectArtifact(file.path),
+    manifest: file.manifest ? readManifest(file.manifest) : undefined,
+  }));
+  state.artifact = artifact;
+  if (manifest) state.manifest = manifest;
+  if (artifact.header.clusterDump) {
+    throw new UserError(
+      `Input \`dump-path\` names ${artifact.path}, a pg_dumpall cluster dump (several databases, with \\connect between them); restore-drill restores one database: dump it with pg_dump (or supabase db dump) and drill that file.`,
+    );
+  }
+  const version = artifact.header.sourceVersion ?? manifest?.source.server_version;
+  if (version) state.sourceVersion = version;
+  if (manifest) state.backupTime = { takenAt: manifest.backup_taken_at, source: 'manifest' };
+  else if (artifact.header.createdAt) {
+    state.backupTime = { takenAt: artifact.header.createdAt, source: artifact.header.createdAtAssumedUtc ? 'dump header (dumping machine\'s local time, read as UTC)' : 'dump header' };
+  }
 }

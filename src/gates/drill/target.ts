@@ -10,6 +10,7 @@
  * are not picked up.
  */
 import { randomUUID } from 'node:crypto';
+import type { DrillOptions } from '../../config/gates.ts';
 import { UserError } from '../../errors.ts';
 import { connect, quoteIdent } from '../../postgres/connect.ts';
 import { findInstallations } from '../../postgres/ephemeral/binaries.ts';
@@ -17,6 +18,8 @@ import { type ClusterProfile, startCluster, type ShadowMode } from '../../postgr
 import { track, untrack } from '../../postgres/ephemeral/registry.ts';
 import { createScratchDatabase, reapScratchDatabases } from '../../postgres/scratch-databases.ts';
 import { type DatabaseTarget, parseDatabaseUrl, withDatabase } from '../../postgres/url.ts';
+import type { Artifact } from './artifact.ts';
+import type { DrillState, Fetched, Targeted } from './state.ts';
 
 export interface RestoreTarget {
   /** Superuser (or the given role's) URL of the scratch database: baseline, neutralise, verify, export. */
@@ -196,3 +199,73 @@ begin
 end
 $$;
 `;
+
+/**
+ * The restore target's role model: a Supabase backup that gets the Supabase baseline in a cluster
+ * of postgate's own is loaded as Supabase loads it, by the non-superuser `postgres` (the
+ * baseline itself by the superuser `supabase_admin`), so a statement that needs a superuser fails
+ * here as it fails on the platform. An image or a given server keeps its own roles.
+ */
+function restoreProfile(baseline: 'auto' | 'supabase' | 'none', supabase: boolean, options: DrillOptions): ClusterProfile {
+  const wantsBaseline = baseline === 'supabase' || (baseline === 'auto' && supabase);
+  return wantsBaseline && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+}
+
+/**
+ * `supabase db dump` files are loaded the way Supabase documents restoring them, with psql as the
+ * project's `postgres`, which is not a superuser. Archives and pg_dump SQL are restored as the
+ * platform restores its own backups, by the superuser.
+ */
+export function loadsAsPlatformRole(artifact: Artifact, target: RestoreTarget): boolean {
+  return artifact.format === 'supabase' && target.profile === 'supabase';
+}
+
+/**
+ * Starts the restore target in the background (once; later calls do nothing), as a real
+ * recovery provisions the server while the backup downloads. The create-target phase awaits it;
+ * the drill's cleanup stops it in every case, also while it is still starting.
+ */
+export function startTarget(state: DrillState, sourceMajor: number | undefined, supabase: boolean): void {
+  if (state.targetWork) return;
+  const { options } = state;
+  const started = performance.now();
+  let finished: number | undefined;
+  const promise = createRestoreTarget({
+    profile: restoreProfile(state.config.baseline, supabase, options),
+    ...(options.targetDatabaseUrl ? { targetDatabaseUrl: options.targetDatabaseUrl } : {}),
+    targetIsDisposable: options.targetIsDisposable,
+    shadow: options.shadow,
+    ...(options.shadowDatabaseUrl ? { shadowDatabaseUrl: options.shadowDatabaseUrl } : {}),
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.postgresVersion !== undefined ? { requestedMajor: options.postgresVersion } : {}),
+    ...(sourceMajor !== undefined ? { sourceMajor } : {}),
+  });
+  const settled = promise.then(
+    (target) => {
+      finished = performance.now();
+      return target;
+    },
+    () => {
+      finished = performance.now();
+      return undefined;
+    },
+  );
+  state.cleanup.defer(async () => {
+    await (await settled)?.stop();
+  });
+  state.targetWork = { promise, durationMs: () => (finished ?? performance.now()) - started };
+}
+
+/** create target: await the target started during the fetch, and say what it is. */
+export async function awaitTarget(state: Fetched): Promise<Targeted> {
+  const note = state.mode.kind === 'live' ? 'started while the backup was taken' : 'started while the backup was checksummed';
+  const target = await state.phases.background('create target', 'throwaway database', state.targetWork!, note);
+  state.target = target;
+  state.details.target = {
+    provider: target.provider,
+    server_version: target.version,
+    restored_as: loadsAsPlatformRole(state.artifact, target) ? `${target.restoreAs.user} (not a superuser, as on Supabase)` : target.target.user,
+    ...(target.note ? { note: target.note } : {}),
+  };
+  return state as Targeted;
+}

@@ -3,11 +3,16 @@
  * the settings the repo config expects, and the smoke queries. Each failed check is a finding
  * naming the table or object; each check also gets one line in the report's check list.
  */
+import path from 'node:path';
 import type { ClientBase } from 'pg';
 import type { RepoConfig } from '../../config/repo-config.ts';
 import { type Finding, finding } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
-import { type DatabaseFacts, splitTableName, tableLabel } from './facts.ts';
+import { connect, type Session } from '../../postgres/connect.ts';
+import { collectFacts, type DatabaseFacts, PINNED_SETTINGS_SQL, splitTableName, SUPABASE_PLATFORM_SCHEMAS, tableLabel } from './facts.ts';
+import type { InertCopy } from './neutralise.ts';
+import { asRestored, compareSchemas, type ExpectedSchema, readSchema } from './schema.ts';
+import type { Targeted } from './state.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skipped';
 
@@ -275,4 +280,112 @@ export async function runSmokeQueries(client: ClientBase, queries: readonly Smok
     }
   }
   return { findings, check: check('smoke queries', findings.length, `${queries.length} run; ${findings.length} failed`) };
+}
+
+/**
+ * verify: the inert copy's schema, row counts, key checksums, extensions, RLS, triggers and
+ * migration version against the source's (live snapshot or manifest), the expected settings,
+ * the smoke queries, and that the backup restored any data at all.
+ */
+export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<void> {
+  const { live, manifest, config, findings, checks, target, artifact } = state;
+  const { copy, disabled, deleted } = inert;
+  const supabase = state.supabase ?? false;
+  const checksumTables = config['checksum-tables'];
+  await state.phases.run('verify', 'schema, row counts, checksums, RLS, settings, smoke queries', async () => {
+    const excludeSchemas = live?.facts.excludedSchemas ?? manifest?.facts.excludedSchemas ?? (supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : []);
+    const sessions = [copy, ...(await openSessions(target.url, Math.min(state.jobs, 4) - 1))];
+    state.cleanup.defer(() => Promise.all(sessions.slice(1).map((s) => s.end().catch(() => undefined))).then(() => undefined));
+    await copy.query(PINNED_SETTINGS_SQL);
+    const actual: DatabaseFacts = countBackIn(await collectFacts(sessions, { excludeSchemas, checksumTables }), deleted);
+    const expected = live?.facts ?? manifest?.facts;
+    const expectedSchema: ExpectedSchema | undefined = live?.schema
+      ? live.schema
+      : manifest?.schema
+        ? { fingerprint: manifest.schema.fingerprint, ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot as ExpectedSchema['snapshot'] } : {}) }
+        : undefined;
+    const copySchema = asRestored(await readSchema(copy, { excludeSchemas, supabase }), disabled);
+    if (expected) {
+      const compared = compareFacts(expected, actual, { checksumTables, platformExtensionsExpectedMissing: supabase && !target.supabaseImage });
+      findings.push(...compared.findings);
+      checks.push(...compared.checks);
+    } else {
+      findings.push(
+        finding({
+          rule: 'drill_no_parity_source',
+          severity: 'notice',
+          object: { kind: 'file', name: path.basename(artifact.path) },
+          message: `No manifest for ${path.basename(artifact.path)}: the copy's ${actual.tables.length} tables and ${actual.tables.reduce((s, t) => s + t.rows, 0)} rows were recorded but not compared with the source.`,
+          remediation: 'Write a manifest at backup time (postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json) and pass it as `manifest`.',
+        }),
+      );
+      checks.push({ check: 'row counts', status: 'skipped', detail: `no source to compare with (${actual.tables.length} tables restored)` });
+    }
+    if (expectedSchema) {
+      const schema = compareSchemas(expectedSchema, copySchema);
+      findings.push(...schema.findings);
+      checks.push({ check: 'schema', status: schema.differences ? 'fail' : 'pass', detail: `${copySchema.snapshot.objects.length} objects; ${schema.differences} differ` });
+    } else {
+      checks.push({ check: 'schema', status: 'skipped', detail: `no source schema to compare with (fingerprint ${copySchema.fingerprint.slice(0, 12)})` });
+    }
+    const settings = await checkExpectedSettings(copy, config['expected-settings']);
+    findings.push(...settings.findings);
+    checks.push(settings.check);
+    const smoke = await runSmokeQueries(copy, config.smoke);
+    findings.push(...smoke.findings);
+    checks.push(smoke.check);
+    state.metrics.tables = actual.tables.length;
+    state.metrics.rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+    const empty = emptyBackup(actual, config['expect-empty'], state.mode.kind === 'live' ? { kind: 'database', name: state.sourceLabel } : { kind: 'file', name: path.basename(artifact.path) });
+    findings.push(...empty.findings);
+    checks.push(empty.check);
+  });
+  state.metrics.verify_ms = state.phases.lastMs();
+}
+
+/** More sessions to the copy, for reading its facts in parallel, with the pinned settings. */
+async function openSessions(url: string, count: number): Promise<Session[]> {
+  const sessions: Session[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const session = await connect(url, { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: 0 });
+      sessions.push(session);
+      await session.query(PINNED_SETTINGS_SQL);
+    }
+    return sessions;
+  } catch (error) {
+    await Promise.all(sessions.map((s) => s.end().catch(() => undefined)));
+    throw error;
+  }
+}
+
+/**
+ * A backup that restores to no data at all (no tables, or not one row) proves nothing about
+ * recovering the source: a dump of the wrong database, a schema-only run, a file cut down to
+ * pg_dump's trailer. It fails the drill unless the repo config says the source is empty.
+ */
+export function emptyBackup(actual: DatabaseFacts, expectEmpty: boolean, object: { kind: string; name: string }): { findings: Finding[]; check: Check } {
+  const rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
+  const restored = `${actual.tables.length} table(s), ${rows} row(s) restored`;
+  if (expectEmpty) return { findings: [], check: { check: 'backup not empty', status: 'skipped', detail: `drill.expect-empty is true (${restored})` } };
+  if (rows > 0) return { findings: [], check: { check: 'backup not empty', status: 'pass', detail: restored } };
+  const what = actual.tables.length === 0 ? 'no table at all' : `${actual.tables.length} table(s) and not one row`;
+  return {
+    findings: [
+      finding({
+        rule: 'drill_backup_empty',
+        severity: 'error',
+        object,
+        message: `The backup restored to an empty database (${what}), so it would recover no data.`,
+        remediation:
+          'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
+      }),
+    ],
+    check: { check: 'backup not empty', status: 'fail', detail: restored },
+  };
+}
+
+/** The copy's facts as restored: rows the inert step deleted are counted back in. */
+function countBackIn(facts: DatabaseFacts, deleted: Readonly<Record<string, number>>): DatabaseFacts {
+  return { ...facts, tables: facts.tables.map((t) => ({ ...t, rows: t.rows + (deleted[`${t.schema}.${t.name}`] ?? 0) })) };
 }

@@ -16,8 +16,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { RlsOptions } from '../../config/gates.ts';
 import type { MigrationFormat } from '../../migrations/types.ts';
 import { UserError } from '../../errors.ts';
-import { applyAllowlist } from '../../findings/allowlist.ts';
-import { rulesOfGate } from '../../findings/rules.ts';
+import { judge } from '../../findings/allowlist.ts';
 import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
 import { connect, withSession } from '../../postgres/connect.ts';
@@ -295,7 +294,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       const split = splitPreexisting(findings, base.findings);
       // An allowlisted finding stays with the findings, where the allowlist accepts it (else its entry would look stale).
       const accepted = new Set(
-        applyAllowlist(split.preexisting, context.config.allowlist, { knownRules: new Set(rulesOfGate('rls').map((r) => r.id)), today: context.now().toISOString().slice(0, 10) }).suppressed.map((f) => f.key),
+        judge(split.preexisting, { gate: 'rls', allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn }).suppressed.map((f) => f.key),
       );
       findings = [...split.fresh, ...split.preexisting.filter((f) => accepted.has(f.key))];
       preexisting = split.preexisting.filter((f) => !accepted.has(f.key));
