@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { renderActionYml, updateReadme } from '../src/config/action-manifest.ts';
 import { GATES } from '../src/config/gates.ts';
-import { renderRulesDoc } from '../src/findings/rules-doc.ts';
+import { renderRulesDoc } from '../src/gates/rules-doc.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const SOURCE_IMPORT = "'../../src/action/run-action.ts'";

@@ -14,7 +14,7 @@ import { renderDoctor, runDoctor } from './doctor.ts';
 import { confinePath } from './config/paths.ts';
 import { describeError, UserError } from './errors.ts';
 import { EXIT_CODES, type GateResult } from './findings/types.ts';
-import type { Logger } from './gates/gate.ts';
+import type { Logger } from './core/context.ts';
 import { runStep, stepEndLine } from './gates/step.ts';
 import { invokeGate } from './gates/invoke.ts';
 import { cleanupAll, stopCleanlyOnSignals } from './postgres/ephemeral/index.ts';
@@ -24,8 +24,10 @@ import { renderMarkdown } from './report/markdown.ts';
 import { renderSarif } from './report/sarif.ts';
 import { renderJson, renderText, shouldColor } from './report/text.ts';
 import { redact } from './secrets.ts';
+import packageJson from '../package.json' with { type: 'json' };
 
-const VERSION = '0.1.0';
+/** package.json's version, inlined by ncc at build time (scripts/build.ts). */
+const VERSION = packageJson.version;
 const DOCTOR_DESCRIPTION = 'Report Node.js, PostgreSQL binaries, Docker and the project layout found here.';
 
 function usage(): string {

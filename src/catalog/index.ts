@@ -1,5 +1,6 @@
 /**
- * The catalog model shared by drift-gate, rls-audit and restore-drill:
+ * The catalog model shared by drift-gate and restore-drill (rls-audit reads the catalogs with
+ * its own queries; docs/adr/0001-schema-diff-engine.md):
  *   snapshot(client, options)   read-only; a fixed number of catalog queries
  *   diffSnapshots(expected, actual)  differences with remediation SQL both ways
  *   fingerprint(snapshot)       a deterministic hash (restore-drill's manifest)

@@ -1,6 +1,6 @@
 /**
- * The one catalog model postgate compares, audits and fingerprints (drift-gate,
- * rls-audit, restore-drill). A snapshot is a flat, sorted list of objects, each with a
+ * The one catalog model postgate compares and fingerprints (drift-gate, restore-drill;
+ * rls-audit does not read it: docs/adr/0001-schema-diff-engine.md). A snapshot is a flat, sorted list of objects, each with a
  * kind, a schema, a name unique within (kind, schema), and normalised properties: two
  * databases built from the same migrations give byte-identical snapshots.
  *

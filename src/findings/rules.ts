@@ -3,7 +3,7 @@
  * severity, a title and a doc paragraph (why it matters, how to fix, how to allowlist).
  * docs/rules.md is generated from this catalog (`npm run build`), and a test keeps it current.
  */
-import type { GateId, Severity } from './types.ts';
+import { finding, type Finding, type GateId, type Severity } from './types.ts';
 
 export interface Rule {
   id: string;
@@ -37,6 +37,19 @@ export function allRules(): Rule[] {
 
 export function rulesOfGate(gate: GateId): Rule[] {
   return allRules().filter((rule) => rule.gate === gate || rule.gate === 'all');
+}
+
+/** What a gate passes to build a finding of one of its rules. */
+export type RuleFindingInput<Id extends string> = Omit<Finding, 'key' | 'rule' | 'severity'> & {
+  rule: Id;
+  /** Only where the rule's severity depends on the case (say why at the call site); otherwise the rule's own. */
+  severity?: Severity;
+};
+
+/** finding() bound to rule lists: the rule must be one of theirs (a typo fails to compile) and the severity defaults to the rule's. */
+export function findingOf<const L extends readonly (readonly Rule[])[]>(...lists: L): (input: RuleFindingInput<L[number][number]['id']>) => Finding {
+  const severities = new Map<string, Severity>(lists.flat().map((rule) => [rule.id, rule.severity]));
+  return ({ rule, severity, ...rest }) => finding({ rule, severity: severity ?? severities.get(rule)!, ...rest });
 }
 
 export const SHARED_RULES = [

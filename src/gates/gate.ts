@@ -4,42 +4,17 @@
  * from `fail-on`, duration measured, every string redacted, and any error turned into
  * status "error" (exit 2), never a pass.
  */
-import type { RepoConfig } from '../config/repo-config.ts';
 import { EMPTY_REPO_CONFIG } from '../config/repo-config.ts';
+import { type GateContext, type GateOutput, silentLogger } from '../core/context.ts';
 import { describeError } from '../errors.ts';
 import { judge } from '../findings/allowlist.ts';
-import type { Finding, GateId, GateResult, Severity } from '../findings/types.ts';
+import type { GateId, GateResult, Severity } from '../findings/types.ts';
 import { readRunContext } from '../github/context.ts';
 import { redactDeep } from '../secrets.ts';
-import type { StepFailure } from './step.ts';
 
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  /**
-   * Runs `fn` as a named, collapsible step (a log group in Actions, a progress line in the CLI).
-   * The step failed when `fn` throws, or when `failure` finds a failure in what it returned (a
-   * migration that fails is a finding, not a throw): the logger says so (src/gates/step.ts).
-   */
-  step<T>(name: string, fn: () => Promise<T>, failure?: StepFailure<T>): Promise<T>;
-}
-
-export const silentLogger: Logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  step: (_name, fn) => fn(),
-};
-
-export interface GateContext {
-  /** Repository root: relative paths in inputs and config are resolved from here. */
-  cwd: string;
-  config: RepoConfig;
-  env: Record<string, string | undefined>;
-  /** The pull request's base branch as the run knows it (src/github/context.ts); a gate's `base-ref` input overrides it. */
-  baseRef?: string;
-  now: () => Date;
-  log: Logger;
-}
+// The run contract lives in src/core/context.ts (below every layer that uses it); re-exported for the gates.
+export { silentLogger };
+export type { GateContext, GateOutput, Logger } from '../core/context.ts';
 
 export function createContext(overrides: Partial<GateContext> = {}): GateContext {
   const env = overrides.env ?? process.env;
@@ -53,13 +28,6 @@ export function createContext(overrides: Partial<GateContext> = {}): GateContext
     log: silentLogger,
     ...overrides,
   };
-}
-
-export interface GateOutput {
-  findings: Finding[];
-  metrics?: Record<string, number>;
-  preexisting?: Finding[];
-  details?: Record<string, unknown>;
 }
 
 export async function runGate(

@@ -3,9 +3,10 @@
  * action's log groups): a step failed when its body threw, or when the step's `failure` check
  * finds a failure in what the body returned.
  */
+import type { StepFailure } from '../core/context.ts';
 
-/** What went wrong, when the value a step returned means the step failed; undefined when it did not. */
-export type StepFailure<T> = (value: T) => string | undefined;
+/** What went wrong, when the value a step returned means the step failed; undefined when it did not (declared in src/core/context.ts). */
+export type { StepFailure };
 
 export interface StepEnd {
   failed: boolean;

@@ -4,10 +4,10 @@
  * statement) is mapped back to the line of the migration file.
  */
 import type { ClientBase } from 'pg';
-import { finding } from '../findings/types.ts';
 import type { Finding } from '../findings/types.ts';
 import { splitSupabaseStatements, type SplitStatement } from './supabase-split.ts';
 import type { Migration } from './types.ts';
+import { migrationFinding } from './rules.ts';
 
 interface PgError {
   message?: string;
@@ -155,9 +155,8 @@ async function failureFinding(client: ClientBase, migration: Migration, error: P
   const detail = [error.detail && `Detail: ${error.detail}`, error.hint && `Hint: ${error.hint}`, error.where && `Where: ${error.where}`, error.code && `SQLSTATE ${error.code}`]
     .filter(Boolean)
     .join('\n');
-  return finding({
+  return migrationFinding({
     rule: 'migration_apply_failed',
-    severity: 'error',
     object: { kind: 'migration', name: migration.file },
     message: `${migration.file}${line ? `:${line}` : ''} fails on a fresh database: ${message}.`,
     ...(detail ? { detail } : {}),

@@ -2,8 +2,8 @@
  * The rules every gate that builds a shadow database can report (drift-gate and rls-audit
  * apply migrations). drift-gate's own rules are in src/gates/drift/rules.ts.
  */
-import { defineRules, type Rule } from '../findings/rules.ts';
-import { type Finding, finding } from '../findings/types.ts';
+import { defineRules, findingOf, type Rule } from '../findings/rules.ts';
+import type { Finding } from '../findings/types.ts';
 import { findCreatedExtensions } from '../postgres/baseline/apply.ts';
 import { standInNamed } from '../postgres/extensions/stand-ins/index.ts';
 import { providerOf } from '../postgres/extensions/supabase-extensions.ts';
@@ -48,6 +48,9 @@ export const MIGRATION_RULES = [
 
 defineRules(MIGRATION_RULES);
 
+/** A finding of a shared migration rule, at the rule's severity. */
+export const migrationFinding = findingOf(MIGRATION_RULES);
+
 /** Extensions the project's own migrations create that the shadow's server lacks. */
 export function missingProjectExtensions(shadow: Pick<Shadow, 'migrations' | 'missingExtensions'>): string[] {
   const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
@@ -56,9 +59,8 @@ export function missingProjectExtensions(shadow: Pick<Shadow, 'migrations' | 'mi
 
 export function missingExtensionFindings(shadow: Pick<Shadow, 'migrations' | 'missingExtensions' | 'major'>): Finding[] {
   return missingProjectExtensions(shadow).map((name) =>
-    finding({
+    migrationFinding({
       rule: 'shadow_extension_unavailable',
-      severity: 'warning',
       object: { kind: 'extension', name },
       message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", which the migrations create, and postgate has no stand-in for it; migrations and objects that need it cannot be checked.`,
       remediation: `Install ${providerOf(name)} on the runner, or run the gate with \`shadow: docker\` and an \`image\` that has the extension (e.g. supabase/postgres).`,
@@ -73,9 +75,8 @@ export function missingExtensionFindings(shadow: Pick<Shadow, 'migrations' | 'mi
 export function standInFindings(shadow: Pick<Shadow, 'standInsUsed' | 'major' | 'migrations'>): Finding[] {
   const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
   return shadow.standInsUsed.filter((name) => created.has(name)).map((name) =>
-    finding({
+    migrationFinding({
       rule: 'shadow_stand_in_used',
-      severity: 'notice',
       object: { kind: 'extension', name },
       message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
       remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',

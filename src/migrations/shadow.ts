@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { UserError } from '../errors.ts';
 import type { Finding, SourceLocation } from '../findings/types.ts';
-import { silentLogger, type Logger } from '../gates/gate.ts';
+import { silentLogger, type Logger } from '../core/context.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../postgres/baseline/apply.ts';
 import { connect, type Session } from '../postgres/connect.ts';
 import { type Cluster, type ShadowMode, startCluster } from '../postgres/ephemeral/index.ts';

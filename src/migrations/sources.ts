@@ -15,8 +15,8 @@ import path from 'node:path';
 import { MIGRATION_FORMATS } from '../config/gates.ts';
 import { realPathOf } from '../config/paths.ts';
 import { UserError } from '../errors.ts';
-import { defineRules, type Rule } from '../findings/rules.ts';
-import { type Finding, finding } from '../findings/types.ts';
+import { defineRules, findingOf, type Rule } from '../findings/rules.ts';
+import type { Finding } from '../findings/types.ts';
 import { DEFAULT_MIGRATION_DIRS, detectTool, TOOLS } from './tools/index.ts';
 import { diskReader, type FileProblem, type FileReader, isInside, pathGuard, type ReadContext } from './tools/read.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationSource, MigrationTool } from './types.ts';
@@ -40,14 +40,15 @@ export const MIGRATION_SOURCE_RULES = [
 
 defineRules(MIGRATION_SOURCE_RULES);
 
+const sourceFinding = findingOf(MIGRATION_SOURCE_RULES);
+
 /** One error finding per path of the migrations folder that leads outside the repository. */
 export function outsidePathFindings(problems: readonly MigrationFileProblem[]): Finding[] {
   return (problems as Array<MigrationFileProblem & Partial<FileProblem>>)
     .filter((p) => p.outside)
     .map((p) =>
-      finding({
+      sourceFinding({
         rule: 'migration_symlink_outside',
-        severity: 'error',
         object: { kind: 'migration', name: p.file },
         message: p.problem,
         remediation: 'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',

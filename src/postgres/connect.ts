@@ -239,9 +239,9 @@ export async function withTwinSession<T>(
   }
 }
 
-/** Quotes an identifier for SQL. */
+/** Quotes an identifier for SQL (pg's own escaping). */
 export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return pg.escapeIdentifier(name);
 }
 
 /** Quotes a string literal for SQL. */

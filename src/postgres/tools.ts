@@ -52,7 +52,8 @@ export interface ToolRequirement {
 
 const VERSION_LINE = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/;
 
-function isExecutable(file: string): boolean {
+/** A regular file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return statSync(file).isFile();

@@ -1,8 +1,7 @@
 /** Small formatting helpers shared by the renderers: labels, numbers, durations, sizes, paths. */
 import path from 'node:path';
 import { formatDuration } from '../config/input-spec.ts';
-import type { Finding, ObjectRef, Severity, SourceLocation } from '../findings/types.ts';
-import { objectLabel } from '../findings/types.ts';
+import type { Finding, Severity, SourceLocation } from '../findings/types.ts';
 
 /** `access_matrix`, `accessMatrix`, `access-matrix` -> "Access matrix". */
 export function humanize(key: string): string {
@@ -18,16 +17,20 @@ export function plural(count: number, singular: string, pluralForm = `${singular
   return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
 }
 
-export function formatBytes(bytes: number): string {
+/** Labels for sizes counted in powers of 1024: IEC (`KiB`) in reports, short (`KB`) in the drill's progress lines. */
+const BYTE_UNITS = { iec: ['KiB', 'MiB', 'GiB', 'TiB'], short: ['KB', 'MB', 'GB', 'TB'] } as const;
+
+/** A size in powers of 1024: `2.0 KiB` (or `2.0 KB` with `units: 'short'`). */
+export function formatBytes(bytes: number, units: keyof typeof BYTE_UNITS = 'iec'): string {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  const labels = BYTE_UNITS[units];
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < labels.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${labels[unit]}`;
 }
 
 /** A number named by its key: `duration_ms` is a duration, `size_bytes` a size, the rest a count. */
@@ -55,10 +58,6 @@ export function columnLabel(key: string): string {
   return words || key;
 }
 
-export function objectText(object: ObjectRef): string {
-  return `${object.kind} ${objectLabel(object)}`;
-}
-
 /** Paths in findings are repository-relative; an absolute path inside the workspace is made relative. */
 export function repoPath(file: string, workspace?: string): string {
   if (workspace && path.isAbsolute(file)) {
@@ -71,8 +70,6 @@ export function repoPath(file: string, workspace?: string): string {
 export function locationText(location: SourceLocation, workspace?: string): string {
   return `${repoPath(location.file, workspace)}${location.line ? `:${location.line}` : ''}`;
 }
-
-export const SEVERITY_WORD: Record<Severity, string> = { error: 'error', warning: 'warning', notice: 'notice' };
 
 export function countsText(counts: Record<Severity, number>): string {
   return `${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${plural(counts.notice, 'notice')}`;

@@ -10,6 +10,7 @@
  * through `guardCommands`, so that nothing printed to a workflow step's log starts a workflow
  * command (`::add-mask::`, `::error file=...::`, `##[...]`). See inert.ts.
  */
+import { GATES } from '../config/gates.ts';
 import { getRule } from '../findings/rules.ts';
 import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank } from '../findings/types.ts';
 import { redact, redactDeep } from '../secrets.ts';
@@ -34,15 +35,9 @@ function paint(enabled: boolean): Paint {
   return (style, text) => (enabled && text ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text);
 }
 
-const GATE_TITLES: Record<GateResult['gate'], string> = {
-  drift: 'drift-gate',
-  rls: 'rls-audit',
-  webhooks: 'webhook-secret-check',
-  drill: 'restore-drill',
-};
-
+/** The gate's name as its action is called (src/config/gates.ts). */
 export function gateTitle(gate: GateResult['gate']): string {
-  return GATE_TITLES[gate];
+  return GATES[gate].action;
 }
 
 const SEVERITY_STYLE: Record<Severity, keyof typeof CODES> = { error: 'red', warning: 'yellow', notice: 'blue' };

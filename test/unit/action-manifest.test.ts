@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderActionYml, updateReadme } from '../../src/config/action-manifest.ts';
 import { GATES } from '../../src/config/gates.ts';
 import { appliesTo } from '../../src/config/input-spec.ts';
-import { renderRulesDoc } from '../../src/findings/rules-doc.ts';
+import { renderRulesDoc } from '../../src/gates/rules-doc.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 

@@ -18,7 +18,7 @@ import { readSnapshot } from '../../catalog/snapshot.ts';
 import type { DriftOptions } from '../../config/gates.ts';
 import { givenName } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
-import { finding, type Finding, type GateResult } from '../../findings/types.ts';
+import type { Finding, GateResult } from '../../findings/types.ts';
 import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
 import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
@@ -31,7 +31,7 @@ import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import './rules.ts';
-import type { DriftRuleId } from './rules.ts';
+import { type DriftRuleId, driftFinding } from './rules.ts';
 import { schemaFindings } from './schema.ts';
 import { assertSchemaFilter, readSchemaNames, type SchemaNames } from './schema-filter.ts';
 
@@ -66,11 +66,11 @@ function plan(options: DriftOptions, context: GateContext): Plan {
 }
 
 /**
- * Extensions the migrations themselves create that the shadow lacks. Platform extensions
- * the Supabase baseline could not install (pg_graphql, pg_net, ...) are listed in the
- * report's details only: the baseline has stand-ins, and warning on every run would be noise.
+ * Extensions the shadow lacks, split into the project's own (the migrations create them; also
+ * findings) and the platform's: those the Supabase baseline could not install (pg_graphql,
+ * pg_net, ...) are listed in the report's details only, since the baseline has stand-ins and
+ * warning on every run would be noise.
  */
-/** Extensions the shadow lacks, split into the project's own (also findings) and the platform's (stand-ins). */
 function extensionDetails(shadow: Shadow): Record<string, string[]> {
   const project = missingProjectExtensions(shadow);
   const platform = shadow.missingExtensions.filter((name) => !project.includes(name));
@@ -87,9 +87,8 @@ function shadowFindings(shadow: Shadow): Finding[] {
     ...missingExtensionFindings(shadow),
     ...standInFindings(shadow),
     ...shadow.skipped.map((m) =>
-      finding({
+      driftFinding({
         rule: 'migration_not_verifiable',
-        severity: 'notice',
         object: { kind: 'migration', name: m.file },
         message: `${m.file} is ${TOOLS[m.tool].codeMigrations ?? 'code'}, which postgate does not run; its schema changes are not in the expected schema.`,
         location: { file: m.file, line: 1 },
@@ -127,9 +126,8 @@ async function checkBase(options: DriftOptions, context: GateContext, source: Mi
     : ['No base branch is known', `set \`${givenName(options, 'base-ref')}\` to the pull request's base branch`];
   return {
     findings: [
-      finding({
+      driftFinding({
         rule: 'base_checks_skipped',
-        severity: 'notice',
         object: { kind: 'migrations', name: path.relative(context.cwd, source.dir) || '.' },
         message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
       }),
@@ -256,9 +254,8 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
     applied = comparison.applied;
   } else {
     findings.push(
-      finding({
+      driftFinding({
         rule: 'history_not_recorded',
-        severity: 'notice',
         object: { kind: 'database', name: 'history' },
         message: 'The database has no migration history table, so every migration is assumed applied and only the schema is compared.',
       }),
@@ -266,9 +263,8 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
   }
   if (live.inFlight) {
     findings.push(
-      finding({
+      driftFinding({
         rule: 'migration_in_progress',
-        severity: 'warning',
         object: { kind: 'database', name: 'history' },
         message: `Another session is writing to ${live.history?.schema}.${live.history?.table} or holds the migration lock: a deploy is probably running, so the comparison may see a half-applied state.`,
       }),

@@ -2,9 +2,10 @@
  * PR-mode integrity, without a database: files the tool would skip, two files with one
  * version, and merged history that must not change (compared with the base branch).
  */
-import { finding, type Finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
 import { compareVersions, type FileProblem, graphileChainProblems, outsidePathFindings } from '../../migrations/sources.ts';
 import type { Migration, MigrationFileProblem, MigrationSource } from '../../migrations/types.ts';
+import { driftFinding } from './rules.ts';
 
 const normalizeNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
 
@@ -21,16 +22,16 @@ export function namingFindings(source: MigrationSource): Finding[] {
   const outside = outsidePathFindings(problems);
   return [...outside, ...problems.filter((p) => !p.outside).map((p) =>
     p.duplicate
-      ? finding({
+      ? driftFinding({
           rule: 'migration_version_duplicate',
-          severity: 'error',
           object: { kind: 'migration_version', name: p.duplicate.id },
           message: p.problem,
           remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
           location: { file: p.file, line: 1 },
         })
-      : finding({
+      : driftFinding({
           rule: 'migration_name_invalid',
+          // A warning where the tool itself skips the file (as the Supabase CLI does); otherwise an error.
           severity: p.severity ?? 'error',
           object: { kind: 'migration', name: p.file },
           message: p.problem,
@@ -41,9 +42,8 @@ export function namingFindings(source: MigrationSource): Finding[] {
 
 export function chainFindings(source: MigrationSource): Finding[] {
   return graphileChainProblems(source.migrations).map(({ migration, problem }) =>
-    finding({
+    driftFinding({
       rule: 'migration_edited',
-      severity: 'error',
       object: { kind: 'migration', name: migration.file },
       message: `${migration.file} breaks graphile-migrate's hash chain: ${problem}.`,
       remediation: 'Revert the edit to the committed migration and make the change in current.sql, then commit it as a new migration.',
@@ -73,9 +73,8 @@ export function mergedHistoryFindings(base: MigrationSource, head: MigrationSour
     if (!now) {
       const renamed = headByContent.get(normalizeNewlines(old.raw));
       findings.push(
-        finding({
+        driftFinding({
           rule: 'merged_migration_removed',
-          severity: 'error',
           object: { kind: 'migration', name: old.file },
           message: renamed
             ? `${old.file} exists on ${baseLabel} but the pull request renames it to ${renamed.file}; databases that applied it would apply it again under the new version.`
@@ -89,9 +88,8 @@ export function mergedHistoryFindings(base: MigrationSource, head: MigrationSour
     if (normalizeNewlines(now.raw) !== normalizeNewlines(old.raw) || now.file !== old.file) {
       const contentChanged = normalizeNewlines(now.raw) !== normalizeNewlines(old.raw);
       findings.push(
-        finding({
+        driftFinding({
           rule: contentChanged ? 'merged_migration_edited' : 'merged_migration_removed',
-          severity: 'error',
           object: { kind: 'migration', name: now.file },
           message: contentChanged
             ? `${now.file} is already on ${baseLabel} and the pull request edits it; environments that applied it will never run the change.`
@@ -112,9 +110,8 @@ export function mergedHistoryFindings(base: MigrationSource, head: MigrationSour
       if (renamedFrom) continue;
       if (compareVersions(head.tool, m.version, newest) <= 0) {
         findings.push(
-          finding({
+          driftFinding({
             rule: 'migration_version_not_newer',
-            severity: 'error',
             object: { kind: 'migration', name: m.file },
             message: `${m.file} is new in the pull request but its version ${m.version} is not newer than the newest migration on ${baseLabel} (${newest}); databases already at ${newest} treat it as out of order.`,
             remediation: 'Give it a version newer than every merged migration (e.g. regenerate it with a current timestamp).',

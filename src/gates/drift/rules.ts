@@ -1,5 +1,6 @@
 /** drift-gate's rules. `migration_apply_failed` (shared by every gate that builds a shadow) is in src/migrations/rules.ts. */
-import { defineRules, type Rule } from '../../findings/rules.ts';
+import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
+import { MIGRATION_RULES } from '../../migrations/rules.ts';
 
 const ALLOW = 'To accept it, add `{ rule, object, reason, expires }` to the allowlist in `.github/postgate.yml` with the object named in the finding.';
 
@@ -151,5 +152,8 @@ export const DRIFT_RULES = [
 ] as const satisfies readonly Rule[];
 
 defineRules(DRIFT_RULES);
+
+/** A finding of a drift-gate rule (or a shared migration rule), at the rule's severity. */
+export const driftFinding = findingOf(DRIFT_RULES, MIGRATION_RULES);
 
 export type DriftRuleId = (typeof DRIFT_RULES)[number]['id'];

@@ -13,9 +13,9 @@ import { createReadStream, existsSync, openSync, readdirSync, readFileSync, read
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { UserError } from '../../errors.ts';
-import { finding } from '../../findings/types.ts';
 import type { TocSummary } from './restore.ts';
 import type { Fetched } from './state.ts';
+import { drillFinding } from './rules.ts';
 
 export const DUMP_FORMATS = ['plain', 'plain-gzip', 'custom', 'directory', 'tar', 'supabase'] as const;
 export type DumpFormat = (typeof DUMP_FORMATS)[number];
@@ -416,9 +416,8 @@ export async function verifyChecksums(state: Fetched): Promise<boolean> {
   }
   for (const mismatch of mismatches) {
     state.findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_checksum_mismatch',
-        severity: 'error',
         object: { kind: 'file', name: mismatch.file },
         message: `${mismatch.file} does not match its recorded SHA-256 (expected ${mismatch.expected.slice(0, 12)}…, got ${mismatch.actual === 'missing' ? 'no such file' : `${mismatch.actual.slice(0, 12)}…`}), so the backup was changed or cut short after it was made; it was not restored.`,
         remediation: 'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',

@@ -23,13 +23,14 @@ import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
 import type { Finding, GateResult } from '../../findings/types.ts';
 import { reapOrphans } from '../../postgres/ephemeral/registry.ts';
+import { formatBytes } from '../../report/format.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { digestArtifact, FORMAT_LABELS, verifyChecksums } from './artifact.ts';
 import { recordDrill, recordFailedDrill } from './log.ts';
 import { writeManifest } from './manifest.ts';
 import { exportMasked } from './mask.ts';
 import { neutraliseCopy } from './neutralise.ts';
-import { backupScripts, formatBytes, restoreBackup, scanScripts } from './restore.ts';
+import { backupScripts, restoreBackup, scanScripts } from './restore.ts';
 import { measureObjectives, validateSupabaseApiInputs } from './rpo.ts';
 import './rules.ts';
 import { chooseMode, fetchSource, takeLiveBackup } from './source.ts';
@@ -65,7 +66,7 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     summarise(state);
     recordDrill(state);
     context.log.info(
-      `restore-drill: RTO ${formatDuration(state.rtoMs!)}${state.rpoMs !== undefined ? `, RPO ${formatDuration(state.rpoMs)}` : ''}, ${formatBytes(fetched.artifact.sizeBytes)} ${FORMAT_LABELS[fetched.artifact.format]}`,
+      `restore-drill: RTO ${formatDuration(state.rtoMs!)}${state.rpoMs !== undefined ? `, RPO ${formatDuration(state.rpoMs)}` : ''}, ${formatBytes(fetched.artifact.sizeBytes, 'short')} ${FORMAT_LABELS[fetched.artifact.format]}`,
     );
     // Summary, phases and checks first: the report shows details in this order.
     const { summary, ...details } = state.details;

@@ -10,10 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { judge } from '../../findings/allowlist.ts';
-import { countBySeverity, finding, type GateStatus } from '../../findings/types.ts';
+import { countBySeverity, type GateStatus } from '../../findings/types.ts';
+import { readRunContext } from '../../github/context.ts';
 import { redactDeep } from '../../secrets.ts';
 import { backupAgeMs } from './rpo.ts';
 import type { DrillState } from './state.ts';
+import { drillFinding } from './rules.ts';
 
 export interface DrillLogEntry {
   drill_id: string;
@@ -79,7 +81,8 @@ export function appendDrillLog(file: string, entry: DrillLogEntry): void {
 
 /** Who ran the drill, from the GitHub Actions environment (or this machine). */
 export function runContext(env: Record<string, string | undefined>): Pick<DrillLogEntry, 'trigger' | 'runner' | 'actor' | 'run_url' | 'commit'> {
-  const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  // The run's page as src/github/context.ts builds it (a re-run links its own attempt).
+  const { runUrl } = readRunContext(env);
   return {
     trigger: env.GITHUB_EVENT_NAME ?? 'cli',
     runner: env.RUNNER_NAME ?? os.hostname(),
@@ -157,9 +160,8 @@ export function recordDrill(state: DrillState): void {
     const days = daysSinceGreen(entries, state.context.now());
     if (days === undefined || days > options.maxDaysSinceGreen) {
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_stale',
-          severity: 'error',
           object: { kind: 'objective', name: 'drill log' },
           message:
             days === undefined

@@ -14,9 +14,9 @@
  *   is ever committed (pg_net sends only after commit).
  */
 import type { ClientBase } from 'pg';
-import { finding } from '../../findings/types.ts';
 import { connect, quoteIdent, type Session } from '../../postgres/connect.ts';
 import type { Targeted } from './state.ts';
+import { drillFinding } from './rules.ts';
 
 export interface InertReport {
   cron_jobs_deactivated: number;
@@ -105,9 +105,8 @@ export async function neutraliseCopy(state: Targeted): Promise<InertCopy | undef
     return { copy, disabled: made.disabled, deleted: made.deleted };
   } catch (error) {
     state.findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_not_inert',
-        severity: 'error',
         object: { kind: 'database', name: target.target.database },
         message: `The restored copy could not be made inert (${(error as Error).message}), so no check ran on it.`,
         remediation: 'Fix the cause (permissions of the restore role on cron.job, net.http_request_queue and the tables with webhook triggers) and run the drill again.',

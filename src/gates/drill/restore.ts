@@ -10,11 +10,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
-import { type Finding, finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
 import { applySupabaseBaseline, findCreatedExtensions } from '../../postgres/baseline/apply.ts';
 import { connect } from '../../postgres/connect.ts';
 import { resolveClientTool, type ResolvedTool, runClientTool } from '../../postgres/tools.ts';
 import type { DatabaseTarget } from '../../postgres/url.ts';
+import { formatBytes } from '../../report/format.ts';
 import type { Logger } from '../gate.ts';
 import { ARCHIVE_FORMATS, type Artifact, FORMAT_LABELS, majorOfVersion, sourceIsSupabase, textHead } from './artifact.ts';
 import { SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
@@ -22,6 +23,7 @@ import { openScript, SCRIPT_RUNNER, ScriptRunner } from './sql-runner.ts';
 import { scanScript } from './sql-script.ts';
 import type { Fetched, Targeted } from './state.ts';
 import { CLEAR_DEFAULT_PRIVILEGES_SQL, loadsAsPlatformRole } from './target.ts';
+import { drillFinding } from './rules.ts';
 
 export type ProblemKind = 'role' | 'extension' | 'schema' | 'corrupt' | 'other';
 
@@ -238,25 +240,13 @@ export class Progress {
     this.lastReport = now;
     const parts: string[] = [];
     if (this.totalTables) parts.push(`${this.tables}/${this.totalTables} tables`);
-    if (this.totalBytes) parts.push(`${formatBytes(this.bytes)} of ${formatBytes(this.totalBytes)}`);
+    if (this.totalBytes) parts.push(`${formatBytes(this.bytes, 'short')} of ${formatBytes(this.totalBytes, 'short')}`);
     this.log.info(`restoring: ${parts.join(', ')} (${formatDuration(now - this.started)})`);
   }
 
   get done(): { tables: number; bytes: number } {
     return { tables: this.tables, bytes: this.bytes };
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** Sizes of a directory archive's data files by TOC id (3001.dat.gz -> 3001). */
@@ -481,9 +471,8 @@ export async function restoreBackup(state: Targeted): Promise<void> {
   const dumpMajor = Math.max(state.sourceMajor ?? 0, 0);
   if (dumpMajor > target.major) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_dump_newer_than_target',
-        severity: 'error',
         object: { kind: 'file', name: path.basename(artifact.path) },
         message: `The backup comes from PostgreSQL ${state.sourceVersion ?? dumpMajor} but the restore target runs PostgreSQL ${target.version}; a dump only loads into the same or a newer major, so it was not restored.`,
         remediation: `Restore into PostgreSQL ${dumpMajor} or newer: set \`postgres-version: ${dumpMajor}\` (with its binaries installed), or use \`shadow: docker\`.`,
@@ -596,9 +585,8 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
   const example = problem.example ? `first failure: ${problem.example}` : undefined;
   switch (problem.kind) {
     case 'role':
-      return finding({
+      return drillFinding({
         rule: 'drill_role_missing',
-        severity: 'error',
         object: { kind: 'role', name: problem.name! },
         message: `Role ${problem.name} does not exist on the restore target, so statements that need it failed${counted}.`,
         ...(example ? { detail: example } : {}),
@@ -609,9 +597,8 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
           : 'Keep a roles file with the backup (pg_dumpall --roles-only --no-role-passwords) and restore it first, or create the role on the restore target.',
       });
     case 'extension':
-      return finding({
+      return drillFinding({
         rule: 'drill_extension_missing',
-        severity: 'error',
         object: { kind: 'extension', name: problem.name! },
         message: `Extension ${problem.name} is not available on the restore target (${context.server}), so it and everything that depends on it failed to restore${counted}.`,
         remediation: context.supabase
@@ -619,9 +606,8 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
           : `Install ${problem.name} on the restore server (e.g. apt-get install postgresql-<major>-${problem.name}), or restore with shadow: docker and an image that has it.`,
       });
     case 'schema':
-      return finding({
+      return drillFinding({
         rule: 'drill_restore_error',
-        severity: 'error',
         object: { kind: 'schema', name: problem.name! },
         message: `Schema ${problem.name} does not exist on the restore target, so statements that use it failed${counted}.`,
         ...(example ? { detail: example } : {}),
@@ -630,18 +616,16 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
           : `Make sure the backup creates schema ${problem.name} (pg_dump --schema options) before the objects in it.`,
       });
     case 'corrupt':
-      return finding({
+      return drillFinding({
         rule: 'drill_artifact_corrupt',
-        severity: 'error',
         object: { kind: 'file', name: path.basename(context.artifact.path) },
         message: `${path.basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
         remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
       });
     case 'other': {
       const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
-      return finding({
+      return drillFinding({
         rule: 'drill_restore_error',
-        severity: 'error',
         object: { kind: 'statement', name: problem.message.slice(0, 120) },
         message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${
           platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''
@@ -671,9 +655,8 @@ function untrustedFindings(lines: readonly UntrustedLine[]): Finding[] {
   const remediation =
     'Do not load this file with psql. Find out how it came to hold psql commands (a tampered file, or a backup job that is not pg_dump), take a new backup with pg_dump or supabase db dump, and record its SHA-256 when it is made.';
   const named = lines.slice(0, UNTRUSTED_NAMED).map((u) =>
-    finding({
+    drillFinding({
       rule: 'drill_backup_untrusted_command',
-      severity: 'error',
       object: { kind: 'file', name: `${u.file}:${u.line}` },
       message: u.why
         ? `Line ${u.line} of ${u.file} holds ${u.why}, which pg_dump never writes, so the backup was not restored.`
@@ -685,9 +668,8 @@ function untrustedFindings(lines: readonly UntrustedLine[]): Finding[] {
   if (lines.length > named.length) {
     const rest = lines.slice(named.length);
     named.push(
-      finding({
+      drillFinding({
         rule: 'drill_backup_untrusted_command',
-        severity: 'error',
         object: { kind: 'file', name: `${rest[0]!.file}:more` },
         message: `${rest.length} more line(s) hold psql commands pg_dump never writes (first: line ${rest[0]!.line} of ${rest[0]!.file}).`,
         remediation,

@@ -7,8 +7,8 @@
  */
 import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
-import { finding } from '../../findings/types.ts';
 import type { DrillState } from './state.ts';
+import { drillFinding } from './rules.ts';
 
 export const SUPABASE_API_URL = 'https://api.supabase.com';
 
@@ -114,9 +114,8 @@ export async function measureObjectives(state: DrillState): Promise<void> {
   if (rpoMs !== undefined) state.rpoMs = rpoMs;
   if (rtoTarget !== undefined && state.restoreRan && state.inert && rtoMs > rtoTarget) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_rto_exceeded',
-        severity: 'error',
         object: { kind: 'objective', name: 'rto' },
         message: `The drill took ${formatDuration(rtoMs)}, more than the RTO target of ${formatDuration(rtoTarget)}.`,
         detail: state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => `${t.phase}: ${formatDuration(t.duration_ms)}`).join('\n'),
@@ -127,9 +126,8 @@ export async function measureObjectives(state: DrillState): Promise<void> {
   if (rpoTarget === undefined) return;
   if (rpoMs === undefined) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_rpo_unknown',
-        severity: 'error',
         object: { kind: 'objective', name: 'rpo' },
         message: `The backup's time is unknown, so the RPO target of ${formatDuration(rpoTarget)} cannot be checked.`,
         remediation: 'Pass a manifest (postgate drill --write-manifest at backup time), use a custom or directory archive (their header has the time), or pass supabase-access-token and project-ref.',
@@ -137,9 +135,8 @@ export async function measureObjectives(state: DrillState): Promise<void> {
     );
   } else if (rpoMs > rpoTarget) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_rpo_exceeded',
-        severity: 'error',
         object: { kind: 'objective', name: 'rpo' },
         message: `The backup is ${formatDuration(rpoMs)} old (taken ${backupTime!.takenAt}, from the ${backupTime!.source}), more than the RPO target of ${formatDuration(rpoTarget)}.`,
         remediation: 'Check that backups still run on schedule and that the drill restores the newest one.',

@@ -1,5 +1,5 @@
 /** restore-drill's rules: every failed check of a drill is a finding of one of these. */
-import { defineRules, type Rule } from '../../findings/rules.ts';
+import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
 
 const ALLOW = 'To accept it, add an allowlist entry for this rule and object to the repo config, with a reason and an expiry date.';
 
@@ -207,5 +207,8 @@ export const DRILL_RULES = [
 ] as const satisfies readonly Rule[];
 
 defineRules(DRILL_RULES);
+
+/** A finding of a restore-drill rule, at the rule's severity. */
+export const drillFinding = findingOf(DRILL_RULES);
 
 export type DrillRuleId = (typeof DRILL_RULES)[number]['id'];

@@ -10,7 +10,8 @@
  */
 import type { ClientBase } from 'pg';
 import { type CatalogSnapshot, diffSnapshots, fingerprint, type SchemaDifference, snapshot } from '../../catalog/index.ts';
-import { type Finding, finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
+import { drillFinding } from './rules.ts';
 
 export interface SchemaState {
   snapshot: CatalogSnapshot;
@@ -77,9 +78,8 @@ export function compareSchemas(expected: ExpectedSchema, actual: SchemaState): {
     return {
       differences: 1,
       findings: [
-        finding({
+        drillFinding({
           rule: 'drill_schema_mismatch',
-          severity: 'error',
           object: { kind: 'database', name: 'schema fingerprint' },
           message: 'The restored schema\'s fingerprint differs from the one in the manifest.',
           detail: `manifest ${expected.fingerprint.slice(0, 16)}…, copy ${actual.fingerprint.slice(0, 16)}…; the manifest carries no snapshot, so the objects that differ cannot be named.`,
@@ -90,9 +90,8 @@ export function compareSchemas(expected: ExpectedSchema, actual: SchemaState): {
   }
   const differences = diffSnapshots(expected.snapshot, actual.snapshot).filter((difference) => !difference.minor);
   const findings = differences.map((difference) =>
-    finding({
+    drillFinding({
       rule: 'drill_schema_mismatch',
-      severity: 'error',
       object: { kind: difference.kind, ...(difference.schema ? { schema: difference.schema } : {}), name: difference.name },
       message: message(difference),
       ...(difference.changes.length

@@ -6,13 +6,14 @@
 import path from 'node:path';
 import type { ClientBase } from 'pg';
 import type { RepoConfig } from '../../config/repo-config.ts';
-import { type Finding, finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
 import { connect, type Session } from '../../postgres/connect.ts';
 import { collectFacts, type DatabaseFacts, PINNED_SETTINGS_SQL, splitTableName, SUPABASE_PLATFORM_SCHEMAS, tableLabel } from './facts.ts';
 import type { InertCopy } from './neutralise.ts';
 import { asRestored, compareSchemas, type ExpectedSchema, readSchema } from './schema.ts';
 import type { Targeted } from './state.ts';
+import { drillFinding } from './rules.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skipped';
 
@@ -51,9 +52,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     if (!copy) {
       countFailures += 1;
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_table_missing',
-          severity: 'error',
           object: tableRef(table),
           message: `Table ${tableLabel(table)} (${table.rows} rows in the source) does not exist in the restored copy.`,
           remediation: 'Look at the restore errors for its CREATE TABLE, and check the backup job does not exclude it.',
@@ -62,9 +62,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     } else if (copy.rows !== table.rows) {
       countFailures += 1;
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_row_count_mismatch',
-          severity: 'error',
           object: tableRef(table),
           message: `Table ${tableLabel(table)} has ${copy.rows} rows in the copy but ${table.rows} in the source (${copy.rows > table.rows ? '+' : ''}${copy.rows - table.rows}).`,
           remediation: 'Look at the restore errors for its data (COPY) and for constraints that rejected rows; if the numbers come from a manifest, check it belongs to this backup.',
@@ -81,9 +80,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     const table = splitTableName(name);
     if (!known.has(name)) {
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_checksum_table_unknown',
-          severity: 'warning',
           object: { kind: 'table', ...table },
           message: `drill.checksum-tables names ${name}, which the source does not have, so it was not checksummed.`,
           remediation: 'Fix the table name (schema.table) in the repo config.',
@@ -97,9 +95,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     if (want !== have) {
       checksumFailures += 1;
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_checksum_table_mismatch',
-          severity: 'error',
           object: { kind: 'table', ...table },
           message: `Table ${name}'s key checksum differs between source and copy: rows were changed, lost or duplicated.`,
           remediation: 'Compare the table in source and copy (same TimeZone and DateStyle); look at the restore errors and at triggers that ran while loading.',
@@ -117,9 +114,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   const missingExtensions = Object.keys(expected.extensions).filter((name) => !(name in actual.extensions) && !platform.has(name));
   for (const name of missingExtensions) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_extension_missing',
-        severity: 'error',
         object: { kind: 'extension', name },
         message: `Extension ${name} (${expected.extensions[name]}) is installed in the source but missing in the restored copy.`,
         remediation: `Install ${name} on the restore server, or restore into an image that has it (shadow: docker, image: supabase/postgres:<tag> for Supabase).`,
@@ -135,9 +131,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     rlsFailures += 1;
     const flag = (t: { rls: boolean; forceRls: boolean }) => `${t.rls ? 'enabled' : 'disabled'}${t.forceRls ? ' (forced)' : ''}`;
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_rls_mismatch',
-        severity: 'error',
         object: tableRef(table),
         message: `Row level security on ${tableLabel(table)} is ${flag(copy)} in the copy but ${flag(table)} in the source.`,
         remediation: 'Look at the restore errors for its ALTER TABLE ... ENABLE ROW LEVEL SECURITY.',
@@ -147,9 +142,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   if (expected.policyCount !== actual.policyCount) {
     rlsFailures += 1;
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_rls_mismatch',
-        severity: 'error',
         object: { kind: 'database', name: 'policies' },
         message: `The copy has ${actual.policyCount} RLS policies but the source has ${expected.policyCount}.`,
         remediation: 'Look at the restore errors for CREATE POLICY statements (a policy that names a missing role or function fails to restore).',
@@ -161,9 +155,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   const triggerFailure = expected.triggerCount !== actual.triggerCount ? 1 : 0;
   if (triggerFailure) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_trigger_count_mismatch',
-        severity: 'error',
         object: { kind: 'database', name: 'triggers' },
         message: `The copy has ${actual.triggerCount} triggers but the source has ${expected.triggerCount}.`,
         remediation: 'Look at the restore errors for CREATE TRIGGER statements and the functions they call.',
@@ -178,9 +171,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
     const failed = !have || have.version !== want.version ? 1 : 0;
     if (failed) {
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_migration_version_mismatch',
-          severity: 'error',
           object: { kind: 'table', ...splitTableName(want.table) },
           message: have
             ? `The copy's latest migration is ${have.version || '(none)'} but the source's is ${want.version || '(none)'} (${want.table}).`
@@ -197,9 +189,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   const lost = expected.databaseSettings.filter((name) => !actual.databaseSettings.includes(name));
   if (lost.length) {
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_settings_not_restored',
-        severity: 'notice',
         object: { kind: 'database', name: 'settings' },
         message: `The source database has ${lost.length} setting(s) attached that the copy does not: ${lost.join(', ')}.`,
         detail: SETTINGS_ARE_LOST,
@@ -218,9 +209,8 @@ export async function checkExpectedSettings(client: ClientBase, names: readonly 
     const result = await client.query<{ present: boolean }>('select current_setting($1, true) is not null and current_setting($1, true) <> \'\' as present', [name]);
     if (result.rows[0]?.present) continue;
     findings.push(
-      finding({
+      drillFinding({
         rule: 'drill_setting_missing',
-        severity: 'error',
         object: { kind: 'setting', name },
         message: `Setting ${name} is not set in the restored copy.`,
         detail: SETTINGS_ARE_LOST,
@@ -268,9 +258,8 @@ export async function runSmokeQueries(client: ClientBase, queries: readonly Smok
     }
     if (problem) {
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_smoke_failed',
-          severity: 'error',
           object: { kind: 'smoke-query', name: query.name },
           message: `Smoke query "${query.name}" ${problem}.`,
           detail: query.sql,
@@ -311,9 +300,8 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
       checks.push(...compared.checks);
     } else {
       findings.push(
-        finding({
+        drillFinding({
           rule: 'drill_no_parity_source',
-          severity: 'notice',
           object: { kind: 'file', name: path.basename(artifact.path) },
           message: `No manifest for ${path.basename(artifact.path)}: the copy's ${actual.tables.length} tables and ${actual.tables.reduce((s, t) => s + t.rows, 0)} rows were recorded but not compared with the source.`,
           remediation: 'Write a manifest at backup time (postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json) and pass it as `manifest`.',
@@ -372,9 +360,8 @@ export function emptyBackup(actual: DatabaseFacts, expectEmpty: boolean, object:
   const what = actual.tables.length === 0 ? 'no table at all' : `${actual.tables.length} table(s) and not one row`;
   return {
     findings: [
-      finding({
+      drillFinding({
         rule: 'drill_backup_empty',
-        severity: 'error',
         object,
         message: `The backup restored to an empty database (${what}), so it would recover no data.`,
         remediation:

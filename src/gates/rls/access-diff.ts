@@ -4,9 +4,10 @@
  * policies are compared, and every widening of access becomes a finding.
  */
 import type { ClientBase } from 'pg';
-import { finding, type Finding, type Severity, severityRank } from '../../findings/types.ts';
+import { type Finding, type Severity, severityRank } from '../../findings/types.ts';
 import { ACCESS_LABELS, ACCESS_RANK, type AccessMatrix, type Cell, type Command } from './matrix.ts';
 import { normaliseExpression } from './policy-text.ts';
+import { rlsFinding } from './rules.ts';
 
 export interface PolicySnapshot {
   schema: string;
@@ -141,8 +142,9 @@ export function diffMatrices(base: AccessMatrix, head: AccessMatrix, publicRead:
     if (widened.length) {
       const severity = widened.map((w) => w.severity).sort((a, b) => severityRank(a) - severityRank(b))[0]!;
       findings.push(
-        finding({
+        rlsFinding({
           rule: 'rls_matrix_access_changed',
+          // Depends on who gained access (anonymous: error, signed-in: warning, through an explicit policy: notice); the most severe widening wins.
           severity,
           object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
           message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
@@ -168,7 +170,7 @@ export function diffPolicies(base: readonly PolicySnapshot[], head: readonly Pol
     const then = before.get(key);
     const describe = (p: PolicySnapshot) => `${p.permissive ? 'permissive' : 'restrictive'} ${p.command} to ${p.roles.join(', ')}`;
     if (!then) {
-      out.push(finding({ rule: 'rls_policy_changed', severity: 'notice', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
+      out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
       continue;
     }
     const changed: string[] = [];
@@ -182,9 +184,8 @@ export function diffPolicies(base: readonly PolicySnapshot[], head: readonly Pol
     }
     if (changed.length) {
       out.push(
-        finding({
+        rlsFinding({
           rule: 'rls_policy_changed',
-          severity: 'notice',
           object: object(now),
           message: `Policy "${now.name}" on ${now.schema}.${now.table}: ${changed.join('; ')}.`,
           detail: `before: using ${then.using ?? '(none)'}, with check ${then.check ?? '(none)'}\nafter:  using ${now.using ?? '(none)'}, with check ${now.check ?? '(none)'}`,
@@ -193,7 +194,7 @@ export function diffPolicies(base: readonly PolicySnapshot[], head: readonly Pol
     }
   }
   for (const [key, then] of before) {
-    if (!after.has(key)) out.push(finding({ rule: 'rls_policy_changed', severity: 'notice', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
+    if (!after.has(key)) out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
   }
   return out;
 }

@@ -5,8 +5,9 @@
  */
 import type { ClientBase } from 'pg';
 import type { RepoConfig } from '../../config/repo-config.ts';
-import { finding, type Finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
 import { quoteIdent } from '../../postgres/connect.ts';
+import { rlsFinding } from './rules.ts';
 
 export type RlsTest = RepoConfig['rls']['tests'][number];
 
@@ -62,9 +63,8 @@ export async function runTests(session: ClientBase, tests: readonly RlsTest[]): 
   const findings = outcomes
     .filter((o) => !o.passed)
     .map((o) =>
-      finding({
+      rlsFinding({
         rule: 'rls_test_failed',
-        severity: 'error',
         object: { kind: 'rls-test', name: o.name },
         message: `RLS test "${o.name}" (as ${o.role}) expected ${o.expected} but got ${o.got}.`,
         remediation: 'Fix the policy or grant it exercises, or the test in the repo config if its expectation is wrong.',

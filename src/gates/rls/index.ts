@@ -17,7 +17,7 @@ import type { RlsOptions } from '../../config/gates.ts';
 import type { MigrationFormat } from '../../migrations/types.ts';
 import { UserError } from '../../errors.ts';
 import { judge } from '../../findings/allowlist.ts';
-import { finding, type Finding, type GateResult, type SourceLocation } from '../../findings/types.ts';
+import type { Finding, GateResult, SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
 import { connect, withSession } from '../../postgres/connect.ts';
 import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
@@ -43,6 +43,7 @@ import {
 } from './exposure.ts';
 import { type AccessMatrix, buildAccessMatrix } from './matrix.ts';
 import { matrixTable } from './render.ts';
+import { rlsFinding } from './rules.ts';
 
 interface Settings {
   options: RlsOptions;
@@ -134,9 +135,8 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
         await session.query(readFileSync(file, 'utf8'));
       } catch (error) {
         findings.push(
-          finding({
+          rlsFinding({
             rule: 'rls_seed_failed',
-            severity: 'notice',
             object: { kind: 'file', name: path.relative(context.cwd, file) },
             message: `Seed file ${path.relative(context.cwd, file)} failed on the ${input.label} shadow database (${(error as Error).message}); the access matrix uses generated rows only.`,
           }),

@@ -27,7 +27,7 @@
  *                                               `( SELECT auth.uid() AS uid)` (`exprs_unwrapped`), each
  *                                               computed once per distinct text
  */
-import { defineRules, type Rule } from '../../findings/rules.ts';
+import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
 import type { Severity } from '../../findings/types.ts';
 import { unwrappedClaimCalls } from './policy-text.ts';
 
@@ -797,6 +797,9 @@ export const RLS_GATE_RULES = [
 ] as const satisfies readonly Rule[];
 
 defineRules(RLS_GATE_RULES);
+
+/** A finding of one of rls-audit's own (non-query) rules, at the rule's severity. */
+export const rlsFinding = findingOf(RLS_GATE_RULES);
 
 export const SYSTEM_SCHEMA_EXTRAS: readonly string[] = [
   'pg_catalog', 'information_schema', 'pgmq', 'pgmq_public', 'tiger', 'tiger_data', 'topology', 'repack', 'pgroonga',

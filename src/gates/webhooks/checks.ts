@@ -3,21 +3,21 @@
  * descriptions flow out: no message, detail or remediation contains a value or any part
  * of one (a test fuzzes this).
  */
-import { finding, type Finding, type ObjectRef, type Severity } from '../../findings/types.ts';
+import type { Finding, ObjectRef, Severity } from '../../findings/types.ts';
 import type { CanaryOutcome } from './canary.ts';
 import { explainDifference, type SecretComparer } from './compare.ts';
 import type { DeliveriesRead, DeliveryCounts } from './deliveries.ts';
 import type { LiteralSecret } from './literals.ts';
 import type { Expectation, TriggerExpectation } from './plan.ts';
 import type { FunctionInfo, TriggerInfo } from './plumbing.ts';
-import { defaultSeverity, type WebhookRuleId } from './rules.ts';
+import { type WebhookRuleId, webhookFinding } from './rules.ts';
 import { applicableValues, effectiveValue, type LoginRole, type ScopedValue, scopeStatement, type SettingsSnapshot } from './settings.ts';
 import { checkUrl, type Environment } from './urls.ts';
 import type { VaultRead } from './vault.ts';
 
 function make(rule: WebhookRuleId, object: ObjectRef, message: string, extra: Partial<Pick<Finding, 'detail' | 'remediation' | 'location' | 'severity'>> = {}): Finding {
   const { severity, ...rest } = extra;
-  return finding({ rule, severity: severity ?? defaultSeverity(rule), object, message, ...rest });
+  return webhookFinding({ rule, severity, object, message, ...rest });
 }
 
 function list(items: readonly string[]): string {

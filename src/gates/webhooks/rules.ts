@@ -3,7 +3,7 @@
  * (docs/rules.md is generated from these). Findings name a setting, Vault secret, URL,
  * function, trigger or endpoint, never a value.
  */
-import { defineRules, type Rule } from '../../findings/rules.ts';
+import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
 
 const ALLOWLIST_HOW =
   'To accept it, add an allowlist entry to the repo config with this rule id, the object shown in the finding and a reason (and an `expires` date).';
@@ -239,6 +239,5 @@ defineRules(WEBHOOK_RULES);
 
 export type WebhookRuleId = (typeof WEBHOOK_RULES)[number]['id'];
 
-export function defaultSeverity(id: WebhookRuleId): Rule['severity'] {
-  return WEBHOOK_RULES.find((rule) => rule.id === id)!.severity;
-}
+/** A finding of a webhook-secret-check rule, at the rule's severity unless the check says otherwise. */
+export const webhookFinding = findingOf(WEBHOOK_RULES);

@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
+import { quoteIdent } from '../connect.ts';
 import { standInNamed } from '../extensions/stand-ins/index.ts';
 import { BASELINE_SECTIONS, type BaselineSection, SUPABASE_EXTENSIONS } from './supabase.ts';
 
@@ -108,7 +109,7 @@ export async function applySupabaseBaseline(
  * only CREATE EXTENSION may make left out.
  */
 function standInAsPlainSql(script: string, schema: string): string {
-  const quoted = `"${schema.replaceAll('"', '""')}"`;
+  const quoted = quoteIdent(schema);
   return [
     `create schema if not exists ${quoted};`,
     `set local search_path = ${quoted}, extensions, public;`,

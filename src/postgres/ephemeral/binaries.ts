@@ -5,9 +5,10 @@
  * into the tool cache (fetch-embedded.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { childEnv } from '../child-env.ts';
+import { isExecutable } from '../tools.ts';
 import { cacheRoot } from './cache.ts';
 import { prepareEmbeddedPackage } from './embedded.ts';
 import { cachedEmbeddedPackages } from './fetch-embedded.ts';
@@ -28,14 +29,6 @@ export interface PostgresInstallation {
 
 const SERVER_BINARIES = ['initdb', 'postgres'];
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function hasServer(binDir: string): boolean {
   return SERVER_BINARIES.every((name) => isExecutable(path.join(binDir, name)));
@@ -154,13 +147,4 @@ export function findInstallations(options: { refresh?: boolean } = {}): Postgres
   found.sort((a, b) => b.major - a.major || a.source.localeCompare(b.source));
   cached = { key, found };
   return found;
-}
-
-/** Reads the embedded package's version (for `doctor`). */
-export function embeddedPackageVersion(packageDir: string): string | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
-  } catch {
-    return undefined;
-  }
 }

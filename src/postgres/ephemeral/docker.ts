@@ -96,7 +96,7 @@ export async function startDockerCluster(options: { major?: number; image?: stri
       admin.on('error', () => undefined);
       await admin.connect();
       try {
-        await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+        await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
       } finally {
         await admin.end();
       }

