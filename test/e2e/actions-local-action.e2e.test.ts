@@ -126,7 +126,9 @@ function expectNothingLeaked(run: LocalRun): void {
   expect(leaks(run.stdout + run.stderr + run.summary + postedToGitHub(server, REPO), [TOKEN, HMAC_SECRET, production.password])).toEqual([]);
 }
 
-describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, () => {
+// Each run compiles the action's TypeScript sources with tsx (seconds of CPU on an idle machine):
+// a failure guard that a machine running several suites at once does not trip, not a wait.
+describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, { timeout: 600_000 }, () => {
   beforeAll(async () => {
     server = await startGitHubServer();
     server.addToken(TOKEN);
