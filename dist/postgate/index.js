@@ -85586,9 +85586,14 @@ function hydrateInPlace(packageDir, links) {
     try {
         for (const { source, target } of links) {
             const targetPath = external_node_path_default().join(packageDir, target);
-            if (linkExists(targetPath))
-                continue;
-            (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
+            try {
+                (0,external_node_fs_.symlinkSync)(external_node_path_default().relative(external_node_path_default().dirname(targetPath), external_node_path_default().join(packageDir, source)), targetPath);
+            }
+            catch (error) {
+                // made before, or just now by another first use (a fresh clone's first two gate runs at once)
+                if (error.code !== 'EEXIST')
+                    throw error;
+            }
         }
         return true;
     }

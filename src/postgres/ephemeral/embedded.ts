@@ -45,8 +45,12 @@ export function hydrateInPlace(packageDir: string, links: SymlinkEntry[]): boole
   try {
     for (const { source, target } of links) {
       const targetPath = path.join(packageDir, target);
-      if (linkExists(targetPath)) continue;
-      symlinkSync(path.relative(path.dirname(targetPath), path.join(packageDir, source)), targetPath);
+      try {
+        symlinkSync(path.relative(path.dirname(targetPath), path.join(packageDir, source)), targetPath);
+      } catch (error) {
+        // made before, or just now by another first use (a fresh clone's first two gate runs at once)
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
     }
     return true;
   } catch {
