@@ -64125,7 +64125,10 @@ function track(resource) {
     installSignalHandlers();
     live.set(resource.record.id, resource);
     (0,external_node_fs_.mkdirSync)(stateDir(), { recursive: true });
-    (0,external_node_fs_.writeFileSync)(recordPath(resource.record.id), JSON.stringify(resource.record));
+    // written whole then renamed, so a reaper (or anyone) never reads half a record
+    const file = recordPath(resource.record.id);
+    (0,external_node_fs_.writeFileSync)(`${file}.partial`, JSON.stringify(resource.record));
+    (0,external_node_fs_.renameSync)(`${file}.partial`, file);
 }
 function untrack(id) {
     live.delete(id);

@@ -172,7 +172,17 @@ interface RunDirs {
 function stateRecords(parent: string): Array<{ containerId?: string }> {
   const dir = path.join(parent, 'postgate-state');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as { containerId?: string });
+  const records: Array<{ containerId?: string }> = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      records.push(JSON.parse(readFileSync(path.join(dir, name), 'utf8')));
+    } catch (error) {
+      // removed between the listing and the read: the run stopped that resource
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return records;
 }
 
 async function eventually<T>(read: () => T, done: (value: T) => boolean, ms = 10_000): Promise<T> {

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -53,7 +53,10 @@ export function track(resource: TrackedResource): void {
   installSignalHandlers();
   live.set(resource.record.id, resource);
   mkdirSync(stateDir(), { recursive: true });
-  writeFileSync(recordPath(resource.record.id), JSON.stringify(resource.record));
+  // written whole then renamed, so a reaper (or anyone) never reads half a record
+  const file = recordPath(resource.record.id);
+  writeFileSync(`${file}.partial`, JSON.stringify(resource.record));
+  renameSync(`${file}.partial`, file);
 }
 
 export function untrack(id: string): void {
