@@ -86859,8 +86859,11 @@ $$;
  * here as it fails on the platform. An image or a given server keeps its own roles.
  */
 function restoreProfile(baseline, supabase, options) {
-    const wantsBaseline = baseline === 'supabase' || (baseline === 'auto' && supabase);
-    return wantsBaseline && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+    return wantsBaseline(baseline, supabase) && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+}
+/** `drill.baseline`: the Supabase baseline always, never, or (auto) for a Supabase backup. */
+function wantsBaseline(mode, supabase) {
+    return mode === 'supabase' || (mode === 'auto' && supabase);
 }
 /**
  * `supabase db dump` files are loaded the way Supabase documents restoring them, with psql as the
@@ -87357,9 +87360,7 @@ async function readArchiveToc(state) {
 /** The Supabase baseline (roles, schemas, extensions) for a Supabase backup in a plain PostgreSQL: true when applied. */
 async function applyBaseline(state, supabase) {
     const { target } = state;
-    const mode = state.config.baseline;
-    const wantsBaseline = mode === 'supabase' || (mode === 'auto' && supabase);
-    if (!wantsBaseline || target.supabaseImage)
+    if (!wantsBaseline(state.config.baseline, supabase) || target.supabaseImage)
         return false;
     if (!target.mayCreateRoles) {
         state.details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };

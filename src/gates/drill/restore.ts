@@ -22,7 +22,7 @@ import { SUPABASE_PLATFORM_SCHEMAS } from './facts.ts';
 import { openScript, SCRIPT_RUNNER, ScriptRunner } from './sql-runner.ts';
 import { scanScript } from './sql-script.ts';
 import type { Fetched, Targeted } from './state.ts';
-import { CLEAR_DEFAULT_PRIVILEGES_SQL, loadsAsPlatformRole } from './target.ts';
+import { CLEAR_DEFAULT_PRIVILEGES_SQL, loadsAsPlatformRole, wantsBaseline } from './target.ts';
 import { drillFinding } from './rules.ts';
 
 export type ProblemKind = 'role' | 'extension' | 'schema' | 'corrupt' | 'other';
@@ -524,9 +524,7 @@ async function readArchiveToc(state: Targeted): Promise<boolean> {
 /** The Supabase baseline (roles, schemas, extensions) for a Supabase backup in a plain PostgreSQL: true when applied. */
 async function applyBaseline(state: Targeted, supabase: boolean): Promise<boolean> {
   const { target } = state;
-  const mode = state.config.baseline;
-  const wantsBaseline = mode === 'supabase' || (mode === 'auto' && supabase);
-  if (!wantsBaseline || target.supabaseImage) return false;
+  if (!wantsBaseline(state.config.baseline, supabase) || target.supabaseImage) return false;
   if (!target.mayCreateRoles) {
     state.details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
     return false;

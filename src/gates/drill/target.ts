@@ -206,9 +206,15 @@ $$;
  * baseline itself by the superuser `supabase_admin`), so a statement that needs a superuser fails
  * here as it fails on the platform. An image or a given server keeps its own roles.
  */
-function restoreProfile(baseline: 'auto' | 'supabase' | 'none', supabase: boolean, options: DrillOptions): ClusterProfile {
-  const wantsBaseline = baseline === 'supabase' || (baseline === 'auto' && supabase);
-  return wantsBaseline && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+function restoreProfile(baseline: BaselineMode, supabase: boolean, options: DrillOptions): ClusterProfile {
+  return wantsBaseline(baseline, supabase) && !options.image && !options.targetDatabaseUrl ? 'supabase' : 'postgres';
+}
+
+type BaselineMode = 'auto' | 'supabase' | 'none';
+
+/** `drill.baseline`: the Supabase baseline always, never, or (auto) for a Supabase backup. */
+export function wantsBaseline(mode: BaselineMode, supabase: boolean): boolean {
+  return mode === 'supabase' || (mode === 'auto' && supabase);
 }
 
 /**
