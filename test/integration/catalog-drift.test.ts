@@ -9,10 +9,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CatalogSnapshot, diffSnapshots, fingerprint, snapshot, type SchemaDifference } from '../../src/catalog/index.ts';
-import { quoteIdent } from '../../src/postgres/connect.ts';
 import { withDatabase } from '../../src/postgres/url.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
-import { startTestCluster, TEST_MAJORS } from '../support/pg.ts';
+import { createFromTemplateSql, startTestCluster, TEST_MAJORS } from '../support/pg.ts';
 
 const BASE_SQL = `
 do $$ begin
@@ -134,7 +133,7 @@ describe.each(TEST_MAJORS)('catalog drift on PostgreSQL %i', (major) => {
 
   async function copyOfBase(): Promise<{ url: string; client: pg.Client }> {
     const name = `copy_${counter++}`;
-    await admin.query(`create database ${quoteIdent(name)} template drift_base`);
+    await admin.query(createFromTemplateSql(name, 'drift_base', major));
     const url = withDatabase(cluster.url, name);
     const client = new pg.Client({ connectionString: url });
     await client.connect();

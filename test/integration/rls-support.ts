@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
-import { startTestCluster, withClient } from '../support/pg.ts';
+import { createFromTemplateSql, startTestCluster, withClient } from '../support/pg.ts';
 
 export interface RlsCluster {
   cluster: Cluster;
@@ -27,7 +27,7 @@ export async function startRlsCluster(major?: number): Promise<RlsCluster> {
     async fresh(sql) {
       counter += 1;
       const name = `rls_case_${counter}`;
-      await withClient(cluster.url, (client) => client.query(`create database ${name} template rls_template`));
+      await withClient(cluster.url, (client) => client.query(createFromTemplateSql(name, 'rls_template', cluster.major)));
       const url = new URL(cluster.url);
       url.pathname = `/${name}`;
       if (sql) await withClient(url.toString(), (client) => client.query(sql));

@@ -5,7 +5,8 @@
  * state record may remain in any of them. Fails the run otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 let privateTmp = '';
@@ -34,8 +35,30 @@ function servers(): string[] {
   }
 }
 
+const TMPFS_MAGIC = 0x01021994;
+/** What the suite writes at most at once (clusters, restored copies, backups), with room to spare. */
+const SUITE_BYTES = 6 * 1024 ** 3;
+
+/**
+ * Where the private temp directory goes: POSTGATE_TEST_TMPDIR when set, else /dev/shm when it is
+ * a tmpfs with room for the suite, else the system's temp directory. The suite's clusters create
+ * and delete tens of thousands of files (a CREATE DATABASE from a Supabase-baseline template is
+ * about a thousand); on tmpfs that takes about a third of the kernel time it takes on ext4, and
+ * kernel time was 45 % of the suite's CPU.
+ */
+function suiteTmpBase(): string {
+  if (process.env.POSTGATE_TEST_TMPDIR) return process.env.POSTGATE_TEST_TMPDIR;
+  try {
+    const fs = statfsSync('/dev/shm');
+    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= SUITE_BYTES) return '/dev/shm';
+  } catch {
+    // no /dev/shm here
+  }
+  return os.tmpdir();
+}
+
 export function setup(): void {
-  privateTmp = mkdtempSync('/tmp/postgate-test-');
+  privateTmp = mkdtempSync(path.join(suiteTmpBase(), 'postgate-test-'));
   // the unprivileged server user must be able to traverse into it
   chmodSync(privateTmp, 0o755);
   process.env.TMPDIR = privateTmp;

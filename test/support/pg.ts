@@ -18,3 +18,11 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 export async function startTestCluster(major = TEST_MAJORS[0]): Promise<Cluster> {
   return startCluster({ shadow: 'local', ...(major !== undefined ? { major } : {}) });
 }
+
+/**
+ * `CREATE DATABASE <name> TEMPLATE <template>`, copying the template's files (PostgreSQL 15+):
+ * with fsync off that is about half the time of the default, which writes every page to the WAL.
+ */
+export function createFromTemplateSql(name: string, template: string, major: number): string {
+  return `create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(template)}${major >= 15 ? ' strategy file_copy' : ''}`;
+}

@@ -12,9 +12,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /** Rough wall times of the slow files on two busy cores; a guide for ordering, not a budget. */
 const EXPECTED_SECONDS: Record<string, number> = {
   'test/e2e/secret-fuzz.test.ts': 125,
-  'test/e2e/cleanup.test.ts': 124,
-  'test/integration/catalog-drift.test.ts': 107,
-  'test/integration/rls-rules.test.ts': 85,
+  'test/e2e/cleanup.test.ts': 70,
+  'test/integration/catalog-drift.test.ts': 50,
+  'test/integration/rls-rules.test.ts': 60,
   'test/e2e/faults.test.ts': 73,
   'test/e2e/hostile-backups.test.ts': 70,
   'test/e2e/secret-masking.test.ts': 65,
