@@ -6,7 +6,7 @@
  * summaries with postgate's own markdown renderer, turns that GitHub-flavoured markdown into
  * HTML (a small renderer for the subset postgate emits: headings, paragraphs, tables, lists,
  * fenced code, alerts, <details>, links, code spans, emphasis), and screenshots it with headless
- * Chromium (Debian's `chromium` package) into docs/preview-*.png.
+ * Chromium (Debian's `chromium` and `fonts-noto-color-emoji` packages) into docs/preview-*.png.
  *
  * A gate that cannot run here (or with --fixtures, every gate) uses its result from
  * test/fixtures/report/<gate>.json instead; the script says which it used.
@@ -230,6 +230,7 @@ const CSS = `
   pre code { background: none; padding: 0; font-size: 85%; white-space: pre-wrap; }
   table { border-collapse: collapse; display: block; width: max-content; max-width: 100%; overflow: auto; }
   th, td { border: 1px solid #d1d9e0; padding: 6px 13px; vertical-align: top; overflow-wrap: anywhere; }
+  th { overflow-wrap: normal; white-space: nowrap; }
   th { font-weight: 600; } tr:nth-child(2n) { background: #f6f8fa; }
   sub { font-size: 85%; color: #59636e; vertical-align: baseline; }
   td sub { color: #59636e; }
