@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { invokeGate } from '../src/gates/invoke.ts';
+import { RULE_CATALOG } from '../src/gates/rules-catalog.ts';
 import { runDoctor, renderDoctor } from '../src/doctor.ts';
 import type { GateId } from '../src/findings/types.ts';
 import { findInstallations } from '../src/postgres/ephemeral/binaries.ts';
@@ -24,7 +25,7 @@ const heading = (text: string) => process.stdout.write(`\n${color ? '\u001b[1m' 
 
 async function gate(id: GateId, flags: Record<string, string>, env: Record<string, string> = {}): Promise<void> {
   const { result } = await invokeGate(id, (name) => flags[name], 'cli', { cwd: app, env: { ...process.env, ...env } });
-  process.stdout.write(renderText(result, { color }));
+  process.stdout.write(renderText(result, { color, rules: RULE_CATALOG }));
 }
 
 const HMAC_SECRET = 'demo-hmac-secret-7f3a9c';

@@ -17,6 +17,7 @@ import { EXIT_CODES, type GateResult } from './findings/types.ts';
 import type { Logger } from './core/context.ts';
 import { runStep, stepEndLine } from './gates/step.ts';
 import { invokeGate } from './gates/invoke.ts';
+import { RULE_CATALOG } from './gates/rules-catalog.ts';
 import { cleanupAll, stopCleanlyOnSignals } from './postgres/ephemeral/index.ts';
 import { renderWorkflowCommands } from './report/annotations.ts';
 import { inertLog } from './report/inert.ts';
@@ -117,10 +118,10 @@ function usageProblem(message: string, command?: string): number {
 
 /** What each `--format` prints on stdout, and whether progress lines go to stderr meanwhile. */
 const OUTPUT: Record<OutputFormat, { render: (result: GateResult) => string; progress: boolean }> = {
-  text: { render: (result) => renderText(result, { color: shouldColor(process.stdout) }), progress: true },
+  text: { render: (result) => renderText(result, { color: shouldColor(process.stdout), rules: RULE_CATALOG }), progress: true },
   json: { render: renderJson, progress: false },
-  markdown: { render: (result) => renderMarkdown(result), progress: true },
-  sarif: { render: (result) => renderSarif(result, { workspace: process.cwd() }).text, progress: false },
+  markdown: { render: (result) => renderMarkdown(result, { rules: RULE_CATALOG }), progress: true },
+  sarif: { render: (result) => renderSarif(result, { rules: RULE_CATALOG, workspace: process.cwd() }).text, progress: false },
   github: { render: (result) => renderWorkflowCommands(result, { title: GATES[result.gate].title, workspace: process.cwd() }), progress: true },
 };
 
@@ -166,7 +167,7 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
   const sarifPath = read('sarif-path')?.trim();
   const written = [
     reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path', sourceOf('report-path')) : true,
-    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
+    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { rules: RULE_CATALOG, workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
   ];
   // A file someone asked for and did not get is an error, whatever the verdict.
   return written.every(Boolean) ? EXIT_CODES[result.status] : EXIT_CODES.error;

@@ -16,6 +16,7 @@ import { confinePath } from '../config/paths.ts';
 import { countBySeverity, type GateId, type GateResult } from '../findings/types.ts';
 import type { Logger } from '../core/context.ts';
 import { invokeGate } from '../gates/invoke.ts';
+import { RULE_CATALOG } from '../gates/rules-catalog.ts';
 import { runStep, type StepEnd, type StepFailure, stepEndLine } from '../gates/step.ts';
 import { COMMENT_MODES, type CommentMode } from '../github/comment.ts';
 import { readRunContext } from '../github/context.ts';
@@ -170,7 +171,7 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
   if (written) core.setOutput('report-path', reportPath);
   const sarifPath = confinedOutput('sarif-path', read, workspace, logger, result);
   if (sarifPath) {
-    const sarif = renderSarif(result, { workspace, ...(target ? { target } : {}) });
+    const sarif = renderSarif(result, { rules: RULE_CATALOG, workspace, ...(target ? { target } : {}) });
     if (writeFile(sarifPath, sarif.text, 'SARIF file', logger)) core.setOutput('sarif-path', sarifPath);
     if (sarif.unlocated) {
       core.info(`postgate: ${sarif.unlocated} finding(s) have no file location (they are about the database) and are not in the SARIF file; they are in the job summary and the JSON report.`);
@@ -182,6 +183,7 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
   await publish(
     {
       result,
+      rules: RULE_CATALOG,
       run: readRunContext(),
       ...(token ? { octokit: github.getOctokit(token) } : {}),
       comment: (COMMENT_MODES as readonly string[]).includes(mode) ? (mode as CommentMode) : 'auto',

@@ -4,8 +4,10 @@
  * finding count again (with a notice); an entry that matches nothing is a notice (stale).
  */
 import type { AllowlistEntry } from '../config/repo-config.ts';
-import { rulesOfGate } from './rules.ts';
-import { finding, type Finding, type GateId, objectLabel, type Severity, type SuppressedFinding, verdict } from './types.ts';
+import { findingOf, SHARED_RULES } from './rules.ts';
+import { type Finding, objectLabel, type Severity, type SuppressedFinding, verdict } from './types.ts';
+
+const allowlistFinding = findingOf(SHARED_RULES);
 
 function matches(entry: AllowlistEntry, item: Finding): boolean {
   if (entry.rule !== item.rule) return false;
@@ -55,18 +57,16 @@ export function applyAllowlist(
     const object = { kind: 'allowlist-entry', name: entryLabel(entry) };
     if (!used.has(entry)) {
       kept.push(
-        finding({
+        allowlistFinding({
           rule: 'allowlist_stale',
-          severity: 'notice',
           object,
           message: `Allowlist entry for ${entryLabel(entry)} matched no finding; remove it from the repo config.`,
         }),
       );
     } else if (entry.expires && entry.expires < options.today) {
       kept.push(
-        finding({
+        allowlistFinding({
           rule: 'allowlist_expired',
-          severity: 'notice',
           object,
           message: `Allowlist entry for ${entryLabel(entry)} expired on ${entry.expires}; fix the finding or renew the entry.`,
         }),
@@ -86,15 +86,16 @@ export interface Judgement {
 }
 
 /**
- * The verdict on a gate's findings: its allowlist entries first (only those for its own rules),
- * then the `fail-on` threshold over what is left.
+ * The verdict on a gate's findings: its allowlist entries first (only those for its own rules,
+ * `knownRules`, which the gate takes from the rule catalog), then the `fail-on` threshold over
+ * what is left.
  */
 export function judge(
   findings: readonly Finding[],
-  options: { gate: GateId; allowlist: readonly AllowlistEntry[]; now: Date; failOn: Severity },
+  options: { knownRules: ReadonlySet<string>; allowlist: readonly AllowlistEntry[]; now: Date; failOn: Severity },
 ): Judgement {
   const { findings: kept, suppressed } = applyAllowlist(findings, options.allowlist, {
-    knownRules: new Set(rulesOfGate(options.gate).map((rule) => rule.id)),
+    knownRules: options.knownRules,
     today: options.now.toISOString().slice(0, 10),
   });
   return { kept, suppressed, status: verdict(kept, options.failOn) };

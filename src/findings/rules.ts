@@ -1,7 +1,8 @@
 /**
- * The rule catalog: every rule is a record with an id, the gate that owns it, a default
- * severity, a title and a doc paragraph (why it matters, how to fix, how to allowlist).
- * docs/rules.md is generated from this catalog (`npm run build`), and a test keeps it current.
+ * What a rule is: a record with an id, the gate that owns it, a default severity, a title and a
+ * doc paragraph (why it matters, how to fix, how to allowlist). Each owner exports its list of
+ * records; src/gates/rules-catalog.ts assembles them into the catalog, which is passed to whatever
+ * needs rules (renderers, the allowlist, docs/rules.md). There is no global registry.
  */
 import { finding, type Finding, type GateId, type Severity } from './types.ts';
 
@@ -14,29 +15,6 @@ export interface Rule {
   title: string;
   /** Why it matters and how to fix it (markdown). */
   doc: string;
-}
-
-const registry = new Map<string, Rule>();
-
-/** Gates call this at module load with their rule records. */
-export function defineRules(rules: readonly Rule[]): void {
-  for (const rule of rules) {
-    const existing = registry.get(rule.id);
-    if (existing && existing !== rule) throw new Error(`rule ${rule.id} is defined twice`);
-    registry.set(rule.id, rule);
-  }
-}
-
-export function getRule(id: string): Rule | undefined {
-  return registry.get(id);
-}
-
-export function allRules(): Rule[] {
-  return [...registry.values()].sort((a, b) => a.gate.localeCompare(b.gate) || a.id.localeCompare(b.id));
-}
-
-export function rulesOfGate(gate: GateId): Rule[] {
-  return allRules().filter((rule) => rule.gate === gate || rule.gate === 'all');
 }
 
 /** What a gate passes to build a finding of one of its rules. */
@@ -72,5 +50,3 @@ export const SHARED_RULES = [
       'An allowlist entry\'s `expires` date has passed, so the finding it covered counts again. Fix the finding, or renew the entry with a new date and an up-to-date reason.',
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(SHARED_RULES);

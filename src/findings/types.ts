@@ -1,4 +1,4 @@
-/** The contract every gate returns (DESIGN.md "Contracts"). Also the JSON report. */
+/** The contract every gate returns: the GateResult, also the JSON report. */
 
 export const GATE_IDS = ['drift', 'rls', 'webhooks', 'drill'] as const;
 export type GateId = (typeof GATE_IDS)[number];

@@ -11,6 +11,7 @@ import { judge } from '../findings/allowlist.ts';
 import type { GateId, GateResult, Severity } from '../findings/types.ts';
 import { readRunContext } from '../github/context.ts';
 import { redactDeep } from '../secrets.ts';
+import { ruleIdsOf } from './rules-catalog.ts';
 
 // The run contract lives in src/core/context.ts (below every layer that uses it); re-exported for the gates.
 export { silentLogger };
@@ -40,7 +41,7 @@ export async function runGate(
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const output = await body();
-    const { kept, suppressed, status } = judge(output.findings, { gate, allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn });
+    const { kept, suppressed, status } = judge(output.findings, { knownRules: ruleIdsOf(gate), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn });
     const result: GateResult = {
       gate,
       status,

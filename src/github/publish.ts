@@ -13,6 +13,7 @@
  * which channel, why, and that the verdict is unchanged. After GitHub is found unavailable the
  * remaining channels are not tried. Nothing here throws.
  */
+import type { Rule } from '../findings/rules.ts';
 import type { GateResult, Severity } from '../findings/types.ts';
 import { SEVERITIES, countBySeverity } from '../findings/types.ts';
 import { type Annotation, annotationsOf } from '../report/annotations.ts';
@@ -45,6 +46,8 @@ export interface ActionsIO {
 
 export interface PublishRequest {
   result: GateResult;
+  /** The rule catalog (RULE_CATALOG, passed in by the action: src/gates is above this layer), for rule titles and doc links. */
+  rules: readonly Rule[];
   run: RunContext;
   /** Undefined without a token: only the job summary and annotations. */
   octokit?: Octokit;
@@ -132,6 +135,7 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
         if (request.comment !== 'never') {
           const marker = commentMarker(result.gate, request.target);
           const body = renderMarkdown(result, {
+            rules: request.rules,
             marker,
             ...(links ? { links } : {}),
             context: [...facts, ...(run.runUrl ? [`[run](${run.runUrl})`] : [])],
@@ -148,6 +152,7 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
             status: result.status,
             title: result.status === 'error' ? 'Could not run' : `${result.status === 'pass' ? 'Passed' : 'Failed'}: ${countsText(counts)}`,
             summary: renderMarkdown(result, {
+              rules: request.rules,
               ...(links ? { links } : {}),
               context: facts,
               limit: limit(CHECK_SUMMARY_LIMIT, "GitHub's 65,535-character limit for check run summaries"),
@@ -160,6 +165,7 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
         const marker = issueMarker(result.gate, request.target);
         const runLine = `${run.runUrl ? `[run](${run.runUrl})` : 'this run'}${run.sha ? ` at ${run.sha.slice(0, 7)}` : ''}: ${result.status === 'error' ? 'could not run' : countsText(countBySeverity(result.findings))}`;
         const body = renderMarkdown(result, {
+          rules: request.rules,
           marker,
           preface: `_This issue is kept up to date by postgate${run.workflow ? ` in the workflow **${run.workflow}**` : ''}: each failing run updates it, and the first passing run closes it._`,
           ...(links ? { links } : {}),
@@ -200,6 +206,7 @@ function contextFacts(request: PublishRequest, links: SourceLinks | undefined): 
 async function writeSummary(request: PublishRequest, io: ActionsIO, links: SourceLinks | undefined, facts: string[], warning: string | undefined): Promise<boolean> {
   const where = request.reportPath ? `the JSON report (\`${request.reportPath}\`, output \`report-path\`; keep it with actions/upload-artifact)` : 'the JSON report (input `report-path`)';
   const markdown = renderMarkdown(request.result, {
+    rules: request.rules,
     ...(links ? { links } : {}),
     context: facts,
     ...(warning ? { preface: `> [!WARNING]\n> ${warning}` } : {}),

@@ -2,7 +2,7 @@
  * The rules every gate that builds a shadow database can report (drift-gate and rls-audit
  * apply migrations). drift-gate's own rules are in src/gates/drift/rules.ts.
  */
-import { defineRules, findingOf, type Rule } from '../findings/rules.ts';
+import { findingOf, type Rule } from '../findings/rules.ts';
 import type { Finding } from '../findings/types.ts';
 import { findCreatedExtensions } from '../postgres/baseline/apply.ts';
 import { standInNamed } from '../postgres/extensions/stand-ins/index.ts';
@@ -45,8 +45,6 @@ export const MIGRATION_RULES = [
     doc: 'The migrations create an extension this server does not have (for example `vector`, `pg_net`, `pgsodium`, `http`), and postgate installed its stand-in instead: a real extension with the same name, versions, types, functions, operators, operator classes and access methods, so that the migrations apply and their objects are compared and audited with their real definitions. A stand-in does not do what the real extension does (a stand-in `vector` index finds no neighbours, `net.http_post` records the request and never sends it, `plv8` stores function bodies without running them); each finding says what its stand-in leaves out. It is a notice so that nobody mistakes a check made on a stand-in for one made on the real extension. To check with the real extensions, run with `shadow: docker` and `image: supabase/postgres:<tag>`. To hide it, allowlist `{ rule: shadow_stand_in_used, object: { kind: extension, name: <extension> }, reason }`.',
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(MIGRATION_RULES);
 
 /** A finding of a shared migration rule, at the rule's severity. */
 export const migrationFinding = findingOf(MIGRATION_RULES);

@@ -29,7 +29,6 @@ import {
   STAND_IN_INDEX_METHODS,
 } from '../postgres/extensions/platform-triggers.ts';
 import { INSTALL_TRACKER_SQL, markMigration, readOrigins, REMOVE_TRACKER_SQL } from './origins.ts';
-import './rules.ts';
 import { diskReader, findSupabaseConfig, readMigrations, toRepoPath } from './sources.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationTool } from './types.ts';
 

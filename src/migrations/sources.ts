@@ -15,7 +15,7 @@ import path from 'node:path';
 import { MIGRATION_FORMATS } from '../config/gates.ts';
 import { realPathOf } from '../config/paths.ts';
 import { UserError } from '../errors.ts';
-import { defineRules, findingOf, type Rule } from '../findings/rules.ts';
+import { findingOf, type Rule } from '../findings/rules.ts';
 import type { Finding } from '../findings/types.ts';
 import { DEFAULT_MIGRATION_DIRS, detectTool, TOOLS } from './tools/index.ts';
 import { diskReader, type FileProblem, type FileReader, isInside, pathGuard, type ReadContext } from './tools/read.ts';
@@ -37,8 +37,6 @@ export const MIGRATION_SOURCE_RULES = [
       'A symbolic link in the migrations folder (or a path the folder\'s files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner\'s own files (`/proc/self/environ`, `~/.ssh`, another job\'s checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.',
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(MIGRATION_SOURCE_RULES);
 
 const sourceFinding = findingOf(MIGRATION_SOURCE_RULES);
 

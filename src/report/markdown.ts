@@ -35,7 +35,7 @@
  * paths are code spans (`code`), remediation SQL and JSON are fenced blocks whose fence is longer
  * than any backtick run inside, so they stay exact and copyable and cannot break out.
  */
-import { getRule } from '../findings/rules.ts';
+import type { Rule } from '../findings/rules.ts';
 import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank, type SourceLocation } from '../findings/types.ts';
 import { redact, redactDeep } from '../secrets.ts';
 import { blockSize, type DetailBlock, detailBlocks } from './details.ts';
@@ -76,6 +76,8 @@ export interface SizeLimit {
 }
 
 export interface MarkdownOptions {
+  /** The rule catalog (RULE_CATALOG), for each rule's title, category and doc link; a rule it lacks is shown by its id alone. */
+  rules: readonly Rule[];
   links?: SourceLinks;
   /** A hidden first line (sticky comment, issue); counted in the limit. */
   marker?: string;
@@ -105,7 +107,7 @@ export function measure(text: string, unit: SizeLimit['unit']): number {
 /** No finding row is shorter than this: more rows than limit / MIN_ROW cannot fit, so the full plans are skipped. */
 const MIN_ROW = 24;
 
-export function renderMarkdown(input: GateResult, options: MarkdownOptions = {}): string {
+export function renderMarkdown(input: GateResult, options: MarkdownOptions): string {
   // Redacted before escaping, so a mask is escaped like the text around it; and again after.
   const result = redactDeep(input);
   const findings = sortFindings(result.findings);
@@ -182,7 +184,10 @@ function compose(result: GateResult, sorted: Finding[], byRule: Map<string, Find
   const note = shortenedNote(result, sorted, shown, plan, full, options.limit);
   if (note) out.push('', note);
 
-  for (const group of groupByRule(shown)) out.push('', ...ruleGroup(group.rule, group.findings, byRule.get(group.rule)!, options.links, plan));
+  for (const group of groupByRule(shown)) {
+    const rule = options.rules.find((candidate) => candidate.id === group.rule);
+    out.push('', ...ruleGroup(group.rule, rule, group.findings, byRule.get(group.rule)!, options.links, plan));
+  }
   out.push(...listedApart(result, plan.listed, options.links, plan.compact));
   const blocks = detailBlocks(result.details);
   if (blocks.length) {
@@ -238,8 +243,7 @@ function groupByRule(findings: Finding[]): Array<{ rule: string; findings: Findi
   return [...groups].map(([rule, list]) => ({ rule, findings: list }));
 }
 
-function ruleGroup(ruleId: string, findings: Finding[], all: Finding[], links: SourceLinks | undefined, plan: Plan): string[] {
-  const rule = getRule(ruleId);
+function ruleGroup(ruleId: string, rule: Rule | undefined, findings: Finding[], all: Finding[], links: SourceLinks | undefined, plan: Plan): string[] {
   const total = all.length;
   const severities = new Set(all.map((item) => item.severity));
   const worst = all[0]!.severity;

@@ -8,7 +8,7 @@
  * `renderSarif` returns the count so the caller can say it too.
  */
 import packageJson from '../../package.json' with { type: 'json' };
-import { getRule, type Rule, rulesOfGate } from '../findings/rules.ts';
+import type { Rule } from '../findings/rules.ts';
 import { type Finding, type GateResult, objectLabel, type Severity } from '../findings/types.ts';
 import { redactDeep } from '../secrets.ts';
 import { repoPath } from './format.ts';
@@ -20,6 +20,8 @@ const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', 
 const SECURITY_SEVERITY: Record<Severity, string> = { error: '8.0', warning: '5.0', notice: '2.0' };
 
 export interface SarifOptions {
+  /** The rule catalog (RULE_CATALOG): the run lists the gate's rules and the shared ones in its order, then any other rule a finding names. */
+  rules: readonly Rule[];
   /** Absolute workspace path, to make absolute finding paths repository-relative. */
   workspace?: string;
   /** Distinguishes runs of the same gate on different targets (`runAutomationDetails.id`). */
@@ -65,15 +67,15 @@ function unknownRule(id: string, severity: Severity, gate: GateResult['gate']): 
   return { id, gate, severity, category: 'other', title: id, doc: `Finding of rule ${id}.` };
 }
 
-export function renderSarif(result: GateResult, options: SarifOptions = {}): SarifOutput {
+export function renderSarif(result: GateResult, options: SarifOptions): SarifOutput {
   const all: Array<{ item: Finding; state: 'new' | 'unchanged' | 'suppressed' }> = [
     ...result.findings.map((item) => ({ item, state: 'new' as const })),
     ...(result.preexisting ?? []).map((item) => ({ item, state: 'unchanged' as const })),
     ...(result.suppressed ?? []).map((item) => ({ item, state: 'suppressed' as const })),
   ];
-  const rules = rulesOfGate(result.gate);
+  const rules = options.rules.filter((rule) => rule.gate === result.gate || rule.gate === 'all');
   for (const { item } of all) {
-    if (!rules.some((rule) => rule.id === item.rule)) rules.push(getRule(item.rule) ?? unknownRule(item.rule, item.severity, result.gate));
+    if (!rules.some((rule) => rule.id === item.rule)) rules.push(options.rules.find((candidate) => candidate.id === item.rule) ?? unknownRule(item.rule, item.severity, result.gate));
   }
   const index = new Map(rules.map((rule, i) => [rule.id, i]));
   const located = all.filter(({ item }) => item.location?.file);

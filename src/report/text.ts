@@ -11,7 +11,7 @@
  * command (`::add-mask::`, `::error file=...::`, `##[...]`). See inert.ts.
  */
 import { GATES } from '../config/gates.ts';
-import { getRule } from '../findings/rules.ts';
+import type { Rule } from '../findings/rules.ts';
 import { countBySeverity, type Finding, type GateResult, objectLabel, type Severity, severityRank } from '../findings/types.ts';
 import { redact, redactDeep } from '../secrets.ts';
 import { type DetailBlock, detailBlocks } from './details.ts';
@@ -20,6 +20,8 @@ import { guardCommands, inertBlock, inertInline as u } from './inert.ts';
 
 export interface TextOptions {
   color: boolean;
+  /** The rule catalog (RULE_CATALOG), for each rule's title; a rule it lacks is shown by its id alone. */
+  rules: readonly Rule[];
 }
 
 export function shouldColor(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
@@ -67,7 +69,7 @@ export function renderText(input: GateResult, options: TextOptions): string {
   const rules = [...new Set(sorted.map((item) => item.rule))];
   for (const rule of rules) {
     const group = sorted.filter((item) => item.rule === rule);
-    const title = getRule(rule)?.title;
+    const title = options.rules.find((candidate) => candidate.id === rule)?.title;
     lines.push('', `${severityTag(group[0]!.severity, c)} ${c('bold', u(rule))}${title ? c('dim', `  ${title}`) : ''}`);
     for (const item of group) lines.push(renderFinding(item, c, group[0]!.severity));
   }

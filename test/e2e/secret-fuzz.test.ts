@@ -42,6 +42,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateId, GateResult, GateStatus } from '../../src/findings/types.ts';
 import type { Logger } from '../../src/gates/gate.ts';
 import { invokeGate } from '../../src/gates/invoke.ts';
+import { RULE_CATALOG } from '../../src/gates/rules-catalog.ts';
 import { DEFAULT_RETRY } from '../../src/github/api.ts';
 import { readRunContext } from '../../src/github/context.ts';
 import { publish } from '../../src/github/publish.ts';
@@ -418,6 +419,7 @@ async function runInProcess(plan: Plan, event: 'pull_request' | 'schedule'): Pro
   await publish(
     {
       result,
+      rules: RULE_CATALOG,
       run,
       octokit: github.getOctokit(TOKEN, { baseUrl: server.url }),
       comment: 'always',
@@ -435,10 +437,10 @@ async function runInProcess(plan: Plan, event: 'pull_request' | 'schedule'): Pro
   return {
     result,
     channels: {
-      'terminal text': renderText(result, { color: false }) + renderText(result, { color: true }),
+      'terminal text': renderText(result, { color: false, rules: RULE_CATALOG }) + renderText(result, { color: true, rules: RULE_CATALOG }),
       'JSON report': renderJson(result),
-      'markdown': renderMarkdown(result),
-      'SARIF': renderSarif(result, { workspace: EXAMPLE_APP }).text,
+      'markdown': renderMarkdown(result, { rules: RULE_CATALOG }),
+      'SARIF': renderSarif(result, { rules: RULE_CATALOG, workspace: EXAMPLE_APP }).text,
       'annotations': JSON.stringify(annotationsOf(result, EXAMPLE_APP)) + JSON.stringify(io.annotations),
       'job summary': io.summaries.join('\n'),
       'publish messages': io.messages.join('\n'),

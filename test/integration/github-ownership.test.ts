@@ -10,6 +10,7 @@ import * as github from '@actions/github';
 import { GraphqlResponseError } from '@octokit/graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { finding, type GateResult } from '../../src/findings/types.ts';
+import { RULE_CATALOG } from '../../src/gates/rules-catalog.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../../src/github/api.ts';
 import { findComment } from '../../src/github/comment.ts';
 import type { RunContext } from '../../src/github/context.ts';
@@ -85,7 +86,7 @@ const octokit = (token = 'actions-token') => github.getOctokit(token, { baseUrl:
 
 async function run(result: GateResult, overrides: Partial<PublishRequest> = {}) {
   const sink = io();
-  const outcome = await publish({ result, run: prRun, octokit: octokit(), comment: 'auto', retry: FAST, ...overrides }, sink);
+  const outcome = await publish({ result, rules: RULE_CATALOG, run: prRun, octokit: octokit(), comment: 'auto', retry: FAST, ...overrides }, sink);
   return { outcome, warnings: sink.warnings };
 }
 
@@ -240,7 +241,7 @@ describe("tracking issues are postgate's own", () => {
   });
   const target = 'db.example.com:5432/postgres';
   const publishDrill = (status: 'pass' | 'fail', token = 'actions-token') =>
-    publish({ result: drill(status), run: scheduleRun, octokit: octokit(token), comment: 'auto', target, retry: FAST }, io());
+    publish({ result: drill(status), rules: RULE_CATALOG, run: scheduleRun, octokit: octokit(token), comment: 'auto', target, retry: FAST }, io());
 
   it('an issue someone else opened with the same label, title and marker is never updated, commented on or closed', async () => {
     const marker = issueMarker('drill', target);

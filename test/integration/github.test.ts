@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as github from '@actions/github';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { finding, type Finding, type GateResult, type Severity } from '../../src/findings/types.ts';
+import { RULE_CATALOG } from '../../src/gates/rules-catalog.ts';
 import { classify, DEFAULT_RETRY, retryDelay, type RetryPolicy } from '../../src/github/api.ts';
 import { ANNOTATIONS_PER_REQUEST } from '../../src/github/check-run.ts';
 import { readRunContext, type RunContext } from '../../src/github/context.ts';
@@ -105,7 +106,7 @@ function octokit(token = 'write-token') {
 }
 
 async function run(result: GateResult, overrides: Partial<PublishRequest> = {}, io = recorder()) {
-  const outcome = await publish({ result, run: prRun(), octokit: octokit(), comment: 'auto', retry: FAST, ...overrides }, io);
+  const outcome = await publish({ result, rules: RULE_CATALOG, run: prRun(), octokit: octokit(), comment: 'auto', retry: FAST, ...overrides }, io);
   return { outcome, io };
 }
 
@@ -309,7 +310,7 @@ describe('fork pull requests and outages', () => {
 
   it('without a token writes only the summary and annotations', async () => {
     const io = recorder();
-    const outcome = await publish({ result: failing(), run: prRun(), comment: 'auto' }, io);
+    const outcome = await publish({ result: failing(), rules: RULE_CATALOG, run: prRun(), comment: 'auto' }, io);
     expect(outcome.comment).toBeUndefined();
     expect(io.annotations).toHaveLength(2);
     expect(io.infos[0]).toMatch(/no github-token/);
@@ -320,7 +321,7 @@ describe('fork pull requests and outages', () => {
     registerSecret('hunter2-very-secret');
     const leaky = failing([{ ...rlsFinding(1), message: 'connection to postgresql://app:hunter2-very-secret@db/x failed', remediation: 'set password hunter2-very-secret' }]);
     await run(leaky);
-    await publish({ result: leaky, run: scheduleRun, octokit: octokit(), comment: 'auto', retry: FAST }, recorder());
+    await publish({ result: leaky, rules: RULE_CATALOG, run: scheduleRun, octokit: octokit(), comment: 'auto', retry: FAST }, recorder());
     const sent = JSON.stringify(server.requests.map((r) => r.body));
     expect(sent).toContain('***');
     expect(sent).not.toContain('hunter2-very-secret');
@@ -336,7 +337,7 @@ describe('tracking issue for scheduled and manual runs', () => {
     details: { phases: [{ phase: 'restore', duration_ms: 1_100_000, status: 'ok' }] },
   });
   const publishDrill = (status: 'pass' | 'fail', target = 'db.example.com:5432/postgres') =>
-    publish({ result: drill(status), run: scheduleRun, octokit: octokit(), comment: 'auto', target, retry: FAST }, recorder());
+    publish({ result: drill(status), rules: RULE_CATALOG, run: scheduleRun, octokit: octokit(), comment: 'auto', target, retry: FAST }, recorder());
 
   // Issues and pull requests share numbers: PR #7 exists, so the first issue is #8.
   it('opens one issue on failure, updates it on the next failure, closes it on recovery, never duplicates', async () => {
@@ -378,7 +379,7 @@ describe('tracking issue for scheduled and manual runs', () => {
   it('a token without issues: write falls back with one warning', async () => {
     server.addToken('no-issues', { issues: 'read' });
     const io = recorder();
-    const outcome = await publish({ result: drill('fail'), run: scheduleRun, octokit: octokit('no-issues'), comment: 'auto', retry: FAST }, io);
+    const outcome = await publish({ result: drill('fail'), rules: RULE_CATALOG, run: scheduleRun, octokit: octokit('no-issues'), comment: 'auto', retry: FAST }, io);
     expect(outcome.issue).toMatchObject({ state: 'failed', failure: { kind: 'denied' } });
     expect(io.warnings).toEqual([expect.stringMatching(/the tracking issue \(HTTP 403: .*\): the token may not write there; give the workflow `issues: write`/)]);
     expect(io.annotations).toHaveLength(1);

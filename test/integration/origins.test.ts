@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceLocation } from '../../src/findings/types.ts';
 import { invokeGate } from '../../src/gates/invoke.ts';
+import { RULE_CATALOG } from '../../src/gates/rules-catalog.ts';
 import { findOrigin } from '../../src/migrations/origins.ts';
 import { buildShadow } from '../../src/migrations/shadow.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
@@ -202,7 +203,7 @@ describe('rls-audit findings on policies that share a name', () => {
       'b.Enable insert for all users': at(files, '002_open.sql', 'create policy "Enable insert for all users" on b'),
     };
     expect(Object.fromEntries(open.map((f) => [f.object.name, f.location]))).toEqual(expected);
-    const sarif = JSON.parse(renderSarif({ ...result, findings: open }).text) as {
+    const sarif = JSON.parse(renderSarif({ ...result, findings: open }, { rules: RULE_CATALOG }).text) as {
       runs: Array<{ results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } }; logicalLocations: Array<{ name: string }> }> }> }>;
     };
     const sarifLocations = sarif.runs[0]!.results.map(({ locations: [where] }) => [

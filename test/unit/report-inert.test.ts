@@ -8,7 +8,7 @@
  */
 import * as core from '@actions/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defineRules } from '../../src/findings/rules.ts';
+import type { Rule } from '../../src/findings/rules.ts';
 import { finding, type Finding, type GateResult, type ObjectRef } from '../../src/findings/types.ts';
 import { annotationsOf, renderWorkflowCommands } from '../../src/report/annotations.ts';
 import { guardCommands, inertBlock, inertInline, inertLog } from '../../src/report/inert.ts';
@@ -17,10 +17,11 @@ import { renderJson, renderText } from '../../src/report/text.ts';
 import { forgetSecretsForTests, registerSecret } from '../../src/secrets.ts';
 import { commandLines, liveMarkdown } from '../support/inert-checks.ts';
 
-defineRules([
+/** The tests' own rule catalog, passed to the renderers as RULE_CATALOG is in a run. */
+const RULES: readonly Rule[] = [
   { id: 'inert_test_rule', gate: 'drift', severity: 'error', category: 'drift', title: 'Inert test rule', doc: 'A rule for the hostile-text tests.' },
   { id: 'inert_test_notice', gate: 'drift', severity: 'notice', category: 'drift', title: 'Inert test notice', doc: 'Another one.' },
-]);
+];
 
 /** The payloads of the issue, and the variants an attacker would try next. */
 const PAYLOADS = [
@@ -135,7 +136,7 @@ describe('terminal text', () => {
     it(`starts no workflow command and prints no escape sequence: ${name}`, () => {
       for (const result of [hostileResult(payload), errorResult(payload)]) {
         for (const color of [false, true]) {
-          const text = renderText(result, { color });
+          const text = renderText(result, { color, rules: RULES });
           expect(commandLines(text), text).toEqual([]);
           expect(text).not.toMatch(/\r/);
           // the only escape sequences are postgate's own colours
@@ -147,17 +148,17 @@ describe('terminal text', () => {
   }
 
   it('shows what the payload said: line breaks inside a value as \\n, the text itself kept', () => {
-    const text = renderText(hostileResult('\r\n::add-mask::x'), { color: false });
+    const text = renderText(hostileResult('\r\n::add-mask::x'), { color: false, rules: RULES });
     expect(text).toContain('table public.\\r\\n::add-mask::x: Table public.\\r\\n::add-mask::x differs: \\r\\n::add-mask::x.');
     // detail and remediation keep their lines; a line the payload starts is made inert
     expect(text).toContain("      fix: comment on table public.trips is '```\n      \\::add-mask::x\n");
-    const error = renderText(errorResult('::error file=x::pwned\n::add-mask::x'), { color: false });
+    const error = renderText(errorResult('::error file=x::pwned\n::add-mask::x'), { color: false, rules: RULES });
     expect(error).toContain('The server said: ::error file=x::pwned\\n::add-mask::x');
   });
 
   it('keeps redaction working on text that is escaped afterwards', () => {
     registerSecret('tab\tsecret-value');
-    const text = renderText(hostileResult('leak tab\tsecret-value here'), { color: false });
+    const text = renderText(hostileResult('leak tab\tsecret-value here'), { color: false, rules: RULES });
     expect(text).not.toContain('secret-value');
     expect(text).toContain('leak *** here');
   });
@@ -234,11 +235,11 @@ describe('--format github (workflow commands on stdout)', () => {
 
 describe('markdown', () => {
   const bodies = (payload: string): Array<[string, string]> => [
-    ['summary', renderMarkdown(hostileResult(payload), { links, context: ['commit `f00dfee`'] })],
-    ['comment', renderMarkdown(hostileResult(payload), { links, marker: '<!-- postgate:comment gate=drift -->', context: ['[run](https://github.com/acme/app/actions/runs/1)'] })],
-    ['issue', renderMarkdown(hostileResult(payload), { marker: '<!-- postgate:issue gate=drift -->', preface: '_Kept up to date by postgate._' })],
-    ['error', renderMarkdown(errorResult(payload), { links })],
-    ['shortened', renderMarkdown(hostileResult(payload), { links, limit: { max: 2500, unit: 'characters', reason: 'the test limit', fullReport: '[the job summary](https://x/)' } })],
+    ['summary', renderMarkdown(hostileResult(payload), { rules: RULES, links, context: ['commit `f00dfee`'] })],
+    ['comment', renderMarkdown(hostileResult(payload), { rules: RULES, links, marker: '<!-- postgate:comment gate=drift -->', context: ['[run](https://github.com/acme/app/actions/runs/1)'] })],
+    ['issue', renderMarkdown(hostileResult(payload), { rules: RULES, marker: '<!-- postgate:issue gate=drift -->', preface: '_Kept up to date by postgate._' })],
+    ['error', renderMarkdown(errorResult(payload), { rules: RULES, links })],
+    ['shortened', renderMarkdown(hostileResult(payload), { rules: RULES, links, limit: { max: 2500, unit: 'characters', reason: 'the test limit', fullReport: '[the job summary](https://x/)' } })],
   ];
 
   for (const [name, payload] of [...PAYLOADS.map((p) => [JSON.stringify(p), p] as const), ['all payloads', ALL] as const, ['all payloads, one a line', ALL_LINES] as const]) {
@@ -250,23 +251,23 @@ describe('markdown', () => {
   }
 
   it('still shows the payload, as text', () => {
-    const body = renderMarkdown(hostileResult(ALL), { links });
+    const body = renderMarkdown(hostileResult(ALL), { rules: RULES, links });
     for (const shown of ['`[click](https://evil.example)`', '`![x](https://evil.example/p.png)`', '`@octocat`', '&lt;img src=x onerror=alert(1)&gt;', '`https://evil.example`', '`www.evil.example`', '`@acme/security`', '`evil@evil.example`', '`#1`', '`acme/app#2`', '`GH-3`']) {
       expect(body).toContain(shown);
     }
     // a value that starts a line (remediation steps) cannot start a heading or a list
-    const steps = renderMarkdown({ ...hostileResult('x'), findings: [hostileFinding('x', { remediation: '# heading\n- step\n1. step' })] });
+    const steps = renderMarkdown({ ...hostileResult('x'), findings: [hostileFinding('x', { remediation: '# heading\n- step\n1. step' })] }, { rules: RULES });
     expect(steps).toContain('\n\\# heading<br>\\- step<br>1\\. step\n');
   });
 
   it('keeps remediation SQL exact and copyable in a fence longer than any backtick run inside', () => {
-    const body = renderMarkdown(hostileResult('@octocat'), { links });
+    const body = renderMarkdown(hostileResult('@octocat'), { rules: RULES, links });
     const fence = '```````';
     expect(body).toContain(`${fence}sql\n${SQL.trimEnd()}\n${fence}\n`);
   });
 
   it('fences JSON details the same way', () => {
-    const body = renderMarkdown({ ...hostileResult('x'), details: { nested: { deep: { deeper: { text: '````\n# heading\n[click](https://evil.example)' } } } } });
+    const body = renderMarkdown({ ...hostileResult('x'), details: { nested: { deep: { deeper: { text: '````\n# heading\n[click](https://evil.example)' } } } } }, { rules: RULES });
     expect(body).toMatch(/\n`````json\n[\s\S]*\n`````\n/);
     expect(liveMarkdown(body, LIVE)).toEqual([]);
   });
@@ -274,7 +275,7 @@ describe('markdown', () => {
   it('links files at the commit with the path encoded, so a file name cannot end the link', () => {
     const body = renderMarkdown(
       { ...hostileResult('x'), findings: [hostileFinding('x', { location: { file: 'supabase/migrations/1_a)[b](https:evil.sql', line: 2 } })] },
-      { links },
+      { rules: RULES, links },
     );
     expect(body).toContain('](https://github.com/acme/app/blob/f00dfeed/supabase/migrations/1_a%29%5Bb%5D%28https%3Aevil.sql#L2)');
     expect(liveMarkdown(body, LIVE)).toEqual([]);
@@ -283,7 +284,7 @@ describe('markdown', () => {
   it('reads code spans as CommonMark does, so an unclosed backtick run cannot shield a link', () => {
     // "x``[y](…)`": the double backtick has no closing pair, so CommonMark reads it as text and
     // the brackets after it must be escaped; a splitter that took "`[y](…)`" for a span would not
-    const body = renderMarkdown({ ...hostileResult('x'), findings: [hostileFinding('x', { message: 'x``[y](/evil)`' })] });
+    const body = renderMarkdown({ ...hostileResult('x'), findings: [hostileFinding('x', { message: 'x``[y](/evil)`' })] }, { rules: RULES });
     expect(body).toContain('| x\\`\\`\\[y\\](/evil)\\`<br>');
     expect(liveMarkdown(body, LIVE)).toEqual([]);
   });

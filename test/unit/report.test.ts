@@ -1,6 +1,6 @@
 /** Renderers: terminal text, markdown (with size limits), SARIF 2.1.0, annotations. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defineRules } from '../../src/findings/rules.ts';
+import type { Rule } from '../../src/findings/rules.ts';
 import { finding, type Finding, type GateResult } from '../../src/findings/types.ts';
 import { annotationsOf } from '../../src/report/annotations.ts';
 import { detailBlock, detailBlocks } from '../../src/report/details.ts';
@@ -9,7 +9,8 @@ import { renderSarif } from '../../src/report/sarif.ts';
 import { renderJson, renderText, shouldColor } from '../../src/report/text.ts';
 import { forgetSecretsForTests, registerSecret } from '../../src/secrets.ts';
 
-defineRules([
+/** The tests' own rule catalog, passed to the renderers as RULE_CATALOG is in a run. */
+const RULES: readonly Rule[] = [
   {
     id: 'report_test_exposed',
     gate: 'rls',
@@ -19,7 +20,7 @@ defineRules([
     doc: 'Anyone with the anon key can read the table.\n\nEnable RLS and add policies.',
   },
   { id: 'report_test_slow', gate: 'rls', severity: 'warning', category: 'performance', title: 'Slow policy', doc: 'The policy calls a function per row.' },
-]);
+];
 
 const links = { serverUrl: 'https://github.com', repository: 'acme/app', sha: 'f00dfeed' };
 
@@ -60,12 +61,12 @@ describe('terminal text', () => {
     expect(shouldColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
     expect(shouldColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
     expect(shouldColor({ isTTY: true }, { NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(false);
-    expect(renderText(result, { color: true })).toContain('\u001b[31m');
-    expect(renderText(result, { color: false })).not.toContain('\u001b[');
+    expect(renderText(result, { color: true, rules: RULES })).toContain('\u001b[31m');
+    expect(renderText(result, { color: false, rules: RULES })).not.toContain('\u001b[');
   });
 
   it('groups by rule, most severe first, with the accepted, pre-existing and details apart', () => {
-    const text = renderText(result, { color: false });
+    const text = renderText(result, { color: false, rules: RULES });
     expect(text.split('\n')[0]).toBe('postgate rls-audit: FAIL  1 error, 1 warning, 0 notices · 1 allowlisted · 1 already on the base branch · 4.2 s');
     expect(text.indexOf('report_test_exposed')).toBeLessThan(text.indexOf('report_test_slow'));
     expect(text).toContain('Exposed table without RLS');
@@ -78,7 +79,7 @@ describe('terminal text', () => {
 });
 
 describe('markdown', () => {
-  const markdown = renderMarkdown(result, { links, marker: '<!-- m -->', context: ['commit `f00dfee`'] });
+  const markdown = renderMarkdown(result, { rules: RULES, links, marker: '<!-- m -->', context: ['commit `f00dfee`'] });
 
   it('has the status line, counts, findings by rule with a link at the commit, and remediation folded', () => {
     const lines = markdown.split('\n');
@@ -107,14 +108,14 @@ describe('markdown', () => {
     const nasty = renderMarkdown({
       ...result,
       findings: [exposed('x', { message: 'a | b <script>alert(1)</script> `a | b` *not bold*', detail: 'line 1\nline 2' })],
-    });
+    }, { rules: RULES });
     expect(nasty).toContain('a \\| b &lt;script&gt;alert(1)&lt;/script&gt; `a \\| b` \\*not bold\\*<br><sub>line 1<br>line 2</sub>');
     expect(nasty).not.toContain('<script>');
   });
 
   it('redacts secrets', () => {
     registerSecret('s3cr3t-password');
-    const leaky = renderMarkdown({ ...result, findings: [exposed('x', { message: 'postgresql://u:s3cr3t-password@h/db refused' })] });
+    const leaky = renderMarkdown({ ...result, findings: [exposed('x', { message: 'postgresql://u:s3cr3t-password@h/db refused' })] }, { rules: RULES });
     expect(leaky).not.toContain('s3cr3t-password');
     // a code span: `@h/db` outside one would be a live team mention on GitHub
     expect(leaky).toContain('`postgresql://u:***@h/db`');
@@ -123,7 +124,7 @@ describe('markdown', () => {
   it('shortens step by step under a limit and says how many findings were cut and where the rest is', () => {
     const many: GateResult = { ...result, findings: Array.from({ length: 400 }, (_, i) => exposed(`t${i}`, i % 4 ? {} : { severity: 'warning' })) };
     const limit = { max: 20_000, unit: 'bytes' as const, reason: 'the test limit', fullReport: '[the job summary](https://x)' };
-    const text = renderMarkdown(many, { links, limit });
+    const text = renderMarkdown(many, { rules: RULES, links, limit });
     expect(measure(text, 'bytes')).toBeLessThanOrEqual(20_000);
     expect(text).toMatch(/> \[!NOTE\]\n> Shortened to fit the test limit\. Not shown here: remediation for [\d,]+ findings; access matrix, phases; the list of 2 allowlisted or pre-existing findings; \*\*([\d,]+) findings\*\* \(([\d,]+ errors, )?[\d,]+ warnings\)\. The full report: \[the job summary\]\(https:\/\/x\)\./);
     const cut = Number(/\*\*([\d,]+) findings\*\*/.exec(text)![1]!.replace(/,/g, ''));
@@ -134,19 +135,19 @@ describe('markdown', () => {
     const shownWarnings = text.split('\n').filter((line) => line.startsWith('#### 🟡')).length;
     if (shownWarnings) expect(cut).toBeLessThan(100);
     // the same report without a limit is complete
-    expect(renderMarkdown(many, { links }).split('\n').filter((line) => row.test(line))).toHaveLength(400);
+    expect(renderMarkdown(many, { rules: RULES, links }).split('\n').filter((line) => row.test(line))).toHaveLength(400);
   });
 
   it('drops only what it must: remediation first', () => {
     const limit = { max: measure(markdown, 'characters') - 10, unit: 'characters' as const, reason: 'x', fullReport: 'y' };
-    const text = renderMarkdown(result, { links, marker: '<!-- m -->', context: ['commit `f00dfee`'], limit });
+    const text = renderMarkdown(result, { rules: RULES, links, marker: '<!-- m -->', context: ['commit `f00dfee`'], limit });
     expect(text).toContain('Not shown here: remediation for 1 finding.');
     expect(text).toContain('#### Access matrix');
     expect(text).not.toContain('```sql');
   });
 
   it('cuts even the header when the limit is tiny, and says so', () => {
-    const text = renderMarkdown(result, { limit: { max: 200, unit: 'characters', reason: 'a tiny limit', fullReport: 'the report' } });
+    const text = renderMarkdown(result, { rules: RULES, limit: { max: 200, unit: 'characters', reason: 'a tiny limit', fullReport: 'the report' } });
     expect(text.length).toBeLessThanOrEqual(200);
     expect(text).toContain('**Cut off** at a tiny limit. The full report: the report.');
   });
@@ -194,7 +195,7 @@ describe('details blocks', () => {
 describe('SARIF', () => {
   const sarif = renderSarif(
     { ...result, findings: [...result.findings, exposed('abs', { location: { file: '/work/repo/db/m.sql', line: 9 } })] },
-    { workspace: '/work/repo', target: 'db.example.com:5432/postgres' },
+    { rules: RULES, workspace: '/work/repo', target: 'db.example.com:5432/postgres' },
   );
   const log = JSON.parse(sarif.text);
   const run = log.runs[0];

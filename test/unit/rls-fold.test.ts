@@ -2,10 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { finding, type Severity } from '../../src/findings/types.ts';
 import { diffMatrices, type PolicySnapshot, publicReadPolicies } from '../../src/gates/rls/access-diff.ts';
-import { rulesOfGate } from '../../src/findings/rules.ts';
 import { CAUSES, foldByCause } from '../../src/gates/rls/fold.ts';
-import '../../src/gates/rls/rules.ts';
 import type { AccessMatrix } from '../../src/gates/rls/matrix.ts';
+import { ruleIdsOf } from '../../src/gates/rules-catalog.ts';
 
 const on = (rule: string, severity: Severity, name = 'notes', kind = 'table', location?: { file: string; line: number }) =>
   finding({ rule, severity, object: { kind, schema: 'public', name }, message: `${rule} on ${name}`, ...(location ? { location } : {}) });
@@ -33,7 +32,7 @@ describe('foldByCause', () => {
   });
 
   it('names only rules that exist', () => {
-    const known = new Set(rulesOfGate('rls').map((rule) => rule.id));
+    const known: ReadonlySet<string> = ruleIdsOf('rls');
     expect(CAUSES.flatMap((c) => c.rules).filter((id) => !known.has(id))).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { GATES } from '../../src/config/gates.ts';
 import { parseInputs } from '../../src/config/input-spec.ts';
 import { parseRepoConfig } from '../../src/config/repo-config.ts';
 import { UserError } from '../../src/errors.ts';
-import { rulesOfGate } from '../../src/findings/rules.ts';
+import { ruleIdsOf } from '../../src/gates/rules-catalog.ts';
 import { SCHEMES } from '../../src/gates/webhooks/canary.ts';
 import { canaryFindings } from '../../src/gates/webhooks/checks.ts';
 import { lineOf, secretsInFunctionBody, secretsInTriggerArgument } from '../../src/gates/webhooks/literals.ts';
@@ -264,7 +264,7 @@ describe('buildPlan', () => {
 
 describe('rule catalog', () => {
   it('documents every webhooks rule with why, how to fix and how to allowlist', () => {
-    const ids = rulesOfGate('webhooks').map((rule) => rule.id);
+    const ids = [...ruleIdsOf('webhooks')];
     for (const rule of WEBHOOK_RULES) {
       expect(ids).toContain(rule.id);
       expect(rule.doc.length, rule.id).toBeGreaterThan(200);

@@ -2,10 +2,10 @@
  * Migration history drift: the repository's migrations against the history table,
  * with each tool's own notion of "applied" and its own checksum rule. Pure: no I/O.
  */
-import { finding, type Finding } from '../../findings/types.ts';
+import type { Finding } from '../../findings/types.ts';
 import { TOOLS } from '../../migrations/tools/index.ts';
 import type { History, HistoryEntry, Migration, MigrationSource } from '../../migrations/types.ts';
-import type { DriftRuleId } from './rules.ts';
+import { type DriftRuleId, driftFinding } from './rules.ts';
 
 export interface HistoryComparison {
   findings: Finding[];
@@ -16,10 +16,9 @@ export interface HistoryComparison {
 
 const migrationRef = (m: Migration) => ({ kind: 'migration', name: m.file });
 
-function make(rule: DriftRuleId, severity: Finding['severity'], m: Migration | undefined, entry: HistoryEntry | undefined, message: string, extra: Partial<Finding> = {}): Finding {
-  return finding({
+function make(rule: DriftRuleId, m: Migration | undefined, entry: HistoryEntry | undefined, message: string, extra: Partial<Pick<Finding, 'detail' | 'remediation'>> = {}): Finding {
+  return driftFinding({
     rule,
-    severity,
     object: m ? migrationRef(m) : { kind: 'migration', name: entry?.version || entry?.id || '?' },
     message,
     ...(m ? { location: { file: m.file, line: 1 } } : {}),
@@ -63,7 +62,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (entry === undefined) {
       if (m.kind === 'repeatable') {
         counts.pending++;
-        findings.push(make('migration_pending', 'warning', m, undefined, `${m.file} (repeatable) has never been applied: ${title} runs it on the next deploy.`));
+        findings.push(make('migration_pending', m, undefined, `${m.file} (repeatable) has never been applied: ${title} runs it on the next deploy.`));
         continue;
       }
       const older =
@@ -72,13 +71,13 @@ export function compareHistory(source: MigrationSource, history: History): Histo
         counts.outOfOrder++;
         const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
         findings.push(
-          make('migration_out_of_order', 'error', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
+          make('migration_out_of_order', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
             remediation: 'Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool\'s option).',
           }),
         );
       } else {
         counts.pending++;
-        findings.push(make('migration_pending', 'warning', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, { remediation: `Apply it with ${title} (the deploy normally does).` }));
+        findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, { remediation: `Apply it with ${title} (the deploy normally does).` }));
       }
       continue;
     }
@@ -90,7 +89,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (!entry.success) {
       counts.failed++;
       findings.push(
-        make('migration_failed', 'error', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
+        make('migration_failed', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
           remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
         }),
       );
@@ -102,11 +101,11 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (match && !match.same) {
       if (m.kind === 'repeatable') {
         counts.pending++;
-        findings.push(make('migration_pending', 'warning', m, entry, `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`));
+        findings.push(make('migration_pending', m, entry, `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`));
       } else {
         counts.edited++;
         findings.push(
-          make('migration_edited', 'error', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
+          make('migration_edited', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
             remediation: 'Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool\'s repair command.',
           }),
         );
@@ -121,7 +120,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
     const label = entry.kind === 'repeatable' ? `repeatable "${entry.name}"` : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
     findings.push(
-      make('migration_missing_locally', 'error', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
+      make('migration_missing_locally', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
         detail: [
           lastCommon ? `Last migration both sides agree on: ${lastCommon.file}.` : 'No migration in the repository is recorded as applied.',
           twin ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).` : '',
@@ -140,7 +139,7 @@ export function compareHistory(source: MigrationSource, history: History): Histo
       if (reported.has(migration.file)) continue;
       reported.add(migration.file);
       counts.edited++;
-      findings.push(make('migration_edited', 'error', migration, undefined, `${migration.file} breaks ${title}'s hash chain: ${problem}.`));
+      findings.push(make('migration_edited', migration, undefined, `${migration.file} breaks ${title}'s hash chain: ${problem}.`));
     }
   }
   return { findings, applied, counts };

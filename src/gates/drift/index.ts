@@ -30,7 +30,6 @@ import { beginSharedSnapshot, type Session, withSession, withTwinSession } from 
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareHistory } from './history.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
-import './rules.ts';
 import { type DriftRuleId, driftFinding } from './rules.ts';
 import { schemaFindings } from './schema.ts';
 import { assertSchemaFilter, readSchemaNames, type SchemaNames } from './schema-filter.ts';

@@ -1,5 +1,5 @@
 /** drift-gate's rules. `migration_apply_failed` (shared by every gate that builds a shadow) is in src/migrations/rules.ts. */
-import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
+import { findingOf, type Rule } from '../../findings/rules.ts';
 import { MIGRATION_RULES } from '../../migrations/rules.ts';
 
 const ALLOW = 'To accept it, add `{ rule, object, reason, expires }` to the allowlist in `.github/postgate.yml` with the object named in the finding.';
@@ -150,8 +150,6 @@ export const DRIFT_RULES = [
     doc: `The migrations are plain numbered SQL files and the database has no history table, so postgate cannot tell which ones were applied: it compares the live schema with all of them. Adopt a migration tool that records its history to get pending, edited and out-of-order checks. ${ALLOW}`,
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(DRIFT_RULES);
 
 /** A finding of a drift-gate rule (or a shared migration rule), at the rule's severity. */
 export const driftFinding = findingOf(DRIFT_RULES, MIGRATION_RULES);

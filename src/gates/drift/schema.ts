@@ -1,23 +1,24 @@
 /** Live schema drift: catalog differences turned into findings on the migration that made the object. */
 import type { SchemaDifference } from '../../catalog/index.ts';
 import type { JsonValue } from '../../catalog/types.ts';
-import { finding, type Finding, type SourceLocation } from '../../findings/types.ts';
+import type { Finding, SourceLocation } from '../../findings/types.ts';
 import { findOrigin } from '../../migrations/origins.ts';
+import { type DriftRuleId, driftFinding } from './rules.ts';
 
 function show(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return '(none)';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function ruleOf(d: SchemaDifference): { rule: string; severity: Finding['severity'] } {
-  if (d.minor) return { rule: 'extension_version_differs', severity: 'notice' };
-  if (d.kind === 'unmodeled') return { rule: 'unmodeled_object_differs', severity: 'warning' };
-  return { rule: `schema_drift_${d.change}`, severity: 'error' };
+function ruleOf(d: SchemaDifference): DriftRuleId {
+  if (d.minor) return 'extension_version_differs';
+  if (d.kind === 'unmodeled') return 'unmodeled_object_differs';
+  return `schema_drift_${d.change}`;
 }
 
 export function schemaFindings(differences: SchemaDifference[], origins: ReadonlyMap<string, SourceLocation>): Finding[] {
   return differences.map((d) => {
-    const { rule, severity } = ruleOf(d);
+    const rule = ruleOf(d);
     const object = { kind: d.kind, ...(d.schema ? { schema: d.schema } : {}), name: d.name };
     const location = d.change === 'unexpected' ? undefined : findOrigin(origins, object);
     const detail =
@@ -33,6 +34,6 @@ export function schemaFindings(differences: SchemaDifference[], origins: Readonl
       '-- Or keep the database as it is and capture it in a new migration:',
       d.captureSql || '-- (nothing to run)',
     ].join('\n');
-    return finding({ rule, severity, object, message: `${d.summary[0]!.toUpperCase()}${d.summary.slice(1)}.`, detail, remediation, ...(location ? { location } : {}) });
+    return driftFinding({ rule, object, message: `${d.summary[0]!.toUpperCase()}${d.summary.slice(1)}.`, detail, remediation, ...(location ? { location } : {}) });
   });
 }

@@ -32,7 +32,6 @@ import { exportMasked } from './mask.ts';
 import { neutraliseCopy } from './neutralise.ts';
 import { backupScripts, restoreBackup, scanScripts } from './restore.ts';
 import { measureObjectives, validateSupabaseApiInputs } from './rpo.ts';
-import './rules.ts';
 import { chooseMode, fetchSource, takeLiveBackup } from './source.ts';
 import { cleanupStack, createState, type DrillState, type Fetched } from './state.ts';
 import { awaitTarget } from './target.ts';

@@ -16,6 +16,7 @@ import { redactDeep } from '../../secrets.ts';
 import { backupAgeMs } from './rpo.ts';
 import type { DrillState } from './state.ts';
 import { drillFinding } from './rules.ts';
+import { ruleIdsOf } from '../rules-catalog.ts';
 
 export interface DrillLogEntry {
   drill_id: string;
@@ -144,7 +145,7 @@ function logEntry(state: DrillState, status: GateStatus, error?: string): DrillL
 
 /** The status the gate will report, as far as the findings so far decide it (allowlist, then fail-on). */
 function provisionalStatus(state: DrillState): GateStatus {
-  return judge(state.findings, { gate: 'drill', allowlist: state.context.config.allowlist, now: state.context.now(), failOn: state.options.failOn }).status;
+  return judge(state.findings, { knownRules: ruleIdsOf('drill'), allowlist: state.context.config.allowlist, now: state.context.now(), failOn: state.options.failOn }).status;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** restore-drill's rules: every failed check of a drill is a finding of one of these. */
-import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
+import { findingOf, type Rule } from '../../findings/rules.ts';
 
 const ALLOW = 'To accept it, add an allowlist entry for this rule and object to the repo config, with a reason and an expiry date.';
 
@@ -205,8 +205,6 @@ export const DRILL_RULES = [
     doc: 'The backup was restored from a file without a manifest, so there was nothing to compare the copy against: row counts, checksums and schema were recorded but not checked. Write a manifest at backup time with `postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json` and pass it with `manifest`, so a file drill is as strict as a live one.',
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(DRILL_RULES);
 
 /** A finding of a restore-drill rule, at the rule's severity. */
 export const drillFinding = findingOf(DRILL_RULES);

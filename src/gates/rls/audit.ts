@@ -5,7 +5,8 @@
  */
 import type { ClientBase } from 'pg';
 import { UserError } from '../../errors.ts';
-import { finding, type Finding, type SourceLocation } from '../../findings/types.ts';
+import { findingOf } from '../../findings/rules.ts';
+import type { Finding, SourceLocation } from '../../findings/types.ts';
 import { SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
 import { beginSharedSnapshot, type ConnectOptions, withTwinSession } from '../../postgres/connect.ts';
 import { RLS_RULES, type RlsRule, RULE_CONTEXT_SQL, type Row, SENSITIVE_COLUMN_NAMES, SYSTEM_SCHEMA_EXTRAS, UPGRADE_BLOCKING_REG_TYPES } from './rules.ts';
@@ -20,6 +21,12 @@ export interface AuditOptions {
 }
 
 export const SYSTEM_SCHEMAS: readonly string[] = [...new Set([...SUPABASE_MANAGED_SCHEMAS, ...SYSTEM_SCHEMA_EXTRAS])];
+
+/** One of the query rules, with its literal id. */
+type QueryRule = (typeof RLS_RULES)[number];
+
+/** A finding of a query rule, at the rule's severity. */
+const queryFinding = findingOf(RLS_RULES);
 
 interface RuleRow {
   rule: string;
@@ -55,7 +62,7 @@ select array(select name from needed) as present,
                                   and not exists (select 1 from select_policies p where p.polrelid = needed.oid and not p.polpermissive))))) as unreadable`;
 
 /** The rules that apply to this database and configuration. */
-async function applicableRules(session: ClientBase, options: AuditOptions): Promise<RlsRule[]> {
+async function applicableRules(session: ClientBase, options: AuditOptions): Promise<QueryRule[]> {
   const needed = [...new Set(RLS_RULES.flatMap((rule) => rule.needs ?? []))];
   const facts = await session.query<{ present: string[]; unreadable: string[] }>(NEEDED_RELATIONS_SQL, [needed]);
   const { present, unreadable } = facts.rows[0]!;
@@ -135,7 +142,7 @@ async function query(session: ClientBase, statement: { text: string; values: unk
  */
 export async function runRules(session: ClientBase, options: AuditOptions, twinTarget?: TwinTarget): Promise<Finding[]> {
   const rules = await applicableRules(session, options);
-  const byId = new Map(rules.map((rule) => [rule.id, rule]));
+  const byId = new Map<string, QueryRule>(rules.map((rule) => [rule.id, rule]));
   const snapshotId = await beginSharedSnapshot(session);
   const policyRules = rules.filter(readsPolicies);
   const read = async (twin: ClientBase | undefined): Promise<RuleRow[]> => {
@@ -158,9 +165,8 @@ export async function runRules(session: ClientBase, options: AuditOptions, twinT
     if (rule.keep && !rule.keep(row.data)) continue;
     const location = rule.origin?.(row.data).map((key) => options.origins?.get(key)).find(Boolean);
     findings.push(
-      finding({
+      queryFinding({
         rule: rule.id,
-        severity: rule.severity,
         object: { kind: row.kind, ...(row.schema ? { schema: row.schema } : {}), name: row.name },
         ...rule.describe(row.data),
         ...(location ? { location } : {}),

@@ -21,8 +21,8 @@ import type { ClientBase } from 'pg';
 import { parse as parseToml } from 'smol-toml';
 import { givenLabel } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
-import { defineRules, type Rule } from '../../findings/rules.ts';
-import { finding, type Finding } from '../../findings/types.ts';
+import { findingOf, type Rule } from '../../findings/rules.ts';
+import type { Finding } from '../../findings/types.ts';
 import { findSupabaseConfig } from '../../migrations/sources.ts';
 import { SUPABASE_BASELINE_SQL, SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
 
@@ -63,7 +63,7 @@ export const EXPOSURE_RULES = [
   },
 ] as const satisfies readonly Rule[];
 
-defineRules(EXPOSURE_RULES);
+const exposureFinding = findingOf(EXPOSURE_RULES);
 
 /** PostgREST's `db-schemas` when it is unset or empty. */
 const POSTGREST_DEFAULT_SCHEMAS = ['public'];
@@ -97,7 +97,7 @@ function lineOfKey(text: string, table: string, key: string): number | undefined
 }
 
 function configNotice(rule: (typeof EXPOSURE_RULES)[number]['id'], label: string, line: number | undefined, message: string): Finding {
-  return finding({ rule, severity: 'notice', object: { kind: 'file', name: label }, message, location: { file: label, ...(line ? { line } : {}) } });
+  return exposureFinding({ rule, object: { kind: 'file', name: label }, message, location: { file: label, ...(line ? { line } : {}) } });
 }
 
 function fromConfigToml(file: string, cwd: string, schemasInput: string): Exposure {

@@ -6,9 +6,10 @@
  * keeps the highest severity among them (folding never hides an error behind a warning).
  */
 import { type Finding, findingKey, severityRank } from '../../findings/types.ts';
+import type { RuleId } from '../rules-catalog.ts';
 
 /** Causes, each with the rules that report it, most specific first (the first present keeps the finding). */
-export const CAUSES: ReadonlyArray<{ cause: string; rules: readonly string[] }> = [
+export const CAUSES: ReadonlyArray<{ cause: string; rules: readonly RuleId[] }> = [
   {
     cause: 'an exposed table without row level security',
     rules: ['sensitive_columns_exposed', 'policy_exists_rls_disabled', 'rls_disabled_in_public', 'rls_matrix_access_changed'],
@@ -29,7 +30,9 @@ export function foldByCause(findings: readonly Finding[]): Finding[] {
     byObject.set(object, [...(byObject.get(object) ?? []), f]);
   }
   for (const group of byObject.values()) {
-    for (const { rules } of CAUSES) {
+    for (const cause of CAUSES) {
+      // A finding's rule is a string (the JSON contract): compare as strings.
+      const rules: readonly string[] = cause.rules;
       const same = group
         .filter((f) => rules.includes(f.rule) && !dropped.has(f) && !folded.has(f))
         .sort((a, b) => rules.indexOf(a.rule) - rules.indexOf(b.rule));

@@ -44,6 +44,7 @@ import {
 import { type AccessMatrix, buildAccessMatrix } from './matrix.ts';
 import { matrixTable } from './render.ts';
 import { rlsFinding } from './rules.ts';
+import { ruleIdsOf } from '../rules-catalog.ts';
 
 interface Settings {
   options: RlsOptions;
@@ -294,7 +295,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       const split = splitPreexisting(findings, base.findings);
       // An allowlisted finding stays with the findings, where the allowlist accepts it (else its entry would look stale).
       const accepted = new Set(
-        judge(split.preexisting, { gate: 'rls', allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn }).suppressed.map((f) => f.key),
+        judge(split.preexisting, { knownRules: ruleIdsOf('rls'), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn }).suppressed.map((f) => f.key),
       );
       findings = [...split.fresh, ...split.preexisting.filter((f) => accepted.has(f.key))];
       preexisting = split.preexisting.filter((f) => !accepted.has(f.key));

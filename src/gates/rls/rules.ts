@@ -6,8 +6,7 @@
  * between two such statements by table).
  *
  * Written from the documented conditions of Supabase's splinter lints (ids kept so that
- * splinter users recognise them) and from its verified gaps (shared/reference/rls-anchors.md);
- * no splinter SQL is used.
+ * splinter users recognise them) and from its verified gaps; no splinter SQL is used.
  *
  * Shared CTEs available to every query (parameters: $1 exposed schemas, $2 API roles,
  * the first being the anonymous one, $3 system schemas):
@@ -27,7 +26,7 @@
  *                                               `( SELECT auth.uid() AS uid)` (`exprs_unwrapped`), each
  *                                               computed once per distinct text
  */
-import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
+import { findingOf, type Rule } from '../../findings/rules.ts';
 import type { Severity } from '../../findings/types.ts';
 import { unwrappedClaimCalls } from './policy-text.ts';
 
@@ -74,7 +73,8 @@ export const UPGRADE_BLOCKING_REG_TYPES: readonly string[] = [
   'regcollation', 'regconfig', 'regdictionary', 'regnamespace', 'regoper', 'regoperator', 'regproc', 'regprocedure',
 ];
 
-function rule(record: Omit<RlsRule, 'gate'>): RlsRule {
+/** A query rule of rls-audit, keeping its literal id (so that the catalog's rule ids stay a union). */
+function rule<const Id extends string>(record: Omit<RlsRule, 'gate'> & { id: Id }): RlsRule & { id: Id } {
   return { gate: 'rls', ...record };
 }
 
@@ -87,7 +87,7 @@ const POLICY_OBJECT = `'policy' as kind, p.schema, p.table_name || '.' || p.name
 
 const severityOf = (level: 'ERROR' | 'WARN' | 'INFO'): Severity => (level === 'ERROR' ? 'error' : level === 'WARN' ? 'warning' : 'notice');
 
-export const RLS_RULES: readonly RlsRule[] = [
+export const RLS_RULES = [
   rule({
     id: 'rls_disabled_in_public',
     severity: severityOf('ERROR'),
@@ -645,7 +645,7 @@ export const RLS_RULES: readonly RlsRule[] = [
       remediation: 'Merge the policies for each role and command into one, combining their conditions with OR.',
     }),
   }),
-];
+] as const satisfies readonly RlsRule[];
 
 /** Shared CTEs the rule queries build on; parameters as described at the top of this file. */
 export const RULE_CONTEXT_SQL = `
@@ -754,8 +754,6 @@ exposed_definer_function as (
     and not exists (select 1 from pg_catalog.pg_depend d where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = pr.oid and d.deptype = 'e')
 )`;
 
-defineRules(RLS_RULES);
-
 /** Rule ids the gate itself reports besides the catalog rules. */
 export const RLS_GATE_RULES = [
   {
@@ -795,8 +793,6 @@ export const RLS_GATE_RULES = [
       'Before probing the access matrix, rls-audit loads `supabase/seed.sql` (or `[db.seed] sql_paths` from config.toml) and the repo config\'s `rls.fixtures` into the shadow database. This one failed, so the matrix relies on the rows postgate generates itself, which may not cover shared data such as teams. Fix the seed file (it should also work with `supabase db reset`).',
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(RLS_GATE_RULES);
 
 /** A finding of one of rls-audit's own (non-query) rules, at the rule's severity. */
 export const rlsFinding = findingOf(RLS_GATE_RULES);

@@ -167,6 +167,7 @@ export function parityFindings(observed: Observed, comparer: SecretComparer, rot
     if (expectation.previous && comparer.equal(group.value, expectation.previous.value)) {
       findings.push(
         make('webhook_secret_rotation', object, `${label} matches ${expectation.previous.env}, the previous secret, not ${equals.env}${groupSuffix(group)}: rotation in progress.`, {
+          // The repo config sets it (`webhooks.rotation-is`; warning by default, as the rule).
           severity: rotationSeverity,
           remediation: `Finish the rotation: update ${label} to the value of ${equals.env}, then drop ${expectation.previous.env}.`,
         }),
@@ -304,6 +305,7 @@ export function plumbingFindings(
     if (!fn.searchPathPinned) {
       findings.push(
         make('webhook_function_search_path_mutable', functionObject(fn), `${label} does not pin search_path${fn.securityDefiner ? ' although it is SECURITY DEFINER' : ''}.`, {
+          // A mutable search_path is an error in a SECURITY DEFINER function (the rule's default), a warning otherwise.
           severity: fn.securityDefiner ? 'error' : 'warning',
           remediation: `ALTER FUNCTION ${label} SET search_path = pg_catalog, public;`,
         }),
@@ -319,6 +321,7 @@ export function plumbingFindings(
             ? `${label} (a trigger function) is executable by ${list(roles)}; it cannot be called directly, but revoke it anyway.`
             : `${label} is executable by ${list(roles)}: anyone can have the database sign and send a payload through /rest/v1/rpc.`,
           {
+            // A trigger function cannot be called directly, so only a warning; any other is an error (the rule's default).
             severity: fn.isTrigger ? 'warning' : 'error',
             remediation: `REVOKE EXECUTE ON FUNCTION ${label} FROM public, ${roles.join(', ')};`,
           },

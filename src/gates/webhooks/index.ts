@@ -37,7 +37,6 @@ import { readDeliveries } from './deliveries.ts';
 import { lineOf, secretsInFunctionBody, secretsInTriggerArgument } from './literals.ts';
 import { buildPlan, type Plan } from './plan.ts';
 import { apiRolesExecuting, type Plumbing, readPlumbing, tableExists } from './plumbing.ts';
-import './rules.ts';
 import { effectiveValue, type LoginRole, readSettings, resolveLoginRoles, type SettingsSnapshot } from './settings.ts';
 import { parseWebhookUrl } from './urls.ts';
 import { readVaultSecrets, type VaultRead } from './vault.ts';

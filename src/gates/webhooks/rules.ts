@@ -3,7 +3,7 @@
  * (docs/rules.md is generated from these). Findings name a setting, Vault secret, URL,
  * function, trigger or endpoint, never a value.
  */
-import { defineRules, findingOf, type Rule } from '../../findings/rules.ts';
+import { findingOf, type Rule } from '../../findings/rules.ts';
 
 const ALLOWLIST_HOW =
   'To accept it, add an allowlist entry to the repo config with this rule id, the object shown in the finding and a reason (and an `expires` date).';
@@ -234,8 +234,6 @@ export const WEBHOOK_RULES = [
     doc: `The canary request failed before any response: DNS, connection refused, TLS failure or the timeout (\`webhooks.probe.timeout-ms\`, 5 s by default). The request is not retried, so a slow endpoint is not hit twice. Check the URL and that the endpoint is reachable from the runner. ${ALLOWLIST_HOW}`,
   },
 ] as const satisfies readonly Rule[];
-
-defineRules(WEBHOOK_RULES);
 
 export type WebhookRuleId = (typeof WEBHOOK_RULES)[number]['id'];
 
