@@ -9,7 +9,7 @@
  * Chromium (Debian's `chromium` and `fonts-noto-color-emoji` packages) into docs/preview-*.png.
  *
  * A gate that cannot run here (or with --fixtures, every gate) uses its result from
- * test/fixtures/report/<gate>.json instead; the script says which it used.
+ * scripts/preview-fixtures/<gate>.json instead; the script says which it used.
  *
  *   npm run preview-report [-- --fixtures] [-- --html-only]
  */
@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { invokeGate } from '../src/gates/invoke.ts';
+import { RULE_CATALOG } from '../src/gates/rules-catalog.ts';
 import type { GateId, GateResult } from '../src/findings/types.ts';
 import { commentMarker } from '../src/github/publish.ts';
 import { cleanupAll, startCluster } from '../src/postgres/ephemeral/index.ts';
@@ -27,7 +28,7 @@ import { pushExampleApp } from './example-app.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const app = path.join(root, 'examples', 'supabase-app');
-const fixtures = path.join(root, 'test', 'fixtures', 'report');
+const fixtures = path.join(import.meta.dirname, 'preview-fixtures');
 const docs = path.join(root, 'docs');
 const args = new Set(process.argv.slice(2));
 
@@ -101,13 +102,13 @@ async function liveResults(work: string): Promise<Record<GateId, GateResult>> {
 async function results(work: string): Promise<Record<GateId, GateResult>> {
   const gates: GateId[] = ['drift', 'rls', 'webhooks', 'drill'];
   if (args.has('--fixtures')) {
-    process.stdout.write('Using the fixtures in test/fixtures/report/ for every gate.\n');
+    process.stdout.write('Using the fixtures in scripts/preview-fixtures/ for every gate.\n');
     return Object.fromEntries(gates.map((gate) => [gate, fixture(gate)])) as Record<GateId, GateResult>;
   }
   const live = await liveResults(work);
   for (const gate of gates) {
     if (live[gate].status === 'error') {
-      process.stdout.write(`${gate}: could not run on the example app (${live[gate].error}); using test/fixtures/report/${gate}.json.\n`);
+      process.stdout.write(`${gate}: could not run on the example app (${live[gate].error}); using scripts/preview-fixtures/${gate}.json.\n`);
       live[gate] = fixture(gate);
     } else {
       process.stdout.write(`${gate}: live result from examples/supabase-app (${live[gate].status}).\n`);
@@ -315,13 +316,14 @@ try {
   const all = await results(work);
   const jobSummary = '[the job summary](' + RUN_URL + ')';
   const comment = renderMarkdown(all.rls, {
+    rules: RULE_CATALOG,
     marker: commentMarker('rls'),
     links,
     context: [commit, `[run](${RUN_URL})`],
     limit: { max: 65_000, unit: 'characters', reason: "GitHub's 65,536-character limit for comments", fullReport: jobSummary },
   });
   const summaryOf = (result: GateResult) =>
-    renderMarkdown(result, { links, context: [commit], limit: { max: 1_000_000, unit: 'bytes', reason: "GitHub's 1 MiB limit for a step's job summary", fullReport: 'the JSON report' } });
+    renderMarkdown(result, { rules: RULE_CATALOG, links, context: [commit], limit: { max: 1_000_000, unit: 'bytes', reason: "GitHub's 1 MiB limit for a step's job summary", fullReport: 'the JSON report' } });
   const pages: Array<[string, string, number]> = [
     ['preview-pr-comment', commentPage(comment), 960],
     ['preview-job-summary', summaryPage('pull request gates', [summaryOf(all.drift), summaryOf(all.rls)]), 1100],

@@ -1,8 +1,8 @@
 /**
  * Each migration tool's own rule for "is this the file that was applied?", so that
  * an edit after apply is reported exactly when the tool itself would notice it (and
- * not for a CRLF checkout the tool tolerates). Sources are in docs/adr/0001 and
- * shared/reference/drift-anchors.md §1.
+ * not for a CRLF checkout the tool tolerates), written from each tool's documentation and
+ * source.
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';

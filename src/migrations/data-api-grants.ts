@@ -5,7 +5,6 @@
  * `anon`, `authenticated` and `service_role` by default privileges. New projects stopped doing
  * so on 2026-05-30, every project on 2026-10-30; objects created before keep their grants. The
  * Supabase CLI's `[api] auto_expose_new_tables = true` keeps the legacy default for everything.
- * (Facts: shared/reference/supabase-2026.md.)
  *
  * Supabase migration versions are timestamps, so the shadow models production: migrations
  * dated before the project's switch get the legacy grants, later ones do not. Where the date

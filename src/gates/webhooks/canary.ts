@@ -19,7 +19,7 @@ function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
-/** The signing conventions (drill-webhook-anchors.md B5). Data, not branches: add one here. */
+/** The signing conventions. Data, not branches: add one here. */
 export const SCHEMES: Record<CanaryScheme, SchemeDefinition> = {
   // HMAC-SHA256 of the exact body, lowercase hex, the raw secret as key (the pg_net + pgcrypto pattern).
   'hex-hmac-sha256': {

@@ -95,7 +95,7 @@ function cleanupAllSync(): void {
   }
 }
 
-/** A gate stopped by a signal did not run to its verdict: exit 2 ("could not run"), as DESIGN.md says. */
+/** A gate stopped by a signal did not run to its verdict: exit 2 ("could not run"), as the README says. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 let gateEntryPoint = false;

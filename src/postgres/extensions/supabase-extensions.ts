@@ -2,7 +2,7 @@
  * The extensions Supabase offers, as data: which ones its non-superuser `postgres` role may
  * create (supautils' privileged extensions), and for each one that a stock PostgreSQL lacks,
  * what would provide it. Source: supabase/postgres's supautils configuration and Supabase's
- * extension docs (shared/reference/supabase-2026.md).
+ * extension docs.
  */
 
 /**

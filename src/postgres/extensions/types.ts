@@ -26,8 +26,10 @@ export interface StandIn {
   /** What the stand-in does not do that the real extension does: said in the notice that lists stand-ins used. */
   readonly limits: string;
   /**
-   * The install script. It runs as the cluster's superuser (stand-ins are trusted extensions,
-   * like Supabase's privileged extensions), so it may declare `language internal` functions.
+   * The install script. Its static SQL is in `.sql` files next to the stand-in's module; what
+   * is generated (all of vector's and pg_hashids', most of wrappers') is built in TypeScript.
+   * It runs as the cluster's superuser (stand-ins are trusted extensions, like Supabase's
+   * privileged extensions), so it may declare `language internal` functions.
    * `@extschema@` is the extension's schema (not allowed when relocatable).
    */
   readonly sql: string;

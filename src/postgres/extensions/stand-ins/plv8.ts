@@ -22,32 +22,8 @@
  * PL/pgSQL would run as PL/pgSQL with the caller's rights, which grants nothing a migration could
  * not already do with plpgsql.
  */
+import { readSqlAsset } from '../../sql-asset.ts';
 import type { StandIn } from '../types.ts';
-
-const SQL = String.raw`
-create function @extschema@.plv8_call_handler() returns language_handler
-language c
-as '$libdir/plpgsql', 'plpgsql_call_handler';
-
-create trusted language plv8 handler @extschema@.plv8_call_handler;
-
-comment on language plv8 is 'PL/JavaScript (v8) trusted procedural language';
-
-create function @extschema@.plv8_version() returns text
-language sql immutable
-as $postgate_fn$
-  select '3.1.10'::text
-$postgate_fn$;
-
-create function @extschema@.plv8_info() returns json
-language sql stable
-as $postgate_fn$
-  select pg_catalog.json_build_array(pg_catalog.json_build_object(
-    'pid', pg_catalog.pg_backend_pid(),
-    'user', current_user,
-    'stand_in', 'postgate: plv8 function bodies are stored, not run'))
-$postgate_fn$;
-`;
 
 export const PLV8: StandIn = {
   name: 'plv8',
@@ -56,5 +32,5 @@ export const PLV8: StandIn = {
   relocatable: false,
   comment: 'PL/JavaScript (v8) trusted procedural language',
   limits: 'plv8 functions are created and stored but never run: calling one fails (its JavaScript body is not compiled), and DO blocks in plv8 are refused.',
-  sql: SQL,
+  sql: readSqlAsset(new URL('./plv8.sql', import.meta.url)),
 };
