@@ -4,7 +4,7 @@
  * dist/index.js: its main.ts with the import pointed at that bundle. CI rebuilds and
  * fails if anything committed differs.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { renderActionYml, updateReadme } from '../src/config/action-manifest.ts';
@@ -14,6 +14,16 @@ import { renderRulesDoc } from '../src/gates/rules-doc.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const SOURCE_IMPORT = "'../../src/action/run-action.ts'";
 const BUNDLE_IMPORT = "'../../../dist/postgate/index.js'";
+/**
+ * Files ncc copies next to the bundle that nothing postgate runs reads. testcontainers' Docker
+ * client (dockerode) reads them only to build an image: with BuildKit (`buildImage` with version
+ * "2") it serves a gRPC session (auth.proto; @grpc/grpc-js's channelz protos in proto/ and its
+ * ORCA protos in xds/ and protoc-gen-validate/), and `docker.followProgress` decodes BuildKit
+ * progress with buildkit_status.proto. postgate only pulls and runs images. Each must be in ncc's
+ * output, so that the list is looked at again when a dependency changes. (ssh2's pagent.exe stays:
+ * Docker over ssh:// on Windows with Pageant as the agent runs it.)
+ */
+const UNUSED_ASSETS = ['auth.proto', 'buildkit_status.proto', 'proto', 'protoc-gen-validate', 'xds'];
 
 writeFileSync(path.join(root, 'docs', 'rules.md'), renderRulesDoc());
 
@@ -46,4 +56,10 @@ if (result.exitCode !== 0) {
   process.stderr.write(`ncc failed:\n${result.all}\n`);
   process.exit(1);
 }
+const missing = UNUSED_ASSETS.filter((name) => !existsSync(path.join(out, name)));
+if (missing.length) {
+  process.stderr.write(`ncc no longer writes ${missing.join(', ')} into dist/postgate: update UNUSED_ASSETS in scripts/build.ts\n`);
+  process.exit(1);
+}
+for (const name of UNUSED_ASSETS) rmSync(path.join(out, name), { recursive: true });
 process.stdout.write('built dist/postgate/index.js and actions/*/dist/index.js\n');
