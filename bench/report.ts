@@ -30,9 +30,7 @@ function verdict(r: BenchResult): string {
 }
 
 export function renderBenchmarksDoc(results: BenchResult[], when: Date, light: boolean): string {
-  const rows = results.map(
-    (r) => `| ${r.name} | ${r.value} ${r.unit} | ${r.baseline} ${r.unit} | ${r.ratio}× | ${verdict(r)} | ${r.note ?? ''} |`,
-  );
+  const rows = results.map((r) => `| ${r.name} | ${r.value} ${r.unit} | ${r.baseline} ${r.unit} | ${r.ratio}× | ${verdict(r)} | ${r.note ?? ''} |`);
   return [
     '# Benchmarks',
     '',

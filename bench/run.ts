@@ -29,7 +29,13 @@ try {
   await cleanupAll();
 }
 
-const rows = results.map((r) => [r.name, `${r.value} ${r.unit}`, `${r.baseline} ${r.unit}`, `${r.ratio}x`, r.goal !== undefined ? `<= ${r.goal}x ${r.ratio <= r.goal ? 'met' : 'MISSED'}` : '']);
+const rows = results.map((r) => [
+  r.name,
+  `${r.value} ${r.unit}`,
+  `${r.baseline} ${r.unit}`,
+  `${r.ratio}x`,
+  r.goal !== undefined ? `<= ${r.goal}x ${r.ratio <= r.goal ? 'met' : 'MISSED'}` : '',
+]);
 const header = ['benchmark', 'postgate', 'baseline', 'ratio', 'goal'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');

@@ -20,7 +20,9 @@ if (major >= NEEDED_MAJOR) {
     // The CLI stops its throwaway clusters on SIGINT and SIGTERM: pass them on.
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
     child.on('error', (error) => {
-      process.stderr.write(`postgate: could not start ${bootstrapped} (${error.code || error.message}); run scripts/bootstrap-node.sh again or install Node.js ${NEEDED_MAJOR} or newer.\n`);
+      process.stderr.write(
+        `postgate: could not start ${bootstrapped} (${error.code || error.message}); run scripts/bootstrap-node.sh again or install Node.js ${NEEDED_MAJOR} or newer.\n`,
+      );
       process.exitCode = 2;
     });
     child.on('exit', (code, signal) => {

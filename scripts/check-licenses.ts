@@ -23,7 +23,8 @@ export interface Exception {
 export const EXCEPTIONS: Readonly<Record<string, Exception>> = {
   tweetnacl: {
     license: 'Unlicense',
-    reason: 'a public-domain dedication (OSI-approved, no conditions); reached only through testcontainers (docker-modem, ssh-remote-port-forward) -> ssh2 -> bcrypt-pbkdf',
+    reason:
+      'a public-domain dedication (OSI-approved, no conditions); reached only through testcontainers (docker-modem, ssh-remote-port-forward) -> ssh2 -> bcrypt-pbkdf',
   },
 };
 

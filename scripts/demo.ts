@@ -42,7 +42,11 @@ const PRODUCTION_CHANGES = [
 
 /** What the gates find in those changes. */
 const PLANTED_IN_PRODUCTION = [
-  { what: 'public.trips.budget_cents, trips_budget_idx', gate: 'drift-gate (deploy mode)', problem: 'a hotfix made in the dashboard, never captured in a migration' },
+  {
+    what: 'public.trips.budget_cents, trips_budget_idx',
+    gate: 'drift-gate (deploy mode)',
+    problem: 'a hotfix made in the dashboard, never captured in a migration',
+  },
   { what: 'app.webhook_hmac_secret', gate: 'webhook-secret-check', problem: 'the secret pasted with a trailing newline' },
   { what: 'app.vercel_webhook_cache', gate: 'webhook-secret-check', problem: 'the production webhook pointing at a Vercel preview deployment' },
   {

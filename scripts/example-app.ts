@@ -16,11 +16,27 @@ export const EXAMPLE_MIGRATIONS = path.join(EXAMPLE_APP, 'supabase', 'migrations
 /** The app's deliberate problems, by file (examples/supabase-app/README.md, "Deliberate problems", has the lines and effects). */
 export const PLANTED_PROBLEMS: ReadonlyArray<{ file: string; gate: string; problem: string }> = [
   { file: 'supabase/migrations/20250120143000_audit_events.sql', gate: 'rls-audit', problem: 'public.audit_events exposed without row level security' },
-  { file: 'supabase/migrations/20250121100000_trip_views.sql', gate: 'rls-audit', problem: 'view public.trip_overview without security_invoker; public.trip_length_days without a fixed search_path' },
-  { file: 'supabase/migrations/20250122090000_trip_admin_override.sql', gate: 'rls-audit', problem: "a delete policy on public.trips that trusts the JWT's user_metadata" },
-  { file: 'supabase/migrations/20250112121000_trip_collaborators.sql', gate: 'rls-audit', problem: 'an always-true UPDATE policy on public.trip_collaborators' },
+  {
+    file: 'supabase/migrations/20250121100000_trip_views.sql',
+    gate: 'rls-audit',
+    problem: 'view public.trip_overview without security_invoker; public.trip_length_days without a fixed search_path',
+  },
+  {
+    file: 'supabase/migrations/20250122090000_trip_admin_override.sql',
+    gate: 'rls-audit',
+    problem: "a delete policy on public.trips that trusts the JWT's user_metadata",
+  },
+  {
+    file: 'supabase/migrations/20250112121000_trip_collaborators.sql',
+    gate: 'rls-audit',
+    problem: 'an always-true UPDATE policy on public.trip_collaborators',
+  },
   { file: 'supabase/migrations/20250116094500_avatars_bucket.sql', gate: 'rls-audit', problem: 'the public bucket avatars lets anyone list every file' },
-  { file: 'supabase/migrations/20250126100000_team_slack_webhook.sql', gate: 'webhook-secret-check', problem: "a bearer token in a Database Webhook's trigger arguments" },
+  {
+    file: 'supabase/migrations/20250126100000_team_slack_webhook.sql',
+    gate: 'webhook-secret-check',
+    problem: "a bearer token in a Database Webhook's trigger arguments",
+  },
 ];
 
 export async function pushExampleApp(client: pg.Client): Promise<{ migrations: number; missingExtensions: string[] }> {

@@ -63,7 +63,10 @@ function pullRequestWorkspace(work: string): string {
     .sort()
     .slice(-PULL_REQUEST_MIGRATIONS);
   const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=postgate preview', '-c', 'user.email=preview@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.name=postgate preview', '-c', 'user.email=preview@example.com', '-c', 'commit.gpgsign=false', ...args], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
   for (const name of added) renameSync(path.join(migrations, name), path.join(held, name));
   git('init', '-q', '-b', 'main');
   git('add', '-A');
@@ -130,7 +133,9 @@ function inlineHtml(text: string): string {
   const held: string[] = [];
   const hold = (html: string) => `\u0000${held.push(html) - 1}\u0000`;
   let out = text
-    .replace(/(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g, (_, _fence: string, body: string) => hold(`<code>${escapeHtml(body.trim() ? body.replace(/^ (.*) $/, '$1') : body)}</code>`))
+    .replace(/(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g, (_, _fence: string, body: string) =>
+      hold(`<code>${escapeHtml(body.trim() ? body.replace(/^ (.*) $/, '$1') : body)}</code>`),
+    )
     .replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, (_, c: string) => hold(escapeHtml(c)))
     .replace(/&(?![a-z]+;|#\d+;)/g, '&amp;')
     .replace(/<[^>]*>?/g, (tag) => (ALLOWED_TAGS.test(tag) ? tag : tag.replace(/</g, '&lt;').replace(/>/g, '&gt;')));
@@ -142,7 +147,11 @@ function inlineHtml(text: string): string {
 }
 
 function tableCells(line: string): string[] {
-  const cells = line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/);
+  const cells = line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/);
   return cells.map((cell) => inlineHtml(cell.trim().replace(/\\\|/g, '|')));
 }
 
@@ -190,7 +199,9 @@ function markdownToHtml(markdown: string): string {
       const alert = /^\[!(NOTE|WARNING)\]$/.exec(quoted[0] ?? '');
       if (alert) {
         const kind = alert[1]!.toLowerCase();
-        out.push(`<div class="alert ${kind}"><p class="alert-title">${kind === 'note' ? 'ⓘ Note' : '⚠ Warning'}</p>${markdownToHtml(quoted.slice(1).join('\n'))}</div>`);
+        out.push(
+          `<div class="alert ${kind}"><p class="alert-title">${kind === 'note' ? 'ⓘ Note' : '⚠ Warning'}</p>${markdownToHtml(quoted.slice(1).join('\n'))}</div>`,
+        );
       } else {
         out.push(`<blockquote>${markdownToHtml(quoted.join('\n'))}</blockquote>`);
       }
@@ -300,7 +311,11 @@ function screenshot(html: string, file: string, width: number): void {
     writeFileSync(htmlFile, html);
     const url = `file://${htmlFile}`;
     // First pass: let the page measure itself; second pass: a window exactly that tall.
-    const dom = execFileSync(chromium, [...chromiumFlags(path.join(work, 'p1'), width, 800), '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const dom = execFileSync(chromium, [...chromiumFlags(path.join(work, 'p1'), width, 800), '--dump-dom', url], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const height = Number(/data-height="(\d+)"/.exec(dom)?.[1] ?? 2000);
     execFileSync(chromium, [...chromiumFlags(path.join(work, 'p2'), width, height), `--screenshot=${file}`, url], { timeout: 60_000, stdio: 'ignore' });
     process.stdout.write(`wrote ${path.relative(root, file)} (${width}x${height})\n`);
@@ -323,7 +338,12 @@ try {
     limit: { max: 65_000, unit: 'characters', reason: "GitHub's 65,536-character limit for comments", fullReport: jobSummary },
   });
   const summaryOf = (result: GateResult) =>
-    renderMarkdown(result, { rules: RULE_CATALOG, links, context: [commit], limit: { max: 1_000_000, unit: 'bytes', reason: "GitHub's 1 MiB limit for a step's job summary", fullReport: 'the JSON report' } });
+    renderMarkdown(result, {
+      rules: RULE_CATALOG,
+      links,
+      context: [commit],
+      limit: { max: 1_000_000, unit: 'bytes', reason: "GitHub's 1 MiB limit for a step's job summary", fullReport: 'the JSON report' },
+    });
   const pages: Array<[string, string, number]> = [
     ['preview-pr-comment', commentPage(comment), 960],
     ['preview-job-summary', summaryPage('pull request gates', [summaryOf(all.drift), summaryOf(all.rls)]), 1100],

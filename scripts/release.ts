@@ -148,20 +148,35 @@ async function commitsSince(octokit: Octokit, target: Target, previous: Version 
   }
   const oldestFirst: Array<{ sha: string; subject: string }> = [];
   for (let page = 1; ; page += 1) {
-    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ owner: target.owner, repo: target.repo, basehead: `${previous.tag}...${target.sha}`, per_page: 100, page });
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: target.owner,
+      repo: target.repo,
+      basehead: `${previous.tag}...${target.sha}`,
+      per_page: 100,
+      page,
+    });
     oldestFirst.push(...data.commits.map(subject));
     if (!data.commits.length || oldestFirst.length >= data.total_commits) break;
   }
   return oldestFirst.reverse();
 }
 
-export function releaseNotes(changes: string, commits: Array<{ sha: string; subject: string }>, version: Version, previous: Version | undefined, target: Target): string {
+export function releaseNotes(
+  changes: string,
+  commits: Array<{ sha: string; subject: string }>,
+  version: Version,
+  previous: Version | undefined,
+  target: Target,
+): string {
   const repository = `${target.serverUrl}/${target.owner}/${target.repo}`;
   const lines = [changes || '_No changelog entries._', ''];
   lines.push(previous ? `### Commits since ${previous.tag}` : '### Commits', '');
   for (const commit of commits) lines.push(`- ${commit.subject} (${short(commit.sha)})`);
   if (!commits.length) lines.push('_None._');
-  lines.push('', previous ? `**Full changelog**: ${repository}/compare/${previous.tag}...${version.tag}` : `**Full history**: ${repository}/commits/${version.tag}`);
+  lines.push(
+    '',
+    previous ? `**Full changelog**: ${repository}/compare/${previous.tag}...${version.tag}` : `**Full history**: ${repository}/commits/${version.tag}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -171,12 +186,21 @@ async function publish(octokit: Octokit, target: Target, version: Version, chang
   const existing = tags.get(version.tag);
   if (existing) {
     const at = await step(`read tag ${version.tag}`, () => commitOf(octokit, target, existing));
-    if (at !== sha) throw new Refusal(`Tag ${version.tag} already points at ${short(at)}, not ${short(sha)}: a released version is never moved; release the fix as the next version.`);
+    if (at !== sha)
+      throw new Refusal(
+        `Tag ${version.tag} already points at ${short(at)}, not ${short(sha)}: a released version is never moved; release the fix as the next version.`,
+      );
   }
   const released = [...tags.keys()].map(parseTag).filter((candidate): candidate is Version => candidate !== undefined && candidate.tag !== version.tag);
   const stable = released.filter((candidate) => !candidate.pre.length);
-  const previous = stable.filter((candidate) => compareVersions(candidate, version) < 0).sort(compareVersions).at(-1);
-  const newestOfMajor = stable.filter((candidate) => candidate.major === version.major && compareVersions(candidate, version) > 0).sort(compareVersions).at(-1);
+  const previous = stable
+    .filter((candidate) => compareVersions(candidate, version) < 0)
+    .sort(compareVersions)
+    .at(-1);
+  const newestOfMajor = stable
+    .filter((candidate) => candidate.major === version.major && compareVersions(candidate, version) > 0)
+    .sort(compareVersions)
+    .at(-1);
   const newest = !version.pre.length && stable.every((candidate) => compareVersions(candidate, version) < 0);
 
   const commits = await step(`list the commits since ${previous?.tag ?? 'the start'}`, () => commitsSince(octokit, target, previous));
@@ -227,7 +251,8 @@ async function publish(octokit: Octokit, target: Target, version: Version, chang
 
 function required(env: NodeJS.ProcessEnv, name: string, pattern: RegExp, what: string): string {
   const value = env[name] ?? '';
-  if (!pattern.test(value)) throw new Refusal(`${name} is ${value ? 'not ' + what : 'not set'}: the release workflow sets it (see .github/workflows/release.yml).`);
+  if (!pattern.test(value))
+    throw new Refusal(`${name} is ${value ? 'not ' + what : 'not set'}: the release workflow sets it (see .github/workflows/release.yml).`);
   return value;
 }
 

@@ -167,7 +167,15 @@ async function runGateCommand(gate: GateDefinition, argv: string[]): Promise<num
   const sarifPath = read('sarif-path')?.trim();
   const written = [
     reportPath ? writeOutputFile(reportPath, renderJson(result), 'JSON report', 'report-path', sourceOf('report-path')) : true,
-    sarifPath ? writeOutputFile(sarifPath, renderSarif(result, { rules: RULE_CATALOG, workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
+    sarifPath
+      ? writeOutputFile(
+          sarifPath,
+          renderSarif(result, { rules: RULE_CATALOG, workspace: process.cwd() }).text,
+          'SARIF file',
+          'sarif-path',
+          sourceOf('sarif-path'),
+        )
+      : true,
   ];
   // A file someone asked for and did not get is an error, whatever the verdict.
   return written.every(Boolean) ? EXIT_CODES[result.status] : EXIT_CODES.error;
@@ -188,7 +196,9 @@ function writeOutputFile(file: string, content: string, what: string, flag: stri
     writeFileSync(target, content);
     return true;
   } catch (error) {
-    process.stderr.write(`postgate: could not write the ${what} to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix \`--${flag}\` or the folder's permissions.\n`);
+    process.stderr.write(
+      `postgate: could not write the ${what} to ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix \`--${flag}\` or the folder's permissions.\n`,
+    );
     return false;
   }
 }
@@ -208,7 +218,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!gate) {
     const commands = [...Object.values(GATES).map((g) => g.command), 'doctor'];
     const meant = didYouMean(command, commands);
-    return usageProblem(`Unknown command \`${command}\`; ${meant ? `did you mean \`${meant}\`?` : `use one of ${commands.slice(0, -1).join(', ')} or doctor.`}`);
+    return usageProblem(
+      `Unknown command \`${command}\`; ${meant ? `did you mean \`${meant}\`?` : `use one of ${commands.slice(0, -1).join(', ')} or doctor.`}`,
+    );
   }
   return runGateCommand(gate, rest);
 }

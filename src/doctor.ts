@@ -61,6 +61,8 @@ export function renderDoctor(report: DoctorReport): string {
   lines.push(`  Docker      ${report.docker.available ? 'available' : `no Docker engine: ${report.docker.reason}`}`);
   const project = report.project;
   const dirs = project.migrationDirs.map((d) => `${d.dir} (${d.files} .sql)`).join(', ') || 'none found';
-  lines.push(`  Project     ${project.supabase ? 'Supabase project (supabase/config.toml)' : 'no supabase/config.toml'}; migrations: ${dirs}; config: ${project.configFile ?? 'none'}`);
+  lines.push(
+    `  Project     ${project.supabase ? 'Supabase project (supabase/config.toml)' : 'no supabase/config.toml'}; migrations: ${dirs}; config: ${project.configFile ?? 'none'}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -174,7 +174,8 @@ function redactCuts(text: string): string {
     const cut = cutBefore(out, end, CUT_MIN);
     if (cut) out = `${out.slice(0, end - cut)}${MASK}${out.slice(end)}`;
   }
-  if (out.includes('...') || out.includes('…')) out = out.replace(CUT_URL_PASSWORD, (_match, head: string, _password: string, ellipsis: string) => `${head}${MASK}${ellipsis}`);
+  if (out.includes('...') || out.includes('…'))
+    out = out.replace(CUT_URL_PASSWORD, (_match, head: string, _password: string, ellipsis: string) => `${head}${MASK}${ellipsis}`);
   return out.replace(CUT_URL_PASSWORD_AT_END, (match, head: string, password: string) => (password.startsWith(MASK) ? match : `${head}${MASK}`));
 }
 

@@ -28,7 +28,15 @@ import { type Bench, median, result } from '../types.ts';
 import { FULL, generateMigrations, LIGHT, wideSchema, writeProject } from './project.ts';
 
 const MAJOR = 15;
-const SERVER_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'wal_level=minimal', 'max_wal_senders=0', 'autovacuum=off', "listen_addresses=''"];
+const SERVER_SETTINGS = [
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'autovacuum=off',
+  "listen_addresses=''",
+];
 
 /** The floor: a bare cluster and psql running the same SQL in one transaction. */
 async function rawFloor(sqlFile: string): Promise<number> {
@@ -43,9 +51,15 @@ async function rawFloor(sqlFile: string): Promise<number> {
   const started = performance.now();
   try {
     await execa(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-N'], as);
-    await execa(bin('pg_ctl'), ['-D', dataDir, '-w', '-l', path.join(base, 'log'), '-o', `-p ${port} -k ${base} ${SERVER_SETTINGS.map((s) => `-c ${s}`).join(' ')}`, 'start'], as);
+    await execa(
+      bin('pg_ctl'),
+      ['-D', dataDir, '-w', '-l', path.join(base, 'log'), '-o', `-p ${port} -k ${base} ${SERVER_SETTINGS.map((s) => `-c ${s}`).join(' ')}`, 'start'],
+      as,
+    );
     // psql is a client: it runs as this user (who can read the SQL file), like postgate's own client.
-    await execa(bin('psql'), ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-h', base, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-f', sqlFile], { env: as.env });
+    await execa(bin('psql'), ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-h', base, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-f', sqlFile], {
+      env: as.env,
+    });
     return performance.now() - started;
   } finally {
     await execa(bin('pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'], { ...as, reject: false });
@@ -54,11 +68,16 @@ async function rawFloor(sqlFile: string): Promise<number> {
 }
 
 async function prMode(projectRoot: string): Promise<number> {
-  const options = parseInputs(DRIFT_INPUTS, (name) => ({ 'migrations-dir': 'migrations', shadow: 'local', 'postgres-version': String(MAJOR), 'migrations-format': 'plain' })[name], 'cli');
+  const options = parseInputs(
+    DRIFT_INPUTS,
+    (name) => ({ 'migrations-dir': 'migrations', shadow: 'local', 'postgres-version': String(MAJOR), 'migrations-format': 'plain' })[name],
+    'cli',
+  );
   const started = performance.now();
   const outcome = await run(options, createContext({ cwd: projectRoot }));
   const elapsed = performance.now() - started;
-  if (outcome.status !== 'pass') throw new Error(`PR mode did not pass on the generated project: ${outcome.error ?? outcome.findings.map((f) => f.message).join('; ')}`);
+  if (outcome.status !== 'pass')
+    throw new Error(`PR mode did not pass on the generated project: ${outcome.error ?? outcome.findings.map((f) => f.message).join('; ')}`);
   return elapsed;
 }
 
@@ -69,7 +88,12 @@ export const bench: Bench = async ({ light, log }) => {
   try {
     writeProject(path.join(work, 'migrations'), size);
     const sqlFile = path.join(work, 'all.sql');
-    writeFileSync(sqlFile, generateMigrations(size).map(([, sql]) => sql).join('\n'));
+    writeFileSync(
+      sqlFile,
+      generateMigrations(size)
+        .map(([, sql]) => sql)
+        .join('\n'),
+    );
 
     const ours: number[] = [];
     const floor: number[] = [];
@@ -109,16 +133,33 @@ export const bench: Bench = async ({ light, log }) => {
           counter = { queries: 0 };
           // as the gate reads: a twin session (opened within the timing) takes part of the queries
           const started = performance.now();
-          objects = (await withTwinSession(cluster.url, { gate: 'bench', readOnly: true }, undefined, (twin) => readSnapshot(client, {}, { counter, twin }))).objects.length;
+          objects = (await withTwinSession(cluster.url, { gate: 'bench', readOnly: true }, undefined, (twin) => readSnapshot(client, {}, { counter, twin })))
+            .objects.length;
           times.push(performance.now() - started);
         } finally {
           await client.end();
         }
       }
-      log(`snapshot of ${tables} tables: ${times.map(Math.round).join(', ')} ms, ${objects} objects, ${counter.queries} queries; pg_dump --schema-only: ${dumps.map(Math.round).join(', ')} ms`);
+      log(
+        `snapshot of ${tables} tables: ${times.map(Math.round).join(', ')} ms, ${objects} objects, ${counter.queries} queries; pg_dump --schema-only: ${dumps.map(Math.round).join(', ')} ms`,
+      );
       results.push(
-        result(`drift catalog snapshot (${tables} tables)`, median(times), median(dumps), 'ms', undefined, `vs pg_dump --schema-only of the same database; ${counter.queries} catalog queries, ${objects} objects`),
-        result(`drift catalog snapshot (${tables} tables) vs goal`, median(times), goal, 'ms', 1, `absolute goal ${goal} ms; new connections per sample (the session and its twin)`),
+        result(
+          `drift catalog snapshot (${tables} tables)`,
+          median(times),
+          median(dumps),
+          'ms',
+          undefined,
+          `vs pg_dump --schema-only of the same database; ${counter.queries} catalog queries, ${objects} objects`,
+        ),
+        result(
+          `drift catalog snapshot (${tables} tables) vs goal`,
+          median(times),
+          goal,
+          'ms',
+          1,
+          `absolute goal ${goal} ms; new connections per sample (the session and its twin)`,
+        ),
       );
     } finally {
       await cluster.stop();

@@ -104,7 +104,11 @@ export const bench: Bench = async ({ light, log }) => {
 
     const config = repoConfigSchema.parse({ drill: { 'checksum-tables': ['public.bench_00', 'public.bench_01'] } });
     const drill = async (): Promise<{ total: number; restore: number; verify: number }> => {
-      const options = parseInputs(DRILL_INPUTS, (name) => ({ 'source-database-url': sourceUrl, jobs: '2', shadow: 'local', 'postgres-version': String(MAJOR) })[name], 'cli');
+      const options = parseInputs(
+        DRILL_INPUTS,
+        (name) => ({ 'source-database-url': sourceUrl, jobs: '2', shadow: 'local', 'postgres-version': String(MAJOR) })[name],
+        'cli',
+      );
       const [ms, outcome] = await timed(() => run(options, createContext({ config })));
       if (outcome.status !== 'pass') throw new Error(`the drill did not pass: ${outcome.error ?? JSON.stringify(outcome.findings)}`);
       return { total: ms, restore: outcome.metrics.restore_ms ?? 0, verify: outcome.metrics.verify_ms ?? 0 };

@@ -57,7 +57,10 @@ async function rawReady(major: number): Promise<number> {
   const port = await freePort();
   const started = performance.now();
   try {
-    await execa(path.join(installation.binDir, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { env, ...as });
+    await execa(path.join(installation.binDir, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+      env,
+      ...as,
+    });
     await execa(
       path.join(installation.binDir, 'pg_ctl'),
       ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'],
@@ -97,10 +100,31 @@ export const bench: Bench = async ({ light, log }) => {
     const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
     log(`PG ${major}: warm ${list(warm)} ms; cold ${list(cold)} ms; first use ${list(firstUse)} ms; raw ${list(raw)} ms`);
     results.push(
-      result(`ephemeral: cluster ready, PG ${major} (template cached)`, median(warm), median(raw), 'ms', 1.2, 'copy of the cached initdb + start + first query vs initdb + pg_ctl start -w + first query'),
-      result(`ephemeral: cluster ready, PG ${major} (fresh process, no template: initdb)`, median(cold), median(raw), 'ms', 1.2, 'initdb + start + first query vs initdb + pg_ctl start -w + first query'),
+      result(
+        `ephemeral: cluster ready, PG ${major} (template cached)`,
+        median(warm),
+        median(raw),
+        'ms',
+        1.2,
+        'copy of the cached initdb + start + first query vs initdb + pg_ctl start -w + first query',
+      ),
+      result(
+        `ephemeral: cluster ready, PG ${major} (fresh process, no template: initdb)`,
+        median(cold),
+        median(raw),
+        'ms',
+        1.2,
+        'initdb + start + first query vs initdb + pg_ctl start -w + first query',
+      ),
       // reported, no goal: once per machine (or per restored actions/cache)
-      result(`ephemeral: first use, PG ${major} (empty cache: private installation with stand-ins + initdb)`, median(firstUse), median(raw), 'ms', undefined, 'build the private installation + initdb + start + first query vs initdb + pg_ctl start -w + first query'),
+      result(
+        `ephemeral: first use, PG ${major} (empty cache: private installation with stand-ins + initdb)`,
+        median(firstUse),
+        median(raw),
+        'ms',
+        undefined,
+        'build the private installation + initdb + start + first query vs initdb + pg_ctl start -w + first query',
+      ),
     );
   }
   return results;

@@ -85,7 +85,9 @@ async function rulesBench(url: string, tables: number, alike: boolean, log: (mes
   }
   const label = `rls rules (${tables} tables, ${tables * 4} policies, ${alike ? 'tables alike' : 'no two alike'})`;
   log(`${label}: ${ours.map(Math.round).join(', ')} ms; raw: ${raw.map(Math.round).join(', ')} ms`);
-  const note = alike ? 'every table from one template: each distinct policy is printed once' : "each table's owner column named differently: every policy is printed";
+  const note = alike
+    ? 'every table from one template: each distinct policy is printed once'
+    : "each table's owner column named differently: every policy is printed";
   return [
     result(label, median(ours), median(raw), 'ms', undefined, `against one plain query over the same catalogs and privileges; ${note}`),
     result(`${label} vs goal`, median(ours), 1500, 'ms', 1, 'absolute goal 1.5 s (set for 5,000 tables; light mode checks the same bound)'),

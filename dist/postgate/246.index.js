@@ -339,7 +339,12 @@ async function findOpen(octokit, request, self) {
 }
 async function closeDuplicates(octokit, request, keep, others) {
     for (const issue of others) {
-        await octokit.rest.issues.createComment({ owner: request.owner, repo: request.repo, issue_number: issue.number, body: `Duplicate of #${keep}: postgate tracks this gate there.` });
+        await octokit.rest.issues.createComment({
+            owner: request.owner,
+            repo: request.repo,
+            issue_number: issue.number,
+            body: `Duplicate of #${keep}: postgate tracks this gate there.`,
+        });
         await octokit.rest.issues.update({ owner: request.owner, repo: request.repo, issue_number: issue.number, state: 'closed', state_reason: 'not_planned' });
     }
     return others.length;
@@ -486,7 +491,14 @@ async function publish(request, io) {
                     context: [...facts, ...(run.runUrl ? [`[run](${run.runUrl})`] : []), new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
                     limit: limit(COMMENT_LIMIT, "GitHub's 65,536-character limit for issues"),
                 });
-                outcome.issue = await attempt('issue', (o) => trackIssue(o, { ...repo, marker, title: `${title} ${result.status === 'error' ? 'could not run' : 'is failing'}`, body, failing: result.status !== 'pass', runLine }));
+                outcome.issue = await attempt('issue', (o) => trackIssue(o, {
+                    ...repo,
+                    marker,
+                    title: `${title} ${result.status === 'error' ? 'could not run' : 'is failing'}`,
+                    body,
+                    failing: result.status !== 'pass',
+                    runLine,
+                }));
             }
         }
         else if (!octokit && (run.pullRequest || run.tracksIssue)) {
@@ -517,7 +529,9 @@ function contextFacts(request, links) {
     return facts;
 }
 async function writeSummary(request, io, links, facts, warning) {
-    const where = request.reportPath ? `the JSON report (\`${request.reportPath}\`, output \`report-path\`; keep it with actions/upload-artifact)` : 'the JSON report (input `report-path`)';
+    const where = request.reportPath
+        ? `the JSON report (\`${request.reportPath}\`, output \`report-path\`; keep it with actions/upload-artifact)`
+        : 'the JSON report (input `report-path`)';
     const markdown = (0,report_markdown/* renderMarkdown */.Gc)(request.result, {
         rules: request.rules,
         ...(links ? { links } : {}),

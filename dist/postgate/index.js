@@ -6706,7 +6706,7 @@ const SHADOW = {
     'postgres-version': {
         kind: 'major',
         description: 'PostgreSQL major version of the throwaway cluster.',
-        defaultDescription: '[db] major_version from supabase/config.toml, else the live server\'s, else the newest installed',
+        defaultDescription: "[db] major_version from supabase/config.toml, else the live server's, else the newest installed",
     },
 };
 const MIGRATIONS = {
@@ -6724,7 +6724,7 @@ const MIGRATIONS = {
     'base-ref': {
         kind: 'string',
         description: 'Base branch or commit for PR checks; without one, drift-gate skips the checks against merged migrations and says so in a notice.',
-        defaultDescription: 'the pull request\'s base branch (GITHUB_BASE_REF, else the event\'s pull_request.base.ref or merge_group.base_ref)',
+        defaultDescription: "the pull request's base branch (GITHUB_BASE_REF, else the event's pull_request.base.ref or merge_group.base_ref)",
     },
 };
 const DATABASE = {
@@ -6771,7 +6771,7 @@ const RLS_INPUTS = {
 const WEBHOOKS_INPUTS = {
     'database-url': { ...DATABASE['database-url'], required: true },
     'secret-setting': { kind: 'string', default: 'app.webhook_hmac_secret', description: 'Database setting that holds the webhook HMAC secret.' },
-    'secret-env': { kind: 'string', default: 'HMAC_SECRET', description: 'Environment variable holding the deploy environment\'s secret.' },
+    'secret-env': { kind: 'string', default: 'HMAC_SECRET', description: "Environment variable holding the deploy environment's secret." },
     'previous-secret-env': { kind: 'string', description: 'Environment variable with the previous secret during a rotation.' },
     'url-settings': { kind: 'list', description: 'Database settings holding webhook URLs (comma-separated).' },
     'url-host': { kind: 'string', description: 'Host the webhook URLs must point at (e.g. app.example.com).' },
@@ -6788,7 +6788,7 @@ const WEBHOOKS_INPUTS = {
         kind: 'string',
         secret: true,
         description: 'http(s) URL to send the canary to instead of the URLs in url-settings (e.g. a staging endpoint).',
-        defaultDescription: 'webhooks.probe in the repo config, else each URL setting\'s value',
+        defaultDescription: "webhooks.probe in the repo config, else each URL setting's value",
     },
     ...COMMON,
 };
@@ -6807,7 +6807,7 @@ const DRILL_INPUTS = {
         kind: 'path',
         surface: 'cli',
         writes: { when: ['source-database-url', 'dump-path'] },
-        description: 'Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump\'s snapshot). No restore.',
+        description: "Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump's snapshot). No restore.",
     },
     'target-database-url': { kind: 'url', secret: true, description: 'Restore into a scratch database on this server instead of an ephemeral cluster.' },
     'target-is-disposable': { kind: 'boolean', default: 'false', description: 'Allow a target that already holds user tables.' },
@@ -6815,11 +6815,19 @@ const DRILL_INPUTS = {
     jobs: { kind: 'integer', default: '2', description: 'Parallel jobs for pg_dump and pg_restore.' },
     'rto-target': { kind: 'duration', description: 'Fail when the drill takes longer than this (e.g. 15m).' },
     'rpo-target': { kind: 'duration', description: 'Fail when the backup is older than this (e.g. 24h).' },
-    'log-path': { kind: 'path', writes: true, description: 'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
+    'log-path': {
+        kind: 'path',
+        writes: true,
+        description: 'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
+    },
     'max-days-since-green': { kind: 'integer', description: 'Fail when the log shows no green drill within this many days.' },
     'supabase-access-token': { kind: 'string', secret: true, description: 'Supabase Management API token, to read the newest backup time for RPO.' },
     'project-ref': { kind: 'string', description: 'Supabase project ref, with supabase-access-token.' },
-    'export-path': { kind: 'path', writes: true, description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
+    'export-path': {
+        kind: 'path',
+        writes: true,
+        description: "Write a masked dump of the restored copy here (uses the config's mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.",
+    },
     ...SHADOW,
     ...COMMON,
 };
@@ -6926,7 +6934,7 @@ function parseDuration(text) {
     if (!match || text.trim() === '')
         return undefined;
     const [, d, h, m, s, ms] = match;
-    return (Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000 + Number(ms ?? 0));
+    return Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000 + Number(ms ?? 0);
 }
 function formatDuration(ms) {
     if (ms < 1000)
@@ -6955,7 +6963,9 @@ function schemaFor(spec) {
         case 'integer':
             return zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().regex(/^\d+$/).transform(Number);
         case 'major':
-            return zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().regex(/^\d{1,2}$/).transform(Number);
+            return zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
+                .regex(/^\d{1,2}$/)
+                .transform(Number);
         case 'list':
             return zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().transform((v) => v
                 .split(/[,\n]/)
@@ -7288,19 +7298,14 @@ function confinePath(raw, options) {
     const lexical = node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(options.base, raw);
     const roots = writeRoots(options.env ?? process.env, options.cwd ?? options.base);
     const real = realPathOf(lexical);
-    const allowed = real !== undefined && roots.some((root) => {
-        const dir = realPathOf(root.dir) ?? root.dir;
-        return inside(real, dir);
-    });
+    const allowed = real !== undefined &&
+        roots.some((root) => {
+            const dir = realPathOf(root.dir) ?? root.dir;
+            return inside(real, dir);
+        });
     if (allowed)
         return lexical;
-    const where = real === undefined
-        ? ' (a loop of symbolic links)'
-        : real !== lexical
-            ? ` (through a symbolic link: ${real})`
-            : lexical !== raw
-                ? ` (${lexical})`
-                : '';
+    const where = real === undefined ? ' (a loop of symbolic links)' : real !== lexical ? ` (through a symbolic link: ${real})` : lexical !== raw ? ` (${lexical})` : '';
     const places = roots.map((root) => `${root.name} (${root.dir})`);
     throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .y(`${options.label} is ${raw}${where}, which is outside ${places.slice(0, -1).join(', ')} and ${places.at(-1)}; write it inside one of them.`);
 }
@@ -7356,7 +7361,9 @@ const isoDate = zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([zod__WEBPACK_
 /** `{ kind, schema, name }`, or the short form "schema.name" (kind: any). */
 const objectRef = zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([
     zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({ kind: identifier, schema: identifier.optional(), name: identifier }),
-    zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).transform((text) => {
+    zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+        .min(1)
+        .transform((text) => {
         const dot = text.indexOf('.');
         return dot > 0 ? { kind: '*', schema: text.slice(0, dot), name: text.slice(dot + 1) } : { kind: '*', name: text };
     }),
@@ -7386,7 +7393,9 @@ const urlExpectation = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej(
     'path-prefix': zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).optional(),
 });
 const webhookExpectation = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
-    setting: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/, 'expected a custom setting name such as app.webhook_hmac_secret').optional(),
+    setting: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+        .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/, 'expected a custom setting name such as app.webhook_hmac_secret')
+        .optional(),
     'vault-secret': zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).optional(),
     'equals-env': zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).optional(),
     'previous-env': zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).optional(),
@@ -7433,7 +7442,9 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
         .default({ 'exclude-schemas': [] }),
     rls: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
         /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
-        'exposed-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)').optional(),
+        'exposed-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier)
+            .min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)')
+            .optional(),
         /** Roles requests run as: the first is the anonymous role, the second the signed-in role. */
         'api-roles': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).optional(),
         /** Opt in to rule rls_not_forced. */
@@ -7455,7 +7466,9 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
             'url-env': zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1).optional(),
             scheme: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['hex-hmac-sha256', 'standard-webhooks', 'github-sha256']).default('hex-hmac-sha256'),
             // default per scheme: X-Signature-HMAC, webhook-signature, X-Hub-Signature-256
-            header: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Signature-HMAC').optional(),
+            header: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+                .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Signature-HMAC')
+                .optional(),
             'timeout-ms': zod__WEBPACK_IMPORTED_MODULE_5__/* .number */ .aig().int().positive().max(60_000, 'expected at most 60000 (one minute)').default(5000),
         })
             .refine((p) => !(p.url && p['url-env']), 'expected at most one of `url` or `url-env`')
@@ -7610,7 +7623,10 @@ function describeServerError(error) {
         return undefined;
     const e = error;
     const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
-    const message = String(e.message ?? '').split('\n')[0].trim().replace(/\.$/, '');
+    const message = String(e.message ?? '')
+        .split('\n')[0]
+        .trim()
+        .replace(/\.$/, '');
     if (!code) {
         return CONNECTION_LOST.test(message)
             ? `The connection to the database was lost mid-run (${message}); check the network path and the server's health, then rerun the gate.`
@@ -7702,7 +7718,7 @@ const SHARED_RULES = [
         severity: 'notice',
         category: 'config',
         title: 'Allowlist entry has expired',
-        doc: 'An allowlist entry\'s `expires` date has passed, so the finding it covered counts again. Fix the finding, or renew the entry with a new date and an up-to-date reason.',
+        doc: "An allowlist entry's `expires` date has passed, so the finding it covered counts again. Fix the finding, or renew the entry with a new date and an up-to-date reason.",
     },
 ];
 
@@ -8004,7 +8020,7 @@ const DRILL_RULES = [
         gate: 'drill',
         severity: 'error',
         category: 'verify',
-        title: 'The copy\'s schema differs from the source',
+        title: "The copy's schema differs from the source",
         doc: `After the restore, the copy's catalog (tables, columns, constraints, indexes, functions, policies, triggers, ...) differs from the source's, compared with the same catalog model drift-gate uses, or with the schema fingerprint in the manifest. Something was not restored: look at the restore errors first. ${ALLOW}`,
     },
     {
@@ -8028,7 +8044,7 @@ const DRILL_RULES = [
         gate: 'drill',
         severity: 'error',
         category: 'verify',
-        title: 'A table\'s key checksum differs in the copy',
+        title: "A table's key checksum differs in the copy",
         doc: `For tables listed in \`drill.checksum-tables\`, postgate hashes every row (md5 of the row's text, with TimeZone, DateStyle and extra_float_digits pinned on both sides) and compares the sum. A difference with equal row counts means rows were changed in the backup or during the restore. ${ALLOW}`,
     },
     {
@@ -8060,7 +8076,7 @@ const DRILL_RULES = [
         gate: 'drill',
         severity: 'error',
         category: 'verify',
-        title: 'The copy\'s latest migration differs',
+        title: "The copy's latest migration differs",
         doc: `The latest version in the migration history table (supabase_migrations.schema_migrations, flyway_schema_history, _prisma_migrations, ...) differs between source and copy, so the copy does not represent the schema the application expects. ${ALLOW}`,
     },
     {
@@ -8117,7 +8133,7 @@ const DRILL_RULES = [
         severity: 'error',
         category: 'objective',
         title: 'The backup time is unknown, so the RPO cannot be checked',
-        doc: 'An `rpo-target` is set but the backup\'s time is known from nowhere: no manifest, no time in the dump\'s header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.',
+        doc: "An `rpo-target` is set but the backup's time is known from nowhere: no manifest, no time in the dump's header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.",
     },
     {
         id: 'drill_stale',
@@ -8286,7 +8302,12 @@ async function runGate(gate, options, context, body) {
     const elapsed = () => Math.round(performance.now() - started);
     try {
         const output = await body();
-        const { kept, suppressed, status } = judge(output.findings, { knownRules: (0,rules_catalog/* ruleIdsOf */.m)(gate), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn });
+        const { kept, suppressed, status } = judge(output.findings, {
+            knownRules: (0,rules_catalog/* ruleIdsOf */.m)(gate),
+            allowlist: context.config.allowlist,
+            now: context.now(),
+            failOn: options.failOn,
+        });
         const result = {
             gate,
             status,
@@ -8556,7 +8577,9 @@ function textHead(artifact, bytes) {
     if (artifact.format === 'supabase')
         return readHead(artifact.supabase.schema, bytes).toString('utf8');
     if (artifact.format === 'plain-gzip') {
-        return external_node_zlib_default().gunzipSync(readHead(artifact.path, Math.ceil(bytes / 4)), { finishFlush: (external_node_zlib_default()).constants.Z_SYNC_FLUSH }).subarray(0, bytes).toString('utf8');
+        return external_node_zlib_default().gunzipSync(readHead(artifact.path, Math.ceil(bytes / 4)), { finishFlush: (external_node_zlib_default()).constants.Z_SYNC_FLUSH })
+            .subarray(0, bytes)
+            .toString('utf8');
     }
     return '';
 }
@@ -8817,7 +8840,10 @@ async function measureObjectives(state) {
             rule: 'drill_rto_exceeded',
             object: { kind: 'objective', name: 'rto' },
             message: `The drill took ${(0,input_spec/* formatDuration */.a3)(rtoMs)}, more than the RTO target of ${(0,input_spec/* formatDuration */.a3)(rtoTarget)}.`,
-            detail: state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => `${t.phase}: ${(0,input_spec/* formatDuration */.a3)(t.duration_ms)}`).join('\n'),
+            detail: state.phases.timings
+                .filter((t) => t.status !== 'skipped')
+                .map((t) => `${t.phase}: ${(0,input_spec/* formatDuration */.a3)(t.duration_ms)}`)
+                .join('\n'),
             remediation: 'Speed up the slowest phase (more jobs, directory-format backups for a parallel restore, a faster restore machine) or renegotiate the target.',
         }));
     }
@@ -8932,7 +8958,10 @@ function historyRows(entries, count = HISTORY_LENGTH) {
 }
 /** Days since the newest green drill (undefined when there is none). */
 function daysSinceGreen(entries, now) {
-    const greens = entries.filter((entry) => entry.status === 'pass').map((entry) => Date.parse(entry.started_at)).filter(Number.isFinite);
+    const greens = entries
+        .filter((entry) => entry.status === 'pass')
+        .map((entry) => Date.parse(entry.started_at))
+        .filter(Number.isFinite);
     if (greens.length === 0)
         return undefined;
     return (now.getTime() - Math.max(...greens)) / 86_400_000;
@@ -8947,7 +8976,12 @@ function logEntry(state, status, error) {
         finished_at: state.context.now().toISOString(),
         status,
         ...runContext(state.context.env),
-        source: { kind: state.mode.kind, label: state.sourceLabel, ...(artifact ? { format: artifact.format } : {}), ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}) },
+        source: {
+            kind: state.mode.kind,
+            label: state.sourceLabel,
+            ...(artifact ? { format: artifact.format } : {}),
+            ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}),
+        },
         ...(digest && artifact ? { artifact: { sha256: digest.sha256, size_bytes: artifact.sizeBytes } } : {}),
         ...(backupTime ? { backup_taken_at: backupTime.takenAt, rpo_ms: rpoMs, rpo_source: backupTime.source } : {}),
         ...(state.rtoMs !== undefined ? { rto_ms: state.rtoMs } : {}),
@@ -8963,7 +8997,12 @@ function logEntry(state, status, error) {
 }
 /** The status the gate will report, as far as the findings so far decide it (allowlist, then fail-on). */
 function provisionalStatus(state) {
-    return judge(state.findings, { knownRules: (0,rules_catalog/* ruleIdsOf */.m)('drill'), allowlist: state.context.config.allowlist, now: state.context.now(), failOn: state.options.failOn }).status;
+    return judge(state.findings, {
+        knownRules: (0,rules_catalog/* ruleIdsOf */.m)('drill'),
+        allowlist: state.context.config.allowlist,
+        now: state.context.now(),
+        failOn: state.options.failOn,
+    }).status;
 }
 /**
  * The drill log, at the end of a drill that ran: `max-days-since-green` judged over the log with
@@ -9318,15 +9357,16 @@ const PINNED_SETTINGS_SQL = [
  * (as `supabase db dump` does); the restore target gets them from the baseline or the image.
  * `supabase_migrations` stays in: it holds the migration history the drill checks.
  */
-const SUPABASE_PLATFORM_SCHEMAS = [
-    ...supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.filter((schema) => schema !== 'supabase_migrations'),
-    '_supavisor',
-];
+const SUPABASE_PLATFORM_SCHEMAS = [...supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.filter((schema) => schema !== 'supabase_migrations'), '_supavisor'];
 /** Migration history tables, most specific first: the first that exists gives the latest version. */
 const MIGRATION_HISTORY = [
     { table: 'supabase_migrations.schema_migrations', column: 'version', latest: 'select max(version)::text as v from supabase_migrations.schema_migrations' },
     { table: 'public.flyway_schema_history', column: 'success', latest: 'select max(version)::text as v from public.flyway_schema_history where success' },
-    { table: 'public._prisma_migrations', column: 'finished_at', latest: 'select max(migration_name)::text as v from public._prisma_migrations where finished_at is not null' },
+    {
+        table: 'public._prisma_migrations',
+        column: 'finished_at',
+        latest: 'select max(migration_name)::text as v from public._prisma_migrations where finished_at is not null',
+    },
     { table: 'drizzle.__drizzle_migrations', column: 'created_at', latest: 'select max(created_at)::text as v from drizzle.__drizzle_migrations' },
     { table: 'public.schema_migrations', column: 'version', latest: 'select max(version)::text as v from public.schema_migrations' },
     { table: 'public.pgmigrations', column: 'name', latest: 'select max(name)::text as v from public.pgmigrations' },
@@ -10138,7 +10178,10 @@ function openScript(file, options) {
             if (!gunzip || e.syscall)
                 error = `cannot read the file: ${message}`;
             else
-                error = code === 'Z_BUF_ERROR' || /unexpected end/i.test(message) ? 'gzip stream ended early (unexpected end of file): the file is truncated' : `gzip stream is corrupt (${message})`;
+                error =
+                    code === 'Z_BUF_ERROR' || /unexpected end/i.test(message)
+                        ? 'gzip stream ended early (unexpected end of file): the file is truncated'
+                        : `gzip stream is corrupt (${message})`;
         }
         finally {
             source.destroy();
@@ -10620,7 +10663,11 @@ async function awaitTarget(state) {
  * Harmless on a restore target: PostgreSQL 17's setting on an older server, roles.sql re-creating a
  * role, and the publication the Supabase baseline and image already have.
  */
-const IGNORABLE = [/unrecognized configuration parameter "transaction_timeout"/, /role "[^"]+" already exists/, /publication "supabase_realtime" already exists/];
+const IGNORABLE = [
+    /unrecognized configuration parameter "transaction_timeout"/,
+    /role "[^"]+" already exists/,
+    /publication "supabase_realtime" already exists/,
+];
 const CLASSIFIERS = [
     { kind: 'role', pattern: /role "([^"]+)" does not exist/ },
     { kind: 'extension', pattern: /could not open extension control file "(?:[^"]*\/)?([^/"]+)\.control"/ },
@@ -10758,7 +10805,10 @@ async function readToc(artifact, targetMajor) {
     const tool = await readerTool(artifact, targetMajor);
     const result = await (0,tools/* runClientTool */.X)(tool, ['-l', artifact.path], { paths: [artifact.path] });
     if (result.exitCode !== 0) {
-        const first = result.stderr.split('\n').find((l) => l.trim())?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
+        const first = result.stderr
+            .split('\n')
+            .find((l) => l.trim())
+            ?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
         return { tool, problem: { kind: 'corrupt', message: `the archive's table of contents cannot be read: ${first}`, count: 1 } };
     }
     return { tool, toc: parseTocList(result.stdout) };
@@ -10830,7 +10880,9 @@ async function restoreArchive(artifact, toc, tool, context) {
     if (result.exitCode !== 0 && collector.groups.size === 0 && collector.ignored === 0) {
         // Failed, and no message could be read: fail closed with what pg_restore said last.
         const last = result.stderr.trim().split('\n').pop() || `exit code ${result.exitCode}`;
-        collector.add(/errors ignored on restore/.test(last) ? `pg_restore reported failed statements (${last.replace(/^.*warning: /, '')}) but their messages could not be read from its output` : last.replace(/^pg_restore: (error: )?/, ''));
+        collector.add(/errors ignored on restore/.test(last)
+            ? `pg_restore reported failed statements (${last.replace(/^.*warning: /, '')}) but their messages could not be read from its output`
+            : last.replace(/^pg_restore: (error: )?/, ''));
     }
     return outcome(collector, [`${tool.name} ${tool.version}`], progress);
 }
@@ -10864,7 +10916,9 @@ const DUMP_COMPLETE = '-- PostgreSQL database dump complete';
 /** The SQL scripts a plain or supabase backup is made of, in restore order; none for archives. */
 function backupScripts(artifact) {
     if (artifact.format === 'plain' || artifact.format === 'plain-gzip') {
-        return [{ file: artifact.path, gzip: artifact.format === 'plain-gzip', label: external_node_path_default().basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) }];
+        return [
+            { file: artifact.path, gzip: artifact.format === 'plain-gzip', label: external_node_path_default().basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) },
+        ];
     }
     if (artifact.format === 'supabase' && artifact.supabase) {
         const { roles, schema, data } = artifact.supabase;
@@ -11036,7 +11090,10 @@ async function applyBaseline(state, supabase) {
     if (!wantsBaseline(state.config.baseline, supabase) || target.supabaseImage)
         return false;
     if (!target.mayCreateRoles) {
-        state.details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
+        state.details.baseline = {
+            applied: false,
+            reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there',
+        };
         return false;
     }
     const admin = await (0,connect/* connect */.Ng)(target.url, { gate: 'drill', readOnly: false, inputName: 'target' });
@@ -11063,7 +11120,11 @@ async function load(state, supabase, baselineApplied) {
         await restoreRolesFile(live.rolesFile, asSuperuser);
     }
     if (toc) {
-        const tool = await (0,tools/* resolveClientTool */.I0)('pg_restore', { minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0, serverMajor: target.major, purpose: `restore ${external_node_path_default().basename(artifact.path)}` });
+        const tool = await (0,tools/* resolveClientTool */.I0)('pg_restore', {
+            minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0,
+            serverMajor: target.major,
+            purpose: `restore ${external_node_path_default().basename(artifact.path)}`,
+        });
         const platform = live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
         const main = await restoreArchive(artifact, toc, tool, restoreContext);
         return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
@@ -11134,7 +11195,9 @@ function problemFinding(problem, context) {
             return (0,drill_rules/* drillFinding */.x)({
                 rule: 'drill_restore_error',
                 object: { kind: 'statement', name: problem.message.slice(0, 120) },
-                message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''}`,
+                message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${platformRefused
+                    ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.'
+                    : ''}`,
                 ...(example ? { detail: example } : {}),
                 remediation: platformRefused
                     ? 'Find out how a statement that needs a superuser came into the backup (an object owned by a platform role, a tampered file) and take the backup again with supabase db dump; if the platform restores it another way, allowlist this finding with the reason.'
@@ -11330,7 +11393,7 @@ select n.nspname as schema, p.proname as fname, p.prokind::text as prokind,
        pg_catalog.pg_get_function_arguments(p.oid) as args,
        pg_catalog.pg_get_function_result(p.oid) as result,
        l.lanname as language, p.prosrc as body,
-       ${major >= 14 ? "case when p.prosqlbody is not null then pg_catalog.pg_get_function_sqlbody(p.oid) end" : 'null::text'} as sql_body,
+       ${major >= 14 ? 'case when p.prosqlbody is not null then pg_catalog.pg_get_function_sqlbody(p.oid) end' : 'null::text'} as sql_body,
        p.provolatile::text as volatility, p.prosecdef as security_definer, p.proisstrict as strict,
        p.proparallel::text as parallel, p.proleakproof as leakproof, p.proconfig as config,
        p.procost::float8 as cost, p.prorows::float8 as rows,
@@ -11452,7 +11515,11 @@ const PROFILES = {
             schema: 'public',
             grantees: supabase/* SUPABASE_API_ROLES */.Us,
             // the legacy grant was ALL: every privilege of the kind (a deliberate narrower grant is compared)
-            privileges: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'], sequences: ['USAGE', 'SELECT', 'UPDATE'], functions: ['EXECUTE'] },
+            privileges: {
+                tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
+                sequences: ['USAGE', 'SELECT', 'UPDATE'],
+                functions: ['EXECUTE'],
+            },
         },
     },
 };
@@ -11552,7 +11619,11 @@ async function readSnapshot(client, options = {}, sessions = {}) {
     }
     finally {
         // In a failed transaction this cannot run, and need not: the rollback restores the settings.
-        await Promise.all(pinned.map(({ run, context }) => run(RESTORE_SETTINGS_QUERY, [String(context?.previous_search_path ?? '"$user", public'), String(context?.previous_jit ?? 'on'), String(context?.previous_workers ?? '2')]).catch(() => undefined)));
+        await Promise.all(pinned.map(({ run, context }) => run(RESTORE_SETTINGS_QUERY, [
+            String(context?.previous_search_path ?? '"$user", public'),
+            String(context?.previous_jit ?? 'on'),
+            String(context?.previous_workers ?? '2'),
+        ]).catch(() => undefined)));
     }
 }
 async function readObjects(main, twin, major, profile, options) {
@@ -11920,7 +11991,10 @@ function aclSql(on, from, to, options = {}) {
         const revokeOption = [...had.keys()].filter((p) => has.has(p) && had.get(p) && !has.get(p));
         const grant = [...has.keys()].filter((p) => !had.has(p) && !has.get(p));
         const grantWithOption = [...has.keys()].filter((p) => (!had.has(p) || !had.get(p)) && has.get(p));
-        const list = (ps) => ps.sort().map((p) => p.toLowerCase()).join(', ');
+        const list = (ps) => ps
+            .sort()
+            .map((p) => p.toLowerCase())
+            .join(', ');
         if (revoke.length)
             out.push(`${prefix}revoke ${list(revoke)}${cols} on ${on} from ${grantee(role)};`);
         if (revokeOption.length)
@@ -12013,12 +12087,12 @@ const stripSemicolon = (sql) => sql.replace(/;\s*$/, '');
 function policyCreate(o) {
     const p = o.props;
     const roles = (p.roles ?? []).map((r) => (r === 'public' ? 'public' : (0,connect/* quoteIdent */.v4)(r))).join(', ') || 'public';
-    return [
+    return ([
         `create policy ${(0,connect/* quoteIdent */.v4)(childName(o))} on ${tableOf(o)}`,
         `  as ${p.permissive ? 'permissive' : 'restrictive'} for ${s(p.command)} to ${roles}`,
         ...(p.using ? [`  using (${s(p.using)})`] : []),
         ...(p.withCheck ? [`  with check (${s(p.withCheck)})`] : []),
-    ].join('\n') + ';';
+    ].join('\n') + ';');
 }
 function triggerEnabledSql(o, enabled) {
     const state = { enabled: 'enable', disabled: 'disable', replica: 'enable replica', always: 'enable always' }[s(enabled)] ?? 'enable';
@@ -12043,7 +12117,10 @@ function publicationCreate(o) {
     const schemas = (p.schemas ?? []);
     const scope = p.allTables
         ? ' for all tables'
-        : [...(tables.length ? [`table ${tables.map(quoteQualifiedEntry).join(', ')}`] : []), ...(schemas.length ? [`tables in schema ${schemas.map(connect/* quoteIdent */.v4).join(', ')}`] : [])]
+        : [
+            ...(tables.length ? [`table ${tables.map(quoteQualifiedEntry).join(', ')}`] : []),
+            ...(schemas.length ? [`tables in schema ${schemas.map(connect/* quoteIdent */.v4).join(', ')}`] : []),
+        ]
             .join(', ')
             .replace(/^(.)/, ' for $1');
     return `create publication ${(0,connect/* quoteIdent */.v4)(o.name)}${scope} with (publish = ${(0,connect/* quoteLiteral */.ce)(s(p.publish))}${p.viaRoot ? ', publish_via_partition_root = true' : ''});`;
@@ -12065,7 +12142,9 @@ function createSql(o, children = [], defaults) {
         case 'schema':
             return [`create schema ${(0,connect/* quoteIdent */.v4)(o.name)};`, ...extras(o, defaults)];
         case 'extension':
-            return [`create extension if not exists ${(0,connect/* quoteIdent */.v4)(o.name)}${p.schema ? ` with schema ${(0,connect/* quoteIdent */.v4)(s(p.schema))}` : ''}${p.version ? ` version ${(0,connect/* quoteLiteral */.ce)(s(p.version))}` : ''};`];
+            return [
+                `create extension if not exists ${(0,connect/* quoteIdent */.v4)(o.name)}${p.schema ? ` with schema ${(0,connect/* quoteIdent */.v4)(s(p.schema))}` : ''}${p.version ? ` version ${(0,connect/* quoteLiteral */.ce)(s(p.version))}` : ''};`,
+            ];
         case 'enum':
             return [`create type ${ddl_qualified(o)} as enum (${(p.values ?? []).map(connect/* quoteLiteral */.ce).join(', ')});`, ...extras(o, defaults)];
         case 'domain': {
@@ -12076,7 +12155,10 @@ function createSql(o, children = [], defaults) {
             ];
         }
         case 'composite_type':
-            return [`create type ${ddl_qualified(o)} as (${(p.attributes ?? []).map(([n, t]) => `${(0,connect/* quoteIdent */.v4)(n)} ${t}`).join(', ')});`, ...extras(o, defaults)];
+            return [
+                `create type ${ddl_qualified(o)} as (${(p.attributes ?? []).map(([n, t]) => `${(0,connect/* quoteIdent */.v4)(n)} ${t}`).join(', ')});`,
+                ...extras(o, defaults),
+            ];
         case 'sequence':
             return [
                 `create sequence ${ddl_qualified(o)} ${sequenceOptions(p)};`,
@@ -12107,7 +12189,11 @@ function createSql(o, children = [], defaults) {
             ];
         }
         case 'column':
-            return [`alter table ${tableOf(o)} add column ${columnDefinition(o)};`, ...(p.comment ? commentSql(o, p.comment) : []), ...aclSql(`table ${tableOf(o)}`, {}, p.acl, { columns: (0,connect/* quoteIdent */.v4)(childName(o)) })];
+            return [
+                `alter table ${tableOf(o)} add column ${columnDefinition(o)};`,
+                ...(p.comment ? commentSql(o, p.comment) : []),
+                ...aclSql(`table ${tableOf(o)}`, {}, p.acl, { columns: (0,connect/* quoteIdent */.v4)(childName(o)) }),
+            ];
         case 'constraint':
             return [`alter table ${tableOf(o)} add constraint ${(0,connect/* quoteIdent */.v4)(childName(o))} ${s(p.definition)};`, ...(p.comment ? commentSql(o, p.comment) : [])];
         case 'index':
@@ -12283,7 +12369,9 @@ function alterSql(from, to, defaults) {
             }
             if (d('replicaIdentity')) {
                 const mode = { d: 'default', f: 'full', n: 'nothing' }[s(b.replicaIdentity)];
-                out.push(mode ? `alter table ${t} replica identity ${mode};` : `-- replica identity of ${t} uses an index: alter table ${t} replica identity using index <index>;`);
+                out.push(mode
+                    ? `alter table ${t} replica identity ${mode};`
+                    : `-- replica identity of ${t} uses an index: alter table ${t} replica identity using index <index>;`);
             }
             return [...out, ...common()];
         }
@@ -12292,7 +12380,11 @@ function alterSql(from, to, defaults) {
             const c = (0,connect/* quoteIdent */.v4)(childName(to));
             const out = [];
             if (d('generated')) {
-                return [`-- ${c} changes its generation expression: the column must be dropped and added again (its values are recomputed).`, ...dropSql(from), ...createSql(to)];
+                return [
+                    `-- ${c} changes its generation expression: the column must be dropped and added again (its values are recomputed).`,
+                    ...dropSql(from),
+                    ...createSql(to),
+                ];
             }
             if (d('type') || d('collation'))
                 out.push(`alter table ${t} alter column ${c} type ${s(b.type)}${b.collation ? ` collate ${s(b.collation)}` : ''} using ${c}::${s(b.type)};`);
@@ -12322,7 +12414,10 @@ function alterSql(from, to, defaults) {
             return d('definition') ? recreate() : commentSql(to, b.comment);
         case 'view':
             if (d('definition'))
-                return [`create or replace view ${ddl_qualified(to)}${viewOptionsClause(b.options)} as\n${stripSemicolon(s(b.definition))}; -- if the columns changed, drop the view first`, ...common()];
+                return [
+                    `create or replace view ${ddl_qualified(to)}${viewOptionsClause(b.options)} as\n${stripSemicolon(s(b.definition))}; -- if the columns changed, drop the view first`,
+                    ...common(),
+                ];
             if (d('options')) {
                 const oa = (a.options ?? {});
                 const ob = (b.options ?? {});
@@ -12359,7 +12454,10 @@ function alterSql(from, to, defaults) {
                 ...(d('using') ? [`using (${s(b.using)})`] : []),
                 ...(d('withCheck') ? [`with check (${s(b.withCheck)})`] : []),
             ];
-            return [...(clauses.length ? [`alter policy ${(0,connect/* quoteIdent */.v4)(childName(to))} on ${tableOf(to)} ${clauses.join(' ')};`] : []), ...(d('comment') ? commentSql(to, b.comment) : [])];
+            return [
+                ...(clauses.length ? [`alter policy ${(0,connect/* quoteIdent */.v4)(childName(to))} on ${tableOf(to)} ${clauses.join(' ')};`] : []),
+                ...(d('comment') ? commentSql(to, b.comment) : []),
+            ];
         }
         case 'default_privileges':
             return aclSql(s(b.objects), a.acl, b.acl, { prefix: defaultPrivilegesPrefix(to) });
@@ -12507,7 +12605,13 @@ function defaultsFor(snapshot, o) {
  */
 function sameAclButMaintain(expected, actual) {
     const strip = (acl) => JSON.stringify(Object.entries((acl ?? {}))
-        .map(([grantee, privileges]) => [grantee, privileges.split(',').filter((p) => !/^MAINTAIN\*?$/.test(p)).join(',')])
+        .map(([grantee, privileges]) => [
+        grantee,
+        privileges
+            .split(',')
+            .filter((p) => !/^MAINTAIN\*?$/.test(p))
+            .join(','),
+    ])
         .filter(([, privileges]) => privileges)
         .sort(([a], [b]) => String(a).localeCompare(String(b))));
     return strip(expected) === strip(actual);
@@ -12579,9 +12683,7 @@ function diffSnapshots(expected, actual, options = {}) {
             captureSql: alterSql(e, a, defaultsFor(expected, a)).join('\n'),
         });
     }
-    return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) ||
-        (x.schema ?? '').localeCompare(y.schema ?? '') ||
-        x.name.localeCompare(y.name));
+    return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || (x.schema ?? '').localeCompare(y.schema ?? '') || x.name.localeCompare(y.name));
 }
 
 ;// CONCATENATED MODULE: ./src/catalog/index.ts
@@ -12671,7 +12773,7 @@ function compareSchemas(expected, actual) {
                 (0,drill_rules/* drillFinding */.x)({
                     rule: 'drill_schema_mismatch',
                     object: { kind: 'database', name: 'schema fingerprint' },
-                    message: 'The restored schema\'s fingerprint differs from the one in the manifest.',
+                    message: "The restored schema's fingerprint differs from the one in the manifest.",
                     detail: `manifest ${expected.fingerprint.slice(0, 16)}…, copy ${actual.fingerprint.slice(0, 16)}…; the manifest carries no snapshot, so the objects that differ cannot be named.`,
                     remediation: 'Look at the restore errors first; write manifests with a current postgate, which stores the whole snapshot, to see which objects differ.',
                 }),
@@ -12684,10 +12786,14 @@ function compareSchemas(expected, actual) {
         object: { kind: difference.kind, ...(difference.schema ? { schema: difference.schema } : {}), name: difference.name },
         message: message(difference),
         ...(difference.changes.length
-            ? { detail: difference.changes.map((change) => `${change.property}: source ${JSON.stringify(change.expected ?? null)}, copy ${JSON.stringify(change.actual ?? null)}`).join('\n') }
+            ? {
+                detail: difference.changes
+                    .map((change) => `${change.property}: source ${JSON.stringify(change.expected ?? null)}, copy ${JSON.stringify(change.actual ?? null)}`)
+                    .join('\n'),
+            }
             : {}),
         remediation: difference.changes.some((change) => change.property === 'acl')
-            ? 'pg_dump records privileges relative to the built-in defaults, so a restore target whose default privileges grant to roles (Supabase\'s baseline and images grant anon and authenticated on new objects in public) gives restored objects grants the source had revoked. In the restore runbook, revoke the target\'s default privileges before restoring (or re-apply the REVOKEs afterwards), then allowlist this finding with that reason.'
+            ? "pg_dump records privileges relative to the built-in defaults, so a restore target whose default privileges grant to roles (Supabase's baseline and images grant anon and authenticated on new objects in public) gives restored objects grants the source had revoked. In the restore runbook, revoke the target's default privileges before restoring (or re-apply the REVOKEs afterwards), then allowlist this finding with that reason."
             : difference.change === 'missing'
                 ? 'Look at the restore errors for the statement that should have created it; if the backup leaves it out on purpose (e.g. platform schemas), re-apply it in the restore runbook and allowlist this finding.'
                 : 'Check what the restore target adds by itself (extensions, baseline objects) and allowlist it with that reason.',
@@ -12755,8 +12861,10 @@ async function takeLiveBackup(options) {
             '--no-password',
             ...(options.noSync ? ['--no-sync'] : []),
             ...excludeSchemas.map((schema) => `--exclude-schema=${schema}`),
-            '-f', options.output,
-            '-d', target.database,
+            '-f',
+            options.output,
+            '-d',
+            target.database,
         ], { connection: target, paths: [external_node_path_default().dirname(options.output)] });
         // Counted in the exporting transaction while pg_dump runs: same snapshot, same numbers.
         const [result, facts, schema] = await Promise.all([
@@ -12769,7 +12877,18 @@ async function takeLiveBackup(options) {
             throw (0,tools/* versionMismatchError */.LA)(result.stderr, 'pg_dump', purpose) ?? dumpFailed(result.stderr, target.label);
         }
         if (supabase && options.platformDataFile) {
-            const platform = await (0,tools/* runClientTool */.X)(pgDump, ['-Fc', '--data-only', `--snapshot=${row.snapshot}`, '--no-password', '--no-sync', ...PLATFORM_DATA_ARGS, '-f', options.platformDataFile, '-d', target.database], { connection: target, paths: [external_node_path_default().dirname(options.platformDataFile)] });
+            const platform = await (0,tools/* runClientTool */.X)(pgDump, [
+                '-Fc',
+                '--data-only',
+                `--snapshot=${row.snapshot}`,
+                '--no-password',
+                '--no-sync',
+                ...PLATFORM_DATA_ARGS,
+                '-f',
+                options.platformDataFile,
+                '-d',
+                target.database,
+            ], { connection: target, paths: [external_node_path_default().dirname(options.platformDataFile)] });
             if (platform.exitCode !== 0)
                 throw dumpFailed(platform.stderr, target.label);
         }
@@ -12795,7 +12914,12 @@ async function takeLiveBackup(options) {
     }
 }
 function dumpFailed(stderr, label) {
-    const line = stderr.split('\n').find((l) => /error:/.test(l))?.replace(/^pg_dump: error: /, '') ?? stderr.trim().split('\n').pop() ?? 'no output';
+    const line = stderr
+        .split('\n')
+        .find((l) => /error:/.test(l))
+        ?.replace(/^pg_dump: error: /, '') ??
+        stderr.trim().split('\n').pop() ??
+        'no output';
     return new errors/* UserError */.y(`pg_dump could not dump ${label}: ${line.replace(/\.$/, '')}; give the role in \`${SOURCE_INPUT}\` read access to every table (or use the database owner).`);
 }
 async function dumpRoles(file, target, serverMajor, purpose) {
@@ -12824,7 +12948,11 @@ function chooseMode(options, cwd) {
     if (!live && !file)
         throw new errors/* UserError */.y('Nothing to restore: set `source-database-url` (take the backup now) or `dump-path` (an existing backup).');
     if (live) {
-        for (const [name, value] of [['checksum-path', options.checksumPath], ['sha256', options.sha256], ['manifest', options.manifest]]) {
+        for (const [name, value] of [
+            ['checksum-path', options.checksumPath],
+            ['sha256', options.sha256],
+            ['manifest', options.manifest],
+        ]) {
             if (value)
                 throw new errors/* UserError */.y(`Input \`${name}\` applies to \`dump-path\` drills; drop it, since a live drill computes everything from the source itself.`);
         }
@@ -12900,7 +13028,10 @@ async function readBackupFile(state, file) {
     if (manifest)
         state.backupTime = { takenAt: manifest.backup_taken_at, source: 'manifest' };
     else if (artifact.header.createdAt) {
-        state.backupTime = { takenAt: artifact.header.createdAt, source: artifact.header.createdAtAssumedUtc ? 'dump header (dumping machine\'s local time, read as UTC)' : 'dump header' };
+        state.backupTime = {
+            takenAt: artifact.header.createdAt,
+            source: artifact.header.createdAtAssumedUtc ? "dump header (dumping machine's local time, read as UTC)" : 'dump header',
+        };
     }
 }
 
@@ -13160,7 +13291,9 @@ async function checkExpectedSettings(client, names) {
         return { findings: [], check: { check: 'expected settings', status: 'skipped', detail: 'no drill.expected-settings in the repo config' } };
     const findings = [];
     for (const name of names) {
-        const result = await client.query('select current_setting($1, true) is not null and current_setting($1, true) <> \'\' as present', [name]);
+        const result = await client.query("select current_setting($1, true) is not null and current_setting($1, true) <> '' as present", [
+            name,
+        ]);
         if (result.rows[0]?.present)
             continue;
         findings.push((0,drill_rules/* drillFinding */.x)({
@@ -13246,7 +13379,10 @@ async function verifyCopy(state, inert) {
         const expectedSchema = live?.schema
             ? live.schema
             : manifest?.schema
-                ? { fingerprint: manifest.schema.fingerprint, ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot } : {}) }
+                ? {
+                    fingerprint: manifest.schema.fingerprint,
+                    ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot } : {}),
+                }
                 : undefined;
         const copySchema = asRestored(await readSchema(copy, { excludeSchemas, supabase }), disabled);
         if (expected) {
@@ -13266,7 +13402,11 @@ async function verifyCopy(state, inert) {
         if (expectedSchema) {
             const schema = compareSchemas(expectedSchema, copySchema);
             findings.push(...schema.findings);
-            checks.push({ check: 'schema', status: schema.differences ? 'fail' : 'pass', detail: `${copySchema.snapshot.objects.length} objects; ${schema.differences} differ` });
+            checks.push({
+                check: 'schema',
+                status: schema.differences ? 'fail' : 'pass',
+                detail: `${copySchema.snapshot.objects.length} objects; ${schema.differences} differ`,
+            });
         }
         else {
             checks.push({ check: 'schema', status: 'skipped', detail: `no source schema to compare with (fingerprint ${copySchema.fingerprint.slice(0, 12)})` });
@@ -13320,7 +13460,7 @@ function emptyBackup(actual, expectEmpty, object) {
                 rule: 'drill_backup_empty',
                 object,
                 message: `The backup restored to an empty database (${what}), so it would recover no data.`,
-                remediation: 'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
+                remediation: "Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump's closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.",
             }),
         ],
         check: { check: 'backup not empty', status: 'fail', detail: restored },
@@ -13529,7 +13669,14 @@ async function backupWithManifest(options, context) {
                 : output.endsWith('.sql')
                     ? 'plain'
                     : 'directory';
-    const backup = await context.log.step(`backup: pg_dump --snapshot (${format}) into ${output}`, () => takeLiveBackup({ url: options.sourceDatabaseUrl, output, format, jobs: Math.max(1, options.jobs), checksumTables: context.config.drill['checksum-tables'], noSync: false }));
+    const backup = await context.log.step(`backup: pg_dump --snapshot (${format}) into ${output}`, () => takeLiveBackup({
+        url: options.sourceDatabaseUrl,
+        output,
+        format,
+        jobs: Math.max(1, options.jobs),
+        checksumTables: context.config.drill['checksum-tables'],
+        noSync: false,
+    }));
     const digest = await digestArtifact(backup.artifact);
     const manifestPath = external_node_path_default().resolve(context.cwd, options.writeManifest);
     writeManifest(manifestPath, {
@@ -13640,7 +13787,12 @@ async function readBlobs(root, commit, paths) {
     const out = new Map();
     if (paths.length === 0)
         return out;
-    const result = await (0,execa/* execa */.Ho)('git', ['cat-file', '--batch'], { cwd: root, input: paths.map((p) => `${commit}:${p}`).join('\n') + '\n', encoding: 'buffer', reject: false });
+    const result = await (0,execa/* execa */.Ho)('git', ['cat-file', '--batch'], {
+        cwd: root,
+        input: paths.map((p) => `${commit}:${p}`).join('\n') + '\n',
+        encoding: 'buffer',
+        reject: false,
+    });
     if (result.exitCode !== 0)
         throw new errors/* UserError */.y(`git could not read files at ${commit.slice(0, 12)}; check \`base-ref\`.`);
     const data = Buffer.from(result.stdout);
@@ -13703,7 +13855,7 @@ var migrations_tools = __nccwpck_require__(88710);
 /** Schemas whose `schema_migrations` belong to the Supabase platform, not to the project. */
 const PLATFORM_SCHEMAS = ['auth', 'realtime', '_realtime', 'storage', 'supabase_functions', 'extensions', 'net', 'vault', 'graphql', 'cron', 'pgsodium'];
 /** Every tool's history table, in the order tables are matched and listed. */
-const HISTORY_TABLES = migrations_tools/* HISTORY_ORDER */.q8.flatMap((adapter) => (adapter.history ? [{ ...adapter.history, tool: adapter.id }] : []));
+const HISTORY_TABLES = migrations_tools/* HISTORY_ORDER */.q8.flatMap((adapter) => adapter.history ? [{ ...adapter.history, tool: adapter.id }] : []);
 /** "schema.table (tool)" list for messages. */
 function describeHistoryTables(tools) {
     return HISTORY_TABLES.filter((spec) => !tools || tools.includes(spec.tool))
@@ -13919,7 +14071,12 @@ async function failureFinding(client, migration, error, statement) {
     }
     const line = index === undefined ? undefined : lineAt(raw, index);
     const message = (error.message ?? String(error)).replace(/\.$/, '');
-    const detail = [error.detail && `Detail: ${error.detail}`, error.hint && `Hint: ${error.hint}`, error.where && `Where: ${error.where}`, error.code && `SQLSTATE ${error.code}`]
+    const detail = [
+        error.detail && `Detail: ${error.detail}`,
+        error.hint && `Hint: ${error.hint}`,
+        error.where && `Where: ${error.where}`,
+        error.code && `SQLSTATE ${error.code}`,
+    ]
         .filter(Boolean)
         .join('\n');
     return (0,migrations_rules/* migrationFinding */.ER)({
@@ -13987,7 +14144,10 @@ function dataApiGrantModel(input) {
         };
     }
     if (days.length === 0 || days.some((day) => day === undefined)) {
-        return { legacyFor: () => true, assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants (never under-report).' };
+        return {
+            legacyFor: () => true,
+            assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants (never under-report).',
+        };
     }
     const first = days[0];
     if (first >= NEW_PROJECTS_EXPLICIT_SINCE) {
@@ -14912,7 +15072,7 @@ const TODAY_VERSION = '99991231000000';
 /** A statement Supabase's `postgres` may not run: say so, since the same migration fails there. */
 function explainNotSuperuser(failure, supabase) {
     const why = supabase
-        ? "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way."
+        ? 'On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way.'
         : 'postgate applies migrations as `postgres` without superuser rights, so that a pull request cannot reach the machine or the job; a migration that needs a superuser cannot be checked here.';
     return {
         ...failure,
@@ -15141,7 +15301,10 @@ function compareHistory(source, history) {
     const newestApplied = (() => {
         if (adapter.newestApplied)
             return adapter.newestApplied(history);
-        const versions = [...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version), ...(history.baselineVersion ? [history.baselineVersion] : [])];
+        const versions = [
+            ...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version),
+            ...(history.baselineVersion ? [history.baselineVersion] : []),
+        ];
         return versions.sort((a, b) => adapter.compareVersions(a, b)).at(-1);
     })();
     const lastCommon = appliedLocal.at(-1);
@@ -15158,12 +15321,14 @@ function compareHistory(source, history) {
                 counts.outOfOrder++;
                 const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
                 findings.push(make('migration_out_of_order', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
-                    remediation: 'Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool\'s option).',
+                    remediation: "Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool's option).",
                 }));
             }
             else {
                 counts.pending++;
-                findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, { remediation: `Apply it with ${title} (the deploy normally does).` }));
+                findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, {
+                    remediation: `Apply it with ${title} (the deploy normally does).`,
+                }));
             }
             continue;
         }
@@ -15190,7 +15355,7 @@ function compareHistory(source, history) {
             else {
                 counts.edited++;
                 findings.push(make('migration_edited', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
-                    remediation: 'Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool\'s repair command.',
+                    remediation: "Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool's repair command.",
                 }));
             }
         }
@@ -15202,16 +15367,21 @@ function compareHistory(source, history) {
             continue;
         counts.missing++;
         const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
-        const label = entry.kind === 'repeatable' ? `repeatable "${entry.name}"` : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
+        const label = entry.kind === 'repeatable'
+            ? `repeatable "${entry.name}"`
+            : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
         findings.push(make('migration_missing_locally', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
             detail: [
                 lastCommon ? `Last migration both sides agree on: ${lastCommon.file}.` : 'No migration in the repository is recorded as applied.',
-                twin ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).` : '',
+                twin
+                    ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).`
+                    : '',
                 !entry.success ? 'The row also records a failed run.' : '',
             ]
                 .filter(Boolean)
                 .join(' '),
-            remediation: adapter.repairHint?.(entry) ?? 'Restore the migration file with this version, or remove the row with the tool\'s repair command if the change was undone.',
+            remediation: adapter.repairHint?.(entry) ??
+                "Restore the migration file with this version, or remove the row with the tool's repair command if the change was undone.",
         }));
     }
     if (adapter.chainProblems) {
@@ -15242,7 +15412,11 @@ function namingFindings(source) {
     const problems = source.problems;
     // Paths that lead outside the repository (not followed) have their own rule.
     const outside = (0,sources/* outsidePathFindings */.vn)(problems);
-    return [...outside, ...problems.filter((p) => !p.outside).map((p) => p.duplicate
+    return [
+        ...outside,
+        ...problems
+            .filter((p) => !p.outside)
+            .map((p) => p.duplicate
             ? (0,drift_rules/* driftFinding */.r)({
                 rule: 'migration_version_duplicate',
                 object: { kind: 'migration_version', name: p.duplicate.id },
@@ -15257,7 +15431,8 @@ function namingFindings(source) {
                 object: { kind: 'migration', name: p.file },
                 message: p.problem,
                 location: { file: p.file, line: 1 },
-            }))];
+            })),
+    ];
 }
 function chainFindings(source) {
     return (0,sources/* graphileChainProblems */.mB)(source.migrations).map(({ migration, problem }) => (0,drift_rules/* driftFinding */.r)({
@@ -15315,7 +15490,10 @@ function mergedHistoryFindings(base, head, baseLabel) {
         }
     }
     const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
-    const newest = baseVersioned.map((m) => m.version).sort((a, b) => (0,sources/* compareVersions */.Zy)(base.tool, a, b)).at(-1);
+    const newest = baseVersioned
+        .map((m) => m.version)
+        .sort((a, b) => (0,sources/* compareVersions */.Zy)(base.tool, a, b))
+        .at(-1);
     if (newest !== undefined) {
         for (const m of head.migrations) {
             if (baseById.has(m.id) || m.kind !== 'versioned')
@@ -15369,7 +15547,14 @@ function schemaFindings(differences, origins) {
             '-- Or keep the database as it is and capture it in a new migration:',
             d.captureSql || '-- (nothing to run)',
         ].join('\n');
-        return (0,drift_rules/* driftFinding */.r)({ rule, object, message: `${d.summary[0].toUpperCase()}${d.summary.slice(1)}.`, detail, remediation, ...(location ? { location } : {}) });
+        return (0,drift_rules/* driftFinding */.r)({
+            rule,
+            object,
+            message: `${d.summary[0].toUpperCase()}${d.summary.slice(1)}.`,
+            detail,
+            remediation,
+            ...(location ? { location } : {}),
+        });
     });
 }
 
@@ -15581,7 +15766,10 @@ async function checkBase(options, context, source, mode) {
     if (mode === 'deploy' || (!ref && !inCheckout))
         return { findings: [] };
     const [reason, fix] = ref
-        ? [`The pull request's base branch is ${ref}, but the working directory is not a git checkout`, 'run the gate in a checkout of the repository (actions/checkout)']
+        ? [
+            `The pull request's base branch is ${ref}, but the working directory is not a git checkout`,
+            'run the gate in a checkout of the repository (actions/checkout)',
+        ]
         : ['No base branch is known', `set \`${(0,input_spec/* givenName */.p4)(options, 'base-ref')}\` to the pull request's base branch`];
     return {
         findings: [
@@ -15621,7 +15809,10 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
             throw new errors/* UserError */.y(`The database at \`database-url\` has no ${planned.format === 'auto' ? 'migration history' : sources/* TOOL_TITLES */.Ho[source.tool]} table (looked for: ${looked}); point \`database-url\` at the migrated database or set \`migrations-format\`.`);
         }
         const history = table ? await readHistory(session, table) : undefined;
-        const inFlight = table ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, migrations_tools/* MIGRATION_LOCKS */.I1])).rows[0]?.n ?? 0) > 0 : false;
+        const inFlight = table
+            ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, migrations_tools/* MIGRATION_LOCKS */.I1])).rows[0]
+                ?.n ?? 0) > 0
+            : false;
         const schemaNames = await readSchemaNames(session);
         let snapshot;
         try {
@@ -15708,7 +15899,10 @@ async function deployMode(options, context, planned, databaseUrl) {
         }));
     }
     const started = performance.now();
-    const shadow = await buildShadow({ ...shadowOptions(options, context, { ...planned, supabase }, source, live.major), ...(applied ? { only: (m) => applied.has(m.id) } : {}) });
+    const shadow = await buildShadow({
+        ...shadowOptions(options, context, { ...planned, supabase }, source, live.major),
+        ...(applied ? { only: (m) => applied.has(m.id) } : {}),
+    });
     try {
         findings.push(...shadowFindings(shadow));
         const metrics = {
@@ -15726,7 +15920,11 @@ async function deployMode(options, context, planned, databaseUrl) {
             const history = live.history;
             // A filter that names no schema there is, or leaves nothing to compare, must not pass by comparing nothing.
             const liveObjects = history ? live.snapshot.objects.filter((o) => !isHistoryObject(history, o)) : live.snapshot.objects;
-            assertSchemaFilter(options, context.config, profile, { live: live.schemaNames, shadow: shadowSchemas, objectsLeft: expected.objects.length + liveObjects.length });
+            assertSchemaFilter(options, context.config, profile, {
+                live: live.schemaNames,
+                shadow: shadowSchemas,
+                objectsLeft: expected.objects.length + liveObjects.length,
+            });
             const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
             findings.push(...schemaFindings(differences, shadow.origins));
             metrics.differences = differences.length;
@@ -16107,7 +16305,9 @@ function classify(reached, available) {
 }
 /** Builds the access matrix. The session must be a superuser on a throwaway database. */
 async function buildAccessMatrix(session, options) {
-    const existing = new Set((await session.query(`select rolname::text as name from pg_catalog.pg_roles where rolname = any($1::text[])`, [[...options.apiRoles, 'service_role']])).rows.map((r) => r.name));
+    const existing = new Set((await session.query(`select rolname::text as name from pg_catalog.pg_roles where rolname = any($1::text[])`, [
+        [...options.apiRoles, 'service_role'],
+    ])).rows.map((r) => r.name));
     const [anonymous, signedIn] = options.apiRoles.map((role) => (existing.has(role) ? role : undefined));
     const hasServiceRole = existing.has('service_role');
     await session.query('begin');
@@ -16161,7 +16361,11 @@ async function buildAccessMatrix(session, options) {
         for (const table of tables) {
             const isTable = table.relkind === 'r' || table.relkind === 'p';
             const available = rowsOf.get(table.oid) ??
-                { A: [], B: [], total: Number((await session.query(`select count(*)::int as n from ${qname(table.schema, table.name)}`)).rows[0]?.n ?? 0) };
+                {
+                    A: [],
+                    B: [],
+                    total: Number((await session.query(`select count(*)::int as n from ${qname(table.schema, table.name)}`)).rows[0]?.n ?? 0),
+                };
             const candidates = [available.A.at(-1), available.B.at(-1), ...['A', 'B', ''].map((who) => probeRows.get(`${table.oid}:${who}`))].filter((c) => Boolean(c));
             const access = await accessOf(session, table, actors, candidates);
             const plan = planProbes(table, actors, { available, access, claimsOf, probeRows });
@@ -16178,7 +16382,11 @@ async function buildAccessMatrix(session, options) {
                 cells[cell.actor][cell.command] = decided;
             }
             rows.push({
-                object: { kind: isTable ? 'table' : table.relkind === 'v' ? 'view' : table.relkind === 'm' ? 'materialized view' : 'foreign table', schema: table.schema, name: table.name },
+                object: {
+                    kind: isTable ? 'table' : table.relkind === 'v' ? 'view' : table.relkind === 'm' ? 'materialized view' : 'foreign table',
+                    schema: table.schema,
+                    name: table.name,
+                },
                 cells,
             });
         }
@@ -16225,7 +16433,9 @@ function planProbes(table, actors, input) {
                     actor: actor.id,
                     command,
                     parts: [{ part: 'all', spec: spec(sql, true) }],
-                    decide: ([result]) => result.outcome.code ? errorCell(result.outcome) : classify({ own: Number(result.outcome.own ?? 0), other: Number(result.outcome.other ?? 0), total: Number(result.outcome.n) }, counts),
+                    decide: ([result]) => result.outcome.code
+                        ? errorCell(result.outcome)
+                        : classify({ own: Number(result.outcome.own ?? 0), other: Number(result.outcome.other ?? 0), total: Number(result.outcome.n) }, counts),
                 });
                 continue;
             }
@@ -16451,7 +16661,14 @@ function diffMatrices(base, head, publicRead = () => undefined) {
                 if (!known(then) || ACCESS_RANK[now.access] === ACCESS_RANK[then.access])
                     continue;
                 const direction = ACCESS_RANK[now.access] > ACCESS_RANK[then.access] ? 'wider' : 'narrower';
-                changes.push({ object: label, actor: actor.label, command, before: before ? ACCESS_LABELS[then.access] : 'new table', after: ACCESS_LABELS[now.access], direction });
+                changes.push({
+                    object: label,
+                    actor: actor.label,
+                    command,
+                    before: before ? ACCESS_LABELS[then.access] : 'new table',
+                    after: ACCESS_LABELS[now.access],
+                    direction,
+                });
                 if (direction === 'wider' && (now.access === 'all' || now.access === 'some')) {
                     const policy = command === 'SELECT' && now.access === 'all' ? publicRead(label, actor.role) : undefined;
                     widened.push({
@@ -16471,7 +16688,9 @@ function diffMatrices(base, head, publicRead = () => undefined) {
                 severity,
                 object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
                 message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
-                ...(widened.some((w) => w.severity === 'notice') ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' } : {}),
+                ...(widened.some((w) => w.severity === 'notice')
+                    ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' }
+                    : {}),
                 remediation: 'Check the policies and grants this pull request adds or changes; allowlist the object if the wider access is intended.',
             }));
         }
@@ -16490,7 +16709,12 @@ function diffPolicies(base, head) {
         const then = before.get(key);
         const describe = (p) => `${p.permissive ? 'permissive' : 'restrictive'} ${p.command} to ${p.roles.join(', ')}`;
         if (!then) {
-            out.push((0,rls_rules/* rlsFinding */.t6)({ rule: 'rls_policy_changed', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
+            out.push((0,rls_rules/* rlsFinding */.t6)({
+                rule: 'rls_policy_changed',
+                object: object(now),
+                message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`,
+                detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}`,
+            }));
             continue;
         }
         const changed = [];
@@ -16558,8 +16782,7 @@ async function applicableRules(session, options) {
     const needed = [...new Set(rls_rules/* RLS_RULES */.s9.flatMap((rule) => rule.needs ?? []))];
     const facts = await session.query(NEEDED_RELATIONS_SQL, [needed]);
     const { present, unreadable } = facts.rows[0];
-    const rules = rls_rules/* RLS_RULES */.s9.filter((rule) => (rule.needs ?? []).every((name) => present.includes(name)) &&
-        (rule.optIn !== 'force-rls' || options.forceRls));
+    const rules = rls_rules/* RLS_RULES */.s9.filter((rule) => (rule.needs ?? []).every((name) => present.includes(name)) && (rule.optIn !== 'force-rls' || options.forceRls));
     // A rule that sees none (or only some) of the rows it checks would pass quietly: fail closed instead.
     const blind = rules.filter((rule) => (rule.needs ?? []).some((name) => unreadable.includes(name)));
     if (blind.length) {
@@ -16582,7 +16805,15 @@ function auditStatement(rules, options, shard) {
     const parts = rules.map((rule) => `select '${rule.id}'::text as rule, q.kind::text, q.schema::text, q.name::text, to_jsonb(q) as data from (${rule.query}\n) q`);
     return {
         text: `${rls_rules/* RULE_CONTEXT_SQL */.GI}\n${parts.join('\nunion all\n')}`,
-        values: [projectExposure(options.exposedSchemas), options.apiRoles, SYSTEM_SCHEMAS, rls_rules/* SENSITIVE_COLUMN_NAMES */.J_, rls_rules/* UPGRADE_BLOCKING_REG_TYPES */.Un, shard?.modulus ?? null, shard?.remainders ?? null],
+        values: [
+            projectExposure(options.exposedSchemas),
+            options.apiRoles,
+            SYSTEM_SCHEMAS,
+            rls_rules/* SENSITIVE_COLUMN_NAMES */.J_,
+            rls_rules/* UPGRADE_BLOCKING_REG_TYPES */.Un,
+            shard?.modulus ?? null,
+            shard?.remainders ?? null,
+        ],
     };
 }
 /**
@@ -16628,7 +16859,10 @@ async function runRules(session, options, twinTarget) {
         const rule = byId.get(row.rule);
         if (rule.keep && !rule.keep(row.data))
             continue;
-        const location = rule.origin?.(row.data).map((key) => options.origins?.get(key)).find(Boolean);
+        const location = rule
+            .origin?.(row.data)
+            .map((key) => options.origins?.get(key))
+            .find(Boolean);
         findings.push(queryFinding({
             rule: rule.id,
             object: { kind: row.kind, ...(row.schema ? { schema: row.schema } : {}), name: row.name },
@@ -16836,7 +17070,9 @@ function exposureDetails(exposure, apiRoles, mode) {
         mode,
         exposed_schemas: exposure.schemas.join(', ') || 'none (the Data API is disabled)',
         exposure_source: exposure.source,
-        ...(platform.length ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` } : {}),
+        ...(platform.length
+            ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` }
+            : {}),
         api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})`,
     };
 }
@@ -16939,10 +17175,20 @@ function rls_locate(item, origins) {
 }
 /** Rules whose findings rest on who may reach the object through the Data API (grants), not only on RLS. */
 const GRANT_DEPENDENT_RULES = new Set([
-    'rls_disabled_in_public', 'extension_table_exposed', 'security_definer_view', 'auth_users_exposed', 'materialized_view_in_api',
-    'foreign_table_in_api', 'sensitive_columns_exposed', 'insecure_queue_exposed_in_api', 'anon_security_definer_function_executable',
-    'authenticated_security_definer_function_executable', 'pg_graphql_anon_table_exposed', 'pg_graphql_authenticated_table_exposed',
-    'policy_role_missing_grant', 'rls_matrix_access_changed',
+    'rls_disabled_in_public',
+    'extension_table_exposed',
+    'security_definer_view',
+    'auth_users_exposed',
+    'materialized_view_in_api',
+    'foreign_table_in_api',
+    'sensitive_columns_exposed',
+    'insecure_queue_exposed_in_api',
+    'anon_security_definer_function_executable',
+    'authenticated_security_definer_function_executable',
+    'pg_graphql_anon_table_exposed',
+    'pg_graphql_authenticated_table_exposed',
+    'policy_role_missing_grant',
+    'rls_matrix_access_changed',
 ]);
 /** Says which Data API grant model the shadow used (src/migrations/data-api-grants.ts): the finding rests on it. */
 function withGrantAssumption(item, assumption) {
@@ -17018,7 +17264,8 @@ async function auditMigrations(settings) {
         details.exposure.data_api_grants = head.grantAssumption;
     const platformMissing = head.missingAll.filter((name) => supabase/* SUPABASE_EXTENSIONS */.Qc.some((e) => e.name === name));
     if (platformMissing.length) {
-        details.exposure.shadow_without = `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
+        details.exposure.shadow_without =
+            `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
     }
     if (analysis.tests.length) {
         details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
@@ -17035,14 +17282,21 @@ async function auditMigrations(settings) {
         if (options.baseline === 'base-branch' && base) {
             const split = splitPreexisting(findings, base.findings);
             // An allowlisted finding stays with the findings, where the allowlist accepts it (else its entry would look stale).
-            const accepted = new Set(judge(split.preexisting, { knownRules: (0,rules_catalog/* ruleIdsOf */.m)('rls'), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn }).suppressed.map((f) => f.key));
+            const accepted = new Set(judge(split.preexisting, {
+                knownRules: (0,rules_catalog/* ruleIdsOf */.m)('rls'),
+                allowlist: context.config.allowlist,
+                now: context.now(),
+                failOn: options.failOn,
+            }).suppressed.map((f) => f.key));
             findings = [...split.fresh, ...split.preexisting.filter((f) => accepted.has(f.key))];
             preexisting = split.preexisting.filter((f) => !accepted.has(f.key));
         }
         // Widened access is annotated where the PR changed a policy of that table, if it did.
         const changedPolicies = policyChanges.map((item) => rls_locate(item, head.origins));
         const widened = access.findings.map((item) => {
-            const cause = changedPolicies.filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`)).at(-1);
+            const cause = changedPolicies
+                .filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`))
+                .at(-1);
             return cause ? { ...item, location: cause.location } : item;
         });
         findings.push(...widened, ...changedPolicies);
@@ -17354,9 +17608,7 @@ function appliesTo(value, role) {
 }
 /** The values of one setting that apply to a login role, most specific first. */
 function applicableValues(values, role) {
-    return values
-        .filter((value) => appliesTo(value, role))
-        .sort((a, b) => SCOPES.indexOf(a.scope) - SCOPES.indexOf(b.scope));
+    return values.filter((value) => appliesTo(value, role)).sort((a, b) => SCOPES.indexOf(a.scope) - SCOPES.indexOf(b.scope));
 }
 /** The value a session of `role` starts with, or undefined when nothing sets it. */
 function effectiveValue(values, role) {
@@ -17434,9 +17686,7 @@ async function resolveLoginRoles(session, sessionUser, asked) {
     const found = new Map(rows.rows.map((row) => [row.rolname, row.rolcanlogin]));
     const unknown = names.filter((name) => !found.has(name));
     const nologin = names.filter((name) => found.get(name) === false);
-    const roles = names
-        .filter((name) => found.get(name) === true)
-        .map((name) => ({ name }));
+    const roles = names.filter((name) => found.get(name) === true).map((name) => ({ name }));
     return { roles, unknown: asked.length ? unknown : [], nologin: asked.length ? nologin : [] };
 }
 
@@ -17463,8 +17713,14 @@ const NON_PRODUCTION_HOSTS = [
             /^\[fe80:/i.test(h),
     },
     { label: 'a container-internal host name', test: (h) => ['host.docker.internal', 'host.containers.internal', 'gateway.docker.internal', 'kong'].includes(h) },
-    { label: 'a single-label, .local or .internal host name', test: (h) => h.endsWith('.local') || h.endsWith('.internal') || (!h.includes('.') && !h.startsWith('[')) },
-    { label: 'a tunnel (ngrok, Cloudflare quick tunnel, localtunnel)', test: (h) => /\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|loca\.lt)$/.test(h) },
+    {
+        label: 'a single-label, .local or .internal host name',
+        test: (h) => h.endsWith('.local') || h.endsWith('.internal') || (!h.includes('.') && !h.startsWith('[')),
+    },
+    {
+        label: 'a tunnel (ngrok, Cloudflare quick tunnel, localtunnel)',
+        test: (h) => /\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|loca\.lt)$/.test(h),
+    },
     // <project>-<9-character deployment id>-<scope>.vercel.app and <project>-git-<branch>-<scope>.vercel.app
     { label: 'a Vercel preview deployment', test: (h) => /^[a-z0-9-]+-(?:git-[a-z0-9-]+|(?=[a-z]*\d)[a-z0-9]{9})-[a-z0-9-]+\.vercel\.app$/.test(h) },
     { label: 'a Netlify deploy preview or branch deploy', test: (h) => /^[a-z0-9-]+--[a-z0-9-]+\.netlify\.app$/.test(h) },
@@ -17500,14 +17756,23 @@ function checkUrl(setting, raw, expected, environment) {
         problems.push({ rule: 'webhook_url_scheme', message: `${setting} uses ${scheme}:// instead of ${expected.scheme}://.` });
     }
     if (url.username || url.password) {
-        problems.push({ rule: 'webhook_url_credentials', message: `${setting} contains ${url.password ? 'a user name and password' : 'a user name'} before the host; remove them and rotate the credential.` });
+        problems.push({
+            rule: 'webhook_url_credentials',
+            message: `${setting} contains ${url.password ? 'a user name and password' : 'a user name'} before the host; remove them and rotate the credential.`,
+        });
     }
     const hostMatches = expected.host !== undefined && sameHost(url, expected.host);
     if (expected.host !== undefined && !hostMatches) {
-        problems.push({ rule: 'webhook_url_host', message: `${setting} points at ${url.host}, not ${expected.host}${expected.hostSource ? ` (from ${expected.hostSource})` : ''}.` });
+        problems.push({
+            rule: 'webhook_url_host',
+            message: `${setting} points at ${url.host}, not ${expected.host}${expected.hostSource ? ` (from ${expected.hostSource})` : ''}.`,
+        });
     }
     if (expected.pathPrefix !== undefined && !url.pathname.startsWith(expected.pathPrefix)) {
-        problems.push({ rule: 'webhook_url_path', message: `${setting}'s path does not start with ${expected.pathPrefix} (the path is not shown: some webhook URLs carry their secret in it).` });
+        problems.push({
+            rule: 'webhook_url_path',
+            message: `${setting}'s path does not start with ${expected.pathPrefix} (the path is not shown: some webhook URLs carry their secret in it).`,
+        });
     }
     const kind = environment === 'production' ? nonProductionHost(url.hostname) : undefined;
     const namedOnPurpose = hostMatches && kind !== undefined && /preview|tunnel/.test(kind);
@@ -17579,7 +17844,9 @@ function settingFindings(snapshot, expectation, roles, comparer) {
             ? `${name} is not set for ${roleList(missing)}; only ${list(present)} get${present.length === 1 ? 's' : ''} a value.`
             : `${name} is not set for ${roleList(missing)}: no database, role or server value applies.`, {
             ...(unknownServer
-                ? { detail: 'This role cannot read the server configuration (pg_file_settings needs superuser or pg_read_all_settings), so a value set only in postgresql.conf would not be seen.' }
+                ? {
+                    detail: 'This role cannot read the server configuration (pg_file_settings needs superuser or pg_read_all_settings), so a value set only in postgresql.conf would not be seen.',
+                }
                 : {}),
             remediation: expectation.equals
                 ? `Store the secret in Vault (select vault.create_secret('<value>', '${name.split('.').pop()}')) and read it from vault.decrypted_secrets, or: ALTER DATABASE ${db} SET ${name} = '<value>';`
@@ -17679,7 +17946,11 @@ function vaultFindings(expectation, vault, now) {
     const name = expectation.source.name;
     const object = vaultObject(name);
     if (!vault.installed) {
-        return expectation.required ? [checks_make('webhook_vault_secret_missing', object, `Vault secret ${name} cannot be checked: Vault (vault.decrypted_secrets) is not installed in this database.`)] : [];
+        return expectation.required
+            ? [
+                checks_make('webhook_vault_secret_missing', object, `Vault secret ${name} cannot be checked: Vault (vault.decrypted_secrets) is not installed in this database.`),
+            ]
+            : [];
     }
     const secret = vault.secrets.get(name);
     if (!secret || secret.value === undefined) {
@@ -17762,7 +18033,10 @@ function plumbingFindings(functions, triggers, expectations, wanted, executableB
             findings.push(checks_make('webhook_trigger_missing', object, `Table ${tableLabel}, which should run ${fnLabel} in a trigger, does not exist.`));
             continue;
         }
-        const matching = triggers.filter((t) => t.tableSchema === want.table.schema && t.table === want.table.name && t.functionSchema === want.function.schema && t.functionName === want.function.name);
+        const matching = triggers.filter((t) => t.tableSchema === want.table.schema &&
+            t.table === want.table.name &&
+            t.functionSchema === want.function.schema &&
+            t.functionName === want.function.name);
         if (!matching.length) {
             findings.push(checks_make('webhook_trigger_missing', object, `${tableLabel} has no trigger running ${fnLabel}; changes to it are not delivered.`, {
                 remediation: `CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ON ${tableLabel} FOR EACH ROW EXECUTE FUNCTION ${fnLabel}(); (from its migration)`,
@@ -18013,7 +18287,9 @@ function variableLabel(name, input) {
         (/[a-z]/.test(name) && /[A-Z]/.test(name) && name.length >= 16) ||
         /^(?=.*\d)[0-9a-f]{16,}$/i.test(name) ||
         (/^[A-Za-z0-9]{20,}$/.test(name) && /\d/.test(name));
-    return secretLike ? `The environment variable named by ${input} (a name that looks like a secret value, not shown)` : `Environment variable ${name} (named by ${input})`;
+    return secretLike
+        ? `The environment variable named by ${input} (a name that looks like a secret value, not shown)`
+        : `Environment variable ${name} (named by ${input})`;
 }
 /** Reads a required environment variable; never returns an empty string. */
 function readEnv(env, name, input) {
@@ -18078,7 +18354,14 @@ function buildPlan(options, config, env) {
             ...(item['equals-env'] ? { equals: readEnv(env, item['equals-env'], `repo config key \`${key}.equals-env\``) } : {}),
             ...(item['previous-env'] ? { previous: readOptionalEnv(env, item['previous-env'], `repo config key \`${key}.previous-env\``) } : {}),
             ...(url
-                ? { url: { scheme: url.scheme, ...(host ? { host } : {}), ...(hostSource ? { hostSource } : {}), ...(url['path-prefix'] ? { pathPrefix: url['path-prefix'] } : {}) } }
+                ? {
+                    url: {
+                        scheme: url.scheme,
+                        ...(host ? { host } : {}),
+                        ...(hostSource ? { hostSource } : {}),
+                        ...(url['path-prefix'] ? { pathPrefix: url['path-prefix'] } : {}),
+                    },
+                }
                 : {}),
             ...(item['max-age-days'] !== undefined ? { maxAgeDays: item['max-age-days'] } : {}),
         };
@@ -18163,7 +18446,23 @@ const HTTP_CLIENTS = [
     { name: 'the http extension', pattern: /(?<!\bnet\s*\.\s*)(?<![\w$])(?:extensions\s*\.\s*)?http(?:_post|_get|_put|_patch|_delete|_head)?\s*\(/i },
 ];
 /** Schemas whose functions are the platform's or PostgreSQL's, not the project's. */
-const plumbing_SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', 'net', 'vault', 'pgsodium', 'extensions', 'graphql', 'graphql_public', 'supabase_functions', 'realtime', 'cron', 'pgbouncer', 'storage', 'auth'];
+const plumbing_SYSTEM_SCHEMAS = [
+    'pg_catalog',
+    'information_schema',
+    'pg_toast',
+    'net',
+    'vault',
+    'pgsodium',
+    'extensions',
+    'graphql',
+    'graphql_public',
+    'supabase_functions',
+    'realtime',
+    'cron',
+    'pgbouncer',
+    'storage',
+    'auth',
+];
 /** The API roles that must not execute webhook functions. */
 const API_ROLES = ['anon', 'authenticated'];
 /** Splits pg_trigger.tgargs: each argument is NUL-terminated. */
@@ -18377,7 +18676,12 @@ async function inspect(session, plan, context) {
             triggers_checked: plan.triggers.length,
             literal_secrets: literals.length,
             ...(deliveries.available
-                ? { deliveries_total: deliveries.total, deliveries_rejected: deliveries.rejected, deliveries_server_errors: deliveries.serverErrors, deliveries_failed: deliveries.failed }
+                ? {
+                    deliveries_total: deliveries.total,
+                    deliveries_rejected: deliveries.rejected,
+                    deliveries_server_errors: deliveries.serverErrors,
+                    deliveries_failed: deliveries.failed,
+                }
                 : {}),
             ...(canary ? { canary_requests: canary.results.length * 2 } : {}),
         },
@@ -18511,7 +18815,14 @@ async function probe(plan, observed, context) {
         results.push({ label: target.label, host, outcome });
     }
     const details = [
-        ...results.map((r) => ({ endpoint: r.label, host: r.host, scheme: canary.scheme, signedWith: canary.secret.env, signed: r.outcome.signed, badlySigned: r.outcome.badlySigned })),
+        ...results.map((r) => ({
+            endpoint: r.label,
+            host: r.host,
+            scheme: canary.scheme,
+            signedWith: canary.secret.env,
+            signed: r.outcome.signed,
+            badlySigned: r.outcome.badlySigned,
+        })),
         ...skipped.map((label) => ({ endpoint: label, skipped: 'not an http(s) URL' })),
     ];
     return { results, details };
@@ -18635,7 +18946,7 @@ const EXPOSURE_RULES = [
         severity: 'notice',
         category: 'exposure',
         title: 'The Data API is disabled in supabase/config.toml',
-        doc: 'supabase/config.toml sets `[api] enabled = false`: the Supabase CLI starts no PostgREST and `supabase config push` turns the hosted Data API off, so no schema is exposed and no table, view or function was checked for exposure (the access matrix is empty too). The policy, function and Storage rules and the repo config\'s RLS tests still ran. If the hosted project does serve the Data API, pass the `schemas` input or set `rls.exposed-schemas` in the repo config.',
+        doc: "supabase/config.toml sets `[api] enabled = false`: the Supabase CLI starts no PostgREST and `supabase config push` turns the hosted Data API off, so no schema is exposed and no table, view or function was checked for exposure (the access matrix is empty too). The policy, function and Storage rules and the repo config's RLS tests still ran. If the hosted project does serve the Data API, pass the `schemas` input or set `rls.exposed-schemas` in the repo config.",
     },
 ];
 const exposureFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .findingOf */ .h)(EXPOSURE_RULES);
@@ -18964,18 +19275,79 @@ const accessText = (value) => Object.entries((value ?? {}))
     .join('; ');
 /** Column names that hold secrets or personal data (matched exactly, case-insensitively). */
 const SENSITIVE_COLUMN_NAMES = [
-    'password', 'passwd', 'password_hash', 'hashed_password', 'encrypted_password', 'pass_hash', 'pin', 'pin_code',
-    'secret', 'secret_key', 'client_secret', 'api_key', 'apikey', 'api_secret', 'access_key', 'secret_access_key',
-    'token', 'access_token', 'refresh_token', 'auth_token', 'session_token', 'id_token', 'bearer_token', 'jwt',
-    'private_key', 'ssh_key', 'signing_key', 'otp', 'otp_secret', 'totp_secret', 'mfa_secret', 'recovery_code', 'recovery_codes',
-    'ssn', 'social_security_number', 'tax_id', 'national_id', 'passport', 'passport_number', 'drivers_license', 'driver_license_number',
-    'credit_card', 'credit_card_number', 'card_number', 'cc_number', 'cvv', 'cvc', 'card_cvv', 'iban', 'bic', 'swift',
-    'account_number', 'bank_account', 'bank_account_number', 'routing_number',
-    'date_of_birth', 'dob', 'birth_date', 'birthdate', 'medical_record', 'health_record', 'diagnosis',
+    'password',
+    'passwd',
+    'password_hash',
+    'hashed_password',
+    'encrypted_password',
+    'pass_hash',
+    'pin',
+    'pin_code',
+    'secret',
+    'secret_key',
+    'client_secret',
+    'api_key',
+    'apikey',
+    'api_secret',
+    'access_key',
+    'secret_access_key',
+    'token',
+    'access_token',
+    'refresh_token',
+    'auth_token',
+    'session_token',
+    'id_token',
+    'bearer_token',
+    'jwt',
+    'private_key',
+    'ssh_key',
+    'signing_key',
+    'otp',
+    'otp_secret',
+    'totp_secret',
+    'mfa_secret',
+    'recovery_code',
+    'recovery_codes',
+    'ssn',
+    'social_security_number',
+    'tax_id',
+    'national_id',
+    'passport',
+    'passport_number',
+    'drivers_license',
+    'driver_license_number',
+    'credit_card',
+    'credit_card_number',
+    'card_number',
+    'cc_number',
+    'cvv',
+    'cvc',
+    'card_cvv',
+    'iban',
+    'bic',
+    'swift',
+    'account_number',
+    'bank_account',
+    'bank_account_number',
+    'routing_number',
+    'date_of_birth',
+    'dob',
+    'birth_date',
+    'birthdate',
+    'medical_record',
+    'health_record',
+    'diagnosis',
 ];
 /** reg* types stored in user tables that pg_upgrade cannot carry over (their OIDs change). */
 const UPGRADE_BLOCKING_REG_TYPES = [
-    'regcollation', 'regconfig', 'regdictionary', 'regnamespace', 'regoper', 'regoperator', 'regproc', 'regprocedure',
+    'regcollation',
+    'regconfig',
+    'regdictionary',
+    'regnamespace',
+    'regoper',
+    'regoperator',
+    'regproc',
+    'regprocedure',
 ];
 /** A query rule of rls-audit, keeping its literal id (so that the catalog's rule ids stay a union). */
 function rule(record) {
@@ -18993,7 +19365,7 @@ const RLS_RULES = [
         severity: severityOf('ERROR'),
         category: 'security',
         title: 'Exposed table without row level security',
-        doc: 'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff\'s `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.',
+        doc: "A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project's public anon key can then read or change every row. Unlike splinter's lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff's `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.",
         query: `
       select 'table' as kind, e.schema, e.name, e.relkind, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -19012,7 +19384,7 @@ const RLS_RULES = [
         severity: 'notice',
         category: 'security',
         title: 'Extension-owned table exposed without row level security',
-        doc: 'A table created by an extension (for example PostGIS\'s `spatial_ref_sys`) sits in an exposed schema without row level security and an API role can reach it. It is reported as a notice rather than an error because the project usually cannot alter an extension\'s table (`must be owner`). Check that its contents are public; otherwise install the extension in the `extensions` schema (`create extension ... with schema extensions`) or revoke the API roles\' privileges on the table. Allowlist it when the data is public reference data.',
+        doc: "A table created by an extension (for example PostGIS's `spatial_ref_sys`) sits in an exposed schema without row level security and an API role can reach it. It is reported as a notice rather than an error because the project usually cannot alter an extension's table (`must be owner`). Check that its contents are public; otherwise install the extension in the `extensions` schema (`create extension ... with schema extensions`) or revoke the API roles' privileges on the table. Allowlist it when the data is public reference data.",
         query: `
       select 'table' as kind, e.schema, e.name, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -19028,7 +19400,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Policies exist but row level security is disabled',
-        doc: 'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request\'s `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.',
+        doc: "The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request's `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.",
         query: `
       select 'table' as kind, n.schema, c.relname::text as name, array_agg(pol.polname::text order by pol.polname) as policies
       from pg_catalog.pg_class c
@@ -19062,7 +19434,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'View bypasses row level security (no security_invoker)',
-        doc: 'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff\'s `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.',
+        doc: "A view in an exposed schema that API roles can SELECT runs with its owner's privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner's rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff's `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.",
         query: `
       select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
              pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
@@ -19081,7 +19453,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'View or materialized view exposes auth.users',
-        doc: 'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request\'s `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).',
+        doc: "A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user's email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request's `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).",
         query: `
       select distinct case when e.relkind = 'm' then 'materialized view' else 'view' end as kind, e.schema, e.name, e.relkind
       from exposure e
@@ -19093,7 +19465,9 @@ const RLS_RULES = [
         and (e.relkind = 'm' or not e.invoker or not u.relrowsecurity)`,
         describe: (row) => ({
             message: `${row.relkind === 'm' ? 'Materialized view' : 'View'} ${q(row.schema, row.name)} exposes auth.users to the API roles.`,
-            remediation: row.relkind === 'm' ? `revoke select on ${qi(row.schema, row.name)} from anon, authenticated;` : `alter view ${qi(row.schema, row.name)} set (security_invoker = on);  -- or revoke select from the API roles`,
+            remediation: row.relkind === 'm'
+                ? `revoke select on ${qi(row.schema, row.name)} from anon, authenticated;`
+                : `alter view ${qi(row.schema, row.name)} set (security_invoker = on);  -- or revoke select from the API roles`,
         }),
     }),
     rule({
@@ -19101,7 +19475,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Materialized view readable through the API',
-        doc: 'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.',
+        doc: "Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff's `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.",
         query: `
       select 'materialized view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -19117,7 +19491,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Foreign table readable through the API',
-        doc: 'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail.',
+        doc: "Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff's `rls_matrix_access_changed` for it is folded into this finding as detail.",
         query: `
       select 'foreign table' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -19133,7 +19507,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Sensitive columns in an exposed table without row level security',
-        doc: 'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request\'s `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
+        doc: "An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request's `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.",
         query: `
       select 'table' as kind, e.schema, e.name, array_agg(distinct a.attname::text order by a.attname::text) as columns,
              array_agg(distinct e.role order by e.role) as roles
@@ -19154,7 +19528,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'pgmq queue table readable through the exposed pgmq_public schema',
-        doc: 'Schema `pgmq_public` is exposed (Supabase Queues\' API) and a queue table `pgmq.q_<queue>` has row level security off while an API role can read it, so anyone with the anon key can read or pop messages. Fix: `alter table pgmq.q_<queue> enable row level security;` with policies, or revoke the API roles\' privileges on the queue.',
+        doc: "Schema `pgmq_public` is exposed (Supabase Queues' API) and a queue table `pgmq.q_<queue>` has row level security off while an API role can read it, so anyone with the anon key can read or pop messages. Fix: `alter table pgmq.q_<queue> enable row level security;` with policies, or revoke the API roles' privileges on the queue.",
         query: `
       select 'table' as kind, n.nspname::text as schema, c.relname::text as name, array_agg(r.role order by r.role) as roles
       from pg_catalog.pg_class c
@@ -19173,7 +19547,7 @@ const RLS_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Row level security off on a Storage table',
-        doc: 'Supabase Storage runs every request as the caller\'s API role against `storage.objects` and `storage.buckets`; their row level security is what keeps private files private. With it off (a migration disabled it, or a self-hosted setup never enabled it), anyone can list, download, overwrite or delete every file. Fix: `alter table storage.objects enable row level security;` (the same for `storage.buckets`).',
+        doc: "Supabase Storage runs every request as the caller's API role against `storage.objects` and `storage.buckets`; their row level security is what keeps private files private. With it off (a migration disabled it, or a self-hosted setup never enabled it), anyone can list, download, overwrite or delete every file. Fix: `alter table storage.objects enable row level security;` (the same for `storage.buckets`).",
         query: `
       select 'table' as kind, n.nspname::text as schema, c.relname::text as name, array_agg(r.role order by r.role) as roles
       from pg_catalog.pg_class c
@@ -19191,7 +19565,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Storage policy not limited to a bucket',
-        doc: 'A permissive policy on `storage.objects` for the API roles does not mention `bucket_id`, so it applies to every bucket, private ones included: a policy written for one bucket lets its users read or change files in all the others (policies are combined with OR). Fix: add `bucket_id = \'<bucket>\'` to the policy\'s USING and WITH CHECK. Allowlist a policy that is meant to span buckets.',
+        doc: "A permissive policy on `storage.objects` for the API roles does not mention `bucket_id`, so it applies to every bucket, private ones included: a policy written for one bucket lets its users read or change files in all the others (policies are combined with OR). Fix: add `bucket_id = '<bucket>'` to the policy's USING and WITH CHECK. Allowlist a policy that is meant to span buckets.",
         query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -19210,7 +19584,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Public bucket allows listing every file',
-        doc: 'Files in a public bucket can be fetched by URL without any policy. A SELECT policy on `storage.objects` that lets anyone (PUBLIC, anon or authenticated) read the bucket\'s rows without further conditions (`bucket_id = \'<bucket>\'` alone, `true`, or no condition) additionally lets clients list every file name, which is rarely intended. Fix: drop the SELECT policy (public URLs keep working), or add a condition such as the owner\'s folder. Allowlist the bucket when listing is a feature.',
+        doc: "Files in a public bucket can be fetched by URL without any policy. A SELECT policy on `storage.objects` that lets anyone (PUBLIC, anon or authenticated) read the bucket's rows without further conditions (`bucket_id = '<bucket>'` alone, `true`, or no condition) additionally lets clients list every file name, which is rarely intended. Fix: drop the SELECT policy (public URLs keep working), or add a condition such as the owner's folder. Allowlist the bucket when listing is a feature.",
         needs: ['storage.buckets'],
         query: `
       select 'bucket' as kind, 'storage' as schema, b.id::text as name, array_agg(p.name order by p.name) as policies
@@ -19224,7 +19598,9 @@ const RLS_RULES = [
       group by b.id`,
         origin: (row) => list(row.policies).map((policy) => `policy:storage.objects.${policy}`),
         describe: (row) => ({
-            message: `Public bucket ${String(row.name)} can be listed by anyone: policy ${list(row.policies).map((p) => `"${p}"`).join(', ')} on storage.objects allows SELECT of all its files.`,
+            message: `Public bucket ${String(row.name)} can be listed by anyone: policy ${list(row.policies)
+                .map((p) => `"${p}"`)
+                .join(', ')} on storage.objects allows SELECT of all its files.`,
             remediation: `drop policy "${list(row.policies)[0] ?? '...'}" on storage.objects;  -- public URLs keep working without it`,
         }),
     }),
@@ -19233,7 +19609,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Always-true policy for writes',
-        doc: 'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
+        doc: "A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone's behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.",
         query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -19288,7 +19664,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Row level security not forced (opt-in)',
-        doc: 'Opt-in with `rls: { force-rls: true }` in the repo config. Row level security does not apply to a table\'s owner, so SECURITY DEFINER functions and views owned by the migration role read and write past every policy. `alter table <table> force row level security;` makes the owner subject to the policies too (roles with BYPASSRLS, such as `service_role` and superusers, still bypass them). Allowlist tables whose owner-run code must see every row.',
+        doc: "Opt-in with `rls: { force-rls: true }` in the repo config. Row level security does not apply to a table's owner, so SECURITY DEFINER functions and views owned by the migration role read and write past every policy. `alter table <table> force row level security;` makes the owner subject to the policies too (roles with BYPASSRLS, such as `service_role` and superusers, still bypass them). Allowlist tables whose owner-run code must see every row.",
         optIn: 'force-rls',
         query: `
       select 'table' as kind, r.schema, r.name
@@ -19304,7 +19680,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'SECURITY DEFINER function callable by the anonymous role',
-        doc: 'A SECURITY DEFINER function in an exposed schema can be called by the anonymous API role (`anon`, or the first of `api-roles`) as `POST /rest/v1/rpc/<name>`. It runs with its owner\'s rights, past row level security, so anyone with the anon key can run it with any arguments. Supabase grants EXECUTE on new functions in `public` to anon by name, and `revoke ... from public` does not remove that grant. Fix: `revoke execute on function <fn> from public, anon;`, make it SECURITY INVOKER, or move it to a schema that is not exposed. Trigger functions are skipped (they cannot be called through the API). Allowlist functions meant to be public, with a reason.',
+        doc: "A SECURITY DEFINER function in an exposed schema can be called by the anonymous API role (`anon`, or the first of `api-roles`) as `POST /rest/v1/rpc/<name>`. It runs with its owner's rights, past row level security, so anyone with the anon key can run it with any arguments. Supabase grants EXECUTE on new functions in `public` to anon by name, and `revoke ... from public` does not remove that grant. Fix: `revoke execute on function <fn> from public, anon;`, make it SECURITY INVOKER, or move it to a schema that is not exposed. Trigger functions are skipped (they cannot be called through the API). Allowlist functions meant to be public, with a reason.",
         query: `
       select 'function' as kind, f.schema, f.name, array_agg(f.signature order by f.signature) as signatures
       from exposed_definer_function f
@@ -19321,7 +19697,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'SECURITY DEFINER function callable by signed-in users',
-        doc: 'A SECURITY DEFINER function in an exposed schema can be called by a signed-in API role (`authenticated`, or any of `api-roles` after the first) as `POST /rest/v1/rpc/<name>`. It runs with its owner\'s rights, past row level security, so every signed-in user can run it with any arguments. That is right for helpers that only answer for the caller (e.g. a membership check used by policies) and wrong for anything else. Fix: revoke EXECUTE from the role, make it SECURITY INVOKER, or move it to a private schema. Trigger functions are skipped. Allowlist deliberate helpers with a reason.',
+        doc: "A SECURITY DEFINER function in an exposed schema can be called by a signed-in API role (`authenticated`, or any of `api-roles` after the first) as `POST /rest/v1/rpc/<name>`. It runs with its owner's rights, past row level security, so every signed-in user can run it with any arguments. That is right for helpers that only answer for the caller (e.g. a membership check used by policies) and wrong for anything else. Fix: revoke EXECUTE from the role, make it SECURITY INVOKER, or move it to a private schema. Trigger functions are skipped. Allowlist deliberate helpers with a reason.",
         query: `
       select 'function' as kind, f.schema, f.name, array_agg(distinct f.role order by f.role) as roles, array_agg(distinct f.signature order by f.signature) as signatures
       from exposed_definer_function f
@@ -19338,7 +19714,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Function without a fixed search_path',
-        doc: 'The function does not set `search_path`, so the names in its body resolve through the caller\'s search_path. For a SECURITY DEFINER function that lets a caller shadow a table or operator and run code with the owner\'s rights; for any function it makes behaviour depend on who calls it. Fix: `alter function <fn> set search_path = \'\';` and schema-qualify the names in the body (or `set search_path = pg_catalog, public`).',
+        doc: "The function does not set `search_path`, so the names in its body resolve through the caller's search_path. For a SECURITY DEFINER function that lets a caller shadow a table or operator and run code with the owner's rights; for any function it makes behaviour depend on who calls it. Fix: `alter function <fn> set search_path = '';` and schema-qualify the names in the body (or `set search_path = pg_catalog, public`).",
         query: `
       select 'function' as kind, n.schema, pr.proname::text as name,
              array_agg(pr.oid::regprocedure::text order by pr.oid::regprocedure::text) as signatures, bool_or(pr.prosecdef) as definer
@@ -19376,7 +19752,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Extension not at its default version',
-        doc: 'An installed extension\'s version differs from the default version the server ships, usually because the server was upgraded and `alter extension ... update` was never run; fixes (including security fixes) in the newer version are then missing. Fix: `alter extension <name> update;` after reading its release notes.',
+        doc: "An installed extension's version differs from the default version the server ships, usually because the server was upgraded and `alter extension ... update` was never run; fixes (including security fixes) in the newer version are then missing. Fix: `alter extension <name> update;` after reading its release notes.",
         query: `
       select 'extension' as kind, n.nspname::text as schema, e.extname::text as name, e.extversion::text as installed, a.default_version::text as available
       from pg_catalog.pg_extension e
@@ -19434,7 +19810,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'security',
         title: 'Table visible to the anonymous role through GraphQL',
-        doc: 'pg_graphql is installed and the anonymous API role can SELECT this table or view, so its name, columns and relationships appear in the public GraphQL schema (`/graphql/v1`) for anyone with the anon key, whatever the exposed REST schemas are. Rows are still subject to row level security. Fix: revoke the anonymous role\'s SELECT where it is not needed, or disable pg_graphql if the project does not use GraphQL (`drop extension pg_graphql;`). Allowlist tables that are public on purpose.',
+        doc: "pg_graphql is installed and the anonymous API role can SELECT this table or view, so its name, columns and relationships appear in the public GraphQL schema (`/graphql/v1`) for anyone with the anon key, whatever the exposed REST schemas are. Rows are still subject to row level security. Fix: revoke the anonymous role's SELECT where it is not needed, or disable pg_graphql if the project does not use GraphQL (`drop extension pg_graphql;`). Allowlist tables that are public on purpose.",
         query: `
       select 'table' as kind, n.schema, c.relname::text as name
       from pg_catalog.pg_class c
@@ -19495,7 +19871,7 @@ const RLS_RULES = [
         severity: 'warning',
         category: 'performance',
         title: 'Several permissive policies for one role and command',
-        doc: 'The table has more than one permissive policy for the same API role and command (a FOR ALL policy counts for every command). PostgreSQL evaluates every one of them for every row and ORs the results, which gets slow, and it makes the effective rule hard to read. Fix: merge them into one policy per role and command with `or`. Storage policies are left out: one policy per bucket is Supabase\'s documented pattern.',
+        doc: "The table has more than one permissive policy for the same API role and command (a FOR ALL policy counts for every command). PostgreSQL evaluates every one of them for every row and ORs the results, which gets slow, and it makes the effective rule hard to read. Fix: merge them into one policy per role and command with `or`. Storage policies are left out: one policy per bucket is Supabase's documented pattern.",
         query: `
       select 'table' as kind, x.schema, x.table_name as name,
              jsonb_object_agg(x.role || ' ' || x.cmd, x.policies order by x.role, x.cmd) as overlaps
@@ -19648,7 +20024,7 @@ const RLS_GATE_RULES = [
         severity: 'error',
         category: 'tests',
         title: 'A declarative RLS test from the repo config failed',
-        doc: 'One of the `rls.tests` in the repo config did not get what it expects (`rows: N`, `rows-at-least: N`, `denied: true` or `error: <SQLSTATE>`), or its SQL is invalid (the server\'s message is shown). Each test runs on the shadow database in its own transaction, as the given role with the given JWT claims set the way PostgREST sets them, and is rolled back. Fix the policy, or the test if the expectation was wrong.',
+        doc: "One of the `rls.tests` in the repo config did not get what it expects (`rows: N`, `rows-at-least: N`, `denied: true` or `error: <SQLSTATE>`), or its SQL is invalid (the server's message is shown). Each test runs on the shadow database in its own transaction, as the given role with the given JWT claims set the way PostgREST sets them, and is rolled back. Fix the policy, or the test if the expectation was wrong.",
     },
     {
         id: 'rls_seed_failed',
@@ -19656,15 +20032,29 @@ const RLS_GATE_RULES = [
         severity: 'notice',
         category: 'shadow',
         title: 'A seed file failed in the shadow database',
-        doc: 'Before probing the access matrix, rls-audit loads `supabase/seed.sql` (or `[db.seed] sql_paths` from config.toml) and the repo config\'s `rls.fixtures` into the shadow database. This one failed, so the matrix relies on the rows postgate generates itself, which may not cover shared data such as teams. Fix the seed file (it should also work with `supabase db reset`).',
+        doc: "Before probing the access matrix, rls-audit loads `supabase/seed.sql` (or `[db.seed] sql_paths` from config.toml) and the repo config's `rls.fixtures` into the shadow database. This one failed, so the matrix relies on the rows postgate generates itself, which may not cover shared data such as teams. Fix the seed file (it should also work with `supabase db reset`).",
     },
 ];
 /** A finding of one of rls-audit's own (non-query) rules, at the rule's severity. */
 const rlsFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(RLS_GATE_RULES);
 const SYSTEM_SCHEMA_EXTRAS = [
-    'pg_catalog', 'information_schema', 'pgmq', 'pgmq_public', 'tiger', 'tiger_data', 'topology', 'repack', 'pgroonga',
-    '_timescaledb_cache', '_timescaledb_catalog', '_timescaledb_config', '_timescaledb_internal', 'timescaledb_information',
-    'timescaledb_experimental', 'supabase_functions', 'supabase_migrations',
+    'pg_catalog',
+    'information_schema',
+    'pgmq',
+    'pgmq_public',
+    'tiger',
+    'tiger_data',
+    'topology',
+    'repack',
+    'pgroonga',
+    '_timescaledb_cache',
+    '_timescaledb_catalog',
+    '_timescaledb_config',
+    '_timescaledb_internal',
+    'timescaledb_information',
+    'timescaledb_experimental',
+    'supabase_functions',
+    'supabase_migrations',
 ];
 
 
@@ -19700,7 +20090,17 @@ const SYSTEM_SCHEMA_EXTRAS = [
 
 
 
-const RULE_LISTS = [_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .SHARED_RULES */ .m, _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .MIGRATION_RULES */ .vo, _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_SOURCE_RULES */ .XL, _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__/* .DRIFT_RULES */ .o, _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_RULES */ .s9, _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_GATE_RULES */ .EQ, _rls_exposure_js__WEBPACK_IMPORTED_MODULE_5__/* .EXPOSURE_RULES */ .YX, _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .WEBHOOK_RULES */ .a, _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__/* .DRILL_RULES */ .a];
+const RULE_LISTS = [
+    _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .SHARED_RULES */ .m,
+    _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .MIGRATION_RULES */ .vo,
+    _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_SOURCE_RULES */ .XL,
+    _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__/* .DRIFT_RULES */ .o,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_RULES */ .s9,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_GATE_RULES */ .EQ,
+    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_5__/* .EXPOSURE_RULES */ .YX,
+    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .WEBHOOK_RULES */ .a,
+    _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__/* .DRILL_RULES */ .a,
+];
 /** All rules, in docs order: by gate, then id. */
 const RULE_CATALOG = RULE_LISTS.flat().sort((a, b) => a.gate.localeCompare(b.gate) || a.id.localeCompare(b.id));
 /** The ids of the rules a gate reports (its own and those every gate shares): the allowlist entries it applies. */
@@ -20162,7 +20562,7 @@ const MIGRATION_RULES = [
         severity: 'error',
         category: 'history',
         title: 'Migration fails on a fresh database',
-        doc: 'A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server\'s message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.',
+        doc: "A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server's message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.",
     },
     {
         id: 'migration_version_duplicate',
@@ -20210,7 +20610,9 @@ function missingExtensionFindings(shadow) {
  */
 function standInFindings(shadow) {
     const created = new Set(shadow.migrations.flatMap((m) => (0,_postgres_baseline_apply_js__WEBPACK_IMPORTED_MODULE_1__/* .findCreatedExtensions */ .Y)(m.sql)));
-    return shadow.standInsUsed.filter((name) => created.has(name)).map((name) => migrationFinding({
+    return shadow.standInsUsed
+        .filter((name) => created.has(name))
+        .map((name) => migrationFinding({
         rule: 'shadow_stand_in_used',
         object: { kind: 'extension', name },
         message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${(0,_postgres_extensions_stand_ins_index_js__WEBPACK_IMPORTED_MODULE_2__/* .standInNamed */ .l)(name)?.limits ?? ''}`.trim(),
@@ -20280,7 +20682,7 @@ const MIGRATION_SOURCE_RULES = [
         severity: 'error',
         category: 'security',
         title: 'Migration path leads outside the repository',
-        doc: 'A symbolic link in the migrations folder (or a path the folder\'s files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner\'s own files (`/proc/self/environ`, `~/.ssh`, another job\'s checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.',
+        doc: "A symbolic link in the migrations folder (or a path the folder's files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner's own files (`/proc/self/environ`, `~/.ssh`, another job's checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.",
     },
 ];
 const sourceFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .findingOf */ .h)(MIGRATION_SOURCE_RULES);
@@ -20344,7 +20746,15 @@ function readMigrations(dir, options) {
     const format = options.format ?? 'auto';
     const detected = format === 'auto' ? (0,_tools_index_js__WEBPACK_IMPORTED_MODULE_6__/* .detectTool */ .qU)(absolute, guard) : { tool: format, detection: 'explicit' };
     const adapter = _tools_index_js__WEBPACK_IMPORTED_MODULE_6__/* .TOOLS */ .It[detected.tool];
-    const ctx = { dir: absolute, cwd: options.cwd, reader: options.reader ?? _tools_read_js__WEBPACK_IMPORTED_MODULE_7__/* .diskReader */ .lJ, tool: detected.tool, title: adapter.title, dropsBom: adapter.dropsBom ?? false, guard };
+    const ctx = {
+        dir: absolute,
+        cwd: options.cwd,
+        reader: options.reader ?? _tools_read_js__WEBPACK_IMPORTED_MODULE_7__/* .diskReader */ .lJ,
+        tool: detected.tool,
+        title: adapter.title,
+        dropsBom: adapter.dropsBom ?? false,
+        guard,
+    };
     const read = adapter.read(ctx);
     const migrations = read.migrations;
     const problems = [...guard.refused.values(), ...read.problems];
@@ -20518,9 +20928,7 @@ function fromReady(ch, text, tokenStart, end) {
         case 'c':
         case 'C': {
             const offset = end - 'ATOMIC'.length;
-            if (offset > tokenStart &&
-                text.slice(offset, end).toUpperCase() === 'ATOMIC' &&
-                GO_SPACE.test(text[offset - 1] ?? '')) {
+            if (offset > tokenStart && text.slice(offset, end).toUpperCase() === 'ATOMIC' && GO_SPACE.test(text[offset - 1] ?? '')) {
                 return { type: 'nested', inner: READY, delimiter: 'END', caseInsensitive: true };
             }
             return READY;
@@ -20625,7 +21033,10 @@ function graphileChainProblems(migrations) {
         }
         const wantedPrevious = previous?.header?.hash ?? null;
         if (migration.header.previousHash !== wantedPrevious) {
-            out.push({ migration, problem: `its \`--! Previous:\` is ${migration.header.previousHash ?? '-'} but the migration before it has hash ${wantedPrevious ?? '(none)'}` });
+            out.push({
+                migration,
+                problem: `its \`--! Previous:\` is ${migration.header.previousHash ?? '-'} but the migration before it has hash ${wantedPrevious ?? '(none)'}`,
+            });
         }
         previous = migration;
     }
@@ -20636,7 +21047,7 @@ const graphileMigrate = {
     id: 'graphile-migrate',
     title: 'graphile-migrate',
     defaultDirs: ['migrations'],
-    detect: (folder) => (node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(folder.dir) === 'committed' || folder.listing.dirs.includes('committed') ? { tool: 'graphile-migrate', detection: 'strong' } : undefined),
+    detect: (folder) => node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(folder.dir) === 'committed' || folder.listing.dirs.includes('committed') ? { tool: 'graphile-migrate', detection: 'strong' } : undefined,
     read(ctx) {
         const committed = node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(ctx.dir) === 'committed' ? ctx.dir : node_path__WEBPACK_IMPORTED_MODULE_1___default().join(ctx.dir, 'committed');
         const inner = { ...ctx, dir: committed };
@@ -20682,7 +21093,15 @@ const graphileMigrate = {
         async read(query) {
             const rows = await query((t) => `select filename, hash, previous_hash, date from ${t} order by filename`);
             return {
-                entries: rows.map((r) => ({ id: String(r.filename), version: /^\d+/.exec(String(r.filename))?.[0] ?? String(r.filename), checksum: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.hash), previousHash: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.previous_hash), success: true, appliedAt: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.date), kind: 'versioned' })),
+                entries: rows.map((r) => ({
+                    id: String(r.filename),
+                    version: /^\d+/.exec(String(r.filename))?.[0] ?? String(r.filename),
+                    checksum: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.hash),
+                    previousHash: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.previous_hash),
+                    success: true,
+                    appliedAt: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.date),
+                    kind: 'versioned',
+                })),
             };
         },
     },
@@ -20848,13 +21267,18 @@ const drizzle = {
         privateSchema: 'drizzle',
         async read(query) {
             const rows = await query((t) => `select hash, created_at::text as created_at from ${t} order by created_at, id`);
-            return { entries: rows.map((r) => ({ id: String(r.created_at), version: String(r.created_at), checksum: (0,read/* cellText */.Ie)(r.hash), success: true, kind: 'versioned' })) };
+            return {
+                entries: rows.map((r) => ({ id: String(r.created_at), version: String(r.created_at), checksum: (0,read/* cellText */.Ie)(r.hash), success: true, kind: 'versioned' })),
+            };
         },
     },
     matchesHistory(m, entry) {
         if (!entry.checksum)
             return undefined;
-        return { same: (0,checksums/* drizzleChecksumMatches */.Ft)(m.raw, entry.checksum), why: `SHA-256 of the file does not match the hash ${entry.checksum.slice(0, 16)}... (drizzle itself never checks it)` };
+        return {
+            same: (0,checksums/* drizzleChecksumMatches */.Ft)(m.raw, entry.checksum),
+            why: `SHA-256 of the file does not match the hash ${entry.checksum.slice(0, 16)}... (drizzle itself never checks it)`,
+        };
     },
     // drizzle compares the journal's `when` with the newest created_at in its history.
     newestApplied(history) {
@@ -21114,7 +21538,8 @@ const nodePgMigrate = {
     id: 'node-pg-migrate',
     title: 'node-pg-migrate',
     defaultDirs: ['migrations'],
-    detect: (folder) => folder.listing.files.some((f) => /^\d+.*\.(js|cjs|mjs|ts)$/.test(f) && !f.endsWith('.d.ts')) || folder.sql.some((f) => /^--\s*Up Migration\b/im.test(folder.peek(f)))
+    detect: (folder) => folder.listing.files.some((f) => /^\d+.*\.(js|cjs|mjs|ts)$/.test(f) && !f.endsWith('.d.ts')) ||
+        folder.sql.some((f) => /^--\s*Up Migration\b/im.test(folder.peek(f)))
         ? { tool: 'node-pg-migrate', detection: 'strong' }
         : undefined,
     read(ctx) {
@@ -21153,7 +21578,16 @@ const nodePgMigrate = {
         columns: ['name', 'run_on'],
         async read(query, has) {
             const rows = await query((t) => `select name, run_on from ${t} order by run_on, ${has('id') ? 'id' : 'name'}`);
-            return { entries: rows.map((r) => ({ id: String(r.name), version: /^\d+/.exec(String(r.name))?.[0] ?? String(r.name), name: String(r.name), success: true, appliedAt: (0,read/* cellText */.Ie)(r.run_on), kind: 'versioned' })) };
+            return {
+                entries: rows.map((r) => ({
+                    id: String(r.name),
+                    version: /^\d+/.exec(String(r.name))?.[0] ?? String(r.name),
+                    name: String(r.name),
+                    success: true,
+                    appliedAt: (0,read/* cellText */.Ie)(r.run_on),
+                    kind: 'versioned',
+                })),
+            };
         },
     },
 };
@@ -21254,7 +21688,10 @@ const prisma = {
     matchesHistory(m, entry) {
         if (!entry.checksum)
             return undefined;
-        return { same: (0,checksums/* prismaChecksumMatches */.tV)(m.raw, entry.checksum), why: `SHA-256 of migration.sql does not match the checksum ${entry.checksum.slice(0, 16)}... (line endings tolerated)` };
+        return {
+            same: (0,checksums/* prismaChecksumMatches */.tV)(m.raw, entry.checksum),
+            why: `SHA-256 of migration.sql does not match the checksum ${entry.checksum.slice(0, 16)}... (line endings tolerated)`,
+        };
     },
 };
 
@@ -21302,7 +21739,15 @@ const sqlx = {
         async read(query) {
             const rows = await query((t) => `select version::text as version, description, success, encode(checksum, 'hex') as checksum, installed_on from ${t} order by version`);
             return {
-                entries: rows.map((r) => ({ id: String(r.version), version: String(r.version), name: (0,read/* cellText */.Ie)(r.description) ?? '', checksum: (0,read/* cellText */.Ie)(r.checksum), success: Boolean(r.success), appliedAt: (0,read/* cellText */.Ie)(r.installed_on), kind: 'versioned' })),
+                entries: rows.map((r) => ({
+                    id: String(r.version),
+                    version: String(r.version),
+                    name: (0,read/* cellText */.Ie)(r.description) ?? '',
+                    checksum: (0,read/* cellText */.Ie)(r.checksum),
+                    success: Boolean(r.success),
+                    appliedAt: (0,read/* cellText */.Ie)(r.installed_on),
+                    kind: 'versioned',
+                })),
             };
         },
     },
@@ -21354,7 +21799,18 @@ const TOOLS = {
 /** The adapter of a tool. */
 const toolAdapter = (tool) => TOOLS[tool];
 /** The order history tables are matched and listed in (golang-migrate's two-column schema_migrations before dbmate's one). */
-const HISTORY_ORDER = [supabase/* supabase */.N, sqlx, prisma, drizzle, flyway, golangMigrate, dbmate, nodePgMigrate, graphile_migrate/* graphileMigrate */.yJ, goose];
+const HISTORY_ORDER = [
+    supabase/* supabase */.N,
+    sqlx,
+    prisma,
+    drizzle,
+    flyway,
+    golangMigrate,
+    dbmate,
+    nodePgMigrate,
+    graphile_migrate/* graphileMigrate */.yJ,
+    goose,
+];
 /** The advisory locks the tools hold while they migrate (pg_locks objid): one held means a deploy is probably running. */
 const MIGRATION_LOCKS = Object.values(TOOLS).flatMap((tool) => (tool.advisoryLock === undefined ? [] : [tool.advisoryLock]));
 /**
@@ -21362,7 +21818,18 @@ const MIGRATION_LOCKS = Object.values(TOOLS).flatMap((tool) => (tool.advisoryLoc
  * journal, Prisma's folders, graphile-migrate's committed/, Flyway's V..__ names, an
  * annotation in the files), then up/down pairs, a Supabase project, a Rust project.
  */
-const DETECTION_ORDER = [drizzle, prisma, graphile_migrate/* graphileMigrate */.yJ, flyway, dbmate, goose, nodePgMigrate, golangMigrate, supabase/* supabase */.N, sqlx];
+const DETECTION_ORDER = [
+    drizzle,
+    prisma,
+    graphile_migrate/* graphileMigrate */.yJ,
+    flyway,
+    dbmate,
+    goose,
+    nodePgMigrate,
+    golangMigrate,
+    supabase/* supabase */.N,
+    sqlx,
+];
 /**
  * Folders looked at, in order, when `migrations-dir` is not given: the tools' own folders
  * (`defaultDirs`), those named after a tool first, then the generic ones.
@@ -21526,17 +21993,18 @@ function list(dir, guard) {
             files.push(entry.name);
         else if (kind === 'missing' && entry.isSymbolicLink() && entry.name.endsWith('.sql')) {
             const file = toRepoPath(guard.cwd, node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, entry.name));
-            guard.refused.set(file, { file, problem: `\`${file}\` is a symbolic link to ${(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readlinkSync)(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`, severity: 'error' });
+            guard.refused.set(file, {
+                file,
+                problem: `\`${file}\` is a symbolic link to ${(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readlinkSync)(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`,
+                severity: 'error',
+            });
         }
     }
     return { files: files.sort(), dirs: dirs.sort() };
 }
 function listRecursive(dir, guard, prefix = '') {
     const { files, dirs } = list(dir, guard);
-    return [
-        ...files.map((f) => prefix + f),
-        ...dirs.flatMap((d) => listRecursive(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, d), guard, `${prefix}${d}/`)),
-    ].sort();
+    return [...files.map((f) => prefix + f), ...dirs.flatMap((d) => listRecursive(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, d), guard, `${prefix}${d}/`))].sort();
 }
 const BOM = '\uFEFF';
 /**
@@ -21609,7 +22077,7 @@ function peek(absolutePath, bytes = 4096) {
     }
 }
 /** A history table cell as text (timestamps as ISO strings), null when empty. */
-const cellText = (value) => (value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value));
+const cellText = (value) => value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value);
 
 
 /***/ }),
@@ -21659,7 +22127,9 @@ const supabase = {
      * says so itself and goes on. Entries that are not `.sql` files (README.md, .gitkeep,
      * folders) are skipped too, and not reported.
      */
-    detect: (folder) => findSupabaseConfig(folder.dir) || folder.dir.split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).slice(-2).join('/') === 'supabase/migrations' ? { tool: 'supabase', detection: 'strong' } : undefined,
+    detect: (folder) => findSupabaseConfig(folder.dir) || folder.dir.split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).slice(-2).join('/') === 'supabase/migrations'
+        ? { tool: 'supabase', detection: 'strong' }
+        : undefined,
     read(ctx) {
         const migrations = [];
         const problems = [];
@@ -21694,7 +22164,14 @@ const supabase = {
         async read(query, has) {
             const rows = await query((t) => `select version, ${has('name') ? 'name' : 'null::text as name'}, ${has('statements') ? 'statements' : 'null::text[] as statements'} from ${t} order by version`);
             return {
-                entries: rows.map((r) => ({ id: String(r.version), version: String(r.version), name: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.name) ?? '', statements: r.statements ?? null, success: true, kind: 'versioned' })),
+                entries: rows.map((r) => ({
+                    id: String(r.version),
+                    version: String(r.version),
+                    name: (0,_read_js__WEBPACK_IMPORTED_MODULE_3__/* .cellText */ .Ie)(r.name) ?? '',
+                    statements: r.statements ?? null,
+                    success: true,
+                    kind: 'versioned',
+                })),
             };
         },
     },
@@ -21707,7 +22184,10 @@ const supabase = {
             return { same: true, why: '' };
         const at = local.findIndex((s, i) => s !== stored[i]);
         const index = at < 0 ? Math.min(local.length, stored.length) : at;
-        return { same: false, why: `statement ${index + 1} of ${Math.max(local.length, stored.length)} differs from what \`supabase db push\` stored (the file has ${local.length} statements, the history ${stored.length})` };
+        return {
+            same: false,
+            why: `statement ${index + 1} of ${Math.max(local.length, stored.length)} differs from what \`supabase db push\` stored (the file has ${local.length} statements, the history ${stored.length})`,
+        };
     },
     outOfOrderConsequence: '`supabase db push` refuses it unless run with --include-all',
     repairHint: (entry) => `Restore the file (\`supabase migration fetch\` rebuilds it from the stored statements), or remove the row with \`supabase migration repair --status reverted ${entry.version}\` if the change was undone.`,
@@ -22143,8 +22623,7 @@ function sslConfig(target, inputName) {
     }
 }
 function clientConfig(target, options, ssl) {
-    const connectTimeoutMs = options.connectTimeoutMs ??
-        (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
+    const connectTimeoutMs = options.connectTimeoutMs ?? (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
     return {
         host: target.host,
         port: target.port,
@@ -23085,7 +23564,10 @@ async function fetchEmbeddedMajor(major, options = {}) {
             env: (0,_child_env_js__WEBPACK_IMPORTED_MODULE_9__/* .childEnv */ .g)(),
         });
         if (tar.exitCode !== 0 || !(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(extractTo, 'native', 'bin', 'postgres'))) {
-            const detail = String(tar.stderr ?? '').trim().split('\n').slice(-1)[0] || (tar.exitCode === 0 ? 'no native/bin/postgres in it' : tar.shortMessage);
+            const detail = String(tar.stderr ?? '')
+                .trim()
+                .split('\n')
+                .slice(-1)[0] || (tar.exitCode === 0 ? 'no native/bin/postgres in it' : tar.shortMessage);
             fail(major, `tar could not extract ${pkg}@${version} into ${staging} (${detail})`, `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`);
         }
         (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(tarball, { force: true });
@@ -23242,7 +23724,7 @@ const DEFAULT_SETTINGS = {
     autovacuum: 'off',
     max_connections: '100',
     listen_addresses: '127.0.0.1',
-    'log_min_messages': 'warning',
+    log_min_messages: 'warning',
     log_line_prefix: '',
 };
 const READY = /database system is ready to accept connections/;
@@ -24146,7 +24628,10 @@ function sleepSync(ms) {
  * data directory afterwards does not race a server still writing into it.
  */
 function killAndWaitSync(pid) {
-    for (const [signal, waitMs] of [['SIGQUIT', 5000], ['SIGKILL', 2000]]) {
+    for (const [signal, waitMs] of [
+        ['SIGQUIT', 5000],
+        ['SIGKILL', 2000],
+    ]) {
         try {
             process.kill(pid, signal);
         }
@@ -24272,7 +24757,10 @@ function signalAll(members, signal) {
 }
 /** SIGTERM (pg_dump then cancels its queries on the server), then SIGKILL; waits until the group is gone. */
 function killProcessGroupSync(record, graceMs = 3000) {
-    for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', 3000]]) {
+    for (const [signal, waitMs] of [
+        ['SIGTERM', graceMs],
+        ['SIGKILL', 3000],
+    ]) {
         const members = recordedMembers(record);
         if (!members.length)
             return;
@@ -24419,7 +24907,7 @@ const INDEX_ADVISOR = {
     olderVersions: ['0.1.2', '0.1.1'],
     relocatable: true,
     comment: 'Query index advisor',
-    limits: 'Never suggests an index (hypopg is not used): index_advisor() returns the query plan\'s costs unchanged, no index statements, and an error entry saying it is a stand-in.',
+    limits: "Never suggests an index (hypopg is not used): index_advisor() returns the query plan's costs unchanged, no index statements, and an error entry saying it is a stand-in.",
     sql: (0,sql_asset/* readSqlAsset */.n)(__nccwpck_require__.ab + "index-advisor.sql"),
 };
 
@@ -25910,9 +26398,7 @@ function distanceOperators(type) {
         ['<=>', 'cosine_distance'],
         ['<+>', 'l1_distance'],
     ];
-    return ops
-        .map(([op, fn]) => `create operator ${op} (\n  leftarg = ${type}, rightarg = ${type}, function = ${fn},\n  commutator = '${op}'\n);`)
-        .join('\n\n');
+    return ops.map(([op, fn]) => `create operator ${op} (\n  leftarg = ${type}, rightarg = ${type}, function = ${fn},\n  commutator = '${op}'\n);`).join('\n\n');
 }
 function arithmeticOperators(type) {
     return `create operator + (
@@ -26126,7 +26612,7 @@ const VECTOR = {
     olderVersions: ['0.4.0', '0.4.1', '0.4.2', '0.4.3', '0.4.4', '0.5.0', '0.5.1', '0.6.0', '0.6.1', '0.6.2', '0.7.0', '0.7.1', '0.7.2', '0.7.3', '0.7.4'],
     relocatable: true,
     comment: 'vector data type and ivfflat and hnsw access methods',
-    limits: 'values are kept as text and every distance is computed exactly in SQL (slowly on large tables), hnsw and ivfflat indexes are hash indexes that never serve a nearest-neighbour query, and values are checked and normalised only where a dimension is declared (not by COPY into a vector(n) column or in an undimensioned vector), with bit(n)\'s messages for bad dimensions in a type modifier.',
+    limits: "values are kept as text and every distance is computed exactly in SQL (slowly on large tables), hnsw and ivfflat indexes are hash indexes that never serve a nearest-neighbour query, and values are checked and normalised only where a dimension is declared (not by COPY into a vector(n) column or in an undimensioned vector), with bit(n)'s messages for bad dimensions in a type modifier.",
     sql: vector_SQL,
 };
 
@@ -26216,8 +26702,24 @@ const WRAPPERS = {
 
 
 const STAND_INS = [
-    VECTOR, PG_NET, SUPABASE_VAULT, PGSODIUM, PGJWT, PG_GRAPHQL, PG_CRON, HTTP, PLV8, PG_JSONSCHEMA,
-    PG_HASHIDS, PGMQ, INDEX_ADVISOR, WRAPPERS, PG_STAT_MONITOR, PGROONGA, TIMESCALEDB, PG_TLE,
+    VECTOR,
+    PG_NET,
+    SUPABASE_VAULT,
+    PGSODIUM,
+    PGJWT,
+    PG_GRAPHQL,
+    PG_CRON,
+    HTTP,
+    PLV8,
+    PG_JSONSCHEMA,
+    PG_HASHIDS,
+    PGMQ,
+    INDEX_ADVISOR,
+    WRAPPERS,
+    PG_STAT_MONITOR,
+    PGROONGA,
+    TIMESCALEDB,
+    PG_TLE,
 ];
 function standInNamed(name) {
     return STAND_INS.find((s) => s.name === name);
@@ -26246,15 +26748,76 @@ function standInNamed(name) {
  * same effect on a stock server.
  */
 const PRIVILEGED_EXTENSIONS = [
-    'address_standardizer', 'address_standardizer_data_us', 'autoinc', 'bloom', 'btree_gin', 'btree_gist', 'citext',
-    'cube', 'dblink', 'dict_int', 'dict_xsyn', 'earthdistance', 'fuzzystrmatch', 'hstore', 'http', 'hypopg',
-    'index_advisor', 'insert_username', 'intarray', 'isn', 'ltree', 'moddatetime', 'pg_buffercache', 'pg_cron',
-    'pg_graphql', 'pg_hashids', 'pg_jsonschema', 'pg_net', 'pg_prewarm', 'pg_repack', 'pg_stat_monitor',
-    'pg_stat_statements', 'pg_tle', 'pg_trgm', 'pg_walinspect', 'pgaudit', 'pgcrypto', 'pgjwt', 'pgroonga',
-    'pgroonga_database', 'pgrouting', 'pgrowlocks', 'pgsodium', 'pgstattuple', 'pgtap', 'plcoffee', 'pljava', 'plls',
-    'plpgsql_check', 'plv8', 'postgis', 'postgis_raster', 'postgis_sfcgal', 'postgis_tiger_geocoder', 'postgis_topology',
-    'postgres_fdw', 'refint', 'rum', 'seg', 'sslinfo', 'supabase_vault', 'tablefunc', 'tcn', 'timescaledb',
-    'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp', 'vector', 'wrappers',
+    'address_standardizer',
+    'address_standardizer_data_us',
+    'autoinc',
+    'bloom',
+    'btree_gin',
+    'btree_gist',
+    'citext',
+    'cube',
+    'dblink',
+    'dict_int',
+    'dict_xsyn',
+    'earthdistance',
+    'fuzzystrmatch',
+    'hstore',
+    'http',
+    'hypopg',
+    'index_advisor',
+    'insert_username',
+    'intarray',
+    'isn',
+    'ltree',
+    'moddatetime',
+    'pg_buffercache',
+    'pg_cron',
+    'pg_graphql',
+    'pg_hashids',
+    'pg_jsonschema',
+    'pg_net',
+    'pg_prewarm',
+    'pg_repack',
+    'pg_stat_monitor',
+    'pg_stat_statements',
+    'pg_tle',
+    'pg_trgm',
+    'pg_walinspect',
+    'pgaudit',
+    'pgcrypto',
+    'pgjwt',
+    'pgroonga',
+    'pgroonga_database',
+    'pgrouting',
+    'pgrowlocks',
+    'pgsodium',
+    'pgstattuple',
+    'pgtap',
+    'plcoffee',
+    'pljava',
+    'plls',
+    'plpgsql_check',
+    'plv8',
+    'postgis',
+    'postgis_raster',
+    'postgis_sfcgal',
+    'postgis_tiger_geocoder',
+    'postgis_topology',
+    'postgres_fdw',
+    'refint',
+    'rum',
+    'seg',
+    'sslinfo',
+    'supabase_vault',
+    'tablefunc',
+    'tcn',
+    'timescaledb',
+    'tsm_system_rows',
+    'tsm_system_time',
+    'unaccent',
+    'uuid-ossp',
+    'vector',
+    'wrappers',
 ];
 /**
  * Where an extension the server lacks comes from, for the finding that names it. Extensions
@@ -26463,7 +27026,9 @@ function subdirs(parent, match, bin) {
     if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(parent))
         return [];
     try {
-        return (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.readdirSync)(parent).filter((entry) => match.test(entry)).map(bin);
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.readdirSync)(parent)
+            .filter((entry) => match.test(entry))
+            .map(bin);
     }
     catch {
         return [];
@@ -26625,10 +27190,19 @@ async function runClientTool(tool, args, options = {}) {
         const mounts = [...new Set((options.paths ?? []).map((p) => ((0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(p) && (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.statSync)(p).isDirectory() ? p : node_path__WEBPACK_IMPORTED_MODULE_3___default().dirname(p))))];
         const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
         argv = [
-            'run', '--rm', '-i', '--name', container, '--network', 'host', ...user,
+            'run',
+            '--rm',
+            '-i',
+            '--name',
+            container,
+            '--network',
+            'host',
+            ...user,
             ...mounts.flatMap((dir) => ['-v', `${dir}:${dir}`]),
             ...Object.keys(env).flatMap((name) => ['-e', name]),
-            tool.image, tool.name, ...args,
+            tool.image,
+            tool.name,
+            ...args,
         ];
     }
     const child = (0,execa__WEBPACK_IMPORTED_MODULE_7__/* .execa */ .Ho)(file, argv, {
@@ -26642,7 +27216,9 @@ async function runClientTool(tool, args, options = {}) {
         // its own process group: stopped with it by postgate, not by a signal to postgate's group
         detached: true,
     });
-    const release = child.pid ? (0,_ephemeral_registry_js__WEBPACK_IMPORTED_MODULE_6__/* .trackProcessGroup */ .uU)(child.pid, { command: tool.runner === 'local' ? node_path__WEBPACK_IMPORTED_MODULE_3___default().basename(tool.file) : 'docker', ...(container ? { container } : {}) }) : () => undefined;
+    const release = child.pid
+        ? (0,_ephemeral_registry_js__WEBPACK_IMPORTED_MODULE_6__/* .trackProcessGroup */ .uU)(child.pid, { command: tool.runner === 'local' ? node_path__WEBPACK_IMPORTED_MODULE_3___default().basename(tool.file) : 'docker', ...(container ? { container } : {}) })
+        : () => undefined;
     if (options.input && child.stdin) {
         // The tool may exit before reading everything (a fatal error): that EPIPE is not ours to report.
         child.stdin.on('error', () => undefined);
@@ -26978,7 +27554,9 @@ function formatCell(key, value) {
         return value.map((item) => formatCell(key, item)).join(value.every((item) => isScalar(item)) ? ', ' : '; ');
     }
     if (isPlainObject(value))
-        return Object.entries(value).map(([k, v]) => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .columnLabel */ .Zp)(k)}: ${formatCell(k, v)}`).join(', ');
+        return Object.entries(value)
+            .map(([k, v]) => `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .columnLabel */ .Zp)(k)}: ${formatCell(k, v)}`)
+            .join(', ');
     return String(value);
 }
 function columnsOf(rows) {
@@ -27215,9 +27793,7 @@ function inertInline(text) {
 }
 /** Untrusted text whose lines matter (SQL, a server message's detail): `\n` kept, `\r\n` as `\n`, the rest as `inertInline`. */
 function inertBlock(text) {
-    return stripAnsi(text)
-        .replace(/\r\n/g, '\n')
-        .replace(CONTROL_BUT_TAB_NEWLINE, escapeControl);
+    return stripAnsi(text).replace(/\r\n/g, '\n').replace(CONTROL_BUT_TAB_NEWLINE, escapeControl);
 }
 /**
  * Characters the runner's `TrimStart` may skip before looking for `::` (.NET's whitespace is a
@@ -27399,7 +27975,9 @@ function shortenedNote(result, sorted, shown, plan, full, limit) {
             cut.push(`remediation for ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plural */ .LS)(withFix, 'finding')}`);
     }
     if (!plan.details && result.details && Object.keys(result.details).length) {
-        cut.push(Object.keys(result.details).map((key) => (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .humanize */ .I3)(key).toLowerCase()).join(', '));
+        cut.push(Object.keys(result.details)
+            .map((key) => (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .humanize */ .I3)(key).toLowerCase())
+            .join(', '));
     }
     if (plan.compact && shown.some((item) => item.detail || item.message.length > COMPACT_MESSAGE))
         cut.push('details and the end of long messages');
@@ -27466,7 +28044,12 @@ const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|up
 function remediation(text) {
     const sql = SQL_START.test(text) && text.includes(';');
     if (!sql)
-        return [text.split(/\r\n|\r|\n/).map(inline).join('<br>')];
+        return [
+            text
+                .split(/\r\n|\r|\n/)
+                .map(inline)
+                .join('<br>'),
+        ];
     return fenced(text.replace(/\r\n?/g, '\n').trimEnd(), 'sql');
 }
 function where(location, links) {
@@ -27935,7 +28518,9 @@ function renderText(input, options) {
         result.preexisting?.length ? `${result.preexisting.length} already on the base branch` : '',
         result.metrics.duration_ms !== undefined ? (0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMeasure */ .os)('duration_ms', result.metrics.duration_ms) : '',
     ].filter(Boolean);
-    const lines = [`${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .countsText */ .WN)((0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .countBySeverity */ .Ot)(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`];
+    const lines = [
+        `${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${(0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .countsText */ .WN)((0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .countBySeverity */ .Ot)(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`,
+    ];
     if (result.error)
         lines.push(`  ${c('red', (0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)(result.error))}`);
     const sorted = [...result.findings].sort((a, b) => (0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .severityRank */ .qs)(a.severity) - (0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .severityRank */ .qs)(b.severity) || a.rule.localeCompare(b.rule));
@@ -27987,7 +28572,10 @@ function detailText(block) {
             const columns = block.columns.map(_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo);
             const rows = (columns.some(Boolean) ? [columns, ...block.rows] : block.rows).map((row) => row.map(_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo));
             const widths = columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
-            const lines = rows.map((row) => `  ${row.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
+            const lines = rows.map((row) => `  ${row
+                .map((value, i) => value.padEnd(widths[i] ?? 0))
+                .join('  ')
+                .trimEnd()}`);
             return block.note ? [...lines, `  ${(0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)(block.note)}`] : lines;
         }
         case 'fields': {
@@ -59687,7 +60275,9 @@ async function runGateCommand(gate, argv) {
     const sarifPath = read('sarif-path')?.trim();
     const written = [
         reportPath ? writeOutputFile(reportPath, (0,report_text/* renderJson */.hF)(result), 'JSON report', 'report-path', sourceOf('report-path')) : true,
-        sarifPath ? writeOutputFile(sarifPath, (0,sarif/* renderSarif */.W)(result, { rules: rules_catalog/* RULE_CATALOG */.P, workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path')) : true,
+        sarifPath
+            ? writeOutputFile(sarifPath, (0,sarif/* renderSarif */.W)(result, { rules: rules_catalog/* RULE_CATALOG */.P, workspace: process.cwd() }).text, 'SARIF file', 'sarif-path', sourceOf('sarif-path'))
+            : true,
     ];
     // A file someone asked for and did not get is an error, whatever the verdict.
     return written.every(Boolean) ? types/* EXIT_CODES */.ai[result.status] : types/* EXIT_CODES */.ai.error;

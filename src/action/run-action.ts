@@ -104,7 +104,9 @@ async function reapScratchOnServers(gate: GateId, run: string): Promise<number> 
     try {
       reaped += await withSession(url, { gate: 'cleanup', readOnly: false, inputName: input }, (admin) => reapScratchDatabases(admin, { run }));
     } catch {
-      core.warning(`postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`);
+      core.warning(
+        `postgate: could not reach \`${input}\` to drop scratch databases the main step may have left; the next run against that server drops them.`,
+      );
     }
   }
   return reaped;
@@ -174,7 +176,9 @@ async function report(gate: GateId, result: GateResult, read: (name: string) => 
     const sarif = renderSarif(result, { rules: RULE_CATALOG, workspace, ...(target ? { target } : {}) });
     if (writeFile(sarifPath, sarif.text, 'SARIF file', logger)) core.setOutput('sarif-path', sarifPath);
     if (sarif.unlocated) {
-      core.info(`postgate: ${sarif.unlocated} finding(s) have no file location (they are about the database) and are not in the SARIF file; they are in the job summary and the JSON report.`);
+      core.info(
+        `postgate: ${sarif.unlocated} finding(s) have no file location (they are about the database) and are not in the SARIF file; they are in the job summary and the JSON report.`,
+      );
     }
   }
 

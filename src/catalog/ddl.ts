@@ -85,7 +85,12 @@ function parseAcl(acl: JsonValue | undefined): Map<string, Map<string, boolean>>
  * (`table "public"."t"`); `columns` restricts them to a column; `prefix` turns them
  * into default privileges (`alter default privileges for role r in schema s`).
  */
-export function aclSql(on: string, from: JsonValue | undefined, to: JsonValue | undefined, options: { columns?: string; prefix?: string; skip?: string[] } = {}): string[] {
+export function aclSql(
+  on: string,
+  from: JsonValue | undefined,
+  to: JsonValue | undefined,
+  options: { columns?: string; prefix?: string; skip?: string[] } = {},
+): string[] {
   const before = parseAcl(from);
   const after = parseAcl(to);
   const out: string[] = [];
@@ -99,7 +104,11 @@ export function aclSql(on: string, from: JsonValue | undefined, to: JsonValue | 
     const revokeOption = [...had.keys()].filter((p) => has.has(p) && had.get(p) && !has.get(p));
     const grant = [...has.keys()].filter((p) => !had.has(p) && !has.get(p));
     const grantWithOption = [...has.keys()].filter((p) => (!had.has(p) || !had.get(p)) && has.get(p));
-    const list = (ps: string[]) => ps.sort().map((p) => p.toLowerCase()).join(', ');
+    const list = (ps: string[]) =>
+      ps
+        .sort()
+        .map((p) => p.toLowerCase())
+        .join(', ');
     if (revoke.length) out.push(`${prefix}revoke ${list(revoke)}${cols} on ${on} from ${grantee(role)};`);
     if (revokeOption.length) out.push(`${prefix}revoke grant option for ${list(revokeOption)}${cols} on ${on} from ${grantee(role)};`);
     if (grant.length) out.push(`${prefix}grant ${list(grant)}${cols} on ${on} to ${grantee(role)};`);
@@ -189,12 +198,14 @@ const stripSemicolon = (sql: string) => sql.replace(/;\s*$/, '');
 function policyCreate(o: CatalogObject): string {
   const p = o.props;
   const roles = ((p.roles ?? []) as string[]).map((r) => (r === 'public' ? 'public' : qi(r))).join(', ') || 'public';
-  return [
-    `create policy ${qi(childName(o))} on ${tableOf(o)}`,
-    `  as ${p.permissive ? 'permissive' : 'restrictive'} for ${s(p.command)} to ${roles}`,
-    ...(p.using ? [`  using (${s(p.using)})`] : []),
-    ...(p.withCheck ? [`  with check (${s(p.withCheck)})`] : []),
-  ].join('\n') + ';';
+  return (
+    [
+      `create policy ${qi(childName(o))} on ${tableOf(o)}`,
+      `  as ${p.permissive ? 'permissive' : 'restrictive'} for ${s(p.command)} to ${roles}`,
+      ...(p.using ? [`  using (${s(p.using)})`] : []),
+      ...(p.withCheck ? [`  with check (${s(p.withCheck)})`] : []),
+    ].join('\n') + ';'
+  );
 }
 
 function triggerEnabledSql(o: CatalogObject, enabled: JsonValue | undefined): string[] {
@@ -222,7 +233,10 @@ function publicationCreate(o: CatalogObject): string {
   const schemas = (p.schemas ?? []) as string[];
   const scope = p.allTables
     ? ' for all tables'
-    : [...(tables.length ? [`table ${tables.map(quoteQualifiedEntry).join(', ')}`] : []), ...(schemas.length ? [`tables in schema ${schemas.map(qi).join(', ')}`] : [])]
+    : [
+        ...(tables.length ? [`table ${tables.map(quoteQualifiedEntry).join(', ')}`] : []),
+        ...(schemas.length ? [`tables in schema ${schemas.map(qi).join(', ')}`] : []),
+      ]
         .join(', ')
         .replace(/^(.)/, ' for $1');
   return `create publication ${qi(o.name)}${scope} with (publish = ${ql(s(p.publish))}${p.viaRoot ? ', publish_via_partition_root = true' : ''});`;
@@ -247,7 +261,9 @@ export function createSql(o: CatalogObject, children: CatalogObject[] = [], defa
     case 'schema':
       return [`create schema ${qi(o.name)};`, ...extras(o, defaults)];
     case 'extension':
-      return [`create extension if not exists ${qi(o.name)}${p.schema ? ` with schema ${qi(s(p.schema))}` : ''}${p.version ? ` version ${ql(s(p.version))}` : ''};`];
+      return [
+        `create extension if not exists ${qi(o.name)}${p.schema ? ` with schema ${qi(s(p.schema))}` : ''}${p.version ? ` version ${ql(s(p.version))}` : ''};`,
+      ];
     case 'enum':
       return [`create type ${qualified(o)} as enum (${((p.values ?? []) as string[]).map(ql).join(', ')});`, ...extras(o, defaults)];
     case 'domain': {
@@ -258,7 +274,10 @@ export function createSql(o: CatalogObject, children: CatalogObject[] = [], defa
       ];
     }
     case 'composite_type':
-      return [`create type ${qualified(o)} as (${((p.attributes ?? []) as [string, string][]).map(([n, t]) => `${qi(n)} ${t}`).join(', ')});`, ...extras(o, defaults)];
+      return [
+        `create type ${qualified(o)} as (${((p.attributes ?? []) as [string, string][]).map(([n, t]) => `${qi(n)} ${t}`).join(', ')});`,
+        ...extras(o, defaults),
+      ];
     case 'sequence':
       return [
         `create sequence ${qualified(o)} ${sequenceOptions(p)};`,
@@ -289,7 +308,11 @@ export function createSql(o: CatalogObject, children: CatalogObject[] = [], defa
       ];
     }
     case 'column':
-      return [`alter table ${tableOf(o)} add column ${columnDefinition(o)};`, ...(p.comment ? commentSql(o, p.comment) : []), ...aclSql(`table ${tableOf(o)}`, {}, p.acl, { columns: qi(childName(o)) })];
+      return [
+        `alter table ${tableOf(o)} add column ${columnDefinition(o)};`,
+        ...(p.comment ? commentSql(o, p.comment) : []),
+        ...aclSql(`table ${tableOf(o)}`, {}, p.acl, { columns: qi(childName(o)) }),
+      ];
     case 'constraint':
       return [`alter table ${tableOf(o)} add constraint ${qi(childName(o))} ${s(p.definition)};`, ...(p.comment ? commentSql(o, p.comment) : [])];
     case 'index':
@@ -395,7 +418,9 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
             out.push(`alter type ${qualified(to)} add value ${ql(value)}${anchor ? ` ${anchor}` : ''};`);
           });
         } else {
-          out.push(`-- enum values cannot be removed or reordered in place: create a new type with (${after.map(ql).join(', ')}), move the columns to it, then drop the old type.`);
+          out.push(
+            `-- enum values cannot be removed or reordered in place: create a new type with (${after.map(ql).join(', ')}), move the columns to it, then drop the old type.`,
+          );
         }
       }
       return [...out, ...common()];
@@ -434,7 +459,9 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
       const out: string[] = [];
       const t = qualified(to);
       if (d('partitionKey') || d('partitioned') || d('partitionOf') || d('partitionBound')) {
-        out.push(`-- the partitioning of ${t} differs (${s(a.partitionKey ?? a.partitionBound) || 'none'} -> ${s(b.partitionKey ?? b.partitionBound) || 'none'}); this needs a new table and a data copy, written by hand.`);
+        out.push(
+          `-- the partitioning of ${t} differs (${s(a.partitionKey ?? a.partitionBound) || 'none'} -> ${s(b.partitionKey ?? b.partitionBound) || 'none'}); this needs a new table and a data copy, written by hand.`,
+        );
       }
       if (d('unlogged')) out.push(`alter table ${t} set ${b.unlogged ? 'unlogged' : 'logged'};`);
       if (d('rls')) out.push(`alter table ${t} ${b.rls ? 'enable' : 'disable'} row level security;`);
@@ -449,7 +476,11 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
       }
       if (d('replicaIdentity')) {
         const mode = { d: 'default', f: 'full', n: 'nothing' }[s(b.replicaIdentity)];
-        out.push(mode ? `alter table ${t} replica identity ${mode};` : `-- replica identity of ${t} uses an index: alter table ${t} replica identity using index <index>;`);
+        out.push(
+          mode
+            ? `alter table ${t} replica identity ${mode};`
+            : `-- replica identity of ${t} uses an index: alter table ${t} replica identity using index <index>;`,
+        );
       }
       return [...out, ...common()];
     }
@@ -458,10 +489,16 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
       const c = qi(childName(to));
       const out: string[] = [];
       if (d('generated')) {
-        return [`-- ${c} changes its generation expression: the column must be dropped and added again (its values are recomputed).`, ...dropSql(from), ...createSql(to)];
+        return [
+          `-- ${c} changes its generation expression: the column must be dropped and added again (its values are recomputed).`,
+          ...dropSql(from),
+          ...createSql(to),
+        ];
       }
-      if (d('type') || d('collation')) out.push(`alter table ${t} alter column ${c} type ${s(b.type)}${b.collation ? ` collate ${s(b.collation)}` : ''} using ${c}::${s(b.type)};`);
-      if (d('default')) out.push(b.default ? `alter table ${t} alter column ${c} set default ${s(b.default)};` : `alter table ${t} alter column ${c} drop default;`);
+      if (d('type') || d('collation'))
+        out.push(`alter table ${t} alter column ${c} type ${s(b.type)}${b.collation ? ` collate ${s(b.collation)}` : ''} using ${c}::${s(b.type)};`);
+      if (d('default'))
+        out.push(b.default ? `alter table ${t} alter column ${c} set default ${s(b.default)};` : `alter table ${t} alter column ${c} drop default;`);
       if (d('notNull')) out.push(`alter table ${t} alter column ${c} ${b.notNull ? 'set' : 'drop'} not null;`);
       if (d('identity')) {
         if (!a.identity) out.push(`alter table ${t} alter column ${c} add generated ${s(b.identity)} as identity;`);
@@ -478,7 +515,11 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
     case 'index':
       return d('definition') ? recreate() : commentSql(to, b.comment);
     case 'view':
-      if (d('definition')) return [`create or replace view ${qualified(to)}${viewOptionsClause(b.options)} as\n${stripSemicolon(s(b.definition))}; -- if the columns changed, drop the view first`, ...common()];
+      if (d('definition'))
+        return [
+          `create or replace view ${qualified(to)}${viewOptionsClause(b.options)} as\n${stripSemicolon(s(b.definition))}; -- if the columns changed, drop the view first`,
+          ...common(),
+        ];
       if (d('options')) {
         const oa = (a.options ?? {}) as Record<string, string>;
         const ob = (b.options ?? {}) as Record<string, string>;
@@ -512,7 +553,10 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
         ...(d('using') ? [`using (${s(b.using)})`] : []),
         ...(d('withCheck') ? [`with check (${s(b.withCheck)})`] : []),
       ];
-      return [...(clauses.length ? [`alter policy ${qi(childName(to))} on ${tableOf(to)} ${clauses.join(' ')};`] : []), ...(d('comment') ? commentSql(to, b.comment) : [])];
+      return [
+        ...(clauses.length ? [`alter policy ${qi(childName(to))} on ${tableOf(to)} ${clauses.join(' ')};`] : []),
+        ...(d('comment') ? commentSql(to, b.comment) : []),
+      ];
     }
     case 'default_privileges':
       return aclSql(s(b.objects), a.acl, b.acl, { prefix: defaultPrivilegesPrefix(to) });
@@ -523,9 +567,11 @@ export function alterSql(from: CatalogObject, to: CatalogObject, defaults?: Acl)
       const tb = (b.tables ?? []) as string[];
       const dropT = ta.filter((x) => !tb.includes(x));
       const addT = tb.filter((x) => !ta.includes(x));
-      if (dropT.length) out.push(`alter publication ${qi(to.name)} drop table ${dropT.map((x) => quoteQualifiedEntry(x).replace(/ where .*$/, '')).join(', ')};`);
+      if (dropT.length)
+        out.push(`alter publication ${qi(to.name)} drop table ${dropT.map((x) => quoteQualifiedEntry(x).replace(/ where .*$/, '')).join(', ')};`);
       if (addT.length) out.push(`alter publication ${qi(to.name)} add table ${addT.map(quoteQualifiedEntry).join(', ')};`);
-      if (d('publish') || d('viaRoot')) out.push(`alter publication ${qi(to.name)} set (publish = ${ql(s(b.publish))}, publish_via_partition_root = ${b.viaRoot ? 'true' : 'false'});`);
+      if (d('publish') || d('viaRoot'))
+        out.push(`alter publication ${qi(to.name)} set (publish = ${ql(s(b.publish))}, publish_via_partition_root = ${b.viaRoot ? 'true' : 'false'});`);
       if (d('comment')) out.push(...commentSql(to, b.comment));
       return out;
     }

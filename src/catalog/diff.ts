@@ -86,7 +86,13 @@ function sameAclButMaintain(expected: unknown, actual: unknown): boolean {
   const strip = (acl: unknown) =>
     JSON.stringify(
       Object.entries((acl ?? {}) as Record<string, string>)
-        .map(([grantee, privileges]) => [grantee, privileges.split(',').filter((p) => !/^MAINTAIN\*?$/.test(p)).join(',')])
+        .map(([grantee, privileges]) => [
+          grantee,
+          privileges
+            .split(',')
+            .filter((p) => !/^MAINTAIN\*?$/.test(p))
+            .join(','),
+        ])
         .filter(([, privileges]) => privileges)
         .sort(([a], [b]) => String(a).localeCompare(String(b))),
     );
@@ -157,9 +163,6 @@ export function diffSnapshots(expected: CatalogSnapshot, actual: CatalogSnapshot
     });
   }
   return out.sort(
-    (x, y) =>
-      KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) ||
-      (x.schema ?? '').localeCompare(y.schema ?? '') ||
-      x.name.localeCompare(y.name),
+    (x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || (x.schema ?? '').localeCompare(y.schema ?? '') || x.name.localeCompare(y.name),
   );
 }

@@ -12,7 +12,17 @@ import type { ClientBase } from 'pg';
 import { canonical, readSnapshot } from './snapshot.ts';
 import type { CatalogSnapshot, SnapshotOptions } from './types.ts';
 
-export type { Acl, CatalogKind, CatalogObject, CatalogProfile, CatalogSnapshot, JsonValue, PropertyChange, SchemaDifference, SnapshotOptions } from './types.ts';
+export type {
+  Acl,
+  CatalogKind,
+  CatalogObject,
+  CatalogProfile,
+  CatalogSnapshot,
+  JsonValue,
+  PropertyChange,
+  SchemaDifference,
+  SnapshotOptions,
+} from './types.ts';
 export { CATALOG_KINDS, objectKey } from './types.ts';
 export { diffSnapshots, type DiffOptions } from './diff.ts';
 export { PROFILES, SNAPSHOT_QUERY_COUNT, type ProfileRules } from './snapshot.ts';

@@ -51,7 +51,11 @@ export const PROFILES: Record<CatalogProfile, ProfileRules> = {
       schema: 'public',
       grantees: SUPABASE_API_ROLES,
       // the legacy grant was ALL: every privilege of the kind (a deliberate narrower grant is compared)
-      privileges: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'], sequences: ['USAGE', 'SELECT', 'UPDATE'], functions: ['EXECUTE'] },
+      privileges: {
+        tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
+        sequences: ['USAGE', 'SELECT', 'UPDATE'],
+        functions: ['EXECUTE'],
+      },
     },
   },
 };
@@ -172,7 +176,11 @@ export async function readSnapshot(client: ClientBase, options: SnapshotOptions 
     // In a failed transaction this cannot run, and need not: the rollback restores the settings.
     await Promise.all(
       pinned.map(({ run, context }) =>
-        run(Q.RESTORE_SETTINGS_QUERY, [String(context?.previous_search_path ?? '"$user", public'), String(context?.previous_jit ?? 'on'), String(context?.previous_workers ?? '2')]).catch(() => undefined),
+        run(Q.RESTORE_SETTINGS_QUERY, [
+          String(context?.previous_search_path ?? '"$user", public'),
+          String(context?.previous_jit ?? 'on'),
+          String(context?.previous_workers ?? '2'),
+        ]).catch(() => undefined),
       ),
     );
   }

@@ -8,10 +8,7 @@ import { parseArgs } from 'node:util';
 /** A flag takes a value (`string`) or is a switch (`boolean`). */
 export type FlagKinds = Record<string, 'string' | 'boolean'>;
 
-export type ParsedFlags =
-  | { kind: 'help' }
-  | { kind: 'flags'; values: Record<string, string | boolean> }
-  | { kind: 'problem'; message: string };
+export type ParsedFlags = { kind: 'help' } | { kind: 'flags'; values: Record<string, string | boolean> } | { kind: 'problem'; message: string };
 
 const HELP = new Set(['--help', '-h']);
 
@@ -87,7 +84,8 @@ type Token =
 
 function tokenProblem(command: string, kinds: FlagKinds, flags: string[], token: Token, previous: Token | undefined): string | undefined {
   if (token.kind === 'positional') {
-    const switchBefore = previous?.kind === 'option' && kinds[previous.name] === 'boolean' && previous.value === undefined && previous.index === token.index - 1;
+    const switchBefore =
+      previous?.kind === 'option' && kinds[previous.name] === 'boolean' && previous.value === undefined && previous.index === token.index - 1;
     return switchBefore
       ? switchWithValue(previous.rawName, token.value)
       : `\`postgate ${command}\` takes no arguments besides flags, but got ${shownValue(token.value)}; flags take the form \`--name value\`.`;

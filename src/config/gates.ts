@@ -41,7 +41,8 @@ const COMMON = {
   'report-path': {
     kind: 'path',
     writes: true,
-    description: 'Where to write the JSON report (the GateResult), relative to the workspace. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
+    description:
+      'Where to write the JSON report (the GateResult), relative to the workspace. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
     defaultDescription: 'postgate-<gate>.json in RUNNER_TEMP (action); not written (CLI)',
   },
   'sarif-path': {
@@ -92,7 +93,7 @@ const SHADOW = {
   'postgres-version': {
     kind: 'major',
     description: 'PostgreSQL major version of the throwaway cluster.',
-    defaultDescription: '[db] major_version from supabase/config.toml, else the live server\'s, else the newest installed',
+    defaultDescription: "[db] major_version from supabase/config.toml, else the live server's, else the newest installed",
   },
 } as const satisfies InputDefs;
 
@@ -111,7 +112,7 @@ const MIGRATIONS = {
   'base-ref': {
     kind: 'string',
     description: 'Base branch or commit for PR checks; without one, drift-gate skips the checks against merged migrations and says so in a notice.',
-    defaultDescription: 'the pull request\'s base branch (GITHUB_BASE_REF, else the event\'s pull_request.base.ref or merge_group.base_ref)',
+    defaultDescription: "the pull request's base branch (GITHUB_BASE_REF, else the event's pull_request.base.ref or merge_group.base_ref)",
   },
 } as const satisfies InputDefs;
 
@@ -153,7 +154,8 @@ export const RLS_INPUTS = {
     kind: 'enum',
     values: ['base-branch', 'none'],
     default: 'base-branch',
-    description: 'In PR mode, findings already present on the base branch are listed apart and do not fail the PR (base-branch), or count like new ones (none).',
+    description:
+      'In PR mode, findings already present on the base branch are listed apart and do not fail the PR (base-branch), or count like new ones (none).',
   },
   ...SHADOW,
   ...COMMON,
@@ -162,7 +164,7 @@ export const RLS_INPUTS = {
 export const WEBHOOKS_INPUTS = {
   'database-url': { ...DATABASE['database-url'], required: true },
   'secret-setting': { kind: 'string', default: 'app.webhook_hmac_secret', description: 'Database setting that holds the webhook HMAC secret.' },
-  'secret-env': { kind: 'string', default: 'HMAC_SECRET', description: 'Environment variable holding the deploy environment\'s secret.' },
+  'secret-env': { kind: 'string', default: 'HMAC_SECRET', description: "Environment variable holding the deploy environment's secret." },
   'previous-secret-env': { kind: 'string', description: 'Environment variable with the previous secret during a rotation.' },
   'url-settings': { kind: 'list', description: 'Database settings holding webhook URLs (comma-separated).' },
   'url-host': { kind: 'string', description: 'Host the webhook URLs must point at (e.g. app.example.com).' },
@@ -171,7 +173,8 @@ export const WEBHOOKS_INPUTS = {
   environment: {
     kind: 'enum',
     values: ['production', 'preview', 'development'],
-    description: 'Environment the database serves: in production, webhook URLs pointing at localhost, private addresses, tunnels or preview deployments are errors.',
+    description:
+      'Environment the database serves: in production, webhook URLs pointing at localhost, private addresses, tunnels or preview deployments are errors.',
     defaultDescription: 'webhooks.environment in the repo config, else production',
   },
   canary: { kind: 'boolean', default: 'false', description: 'Post a signed test payload (and a badly signed one) to each endpoint. Off by default.' },
@@ -179,7 +182,7 @@ export const WEBHOOKS_INPUTS = {
     kind: 'string',
     secret: true,
     description: 'http(s) URL to send the canary to instead of the URLs in url-settings (e.g. a staging endpoint).',
-    defaultDescription: 'webhooks.probe in the repo config, else each URL setting\'s value',
+    defaultDescription: "webhooks.probe in the repo config, else each URL setting's value",
   },
   ...COMMON,
 } as const satisfies InputDefs;
@@ -201,7 +204,7 @@ export const DRILL_INPUTS = {
     surface: 'cli',
     writes: { when: ['source-database-url', 'dump-path'] },
     description:
-      'Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump\'s snapshot). No restore.',
+      "Backup mode: dump source-database-url into dump-path (directory format, or custom/tar/plain by the name: .dump, .tar, .sql) and write a manifest here (row counts, checksums, schema, backup time, SHA-256, all from the dump's snapshot). No restore.",
   },
   'target-database-url': { kind: 'url', secret: true, description: 'Restore into a scratch database on this server instead of an ephemeral cluster.' },
   'target-is-disposable': { kind: 'boolean', default: 'false', description: 'Allow a target that already holds user tables.' },
@@ -209,11 +212,21 @@ export const DRILL_INPUTS = {
   jobs: { kind: 'integer', default: '2', description: 'Parallel jobs for pg_dump and pg_restore.' },
   'rto-target': { kind: 'duration', description: 'Fail when the drill takes longer than this (e.g. 15m).' },
   'rpo-target': { kind: 'duration', description: 'Fail when the backup is older than this (e.g. 24h).' },
-  'log-path': { kind: 'path', writes: true, description: 'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
+  'log-path': {
+    kind: 'path',
+    writes: true,
+    description:
+      'Drill log (JSON lines) to append to. It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.',
+  },
   'max-days-since-green': { kind: 'integer', description: 'Fail when the log shows no green drill within this many days.' },
   'supabase-access-token': { kind: 'string', secret: true, description: 'Supabase Management API token, to read the newest backup time for RPO.' },
   'project-ref': { kind: 'string', description: 'Supabase project ref, with supabase-access-token.' },
-  'export-path': { kind: 'path', writes: true, description: 'Write a masked dump of the restored copy here (uses the config\'s mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.' },
+  'export-path': {
+    kind: 'path',
+    writes: true,
+    description:
+      "Write a masked dump of the restored copy here (uses the config's mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.",
+  },
   ...SHADOW,
   ...COMMON,
 } as const satisfies InputDefs;
@@ -285,8 +298,7 @@ export const GATES = {
     action: 'restore-drill',
     command: 'drill',
     title: 'postgate restore-drill',
-    description:
-      'Restores a backup into throwaway PostgreSQL, proves the copy is complete, measures RTO and RPO against targets and keeps a drill log.',
+    description: 'Restores a backup into throwaway PostgreSQL, proves the copy is complete, measures RTO and RPO against targets and keeps a drill log.',
     readOnly: false,
     inputs: DRILL_INPUTS,
     outputs: {

@@ -44,19 +44,9 @@ interface KindTypes {
   major: number;
 }
 
-type ValueOf<S> = S extends { kind: 'enum'; values: readonly (infer V)[] }
-  ? V
-  : S extends { kind: infer K extends keyof KindTypes }
-    ? KindTypes[K]
-    : never;
+type ValueOf<S> = S extends { kind: 'enum'; values: readonly (infer V)[] } ? V : S extends { kind: infer K extends keyof KindTypes } ? KindTypes[K] : never;
 
-type AlwaysSet<S> = S extends { default: string }
-  ? true
-  : S extends { required: true }
-    ? true
-    : S extends { kind: 'boolean' | 'list' }
-      ? true
-      : false;
+type AlwaysSet<S> = S extends { default: string } ? true : S extends { required: true } ? true : S extends { kind: 'boolean' | 'list' } ? true : false;
 
 export type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
 
@@ -80,9 +70,7 @@ export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match || text.trim() === '') return undefined;
   const [, d, h, m, s, ms] = match;
-  return (
-    Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000 + Number(ms ?? 0)
-  );
+  return Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000 + Number(ms ?? 0);
 }
 
 export function formatDuration(ms: number): string {
@@ -111,7 +99,10 @@ function schemaFor(spec: InputSpec): z.ZodType<unknown> {
     case 'integer':
       return z.string().regex(/^\d+$/).transform(Number);
     case 'major':
-      return z.string().regex(/^\d{1,2}$/).transform(Number);
+      return z
+        .string()
+        .regex(/^\d{1,2}$/)
+        .transform(Number);
     case 'list':
       return z.string().transform((v) =>
         v

@@ -89,19 +89,15 @@ export function confinePath(raw: string, options: ConfineOptions): string {
   const lexical = path.resolve(options.base, raw);
   const roots = writeRoots(options.env ?? process.env, options.cwd ?? options.base);
   const real = realPathOf(lexical);
-  const allowed = real !== undefined && roots.some((root) => {
-    const dir = realPathOf(root.dir) ?? root.dir;
-    return inside(real, dir);
-  });
+  const allowed =
+    real !== undefined &&
+    roots.some((root) => {
+      const dir = realPathOf(root.dir) ?? root.dir;
+      return inside(real, dir);
+    });
   if (allowed) return lexical;
   const where =
-    real === undefined
-      ? ' (a loop of symbolic links)'
-      : real !== lexical
-        ? ` (through a symbolic link: ${real})`
-        : lexical !== raw
-          ? ` (${lexical})`
-          : '';
+    real === undefined ? ' (a loop of symbolic links)' : real !== lexical ? ` (through a symbolic link: ${real})` : lexical !== raw ? ` (${lexical})` : '';
   const places = roots.map((root) => `${root.name} (${root.dir})`);
   throw new UserError(
     `${options.label} is ${raw}${where}, which is outside ${places.slice(0, -1).join(', ')} and ${places.at(-1)}; write it inside one of them.`,

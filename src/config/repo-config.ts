@@ -31,10 +31,13 @@ const isoDate = z.union([z.string(), z.date()]).transform((value, ctx) => {
 /** `{ kind, schema, name }`, or the short form "schema.name" (kind: any). */
 const objectRef = z.union([
   z.strictObject({ kind: identifier, schema: identifier.optional(), name: identifier }),
-  z.string().min(1).transform((text) => {
-    const dot = text.indexOf('.');
-    return dot > 0 ? { kind: '*', schema: text.slice(0, dot), name: text.slice(dot + 1) } : { kind: '*', name: text };
-  }),
+  z
+    .string()
+    .min(1)
+    .transform((text) => {
+      const dot = text.indexOf('.');
+      return dot > 0 ? { kind: '*', schema: text.slice(0, dot), name: text.slice(dot + 1) } : { kind: '*', name: text };
+    }),
 ]);
 
 export const allowlistEntrySchema = z.strictObject({
@@ -66,7 +69,10 @@ const urlExpectation = z.strictObject({
 
 const webhookExpectation = z
   .strictObject({
-    setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/, 'expected a custom setting name such as app.webhook_hmac_secret').optional(),
+    setting: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/, 'expected a custom setting name such as app.webhook_hmac_secret')
+      .optional(),
     'vault-secret': z.string().min(1).optional(),
     'equals-env': z.string().min(1).optional(),
     'previous-env': z.string().min(1).optional(),
@@ -75,7 +81,10 @@ const webhookExpectation = z
     required: z.boolean().default(true),
   })
   .refine((e) => (e.setting ? 1 : 0) + (e['vault-secret'] ? 1 : 0) === 1, 'expected exactly one of `setting` or `vault-secret`')
-  .refine((e) => e['max-age-days'] === undefined || e['vault-secret'] !== undefined, 'expected `max-age-days` only with `vault-secret` (a setting has no update time)')
+  .refine(
+    (e) => e['max-age-days'] === undefined || e['vault-secret'] !== undefined,
+    'expected `max-age-days` only with `vault-secret` (a setting has no update time)',
+  )
   .refine((e) => e['previous-env'] === undefined || e['equals-env'] !== undefined, 'expected `previous-env` only together with `equals-env`');
 
 const smokeQuery = z.strictObject({
@@ -121,7 +130,10 @@ export const repoConfigSchema = z.strictObject({
   rls: z
     .strictObject({
       /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
-      'exposed-schemas': z.array(identifier).min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)').optional(),
+      'exposed-schemas': z
+        .array(identifier)
+        .min(1, 'expected at least one schema (leave the key out to read supabase/config.toml or pgrst.db_schemas)')
+        .optional(),
       /** Roles requests run as: the first is the anonymous role, the second the signed-in role. */
       'api-roles': z.array(identifier).optional(),
       /** Opt in to rule rls_not_forced. */
@@ -145,7 +157,10 @@ export const repoConfigSchema = z.strictObject({
           'url-env': z.string().min(1).optional(),
           scheme: z.enum(['hex-hmac-sha256', 'standard-webhooks', 'github-sha256']).default('hex-hmac-sha256'),
           // default per scheme: X-Signature-HMAC, webhook-signature, X-Hub-Signature-256
-          header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Signature-HMAC').optional(),
+          header: z
+            .string()
+            .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Signature-HMAC')
+            .optional(),
           'timeout-ms': z.number().int().positive().max(60_000, 'expected at most 60000 (one minute)').default(5000),
         })
         .refine((p) => !(p.url && p['url-env']), 'expected at most one of `url` or `url-env`')

@@ -37,8 +37,7 @@ export const SHARED_RULES = [
     severity: 'notice',
     category: 'config',
     title: 'Allowlist entry matches nothing',
-    doc:
-      'An allowlist entry in the repo config names a rule and object that produced no finding in this run. The problem was probably fixed, or the object renamed. Delete the entry so that a future regression is not hidden by it.',
+    doc: 'An allowlist entry in the repo config names a rule and object that produced no finding in this run. The problem was probably fixed, or the object renamed. Delete the entry so that a future regression is not hidden by it.',
   },
   {
     id: 'allowlist_expired',
@@ -46,7 +45,6 @@ export const SHARED_RULES = [
     severity: 'notice',
     category: 'config',
     title: 'Allowlist entry has expired',
-    doc:
-      'An allowlist entry\'s `expires` date has passed, so the finding it covered counts again. Fix the finding, or renew the entry with a new date and an up-to-date reason.',
+    doc: "An allowlist entry's `expires` date has passed, so the finding it covered counts again. Fix the finding, or renew the entry with a new date and an up-to-date reason.",
   },
 ] as const satisfies readonly Rule[];

@@ -31,17 +31,17 @@ export function createContext(overrides: Partial<GateContext> = {}): GateContext
   };
 }
 
-export async function runGate(
-  gate: GateId,
-  options: { failOn: Severity },
-  context: GateContext,
-  body: () => Promise<GateOutput>,
-): Promise<GateResult> {
+export async function runGate(gate: GateId, options: { failOn: Severity }, context: GateContext, body: () => Promise<GateOutput>): Promise<GateResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const output = await body();
-    const { kept, suppressed, status } = judge(output.findings, { knownRules: ruleIdsOf(gate), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn });
+    const { kept, suppressed, status } = judge(output.findings, {
+      knownRules: ruleIdsOf(gate),
+      allowlist: context.config.allowlist,
+      now: context.now(),
+      failOn: options.failOn,
+    });
     const result: GateResult = {
       gate,
       status,

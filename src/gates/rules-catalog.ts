@@ -15,7 +15,17 @@ import { EXPOSURE_RULES } from './rls/exposure.ts';
 import { RLS_GATE_RULES, RLS_RULES } from './rls/rules.ts';
 import { WEBHOOK_RULES } from './webhooks/rules.ts';
 
-const RULE_LISTS = [SHARED_RULES, MIGRATION_RULES, MIGRATION_SOURCE_RULES, DRIFT_RULES, RLS_RULES, RLS_GATE_RULES, EXPOSURE_RULES, WEBHOOK_RULES, DRILL_RULES] as const;
+const RULE_LISTS = [
+  SHARED_RULES,
+  MIGRATION_RULES,
+  MIGRATION_SOURCE_RULES,
+  DRIFT_RULES,
+  RLS_RULES,
+  RLS_GATE_RULES,
+  EXPOSURE_RULES,
+  WEBHOOK_RULES,
+  DRILL_RULES,
+] as const;
 
 /** A rule id of the catalog: a union of the ids, so a typo does not compile. */
 export type RuleId = (typeof RULE_LISTS)[number][number]['id'];

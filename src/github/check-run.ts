@@ -49,7 +49,8 @@ export function annotationNote(located: number, withoutFile: number): string {
   const parts: string[] = [];
   const posted = Math.min(located, MAX_ANNOTATIONS);
   if (posted) parts.push(`${plural(posted, 'finding')} annotated on ${posted === 1 ? 'its' : 'their'} file and line`);
-  if (located > MAX_ANNOTATIONS) parts.push(`${plural(located - MAX_ANNOTATIONS, 'more finding')} not annotated (limit ${MAX_ANNOTATIONS}; all are listed above and in the job summary)`);
+  if (located > MAX_ANNOTATIONS)
+    parts.push(`${plural(located - MAX_ANNOTATIONS, 'more finding')} not annotated (limit ${MAX_ANNOTATIONS}; all are listed above and in the job summary)`);
   if (withoutFile) parts.push(`${plural(withoutFile, 'finding')} without a file (about the database), listed above`);
   return parts.length ? `\n<sub>${parts.join(' · ')}.</sub>\n` : '';
 }

@@ -117,4 +117,3 @@ export function writtenBy(identity: TokenIdentity, author: Author | null | undef
   if (identity.kind === 'bot' && author.type && author.type !== 'Bot') return false;
   return author.login.toLowerCase() === identity.login.toLowerCase();
 }
-

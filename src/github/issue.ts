@@ -25,8 +25,7 @@ export interface TrackedIssue {
 }
 
 export type IssueOutcome =
-  | { state: 'opened' | 'updated' | 'closed'; number: number; url?: string; duplicatesClosed: number }
-  | { state: 'none'; duplicatesClosed: number };
+  { state: 'opened' | 'updated' | 'closed'; number: number; url?: string; duplicatesClosed: number } | { state: 'none'; duplicatesClosed: number };
 
 interface OpenIssue {
   number: number;
@@ -44,7 +43,8 @@ async function findOpen(octokit: Octokit, request: TrackedIssue, self: TokenIden
   });
   for await (const page of pages) {
     for (const issue of page.data) {
-      if (!issue.pull_request && issue.body?.includes(request.marker) && writtenBy(self, issue.user)) found.push({ number: issue.number, html_url: issue.html_url });
+      if (!issue.pull_request && issue.body?.includes(request.marker) && writtenBy(self, issue.user))
+        found.push({ number: issue.number, html_url: issue.html_url });
     }
   }
   return found.sort((a, b) => a.number - b.number);
@@ -52,7 +52,12 @@ async function findOpen(octokit: Octokit, request: TrackedIssue, self: TokenIden
 
 async function closeDuplicates(octokit: Octokit, request: TrackedIssue, keep: number, others: OpenIssue[]): Promise<number> {
   for (const issue of others) {
-    await octokit.rest.issues.createComment({ owner: request.owner, repo: request.repo, issue_number: issue.number, body: `Duplicate of #${keep}: postgate tracks this gate there.` });
+    await octokit.rest.issues.createComment({
+      owner: request.owner,
+      repo: request.repo,
+      issue_number: issue.number,
+      body: `Duplicate of #${keep}: postgate tracks this gate there.`,
+    });
     await octokit.rest.issues.update({ owner: request.owner, repo: request.repo, issue_number: issue.number, state: 'closed', state_reason: 'not_planned' });
   }
   return others.length;

@@ -141,7 +141,9 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
             context: [...facts, ...(run.runUrl ? [`[run](${run.runUrl})`] : [])],
             limit: limit(COMMENT_LIMIT, "GitHub's 65,536-character limit for comments"),
           });
-          outcome.comment = await attempt('comment', (o) => upsertComment(o, { ...repo, number: pr.number }, marker, body, wantsNewComment(request.comment, result)));
+          outcome.comment = await attempt('comment', (o) =>
+            upsertComment(o, { ...repo, number: pr.number }, marker, body, wantsNewComment(request.comment, result)),
+          );
         }
         const counts = countBySeverity(result.findings);
         outcome.checkRun = await attempt('checkRun', (o) =>
@@ -173,7 +175,14 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
           limit: limit(COMMENT_LIMIT, "GitHub's 65,536-character limit for issues"),
         });
         outcome.issue = await attempt('issue', (o) =>
-          trackIssue(o, { ...repo, marker, title: `${title} ${result.status === 'error' ? 'could not run' : 'is failing'}`, body, failing: result.status !== 'pass', runLine }),
+          trackIssue(o, {
+            ...repo,
+            marker,
+            title: `${title} ${result.status === 'error' ? 'could not run' : 'is failing'}`,
+            body,
+            failing: result.status !== 'pass',
+            runLine,
+          }),
         );
       }
     } else if (!octokit && (run.pullRequest || run.tracksIssue)) {
@@ -181,10 +190,15 @@ export async function publish(request: PublishRequest, io: ActionsIO): Promise<P
     }
 
     if (!outcome.checkRun || isFailure(outcome.checkRun)) {
-      outcome.annotations = writeAnnotations(io, annotationsOf(result, run.workspace), {
-        ...request.annotationsUsed,
-        warning: (request.annotationsUsed?.warning ?? 0) + (failures.length ? 1 : 0),
-      }, jobSummary);
+      outcome.annotations = writeAnnotations(
+        io,
+        annotationsOf(result, run.workspace),
+        {
+          ...request.annotationsUsed,
+          warning: (request.annotationsUsed?.warning ?? 0) + (failures.length ? 1 : 0),
+        },
+        jobSummary,
+      );
     }
     if (failures.length) {
       outcome.warning = degradedWarning(title, failures, run, result);
@@ -203,8 +217,16 @@ function contextFacts(request: PublishRequest, links: SourceLinks | undefined): 
   return facts;
 }
 
-async function writeSummary(request: PublishRequest, io: ActionsIO, links: SourceLinks | undefined, facts: string[], warning: string | undefined): Promise<boolean> {
-  const where = request.reportPath ? `the JSON report (\`${request.reportPath}\`, output \`report-path\`; keep it with actions/upload-artifact)` : 'the JSON report (input `report-path`)';
+async function writeSummary(
+  request: PublishRequest,
+  io: ActionsIO,
+  links: SourceLinks | undefined,
+  facts: string[],
+  warning: string | undefined,
+): Promise<boolean> {
+  const where = request.reportPath
+    ? `the JSON report (\`${request.reportPath}\`, output \`report-path\`; keep it with actions/upload-artifact)`
+    : 'the JSON report (input `report-path`)';
   const markdown = renderMarkdown(request.result, {
     rules: request.rules,
     ...(links ? { links } : {}),
@@ -225,7 +247,12 @@ async function writeSummary(request: PublishRequest, io: ActionsIO, links: Sourc
  * Workflow-command annotations: GitHub shows 10 of each type per step. When findings of a type
  * do not fit, the last slot says how many were left out and where they are.
  */
-function writeAnnotations(io: ActionsIO, annotations: Annotation[], used: Partial<Record<Severity, number>>, jobSummary: string): { written: number; notWritten: number } {
+function writeAnnotations(
+  io: ActionsIO,
+  annotations: Annotation[],
+  used: Partial<Record<Severity, number>>,
+  jobSummary: string,
+): { written: number; notWritten: number } {
   let written = 0;
   let notWritten = 0;
   const where = jobSummary.replace(/^\[([^\]]+)\]\(([^)]+)\)$/, '$1 ($2)');
@@ -266,7 +293,9 @@ function degradedWarning(title: string, failures: Array<{ channel: Channel; fail
   const down = failures.filter((f) => f.failure.kind === 'unavailable');
   if (down.length) {
     const first = down[0]!.failure;
-    reasons.push(`${joinNames(down.map((f) => CHANNEL_NAME[f.channel]))}: GitHub's API kept failing (${first.status ? `HTTP ${first.status}: ` : ''}${first.message}, ${plural(first.attempts, 'attempt')})`);
+    reasons.push(
+      `${joinNames(down.map((f) => CHANNEL_NAME[f.channel]))}: GitHub's API kept failing (${first.status ? `HTTP ${first.status}: ` : ''}${first.message}, ${plural(first.attempts, 'attempt')})`,
+    );
   }
   const other = failures.filter((f) => f.failure.kind === 'rejected' || f.failure.kind === 'failed');
   for (const f of other) reasons.push(`${CHANNEL_NAME[f.channel]}: GitHub rejected the request (HTTP ${f.failure.status}: ${f.failure.message})`);

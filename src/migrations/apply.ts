@@ -152,7 +152,12 @@ async function failureFinding(client: ClientBase, migration: Migration, error: P
   }
   const line = index === undefined ? undefined : lineAt(raw, index);
   const message = (error.message ?? String(error)).replace(/\.$/, '');
-  const detail = [error.detail && `Detail: ${error.detail}`, error.hint && `Hint: ${error.hint}`, error.where && `Where: ${error.where}`, error.code && `SQLSTATE ${error.code}`]
+  const detail = [
+    error.detail && `Detail: ${error.detail}`,
+    error.hint && `Hint: ${error.hint}`,
+    error.where && `Where: ${error.where}`,
+    error.code && `SQLSTATE ${error.code}`,
+  ]
     .filter(Boolean)
     .join('\n');
   return migrationFinding({
@@ -160,7 +165,8 @@ async function failureFinding(client: ClientBase, migration: Migration, error: P
     object: { kind: 'migration', name: migration.file },
     message: `${migration.file}${line ? `:${line}` : ''} fails on a fresh database: ${message}.`,
     ...(detail ? { detail } : {}),
-    remediation: 'Fix the statement so that the migrations apply in order on an empty database (the same way they run on a new environment or a branch database).',
+    remediation:
+      'Fix the statement so that the migrations apply in order on an empty database (the same way they run on a new environment or a branch database).',
     location: { file: migration.file, ...(line ? { line } : {}) },
   });
 }

@@ -60,7 +60,10 @@ export function dataApiGrantModel(input: GrantModelInput): DataApiGrantModel {
     };
   }
   if (days.length === 0 || days.some((day) => day === undefined)) {
-    return { legacyFor: () => true, assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants (never under-report).' };
+    return {
+      legacyFor: () => true,
+      assumption: 'Migration versions are not dates, so every object is assumed to have the legacy Data API grants (never under-report).',
+    };
   }
   const first = days[0]!;
   if (first >= NEW_PROJECTS_EXPLICIT_SINCE) {

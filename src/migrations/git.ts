@@ -27,7 +27,10 @@ export async function checkoutRoot(cwd: string): Promise<string | undefined> {
 
 export async function repoRoot(cwd: string): Promise<string> {
   const root = await checkoutRoot(cwd);
-  if (root === undefined) throw new UserError(`Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`);
+  if (root === undefined)
+    throw new UserError(
+      `Input \`base-ref\` needs a git checkout, but ${cwd} is not inside one; run the gate in the repository (actions/checkout) or leave \`base-ref\` empty.`,
+    );
   return root;
 }
 
@@ -75,7 +78,12 @@ async function listTree(root: string, commit: string, dir: string): Promise<Tree
 async function readBlobs(root: string, commit: string, paths: string[]): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   if (paths.length === 0) return out;
-  const result = await execa('git', ['cat-file', '--batch'], { cwd: root, input: paths.map((p) => `${commit}:${p}`).join('\n') + '\n', encoding: 'buffer', reject: false });
+  const result = await execa('git', ['cat-file', '--batch'], {
+    cwd: root,
+    input: paths.map((p) => `${commit}:${p}`).join('\n') + '\n',
+    encoding: 'buffer',
+    reject: false,
+  });
   if (result.exitCode !== 0) throw new UserError(`git could not read files at ${commit.slice(0, 12)}; check \`base-ref\`.`);
   const data = Buffer.from(result.stdout as Uint8Array);
   let offset = 0;
@@ -109,7 +117,11 @@ export async function readMigrationsAtRef(cwd: string, dir: string, ref: string,
   const relativeDir = path.relative(root, dir).split(path.sep).join('/');
   const entries = await listTree(root, commit, relativeDir || '.');
   if (entries.length === 0) return { commit };
-  const blobs = await readBlobs(root, commit, entries.map((e) => e.path));
+  const blobs = await readBlobs(
+    root,
+    commit,
+    entries.map((e) => e.path),
+  );
   const temp = mkdtempSync(path.join(os.tmpdir(), 'postgate-base-'));
   try {
     for (const [file, bytes] of blobs) {

@@ -19,7 +19,9 @@ import type { History, HistoryTable, MigrationTool } from './types.ts';
 const PLATFORM_SCHEMAS = ['auth', 'realtime', '_realtime', 'storage', 'supabase_functions', 'extensions', 'net', 'vault', 'graphql', 'cron', 'pgsodium'];
 
 /** Every tool's history table, in the order tables are matched and listed. */
-export const HISTORY_TABLES: Array<HistoryTableSpec & { tool: MigrationTool }> = HISTORY_ORDER.flatMap((adapter) => (adapter.history ? [{ ...adapter.history, tool: adapter.id }] : []));
+export const HISTORY_TABLES: Array<HistoryTableSpec & { tool: MigrationTool }> = HISTORY_ORDER.flatMap((adapter) =>
+  adapter.history ? [{ ...adapter.history, tool: adapter.id }] : [],
+);
 
 /** "schema.table (tool)" list for messages. */
 export function describeHistoryTables(tools?: MigrationTool[]): string {
@@ -89,7 +91,10 @@ export async function readHistory(client: ClientBase, table: HistoryTable & { co
  * with its columns, keys, indexes and sequence, or its private schema): never schema
  * drift, since the migrations do not create it.
  */
-export function isHistoryObject(table: HistoryTable, object: { kind: string; schema?: string | undefined; name: string; table?: string | undefined; props?: Record<string, unknown> }): boolean {
+export function isHistoryObject(
+  table: HistoryTable,
+  object: { kind: string; schema?: string | undefined; name: string; table?: string | undefined; props?: Record<string, unknown> },
+): boolean {
   const toolSchema = TOOLS[table.tool].history?.privateSchema;
   if (toolSchema && (object.schema === toolSchema || (object.kind === 'schema' && object.name === toolSchema))) return true;
   if (object.schema !== table.schema) return false;

@@ -321,7 +321,8 @@ function mentionRank(tokens: readonly Token[], words: readonly string[], schema:
     let rank: number;
     if (schema === null) rank = 3;
     else if (qualifier !== undefined) rank = qualifier === schema ? 3 : 0;
-    else if (after?.punctuation && after.text === '.') rank = 0; // `items.label`: it qualifies something else
+    else if (after?.punctuation && after.text === '.')
+      rank = 0; // `items.label`: it qualifies something else
     else rank = path.includes(schema) ? 2 : 1;
     best = Math.max(best, rank);
   }
@@ -377,7 +378,12 @@ function locate(read: ReadMigration, row: ResolvedRow): number | undefined {
   return bestStatement(read, mentioningAny(read, [words[0]!, row.parent]), row, words)?.line;
 }
 
-function bestStatement(read: ReadMigration, candidates: readonly number[], row: ResolvedRow, words: readonly string[]): { line: number; both: boolean } | undefined {
+function bestStatement(
+  read: ReadMigration,
+  candidates: readonly number[],
+  row: ResolvedRow,
+  words: readonly string[],
+): { line: number; both: boolean } | undefined {
   const tagWords = row.command_tag.toLowerCase().split(/\s+/).filter(Boolean);
   const first = tagWords[0] === 'create';
   let best: { score: number[]; line: number; both: boolean } | undefined;
@@ -434,7 +440,10 @@ export async function readOrigins(client: ClientBase, migrations: Migration[], s
  * triggers and policies to their table, and to any overload for a function named
  * without arguments.
  */
-export function findOrigin(origins: ReadonlyMap<string, SourceLocation>, object: { kind: string; schema?: string | undefined; name: string }): SourceLocation | undefined {
+export function findOrigin(
+  origins: ReadonlyMap<string, SourceLocation>,
+  object: { kind: string; schema?: string | undefined; name: string },
+): SourceLocation | undefined {
   const prefix = object.schema ? `${object.schema}.` : '';
   const exact = origins.get(`${object.kind}:${prefix}${object.name}`);
   if (exact) return exact;

@@ -16,8 +16,7 @@ export const MIGRATION_RULES = [
     severity: 'error',
     category: 'history',
     title: 'Migration fails on a fresh database',
-    doc:
-      'A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server\'s message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.',
+    doc: "A migration failed when postgate applied the migrations from scratch, in order, on a throwaway PostgreSQL (with the Supabase baseline for Supabase projects). The finding points at the file and line PostgreSQL reported, with the server's message. A migration that only works on a database with history (objects created by hand, data present, a different order) breaks every new environment: preview branches, CI databases, disaster recovery. Fix the statement (or the order) so that the chain applies on an empty database. When the shadow lacks an extension your project uses (listed in the report), run the gate with `shadow: docker` and an image that has it, e.g. `supabase/postgres`. Allowlisting this rule hides every later finding that needs the shadow, so prefer fixing it.",
   },
   {
     id: 'migration_version_duplicate',
@@ -25,8 +24,7 @@ export const MIGRATION_RULES = [
     severity: 'error',
     category: 'history',
     title: 'Two migration files with one version',
-    doc:
-      'Two (or more) files in the migrations folder have the same version, the key the tool records in its history table, so the tool cannot apply both: the Supabase CLI applies the first and then stops on the next with `duplicate key value violates unique constraint "schema_migrations_pkey"` (`supabase db push` and `supabase db reset` alike), sqlx and dbmate fail the same way on their history tables, Flyway and golang-migrate refuse the whole folder, and drizzle and node-pg-migrate never run the second once the first is applied. It usually comes from two branches that generated migrations at the same moment, or a copied file. The finding names every file of the version and sits on the one left out. postgate builds the shadow database from the first file in the tool\'s order, leaves the others out and goes on with the later migrations, so everything after the duplicate is still checked. Give the file left out a version newer than every other migration (for Supabase, create it with `supabase migration new <name>` and move the SQL); keep the version on the file that environments already applied. To accept it, allowlist `{ rule: migration_version_duplicate, object: { kind: migration_version, name: <version> }, reason }`.',
+    doc: 'Two (or more) files in the migrations folder have the same version, the key the tool records in its history table, so the tool cannot apply both: the Supabase CLI applies the first and then stops on the next with `duplicate key value violates unique constraint "schema_migrations_pkey"` (`supabase db push` and `supabase db reset` alike), sqlx and dbmate fail the same way on their history tables, Flyway and golang-migrate refuse the whole folder, and drizzle and node-pg-migrate never run the second once the first is applied. It usually comes from two branches that generated migrations at the same moment, or a copied file. The finding names every file of the version and sits on the one left out. postgate builds the shadow database from the first file in the tool\'s order, leaves the others out and goes on with the later migrations, so everything after the duplicate is still checked. Give the file left out a version newer than every other migration (for Supabase, create it with `supabase migration new <name>` and move the SQL); keep the version on the file that environments already applied. To accept it, allowlist `{ rule: migration_version_duplicate, object: { kind: migration_version, name: <version> }, reason }`.',
   },
   {
     id: 'shadow_extension_unavailable',
@@ -72,12 +70,15 @@ export function missingExtensionFindings(shadow: Pick<Shadow, 'migrations' | 'mi
  */
 export function standInFindings(shadow: Pick<Shadow, 'standInsUsed' | 'major' | 'migrations'>): Finding[] {
   const created = new Set(shadow.migrations.flatMap((m) => findCreatedExtensions(m.sql)));
-  return shadow.standInsUsed.filter((name) => created.has(name)).map((name) =>
-    migrationFinding({
-      rule: 'shadow_stand_in_used',
-      object: { kind: 'extension', name },
-      message: `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
-      remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',
-    }),
-  );
+  return shadow.standInsUsed
+    .filter((name) => created.has(name))
+    .map((name) =>
+      migrationFinding({
+        rule: 'shadow_stand_in_used',
+        object: { kind: 'extension', name },
+        message:
+          `The shadow PostgreSQL ${shadow.major} has no extension "${name}", so postgate's stand-in was used: findings about objects that use it rest on the stand-in. ${standInNamed(name)?.limits ?? ''}`.trim(),
+        remediation: 'Nothing to fix. For the real extension, run the gate with `shadow: docker` and `image: supabase/postgres:<tag>`.',
+      }),
+    );
 }

@@ -126,7 +126,7 @@ const TODAY_VERSION = '99991231000000';
 /** A statement Supabase's `postgres` may not run: say so, since the same migration fails there. */
 function explainNotSuperuser(failure: Finding, supabase: boolean): Finding {
   const why = supabase
-    ? "On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way."
+    ? 'On Supabase, migrations run as `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too; postgate applies them the same way.'
     : 'postgate applies migrations as `postgres` without superuser rights, so that a pull request cannot reach the machine or the job; a migration that needs a superuser cannot be checked here.';
   return {
     ...failure,
@@ -212,7 +212,8 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     const projectMissing = missingExtensions.filter((name) => required.includes(name));
     const platformMissing = missingExtensions.filter((name) => !required.includes(name));
     if (projectMissing.length) log.warn(`the shadow PostgreSQL lacks extension(s) the migrations create: ${projectMissing.join(', ')}`);
-    if (platformMissing.length) log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
+    if (platformMissing.length)
+      log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
 
     await admin.query(INSTALL_TRACKER_SQL);
     await admin.query(PLATFORM_TRIGGERS_SQL);
@@ -224,26 +225,30 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     // the baseline leaves the legacy default privileges on
     let legacyGrants = true;
     // The step returns the migration that failed, if one did: the progress then says the step failed.
-    await log.step(`applying ${wanted.length} migration(s)`, async () => {
-      for (const [index, migration] of wanted.entries()) {
-        if (!migration.executable) {
-          skipped.push(migration);
-          continue;
+    await log.step(
+      `applying ${wanted.length} migration(s)`,
+      async () => {
+        for (const [index, migration] of wanted.entries()) {
+          if (!migration.executable) {
+            skipped.push(migration);
+            continue;
+          }
+          if (grants && grants.legacyFor(migration.version) !== legacyGrants) {
+            legacyGrants = !legacyGrants;
+            await admin!.query(legacyDefaultGrantsSql(legacyGrants));
+          }
+          startPaths[index] = await markMigration(session!, index);
+          const outcome = await applyWithStandIns(session!, admin!, migration);
+          if (!outcome.ok) {
+            failure = outcome.failure;
+            return migration;
+          }
+          applied.push(migration);
         }
-        if (grants && grants.legacyFor(migration.version) !== legacyGrants) {
-          legacyGrants = !legacyGrants;
-          await admin!.query(legacyDefaultGrantsSql(legacyGrants));
-        }
-        startPaths[index] = await markMigration(session!, index);
-        const outcome = await applyWithStandIns(session!, admin!, migration);
-        if (!outcome.ok) {
-          failure = outcome.failure;
-          return migration;
-        }
-        applied.push(migration);
-      }
-      return undefined;
-    }, (stopped) => (stopped ? `${stopped.file} failed` : undefined));
+        return undefined;
+      },
+      (stopped) => (stopped ? `${stopped.file} failed` : undefined),
+    );
     await markMigration(session, undefined);
     // Default privileges as production has them today (the platform revoked the legacy ones on
     // 2026-10-30), so that the shadow's own default privileges compare with a live database's.

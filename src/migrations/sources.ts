@@ -33,8 +33,7 @@ export const MIGRATION_SOURCE_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Migration path leads outside the repository',
-    doc:
-      'A symbolic link in the migrations folder (or a path the folder\'s files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner\'s own files (`/proc/self/environ`, `~/.ssh`, another job\'s checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.',
+    doc: "A symbolic link in the migrations folder (or a path the folder's files name, such as a drizzle journal entry) leads outside the repository. postgate does not follow it: on a CI runner it could read the runner's own files (`/proc/self/environ`, `~/.ssh`, another job's checkout) into the shadow database and from there into error messages, and the migration tool would apply whatever the link points to on the machine it runs on, not what the repository holds. The file is left out of the migrations, so the finding is an error: replace the link with the file itself (or a link that stays inside the repository). Links inside the repository are followed, as the migration tools follow them. To accept it, allowlist `{ rule: migration_symlink_outside, object: { kind: migration, name: <path of the link> }, reason }`.",
   },
 ] as const satisfies readonly Rule[];
 
@@ -49,7 +48,8 @@ export function outsidePathFindings(problems: readonly MigrationFileProblem[]): 
         rule: 'migration_symlink_outside',
         object: { kind: 'migration', name: p.file },
         message: p.problem,
-        remediation: 'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',
+        remediation:
+          'Replace the link with the file itself (git stores a symbolic link as the path it points to), or point it at a file inside the repository.',
         location: { file: p.file, line: 1 },
       }),
     );
@@ -75,9 +75,7 @@ export function resolveMigrationsDir(dir: string | undefined, cwd: string, input
   if (dir) return path.resolve(cwd, dir);
   const found = DEFAULT_MIGRATION_DIRS.map((d) => path.join(cwd, d)).find((d) => existsSync(d) && statSync(d).isDirectory());
   if (!found) {
-    throw new UserError(
-      `No migrations folder was found in ${cwd} (looked for ${DEFAULT_MIGRATION_DIRS.join(', ')}); pass input \`${inputName}\`.`,
-    );
+    throw new UserError(`No migrations folder was found in ${cwd} (looked for ${DEFAULT_MIGRATION_DIRS.join(', ')}); pass input \`${inputName}\`.`);
   }
   return found;
 }
@@ -116,7 +114,15 @@ export function readMigrations(dir: string, options: ReadMigrationsOptions): Mig
   const format = options.format ?? 'auto';
   const detected = format === 'auto' ? detectTool(absolute, guard) : { tool: format, detection: 'explicit' as const };
   const adapter = TOOLS[detected.tool];
-  const ctx: ReadContext = { dir: absolute, cwd: options.cwd, reader: options.reader ?? diskReader, tool: detected.tool, title: adapter.title, dropsBom: adapter.dropsBom ?? false, guard };
+  const ctx: ReadContext = {
+    dir: absolute,
+    cwd: options.cwd,
+    reader: options.reader ?? diskReader,
+    tool: detected.tool,
+    title: adapter.title,
+    dropsBom: adapter.dropsBom ?? false,
+    guard,
+  };
   const read = adapter.read(ctx);
   const migrations = read.migrations;
   const problems = [...guard.refused.values(), ...read.problems];

@@ -115,11 +115,7 @@ function fromReady(ch: string, text: string, tokenStart: number, end: number): S
     case 'c':
     case 'C': {
       const offset = end - 'ATOMIC'.length;
-      if (
-        offset > tokenStart &&
-        text.slice(offset, end).toUpperCase() === 'ATOMIC' &&
-        GO_SPACE.test(text[offset - 1] ?? '')
-      ) {
+      if (offset > tokenStart && text.slice(offset, end).toUpperCase() === 'ATOMIC' && GO_SPACE.test(text[offset - 1] ?? '')) {
         return { type: 'nested', inner: READY, delimiter: 'END', caseInsensitive: true };
       }
       return READY;

@@ -66,9 +66,7 @@ function sslConfig(target: DatabaseTarget, inputName: string): pg.ClientConfig['
 }
 
 function clientConfig(target: DatabaseTarget, options: ConnectOptions, ssl: pg.ClientConfig['ssl']): pg.ClientConfig {
-  const connectTimeoutMs =
-    options.connectTimeoutMs ??
-    (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
+  const connectTimeoutMs = options.connectTimeoutMs ?? (target.connectTimeoutSeconds ? target.connectTimeoutSeconds * 1000 : DEFAULT_CONNECT_TIMEOUT_MS);
   return {
     host: target.host,
     port: target.port,
@@ -171,11 +169,7 @@ export function connectionError(error: unknown, target: DatabaseTarget, inputNam
 }
 
 /** Runs `fn` with a session and always closes it. */
-export async function withSession<T>(
-  urlOrTarget: string | DatabaseTarget,
-  options: ConnectOptions,
-  fn: (session: Session) => Promise<T>,
-): Promise<T> {
+export async function withSession<T>(urlOrTarget: string | DatabaseTarget, options: ConnectOptions, fn: (session: Session) => Promise<T>): Promise<T> {
   const session = await connect(urlOrTarget, options);
   try {
     return await fn(session);

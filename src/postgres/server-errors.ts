@@ -28,7 +28,9 @@ interface ServerErrorLike {
 }
 
 function privilegeSentence(message: string): string {
-  const match = /permission denied for (materialized view|foreign table|table|view|sequence|schema|function|procedure|database|type) "?([^"]+?)"?$/.exec(message);
+  const match = /permission denied for (materialized view|foreign table|table|view|sequence|schema|function|procedure|database|type) "?([^"]+?)"?$/.exec(
+    message,
+  );
   const privilege = match ? PRIVILEGE_FOR[match[1]!] : undefined;
   const fix = match && privilege ? `grant it ${privilege} on ${match[1]} ${match[2]}` : 'grant it the missing privilege';
   return `The database role postgate connects as lacks a privilege it needs (${message}); ${fix}, or connect as a role that has it.`;
@@ -39,7 +41,10 @@ export function describeServerError(error: unknown): string | undefined {
   if (!error || typeof error !== 'object') return undefined;
   const e = error as ServerErrorLike;
   const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
-  const message = String(e.message ?? '').split('\n')[0]!.trim().replace(/\.$/, '');
+  const message = String(e.message ?? '')
+    .split('\n')[0]!
+    .trim()
+    .replace(/\.$/, '');
   if (!code) {
     return CONNECTION_LOST.test(message)
       ? `The connection to the database was lost mid-run (${message}); check the network path and the server's health, then rerun the gate.`

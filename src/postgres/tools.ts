@@ -65,7 +65,9 @@ export function isExecutable(file: string): boolean {
 function subdirs(parent: string, match: RegExp, bin: (entry: string) => string): string[] {
   if (!existsSync(parent)) return [];
   try {
-    return readdirSync(parent).filter((entry) => match.test(entry)).map(bin);
+    return readdirSync(parent)
+      .filter((entry) => match.test(entry))
+      .map(bin);
   } catch {
     return [];
   }
@@ -258,10 +260,19 @@ export async function runClientTool(tool: ResolvedTool, args: string[], options:
     const mounts = [...new Set((options.paths ?? []).map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : path.dirname(p))))];
     const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
     argv = [
-      'run', '--rm', '-i', '--name', container, '--network', 'host', ...user,
+      'run',
+      '--rm',
+      '-i',
+      '--name',
+      container,
+      '--network',
+      'host',
+      ...user,
       ...mounts.flatMap((dir) => ['-v', `${dir}:${dir}`]),
       ...Object.keys(env).flatMap((name) => ['-e', name]),
-      tool.image, tool.name, ...args,
+      tool.image,
+      tool.name,
+      ...args,
     ];
   }
   const child = execa(file, argv, {
@@ -275,7 +286,9 @@ export async function runClientTool(tool: ResolvedTool, args: string[], options:
     // its own process group: stopped with it by postgate, not by a signal to postgate's group
     detached: true,
   });
-  const release = child.pid ? trackProcessGroup(child.pid, { command: tool.runner === 'local' ? path.basename(tool.file) : 'docker', ...(container ? { container } : {}) }) : () => undefined;
+  const release = child.pid
+    ? trackProcessGroup(child.pid, { command: tool.runner === 'local' ? path.basename(tool.file) : 'docker', ...(container ? { container } : {}) })
+    : () => undefined;
   if (options.input && child.stdin) {
     // The tool may exit before reading everything (a fatal error): that EPIPE is not ours to report.
     child.stdin.on('error', () => undefined);

@@ -91,9 +91,7 @@ export function parseDatabaseUrl(raw: string, inputName = 'database-url'): Datab
     // libpq allows an empty host (postgresql://user@/db?host=/socket/dir); WHATWG URL does not.
     url = new URL(text.replace(/^(postgres(?:ql)?:\/\/(?:[^@/]*@)?)(?=[/?]|$)/, '$1localhost'));
   } catch {
-    throw new UserError(
-      `\`${inputName}\` is not a valid URL (got ${describeScheme(text)}); use postgresql://user:password@host:5432/database.`,
-    );
+    throw new UserError(`\`${inputName}\` is not a valid URL (got ${describeScheme(text)}); use postgresql://user:password@host:5432/database.`);
   }
   if (!SCHEMES.has(url.protocol)) {
     throw new UserError(
@@ -122,9 +120,7 @@ export function parseDatabaseUrl(raw: string, inputName = 'database-url'): Datab
   const sslParam = (params.get('sslmode') ?? 'prefer').toLowerCase();
   const sslmode = (sslParam === 'allow' ? 'prefer' : sslParam) as SslMode;
   if (!SSL_MODES.includes(sslmode)) {
-    throw new UserError(
-      `\`${inputName}\` has sslmode "${sslParam}", which postgate does not know; use one of ${SSL_MODES.join(', ')}.`,
-    );
+    throw new UserError(`\`${inputName}\` has sslmode "${sslParam}", which postgate does not know; use one of ${SSL_MODES.join(', ')}.`);
   }
   const timeoutText = params.get('connect_timeout');
   const connectTimeoutSeconds = timeoutText ? Number(timeoutText) : undefined;

@@ -46,7 +46,10 @@ export function formatCell(key: string, value: unknown): string {
     if (!value.length) return '—';
     return value.map((item) => formatCell(key, item)).join(value.every((item) => isScalar(item)) ? ', ' : '; ');
   }
-  if (isPlainObject(value)) return Object.entries(value).map(([k, v]) => `${columnLabel(k)}: ${formatCell(k, v)}`).join(', ');
+  if (isPlainObject(value))
+    return Object.entries(value)
+      .map(([k, v]) => `${columnLabel(k)}: ${formatCell(k, v)}`)
+      .join(', ');
   return String(value);
 }
 
@@ -75,12 +78,7 @@ export function detailBlock(key: string, value: unknown): DetailBlock {
   if (isPlainObject(value)) {
     if (Array.isArray(value.rows) && value.rows.every(isPlainObject)) {
       const columns = Array.isArray(value.columns) && value.columns.every((c) => typeof c === 'string') ? (value.columns as string[]) : undefined;
-      return recordTable(
-        typeof value.title === 'string' ? value.title : title,
-        value.rows,
-        columns,
-        typeof value.note === 'string' ? value.note : undefined,
-      );
+      return recordTable(typeof value.title === 'string' ? value.title : title, value.rows, columns, typeof value.note === 'string' ? value.note : undefined);
     }
     const entries = Object.entries(value);
     if (entries.length > 0 && entries.every(([, inner]) => isPlainObject(inner) && Object.values(inner).every(isScalar))) {

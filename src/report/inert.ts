@@ -50,9 +50,7 @@ export function inertInline(text: string): string {
 
 /** Untrusted text whose lines matter (SQL, a server message's detail): `\n` kept, `\r\n` as `\n`, the rest as `inertInline`. */
 export function inertBlock(text: string): string {
-  return stripAnsi(text)
-    .replace(/\r\n/g, '\n')
-    .replace(CONTROL_BUT_TAB_NEWLINE, escapeControl);
+  return stripAnsi(text).replace(/\r\n/g, '\n').replace(CONTROL_BUT_TAB_NEWLINE, escapeControl);
 }
 
 /**
@@ -74,4 +72,3 @@ export function guardCommands(output: string): string {
 export function inertLog(text: string): string {
   return guardCommands(inertBlock(text));
 }
-

@@ -223,7 +223,11 @@ function shortenedNote(result: GateResult, sorted: Finding[], shown: Finding[], 
     if (withFix) cut.push(`remediation for ${plural(withFix, 'finding')}`);
   }
   if (!plan.details && result.details && Object.keys(result.details).length) {
-    cut.push(Object.keys(result.details).map((key) => humanize(key).toLowerCase()).join(', '));
+    cut.push(
+      Object.keys(result.details)
+        .map((key) => humanize(key).toLowerCase())
+        .join(', '),
+    );
   }
   if (plan.compact && shown.some((item) => item.detail || item.message.length > COMPACT_MESSAGE)) cut.push('details and the end of long messages');
   if (plan.listed < full.listed) cut.push(`the list of ${plural(full.listed - plan.listed, 'allowlisted or pre-existing finding')}`);
@@ -279,7 +283,8 @@ function findingCell(item: Finding, compact: boolean): string {
   return `${cell(message)}<br><sub>${cell(item.detail)}</sub>`;
 }
 
-const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|update|insert|delete|begin|set|reset|do|with|vacuum|analyze|reindex|truncate|notify)\s)/i;
+const SQL_START =
+  /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|update|insert|delete|begin|set|reset|do|with|vacuum|analyze|reindex|truncate|notify)\s)/i;
 
 /**
  * SQL (starts with a statement keyword or a comment, and has a `;`) in a code block, kept exactly
@@ -288,7 +293,13 @@ const SQL_START = /^\s*(?:--|(?:alter|create|drop|grant|revoke|comment|select|up
  */
 function remediation(text: string): string[] {
   const sql = SQL_START.test(text) && text.includes(';');
-  if (!sql) return [text.split(/\r\n|\r|\n/).map(inline).join('<br>')];
+  if (!sql)
+    return [
+      text
+        .split(/\r\n|\r|\n/)
+        .map(inline)
+        .join('<br>'),
+    ];
   return fenced(text.replace(/\r\n?/g, '\n').trimEnd(), 'sql');
 }
 
@@ -318,7 +329,9 @@ function listedApart(result: GateResult, budget: number, links: SourceLinks | un
     if (shown.length) {
       out.push('| rule | object | reason | expires |', '|---|---|---|---|');
       for (const item of shown) {
-        out.push(`| ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`);
+        out.push(
+          `| ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${cell(compact ? clip(item.reason, 200) : item.reason)} | ${item.expires ? cell(item.expires) : '—'} |`,
+        );
       }
     }
     if (shown.length < suppressed.length) out.push('', `_${plural(suppressed.length - shown.length, 'more')} not listed._`);
@@ -330,7 +343,9 @@ function listedApart(result: GateResult, budget: number, links: SourceLinks | un
     if (shown.length) {
       out.push('| | rule | object | where | finding |', '|---|---|---|---|---|');
       for (const item of shown) {
-        out.push(`| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`);
+        out.push(
+          `| ${SEVERITY_ICON[item.severity]} | ${code(item.rule)} | ${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${cell(compact ? clip(item.message, 200) : item.message)} |`,
+        );
       }
     }
     if (shown.length < preexisting.length) out.push('', `_${plural(preexisting.length - shown.length, 'more')} not listed._`);
@@ -352,7 +367,8 @@ function detailBody(block: DetailBlock): string[] {
   switch (block.kind) {
     case 'table': {
       const lines = [`| ${block.columns.map((column) => cell(column) || ' ').join(' | ')} |`, `|${block.columns.map(() => '---').join('|')}|`];
-      for (const row of block.rows) lines.push(`| ${row.map((value, i) => (i === 0 && block.columns[0] === '' ? `**${cell(value)}**` : cell(value))).join(' | ')} |`);
+      for (const row of block.rows)
+        lines.push(`| ${row.map((value, i) => (i === 0 && block.columns[0] === '' ? `**${cell(value)}**` : cell(value))).join(' | ')} |`);
       if (block.note) lines.push('', `_${inline(block.note)}_`);
       return lines;
     }
@@ -412,7 +428,7 @@ function splitCodeSpans(text: string): Piece[] {
     while (text[end] === '`') end += 1;
     const run = end - i;
     let close = -1;
-    for (let k = end; k < text.length; ) {
+    for (let k = end; k < text.length;) {
       if (text[k] !== '`') {
         k += 1;
         continue;

@@ -75,7 +75,8 @@ export function renderSarif(result: GateResult, options: SarifOptions): SarifOut
   ];
   const rules = options.rules.filter((rule) => rule.gate === result.gate || rule.gate === 'all');
   for (const { item } of all) {
-    if (!rules.some((rule) => rule.id === item.rule)) rules.push(options.rules.find((candidate) => candidate.id === item.rule) ?? unknownRule(item.rule, item.severity, result.gate));
+    if (!rules.some((rule) => rule.id === item.rule))
+      rules.push(options.rules.find((candidate) => candidate.id === item.rule) ?? unknownRule(item.rule, item.severity, result.gate));
   }
   const index = new Map(rules.map((rule, i) => [rule.id, i]));
   const located = all.filter(({ item }) => item.location?.file);

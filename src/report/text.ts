@@ -62,7 +62,9 @@ export function renderText(input: GateResult, options: TextOptions): string {
     result.preexisting?.length ? `${result.preexisting.length} already on the base branch` : '',
     result.metrics.duration_ms !== undefined ? formatMeasure('duration_ms', result.metrics.duration_ms) : '',
   ].filter(Boolean);
-  const lines = [`${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${countsText(countBySeverity(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`];
+  const lines = [
+    `${c('bold', `postgate ${gateTitle(result.gate)}`)}: ${status}  ${countsText(countBySeverity(result.findings))}${extra.length ? c('dim', ` · ${extra.join(' · ')}`) : ''}`,
+  ];
   if (result.error) lines.push(`  ${c('red', u(result.error))}`);
 
   const sorted = [...result.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
@@ -76,7 +78,12 @@ export function renderText(input: GateResult, options: TextOptions): string {
   if (result.suppressed?.length) {
     lines.push('', c('dim', `Accepted by the allowlist (${plural(result.suppressed.length, 'finding')}, not counted):`));
     for (const item of result.suppressed) {
-      lines.push(c('dim', `  ${u(item.rule)}  ${u(item.object.kind)} ${u(objectLabel(item.object))}: ${u(item.reason)}${item.expires ? ` (until ${u(item.expires)})` : ''}`));
+      lines.push(
+        c(
+          'dim',
+          `  ${u(item.rule)}  ${u(item.object.kind)} ${u(objectLabel(item.object))}: ${u(item.reason)}${item.expires ? ` (until ${u(item.expires)})` : ''}`,
+        ),
+      );
     }
   }
   if (result.preexisting?.length) {
@@ -111,7 +118,13 @@ function detailText(block: DetailBlock): string[] {
       const columns = block.columns.map(u);
       const rows = (columns.some(Boolean) ? [columns, ...block.rows] : block.rows).map((row) => row.map(u));
       const widths = columns.map((_, i) => Math.min(40, Math.max(...rows.map((row) => (row[i] ?? '').length))));
-      const lines = rows.map((row) => `  ${row.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
+      const lines = rows.map(
+        (row) =>
+          `  ${row
+            .map((value, i) => value.padEnd(widths[i] ?? 0))
+            .join('  ')
+            .trimEnd()}`,
+      );
       return block.note ? [...lines, `  ${u(block.note)}`] : lines;
     }
     case 'fields': {

@@ -41,7 +41,10 @@ select team_id,
   from public.trips
  group by team_id;
 `;
-const fixedMigration = brokenMigration.replace('sum(budget_cents) as budget_cents,\n       sum(spent_cents) as spent_cents', 'sum(budget_cents) as budget_cents');
+const fixedMigration = brokenMigration.replace(
+  'sum(budget_cents) as budget_cents,\n       sum(spent_cents) as spent_cents',
+  'sum(budget_cents) as budget_cents',
+);
 
 let server: GitHubServer;
 let parent: string;
@@ -118,7 +121,9 @@ describe('drift-gate bundle on a pull request', () => {
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '1' });
     expect(server.comments(REPO, FORK_PR)).toEqual([]);
     expect(server.checkRuns(REPO)).toHaveLength(before);
-    expect(run.stdout).toContain(`::error title=migration_apply_failed%3A migration ${BROKEN},file=${BROKEN},line=7::${BROKEN}:7 fails on a fresh database: column "spent_cents" does not exist.%0ASQLSTATE 42703\n`);
+    expect(run.stdout).toContain(
+      `::error title=migration_apply_failed%3A migration ${BROKEN},file=${BROKEN},line=7::${BROKEN}:7 fails on a fresh database: column "spent_cents" does not exist.%0ASQLSTATE 42703\n`,
+    );
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning') && line.includes('could not post'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('this pull request comes from a fork');
@@ -151,12 +156,23 @@ describe('drift-gate bundle in deploy mode', () => {
 
   it('on a push to main finds the dashboard hotfix and opens a tracking issue', async () => {
     await production.admin('alter table public.trips add column budget_cents integer', 'create index trips_budget_idx on public.trips (budget_cents)');
-    const run = await runActionBundle({ gate: 'drift', event: 'push', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'push',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '2', warnings: '0', notices: '0' });
     const report = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
     expect(report.details).toMatchObject({ mode: 'deploy', tool: 'supabase' });
-    expect(report.findings.map((f: { key: string }) => f.key).sort()).toEqual(['schema_drift_unexpected:column:public.trips.budget_cents', 'schema_drift_unexpected:index:public.trips_budget_idx']);
+    expect(report.findings.map((f: { key: string }) => f.key).sort()).toEqual([
+      'schema_drift_unexpected:column:public.trips.budget_cents',
+      'schema_drift_unexpected:index:public.trips_budget_idx',
+    ]);
     expect(report.findings[0].remediation).toContain('drop');
 
     const issues = openIssues();
@@ -171,18 +187,36 @@ describe('drift-gate bundle in deploy mode', () => {
   });
 
   it('a manual run while it still fails updates the same issue', async () => {
-    const run = await runActionBundle({ gate: 'drift', event: 'workflow_dispatch', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'workflow_dispatch',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const issues = server.issues(REPO);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.state).toBe('open');
-    expect(server.comments(REPO, issues[0]!.number).map((c) => c.body)).toEqual([expect.stringMatching(/^❌ Still failing: \[run\]\(.*\) at bbbbbbb: 2 errors/)]);
+    expect(server.comments(REPO, issues[0]!.number).map((c) => c.body)).toEqual([
+      expect.stringMatching(/^❌ Still failing: \[run\]\(.*\) at bbbbbbb: 2 errors/),
+    ]);
     expectNothingLeaked(run);
   });
 
   it('the scheduled run after the hotfix is reverted passes and closes the issue', async () => {
     await production.admin('drop index public.trips_budget_idx', 'alter table public.trips drop column budget_cents');
-    const run = await runActionBundle({ gate: 'drift', event: 'schedule', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'schedule',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ status: 'pass', errors: '0' });
     const issues = server.issues(REPO);
@@ -197,7 +231,15 @@ describe('drift-gate bundle in deploy mode', () => {
   it('a scheduled run that cannot log in exits 2, opens a "could not run" issue, and never shows the password', async () => {
     const wrong = new URL(production.url);
     wrong.password = WRONG_PASSWORD;
-    const run = await runActionBundle({ gate: 'drift', event: 'schedule', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': wrong.href } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'schedule',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': wrong.href },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(run.outputs.status).toBe('error');
     const failure = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
@@ -269,7 +311,11 @@ describe('drift-gate post step, shadow on a given server', () => {
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
     const scratch = async () =>
-      (await admin.query<{ name: string; signed: boolean }>(`select datname as name, shobj_description(oid, 'pg_database') is not null as signed from pg_database where datname like 'postgate\\_scratch\\_%'`)).rows;
+      (
+        await admin.query<{ name: string; signed: boolean }>(
+          `select datname as name, shobj_description(oid, 'pg_database') is not null as signed from pg_database where datname like 'postgate\\_scratch\\_%'`,
+        )
+      ).rows;
     try {
       let killedWith: string[] = [];
       const run = await runActionBundle({

@@ -54,7 +54,15 @@ afterAll(async () => {
 });
 
 const drill = (event: 'schedule' | 'workflow_dispatch') =>
-  runActionBundle({ gate: 'drill', event, apiUrl: server.url, token: TOKEN, workspace, parent, inputs: { 'source-database-url': production.url, 'log-path': LOG } });
+  runActionBundle({
+    gate: 'drill',
+    event,
+    apiUrl: server.url,
+    token: TOKEN,
+    workspace,
+    parent,
+    inputs: { 'source-database-url': production.url, 'log-path': LOG },
+  });
 const target = () => `127.0.0.1:${new URL(production.url).port}/${production.database}`;
 const report = (run: ActionRun) => JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
 const drillLog = () => jsonLines<DrillLogEntry>(path.join(workspace, LOG));
@@ -84,7 +92,13 @@ describe('restore-drill bundle on a schedule', () => {
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '2', warnings: '0', notices: '1' });
     expectTimes(run);
     const result = report(run);
-    expect(result.findings.map((f: { key: string }) => f.key).sort()).toEqual(['drill_setting_missing:setting:app.webhook_hmac_secret', 'drill_setting_missing:setting:app.vercel_webhook_trips', 'drill_settings_not_restored:database:settings'].sort());
+    expect(result.findings.map((f: { key: string }) => f.key).sort()).toEqual(
+      [
+        'drill_setting_missing:setting:app.webhook_hmac_secret',
+        'drill_setting_missing:setting:app.vercel_webhook_trips',
+        'drill_settings_not_restored:database:settings',
+      ].sort(),
+    );
     expect(result.details.checks.filter((c: { status: string }) => c.status === 'fail').map((c: { check: string }) => c.check)).toEqual(['expected settings']);
 
     const [issue] = server.issues(REPO);
@@ -94,7 +108,13 @@ describe('restore-drill bundle on a schedule', () => {
 
     const log = drillLog();
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ status: 'fail', trigger: 'schedule', actor: 'ada', run_url: `https://github.com/${REPO}/actions/runs/123456`, source: { kind: 'live' } });
+    expect(log[0]).toMatchObject({
+      status: 'fail',
+      trigger: 'schedule',
+      actor: 'ada',
+      run_url: `https://github.com/${REPO}/actions/runs/123456`,
+      source: { kind: 'live' },
+    });
     expect(log[0]!.rto_ms).toBe(result.metrics.rto_ms);
     expect(run.summary).toContain('❌ postgate restore-drill failed');
     expectPostStepClean(run);
@@ -108,7 +128,9 @@ describe('restore-drill bundle on a schedule', () => {
     const issues = server.issues(REPO);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.state).toBe('open');
-    expect(server.comments(REPO, issues[0]!.number).map((c) => c.body)).toEqual([expect.stringMatching(/^❌ Still failing: \[run\]\(.*\) at bbbbbbb: 2 errors, 0 warnings, 1 notice\.$/)]);
+    expect(server.comments(REPO, issues[0]!.number).map((c) => c.body)).toEqual([
+      expect.stringMatching(/^❌ Still failing: \[run\]\(.*\) at bbbbbbb: 2 errors, 0 warnings, 1 notice\.$/),
+    ]);
     expect(drillLog().map((entry) => entry.status)).toEqual(['fail', 'fail']);
     expectPostStepClean(run);
     expectNothingLeaked(run);

@@ -86,7 +86,12 @@ function localAction(gate: GateId, event: EventName, inputs: Record<string, stri
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
     ...env,
   };
-  writeFileSync(files.dotenv, `${Object.entries(variables).map(([name, value]) => dotenvLine(name, value)).join('\n')}\n`);
+  writeFileSync(
+    files.dotenv,
+    `${Object.entries(variables)
+      .map(([name, value]) => dotenvLine(name, value))
+      .join('\n')}\n`,
+  );
   const actionDir = path.join(ROOT, 'actions', GATES[gate].action);
   return new Promise((resolve) => {
     // What bin/local-action.js sets before it runs `npm exec tsx src/index.ts -- <args>`.
@@ -94,7 +99,8 @@ function localAction(gate: GateId, event: EventName, inputs: Record<string, stri
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
+        HOME: process.env.HOME ?? '',
+        ...suiteCacheEnv(),
         TMPDIR: process.env.TMPDIR ?? '/tmp',
         TARGET_ACTION_PATH: actionDir,
         NODE_PACKAGE_MANAGER: 'npm',
@@ -155,7 +161,9 @@ describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, { timeout
     expectRanMainAndPost(run);
     expect(run.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '0', notices: '0' });
     expect(run.summary).toContain('✅ postgate drift-gate passed');
-    expect(server.comments(REPO, PR)).toEqual([expect.objectContaining({ body: expect.stringMatching(/^<!-- postgate:comment gate=drift -->\n### ✅ postgate drift-gate passed/) })]);
+    expect(server.comments(REPO, PR)).toEqual([
+      expect.objectContaining({ body: expect.stringMatching(/^<!-- postgate:comment gate=drift -->\n### ✅ postgate drift-gate passed/) }),
+    ]);
     expect(server.checkRuns(REPO).at(-1)).toMatchObject({ name: 'postgate drift-gate', headSha: HEAD_SHA, conclusion: 'success' });
     expectNothingLeaked(run);
   });
@@ -180,7 +188,9 @@ describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, { timeout
     expectRanMainAndPost(run);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '2' });
     expect(run.summary).toContain('The database value has trailing whitespace');
-    expect(server.issues(REPO)).toEqual([expect.objectContaining({ title: expect.stringMatching(/^postgate webhook-secret-check \(127\.0\.0\.1:\d+\/trip_planner\) is failing$/) })]);
+    expect(server.issues(REPO)).toEqual([
+      expect.objectContaining({ title: expect.stringMatching(/^postgate webhook-secret-check \(127\.0\.0\.1:\d+\/trip_planner\) is failing$/) }),
+    ]);
     expectNothingLeaked(run);
   });
 

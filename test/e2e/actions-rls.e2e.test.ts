@@ -33,12 +33,48 @@ const BASE_PR = 44;
  * first, then by rule), annotated where the object is created: the statement's first line.
  */
 const DELIBERATE = [
-  { rule: 'rls_disabled_in_public', level: 'failure', path: 'supabase/migrations/20250120143000_audit_events.sql', line: 2, object: { kind: 'table', schema: 'public', name: 'audit_events' } },
-  { rule: 'rls_references_user_metadata', level: 'failure', path: 'supabase/migrations/20250122090000_trip_admin_override.sql', line: 4, object: { kind: 'policy', schema: 'public', name: 'trips.Owners and staff can delete trips' } },
-  { rule: 'security_definer_view', level: 'failure', path: 'supabase/migrations/20250121100000_trip_views.sql', line: 11, object: { kind: 'view', schema: 'public', name: 'trip_overview' } },
-  { rule: 'function_search_path_mutable', level: 'warning', path: 'supabase/migrations/20250121100000_trip_views.sql', line: 2, object: { kind: 'function', schema: 'public', name: 'trip_length_days' } },
-  { rule: 'public_bucket_allows_listing', level: 'warning', path: 'supabase/migrations/20250116094500_avatars_bucket.sql', line: 6, object: { kind: 'bucket', schema: 'storage', name: 'avatars' } },
-  { rule: 'rls_policy_always_true', level: 'warning', path: 'supabase/migrations/20250112121000_trip_collaborators.sql', line: 24, object: { kind: 'policy', schema: 'public', name: 'trip_collaborators.Collaborator settings can be updated' } },
+  {
+    rule: 'rls_disabled_in_public',
+    level: 'failure',
+    path: 'supabase/migrations/20250120143000_audit_events.sql',
+    line: 2,
+    object: { kind: 'table', schema: 'public', name: 'audit_events' },
+  },
+  {
+    rule: 'rls_references_user_metadata',
+    level: 'failure',
+    path: 'supabase/migrations/20250122090000_trip_admin_override.sql',
+    line: 4,
+    object: { kind: 'policy', schema: 'public', name: 'trips.Owners and staff can delete trips' },
+  },
+  {
+    rule: 'security_definer_view',
+    level: 'failure',
+    path: 'supabase/migrations/20250121100000_trip_views.sql',
+    line: 11,
+    object: { kind: 'view', schema: 'public', name: 'trip_overview' },
+  },
+  {
+    rule: 'function_search_path_mutable',
+    level: 'warning',
+    path: 'supabase/migrations/20250121100000_trip_views.sql',
+    line: 2,
+    object: { kind: 'function', schema: 'public', name: 'trip_length_days' },
+  },
+  {
+    rule: 'public_bucket_allows_listing',
+    level: 'warning',
+    path: 'supabase/migrations/20250116094500_avatars_bucket.sql',
+    line: 6,
+    object: { kind: 'bucket', schema: 'storage', name: 'avatars' },
+  },
+  {
+    rule: 'rls_policy_always_true',
+    level: 'warning',
+    path: 'supabase/migrations/20250112121000_trip_collaborators.sql',
+    line: 24,
+    object: { kind: 'policy', schema: 'public', name: 'trip_collaborators.Collaborator settings can be updated' },
+  },
 ] as const;
 const deliberateKey = (item: (typeof DELIBERATE)[number]) => `${item.rule}:${item.object.kind}:${item.object.schema}.${item.object.name}`;
 
@@ -72,7 +108,9 @@ beforeAll(async () => {
   parent = mkdtempSync(path.join(os.tmpdir(), 'postgate-e2e-rls-'));
   // The repo config with every deliberate problem accepted, outside the example.
   const config = parse(readFileSync(path.join(EXAMPLE_APP, '.github', 'postgate.yml'), 'utf8'));
-  config.allowlist.push(...DELIBERATE.map((item) => ({ rule: item.rule, object: item.object, reason: 'Kept on purpose in the demo app (see its README).', expires: '2099-12-31' })));
+  config.allowlist.push(
+    ...DELIBERATE.map((item) => ({ rule: item.rule, object: item.object, reason: 'Kept on purpose in the demo app (see its README).', expires: '2099-12-31' })),
+  );
   allowlisted = path.join(parent, 'postgate-allowlisted.yml');
   writeFileSync(allowlisted, stringify(config));
 });
@@ -98,12 +136,23 @@ const report = (run: ActionRun) => JSON.parse(readFileSync(run.outputs['report-p
 describe('rls-audit bundle on a pull request of the example app', () => {
   it('fails on the deliberate problems, annotated at their migration lines, with a comment and SARIF', async () => {
     const sarifPath = path.join(parent, 'rls.sarif');
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: copyExample(parent), parent, inputs: { 'sarif-path': sarifPath } });
+    const run = await runActionBundle({
+      gate: 'rls',
+      event: 'pull_request',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: copyExample(parent),
+      parent,
+      inputs: { 'sarif-path': sarifPath },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '3', warnings: '3', notices: '0', 'sarif-path': sarifPath });
     expect(run.outputs['report-path']).toBe(path.join(run.runnerTemp, 'postgate-rls.json'));
     const result = report(run);
-    expect(result.suppressed.map((f: { rule: string }) => f.rule).sort()).toEqual(['authenticated_security_definer_function_executable', 'rls_enabled_no_policy']);
+    expect(result.suppressed.map((f: { rule: string }) => f.rule).sort()).toEqual([
+      'authenticated_security_definer_function_executable',
+      'rls_enabled_no_policy',
+    ]);
     expect(result.details.tests.every((t: { result: string }) => t.result === 'pass')).toBe(true);
 
     const [check] = server.checkRuns(REPO);
@@ -112,13 +161,31 @@ describe('rls-audit bundle on a pull request of the example app', () => {
     expect(annotations).toEqual(DELIBERATE.map((item) => ({ path: item.path, line: item.line, level: item.level, rule: item.rule })));
 
     // SARIF: every finding at its line; the allowlisted ones as accepted suppressions (code scanning hides them).
-    type SarifResult = { ruleId: string; suppressions?: unknown[]; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> };
+    type SarifResult = {
+      ruleId: string;
+      suppressions?: unknown[];
+      locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }>;
+    };
     const sarif = JSON.parse(readFileSync(sarifPath, 'utf8')) as { runs: Array<{ results: SarifResult[] }> };
-    const where = (r: SarifResult) => ({ rule: r.ruleId, path: r.locations[0]!.physicalLocation.artifactLocation.uri, line: r.locations[0]!.physicalLocation.region.startLine });
+    const where = (r: SarifResult) => ({
+      rule: r.ruleId,
+      path: r.locations[0]!.physicalLocation.artifactLocation.uri,
+      line: r.locations[0]!.physicalLocation.region.startLine,
+    });
     const byRule = (a: { rule: string }, b: { rule: string }) => a.rule.localeCompare(b.rule);
     const sarifResults = sarif.runs[0]!.results;
-    expect(sarifResults.filter((r) => !r.suppressions).map(where).sort(byRule)).toEqual(DELIBERATE.map((item) => ({ rule: item.rule, path: item.path, line: item.line })).sort(byRule));
-    expect(sarifResults.filter((r) => r.suppressions).map(where).sort(byRule)).toEqual([
+    expect(
+      sarifResults
+        .filter((r) => !r.suppressions)
+        .map(where)
+        .sort(byRule),
+    ).toEqual(DELIBERATE.map((item) => ({ rule: item.rule, path: item.path, line: item.line })).sort(byRule));
+    expect(
+      sarifResults
+        .filter((r) => r.suppressions)
+        .map(where)
+        .sort(byRule),
+    ).toEqual([
       { rule: 'authenticated_security_definer_function_executable', path: 'supabase/migrations/20250111101000_team_helpers.sql', line: 4 },
       { rule: 'rls_enabled_no_policy', path: 'supabase/migrations/20250114083000_api_keys.sql', line: 70 },
     ]);
@@ -135,7 +202,15 @@ describe('rls-audit bundle on a pull request of the example app', () => {
 
   it('from a fork (read-only token): no comment or check run, annotations through workflow commands, one warning', async () => {
     const before = server.checkRuns(REPO).length;
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', payload: EVENTS.pull_request(true, FORK_PR), apiUrl: server.url, token: FORK_TOKEN, workspace: copyExample(parent), parent });
+    const run = await runActionBundle({
+      gate: 'rls',
+      event: 'pull_request',
+      payload: EVENTS.pull_request(true, FORK_PR),
+      apiUrl: server.url,
+      token: FORK_TOKEN,
+      workspace: copyExample(parent),
+      parent,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '3', warnings: '3' });
     expect(server.comments(REPO, FORK_PR)).toEqual([]);
@@ -152,7 +227,15 @@ describe('rls-audit bundle on a pull request of the example app', () => {
   });
 
   it('passes once an allowlist (a temp copy of the repo config) covers them, and the same comment turns green', async () => {
-    const run = await runActionBundle({ gate: 'rls', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: copyExample(parent), parent, inputs: { config: allowlisted } });
+    const run = await runActionBundle({
+      gate: 'rls',
+      event: 'pull_request',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: copyExample(parent),
+      parent,
+      inputs: { config: allowlisted },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '0', notices: '0' });
     expect(report(run).suppressed).toHaveLength(DELIBERATE.length + 2);
@@ -170,7 +253,16 @@ describe('rls-audit bundle on a pull request against its base branch', () => {
   it('counts only what the pull request adds, lists the rest apart, and passes when the next push secures the new table', async () => {
     const pr = gitExample(parent, { [EXPENSES]: expensesTable });
     const payload = EVENTS.pull_request(false, BASE_PR);
-    const first = await runActionBundle({ gate: 'rls', event: 'pull_request', payload, apiUrl: server.url, token: TOKEN, workspace: pr.dir, parent, env: PR_REFS });
+    const first = await runActionBundle({
+      gate: 'rls',
+      event: 'pull_request',
+      payload,
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: pr.dir,
+      parent,
+      env: PR_REFS,
+    });
     expect(first.code, first.stdout + first.stderr).toBe(1);
     expect(first.outputs).toMatchObject({ status: 'fail', errors: '1', warnings: '0', notices: '0' });
     const result = report(first);
@@ -179,9 +271,12 @@ describe('rls-audit bundle on a pull request against its base branch', () => {
     expect(result.findings.map((f: { key: string }) => f.key)).toEqual(['rls_disabled_in_public:table:public.trip_expenses']);
     expect(result.findings[0].detail).toMatch(/- rls_matrix_access_changed: New table public\.trip_expenses: anon\b.* can now SELECT\b.*every row/);
     expect(result.preexisting.map((f: { key: string }) => f.key).sort()).toEqual(DELIBERATE.map(deliberateKey).sort());
-    expect(server.checkRuns(REPO).at(-1)!.annotations.map((a) => [a.path, a.start_line, a.annotation_level])).toEqual([
-      [EXPENSES, 2, 'failure'],
-    ]);
+    expect(
+      server
+        .checkRuns(REPO)
+        .at(-1)!
+        .annotations.map((a) => [a.path, a.start_line, a.annotation_level]),
+    ).toEqual([[EXPENSES, 2, 'failure']]);
     const [comment] = server.comments(REPO, BASE_PR);
     expect(comment!.body).toContain('❌ postgate rls-audit failed');
     expect(comment!.body).toContain('6 findings already on the base branch (not counted)');
@@ -189,10 +284,21 @@ describe('rls-audit bundle on a pull request against its base branch', () => {
     expectNothingLeaked(first);
 
     pr.push({ [EXPENSES]: expensesSecured }, 'secure trip_expenses');
-    const second = await runActionBundle({ gate: 'rls', event: 'pull_request', payload, apiUrl: server.url, token: TOKEN, workspace: pr.dir, parent, env: PR_REFS });
+    const second = await runActionBundle({
+      gate: 'rls',
+      event: 'pull_request',
+      payload,
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: pr.dir,
+      parent,
+      env: PR_REFS,
+    });
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '0' });
-    expect(report(second).findings.map((f: { key: string; severity: string }) => [f.key, f.severity])).toEqual([['rls_policy_changed:policy:public.trip_expenses.Payers see their expenses', 'notice']]);
+    expect(report(second).findings.map((f: { key: string; severity: string }) => [f.key, f.severity])).toEqual([
+      ['rls_policy_changed:policy:public.trip_expenses.Payers see their expenses', 'notice'],
+    ]);
     const comments = server.comments(REPO, BASE_PR);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('✅ postgate rls-audit passed');
@@ -213,10 +319,22 @@ describe('rls-audit bundle on main', () => {
     expectPostStepClean(push);
     expectNothingLeaked(push);
 
-    const schedule = await runActionBundle({ gate: 'rls', event: 'schedule', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { config: allowlisted } });
+    const schedule = await runActionBundle({
+      gate: 'rls',
+      event: 'schedule',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { config: allowlisted },
+    });
     expect(schedule.code, schedule.stdout + schedule.stderr).toBe(0);
     expect(server.issues(REPO)).toEqual([expect.objectContaining({ number: issue!.number, state: 'closed', stateReason: 'completed' })]);
-    expect(server.comments(REPO, issue!.number).map((c) => c.body)).toEqual([expect.stringMatching(/^✅ Passing again: \[run\]\(https:\/\/github\.com\/acme\/trip-planner\/actions\/runs\/123456\) at bbbbbbb: 0 errors, 0 warnings, 0 notices\. Closing\.$/)]);
+    expect(server.comments(REPO, issue!.number).map((c) => c.body)).toEqual([
+      expect.stringMatching(
+        /^✅ Passing again: \[run\]\(https:\/\/github\.com\/acme\/trip-planner\/actions\/runs\/123456\) at bbbbbbb: 0 errors, 0 warnings, 0 notices\. Closing\.$/,
+      ),
+    ]);
     expectPostStepClean(schedule);
     expectNothingLeaked(schedule);
   });

@@ -88,7 +88,16 @@ function expectPostStepClean(run: ActionRun): void {
 
 describe('webhook-secret-check bundle', () => {
   it('on a push to main: the secret mismatch and the literal token fail the gate and open an issue, and no secret is shown', async () => {
-    const run = await runActionBundle({ gate: 'webhooks', event: 'push', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url }, env: deployEnv });
+    const run = await runActionBundle({
+      gate: 'webhooks',
+      event: 'push',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+      env: deployEnv,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'fail', errors: '2', warnings: '0', notices: '1' });
     const result = report(run);
@@ -100,7 +109,9 @@ describe('webhook-secret-check bundle', () => {
     const mismatch = result.findings.find((f: { rule: string }) => f.rule === 'webhook_secret_mismatch');
     expect(mismatch.detail).toContain('The database value has a trailing newline. Apart from that they are the same secret.');
     // No check run on a push: the located finding is a workflow-command annotation.
-    expect(run.stdout).toContain(`::error title=webhook_literal_secret%3A trigger public.teams.notify-slack-new-team,file=${SLACK_WEBHOOK.path},line=${SLACK_WEBHOOK.line}::`);
+    expect(run.stdout).toContain(
+      `::error title=webhook_literal_secret%3A trigger public.teams.notify-slack-new-team,file=${SLACK_WEBHOOK.path},line=${SLACK_WEBHOOK.line}::`,
+    );
     expect(server.checkRuns(REPO)).toEqual([]);
 
     const [issue] = server.issues(REPO);
@@ -113,11 +124,22 @@ describe('webhook-secret-check bundle', () => {
   });
 
   it('on a pull request: one sticky comment for this database and a check run annotated at the Database Webhook', async () => {
-    const run = await runActionBundle({ gate: 'webhooks', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url }, env: deployEnv });
+    const run = await runActionBundle({
+      gate: 'webhooks',
+      event: 'pull_request',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+      env: deployEnv,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     const comments = server.comments(REPO, PR);
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toMatch(new RegExp(`^<!-- postgate:comment gate=webhooks target=${target().replace(/\./g, '\\.')} -->\\n### ❌ postgate webhook-secret-check failed`));
+    expect(comments[0]!.body).toMatch(
+      new RegExp(`^<!-- postgate:comment gate=webhooks target=${target().replace(/\./g, '\\.')} -->\\n### ❌ postgate webhook-secret-check failed`),
+    );
     const [check] = server.checkRuns(REPO);
     expect(check).toMatchObject({ name: `postgate webhook-secret-check (${target()})`, headSha: HEAD_SHA, conclusion: 'failure' });
     expect(check!.annotations.map((a) => [a.path, a.start_line, a.annotation_level])).toEqual([[SLACK_WEBHOOK.path, SLACK_WEBHOOK.line, 'failure']]);
@@ -172,7 +194,16 @@ describe('webhook-secret-check bundle', () => {
     expectNothingLeaked(run);
 
     // The pull request's comment for this database turns green on its next run.
-    const pr = await runActionBundle({ gate: 'webhooks', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url, config: allowlisted }, env: deployEnv });
+    const pr = await runActionBundle({
+      gate: 'webhooks',
+      event: 'pull_request',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url, config: allowlisted },
+      env: deployEnv,
+    });
     expect(pr.code, pr.stdout + pr.stderr).toBe(0);
     const comments = server.comments(REPO, PR);
     expect(comments).toHaveLength(1);

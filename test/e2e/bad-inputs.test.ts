@@ -56,7 +56,12 @@ const unreachable = `postgresql://app:${encodeURIComponent(DB_PASSWORD)}@127.0.0
 const cases: Case[] = [
   // --- foundation (#2): every gate shares these
   { name: 'unknown shadow value', gate: 'drift', args: ['--shadow', 'dockr'], message: 'Flag `--shadow` is "dockr"; use one of auto, local, docker, url.' },
-  { name: 'PG major that is not a number', gate: 'drift', args: ['--postgres-version', 'latest'], message: 'Flag `--postgres-version` is "latest"; use a PostgreSQL major version such as 15 or 17.' },
+  {
+    name: 'PG major that is not a number',
+    gate: 'drift',
+    args: ['--postgres-version', 'latest'],
+    message: 'Flag `--postgres-version` is "latest"; use a PostgreSQL major version such as 15 or 17.',
+  },
   {
     name: 'PG major postgate does not support',
     gate: 'drift',
@@ -77,16 +82,42 @@ const cases: Case[] = [
     needs: 'no docker',
     message: 'No PostgreSQL server binaries and no Docker engine were found; install PostgreSQL (or set PG_BIN), start Docker, or pass `shadow-database-url`.',
   },
-  { name: 'config file that does not exist', gate: 'rls', args: ['--config', '{dir}/missing.yml'], message: 'Config file {dir}/missing.yml does not exist; fix input `config` or create the file.' },
-  { name: 'config file that is a folder', gate: 'webhooks', args: ['--database-url', '{live}', '--config', '{dir}/empty'], message: 'Config file {dir}/empty is a directory; point input `config` at a YAML file.' },
-  { name: 'config file that is not YAML', gate: 'drift', args: ['--config', '{dir}/broken.yml'], message: '{dir}/broken.yml: invalid YAML at line 2: Nested mappings are not allowed in compact mappings; fix the syntax.' },
-  { name: 'config key with the wrong type', gate: 'rls', args: ['--config', '{dir}/wrong-type.yml'], message: '{dir}/wrong-type.yml: key `rls.exposed-schemas` expected a list, got number 42.' },
-  { name: 'config key that does not exist (a typo)', gate: 'rls', args: ['--config', '{dir}/typo.yml'], message: '{dir}/typo.yml: key `rls` has unknown key `exposed-schema`.' },
+  {
+    name: 'config file that does not exist',
+    gate: 'rls',
+    args: ['--config', '{dir}/missing.yml'],
+    message: 'Config file {dir}/missing.yml does not exist; fix input `config` or create the file.',
+  },
+  {
+    name: 'config file that is a folder',
+    gate: 'webhooks',
+    args: ['--database-url', '{live}', '--config', '{dir}/empty'],
+    message: 'Config file {dir}/empty is a directory; point input `config` at a YAML file.',
+  },
+  {
+    name: 'config file that is not YAML',
+    gate: 'drift',
+    args: ['--config', '{dir}/broken.yml'],
+    message: '{dir}/broken.yml: invalid YAML at line 2: Nested mappings are not allowed in compact mappings; fix the syntax.',
+  },
+  {
+    name: 'config key with the wrong type',
+    gate: 'rls',
+    args: ['--config', '{dir}/wrong-type.yml'],
+    message: '{dir}/wrong-type.yml: key `rls.exposed-schemas` expected a list, got number 42.',
+  },
+  {
+    name: 'config key that does not exist (a typo)',
+    gate: 'rls',
+    args: ['--config', '{dir}/typo.yml'],
+    message: '{dir}/typo.yml: key `rls` has unknown key `exposed-schema`.',
+  },
   {
     name: 'database URL with a bad scheme',
     gate: 'rls',
     args: ['--database-url', `mysql://root:${DB_PASSWORD}@db.example.com/app`],
-    message: '`--database-url` must start with postgresql:// or postgres:// (got a URL with scheme "mysql:"); use the PostgreSQL connection string, not an HTTP or other URL.',
+    message:
+      '`--database-url` must start with postgresql:// or postgres:// (got a URL with scheme "mysql:"); use the PostgreSQL connection string, not an HTTP or other URL.',
   },
   {
     name: 'database URL with an unknown sslmode',
@@ -98,9 +129,15 @@ const cases: Case[] = [
     name: 'unreachable host: the host is named, the password is not',
     gate: 'drift',
     args: ['--database-url', unreachable],
-    message: 'Could not connect to 127.0.0.1:{closed} from `database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
+    message:
+      'Could not connect to 127.0.0.1:{closed} from `database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
   },
-  { name: 'fail-on that is not a severity', gate: 'rls', args: ['--fail-on', 'critical'], message: 'Flag `--fail-on` is "critical"; use one of error, warning, notice.' },
+  {
+    name: 'fail-on that is not a severity',
+    gate: 'rls',
+    args: ['--fail-on', 'critical'],
+    message: 'Flag `--fail-on` is "critical"; use one of error, warning, notice.',
+  },
   {
     name: 'unknown flag',
     gate: 'drift',
@@ -108,7 +145,13 @@ const cases: Case[] = [
     via: 'stderr',
     message: 'postgate: `--database` is not a flag of `postgate drift`; did you mean `--database-url`?',
   },
-  { name: 'unknown command', gate: 'none', args: ['deploy'], via: 'stderr', message: 'postgate: Unknown command `deploy`; use one of drift, rls, webhooks, drill or doctor.' },
+  {
+    name: 'unknown command',
+    gate: 'none',
+    args: ['deploy'],
+    via: 'stderr',
+    message: 'postgate: Unknown command `deploy`; use one of drift, rls, webhooks, drill or doctor.',
+  },
 
   // --- drift-gate (#4)
   {
@@ -121,13 +164,15 @@ const cases: Case[] = [
     name: 'migrations dir that is empty',
     gate: 'drift',
     args: ['--migrations-dir', '{dir}/empty'],
-    message: 'Input `migrations-dir` is {dir}/empty, which holds no numbered .sql migrations; point it at the folder holding your migrations or set `migrations-format`.',
+    message:
+      'Input `migrations-dir` is {dir}/empty, which holds no numbered .sql migrations; point it at the folder holding your migrations or set `migrations-format`.',
   },
   {
     name: 'no migrations folder anywhere',
     gate: 'drift',
     cwd: 'no-migrations',
-    message: 'No migrations folder was found in {dir}/no-migrations (looked for supabase/migrations, prisma/migrations, drizzle, migrations, db/migrations, db/migration, src/main/resources/db/migration, sql/migrations); pass input `migrations-dir`.',
+    message:
+      'No migrations folder was found in {dir}/no-migrations (looked for supabase/migrations, prisma/migrations, drizzle, migrations, db/migrations, db/migration, src/main/resources/db/migration, sql/migrations); pass input `migrations-dir`.',
   },
   {
     name: 'a migration file that is not UTF-8',
@@ -135,7 +180,12 @@ const cases: Case[] = [
     cwd: 'latin1',
     message: 'Migration file {dir}/latin1/supabase/migrations/20250101000000_init.sql is not valid UTF-8 (first bad byte on line 2); re-save it as UTF-8.',
   },
-  { name: 'unknown migrations format (flag)', gate: 'drift', args: ['--migrations-format', 'liquibase'], message: `Flag \`--migrations-format\` is "liquibase"; use one of ${FORMATS}.` },
+  {
+    name: 'unknown migrations format (flag)',
+    gate: 'drift',
+    args: ['--migrations-format', 'liquibase'],
+    message: `Flag \`--migrations-format\` is "liquibase"; use one of ${FORMATS}.`,
+  },
   {
     name: 'unknown migrations format (repo config)',
     gate: 'drift',
@@ -161,7 +211,8 @@ const cases: Case[] = [
     gate: 'drift',
     args: ['--base-ref', 'main'],
     cwd: 'not-a-checkout',
-    message: 'Input `base-ref` needs a git checkout, but {dir}/not-a-checkout is not inside one; run the gate in the repository (actions/checkout) or leave `base-ref` empty.',
+    message:
+      'Input `base-ref` needs a git checkout, but {dir}/not-a-checkout is not inside one; run the gate in the repository (actions/checkout) or leave `base-ref` empty.',
   },
 
   // --- rls-audit (#5)
@@ -169,7 +220,8 @@ const cases: Case[] = [
     name: 'exposed schema that does not exist',
     gate: 'rls',
     args: ['--database-url', '{live}', '--schemas', 'public,api'],
-    message: 'The schema list from flag `--schemas` names schema "api", which the database does not have; fix the schema list or create the schema in a migration.',
+    message:
+      'The schema list from flag `--schemas` names schema "api", which the database does not have; fix the schema list or create the schema in a migration.',
   },
   {
     name: 'a schema PostgREST never exposes',
@@ -265,7 +317,8 @@ const cases: Case[] = [
     gate: 'webhooks',
     args: ['--database-url', unreachable],
     env: { HMAC_SECRET: HMAC },
-    message: 'Could not connect to 127.0.0.1:{closed} from `database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
+    message:
+      'Could not connect to 127.0.0.1:{closed} from `database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
   },
   {
     name: 'canary URL that is not http(s)',
@@ -281,11 +334,26 @@ const cases: Case[] = [
     env: { HMAC_SECRET: HMAC },
     message: 'Input `as-roles` names role "edge_fn", which does not exist; list login roles of this database, such as postgres,authenticator.',
   },
-  { name: 'deliveries window that is not a duration', gate: 'webhooks', args: ['--database-url', '{live}', '--deliveries-window', 'a day'], message: 'Flag `--deliveries-window` is "a day"; use a duration such as 90s, 15m, 24h or 7d.' },
+  {
+    name: 'deliveries window that is not a duration',
+    gate: 'webhooks',
+    args: ['--database-url', '{live}', '--deliveries-window', 'a day'],
+    message: 'Flag `--deliveries-window` is "a day"; use a duration such as 90s, 15m, 24h or 7d.',
+  },
 
   // --- restore-drill (#7)
-  { name: 'backup file that does not exist', gate: 'drill', args: ['--dump-path', '{dir}/nightly.dump'], message: 'Input `dump-path` names {dir}/nightly.dump, which does not exist; fix the path.' },
-  { name: 'backup file that is empty', gate: 'drill', args: ['--dump-path', '{dir}/empty.dump'], message: 'Input `dump-path` names {dir}/empty.dump, which is empty; point it at a backup file.' },
+  {
+    name: 'backup file that does not exist',
+    gate: 'drill',
+    args: ['--dump-path', '{dir}/nightly.dump'],
+    message: 'Input `dump-path` names {dir}/nightly.dump, which does not exist; fix the path.',
+  },
+  {
+    name: 'backup file that is empty',
+    gate: 'drill',
+    args: ['--dump-path', '{dir}/empty.dump'],
+    message: 'Input `dump-path` names {dir}/empty.dump, which is empty; point it at a backup file.',
+  },
   {
     name: 'backup in a format postgate does not know',
     gate: 'drill',
@@ -300,9 +368,23 @@ const cases: Case[] = [
     message:
       'Inputs `source-database-url` and `dump-path` were both given; use `source-database-url` to take the backup now, or `dump-path` to restore an existing backup (with both, add `--write-manifest` to write a backup and its manifest).',
   },
-  { name: 'nothing to restore', gate: 'drill', message: 'Nothing to restore: set `source-database-url` (take the backup now) or `dump-path` (an existing backup).' },
-  { name: 'RTO target that is not a duration', gate: 'drill', args: ['--dump-path', '{dir}/empty.dump', '--rto-target', '15 minutes'], message: 'Flag `--rto-target` is "15 minutes"; use a duration such as 90s, 15m, 24h or 7d.' },
-  { name: 'RPO target that is not a duration', gate: 'drill', args: ['--dump-path', '{dir}/empty.dump', '--rpo-target', '1w'], message: 'Flag `--rpo-target` is "1w"; use a duration such as 90s, 15m, 24h or 7d.' },
+  {
+    name: 'nothing to restore',
+    gate: 'drill',
+    message: 'Nothing to restore: set `source-database-url` (take the backup now) or `dump-path` (an existing backup).',
+  },
+  {
+    name: 'RTO target that is not a duration',
+    gate: 'drill',
+    args: ['--dump-path', '{dir}/empty.dump', '--rto-target', '15 minutes'],
+    message: 'Flag `--rto-target` is "15 minutes"; use a duration such as 90s, 15m, 24h or 7d.',
+  },
+  {
+    name: 'RPO target that is not a duration',
+    gate: 'drill',
+    args: ['--dump-path', '{dir}/empty.dump', '--rpo-target', '1w'],
+    message: 'Flag `--rpo-target` is "1w"; use a duration such as 90s, 15m, 24h or 7d.',
+  },
   { name: 'parallel jobs that are not a number', gate: 'drill', args: ['--jobs', 'four'], message: 'Flag `--jobs` is "four"; use a whole number.' },
   {
     name: 'checksum input on a live drill',
@@ -332,7 +414,8 @@ const cases: Case[] = [
     name: 'a project ref that is not one, caught before the restore',
     gate: 'drill',
     args: ['--dump-path', '{dir}/backup.sql', '--supabase-access-token', TOKEN, '--project-ref', 'my project'],
-    message: 'Input `project-ref` is "my project", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).',
+    message:
+      'Input `project-ref` is "my project", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).',
   },
   {
     name: 'write-manifest without a source',
@@ -342,7 +425,13 @@ const cases: Case[] = [
   },
 
   // --- the same validation through the committed action bundles
-  { name: 'action: unknown shadow value', gate: 'drift', via: 'action', inputs: { shadow: 'dockr' }, message: 'Input `shadow` is "dockr"; use one of auto, local, docker, url.' },
+  {
+    name: 'action: unknown shadow value',
+    gate: 'drift',
+    via: 'action',
+    inputs: { shadow: 'dockr' },
+    message: 'Input `shadow` is "dockr"; use one of auto, local, docker, url.',
+  },
   {
     name: 'action: the secret environment variable is not set',
     gate: 'webhooks',
@@ -386,8 +475,14 @@ function writeFixtures(root: string): void {
   put('typo.yml', 'rls:\n  exposed-schema: [public]\n');
   put('liquibase.yml', 'project:\n  migrations-format: liquibase\n');
   put('allowlist-no-reason.yml', 'allowlist:\n  - rule: rls_disabled_exposed\n    object: public.notes\n');
-  put('allowlist-bad-date.yml', 'allowlist:\n  - rule: rls_disabled_exposed\n    object: public.notes\n    reason: read-only reference data\n    expires: next spring\n');
-  put('latin1/supabase/migrations/20250101000000_init.sql', Buffer.concat([Buffer.from('create table cafes (id int primary key);\n-- caf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));
+  put(
+    'allowlist-bad-date.yml',
+    'allowlist:\n  - rule: rls_disabled_exposed\n    object: public.notes\n    reason: read-only reference data\n    expires: next spring\n',
+  );
+  put(
+    'latin1/supabase/migrations/20250101000000_init.sql',
+    Buffer.concat([Buffer.from('create table cafes (id int primary key);\n-- caf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]),
+  );
   put('not-a-checkout/supabase/migrations/20250101000000_init.sql', 'create table a (id int);\n');
   put('empty.dump', '');
   put('backup.bin', Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x07, 0x03, ...Array.from({ length: 200 }, (_, i) => i % 7)]));
@@ -454,11 +549,18 @@ async function runCase(c: Case): Promise<Outcome> {
     });
     const prefix = `::error::${GATES[c.gate as GateId].title} could not run: `;
     const line = run.stdout.split('\n').find((l) => l.startsWith(prefix));
-    const shown = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n').split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    const shown = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]
+      .join('\n')
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'));
     expect(run.outputs.status).toBe('error');
     return { code: run.code, message: line?.slice(prefix.length), text: shown.join('\n'), tmpdir };
   }
-  const args = [...(c.gate === 'none' ? [] : [GATES[c.gate].command]), ...(c.args ?? []).map(fill), ...(c.via === 'stderr' || c.gate === 'none' ? [] : ['--format', 'json'])];
+  const args = [
+    ...(c.gate === 'none' ? [] : [GATES[c.gate].command]),
+    ...(c.args ?? []).map(fill),
+    ...(c.via === 'stderr' || c.gate === 'none' ? [] : ['--format', 'json']),
+  ];
   const run = await runCli(args, { tmpdir, cwd, env });
   if (c.via === 'stderr') {
     // a usage problem: its sentence, then the usage line
@@ -479,19 +581,22 @@ describe.concurrent('bad inputs: exit code and the exact sentence', () => {
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
-  it.for(cases.map((c) => [`${c.gate === 'none' ? 'cli' : c.gate}${c.via === 'action' ? ' (action)' : ''}: ${c.name}`, c] as const))('%s', async ([, c], context) => {
-    if (c.needs === 'no docker' && !noDocker) {
-      context.skip('a container runtime answers on this machine, so "no binaries and no Docker" cannot be produced');
-      return;
-    }
-    const outcome = await runCase(c);
-    expect(outcome.code, outcome.text).toBe(c.code ?? 2);
-    expect(outcome.message).toBe(fill(c.message));
-    expect(sentenceProblems(outcome.message?.replace(/^postgate: /, ''))).toEqual([]);
-    expect(outcome.text).not.toMatch(STACK_TRACE);
-    for (const secret of SECRETS) expect(outcome.text).not.toContain(secret);
-    expect(await leftovers(outcome.tmpdir)).toEqual(NOTHING_LEFT);
-  });
+  it.for(cases.map((c) => [`${c.gate === 'none' ? 'cli' : c.gate}${c.via === 'action' ? ' (action)' : ''}: ${c.name}`, c] as const))(
+    '%s',
+    async ([, c], context) => {
+      if (c.needs === 'no docker' && !noDocker) {
+        context.skip('a container runtime answers on this machine, so "no binaries and no Docker" cannot be produced');
+        return;
+      }
+      const outcome = await runCase(c);
+      expect(outcome.code, outcome.text).toBe(c.code ?? 2);
+      expect(outcome.message).toBe(fill(c.message));
+      expect(sentenceProblems(outcome.message?.replace(/^postgate: /, ''))).toEqual([]);
+      expect(outcome.text).not.toMatch(STACK_TRACE);
+      for (const secret of SECRETS) expect(outcome.text).not.toContain(secret);
+      expect(await leftovers(outcome.tmpdir)).toEqual(NOTHING_LEFT);
+    },
+  );
 });
 
 describe('a config test with invalid SQL is that test failing, not a crash', () => {

@@ -33,7 +33,6 @@ import { EXAMPLE_APP } from '../../scripts/example-app.ts';
 import { startTestCluster } from '../support/pg.ts';
 import { ROOT, runActionBundle, type StepRun, suiteCacheEnv } from '../support/runner.ts';
 
-
 interface Kill {
   signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL';
   /** The step during which to kill: its line, `::group::<step>` from the action, `… <step>` from the CLI. */
@@ -58,7 +57,12 @@ let root: string;
 const MIGRATIONS = { 'migrations-dir': 'supabase/migrations' };
 const drift = (kill?: Kill): Mode => ({ name: 'drift-gate PR mode', gate: 'drift', inputs: () => MIGRATIONS, ...(kill ? { kill } : {}) });
 const rls = (kill?: Kill): Mode => ({ name: 'rls-audit on the migrations', gate: 'rls', inputs: () => MIGRATIONS, ...(kill ? { kill } : {}) });
-const drill = (kill?: Kill): Mode => ({ name: 'restore-drill from a live source', gate: 'drill', inputs: () => ({ 'source-database-url': sourceUrl, jobs: '2' }), ...(kill ? { kill } : {}) });
+const drill = (kill?: Kill): Mode => ({
+  name: 'restore-drill from a live source',
+  gate: 'drill',
+  inputs: () => ({ 'source-database-url': sourceUrl, jobs: '2' }),
+  ...(kill ? { kill } : {}),
+});
 
 const CLUSTER_START = /(::group::|… )starting a shadow PostgreSQL/;
 const BASELINE = /(::group::|… )applying the Supabase baseline/;
@@ -155,7 +159,11 @@ function listeningPorts(): Set<number> {
 
 function dockerContainers(): string[] | undefined {
   try {
-    return execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.testcontainers=true'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })
+    return execFileSync('docker', ['ps', '-aq', '--filter', 'label=org.testcontainers=true'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .split('\n')
       .filter(Boolean);
   } catch {
@@ -199,7 +207,10 @@ async function eventually<T>(read: () => T, done: (value: T) => boolean, ms = 10
 async function leftovers(dirs: RunDirs, ports: ReadonlySet<number>, gate: GateId): Promise<string[]> {
   const problems: string[] = [];
   // a process killed with its parent may take a moment to notice its server is gone
-  const processes = await eventually(() => [...processesUsing(dirs.tmp), ...processesUsing(dirs.runDir)], (list) => list.length === 0);
+  const processes = await eventually(
+    () => [...processesUsing(dirs.tmp), ...processesUsing(dirs.runDir)],
+    (list) => list.length === 0,
+  );
   for (const p of processes) problems.push(`process ${p.pid}: ${p.args}`);
   const listening = listeningPorts();
   for (const port of ports) if (listening.has(port)) problems.push(`port ${port} still listening`);
@@ -284,7 +295,12 @@ async function runOne(index: number, mode: Mode): Promise<Outcome> {
       if (armed || !kill.during.test(seen)) return;
       armed = true;
       void (async () => {
-        if (kill.afterRecord) await eventually(() => stateRecords(dirs.runnerTemp ?? tmp).length, (n) => n > 0, 20_000);
+        if (kill.afterRecord)
+          await eventually(
+            () => stateRecords(dirs.runnerTemp ?? tmp).length,
+            (n) => n > 0,
+            20_000,
+          );
         for (const port of serverPorts(tmp)) ports.add(port);
         killed = child.kill(kill.signal);
       })();

@@ -100,7 +100,10 @@ afterAll(async () => {
 type Run = CliRun & { tmpdir: string };
 
 /** A gate through the CLI, with its own TMPDIR, JSON on stdout. */
-async function gate(args: string[], options: { cwd?: string; env?: Record<string, string>; tmpdir?: string; onSpawn?: Parameters<typeof runCli>[1]['onSpawn'] } = {}): Promise<Run> {
+async function gate(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; tmpdir?: string; onSpawn?: Parameters<typeof runCli>[1]['onSpawn'] } = {},
+): Promise<Run> {
   const tmpdir = options.tmpdir ?? scratchDir(parent, 'run');
   const run = await runCli([...args, '--format', 'json'], {
     tmpdir,
@@ -158,7 +161,9 @@ async function lockHistory(url: string): Promise<{ release(): Promise<void> }> {
 /** The gate's backend, once it waits on the lock (found by application_name, as a DBA would). */
 function waitingBackend(url: string, gateName: string): Promise<number> {
   return waitFor(async () => {
-    const rows = await sql<{ pid: number }>(url, "select pid from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'", [`postgate/${gateName}`]);
+    const rows = await sql<{ pid: number }>(url, "select pid from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'", [
+      `postgate/${gateName}`,
+    ]);
     return rows[0]?.pid;
   }, `postgate/${gateName} waiting on the locked history table`);
 }
@@ -176,7 +181,13 @@ describe('the database cannot be reached', () => {
   it('host unreachable: the host swallows every packet (connect timeout)', async () => {
     const blackhole = await startBlackhole();
     try {
-      const run = await gate(['rls', '--database-url', `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=2`, '--schemas', 'public']);
+      const run = await gate([
+        'rls',
+        '--database-url',
+        `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=2`,
+        '--schemas',
+        'public',
+      ]);
       await expectCouldNotRun(
         run,
         `Timed out connecting to 127.0.0.1:${blackhole.port} from \`database-url\`; check firewalls and network access (GitHub runners have no IPv6: for Supabase use the session pooler on port 5432).`,
@@ -188,7 +199,10 @@ describe('the database cannot be reached', () => {
 
   it('DNS failure: the host name does not resolve', async () => {
     const run = await gate(['drift', '--database-url', `postgresql://postgres:${WRONG_PASSWORD}@db.postgate-faults.invalid:5432/postgres`]);
-    await expectCouldNotRun(run, 'Could not resolve host "db.postgate-faults.invalid" from `database-url` (DNS lookup failed); check the host name and the runner\'s network.');
+    await expectCouldNotRun(
+      run,
+      'Could not resolve host "db.postgate-faults.invalid" from `database-url` (DNS lookup failed); check the host name and the runner\'s network.',
+    );
   });
 
   it('wrong password: named as such, the password itself never printed', async () => {
@@ -272,7 +286,11 @@ describe('the database session fails mid-run', () => {
   });
 
   it('transaction-mode pooler URL (Supabase port 6543): refused before connecting, with the fix', async () => {
-    const run = await gate(['drift', '--database-url', `postgresql://postgres.abcdefghijklmnopqrst:${WRONG_PASSWORD}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`]);
+    const run = await gate([
+      'drift',
+      '--database-url',
+      `postgresql://postgres.abcdefghijklmnopqrst:${WRONG_PASSWORD}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`,
+    ]);
     await expectCouldNotRun(
       run,
       'Input `database-url` points at a transaction-mode connection pooler (aws-0-eu-central-1.pooler.supabase.com:6543), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL.',
@@ -318,7 +336,10 @@ describe('restore-drill: the backup or the restore target is broken', () => {
     await pgDump(owned, ['-Fc', '-f', ownedDump]);
     // ~90 MB once restored, ~5 MB as a compressed archive.
     const big = await cluster.createDatabase('big');
-    await sql(big, `create table public.blobs (id bigint primary key, body text); insert into public.blobs select g, repeat(md5(g::text), 12) from generate_series(1, 200000) g;`);
+    await sql(
+      big,
+      `create table public.blobs (id bigint primary key, body text); insert into public.blobs select g, repeat(md5(g::text), 12) from generate_series(1, 200000) g;`,
+    );
     bigDump = path.join(backups, 'big.dump');
     await pgDump(big, ['-Fc', '-f', bigDump]);
   });
@@ -377,7 +398,12 @@ describe('GitHub refuses or fails: the verdict is unchanged and one warning says
 
   const warningsOf = (run: ActionRun) => run.stdout.split('\n').filter((line) => line.startsWith('::warning'));
   /** What the run printed, minus the runner's add-mask commands (they carry the secrets by design). */
-  const shown = (run: ActionRun) => [run.stdout, run.stderr, run.summary].join('\n').split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+  const shown = (run: ActionRun) =>
+    [run.stdout, run.stderr, run.summary]
+      .join('\n')
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
   /** The rls-audit bundle on a pull request; afterwards nothing of it may be left in its TMPDIR or RUNNER_TEMP. */
   const runBundle = async () => {
     const tmpdir = scratchDir(parent, 'bundle');
@@ -521,12 +547,15 @@ describe('the job is cancelled (SIGTERM)', () => {
   it('SIGTERM to a gate that started nothing (waiting to connect): exit 2 and one sentence, not a bare signal', async () => {
     const blackhole = await startBlackhole();
     try {
-      const run = await gate(['rls', '--database-url', `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=60`, '--schemas', 'public'], {
-        // once it is waiting on the connection (a condition, not a delay: a loaded machine may take seconds to get there)
-        onSpawn: (child) => {
-          void blackhole.connected.then(() => child.kill('SIGTERM'));
+      const run = await gate(
+        ['rls', '--database-url', `postgresql://app:${WRONG_PASSWORD}@127.0.0.1:${blackhole.port}/app?connect_timeout=60`, '--schemas', 'public'],
+        {
+          // once it is waiting on the connection (a condition, not a delay: a loaded machine may take seconds to get there)
+          onSpawn: (child) => {
+            void blackhole.connected.then(() => child.kill('SIGTERM'));
+          },
         },
-      });
+      );
       expect(run.code, printed(run)).toBe(2);
       expect(run.stderr.trim()).toBe('postgate: stopped by SIGTERM before the gate finished.');
       expect(run.stdout).toBe('');

@@ -206,7 +206,10 @@ describe('a plain backup with psql meta-commands planted in it', () => {
     writeFileSync(path.join(folder, 'roles.sql'), 'CREATE ROLE canary_supabase_roles;\n');
     writeFileSync(path.join(folder, 'schema.sql'), `${await pgDump(shopUrl, ['-Fp', '--schema-only'])}CREATE ROLE canary_supabase_schema;\n`);
     const data = await pgDump(shopUrl, ['-Fp', '--data-only']);
-    writeFileSync(path.join(folder, 'data.sql'), data.replace(SEARCH_PATH, () => `${SEARCH_PATH}SELECT 'x' \\! touch ${target}\n;\n`));
+    writeFileSync(
+      path.join(folder, 'data.sql'),
+      data.replace(SEARCH_PATH, () => `${SEARCH_PATH}SELECT 'x' \\! touch ${target}\n;\n`),
+    );
     const line = data.slice(0, data.indexOf(SEARCH_PATH) + SEARCH_PATH.length).split('\n').length;
     const run = await drillFile(folder);
     expect(run.code, printed(run)).toBe(1);
@@ -218,7 +221,10 @@ describe('a plain backup with psql meta-commands planted in it', () => {
 
   it('many planted lines: the first 20 are named, the rest counted', async () => {
     const target = marker('many');
-    const { file, line } = plant('many', Array.from({ length: 25 }, (_, i) => `\\! touch ${target}-${i}`));
+    const { file, line } = plant(
+      'many',
+      Array.from({ length: 25 }, (_, i) => `\\! touch ${target}-${i}`),
+    );
     const run = await drillFile(file);
     expect(run.code).toBe(1);
     const found = findings(run, 'drill_backup_untrusted_command');
@@ -233,7 +239,10 @@ describe('a plain backup with psql meta-commands planted in it', () => {
     expect(dump).toContain(copy);
     const file = path.join(parent, 'copy-data.sql');
     // COPY's text format reads "\!" as "!": a valid row that psql would run, were it SQL
-    writeFileSync(file, dump.replace(copy, () => `${copy}\\! touch ${target}\n`));
+    writeFileSync(
+      file,
+      dump.replace(copy, () => `${copy}\\! touch ${target}\n`),
+    );
     await psqlRun(file);
     expect(existsSync(target)).toBe(false);
     const run = await drillFile(file);
@@ -251,7 +260,10 @@ describe('a plain backup with psql meta-commands planted in it', () => {
     expect(existsSync(target)).toBe(true); // psql lexes the error text it substitutes, and runs the \!
     rmSync(target);
     const file = path.join(parent, 'last-error.sql');
-    writeFileSync(file, dump.replace(SEARCH_PATH, () => `${SEARCH_PATH}${payload.join('\n')}\n`));
+    writeFileSync(
+      file,
+      dump.replace(SEARCH_PATH, () => `${SEARCH_PATH}${payload.join('\n')}\n`),
+    );
     const run = await drillFile(file);
     // no meta-command in the text: restored over the protocol, where both statements just fail
     expect(run.code, printed(run)).toBe(1);
@@ -295,7 +307,7 @@ describe('a backup that restores to nothing', () => {
     expect((ok.result?.details?.checks as Array<{ check: string; status: string }>).find((c) => c.check === 'backup not empty')?.status).toBe('skipped');
   });
 
-  it('a file holding only pg_dump\'s trailer', async () => {
+  it("a file holding only pg_dump's trailer", async () => {
     const file = path.join(parent, 'trailer.sql');
     writeFileSync(file, '--\n-- PostgreSQL database dump complete\n--\n\n');
     expectEmptyFinding(await drillFile(file), /\(no table at all\)/);
@@ -313,7 +325,9 @@ describe('a backup that restores to nothing', () => {
     expect(ok.code, printed(ok)).toBe(0);
     const full = await drill(['--source-database-url', shopUrl]);
     expect(full.code, printed(full)).toBe(0);
-    expect((full.result?.details?.checks as Array<{ check: string; status: string; detail: string }>).find((c) => c.check === 'backup not empty')).toMatchObject({ status: 'pass', detail: '2 table(s), 502 row(s) restored' });
+    expect(
+      (full.result?.details?.checks as Array<{ check: string; status: string; detail: string }>).find((c) => c.check === 'backup not empty'),
+    ).toMatchObject({ status: 'pass', detail: '2 table(s), 502 row(s) restored' });
   });
 });
 
@@ -354,7 +368,10 @@ describe('a drill killed while its pg_dump runs', () => {
 
   beforeAll(async () => {
     slowUrl = await cluster.createDatabase('slow');
-    await sql(slowUrl, `create table public.big (id bigint primary key, body text); insert into public.big select g, md5(g::text) from generate_series(1, 20000) g;`);
+    await sql(
+      slowUrl,
+      `create table public.big (id bigint primary key, body text); insert into public.big select g, md5(g::text) from generate_series(1, 20000) g;`,
+    );
   });
 
   /** pg_dump waits for this lock with the snapshot imported: mid-dump, for as long as the test needs. */
@@ -379,13 +396,15 @@ describe('a drill killed while its pg_dump runs', () => {
     const dumping = () => processes().find((p) => p.comm === 'pg_dump' && p.ppid === drillPid && p.args.includes('--snapshot='));
     await waitFor(dumping, 'a pg_dump --snapshot whose parent is the drill');
     await waitFor(
-      async () => (await sql(slowUrl, "select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'LOCK TABLE%' and backend_start >= $1", [since])).length > 0,
+      async () =>
+        (await sql(slowUrl, "select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'LOCK TABLE%' and backend_start >= $1", [since]))
+          .length > 0,
       'pg_dump waiting on the lock',
     );
     return dumping()!;
   }
 
-  it('kill -9 of the action\'s main step: pg_dump outlives it; the post step ends it and removes the dump directory', async () => {
+  it("kill -9 of the action's main step: pg_dump outlives it; the post step ends it and removes the dump directory", async () => {
     await holdLock();
     try {
       const tmpdir = scratchDir(parent, 'action-tmp');
@@ -498,7 +517,8 @@ async function actionFromSource(inputs: Record<string, string>, tmpdir: string, 
   for (const file of [files.GITHUB_OUTPUT, files.GITHUB_STEP_SUMMARY, files.GITHUB_STATE]) writeFileSync(file, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
+    HOME: process.env.HOME ?? '',
+    ...suiteCacheEnv(),
     TMPDIR: tmpdir,
     GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: 'workflow_dispatch',

@@ -43,9 +43,17 @@ const couldNotRun = (title: string, stdout: string) =>
 
 describe('action bundles', () => {
   it('database-url with a bare %: exit 2, the input named as in the workflow, the password nowhere', async () => {
-    const run = await runActionBundle({ gate: 'drift', event: 'workflow_dispatch', parent, workspace: workspaceCopy(), inputs: { 'database-url': BAD_URL, 'migrations-dir': 'sql' } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'workflow_dispatch',
+      parent,
+      workspace: workspaceCopy(),
+      inputs: { 'database-url': BAD_URL, 'migrations-dir': 'sql' },
+    });
     expect(run.code).toBe(2);
-    expect(couldNotRun('postgate drift-gate', run.stdout)).toBe('`database-url` has a % in its password that does not start a percent-encoded byte (%XX); write a literal % as %25.');
+    expect(couldNotRun('postgate drift-gate', run.stdout)).toBe(
+      '`database-url` has a % in its password that does not start a percent-encoded byte (%XX); write a literal % as %25.',
+    );
     expect(run.outputs.status).toBe('error');
     expect(JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8')).error).toBe(couldNotRun('postgate drift-gate', run.stdout));
     expect(everythingWritten(run)).not.toContain(PASSWORD);
@@ -55,9 +63,18 @@ describe('action bundles', () => {
   it('report-path outside the workspace and RUNNER_TEMP: exit 2, nothing written there, the report goes to RUNNER_TEMP', async () => {
     const workspace = workspaceCopy();
     const target = path.join(os.homedir(), `.postgate-e2e-${process.pid}.json`);
-    const run = await runActionBundle({ gate: 'drift', event: 'workflow_dispatch', parent, workspace, inputs: { 'migrations-dir': 'sql', 'report-path': '../../../../../../../..' + target }, post: false });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'workflow_dispatch',
+      parent,
+      workspace,
+      inputs: { 'migrations-dir': 'sql', 'report-path': '../../../../../../../..' + target },
+      post: false,
+    });
     expect(run.code).toBe(2);
-    expect(couldNotRun('postgate drift-gate', run.stdout)).toMatch(/^Input `report-path` is \S+ \(.*\.postgate-e2e-\d+\.json\), which is outside the workspace \(.*\), RUNNER_TEMP \(.*\) and the temporary directory \(.*\); write it inside one of them\.$/);
+    expect(couldNotRun('postgate drift-gate', run.stdout)).toMatch(
+      /^Input `report-path` is \S+ \(.*\.postgate-e2e-\d+\.json\), which is outside the workspace \(.*\), RUNNER_TEMP \(.*\) and the temporary directory \(.*\); write it inside one of them\.$/,
+    );
     expect(existsSync(target)).toBe(false);
     expect(run.outputs['report-path']).toBe(path.join(run.runnerTemp, 'postgate-drift.json'));
     expect(JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8')).status).toBe('error');
@@ -68,9 +85,18 @@ describe('action bundles', () => {
     const elsewhere = mkdtempSync(path.join(os.homedir(), '.postgate-e2e-'));
     try {
       symlinkSync(elsewhere, path.join(workspace, 'results'));
-      const run = await runActionBundle({ gate: 'drift', event: 'workflow_dispatch', parent, workspace, inputs: { 'migrations-dir': 'sql', 'sarif-path': 'results/drift.sarif' }, post: false });
+      const run = await runActionBundle({
+        gate: 'drift',
+        event: 'workflow_dispatch',
+        parent,
+        workspace,
+        inputs: { 'migrations-dir': 'sql', 'sarif-path': 'results/drift.sarif' },
+        post: false,
+      });
       expect(run.code).toBe(2);
-      expect(couldNotRun('postgate drift-gate', run.stdout)).toMatch(/^Input `sarif-path` is results\/drift\.sarif \(through a symbolic link: .*drift\.sarif\), which is outside/);
+      expect(couldNotRun('postgate drift-gate', run.stdout)).toMatch(
+        /^Input `sarif-path` is results\/drift\.sarif \(through a symbolic link: .*drift\.sarif\), which is outside/,
+      );
       expect(existsSync(path.join(elsewhere, 'drift.sarif'))).toBe(false);
       expect(run.outputs['sarif-path']).toBeUndefined();
     } finally {
@@ -98,7 +124,9 @@ describe('CLI bundle', () => {
   it('POSTGATE_DATABASE_URL with a bare %: named as the variable, exit 2', async () => {
     const run = await cli(['drift', '--migrations-dir', 'sql', '--format', 'json'], workspaceCopy(), { POSTGATE_DATABASE_URL: BAD_URL });
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout).error).toBe('`POSTGATE_DATABASE_URL` has a % in its password that does not start a percent-encoded byte (%XX); write a literal % as %25.');
+    expect(JSON.parse(run.stdout).error).toBe(
+      '`POSTGATE_DATABASE_URL` has a % in its password that does not start a percent-encoded byte (%XX); write a literal % as %25.',
+    );
     expect(run.stdout + run.stderr).not.toContain(PASSWORD);
   });
 
@@ -110,7 +138,9 @@ describe('CLI bundle', () => {
     cpSync(PLAIN, project, { recursive: true });
     const run = await cli(['drift', '--migrations-dir', 'sql', '--report-path', '../out.json', '--format', 'json'], project, { TMPDIR: tmp });
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout).error).toMatch(/^Flag `--report-path` is \.\.\/out\.json \(.*\/out\.json\), which is outside the workspace \(.*\/project\) and the temporary directory \(.*\/tmp\); write it inside one of them\.$/);
+    expect(JSON.parse(run.stdout).error).toMatch(
+      /^Flag `--report-path` is \.\.\/out\.json \(.*\/out\.json\), which is outside the workspace \(.*\/project\) and the temporary directory \(.*\/tmp\); write it inside one of them\.$/,
+    );
     expect(existsSync(path.join(home, 'out.json'))).toBe(false);
   });
 });

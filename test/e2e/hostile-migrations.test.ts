@@ -78,17 +78,32 @@ afterAll(async () => {
 /** Every way out, each caught, its outcome recorded; the last statement raises the record into the report. */
 function hostileSql(marker: string, livePort: string): string {
   const attempts: Array<[string, string]> = [
-    ['copy from program', `create temp table out_env (line text); copy out_env from program 'env; touch ${marker}-copy'; insert into loot select 'copy from program', string_agg(line, ' ') from out_env;`],
+    [
+      'copy from program',
+      `create temp table out_env (line text); copy out_env from program 'env; touch ${marker}-copy'; insert into loot select 'copy from program', string_agg(line, ' ') from out_env;`,
+    ],
     ['copy to program', `copy (select 1) to program 'touch ${marker}-copy-to'; insert into loot values ('copy to program', 'ran');`],
-    ['copy server file', `create temp table out_file (line text); copy out_file from '/proc/self/environ'; insert into loot select 'copy server file', string_agg(line, ' ') from out_file;`],
+    [
+      'copy server file',
+      `create temp table out_file (line text); copy out_file from '/proc/self/environ'; insert into loot select 'copy server file', string_agg(line, ' ') from out_file;`,
+    ],
     ['pg_read_file', `insert into loot values ('pg_read_file', pg_read_file('/proc/1/environ'));`],
     ['pg_ls_dir', `insert into loot select 'pg_ls_dir', string_agg(f, ' ') from pg_ls_dir('/proc') f;`],
     ['lo_import', `insert into loot values ('lo_import', lo_import('/proc/self/environ')::text);`],
     ['alter system', `alter system set archive_command = 'touch ${marker}-archive'; insert into loot values ('alter system', 'ran');`],
     ['untrusted language', `create extension plperlu; insert into loot values ('untrusted language', 'created');`],
-    ['c function', `create function pg_temp.sh(cstring) returns int language c as '/lib/x86_64-linux-gnu/libc.so.6', 'system'; insert into loot values ('c function', 'created');`],
-    ['dblink', `create extension if not exists dblink; insert into loot select 'dblink', x from dblink('host=127.0.0.1 port=${livePort} dbname=live user=postgres', 'select current_user') as t(x text);`],
-    ['postgres_fdw', `create extension if not exists postgres_fdw; create server live_srv foreign data wrapper postgres_fdw options (host '127.0.0.1', port '${livePort}', dbname 'live'); create user mapping for current_user server live_srv options (user 'postgres'); create foreign table live_roles (rolname text) server live_srv options (schema_name 'pg_catalog', table_name 'pg_roles'); insert into loot select 'postgres_fdw', string_agg(rolname, ' ') from live_roles;`],
+    [
+      'c function',
+      `create function pg_temp.sh(cstring) returns int language c as '/lib/x86_64-linux-gnu/libc.so.6', 'system'; insert into loot values ('c function', 'created');`,
+    ],
+    [
+      'dblink',
+      `create extension if not exists dblink; insert into loot select 'dblink', x from dblink('host=127.0.0.1 port=${livePort} dbname=live user=postgres', 'select current_user') as t(x text);`,
+    ],
+    [
+      'postgres_fdw',
+      `create extension if not exists postgres_fdw; create server live_srv foreign data wrapper postgres_fdw options (host '127.0.0.1', port '${livePort}', dbname 'live'); create user mapping for current_user server live_srv options (user 'postgres'); create foreign table live_roles (rolname text) server live_srv options (schema_name 'pg_catalog', table_name 'pg_roles'); insert into loot select 'postgres_fdw', string_agg(rolname, ' ') from live_roles;`,
+    ],
     ['set role superuser', `set role supabase_admin; insert into loot values ('set role superuser', current_user);`],
   ];
   const blocks = attempts.map(

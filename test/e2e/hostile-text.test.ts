@@ -43,7 +43,12 @@ const DETAIL = '\n# heading\n```\n::warning::fenced https://evil.example www.evi
 const HINT = '\r::stop-commands::tok @acme/security #1 &#64;octocat';
 const COMMENT = `::error file=x::pwned\r\n::add-mask::x\n${ESC}[31m[click](https://evil.example) ![x](https://evil.example/p.png) @octocat <img src=x onerror=alert(1)>\n# heading\n\`\`\`\nhttps://evil.example www.evil.example ##[add-mask]legacy`;
 /** Policy names: at most 63 bytes each. */
-const POLICIES = ['::error file=x::pwned', '@octocat [click](https://evil.example)', '\r\n::add-mask::x <img src=x onerror=alert(1)>', '# heading www.evil.example'];
+const POLICIES = [
+  '::error file=x::pwned',
+  '@octocat [click](https://evil.example)',
+  '\r\n::add-mask::x <img src=x onerror=alert(1)>',
+  '# heading www.evil.example',
+];
 /** Strings only payloads contain. */
 const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'legacy', 'fenced', 'stop-commands'];
 /** Commands a payload would issue if it were live. */
@@ -51,7 +56,12 @@ const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'legacy', 'fe
 const INJECTED = /^[\s\u0085\u00a0\ufeff]*::(?:error file=x::|add-mask::x(?:\s|$)|warning::fenced|stop-commands::|notice::)|##\[/;
 
 const HOSTILE_FILE = 'supabase/migrations/20250201090000_::error file=x::pwned @octocat #1 www.evil.example [x](https:evil) <img src=x onerror=alert(1)>.sql';
-const sqlText = (text: string) => `'${text.replace(/'/g, "''").replace(/\r/g, "' || chr(13) || '").replace(/\n/g, "' || chr(10) || '").replace(/\u001b/g, "' || chr(27) || '")}'`;
+const sqlText = (text: string) =>
+  `'${text
+    .replace(/'/g, "''")
+    .replace(/\r/g, "' || chr(13) || '")
+    .replace(/\n/g, "' || chr(10) || '")
+    .replace(/\u001b/g, "' || chr(27) || '")}'`;
 const hostileMigration = `-- A migration whose error is a payload.
 do $$
 begin
@@ -97,7 +107,10 @@ afterAll(async () => {
 
 /** A CLI run's output: no workflow command at all, no escape sequence, no lone CR. */
 function expectInertCli(run: CliRun): void {
-  for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', run.stdout],
+    ['stderr', run.stderr],
+  ] as const) {
     expect(commandLines(text), `${stream}:\n${text}`).toEqual([]);
     expect(text, stream).not.toMatch(/[\u001b\u009b\r]/);
   }
@@ -108,12 +121,23 @@ function expectInertCli(run: CliRun): void {
  * failures with escaped data, groups, masks of its secrets), none from a payload.
  */
 function expectInertActionLog(run: ActionRun): void {
-  for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr], ['post', `${run.post?.stdout ?? ''}${run.post?.stderr ?? ''}`]] as const) {
+  for (const [stream, text] of [
+    ['stdout', run.stdout],
+    ['stderr', run.stderr],
+    ['post', `${run.post?.stdout ?? ''}${run.post?.stderr ?? ''}`],
+  ] as const) {
     const lines = text.split(/\r\n|\r|\n/);
-    expect(lines.filter((line) => INJECTED.test(line)), stream).toEqual([]);
+    expect(
+      lines.filter((line) => INJECTED.test(line)),
+      stream,
+    ).toEqual([]);
     for (const line of commandLines(text)) {
       expect(line, stream).toMatch(/^::(?:error|warning|notice|debug|group|endgroup|add-mask)(?: [^:]*)?::/);
-      if (line.startsWith('::add-mask::')) expect(MARKERS.filter((marker) => line.includes(marker)), line).toEqual([]);
+      if (line.startsWith('::add-mask::'))
+        expect(
+          MARKERS.filter((marker) => line.includes(marker)),
+          line,
+        ).toEqual([]);
     }
     expect(text, stream).not.toMatch(/[\u001b\u009b]/);
   }
@@ -165,7 +189,16 @@ describe('the CLI on hostile database and pull request text', () => {
 
 describe('the action bundle on hostile database and pull request text', () => {
   it('a pull request: comment, check run, annotations and job summary carry nothing live', async () => {
-    const run = await runActionBundle({ gate: 'drift', event: 'pull_request', payload: EVENTS.pull_request(false, PR), apiUrl: server.url, token: TOKEN, workspace: pr.dir, parent, env: PR_REFS });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'pull_request',
+      payload: EVENTS.pull_request(false, PR),
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: pr.dir,
+      parent,
+      env: PR_REFS,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(report(run).findings[0]).toMatchObject({ rule: 'migration_apply_failed', location: { file: HOSTILE_FILE } });
     expect(report(run).findings[0].message).toContain(MESSAGE);
@@ -188,7 +221,16 @@ describe('the action bundle on hostile database and pull request text', () => {
   });
 
   it("a fork's pull request: the findings become workflow-command annotations whose text starts nothing", async () => {
-    const run = await runActionBundle({ gate: 'drift', event: 'pull_request', payload: EVENTS.pull_request(true, FORK_PR), apiUrl: server.url, token: FORK_TOKEN, workspace: pr.dir, parent, env: PR_REFS });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'pull_request',
+      payload: EVENTS.pull_request(true, FORK_PR),
+      apiUrl: server.url,
+      token: FORK_TOKEN,
+      workspace: pr.dir,
+      parent,
+      env: PR_REFS,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expectInertActionLog(run);
     const annotation = run.stdout.split('\n').filter((line) => line.startsWith('::error title=migration_apply_failed'));
@@ -201,10 +243,20 @@ describe('the action bundle on hostile database and pull request text', () => {
   });
 
   it('a push in deploy mode: the tracking issue, the job summary and the annotations carry nothing live', async () => {
-    const run = await runActionBundle({ gate: 'drift', event: 'push', apiUrl: server.url, token: TOKEN, workspace: EXAMPLE_APP, parent, inputs: { 'database-url': production.url } });
+    const run = await runActionBundle({
+      gate: 'drift',
+      event: 'push',
+      apiUrl: server.url,
+      token: TOKEN,
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': production.url },
+    });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expectInertActionLog(run);
-    const names = report(run).findings.map((f: { object: { name: string } }) => f.object.name).join('\n');
+    const names = report(run)
+      .findings.map((f: { object: { name: string } }) => f.object.name)
+      .join('\n');
     for (const name of POLICIES) expect(names).toContain(name);
     const issue = server.issues(REPO).find((item) => item.state === 'open');
     expectInertMarkdown('issue', issue?.body);

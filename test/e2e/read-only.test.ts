@@ -95,12 +95,21 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
 
   /** Runs one gate's committed bundle as `role` on a push to main (no PR, no GitHub token). */
   function runGate(gate: GateId, role: string) {
-    return runActionBundle({ gate, event: 'push', workspace: EXAMPLE_APP, parent, inputs: { 'database-url': urlAs(role), comment: 'never' }, env: GATE_ENV[gate] ?? {} });
+    return runActionBundle({
+      gate,
+      event: 'push',
+      workspace: EXAMPLE_APP,
+      parent,
+      inputs: { 'database-url': urlAs(role), comment: 'never' },
+      env: GATE_ENV[gate] ?? {},
+    });
   }
 
   it('guards every table, the migration history included', async () => {
     expect(guarded).toBeGreaterThanOrEqual(15);
-    const history = await admin.query(`select 1 from pg_trigger where tgname = 'zz_tripwire_row' and tgrelid = 'supabase_migrations.schema_migrations'::regclass`);
+    const history = await admin.query(
+      `select 1 from pg_trigger where tgname = 'zz_tripwire_row' and tgrelid = 'supabase_migrations.schema_migrations'::regclass`,
+    );
     expect(history.rowCount).toBe(1);
     expect(await trippedWrites(admin)).toEqual([]);
   });
@@ -188,7 +197,13 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
       // the tripwire names who wrote: the login role and the application name
       await admin.query('truncate tripwire.writes');
       await writer.query("delete from public.trips where id = 'd0000000-0000-4000-8000-00000000000c'");
-      expect(await trippedWrites(admin)).toContainEqual({ kind: 'row', object: 'public.trips', command: 'DELETE', login_role: 'postgres', application: 'postgate/rls' });
+      expect(await trippedWrites(admin)).toContainEqual({
+        kind: 'row',
+        object: 'public.trips',
+        command: 'DELETE',
+        login_role: 'postgres',
+        application: 'postgate/rls',
+      });
       // and a gate's role could not have made those writes in the first place
       const reader = new pg.Client({ connectionString: urlAs('gate_drift') });
       await reader.connect();

@@ -194,7 +194,15 @@ type Builder = (index: number, logDir: string) => Promise<Plan>;
 const SCENARIOS: Record<string, Builder> = {
   async 'rls live'() {
     const role = await createRole('reader');
-    return okOrAuthError(role, { name: 'rls live', gate: 'rls', inputs: { 'database-url': role.url }, env: {}, secrets: [role.password], read: [role.password.value], expect: ['fail'] });
+    return okOrAuthError(role, {
+      name: 'rls live',
+      gate: 'rls',
+      inputs: { 'database-url': role.url },
+      env: {},
+      secrets: [role.password],
+      read: [role.password.value],
+      expect: ['fail'],
+    });
   },
   async 'webhooks, secrets equal'() {
     const role = await createRole('reader');
@@ -227,7 +235,15 @@ const SCENARIOS: Record<string, Builder> = {
   },
   async 'drift deploy'() {
     const role = await createRole('reader');
-    return okOrAuthError(role, { name: 'drift deploy', gate: 'drift', inputs: { 'database-url': role.url }, env: {}, secrets: [role.password], read: [role.password.value], expect: ['pass'] });
+    return okOrAuthError(role, {
+      name: 'drift deploy',
+      gate: 'drift',
+      inputs: { 'database-url': role.url },
+      env: {},
+      secrets: [role.password],
+      read: [role.password.value],
+      expect: ['pass'],
+    });
   },
   async 'drift deploy, shadow on a URL'() {
     const [role, shadow] = [await createRole('reader'), await createRole('superuser')];
@@ -324,7 +340,12 @@ const SCENARIOS: Record<string, Builder> = {
     return okOrAuthError([role, target], {
       name: 'drill into a scratch database on a target URL',
       gate: 'drill',
-      inputs: { 'source-database-url': role.url, 'target-database-url': roleUrl(cluster.url, target.name, target.password.value, 'postgres'), 'log-path': logPath, jobs: '1' },
+      inputs: {
+        'source-database-url': role.url,
+        'target-database-url': roleUrl(cluster.url, target.name, target.password.value, 'postgres'),
+        'log-path': logPath,
+        jobs: '1',
+      },
       env: {},
       secrets: [role.password, target.password],
       read: [role.password.value, target.password.value],
@@ -369,12 +390,33 @@ function okOrAuthError(roles: Role | Role[], plan: Plan): Plan {
  * each on a busy machine) now and then. The drill slot takes the drills in turn.
  */
 const CYCLE = [
-  'rls live', 'webhooks, secrets equal', 'webhooks, secrets differ', 'drift deploy', 'wrong password', 'host unreachable',
-  'rls live', 'webhooks, secrets differ', 'wrong password', 'host unreachable', 'webhooks, secrets equal', 'rls live',
-  'webhooks, secrets differ', 'password pasted without percent-encoding', 'wrong password', 'drift deploy, shadow on a URL', 'rls live',
-  'webhooks, secrets equal', 'wrong password', 'drill',
+  'rls live',
+  'webhooks, secrets equal',
+  'webhooks, secrets differ',
+  'drift deploy',
+  'wrong password',
+  'host unreachable',
+  'rls live',
+  'webhooks, secrets differ',
+  'wrong password',
+  'host unreachable',
+  'webhooks, secrets equal',
+  'rls live',
+  'webhooks, secrets differ',
+  'password pasted without percent-encoding',
+  'wrong password',
+  'drift deploy, shadow on a URL',
+  'rls live',
+  'webhooks, secrets equal',
+  'wrong password',
+  'drill',
 ];
-const DRILLS = ['drill from the live source', 'drill over its RTO target', 'drill with a Supabase token and no API', 'drill into a scratch database on a target URL'];
+const DRILLS = [
+  'drill from the live source',
+  'drill over its RTO target',
+  'drill with a Supabase token and no API',
+  'drill into a scratch database on a target URL',
+];
 
 // ---------------------------------------------------------------------------------------------
 // Running a plan through the library entry and what the action does with the result
@@ -402,7 +444,11 @@ function readIfExists(file: string | undefined): string {
 async function runInProcess(plan: Plan, event: 'pull_request' | 'schedule'): Promise<{ result: GateResult; channels: Record<string, string> }> {
   const log: string[] = [];
   const flags = plan.inputs;
-  const { result } = await invokeGate(plan.gate, (name) => flags[name], 'cli', { cwd: EXAMPLE_APP, env: { ...process.env, ...plan.env }, log: capturingLogger(log) });
+  const { result } = await invokeGate(plan.gate, (name) => flags[name], 'cli', {
+    cwd: EXAMPLE_APP,
+    env: { ...process.env, ...plan.env },
+    log: capturingLogger(log),
+  });
 
   // what the action does next: job summary, annotations, PR comment or issue, check run
   const io = { summaries: [] as string[], annotations: [] as unknown[], messages: [] as string[] };
@@ -439,9 +485,9 @@ async function runInProcess(plan: Plan, event: 'pull_request' | 'schedule'): Pro
     channels: {
       'terminal text': renderText(result, { color: false, rules: RULE_CATALOG }) + renderText(result, { color: true, rules: RULE_CATALOG }),
       'JSON report': renderJson(result),
-      'markdown': renderMarkdown(result, { rules: RULE_CATALOG }),
-      'SARIF': renderSarif(result, { rules: RULE_CATALOG, workspace: EXAMPLE_APP }).text,
-      'annotations': JSON.stringify(annotationsOf(result, EXAMPLE_APP)) + JSON.stringify(io.annotations),
+      markdown: renderMarkdown(result, { rules: RULE_CATALOG }),
+      SARIF: renderSarif(result, { rules: RULE_CATALOG, workspace: EXAMPLE_APP }).text,
+      annotations: JSON.stringify(annotationsOf(result, EXAMPLE_APP)) + JSON.stringify(io.annotations),
       'job summary': io.summaries.join('\n'),
       'publish messages': io.messages.join('\n'),
       'GitHub requests': sent.join('\n'),
@@ -497,7 +543,9 @@ interface BundleCase {
   gate: GateId;
   event: EventName;
   /** Builds the inputs and environment; returns the secrets the run carries. */
-  build(runDir: string): Promise<{ inputs: Record<string, string>; env: Record<string, string>; used: Secret[]; expectCode: number[]; files?: string[]; error?: RegExp }>;
+  build(
+    runDir: string,
+  ): Promise<{ inputs: Record<string, string>; env: Record<string, string>; used: Secret[]; expectCode: number[]; files?: string[]; error?: RegExp }>;
   /** How the github-token is made: accepted by the test server, unknown to it, or unusable in an HTTP header. */
   token: 'accepted' | 'unknown' | 'not a header value';
 }
@@ -549,7 +597,12 @@ const BUNDLE_CASES: BundleCase[] = [
       const role = await createRole('reader');
       const hmac = secrets.next();
       await setWebhookSettings(role, hmac.value, hmac.value);
-      return { inputs: { 'database-url': role.url, comment: 'always' }, env: { HMAC_SECRET: hmac.value, APP_HOST }, used: [role.password, hmac], expectCode: role.canLogIn ? [1] : [2] };
+      return {
+        inputs: { 'database-url': role.url, comment: 'always' },
+        env: { HMAC_SECRET: hmac.value, APP_HOST },
+        used: [role.password, hmac],
+        expectCode: role.canLogIn ? [1] : [2],
+      };
     },
   },
   {
@@ -560,7 +613,13 @@ const BUNDLE_CASES: BundleCase[] = [
     async build(runDir) {
       const role = await createRole('reader');
       const log = path.join(runDir, 'drills.jsonl');
-      return { inputs: { 'source-database-url': role.url, 'log-path': log, jobs: '1' }, env: {}, used: [role.password], expectCode: role.canLogIn ? [1] : [2], files: [log] };
+      return {
+        inputs: { 'source-database-url': role.url, 'log-path': log, jobs: '1' },
+        env: {},
+        used: [role.password],
+        expectCode: role.canLogIn ? [1] : [2],
+        files: [log],
+      };
     },
   },
   {
@@ -589,7 +648,13 @@ const BUNDLE_CASES: BundleCase[] = [
     token: 'accepted',
     async build() {
       const password = secrets.next();
-      return { inputs: { 'database-url': roleUrl(cluster.url, 'fuzz_locked', password.value, DATABASE) }, env: {}, used: [password], expectCode: [2], error: /Password authentication failed/ };
+      return {
+        inputs: { 'database-url': roleUrl(cluster.url, 'fuzz_locked', password.value, DATABASE) },
+        env: {},
+        used: [password],
+        expectCode: [2],
+        error: /Password authentication failed/,
+      };
     },
   },
   {
@@ -685,7 +750,11 @@ describe('secret-leak fuzz through the committed action bundles', () => {
     expect(run.post?.code, context).toBe(0);
     if (error) expect(JSON.parse(readIfExists(run.outputs['report-path'])).error, context).toMatch(error);
     const sent = server.requests.slice(requestsBefore);
-    if (bundleCase.token === 'accepted') expect(sent.some((request) => request.status >= 200 && request.status < 300), `${context}: something was posted`).toBe(true);
+    if (bundleCase.token === 'accepted')
+      expect(
+        sent.some((request) => request.status >= 200 && request.status < 300),
+        `${context}: something was posted`,
+      ).toBe(true);
     const channels = { ...channelsOf(run, files), 'GitHub requests': sent.map((request) => JSON.stringify(request.body ?? '')).join('\n') };
     expectNoLeaks(channels, [...used, token], context);
     // the masked forms were announced to the runner
@@ -724,7 +793,12 @@ describe('secret-leak fuzz through the CLI bundle', () => {
     const [wrong, unreachable] = [secrets.next(), secrets.next()];
     const runs: Array<{ args: string[]; env: Record<string, string>; used: Secret[]; codes: number[] }> = [
       { args: ['rls', '--format', 'json'], env: { POSTGATE_DATABASE_URL: reader.url }, used: [reader.password], codes: reader.canLogIn ? [1] : [2] },
-      { args: ['webhooks'], env: { POSTGATE_DATABASE_URL: reader.url, HMAC_SECRET: hmac.value, APP_HOST }, used: [reader.password, hmac], codes: reader.canLogIn ? [1] : [2] },
+      {
+        args: ['webhooks'],
+        env: { POSTGATE_DATABASE_URL: reader.url, HMAC_SECRET: hmac.value, APP_HOST },
+        used: [reader.password, hmac],
+        codes: reader.canLogIn ? [1] : [2],
+      },
       { args: ['drift', '--database-url', roleUrl(cluster.url, 'fuzz_locked', wrong.value, DATABASE)], env: {}, used: [wrong], codes: [2] },
       {
         args: ['drill', '--log-path', files.log, '--format', 'json'],

@@ -58,13 +58,15 @@ describe('masking short secrets in context', () => {
     registerSecret('Q7');
     expect(encodedForms('Q7')).toEqual([]);
     expect(redact('postgresql://crm_sync:Q7@db.internal:5432/crm')).toBe('postgresql://crm_sync:***@db.internal:5432/crm');
-    expect(redact("perform dblink_exec('host=crm password=Q7 dbname=crm', 'select 1')")).toBe("perform dblink_exec('host=crm password=*** dbname=crm', 'select 1')");
+    expect(redact("perform dblink_exec('host=crm password=Q7 dbname=crm', 'select 1')")).toBe(
+      "perform dblink_exec('host=crm password=*** dbname=crm', 'select 1')",
+    );
     expect(redact('PGPASSWORD=Q7 psql; DB_PASSWORD="Q7"; pwd: Q7')).toBe('PGPASSWORD=*** psql; DB_PASSWORD="***"; pwd: ***');
     expect(redact("execute function public.sync_to_crm('Q7', 'x')")).toBe("execute function public.sync_to_crm('***', 'x')");
     expect(redact('{"password":"Q7","label":"Q7 table"}')).toBe('{"password":"***","label":"Q7 table"}');
     expect(redactDeep({ a: 'Q7', b: [' Q7\n'], c: 'Q7x' })).toEqual({ a: '***', b: [' ***\n'], c: 'Q7x' });
     // ordinary text keeps its words: an "a" or "Q7" in prose is not the password
-    for (const text of ['The Q7 table', 'SQ71', "password=Q7x", "'Q77'", 'crm_sync:Q7x@db']) expect(redact(text)).toBe(text);
+    for (const text of ['The Q7 table', 'SQ71', 'password=Q7x', "'Q77'", 'crm_sync:Q7x@db']) expect(redact(text)).toBe(text);
   });
 
   it('masks a short percent-encoded URL password, and tells the runner bounded forms only', () => {
@@ -91,7 +93,7 @@ describe('masking short secrets in context', () => {
     expect(redact('dsn postgresql://crm_sync:Q7...')).toBe('dsn postgresql://crm_sync:***...');
     expect(redact("comment on table t is 'old key pr3v''Zyxwvutsrq98765'")).toBe("comment on table t is 'old key ***'");
     // a text clipped at a fixed length, with no ellipsis: its very end
-    expect(redact('first failure: COMMENT ON TABLE t IS \'rotate whsec_Abcdefghij')).toBe("first failure: COMMENT ON TABLE t IS 'rotate ***");
+    expect(redact("first failure: COMMENT ON TABLE t IS 'rotate whsec_Abcdefghij")).toBe("first failure: COMMENT ON TABLE t IS 'rotate ***");
     expect(redact('first failure: dsn postgresql://crm_sync:Q')).toBe('first failure: dsn postgresql://crm_sync:***');
     // three characters of a secret before an ellipsis are too few to tell from ordinary text, five at the end
     expect(redact('Shortened to fit... whs...')).toBe('Shortened to fit... whs...');
@@ -108,19 +110,28 @@ describe('masking short secrets in context', () => {
 describe('the secrets a job gives every gate', () => {
   const config = (expectations: Array<Record<string, unknown>>, urlEnv?: string): RepoConfig => ({
     ...EMPTY_REPO_CONFIG,
-    webhooks: { ...EMPTY_REPO_CONFIG.webhooks, expectations: expectations as RepoConfig['webhooks']['expectations'], ...(urlEnv ? { probe: { 'url-env': urlEnv } as never } : {}) },
+    webhooks: {
+      ...EMPTY_REPO_CONFIG.webhooks,
+      expectations: expectations as RepoConfig['webhooks']['expectations'],
+      ...(urlEnv ? { probe: { 'url-env': urlEnv } as never } : {}),
+    },
   });
 
   it('names the webhook secret variables from the inputs (default HMAC_SECRET) and the repo config', () => {
     expect(secretEnvNames(() => undefined)).toEqual(['HMAC_SECRET']);
     const read = (name: string) => ({ 'secret-env': 'DEPLOY_KEY', 'previous-secret-env': ' OLD_KEY ' })[name];
-    expect(secretEnvNames(read, config([{ setting: 'app.a', 'equals-env': 'STRIPE_KEY', 'previous-env': 'STRIPE_OLD', required: true }, { setting: 'app.b', required: true }], 'PROBE_URL'))).toEqual([
-      'DEPLOY_KEY',
-      'OLD_KEY',
-      'STRIPE_KEY',
-      'STRIPE_OLD',
-      'PROBE_URL',
-    ]);
+    expect(
+      secretEnvNames(
+        read,
+        config(
+          [
+            { setting: 'app.a', 'equals-env': 'STRIPE_KEY', 'previous-env': 'STRIPE_OLD', required: true },
+            { setting: 'app.b', required: true },
+          ],
+          'PROBE_URL',
+        ),
+      ),
+    ).toEqual(['DEPLOY_KEY', 'OLD_KEY', 'STRIPE_KEY', 'STRIPE_OLD', 'PROBE_URL']);
     // a pasted value instead of a name is no variable name (registerJobSecrets masks the value itself)
     expect(secretEnvNames((name) => (name === 'secret-env' ? 'whsec_pasted value' : undefined))).toEqual([]);
   });
@@ -150,7 +161,13 @@ describe('the secrets a job gives every gate', () => {
     expect(registerJobSecrets({ gate: 'drill', read: () => undefined, surface: 'action', env, cwd: os.tmpdir() }).env).toEqual(['HMAC_SECRET']);
     expect(redact(env.HMAC_SECRET)).toBe('***');
     // the secret itself pasted where its variable's name belongs
-    registerJobSecrets({ gate: 'rls', read: (name) => (name === 'secret-env' ? 'whsec_pasted-by-mistake-77' : undefined), surface: 'cli', env: {}, cwd: os.tmpdir() });
+    registerJobSecrets({
+      gate: 'rls',
+      read: (name) => (name === 'secret-env' ? 'whsec_pasted-by-mistake-77' : undefined),
+      surface: 'cli',
+      env: {},
+      cwd: os.tmpdir(),
+    });
     expect(redact('got whsec_pasted-by-mistake-77')).toBe('got ***');
     forgetSecretsForTests();
   });
@@ -163,7 +180,11 @@ const TOKEN = 'ghs_e2eMaskingWriteToken0001';
 const PR = 42;
 const SHORT = 'Q7';
 
-const core = () => randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
+const core = () =>
+  randomBytes(24)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16);
 function secret(prefix: string, suffix = ''): Secret {
   const random = core();
   return { value: `${prefix}${random}${suffix}`, cores: [random] };
@@ -240,7 +261,9 @@ afterAll(async () => {
   await server?.close();
   await Promise.all([production?.stop(), scratch?.stop()]);
   if (parent) rmSync(parent, { recursive: true, force: true });
-  console.log(`secret masking: ${tally.runs} runs, ${tally.channels} channels, ${tally.secretsChecked} secret checks (secrets x channels), ${tally.leaks} leaks`);
+  console.log(
+    `secret masking: ${tally.runs} runs, ${tally.channels} channels, ${tally.secretsChecked} secret checks (secrets x channels), ${tally.leaks} leaks`,
+  );
 });
 
 /** The job's environment: what a workflow's `env:` gives every step. */
@@ -258,7 +281,8 @@ function spawnNode(script: string, args: string[], cwd: string, env: Record<stri
       cwd,
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
+        HOME: process.env.HOME ?? '',
+        ...suiteCacheEnv(),
         TMPDIR: process.env.TMPDIR ?? os.tmpdir(),
         NODE_NO_WARNINGS: '1',
         // the suite's code cache (global-setup.ts): the TypeScript sources compile once, not in every run
@@ -322,7 +346,9 @@ async function cli(gate: 'drift' | 'drill', args: string[], cwd: string, env: Re
 
 /** The action.yml defaults, as the runner passes them. */
 function defaultInputs(gate: GateId, token: string): Record<string, string> {
-  const manifest = parse(readFileSync(path.join(ROOT, 'actions', GATES[gate].action, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const manifest = parse(readFileSync(path.join(ROOT, 'actions', GATES[gate].action, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
   const env: Record<string, string> = {};
   for (const [name, spec] of Object.entries(manifest.inputs)) {
     if (spec.default !== undefined) env[`INPUT_${name.toUpperCase()}`] = spec.default === '${{ github.token }}' ? token : String(spec.default);
@@ -366,7 +392,9 @@ async function action(gate: 'drift' | 'drill', event: EventName, inputs: Record<
     RUNNER_TEMP: runnerTemp,
     ...files,
     ...defaultInputs(gate, token),
-    ...Object.fromEntries(Object.entries({ ...inputs, 'sarif-path': path.join(runnerTemp, 'postgate.sarif') }).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
+    ...Object.fromEntries(
+      Object.entries({ ...inputs, 'sarif-path': path.join(runnerTemp, 'postgate.sarif') }).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
+    ),
     ...jobEnv(),
   };
   const script = path.join(ROOT, 'actions', GATES[gate].action, 'main.ts');
@@ -378,7 +406,11 @@ async function action(gate: 'drift' | 'drill', event: EventName, inputs: Record<
   const outputs = parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8'));
   const reportText = readIfExists(outputs['report-path']);
   const sent = server.requests.slice(requestsBefore);
-  if (token) expect(sent.some((request) => request.method !== 'GET' && request.status >= 200 && request.status < 300), 'something was posted to GitHub').toBe(true);
+  if (token)
+    expect(
+      sent.some((request) => request.method !== 'GET' && request.status >= 200 && request.status < 300),
+      'something was posted to GitHub',
+    ).toBe(true);
   return {
     code: main.code,
     stdout: main.stdout,
@@ -426,7 +458,10 @@ function expectMasked(name: string, run: Observed, secrets: Secret[], short: str
 
 /** The runner's masker was told each secret (core.setSecret), and never the bare short one. */
 function expectRegisteredWithRunner(run: Observed, secrets: Secret[]): void {
-  const masks = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::')).map((line) => line.slice('::add-mask::'.length));
+  const masks = run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::add-mask::'))
+    .map((line) => line.slice('::add-mask::'.length));
   for (const s of secrets) expect(masks, s.value).toContain(s.value.replace(/%/g, '%25'));
   expect(masks).toContain(`:${SHORT}@`);
   expect(masks).toContain(`'${SHORT}'`);
@@ -437,7 +472,7 @@ function expectRegisteredWithRunner(run: Observed, secrets: Secret[]): void {
 function expectDriftFindingsMasked(run: Observed): void {
   const byKey = new Map(run.report.findings.map((f) => [f.key, f]));
   const fn = byKey.get('schema_drift_unexpected:function:public.sync_to_crm()');
-  expect(fn?.remediation, [...byKey.keys()].join(', ')).toContain("password=*** dbname=crm");
+  expect(fn?.remediation, [...byKey.keys()].join(', ')).toContain('password=*** dbname=crm');
   expect(fn?.remediation).toContain("'Bearer ***'");
   expect(byKey.get('schema_drift_unexpected:trigger:public.trips.trips_to_crm')?.remediation).toContain("sync_to_crm('***', '***')");
   expect([...byKey.keys()].some((key) => key.includes('reporting_reads'))).toBe(true);

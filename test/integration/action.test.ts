@@ -86,7 +86,8 @@ async function runAction(event: string, payload: unknown, env: Record<string, st
   mkdirSync(workspace);
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '', ...suiteCacheEnv(),
+    HOME: process.env.HOME ?? '',
+    ...suiteCacheEnv(),
     TMPDIR: process.env.TMPDIR ?? os.tmpdir(),
     GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: event,
@@ -119,7 +120,10 @@ async function runAction(event: string, payload: unknown, env: Record<string, st
   });
   const read = (file: string) => readFileSync(file, 'utf8');
   const outputs = parseOutputs(read(files.GITHUB_OUTPUT));
-  const written = [outputs['report-path'], outputs['sarif-path']].filter(Boolean).map((file) => read(file!)).join('\n');
+  const written = [outputs['report-path'], outputs['sarif-path']]
+    .filter(Boolean)
+    .map((file) => read(file!))
+    .join('\n');
   return { code, stdout, stderr, outputs, summary: read(files.GITHUB_STEP_SUMMARY), state: read(files.GITHUB_STATE), files: written };
 }
 
@@ -186,7 +190,9 @@ describe('run-action.ts in a child process', () => {
     expect(run.outputs.status).toBe('error');
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/could not post the PR comment and the check run \(HTTP 403: Resource not accessible by integration\): this pull request comes from a fork/);
+    expect(warnings[0]).toMatch(
+      /could not post the PR comment and the check run \(HTTP 403: Resource not accessible by integration\): this pull request comes from a fork/,
+    );
     expect(run.summary).toMatch(/> \[!WARNING\]/);
     expect(run.summary).toContain('could not run');
     expect(server.comments(REPO, 42)).toHaveLength(0);

@@ -65,18 +65,27 @@ describe('SUPABASE_BASELINE_SQL', () => {
   });
 
   it('lists the platform schemas, roles and extensions', () => {
-    for (const schema of ['auth', 'storage', 'extensions', 'vault', 'net', 'supabase_functions', 'graphql_public', 'realtime', 'supabase_migrations', 'cron', 'pgsodium', 'pgbouncer']) {
+    for (const schema of [
+      'auth',
+      'storage',
+      'extensions',
+      'vault',
+      'net',
+      'supabase_functions',
+      'graphql_public',
+      'realtime',
+      'supabase_migrations',
+      'cron',
+      'pgsodium',
+      'pgbouncer',
+    ]) {
       expect(SUPABASE_MANAGED_SCHEMAS).toContain(schema);
     }
     expect(SUPABASE_MANAGED_SCHEMAS).not.toContain('public');
     for (const role of ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin']) {
       expect(SUPABASE_MANAGED_ROLES).toContain(role);
     }
-    expect(SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline).map((e) => e.name)).toEqual([
-      'uuid-ossp',
-      'pgcrypto',
-      'pg_stat_statements',
-    ]);
+    expect(SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline).map((e) => e.name)).toEqual(['uuid-ossp', 'pgcrypto', 'pg_stat_statements']);
   });
 });
 
@@ -173,13 +182,20 @@ describe.each(MAJORS)('Supabase baseline on PostgreSQL %i', (major) => {
       { rolname: 'authenticator', rolcanlogin: true, rolinherit: false, rolbypassrls: false, has_password: false },
       { rolname: 'service_role', rolcanlogin: false, rolinherit: false, rolbypassrls: true, has_password: false },
     ]);
-    for (const role of ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user', 'supabase_replication_admin', 'supabase_read_only_user', 'pgbouncer', 'supabase_functions_admin']) {
+    for (const role of [
+      'supabase_admin',
+      'supabase_auth_admin',
+      'supabase_storage_admin',
+      'dashboard_user',
+      'supabase_replication_admin',
+      'supabase_read_only_user',
+      'pgbouncer',
+      'supabase_functions_admin',
+    ]) {
       expect(await scalar(client, 'select count(*)::int from pg_roles where rolname = $1', [role])).toBe(1);
     }
     // the cluster's own superuser may have one (the ephemeral provider's choice); the baseline's roles never do
-    expect(
-      await scalar(client, `select count(*)::int from pg_authid where rolpassword is not null and rolname = any($1)`, [SUPABASE_MANAGED_ROLES]),
-    ).toBe(0);
+    expect(await scalar(client, `select count(*)::int from pg_authid where rolpassword is not null and rolname = any($1)`, [SUPABASE_MANAGED_ROLES])).toBe(0);
     for (const role of ['anon', 'authenticated', 'service_role']) {
       expect(await scalar(client, `select pg_has_role('authenticator', $1, 'member')`, [role])).toBe(true);
     }
@@ -241,9 +257,7 @@ describe.each(MAJORS)('Supabase baseline on PostgreSQL %i', (major) => {
         `select p.proname, p.provolatile, l.lanname as lang from pg_proc p join pg_language l on l.oid = p.prolang
           where p.pronamespace = 'auth'::regnamespace order by 1`,
       );
-      expect(fns.rows).toEqual(
-        ['email', 'jwt', 'role', 'uid'].map((proname) => ({ proname, provolatile: 's', lang: 'sql' })),
-      );
+      expect(fns.rows).toEqual(['email', 'jwt', 'role', 'uid'].map((proname) => ({ proname, provolatile: 's', lang: 'sql' })));
       await inRollback(client, async () => {
         await client.query('create table public.notes (id int primary key, owner uuid)');
         await client.query('alter table public.notes enable row level security');
@@ -306,7 +320,11 @@ describe.each(MAJORS)('Supabase baseline on PostgreSQL %i', (major) => {
         await client.query(`insert into storage.buckets (id, name) values ('b', 'b')`);
         await client.query(`insert into storage.objects (bucket_id, name) values ('b', 'x/y/photo.final.png')`);
         expect(
-          (await client.query(`select path_tokens, storage.foldername(name) as folders, storage.filename(name) as file, storage.extension(name) as ext from storage.objects`)).rows[0],
+          (
+            await client.query(
+              `select path_tokens, storage.foldername(name) as folders, storage.filename(name) as file, storage.extension(name) as ext from storage.objects`,
+            )
+          ).rows[0],
         ).toEqual({ path_tokens: ['x', 'y', 'photo.final.png'], folders: ['x', 'y'], file: 'photo.final.png', ext: 'png' });
         for (const role of ['anon', 'authenticated']) {
           await client.query(`set local role ${role}`);
@@ -374,9 +392,9 @@ describe.each(MAJORS)('Supabase baseline on PostgreSQL %i', (major) => {
         });
         const getId = await scalar<string>(client, `select net.http_get('https://example.com/ping')`);
         expect(Number(getId)).toBeGreaterThan(Number(id));
-        await expect(
-          client.query(`select net.http_post('https://example.com', '{}', headers => '{"Content-Type": "text/plain"}')`),
-        ).rejects.toThrow(/Content-Type header must be "application\/json"/);
+        await expect(client.query(`select net.http_post('https://example.com', '{}', headers => '{"Content-Type": "text/plain"}')`)).rejects.toThrow(
+          /Content-Type header must be "application\/json"/,
+        );
       });
     });
 
@@ -468,7 +486,9 @@ describe.skipIf(!installedMajors.has(15))('Supabase baseline after a restored ro
     `);
     const result = await applySupabaseBaseline(client);
     expect(result.installedExtensions).toContain('pgcrypto');
-    expect(await scalar(client, `select count(*)::int from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator', 'app_reporting')`)).toBe(5);
+    expect(
+      await scalar(client, `select count(*)::int from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator', 'app_reporting')`),
+    ).toBe(5);
     expect(await scalar(client, `select pg_has_role('authenticator', 'service_role', 'member')`)).toBe(true);
     expect(await scalar(client, `select pg_has_role('authenticator', 'app_reporting', 'member')`)).toBe(true);
     await applySupabaseBaseline(client);

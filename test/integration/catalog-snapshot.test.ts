@@ -66,7 +66,7 @@ describe('snapshot', () => {
     expect(twinCounts).toEqual([SNAPSHOT_QUERY_COUNT + TWIN_QUERY_COUNT, SNAPSHOT_QUERY_COUNT + TWIN_QUERY_COUNT]);
   });
 
-  it('a twin session shares the first session\'s snapshot: a table created after the export is seen by neither', async () => {
+  it("a twin session shares the first session's snapshot: a table created after the export is seen by neither", async () => {
     const url = await cluster.createDatabase();
     const client = new pg.Client({ connectionString: url });
     const writer = new pg.Client({ connectionString: url });

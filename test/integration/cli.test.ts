@@ -29,10 +29,26 @@ writeFileSync(badType, 'rls:\n  exposed-schemas: 42\n');
 describe('postgate CLI bad inputs', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['unknown shadow value', ['drift', '--shadow', 'dockr', '--format', 'json'], /Flag `--shadow` is "dockr"; use one of auto, local, docker, url\./],
-    ['unknown PG major', ['drift', '--postgres-version', 'latest', '--format', 'json'], /Flag `--postgres-version` is "latest"; use a PostgreSQL major version such as 15 or 17\./],
-    ['unreadable config file', ['rls', '--config', path.join(dir, 'missing.yml'), '--format', 'json'], /Config file .*missing\.yml does not exist; fix input `config` or create the file\./],
-    ['config key with the wrong type', ['rls', '--config', badType, '--format', 'json'], /bad-type\.yml: key `rls\.exposed-schemas` expected a list, got number 42\./],
-    ['database URL with a bad scheme', ['rls', '--database-url', 'mysql://root:hunter2secret@h/db', '--format', 'json'], /`--database-url` must start with postgresql:\/\/ or postgres:\/\/ \(got a URL with scheme "mysql:"\)/],
+    [
+      'unknown PG major',
+      ['drift', '--postgres-version', 'latest', '--format', 'json'],
+      /Flag `--postgres-version` is "latest"; use a PostgreSQL major version such as 15 or 17\./,
+    ],
+    [
+      'unreadable config file',
+      ['rls', '--config', path.join(dir, 'missing.yml'), '--format', 'json'],
+      /Config file .*missing\.yml does not exist; fix input `config` or create the file\./,
+    ],
+    [
+      'config key with the wrong type',
+      ['rls', '--config', badType, '--format', 'json'],
+      /bad-type\.yml: key `rls\.exposed-schemas` expected a list, got number 42\./,
+    ],
+    [
+      'database URL with a bad scheme',
+      ['rls', '--database-url', 'mysql://root:hunter2secret@h/db', '--format', 'json'],
+      /`--database-url` must start with postgresql:\/\/ or postgres:\/\/ \(got a URL with scheme "mysql:"\)/,
+    ],
   ];
   it.each(cases)('%s', async (_name, args, expected) => {
     const { code, stdout, stderr } = await cli(args);
@@ -70,26 +86,46 @@ describe('postgate CLI output files', () => {
   writeFileSync(path.join(project, 'migrations', '002_broken.sql'), '-- adds a column\n\nalter table trips add column title txet;\n');
 
   it('writes the JSON report and a SARIF file locating the failing migration line', async () => {
-    const { code, stderr } = await cli(['drift', '--migrations-dir', path.join(project, 'migrations'), '--report-path', path.join(project, 'out', 'drift.json'), '--sarif-path', path.join(project, 'out', 'drift.sarif')]);
+    const { code, stderr } = await cli([
+      'drift',
+      '--migrations-dir',
+      path.join(project, 'migrations'),
+      '--report-path',
+      path.join(project, 'out', 'drift.json'),
+      '--sarif-path',
+      path.join(project, 'out', 'drift.sarif'),
+    ]);
     expect(code, stderr).toBe(1);
     const report = JSON.parse(readFileSync(path.join(project, 'out', 'drift.json'), 'utf8'));
     expect(report).toMatchObject({ gate: 'drift', status: 'fail' });
     const sarif = JSON.parse(readFileSync(path.join(project, 'out', 'drift.sarif'), 'utf8'));
     expect(sarif.version).toBe('2.1.0');
-    const located = sarif.runs[0].results.map((r: { ruleId: string; locations?: Array<{ physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }> }) => ({
-      rule: r.ruleId,
-      uri: r.locations?.[0]?.physicalLocation.artifactLocation.uri,
-      line: r.locations?.[0]?.physicalLocation.region?.startLine,
-    }));
+    const located = sarif.runs[0].results.map(
+      (r: { ruleId: string; locations?: Array<{ physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }> }) => ({
+        rule: r.ruleId,
+        uri: r.locations?.[0]?.physicalLocation.artifactLocation.uri,
+        line: r.locations?.[0]?.physicalLocation.region?.startLine,
+      }),
+    );
     expect(located).toContainEqual(expect.objectContaining({ uri: expect.stringMatching(/002_broken\.sql$/), line: 3 }));
   });
 
   it('exits 2 with one sentence when a requested file cannot be written, and still writes the other', async () => {
     const blocker = path.join(project, 'not-a-folder');
     writeFileSync(blocker, '');
-    const { code, stderr } = await cli(['drift', '--migrations-dir', path.join(project, 'migrations'), '--report-path', path.join(project, 'out', 'again.json'), '--sarif-path', path.join(blocker, 'drift.sarif')]);
+    const { code, stderr } = await cli([
+      'drift',
+      '--migrations-dir',
+      path.join(project, 'migrations'),
+      '--report-path',
+      path.join(project, 'out', 'again.json'),
+      '--sarif-path',
+      path.join(blocker, 'drift.sarif'),
+    ]);
     expect(code).toBe(2);
-    expect(stderr.trim().split('\n').at(-1)).toMatch(/^postgate: could not write the SARIF file to .*not-a-folder\/drift\.sarif \((ENOTDIR|EEXIST)\); fix `--sarif-path` or the folder's permissions\.$/);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(
+      /^postgate: could not write the SARIF file to .*not-a-folder\/drift\.sarif \((ENOTDIR|EEXIST)\); fix `--sarif-path` or the folder's permissions\.$/,
+    );
     expect(JSON.parse(readFileSync(path.join(project, 'out', 'again.json'), 'utf8')).status).toBe('fail');
   });
 });
@@ -128,7 +164,10 @@ describe('postgate CLI formats', () => {
   it('renders markdown, SARIF and GitHub workflow commands on stdout', async () => {
     const args = ['drift', '--migrations-dir', 'migrations'];
     const inProject = (format: string) =>
-      run(process.execPath, [path.join(root, 'scripts', 'postgate.ts'), ...args, '--format', format], { cwd: project, env: { ...process.env, NO_COLOR: '1' } }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      run(process.execPath, [path.join(root, 'scripts', 'postgate.ts'), ...args, '--format', format], {
+        cwd: project,
+        env: { ...process.env, NO_COLOR: '1' },
+      }).catch((error: { code: number; stdout: string; stderr: string }) => error);
     const [markdown, sarif, github] = await Promise.all(['markdown', 'sarif', 'github'].map(inProject));
     expect(markdown!.stdout).toMatch(/postgate drift-gate/);
     expect(markdown!.stdout).toMatch(/\|/);
@@ -143,7 +182,9 @@ describe('postgate CLI formats', () => {
     const { code, stdout, stderr } = await cli(['rls', '--format', 'xml']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe('postgate: Flag `--format` is "xml"; use one of text, json, markdown, sarif, github.\nUsage: postgate rls [flags] (`postgate rls --help` lists them)\n');
+    expect(stderr).toBe(
+      'postgate: Flag `--format` is "xml"; use one of text, json, markdown, sarif, github.\nUsage: postgate rls [flags] (`postgate rls --help` lists them)\n',
+    );
   });
 });
 
@@ -152,7 +193,9 @@ describe('postgate CLI usage errors', () => {
     const { code, stdout, stderr } = await cli(['drift', '--shadow', 'dockr']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe('postgate: Flag `--shadow` is "dockr"; use one of auto, local, docker, url.\nUsage: postgate drift [flags] (`postgate drift --help` lists them)\n');
+    expect(stderr).toBe(
+      'postgate: Flag `--shadow` is "dockr"; use one of auto, local, docker, url.\nUsage: postgate drift [flags] (`postgate drift --help` lists them)\n',
+    );
   });
 
   it('suggests the flag meant', async () => {
@@ -171,7 +214,11 @@ describe('postgate CLI usage errors', () => {
   });
 
   it('shows help for `<gate> --help`, `<gate> -h` and `doctor --help` without running anything', async () => {
-    for (const args of [['rls', '--help'], ['drill', '-h'], ['drift', '--shadow', 'dockr', '--help']]) {
+    for (const args of [
+      ['rls', '--help'],
+      ['drill', '-h'],
+      ['drift', '--shadow', 'dockr', '--help'],
+    ]) {
       const { code, stdout } = await cli(args);
       expect(code, args.join(' ')).toBe(0);
       expect(stdout).toMatch(new RegExp(`^Usage: postgate ${args[0]} \\[flags\\]`));
@@ -186,19 +233,27 @@ describe('postgate CLI usage errors', () => {
   it('names a stray value: after a switch, and where no value belongs', async () => {
     const afterSwitch = await cli(['webhooks', '--canary', 'yes']);
     expect(afterSwitch.code).toBe(2);
-    expect(afterSwitch.stderr.split('\n')[0]).toBe('postgate: Flag `--canary` is a switch and takes no value, but got `yes`; write `--canary` alone to turn it on, or leave it out.');
+    expect(afterSwitch.stderr.split('\n')[0]).toBe(
+      'postgate: Flag `--canary` is a switch and takes no value, but got `yes`; write `--canary` alone to turn it on, or leave it out.',
+    );
     const inline = await cli(['webhooks', '--canary=yes']);
-    expect(inline.stderr.split('\n')[0]).toBe('postgate: Flag `--canary` is a switch and takes no value, but got `yes`; write `--canary` alone to turn it on, or leave it out.');
+    expect(inline.stderr.split('\n')[0]).toBe(
+      'postgate: Flag `--canary` is a switch and takes no value, but got `yes`; write `--canary` alone to turn it on, or leave it out.',
+    );
     const positional = await cli(['drift', 'public']);
     expect(positional.code).toBe(2);
-    expect(positional.stderr.split('\n')[0]).toBe('postgate: `postgate drift` takes no arguments besides flags, but got `public`; flags take the form `--name value`.');
+    expect(positional.stderr.split('\n')[0]).toBe(
+      'postgate: `postgate drift` takes no arguments besides flags, but got `public`; flags take the form `--name value`.',
+    );
   });
 
   it('does not echo a stray value that may be a secret', async () => {
     const { code, stderr } = await cli(['webhooks', '--canary', 'hunter2secretValue99']);
     expect(code).toBe(2);
     expect(stderr).not.toContain('hunter2secretValue99');
-    expect(stderr.split('\n')[0]).toBe('postgate: Flag `--canary` is a switch and takes no value, but got a value of 20 characters (not shown: it may be a secret); write `--canary` alone to turn it on, or leave it out.');
+    expect(stderr.split('\n')[0]).toBe(
+      'postgate: Flag `--canary` is a switch and takes no value, but got a value of 20 characters (not shown: it may be a secret); write `--canary` alone to turn it on, or leave it out.',
+    );
   });
 
   it('says which flag lacks its value', async () => {
@@ -245,7 +300,9 @@ describe('bin/postgate.js on an old Node', () => {
     const version = execFileSync(oldNode!, ['--version'], { encoding: 'utf8' }).trim();
     expect(code, stderr).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`postgate needs Node.js 22 or newer and this is Node.js ${version}; install Node.js 22 or newer (for example \`nvm install 22\`) and run it again.\n`);
+    expect(stderr).toBe(
+      `postgate needs Node.js 22 or newer and this is Node.js ${version}; install Node.js 22 or newer (for example \`nvm install 22\`) and run it again.\n`,
+    );
   });
 
   it.skipIf(!oldNode)('re-runs itself with the Node that scripts/bootstrap-node.sh installed into .tools/', async () => {

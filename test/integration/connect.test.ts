@@ -46,12 +46,28 @@ describe('sessions', () => {
 
 describe('connection errors: one sentence, the host, never the password', () => {
   const cases: Array<[string, () => string, RegExp]> = [
-    ['wrong password', () => appUrl.replace(encodeURIComponent(APP_PASSWORD), 'wrong-pw-123'), /^Password authentication failed for user "app" at 127\.0\.0\.1:\d+; check the password in `database-url`\.$/],
+    [
+      'wrong password',
+      () => appUrl.replace(encodeURIComponent(APP_PASSWORD), 'wrong-pw-123'),
+      /^Password authentication failed for user "app" at 127\.0\.0\.1:\d+; check the password in `database-url`\.$/,
+    ],
     ['refused', () => 'postgresql://u:sekret-refused@127.0.0.1:1/db', /^Could not connect to 127\.0\.0\.1:1 from `database-url`: connection refused;/],
-    ['DNS failure', () => 'postgresql://u:sekret-dns@no-such-host.invalid:5432/db', /^Could not resolve host "no-such-host\.invalid" from `database-url` \(DNS lookup failed\)/],
+    [
+      'DNS failure',
+      () => 'postgresql://u:sekret-dns@no-such-host.invalid:5432/db',
+      /^Could not resolve host "no-such-host\.invalid" from `database-url` \(DNS lookup failed\)/,
+    ],
     ['missing database', () => withDb(cluster.url, 'nope'), /^Database "nope" does not exist at 127\.0\.0\.1:\d+;/],
-    ['SSL required but unavailable', () => cluster.url.replace('sslmode=disable', 'sslmode=require'), /^The server at 127\.0\.0\.1:\d+ does not support SSL but `database-url` asks for sslmode=require;/],
-    ['transaction pooler', () => 'postgresql://postgres.ref:sekret-pool@aws-0-us-east-1.pooler.supabase.com:6543/postgres', /transaction-mode connection pooler .*; use the session pooler on port 5432 or the direct database URL\.$/],
+    [
+      'SSL required but unavailable',
+      () => cluster.url.replace('sslmode=disable', 'sslmode=require'),
+      /^The server at 127\.0\.0\.1:\d+ does not support SSL but `database-url` asks for sslmode=require;/,
+    ],
+    [
+      'transaction pooler',
+      () => 'postgresql://postgres.ref:sekret-pool@aws-0-us-east-1.pooler.supabase.com:6543/postgres',
+      /transaction-mode connection pooler .*; use the session pooler on port 5432 or the direct database URL\.$/,
+    ],
   ];
   it.each(cases)('%s', async (_name, url, expected) => {
     const target = url();

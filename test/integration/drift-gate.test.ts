@@ -50,7 +50,11 @@ async function gate(cwd: string, inputs: Record<string, string>, env: Record<str
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+  });
 }
 
 describe('PR mode', () => {
@@ -66,7 +70,10 @@ describe('PR mode', () => {
     expect(failure.detail).toMatch(/SQLSTATE 42704/);
 
     // An error PostgreSQL gives no position for points at the start of the failing statement.
-    writeFileSync(path.join(root, 'sql/004_broken.sql'), 'create table ok (id int);\n\ncreate table broken (\n  id int,\n  owner bigint references nowhere (id)\n);\n');
+    writeFileSync(
+      path.join(root, 'sql/004_broken.sql'),
+      'create table ok (id int);\n\ncreate table broken (\n  id int,\n  owner bigint references nowhere (id)\n);\n',
+    );
     const again = await gate(root, { 'migrations-dir': 'sql' });
     expect(again.findings.find((f) => f.rule === 'migration_apply_failed')!.location).toEqual({ file: 'sql/004_broken.sql', line: 3 });
   });
@@ -74,7 +81,10 @@ describe('PR mode', () => {
   it('maps an error inside a PL/pgSQL body to the line of the body', async () => {
     const root = temp('drift-plpgsql-');
     mkdirSync(path.join(root, 'sql'));
-    writeFileSync(path.join(root, 'sql/001_fn.sql'), 'create table t (id int);\n\ncreate function f() returns int\nlanguage plpgsql as $$\nbegin\n  retrun 1;\nend\n$$;\n');
+    writeFileSync(
+      path.join(root, 'sql/001_fn.sql'),
+      'create table t (id int);\n\ncreate function f() returns int\nlanguage plpgsql as $$\nbegin\n  retrun 1;\nend\n$$;\n',
+    );
     const result = await gate(root, { 'migrations-dir': 'sql' });
     const failure = result.findings.find((f) => f.rule === 'migration_apply_failed')!;
     expect(failure.message).toMatch(/syntax error at or near "retrun"/);
@@ -114,13 +124,17 @@ describe('merged history against base-ref', () => {
     return repo;
   }
 
-  const makeRepo = () => repoWithFeature((repo) => {
-    const dir = path.join(repo, 'supabase/migrations');
-    writeFileSync(path.join(dir, '20240101000001_users.sql'), 'create table users (\n  id bigint primary key,\n  email text not null unique,\n  name text\n);\n');
-    renameSync(path.join(dir, '20240101000002_posts.sql'), path.join(dir, '20240301000000_posts.sql'));
-    writeFileSync(path.join(dir, '20231201000000_old_branch.sql'), 'create table old_branch (id int);\n');
-    writeFileSync(path.join(dir, '20240401000000_new.sql'), 'create table fresh (id int);\n');
-  });
+  const makeRepo = () =>
+    repoWithFeature((repo) => {
+      const dir = path.join(repo, 'supabase/migrations');
+      writeFileSync(
+        path.join(dir, '20240101000001_users.sql'),
+        'create table users (\n  id bigint primary key,\n  email text not null unique,\n  name text\n);\n',
+      );
+      renameSync(path.join(dir, '20240101000002_posts.sql'), path.join(dir, '20240301000000_posts.sql'));
+      writeFileSync(path.join(dir, '20231201000000_old_branch.sql'), 'create table old_branch (id int);\n');
+      writeFileSync(path.join(dir, '20240401000000_new.sql'), 'create table fresh (id int);\n');
+    });
 
   const expected = [
     'merged_migration_edited supabase/migrations/20240101000001_users.sql line 3',
@@ -128,13 +142,18 @@ describe('merged history against base-ref', () => {
     'migration_version_not_newer supabase/migrations/20231201000000_old_branch.sql line 1',
   ];
   const summary = (result: GateResult) =>
-    result.findings.filter((f) => f.rule.startsWith('merged_') || f.rule === 'migration_version_not_newer').map((f) => `${f.rule} ${f.object.name} line ${f.location?.line}`).sort();
+    result.findings
+      .filter((f) => f.rule.startsWith('merged_') || f.rule === 'migration_version_not_newer')
+      .map((f) => `${f.rule} ${f.object.name} line ${f.location?.line}`)
+      .sort();
 
   it('reports edited, renamed and not-newer migrations', async () => {
     const repo = makeRepo();
     const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'main' });
     expect(summary(result)).toEqual(expected);
-    expect(result.findings.find((f) => f.rule === 'merged_migration_removed')!.message).toMatch(/renames it to supabase\/migrations\/20240301000000_posts\.sql/);
+    expect(result.findings.find((f) => f.rule === 'merged_migration_removed')!.message).toMatch(
+      /renames it to supabase\/migrations\/20240301000000_posts\.sql/,
+    );
   });
 
   it('reports a merged migration the pull request deletes', async () => {
@@ -158,7 +177,7 @@ describe('merged history against base-ref', () => {
   });
 
   const SKIPPED_NOTICE =
-    'No base branch is known, so the checks against it (merged_migration_edited, merged_migration_removed, migration_version_not_newer) did not run; set `--base-ref` to the pull request\'s base branch.';
+    "No base branch is known, so the checks against it (merged_migration_edited, merged_migration_removed, migration_version_not_newer) did not run; set `--base-ref` to the pull request's base branch.";
 
   it('says which checks it skipped, and the flag that runs them, when no base branch is known', async () => {
     const repo = makeRepo();
@@ -191,7 +210,11 @@ describe('merged history against base-ref', () => {
       return file;
     };
     const pullRequest = event({ pull_request: { number: 7, head: { sha: 'a'.repeat(40) }, base: { ref: 'main', sha: 'b'.repeat(40) } } });
-    const result = await gate(repo, { 'migrations-dir': 'supabase/migrations' }, { GITHUB_BASE_REF: '', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequest });
+    const result = await gate(
+      repo,
+      { 'migrations-dir': 'supabase/migrations' },
+      { GITHUB_BASE_REF: '', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: pullRequest },
+    );
     expect(summary(result)).toEqual(expected);
     expect(result.findings.map((f) => f.rule)).not.toContain('base_checks_skipped');
     expect(result.details).toMatchObject({ mode: 'pr', baseRef: expect.stringMatching(/^main \([0-9a-f]{12}\)$/) });
@@ -225,7 +248,9 @@ describe('merged history against base-ref', () => {
     const repo = makeRepo();
     const result = await gate(repo, { 'migrations-dir': 'supabase/migrations', 'base-ref': 'no-such-branch' });
     expect(result.status).toBe('error');
-    expect(result.error).toBe('Input `base-ref` is "no-such-branch", which is neither in this checkout nor fetchable from origin; check the branch name, or check out with `fetch-depth: 0`.');
+    expect(result.error).toBe(
+      'Input `base-ref` is "no-such-branch", which is neither in this checkout nor fetchable from origin; check the branch name, or check out with `fetch-depth: 0`.',
+    );
   });
 });
 
@@ -295,7 +320,10 @@ describe('deploy in flight', () => {
 describe('CLI', () => {
   async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await runFile(process.execPath, [path.join(ROOT, 'scripts/postgate.ts'), 'drift', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      const { stdout, stderr } = await runFile(process.execPath, [path.join(ROOT, 'scripts/postgate.ts'), 'drift', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -304,10 +332,24 @@ describe('CLI', () => {
   }
 
   it('prints the GateResult as JSON', async () => {
-    const { code, stdout } = await cli(['--migrations-dir', path.join(FIXTURES, 'plain/sql'), '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);
+    const { code, stdout } = await cli([
+      '--migrations-dir',
+      path.join(FIXTURES, 'plain/sql'),
+      '--shadow',
+      'url',
+      '--shadow-database-url',
+      cluster.url,
+      '--format',
+      'json',
+    ]);
     const result = JSON.parse(stdout) as GateResult;
     // run in this repository's checkout, which has no base branch given: the notice says what did not run
-    expect(result).toMatchObject({ gate: 'drift', status: 'pass', findings: [{ rule: 'base_checks_skipped', severity: 'notice' }], details: { mode: 'pr', tool: 'plain' } });
+    expect(result).toMatchObject({
+      gate: 'drift',
+      status: 'pass',
+      findings: [{ rule: 'base_checks_skipped', severity: 'notice' }],
+      details: { mode: 'pr', tool: 'plain' },
+    });
     expect(code).toBe(0);
   });
 
@@ -329,7 +371,9 @@ describe('CLI', () => {
     const result = JSON.parse(stdout) as GateResult;
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('fail');
-    expect(result.findings.filter((f) => f.rule !== 'base_checks_skipped').map((f) => [f.rule, f.severity, f.object])).toEqual([['migration_version_duplicate', 'error', { kind: 'migration_version', name: '1' }]]);
+    expect(result.findings.filter((f) => f.rule !== 'base_checks_skipped').map((f) => [f.rule, f.severity, f.object])).toEqual([
+      ['migration_version_duplicate', 'error', { kind: 'migration_version', name: '1' }],
+    ]);
     expect(result.findings[0]!.message).toMatch(/^Migration files \S*001_a\.sql and \S*1_b\.sql both have version 1, /);
     expect(result.metrics).toMatchObject({ migrations: 2, applied: 2 });
     expect(code).toBe(1);
@@ -352,7 +396,9 @@ describe('CLI', () => {
       restrictedUrl = await cluster.createDatabase();
       const client = new pg.Client({ connectionString: restrictedUrl });
       await client.connect();
-      await client.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = 'drift_limited') then create role drift_limited login password 'limited-pass'; end if; end $$`);
+      await client.query(
+        `do $$ begin if not exists (select 1 from pg_roles where rolname = 'drift_limited') then create role drift_limited login password 'limited-pass'; end if; end $$`,
+      );
       await client.query('create table schema_migrations (version varchar(255) primary key); grant select on schema_migrations to drift_limited');
       await client.query('revoke select on pg_catalog.pg_policy from public');
       await client.end();
@@ -363,13 +409,46 @@ describe('CLI', () => {
     });
 
     const cases: Array<[string, () => string[], RegExp]> = [
-      ['missing migrations dir', () => ['--migrations-dir', path.join(dirs.root!, 'nope')], /^Input `migrations-dir` is .*nope, which does not exist; point it at the folder holding your migrations\.$/],
-      ['empty migrations dir', () => ['--migrations-dir', dirs.empty!], /^Input `migrations-dir` is .*empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/],
-      ['non-UTF-8 file', () => ['--migrations-dir', dirs.latin1!], /^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/],
-      ['unknown format', () => ['--migrations-dir', dirs.dup!, '--migrations-format', 'liquibase'], /^Flag `--migrations-format` is "liquibase"; use one of auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, goose, plain\.$/],
-      ['no history table', () => ['--migrations-dir', path.join(FIXTURES, 'sqlx/migrations'), '--database-url', noHistoryUrl], /^The database at `database-url` has no migration history table \(looked for: supabase_migrations\.schema_migrations \(supabase\), _sqlx_migrations \(sqlx\), .*\); point `database-url` at the migrated database or set `migrations-format`\.$/],
-      ['catalog permission denied', () => ['--migrations-dir', path.join(FIXTURES, 'dbmate/db/migrations'), '--database-url', restrictedUrl], /^Role "drift_limited" cannot read the system catalog \(permission denied for table pg_policy\); grant it SELECT on that catalog table/],
-      ['transaction-mode pooler', () => ['--migrations-dir', path.join(FIXTURES, 'plain/sql'), '--database-url', 'postgresql://postgres.abc:secret-pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres'], /^Input `database-url` points at a transaction-mode connection pooler \(aws-0-eu-central-1\.pooler\.supabase\.com:6543\), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL\.$/],
+      [
+        'missing migrations dir',
+        () => ['--migrations-dir', path.join(dirs.root!, 'nope')],
+        /^Input `migrations-dir` is .*nope, which does not exist; point it at the folder holding your migrations\.$/,
+      ],
+      [
+        'empty migrations dir',
+        () => ['--migrations-dir', dirs.empty!],
+        /^Input `migrations-dir` is .*empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/,
+      ],
+      [
+        'non-UTF-8 file',
+        () => ['--migrations-dir', dirs.latin1!],
+        /^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/,
+      ],
+      [
+        'unknown format',
+        () => ['--migrations-dir', dirs.dup!, '--migrations-format', 'liquibase'],
+        /^Flag `--migrations-format` is "liquibase"; use one of auto, supabase, sqlx, prisma, drizzle, flyway, dbmate, golang-migrate, node-pg-migrate, graphile-migrate, goose, plain\.$/,
+      ],
+      [
+        'no history table',
+        () => ['--migrations-dir', path.join(FIXTURES, 'sqlx/migrations'), '--database-url', noHistoryUrl],
+        /^The database at `database-url` has no migration history table \(looked for: supabase_migrations\.schema_migrations \(supabase\), _sqlx_migrations \(sqlx\), .*\); point `database-url` at the migrated database or set `migrations-format`\.$/,
+      ],
+      [
+        'catalog permission denied',
+        () => ['--migrations-dir', path.join(FIXTURES, 'dbmate/db/migrations'), '--database-url', restrictedUrl],
+        /^Role "drift_limited" cannot read the system catalog \(permission denied for table pg_policy\); grant it SELECT on that catalog table/,
+      ],
+      [
+        'transaction-mode pooler',
+        () => [
+          '--migrations-dir',
+          path.join(FIXTURES, 'plain/sql'),
+          '--database-url',
+          'postgresql://postgres.abc:secret-pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres',
+        ],
+        /^Input `database-url` points at a transaction-mode connection pooler \(aws-0-eu-central-1\.pooler\.supabase\.com:6543\), which cannot hold the session postgate needs; use the session pooler on port 5432 or the direct database URL\.$/,
+      ],
     ];
     it.each(cases)('%s', async (_name, args, message) => {
       const { code, stdout, stderr } = await cli([...args(), '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json']);

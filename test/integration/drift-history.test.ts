@@ -103,7 +103,7 @@ describe.each(TOOLS)('%s history', (tool) => {
     expect(result.status).toBe('pass');
   });
 
-  it.skipIf(tool === 'plain')('reports edited, missing and out-of-order migrations by the tool\'s rules', async () => {
+  it.skipIf(tool === 'plain')("reports edited, missing and out-of-order migrations by the tool's rules", async () => {
     const { root, dir } = copyFixture(tool);
     const before = readMigrations(dir, { cwd: root, format: tool });
     const [first, second] = before.migrations;
@@ -182,7 +182,7 @@ describe('line endings', () => {
 });
 
 describe('history table identification', () => {
-  it('never mistakes Supabase\'s own auth/realtime schema_migrations for the project\'s', async () => {
+  it("never mistakes Supabase's own auth/realtime schema_migrations for the project's", async () => {
     await withLive(true, async (client) => {
       await client.query('create table if not exists auth.schema_migrations (version varchar(255) primary key)');
       await client.query('create schema if not exists _realtime; create table _realtime.schema_migrations (version bigint primary key, inserted_at timestamp)');
@@ -238,7 +238,10 @@ describe('goose history table', () => {
     writeFileSync(path.join(dir, '20240101000004_backfill.go'), 'package migrations\n');
     const source = readMigrations(dir, { cwd: root });
     const result = await withLive(false, async (client, url) => {
-      await WRITERS.goose(client, source.migrations.filter((m) => m.executable));
+      await WRITERS.goose(
+        client,
+        source.migrations.filter((m) => m.executable),
+      );
       await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101000004, true)');
       return run(gateOptions(url, dir), createContext({ cwd: root }));
     });
@@ -258,7 +261,10 @@ describe('goose history table', () => {
       const [table] = await findHistoryTables(client);
       const { findings } = compareHistory(source, await readHistory(client, table!));
       expect(findings).toHaveLength(1);
-      expect(findings[0]).toMatchObject({ rule: 'migration_missing_locally', message: 'public.goose_db_version records version 20240101000009 as applied, but the repository has no such migration.' });
+      expect(findings[0]).toMatchObject({
+        rule: 'migration_missing_locally',
+        message: 'public.goose_db_version records version 20240101000009 as applied, but the repository has no such migration.',
+      });
       expect(findings[0]!.remediation).toMatch(/delete the rows of version 20240101000009 from goose_db_version/);
     });
   });

@@ -99,18 +99,19 @@ export const WRITERS: Record<MigrationTool, Writer> = {
 )`);
     for (const m of migrations) {
       const id = randomUUID();
-      await client.query('INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count") VALUES ($1, $2, $3, now(), 0)', [
-        id,
-        prismaChecksum(m.raw),
-        m.id,
-      ]);
+      await client.query(
+        'INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count") VALUES ($1, $2, $3, now(), 0)',
+        [id, prismaChecksum(m.raw), m.id],
+      );
       await client.query(m.sql);
       await client.query('UPDATE "_prisma_migrations" SET "finished_at" = now(), "applied_steps_count" = "applied_steps_count" + 1 WHERE "id" = $1', [id]);
     }
   },
   async drizzle(client, migrations) {
     await client.query('CREATE SCHEMA IF NOT EXISTS "drizzle"');
-    await client.query('CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (\n\t\t\tid SERIAL PRIMARY KEY,\n\t\t\thash text NOT NULL,\n\t\t\tcreated_at bigint\n\t\t)');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS "drizzle"."__drizzle_migrations" (\n\t\t\tid SERIAL PRIMARY KEY,\n\t\t\thash text NOT NULL,\n\t\t\tcreated_at bigint\n\t\t)',
+    );
     await inTransaction(client, async () => {
       for (const m of migrations) {
         for (const statement of m.raw.split('--> statement-breakpoint')) await client.query(statement);
@@ -196,14 +197,20 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
     for (const m of migrations) {
       await inTransaction(client, async () => {
         await client.query(m.sql);
-        await client.query('insert into graphile_migrate.migrations(hash, previous_hash, filename) values ($1, $2, $3)', [m.header!.hash, m.header!.previousHash, m.id]);
+        await client.query('insert into graphile_migrate.migrations(hash, previous_hash, filename) values ($1, $2, $3)', [
+          m.header!.hash,
+          m.header!.previousHash,
+          m.id,
+        ]);
       });
     }
   },
   async goose(client, migrations) {
     const { rows } = await client.query<{ exists: boolean }>("select to_regclass('public.goose_db_version') is not null as exists");
     if (!rows[0]!.exists) {
-      await client.query('CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))');
+      await client.query(
+        'CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id))',
+      );
       await client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, $2)', [0, true]);
     }
     for (const m of migrations) {
@@ -228,15 +235,17 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
 export const FAILED_ROW: Partial<Record<MigrationTool, (client: pg.Client, m: Migration) => Promise<void>>> = {
   async sqlx(client, m) {
     // sqlx's no-transaction migrations record success = false when they fail.
-    await client.query('INSERT INTO _sqlx_migrations ( version, description, success, checksum, execution_time ) VALUES ( $1, $2, FALSE, $3, -1 )', [m.id, m.name, sqlxChecksum(Buffer.from(m.raw, 'utf8'))]);
+    await client.query('INSERT INTO _sqlx_migrations ( version, description, success, checksum, execution_time ) VALUES ( $1, $2, FALSE, $3, -1 )', [
+      m.id,
+      m.name,
+      sqlxChecksum(Buffer.from(m.raw, 'utf8')),
+    ]);
   },
   async prisma(client, m) {
-    await client.query('INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count", "logs") VALUES ($1, $2, $3, now(), 0, $4)', [
-      randomUUID(),
-      prismaChecksum(m.raw),
-      m.id,
-      'Database error code: 42P07',
-    ]);
+    await client.query(
+      'INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count", "logs") VALUES ($1, $2, $3, now(), 0, $4)',
+      [randomUUID(), prismaChecksum(m.raw), m.id, 'Database error code: 42P07'],
+    );
   },
   async flyway(client, m) {
     const { rows } = await client.query<{ n: number }>('select coalesce(max(installed_rank), 0) + 1 as n from "public"."flyway_schema_history"');

@@ -45,7 +45,9 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
         const [a, b] = snapshots as [CatalogSnapshot, CatalogSnapshot];
         expect(diffSnapshots(a, b)).toEqual([]);
         expect(fingerprint(a)).toBe(fingerprint(b));
-        const granted = a.objects.filter((o) => Object.keys((o.props.acl ?? {}) as object).some((role) => ['anon', 'authenticated', 'app_user'].includes(role)));
+        const granted = a.objects.filter((o) =>
+          Object.keys((o.props.acl ?? {}) as object).some((role) => ['anon', 'authenticated', 'app_user'].includes(role)),
+        );
         expect(granted.length, `${dir}: objects granted to API/app roles`).toBeGreaterThan(10);
       }
     } finally {

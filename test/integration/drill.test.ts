@@ -75,10 +75,19 @@ beforeAll(async () => {
   appUrl = await cluster.createDatabase('app');
   await sql(appUrl, VANILLA_APP_SQL);
   // Backup mode writes every format with its manifest, from one snapshot each.
-  for (const [format, name] of [['directory', 'dir'], ['custom', 'app.dump'], ['tar', 'app.tar'], ['plain', 'app.sql'], ['plain-gzip', 'app.sql.gz']] as const) {
+  for (const [format, name] of [
+    ['directory', 'dir'],
+    ['custom', 'app.dump'],
+    ['tar', 'app.tar'],
+    ['plain', 'app.sql'],
+    ['plain-gzip', 'app.sql.gz'],
+  ] as const) {
     const dump = path.join(work, name);
     const manifest = path.join(work, `${name}.manifest.json`);
-    const result = await drill({ 'source-database-url': appUrl, 'dump-path': dump, 'write-manifest': manifest }, { drill: { 'checksum-tables': ['app.customers', 'app.orders'] } });
+    const result = await drill(
+      { 'source-database-url': appUrl, 'dump-path': dump, 'write-manifest': manifest },
+      { drill: { 'checksum-tables': ['app.customers', 'app.orders'] } },
+    );
     expect(result.status, JSON.stringify(result)).toBe('pass');
     backups[format] = { dump, manifest };
   }
@@ -95,7 +104,10 @@ describe('live drill', () => {
     const writer = (async () => {
       let n = 0;
       while (writing && n < 2000) {
-        await sql(appUrl, `insert into public.events (kind) select 'tick' from generate_series(1, 50); update app.customers set balance = balance + 1 where id = ${1 + (n % 2000)}`);
+        await sql(
+          appUrl,
+          `insert into public.events (kind) select 'tick' from generate_series(1, 50); update app.customers set balance = balance + 1 where id = ${1 + (n % 2000)}`,
+        );
         n += 1;
       }
     })();
@@ -108,7 +120,11 @@ describe('live drill', () => {
           smoke: [
             { name: 'orders readable', sql: 'select count(*) from app.orders', expect: { equals: 5000 } },
             // The webhook trigger would queue a request: disabled, and the queue was emptied.
-            { name: 'inserting queues nothing', sql: "insert into app.orders values (999999, 1, 1, now(), 'smoke'); select count(*) from net.http_request_queue", expect: { equals: 0 } },
+            {
+              name: 'inserting queues nothing',
+              sql: "insert into app.orders values (999999, 1, 1, now(), 'smoke'); select count(*) from net.http_request_queue",
+              expect: { equals: 0 },
+            },
             { name: 'cron jobs are off', sql: 'select count(*) from cron.job where active', expect: { equals: 0 } },
           ],
         },
@@ -128,7 +144,10 @@ describe('live drill', () => {
     expect(result.metrics.rpo_ms).toBeGreaterThanOrEqual(0);
     const phases = (result.details?.phases as Array<{ phase: string; status: string }>).map((p) => `${p.phase}:${p.status}`);
     expect(phases).toEqual(['fetch:done', 'checksum:done', 'create target:done', 'restore:done', 'neutralise:done', 'verify:done']);
-    const logged = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const logged = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ status: 'pass', source: { kind: 'live', format: 'directory' }, checks: { failed: 0 } });
     expect(logged[0].artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -147,11 +166,18 @@ describe('live drill', () => {
 describe('file drills', () => {
   it.each(['directory', 'custom', 'tar', 'plain', 'plain-gzip'])('restores a %s backup and matches its manifest exactly', async (format) => {
     const { dump, manifest } = backups[format]!;
-    const result = await drill(onShared({ 'dump-path': dump, manifest, 'rpo-target': '1h' }), { drill: { 'checksum-tables': ['app.customers', 'app.orders'] } });
+    const result = await drill(onShared({ 'dump-path': dump, manifest, 'rpo-target': '1h' }), {
+      drill: { 'checksum-tables': ['app.customers', 'app.orders'] },
+    });
     expect(result.findings).toEqual([]);
     expect(result.status).toBe('pass');
     const checks = result.details?.checks as Array<{ check: string; status: string }>;
-    expect(Object.fromEntries(checks.map((c) => [c.check, c.status]))).toMatchObject({ 'row counts': 'pass', 'key checksums': 'pass', schema: 'pass', 'row level security': 'pass' });
+    expect(Object.fromEntries(checks.map((c) => [c.check, c.status]))).toMatchObject({
+      'row counts': 'pass',
+      'key checksums': 'pass',
+      schema: 'pass',
+      'row level security': 'pass',
+    });
     expect((result.details?.summary as { rpo_source: string }).rpo_source).toBe('manifest');
     await expectCleanedUp();
   });
@@ -161,7 +187,10 @@ describe('file drills', () => {
     await seedSupabaseApp(supabaseUrl);
     const dir = mkdtempSync(path.join(work, 'supabase-'));
     await writeSupabaseDumpFiles(supabaseUrl, dir);
-    const result = await drill({ 'dump-path': dir, shadow: 'local', 'postgres-version': '15' }, { drill: { smoke: [{ name: 'trips', sql: 'select count(*) from public.trips', expect: { 'rows-at-least': 1 } }] } });
+    const result = await drill(
+      { 'dump-path': dir, shadow: 'local', 'postgres-version': '15' },
+      { drill: { smoke: [{ name: 'trips', sql: 'select count(*) from public.trips', expect: { 'rows-at-least': 1 } }] } },
+    );
     expect(result.findings.filter((f) => f.severity !== 'notice')).toEqual([]);
     expect(rules(result)).toContain('drill_no_parity_source');
     expect(result.details?.baseline).toMatchObject({ applied: true });
@@ -183,7 +212,12 @@ describe('file drills', () => {
     const liveDrill = await drill({ 'source-database-url': supabaseUrl, shadow: 'local' }, { drill: { 'checksum-tables': ['public.trips'] } });
     expect(liveDrill.findings).toEqual([]);
     const checks = liveDrill.details?.checks as Array<{ check: string; status: string }>;
-    expect(Object.fromEntries(checks.map((c) => [c.check, c.status]))).toMatchObject({ 'row counts': 'pass', 'key checksums': 'pass', 'migration version': 'pass', schema: 'pass' });
+    expect(Object.fromEntries(checks.map((c) => [c.check, c.status]))).toMatchObject({
+      'row counts': 'pass',
+      'key checksums': 'pass',
+      'migration version': 'pass',
+      schema: 'pass',
+    });
     await expectCleanedUp();
   });
 
@@ -199,7 +233,10 @@ describe('file drills', () => {
     const schemaFile = path.join(dir, 'schema.sql');
     const schema = readFileSync(schemaFile, 'utf8');
     expect(schema).toContain('-- PostgreSQL database dump complete');
-    writeFileSync(schemaFile, schema.replace('-- PostgreSQL database dump complete', `COPY "public"."trips" FROM PROGRAM 'touch ${marker}';\n\n-- PostgreSQL database dump complete`));
+    writeFileSync(
+      schemaFile,
+      schema.replace('-- PostgreSQL database dump complete', `COPY "public"."trips" FROM PROGRAM 'touch ${marker}';\n\n-- PostgreSQL database dump complete`),
+    );
 
     const result = await drill({ 'dump-path': dir, shadow: 'local', 'postgres-version': '15' });
     expect(existsSync(marker)).toBe(false);
@@ -356,12 +393,22 @@ describe('RPO from the Supabase Management API', () => {
     try {
       const { dump, manifest } = backups.directory!;
       const env = { POSTGATE_SUPABASE_API_URL: base };
-      const result = await drill(onShared({ 'dump-path': dump, manifest, 'supabase-access-token': 'sbp_good_token_123', 'project-ref': 'abcdefghijklmnop', 'rpo-target': '24h' }), {}, env);
+      const result = await drill(
+        onShared({ 'dump-path': dump, manifest, 'supabase-access-token': 'sbp_good_token_123', 'project-ref': 'abcdefghijklmnop', 'rpo-target': '24h' }),
+        {},
+        env,
+      );
       expect(requests.at(-1)?.url).toBe('/v1/projects/abcdefghijklmnop/database/backups');
-      expect(only(result, 'drill_rpo_exceeded')[0]!.message).toMatch(/The backup is (2 d 0 h|1 d 24 h) old .*Supabase Management API \(newest completed backup\)/);
+      expect(only(result, 'drill_rpo_exceeded')[0]!.message).toMatch(
+        /The backup is (2 d 0 h|1 d 24 h) old .*Supabase Management API \(newest completed backup\)/,
+      );
       expect(JSON.stringify(result)).not.toContain('sbp_good_token_123');
 
-      const rejected = await drill(onShared({ 'dump-path': dump, manifest, 'supabase-access-token': 'sbp_wrong_token_456', 'project-ref': 'abcdefghijklmnop' }), {}, env);
+      const rejected = await drill(
+        onShared({ 'dump-path': dump, manifest, 'supabase-access-token': 'sbp_wrong_token_456', 'project-ref': 'abcdefghijklmnop' }),
+        {},
+        env,
+      );
       expect(rejected.status).toBe('error');
       expect(rejected.error).toMatch(/rejected `supabase-access-token` \(HTTP 401\)/);
       await expectCleanedUp();
@@ -401,7 +448,18 @@ describe('drill log', () => {
   it('fails a drill when no green drill is within max-days-since-green, and shows the last drills', async () => {
     const logPath = path.join(work, 'stale.jsonl');
     const old = (days: number, status: string) =>
-      JSON.stringify({ drill_id: `d${days}`, started_at: new Date(Date.now() - days * 86_400_000).toISOString(), finished_at: '', status, trigger: 'schedule', runner: 'r', source: { kind: 'file', label: 'x' }, phases: {}, checks: { passed: 1, failed: 0, skipped: 0 }, findings: { error: 0, warning: 0, notice: 0 } });
+      JSON.stringify({
+        drill_id: `d${days}`,
+        started_at: new Date(Date.now() - days * 86_400_000).toISOString(),
+        finished_at: '',
+        status,
+        trigger: 'schedule',
+        runner: 'r',
+        source: { kind: 'file', label: 'x' },
+        phases: {},
+        checks: { passed: 1, failed: 0, skipped: 0 },
+        findings: { error: 0, warning: 0, notice: 0 },
+      });
     writeFileSync(logPath, `${old(40, 'pass')}\n${old(20, 'error')}\nnot json\n`);
     const { dump, manifest } = backups.directory!;
     const failing = await drill(onShared({ 'dump-path': dump, manifest, 'log-path': logPath, 'max-days-since-green': '30', 'rto-target': '1ms' }));
@@ -418,7 +476,11 @@ describe('drill log', () => {
 
     // An error found mid-drill (the Management API unreachable for the RPO) is logged too: it is not a green drill.
     appendFileSync(logPath, '');
-    const errored = await drill(onShared({ 'dump-path': dump, manifest, 'log-path': logPath, 'supabase-access-token': 'x-token-only', 'project-ref': 'abcdefghijklmnop' }), {}, { POSTGATE_SUPABASE_API_URL: 'http://127.0.0.1:9' });
+    const errored = await drill(
+      onShared({ 'dump-path': dump, manifest, 'log-path': logPath, 'supabase-access-token': 'x-token-only', 'project-ref': 'abcdefghijklmnop' }),
+      {},
+      { POSTGATE_SUPABASE_API_URL: 'http://127.0.0.1:9' },
+    );
     expect(errored.status).toBe('error');
     expect(JSON.parse(readFileSync(logPath, 'utf8').trim().split('\n').at(-1)!)).toMatchObject({ status: 'error' });
     await expectCleanedUp();
@@ -456,7 +518,10 @@ describe('postgate drill (CLI)', () => {
   const cli = promisify(execFile);
   async function postgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await cli(process.execPath, [path.join(root, 'scripts', 'postgate.ts'), 'drill', ...args], { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
+      const { stdout, stderr } = await cli(process.execPath, [path.join(root, 'scripts', 'postgate.ts'), 'drill', ...args], {
+        cwd: work,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -496,7 +561,9 @@ describe('postgate drill (CLI)', () => {
       const result = await postgate(['--source-database-url', url, '--shadow', 'local', '--format', 'json']);
       expect(result.code).toBe(2);
       const error = JSON.parse(result.stdout).error as string;
-      expect(error).toMatch(/^To dump postgres@127\.0\.0\.1:\d+\/app17 \(PostgreSQL 17\.\d+\) postgate needs pg_dump 17 or newer \(found: pg_dump 15\.\d+\) and no Docker engine is available to run it from postgres:17; install the PostgreSQL 17 client tools/);
+      expect(error).toMatch(
+        /^To dump postgres@127\.0\.0\.1:\d+\/app17 \(PostgreSQL 17\.\d+\) postgate needs pg_dump 17 or newer \(found: pg_dump 15\.\d+\) and no Docker engine is available to run it from postgres:17; install the PostgreSQL 17 client tools/,
+      );
       expect(error).toContain('sudo apt-get install -y postgresql-client-17');
     } finally {
       await seventeen.stop();

@@ -40,7 +40,10 @@ describe('binaries', () => {
         tmps.map((tmp) => {
           mkdirSync(tmp);
           return new Promise<number | null>((resolve) => {
-            const child = spawn(process.execPath, ['--input-type=module', '-e', script, copy], { env: { PATH: process.env.PATH ?? '', TMPDIR: tmp }, stdio: 'ignore' });
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, copy], {
+              env: { PATH: process.env.PATH ?? '', TMPDIR: tmp },
+              stdio: 'ignore',
+            });
             child.on('close', resolve);
           });
         }),
@@ -125,7 +128,9 @@ describe('several clusters at once', () => {
     try {
       const ports = new Set(clusters.map((c) => new URL(c.url).port));
       expect(ports.size).toBe(clusters.length);
-      const versions = await Promise.all(clusters.map((c) => withClient(c.url, async (client) => (await client.query('show server_version_num')).rows[0].server_version_num)));
+      const versions = await Promise.all(
+        clusters.map((c) => withClient(c.url, async (client) => (await client.query('show server_version_num')).rows[0].server_version_num)),
+      );
       expect(versions.map((v) => Math.floor(Number(v) / 10000))).toEqual([...TEST_MAJORS, ...TEST_MAJORS]);
     } finally {
       await Promise.all(clusters.map((c) => c.stop()));
@@ -187,7 +192,9 @@ describe('bad requests', () => {
 
   it.skipIf(dockerRuns)('says in one sentence when neither binaries nor Docker exist', async () => {
     await expect(startCluster({ shadow: 'auto', major: absent })).rejects.toThrow(
-      new RegExp(`^No PostgreSQL ${absent} server binaries \\(found majors: [\\d, ]+\\) and no Docker engine were found; install PostgreSQL ${absent} \\(or set PG_BIN\\), start Docker, or pass \`shadow-database-url\`\\.$`),
+      new RegExp(
+        `^No PostgreSQL ${absent} server binaries \\(found majors: [\\d, ]+\\) and no Docker engine were found; install PostgreSQL ${absent} \\(or set PG_BIN\\), start Docker, or pass \`shadow-database-url\`\\.$`,
+      ),
     );
     expect(noServerMessage(undefined, [])).toBe(
       'No PostgreSQL server binaries and no Docker engine were found; install PostgreSQL (or set PG_BIN), start Docker, or pass `shadow-database-url`.',
@@ -195,7 +202,9 @@ describe('bad requests', () => {
   });
 
   it('rejects an unsupported major and an unknown shadow mode', async () => {
-    await expect(startCluster({ major: 11 })).rejects.toThrow('Input `postgres-version` is 11, which is not a PostgreSQL major postgate supports; use one of 13, 14, 15, 16, 17, 18.');
+    await expect(startCluster({ major: 11 })).rejects.toThrow(
+      'Input `postgres-version` is 11, which is not a PostgreSQL major postgate supports; use one of 13, 14, 15, 16, 17, 18.',
+    );
     await expect(startCluster({ shadow: 'podman' as never })).rejects.toThrow('Input `shadow` is "podman"; use one of auto, local, docker, url.');
   });
 
@@ -207,7 +216,9 @@ describe('bad requests', () => {
     const saved = process.env.PG_BIN;
     process.env.PG_BIN = '/nonexistent/bin';
     try {
-      await expect(startCluster({ shadow: 'local' })).rejects.toThrow('PG_BIN=/nonexistent/bin holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.');
+      await expect(startCluster({ shadow: 'local' })).rejects.toThrow(
+        'PG_BIN=/nonexistent/bin holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.',
+      );
     } finally {
       if (saved === undefined) delete process.env.PG_BIN;
       else process.env.PG_BIN = saved;
@@ -224,14 +235,17 @@ describe('url provider', () => {
       expect(name).toMatch(/^postgate_scratch_[0-9a-f]{12}$/);
       await withClient(scratch.url, async (c) => c.query('create table t (id int)'));
       await scratch.stop();
-      const left = await withClient(server.url, async (c) => (await c.query('select datname from pg_database where datname like $1', ['postgate_scratch_%'])).rows);
+      const left = await withClient(
+        server.url,
+        async (c) => (await c.query('select datname from pg_database where datname like $1', ['postgate_scratch_%'])).rows,
+      );
       expect(left).toEqual([]);
     } finally {
       await server.stop();
     }
   });
 
-  it('drops the scratch databases killed runs left: this host\'s dead processes\' and any older than two days; nothing else', async () => {
+  it("drops the scratch databases killed runs left: this host's dead processes' and any older than two days; nothing else", async () => {
     const server = await startCluster({ shadow: 'local', major: TEST_MAJORS[0] });
     try {
       const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited
@@ -253,10 +267,15 @@ describe('url provider', () => {
           if (note) await c.query(`comment on database ${name} is '${note}'`);
         }
       });
-      const names = () => withClient(server.url, async (c) => (await c.query<{ datname: string }>("select datname from pg_database where datname like 'postgate%' order by 1")).rows.map((r) => r.datname));
+      const names = () =>
+        withClient(server.url, async (c) =>
+          (await c.query<{ datname: string }>("select datname from pg_database where datname like 'postgate%' order by 1")).rows.map((r) => r.datname),
+        );
       const scratch = await startCluster({ shadow: 'url', shadowDatabaseUrl: server.url });
       const own = new URL(scratch.url).pathname.slice(1);
-      expect(await names()).toEqual(['postgate_drill_00000000000c', 'postgate_scratch_00000000000b', 'postgate_scratch_00000000000e', 'postgate_scratch_kept', own].sort());
+      expect(await names()).toEqual(
+        ['postgate_drill_00000000000c', 'postgate_scratch_00000000000b', 'postgate_scratch_00000000000e', 'postgate_scratch_kept', own].sort(),
+      );
       await scratch.stop();
       // the action's post step names its main step's run: its databases go, even while a process with that pid lives
       expect(await withClient(server.url, (c) => reapScratchDatabases(c, { run: 'the-main-step' }))).toBe(1);

@@ -203,7 +203,9 @@ describe('examples/supabase-app on the Supabase baseline', () => {
       const [request] = requests;
       expect(request?.url).toBe(url);
       expect(request?.headers['Content-Type']).toBe('application/json');
-      const expected = createHmac('sha256', secret).update(request?.body ?? '', 'utf8').digest('hex');
+      const expected = createHmac('sha256', secret)
+        .update(request?.body ?? '', 'utf8')
+        .digest('hex');
       expect(request?.headers['X-Signature-HMAC']).toBe(expected);
       const body = JSON.parse(request?.body ?? '{}');
       expect(body).toMatchObject({ type: 'INSERT', table: 'trips', schema: 'public', old_record: null });

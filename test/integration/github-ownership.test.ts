@@ -79,7 +79,12 @@ function rlsFinding(i: number) {
     location: { file: `supabase/migrations/2025011${i % 10}000000_t${i}.sql`, line: (i % 40) + 1 },
   });
 }
-const failing = (count = 2): GateResult => ({ gate: 'rls', status: 'fail', findings: Array.from({ length: count }, (_, i) => rlsFinding(i)), metrics: { duration_ms: 1 } });
+const failing = (count = 2): GateResult => ({
+  gate: 'rls',
+  status: 'fail',
+  findings: Array.from({ length: count }, (_, i) => rlsFinding(i)),
+  metrics: { duration_ms: 1 },
+});
 const passing: GateResult = { gate: 'rls', status: 'pass', findings: [], metrics: { duration_ms: 1 } };
 
 const octokit = (token = 'actions-token') => github.getOctokit(token, { baseUrl: server.url });
@@ -201,7 +206,10 @@ describe('learning who the token is', () => {
   it('GraphQL errors in an answer count as "no answer" (REST is asked), not as an outage', async () => {
     const client = octokit('pat-token');
     const refusing = async () => {
-      throw new GraphqlResponseError({ method: 'POST', url: '/graphql' } as never, {}, { data: undefined, errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }] } as never);
+      throw new GraphqlResponseError({ method: 'POST', url: '/graphql' } as never, {}, {
+        data: undefined,
+        errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }],
+      } as never);
     };
     (client as { graphql: unknown }).graphql = refusing;
     expect(await tokenIdentity(client)).toMatchObject({ login: 'ada', source: 'rest' });
@@ -227,7 +235,9 @@ describe('learning who the token is', () => {
     const ours = server.addComment(REPO, PR, `${marker}\nours`, ACTIONS_BOT.login);
     const ref = { owner: 'acme', repo: 'trip-planner', number: PR };
     expect(await findComment(octokit(), ref, marker)).toMatchObject({ id: ours.id, body: `${marker}\nours` });
-    expect(await findComment(octokit(), ref, marker, { login: MALLORY, id: server.userId(MALLORY), kind: 'user', source: 'graphql' })).toMatchObject({ body: `${marker}\nforged` });
+    expect(await findComment(octokit(), ref, marker, { login: MALLORY, id: server.userId(MALLORY), kind: 'user', source: 'graphql' })).toMatchObject({
+      body: `${marker}\nforged`,
+    });
     expect(await findComment(octokit(), ref, marker, { login: 'nobody', kind: 'user', source: 'graphql' })).toBeUndefined();
   });
 });
@@ -236,7 +246,17 @@ describe("tracking issues are postgate's own", () => {
   const drill = (status: 'pass' | 'fail'): GateResult => ({
     gate: 'drill',
     status,
-    findings: status === 'fail' ? [finding({ rule: 'drill_rto_exceeded', severity: 'error', object: { kind: 'drill', name: 'nightly' }, message: 'The drill took 21 min; the RTO target is 15 min.' })] : [],
+    findings:
+      status === 'fail'
+        ? [
+            finding({
+              rule: 'drill_rto_exceeded',
+              severity: 'error',
+              object: { kind: 'drill', name: 'nightly' },
+              message: 'The drill took 21 min; the RTO target is 15 min.',
+            }),
+          ]
+        : [],
     metrics: { duration_ms: 1 },
   });
   const target = 'db.example.com:5432/postgres';
@@ -245,7 +265,12 @@ describe("tracking issues are postgate's own", () => {
 
   it('an issue someone else opened with the same label, title and marker is never updated, commented on or closed', async () => {
     const marker = issueMarker('drill', target);
-    const forged = server.addIssue(REPO, { title: `postgate restore-drill (${target}) is failing`, body: `${marker}\nforged`, labels: [ISSUE_LABEL], user: MALLORY });
+    const forged = server.addIssue(REPO, {
+      title: `postgate restore-drill (${target}) is failing`,
+      body: `${marker}\nforged`,
+      labels: [ISSUE_LABEL],
+      user: MALLORY,
+    });
 
     const opened = await publishDrill('fail');
     expect(opened.issue).toMatchObject({ state: 'opened', duplicatesClosed: 0 });
@@ -283,7 +308,14 @@ describe("tracking issues are postgate's own", () => {
 
 describe("check runs are postgate's own", () => {
   it("another app's check run of the same name on the same commit is never updated; postgate's own gets every batch", async () => {
-    const foreign = server.addCheckRun(REPO, { name: 'postgate rls-audit', headSha: HEAD, app: 'other-app', conclusion: 'success', title: 'Passed', summary: 'all good' });
+    const foreign = server.addCheckRun(REPO, {
+      name: 'postgate rls-audit',
+      headSha: HEAD,
+      app: 'other-app',
+      conclusion: 'success',
+      title: 'Passed',
+      summary: 'all good',
+    });
     const { outcome } = await run(failing(120));
     expect(outcome.checkRun).toMatchObject({ annotated: 120, requests: 3 });
     const runs = server.checkRuns(REPO);
@@ -297,6 +329,8 @@ describe("check runs are postgate's own", () => {
 
   it('the test server refuses, as GitHub does, an update of a check run another app created', async () => {
     const foreign = server.addCheckRun(REPO, { name: 'postgate rls-audit', headSha: HEAD, app: 'other-app' });
-    await expect(octokit().rest.checks.update({ owner: 'acme', repo: 'trip-planner', check_run_id: foreign.id, conclusion: 'success' })).rejects.toMatchObject({ status: 403 });
+    await expect(octokit().rest.checks.update({ owner: 'acme', repo: 'trip-planner', check_run_id: foreign.id, conclusion: 'success' })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 });

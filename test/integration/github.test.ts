@@ -182,7 +182,8 @@ describe('sticky PR comment', () => {
     const long = 'Table is exposed through the Data API without row level security; anon can read and write every row. '.repeat(10);
     const rows = (summary: string) => summary.split('\n').filter((line) => line.startsWith('| table `public.table_')).length;
     // 2,000 long findings: remediation and the ends of long messages go, every finding keeps its row
-    const some = (await run(failing(Array.from({ length: 2000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io.summaries[0]!;
+    const some = (await run(failing(Array.from({ length: 2000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io
+      .summaries[0]!;
     expect(Buffer.byteLength(some)).toBeLessThanOrEqual(1024 * 1024);
     expect(rows(some)).toBe(2000);
     expect(some).toContain(
@@ -192,11 +193,18 @@ describe('sticky PR comment', () => {
     server.reset();
     server.addToken('write-token');
     server.addPullRequest(REPO, PR, HEAD);
-    const all = (await run(failing(Array.from({ length: 8000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io.summaries[0]!;
+    const all = (await run(failing(Array.from({ length: 8000 }, (_, i) => rlsFinding(i, 'error', long))), { reportPath: '/runner/temp/postgate-rls.json' })).io
+      .summaries[0]!;
     expect(Buffer.byteLength(all)).toBeLessThanOrEqual(1024 * 1024);
     expect(Buffer.byteLength(all)).toBeGreaterThan(900 * 1024);
     const hidden = /\*\*([\d,]+) findings\*\*/.exec(all);
-    expect(hidden, all.split('\n').filter((l) => l.startsWith('>')).join('\n')).not.toBeNull();
+    expect(
+      hidden,
+      all
+        .split('\n')
+        .filter((l) => l.startsWith('>'))
+        .join('\n'),
+    ).not.toBeNull();
     expect(rows(all) + Number(hidden![1]!.replace(/,/g, ''))).toBe(8000);
     expect(all).toContain('/runner/temp/postgate-rls.json');
   });
@@ -262,12 +270,16 @@ describe('fork pull requests and outages', () => {
     expect(outcome.comment).toMatchObject({ state: 'failed', failure: { kind: 'denied', status: 403 } });
     expect(outcome.checkRun).toMatchObject({ state: 'failed', failure: { kind: 'denied', status: 403 } });
     expect(io.warnings).toHaveLength(1);
-    expect(io.warnings[0]).toMatch(/could not post the PR comment and the check run \(HTTP 403: Resource not accessible by integration\): this pull request comes from a fork/);
+    expect(io.warnings[0]).toMatch(
+      /could not post the PR comment and the check run \(HTTP 403: Resource not accessible by integration\): this pull request comes from a fork/,
+    );
     expect(io.warnings[0]).toMatch(/verdict \(fail\) is unchanged/);
     // 10 error annotations per step, one of them kept for the failure line: 8 findings + a note
     const errors = io.annotations.filter((a) => a.severity === 'error');
     expect(errors).toHaveLength(9);
-    expect(errors[8]!.message).toMatch(/^7 more error findings not annotated here \(GitHub shows 10 error annotations per step\); every finding is in the job summary \(https:\/\/github.com\/acme\/trip-planner\/actions\/runs\/99\)/);
+    expect(errors[8]!.message).toMatch(
+      /^7 more error findings not annotated here \(GitHub shows 10 error annotations per step\); every finding is in the job summary \(https:\/\/github.com\/acme\/trip-planner\/actions\/runs\/99\)/,
+    );
     // 10 warnings per step, one is the fallback warning itself: 9 findings fit... 10 do not
     const warnings = io.annotations.filter((a) => a.severity === 'warning');
     expect(warnings).toHaveLength(9);
@@ -319,7 +331,9 @@ describe('fork pull requests and outages', () => {
 
   it('redacts every body it sends', async () => {
     registerSecret('hunter2-very-secret');
-    const leaky = failing([{ ...rlsFinding(1), message: 'connection to postgresql://app:hunter2-very-secret@db/x failed', remediation: 'set password hunter2-very-secret' }]);
+    const leaky = failing([
+      { ...rlsFinding(1), message: 'connection to postgresql://app:hunter2-very-secret@db/x failed', remediation: 'set password hunter2-very-secret' },
+    ]);
     await run(leaky);
     await publish({ result: leaky, rules: RULE_CATALOG, run: scheduleRun, octokit: octokit(), comment: 'auto', retry: FAST }, recorder());
     const sent = JSON.stringify(server.requests.map((r) => r.body));
@@ -332,7 +346,17 @@ describe('tracking issue for scheduled and manual runs', () => {
   const drill = (status: 'pass' | 'fail'): GateResult => ({
     gate: 'drill',
     status,
-    findings: status === 'fail' ? [finding({ rule: 'drill_rto_exceeded', severity: 'error', object: { kind: 'drill', name: 'nightly' }, message: 'The drill took 21 min; the RTO target is 15 min.' })] : [],
+    findings:
+      status === 'fail'
+        ? [
+            finding({
+              rule: 'drill_rto_exceeded',
+              severity: 'error',
+              object: { kind: 'drill', name: 'nightly' },
+              message: 'The drill took 21 min; the RTO target is 15 min.',
+            }),
+          ]
+        : [],
     metrics: { duration_ms: 1_260_000 },
     details: { phases: [{ phase: 'restore', duration_ms: 1_100_000, status: 'ok' }] },
   });
@@ -350,7 +374,9 @@ describe('tracking issue for scheduled and manual runs', () => {
 
     expect((await publishDrill('fail')).issue).toMatchObject({ state: 'updated', number: 8 });
     expect(server.issues(REPO)).toHaveLength(1);
-    expect(server.comments(REPO, 8).map((c) => c.body)).toEqual([expect.stringMatching(/^❌ Still failing: \[run\]\(https:\/\/github.com\/acme\/trip-planner\/actions\/runs\/100\) at 0123456: 1 error/)]);
+    expect(server.comments(REPO, 8).map((c) => c.body)).toEqual([
+      expect.stringMatching(/^❌ Still failing: \[run\]\(https:\/\/github.com\/acme\/trip-planner\/actions\/runs\/100\) at 0123456: 1 error/),
+    ]);
 
     expect((await publishDrill('pass')).issue).toMatchObject({ state: 'closed', number: 8 });
     expect(server.issues(REPO)[0]).toMatchObject({ state: 'closed', stateReason: 'completed' });
@@ -379,9 +405,14 @@ describe('tracking issue for scheduled and manual runs', () => {
   it('a token without issues: write falls back with one warning', async () => {
     server.addToken('no-issues', { issues: 'read' });
     const io = recorder();
-    const outcome = await publish({ result: drill('fail'), rules: RULE_CATALOG, run: scheduleRun, octokit: octokit('no-issues'), comment: 'auto', retry: FAST }, io);
+    const outcome = await publish(
+      { result: drill('fail'), rules: RULE_CATALOG, run: scheduleRun, octokit: octokit('no-issues'), comment: 'auto', retry: FAST },
+      io,
+    );
     expect(outcome.issue).toMatchObject({ state: 'failed', failure: { kind: 'denied' } });
-    expect(io.warnings).toEqual([expect.stringMatching(/the tracking issue \(HTTP 403: .*\): the token may not write there; give the workflow `issues: write`/)]);
+    expect(io.warnings).toEqual([
+      expect.stringMatching(/the tracking issue \(HTTP 403: .*\): the token may not write there; give the workflow `issues: write`/),
+    ]);
     expect(io.annotations).toHaveLength(1);
   });
 });
@@ -395,11 +426,22 @@ describe('run context and retry policy', () => {
   const base = { GITHUB_REPOSITORY: REPO, GITHUB_SHA: 'merge-sha', GITHUB_RUN_ID: '5', GITHUB_SERVER_URL: 'https://github.com' };
 
   it('reads the PR head (not the merge commit), fork or not, and the run page', () => {
-    const pr = (headRepo: string | null) => ({ pull_request: { number: 3, head: { sha: HEAD, repo: headRepo && { full_name: headRepo } } }, repository: { full_name: REPO } });
+    const pr = (headRepo: string | null) => ({
+      pull_request: { number: 3, head: { sha: HEAD, repo: headRepo && { full_name: headRepo } } },
+      repository: { full_name: REPO },
+    });
     const own = readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: write(pr(REPO)), GITHUB_RUN_ATTEMPT: '2' });
-    expect(own).toMatchObject({ owner: 'acme', repo: 'trip-planner', sha: HEAD, pullRequest: { number: 3, headSha: HEAD, fromFork: false }, tracksIssue: false });
+    expect(own).toMatchObject({
+      owner: 'acme',
+      repo: 'trip-planner',
+      sha: HEAD,
+      pullRequest: { number: 3, headSha: HEAD, fromFork: false },
+      tracksIssue: false,
+    });
     expect(own.runUrl).toBe('https://github.com/acme/trip-planner/actions/runs/5/attempts/2');
-    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: write(pr('someone/trip-planner')) }).pullRequest?.fromFork).toBe(true);
+    expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: write(pr('someone/trip-planner')) }).pullRequest?.fromFork).toBe(
+      true,
+    );
     expect(readRunContext({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: write(pr(null)) }).pullRequest?.fromFork).toBe(true);
   });
 
@@ -425,24 +467,47 @@ describe('run context and retry policy', () => {
     const policy: RetryPolicy = { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 60_000 };
     expect(retryDelay({ status: 502 }, 1, policy)).toBe(1000);
     expect(retryDelay({ status: 502 }, 3, policy)).toBe(4000);
-    expect(retryDelay({ status: 403, message: 'You have exceeded a secondary rate limit', response: { headers: { 'retry-after': '7' } } }, 1, policy)).toBe(7000);
+    expect(retryDelay({ status: 403, message: 'You have exceeded a secondary rate limit', response: { headers: { 'retry-after': '7' } } }, 1, policy)).toBe(
+      7000,
+    );
     expect(retryDelay({ status: 403, response: { headers: { 'retry-after': '3600' } } }, 1, policy)).toBeUndefined();
     const now = 1_000_000_000_000;
-    expect(retryDelay({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 30) } } }, 1, policy, now)).toBe(30_000);
-    expect(retryDelay({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3000) } } }, 1, policy, now)).toBeUndefined();
+    expect(
+      retryDelay({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 30) } } }, 1, policy, now),
+    ).toBe(30_000);
+    expect(
+      retryDelay({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 3000) } } }, 1, policy, now),
+    ).toBeUndefined();
     expect(retryDelay({ status: 403, message: 'Resource not accessible by integration' }, 1, policy)).toBeUndefined();
     expect(retryDelay({ status: 422 }, 1, policy)).toBeUndefined();
     // fetch refused the request (octokit reports it as a 500): it would be refused again
     expect(retryDelay({ status: 500, message: 'Headers.append: "token a\nb" is an invalid header value.' }, 1, policy)).toBeUndefined();
-    expect(classify({ status: 403, message: 'Resource not accessible by integration - https://docs.github.com/rest' })).toEqual({ kind: 'denied', status: 403, attempts: 1, message: 'Resource not accessible by integration' });
+    expect(classify({ status: 403, message: 'Resource not accessible by integration - https://docs.github.com/rest' })).toEqual({
+      kind: 'denied',
+      status: 403,
+      attempts: 1,
+      message: 'Resource not accessible by integration',
+    });
     expect(classify({ status: 429 }).kind).toBe('unavailable');
     expect(classify(new Error('socket hang up'))).toMatchObject({ kind: 'unavailable', message: 'socket hang up' });
   });
 
   it('a body over 65,536 characters is refused by the server, as by GitHub', async () => {
-    await expect(octokit().rest.issues.createComment({ owner: 'acme', repo: 'trip-planner', issue_number: PR, body: 'x'.repeat(65_537) })).rejects.toMatchObject({ status: 422 });
     await expect(
-      octokit().rest.checks.create({ owner: 'acme', repo: 'trip-planner', name: 'x', head_sha: HEAD, output: { title: 't', summary: 's', annotations: Array.from({ length: 51 }, () => ({ path: 'a', start_line: 1, end_line: 1, annotation_level: 'notice' as const, message: 'm' })) } }),
+      octokit().rest.issues.createComment({ owner: 'acme', repo: 'trip-planner', issue_number: PR, body: 'x'.repeat(65_537) }),
+    ).rejects.toMatchObject({ status: 422 });
+    await expect(
+      octokit().rest.checks.create({
+        owner: 'acme',
+        repo: 'trip-planner',
+        name: 'x',
+        head_sha: HEAD,
+        output: {
+          title: 't',
+          summary: 's',
+          annotations: Array.from({ length: 51 }, () => ({ path: 'a', start_line: 1, end_line: 1, annotation_level: 'notice' as const, message: 'm' })),
+        },
+      }),
     ).rejects.toMatchObject({ status: 422 });
   });
 });

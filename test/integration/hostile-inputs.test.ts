@@ -53,7 +53,14 @@ interface CliRun {
 
 /** The CLI from source, with a clean environment (no GITHUB_*, RUNNER_* or POSTGATE_* of the caller's). */
 async function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...suiteCacheEnv(), TMPDIR: os.tmpdir(), NO_COLOR: '1', ...options.env };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    ...suiteCacheEnv(),
+    TMPDIR: os.tmpdir(),
+    NO_COLOR: '1',
+    ...options.env,
+  };
   let out: { code: number; stdout: string; stderr: string };
   try {
     const { stdout, stderr } = await runFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env });
@@ -93,8 +100,17 @@ describe('drift-gate: a schema filter that matches nothing is a bad input', () =
   });
 
   async function drift(inputs: Record<string, string>, surface: Surface = 'cli', config = ''): Promise<GateResult> {
-    const all: Record<string, string> = { shadow: 'url', 'shadow-database-url': cluster.url, 'database-url': url, 'migrations-dir': 'db/migrations', ...inputs };
-    return runDrift(parseInputs(DRIFT_INPUTS, (name) => all[name], surface), createContext({ cwd: project, env: {}, config: parseRepoConfig(config, 'postgate.yml') }));
+    const all: Record<string, string> = {
+      shadow: 'url',
+      'shadow-database-url': cluster.url,
+      'database-url': url,
+      'migrations-dir': 'db/migrations',
+      ...inputs,
+    };
+    return runDrift(
+      parseInputs(DRIFT_INPUTS, (name) => all[name], surface),
+      createContext({ cwd: project, env: {}, config: parseRepoConfig(config, 'postgate.yml') }),
+    );
   }
 
   it('without a filter the hotfix fails the gate', async () => {
@@ -104,7 +120,10 @@ describe('drift-gate: a schema filter that matches nothing is a bad input', () =
   });
 
   it('--schemas nosuchschema / Public: exit 2, one sentence naming the flag and listing the schemas there are', async () => {
-    const missing = await cli(['drift', '--database-url', url, '--migrations-dir', 'db/migrations', '--schemas', 'nosuchschema', ...shadow(), '--format', 'json'], { cwd: project });
+    const missing = await cli(
+      ['drift', '--database-url', url, '--migrations-dir', 'db/migrations', '--schemas', 'nosuchschema', ...shadow(), '--format', 'json'],
+      { cwd: project },
+    );
     expect(missing.code).toBe(2);
     expect(missing.result?.status).toBe('error');
     expect(missing.result?.error).toBe(
@@ -112,18 +131,26 @@ describe('drift-gate: a schema filter that matches nothing is a bad input', () =
     );
     expectOneSentence(missing.result?.error);
 
-    const cased = await cli(['drift', '--migrations-dir', 'db/migrations', '--schemas', 'Public', ...shadow(), '--format', 'json'], { cwd: project, env: { POSTGATE_DATABASE_URL: url } });
+    const cased = await cli(['drift', '--migrations-dir', 'db/migrations', '--schemas', 'Public', ...shadow(), '--format', 'json'], {
+      cwd: project,
+      env: { POSTGATE_DATABASE_URL: url },
+    });
     expect(cased.code).toBe(2);
     expect(cased.result?.error).toBe(
       'Flag `--schemas` names schema "Public", which neither the live database nor the shadow database built from the migrations has (schema names are case-sensitive: "public", not "Public"); the schemas there are public.',
     );
     // from the environment, it is named as such
-    const fromEnv = await cli(['drift', '--migrations-dir', 'db/migrations', ...shadow(), '--format', 'json'], { cwd: project, env: { POSTGATE_DATABASE_URL: url, POSTGATE_SCHEMAS: 'nosuchschema' } });
+    const fromEnv = await cli(['drift', '--migrations-dir', 'db/migrations', ...shadow(), '--format', 'json'], {
+      cwd: project,
+      env: { POSTGATE_DATABASE_URL: url, POSTGATE_SCHEMAS: 'nosuchschema' },
+    });
     expect(fromEnv.result?.error).toMatch(/^Environment variable `POSTGATE_SCHEMAS` names schema "nosuchschema"/);
   });
 
   it('names the action input and the repo config key as such', async () => {
-    expect((await drift({ schemas: 'public, nosuchschema' }, 'action')).error).toMatch(/^Input `schemas` names schema "nosuchschema", which neither the live database/);
+    expect((await drift({ schemas: 'public, nosuchschema' }, 'action')).error).toMatch(
+      /^Input `schemas` names schema "nosuchschema", which neither the live database/,
+    );
     const fromConfig = await drift({}, 'action', 'drift:\n  schemas: [nosuchschema]\n');
     expect(fromConfig.status).toBe('error');
     expect(fromConfig.error).toMatch(/^Repo config key `drift\.schemas` names schema "nosuchschema"/);
@@ -133,7 +160,10 @@ describe('drift-gate: a schema filter that matches nothing is a bad input', () =
   });
 
   it('--exclude-schemas that leaves nothing to compare: exit 2', async () => {
-    const result = await cli(['drift', '--database-url', url, '--migrations-dir', 'db/migrations', '--exclude-schemas', 'public', ...shadow(), '--format', 'json'], { cwd: project });
+    const result = await cli(
+      ['drift', '--database-url', url, '--migrations-dir', 'db/migrations', '--exclude-schemas', 'public', ...shadow(), '--format', 'json'],
+      { cwd: project },
+    );
     expect(result.code).toBe(2);
     expect(result.result?.error).toBe(
       'Flag `--exclude-schemas` leaves nothing to compare: without public, neither the live database nor the shadow database built from the migrations has an object to compare; exclude fewer schemas (the schemas there are public).',
@@ -192,11 +222,16 @@ describe('paths postgate writes', () => {
     symlinkSync(elsewhere, path.join(project, 'out'));
     const linked = await cli(['drift', ...shadow, '--sarif-path', 'out/drift.sarif', '--format', 'json'], { cwd: project, env });
     expect(linked.code).toBe(2);
-    expect(linked.result?.error).toMatch(/^Flag `--sarif-path` is out\/drift\.sarif \(through a symbolic link: .*\/elsewhere\/drift\.sarif\), which is outside/);
+    expect(linked.result?.error).toMatch(
+      /^Flag `--sarif-path` is out\/drift\.sarif \(through a symbolic link: .*\/elsewhere\/drift\.sarif\), which is outside/,
+    );
     expect(existsSync(path.join(elsewhere, 'drift.sarif'))).toBe(false);
 
     // inside: written, the verdict is the gate's
-    const fine = await cli(['drift', ...shadow, '--report-path', 'reports/drift.json', '--sarif-path', path.join(tmp, 'drift.sarif'), '--format', 'json'], { cwd: project, env });
+    const fine = await cli(['drift', ...shadow, '--report-path', 'reports/drift.json', '--sarif-path', path.join(tmp, 'drift.sarif'), '--format', 'json'], {
+      cwd: project,
+      env,
+    });
     expect(fine.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(project, 'reports/drift.json'), 'utf8')).status).toBe('pass');
     expect(existsSync(path.join(tmp, 'drift.sarif'))).toBe(true);
@@ -241,7 +276,10 @@ describe('migrations folders: links out of the repository, encodings', () => {
       path.join(project, 'sql/000_roles.sql'),
       "do $$ begin if not exists (select 1 from pg_roles where rolname = 'anon') then create role anon nologin; end if; if not exists (select 1 from pg_roles where rolname = 'authenticated') then create role authenticated nologin; end if; end $$;\n",
     );
-    const run = await cli(['rls', '--migrations-dir', 'sql', '--schemas', 'public', '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json'], { cwd: project });
+    const run = await cli(
+      ['rls', '--migrations-dir', 'sql', '--schemas', 'public', '--shadow', 'url', '--shadow-database-url', cluster.url, '--format', 'json'],
+      { cwd: project },
+    );
     expect(run.result?.error).toBeUndefined();
     expect(run.stdout + run.stderr).not.toContain(SECRET);
     expect(run.stdout + run.stderr).not.toMatch(/PATH=|HOME=/);
@@ -280,7 +318,7 @@ describe('migrations folders: links out of the repository, encodings', () => {
     const latin1 = mkdtempSync(path.join(base, 'latin1-'));
     mkdirSync(path.join(latin1, 'sql'));
     writeFileSync(path.join(latin1, 'sql/001_users.sql'), 'create table users (id bigint primary key);\n');
-    writeFileSync(path.join(latin1, 'sql/002_name.sql'), Buffer.from("insert into users values (1); -- caf\xe9\n", 'latin1'));
+    writeFileSync(path.join(latin1, 'sql/002_name.sql'), Buffer.from('insert into users values (1); -- caf\xe9\n', 'latin1'));
     const notUtf8 = await prMode(latin1, 'drift', 'sql');
     expect(notUtf8.code).toBe(2);
     expect(notUtf8.result?.error).toMatch(/^Migration file .*sql\/002_name\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/);

@@ -42,7 +42,10 @@ afterAll(async () => {
 
 async function gate(cwd: string, inputs: Record<string, string>): Promise<GateResult> {
   const all: Record<string, string> = { shadow: 'url', 'shadow-database-url': cluster.url, ...inputs };
-  return run(parseInputs(DRIFT_INPUTS, (name) => all[name], 'cli'), createContext({ cwd, env: {} }));
+  return run(
+    parseInputs(DRIFT_INPUTS, (name) => all[name], 'cli'),
+    createContext({ cwd, env: {} }),
+  );
 }
 
 /** The supabase fixture (users, posts, posts index) in a temporary repository. */
@@ -52,7 +55,8 @@ function supabaseRepo(prefix: string): { root: string; dir: string } {
   return { root, dir: path.join(root, 'supabase/migrations') };
 }
 
-const summary = (result: GateResult) => result.findings.map((f) => `${f.severity} ${f.rule} ${f.object.name} ${f.location?.file ?? ''}:${f.location?.line ?? ''}`);
+const summary = (result: GateResult) =>
+  result.findings.map((f) => `${f.severity} ${f.rule} ${f.object.name} ${f.location?.file ?? ''}:${f.location?.line ?? ''}`);
 
 describe('files the Supabase CLI skips', () => {
   it('are warnings that say `supabase db push` skips them too, and are not applied', async () => {
@@ -103,7 +107,15 @@ describe('two files with one version', () => {
         '20240101000003_posts_index.sql',
         '20240101000004_likes.sql',
       ]);
-      const tables = await withClient(shadow.url, async (client) => (await client.query<{ posts: string | null; tags: string | null }>(`select to_regclass('public.posts')::text as posts, to_regclass('public.tags')::text as tags`)).rows[0]);
+      const tables = await withClient(
+        shadow.url,
+        async (client) =>
+          (
+            await client.query<{ posts: string | null; tags: string | null }>(
+              `select to_regclass('public.posts')::text as posts, to_regclass('public.tags')::text as tags`,
+            )
+          ).rows[0],
+      );
       expect(tables).toEqual({ posts: 'posts', tags: null });
     } finally {
       await shadow.stop();
@@ -127,7 +139,13 @@ describe('two files with one version', () => {
     const read = readMigrations('supabase/migrations', { cwd: root }).migrations;
     writeFileSync(path.join(dir, '20240101000002_tags.sql'), 'create table tags (id bigint primary key);\n');
     const [users, posts, postsIndex] = read as [Migration, Migration, Migration];
-    const tags: Migration = { ...posts, name: 'tags', file: 'supabase/migrations/20240101000002_tags.sql', raw: 'create table tags (id bigint primary key);\n', sql: 'create table tags (id bigint primary key);\n' };
+    const tags: Migration = {
+      ...posts,
+      name: 'tags',
+      file: 'supabase/migrations/20240101000002_tags.sql',
+      raw: 'create table tags (id bigint primary key);\n',
+      sql: 'create table tags (id bigint primary key);\n',
+    };
     const url = await cluster.createDatabase();
     await withClient(url, async (client) => {
       await applySupabaseBaseline(client);
@@ -174,7 +192,10 @@ describe('a failing statement after comments', () => {
   it('is reported at the line of its first SQL token (statement by statement, up section of a dbmate file)', async () => {
     const root = temp('files-line-dbmate-');
     mkdirSync(path.join(root, 'db/migrations'), { recursive: true });
-    writeFileSync(path.join(root, 'db/migrations/20240101000001_broken.sql'), `-- migrate:up transaction:false\n${COMMENTED}\n-- migrate:down\ndrop table ok;\n`);
+    writeFileSync(
+      path.join(root, 'db/migrations/20240101000001_broken.sql'),
+      `-- migrate:up transaction:false\n${COMMENTED}\n-- migrate:down\ndrop table ok;\n`,
+    );
     const result = await gate(root, { 'migrations-dir': 'db/migrations' });
     const failure = result.findings.find((f) => f.rule === 'migration_apply_failed')!;
     expect(failure.location).toEqual({ file: 'db/migrations/20240101000001_broken.sql', line: 8 });

@@ -104,11 +104,9 @@ const FILES: Record<string, string> = {
     '',
   ].join('\n'),
   '005_trigger_s1.sql': 'create trigger touch_row before update on s1.items for each row execute function public.touch();\n',
-  '006_rules.sql': [
-    'create rule keep_rows as on delete to b do instead nothing;',
-    'create rule keep_rows as on delete to a do instead nothing;',
-    '',
-  ].join('\n'),
+  '006_rules.sql': ['create rule keep_rows as on delete to b do instead nothing;', 'create rule keep_rows as on delete to a do instead nothing;', ''].join(
+    '\n',
+  ),
   '007_constraints.sql': [
     "alter table b add constraint note_present check (note <> '');",
     "alter table a add constraint note_present check (note <> '');",
@@ -194,7 +192,14 @@ describe('rls-audit findings on policies that share a name', () => {
   it('point at each policy in the JSON result, SARIF and annotations', async () => {
     const root = repo(files);
     await withClient(cluster.url, (client) => client.query('create role web_user nologin'));
-    const flags: Record<string, string> = { 'migrations-dir': 'migrations', 'migrations-format': 'plain', schemas: 'public', 'api-roles': 'web_user', 'shadow-database-url': cluster.url, shadow: 'url' };
+    const flags: Record<string, string> = {
+      'migrations-dir': 'migrations',
+      'migrations-format': 'plain',
+      schemas: 'public',
+      'api-roles': 'web_user',
+      'shadow-database-url': cluster.url,
+      shadow: 'url',
+    };
     const { result } = await invokeGate('rls', (name) => flags[name], 'cli', { cwd: root, env: {} });
     expect(result.error).toBeUndefined();
     const open = result.findings.filter((f) => f.rule === 'rls_policy_always_true');
@@ -204,15 +209,28 @@ describe('rls-audit findings on policies that share a name', () => {
     };
     expect(Object.fromEntries(open.map((f) => [f.object.name, f.location]))).toEqual(expected);
     const sarif = JSON.parse(renderSarif({ ...result, findings: open }, { rules: RULE_CATALOG }).text) as {
-      runs: Array<{ results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } }; logicalLocations: Array<{ name: string }> }> }> }>;
+      runs: Array<{
+        results: Array<{
+          locations: Array<{
+            physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } };
+            logicalLocations: Array<{ name: string }>;
+          }>;
+        }>;
+      }>;
     };
     const sarifLocations = sarif.runs[0]!.results.map(({ locations: [where] }) => [
       where!.logicalLocations[0]!.name,
       { file: where!.physicalLocation.artifactLocation.uri, line: where!.physicalLocation.region.startLine },
     ]);
     expect(Object.fromEntries(sarifLocations)).toEqual(expected);
-    expect(annotationsOf({ ...result, findings: open }).map((a) => `${a.file}:${a.line}`).sort()).toEqual(
-      Object.values(expected).map((l) => `${l.file}:${l.line}`).sort(),
+    expect(
+      annotationsOf({ ...result, findings: open })
+        .map((a) => `${a.file}:${a.line}`)
+        .sort(),
+    ).toEqual(
+      Object.values(expected)
+        .map((l) => `${l.file}:${l.line}`)
+        .sort(),
     );
   });
 });

@@ -44,14 +44,23 @@ beforeEach(() => {
 });
 
 /** A checkout with this package.json version and changelog. */
-function checkout(version: string, changelog = `# Changelog\n\n## [Unreleased]\n\n## [${version}] - 2026-12-06\n\n### Added\n\n- Release workflow.\n\n## [1.0.0] - 2026-11-30\n\n- First release.\n`): string {
+function checkout(
+  version: string,
+  changelog = `# Changelog\n\n## [Unreleased]\n\n## [${version}] - 2026-12-06\n\n### Added\n\n- Release workflow.\n\n## [1.0.0] - 2026-11-30\n\n- First release.\n`,
+): string {
   const dir = mkdtempSync(path.join(checkouts, 'checkout-'));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'postgate', version }));
   writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog);
   return dir;
 }
 
-const runnerEnv = (sha: string) => ({ GITHUB_API_URL: server.url, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: REPO, GITHUB_SHA: sha, GITHUB_SERVER_URL: 'https://github.com' });
+const runnerEnv = (sha: string) => ({
+  GITHUB_API_URL: server.url,
+  GITHUB_TOKEN: TOKEN,
+  GITHUB_REPOSITORY: REPO,
+  GITHUB_SHA: sha,
+  GITHUB_SERVER_URL: 'https://github.com',
+});
 
 /** The script in this process (each case) ... */
 async function release(args: string[], cwd: string, sha = shas.at(-1)!) {
@@ -144,10 +153,25 @@ describe('scripts/release.ts publish', () => {
 
 describe('scripts/release.ts refuses, in one sentence with exit 2, before writing anything', () => {
   const refusals: Array<[string, string[], () => string, RegExp]> = [
-    ['a tag that is not vX.Y.Z', ['publish', 'release-1.1'], () => checkout('1.1.0'), /^The tag "release-1\.1" is not a semver release tag: use vMAJOR\.MINOR\.PATCH, e\.g\. v1\.1\.0\.\n$/],
+    [
+      'a tag that is not vX.Y.Z',
+      ['publish', 'release-1.1'],
+      () => checkout('1.1.0'),
+      /^The tag "release-1\.1" is not a semver release tag: use vMAJOR\.MINOR\.PATCH, e\.g\. v1\.1\.0\.\n$/,
+    ],
     ['a major tag given as the release', ['publish', 'v1'], () => checkout('1.1.0'), /^The tag "v1" is not a semver release tag/],
-    ['package.json disagreeing with the tag', ['publish', 'v1.1.0'], () => checkout('1.0.9'), /^package\.json has version 1\.0\.9 but the tag is v1\.1\.0: set "version" to 1\.1\.0 in package\.json \(and CHANGELOG\.md\), commit, and tag that commit\.\n$/],
-    ['a changelog without a section for the version', ['publish', 'v1.1.0'], () => checkout('1.1.0', '# Changelog\n\n## [Unreleased]\n\n- Release workflow.\n'), /^CHANGELOG\.md has no "## \[1\.1\.0\]" section: move the Unreleased entries under it, commit, and tag that commit\.\n$/],
+    [
+      'package.json disagreeing with the tag',
+      ['publish', 'v1.1.0'],
+      () => checkout('1.0.9'),
+      /^package\.json has version 1\.0\.9 but the tag is v1\.1\.0: set "version" to 1\.1\.0 in package\.json \(and CHANGELOG\.md\), commit, and tag that commit\.\n$/,
+    ],
+    [
+      'a changelog without a section for the version',
+      ['publish', 'v1.1.0'],
+      () => checkout('1.1.0', '# Changelog\n\n## [Unreleased]\n\n- Release workflow.\n'),
+      /^CHANGELOG\.md has no "## \[1\.1\.0\]" section: move the Unreleased entries under it, commit, and tag that commit\.\n$/,
+    ],
     ['no command', [], () => checkout('1.1.0'), /^Usage: node scripts\/release\.ts check\|publish vX\.Y\.Z\n$/],
   ];
   for (const [what, args, dir, message] of refusals) {
@@ -164,7 +188,9 @@ describe('scripts/release.ts refuses, in one sentence with exit 2, before writin
     server.setRef(REPO, 'refs/tags/v1.1.0', shas[3]!);
     const run = await release(['publish', 'v1.1.0'], checkout('1.1.0'));
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`Tag v1.1.0 already points at ${shas[3]!.slice(0, 7)}, not ${shas[4]!.slice(0, 7)}: a released version is never moved; release the fix as the next version.\n`);
+    expect(run.stderr).toBe(
+      `Tag v1.1.0 already points at ${shas[3]!.slice(0, 7)}, not ${shas[4]!.slice(0, 7)}: a released version is never moved; release the fix as the next version.\n`,
+    );
     expect(writes()).toEqual([]);
   });
 
@@ -195,7 +221,9 @@ describe('scripts/release.ts refuses, in one sentence with exit 2, before writin
     server.fail({ status: 422, message: 'Validation Failed', method: 'POST', path: /\/releases$/ });
     const run = await release(['publish', 'v1.1.0'], checkout('1.1.0'));
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^Could not create the GitHub release v1\.1\.0 \(GitHub answered 422: Validation Failed\); fix the cause and re-run the release workflow: every step is safe to repeat\.\n$/);
+    expect(run.stderr).toMatch(
+      /^Could not create the GitHub release v1\.1\.0 \(GitHub answered 422: Validation Failed\); fix the cause and re-run the release workflow: every step is safe to repeat\.\n$/,
+    );
     expect(run.stderr + run.stdout).not.toContain(TOKEN);
     // v1 is moved only after the release exists
     expect(server.ref(REPO, 'refs/tags/v1')).toBe(shas[1]);

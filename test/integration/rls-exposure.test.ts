@@ -50,7 +50,7 @@ describe('rls-audit: exposed schemas from supabase/config.toml', () => {
     expect(exposure.platform_schemas).toMatch(/^storage, graphql_public \(managed by Supabase: judged by the Storage rules/);
   });
 
-  it('[api] schemas = [] audits what the CLI serves (PostgREST\'s default, public) and says so in a notice', async () => {
+  it("[api] schemas = [] audits what the CLI serves (PostgREST's default, public) and says so in a notice", async () => {
     const dir = supabaseProject('schemas-empty', '[api]\nenabled = true\n# `public` and `storage` are always included.\nschemas = []\n', LEAKY);
     const result = await gate({ 'migrations-dir': 'supabase/migrations' }, dir);
     expect(result.status, result.error).toBe('fail');
@@ -90,15 +90,24 @@ describe('rls-audit: checks that cannot succeed fail before any database is star
 
   it('no exposed schemas known: exit 2 naming `--schemas` on the CLI', async () => {
     const tmpdir = scratchDir(temp, 'cli');
-    const run = await runCli(['rls', '--migrations-dir', 'migrations', '--migrations-format', 'plain', ...UNREACHABLE, '--format', 'json'], { cwd: plain, tmpdir });
+    const run = await runCli(['rls', '--migrations-dir', 'migrations', '--migrations-format', 'plain', ...UNREACHABLE, '--format', 'json'], {
+      cwd: plain,
+      tmpdir,
+    });
     expect(run.code).toBe(2);
-    expect(run.result?.error).toMatch(/^No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass flag `--schemas` \(e\.g\. public\)/);
+    expect(run.result?.error).toMatch(
+      /^No exposed schemas are known, and rls-audit never assumes that nothing is exposed: pass flag `--schemas` \(e\.g\. public\)/,
+    );
     expect(run.stderr).not.toMatch(STACK_TRACE);
     expect(readdirSync(tmpdir)).toEqual([]);
   });
 
   it('no exposed schemas known: the action names its input `schemas`', async () => {
-    const result = await gate({ 'migrations-dir': 'migrations', 'migrations-format': 'plain', shadow: 'url', 'shadow-database-url': 'postgresql://postgate@127.0.0.1:1/never' }, plain, 'action');
+    const result = await gate(
+      { 'migrations-dir': 'migrations', 'migrations-format': 'plain', shadow: 'url', 'shadow-database-url': 'postgresql://postgate@127.0.0.1:1/never' },
+      plain,
+      'action',
+    );
     expect(result.status).toBe('error');
     expect(result.error).toMatch(/pass input `schemas` \(e\.g\. public\)/);
     expect(result.error).not.toMatch(/--schemas/);
@@ -134,11 +143,14 @@ describe('rls-audit: checks that cannot succeed fail before any database is star
 
   it('a plain project without the default API roles: exit 2 before starting a server', async () => {
     const tmpdir = scratchDir(temp, 'cli');
-    const run = await runCli(['rls', '--migrations-dir', 'migrations', '--migrations-format', 'plain', '--schemas', 'public', '--shadow', 'local', '--format', 'json'], {
-      cwd: plain,
-      tmpdir,
-      env: NO_LOCAL_SERVER,
-    });
+    const run = await runCli(
+      ['rls', '--migrations-dir', 'migrations', '--migrations-format', 'plain', '--schemas', 'public', '--shadow', 'local', '--format', 'json'],
+      {
+        cwd: plain,
+        tmpdir,
+        env: NO_LOCAL_SERVER,
+      },
+    );
     expect(run.code).toBe(2);
     expect(run.result?.error).toMatch(/API roles "anon", "authenticated" from the default api-roles do not exist .*set flag `--api-roles`/);
   });
@@ -152,6 +164,8 @@ describe('rls-audit: checks that cannot succeed fail before any database is star
       env: NO_LOCAL_SERVER,
     });
     expect(run.code).toBe(2);
-    expect(run.result?.error).toMatch(/^The schema list from flag `--schemas` names schema "nosuch", which neither the Supabase baseline nor any migration creates/);
+    expect(run.result?.error).toMatch(
+      /^The schema list from flag `--schemas` names schema "nosuch", which neither the Supabase baseline nor any migration creates/,
+    );
   });
 });

@@ -121,12 +121,25 @@ describe('rls-audit bad inputs (one sentence, exit 2) and broken projects', () =
   };
 
   it.each([
-    ['unknown schema', ['--migrations-dir', 'examples/supabase-app/supabase/migrations', '--schemas', 'public,nosuch'], /The schema list from flag `--schemas` names schema "nosuch", which neither the Supabase baseline nor any migration creates/],
-    ['API role missing', ['--migrations-dir', 'examples/supabase-app/supabase/migrations', '--api-roles', 'anon,web_user'], /API role "web_user" from flag `--api-roles` does not exist/],
+    [
+      'unknown schema',
+      ['--migrations-dir', 'examples/supabase-app/supabase/migrations', '--schemas', 'public,nosuch'],
+      /The schema list from flag `--schemas` names schema "nosuch", which neither the Supabase baseline nor any migration creates/,
+    ],
+    [
+      'API role missing',
+      ['--migrations-dir', 'examples/supabase-app/supabase/migrations', '--api-roles', 'anon,web_user'],
+      /API role "web_user" from flag `--api-roles` does not exist/,
+    ],
     ['both modes', ['--migrations-dir', 'x', '--database-url', 'postgresql://u@localhost:1/db'], /were both given/],
     [
       'allowlist entry without a reason',
-      ['--migrations-dir', 'examples/supabase-app/supabase/migrations', '--config', write('no-reason.yml', 'allowlist:\n  - { rule: rls_disabled_in_public, object: public.t }\n')],
+      [
+        '--migrations-dir',
+        'examples/supabase-app/supabase/migrations',
+        '--config',
+        write('no-reason.yml', 'allowlist:\n  - { rule: rls_disabled_in_public, object: public.t }\n'),
+      ],
       /key `allowlist\[0\]\.reason` expected a reason/,
     ],
   ])('%s', async (_name, args, expected) => {
@@ -147,7 +160,10 @@ describe('rls-audit bad inputs (one sentence, exit 2) and broken projects', () =
   it('a migration that fails in the shadow fails the gate at its file and line', async () => {
     const dir = path.join(temp, 'broken');
     mkdirSync(path.join(dir, 'migrations'), { recursive: true });
-    writeFileSync(path.join(dir, 'migrations', '001_init.sql'), 'create role anon; create role authenticated; create table public.t (id int);\ncreate tabel public.u (id int);\n');
+    writeFileSync(
+      path.join(dir, 'migrations', '001_init.sql'),
+      'create role anon; create role authenticated; create table public.t (id int);\ncreate tabel public.u (id int);\n',
+    );
     const result = await gate({ 'migrations-dir': 'migrations', 'migrations-format': 'plain', schemas: 'public' }, dir);
     expect(result.status).toBe('fail');
     expect(result.findings[0]).toMatchObject({ rule: 'migration_apply_failed', location: { file: 'migrations/001_init.sql', line: 2 } });
@@ -237,7 +253,9 @@ describe('rls-audit repo config: fixtures, error expectations, fail-on', () => {
     expect(result.status, result.error).toBe('fail');
     const failed = result.findings.filter((f) => f.rule === 'rls_test_failed');
     expect(failed.map((f) => f.object.name)).toEqual(['wrong code expected']);
-    expect(failed[0]?.message).toMatch(/^RLS test "wrong code expected" \(as web_anon\) expected error 23505 but got error 42501: permission denied for table notes\.$/);
+    expect(failed[0]?.message).toMatch(
+      /^RLS test "wrong code expected" \(as web_anon\) expected error 23505 but got error 42501: permission denied for table notes\.$/,
+    );
     expect(result.findings.filter((f) => f.rule === 'rls_seed_failed')).toEqual([]);
   });
 
@@ -266,7 +284,11 @@ describe('rls-audit repo config: fixtures, error expectations, fail-on', () => {
   });
 
   it('fail-on decides which severities fail: a deny-all table is a notice', async () => {
-    const dir = project('fail-on', 'create table api.locked (id int primary key);\nalter table api.locked enable row level security;\ngrant select on api.locked to web_anon;\n', '');
+    const dir = project(
+      'fail-on',
+      'create table api.locked (id int primary key);\nalter table api.locked enable row level security;\ngrant select on api.locked to web_anon;\n',
+      '',
+    );
     const byDefault = await run(dir);
     expect(byDefault.status, byDefault.error).toBe('pass');
     expect(byDefault.findings.map((f) => `${f.rule}:${f.severity}`)).toEqual(['rls_enabled_no_policy:notice']);
@@ -285,7 +307,9 @@ describe('rls-audit on a live database', () => {
     url = await cluster.createDatabase('live');
     await withClient(url, async (client) => {
       await applySupabaseBaseline(client);
-      await client.query("create table public.leaky (id int, api_key text); create role auditor login password 'auditor-pw'; grant pg_read_all_data to auditor;");
+      await client.query(
+        "create table public.leaky (id int, api_key text); create role auditor login password 'auditor-pw'; grant pg_read_all_data to auditor;",
+      );
       await client.query(`alter role authenticator set pgrst.db_schemas = 'public, graphql_public'`);
     });
   });
@@ -302,7 +326,9 @@ describe('rls-audit on a live database', () => {
     // one cause (no RLS on an exposed table), one finding: the most specific, the other folded in
     const leaky = result.findings.filter((f) => label(f) === 'public.leaky');
     expect(leaky.map((f) => f.rule)).toEqual(['sensitive_columns_exposed']);
-    expect(leaky[0]?.detail).toMatch(/^Same cause, also reported as:\n- rls_disabled_in_public: Table public\.leaky is exposed through the Data API without row level security/m);
+    expect(leaky[0]?.detail).toMatch(
+      /^Same cause, also reported as:\n- rls_disabled_in_public: Table public\.leaky is exposed through the Data API without row level security/m,
+    );
     expect(result.details?.accessMatrix).toBeUndefined();
     expect((result.details?.exposure as Record<string, string>).exposure_source).toBe('pgrst.db_schemas (role authenticator setting)');
     await withClient(url, async (client) => {
@@ -398,6 +424,8 @@ describe('rls-audit PR mode: the access diff against the base branch', () => {
 
   it('leaves no copy of the base branch behind', () => {
     expect(readdirSync(os.tmpdir()).filter((name) => name.startsWith('postgate-base-'))).toEqual([]);
-    expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' }).trim()).toBe('?? supabase/migrations/20250201090000_public_trips.sql');
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' }).trim()).toBe(
+      '?? supabase/migrations/20250201090000_public_trips.sql',
+    );
   });
 });

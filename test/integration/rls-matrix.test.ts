@@ -109,6 +109,13 @@ describe.each(TEST_MAJORS)('access matrix on PostgreSQL %i', (major) => {
     const table = matrixTable(matrix);
     expect(table.columns).toEqual(['object', 'role', 'SELECT', 'INSERT', 'UPDATE', 'DELETE']);
     expect(table.rows).toContainEqual({ object: 'public.notes_overview (view)', role: 'anon', SELECT: 'allowed', INSERT: 'n/a', UPDATE: 'n/a', DELETE: 'n/a' });
-    expect(table.rows).toContainEqual({ object: 'public.notes', role: 'authenticated (A)', SELECT: 'own rows only', INSERT: 'own rows only', UPDATE: 'own rows only', DELETE: 'own rows only' });
+    expect(table.rows).toContainEqual({
+      object: 'public.notes',
+      role: 'authenticated (A)',
+      SELECT: 'own rows only',
+      INSERT: 'own rows only',
+      UPDATE: 'own rows only',
+      DELETE: 'own rows only',
+    });
   });
 });

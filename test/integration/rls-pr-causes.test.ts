@@ -46,7 +46,8 @@ const PR_MIGRATION = `${publicRead('notes')}${publicRead('diary')}
   grant select, insert, update on api.tasks to web_anon;
 `;
 
-const onTable = (findings: readonly Finding[], name: string) => findings.filter((f) => f.object.kind === 'table' && f.object.schema === 'api' && f.object.name === name);
+const onTable = (findings: readonly Finding[], name: string) =>
+  findings.filter((f) => f.object.kind === 'table' && f.object.schema === 'api' && f.object.name === name);
 
 describe('rls-audit PR mode: one cause, one finding', () => {
   let result: GateResult;
@@ -60,14 +61,23 @@ describe('rls-audit PR mode: one cause, one finding', () => {
     git('add', '.');
     git('commit', '-q', '-m', 'base');
     writeFileSync(path.join(dir, 'migrations', '002_tables.sql'), PR_MIGRATION);
-    result = (await invokeGate('rls', (name) => ({ 'migrations-dir': 'migrations', 'migrations-format': 'plain', config: 'postgate.yml', 'base-ref': 'main' })[name], 'cli', { cwd: dir, env: {} })).result;
+    result = (
+      await invokeGate(
+        'rls',
+        (name) => ({ 'migrations-dir': 'migrations', 'migrations-format': 'plain', config: 'postgate.yml', 'base-ref': 'main' })[name],
+        'cli',
+        { cwd: dir, env: {} },
+      )
+    ).result;
   });
 
   it('a new table readable by everyone through an explicit SELECT policy is one notice in the access diff', () => {
     expect(result.error).toBeUndefined();
     const notes = onTable(result.findings, 'notes');
     expect(notes.map((f) => `${f.rule}:${f.severity}`)).toEqual(['rls_matrix_access_changed:notice']);
-    expect(notes[0]!.message).toMatch(/^New table api\.notes: web_anon, web_user \(A\), web_user \(B\) can now SELECT every row \(public read: policy "anyone_reads"\)\.$/);
+    expect(notes[0]!.message).toMatch(
+      /^New table api\.notes: web_anon, web_user \(A\), web_user \(B\) can now SELECT every row \(public read: policy "anyone_reads"\)\.$/,
+    );
     expect(notes[0]!.detail).toMatch(/rls\.private-tables/);
   });
 

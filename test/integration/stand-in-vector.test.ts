@@ -119,7 +119,8 @@ async function supabaseUsage(client: pg.Client): Promise<void> {
   // indexes under pgvector's names, built on non-empty tables (3 and 1536 dimensions)
   await client.query('delete from items');
   for (const d of DOCS) await client.query('insert into items values ($1, $2, $3)', [d.id, d.content, text(d.embedding)]);
-  for (let id = 1; id <= 20; id++) await client.query('insert into documents (id, content, embedding) values ($1, $2, $3)', [id, `doc ${id}`, text(embedding(id, 1536))]);
+  for (let id = 1; id <= 20; id++)
+    await client.query('insert into documents (id, content, embedding) values ($1, $2, $3)', [id, `doc ${id}`, text(embedding(id, 1536))]);
   await client.query('create index on items using hnsw (embedding vector_cosine_ops)');
   await client.query('create index on items using ivfflat (embedding vector_l2_ops)');
   await client.query('create index on items using hnsw (embedding vector_ip_ops)');
@@ -128,7 +129,12 @@ async function supabaseUsage(client: pg.Client): Promise<void> {
   await client.query('create index on documents using hnsw ((embedding::halfvec(1536)) halfvec_l2_ops)');
   await client.query('create index on documents using hnsw ((binary_quantize(embedding)::bit(1536)) bit_hamming_ops)');
   await client.query('create index on documents using hnsw (s sparsevec_l1_ops)');
-  const defs = (await rows<{ def: string }>(client, "select pg_get_indexdef(indexrelid) as def from pg_index where indrelid in ('items'::regclass, 'documents'::regclass) and not indisprimary order by indexrelid")).map((r) => r.def);
+  const defs = (
+    await rows<{ def: string }>(
+      client,
+      "select pg_get_indexdef(indexrelid) as def from pg_index where indrelid in ('items'::regclass, 'documents'::regclass) and not indisprimary order by indexrelid",
+    )
+  ).map((r) => r.def);
   expect(defs).toEqual([
     'CREATE INDEX items_embedding_idx ON public.items USING hnsw (embedding vector_cosine_ops)',
     'CREATE INDEX items_embedding_idx1 ON public.items USING ivfflat (embedding)',
@@ -139,7 +145,9 @@ async function supabaseUsage(client: pg.Client): Promise<void> {
     'CREATE INDEX documents_binary_quantize_idx ON public.documents USING hnsw (((binary_quantize(embedding))::bit(1536)) bit_hamming_ops)',
     'CREATE INDEX documents_s_idx ON public.documents USING hnsw (s sparsevec_l1_ops)',
   ]);
-  expect((await errorOf(client, 'create index on items using hnsw (embedding)')).message).toBe('data type vector has no default operator class for access method "hnsw"');
+  expect((await errorOf(client, 'create index on items using hnsw (embedding)')).message).toBe(
+    'data type vector has no default operator class for access method "hnsw"',
+  );
   // later inserts go through the indexes too
   await client.query('insert into documents (id, content, embedding) values (21, $1, $2)', ['late', text(embedding(21, 1536))]);
 
@@ -193,16 +201,32 @@ async function supabaseUsage(client: pg.Client): Promise<void> {
               ('{1,2,3}'::integer[]::vector(3))::text as from_ints, ('[1,2,3]'::vector::real[])::text as to_reals`,
     ),
   ).toEqual([
-    { sum: '[5,7,9]', product: '[4,10,18]', concat: '[1,2,3]', unit: '[0.6,0.8]', bits: '101', sub: '[2,3,4]', avg: '[0.11,0.195,0.315]', total: '[0.22,0.39,0.63]', from_ints: '[1,2,3]', to_reals: '{1,2,3}' },
+    {
+      sum: '[5,7,9]',
+      product: '[4,10,18]',
+      concat: '[1,2,3]',
+      unit: '[0.6,0.8]',
+      bits: '101',
+      sub: '[2,3,4]',
+      avg: '[0.11,0.195,0.315]',
+      total: '[0.22,0.39,0.63]',
+      from_ints: '[1,2,3]',
+      to_reals: '{1,2,3}',
+    },
   ]);
   expect((await rows<{ id: string }>(client, 'select id from items order by embedding, id')).map((r) => Number(r.id))).toEqual([3, 1, 4, 2]);
-  expect(await rows(client, "select '[1,2]'::vector < '[1,2,0]' as shorter_first, '[1,2]'::vector = '[1.0,2.0]' as equal")).toEqual([{ shorter_first: true, equal: true }]);
+  expect(await rows(client, "select '[1,2]'::vector < '[1,2,0]' as shorter_first, '[1,2]'::vector = '[1.0,2.0]' as equal")).toEqual([
+    { shorter_first: true, equal: true },
+  ]);
 
   // nothing in a body depends on the search path
   await client.query("set search_path = ''");
-  expect(await rows(client, "select '[1,2,3]'::extensions.vector(3) operator(extensions.<->) '[1,2,4]'::extensions.vector as d, extensions.avg(v)::text as a from (values ('[1,2]'::extensions.vector(2)), ('[3,4]')) as t(v)")).toEqual([
-    { d: 1, a: '[2,3]' },
-  ]);
+  expect(
+    await rows(
+      client,
+      "select '[1,2,3]'::extensions.vector(3) operator(extensions.<->) '[1,2,4]'::extensions.vector as d, extensions.avg(v)::text as a from (values ('[1,2]'::extensions.vector(2)), ('[3,4]')) as t(v)",
+    ),
+  ).toEqual([{ d: 1, a: '[2,3]' }]);
   await client.query('set search_path = public, extensions');
 }
 
@@ -247,7 +271,9 @@ async function indexOptions(client: pg.Client): Promise<void> {
       { table_name: 'chunks', index_name: 'chunks_hnsw', options: ['m=99'] },
     ]);
     // left in, the options fail: that is why they are taken out
-    expect(await errorOf(client, 'create index on chunks using hnsw (embedding vector_l2_ops) with (m = 16)')).toMatchObject({ message: 'unrecognized parameter "m"' });
+    expect(await errorOf(client, 'create index on chunks using hnsw (embedding vector_l2_ops) with (m = 16)')).toMatchObject({
+      message: 'unrecognized parameter "m"',
+    });
     // the index still works and reloptions do not get in the way
     await client.query("insert into chunks values (2, '[3,2,1]')");
     await client.query('reindex table chunks');
@@ -275,7 +301,7 @@ describe.each(TEST_MAJORS)('pgvector stand-in on PostgreSQL %i', (major) => {
     await cluster?.stop();
   });
 
-  it('its script, run by the superuser into schema extensions, gives pgvector\'s types, operators, indexes and numbers', async () => {
+  it("its script, run by the superuser into schema extensions, gives pgvector's types, operators, indexes and numbers", async () => {
     const client = await connect(cluster.asAdmin(await cluster.createDatabase()));
     try {
       await client.query('set client_min_messages = warning');
@@ -297,51 +323,62 @@ describe.each(TEST_MAJORS)('pgvector stand-in on PostgreSQL %i', (major) => {
     }
   });
 
-  it.skipIf(!listed)('through `create extension vector with schema extensions` (skipped until STAND_INS has vector and the server lists it)', async (context) => {
-    if (!available) context.skip();
-    const client = await connect(cluster.asAdmin(await cluster.createDatabase()));
-    try {
-      await client.query('create schema extensions');
-      await client.query('create extension vector with schema extensions');
-      expect(await rows(client, "select extversion, n.nspname, obj_description(e.oid, 'pg_extension') as comment from pg_extension e join pg_namespace n on n.oid = e.extnamespace where extname = 'vector'")).toEqual([
-        { extversion: '0.8.0', nspname: 'extensions', comment: 'vector data type and ivfflat and hnsw access methods' },
-      ]);
-      await supabaseUsage(client);
-      // relocatable: everything keeps working in another schema
-      await client.query('create schema other; alter extension vector set schema other');
-      await client.query('set search_path = public, other');
-      expect(await rows(client, "select ('[1,2]'::vector(2) + '[3,4]')::text as v, '[0,1]'::vector <=> '[1,0]' as d")).toEqual([{ v: '[4,6]', d: 1 }]);
-      await client.query("insert into items values (9, 'moved', '[0.5,0.5,0.5]')");
-      await client.query('drop extension vector cascade');
-    } finally {
-      await client.end();
-    }
-  });
-
-  it.skipIf(!listed)('is created by Supabase\'s non-superuser postgres, as a trusted extension, and used by its migrations (skipped until the server lists vector)', async (context) => {
-    if (!available) context.skip();
-    const supabase = await startCluster({ shadow: 'local', major, profile: 'supabase' });
-    try {
-      const client = await connect(await supabase.createDatabase());
+  it.skipIf(!listed)(
+    'through `create extension vector with schema extensions` (skipped until STAND_INS has vector and the server lists it)',
+    async (context) => {
+      if (!available) context.skip();
+      const client = await connect(cluster.asAdmin(await cluster.createDatabase()));
       try {
-        expect(await rows(client, 'select current_user as who, rolsuper from pg_roles where rolname = current_user')).toEqual([{ who: 'postgres', rolsuper: false }]);
-        await client.query('create schema if not exists extensions');
-        await client.query('create extension if not exists vector with schema extensions');
-        await client.query('set search_path = public, extensions');
-        await client.query('create table notes (id bigint, content text, embedding vector(3))');
-        await client.query("insert into notes values (1, 'a', '[1,2,3]'), (2, 'b', '[3,2,1]')");
-        await client.query('create index on notes using hnsw (embedding vector_cosine_ops)');
-        await client.query(MATCH_DOCUMENTS.replaceAll('items', 'notes'));
-        const found = await rows<{ id: string; similarity: number }>(client, 'select id, similarity from match_documents($1, 0, 1)', ['[1,2,3]']);
-        expect(found).toEqual([{ id: '1', similarity: 1 }]);
-        expect((await errorOf(client, "insert into notes values (3, 'c', '[1,2]')")).message).toBe('expected 3 dimensions, not 2');
+        await client.query('create schema extensions');
+        await client.query('create extension vector with schema extensions');
+        expect(
+          await rows(
+            client,
+            "select extversion, n.nspname, obj_description(e.oid, 'pg_extension') as comment from pg_extension e join pg_namespace n on n.oid = e.extnamespace where extname = 'vector'",
+          ),
+        ).toEqual([{ extversion: '0.8.0', nspname: 'extensions', comment: 'vector data type and ivfflat and hnsw access methods' }]);
+        await supabaseUsage(client);
+        // relocatable: everything keeps working in another schema
+        await client.query('create schema other; alter extension vector set schema other');
+        await client.query('set search_path = public, other');
+        expect(await rows(client, "select ('[1,2]'::vector(2) + '[3,4]')::text as v, '[0,1]'::vector <=> '[1,0]' as d")).toEqual([{ v: '[4,6]', d: 1 }]);
+        await client.query("insert into items values (9, 'moved', '[0.5,0.5,0.5]')");
+        await client.query('drop extension vector cascade');
       } finally {
         await client.end();
       }
-    } finally {
-      await supabase.stop();
-    }
-  });
+    },
+  );
+
+  it.skipIf(!listed)(
+    "is created by Supabase's non-superuser postgres, as a trusted extension, and used by its migrations (skipped until the server lists vector)",
+    async (context) => {
+      if (!available) context.skip();
+      const supabase = await startCluster({ shadow: 'local', major, profile: 'supabase' });
+      try {
+        const client = await connect(await supabase.createDatabase());
+        try {
+          expect(await rows(client, 'select current_user as who, rolsuper from pg_roles where rolname = current_user')).toEqual([
+            { who: 'postgres', rolsuper: false },
+          ]);
+          await client.query('create schema if not exists extensions');
+          await client.query('create extension if not exists vector with schema extensions');
+          await client.query('set search_path = public, extensions');
+          await client.query('create table notes (id bigint, content text, embedding vector(3))');
+          await client.query("insert into notes values (1, 'a', '[1,2,3]'), (2, 'b', '[3,2,1]')");
+          await client.query('create index on notes using hnsw (embedding vector_cosine_ops)');
+          await client.query(MATCH_DOCUMENTS.replaceAll('items', 'notes'));
+          const found = await rows<{ id: string; similarity: number }>(client, 'select id, similarity from match_documents($1, 0, 1)', ['[1,2,3]']);
+          expect(found).toEqual([{ id: '1', similarity: 1 }]);
+          expect((await errorOf(client, "insert into notes values (3, 'c', '[1,2]')")).message).toBe('expected 3 dimensions, not 2');
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await supabase.stop();
+      }
+    },
+  );
 
   it.skipIf(!listed)('installs any pinned older version with the same objects (skipped until the server lists vector)', async (context) => {
     if (!available) context.skip();

@@ -51,7 +51,7 @@ describe('stand-in definitions', () => {
   it.each(ALL.map((s) => [s.name, s] as const))('%s: control-file fields are well formed', (_name, standIn) => {
     expect(standIn.limits).not.toMatch(/\n/);
     expect(standIn.limits.trim().endsWith('.')).toBe(true);
-    expect(standIn.comment).not.toContain("\n");
+    expect(standIn.comment).not.toContain('\n');
     expect(standIn.defaultVersion).not.toContain('--');
     // @extschema@ is not substituted in relocatable extensions: they must not use it
     if (standIn.relocatable) expect(standIn.sql).not.toContain('@extschema@');
@@ -123,7 +123,7 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
   it('plv8: a function is created with its JavaScript body stored, and calling it fails without harming the server', async () => {
     await withStandIns([PLV8], async (client) => {
       await client.query('create function public.f(x int) returns int language plv8 as $$ return x * 2 $$');
-      await client.query("create function public.g() returns trigger language plv8 as $$ NEW.updated = new Date(); return NEW; $$");
+      await client.query('create function public.g() returns trigger language plv8 as $$ NEW.updated = new Date(); return NEW; $$');
       const definition = await scalar<string>(client, "select pg_get_functiondef('public.f'::regproc)");
       expect(definition).toContain('LANGUAGE plv8');
       expect(definition).toContain('return x * 2');
@@ -155,7 +155,14 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
       });
       await client.query(`create table public.profiles (id serial, data jsonb not null check (jsonb_matches_schema('${schema}', data)))`);
       await client.query(`insert into public.profiles (data) values ('{"name": "Ada", "age": 36, "tags": ["x", "y"], "kind": "a"}')`);
-      for (const bad of ['{"age": 3}', '{"name": ""}', '{"name": "Ada", "age": 3.5}', '{"name": "Ada", "extra": 1}', '{"name": "Ada", "tags": ["x", "x"]}', '{"name": "Ada", "kind": "c"}']) {
+      for (const bad of [
+        '{"age": 3}',
+        '{"name": ""}',
+        '{"name": "Ada", "age": 3.5}',
+        '{"name": "Ada", "extra": 1}',
+        '{"name": "Ada", "tags": ["x", "x"]}',
+        '{"name": "Ada", "kind": "c"}',
+      ]) {
         const error = await failure(client, 'insert into public.profiles (data) values ($1)', [bad]);
         expect(error.code).toBe('23514');
       }
@@ -169,7 +176,10 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
       expect(await scalar(client, `select json_matches_schema('{"type": "string", "pattern": "^[a-z]+$"}', '"abc"')`)).toBe(true);
       expect(await scalar(client, `select json_matches_schema('{"anyOf": [{"type": "string"}, {"type": "null"}]}', '5')`)).toBe(false);
       expect(
-        await scalar(client, `select jsonb_matches_schema('{"$defs": {"p": {"type": "integer"}}, "type": "array", "items": {"$ref": "#/$defs/p"}}', '[1, 2, 3]')`),
+        await scalar(
+          client,
+          `select jsonb_matches_schema('{"$defs": {"p": {"type": "integer"}}, "type": "array", "items": {"$ref": "#/$defs/p"}}', '[1, 2, 3]')`,
+        ),
       ).toBe(true);
       expect(await scalar(client, `select jsonschema_is_valid('{"type": "object"}')`)).toBe(true);
       expect(await scalar(client, `select jsonschema_is_valid('{"type": 5}')`)).toBe(false);
@@ -233,9 +243,9 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
 
   it('pg_stat_monitor: the view has the 2.1 columns and no rows', async () => {
     await withStandIns([PG_STAT_MONITOR], async (client) => {
-      const columns = (await client.query("select attname from pg_attribute where attrelid = 'extensions.pg_stat_monitor'::regclass and attnum > 0 order by attnum")).rows.map(
-        (r) => r.attname as string,
-      );
+      const columns = (
+        await client.query("select attname from pg_attribute where attrelid = 'extensions.pg_stat_monitor'::regclass and attnum > 0 order by attnum")
+      ).rows.map((r) => r.attname as string);
       expect(columns.slice(0, 4)).toEqual(['bucket', 'bucket_start_time', 'userid', 'username']);
       expect(columns).toEqual(expect.arrayContaining(['pgsm_query_id', 'cmd_type_text', 'resp_calls', 'jit_emission_time', 'total_exec_time']));
       expect(columns).toContain(major >= 17 ? 'shared_blk_read_time' : 'blk_read_time');
@@ -250,7 +260,9 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
     await withStandIns([PGMQ], async (client) => {
       await client.query("select pgmq.create('Jobs')");
       expect(await scalar(client, "select to_regclass('pgmq.q_jobs') is not null and to_regclass('pgmq.a_jobs') is not null")).toBe(true);
-      const ids = (await client.query("select * from pgmq.send_batch('jobs', array['{\"n\": 1}', '{\"n\": 2}', '{\"n\": 3}']::jsonb[])")).rows.map((r) => r.send_batch);
+      const ids = (await client.query("select * from pgmq.send_batch('jobs', array['{\"n\": 1}', '{\"n\": 2}', '{\"n\": 3}']::jsonb[])")).rows.map(
+        (r) => r.send_batch,
+      );
       expect(ids).toEqual(['1', '2', '3']);
       expect(await scalar(client, "select * from pgmq.send('jobs', '{\"n\": 4}', 3600)")).toBe('4');
 
@@ -283,9 +295,13 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
   it('wrappers: a Stripe wrapper, server and foreign table are created; querying it fails without any network access', async () => {
     await withStandIns([WRAPPERS], async (client) => {
       await client.query('create foreign data wrapper stripe_wrapper handler stripe_fdw_handler validator stripe_fdw_validator');
-      await client.query("create server stripe_server foreign data wrapper stripe_wrapper options (api_key_id 'd3b1c1c4-0000-0000-0000-000000000000', api_url 'https://api.stripe.com/v1')");
+      await client.query(
+        "create server stripe_server foreign data wrapper stripe_wrapper options (api_key_id 'd3b1c1c4-0000-0000-0000-000000000000', api_url 'https://api.stripe.com/v1')",
+      );
       await client.query('create schema stripe');
-      await client.query("create foreign table stripe.customers (id text, email text, name text, created timestamp, attrs jsonb) server stripe_server options (object 'customers', rowid_column 'id')");
+      await client.query(
+        "create foreign table stripe.customers (id text, email text, name text, created timestamp, attrs jsonb) server stripe_server options (object 'customers', rowid_column 'id')",
+      );
       await client.query('create foreign data wrapper bigquery_wrapper handler big_query_fdw_handler validator big_query_fdw_validator');
       expect(await scalar(client, "select count(*)::int from pg_foreign_table where ftrelid = 'stripe.customers'::regclass")).toBe(1);
       expect((await client.query('select name from stripe_fdw_meta()')).rows).toEqual([{ name: 'Stripe' }]);
@@ -345,7 +361,9 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
       expect((await failure(client, "select create_hypertable('conditions', 'time')")).message).toBe('table "conditions" is already a hypertable');
 
       await client.query('create table public.metrics (ts timestamptz not null, device int not null, value float, primary key (device, ts))');
-      expect((await client.query("select * from create_hypertable('metrics', by_range('ts', interval '1 day'))")).rows).toEqual([{ hypertable_id: 2, created: true }]);
+      expect((await client.query("select * from create_hypertable('metrics', by_range('ts', interval '1 day'))")).rows).toEqual([
+        { hypertable_id: 2, created: true },
+      ]);
       await client.query("select add_dimension('metrics', by_hash('device', 4))");
       await client.query('create table public.readings (id bigint primary key, at timestamptz not null)');
       expect((await failure(client, "select create_hypertable('readings', 'at')")).message).toMatch(/cannot create a unique index without the column "at"/);
@@ -358,7 +376,7 @@ describe.each(TEST_MAJORS)('more stand-ins, PostgreSQL %i', (major) => {
       expect(retention).toBe(1000);
       await client.query("select add_compression_policy('metrics', compress_after => interval '7 days')");
       await client.query("select set_chunk_time_interval('conditions', interval '12 hours')");
-      expect((await client.query("select hypertable_name, num_dimensions from timescaledb_information.hypertables order by 1")).rows).toEqual([
+      expect((await client.query('select hypertable_name, num_dimensions from timescaledb_information.hypertables order by 1')).rows).toEqual([
         { hypertable_name: 'conditions', num_dimensions: 1 },
         { hypertable_name: 'full_table', num_dimensions: 1 },
         { hypertable_name: 'metrics', num_dimensions: 2 },

@@ -51,9 +51,7 @@ function base64url(data: Buffer | string): string {
  */
 async function runScript(client: pg.Client, standIn: StandIn): Promise<void> {
   const schema = TARGET_SCHEMA[standIn.name]!;
-  const sql = standIn.sql
-    .replaceAll('@extschema@', quoteIdent(schema))
-    .replace(/select pg_catalog\.pg_extension_config_dump\('[^']*', ''\);/g, '');
+  const sql = standIn.sql.replaceAll('@extschema@', quoteIdent(schema)).replace(/select pg_catalog\.pg_extension_config_dump\('[^']*', ''\);/g, '');
   if (standIn.schema) await client.query(`create schema if not exists ${quoteIdent(standIn.schema)}`);
   const path = [schema, ...(standIn.requires?.length ? ['extensions'] : [])].map(quoteIdent).join(', ');
   await client.query('begin');
@@ -168,7 +166,10 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const expected = `${header}.${body}.${createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url')}`;
       expect(await scalar(client, 'select extensions.sign($1::json, $2)', [payload, secret])).toBe(expected);
 
-      for (const [algorithm, hash] of [['HS384', 'sha384'], ['HS512', 'sha512']] as const) {
+      for (const [algorithm, hash] of [
+        ['HS384', 'sha384'],
+        ['HS512', 'sha512'],
+      ] as const) {
         const h = base64url(`{"alg":"${algorithm}","typ":"JWT"}`);
         const token = `${h}.${body}.${createHmac(hash, secret).update(`${h}.${body}`).digest('base64url')}`;
         expect(await scalar(client, 'select extensions.sign($1::json, $2, $3)', [payload, secret, algorithm])).toBe(token);
@@ -177,10 +178,7 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       }
 
       // Round trip, then the wrong secret.
-      const roundTrip = await client.query(
-        `select header, payload, valid from extensions.verify(extensions.sign($1::json, $2), $2)`,
-        [payload, secret],
-      );
+      const roundTrip = await client.query(`select header, payload, valid from extensions.verify(extensions.sign($1::json, $2), $2)`, [payload, secret]);
       expect(roundTrip.rows).toEqual([{ header: { alg: 'HS256', typ: 'JWT' }, payload: JSON.parse(payload), valid: true }]);
       const wrong = await client.query('select valid from extensions.verify($1, $2)', [expected, 'not-the-secret']);
       expect(wrong.rows).toEqual([{ valid: false }]);
@@ -218,7 +216,7 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
     });
   });
 
-  it('pgjwt binds hmac to the schema pgcrypto is installed in, whatever the caller\'s search_path', async () => {
+  it("pgjwt binds hmac to the schema pgcrypto is installed in, whatever the caller's search_path", async () => {
     await inDatabase('pgjwt', async (client) => {
       const definition = await scalar<string>(client, `select prosrc from pg_proc where proname = 'algorithm_sign'`);
       expect(definition).toMatch(/\bextensions\.hmac\(/);
@@ -236,7 +234,13 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
         [id],
       );
       expect(row.rows).toEqual([
-        { name: 'webhook_secret', description: 'the hook key', secret: Buffer.from('s3cr3t ✓').toString('base64'), decrypted_secret: 's3cr3t ✓', has_nonce: true },
+        {
+          name: 'webhook_secret',
+          description: 'the hook key',
+          secret: Buffer.from('s3cr3t ✓').toString('base64'),
+          decrypted_secret: 's3cr3t ✓',
+          has_nonce: true,
+        },
       ]);
 
       await client.query(`select vault.update_secret($1, 'rotated', 'webhook_secret_v2')`, [id]);
@@ -282,11 +286,12 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
     it('records net.http_post in net.http_request_queue with its body and headers, and never sends it', async () => {
       await inDatabase('pg_net', async (client) => {
         const url = `http://127.0.0.1:${port}/functions/v1/hook`;
-        const id = await scalar<string>(
-          client,
-          `select net.http_post(url := $1, body := $2::jsonb, headers := $3::jsonb, params := $4::jsonb)`,
-          [url, '{"type":"INSERT","record":{"id":1,"note":"é"}}', '{"Authorization":"Bearer abc"}', '{"q":"a b&c"}'],
-        );
+        const id = await scalar<string>(client, `select net.http_post(url := $1, body := $2::jsonb, headers := $3::jsonb, params := $4::jsonb)`, [
+          url,
+          '{"type":"INSERT","record":{"id":1,"note":"é"}}',
+          '{"Authorization":"Bearer abc"}',
+          '{"q":"a b&c"}',
+        ]);
         const queued = await client.query(
           `select method, url, headers, convert_from(body, 'UTF8') as body, timeout_milliseconds from net.http_request_queue where id = $1`,
           [id],
@@ -331,7 +336,7 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       });
     });
 
-    it('keeps Supabase\'s locked-down grants: anon and authenticated cannot queue requests', async () => {
+    it("keeps Supabase's locked-down grants: anon and authenticated cannot queue requests", async () => {
       await inDatabase('pg_net', async (client) => {
         for (const role of ['anon', 'authenticated']) {
           await client.query(`set role ${role}`);
@@ -365,15 +370,41 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       ]);
 
       for (const valid of [
-        '* * * * *', '*/5 * * * *', '0 0 1,15 * *', '5-10/2 0-23 * jan-MAR mon-fri', '0 9 * * 7', '0 0 $ * *',
-        '30 seconds', ' 30 sEcOnDs ', '1 second', '59 seconds', '@daily', '@restart',
+        '* * * * *',
+        '*/5 * * * *',
+        '0 0 1,15 * *',
+        '5-10/2 0-23 * jan-MAR mon-fri',
+        '0 9 * * 7',
+        '0 0 $ * *',
+        '30 seconds',
+        ' 30 sEcOnDs ',
+        '1 second',
+        '59 seconds',
+        '@daily',
+        '@restart',
       ]) {
         expect(Number(await scalar(client, 'select cron.schedule($1, $2)', [valid, 'select 1']))).toBeGreaterThan(0);
       }
       for (const invalid of [
-        '* * * *', '* * * * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '* * * * 8', '1/20 * * * *',
-        '*/0 * * * *', '* * * foo *', '0 seconds', '60 seconds', '-1 seconds', '5 secondc', '50 seconds c',
-        '10000000000 seconds', '@restar', '', 'a'.repeat(1000),
+        '* * * *',
+        '* * * * * *',
+        '60 * * * *',
+        '* 24 * * *',
+        '* * 0 * *',
+        '* * * 13 *',
+        '* * * * 8',
+        '1/20 * * * *',
+        '*/0 * * * *',
+        '* * * foo *',
+        '0 seconds',
+        '60 seconds',
+        '-1 seconds',
+        '5 secondc',
+        '50 seconds c',
+        '10000000000 seconds',
+        '@restar',
+        '',
+        'a'.repeat(1000),
       ]) {
         const error = await errorOf(client, 'select cron.schedule($1, $2)', [invalid, 'select 1']);
         expect(error.message).toBe(`invalid schedule: ${invalid}`);
@@ -389,13 +420,17 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const noChange = await errorOf(client, 'select cron.alter_job($1)', [altered]);
       expect(noChange.message).toBe('no updates specified');
       await client.query(`select cron.alter_job($1, schedule := '15 * * * *', active := false)`, [altered]);
-      expect((await client.query('select schedule, active from cron.job where jobid = $1', [altered])).rows).toEqual([{ schedule: '15 * * * *', active: false }]);
+      expect((await client.query('select schedule, active from cron.job where jobid = $1', [altered])).rows).toEqual([
+        { schedule: '15 * * * *', active: false },
+      ]);
       expect((await errorOf(client, `select cron.alter_job($1, schedule := 'never')`, [altered])).message).toBe('invalid schedule: never');
       expect((await errorOf(client, `select cron.alter_job($1, database := 'no_such_db')`, [altered])).message).toBe('database "no_such_db" does not exist');
       expect((await errorOf(client, 'select cron.alter_job(999999, active := false)')).message).toBe("Job 999999 does not exist or you don't own it");
 
       const elsewhere = Number(await scalar(client, `select cron.schedule_in_database('other-db', '@hourly', 'select 1', 'postgres')`));
-      expect((await client.query('select database, jobname from cron.job where jobid = $1', [elsewhere])).rows).toEqual([{ database: 'postgres', jobname: 'other-db' }]);
+      expect((await client.query('select database, jobname from cron.job where jobid = $1', [elsewhere])).rows).toEqual([
+        { database: 'postgres', jobname: 'other-db' },
+      ]);
     });
   });
 
@@ -411,7 +446,9 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
 
       // Supabase's grants: postgres may read cron.job and call the functions; row level security
       // shows each user their own jobs only.
-      await client.query('grant usage on schema cron to service_role; grant execute on function cron.schedule(text, text, text), cron.unschedule(text) to service_role');
+      await client.query(
+        'grant usage on schema cron to service_role; grant execute on function cron.schedule(text, text, text), cron.unschedule(text) to service_role',
+      );
       await client.query('set role service_role');
       const own = Number(await scalar(client, `select cron.schedule('mine', '@weekly', 'select 1')`));
       expect((await client.query('select jobid, username from cron.job')).rows).toEqual([{ jobid: String(own), username: 'service_role' }]);
@@ -439,13 +476,19 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const key = Buffer.alloc(32, 7);
       expect(await scalar(client, 'select pgsodium.crypto_hash_sha256($1)', [message])).toEqual(createHash('sha256').update(message).digest());
       expect(await scalar(client, 'select pgsodium.crypto_hash_sha512($1)', [message])).toEqual(createHash('sha512').update(message).digest());
-      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha256($1::bytea, $2::bytea)', [message, key])).toEqual(createHmac('sha256', key).update(message).digest());
-      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha512($1::bytea, $2::bytea)', [message, key])).toEqual(createHmac('sha512', key).update(message).digest());
+      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha256($1::bytea, $2::bytea)', [message, key])).toEqual(
+        createHmac('sha256', key).update(message).digest(),
+      );
+      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha512($1::bytea, $2::bytea)', [message, key])).toEqual(
+        createHmac('sha512', key).update(message).digest(),
+      );
       const mac = createHmac('sha512', key).update(message).digest().subarray(0, 32);
       expect(await scalar(client, 'select pgsodium.crypto_auth($1::bytea, $2::bytea)', [message, key])).toEqual(mac);
       expect(await scalar(client, 'select pgsodium.crypto_auth_verify($1::bytea, $2::bytea, $3::bytea)', [mac, message, key])).toBe(true);
       expect(await scalar(client, 'select pgsodium.crypto_auth_verify($1::bytea, $2::bytea, $3::bytea)', [mac, Buffer.from('tampered'), key])).toBe(false);
-      expect((await errorOf(client, 'select pgsodium.crypto_auth($1::bytea, $2::bytea)', [message, Buffer.alloc(16)])).message).toBe('crypto_auth: invalid key');
+      expect((await errorOf(client, 'select pgsodium.crypto_auth($1::bytea, $2::bytea)', [message, Buffer.alloc(16)])).message).toBe(
+        'crypto_auth: invalid key',
+      );
       expect(await scalar(client, 'select pgsodium.sodium_bin2base64($1)', [Buffer.from([251, 255, 0, 1])])).toBe('-_8AAQ');
       expect(await scalar(client, `select pgsodium.sodium_base642bin('-_8AAQ')`)).toEqual(Buffer.from([251, 255, 0, 1]));
       expect(await scalar(client, 'select length(pgsodium.randombytes_buf(3000))')).toBe(3000);
@@ -459,10 +502,14 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const sealed = await scalar<Buffer>(client, `select pgsodium.crypto_aead_det_encrypt($1::bytea, 'ad'::bytea, $2::bytea)`, [message, key]);
       expect(await scalar(client, `select pgsodium.crypto_aead_det_encrypt($1::bytea, 'ad'::bytea, $2::bytea)`, [message, key])).toEqual(sealed);
       expect(await scalar(client, `select pgsodium.crypto_aead_det_decrypt($1::bytea, 'ad'::bytea, $2::bytea)`, [sealed, key])).toEqual(message);
-      expect((await errorOf(client, `select pgsodium.crypto_aead_det_decrypt($1::bytea, 'other'::bytea, $2::bytea)`, [sealed, key])).message).toBe('crypto_aead_det_decrypt: invalid message');
+      expect((await errorOf(client, `select pgsodium.crypto_aead_det_decrypt($1::bytea, 'other'::bytea, $2::bytea)`, [sealed, key])).message).toBe(
+        'crypto_aead_det_decrypt: invalid message',
+      );
       const tampered = Buffer.from(sealed);
       tampered.writeUInt8(tampered.readUInt8(tampered.length - 1) ^ 1, tampered.length - 1);
-      expect((await errorOf(client, `select pgsodium.crypto_aead_det_decrypt($1::bytea, 'ad'::bytea, $2::bytea)`, [tampered, key])).message).toBe('crypto_aead_det_decrypt: invalid message');
+      expect((await errorOf(client, `select pgsodium.crypto_aead_det_decrypt($1::bytea, 'ad'::bytea, $2::bytea)`, [tampered, key])).message).toBe(
+        'crypto_aead_det_decrypt: invalid message',
+      );
 
       // Keys from the key table, by uuid (derived from the root key) and with a stored raw key.
       const keyId = await scalar<string>(client, `select (pgsodium.create_key(name := 'app key')).id`);
@@ -475,7 +522,9 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const rawKeyId = await scalar<string>(client, `select (pgsodium.create_key('hmacsha256', 'raw one', raw_key := $1)).id`, [raw]);
       expect(await scalar(client, 'select decrypted_raw_key from pgsodium.decrypted_key where id = $1', [rawKeyId])).toEqual(raw);
       expect(await scalar(client, 'select raw_key <> $2 from pgsodium.key where id = $1', [rawKeyId, raw])).toBe(true);
-      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha256($1::bytea, $2::uuid)', [message, rawKeyId])).toEqual(createHmac('sha256', raw).update(message).digest());
+      expect(await scalar(client, 'select pgsodium.crypto_auth_hmacsha256($1::bytea, $2::uuid)', [message, rawKeyId])).toEqual(
+        createHmac('sha256', raw).update(message).digest(),
+      );
       expect((await client.query(`select name, key_type from pgsodium.valid_key order by name`)).rows).toEqual([
         { name: 'app key', key_type: 'aead-det' },
         { name: 'raw one', key_type: 'hmacsha256' },
@@ -486,9 +535,16 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
       const nonce = await scalar<Buffer>(client, 'select pgsodium.crypto_secretbox_noncegen()');
       const box = await scalar<Buffer>(client, 'select pgsodium.crypto_secretbox($1::bytea, $2::bytea, $3::bytea)', [message, nonce, key]);
       expect(await scalar(client, 'select pgsodium.crypto_secretbox_open($1::bytea, $2::bytea, $3::bytea)', [box, nonce, key])).toEqual(message);
-      expect((await errorOf(client, 'select pgsodium.crypto_secretbox($1::bytea, $2::bytea, $3::bytea)', [message, Buffer.alloc(12), key])).message).toBe('crypto_secretbox: invalid nonce');
-      const ietf = await scalar<Buffer>(client, `select pgsodium.crypto_aead_ietf_encrypt($1::bytea, 'ad'::bytea, $2::bytea, 42::bigint)`, [message, Buffer.alloc(12, 1)]);
-      expect(await scalar(client, `select pgsodium.crypto_aead_ietf_decrypt($1::bytea, 'ad'::bytea, $2::bytea, 42::bigint)`, [ietf, Buffer.alloc(12, 1)])).toEqual(message);
+      expect((await errorOf(client, 'select pgsodium.crypto_secretbox($1::bytea, $2::bytea, $3::bytea)', [message, Buffer.alloc(12), key])).message).toBe(
+        'crypto_secretbox: invalid nonce',
+      );
+      const ietf = await scalar<Buffer>(client, `select pgsodium.crypto_aead_ietf_encrypt($1::bytea, 'ad'::bytea, $2::bytea, 42::bigint)`, [
+        message,
+        Buffer.alloc(12, 1),
+      ]);
+      expect(
+        await scalar(client, `select pgsodium.crypto_aead_ietf_decrypt($1::bytea, 'ad'::bytea, $2::bytea, 42::bigint)`, [ietf, Buffer.alloc(12, 1)]),
+      ).toEqual(message);
 
       const unavailable = await errorOf(client, `select pgsodium.crypto_box_new_keypair()`);
       expect(unavailable.code).toBe('0A000');
@@ -511,7 +567,10 @@ describe.each(TEST_MAJORS)('platform stand-ins on PostgreSQL %i', (major) => {
 
   it('pg_graphql answers with a GraphQL error object and keeps the schema version; graphql_public is left alone', async () => {
     await inDatabase('pg_graphql', async (client) => {
-      const answer = await scalar<{ data: null; errors: { message: string }[] }>(client, `select graphql.resolve('{ accountCollection { edges { node { id } } } }')`);
+      const answer = await scalar<{ data: null; errors: { message: string }[] }>(
+        client,
+        `select graphql.resolve('{ accountCollection { edges { node { id } } } }')`,
+      );
       expect(answer.data).toBeNull();
       expect(answer.errors).toHaveLength(1);
       expect(answer.errors[0]!.message).toMatch(/does not run GraphQL|GraphQL is not available/);

@@ -58,7 +58,9 @@ describe.each(TEST_MAJORS)('a Supabase shadow on PostgreSQL %i', (major) => {
   afterAll(() => cluster?.stop());
 
   it('applies migrations as the non-superuser postgres, the baseline as supabase_admin', async () => {
-    const cwd = project({ '20250101000000_t.sql': 'create table public.t (id int); create function public.who() returns text language sql as $$ select current_user::text $$;' });
+    const cwd = project({
+      '20250101000000_t.sql': 'create table public.t (id int); create function public.who() returns text language sql as $$ select current_user::text $$;',
+    });
     await withShadow(cwd, cluster, async (shadow) => {
       expect(shadow.failure).toBeUndefined();
       expect(shadow.migrationRole).toEqual({ name: 'postgres', superuser: false });
@@ -71,7 +73,13 @@ describe.each(TEST_MAJORS)('a Supabase shadow on PostgreSQL %i', (major) => {
                   (select r.rolname from pg_roles r join pg_namespace n on n.nspowner = r.oid where n.nspname = 'auth') as auth_owner
              from pg_class c where c.oid = 'public.t'::regclass`,
         );
-        expect(rows[0]).toEqual({ owner: 'postgres', reader_is_super: true, postgres_is_super: false, admin_is_super: true, auth_owner: 'supabase_auth_admin' });
+        expect(rows[0]).toEqual({
+          owner: 'postgres',
+          reader_is_super: true,
+          postgres_is_super: false,
+          admin_is_super: true,
+          auth_owner: 'supabase_auth_admin',
+        });
       });
     });
   });
@@ -136,7 +144,7 @@ describe.each(TEST_MAJORS)('a Supabase shadow on PostgreSQL %i', (major) => {
         "select cron.schedule('nightly', '0 3 * * *', $$delete from public.documents where id < 0$$);",
         "select net.http_post(url := 'http://127.0.0.1:9/hook', body := '{\"a\": 1}'::jsonb);",
         "select vault.create_secret('s3cret', 'webhook_secret');",
-        "select extensions.sign('{\"sub\": \"1\"}'::json, 'k');",
+        'select extensions.sign(\'{"sub": "1"}\'::json, \'k\');',
         'create extension http with schema extensions;',
         'create extension plv8;',
         'create function public.twice(x int) returns int language plv8 as $$ return x * 2 $$;',
@@ -145,20 +153,26 @@ describe.each(TEST_MAJORS)('a Supabase shadow on PostgreSQL %i', (major) => {
     });
     await withShadow(cwd, cluster, async (shadow) => {
       expect(shadow.failure).toBeUndefined();
-      expect(shadow.standInsUsed).toEqual(expect.arrayContaining(['vector', 'pg_net', 'supabase_vault', 'pgsodium', 'pgjwt', 'pg_graphql', 'pg_cron', 'http', 'plv8']));
+      expect(shadow.standInsUsed).toEqual(
+        expect.arrayContaining(['vector', 'pg_net', 'supabase_vault', 'pgsodium', 'pgjwt', 'pg_graphql', 'pg_cron', 'http', 'plv8']),
+      );
       await withClient(shadow.url, async (client) => {
-        const extensions = await client.query(`select extname, extnamespace::regnamespace::text as schema from pg_extension where extname in ('vector', 'pg_cron', 'pg_net', 'supabase_vault') order by 1`);
+        const extensions = await client.query(
+          `select extname, extnamespace::regnamespace::text as schema from pg_extension where extname in ('vector', 'pg_cron', 'pg_net', 'supabase_vault') order by 1`,
+        );
         expect(extensions.rows).toEqual([
           { extname: 'pg_cron', schema: 'pg_catalog' },
           { extname: 'pg_net', schema: 'extensions' },
           { extname: 'supabase_vault', schema: 'vault' },
           { extname: 'vector', schema: 'extensions' },
         ]);
-        const indexes = await client.query(`select indexname, indexdef from pg_indexes where tablename = 'documents' and indexname <> 'documents_pkey' order by 1`);
+        const indexes = await client.query(
+          `select indexname, indexdef from pg_indexes where tablename = 'documents' and indexname <> 'documents_pkey' order by 1`,
+        );
         expect(indexes.rows.map((r) => r.indexdef)).toEqual([
           // vector_l2_ops is ivfflat's default class, as in pgvector; extensions is on the search path
-          'CREATE INDEX documents_embedding_idx ON public.documents USING ivfflat (embedding) WITH (lists=\'100\')',
-          'CREATE INDEX documents_hnsw ON public.documents USING hnsw (embedding vector_cosine_ops) WITH (m=\'16\', ef_construction=\'64\')',
+          "CREATE INDEX documents_embedding_idx ON public.documents USING ivfflat (embedding) WITH (lists='100')",
+          "CREATE INDEX documents_hnsw ON public.documents USING hnsw (embedding vector_cosine_ops) WITH (m='16', ef_construction='64')",
         ]);
         const matches = await client.query(`select id, round(similarity::numeric, 6) as similarity from public.match_documents('[1,0,0]', 2)`);
         expect(matches.rows).toEqual([
@@ -227,7 +241,8 @@ describe.each(TEST_MAJORS)('drift deploy mode on live databases built like 2024 
       'create function public.add_note(body text) returns bigint language sql as $$ insert into public.notes (body) values (body) returning id $$;',
       '',
     ].join('\n'),
-    [`${year}0602000000_grants.sql`]: 'grant select, insert on public.notes to authenticated;\ngrant execute on function public.add_note(text) to authenticated;\n',
+    [`${year}0602000000_grants.sql`]:
+      'grant select, insert on public.notes to authenticated;\ngrant execute on function public.add_note(text) to authenticated;\n',
   });
   let live: Cluster;
   beforeAll(async () => {
@@ -254,7 +269,10 @@ describe.each(TEST_MAJORS)('drift deploy mode on live databases built like 2024 
         expect(rows[0].anon_reads).toBe(year === '2024');
       });
       const inputs: Record<string, string> = { 'database-url': url, shadow: 'local', 'postgres-version': String(major) };
-      const result = await run(parseInputs(DRIFT_INPUTS, (name) => inputs[name], 'cli'), createContext({ cwd, env: {} }));
+      const result = await run(
+        parseInputs(DRIFT_INPUTS, (name) => inputs[name], 'cli'),
+        createContext({ cwd, env: {} }),
+      );
       expect(result.error).toBeUndefined();
       expect(result.findings.filter((f) => f.rule !== 'shadow_stand_in_used')).toEqual([]);
       expect(result.status).toBe('pass');
@@ -341,7 +359,9 @@ describe('an installation whose share directory the private copy cannot link', (
     process.env.PG_BIN = bin;
     try {
       await expect(startCluster({ shadow: 'local', major: 15 })).rejects.toThrow(
-        new RegExp(`^The PostgreSQL installation in ${bin} has no share/extension directory \\(plpgsql\\.control\\) next to its binaries; reinstall it, or point PG_BIN at a complete installation\\.$`),
+        new RegExp(
+          `^The PostgreSQL installation in ${bin} has no share/extension directory \\(plpgsql\\.control\\) next to its binaries; reinstall it, or point PG_BIN at a complete installation\\.$`,
+        ),
       );
     } finally {
       if (saved === undefined) delete process.env.PG_BIN;

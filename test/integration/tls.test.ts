@@ -27,7 +27,23 @@ beforeAll(async () => {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=some other CA');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
   writeFileSync(file('ext.cnf'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
   // the server reads its key as the user it runs as, and only a 0600 key
   const user = runAsUser();
   if (user) for (const name of ['server.key', 'server.pem']) chownSync(file(name), user.uid, user.gid);
@@ -76,7 +92,11 @@ describe('sslmode on a server with TLS', () => {
   it('verify-ca needs a certificate from the given CA, whatever the host name', async () => {
     expect(await attempt(urlFor('127.0.0.1', `sslmode=verify-ca&sslrootcert=${file('ca.pem')}`))).toEqual({ ssl: true });
     const wrongCa = await attempt(urlFor('127.0.0.1', `sslmode=verify-ca&sslrootcert=${file('other.pem')}`));
-    expect(wrongCa.error).toMatch(new RegExp(`^The server certificate of 127\\.0\\.0\\.1:${port} failed verification \\(sslmode=verify-ca: .+\\); pass the CA with sslrootcert=/path/ca\\.pem or use sslmode=require\\.$`));
+    expect(wrongCa.error).toMatch(
+      new RegExp(
+        `^The server certificate of 127\\.0\\.0\\.1:${port} failed verification \\(sslmode=verify-ca: .+\\); pass the CA with sslrootcert=/path/ca\\.pem or use sslmode=require\\.$`,
+      ),
+    );
     expect(wrongCa.error).not.toContain(password);
   });
 

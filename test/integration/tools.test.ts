@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('client tools', () => {
-  it('finds Debian\'s versioned pg_dump, pg_restore and psql, not the pg_wrapper', () => {
+  it("finds Debian's versioned pg_dump, pg_restore and psql, not the pg_wrapper", () => {
     for (const name of ['pg_dump', 'pg_restore', 'psql'] as const) {
       const tools = findLocalTools(name);
       expect(tools.find((t) => t.major === 15)?.file).toBe(`/usr/lib/postgresql/15/bin/${name}`);
@@ -28,7 +28,7 @@ describe('client tools', () => {
   it('runs a tool with the connection in libpq variables, the password never in its arguments', async () => {
     const psql = await resolveClientTool('psql', { minMajor: 15, serverMajor: 15, purpose: 'test' });
     const target = parseDatabaseUrl(fifteen.url);
-    const args = ['-X', '-A', '-t', '-c', 'select current_setting(\'application_name\') || \' \' || current_database()'];
+    const args = ['-X', '-A', '-t', '-c', "select current_setting('application_name') || ' ' || current_database()"];
     const result = await runClientTool(psql, args, { connection: target });
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe('postgate/drill postgres');
@@ -36,10 +36,14 @@ describe('client tools', () => {
   });
 
   it('refuses up front, in one sentence with the exact fix, when no tool is new enough and Docker is absent', async () => {
-    const error = await resolveClientTool('pg_dump', { minMajor: 17, serverMajor: 17, purpose: 'dump db@host:5432/app (PostgreSQL 17.6)' }).catch((e: unknown) => e);
+    const error = await resolveClientTool('pg_dump', { minMajor: 17, serverMajor: 17, purpose: 'dump db@host:5432/app (PostgreSQL 17.6)' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UserError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^To dump db@host:5432\/app \(PostgreSQL 17\.6\) postgate needs pg_dump 17 or newer \(found: pg_dump 15\.\d+\) and no Docker engine is available to run it from postgres:17; install the PostgreSQL 17 client tools/);
+    expect(message).toMatch(
+      /^To dump db@host:5432\/app \(PostgreSQL 17\.6\) postgate needs pg_dump 17 or newer \(found: pg_dump 15\.\d+\) and no Docker engine is available to run it from postgres:17; install the PostgreSQL 17 client tools/,
+    );
     expect(message.match(/\. /g) ?? []).toHaveLength(0);
   });
 

@@ -33,17 +33,42 @@ describe('postgate webhooks bad inputs', () => {
       { HMAC_SECRET: SECRET },
       /^Input `secret-setting` names "webhook secret", which is not a custom setting name; use the form prefix\.name, such as app\.webhook_hmac_secret\.$/,
     ],
-    ['a missing environment variable', [], {}, /^Environment variable HMAC_SECRET \(named by input `secret-env`\) is not set; pass the deploy secret to the job/],
-    ['a missing variable named by --secret-env', ['--secret-env', 'WEBHOOK_SIGNING_KEY'], { HMAC_SECRET: SECRET }, /^Environment variable WEBHOOK_SIGNING_KEY \(named by input `secret-env`\) is not set;/],
-    ['an unreachable database', [], { HMAC_SECRET: SECRET }, /^Could not connect to 127\.0\.0\.1:1 from `database-url`: connection refused; check the host and port/],
+    [
+      'a missing environment variable',
+      [],
+      {},
+      /^Environment variable HMAC_SECRET \(named by input `secret-env`\) is not set; pass the deploy secret to the job/,
+    ],
+    [
+      'a missing variable named by --secret-env',
+      ['--secret-env', 'WEBHOOK_SIGNING_KEY'],
+      { HMAC_SECRET: SECRET },
+      /^Environment variable WEBHOOK_SIGNING_KEY \(named by input `secret-env`\) is not set;/,
+    ],
+    [
+      'an unreachable database',
+      [],
+      { HMAC_SECRET: SECRET },
+      /^Could not connect to 127\.0\.0\.1:1 from `database-url`: connection refused; check the host and port/,
+    ],
     [
       'a canary URL that is not http(s)',
       ['--canary', '--canary-url', `ftp://files.example.com/${SECRET}`],
       { HMAC_SECRET: SECRET },
       /^Input `canary-url` must be an http:\/\/ or https:\/\/ URL \(got a URL with scheme "ftp:"\); give the endpoint's full URL\.$/,
     ],
-    ['an unknown environment', ['--environment', 'staging'], { HMAC_SECRET: SECRET }, /^Flag `--environment` is "staging"; use one of production, preview, development\.$/],
-    ['url-host without url-settings', ['--url-host', 'app.example.com'], { HMAC_SECRET: SECRET }, /^Input `url-host` is set but no setting holds a webhook URL/],
+    [
+      'an unknown environment',
+      ['--environment', 'staging'],
+      { HMAC_SECRET: SECRET },
+      /^Flag `--environment` is "staging"; use one of production, preview, development\.$/,
+    ],
+    [
+      'url-host without url-settings',
+      ['--url-host', 'app.example.com'],
+      { HMAC_SECRET: SECRET },
+      /^Input `url-host` is set but no setting holds a webhook URL/,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, args, env, expected) => {
@@ -68,7 +93,18 @@ describe('postgate webhooks bad inputs', () => {
   it('documents its flags, including environment and canary-url', async () => {
     const { code, stdout } = await cli(['--help'], {});
     expect(code).toBe(0);
-    for (const flag of ['--secret-setting', '--secret-env', '--previous-secret-env', '--url-settings', '--url-host', '--as-roles', '--deliveries-window', '--environment', '--canary', '--canary-url']) {
+    for (const flag of [
+      '--secret-setting',
+      '--secret-env',
+      '--previous-secret-env',
+      '--url-settings',
+      '--url-host',
+      '--as-roles',
+      '--deliveries-window',
+      '--environment',
+      '--canary',
+      '--canary-url',
+    ]) {
       expect(stdout).toContain(flag);
     }
   });

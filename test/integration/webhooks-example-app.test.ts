@@ -67,7 +67,9 @@ beforeAll(async () => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const files = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.sql')).sort();
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((name) => name.endsWith('.sql'))
+      .sort();
     const required = files.flatMap((file) => findCreatedExtensions(readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8')));
     await applySupabaseBaseline(client, { requiredExtensions: required });
     for (const file of files) await client.query(readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'));
@@ -94,7 +96,8 @@ describe('postgate webhooks on examples/supabase-app', () => {
     const [literal] = result.findings.filter((f) => f.rule === 'webhook_literal_secret');
     expect(literal).toMatchObject({
       severity: 'error',
-      message: 'Trigger notify-slack-new-team on public.teams passes the Authorization header as a literal argument; every role and every schema dump can read it.',
+      message:
+        'Trigger notify-slack-new-team on public.teams passes the Authorization header as a literal argument; every role and every schema dump can read it.',
       location: { file: 'supabase/migrations/20250126100000_team_slack_webhook.sql', line: 8 },
     });
     expect(result.details?.webhookFunctions).toEqual(['public.notify_cache_webhook', 'public.notify_trip_webhook']);
@@ -128,7 +131,9 @@ describe('postgate webhooks on examples/supabase-app', () => {
       const detail = (rule: string) => result.findings.find((f) => f.rule === rule)?.detail ?? '';
       expect(detail('webhook_secret_mismatch')).toContain('The database value is wrapped in single quotes. Apart from that they are the same secret.');
       expect(result.findings.find((f) => f.rule === 'webhook_url_not_production')?.message).toContain('a Vercel preview deployment');
-      expect(result.findings.find((f) => f.rule === 'webhook_url_path')?.message).toContain(`for login role authenticator (set by ALTER ROLE authenticator IN DATABASE ${db} SET)`);
+      expect(result.findings.find((f) => f.rule === 'webhook_url_path')?.message).toContain(
+        `for login role authenticator (set by ALTER ROLE authenticator IN DATABASE ${db} SET)`,
+      );
     } finally {
       await admin(`alter role authenticator in database ${db} reset app.vercel_webhook_cache`);
     }

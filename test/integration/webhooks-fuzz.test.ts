@@ -22,8 +22,50 @@ import { generator } from '../support/secrets-gen.ts';
 const COUNT = 300;
 
 const PIECES = [
-  "'", "''", '"', '`', '\\', '\\\\', '\\n', '\n', '\r\n', '\t', ' ', '%', '%41', '%2F', '%%', '%0A', '%25', '+', '/', '=', '&', '?', '#', '@', ':',
-  'é', 'e\u0301', 'ß', '漢字', '🔑', '\u202e', '\u00a0', '$$', '$fn$', ';--', '{"a":1}', '<b>', '&amp;', '|', '*', '***', 'whsec_', 'sha256=', 'Bearer ',
+  "'",
+  "''",
+  '"',
+  '`',
+  '\\',
+  '\\\\',
+  '\\n',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '%',
+  '%41',
+  '%2F',
+  '%%',
+  '%0A',
+  '%25',
+  '+',
+  '/',
+  '=',
+  '&',
+  '?',
+  '#',
+  '@',
+  ':',
+  'é',
+  'e\u0301',
+  'ß',
+  '漢字',
+  '🔑',
+  '\u202e',
+  '\u00a0',
+  '$$',
+  '$fn$',
+  ';--',
+  '{"a":1}',
+  '<b>',
+  '&amp;',
+  '|',
+  '*',
+  '***',
+  'whsec_',
+  'sha256=',
+  'Bearer ',
 ];
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -53,7 +95,14 @@ const DATABASE_VARIANTS: Array<(secret: string, other: string) => string> = [
 
 function encodedForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  return [secret, encodeURIComponent(secret), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+  return [
+    secret,
+    encodeURIComponent(secret),
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    bytes.toString('hex').toUpperCase(),
+  ];
 }
 
 let cluster: Cluster;
@@ -133,13 +182,22 @@ describe('fuzzing secrets through every output', () => {
       ];
       const [main] = runs;
       expect(main!.result.status, context).toBe('fail');
-      expect(main!.result.findings.map((f) => f.rule), context).toEqual(
+      expect(
+        main!.result.findings.map((f) => f.rule),
+        context,
+      ).toEqual(
         expect.arrayContaining(['webhook_literal_secret', 'webhook_url_credentials', ...(databaseValue === secret ? [] : ['webhook_secret_mismatch'])]),
       );
       for (const run of runs.slice(1)) expect(run.result.status, context).toBe('error');
 
       for (const run of runs) {
-        for (const form of [...encodedForms(secret), ...encodedForms(databaseValue), ...encodedForms(headerToken), ...encodedForms(hmacKey), ...encodedForms(other)]) {
+        for (const form of [
+          ...encodedForms(secret),
+          ...encodedForms(databaseValue),
+          ...encodedForms(headerToken),
+          ...encodedForms(hmacKey),
+          ...encodedForms(other),
+        ]) {
           if (form.trim().length < 8) continue;
           expect(run.all.includes(form), `${context}: an output contains a form of a secret`).toBe(false);
         }

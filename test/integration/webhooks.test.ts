@@ -10,17 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySupabaseBaseline } from '../../src/postgres/baseline/apply.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
 import { quoteLiteral } from '../../src/postgres/connect.ts';
-import {
-  byRule,
-  databaseName,
-  keys,
-  RESPONSE_BODY_MARKER,
-  type Receiver,
-  runWebhooks,
-  sql,
-  startReceiver,
-  uniqueName,
-} from '../fixtures/webhooks/helpers.ts';
+import { byRule, databaseName, keys, RESPONSE_BODY_MARKER, type Receiver, runWebhooks, sql, startReceiver, uniqueName } from '../fixtures/webhooks/helpers.ts';
 import { startTestCluster, TEST_MAJORS } from '../support/pg.ts';
 
 const SECRET = 'wh-3f9a0c1e7b2d4a6c8e0f1a3b5c7d9e1f';
@@ -107,7 +97,9 @@ describe.each(TEST_MAJORS)('where settings live, on PostgreSQL %i', (major) => {
       `${login}: ALTER ROLE ${login} IN DATABASE ${db} SET overrides ALTER DATABASE ${db} SET with a different value`,
     );
     expect(byRule(result, 'webhook_setting_on_nologin_role')[0]?.message).toContain(`is set on ${api}, which cannot log in`);
-    expect(byRule(result, 'webhook_setting_empty')[0]?.message).toBe(`app.vercel_webhook_trips is an empty string for login role ${login} (set by ALTER ROLE ${login} SET).`);
+    expect(byRule(result, 'webhook_setting_empty')[0]?.message).toBe(
+      `app.vercel_webhook_trips is an empty string for login role ${login} (set by ALTER ROLE ${login} SET).`,
+    );
     expect(byRule(result, 'webhook_setting_missing')[0]?.message).toBe(
       `app.vercel_webhook_cache is not set for login roles postgres and ${login}: no database, role or server value applies.`,
     );
@@ -131,7 +123,9 @@ describe.each(TEST_MAJORS)('where settings live, on PostgreSQL %i', (major) => {
     expect(result.details?.loginRoles).toEqual(['postgres']);
     expect(byRule(result, 'webhook_secret_mismatch')).toEqual([]);
     const unknown = await runWebhooks(url, { 'as-roles': 'postgres,wh_nobody_here' }, { HMAC_SECRET: SECRET });
-    expect(unknown.result.error).toBe('Input `as-roles` names role "wh_nobody_here", which does not exist; list login roles of this database, such as postgres,authenticator.');
+    expect(unknown.result.error).toBe(
+      'Input `as-roles` names role "wh_nobody_here", which does not exist; list login roles of this database, such as postgres,authenticator.',
+    );
     const nologin = await runWebhooks(url, { 'as-roles': api }, { HMAC_SECRET: SECRET });
     expect(nologin.result.status).toBe('error');
     expect(nologin.result.error).toMatch(/cannot log in: role settings apply only at login \(SET ROLE does not load them\)/);
@@ -141,7 +135,13 @@ describe.each(TEST_MAJORS)('where settings live, on PostgreSQL %i', (major) => {
     const c = await cluster(major);
     const all = uniqueName('app.wh_all');
     const server = uniqueName('app.wh_sys');
-    await sql(c.url, `alter role all set ${all} = ${quoteLiteral(SECRET)}`, `set ${server} = 'x'`, `alter system set ${server} = ${quoteLiteral(SECRET)}`, 'select pg_reload_conf()');
+    await sql(
+      c.url,
+      `alter role all set ${all} = ${quoteLiteral(SECRET)}`,
+      `set ${server} = 'x'`,
+      `alter system set ${server} = ${quoteLiteral(SECRET)}`,
+      'select pg_reload_conf()',
+    );
     try {
       await waitForSetting(url, server);
       for (const [name, scope] of [
@@ -152,14 +152,27 @@ describe.each(TEST_MAJORS)('where settings live, on PostgreSQL %i', (major) => {
         expect(byRule(result, 'webhook_setting_missing'), name).toEqual([]);
         expect(byRule(result, 'webhook_secret_mismatch'), name).toEqual([]);
         expect(result.details?.settings, name).toEqual([
-          expect.objectContaining({ name, effective: [{ role: 'postgres', scope }, { role: login, scope }] }),
+          expect.objectContaining({
+            name,
+            effective: [
+              { role: 'postgres', scope },
+              { role: login, scope },
+            ],
+          }),
         ]);
       }
       // a non-superuser whose own role-level value hides the server's cannot see it: said, not guessed
       await sql(c.url, `alter role ${login} set ${server} = ${quoteLiteral(SECRET)}`);
-      const { result } = await runWebhooks(withRole(url, login, `pw-${login}`), { 'secret-setting': server, 'as-roles': `${login},postgres` }, { HMAC_SECRET: SECRET });
+      const { result } = await runWebhooks(
+        withRole(url, login, `pw-${login}`),
+        { 'secret-setting': server, 'as-roles': `${login},postgres` },
+        { HMAC_SECRET: SECRET },
+      );
       expect(byRule(result, 'webhook_setting_missing')).toMatchObject([
-        { message: `${server} is not set for login role postgres; only ${login} gets a value.`, detail: expect.stringContaining('cannot read the server configuration') },
+        {
+          message: `${server} is not set for login role postgres; only ${login} gets a value.`,
+          detail: expect.stringContaining('cannot read the server configuration'),
+        },
       ]);
     } finally {
       await sql(c.url, `alter role all reset ${all}`, `set ${server} = 'x'`, `alter system reset ${server}`, 'select pg_reload_conf()');
@@ -262,7 +275,11 @@ webhooks:
     await sql(
       url,
       'create table public.trips (id bigserial primary key, title text)',
-      WEBHOOK_FUNCTION('notify_trip_webhook', 'app.vercel_webhook_trips', "(select decrypted_secret from vault.decrypted_secrets where name = 'webhook_hmac_secret')"),
+      WEBHOOK_FUNCTION(
+        'notify_trip_webhook',
+        'app.vercel_webhook_trips',
+        "(select decrypted_secret from vault.decrypted_secrets where name = 'webhook_hmac_secret')",
+      ),
       'create trigger trips_notify_webhook after insert or update or delete on public.trips for each row execute function public.notify_trip_webhook()',
       `select vault.create_secret(${quoteLiteral(SECRET)}, 'webhook_hmac_secret', 'HMAC key for the app')`,
       `alter database ${db} set app.vercel_webhook_trips = 'https://app.example.com/api/hooks/trips'`,
@@ -306,7 +323,11 @@ webhooks:
     expect(denied.result.error).toBe(
       `Reading Vault secret "webhook_hmac_secret" needs USAGE on schema vault and SELECT on vault.decrypted_secrets, which role "${reader}" lacks; grant them (\`grant usage on schema vault to ${reader}; grant select on vault.decrypted_secrets to ${reader};\`) or connect as a role that has them, such as postgres.`,
     );
-    const settingsOnly = await runWebhooks(asReader, { 'secret-setting': 'app.vercel_webhook_trips' }, { HMAC_SECRET: 'https://app.example.com/api/hooks/trips' });
+    const settingsOnly = await runWebhooks(
+      asReader,
+      { 'secret-setting': 'app.vercel_webhook_trips' },
+      { HMAC_SECRET: 'https://app.example.com/api/hooks/trips' },
+    );
     expect(settingsOnly.result.status).toBe('pass');
     expect(settingsOnly.result.details?.deliveries).toEqual({ unavailable: expect.stringContaining('may not read net._http_response') });
   });
@@ -359,7 +380,12 @@ webhooks:
   });
 
   it('reports each plumbing problem on the object it is about', async () => {
-    const { result, all } = await runWebhooks(url, { 'url-settings': 'app.vercel_webhook_trips', 'url-host': 'app.example.com' }, { HMAC_SECRET: SECRET }, config);
+    const { result, all } = await runWebhooks(
+      url,
+      { 'url-settings': 'app.vercel_webhook_trips', 'url-host': 'app.example.com' },
+      { HMAC_SECRET: SECRET },
+      config,
+    );
     expect(keys(result.findings)).toEqual([
       'webhook_deliveries_failing net._http_response',
       'webhook_deliveries_rejected net._http_response',
@@ -389,7 +415,13 @@ webhooks:
       message: '3 of 6 webhook deliveries in the last 24 h were rejected with 401 or 403, the signature of a secret mismatch.',
       detail: 'Database Webhook notify-slack: 2',
     });
-    expect(result.metrics).toMatchObject({ deliveries_total: 6, deliveries_rejected: 3, deliveries_server_errors: 1, deliveries_failed: 1, literal_secrets: 2 });
+    expect(result.metrics).toMatchObject({
+      deliveries_total: 6,
+      deliveries_rejected: 3,
+      deliveries_server_errors: 1,
+      deliveries_failed: 1,
+      literal_secrets: 2,
+    });
     for (const secret of ['test-token-0123456789abcdef', 'hard-coded-hmac-key-123', SECRET]) expect(all).not.toContain(secret);
   });
 
@@ -424,9 +456,17 @@ describe('the canary against a local receiver that verifies signatures', () => {
   }
 
   it('posts the URL settings a signed and a badly signed test payload, once each', async () => {
-    await sql(url, `alter database ${db} set app.webhook_hmac_secret = ${quoteLiteral(SECRET)}`, `alter database ${db} set app.vercel_webhook_trips = ${quoteLiteral(`${receiver.url}/api/hooks/hex`)}`);
+    await sql(
+      url,
+      `alter database ${db} set app.webhook_hmac_secret = ${quoteLiteral(SECRET)}`,
+      `alter database ${db} set app.vercel_webhook_trips = ${quoteLiteral(`${receiver.url}/api/hooks/hex`)}`,
+    );
     receiver.requests.length = 0;
-    const { result, all } = await runWebhooks(url, { canary: 'true', 'url-settings': 'app.vercel_webhook_trips', environment: 'development' }, { HMAC_SECRET: SECRET });
+    const { result, all } = await runWebhooks(
+      url,
+      { canary: 'true', 'url-settings': 'app.vercel_webhook_trips', environment: 'development' },
+      { HMAC_SECRET: SECRET },
+    );
     expect(result.findings.filter((f) => f.rule.startsWith('webhook_canary_'))).toEqual([]);
     expect(receiver.requests.map((r) => r.path)).toEqual(['/hex', '/hex']);
     for (const request of receiver.requests) {
@@ -434,7 +474,14 @@ describe('the canary against a local receiver that verifies signatures', () => {
       expect(JSON.parse(request.body)).toMatchObject({ type: 'postgate.canary', test: true });
     }
     expect(result.details?.canary).toEqual([
-      { endpoint: 'app.vercel_webhook_trips', host: new URL(receiver.url).host, scheme: 'hex-hmac-sha256', signedWith: 'HMAC_SECRET', signed: { status: 200 }, badlySigned: { status: 401 } },
+      {
+        endpoint: 'app.vercel_webhook_trips',
+        host: new URL(receiver.url).host,
+        scheme: 'hex-hmac-sha256',
+        signedWith: 'HMAC_SECRET',
+        signed: { status: 200 },
+        badlySigned: { status: 401 },
+      },
     ]);
     expect(result.metrics.canary_requests).toBe(2);
     expect(all).not.toContain(RESPONSE_BODY_MARKER);
@@ -456,11 +503,17 @@ describe('the canary against a local receiver that verifies signatures', () => {
 
   it('finds a receiver that accepts anything, one with another secret, and one that answers 400', async () => {
     expect((await canary('/none')).canaryFindings).toMatchObject([
-      { rule: 'webhook_canary_accepts_bad_signature', severity: 'error', message: expect.stringContaining('accepted a canary with a wrong signature (HTTP 200)') },
+      {
+        rule: 'webhook_canary_accepts_bad_signature',
+        severity: 'error',
+        message: expect.stringContaining('accepted a canary with a wrong signature (HTTP 200)'),
+      },
     ]);
     const other = await canary('/hex', { HMAC_SECRET: 'the-ci-secret-drifted-from-the-app' });
     expect(other.canaryFindings).toMatchObject([{ rule: 'webhook_canary_rejected', message: expect.stringContaining('with HTTP 401 instead of 2xx') }]);
-    expect((await canary('/bad-400')).canaryFindings).toMatchObject([{ rule: 'webhook_canary_unexpected_status', message: expect.stringContaining('HTTP 400 instead of 401 or 403') }]);
+    expect((await canary('/bad-400')).canaryFindings).toMatchObject([
+      { rule: 'webhook_canary_unexpected_status', message: expect.stringContaining('HTTP 400 instead of 401 or 403') },
+    ]);
   });
 
   it('does not follow redirects, times out without retrying, and never echoes a response body', async () => {

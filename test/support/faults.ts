@@ -235,7 +235,7 @@ function run(command: string, args: string[]): void {
 
 function errorText(error: unknown): string {
   const e = error as { stderr?: Buffer | string; message?: string };
-  return (e.stderr ? String(e.stderr) : e.message ?? String(error)).trim().split('\n')[0] ?? '';
+  return (e.stderr ? String(e.stderr) : (e.message ?? String(error))).trim().split('\n')[0] ?? '';
 }
 
 /**

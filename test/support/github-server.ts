@@ -317,7 +317,10 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     if (annotations === undefined) return [];
     if (!Array.isArray(annotations)) throw validation('CheckRun', 'annotations', 'annotations must be an array');
     if (annotations.length > ANNOTATIONS_MAX) {
-      throw new HttpError(422, { message: `Invalid request.\n\nOnly ${ANNOTATIONS_MAX} annotations are allowed per request.`, documentation_url: 'https://docs.github.com/rest/checks/runs' });
+      throw new HttpError(422, {
+        message: `Invalid request.\n\nOnly ${ANNOTATIONS_MAX} annotations are allowed per request.`,
+        documentation_url: 'https://docs.github.com/rest/checks/runs',
+      });
     }
     for (const a of annotations as StoredAnnotation[]) {
       for (const field of ['path', 'start_line', 'end_line', 'annotation_level', 'message'] as const) {
@@ -342,7 +345,10 @@ export async function startGitHubServer(): Promise<GitHubServer> {
     return body;
   }
 
-  type Handler = (m: string[], ctx: { token?: string; query: Record<string, string>; body: Record<string, unknown>; res: ServerResponse; path: string }) => [number, unknown];
+  type Handler = (
+    m: string[],
+    ctx: { token?: string; query: Record<string, string>; body: Record<string, unknown>; res: ServerResponse; path: string },
+  ) => [number, unknown];
   const routes: Array<[string, RegExp, Handler]> = [
     [
       'GET',
@@ -503,7 +509,8 @@ export async function startGitHubServer(): Promise<GitHubServer> {
       ([repo], { token, body }) => {
         need(token, 'contents', 'write');
         const state = repoState(repo!);
-        if (typeof body.ref !== 'string' || !/^refs\/.+\/.+/.test(body.ref)) throw validation('Reference', 'ref', 'ref must be fully qualified, e.g. refs/tags/v1');
+        if (typeof body.ref !== 'string' || !/^refs\/.+\/.+/.test(body.ref))
+          throw validation('Reference', 'ref', 'ref must be fully qualified, e.g. refs/tags/v1');
         const sha = knownCommit(state, body.sha);
         if (state.refs.has(body.ref)) throw validation('Reference', 'ref', 'Reference already exists');
         state.refs.set(body.ref, { sha, type: 'commit' });
@@ -647,12 +654,14 @@ export async function startGitHubServer(): Promise<GitHubServer> {
       try {
         const body = await readBody(req);
         record.body = Object.keys(body).length ? body : undefined;
-        const failure = failures.find(
-          (f) => f.left > 0 && (!f.method || f.method === record.method) && (!f.path || f.path.test(record.path)),
-        );
+        const failure = failures.find((f) => f.left > 0 && (!f.method || f.method === record.method) && (!f.path || f.path.test(record.path)));
         if (failure) {
           failure.left -= 1;
-          throw new HttpError(failure.status, { message: failure.message ?? 'Server Error', documentation_url: 'https://docs.github.com/rest' }, failure.headers);
+          throw new HttpError(
+            failure.status,
+            { message: failure.message ?? 'Server Error', documentation_url: 'https://docs.github.com/rest' },
+            failure.headers,
+          );
         }
         for (const [method, pattern, handler] of routes) {
           const match = pattern.exec(url.pathname);

@@ -70,7 +70,7 @@ function lineViews(line: string): Views {
       while (line[end] === '`') end += 1;
       const run = end - i;
       let close = -1;
-      for (let k = end; k < line.length; ) {
+      for (let k = end; k < line.length;) {
         if (line[k] !== '`') {
           k += 1;
           continue;
@@ -130,7 +130,8 @@ export function liveMarkdown(markdown: string, options: LiveOptions): string[] {
         problems.push(`link to ${url}: ${line}`);
         continue;
       }
-      const blank = (text: string, fill: string) => text.slice(0, match.index + 1) + fill.repeat(match[0].length - 1) + text.slice(match.index + match[0].length);
+      const blank = (text: string, fill: string) =>
+        text.slice(0, match.index + 1) + fill.repeat(match[0].length - 1) + text.slice(match.index + match[0].length);
       structural = blank(structural, '·');
       rendered = blank(rendered, ' ');
     }

@@ -215,7 +215,15 @@ export function everythingWritten(run: ActionRun, extra: string[] = []): string 
       return '';
     }
   });
-  return [withoutMasks(run.stdout), run.stderr, JSON.stringify(run.outputs), run.summary, ...files, run.post ? withoutMasks(run.post.stdout) + run.post.stderr : '', ...extra].join('\n');
+  return [
+    withoutMasks(run.stdout),
+    run.stderr,
+    JSON.stringify(run.outputs),
+    run.summary,
+    ...files,
+    run.post ? withoutMasks(run.post.stdout) + run.post.stderr : '',
+    ...extra,
+  ].join('\n');
 }
 
 /** The suite's template cache and its no-fetch rule (global-setup.ts), for processes started with a minimal environment. */

@@ -24,7 +24,9 @@ describe.each(Object.values(GATES))('actions/$action', (gate) => {
   });
 
   it('declares exactly the inputs the code reads, each described', () => {
-    const expected = Object.entries(gate.inputs).filter(([, spec]) => appliesTo(spec, 'action')).map(([name]) => name);
+    const expected = Object.entries(gate.inputs)
+      .filter(([, spec]) => appliesTo(spec, 'action'))
+      .map(([name]) => name);
     expect(Object.keys(manifest.inputs)).toEqual(expected);
     for (const input of Object.values(manifest.inputs) as Array<{ description: string }>) expect(input.description.length).toBeGreaterThan(10);
   });
@@ -76,7 +78,9 @@ describe('workflows in the docs and examples', () => {
     for (const step of postgateSteps(parse(yaml))) {
       const gate = Object.values(GATES).find((g) => g.action === step.action);
       expect(gate, `actions/${step.action} exists`).toBeDefined();
-      const inputs = Object.entries(gate!.inputs).filter(([, spec]) => appliesTo(spec, 'action')).map(([name]) => name);
+      const inputs = Object.entries(gate!.inputs)
+        .filter(([, spec]) => appliesTo(spec, 'action'))
+        .map(([name]) => name);
       for (const key of Object.keys(step.with)) expect(inputs, `${step.action} input ${key}`).toContain(key);
     }
   });
@@ -93,7 +97,8 @@ describe('workflows in the docs and examples', () => {
 
   it.each(sources)('$where runs every later gate even when an earlier one failed', ({ yaml }) => {
     for (const conditions of gateConditions(parse(yaml))) {
-      for (const condition of conditions.slice(1)) expect(condition, 'if: ${{ !cancelled() }} on every gate after the first').toMatch(/!cancelled\(\)|always\(\)/);
+      for (const condition of conditions.slice(1))
+        expect(condition, 'if: ${{ !cancelled() }} on every gate after the first').toMatch(/!cancelled\(\)|always\(\)/);
     }
   });
 

@@ -4,7 +4,8 @@ import { applyAllowlist, judge } from '../../src/findings/allowlist.ts';
 import { finding } from '../../src/findings/types.ts';
 import { ruleIdsOf } from '../../src/gates/rules-catalog.ts';
 
-const f = (rule: string, name: string) => finding({ rule, severity: 'error', object: { kind: 'table', schema: 'public', name }, message: `${rule} on ${name}` });
+const f = (rule: string, name: string) =>
+  finding({ rule, severity: 'error', object: { kind: 'table', schema: 'public', name }, message: `${rule} on ${name}` });
 
 const entries = parseRepoConfig(
   `allowlist:
@@ -53,7 +54,10 @@ describe('judge: the allowlist, then fail-on', () => {
     'c.yml',
   ).allowlist;
   const judged = (failOn: 'error' | 'warning', names: string[]) =>
-    judge(names.map((name) => f('rls_disabled_in_public', name)), { knownRules: ruleIdsOf('rls'), allowlist: rlsEntries, now, failOn });
+    judge(
+      names.map((name) => f('rls_disabled_in_public', name)),
+      { knownRules: ruleIdsOf('rls'), allowlist: rlsEntries, now, failOn },
+    );
 
   it("splits kept from suppressed as applyAllowlist does, with only the gate's own entries", () => {
     const result = judged('error', ['countries', 'trips']);

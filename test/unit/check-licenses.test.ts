@@ -14,7 +14,13 @@ const pkg = (name: string, license: string | undefined) => ({ name, version: '1.
 
 describe('licence policy', () => {
   it('passes allowed licences and SPDX expressions whose choice or every part is allowed', () => {
-    const packages = [pkg('a', 'MIT'), pkg('b', '(MIT OR Apache-2.0)'), pkg('c', 'MIT OR GPL-3.0-only'), pkg('d', 'MIT AND ISC'), pkg('e', '(GPL-2.0-only OR (MIT AND Apache-2.0))')];
+    const packages = [
+      pkg('a', 'MIT'),
+      pkg('b', '(MIT OR Apache-2.0)'),
+      pkg('c', 'MIT OR GPL-3.0-only'),
+      pkg('d', 'MIT AND ISC'),
+      pkg('e', '(GPL-2.0-only OR (MIT AND Apache-2.0))'),
+    ];
     expect(licenceViolations(packages, policy)).toEqual([]);
   });
 
@@ -39,7 +45,9 @@ describe('licence policy', () => {
 
   it('an exception holds for its package and licence only', () => {
     expect(licenceViolations([pkg('tweetnacl', 'Unlicense')], policy)).toEqual([]);
-    expect(licenceViolations([pkg('other', 'Unlicense')], policy)).toEqual([{ ...pkg('other', 'Unlicense'), reason: 'Unlicense is not in the allowed licences' }]);
+    expect(licenceViolations([pkg('other', 'Unlicense')], policy)).toEqual([
+      { ...pkg('other', 'Unlicense'), reason: 'Unlicense is not in the allowed licences' },
+    ]);
     expect(licenceViolations([pkg('tweetnacl', 'GPL-3.0-only')], policy)).toEqual([
       { ...pkg('tweetnacl', 'GPL-3.0-only'), reason: 'GPL-3.0-only is not in the allowed licences; its exception is for Unlicense' },
     ]);

@@ -39,7 +39,9 @@ describe('parseFlags', () => {
     };
     expect(problem(['--schema', 'x'])).toBe('`--schema` is not a flag of `postgate rls`; did you mean `--schemas`?');
     expect(problem(['-s', 'x'])).toBe('`-s` is not a flag of `postgate rls`.');
-    expect(problem(['--canary', 'no'])).toBe('Flag `--canary` is a switch and takes no value, but got `no`; write `--canary` alone to turn it on, or leave it out.');
+    expect(problem(['--canary', 'no'])).toBe(
+      'Flag `--canary` is a switch and takes no value, but got `no`; write `--canary` alone to turn it on, or leave it out.',
+    );
     expect(problem(['--schemas', 'a', 'b'])).toBe('`postgate rls` takes no arguments besides flags, but got `b`; flags take the form `--name value`.');
     expect(problem(['--schemas'])).toBe('Flag `--schemas` needs a value (`--schemas <value>`).');
     expect(problem(['--schemas', '--canary'])).toBe('Flag `--schemas` needs a value (`--schemas <value>`), but the next argument is the flag `--canary`.');

@@ -23,7 +23,13 @@ async function sent(text: string | Buffer, size?: number): Promise<string[]> {
   const out: string[] = [];
   let data: Buffer[] | undefined;
   for (const unit of await units(text, size)) {
-    if (unit.kind === 'statement') out.push(`SQL@${unit.line}${unit.copyIn ? ' copy' : ''}: ${unit.sql.toString('utf8').replace(/^(\s*--[^\n]*\n)*/, '').trim()}`);
+    if (unit.kind === 'statement')
+      out.push(
+        `SQL@${unit.line}${unit.copyIn ? ' copy' : ''}: ${unit.sql
+          .toString('utf8')
+          .replace(/^(\s*--[^\n]*\n)*/, '')
+          .trim()}`,
+      );
     else if (unit.kind === 'copy-data') (data ??= []).push(unit.data);
     else if (unit.kind === 'copy-end') {
       out.push(`DATA: ${Buffer.concat(data ?? []).toString('utf8')}`);
@@ -53,7 +59,7 @@ const PG_DUMP = [
   '-- Dumped from database version 15.20',
   '-- Dumped by pg_dump version 15.20',
   '',
-  "SET statement_timeout = 0;",
+  'SET statement_timeout = 0;',
   "SET client_encoding = 'UTF8';",
   'SET standard_conforming_strings = on;',
   "SELECT pg_catalog.set_config('search_path', '', false);",
@@ -91,7 +97,7 @@ const PG_DUMP = [
 ].join('\n');
 
 describe('pg_dump output', () => {
-  it('splits into the statements psql sends, with the COPY data as data and pg_dump\'s own meta-commands allowed', async () => {
+  it("splits into the statements psql sends, with the COPY data as data and pg_dump's own meta-commands allowed", async () => {
     const out = await sent(PG_DUMP);
     expect(out).toEqual([
       `META@5 restrict: \\restrict ${KEY}`,
@@ -115,7 +121,11 @@ describe('pg_dump output', () => {
   });
 
   it('ends COPY data at "\\." with CRLF line ends, at the end of the script, and not at "\\." inside a line', async () => {
-    expect(await sent('COPY t FROM stdin;\r\na\\.b\r\n\\.\r\nselect 1;\r\n')).toEqual(['SQL@1 copy: COPY t FROM stdin;', 'DATA: a\\.b\r\n', 'SQL@4: select 1;']);
+    expect(await sent('COPY t FROM stdin;\r\na\\.b\r\n\\.\r\nselect 1;\r\n')).toEqual([
+      'SQL@1 copy: COPY t FROM stdin;',
+      'DATA: a\\.b\r\n',
+      'SQL@4: select 1;',
+    ]);
     expect(await sent('copy t from stdin;\n1\n2')).toEqual(['SQL@1 copy: copy t from stdin;', 'DATA: 1\n2']);
     expect(await sent('copy t from stdin;\n1\n\\.')).toEqual(['SQL@1 copy: copy t from stdin;', 'DATA: 1\n']);
     // not COPY ... FROM stdin: no data section
@@ -128,8 +138,12 @@ describe('meta-commands psql would run', () => {
     ['at the start of a line', 'select 1;\n\\! touch /tmp/x\n', [2]],
     ['after SQL on the same line', 'select 1 \\! touch /tmp/x\n;\n', [1]],
     ['after a complete statement on the same line', 'select 1; \\o |sh\n', [1]],
-    ['\\copy ... program', '\\copy (select 1) to program \'sh -c id\'\n', [1]],
-    ['\\setenv, \\i, \\ir, \\w, \\gexec, \\lo_import, \\set with backquotes', '\\setenv PATH /tmp\n\\i /etc/passwd\n\\ir x.sql\n\\w /tmp/q\nselect 1 \\gexec\n\\lo_import /etc/shadow\n\\set x `id`\n', [1, 2, 3, 4, 5, 6, 7]],
+    ['\\copy ... program', "\\copy (select 1) to program 'sh -c id'\n", [1]],
+    [
+      '\\setenv, \\i, \\ir, \\w, \\gexec, \\lo_import, \\set with backquotes',
+      '\\setenv PATH /tmp\n\\i /etc/passwd\n\\ir x.sql\n\\w /tmp/q\nselect 1 \\gexec\n\\lo_import /etc/shadow\n\\set x `id`\n',
+      [1, 2, 3, 4, 5, 6, 7],
+    ],
     ['\\\\! (a double backslash)', '\\\\! touch /tmp/x\n', [1]],
     ['\\; and \\: (pg_dump writes neither)', 'select 1 \\; select 2;\n', [1]],
     ['after a string that ends where psql ends it (standard strings)', "select 'a\\'; \\! touch /tmp/x\n", [1]],
@@ -158,7 +172,7 @@ describe('meta-commands psql would run', () => {
     ['inside nested block comments', '/* a /* b */ \\! c */ select 1;\n'],
     ['inside a line comment', 'select 1; -- \\! touch /tmp/x\n'],
     ['inside a quoted identifier', 'select 1 as "\\! x";\n'],
-    ['inside U& strings and identifiers', "select U&'\\0041 \\! x', U&\"\\0041\\!\";\n"],
+    ['inside U& strings and identifiers', 'select U&\'\\0041 \\! x\', U&"\\0041\\!";\n'],
     ['inside COPY data (including a line that looks like a command)', 'COPY t FROM stdin;\n\\! touch /tmp/x\n\\o |sh\n\\.\n'],
   ];
   it.each(harmless)('nothing %s', async (_name, script) => {
@@ -177,7 +191,7 @@ describe('meta-commands psql would run', () => {
   });
 });
 
-describe('pg_dump\'s own meta-commands, in exactly its form', () => {
+describe("pg_dump's own meta-commands, in exactly its form", () => {
   it.each([
     [`\\restrict ${KEY}`, { kind: 'restrict' }],
     [`\\unrestrict ${KEY}`, { kind: 'unrestrict' }],

@@ -16,7 +16,7 @@ import { parseToolVersion, parseVersionMismatch } from '../../src/postgres/tools
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-unit-'));
 
 describe('plain dump header', () => {
-  it('reads the server and pg_dump versions and a verbose dump\'s start time', () => {
+  it("reads the server and pg_dump versions and a verbose dump's start time", () => {
     const header = parsePlainHeader(
       '--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.8 (Ubuntu 15.8-1.pgdg22.04+1)\n-- Dumped by pg_dump version 17.2\n\n-- Started on 2025-03-02 03:17:02 UTC\n',
     );
@@ -61,7 +61,10 @@ describe('checksums', () => {
 describe('restore errors', () => {
   it('classifies missing roles, extensions and schemas, corruption, and harmless PostgreSQL 17 settings', () => {
     expect(classifyMessage('role "anon" does not exist')).toEqual({ kind: 'role', name: 'anon' });
-    expect(classifyMessage('could not open extension control file "/usr/share/postgresql/15/extension/vector.control": No such file or directory')).toEqual({ kind: 'extension', name: 'vector' });
+    expect(classifyMessage('could not open extension control file "/usr/share/postgresql/15/extension/vector.control": No such file or directory')).toEqual({
+      kind: 'extension',
+      name: 'vector',
+    });
     expect(classifyMessage('extension "pg_cron" is not available')).toEqual({ kind: 'extension', name: 'pg_cron' });
     expect(classifyMessage('schema "auth" does not exist')).toEqual({ kind: 'schema', name: 'auth' });
     expect(classifyMessage('could not read from input file: end of file')).toEqual({ kind: 'corrupt' });
@@ -80,7 +83,8 @@ describe('restore errors', () => {
       'psql:<stdin>:6: invalid command \\N',
       'psql:<stdin>:7: ERROR:  invalid input syntax for type integer: "secret-value"',
       'pg_restore: warning: errors ignored on restore: 2',
-    ]) collector.line(line);
+    ])
+      collector.line(line);
     expect(collector.problems()).toEqual([
       { kind: 'role', name: 'app', message: 'role "app" does not exist', count: 2, example: 'ALTER TABLE public.t1 OWNER TO app;' },
       { kind: 'other', message: 'relation "public.t9" does not exist', count: 1, example: 'schema.sql line 120' },
@@ -89,7 +93,7 @@ describe('restore errors', () => {
     expect(collector.cascaded).toBe(2);
   });
 
-  it('reads failed statements out of a parallel restore\'s interleaved output, and no progress line as an error', () => {
+  it("reads failed statements out of a parallel restore's interleaved output, and no progress line as an error", () => {
     // pg_restore -j --verbose: two workers write the program name, the level and the text
     // separately, so their lines mix (these shapes were seen in real runs).
     const collector = new ErrorCollector();
@@ -104,7 +108,8 @@ describe('restore errors', () => {
       'finished item 3776 PUBLICATION TABLE pub_a t20',
       'pg_restore: error:pg_restore:  processing data for table "public.t1"',
       'pg_restore: warning: errors ignored on restore: 6',
-    ]) collector.line(line);
+    ])
+      collector.line(line);
     expect(collector.ignored).toBe(1);
     expect(collector.problems()).toEqual([
       { kind: 'other', message: 'relation "t5_v_idx" already exists', count: 1 },
@@ -116,9 +121,21 @@ describe('restore errors', () => {
 
   it('reads an archive listing (pg_restore -l)', () => {
     const toc = parseTocList(
-      [';', '; Archive created at 2025-01-01 00:00:00 UTC', '5; 2615 16385 SCHEMA - app postgres', '2; 3079 16390 EXTENSION - pgcrypto -', '215; 1259 16386 TABLE app t1 postgres', '3001; 0 16386 TABLE DATA app t1 supabase_admin'].join('\n'),
+      [
+        ';',
+        '; Archive created at 2025-01-01 00:00:00 UTC',
+        '5; 2615 16385 SCHEMA - app postgres',
+        '2; 3079 16390 EXTENSION - pgcrypto -',
+        '215; 1259 16386 TABLE app t1 postgres',
+        '3001; 0 16386 TABLE DATA app t1 supabase_admin',
+      ].join('\n'),
     );
-    expect(toc).toEqual({ tables: [{ id: 3001, schema: 'app', name: 't1' }], extensions: ['pgcrypto'], schemas: ['app'], owners: ['postgres', 'supabase_admin'] });
+    expect(toc).toEqual({
+      tables: [{ id: 3001, schema: 'app', name: 't1' }],
+      extensions: ['pgcrypto'],
+      schemas: ['app'],
+      owners: ['postgres', 'supabase_admin'],
+    });
   });
 });
 
@@ -142,7 +159,11 @@ function facts(overrides: Partial<DatabaseFacts> = {}): DatabaseFacts {
 
 describe('comparing source and copy', () => {
   it('passes identical facts', () => {
-    const { findings, checks } = compareFacts(facts(), { ...facts(), databaseSettings: ['app.webhook_hmac_secret'] }, { checksumTables: ['public.trips'], platformExtensionsExpectedMissing: false });
+    const { findings, checks } = compareFacts(
+      facts(),
+      { ...facts(), databaseSettings: ['app.webhook_hmac_secret'] },
+      { checksumTables: ['public.trips'], platformExtensionsExpectedMissing: false },
+    );
     expect(findings).toEqual([]);
     expect(checks.every((c) => c.status === 'pass')).toBe(true);
   });
@@ -227,7 +248,7 @@ describe('masking and export', () => {
 });
 
 describe('restore target major', () => {
-  it('prefers the asked-for major, then the source\'s, then the nearest newer one installed', () => {
+  it("prefers the asked-for major, then the source's, then the nearest newer one installed", () => {
     const base = { targetIsDisposable: false, shadow: 'auto' as const };
     expect(chooseMajor({ ...base, requestedMajor: 15, sourceMajor: 17 }, [15, 17])).toEqual({ major: 15 });
     expect(chooseMajor({ ...base, sourceMajor: 15 }, [15, 17])).toEqual({ major: 15 });
@@ -238,11 +259,13 @@ describe('restore target major', () => {
 });
 
 describe('client tool versions', () => {
-  it('reads --version output and pg_dump\'s version-mismatch refusal', () => {
+  it("reads --version output and pg_dump's version-mismatch refusal", () => {
     expect(parseToolVersion('pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n')).toEqual({ major: 15, version: '15.18' });
     expect(parseToolVersion('psql (PostgreSQL) 17beta1')).toEqual({ major: 17, version: '17' });
     expect(
-      parseVersionMismatch('pg_dump: error: aborting because of server version mismatch\npg_dump: detail: server version: 17.2; pg_dump version: 16.4 (Ubuntu 16.4-1)\n'),
+      parseVersionMismatch(
+        'pg_dump: error: aborting because of server version mismatch\npg_dump: detail: server version: 17.2; pg_dump version: 16.4 (Ubuntu 16.4-1)\n',
+      ),
     ).toEqual({ server: '17.2', tool: '16.4' });
   });
 });

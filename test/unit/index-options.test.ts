@@ -20,9 +20,7 @@ describe('blankStandInIndexOptions', () => {
     const result = blankStandInIndexOptions(sql, METHODS);
     expect(result.sql).toBe(`create index on documents using hnsw (embedding vector_cosine_ops) ${' '.repeat('with (m = 16, ef_construction = 64)'.length)};`);
     expect(result.options).toEqual([['m=16', 'ef_construction=64']]);
-    expect(result.indexes).toEqual([
-      { method: 'hnsw', name: null, table: 'documents', schema: null, options: ['m=16', 'ef_construction=64'], start: 0 },
-    ]);
+    expect(result.indexes).toEqual([{ method: 'hnsw', name: null, table: 'documents', schema: null, options: ['m=16', 'ef_construction=64'], start: 0 }]);
   });
 
   it('keeps every newline and offset of a multi-line with clause', () => {
@@ -72,8 +70,8 @@ describe('blankStandInIndexOptions', () => {
 
   it('leaves a with clause alone inside a comment, a string, a dollar-quoted body or a quoted identifier', () => {
     const sql = [
-      "/* create index on t using hnsw (e vector_l2_ops) with (m = 1); /* nested */ still comment */",
-      "-- create index on t using hnsw (e vector_l2_ops) with (m = 2);",
+      '/* create index on t using hnsw (e vector_l2_ops) with (m = 1); /* nested */ still comment */',
+      '-- create index on t using hnsw (e vector_l2_ops) with (m = 2);',
       "select 'create index on t using hnsw (e vector_l2_ops) with (m = 3);';",
       "select E'it\\'s; create index on t using hnsw (e vector_l2_ops) with (m = 4);';",
       'create function f() returns void language plpgsql as $body$',
@@ -111,8 +109,9 @@ describe('blankStandInIndexOptions', () => {
     expect(result.options).toEqual([[], ['m=32']]);
   });
 
-  it('finds pg_dump\'s form, schema-qualified operator classes and quoted option values included', () => {
-    const sql = "CREATE INDEX documents_embedding_idx ON public.documents USING hnsw (embedding extensions.vector_cosine_ops) WITH (m='16', ef_construction='64');\n";
+  it("finds pg_dump's form, schema-qualified operator classes and quoted option values included", () => {
+    const sql =
+      "CREATE INDEX documents_embedding_idx ON public.documents USING hnsw (embedding extensions.vector_cosine_ops) WITH (m='16', ef_construction='64');\n";
     const result = blankStandInIndexOptions(sql, METHODS);
     expectSameShape(sql, result.sql);
     expect(result.options).toEqual([['m=16', 'ef_construction=64']]);
@@ -120,14 +119,20 @@ describe('blankStandInIndexOptions', () => {
   });
 
   it('matches the method case-insensitively and only the methods asked for', () => {
-    const sql = 'create index on t using IVFFLAT (e) with (lists = 10); create index on t using pgroonga (body) with (tokenizer = \'x\');';
+    const sql = "create index on t using IVFFLAT (e) with (lists = 10); create index on t using pgroonga (body) with (tokenizer = 'x');";
     expect(blankStandInIndexOptions(sql, ['ivfflat']).options).toEqual([['lists=10']]);
     expect(blankStandInIndexOptions(sql, ['ivfflat', 'PGroonga']).options).toEqual([['lists=10'], ['tokenizer=x']]);
     expect(blankStandInIndexOptions(sql, []).sql).toBe(sql);
   });
 
   it('survives unterminated quotes and comments without throwing', () => {
-    for (const sql of ["create index on t using hnsw (e) with (m = '16", 'create index on t using hnsw (e) with (m = 16', '/* create index', '$x$ never closed', '"open']) {
+    for (const sql of [
+      "create index on t using hnsw (e) with (m = '16",
+      'create index on t using hnsw (e) with (m = 16',
+      '/* create index',
+      '$x$ never closed',
+      '"open',
+    ]) {
       const result = blankStandInIndexOptions(sql, METHODS);
       expect(result.sql).toHaveLength(sql.length);
     }

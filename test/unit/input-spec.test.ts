@@ -17,12 +17,8 @@ describe('parseInputs', () => {
   });
 
   it('names the flag on the CLI and the input in the action', () => {
-    expect(() => parseInputs(DRIFT_INPUTS, reader({ shadow: 'dockr' }), 'cli')).toThrow(
-      'Flag `--shadow` is "dockr"; use one of auto, local, docker, url.',
-    );
-    expect(() => parseInputs(DRIFT_INPUTS, reader({ shadow: 'dockr' }), 'action')).toThrow(
-      'Input `shadow` is "dockr"; use one of auto, local, docker, url.',
-    );
+    expect(() => parseInputs(DRIFT_INPUTS, reader({ shadow: 'dockr' }), 'cli')).toThrow('Flag `--shadow` is "dockr"; use one of auto, local, docker, url.');
+    expect(() => parseInputs(DRIFT_INPUTS, reader({ shadow: 'dockr' }), 'action')).toThrow('Input `shadow` is "dockr"; use one of auto, local, docker, url.');
   });
 
   it('requires required inputs', () => {

@@ -18,7 +18,16 @@ const src = path.join(root, 'src');
 const LAYERS: Array<{ layer: string; prefixes: string[] }> = [
   {
     layer: 'core',
-    prefixes: ['core/', 'config/', 'errors.ts', 'secrets.ts', 'findings/types.ts', 'postgres/ephemeral/types.ts', 'postgres/url.ts', 'postgres/server-errors.ts'],
+    prefixes: [
+      'core/',
+      'config/',
+      'errors.ts',
+      'secrets.ts',
+      'findings/types.ts',
+      'postgres/ephemeral/types.ts',
+      'postgres/url.ts',
+      'postgres/server-errors.ts',
+    ],
   },
   { layer: 'findings', prefixes: ['findings/'] },
   { layer: 'postgres', prefixes: ['postgres/'] },
@@ -51,7 +60,11 @@ interface Import {
 
 function isTypeOnly(clause: string): boolean {
   if (/^type\b/.test(clause)) return true;
-  const names = /^\{([^}]*)\}$/.exec(clause)?.[1]?.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = /^\{([^}]*)\}$/
+    .exec(clause)?.[1]
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return names !== undefined && names.length > 0 && names.every((name) => name.startsWith('type '));
 }
 

@@ -8,14 +8,22 @@ describe('runStep', () => {
     const ends: StepEnd[] = [];
     const record = (end: StepEnd) => ends.push(end);
     await expect(runStep(async () => 1, undefined, record)).resolves.toBe(1);
-    await expect(runStep(async () => ({ failed: '001.sql' }), (value) => value.failed && `${value.failed} failed`, record)).resolves.toEqual({ failed: '001.sql' });
+    await expect(
+      runStep(
+        async () => ({ failed: '001.sql' }),
+        (value) => value.failed && `${value.failed} failed`,
+        record,
+      ),
+    ).resolves.toEqual({ failed: '001.sql' });
     await expect(runStep(async () => Promise.reject(new Error('boom')), undefined, record)).rejects.toThrow('boom');
     expect(ends.map((end) => [end.failed, end.reason])).toEqual([
       [false, undefined],
       [true, '001.sql failed'],
       [true, undefined],
     ]);
-    expect(stepEndLine('applying 2 migration(s)', { failed: true, reason: '001.sql failed', seconds: 0.44 })).toBe('failed: applying 2 migration(s) (0.4 s): 001.sql failed');
+    expect(stepEndLine('applying 2 migration(s)', { failed: true, reason: '001.sql failed', seconds: 0.44 })).toBe(
+      'failed: applying 2 migration(s) (0.4 s): 001.sql failed',
+    );
     expect(stepEndLine('starting', { failed: false, seconds: 1.06 })).toBe('done: starting (1.1 s)');
   });
 });
@@ -27,7 +35,11 @@ describe('the action logger', () => {
     const written: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     const log = actionLogger();
-    await log.step('applying 2 migration(s)', async () => '001_init.sql', (file) => `${file} failed`);
+    await log.step(
+      'applying 2 migration(s)',
+      async () => '001_init.sql',
+      (file) => `${file} failed`,
+    );
     await expect(log.step('reading the live history', () => Promise.reject(new Error('gone')))).rejects.toThrow('gone');
     await log.step('starting a shadow PostgreSQL', async () => undefined);
     const lines = written.join('').split('\n');

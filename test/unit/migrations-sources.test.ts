@@ -86,7 +86,7 @@ describe('readMigrations', () => {
     const root = temp();
     cpSync(path.join(FIXTURES, 'supabase'), root, { recursive: true });
     const dir = path.join(root, 'supabase/migrations');
-    writeFileSync(path.join(dir, 'seed.sql'), 'insert into users values (1, \'a@example.com\');');
+    writeFileSync(path.join(dir, 'seed.sql'), "insert into users values (1, 'a@example.com');");
     writeFileSync(path.join(dir, '2024-01-01_dashes.sql'), 'select 1;');
     writeFileSync(path.join(dir, 'README.md'), '# not SQL: not a migration, not reported');
     const source = readMigrations('supabase/migrations', { cwd: root });
@@ -117,7 +117,13 @@ describe('readMigrations', () => {
     const source = readMigrations('supabase/migrations', { cwd: root });
     expect(source.migrations.map((m) => m.version)).toEqual(['20220101000000']);
     expect(source.problems).toEqual([
-      { file: 'supabase/migrations/20211001000000_init.sql', problem: expect.stringMatching(/^`20211001000000_init\.sql` is the first file and an `<timestamp>_init\.sql` from before 2021-12-09, so the Supabase CLI skips it too/), severity: 'warning' },
+      {
+        file: 'supabase/migrations/20211001000000_init.sql',
+        problem: expect.stringMatching(
+          /^`20211001000000_init\.sql` is the first file and an `<timestamp>_init\.sql` from before 2021-12-09, so the Supabase CLI skips it too/,
+        ),
+        severity: 'warning',
+      },
     ]);
     // Not the first entry of the folder (here a .gitkeep sorts first), or a newer timestamp: a migration like any other.
     writeFileSync(path.join(root, 'supabase/migrations/.gitkeep'), '');
@@ -133,7 +139,7 @@ describe('readMigrations', () => {
     expect(source.problems).toEqual([{ file: 'migrations/fix.sql', problem: expect.stringContaining('golang-migrate skips it'), severity: 'error' }]);
   });
 
-  it('two files with one version: a problem naming both, the first (in the tool\'s order) kept, the others left out', () => {
+  it("two files with one version: a problem naming both, the first (in the tool's order) kept, the others left out", () => {
     const root = temp();
     mkdirSync(path.join(root, 'dup'));
     writeFileSync(path.join(root, 'dup/001_a.sql'), 'select 1;');
@@ -146,13 +152,19 @@ describe('readMigrations', () => {
         file: 'dup/1_b.sql',
         severity: 'error',
         duplicate: { id: '1', files: ['dup/001_a.sql', 'dup/1_b.sql'] },
-        problem: 'Migration files dup/001_a.sql and dup/1_b.sql both have version 1, so their order is unknown to whatever runs them; postgate applies dup/001_a.sql only, so give dup/1_b.sql a new, later version.',
+        problem:
+          'Migration files dup/001_a.sql and dup/1_b.sql both have version 1, so their order is unknown to whatever runs them; postgate applies dup/001_a.sql only, so give dup/1_b.sql a new, later version.',
       },
     ]);
   });
 
   it.each([
-    ['supabase', 'supabase/migrations', ['20240101000002_a.sql', '20240101000002_b.sql', '20240101000002_c.sql'], /^Migration files supabase\/migrations\/20240101000002_a\.sql, supabase\/migrations\/20240101000002_b\.sql and supabase\/migrations\/20240101000002_c\.sql all have version 20240101000002, so the Supabase CLI applies the first and then fails on the next \(its version is the primary key of supabase_migrations\.schema_migrations\)/],
+    [
+      'supabase',
+      'supabase/migrations',
+      ['20240101000002_a.sql', '20240101000002_b.sql', '20240101000002_c.sql'],
+      /^Migration files supabase\/migrations\/20240101000002_a\.sql, supabase\/migrations\/20240101000002_b\.sql and supabase\/migrations\/20240101000002_c\.sql all have version 20240101000002, so the Supabase CLI applies the first and then fails on the next \(its version is the primary key of supabase_migrations\.schema_migrations\)/,
+    ],
     ['sqlx', 'migrations', ['01_b.sql', '1_a.sql'], /so `sqlx migrate run` fails on the second \(version is the primary key of _sqlx_migrations\)/],
     ['flyway', 'sql', ['V1.0__b.sql', 'V1__a.sql'], /so Flyway refuses to migrate at all/],
     ['dbmate', 'db/migrations', ['1_a.sql', '1_b.sql'], /so dbmate fails on the second \(version is the primary key of schema_migrations\)/],
@@ -182,22 +194,32 @@ describe('readMigrations', () => {
     const source = readMigrations('sql', { cwd: root, format: 'flyway' });
     expect(source.migrations.map((m) => m.file)).toEqual(['sql/V1__t.sql', 'sql/a/R__views.sql']);
     expect((source.problems as FileProblem[]).map((p) => [p.file, p.duplicate?.id])).toEqual([['sql/b/R__views.sql', 'R:views']]);
-    expect(source.problems[0]!.problem).toMatch(/^Migration files sql\/a\/R__views\.sql and sql\/b\/R__views\.sql both have description views, so Flyway refuses to migrate at all/);
+    expect(source.problems[0]!.problem).toMatch(
+      /^Migration files sql\/a\/R__views\.sql and sql\/b\/R__views\.sql both have description views, so Flyway refuses to migrate at all/,
+    );
   });
 
   it('rejects bad folders and files with one sentence naming the input', () => {
     const root = temp();
     mkdirSync(path.join(root, 'empty'));
     writeFileSync(path.join(root, 'file.sql'), 'select 1;');
-    expect(userError(() => readMigrations('nope', { cwd: root }))).toBe('Input `migrations-dir` is nope, which does not exist; point it at the folder holding your migrations.');
-    expect(userError(() => readMigrations('empty', { cwd: root }))).toMatch(/^Input `migrations-dir` is empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/);
+    expect(userError(() => readMigrations('nope', { cwd: root }))).toBe(
+      'Input `migrations-dir` is nope, which does not exist; point it at the folder holding your migrations.',
+    );
+    expect(userError(() => readMigrations('empty', { cwd: root }))).toMatch(
+      /^Input `migrations-dir` is empty, which holds no numbered \.sql migrations; point it at the folder holding your migrations or set `migrations-format`\.$/,
+    );
     expect(userError(() => readMigrations('file.sql', { cwd: root }))).toMatch(/which is a file, not a folder/);
 
     mkdirSync(path.join(root, 'latin1'));
     writeFileSync(path.join(root, 'latin1/001_bad.sql'), Buffer.from([0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x20, 0x27, 0xe9, 0x27, 0x3b]));
-    expect(userError(() => readMigrations('latin1', { cwd: root }))).toMatch(/^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/);
+    expect(userError(() => readMigrations('latin1', { cwd: root }))).toMatch(
+      /^Migration file .*001_bad\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/,
+    );
 
-    expect(userError(() => assertFormat('liquibase'))).toMatch(/^`migrations-format` is "liquibase", which is not a migration tool postgate reads; use one of auto, supabase, sqlx/);
+    expect(userError(() => assertFormat('liquibase'))).toMatch(
+      /^`migrations-format` is "liquibase", which is not a migration tool postgate reads; use one of auto, supabase, sqlx/,
+    );
   });
 
   it.skipIf(process.getuid?.() === 0)('reports an unreadable file', () => {
@@ -295,7 +317,11 @@ describe('goose', () => {
     ]);
     expect(source.migrations[0]!.sql).toBe('select 2;\n');
     expect(source.problems).toEqual([
-      { file: 'migrations/00004_no_annotation.sql', problem: '`00004_no_annotation.sql` has no `-- +goose Up` line, so goose refuses to run it; add the annotation above the SQL.', severity: 'error' },
+      {
+        file: 'migrations/00004_no_annotation.sql',
+        problem: '`00004_no_annotation.sql` has no `-- +goose Up` line, so goose refuses to run it; add the annotation above the SQL.',
+        severity: 'error',
+      },
       { file: 'migrations/fix.sql', problem: expect.stringContaining('so goose cannot place it in its order'), severity: 'error' },
     ]);
     expect(compareVersions('goose', '10', '9')).toBe(1);
@@ -308,14 +334,18 @@ describe('goose', () => {
     writeFileSync(path.join(root, 'migrations/1_b.sql'), '-- +goose Up\nselect 2;\n');
     const source = readMigrations('migrations', { cwd: root });
     expect(source.migrations.map((m) => m.file)).toEqual(['migrations/001_a.sql']);
-    expect(source.problems[0]!.problem).toMatch(/have version 1, so goose refuses the whole folder \(duplicate version\); postgate applies migrations\/001_a\.sql only/);
+    expect(source.problems[0]!.problem).toMatch(
+      /have version 1, so goose refuses the whole folder \(duplicate version\); postgate applies migrations\/001_a\.sql only/,
+    );
   });
 
   it('a byte order mark is refused, as goose keeps it and then misses its annotation', () => {
     const root = temp();
     mkdirSync(path.join(root, 'migrations'));
     writeFileSync(path.join(root, 'migrations/1_a.sql'), '\uFEFF-- +goose Up\nselect 1;\n');
-    expect(userError(() => readMigrations('migrations', { cwd: root, format: 'goose' }))).toMatch(/^Migration file migrations\/1_a\.sql starts with a UTF-8 byte order mark, which goose does not remove/);
+    expect(userError(() => readMigrations('migrations', { cwd: root, format: 'goose' }))).toMatch(
+      /^Migration file migrations\/1_a\.sql starts with a UTF-8 byte order mark, which goose does not remove/,
+    );
   });
 });
 

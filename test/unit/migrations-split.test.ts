@@ -90,7 +90,7 @@ end`;
   });
 
   it('handles CRLF files and non-ASCII text', () => {
-    expect(split('select \'é;ü\';\r\nselect 2;\r\n')).toEqual(["select 'é;ü'", 'select 2']);
+    expect(split("select 'é;ü';\r\nselect 2;\r\n")).toEqual(["select 'é;ü'", 'select 2']);
   });
 
   // The CLI's own parser tests give raw tokens; SplitAndTrim trims them as below.
@@ -116,11 +116,22 @@ end`;
     ['doubled double quote', ['CREATE POLICY "pet""name" on pets;', ' END']],
     ['rule body in parentheses', ['CREATE RULE notify_me AS ON UPDATE TO mytable DO (NOTIFY mytable; SELECT "1");', 'SELECT 1']],
     ['parentheses ignore literals', ["CREATE RULE notify_me AS ON UPDATE TO mytable DO (-- )\nSELECT ')';\n-- )\n)\n"]],
-    ['begin atomic body', ["CREATE FUNCTION add(a integer, b integer) RETURNS integer\nLANGUAGE SQL\nIMMUTABLE STRICT PARALLEL SAFE\nRETURNS NULL ON NULL INPUT\nBEGIN ATOMIC\n\tSELECT 'add';\n\tSELECT a + b;\nEND;"]],
+    [
+      'begin atomic body',
+      [
+        "CREATE FUNCTION add(a integer, b integer) RETURNS integer\nLANGUAGE SQL\nIMMUTABLE STRICT PARALLEL SAFE\nRETURNS NULL ON NULL INPUT\nBEGIN ATOMIC\n\tSELECT 'add';\n\tSELECT a + b;\nEND;",
+      ],
+    ],
     ['begin atomic, lower case', ["begin atomic; select 'end'; end"]],
     ['begin atomic ignores comments', ['CREATE FUNCTION test() BEGIN\nATOMIC-- END;\n-- END;\nEND\n;']],
     ['atomic inside a table name', ['create table public.atomic_test (id int);', '\nselect 1;']],
-    ['atomic inside a function name', ["CREATE OR REPLACE FUNCTION public.my_function_atomic(p_id uuid)\nRETURNS void\nLANGUAGE plpgsql\nAS $$\nBEGIN\n  RAISE NOTICE 'hello';\nEND;\n$$;", '\nGRANT EXECUTE ON FUNCTION public.my_function_atomic(uuid) TO authenticated;']],
+    [
+      'atomic inside a function name',
+      [
+        "CREATE OR REPLACE FUNCTION public.my_function_atomic(p_id uuid)\nRETURNS void\nLANGUAGE plpgsql\nAS $$\nBEGIN\n  RAISE NOTICE 'hello';\nEND;\n$$;",
+        '\nGRANT EXECUTE ON FUNCTION public.my_function_atomic(uuid) TO authenticated;',
+      ],
+    ],
     ['atomic inside a column name', ['select is_atomic from flags;', '\nselect 1;']],
     ['digit before atomic', ['select col1atomic from t;', '\nselect 1;']],
   ];

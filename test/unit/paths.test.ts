@@ -89,7 +89,9 @@ describe('where postgate writes', () => {
 
   it('follows symbolic links of existing folders and of the file itself, dangling ones included', () => {
     symlinkSync(outside, path.join(workspace, 'reports'));
-    expect(userError(() => confine('reports/drift.json'))).toMatch(/^Flag `--report-path` is reports\/drift\.json \(through a symbolic link: .*\/outside\/drift\.json\), which is outside/);
+    expect(userError(() => confine('reports/drift.json'))).toMatch(
+      /^Flag `--report-path` is reports\/drift\.json \(through a symbolic link: .*\/outside\/drift\.json\), which is outside/,
+    );
     // a link that points nowhere yet: writing would create its target
     symlinkSync(path.join(outside, 'later.json'), path.join(workspace, 'dangling.json'));
     expect(userError(() => confine('dangling.json'))).toMatch(/through a symbolic link: .*\/outside\/later\.json/);
@@ -123,20 +125,32 @@ describe('where postgate writes', () => {
     process.chdir(workspace);
     try {
       const reader = (values: Record<string, string>, fromEnv: string[] = []): InputReader =>
-        Object.assign((name: string) => values[name], { sourceOf: (name: string) => (name in values ? (fromEnv.includes(name) ? 'env' as const : 'flag' as const) : undefined) });
+        Object.assign((name: string) => values[name], {
+          sourceOf: (name: string) => (name in values ? (fromEnv.includes(name) ? ('env' as const) : ('flag' as const)) : undefined),
+        });
       for (const name of ['report-path', 'sarif-path']) {
-        expect(userError(() => parseInputs(RLS_INPUTS, reader({ [name]: evil }), 'cli'))).toMatch(new RegExp(`^Flag \`--${name}\` is ${evil}, which is outside`));
-        expect(userError(() => parseInputs(RLS_INPUTS, reader({ [name]: evil }), 'action'))).toMatch(new RegExp(`^Input \`${name}\` is ${evil}, which is outside`));
+        expect(userError(() => parseInputs(RLS_INPUTS, reader({ [name]: evil }), 'cli'))).toMatch(
+          new RegExp(`^Flag \`--${name}\` is ${evil}, which is outside`),
+        );
+        expect(userError(() => parseInputs(RLS_INPUTS, reader({ [name]: evil }), 'action'))).toMatch(
+          new RegExp(`^Input \`${name}\` is ${evil}, which is outside`),
+        );
       }
-      expect(userError(() => parseInputs(DRILL_INPUTS, reader({ 'log-path': evil }, ['log-path']), 'cli'))).toMatch(/^Environment variable `POSTGATE_LOG_PATH` is .*, which is outside/);
+      expect(userError(() => parseInputs(DRILL_INPUTS, reader({ 'log-path': evil }, ['log-path']), 'cli'))).toMatch(
+        /^Environment variable `POSTGATE_LOG_PATH` is .*, which is outside/,
+      );
       expect(userError(() => parseInputs(DRILL_INPUTS, reader({ 'export-path': evil }), 'action'))).toMatch(/^Input `export-path` is .*, which is outside/);
       // a backup is read from anywhere; written (backup mode) only inside
       expect(parseInputs(DRILL_INPUTS, reader({ 'dump-path': evil }), 'cli').dumpPath).toBe(evil);
       const backup = { 'source-database-url': 'postgresql://u@h/db', 'dump-path': evil, 'write-manifest': 'm.json' };
       expect(userError(() => parseInputs(DRILL_INPUTS, reader(backup), 'cli'))).toMatch(/^Flag `--dump-path` is .*, which is outside/);
-      expect(userError(() => parseInputs(DRILL_INPUTS, reader({ ...backup, 'dump-path': 'b.dump', 'write-manifest': evil }), 'cli'))).toMatch(/^Flag `--write-manifest` is .*, which is outside/);
+      expect(userError(() => parseInputs(DRILL_INPUTS, reader({ ...backup, 'dump-path': 'b.dump', 'write-manifest': evil }), 'cli'))).toMatch(
+        /^Flag `--write-manifest` is .*, which is outside/,
+      );
       // inside: parsed as given
-      expect(parseInputs(RLS_INPUTS, reader({ 'report-path': 'out/r.json', 'sarif-path': path.join(temp, 's.sarif') }), 'cli')).toMatchObject({ reportPath: 'out/r.json' });
+      expect(parseInputs(RLS_INPUTS, reader({ 'report-path': 'out/r.json', 'sarif-path': path.join(temp, 's.sarif') }), 'cli')).toMatchObject({
+        reportPath: 'out/r.json',
+      });
     } finally {
       process.chdir(cwd);
     }
@@ -168,10 +182,16 @@ describe('database URLs with bad percent-encoding', () => {
 
   it('names every URL input as it was given: flag, POSTGATE_* variable, action input', () => {
     const url = `postgresql://app:${PASSWORD}@db.example.com/app`;
-    const fromEnv: InputReader = Object.assign((name: string) => (name === 'database-url' ? url : undefined), { sourceOf: (name: string) => (name === 'database-url' ? ('env' as const) : undefined) });
+    const fromEnv: InputReader = Object.assign((name: string) => (name === 'database-url' ? url : undefined), {
+      sourceOf: (name: string) => (name === 'database-url' ? ('env' as const) : undefined),
+    });
     expect(userError(() => parseInputs(DRIFT_INPUTS, fromEnv, 'cli'))).toMatch(/^`POSTGATE_DATABASE_URL` has a % in its password/);
-    expect(userError(() => parseInputs(DRIFT_INPUTS, (name) => (name === 'database-url' ? url : undefined), 'cli'))).toMatch(/^`--database-url` has a % in its password/);
-    expect(userError(() => parseInputs(DRIFT_INPUTS, (name) => (name === 'database-url' ? url : undefined), 'action'))).toMatch(/^`database-url` has a % in its password/);
+    expect(userError(() => parseInputs(DRIFT_INPUTS, (name) => (name === 'database-url' ? url : undefined), 'cli'))).toMatch(
+      /^`--database-url` has a % in its password/,
+    );
+    expect(userError(() => parseInputs(DRIFT_INPUTS, (name) => (name === 'database-url' ? url : undefined), 'action'))).toMatch(
+      /^`database-url` has a % in its password/,
+    );
     for (const name of ['shadow-database-url', 'source-database-url', 'target-database-url']) {
       const inputs = name === 'shadow-database-url' ? DRIFT_INPUTS : DRILL_INPUTS;
       expect(userError(() => parseInputs(inputs, (n) => (n === name ? url : undefined), 'action'))).toMatch(new RegExp(`^\`${name}\` has a % in its password`));
@@ -185,7 +205,11 @@ describe('database URLs with bad percent-encoding', () => {
       sourceOf: (name: string) => (name === 'schemas' ? ('flag' as const) : name === 'exclude-schemas' ? ('env' as const) : undefined),
     });
     const cli = parseInputs(DRIFT_INPUTS, reader, 'cli');
-    expect([givenName(cli, 'schemas'), givenLabel(cli, 'schemas'), givenLabel(cli, 'exclude-schemas')]).toEqual(['--schemas', 'Flag `--schemas`', 'Environment variable `POSTGATE_EXCLUDE_SCHEMAS`']);
+    expect([givenName(cli, 'schemas'), givenLabel(cli, 'schemas'), givenLabel(cli, 'exclude-schemas')]).toEqual([
+      '--schemas',
+      'Flag `--schemas`',
+      'Environment variable `POSTGATE_EXCLUDE_SCHEMAS`',
+    ]);
     const action = parseInputs(DRIFT_INPUTS, reader, 'action');
     expect(givenLabel(action, 'schemas')).toBe('Input `schemas`');
     expect(givenName({}, 'schemas')).toBe('schemas');
@@ -262,7 +286,9 @@ describe('migrations folders: symbolic links and encodings', () => {
     mkdirSync(path.join(repo, 'supabase'));
     symlinkSync(outside, path.join(repo, 'supabase/migrations'));
     const message = userError(() => readMigrations('supabase/migrations', { cwd: repo }));
-    expect(message).toMatch(/^Input `migrations-dir` is supabase\/migrations, which a symbolic link takes outside the repository \(to .*\), so postgate does not read it; replace the link with the folder, or name the real folder in `migrations-dir`\.$/);
+    expect(message).toMatch(
+      /^Input `migrations-dir` is supabase\/migrations, which a symbolic link takes outside the repository \(to .*\), so postgate does not read it; replace the link with the folder, or name the real folder in `migrations-dir`\.$/,
+    );
     oneSentence(message);
     // named directly, it is the user's choice
     expect(readMigrations(outside, { cwd: repo, format: 'plain' }).migrations).toHaveLength(1);
@@ -271,7 +297,13 @@ describe('migrations folders: symbolic links and encodings', () => {
   it('a dangling link with a migration name is a problem, not a silent skip', () => {
     symlinkSync('../shared/nothing.sql', path.join(repo, 'sql/002_gone.sql'));
     const source = readMigrations('sql', { cwd: repo, format: 'plain' });
-    expect(source.problems).toEqual([expect.objectContaining({ file: 'sql/002_gone.sql', severity: 'error', problem: expect.stringMatching(/is a symbolic link to \.\.\/shared\/nothing\.sql, which does not exist/) })]);
+    expect(source.problems).toEqual([
+      expect.objectContaining({
+        file: 'sql/002_gone.sql',
+        severity: 'error',
+        problem: expect.stringMatching(/is a symbolic link to \.\.\/shared\/nothing\.sql, which does not exist/),
+      }),
+    ]);
   });
 
   it('a UTF-8 BOM: dropped where the tool drops it (psql for plain files, Flyway), rejected in one sentence where it breaks the file', () => {
@@ -298,7 +330,11 @@ describe('migrations folders: symbolic links and encodings', () => {
       mkdirSync(path.join(repo, folder), { recursive: true });
       writeFileSync(path.join(repo, folder, file), `${bom}-- migrate:up\ncreate table x (id int);\n`);
       const message = userError(() => readMigrations(folder, { cwd: repo, format }));
-      expect(message).toMatch(new RegExp(`^Migration file ${folder}/${file.replace(/\./g, '\\.')} starts with a UTF-8 byte order mark, which .+ does not remove, so the file fails to apply; re-save it as UTF-8 without a BOM\\.$`));
+      expect(message).toMatch(
+        new RegExp(
+          `^Migration file ${folder}/${file.replace(/\./g, '\\.')} starts with a UTF-8 byte order mark, which .+ does not remove, so the file fails to apply; re-save it as UTF-8 without a BOM\\.$`,
+        ),
+      );
       oneSentence(message);
     }
     // node-pg-migrate JavaScript migrations are Node's business (it drops a BOM itself)
@@ -308,7 +344,7 @@ describe('migrations folders: symbolic links and encodings', () => {
   });
 
   it('not UTF-8: rejected in one sentence (before anything is applied)', () => {
-    writeFileSync(path.join(repo, 'sql/002_latin1.sql'), Buffer.from('select \'caf\xe9\';\n', 'latin1'));
+    writeFileSync(path.join(repo, 'sql/002_latin1.sql'), Buffer.from("select 'caf\xe9';\n", 'latin1'));
     const message = userError(() => readMigrations('sql', { cwd: repo, format: 'plain' }));
     expect(message).toMatch(/^Migration file .*002_latin1\.sql is not valid UTF-8 \(first bad byte on line 1\); re-save it as UTF-8\.$/);
   });
@@ -325,7 +361,12 @@ describe('schema filter sentence', () => {
   ];
 
   it('names the missing schemas and lists what exists, with a hint for case', () => {
-    const error = schemaFilterError({ schemas: { names: ['Public', 'nosuchschema'], label: 'Flag `--schemas`' }, databases, shown: ['public', 'app', 'public'], objectsLeft: 10 });
+    const error = schemaFilterError({
+      schemas: { names: ['Public', 'nosuchschema'], label: 'Flag `--schemas`' },
+      databases,
+      shown: ['public', 'app', 'public'],
+      objectsLeft: 10,
+    });
     expect(error?.message).toBe(
       'Flag `--schemas` names schemas "Public", "nosuchschema", which neither the live database nor the shadow database built from the migrations has (schema names are case-sensitive: "public", not "Public"); the schemas there are app, public.',
     );

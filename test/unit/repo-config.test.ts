@@ -28,7 +28,11 @@ drill:
 `,
       'postgate.yml',
     );
-    expect(config.allowlist[0]).toMatchObject({ rule: 'rls_enabled_no_policy', object: { kind: '*', schema: 'public', name: 'countries' }, expires: '2027-06-30' });
+    expect(config.allowlist[0]).toMatchObject({
+      rule: 'rls_enabled_no_policy',
+      object: { kind: '*', schema: 'public', name: 'countries' },
+      expires: '2027-06-30',
+    });
     expect(config.rls['exposed-schemas']).toEqual(['public']);
     expect(config.drill['rto-target']).toBe(900_000);
     expect(config.drill.smoke[0]?.expect).toBe('no-error');
@@ -41,9 +45,7 @@ drill:
   });
 
   it('rejects an allowlist entry without a reason', () => {
-    expect(() => parseRepoConfig('allowlist:\n  - rule: x\n    object: public.t\n', 'c.yml')).toThrow(
-      /c\.yml: key `allowlist\[0\]\.reason` expected a reason/,
-    );
+    expect(() => parseRepoConfig('allowlist:\n  - rule: x\n    object: public.t\n', 'c.yml')).toThrow(/c\.yml: key `allowlist\[0\]\.reason` expected a reason/);
   });
 
   it('rejects unknown keys (typos must not disable checks)', () => {

@@ -67,7 +67,10 @@ const ALL_LINES = PAYLOADS.join('\n');
 /** Strings only payloads contain. */
 const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'legacy', 'fenced', 'item', 'CAUTION', 'hidden', 'bold'];
 const links = { serverUrl: 'https://github.com', repository: 'acme/app', sha: 'f00dfeed' };
-const LIVE = { linkPrefixes: [RULES_DOC_URL, 'https://github.com/acme/app/blob/f00dfeed/', 'https://github.com/acme/app/actions/runs/', 'https://x/'], markers: MARKERS };
+const LIVE = {
+  linkPrefixes: [RULES_DOC_URL, 'https://github.com/acme/app/blob/f00dfeed/', 'https://github.com/acme/app/actions/runs/', 'https://x/'],
+  markers: MARKERS,
+};
 
 const SQL = "comment on table public.trips is '```\n::add-mask::x\n`````` [click](https://evil.example) @octocat';\n  -- ends here";
 
@@ -132,7 +135,11 @@ describe('inert text helpers', () => {
 });
 
 describe('terminal text', () => {
-  for (const [name, payload] of [...PAYLOADS.map((p) => [JSON.stringify(p), p] as const), ['all payloads', ALL] as const, ['all payloads, one a line', ALL_LINES] as const]) {
+  for (const [name, payload] of [
+    ...PAYLOADS.map((p) => [JSON.stringify(p), p] as const),
+    ['all payloads', ALL] as const,
+    ['all payloads, one a line', ALL_LINES] as const,
+  ]) {
     it(`starts no workflow command and prints no escape sequence: ${name}`, () => {
       for (const result of [hostileResult(payload), errorResult(payload)]) {
         for (const color of [false, true]) {
@@ -221,7 +228,10 @@ describe('--format github (workflow commands on stdout)', () => {
       const written: string[] = [];
       vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
       for (const annotation of annotationsOf(result)) {
-        core[annotation.severity](annotation.message, { title: annotation.title, ...(annotation.file ? { file: annotation.file, startLine: annotation.line ?? 1 } : {}) });
+        core[annotation.severity](annotation.message, {
+          title: annotation.title,
+          ...(annotation.file ? { file: annotation.file, startLine: annotation.line ?? 1 } : {}),
+        });
       }
       vi.restoreAllMocks();
       expect(rendered).toBe(`${written.join('')}postgate drift-gate failed: 1 error, 1 warning, 1 notice.\n`);
@@ -229,20 +239,44 @@ describe('--format github (workflow commands on stdout)', () => {
       expect(lines.filter((line) => line.startsWith('::'))).toHaveLength(3);
     }
     const error = renderWorkflowCommands(errorResult('::error file=x::pwned\n::add-mask::x'), { title: 'postgate drift-gate' });
-    expect(error).toBe('::error title=postgate drift-gate could not run::The server said: ::error file=x::pwned\\n::add-mask::x\npostgate drift-gate could not run.\n');
+    expect(error).toBe(
+      '::error title=postgate drift-gate could not run::The server said: ::error file=x::pwned\\n::add-mask::x\npostgate drift-gate could not run.\n',
+    );
   });
 });
 
 describe('markdown', () => {
   const bodies = (payload: string): Array<[string, string]> => [
     ['summary', renderMarkdown(hostileResult(payload), { rules: RULES, links, context: ['commit `f00dfee`'] })],
-    ['comment', renderMarkdown(hostileResult(payload), { rules: RULES, links, marker: '<!-- postgate:comment gate=drift -->', context: ['[run](https://github.com/acme/app/actions/runs/1)'] })],
-    ['issue', renderMarkdown(hostileResult(payload), { rules: RULES, marker: '<!-- postgate:issue gate=drift -->', preface: '_Kept up to date by postgate._' })],
+    [
+      'comment',
+      renderMarkdown(hostileResult(payload), {
+        rules: RULES,
+        links,
+        marker: '<!-- postgate:comment gate=drift -->',
+        context: ['[run](https://github.com/acme/app/actions/runs/1)'],
+      }),
+    ],
+    [
+      'issue',
+      renderMarkdown(hostileResult(payload), { rules: RULES, marker: '<!-- postgate:issue gate=drift -->', preface: '_Kept up to date by postgate._' }),
+    ],
     ['error', renderMarkdown(errorResult(payload), { rules: RULES, links })],
-    ['shortened', renderMarkdown(hostileResult(payload), { rules: RULES, links, limit: { max: 2500, unit: 'characters', reason: 'the test limit', fullReport: '[the job summary](https://x/)' } })],
+    [
+      'shortened',
+      renderMarkdown(hostileResult(payload), {
+        rules: RULES,
+        links,
+        limit: { max: 2500, unit: 'characters', reason: 'the test limit', fullReport: '[the job summary](https://x/)' },
+      }),
+    ],
   ];
 
-  for (const [name, payload] of [...PAYLOADS.map((p) => [JSON.stringify(p), p] as const), ['all payloads', ALL] as const, ['all payloads, one a line', ALL_LINES] as const]) {
+  for (const [name, payload] of [
+    ...PAYLOADS.map((p) => [JSON.stringify(p), p] as const),
+    ['all payloads', ALL] as const,
+    ['all payloads, one a line', ALL_LINES] as const,
+  ]) {
     it(`has no link, image, mention, HTML or heading from the payload: ${name}`, () => {
       for (const [channel, body] of bodies(payload)) {
         expect(liveMarkdown(body, LIVE), `${channel}:\n${body}`).toEqual([]);
@@ -252,7 +286,19 @@ describe('markdown', () => {
 
   it('still shows the payload, as text', () => {
     const body = renderMarkdown(hostileResult(ALL), { rules: RULES, links });
-    for (const shown of ['`[click](https://evil.example)`', '`![x](https://evil.example/p.png)`', '`@octocat`', '&lt;img src=x onerror=alert(1)&gt;', '`https://evil.example`', '`www.evil.example`', '`@acme/security`', '`evil@evil.example`', '`#1`', '`acme/app#2`', '`GH-3`']) {
+    for (const shown of [
+      '`[click](https://evil.example)`',
+      '`![x](https://evil.example/p.png)`',
+      '`@octocat`',
+      '&lt;img src=x onerror=alert(1)&gt;',
+      '`https://evil.example`',
+      '`www.evil.example`',
+      '`@acme/security`',
+      '`evil@evil.example`',
+      '`#1`',
+      '`acme/app#2`',
+      '`GH-3`',
+    ]) {
       expect(body).toContain(shown);
     }
     // a value that starts a line (remediation steps) cannot start a heading or a list
@@ -267,7 +313,10 @@ describe('markdown', () => {
   });
 
   it('fences JSON details the same way', () => {
-    const body = renderMarkdown({ ...hostileResult('x'), details: { nested: { deep: { deeper: { text: '````\n# heading\n[click](https://evil.example)' } } } } }, { rules: RULES });
+    const body = renderMarkdown(
+      { ...hostileResult('x'), details: { nested: { deep: { deeper: { text: '````\n# heading\n[click](https://evil.example)' } } } } },
+      { rules: RULES },
+    );
     expect(body).toMatch(/\n`````json\n[\s\S]*\n`````\n/);
     expect(liveMarkdown(body, LIVE)).toEqual([]);
   });

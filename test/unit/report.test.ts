@@ -40,7 +40,12 @@ const result: GateResult = {
   gate: 'rls',
   status: 'fail',
   findings: [
-    finding({ rule: 'report_test_slow', severity: 'warning', object: { kind: 'policy', schema: 'public', name: 'trips.select' }, message: 'Calls auth.uid() per row.' }),
+    finding({
+      rule: 'report_test_slow',
+      severity: 'warning',
+      object: { kind: 'policy', schema: 'public', name: 'trips.select' },
+      message: 'Calls auth.uid() per row.',
+    }),
     exposed('audit_events'),
   ],
   metrics: { duration_ms: 4210, tables: 12 },
@@ -91,7 +96,9 @@ describe('markdown', () => {
     expect(markdown).toContain(
       '| table `public.audit_events` | [20250120143000\\_audit\\_events.sql:2](https://github.com/acme/app/blob/f00dfeed/supabase/migrations/20250120143000_audit_events.sql#L2) | Table public.audit\\_events is exposed without RLS. |',
     );
-    expect(markdown).toContain('<details><summary>Remediation (1)</summary>\n\n**`public.audit_events`**\n\n```sql\nalter table public.audit_events enable row level security;\n```');
+    expect(markdown).toContain(
+      '<details><summary>Remediation (1)</summary>\n\n**`public.audit_events`**\n\n```sql\nalter table public.audit_events enable row level security;\n```',
+    );
     expect(markdown.indexOf('report_test_exposed')).toBeLessThan(markdown.indexOf('report_test_slow'));
   });
 
@@ -105,10 +112,13 @@ describe('markdown', () => {
   });
 
   it('escapes what a gate writes: no raw HTML, no broken tables, code spans kept', () => {
-    const nasty = renderMarkdown({
-      ...result,
-      findings: [exposed('x', { message: 'a | b <script>alert(1)</script> `a | b` *not bold*', detail: 'line 1\nline 2' })],
-    }, { rules: RULES });
+    const nasty = renderMarkdown(
+      {
+        ...result,
+        findings: [exposed('x', { message: 'a | b <script>alert(1)</script> `a | b` *not bold*', detail: 'line 1\nline 2' })],
+      },
+      { rules: RULES },
+    );
     expect(nasty).toContain('a \\| b &lt;script&gt;alert(1)&lt;/script&gt; `a \\| b` \\*not bold\\*<br><sub>line 1<br>line 2</sub>');
     expect(nasty).not.toContain('<script>');
   });
@@ -126,7 +136,9 @@ describe('markdown', () => {
     const limit = { max: 20_000, unit: 'bytes' as const, reason: 'the test limit', fullReport: '[the job summary](https://x)' };
     const text = renderMarkdown(many, { rules: RULES, links, limit });
     expect(measure(text, 'bytes')).toBeLessThanOrEqual(20_000);
-    expect(text).toMatch(/> \[!NOTE\]\n> Shortened to fit the test limit\. Not shown here: remediation for [\d,]+ findings; access matrix, phases; the list of 2 allowlisted or pre-existing findings; \*\*([\d,]+) findings\*\* \(([\d,]+ errors, )?[\d,]+ warnings\)\. The full report: \[the job summary\]\(https:\/\/x\)\./);
+    expect(text).toMatch(
+      /> \[!NOTE\]\n> Shortened to fit the test limit\. Not shown here: remediation for [\d,]+ findings; access matrix, phases; the list of 2 allowlisted or pre-existing findings; \*\*([\d,]+) findings\*\* \(([\d,]+ errors, )?[\d,]+ warnings\)\. The full report: \[the job summary\]\(https:\/\/x\)\./,
+    );
     const cut = Number(/\*\*([\d,]+) findings\*\*/.exec(text)![1]!.replace(/,/g, ''));
     const row = /^\| (🔴 |🟡 )?table `public\.t/;
     const rows = text.split('\n').filter((line) => row.test(line)).length;
@@ -135,7 +147,11 @@ describe('markdown', () => {
     const shownWarnings = text.split('\n').filter((line) => line.startsWith('#### 🟡')).length;
     if (shownWarnings) expect(cut).toBeLessThan(100);
     // the same report without a limit is complete
-    expect(renderMarkdown(many, { rules: RULES, links }).split('\n').filter((line) => row.test(line))).toHaveLength(400);
+    expect(
+      renderMarkdown(many, { rules: RULES, links })
+        .split('\n')
+        .filter((line) => row.test(line)),
+    ).toHaveLength(400);
   });
 
   it('drops only what it must: remediation first', () => {
@@ -174,7 +190,9 @@ describe('details blocks', () => {
     expect(detailBlock('missing_extensions', ['vector', 'pg_graphql'])).toEqual({ kind: 'list', title: 'Missing extensions', items: ['vector', 'pg_graphql'] });
     expect(detailBlock('fingerprint', 'abc')).toEqual({ kind: 'value', title: 'Fingerprint', value: 'abc' });
     expect(detailBlock('nested', { a: { b: { c: 1 } } })).toMatchObject({ kind: 'json', title: 'Nested' });
-    expect(detailBlock('settings', [{ name: 'app.x', scopes: [{ scope: 'database', empty: false }] }])).toMatchObject({ rows: [['app.x', 'scope: database, empty: no']] });
+    expect(detailBlock('settings', [{ name: 'app.x', scopes: [{ scope: 'database', empty: false }] }])).toMatchObject({
+      rows: [['app.x', 'scope: database, empty: no']],
+    });
   });
 
   it('gather top-level scalars into one Details block', () => {
@@ -216,7 +234,8 @@ describe('SARIF', () => {
   });
 
   it('puts located findings at their file and line, suppressed ones as suppressions, base-branch ones as unchanged', () => {
-    const byObject = (name: string) => run.results.find((r: { locations: Array<{ logicalLocations: Array<{ name: string }> }> }) => r.locations[0]!.logicalLocations[0]!.name === name);
+    const byObject = (name: string) =>
+      run.results.find((r: { locations: Array<{ logicalLocations: Array<{ name: string }> }> }) => r.locations[0]!.logicalLocations[0]!.name === name);
     expect(byObject('audit_events')).toMatchObject({
       ruleId: 'report_test_exposed',
       level: 'error',

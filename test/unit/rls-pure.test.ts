@@ -43,8 +43,13 @@ describe('exposure sources', () => {
 
   it('takes the input first, then the repo config, then config.toml', () => {
     const root = project('[api]\nschemas = ["public", "api"]\n');
-    expect(staticExposure({ options: { schemas: ['x'] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })).toEqual({ schemas: ['x'], source: 'input `schemas`' });
-    expect(staticExposure({ options: { schemas: [] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })?.source).toBe('repo config rls.exposed-schemas');
+    expect(staticExposure({ options: { schemas: ['x'] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })).toEqual({
+      schemas: ['x'],
+      source: 'input `schemas`',
+    });
+    expect(staticExposure({ options: { schemas: [] }, configSchemas: ['y'], cwd: root, migrationsDir: undefined })?.source).toBe(
+      'repo config rls.exposed-schemas',
+    );
     expect(staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: root, migrationsDir: undefined })).toEqual({
       schemas: ['public', 'api'],
       source: 'supabase/config.toml [api] schemas',
@@ -53,7 +58,12 @@ describe('exposure sources', () => {
 
   it("uses Supabase's default when config.toml has no [api] schemas, and finds it next to the migrations", () => {
     const root = project('project_id = "x"\n');
-    const found = staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: os.tmpdir(), migrationsDir: path.join(root, 'supabase', 'migrations') });
+    const found = staticExposure({
+      options: { schemas: [] },
+      configSchemas: undefined,
+      cwd: os.tmpdir(),
+      migrationsDir: path.join(root, 'supabase', 'migrations'),
+    });
     expect(found?.schemas).toEqual(['public', 'graphql_public']);
   });
 
@@ -63,13 +73,19 @@ describe('exposure sources', () => {
 
   it('rejects a config.toml whose [api] schemas is not a list of names', () => {
     const root = project('[api]\nschemas = "public"\n');
-    expect(() => staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: root, migrationsDir: undefined })).toThrow(/\[api\] schemas must be a list/);
+    expect(() => staticExposure({ options: { schemas: [] }, configSchemas: undefined, cwd: root, migrationsDir: undefined })).toThrow(
+      /\[api\] schemas must be a list/,
+    );
   });
 
   it('api roles: input, else repo config, else anon and authenticated', () => {
     expect(resolveApiRoles({ apiRoles: ['web_anon'] }, ['x']).roles).toEqual(['web_anon']);
     expect(resolveApiRoles({ apiRoles: [] }, ['web_anon', 'web_user']).roles).toEqual(['web_anon', 'web_user']);
-    expect(resolveApiRoles({ apiRoles: [] }, undefined)).toEqual({ roles: ['anon', 'authenticated'], source: 'the default api-roles', input: 'input `api-roles`' });
+    expect(resolveApiRoles({ apiRoles: [] }, undefined)).toEqual({
+      roles: ['anon', 'authenticated'],
+      source: 'the default api-roles',
+      input: 'input `api-roles`',
+    });
   });
 });
 
@@ -78,7 +94,9 @@ describe('the audit statement', () => {
     const statement = auditStatement(RLS_RULES, { exposedSchemas: ['public'], apiRoles: ['anon', 'authenticated'], forceRls: true });
     expect(statement.values).toHaveLength(7);
     expect(statement.values.slice(5)).toEqual([null, null]);
-    expect(auditStatement(RLS_RULES, { exposedSchemas: ['public'], apiRoles: ['anon'], forceRls: false }, { modulus: 5, remainders: [0, 4] }).values.slice(5)).toEqual([5, [0, 4]]);
+    expect(
+      auditStatement(RLS_RULES, { exposedSchemas: ['public'], apiRoles: ['anon'], forceRls: false }, { modulus: 5, remainders: [0, 4] }).values.slice(5),
+    ).toEqual([5, [0, 4]]);
     expect(statement.text.match(/union all/g)).toHaveLength(RLS_RULES.length - 1);
     for (const rule of RLS_RULES) expect(statement.text).toContain(`'${rule.id}'::text as rule`);
   });
@@ -108,12 +126,25 @@ describe('PR access diff', () => {
       ['profiles', 'error', 'table public.profiles: anon can now SELECT every row (was: denied).'],
       ['trips', 'warning', 'table public.trips: authenticated (A) can now SELECT every row (was: own rows only).'],
     ]);
-    expect(changes.filter((c) => c.direction === 'narrower').map((c) => `${c.object} ${c.actor}`)).toEqual(['public.keys anon', 'public.keys authenticated (A)']);
+    expect(changes.filter((c) => c.direction === 'narrower').map((c) => `${c.object} ${c.actor}`)).toEqual([
+      'public.keys anon',
+      'public.keys authenticated (A)',
+    ]);
     expect(changes.find((c) => c.object === 'public.fresh')).toMatchObject({ before: 'new table', after: 'own rows only', direction: 'wider' });
   });
 
   it('says when a policy stops restricting by the caller', () => {
-    const base: PolicySnapshot = { schema: 'public', table: 'trips', name: 'trips_select', command: 'SELECT', permissive: true, roles: ['authenticated'], using: '(owner_id = ( SELECT auth.uid() AS uid))', check: null, rls: true };
+    const base: PolicySnapshot = {
+      schema: 'public',
+      table: 'trips',
+      name: 'trips_select',
+      command: 'SELECT',
+      permissive: true,
+      roles: ['authenticated'],
+      using: '(owner_id = ( SELECT auth.uid() AS uid))',
+      check: null,
+      rls: true,
+    };
     const head = { ...base, using: 'true' };
     const [changed] = diffPolicies([base], [head]);
     expect(changed?.message).toBe('Policy "trips_select" on public.trips: USING no longer restricts by the caller (auth.uid()/auth.jwt()).');
@@ -122,7 +153,8 @@ describe('PR access diff', () => {
   });
 
   it('sets apart findings that the base branch already had', () => {
-    const f = (name: string) => finding({ rule: 'rls_disabled_in_public', severity: 'error', object: { kind: 'table', schema: 'public', name }, message: name });
+    const f = (name: string) =>
+      finding({ rule: 'rls_disabled_in_public', severity: 'error', object: { kind: 'table', schema: 'public', name }, message: name });
     const { fresh, preexisting } = splitPreexisting([f('old'), f('new')], [f('old'), f('gone')]);
     expect(fresh.map((x) => x.object.name)).toEqual(['new']);
     expect(preexisting.map((x) => x.object.name)).toEqual(['old']);

@@ -36,13 +36,22 @@ describe('the rule catalog', () => {
     const untyped = sources.filter(({ file, text }) => file !== 'findings/rules.ts' && /\bfinding\(\{/.test(text)).map(({ file }) => file);
     expect(untyped).toEqual([]);
     // ... a builder accepts only the ids of its lists (a typo does not compile), and each list it is built from is in the catalog.
-    const catalogued = /const RULE_LISTS = \[([^\]]*)\]/.exec(sources.find(({ file }) => file === 'gates/rules-catalog.ts')!.text)![1]!.split(',').map((name) => name.trim());
-    const built = sources.flatMap(({ text }) => [...text.matchAll(/\bfindingOf\(([^)]*)\)/g)].flatMap((match) => match[1]!.split(',').map((name) => name.trim())));
+    const catalogued = /const RULE_LISTS = \[([^\]]*)\]/
+      .exec(sources.find(({ file }) => file === 'gates/rules-catalog.ts')!.text)![1]!
+      .split(',')
+      .map((name) => name.trim());
+    const built = sources.flatMap(({ text }) =>
+      [...text.matchAll(/\bfindingOf\(([^)]*)\)/g)].flatMap((match) => match[1]!.split(',').map((name) => name.trim())),
+    );
     expect(built.length).toBeGreaterThan(8);
     expect(built.filter((name) => !catalogued.includes(name))).toEqual([]);
     type BuiltId<Builder extends (input: never) => unknown> = Parameters<Builder>[0]['rule'];
     expectTypeOf<
-      BuiltId<typeof driftFinding> | BuiltId<typeof rlsFinding> | BuiltId<typeof webhookFinding> | BuiltId<typeof drillFinding> | BuiltId<typeof migrationFinding>
+      | BuiltId<typeof driftFinding>
+      | BuiltId<typeof rlsFinding>
+      | BuiltId<typeof webhookFinding>
+      | BuiltId<typeof drillFinding>
+      | BuiltId<typeof migrationFinding>
     >().toExtend<RuleId>();
   });
 
@@ -55,7 +64,7 @@ describe('the rule catalog', () => {
     expect(RULE_CATALOG.map((rule) => rule.id)).not.toContain(typo);
   });
 
-  it("gives a gate its own rules and the shared ones, for the allowlist", () => {
+  it('gives a gate its own rules and the shared ones, for the allowlist', () => {
     const drift = ruleIdsOf('drift');
     for (const id of ['migration_pending', 'migration_symlink_outside', 'allowlist_stale', 'allowlist_expired'] as const) expect(drift.has(id), id).toBe(true);
     expect(drift.has('rls_disabled_in_public')).toBe(false);
@@ -91,7 +100,15 @@ describe('renderers take the catalog they are given', () => {
   const result: GateResult = {
     gate: 'rls',
     status: 'fail',
-    findings: [finding({ rule: 'rls_disabled_in_public', severity: 'error', object: { kind: 'table', schema: 'public', name: 'notes' }, message: 'Exposed.', location: { file: 'm.sql', line: 1 } })],
+    findings: [
+      finding({
+        rule: 'rls_disabled_in_public',
+        severity: 'error',
+        object: { kind: 'table', schema: 'public', name: 'notes' },
+        message: 'Exposed.',
+        location: { file: 'm.sql', line: 1 },
+      }),
+    ],
     metrics: {},
   };
   const title = RULE_CATALOG.find((rule) => rule.id === 'rls_disabled_in_public')!.title;
@@ -112,7 +129,11 @@ describe('renderers take the catalog they are given', () => {
     expect(markdown).not.toContain('[how to fix and allowlist](');
     const run = JSON.parse(renderSarif(result, { rules: without }).text).runs[0];
     const rule = run.tool.driver.rules[run.results[0].ruleIndex];
-    expect(rule).toMatchObject({ id: 'rls_disabled_in_public', shortDescription: { text: 'rls_disabled_in_public' }, defaultConfiguration: { level: 'error' } });
+    expect(rule).toMatchObject({
+      id: 'rls_disabled_in_public',
+      shortDescription: { text: 'rls_disabled_in_public' },
+      defaultConfiguration: { level: 'error' },
+    });
     // the gate's and the shared rules in catalog order, then the one the catalog lacks
     const others = [...ruleIdsOf('rls')].filter((id) => id !== 'rls_disabled_in_public');
     expect(run.tool.driver.rules.map((r: { id: string }) => r.id)).toEqual([...others, 'rls_disabled_in_public']);

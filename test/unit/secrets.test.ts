@@ -5,13 +5,9 @@ describe('secrets', () => {
   it('hides raw, URL-, base64-, hex- and JSON-escaped forms', () => {
     const secret = 'a"b\\c d/é+%';
     registerSecret(secret);
-    const text = [
-      secret,
-      encodeURIComponent(secret),
-      Buffer.from(secret).toString('base64'),
-      Buffer.from(secret).toString('hex'),
-      JSON.stringify(secret),
-    ].join(' | ');
+    const text = [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex'), JSON.stringify(secret)].join(
+      ' | ',
+    );
     expect(redact(text)).not.toMatch(/é|%C3|YSJi|61226/);
   });
 

@@ -28,7 +28,12 @@ describe('createComparer', () => {
 
 describe('explainDifference', () => {
   const cases: Array<[string, string, string, RegExp[]]> = [
-    ['a trailing newline in the environment (echo into a secret file)', SECRET, `${SECRET}\n`, [/HMAC_SECRET has a trailing newline\./, /33 characters|is 32 characters long, HMAC_SECRET 33/]],
+    [
+      'a trailing newline in the environment (echo into a secret file)',
+      SECRET,
+      `${SECRET}\n`,
+      [/HMAC_SECRET has a trailing newline\./, /33 characters|is 32 characters long, HMAC_SECRET 33/],
+    ],
     ['leading and trailing whitespace in the database', `  ${SECRET} `, SECRET, [/The database value has leading whitespace and trailing whitespace\./]],
     ['several trailing newlines', `${SECRET}\r\n\r\n`, SECRET, [/trailing newlines/]],
     ['SQL quotes kept inside the value', `'${SECRET}'`, SECRET, [/The database value is wrapped in single quotes\./]],
@@ -37,7 +42,12 @@ describe('explainDifference', () => {
     ['a sha256= prefix', SECRET, `sha256=${SECRET}`, [/HMAC_SECRET starts with "sha256="\./]],
     ['base64 of the same bytes', Buffer.from(SECRET).toString('base64'), SECRET, [/The database value is the base64 encoding of HMAC_SECRET\./]],
     ['hex of the same bytes', SECRET, Buffer.from(SECRET).toString('hex'), [/HMAC_SECRET is the hex encoding of the database value\./]],
-    ['hex in the database, base64 in the environment', HEX, Buffer.from(HEX, 'hex').toString('base64'), [/The database value is hex and HMAC_SECRET is base64 of the same bytes\./]],
+    [
+      'hex in the database, base64 in the environment',
+      HEX,
+      Buffer.from(HEX, 'hex').toString('base64'),
+      [/The database value is hex and HMAC_SECRET is base64 of the same bytes\./],
+    ],
     ['upper-case hex digits', HEX.toUpperCase(), HEX, [/The database value is hex in upper-case letters\./]],
     ['quotes, a newline and a prefix at once', `"whsec_${SECRET}"\n`, SECRET, [/has a trailing newline/, /double quotes/, /starts with "whsec_"/]],
   ];

@@ -28,11 +28,26 @@ describe('setting precedence', () => {
 
   it('database+role beats role beats database beats all roles beats server', () => {
     expect(effectiveValue(values, 'authenticator')?.value).toBe('db+role');
-    expect(effectiveValue(values.filter((v) => v.scope !== 'database+role'), 'authenticator')?.value).toBe('role');
+    expect(
+      effectiveValue(
+        values.filter((v) => v.scope !== 'database+role'),
+        'authenticator',
+      )?.value,
+    ).toBe('role');
     expect(effectiveValue(values, 'postgres')?.value).toBe('postgres-role');
     expect(effectiveValue(values, 'other')?.value).toBe('db');
-    expect(effectiveValue(values.filter((v) => v.scope !== 'database'), 'other')?.value).toBe('all');
-    expect(effectiveValue(values.filter((v) => v.scope === 'server'), 'other')?.value).toBe('server');
+    expect(
+      effectiveValue(
+        values.filter((v) => v.scope !== 'database'),
+        'other',
+      )?.value,
+    ).toBe('all');
+    expect(
+      effectiveValue(
+        values.filter((v) => v.scope === 'server'),
+        'other',
+      )?.value,
+    ).toBe('server');
     expect(effectiveValue([], 'other')).toBeUndefined();
   });
 
@@ -60,7 +75,9 @@ describe('checkUrl', () => {
   });
 
   it('never prints the path or the credentials', () => {
-    const messages = checkUrl('app.x', 'https://bob:s3cr3t-pw@evil.example.net/hooks/T0/B0/xoxsecretpath', expected, 'production').map((p) => p.message).join(' ');
+    const messages = checkUrl('app.x', 'https://bob:s3cr3t-pw@evil.example.net/hooks/T0/B0/xoxsecretpath', expected, 'production')
+      .map((p) => p.message)
+      .join(' ');
     expect(messages).toContain('evil.example.net');
     expect(messages).not.toMatch(/s3cr3t|xoxsecretpath|bob/);
   });
@@ -84,7 +101,15 @@ describe('checkUrl', () => {
       expect(rules(url, 'production', open), url).toEqual(['webhook_url_not_production']);
       expect(rules(url, 'preview', open), url).toEqual([]);
     }
-    for (const host of ['app.example.com', 'trip-planner.vercel.app', 'trip-planner-acme.vercel.app', 'super-marketing-acme.vercel.app', 'trip-planner.netlify.app', 'trip-planner.pages.dev', '172.32.0.1']) {
+    for (const host of [
+      'app.example.com',
+      'trip-planner.vercel.app',
+      'trip-planner-acme.vercel.app',
+      'super-marketing-acme.vercel.app',
+      'trip-planner.netlify.app',
+      'trip-planner.pages.dev',
+      '172.32.0.1',
+    ]) {
       expect(nonProductionHost(host), host).toBeUndefined();
     }
   });
@@ -107,16 +132,29 @@ describe('literal secrets', () => {
     expect(secretsInTriggerArgument('eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLWJ5dGVz')[0]?.kind).toBe('a JSON Web Token');
     expect(secretsInTriggerArgument('https://hook:p4ssw0rd-x@hooks.example.com/x')[0]).toEqual({ kind: 'a credential in a URL', value: 'p4ssw0rd-x' });
     expect(secretsInTriggerArgument('https://hooks.example.com/x?token=abcdef0123456789')[0]?.value).toBe('abcdef0123456789');
-    for (const plain of ['https://hooks.example.com/services/new-team', 'POST', '{}', '5000', '{"Content-Type":"application/json"}', '{"Authorization":"short"}']) {
+    for (const plain of [
+      'https://hooks.example.com/services/new-team',
+      'POST',
+      '{}',
+      '5000',
+      '{"Content-Type":"application/json"}',
+      '{"Authorization":"short"}',
+    ]) {
       expect(secretsInTriggerArgument(plain), plain).toEqual([]);
     }
   });
 
   it('finds literal HMAC keys and the configured secret in function bodies, unescaping SQL quotes', () => {
-    const body = "begin perform net.http_post(url, payload, headers => jsonb_build_object('X-Signature-HMAC', encode(extensions.hmac(payload::text, 'it''s-a-literal-key', 'sha256'), 'hex'))); end";
+    const body =
+      "begin perform net.http_post(url, payload, headers => jsonb_build_object('X-Signature-HMAC', encode(extensions.hmac(payload::text, 'it''s-a-literal-key', 'sha256'), 'hex'))); end";
     expect(secretsInFunctionBody(body, [])).toEqual([{ kind: 'an HMAC key', value: "it's-a-literal-key", raw: "it''s-a-literal-key" }]);
     expect(secretsInFunctionBody("select 'prefix-configured-secret-123'", ['configured-secret-123'])[0]?.kind).toBe('the configured webhook secret');
-    expect(secretsInFunctionBody("signature := encode(hmac(payload::text, secret, 'sha256'), 'hex'); headers := jsonb_build_object('Authorization', 'Bearer ' || token);", [])).toEqual([]);
+    expect(
+      secretsInFunctionBody(
+        "signature := encode(hmac(payload::text, secret, 'sha256'), 'hex'); headers := jsonb_build_object('Authorization', 'Bearer ' || token);",
+        [],
+      ),
+    ).toEqual([]);
   });
 
   it('locates a secret in a migration file by line', () => {
@@ -147,7 +185,13 @@ describe('canary signing schemes', () => {
   });
 
   it("github-sha256 matches GitHub's documented example", () => {
-    const headers = SCHEMES['github-sha256'].sign({ secret: "It's a Secret to Everybody", body: 'Hello, World!', id: '', timestamp: 0, header: 'X-Hub-Signature-256' });
+    const headers = SCHEMES['github-sha256'].sign({
+      secret: "It's a Secret to Everybody",
+      body: 'Hello, World!',
+      id: '',
+      timestamp: 0,
+      header: 'X-Hub-Signature-256',
+    });
     expect(headers).toEqual({ 'X-Hub-Signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' });
   });
 
@@ -205,7 +249,9 @@ describe('buildPlan', () => {
     expect(error(() => plan({}, {}))).toMatch(/^Environment variable HMAC_SECRET \(named by input `secret-env`\) is not set; /);
     expect(error(() => plan({ 'secret-env': 'WEBHOOK_KEY' }, { WEBHOOK_KEY: '' }))).toMatch(/^Environment variable WEBHOOK_KEY .* is empty; /);
     // a valid-looking "name" that is really a pasted secret is not echoed
-    expect(error(() => plan({ 'secret-env': 'k7Qv2mZr9TtLw4Xp8Nc1' }, {}))).toMatch(/^The environment variable named by input `secret-env` \(a name that looks like a secret value, not shown\) is not set; /);
+    expect(error(() => plan({ 'secret-env': 'k7Qv2mZr9TtLw4Xp8Nc1' }, {}))).toMatch(
+      /^The environment variable named by input `secret-env` \(a name that looks like a secret value, not shown\) is not set; /,
+    );
     expect(error(() => plan({ 'secret-env': '3f9a0c1e7b2d4a6c8e0f' }, {}))).not.toContain('3f9a0c1e7b2d4a6c8e0f');
   });
 
@@ -258,7 +304,9 @@ describe('buildPlan', () => {
   });
 
   it('rejects max-age-days on a setting in the repo config', () => {
-    expect(() => parseRepoConfig('webhooks:\n  expectations:\n    - { setting: app.x, max-age-days: 30 }\n', 'p.yml')).toThrow(/max-age-days` only with `vault-secret`/);
+    expect(() => parseRepoConfig('webhooks:\n  expectations:\n    - { setting: app.x, max-age-days: 30 }\n', 'p.yml')).toThrow(
+      /max-age-days` only with `vault-secret`/,
+    );
   });
 });
 

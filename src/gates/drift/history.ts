@@ -16,7 +16,13 @@ export interface HistoryComparison {
 
 const migrationRef = (m: Migration) => ({ kind: 'migration', name: m.file });
 
-function make(rule: DriftRuleId, m: Migration | undefined, entry: HistoryEntry | undefined, message: string, extra: Partial<Pick<Finding, 'detail' | 'remediation'>> = {}): Finding {
+function make(
+  rule: DriftRuleId,
+  m: Migration | undefined,
+  entry: HistoryEntry | undefined,
+  message: string,
+  extra: Partial<Pick<Finding, 'detail' | 'remediation'>> = {},
+): Finding {
   return driftFinding({
     rule,
     object: m ? migrationRef(m) : { kind: 'migration', name: entry?.version || entry?.id || '?' },
@@ -46,13 +52,17 @@ export function compareHistory(source: MigrationSource, history: History): Histo
   // What counts as applied, per tool.
   const isApplied = (m: Migration): HistoryEntry | 'implied' | undefined => {
     if (history.highWaterMark !== undefined) return adapter.compareVersions(m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
-    if (history.baselineVersion !== undefined && m.kind === 'versioned' && adapter.compareVersions(m.version, history.baselineVersion) <= 0) return byId.get(m.id) ?? 'implied';
+    if (history.baselineVersion !== undefined && m.kind === 'versioned' && adapter.compareVersions(m.version, history.baselineVersion) <= 0)
+      return byId.get(m.id) ?? 'implied';
     return byId.get(m.id);
   };
   const appliedLocal = versioned.filter((m) => isApplied(m) !== undefined);
   const newestApplied = (() => {
     if (adapter.newestApplied) return adapter.newestApplied(history);
-    const versions = [...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version), ...(history.baselineVersion ? [history.baselineVersion] : [])];
+    const versions = [
+      ...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version),
+      ...(history.baselineVersion ? [history.baselineVersion] : []),
+    ];
     return versions.sort((a, b) => adapter.compareVersions(a, b)).at(-1);
   })();
   const lastCommon = appliedLocal.at(-1);
@@ -71,13 +81,23 @@ export function compareHistory(source: MigrationSource, history: History): Histo
         counts.outOfOrder++;
         const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
         findings.push(
-          make('migration_out_of_order', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
-            remediation: 'Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool\'s option).',
-          }),
+          make(
+            'migration_out_of_order',
+            m,
+            undefined,
+            `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`,
+            {
+              remediation: "Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool's option).",
+            },
+          ),
         );
       } else {
         counts.pending++;
-        findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, { remediation: `Apply it with ${title} (the deploy normally does).` }));
+        findings.push(
+          make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, {
+            remediation: `Apply it with ${title} (the deploy normally does).`,
+          }),
+        );
       }
       continue;
     }
@@ -89,9 +109,15 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (!entry.success) {
       counts.failed++;
       findings.push(
-        make('migration_failed', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
-          remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
-        }),
+        make(
+          'migration_failed',
+          m,
+          entry,
+          `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`,
+          {
+            remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
+          },
+        ),
       );
       continue;
     }
@@ -101,12 +127,19 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (match && !match.same) {
       if (m.kind === 'repeatable') {
         counts.pending++;
-        findings.push(make('migration_pending', m, entry, `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`));
+        findings.push(
+          make(
+            'migration_pending',
+            m,
+            entry,
+            `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`,
+          ),
+        );
       } else {
         counts.edited++;
         findings.push(
           make('migration_edited', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
-            remediation: 'Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool\'s repair command.',
+            remediation: "Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool's repair command.",
           }),
         );
       }
@@ -118,17 +151,24 @@ export function compareHistory(source: MigrationSource, history: History): Histo
     if (history.highWaterMark !== undefined && source.migrations.some((m) => adapter.compareVersions(m.version, entry.version) === 0)) continue;
     counts.missing++;
     const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
-    const label = entry.kind === 'repeatable' ? `repeatable "${entry.name}"` : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
+    const label =
+      entry.kind === 'repeatable'
+        ? `repeatable "${entry.name}"`
+        : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
     findings.push(
       make('migration_missing_locally', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
         detail: [
           lastCommon ? `Last migration both sides agree on: ${lastCommon.file}.` : 'No migration in the repository is recorded as applied.',
-          twin ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).` : '',
+          twin
+            ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).`
+            : '',
           !entry.success ? 'The row also records a failed run.' : '',
         ]
           .filter(Boolean)
           .join(' '),
-        remediation: adapter.repairHint?.(entry) ?? 'Restore the migration file with this version, or remove the row with the tool\'s repair command if the change was undone.',
+        remediation:
+          adapter.repairHint?.(entry) ??
+          "Restore the migration file with this version, or remove the row with the tool's repair command if the change was undone.",
       }),
     );
   }

@@ -121,7 +121,10 @@ async function checkBase(options: DriftOptions, context: GateContext, source: Mi
   }
   if (mode === 'deploy' || (!ref && !inCheckout)) return { findings: [] };
   const [reason, fix] = ref
-    ? [`The pull request's base branch is ${ref}, but the working directory is not a git checkout`, 'run the gate in a checkout of the repository (actions/checkout)']
+    ? [
+        `The pull request's base branch is ${ref}, but the working directory is not a git checkout`,
+        'run the gate in a checkout of the repository (actions/checkout)',
+      ]
     : ['No base branch is known', `set \`${givenName(options, 'base-ref')}\` to the pull request's base branch`];
   return {
     findings: [
@@ -177,7 +180,10 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
       );
     }
     const history = table ? await readHistory(session, table) : undefined;
-    const inFlight = table ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, MIGRATION_LOCKS])).rows[0]?.n ?? 0) > 0 : false;
+    const inFlight = table
+      ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, MIGRATION_LOCKS])).rows[0]
+          ?.n ?? 0) > 0
+      : false;
     const schemaNames = await readSchemaNames(session);
     let snapshot: CatalogSnapshot;
     try {
@@ -185,7 +191,9 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
     } catch (error) {
       const e = error as { code?: string; message?: string };
       if (e.code === '42501') {
-        throw new UserError(`Role "${role}" cannot read the system catalog (${e.message}); grant it SELECT on that catalog table (PostgreSQL grants it to PUBLIC by default) or use a role that can read pg_catalog.`);
+        throw new UserError(
+          `Role "${role}" cannot read the system catalog (${e.message}); grant it SELECT on that catalog table (PostgreSQL grants it to PUBLIC by default) or use a role that can read pg_catalog.`,
+        );
       }
       throw error;
     }
@@ -271,7 +279,10 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
   }
 
   const started = performance.now();
-  const shadow = await buildShadow({ ...shadowOptions(options, context, { ...planned, supabase }, source, live.major), ...(applied ? { only: (m) => applied.has(m.id) } : {}) });
+  const shadow = await buildShadow({
+    ...shadowOptions(options, context, { ...planned, supabase }, source, live.major),
+    ...(applied ? { only: (m) => applied.has(m.id) } : {}),
+  });
   try {
     findings.push(...shadowFindings(shadow));
     const metrics: Record<string, number> = {
@@ -283,13 +294,19 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
       const shadowSession = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
       // Nothing else writes to the shadow: its twin needs no shared snapshot.
       const { expected, shadowSchemas } = await withSession(shadow.url, shadowSession, async (session) => ({
-        expected: await withTwinSession(shadow.url, shadowSession, undefined, (twin) => readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin })),
+        expected: await withTwinSession(shadow.url, shadowSession, undefined, (twin) =>
+          readSnapshot(session, { ...planned.snapshotOptions, profile }, { twin }),
+        ),
         shadowSchemas: await readSchemaNames(session),
       }));
       const history = live.history;
       // A filter that names no schema there is, or leaves nothing to compare, must not pass by comparing nothing.
       const liveObjects = history ? live.snapshot.objects.filter((o) => !isHistoryObject(history, o)) : live.snapshot.objects;
-      assertSchemaFilter(options, context.config, profile, { live: live.schemaNames, shadow: shadowSchemas, objectsLeft: expected.objects.length + liveObjects.length });
+      assertSchemaFilter(options, context.config, profile, {
+        live: live.schemaNames,
+        shadow: shadowSchemas,
+        objectsLeft: expected.objects.length + liveObjects.length,
+      });
       const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
       findings.push(...schemaFindings(differences, shadow.origins));
       metrics.differences = differences.length;

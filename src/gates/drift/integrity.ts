@@ -20,24 +20,30 @@ export function namingFindings(source: MigrationSource): Finding[] {
   const problems = source.problems as Array<MigrationFileProblem & Partial<FileProblem>>;
   // Paths that lead outside the repository (not followed) have their own rule.
   const outside = outsidePathFindings(problems);
-  return [...outside, ...problems.filter((p) => !p.outside).map((p) =>
-    p.duplicate
-      ? driftFinding({
-          rule: 'migration_version_duplicate',
-          object: { kind: 'migration_version', name: p.duplicate.id },
-          message: p.problem,
-          remediation: 'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
-          location: { file: p.file, line: 1 },
-        })
-      : driftFinding({
-          rule: 'migration_name_invalid',
-          // A warning where the tool itself skips the file (as the Supabase CLI does); otherwise an error.
-          severity: p.severity ?? 'error',
-          object: { kind: 'migration', name: p.file },
-          message: p.problem,
-          location: { file: p.file, line: 1 },
-        }),
-  )];
+  return [
+    ...outside,
+    ...problems
+      .filter((p) => !p.outside)
+      .map((p) =>
+        p.duplicate
+          ? driftFinding({
+              rule: 'migration_version_duplicate',
+              object: { kind: 'migration_version', name: p.duplicate.id },
+              message: p.problem,
+              remediation:
+                'Rename the file left out to a version newer than every other migration (for Supabase, `supabase migration new <name>` and move the SQL into it); if one of the files was already applied somewhere, keep that one under the version.',
+              location: { file: p.file, line: 1 },
+            })
+          : driftFinding({
+              rule: 'migration_name_invalid',
+              // A warning where the tool itself skips the file (as the Supabase CLI does); otherwise an error.
+              severity: p.severity ?? 'error',
+              object: { kind: 'migration', name: p.file },
+              message: p.problem,
+              location: { file: p.file, line: 1 },
+            }),
+      ),
+  ];
 }
 
 export function chainFindings(source: MigrationSource): Finding[] {
@@ -102,7 +108,10 @@ export function mergedHistoryFindings(base: MigrationSource, head: MigrationSour
   }
 
   const baseVersioned = base.migrations.filter((m) => m.kind === 'versioned');
-  const newest = baseVersioned.map((m) => m.version).sort((a, b) => compareVersions(base.tool, a, b)).at(-1);
+  const newest = baseVersioned
+    .map((m) => m.version)
+    .sort((a, b) => compareVersions(base.tool, a, b))
+    .at(-1);
   if (newest !== undefined) {
     for (const m of head.migrations) {
       if (baseById.has(m.id) || m.kind !== 'versioned') continue;

@@ -47,11 +47,12 @@ export function schemaFilters(options: DriftOptions, config: RepoConfig): { sche
     fromInput || fromConfig
       ? {
           names: [...options.excludeSchemas, ...config.drift['exclude-schemas']],
-          label: fromInput && fromConfig
-            ? `${givenLabel(options, 'exclude-schemas')} with repo config key \`drift.exclude-schemas\``
-            : fromInput
-              ? givenLabel(options, 'exclude-schemas')
-              : 'Repo config key `drift.exclude-schemas`',
+          label:
+            fromInput && fromConfig
+              ? `${givenLabel(options, 'exclude-schemas')} with repo config key \`drift.exclude-schemas\``
+              : fromInput
+                ? givenLabel(options, 'exclude-schemas')
+                : 'Repo config key `drift.exclude-schemas`',
         }
       : undefined;
   return { ...(schemas ? { schemas } : {}), ...(exclude ? { exclude } : {}) };

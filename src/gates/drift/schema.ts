@@ -34,6 +34,13 @@ export function schemaFindings(differences: SchemaDifference[], origins: Readonl
       '-- Or keep the database as it is and capture it in a new migration:',
       d.captureSql || '-- (nothing to run)',
     ].join('\n');
-    return driftFinding({ rule, object, message: `${d.summary[0]!.toUpperCase()}${d.summary.slice(1)}.`, detail, remediation, ...(location ? { location } : {}) });
+    return driftFinding({
+      rule,
+      object,
+      message: `${d.summary[0]!.toUpperCase()}${d.summary.slice(1)}.`,
+      detail,
+      remediation,
+      ...(location ? { location } : {}),
+    });
   });
 }

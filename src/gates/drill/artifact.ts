@@ -121,8 +121,10 @@ export function parseArchiveHeader(buffer: Buffer): (DumpHeader & { formatByte: 
       pos += length;
       return text;
     };
-    if (atLeast(15)) byte(); // compression algorithm
-    else if (atLeast(4)) readInt(); // compression level
+    if (atLeast(15))
+      byte(); // compression algorithm
+    else if (atLeast(4))
+      readInt(); // compression level
     else if (atLeast(2)) byte();
     const header: DumpHeader & { formatByte: number } = { formatByte, archiveVersion: `${vmaj}.${vmin}${vrev ? `.${vrev}` : ''}` };
     if (atLeast(4)) {
@@ -222,7 +224,9 @@ export function inspectArtifact(file: string, inputName = 'dump-path'): Artifact
     const member = parseArchiveHeader(head.subarray(512));
     const { formatByte: _formatByte, ...header } = member ?? { formatByte: 0 };
     if (!member) {
-      throw new UserError(`Input \`${inputName}\` names ${file}, a tar file that is not a pg_dump tar archive (no toc.dat first); extract it and point \`${inputName}\` at the dump inside.`);
+      throw new UserError(
+        `Input \`${inputName}\` names ${file}, a tar file that is not a pg_dump tar archive (no toc.dat first); extract it and point \`${inputName}\` at the dump inside.`,
+      );
     }
     return { ...base, format: 'tar', header };
   }
@@ -266,7 +270,10 @@ export function textHead(artifact: Artifact, bytes: number): string {
   if (artifact.format === 'plain') return readHead(artifact.path, bytes).toString('utf8');
   if (artifact.format === 'supabase') return readHead(artifact.supabase!.schema, bytes).toString('utf8');
   if (artifact.format === 'plain-gzip') {
-    return zlib.gunzipSync(readHead(artifact.path, Math.ceil(bytes / 4)), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, bytes).toString('utf8');
+    return zlib
+      .gunzipSync(readHead(artifact.path, Math.ceil(bytes / 4)), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, bytes)
+      .toString('utf8');
   }
   return '';
 }
@@ -358,7 +365,9 @@ export function compareChecksums(artifact: Artifact, digest: ArtifactDigest, spe
     }
     const entries = parseChecksumFile(text);
     if (entries.length === 0) {
-      throw new UserError(`Input \`checksum-path\` names ${spec.checksumPath}, which holds no sha256sum lines ("<sha256>  <file>"); create it with \`sha256sum <file> > <file>.sha256\`.`);
+      throw new UserError(
+        `Input \`checksum-path\` names ${spec.checksumPath}, which holds no sha256sum lines ("<sha256>  <file>"); create it with \`sha256sum <file> > <file>.sha256\`.`,
+      );
     }
     if (!digest.files) {
       const entry = entries.find((e) => path.basename(e.file) === name) ?? (entries.length === 1 ? entries[0] : undefined);
@@ -409,10 +418,12 @@ export async function verifyChecksums(state: Fetched): Promise<boolean> {
     ...(options.sha256 ? { sha256: options.sha256 } : {}),
   });
   if (manifest && manifest.artifact.sha256 !== digest.sha256) {
-    const files = manifest.artifact.files && digest.files
-      ? Object.keys({ ...manifest.artifact.files, ...digest.files }).filter((f) => manifest.artifact.files![f] !== digest.files![f])
-      : [path.basename(artifact.path)];
-    for (const file of files) mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
+    const files =
+      manifest.artifact.files && digest.files
+        ? Object.keys({ ...manifest.artifact.files, ...digest.files }).filter((f) => manifest.artifact.files![f] !== digest.files![f])
+        : [path.basename(artifact.path)];
+    for (const file of files)
+      mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
   }
   for (const mismatch of mismatches) {
     state.findings.push(
@@ -420,7 +431,8 @@ export async function verifyChecksums(state: Fetched): Promise<boolean> {
         rule: 'drill_checksum_mismatch',
         object: { kind: 'file', name: mismatch.file },
         message: `${mismatch.file} does not match its recorded SHA-256 (expected ${mismatch.expected.slice(0, 12)}…, got ${mismatch.actual === 'missing' ? 'no such file' : `${mismatch.actual.slice(0, 12)}…`}), so the backup was changed or cut short after it was made; it was not restored.`,
-        remediation: 'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',
+        remediation:
+          'Find out how the file changed (interrupted upload, retention job, tampering) and take a new backup with its checksum recorded at creation.',
       }),
     );
   }

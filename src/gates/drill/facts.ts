@@ -50,16 +50,17 @@ export const PINNED_SETTINGS_SQL = [
  * (as `supabase db dump` does); the restore target gets them from the baseline or the image.
  * `supabase_migrations` stays in: it holds the migration history the drill checks.
  */
-export const SUPABASE_PLATFORM_SCHEMAS: readonly string[] = [
-  ...SUPABASE_MANAGED_SCHEMAS.filter((schema) => schema !== 'supabase_migrations'),
-  '_supavisor',
-];
+export const SUPABASE_PLATFORM_SCHEMAS: readonly string[] = [...SUPABASE_MANAGED_SCHEMAS.filter((schema) => schema !== 'supabase_migrations'), '_supavisor'];
 
 /** Migration history tables, most specific first: the first that exists gives the latest version. */
 export const MIGRATION_HISTORY = [
   { table: 'supabase_migrations.schema_migrations', column: 'version', latest: 'select max(version)::text as v from supabase_migrations.schema_migrations' },
   { table: 'public.flyway_schema_history', column: 'success', latest: 'select max(version)::text as v from public.flyway_schema_history where success' },
-  { table: 'public._prisma_migrations', column: 'finished_at', latest: 'select max(migration_name)::text as v from public._prisma_migrations where finished_at is not null' },
+  {
+    table: 'public._prisma_migrations',
+    column: 'finished_at',
+    latest: 'select max(migration_name)::text as v from public._prisma_migrations where finished_at is not null',
+  },
   { table: 'drizzle.__drizzle_migrations', column: 'created_at', latest: 'select max(created_at)::text as v from drizzle.__drizzle_migrations' },
   { table: 'public.schema_migrations', column: 'version', latest: 'select max(version)::text as v from public.schema_migrations' },
   { table: 'public.pgmigrations', column: 'name', latest: 'select max(name)::text as v from public.pgmigrations' },

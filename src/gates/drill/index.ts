@@ -128,10 +128,13 @@ function dedupe(findings: readonly Finding[]): Finding[] {
 /** Backup mode (`--write-manifest`): dump the source into dump-path and write the manifest. */
 async function backupWithManifest(options: DrillOptions, context: GateContext): Promise<GateOutput> {
   if (!options.sourceDatabaseUrl || !options.dumpPath) {
-    throw new UserError('`--write-manifest` writes a new backup and its manifest: give `--source-database-url` (the database) and `--dump-path` (where the backup goes).');
+    throw new UserError(
+      '`--write-manifest` writes a new backup and its manifest: give `--source-database-url` (the database) and `--dump-path` (where the backup goes).',
+    );
   }
   const output = path.resolve(context.cwd, options.dumpPath);
-  if (existsSync(output)) throw new UserError(`\`--dump-path\` ${output} already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`);
+  if (existsSync(output))
+    throw new UserError(`\`--dump-path\` ${output} already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`);
   const format = /\.(dump|backup|custom)$/.test(output)
     ? 'custom'
     : output.endsWith('.tar')
@@ -142,7 +145,14 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
           ? 'plain'
           : 'directory';
   const backup = await context.log.step(`backup: pg_dump --snapshot (${format}) into ${output}`, () =>
-    takeLiveBackup({ url: options.sourceDatabaseUrl!, output, format, jobs: Math.max(1, options.jobs), checksumTables: context.config.drill['checksum-tables'], noSync: false }),
+    takeLiveBackup({
+      url: options.sourceDatabaseUrl!,
+      output,
+      format,
+      jobs: Math.max(1, options.jobs),
+      checksumTables: context.config.drill['checksum-tables'],
+      noSync: false,
+    }),
   );
   const digest = await digestArtifact(backup.artifact);
   const manifestPath = path.resolve(context.cwd, options.writeManifest!);
@@ -181,4 +191,3 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
     },
   };
 }
-

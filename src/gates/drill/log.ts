@@ -53,7 +53,9 @@ export function readDrillLog(file: string): DrillLog {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError(`Input \`log-path\` names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix the path or its permissions.`);
+    throw new UserError(
+      `Input \`log-path\` names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix the path or its permissions.`,
+    );
   }
   const entries: DrillLogEntry[] = [];
   let unreadable = 0;
@@ -113,7 +115,10 @@ export function historyRows(entries: readonly DrillLogEntry[], count = HISTORY_L
 
 /** Days since the newest green drill (undefined when there is none). */
 export function daysSinceGreen(entries: readonly DrillLogEntry[], now: Date): number | undefined {
-  const greens = entries.filter((entry) => entry.status === 'pass').map((entry) => Date.parse(entry.started_at)).filter(Number.isFinite);
+  const greens = entries
+    .filter((entry) => entry.status === 'pass')
+    .map((entry) => Date.parse(entry.started_at))
+    .filter(Number.isFinite);
   if (greens.length === 0) return undefined;
   return (now.getTime() - Math.max(...greens)) / 86_400_000;
 }
@@ -128,7 +133,12 @@ function logEntry(state: DrillState, status: GateStatus, error?: string): DrillL
     finished_at: state.context.now().toISOString(),
     status,
     ...runContext(state.context.env),
-    source: { kind: state.mode.kind, label: state.sourceLabel, ...(artifact ? { format: artifact.format } : {}), ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}) },
+    source: {
+      kind: state.mode.kind,
+      label: state.sourceLabel,
+      ...(artifact ? { format: artifact.format } : {}),
+      ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}),
+    },
     ...(digest && artifact ? { artifact: { sha256: digest.sha256, size_bytes: artifact.sizeBytes } } : {}),
     ...(backupTime ? { backup_taken_at: backupTime.takenAt, rpo_ms: rpoMs, rpo_source: backupTime.source } : {}),
     ...(state.rtoMs !== undefined ? { rto_ms: state.rtoMs } : {}),
@@ -145,7 +155,12 @@ function logEntry(state: DrillState, status: GateStatus, error?: string): DrillL
 
 /** The status the gate will report, as far as the findings so far decide it (allowlist, then fail-on). */
 function provisionalStatus(state: DrillState): GateStatus {
-  return judge(state.findings, { knownRules: ruleIdsOf('drill'), allowlist: state.context.config.allowlist, now: state.context.now(), failOn: state.options.failOn }).status;
+  return judge(state.findings, {
+    knownRules: ruleIdsOf('drill'),
+    allowlist: state.context.config.allowlist,
+    now: state.context.now(),
+    failOn: state.options.failOn,
+  }).status;
 }
 
 /**

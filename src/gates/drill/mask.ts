@@ -115,7 +115,9 @@ export async function exportMasked(state: DrillState): Promise<void> {
   if (!options.exportPath || !target || !state.inert) return;
   const rules = parseMaskRules(state.config.mask);
   if (rules.length === 0) {
-    throw new UserError('Input `export-path` writes a masked copy, but the repo config has no `drill.mask` rules; add them (table.column: email | hash | null | redact) so no unmasked production data is exported.');
+    throw new UserError(
+      'Input `export-path` writes a masked copy, but the repo config has no `drill.mask` rules; add them (table.column: email | hash | null | redact) so no unmasked production data is exported.',
+    );
   }
   const exportPath = path.resolve(context.cwd, options.exportPath);
   const masked: MaskResult[] = await context.log.step('export: mask the copy and dump it', async () => {
@@ -127,11 +129,16 @@ export async function exportMasked(state: DrillState): Promise<void> {
       await client.end().catch(() => undefined);
     }
     const pgDump = await resolveClientTool('pg_dump', { minMajor: target.major, serverMajor: target.major, purpose: 'export the masked copy' });
-    const result = await runClientTool(pgDump, [...exportFormatArgs(options.exportPath!, state.jobs), '--no-password', '-f', exportPath.replace(/\/$/, ''), '-d', target.target.database], {
-      connection: target.target,
-      paths: [path.dirname(exportPath.replace(/\/$/, ''))],
-    });
-    if (result.exitCode !== 0) throw new UserError(`Exporting the masked copy to ${exportPath} failed: ${result.stderr.trim().split('\n').pop()}; check \`export-path\`.`);
+    const result = await runClientTool(
+      pgDump,
+      [...exportFormatArgs(options.exportPath!, state.jobs), '--no-password', '-f', exportPath.replace(/\/$/, ''), '-d', target.target.database],
+      {
+        connection: target.target,
+        paths: [path.dirname(exportPath.replace(/\/$/, ''))],
+      },
+    );
+    if (result.exitCode !== 0)
+      throw new UserError(`Exporting the masked copy to ${exportPath} failed: ${result.stderr.trim().split('\n').pop()}; check \`export-path\`.`);
     return results;
   });
   state.details.masked = masked;

@@ -109,7 +109,8 @@ export async function neutraliseCopy(state: Targeted): Promise<InertCopy | undef
         rule: 'drill_not_inert',
         object: { kind: 'database', name: target.target.database },
         message: `The restored copy could not be made inert (${(error as Error).message}), so no check ran on it.`,
-        remediation: 'Fix the cause (permissions of the restore role on cron.job, net.http_request_queue and the tables with webhook triggers) and run the drill again.',
+        remediation:
+          'Fix the cause (permissions of the restore role on cron.job, net.http_request_queue and the tables with webhook triggers) and run the drill again.',
       }),
     );
     return undefined;

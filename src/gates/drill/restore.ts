@@ -63,7 +63,11 @@ export interface RestoreOutcome {
  * Harmless on a restore target: PostgreSQL 17's setting on an older server, roles.sql re-creating a
  * role, and the publication the Supabase baseline and image already have.
  */
-const IGNORABLE = [/unrecognized configuration parameter "transaction_timeout"/, /role "[^"]+" already exists/, /publication "supabase_realtime" already exists/];
+const IGNORABLE = [
+  /unrecognized configuration parameter "transaction_timeout"/,
+  /role "[^"]+" already exists/,
+  /publication "supabase_realtime" already exists/,
+];
 
 const CLASSIFIERS: Array<{ kind: Exclude<ProblemKind, 'other'>; pattern: RegExp }> = [
   { kind: 'role', pattern: /role "([^"]+)" does not exist/ },
@@ -206,7 +210,11 @@ export async function readToc(artifact: Artifact, targetMajor: number): Promise<
   const tool = await readerTool(artifact, targetMajor);
   const result = await runClientTool(tool, ['-l', artifact.path], { paths: [artifact.path] });
   if (result.exitCode !== 0) {
-    const first = result.stderr.split('\n').find((l) => l.trim())?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
+    const first =
+      result.stderr
+        .split('\n')
+        .find((l) => l.trim())
+        ?.replace(/^pg_restore: (error: )?/, '') ?? `exit code ${result.exitCode}`;
     return { tool, problem: { kind: 'corrupt', message: `the archive's table of contents cannot be read: ${first}`, count: 1 } };
   }
   return { tool, toc: parseTocList(result.stdout) };
@@ -264,7 +272,11 @@ function dataFileSizes(dir: string): Map<number, number> {
 export async function restoreArchive(artifact: Artifact, toc: TocSummary, tool: ResolvedTool, context: RestoreContext): Promise<RestoreOutcome> {
   const collector = new ErrorCollector();
   const sizes = artifact.format === 'directory' ? dataFileSizes(artifact.path) : new Map<number, number>();
-  const progress = new Progress(context.log, toc.tables.length, [...sizes.values()].reduce((a, b) => a + b, 0));
+  const progress = new Progress(
+    context.log,
+    toc.tables.length,
+    [...sizes.values()].reduce((a, b) => a + b, 0),
+  );
   const parallel = artifact.format !== 'tar' && context.jobs > 1;
   const args = ['--verbose', '--no-password', '-d', context.target.database, ...(parallel ? ['-j', String(context.jobs)] : []), artifact.path];
   const result = await runClientTool(tool, args, {
@@ -279,7 +291,11 @@ export async function restoreArchive(artifact: Artifact, toc: TocSummary, tool: 
   if (result.exitCode !== 0 && collector.groups.size === 0 && collector.ignored === 0) {
     // Failed, and no message could be read: fail closed with what pg_restore said last.
     const last = result.stderr.trim().split('\n').pop() || `exit code ${result.exitCode}`;
-    collector.add(/errors ignored on restore/.test(last) ? `pg_restore reported failed statements (${last.replace(/^.*warning: /, '')}) but their messages could not be read from its output` : last.replace(/^pg_restore: (error: )?/, ''));
+    collector.add(
+      /errors ignored on restore/.test(last)
+        ? `pg_restore reported failed statements (${last.replace(/^.*warning: /, '')}) but their messages could not be read from its output`
+        : last.replace(/^pg_restore: (error: )?/, ''),
+    );
   }
   return outcome(collector, [`${tool.name} ${tool.version}`], progress);
 }
@@ -296,7 +312,8 @@ export async function restorePlatformData(file: string, tool: ResolvedTool, cont
     paths: [file],
     onStderrLine: (line) => collector.line(line),
   });
-  if (result.exitCode !== 0 && collector.groups.size === 0) collector.add(result.stderr.trim().split('\n').pop() || `pg_restore exited with code ${result.exitCode}`);
+  if (result.exitCode !== 0 && collector.groups.size === 0)
+    collector.add(result.stderr.trim().split('\n').pop() || `pg_restore exited with code ${result.exitCode}`);
   return outcome(collector, [`${tool.name} ${tool.version}`], progress);
 }
 
@@ -325,7 +342,9 @@ export interface BackupScript {
 /** The SQL scripts a plain or supabase backup is made of, in restore order; none for archives. */
 export function backupScripts(artifact: Artifact): BackupScript[] {
   if (artifact.format === 'plain' || artifact.format === 'plain-gzip') {
-    return [{ file: artifact.path, gzip: artifact.format === 'plain-gzip', label: path.basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) }];
+    return [
+      { file: artifact.path, gzip: artifact.format === 'plain-gzip', label: path.basename(artifact.path), expectTrailer: Boolean(artifact.header.dumpVersion) },
+    ];
   }
   if (artifact.format === 'supabase' && artifact.supabase) {
     const { roles, schema, data } = artifact.supabase;
@@ -453,7 +472,12 @@ export async function scanScripts(state: Fetched, scripts: readonly BackupScript
   const [nul] = scan.nul;
   if (nul) {
     const more = scan.nul.length > 1 ? ` (and ${scan.nul.length - 1} more line(s))` : '';
-    state.findings.push(problemFinding({ kind: 'corrupt', message: `line ${nul.line} of ${nul.file} holds a NUL byte, which no SQL text has${more}`, count: 1 }, { artifact: state.artifact, supabase: false, baselineApplied: false, server: '' }));
+    state.findings.push(
+      problemFinding(
+        { kind: 'corrupt', message: `line ${nul.line} of ${nul.file} holds a NUL byte, which no SQL text has${more}`, count: 1 },
+        { artifact: state.artifact, supabase: false, baselineApplied: false, server: '' },
+      ),
+    );
   }
   return {
     ok: scan.untrusted.length === 0 && scan.nul.length === 0,
@@ -526,7 +550,10 @@ async function applyBaseline(state: Targeted, supabase: boolean): Promise<boolea
   const { target } = state;
   if (!wantsBaseline(state.config.baseline, supabase) || target.supabaseImage) return false;
   if (!target.mayCreateRoles) {
-    state.details.baseline = { applied: false, reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there' };
+    state.details.baseline = {
+      applied: false,
+      reason: 'target-database-url is not disposable: roles are cluster-wide, so postgate does not create them there',
+    };
     return false;
   }
   const admin = await connect(target.url, { gate: 'drill', readOnly: false, inputName: 'target' });
@@ -553,8 +580,13 @@ async function load(state: Targeted, supabase: boolean, baselineApplied: boolean
     await restoreRolesFile(live.rolesFile, asSuperuser);
   }
   if (toc) {
-    const tool = await resolveClientTool('pg_restore', { minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0, serverMajor: target.major, purpose: `restore ${path.basename(artifact.path)}` });
-    const platform = live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
+    const tool = await resolveClientTool('pg_restore', {
+      minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0,
+      serverMajor: target.major,
+      purpose: `restore ${path.basename(artifact.path)}`,
+    });
+    const platform =
+      live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
     const main = await restoreArchive(artifact, toc, tool, restoreContext);
     return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
   }
@@ -578,7 +610,10 @@ function createdExtensions(artifact: Artifact, toc: TocSummary | undefined): str
 /** Messages of statements only a superuser may run (SQLSTATE 42501 as PostgreSQL words it). */
 const NEEDS_SUPERUSER = /must be superuser|permission denied|must be owner|must have privileges of|must be able to SET ROLE/i;
 
-function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; supabase: boolean; baselineApplied: boolean; server: string; restoredAsPlatformRole?: boolean }): Finding {
+function problemFinding(
+  problem: RestoreProblem,
+  context: { artifact: Artifact; supabase: boolean; baselineApplied: boolean; server: string; restoredAsPlatformRole?: boolean },
+): Finding {
   const counted = problem.count > 1 ? ` (${problem.count} statements failed this way)` : '';
   const example = problem.example ? `first failure: ${problem.example}` : undefined;
   switch (problem.kind) {
@@ -618,7 +653,8 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
         rule: 'drill_artifact_corrupt',
         object: { kind: 'file', name: path.basename(context.artifact.path) },
         message: `${path.basename(context.artifact.path)} is truncated or unreadable: ${problem.message}.`,
-        remediation: 'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
+        remediation:
+          'Take a new backup and record its SHA-256 at creation (sha256sum), so the next drill catches this before the restore; check the backup job for a full disk or an interrupted upload.',
       });
     case 'other': {
       const platformRefused = context.restoredAsPlatformRole && NEEDS_SUPERUSER.test(problem.message);
@@ -626,7 +662,9 @@ function problemFinding(problem: RestoreProblem, context: { artifact: Artifact; 
         rule: 'drill_restore_error',
         object: { kind: 'statement', name: problem.message.slice(0, 120) },
         message: `A statement of the backup failed during the restore: ${problem.message}${counted}.${
-          platformRefused ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.' : ''
+          platformRefused
+            ? ' The backup was loaded as a restore into Supabase loads it, by `postgres`, which is not a superuser (the superuser is `supabase_admin`), so this statement fails there too.'
+            : ''
         }`,
         ...(example ? { detail: example } : {}),
         remediation: platformRefused

@@ -33,7 +33,9 @@ export function validateSupabaseApiInputs(token: string | undefined, projectRef:
     throw new UserError("Inputs `supabase-access-token` and `project-ref` go together (the RPO comes from the project's backups list); set both or neither.");
   }
   if (projectRef && !/^[a-z0-9]{6,40}$/i.test(projectRef)) {
-    throw new UserError(`Input \`project-ref\` is "${projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`);
+    throw new UserError(
+      `Input \`project-ref\` is "${projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`,
+    );
   }
 }
 
@@ -42,7 +44,12 @@ export function validateSupabaseApiInputs(token: string | undefined, projectRef:
  * (`GET /v1/projects/{ref}/database/backups`): with PITR, the latest physical backup time;
  * otherwise the newest COMPLETED daily backup. Undefined when the project lists none.
  */
-export async function supabaseBackupTime(options: { token: string; projectRef: string; baseUrl?: string; timeoutMs?: number }): Promise<BackupTime | undefined> {
+export async function supabaseBackupTime(options: {
+  token: string;
+  projectRef: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+}): Promise<BackupTime | undefined> {
   const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
   const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
   let response: Response;
@@ -52,7 +59,9 @@ export async function supabaseBackupTime(options: { token: string; projectRef: s
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
   } catch (error) {
-    throw new UserError(`Could not reach the Supabase Management API at ${base} (${(error as Error).message}); check the runner's network or drop \`supabase-access-token\`.`);
+    throw new UserError(
+      `Could not reach the Supabase Management API at ${base} (${(error as Error).message}); check the runner's network or drop \`supabase-access-token\`.`,
+    );
   }
   if (response.status === 401 || response.status === 403) {
     throw new UserError(
@@ -63,7 +72,9 @@ export async function supabaseBackupTime(options: { token: string; projectRef: s
     throw new UserError(`The Supabase Management API knows no project \`${options.projectRef}\` (HTTP 404); fix \`project-ref\`.`);
   }
   if (!response.ok) {
-    throw new UserError(`The Supabase Management API answered HTTP ${response.status} for the project's backups; retry later or drop \`supabase-access-token\` to take the RPO from the manifest.`);
+    throw new UserError(
+      `The Supabase Management API answered HTTP ${response.status} for the project's backups; retry later or drop \`supabase-access-token\` to take the RPO from the manifest.`,
+    );
   }
   let body: BackupsResponse;
   try {
@@ -118,8 +129,12 @@ export async function measureObjectives(state: DrillState): Promise<void> {
         rule: 'drill_rto_exceeded',
         object: { kind: 'objective', name: 'rto' },
         message: `The drill took ${formatDuration(rtoMs)}, more than the RTO target of ${formatDuration(rtoTarget)}.`,
-        detail: state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => `${t.phase}: ${formatDuration(t.duration_ms)}`).join('\n'),
-        remediation: 'Speed up the slowest phase (more jobs, directory-format backups for a parallel restore, a faster restore machine) or renegotiate the target.',
+        detail: state.phases.timings
+          .filter((t) => t.status !== 'skipped')
+          .map((t) => `${t.phase}: ${formatDuration(t.duration_ms)}`)
+          .join('\n'),
+        remediation:
+          'Speed up the slowest phase (more jobs, directory-format backups for a parallel restore, a faster restore machine) or renegotiate the target.',
       }),
     );
   }
@@ -130,7 +145,8 @@ export async function measureObjectives(state: DrillState): Promise<void> {
         rule: 'drill_rpo_unknown',
         object: { kind: 'objective', name: 'rpo' },
         message: `The backup's time is unknown, so the RPO target of ${formatDuration(rpoTarget)} cannot be checked.`,
-        remediation: 'Pass a manifest (postgate drill --write-manifest at backup time), use a custom or directory archive (their header has the time), or pass supabase-access-token and project-ref.',
+        remediation:
+          'Pass a manifest (postgate drill --write-manifest at backup time), use a custom or directory archive (their header has the time), or pass supabase-access-token and project-ref.',
       }),
     );
   } else if (rpoMs > rpoTarget) {

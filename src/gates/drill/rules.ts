@@ -73,7 +73,7 @@ export const DRILL_RULES = [
     gate: 'drill',
     severity: 'error',
     category: 'verify',
-    title: 'The copy\'s schema differs from the source',
+    title: "The copy's schema differs from the source",
     doc: `After the restore, the copy's catalog (tables, columns, constraints, indexes, functions, policies, triggers, ...) differs from the source's, compared with the same catalog model drift-gate uses, or with the schema fingerprint in the manifest. Something was not restored: look at the restore errors first. ${ALLOW}`,
   },
   {
@@ -97,7 +97,7 @@ export const DRILL_RULES = [
     gate: 'drill',
     severity: 'error',
     category: 'verify',
-    title: 'A table\'s key checksum differs in the copy',
+    title: "A table's key checksum differs in the copy",
     doc: `For tables listed in \`drill.checksum-tables\`, postgate hashes every row (md5 of the row's text, with TimeZone, DateStyle and extra_float_digits pinned on both sides) and compares the sum. A difference with equal row counts means rows were changed in the backup or during the restore. ${ALLOW}`,
   },
   {
@@ -129,7 +129,7 @@ export const DRILL_RULES = [
     gate: 'drill',
     severity: 'error',
     category: 'verify',
-    title: 'The copy\'s latest migration differs',
+    title: "The copy's latest migration differs",
     doc: `The latest version in the migration history table (supabase_migrations.schema_migrations, flyway_schema_history, _prisma_migrations, ...) differs between source and copy, so the copy does not represent the schema the application expects. ${ALLOW}`,
   },
   {
@@ -186,7 +186,7 @@ export const DRILL_RULES = [
     severity: 'error',
     category: 'objective',
     title: 'The backup time is unknown, so the RPO cannot be checked',
-    doc: 'An `rpo-target` is set but the backup\'s time is known from nowhere: no manifest, no time in the dump\'s header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.',
+    doc: "An `rpo-target` is set but the backup's time is known from nowhere: no manifest, no time in the dump's header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.",
   },
   {
     id: 'drill_stale',

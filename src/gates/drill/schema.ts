@@ -81,9 +81,10 @@ export function compareSchemas(expected: ExpectedSchema, actual: SchemaState): {
         drillFinding({
           rule: 'drill_schema_mismatch',
           object: { kind: 'database', name: 'schema fingerprint' },
-          message: 'The restored schema\'s fingerprint differs from the one in the manifest.',
+          message: "The restored schema's fingerprint differs from the one in the manifest.",
           detail: `manifest ${expected.fingerprint.slice(0, 16)}…, copy ${actual.fingerprint.slice(0, 16)}…; the manifest carries no snapshot, so the objects that differ cannot be named.`,
-          remediation: 'Look at the restore errors first; write manifests with a current postgate, which stores the whole snapshot, to see which objects differ.',
+          remediation:
+            'Look at the restore errors first; write manifests with a current postgate, which stores the whole snapshot, to see which objects differ.',
         }),
       ],
     };
@@ -95,12 +96,15 @@ export function compareSchemas(expected: ExpectedSchema, actual: SchemaState): {
       object: { kind: difference.kind, ...(difference.schema ? { schema: difference.schema } : {}), name: difference.name },
       message: message(difference),
       ...(difference.changes.length
-        ? { detail: difference.changes.map((change) => `${change.property}: source ${JSON.stringify(change.expected ?? null)}, copy ${JSON.stringify(change.actual ?? null)}`).join('\n') }
+        ? {
+            detail: difference.changes
+              .map((change) => `${change.property}: source ${JSON.stringify(change.expected ?? null)}, copy ${JSON.stringify(change.actual ?? null)}`)
+              .join('\n'),
+          }
         : {}),
-      remediation:
-        difference.changes.some((change) => change.property === 'acl')
-          ? 'pg_dump records privileges relative to the built-in defaults, so a restore target whose default privileges grant to roles (Supabase\'s baseline and images grant anon and authenticated on new objects in public) gives restored objects grants the source had revoked. In the restore runbook, revoke the target\'s default privileges before restoring (or re-apply the REVOKEs afterwards), then allowlist this finding with that reason.'
-          : difference.change === 'missing'
+      remediation: difference.changes.some((change) => change.property === 'acl')
+        ? "pg_dump records privileges relative to the built-in defaults, so a restore target whose default privileges grant to roles (Supabase's baseline and images grant anon and authenticated on new objects in public) gives restored objects grants the source had revoked. In the restore runbook, revoke the target's default privileges before restoring (or re-apply the REVOKEs afterwards), then allowlist this finding with that reason."
+        : difference.change === 'missing'
           ? 'Look at the restore errors for the statement that should have created it; if the backup leaves it out on purpose (e.g. platform schemas), re-apply it in the restore runbook and allowlist this finding.'
           : 'Check what the restore target adds by itself (extensions, baseline objects) and allowlist it with that reason.',
     }),

@@ -103,8 +103,10 @@ export async function takeLiveBackup(options: LiveBackupOptions): Promise<LiveBa
         '--no-password',
         ...(options.noSync ? ['--no-sync'] : []),
         ...excludeSchemas.map((schema) => `--exclude-schema=${schema}`),
-        '-f', options.output,
-        '-d', target.database,
+        '-f',
+        options.output,
+        '-d',
+        target.database,
       ],
       { connection: target, paths: [path.dirname(options.output)] },
     );
@@ -121,7 +123,18 @@ export async function takeLiveBackup(options: LiveBackupOptions): Promise<LiveBa
     if (supabase && options.platformDataFile) {
       const platform = await runClientTool(
         pgDump,
-        ['-Fc', '--data-only', `--snapshot=${row.snapshot}`, '--no-password', '--no-sync', ...PLATFORM_DATA_ARGS, '-f', options.platformDataFile, '-d', target.database],
+        [
+          '-Fc',
+          '--data-only',
+          `--snapshot=${row.snapshot}`,
+          '--no-password',
+          '--no-sync',
+          ...PLATFORM_DATA_ARGS,
+          '-f',
+          options.platformDataFile,
+          '-d',
+          target.database,
+        ],
         { connection: target, paths: [path.dirname(options.platformDataFile)] },
       );
       if (platform.exitCode !== 0) throw dumpFailed(platform.stderr, target.label);
@@ -148,8 +161,16 @@ export async function takeLiveBackup(options: LiveBackupOptions): Promise<LiveBa
 }
 
 function dumpFailed(stderr: string, label: string): UserError {
-  const line = stderr.split('\n').find((l) => /error:/.test(l))?.replace(/^pg_dump: error: /, '') ?? stderr.trim().split('\n').pop() ?? 'no output';
-  return new UserError(`pg_dump could not dump ${label}: ${line.replace(/\.$/, '')}; give the role in \`${SOURCE_INPUT}\` read access to every table (or use the database owner).`);
+  const line =
+    stderr
+      .split('\n')
+      .find((l) => /error:/.test(l))
+      ?.replace(/^pg_dump: error: /, '') ??
+    stderr.trim().split('\n').pop() ??
+    'no output';
+  return new UserError(
+    `pg_dump could not dump ${label}: ${line.replace(/\.$/, '')}; give the role in \`${SOURCE_INPUT}\` read access to every table (or use the database owner).`,
+  );
 }
 
 async function dumpRoles(file: string, target: DatabaseTarget, serverMajor: number, purpose: string): Promise<string | undefined> {
@@ -179,8 +200,13 @@ export function chooseMode(options: DrillOptions, cwd: string): Mode {
   }
   if (!live && !file) throw new UserError('Nothing to restore: set `source-database-url` (take the backup now) or `dump-path` (an existing backup).');
   if (live) {
-    for (const [name, value] of [['checksum-path', options.checksumPath], ['sha256', options.sha256], ['manifest', options.manifest]] as const) {
-      if (value) throw new UserError(`Input \`${name}\` applies to \`dump-path\` drills; drop it, since a live drill computes everything from the source itself.`);
+    for (const [name, value] of [
+      ['checksum-path', options.checksumPath],
+      ['sha256', options.sha256],
+      ['manifest', options.manifest],
+    ] as const) {
+      if (value)
+        throw new UserError(`Input \`${name}\` applies to \`dump-path\` drills; drop it, since a live drill computes everything from the source itself.`);
     }
     return { kind: 'live', url: live };
   }
@@ -256,6 +282,9 @@ async function readBackupFile(state: DrillState, file: Extract<Mode, { kind: 'fi
   if (version) state.sourceVersion = version;
   if (manifest) state.backupTime = { takenAt: manifest.backup_taken_at, source: 'manifest' };
   else if (artifact.header.createdAt) {
-    state.backupTime = { takenAt: artifact.header.createdAt, source: artifact.header.createdAtAssumedUtc ? 'dump header (dumping machine\'s local time, read as UTC)' : 'dump header' };
+    state.backupTime = {
+      takenAt: artifact.header.createdAt,
+      source: artifact.header.createdAtAssumedUtc ? "dump header (dumping machine's local time, read as UTC)" : 'dump header',
+    };
   }
 }

@@ -53,7 +53,11 @@ export function openScript(file: string, options: { gzip: boolean; onBytes?: (by
       const code = (e as NodeJS.ErrnoException).code;
       const message = (e as Error).message;
       if (!gunzip || (e as NodeJS.ErrnoException).syscall) error = `cannot read the file: ${message}`;
-      else error = code === 'Z_BUF_ERROR' || /unexpected end/i.test(message) ? 'gzip stream ended early (unexpected end of file): the file is truncated' : `gzip stream is corrupt (${message})`;
+      else
+        error =
+          code === 'Z_BUF_ERROR' || /unexpected end/i.test(message)
+            ? 'gzip stream ended early (unexpected end of file): the file is truncated'
+            : `gzip stream is corrupt (${message})`;
     } finally {
       source.destroy();
       gunzip?.destroy();

@@ -272,7 +272,8 @@ export class SqlLexer {
             // pg_dump puts nothing there, so anything but a comment is refused.
             const rest = line.subarray(i);
             const restText = rest.toString('latin1').trim();
-            if (restText && !restText.startsWith('--')) units.push({ kind: 'unsafe', line: lineNo, text: printable(rest), why: 'SQL after a COPY FROM stdin statement on its line' });
+            if (restText && !restText.startsWith('--'))
+              units.push({ kind: 'unsafe', line: lineNo, text: printable(rest), why: 'SQL after a COPY FROM stdin statement on its line' });
             segment = n;
             i = n;
           }

@@ -78,7 +78,10 @@ export function chooseMajor(options: TargetOptions, installed: number[]): { majo
 
 export async function createRestoreTarget(options: TargetOptions): Promise<RestoreTarget> {
   if (options.targetDatabaseUrl) return scratchOnTarget(options.targetDatabaseUrl, options.targetIsDisposable);
-  const choice = chooseMajor(options, findInstallations().map((i) => i.major));
+  const choice = chooseMajor(
+    options,
+    findInstallations().map((i) => i.major),
+  );
   const cluster = await startCluster({
     shadow: options.shadow,
     ...(choice.major !== undefined ? { major: choice.major } : {}),
@@ -133,7 +136,9 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
       );
     }
     if (!row.can_create) {
-      throw new UserError(`The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`);
+      throw new UserError(
+        `The role in \`${TARGET_INPUT}\` (${server.user}) cannot create databases; grant it CREATEDB or use an ephemeral target (drop \`${TARGET_INPUT}\`).`,
+      );
     }
     await reapScratchDatabases(admin).catch(() => 0);
     const name = await createScratchDatabase(admin, 'postgate_drill_');
@@ -142,7 +147,10 @@ async function scratchOnTarget(serverUrl: string, disposable: boolean): Promise<
     const stop = () => {
       stopping ??= admin
         .query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(async () => {
           await admin.end().catch(() => undefined);
           untrack(id);

@@ -66,7 +66,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
           rule: 'drill_row_count_mismatch',
           object: tableRef(table),
           message: `Table ${tableLabel(table)} has ${copy.rows} rows in the copy but ${table.rows} in the source (${copy.rows > table.rows ? '+' : ''}${copy.rows - table.rows}).`,
-          remediation: 'Look at the restore errors for its data (COPY) and for constraints that rejected rows; if the numbers come from a manifest, check it belongs to this backup.',
+          remediation:
+            'Look at the restore errors for its data (COPY) and for constraints that rejected rows; if the numbers come from a manifest, check it belongs to this backup.',
         }),
       );
     }
@@ -177,7 +178,8 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
           message: have
             ? `The copy's latest migration is ${have.version || '(none)'} but the source's is ${want.version || '(none)'} (${want.table}).`
             : `The copy has no migration history (${want.table}); the source's latest migration is ${want.version}.`,
-          remediation: 'Make sure the backup includes the migration history schema (supabase db dump leaves out supabase_migrations; keep it in the backup or re-apply it).',
+          remediation:
+            'Make sure the backup includes the migration history schema (supabase db dump leaves out supabase_migrations; keep it in the backup or re-apply it).',
         }),
       );
     }
@@ -203,10 +205,13 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
 
 /** Settings the repo config expects, looked up in a fresh session on the copy. */
 export async function checkExpectedSettings(client: ClientBase, names: readonly string[]): Promise<{ findings: Finding[]; check: Check }> {
-  if (names.length === 0) return { findings: [], check: { check: 'expected settings', status: 'skipped', detail: 'no drill.expected-settings in the repo config' } };
+  if (names.length === 0)
+    return { findings: [], check: { check: 'expected settings', status: 'skipped', detail: 'no drill.expected-settings in the repo config' } };
   const findings: Finding[] = [];
   for (const name of names) {
-    const result = await client.query<{ present: boolean }>('select current_setting($1, true) is not null and current_setting($1, true) <> \'\' as present', [name]);
+    const result = await client.query<{ present: boolean }>("select current_setting($1, true) is not null and current_setting($1, true) <> '' as present", [
+      name,
+    ]);
     if (result.rows[0]?.present) continue;
     findings.push(
       drillFinding({
@@ -232,7 +237,8 @@ function describeValue(value: unknown): string {
 export function smokeMismatch(expect: SmokeQuery['expect'], rows: ReadonlyArray<Record<string, unknown>>): string | undefined {
   if (expect === 'no-error') return undefined;
   if ('rows' in expect) return rows.length === expect.rows ? undefined : `returned ${rows.length} row(s), expected exactly ${expect.rows}`;
-  if ('rows-at-least' in expect) return rows.length >= expect['rows-at-least'] ? undefined : `returned ${rows.length} row(s), expected at least ${expect['rows-at-least']}`;
+  if ('rows-at-least' in expect)
+    return rows.length >= expect['rows-at-least'] ? undefined : `returned ${rows.length} row(s), expected at least ${expect['rows-at-least']}`;
   const first = rows[0] ? Object.values(rows[0])[0] : undefined;
   const want = expect.equals;
   const same = want === null ? first === null || first === undefined : first !== undefined && first !== null && String(first) === String(want);
@@ -291,7 +297,10 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
     const expectedSchema: ExpectedSchema | undefined = live?.schema
       ? live.schema
       : manifest?.schema
-        ? { fingerprint: manifest.schema.fingerprint, ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot as ExpectedSchema['snapshot'] } : {}) }
+        ? {
+            fingerprint: manifest.schema.fingerprint,
+            ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot as ExpectedSchema['snapshot'] } : {}),
+          }
         : undefined;
     const copySchema = asRestored(await readSchema(copy, { excludeSchemas, supabase }), disabled);
     if (expected) {
@@ -304,7 +313,8 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
           rule: 'drill_no_parity_source',
           object: { kind: 'file', name: path.basename(artifact.path) },
           message: `No manifest for ${path.basename(artifact.path)}: the copy's ${actual.tables.length} tables and ${actual.tables.reduce((s, t) => s + t.rows, 0)} rows were recorded but not compared with the source.`,
-          remediation: 'Write a manifest at backup time (postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json) and pass it as `manifest`.',
+          remediation:
+            'Write a manifest at backup time (postgate drill --source-database-url ... --dump-path <backup> --write-manifest <backup>.manifest.json) and pass it as `manifest`.',
         }),
       );
       checks.push({ check: 'row counts', status: 'skipped', detail: `no source to compare with (${actual.tables.length} tables restored)` });
@@ -312,7 +322,11 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
     if (expectedSchema) {
       const schema = compareSchemas(expectedSchema, copySchema);
       findings.push(...schema.findings);
-      checks.push({ check: 'schema', status: schema.differences ? 'fail' : 'pass', detail: `${copySchema.snapshot.objects.length} objects; ${schema.differences} differ` });
+      checks.push({
+        check: 'schema',
+        status: schema.differences ? 'fail' : 'pass',
+        detail: `${copySchema.snapshot.objects.length} objects; ${schema.differences} differ`,
+      });
     } else {
       checks.push({ check: 'schema', status: 'skipped', detail: `no source schema to compare with (fingerprint ${copySchema.fingerprint.slice(0, 12)})` });
     }
@@ -324,7 +338,11 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
     checks.push(smoke.check);
     state.metrics.tables = actual.tables.length;
     state.metrics.rows = actual.tables.reduce((sum, t) => sum + t.rows, 0);
-    const empty = emptyBackup(actual, config['expect-empty'], state.mode.kind === 'live' ? { kind: 'database', name: state.sourceLabel } : { kind: 'file', name: path.basename(artifact.path) });
+    const empty = emptyBackup(
+      actual,
+      config['expect-empty'],
+      state.mode.kind === 'live' ? { kind: 'database', name: state.sourceLabel } : { kind: 'file', name: path.basename(artifact.path) },
+    );
     findings.push(...empty.findings);
     checks.push(empty.check);
   });
@@ -365,7 +383,7 @@ export function emptyBackup(actual: DatabaseFacts, expectEmpty: boolean, object:
         object,
         message: `The backup restored to an empty database (${what}), so it would recover no data.`,
         remediation:
-          'Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump\'s closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.',
+          "Check the backup job: a dump of the wrong database, a --schema-only run, or a file cut down to pg_dump's closing lines restores nothing. If the source database is meant to be empty, set `drill.expect-empty: true` in the repo config.",
       }),
     ],
     check: { check: 'backup not empty', status: 'fail', detail: restored },

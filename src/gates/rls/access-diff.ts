@@ -110,7 +110,11 @@ function describeWidenings(widened: readonly Widening[]): string {
  * access is an error for the anonymous actor and a warning for signed-in ones, except public
  * read through an explicit policy (`publicRead`), a notice.
  */
-export function diffMatrices(base: AccessMatrix, head: AccessMatrix, publicRead: PublicRead = () => undefined): { changes: AccessChange[]; findings: Finding[] } {
+export function diffMatrices(
+  base: AccessMatrix,
+  head: AccessMatrix,
+  publicRead: PublicRead = () => undefined,
+): { changes: AccessChange[]; findings: Finding[] } {
   const baseRows = new Map(base.rows.map((row) => [`${row.object.schema}.${row.object.name}`, row]));
   const changes: AccessChange[] = [];
   const findings: Finding[] = [];
@@ -127,7 +131,14 @@ export function diffMatrices(base: AccessMatrix, head: AccessMatrix, publicRead:
         const then: Cell = before?.cells[actor.id]?.[command] ?? { access: 'none' };
         if (!known(then) || ACCESS_RANK[now!.access] === ACCESS_RANK[then.access]) continue;
         const direction = ACCESS_RANK[now!.access] > ACCESS_RANK[then.access] ? 'wider' : 'narrower';
-        changes.push({ object: label, actor: actor.label, command, before: before ? ACCESS_LABELS[then.access] : 'new table', after: ACCESS_LABELS[now!.access], direction });
+        changes.push({
+          object: label,
+          actor: actor.label,
+          command,
+          before: before ? ACCESS_LABELS[then.access] : 'new table',
+          after: ACCESS_LABELS[now!.access],
+          direction,
+        });
         if (direction === 'wider' && (now!.access === 'all' || now!.access === 'some')) {
           const policy = command === 'SELECT' && now!.access === 'all' ? publicRead(label, actor.role) : undefined;
           widened.push({
@@ -148,7 +159,9 @@ export function diffMatrices(base: AccessMatrix, head: AccessMatrix, publicRead:
           severity,
           object: { kind: row.object.kind, schema: row.object.schema, name: row.object.name },
           message: `${before ? '' : 'New '}${row.object.kind} ${label}: ${describeWidenings(widened)}.`,
-          ...(widened.some((w) => w.severity === 'notice') ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' } : {}),
+          ...(widened.some((w) => w.severity === 'notice')
+            ? { detail: 'Public read through an explicit policy is a notice; list the table in rls.private-tables if it must not be.' }
+            : {}),
           remediation: 'Check the policies and grants this pull request adds or changes; allowlist the object if the wider access is intended.',
         }),
       );
@@ -170,7 +183,14 @@ export function diffPolicies(base: readonly PolicySnapshot[], head: readonly Pol
     const then = before.get(key);
     const describe = (p: PolicySnapshot) => `${p.permissive ? 'permissive' : 'restrictive'} ${p.command} to ${p.roles.join(', ')}`;
     if (!then) {
-      out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(now), message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`, detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}` }));
+      out.push(
+        rlsFinding({
+          rule: 'rls_policy_changed',
+          object: object(now),
+          message: `New policy "${now.name}" on ${now.schema}.${now.table}: ${describe(now)}.`,
+          detail: `using: ${now.using ?? '(none)'}\nwith check: ${now.check ?? '(none)'}`,
+        }),
+      );
       continue;
     }
     const changed: string[] = [];
@@ -194,7 +214,8 @@ export function diffPolicies(base: readonly PolicySnapshot[], head: readonly Pol
     }
   }
   for (const [key, then] of before) {
-    if (!after.has(key)) out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
+    if (!after.has(key))
+      out.push(rlsFinding({ rule: 'rls_policy_changed', object: object(then), message: `Policy "${then.name}" on ${then.schema}.${then.table} was dropped.` }));
   }
   return out;
 }

@@ -66,11 +66,7 @@ async function applicableRules(session: ClientBase, options: AuditOptions): Prom
   const needed = [...new Set(RLS_RULES.flatMap((rule) => rule.needs ?? []))];
   const facts = await session.query<{ present: string[]; unreadable: string[] }>(NEEDED_RELATIONS_SQL, [needed]);
   const { present, unreadable } = facts.rows[0]!;
-  const rules = RLS_RULES.filter(
-    (rule) =>
-      (rule.needs ?? []).every((name) => present.includes(name)) &&
-      (rule.optIn !== 'force-rls' || options.forceRls),
-  );
+  const rules = RLS_RULES.filter((rule) => (rule.needs ?? []).every((name) => present.includes(name)) && (rule.optIn !== 'force-rls' || options.forceRls));
   // A rule that sees none (or only some) of the rows it checks would pass quietly: fail closed instead.
   const blind = rules.filter((rule) => (rule.needs ?? []).some((name) => unreadable.includes(name)));
   if (blind.length) {
@@ -111,7 +107,15 @@ export function auditStatement(rules: readonly RlsRule[], options: AuditOptions,
   );
   return {
     text: `${RULE_CONTEXT_SQL}\n${parts.join('\nunion all\n')}`,
-    values: [projectExposure(options.exposedSchemas), options.apiRoles, SYSTEM_SCHEMAS, SENSITIVE_COLUMN_NAMES, UPGRADE_BLOCKING_REG_TYPES, shard?.modulus ?? null, shard?.remainders ?? null],
+    values: [
+      projectExposure(options.exposedSchemas),
+      options.apiRoles,
+      SYSTEM_SCHEMAS,
+      SENSITIVE_COLUMN_NAMES,
+      UPGRADE_BLOCKING_REG_TYPES,
+      shard?.modulus ?? null,
+      shard?.remainders ?? null,
+    ],
   };
 }
 
@@ -163,7 +167,10 @@ export async function runRules(session: ClientBase, options: AuditOptions, twinT
   for (const row of rows) {
     const rule = byId.get(row.rule)!;
     if (rule.keep && !rule.keep(row.data)) continue;
-    const location = rule.origin?.(row.data).map((key) => options.origins?.get(key)).find(Boolean);
+    const location = rule
+      .origin?.(row.data)
+      .map((key) => options.origins?.get(key))
+      .find(Boolean);
     findings.push(
       queryFinding({
         rule: rule.id,

@@ -49,8 +49,7 @@ export const EXPOSURE_RULES = [
     severity: 'notice',
     category: 'exposure',
     title: '[api] schemas in supabase/config.toml is empty: PostgREST serves public',
-    doc:
-      'supabase/config.toml sets `[api] schemas = []`. The Supabase CLI passes the list to PostgREST as its `db-schemas`, and PostgREST reads an empty value as unset and serves its default schema, `public`; so rls-audit audits `public` instead of nothing. (Older CLI versions always added `public`, `storage` and `graphql_public`, as the comment of older config.toml templates still says; `supabase config push` leaves the hosted project\'s list unchanged when the list is empty.) Fix: list the schemas the API exposes, e.g. `schemas = ["public", "graphql_public"]`, or set `[api] enabled = false` if the project does not use the Data API.',
+    doc: 'supabase/config.toml sets `[api] schemas = []`. The Supabase CLI passes the list to PostgREST as its `db-schemas`, and PostgREST reads an empty value as unset and serves its default schema, `public`; so rls-audit audits `public` instead of nothing. (Older CLI versions always added `public`, `storage` and `graphql_public`, as the comment of older config.toml templates still says; `supabase config push` leaves the hosted project\'s list unchanged when the list is empty.) Fix: list the schemas the API exposes, e.g. `schemas = ["public", "graphql_public"]`, or set `[api] enabled = false` if the project does not use the Data API.',
   },
   {
     id: 'data_api_disabled',
@@ -58,8 +57,7 @@ export const EXPOSURE_RULES = [
     severity: 'notice',
     category: 'exposure',
     title: 'The Data API is disabled in supabase/config.toml',
-    doc:
-      'supabase/config.toml sets `[api] enabled = false`: the Supabase CLI starts no PostgREST and `supabase config push` turns the hosted Data API off, so no schema is exposed and no table, view or function was checked for exposure (the access matrix is empty too). The policy, function and Storage rules and the repo config\'s RLS tests still ran. If the hosted project does serve the Data API, pass the `schemas` input or set `rls.exposed-schemas` in the repo config.',
+    doc: "supabase/config.toml sets `[api] enabled = false`: the Supabase CLI starts no PostgREST and `supabase config push` turns the hosted Data API off, so no schema is exposed and no table, view or function was checked for exposure (the access matrix is empty too). The policy, function and Storage rules and the repo config's RLS tests still ran. If the hosted project does serve the Data API, pass the `schemas` input or set `rls.exposed-schemas` in the repo config.",
   },
 ] as const satisfies readonly Rule[];
 
@@ -143,7 +141,9 @@ function fromConfigToml(file: string, cwd: string, schemasInput: string): Exposu
 function assertExposable(exposure: Exposure): Exposure {
   const forbidden = exposure.schemas.filter((schema) => NEVER_EXPOSED.includes(schema));
   if (forbidden.length) {
-    throw new UserError(`The schema list from ${exposure.source} includes ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`);
+    throw new UserError(
+      `The schema list from ${exposure.source} includes ${forbidden.join(', ')}, which PostgREST never exposes; remove ${forbidden.length === 1 ? 'it' : 'them'}.`,
+    );
   }
   return exposure;
 }

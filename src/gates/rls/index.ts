@@ -55,7 +55,9 @@ interface Settings {
 export async function run(options: RlsOptions, context: GateContext): Promise<GateResult> {
   return runGate('rls', options, context, async () => {
     if (options.databaseUrl && options.migrationsDir) {
-      throw new UserError('Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.');
+      throw new UserError(
+        'Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.',
+      );
     }
     const settings: Settings = { options, context, apiRoles: resolveApiRoles(options, context.config.rls['api-roles']) };
     return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
@@ -68,7 +70,9 @@ function exposureDetails(exposure: Exposure, apiRoles: ApiRoles, mode: string): 
     mode,
     exposed_schemas: exposure.schemas.join(', ') || 'none (the Data API is disabled)',
     exposure_source: exposure.source,
-    ...(platform.length ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` } : {}),
+    ...(platform.length
+      ? { platform_schemas: `${platform.join(', ')} (managed by Supabase: judged by the Storage rules, not the table and function rules)` }
+      : {}),
     api_roles: `${apiRoles.roles.join(', ')} (${apiRoles.source})`,
   };
 }
@@ -85,7 +89,11 @@ async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
     await validateAgainstDatabase(session, exposure, apiRoles);
     const started = performance.now();
     const findings = await context.log.step('Running the RLS rules', () =>
-      runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }),
+      runRules(
+        session,
+        { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] },
+        { url, options: sessionOptions },
+      ),
     );
     if (exposure.notice) findings.unshift(exposure.notice);
     return {
@@ -151,7 +159,11 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
     const valid = await validateAgainstDatabase(session, exposure, apiRoles, input.label === 'base');
     const audit = { exposedSchemas: valid.schemas, apiRoles: valid.roles, forceRls: context.config.rls['force-rls'], origins: shadow.origins };
     let started = performance.now();
-    findings.push(...(await context.log.step(`Running the RLS rules (${input.label})`, () => runRules(session, audit, { url: shadow.url, options: { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 } }))));
+    findings.push(
+      ...(await context.log.step(`Running the RLS rules (${input.label})`, () =>
+        runRules(session, audit, { url: shadow.url, options: { gate: 'rls', readOnly: true, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 } }),
+      )),
+    );
     const rulesMs = performance.now() - started;
     started = performance.now();
     const { matrix, probes } = await context.log.step(`Probing the access matrix (${input.label})`, () => buildAccessMatrix(session, audit));
@@ -188,10 +200,20 @@ export function locate(item: Finding, origins: ReadonlyMap<string, SourceLocatio
 
 /** Rules whose findings rest on who may reach the object through the Data API (grants), not only on RLS. */
 const GRANT_DEPENDENT_RULES = new Set([
-  'rls_disabled_in_public', 'extension_table_exposed', 'security_definer_view', 'auth_users_exposed', 'materialized_view_in_api',
-  'foreign_table_in_api', 'sensitive_columns_exposed', 'insecure_queue_exposed_in_api', 'anon_security_definer_function_executable',
-  'authenticated_security_definer_function_executable', 'pg_graphql_anon_table_exposed', 'pg_graphql_authenticated_table_exposed',
-  'policy_role_missing_grant', 'rls_matrix_access_changed',
+  'rls_disabled_in_public',
+  'extension_table_exposed',
+  'security_definer_view',
+  'auth_users_exposed',
+  'materialized_view_in_api',
+  'foreign_table_in_api',
+  'sensitive_columns_exposed',
+  'insecure_queue_exposed_in_api',
+  'anon_security_definer_function_executable',
+  'authenticated_security_definer_function_executable',
+  'pg_graphql_anon_table_exposed',
+  'pg_graphql_authenticated_table_exposed',
+  'policy_role_missing_grant',
+  'rls_matrix_access_changed',
 ]);
 
 /** Says which Data API grant model the shadow used (src/migrations/data-api-grants.ts): the finding rests on it. */
@@ -200,12 +222,7 @@ function withGrantAssumption(item: Finding, assumption: string): Finding {
   return { ...item, detail: item.detail ? `${item.detail}\n${line}` : line };
 }
 
-async function withShadow<T>(
-  settings: Settings,
-  migrationsDir: string,
-  fn: (shadow: Shadow) => Promise<T>,
-  migrations?: MigrationSource,
-): Promise<T> {
+async function withShadow<T>(settings: Settings, migrationsDir: string, fn: (shadow: Shadow) => Promise<T>, migrations?: MigrationSource): Promise<T> {
   const { options, context } = settings;
   const major = options.postgresVersion ?? context.config.project['postgres-version'];
   const shadow = await buildShadow({
@@ -251,15 +268,20 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
   preflight(exposure, settings.apiRoles, plan, options);
 
   const head = await context.log.step('Building the shadow database from the migrations', () =>
-    withShadow(settings, migrationsDir, async (shadow) => ({
-      failure: shadow.failure,
-      origins: shadow.origins,
-      tool: shadow.tool,
-      missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow), ...outsidePathFindings(shadow.problems)],
-      missingAll: shadow.missingExtensions,
-      grantAssumption: shadow.grantAssumption,
-      analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
-    }), source),
+    withShadow(
+      settings,
+      migrationsDir,
+      async (shadow) => ({
+        failure: shadow.failure,
+        origins: shadow.origins,
+        tool: shadow.tool,
+        missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow), ...outsidePathFindings(shadow.problems)],
+        missingAll: shadow.missingExtensions,
+        grantAssumption: shadow.grantAssumption,
+        analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
+      }),
+      source,
+    ),
   );
   if (head.failure || !head.analysis) return { findings: [head.failure!, ...head.missing] };
   const analysis = head.analysis;
@@ -274,7 +296,8 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
   if (head.grantAssumption) (details.exposure as Record<string, string>).data_api_grants = head.grantAssumption;
   const platformMissing = head.missingAll.filter((name) => SUPABASE_EXTENSIONS.some((e) => e.name === name));
   if (platformMissing.length) {
-    (details.exposure as Record<string, string>).shadow_without = `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
+    (details.exposure as Record<string, string>).shadow_without =
+      `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
   }
   if (analysis.tests.length) {
     details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
@@ -285,7 +308,12 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
     const atRef = await readMigrationsAtRef(context.cwd, migrationsDir, baseRef, head.tool);
     const base = atRef.source
       ? await context.log.step(`Building the base branch (${baseRef}) shadow database`, () =>
-          withShadow(settings, migrationsDir, async (shadow) => (shadow.failure ? undefined : analyse(settings, shadow, { migrationsDir, withTests: false, label: 'base' })), atRef.source),
+          withShadow(
+            settings,
+            migrationsDir,
+            async (shadow) => (shadow.failure ? undefined : analyse(settings, shadow, { migrationsDir, withTests: false, label: 'base' })),
+            atRef.source,
+          ),
         )
       : undefined;
     const baseMatrix: AccessMatrix = base?.matrix ?? { ...analysis.matrix, rows: [] };
@@ -295,7 +323,12 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
       const split = splitPreexisting(findings, base.findings);
       // An allowlisted finding stays with the findings, where the allowlist accepts it (else its entry would look stale).
       const accepted = new Set(
-        judge(split.preexisting, { knownRules: ruleIdsOf('rls'), allowlist: context.config.allowlist, now: context.now(), failOn: options.failOn }).suppressed.map((f) => f.key),
+        judge(split.preexisting, {
+          knownRules: ruleIdsOf('rls'),
+          allowlist: context.config.allowlist,
+          now: context.now(),
+          failOn: options.failOn,
+        }).suppressed.map((f) => f.key),
       );
       findings = [...split.fresh, ...split.preexisting.filter((f) => accepted.has(f.key))];
       preexisting = split.preexisting.filter((f) => !accepted.has(f.key));
@@ -303,7 +336,9 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
     // Widened access is annotated where the PR changed a policy of that table, if it did.
     const changedPolicies = policyChanges.map((item) => locate(item, head.origins));
     const widened = access.findings.map((item) => {
-      const cause = changedPolicies.filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`)).at(-1);
+      const cause = changedPolicies
+        .filter((p) => p.location && p.object.schema === item.object.schema && p.object.name.startsWith(`${item.object.name}.`))
+        .at(-1);
       return cause ? { ...item, location: cause.location! } : item;
     });
     findings.push(...widened, ...changedPolicies);

@@ -39,7 +39,6 @@ export interface Table {
   ownerLink?: ForeignKey;
 }
 
-
 export interface MatrixOptions {
   exposedSchemas: string[];
   /** The first is the anonymous role, the second the signed-in role. */
@@ -47,7 +46,6 @@ export interface MatrixOptions {
   /** Limit to these relations ("schema.name"), e.g. for tests. */
   only?: string[];
 }
-
 
 export const qname = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
 export const tidArray = (ctids: string[]) => `array[${ctids.map(quoteLiteral).join(',')}]::tid[]`;
@@ -64,8 +62,8 @@ export async function loadTables(session: ClientBase, options: MatrixOptions): P
   );
   const oids = rels.rows.map((r) => r.oid);
   // One query at a time: a pg client runs queries sequentially anyway.
-  const columns = await     session.query<Column & { rel: number }>(
-      `select a.attrelid::int as rel, a.attname::text as name, a.attnotnull as "notNull", a.atthasdef as "hasDefault",
+  const columns = await session.query<Column & { rel: number }>(
+    `select a.attrelid::int as rel, a.attname::text as name, a.attnotnull as "notNull", a.atthasdef as "hasDefault",
               pg_catalog.pg_get_expr(d.adbin, d.adrelid) as "defaultExpr",
               (a.attidentity = 'a' or a.attgenerated <> '') as skip,
               coalesce(bt.typname, t.typname)::text as "typeName",
@@ -78,10 +76,19 @@ export async function loadTables(session: ClientBase, options: MatrixOptions): P
          left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
         where a.attrelid = any($1::oid[]) and a.attnum > 0 and not a.attisdropped
         order by a.attrelid, a.attnum`,
-      [oids],
-    );
-  const constraints = await session.query<{ rel: number; type: string; name: string; columns: string[]; ref: number | null; ref_schema: string | null; ref_name: string | null; ref_columns: string[] | null }>(
-      `select con.conrelid::int as rel, con.contype::text as type, con.conname::text as name,
+    [oids],
+  );
+  const constraints = await session.query<{
+    rel: number;
+    type: string;
+    name: string;
+    columns: string[];
+    ref: number | null;
+    ref_schema: string | null;
+    ref_name: string | null;
+    ref_columns: string[] | null;
+  }>(
+    `select con.conrelid::int as rel, con.contype::text as type, con.conname::text as name,
               array(select a.attname::text from unnest(con.conkey) with ordinality k(n, i)
                     join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.n order by k.i) as columns,
               nullif(con.confrelid, 0)::int as ref, rn.nspname::text as ref_schema, rc.relname::text as ref_name,
@@ -91,14 +98,14 @@ export async function loadTables(session: ClientBase, options: MatrixOptions): P
          left join pg_catalog.pg_class rc on rc.oid = con.confrelid
          left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
         where con.conrelid = any($1::oid[]) and con.contype in ('f', 'c')`,
-      [oids],
-    );
+    [oids],
+  );
   const policies = await session.query<{ rel: number; expr: string }>(
-      `select pol.polrelid::int as rel,
+    `select pol.polrelid::int as rel,
               concat_ws(' ', pg_catalog.pg_get_expr(pol.polqual, pol.polrelid), pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid)) as expr
          from pg_catalog.pg_policy pol where pol.polrelid = any($1::oid[])`,
-      [oids],
-    );
+    [oids],
+  );
   const authUsers = (await session.query<{ oid: number | null }>(`select pg_catalog.to_regclass('auth.users')::oid::int as oid`)).rows[0]?.oid ?? null;
   return rels.rows.map((rel) => {
     const cols = columns.rows.filter((c) => c.rel === rel.oid);
@@ -293,12 +300,13 @@ export async function generateRow(
   return { note: `could not generate a row: ${lastError}` };
 }
 
-
 export async function relationName(session: ClientBase, oid: number): Promise<string> {
-  const row = (await session.query<{ schema: string; name: string }>(
-    `select n.nspname::text as schema, c.relname::text as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = $1`,
-    [oid],
-  )).rows[0]!;
+  const row = (
+    await session.query<{ schema: string; name: string }>(
+      `select n.nspname::text as schema, c.relname::text as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = $1`,
+      [oid],
+    )
+  ).rows[0]!;
   return qname(row.schema, row.name);
 }
 

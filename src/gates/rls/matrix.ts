@@ -19,7 +19,21 @@
  */
 import type { ClientBase } from 'pg';
 import { quoteIdent, quoteLiteral } from '../../postgres/connect.ts';
-import { type ForeignKey, generateRow, linkAndOrder, loadTables, type MatrixOptions, ownedBy, ownedRows, pickUsers, qname, relationName, type Rows, type Table, tidArray } from './matrix-rows.ts';
+import {
+  type ForeignKey,
+  generateRow,
+  linkAndOrder,
+  loadTables,
+  type MatrixOptions,
+  ownedBy,
+  ownedRows,
+  pickUsers,
+  qname,
+  relationName,
+  type Rows,
+  type Table,
+  tidArray,
+} from './matrix-rows.ts';
 
 export type { MatrixOptions } from './matrix-rows.ts';
 
@@ -165,9 +179,11 @@ export interface MatrixRun {
 /** Builds the access matrix. The session must be a superuser on a throwaway database. */
 export async function buildAccessMatrix(session: ClientBase, options: MatrixOptions): Promise<MatrixRun> {
   const existing = new Set(
-    (await session.query<{ name: string }>(`select rolname::text as name from pg_catalog.pg_roles where rolname = any($1::text[])`, [[...options.apiRoles, 'service_role']])).rows.map(
-      (r) => r.name,
-    ),
+    (
+      await session.query<{ name: string }>(`select rolname::text as name from pg_catalog.pg_roles where rolname = any($1::text[])`, [
+        [...options.apiRoles, 'service_role'],
+      ])
+    ).rows.map((r) => r.name),
   );
   const [anonymous, signedIn] = options.apiRoles.map((role) => (existing.has(role) ? role : undefined));
   const hasServiceRole = existing.has('service_role');
@@ -222,11 +238,20 @@ export async function buildAccessMatrix(session: ClientBase, options: MatrixOpti
       const isTable = table.relkind === 'r' || table.relkind === 'p';
       const available =
         rowsOf.get(table.oid) ??
-        ({ A: [], B: [], total: Number((await session.query<{ n: number }>(`select count(*)::int as n from ${qname(table.schema, table.name)}`)).rows[0]?.n ?? 0) } as Rows);
-      const candidates = [available.A.at(-1), available.B.at(-1), ...['A', 'B', ''].map((who) => probeRows.get(`${table.oid}:${who}`))].filter((c): c is string => Boolean(c));
+        ({
+          A: [],
+          B: [],
+          total: Number((await session.query<{ n: number }>(`select count(*)::int as n from ${qname(table.schema, table.name)}`)).rows[0]?.n ?? 0),
+        } as Rows);
+      const candidates = [available.A.at(-1), available.B.at(-1), ...['A', 'B', ''].map((who) => probeRows.get(`${table.oid}:${who}`))].filter(
+        (c): c is string => Boolean(c),
+      );
       const access = await accessOf(session, table, actors, candidates);
       const plan = planProbes(table, actors, { available, access, claimsOf, probeRows });
-      const outcomes = await runProbes(session, plan.flatMap((cell) => cell.parts.map((part) => part.spec)));
+      const outcomes = await runProbes(
+        session,
+        plan.flatMap((cell) => cell.parts.map((part) => part.spec)),
+      );
       let next = 0;
       const cells: MatrixRow['cells'] = Object.fromEntries(actors.map((actor) => [actor.id, {}]));
       for (const cell of plan) {
@@ -237,7 +262,11 @@ export async function buildAccessMatrix(session: ClientBase, options: MatrixOpti
         cells[cell.actor]![cell.command] = decided;
       }
       rows.push({
-        object: { kind: isTable ? 'table' : table.relkind === 'v' ? 'view' : table.relkind === 'm' ? 'materialized view' : 'foreign table', schema: table.schema, name: table.name },
+        object: {
+          kind: isTable ? 'table' : table.relkind === 'v' ? 'view' : table.relkind === 'm' ? 'materialized view' : 'foreign table',
+          schema: table.schema,
+          name: table.name,
+        },
         cells,
       });
     }
@@ -247,7 +276,6 @@ export async function buildAccessMatrix(session: ClientBase, options: MatrixOpti
     await session.query('rollback').catch(() => undefined);
   }
 }
-
 
 type Part = 'own' | 'other' | 'all';
 
@@ -306,7 +334,9 @@ function planProbes(
           command,
           parts: [{ part: 'all', spec: spec(sql, true) }],
           decide: ([result]) =>
-            result!.outcome.code ? errorCell(result!.outcome) : classify({ own: Number(result!.outcome.own ?? 0), other: Number(result!.outcome.other ?? 0), total: Number(result!.outcome.n) }, counts),
+            result!.outcome.code
+              ? errorCell(result!.outcome)
+              : classify({ own: Number(result!.outcome.own ?? 0), other: Number(result!.outcome.other ?? 0), total: Number(result!.outcome.n) }, counts),
         });
         continue;
       }
@@ -321,12 +351,13 @@ function planProbes(
       }
       const verb = command === 'UPDATE' ? `update ${target} set ${quoteIdent(column!)} = ${quoteIdent(column!)}` : `delete from ${target}`;
       // Without SELECT a request cannot filter rows; it can still change all of them.
-      const parts: Array<{ part: Part; spec: ProbeSpec }> = !privileges.has('SELECT') || (!ownRows.length && !otherRows.length)
-        ? [{ part: 'all', spec: spec(verb) }]
-        : [
-            ...(ownRows.length ? [{ part: 'own' as const, spec: spec(`${verb} where ctid = any(${tidArray(ownRows)})`) }] : []),
-            ...(otherRows.length ? [{ part: 'other' as const, spec: spec(`${verb} where ctid = any(${tidArray(otherRows)})`) }] : []),
-          ];
+      const parts: Array<{ part: Part; spec: ProbeSpec }> =
+        !privileges.has('SELECT') || (!ownRows.length && !otherRows.length)
+          ? [{ part: 'all', spec: spec(verb) }]
+          : [
+              ...(ownRows.length ? [{ part: 'own' as const, spec: spec(`${verb} where ctid = any(${tidArray(ownRows)})`) }] : []),
+              ...(otherRows.length ? [{ part: 'other' as const, spec: spec(`${verb} where ctid = any(${tidArray(otherRows)})`) }] : []),
+            ];
       plan.push({
         actor: actor.id,
         command,
@@ -442,7 +473,6 @@ async function privilegesOf(session: ClientBase, oid: number, actors: Actor[]): 
   return new Map(actors.map((a) => [a.id, byRole.get(a.role) ?? new Set<Command>()]));
 }
 
-
 /** request.jwt.claims per actor, as Supabase Auth would issue them. */
 async function actorClaims(session: ClientBase, actors: Actor[], users: { A: string; B: string }): Promise<Map<string, string>> {
   const hasAuth = (await session.query<{ ok: boolean }>(`select pg_catalog.to_regclass('auth.users') is not null as ok`)).rows[0]?.ok;
@@ -454,10 +484,12 @@ async function actorClaims(session: ClientBase, actors: Actor[], users: { A: str
     }
     const id = users[actor.user];
     const profile = hasAuth
-      ? (await session.query<{ email: string | null; app: unknown; meta: unknown }>(
-          `select email, raw_app_meta_data as app, raw_user_meta_data as meta from auth.users where id = $1`,
-          [id],
-        )).rows[0]
+      ? (
+          await session.query<{ email: string | null; app: unknown; meta: unknown }>(
+            `select email, raw_app_meta_data as app, raw_user_meta_data as meta from auth.users where id = $1`,
+            [id],
+          )
+        ).rows[0]
       : undefined;
     out.set(
       actor.id,

@@ -58,19 +58,80 @@ const accessText = (value: unknown): string =>
 
 /** Column names that hold secrets or personal data (matched exactly, case-insensitively). */
 export const SENSITIVE_COLUMN_NAMES: readonly string[] = [
-  'password', 'passwd', 'password_hash', 'hashed_password', 'encrypted_password', 'pass_hash', 'pin', 'pin_code',
-  'secret', 'secret_key', 'client_secret', 'api_key', 'apikey', 'api_secret', 'access_key', 'secret_access_key',
-  'token', 'access_token', 'refresh_token', 'auth_token', 'session_token', 'id_token', 'bearer_token', 'jwt',
-  'private_key', 'ssh_key', 'signing_key', 'otp', 'otp_secret', 'totp_secret', 'mfa_secret', 'recovery_code', 'recovery_codes',
-  'ssn', 'social_security_number', 'tax_id', 'national_id', 'passport', 'passport_number', 'drivers_license', 'driver_license_number',
-  'credit_card', 'credit_card_number', 'card_number', 'cc_number', 'cvv', 'cvc', 'card_cvv', 'iban', 'bic', 'swift',
-  'account_number', 'bank_account', 'bank_account_number', 'routing_number',
-  'date_of_birth', 'dob', 'birth_date', 'birthdate', 'medical_record', 'health_record', 'diagnosis',
+  'password',
+  'passwd',
+  'password_hash',
+  'hashed_password',
+  'encrypted_password',
+  'pass_hash',
+  'pin',
+  'pin_code',
+  'secret',
+  'secret_key',
+  'client_secret',
+  'api_key',
+  'apikey',
+  'api_secret',
+  'access_key',
+  'secret_access_key',
+  'token',
+  'access_token',
+  'refresh_token',
+  'auth_token',
+  'session_token',
+  'id_token',
+  'bearer_token',
+  'jwt',
+  'private_key',
+  'ssh_key',
+  'signing_key',
+  'otp',
+  'otp_secret',
+  'totp_secret',
+  'mfa_secret',
+  'recovery_code',
+  'recovery_codes',
+  'ssn',
+  'social_security_number',
+  'tax_id',
+  'national_id',
+  'passport',
+  'passport_number',
+  'drivers_license',
+  'driver_license_number',
+  'credit_card',
+  'credit_card_number',
+  'card_number',
+  'cc_number',
+  'cvv',
+  'cvc',
+  'card_cvv',
+  'iban',
+  'bic',
+  'swift',
+  'account_number',
+  'bank_account',
+  'bank_account_number',
+  'routing_number',
+  'date_of_birth',
+  'dob',
+  'birth_date',
+  'birthdate',
+  'medical_record',
+  'health_record',
+  'diagnosis',
 ];
 
 /** reg* types stored in user tables that pg_upgrade cannot carry over (their OIDs change). */
 export const UPGRADE_BLOCKING_REG_TYPES: readonly string[] = [
-  'regcollation', 'regconfig', 'regdictionary', 'regnamespace', 'regoper', 'regoperator', 'regproc', 'regprocedure',
+  'regcollation',
+  'regconfig',
+  'regdictionary',
+  'regnamespace',
+  'regoper',
+  'regoperator',
+  'regproc',
+  'regprocedure',
 ];
 
 /** A query rule of rls-audit, keeping its literal id (so that the catalog's rule ids stay a union). */
@@ -93,8 +154,7 @@ export const RLS_RULES = [
     severity: severityOf('ERROR'),
     category: 'security',
     title: 'Exposed table without row level security',
-    doc:
-      'A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project\'s public anon key can then read or change every row. Unlike splinter\'s lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles\' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff\'s `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.',
+    doc: "A table (or partitioned table) in a schema the Data API exposes has row level security off, and an API role (`anon`, `authenticated`, ...) has USAGE on its schema and a privilege on it. Anyone with the project's public anon key can then read or change every row. Unlike splinter's lint of the same name, every privilege counts (a table anon can only INSERT into is still writable by anyone), the schema USAGE privilege is taken into account, and the partitioned parent is checked: PostgREST exposes the parent and hides its partitions, and RLS enabled on a partition does not protect rows read through the parent. Tables owned by an extension are reported separately (`extension_table_exposed`). Fix: `alter table <table> enable row level security;` and add policies for what each role may do; or revoke the API roles' privileges (`revoke all on <table> from anon, authenticated;`); or move the table to a schema that is not exposed. Allowlist a table that is public on purpose (reference data) with a reason. One cause, one finding: in a pull request the access diff's `rls_matrix_access_changed` for the table is folded into this finding as detail, and this finding is folded into `sensitive_columns_exposed` or `policy_exists_rls_disabled` when one of those reports the table.",
     query: `
       select 'table' as kind, e.schema, e.name, e.relkind, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -113,8 +173,7 @@ export const RLS_RULES = [
     severity: 'notice',
     category: 'security',
     title: 'Extension-owned table exposed without row level security',
-    doc:
-      'A table created by an extension (for example PostGIS\'s `spatial_ref_sys`) sits in an exposed schema without row level security and an API role can reach it. It is reported as a notice rather than an error because the project usually cannot alter an extension\'s table (`must be owner`). Check that its contents are public; otherwise install the extension in the `extensions` schema (`create extension ... with schema extensions`) or revoke the API roles\' privileges on the table. Allowlist it when the data is public reference data.',
+    doc: "A table created by an extension (for example PostGIS's `spatial_ref_sys`) sits in an exposed schema without row level security and an API role can reach it. It is reported as a notice rather than an error because the project usually cannot alter an extension's table (`must be owner`). Check that its contents are public; otherwise install the extension in the `extensions` schema (`create extension ... with schema extensions`) or revoke the API roles' privileges on the table. Allowlist it when the data is public reference data.",
     query: `
       select 'table' as kind, e.schema, e.name, jsonb_object_agg(e.role, e.privileges order by e.role) as access
       from exposure e
@@ -130,8 +189,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Policies exist but row level security is disabled',
-    doc:
-      'The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request\'s `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.',
+    doc: "The table has policies, but row level security is not enabled on it, so PostgreSQL ignores every policy and the grants alone decide. This is almost always a forgotten `enable row level security` (or one dropped by a later migration). Fix: `alter table <table> enable row level security;`. Allowlisting this is rarely right; drop the unused policies instead. On an exposed table, `rls_disabled_in_public` and the pull request's `rls_matrix_access_changed` are folded into this finding as detail (one cause, one finding), and this finding is folded into `sensitive_columns_exposed` when that reports the table.",
     query: `
       select 'table' as kind, n.schema, c.relname::text as name, array_agg(pol.polname::text order by pol.polname) as policies
       from pg_catalog.pg_class c
@@ -149,8 +207,7 @@ export const RLS_RULES = [
     severity: 'notice',
     category: 'security',
     title: 'Row level security enabled with no policy (deny-all)',
-    doc:
-      'Row level security is on and the table has no policy, so the API roles see and change nothing (only the owner and roles with BYPASSRLS such as `service_role` can). That is safe, and often intended for tables written by the service role; it is also a common reason for "my query returns nothing". Add policies for what the API roles should do, or allowlist the table with the reason it is service-role only.',
+    doc: 'Row level security is on and the table has no policy, so the API roles see and change nothing (only the owner and roles with BYPASSRLS such as `service_role` can). That is safe, and often intended for tables written by the service role; it is also a common reason for "my query returns nothing". Add policies for what the API roles should do, or allowlist the table with the reason it is service-role only.',
     query: `
       select 'table' as kind, r.schema, r.name
       from relation r
@@ -166,8 +223,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'View bypasses row level security (no security_invoker)',
-    doc:
-      'A view in an exposed schema that API roles can SELECT runs with its owner\'s privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles\' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner\'s rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff\'s `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.',
+    doc: "A view in an exposed schema that API roles can SELECT runs with its owner's privileges unless it was created `with (security_invoker = on)` (PostgreSQL 15+). The owner is usually the migration role, which owns the underlying tables and so bypasses their row level security: the view hands every row to anyone. Fix: `alter view <view> set (security_invoker = on);` (the caller then needs SELECT on the underlying tables and passes through their policies), or revoke the API roles' SELECT on the view, or move it to a schema that is not exposed. Allowlist a view that deliberately publishes aggregate or public data. PostgreSQL 13 and 14 have no `security_invoker`: every view there runs with its owner's rights, so every view the API roles can read is reported, with the fixes those versions allow (revoke, move, or upgrade). In a pull request the access diff's `rls_matrix_access_changed` for the view is folded into this finding as detail; when the view reads `auth.users`, this finding is folded into `auth_users_exposed`.",
     query: `
       select 'view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles,
              pg_catalog.current_setting('server_version_num')::int >= 150000 as invoker_supported
@@ -186,8 +242,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'View or materialized view exposes auth.users',
-    doc:
-      'A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user\'s email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles\' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request\'s `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).',
+    doc: "A view or materialized view in an exposed schema reads `auth.users`, and API roles can SELECT it, while nothing protects the rows: it is a materialized view (no RLS at all), a view without `security_invoker`, or `auth.users` has row level security off. Every user's email, phone and metadata become readable through the API. Fix: select only what is needed from a `security_invoker` view over a table of your own (e.g. `public.profiles`), or revoke the API roles' SELECT, or move it out of the exposed schemas. `security_definer_view` or `materialized_view_in_api` for the same view, and a pull request's `rls_matrix_access_changed` for it, are folded into this finding as detail (one cause, one finding).",
     query: `
       select distinct case when e.relkind = 'm' then 'materialized view' else 'view' end as kind, e.schema, e.name, e.relkind
       from exposure e
@@ -199,7 +254,10 @@ export const RLS_RULES = [
         and (e.relkind = 'm' or not e.invoker or not u.relrowsecurity)`,
     describe: (row) => ({
       message: `${row.relkind === 'm' ? 'Materialized view' : 'View'} ${q(row.schema, row.name)} exposes auth.users to the API roles.`,
-      remediation: row.relkind === 'm' ? `revoke select on ${qi(row.schema, row.name)} from anon, authenticated;` : `alter view ${qi(row.schema, row.name)} set (security_invoker = on);  -- or revoke select from the API roles`,
+      remediation:
+        row.relkind === 'm'
+          ? `revoke select on ${qi(row.schema, row.name)} from anon, authenticated;`
+          : `alter view ${qi(row.schema, row.name)} set (security_invoker = on);  -- or revoke select from the API roles`,
     }),
   }),
   rule({
@@ -207,8 +265,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Materialized view readable through the API',
-    doc:
-      'Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.',
+    doc: "Materialized views have no row level security: an API role that can SELECT one reads all of its rows. Fix: revoke SELECT from the API roles, or move the materialized view to a schema that is not exposed and read it through a function that checks the caller. Allowlist it when its contents are public. In a pull request the access diff's `rls_matrix_access_changed` for it is folded into this finding as detail; when it reads `auth.users`, this finding is folded into `auth_users_exposed`.",
     query: `
       select 'materialized view' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -224,8 +281,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Foreign table readable through the API',
-    doc:
-      'Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles\' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff\'s `rls_matrix_access_changed` for it is folded into this finding as detail.',
+    doc: "Foreign tables cannot have row level security: an API role that can SELECT one reads whatever the remote server returns. Fix: revoke the API roles' privileges or move the foreign table to a schema that is not exposed. Allowlist it when that is intended. In a pull request the access diff's `rls_matrix_access_changed` for it is folded into this finding as detail.",
     query: `
       select 'foreign table' as kind, e.schema, e.name, array_agg(e.role order by e.role) as roles
       from exposure e
@@ -241,8 +297,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Sensitive columns in an exposed table without row level security',
-    doc:
-      'An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request\'s `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.',
+    doc: "An exposed table without row level security that an API role can SELECT has columns whose names suggest secrets or personal data (password, token, api_key, ssn, iban, cvv, date_of_birth, ...). It takes the place of `rls_disabled_in_public` for the table because the impact is worse: that finding, `policy_exists_rls_disabled` and a pull request's `rls_matrix_access_changed` for the table are folded into it as detail (one cause, one finding), so an allowlist entry for `rls_disabled_in_public` does not accept exposed secrets. Fix: enable row level security with policies, revoke the column (`revoke select (col) on ... from anon, authenticated`), or move the data to a private schema.",
     query: `
       select 'table' as kind, e.schema, e.name, array_agg(distinct a.attname::text order by a.attname::text) as columns,
              array_agg(distinct e.role order by e.role) as roles
@@ -263,8 +318,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'pgmq queue table readable through the exposed pgmq_public schema',
-    doc:
-      'Schema `pgmq_public` is exposed (Supabase Queues\' API) and a queue table `pgmq.q_<queue>` has row level security off while an API role can read it, so anyone with the anon key can read or pop messages. Fix: `alter table pgmq.q_<queue> enable row level security;` with policies, or revoke the API roles\' privileges on the queue.',
+    doc: "Schema `pgmq_public` is exposed (Supabase Queues' API) and a queue table `pgmq.q_<queue>` has row level security off while an API role can read it, so anyone with the anon key can read or pop messages. Fix: `alter table pgmq.q_<queue> enable row level security;` with policies, or revoke the API roles' privileges on the queue.",
     query: `
       select 'table' as kind, n.nspname::text as schema, c.relname::text as name, array_agg(r.role order by r.role) as roles
       from pg_catalog.pg_class c
@@ -283,8 +337,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Row level security off on a Storage table',
-    doc:
-      'Supabase Storage runs every request as the caller\'s API role against `storage.objects` and `storage.buckets`; their row level security is what keeps private files private. With it off (a migration disabled it, or a self-hosted setup never enabled it), anyone can list, download, overwrite or delete every file. Fix: `alter table storage.objects enable row level security;` (the same for `storage.buckets`).',
+    doc: "Supabase Storage runs every request as the caller's API role against `storage.objects` and `storage.buckets`; their row level security is what keeps private files private. With it off (a migration disabled it, or a self-hosted setup never enabled it), anyone can list, download, overwrite or delete every file. Fix: `alter table storage.objects enable row level security;` (the same for `storage.buckets`).",
     query: `
       select 'table' as kind, n.nspname::text as schema, c.relname::text as name, array_agg(r.role order by r.role) as roles
       from pg_catalog.pg_class c
@@ -302,8 +355,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Storage policy not limited to a bucket',
-    doc:
-      'A permissive policy on `storage.objects` for the API roles does not mention `bucket_id`, so it applies to every bucket, private ones included: a policy written for one bucket lets its users read or change files in all the others (policies are combined with OR). Fix: add `bucket_id = \'<bucket>\'` to the policy\'s USING and WITH CHECK. Allowlist a policy that is meant to span buckets.',
+    doc: "A permissive policy on `storage.objects` for the API roles does not mention `bucket_id`, so it applies to every bucket, private ones included: a policy written for one bucket lets its users read or change files in all the others (policies are combined with OR). Fix: add `bucket_id = '<bucket>'` to the policy's USING and WITH CHECK. Allowlist a policy that is meant to span buckets.",
     query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -322,8 +374,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Public bucket allows listing every file',
-    doc:
-      'Files in a public bucket can be fetched by URL without any policy. A SELECT policy on `storage.objects` that lets anyone (PUBLIC, anon or authenticated) read the bucket\'s rows without further conditions (`bucket_id = \'<bucket>\'` alone, `true`, or no condition) additionally lets clients list every file name, which is rarely intended. Fix: drop the SELECT policy (public URLs keep working), or add a condition such as the owner\'s folder. Allowlist the bucket when listing is a feature.',
+    doc: "Files in a public bucket can be fetched by URL without any policy. A SELECT policy on `storage.objects` that lets anyone (PUBLIC, anon or authenticated) read the bucket's rows without further conditions (`bucket_id = '<bucket>'` alone, `true`, or no condition) additionally lets clients list every file name, which is rarely intended. Fix: drop the SELECT policy (public URLs keep working), or add a condition such as the owner's folder. Allowlist the bucket when listing is a feature.",
     needs: ['storage.buckets'],
     query: `
       select 'bucket' as kind, 'storage' as schema, b.id::text as name, array_agg(p.name order by p.name) as policies
@@ -337,7 +388,9 @@ export const RLS_RULES = [
       group by b.id`,
     origin: (row) => list(row.policies).map((policy) => `policy:storage.objects.${policy}`),
     describe: (row) => ({
-      message: `Public bucket ${String(row.name)} can be listed by anyone: policy ${list(row.policies).map((p) => `"${p}"`).join(', ')} on storage.objects allows SELECT of all its files.`,
+      message: `Public bucket ${String(row.name)} can be listed by anyone: policy ${list(row.policies)
+        .map((p) => `"${p}"`)
+        .join(', ')} on storage.objects allows SELECT of all its files.`,
       remediation: `drop policy "${list(row.policies)[0] ?? '...'}" on storage.objects;  -- public URLs keep working without it`,
     }),
   }),
@@ -346,8 +399,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Always-true policy for writes',
-    doc:
-      'A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone\'s behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.',
+    doc: "A permissive UPDATE, DELETE, INSERT or ALL policy for PUBLIC or an API role has a condition that is always true (`using (true)`, `with check (true)`, `1 = 1`, or no WITH CHECK on INSERT), so every caller with the role may change or delete every row, or write rows on anyone's behalf. Always-true SELECT policies are left alone: public read is a common, deliberate choice (in a pull request the access diff lists it as a notice, or as an error on a table in `rls.private-tables`). Fix: restrict the condition, e.g. `using (owner_id = (select auth.uid()))`. Allowlist policies that are deliberately open.",
     query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -365,8 +417,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Policy trusts user_metadata from the JWT',
-    doc:
-      'The policy reads `user_metadata` from the JWT (`auth.jwt()` or `request.jwt.claims`). Users can change their own `user_metadata` at any time (`supabase.auth.updateUser({ data })`), so a policy that decides roles or ownership from it can be bypassed by anyone. Fix: use `app_metadata` (only the service role can set it), or a table of roles maintained by the server.',
+    doc: 'The policy reads `user_metadata` from the JWT (`auth.jwt()` or `request.jwt.claims`). Users can change their own `user_metadata` at any time (`supabase.auth.updateUser({ data })`), so a policy that decides roles or ownership from it can be bypassed by anyone. Fix: use `app_metadata` (only the service role can set it), or a table of roles maintained by the server.',
     query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -382,8 +433,7 @@ export const RLS_RULES = [
     severity: 'notice',
     category: 'security',
     title: 'Policy for an API role that lacks the privilege',
-    doc:
-      'A policy names an API role for a command, but the role has no privilege for that command on the table (or no USAGE on its schema), so requests fail with "permission denied" before the policy is even consulted. Not a hole, a broken feature: either grant the privilege (`grant select on <table> to authenticated;`) or drop the policy if the command should not be allowed.',
+    doc: 'A policy names an API role for a command, but the role has no privilege for that command on the table (or no USAGE on its schema), so requests fail with "permission denied" before the policy is even consulted. Not a hole, a broken feature: either grant the privilege (`grant select on <table> to authenticated;`) or drop the policy if the command should not be allowed.',
     query: `
       select ${POLICY_OBJECT}, p.command, array_agg(r.role order by r.role) as roles
       from policy p
@@ -404,8 +454,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Row level security not forced (opt-in)',
-    doc:
-      'Opt-in with `rls: { force-rls: true }` in the repo config. Row level security does not apply to a table\'s owner, so SECURITY DEFINER functions and views owned by the migration role read and write past every policy. `alter table <table> force row level security;` makes the owner subject to the policies too (roles with BYPASSRLS, such as `service_role` and superusers, still bypass them). Allowlist tables whose owner-run code must see every row.',
+    doc: "Opt-in with `rls: { force-rls: true }` in the repo config. Row level security does not apply to a table's owner, so SECURITY DEFINER functions and views owned by the migration role read and write past every policy. `alter table <table> force row level security;` makes the owner subject to the policies too (roles with BYPASSRLS, such as `service_role` and superusers, still bypass them). Allowlist tables whose owner-run code must see every row.",
     optIn: 'force-rls',
     query: `
       select 'table' as kind, r.schema, r.name
@@ -421,8 +470,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'SECURITY DEFINER function callable by the anonymous role',
-    doc:
-      'A SECURITY DEFINER function in an exposed schema can be called by the anonymous API role (`anon`, or the first of `api-roles`) as `POST /rest/v1/rpc/<name>`. It runs with its owner\'s rights, past row level security, so anyone with the anon key can run it with any arguments. Supabase grants EXECUTE on new functions in `public` to anon by name, and `revoke ... from public` does not remove that grant. Fix: `revoke execute on function <fn> from public, anon;`, make it SECURITY INVOKER, or move it to a schema that is not exposed. Trigger functions are skipped (they cannot be called through the API). Allowlist functions meant to be public, with a reason.',
+    doc: "A SECURITY DEFINER function in an exposed schema can be called by the anonymous API role (`anon`, or the first of `api-roles`) as `POST /rest/v1/rpc/<name>`. It runs with its owner's rights, past row level security, so anyone with the anon key can run it with any arguments. Supabase grants EXECUTE on new functions in `public` to anon by name, and `revoke ... from public` does not remove that grant. Fix: `revoke execute on function <fn> from public, anon;`, make it SECURITY INVOKER, or move it to a schema that is not exposed. Trigger functions are skipped (they cannot be called through the API). Allowlist functions meant to be public, with a reason.",
     query: `
       select 'function' as kind, f.schema, f.name, array_agg(f.signature order by f.signature) as signatures
       from exposed_definer_function f
@@ -439,8 +487,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'SECURITY DEFINER function callable by signed-in users',
-    doc:
-      'A SECURITY DEFINER function in an exposed schema can be called by a signed-in API role (`authenticated`, or any of `api-roles` after the first) as `POST /rest/v1/rpc/<name>`. It runs with its owner\'s rights, past row level security, so every signed-in user can run it with any arguments. That is right for helpers that only answer for the caller (e.g. a membership check used by policies) and wrong for anything else. Fix: revoke EXECUTE from the role, make it SECURITY INVOKER, or move it to a private schema. Trigger functions are skipped. Allowlist deliberate helpers with a reason.',
+    doc: "A SECURITY DEFINER function in an exposed schema can be called by a signed-in API role (`authenticated`, or any of `api-roles` after the first) as `POST /rest/v1/rpc/<name>`. It runs with its owner's rights, past row level security, so every signed-in user can run it with any arguments. That is right for helpers that only answer for the caller (e.g. a membership check used by policies) and wrong for anything else. Fix: revoke EXECUTE from the role, make it SECURITY INVOKER, or move it to a private schema. Trigger functions are skipped. Allowlist deliberate helpers with a reason.",
     query: `
       select 'function' as kind, f.schema, f.name, array_agg(distinct f.role order by f.role) as roles, array_agg(distinct f.signature order by f.signature) as signatures
       from exposed_definer_function f
@@ -457,8 +504,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Function without a fixed search_path',
-    doc:
-      'The function does not set `search_path`, so the names in its body resolve through the caller\'s search_path. For a SECURITY DEFINER function that lets a caller shadow a table or operator and run code with the owner\'s rights; for any function it makes behaviour depend on who calls it. Fix: `alter function <fn> set search_path = \'\';` and schema-qualify the names in the body (or `set search_path = pg_catalog, public`).',
+    doc: "The function does not set `search_path`, so the names in its body resolve through the caller's search_path. For a SECURITY DEFINER function that lets a caller shadow a table or operator and run code with the owner's rights; for any function it makes behaviour depend on who calls it. Fix: `alter function <fn> set search_path = '';` and schema-qualify the names in the body (or `set search_path = pg_catalog, public`).",
     query: `
       select 'function' as kind, n.schema, pr.proname::text as name,
              array_agg(pr.oid::regprocedure::text order by pr.oid::regprocedure::text) as signatures, bool_or(pr.prosecdef) as definer
@@ -479,8 +525,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Extension installed in an exposed schema',
-    doc:
-      'An extension (other than plpgsql) is installed in `public` or another exposed schema, so its functions and tables appear in the API and are executable by the API roles. Fix: install extensions in schema `extensions` (`create extension <name> with schema extensions;`; relocatable ones can be moved with `alter extension <name> set schema extensions;`).',
+    doc: 'An extension (other than plpgsql) is installed in `public` or another exposed schema, so its functions and tables appear in the API and are executable by the API roles. Fix: install extensions in schema `extensions` (`create extension <name> with schema extensions;`; relocatable ones can be moved with `alter extension <name> set schema extensions;`).',
     query: `
       select 'extension' as kind, n.nspname::text as schema, e.extname::text as name
       from pg_catalog.pg_extension e
@@ -497,8 +542,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Extension not at its default version',
-    doc:
-      'An installed extension\'s version differs from the default version the server ships, usually because the server was upgraded and `alter extension ... update` was never run; fixes (including security fixes) in the newer version are then missing. Fix: `alter extension <name> update;` after reading its release notes.',
+    doc: "An installed extension's version differs from the default version the server ships, usually because the server was upgraded and `alter extension ... update` was never run; fixes (including security fixes) in the newer version are then missing. Fix: `alter extension <name> update;` after reading its release notes.",
     query: `
       select 'extension' as kind, n.nspname::text as schema, e.extname::text as name, e.extversion::text as installed, a.default_version::text as available
       from pg_catalog.pg_extension e
@@ -515,8 +559,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Column of a reg* type that blocks upgrades',
-    doc:
-      'A column uses a reg* type that stores object OIDs (regproc, regprocedure, regoper, regoperator, regconfig, regdictionary, regnamespace, regcollation). `pg_upgrade` refuses databases with such columns because OIDs change across clusters, so the project cannot be upgraded in place. Fix: store the name as `text` (or use regclass/regtype/regrole, which pg_upgrade supports).',
+    doc: 'A column uses a reg* type that stores object OIDs (regproc, regprocedure, regoper, regoperator, regconfig, regdictionary, regnamespace, regcollation). `pg_upgrade` refuses databases with such columns because OIDs change across clusters, so the project cannot be upgraded in place. Fix: store the name as `text` (or use regclass/regtype/regrole, which pg_upgrade supports).',
     query: `
       select 'column' as kind, n.schema, c.relname::text || '.' || a.attname::text as name, t.typname::text as type
       from pg_catalog.pg_attribute a
@@ -535,8 +578,7 @@ export const RLS_RULES = [
     severity: 'error',
     category: 'security',
     title: 'Foreign key to a non-primary unique key in auth',
-    doc:
-      'A foreign key references a unique constraint or index of a table in schema `auth` other than its primary key (for example `auth.users(email)` or `auth.users(phone)`). Supabase Auth may change or drop those constraints in an upgrade, which then fails or breaks sign-ups. Fix: reference the primary key, `auth.users(id)`.',
+    doc: 'A foreign key references a unique constraint or index of a table in schema `auth` other than its primary key (for example `auth.users(email)` or `auth.users(phone)`). Supabase Auth may change or drop those constraints in an upgrade, which then fails or breaks sign-ups. Fix: reference the primary key, `auth.users(id)`.',
     query: `
       select 'constraint' as kind, n.schema, c.relname::text || '.' || con.conname::text as name,
              tn.nspname::text || '.' || t.relname::text as referenced, i.relname::text as referenced_index
@@ -558,8 +600,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Table visible to the anonymous role through GraphQL',
-    doc:
-      'pg_graphql is installed and the anonymous API role can SELECT this table or view, so its name, columns and relationships appear in the public GraphQL schema (`/graphql/v1`) for anyone with the anon key, whatever the exposed REST schemas are. Rows are still subject to row level security. Fix: revoke the anonymous role\'s SELECT where it is not needed, or disable pg_graphql if the project does not use GraphQL (`drop extension pg_graphql;`). Allowlist tables that are public on purpose.',
+    doc: "pg_graphql is installed and the anonymous API role can SELECT this table or view, so its name, columns and relationships appear in the public GraphQL schema (`/graphql/v1`) for anyone with the anon key, whatever the exposed REST schemas are. Rows are still subject to row level security. Fix: revoke the anonymous role's SELECT where it is not needed, or disable pg_graphql if the project does not use GraphQL (`drop extension pg_graphql;`). Allowlist tables that are public on purpose.",
     query: `
       select 'table' as kind, n.schema, c.relname::text as name
       from pg_catalog.pg_class c
@@ -578,8 +619,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'security',
     title: 'Table visible to signed-in users through GraphQL',
-    doc:
-      'pg_graphql is installed and a signed-in API role can SELECT this table or view, so its structure appears in the GraphQL schema of every signed-in user. Rows are still subject to row level security. Fix: revoke SELECT where it is not needed, or disable pg_graphql if unused. Allowlist tables signed-in users are meant to query.',
+    doc: 'pg_graphql is installed and a signed-in API role can SELECT this table or view, so its structure appears in the GraphQL schema of every signed-in user. Rows are still subject to row level security. Fix: revoke SELECT where it is not needed, or disable pg_graphql if unused. Allowlist tables signed-in users are meant to query.',
     query: `
       select 'table' as kind, n.schema, c.relname::text as name, array_agg(r.role order by r.role) as roles
       from pg_catalog.pg_class c
@@ -600,8 +640,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'performance',
     title: 'Policy calls auth functions once per row',
-    doc:
-      'The policy calls `auth.uid()`, `auth.jwt()`, `auth.role()`, `auth.email()` or `current_setting()` directly, so PostgreSQL evaluates the call for every row it checks. Wrapped in a sub-select, `(select auth.uid())`, the value is computed once per statement (an InitPlan); on large tables that is the difference between milliseconds and seconds. Fix: write `owner_id = (select auth.uid())`. The result is the same, since these functions return one value per request.',
+    doc: 'The policy calls `auth.uid()`, `auth.jwt()`, `auth.role()`, `auth.email()` or `current_setting()` directly, so PostgreSQL evaluates the call for every row it checks. Wrapped in a sub-select, `(select auth.uid())`, the value is computed once per statement (an InitPlan); on large tables that is the difference between milliseconds and seconds. Fix: write `owner_id = (select auth.uid())`. The result is the same, since these functions return one value per request.',
     query: `
       select ${POLICY_OBJECT}, p.command, p.using_expr, p.check_expr
       from policy p
@@ -622,8 +661,7 @@ export const RLS_RULES = [
     severity: 'warning',
     category: 'performance',
     title: 'Several permissive policies for one role and command',
-    doc:
-      'The table has more than one permissive policy for the same API role and command (a FOR ALL policy counts for every command). PostgreSQL evaluates every one of them for every row and ORs the results, which gets slow, and it makes the effective rule hard to read. Fix: merge them into one policy per role and command with `or`. Storage policies are left out: one policy per bucket is Supabase\'s documented pattern.',
+    doc: "The table has more than one permissive policy for the same API role and command (a FOR ALL policy counts for every command). PostgreSQL evaluates every one of them for every row and ORs the results, which gets slow, and it makes the effective rule hard to read. Fix: merge them into one policy per role and command with `or`. Storage policies are left out: one policy per bucket is Supabase's documented pattern.",
     query: `
       select 'table' as kind, x.schema, x.table_name as name,
              jsonb_object_agg(x.role || ' ' || x.cmd, x.policies order by x.role, x.cmd) as overlaps
@@ -639,7 +677,9 @@ export const RLS_RULES = [
       ) x
       group by x.schema, x.table_name`,
     describe: (row) => ({
-      message: `Table ${q(row.schema, row.name)} has several permissive policies for the same role and command: ${Object.entries((row.overlaps ?? {}) as Record<string, string[]>)
+      message: `Table ${q(row.schema, row.name)} has several permissive policies for the same role and command: ${Object.entries(
+        (row.overlaps ?? {}) as Record<string, string[]>,
+      )
         .map(([key, policies]) => `${key} (${policies.join(', ')})`)
         .join('; ')}.`,
       remediation: 'Merge the policies for each role and command into one, combining their conditions with OR.',
@@ -762,8 +802,7 @@ export const RLS_GATE_RULES = [
     severity: 'error',
     category: 'access',
     title: 'The pull request widens what an API role can do',
-    doc:
-      'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT every row"). It is an error when the anonymous role gains access and a warning for signed-in roles, except public read through an explicit policy (a permissive SELECT policy whose USING is always true, on a table with row level security on): a notice, unless the repo config lists the table in `rls.private-tables`. Narrowing access is listed but never fails. When a rule reports the cause on the same object (`rls_disabled_in_public`, `sensitive_columns_exposed`, `policy_exists_rls_disabled`, `security_definer_view`, `auth_users_exposed`, `materialized_view_in_api`, `foreign_table_in_api`), this finding is folded into that one as detail, which keeps the higher severity of the two. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
+    doc: 'In PR mode postgate builds the base branch and the pull request in two throwaway databases and probes both with the behavioural access matrix. This finding says that an API role can now do more on a table or view than on the base branch (for example "anon can now SELECT every row"). It is an error when the anonymous role gains access and a warning for signed-in roles, except public read through an explicit policy (a permissive SELECT policy whose USING is always true, on a table with row level security on): a notice, unless the repo config lists the table in `rls.private-tables`. Narrowing access is listed but never fails. When a rule reports the cause on the same object (`rls_disabled_in_public`, `sensitive_columns_exposed`, `policy_exists_rls_disabled`, `security_definer_view`, `auth_users_exposed`, `materialized_view_in_api`, `foreign_table_in_api`), this finding is folded into that one as detail, which keeps the higher severity of the two. Fix the policy or grant, or allowlist the table with a reason when the new access is intended.',
   },
   {
     id: 'rls_policy_changed',
@@ -771,8 +810,7 @@ export const RLS_GATE_RULES = [
     severity: 'notice',
     category: 'access',
     title: 'The pull request changes a policy',
-    doc:
-      'A policy was added, dropped or rewritten by the pull request (its command, roles, USING or WITH CHECK differ from the base branch). Listed so reviewers see every access rule that changed, for example "policy trips_select no longer restricts by owner"; the access matrix and the other rules decide whether it is a problem.',
+    doc: 'A policy was added, dropped or rewritten by the pull request (its command, roles, USING or WITH CHECK differ from the base branch). Listed so reviewers see every access rule that changed, for example "policy trips_select no longer restricts by owner"; the access matrix and the other rules decide whether it is a problem.',
   },
   {
     id: 'rls_test_failed',
@@ -780,8 +818,7 @@ export const RLS_GATE_RULES = [
     severity: 'error',
     category: 'tests',
     title: 'A declarative RLS test from the repo config failed',
-    doc:
-      'One of the `rls.tests` in the repo config did not get what it expects (`rows: N`, `rows-at-least: N`, `denied: true` or `error: <SQLSTATE>`), or its SQL is invalid (the server\'s message is shown). Each test runs on the shadow database in its own transaction, as the given role with the given JWT claims set the way PostgREST sets them, and is rolled back. Fix the policy, or the test if the expectation was wrong.',
+    doc: "One of the `rls.tests` in the repo config did not get what it expects (`rows: N`, `rows-at-least: N`, `denied: true` or `error: <SQLSTATE>`), or its SQL is invalid (the server's message is shown). Each test runs on the shadow database in its own transaction, as the given role with the given JWT claims set the way PostgREST sets them, and is rolled back. Fix the policy, or the test if the expectation was wrong.",
   },
   {
     id: 'rls_seed_failed',
@@ -789,8 +826,7 @@ export const RLS_GATE_RULES = [
     severity: 'notice',
     category: 'shadow',
     title: 'A seed file failed in the shadow database',
-    doc:
-      'Before probing the access matrix, rls-audit loads `supabase/seed.sql` (or `[db.seed] sql_paths` from config.toml) and the repo config\'s `rls.fixtures` into the shadow database. This one failed, so the matrix relies on the rows postgate generates itself, which may not cover shared data such as teams. Fix the seed file (it should also work with `supabase db reset`).',
+    doc: "Before probing the access matrix, rls-audit loads `supabase/seed.sql` (or `[db.seed] sql_paths` from config.toml) and the repo config's `rls.fixtures` into the shadow database. This one failed, so the matrix relies on the rows postgate generates itself, which may not cover shared data such as teams. Fix the seed file (it should also work with `supabase db reset`).",
   },
 ] as const satisfies readonly Rule[];
 
@@ -798,7 +834,21 @@ export const RLS_GATE_RULES = [
 export const rlsFinding = findingOf(RLS_GATE_RULES);
 
 export const SYSTEM_SCHEMA_EXTRAS: readonly string[] = [
-  'pg_catalog', 'information_schema', 'pgmq', 'pgmq_public', 'tiger', 'tiger_data', 'topology', 'repack', 'pgroonga',
-  '_timescaledb_cache', '_timescaledb_catalog', '_timescaledb_config', '_timescaledb_internal', 'timescaledb_information',
-  'timescaledb_experimental', 'supabase_functions', 'supabase_migrations',
+  'pg_catalog',
+  'information_schema',
+  'pgmq',
+  'pgmq_public',
+  'tiger',
+  'tiger_data',
+  'topology',
+  'repack',
+  'pgroonga',
+  '_timescaledb_cache',
+  '_timescaledb_catalog',
+  '_timescaledb_config',
+  '_timescaledb_internal',
+  'timescaledb_information',
+  'timescaledb_experimental',
+  'supabase_functions',
+  'supabase_migrations',
 ];

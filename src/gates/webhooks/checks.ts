@@ -15,7 +15,12 @@ import { applicableValues, effectiveValue, type LoginRole, type ScopedValue, sco
 import { checkUrl, type Environment } from './urls.ts';
 import type { VaultRead } from './vault.ts';
 
-function make(rule: WebhookRuleId, object: ObjectRef, message: string, extra: Partial<Pick<Finding, 'detail' | 'remediation' | 'location' | 'severity'>> = {}): Finding {
+function make(
+  rule: WebhookRuleId,
+  object: ObjectRef,
+  message: string,
+  extra: Partial<Pick<Finding, 'detail' | 'remediation' | 'location' | 'severity'>> = {},
+): Finding {
   const { severity, ...rest } = extra;
   return webhookFinding({ rule, severity, object, message, ...rest });
 }
@@ -98,7 +103,10 @@ export function settingFindings(snapshot: SettingsSnapshot, expectation: Expecta
           : `${name} is not set for ${roleList(missing)}: no database, role or server value applies.`,
         {
           ...(unknownServer
-            ? { detail: 'This role cannot read the server configuration (pg_file_settings needs superuser or pg_read_all_settings), so a value set only in postgresql.conf would not be seen.' }
+            ? {
+                detail:
+                  'This role cannot read the server configuration (pg_file_settings needs superuser or pg_read_all_settings), so a value set only in postgresql.conf would not be seen.',
+              }
             : {}),
           remediation: expectation.equals
             ? `Store the secret in Vault (select vault.create_secret('<value>', '${name.split('.').pop()}')) and read it from vault.decrypted_secrets, or: ALTER DATABASE ${db} SET ${name} = '<value>';`
@@ -127,10 +135,15 @@ export function settingFindings(snapshot: SettingsSnapshot, expectation: Expecta
   }
   if (shadowed.length) {
     findings.push(
-      make('webhook_setting_shadowed', object, `${name} has a different value at a more specific scope for ${roleList(shadowed.map((s) => s.split(':')[0]!))}.`, {
-        detail: shadowed.join('\n'),
-        remediation: 'Reset the override (ALTER ROLE <role> RESET <name>; or ALTER ROLE <role> IN DATABASE <db> RESET <name>;) or make it equal.',
-      }),
+      make(
+        'webhook_setting_shadowed',
+        object,
+        `${name} has a different value at a more specific scope for ${roleList(shadowed.map((s) => s.split(':')[0]!))}.`,
+        {
+          detail: shadowed.join('\n'),
+          remediation: 'Reset the override (ALTER ROLE <role> RESET <name>; or ALTER ROLE <role> IN DATABASE <db> RESET <name>;) or make it equal.',
+        },
+      ),
     );
   }
 
@@ -166,11 +179,16 @@ export function parityFindings(observed: Observed, comparer: SecretComparer, rot
     if (group.value === '' || comparer.equal(group.value, equals.value)) continue;
     if (expectation.previous && comparer.equal(group.value, expectation.previous.value)) {
       findings.push(
-        make('webhook_secret_rotation', object, `${label} matches ${expectation.previous.env}, the previous secret, not ${equals.env}${groupSuffix(group)}: rotation in progress.`, {
-          // The repo config sets it (`webhooks.rotation-is`; warning by default, as the rule).
-          severity: rotationSeverity,
-          remediation: `Finish the rotation: update ${label} to the value of ${equals.env}, then drop ${expectation.previous.env}.`,
-        }),
+        make(
+          'webhook_secret_rotation',
+          object,
+          `${label} matches ${expectation.previous.env}, the previous secret, not ${equals.env}${groupSuffix(group)}: rotation in progress.`,
+          {
+            // The repo config sets it (`webhooks.rotation-is`; warning by default, as the rule).
+            severity: rotationSeverity,
+            remediation: `Finish the rotation: update ${label} to the value of ${equals.env}, then drop ${expectation.previous.env}.`,
+          },
+        ),
       );
       continue;
     }
@@ -203,9 +221,7 @@ export function urlFindings(observed: Observed, environment: Environment): Findi
       byRule.set(problem.rule, [...(byRule.get(problem.rule) ?? []), `${problem.message.replace(/\.$/, '')}${groupSuffix(group)}.`]);
     }
   }
-  return [...byRule].map(([id, messages]) =>
-    make(id, observed.object, messages[0]!, messages.length > 1 ? { detail: messages.slice(1).join('\n') } : {}),
-  );
+  return [...byRule].map(([id, messages]) => make(id, observed.object, messages[0]!, messages.length > 1 ? { detail: messages.slice(1).join('\n') } : {}));
 }
 
 export function secretInSettingFinding(observed: Observed): Finding[] {
@@ -226,7 +242,15 @@ export function vaultFindings(expectation: Expectation, vault: VaultRead, now: D
   const name = expectation.source.name;
   const object = vaultObject(name);
   if (!vault.installed) {
-    return expectation.required ? [make('webhook_vault_secret_missing', object, `Vault secret ${name} cannot be checked: Vault (vault.decrypted_secrets) is not installed in this database.`)] : [];
+    return expectation.required
+      ? [
+          make(
+            'webhook_vault_secret_missing',
+            object,
+            `Vault secret ${name} cannot be checked: Vault (vault.decrypted_secrets) is not installed in this database.`,
+          ),
+        ]
+      : [];
   }
   const secret = vault.secrets.get(name);
   if (!secret || secret.value === undefined) {
@@ -244,9 +268,14 @@ export function vaultFindings(expectation: Expectation, vault: VaultRead, now: D
   const ageDays = (now.getTime() - secret.updatedAt.getTime()) / 86_400_000;
   if (ageDays <= expectation.maxAgeDays) return [];
   return [
-    make('webhook_vault_secret_stale', object, `Vault secret ${name} was last updated ${Math.floor(ageDays)} days ago, more than max-age-days (${expectation.maxAgeDays}).`, {
-      remediation: `Rotate it: keep the old value as the previous secret in the deploy environment, then select vault.update_secret(id, '<new value>') from vault.secrets where name = '${name}';`,
-    }),
+    make(
+      'webhook_vault_secret_stale',
+      object,
+      `Vault secret ${name} was last updated ${Math.floor(ageDays)} days ago, more than max-age-days (${expectation.maxAgeDays}).`,
+      {
+        remediation: `Rotate it: keep the old value as the previous secret in the deploy environment, then select vault.update_secret(id, '<new value>') from vault.secrets where name = '${name}';`,
+      },
+    ),
   ];
 }
 
@@ -262,7 +291,11 @@ function references(fn: FunctionInfo, expectation: Expectation): boolean {
 }
 
 /** Functions that send webhooks with the configured settings, or that the config names. */
-export function webhookFunctions(functions: readonly FunctionInfo[], expectations: readonly Expectation[], triggers: readonly TriggerExpectation[]): FunctionInfo[] {
+export function webhookFunctions(
+  functions: readonly FunctionInfo[],
+  expectations: readonly Expectation[],
+  triggers: readonly TriggerExpectation[],
+): FunctionInfo[] {
   return functions.filter(
     (fn) =>
       (fn.httpClients.length && expectations.some((e) => references(fn, e))) ||
@@ -304,11 +337,16 @@ export function plumbingFindings(
     }
     if (!fn.searchPathPinned) {
       findings.push(
-        make('webhook_function_search_path_mutable', functionObject(fn), `${label} does not pin search_path${fn.securityDefiner ? ' although it is SECURITY DEFINER' : ''}.`, {
-          // A mutable search_path is an error in a SECURITY DEFINER function (the rule's default), a warning otherwise.
-          severity: fn.securityDefiner ? 'error' : 'warning',
-          remediation: `ALTER FUNCTION ${label} SET search_path = pg_catalog, public;`,
-        }),
+        make(
+          'webhook_function_search_path_mutable',
+          functionObject(fn),
+          `${label} does not pin search_path${fn.securityDefiner ? ' although it is SECURITY DEFINER' : ''}.`,
+          {
+            // A mutable search_path is an error in a SECURITY DEFINER function (the rule's default), a warning otherwise.
+            severity: fn.securityDefiner ? 'error' : 'warning',
+            remediation: `ALTER FUNCTION ${label} SET search_path = pg_catalog, public;`,
+          },
+        ),
       );
     }
     const roles = executableBy.get(fn.oid) ?? [];
@@ -334,7 +372,9 @@ export function plumbingFindings(
     const tableLabel = `${want.table.schema}.${want.table.name}`;
     const object: ObjectRef = { kind: 'trigger', schema: want.table.schema, name: `${want.table.name}/${want.function.name}` };
     if (!functions.some((fn) => fn.schema === want.function.schema && fn.name === want.function.name)) {
-      findings.push(make('webhook_function_missing', functionObject(want.function), `Function ${fnLabel}, which webhooks.triggers runs on ${tableLabel}, does not exist.`));
+      findings.push(
+        make('webhook_function_missing', functionObject(want.function), `Function ${fnLabel}, which webhooks.triggers runs on ${tableLabel}, does not exist.`),
+      );
       continue;
     }
     if (missingTables.has(tableLabel)) {
@@ -342,7 +382,11 @@ export function plumbingFindings(
       continue;
     }
     const matching = triggers.filter(
-      (t) => t.tableSchema === want.table.schema && t.table === want.table.name && t.functionSchema === want.function.schema && t.functionName === want.function.name,
+      (t) =>
+        t.tableSchema === want.table.schema &&
+        t.table === want.table.name &&
+        t.functionSchema === want.function.schema &&
+        t.functionName === want.function.name,
     );
     if (!matching.length) {
       findings.push(
@@ -374,10 +418,16 @@ export interface LiteralHit {
 
 export function literalFindings(hits: readonly LiteralHit[]): Finding[] {
   return hits.map((hit) =>
-    make('webhook_literal_secret', hit.object, `${hit.sentence(list([...new Set(hit.secrets.map((s) => s.kind))]))}; every role and every schema dump can read it.`, {
-      ...(hit.location ? { location: hit.location } : {}),
-      remediation: 'Rotate the credential, store it with vault.create_secret(), and read it at run time in a SECURITY DEFINER function instead of writing it into SQL.',
-    }),
+    make(
+      'webhook_literal_secret',
+      hit.object,
+      `${hit.sentence(list([...new Set(hit.secrets.map((s) => s.kind))]))}; every role and every schema dump can read it.`,
+      {
+        ...(hit.location ? { location: hit.location } : {}),
+        remediation:
+          'Rotate the credential, store it with vault.create_secret(), and read it at run time in a SECURITY DEFINER function instead of writing it into SQL.',
+      },
+    ),
   );
 }
 
@@ -403,9 +453,14 @@ export function deliveryFindings(deliveries: DeliveriesRead, windowText: string)
   if (deliveries.rejected) {
     const detail = hooks((h) => h.rejected);
     findings.push(
-      make('webhook_deliveries_rejected', object, `${deliveries.rejected} of ${deliveries.total} webhook deliveries in the last ${windowText} were rejected with 401 or 403, the signature of a secret mismatch.`, {
-        ...(detail.length ? { detail: detail.join('\n') } : {}),
-      }),
+      make(
+        'webhook_deliveries_rejected',
+        object,
+        `${deliveries.rejected} of ${deliveries.total} webhook deliveries in the last ${windowText} were rejected with 401 or 403, the signature of a secret mismatch.`,
+        {
+          ...(detail.length ? { detail: detail.join('\n') } : {}),
+        },
+      ),
     );
   }
   const failing = deliveries.serverErrors + deliveries.failed;
@@ -444,12 +499,26 @@ export function canaryFindings(results: readonly CanaryResult[]): Finding[] {
       continue;
     }
     if (!('status' in signed) || signed.status < 200 || signed.status > 299) {
-      findings.push(make('webhook_canary_rejected', object, `${capitalize(where)} answered the correctly signed canary with ${attemptText(signed)} instead of 2xx.`));
+      findings.push(
+        make('webhook_canary_rejected', object, `${capitalize(where)} answered the correctly signed canary with ${attemptText(signed)} instead of 2xx.`),
+      );
     }
     if ('status' in badlySigned && badlySigned.status >= 200 && badlySigned.status <= 299) {
-      findings.push(make('webhook_canary_accepts_bad_signature', object, `${capitalize(where)} accepted a canary with a wrong signature (HTTP ${badlySigned.status}): it does not verify signatures.`));
+      findings.push(
+        make(
+          'webhook_canary_accepts_bad_signature',
+          object,
+          `${capitalize(where)} accepted a canary with a wrong signature (HTTP ${badlySigned.status}): it does not verify signatures.`,
+        ),
+      );
     } else if (!('status' in badlySigned) || (badlySigned.status !== 401 && badlySigned.status !== 403)) {
-      findings.push(make('webhook_canary_unexpected_status', object, `${capitalize(where)} answered the badly signed canary with ${attemptText(badlySigned)} instead of 401 or 403.`));
+      findings.push(
+        make(
+          'webhook_canary_unexpected_status',
+          object,
+          `${capitalize(where)} answered the badly signed canary with ${attemptText(badlySigned)} instead of 401 or 403.`,
+        ),
+      );
     }
   }
   return findings;

@@ -135,7 +135,8 @@ export interface SideFacts {
 
 function shapeOf(value: string): string {
   const text = value.trim();
-  if (text.length >= 8 && HEX.test(text)) return text.toLowerCase() === text ? 'lowercase hex' : text.toUpperCase() === text ? 'uppercase hex' : 'mixed-case hex';
+  if (text.length >= 8 && HEX.test(text))
+    return text.toLowerCase() === text ? 'lowercase hex' : text.toUpperCase() === text ? 'uppercase hex' : 'mixed-case hex';
   const bare = PREFIXES.reduce((t, p) => (t.startsWith(p) ? t.slice(p.length) : t), text);
   if (bare.length >= 8 && BASE64.test(bare) && /[+/=]|[A-Z].*[a-z]|[a-z].*[A-Z]/.test(bare)) return bare === text ? 'base64' : 'prefixed base64';
   return 'text';
@@ -156,11 +157,7 @@ export interface Difference {
  * How `a` (named `aName`) differs from `b` (named `bName`); call only after `equal` said
  * they differ. Uses the comparer's constant-time equality for every candidate pair.
  */
-export function explainDifference(
-  comparer: SecretComparer,
-  a: { name: string; value: string },
-  b: { name: string; value: string },
-): Difference {
+export function explainDifference(comparer: SecretComparer, a: { name: string; value: string }, b: { name: string; value: string }): Difference {
   const left = variantsOf(a.value);
   const right = variantsOf(b.value);
   let best: { l: Explained; r: Explained } | undefined;
@@ -184,8 +181,7 @@ export function explainDifference(
     sentences.push('They differ in content, not just in whitespace, quotes, a prefix, encoding or letter case.');
     return { sentences, explained: false };
   }
-  const formatting = (name: string, found: Observation[]) =>
-    found.flatMap((f) => ('says' in f ? [`${capitalize(name)} ${f.says}.`] : []));
+  const formatting = (name: string, found: Observation[]) => found.flatMap((f) => ('says' in f ? [`${capitalize(name)} ${f.says}.`] : []));
   const encoding = (found: Observation[]) => found.flatMap((f) => ('encoding' in f ? [f.encoding] : []))[0];
   sentences.push(...formatting(a.name, best.l.found), ...formatting(b.name, best.r.found));
   const ea = encoding(best.l.found);

@@ -51,7 +51,9 @@ export async function run(options: WebhooksOptions, context: GateContext): Promi
 async function loginRoles(session: Session, snapshot: SettingsSnapshot, asked: readonly string[]): Promise<LoginRole[]> {
   const { roles, unknown, nologin } = await resolveLoginRoles(session, snapshot.sessionUser, asked);
   if (unknown.length) {
-    throw new UserError(`Input \`as-roles\` names role${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => `"${r}"`).join(', ')}, which do${unknown.length > 1 ? '' : 'es'} not exist; list login roles of this database, such as postgres,authenticator.`);
+    throw new UserError(
+      `Input \`as-roles\` names role${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => `"${r}"`).join(', ')}, which do${unknown.length > 1 ? '' : 'es'} not exist; list login roles of this database, such as postgres,authenticator.`,
+    );
   }
   if (nologin.length) {
     throw new UserError(
@@ -101,7 +103,10 @@ async function inspect(session: Session, plan: Plan, context: GateContext): Prom
   }
 
   const relevant = webhookFunctions(plumbing.functions, plan.expectations, plan.triggers);
-  const executableBy = await apiRolesExecuting(session, relevant.map((fn) => fn.oid));
+  const executableBy = await apiRolesExecuting(
+    session,
+    relevant.map((fn) => fn.oid),
+  );
   const missingTables = new Set<string>();
   for (const want of plan.triggers) {
     if (!(await tableExists(session, want.table.schema, want.table.name))) missingTables.add(`${want.table.schema}.${want.table.name}`);
@@ -126,7 +131,12 @@ async function inspect(session: Session, plan: Plan, context: GateContext): Prom
       triggers_checked: plan.triggers.length,
       literal_secrets: literals.length,
       ...(deliveries.available
-        ? { deliveries_total: deliveries.total, deliveries_rejected: deliveries.rejected, deliveries_server_errors: deliveries.serverErrors, deliveries_failed: deliveries.failed }
+        ? {
+            deliveries_total: deliveries.total,
+            deliveries_rejected: deliveries.rejected,
+            deliveries_server_errors: deliveries.serverErrors,
+            deliveries_failed: deliveries.failed,
+          }
         : {}),
       ...(canary ? { canary_requests: canary.results.length * 2 } : {}),
     },
@@ -256,7 +266,14 @@ async function probe(plan: Plan, observed: readonly Observed[], context: GateCon
     results.push({ label: target.label, host, outcome });
   }
   const details = [
-    ...results.map((r) => ({ endpoint: r.label, host: r.host, scheme: canary.scheme, signedWith: canary.secret.env, signed: r.outcome.signed, badlySigned: r.outcome.badlySigned })),
+    ...results.map((r) => ({
+      endpoint: r.label,
+      host: r.host,
+      scheme: canary.scheme,
+      signedWith: canary.secret.env,
+      signed: r.outcome.signed,
+      badlySigned: r.outcome.badlySigned,
+    })),
     ...skipped.map((label) => ({ endpoint: label, skipped: 'not an http(s) URL' })),
   ];
   return { results, details };

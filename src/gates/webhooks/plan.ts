@@ -67,9 +67,7 @@ export interface Plan {
 
 function checkSettingName(name: string, input: string): string {
   if (!SETTING_NAME.test(name)) {
-    throw new UserError(
-      `${input} names "${name}", which is not a custom setting name; use the form prefix.name, such as app.webhook_hmac_secret.`,
-    );
+    throw new UserError(`${input} names "${name}", which is not a custom setting name; use the form prefix.name, such as app.webhook_hmac_secret.`);
   }
   return name.toLowerCase();
 }
@@ -97,7 +95,9 @@ function variableLabel(name: string, input: string): string {
     (/[a-z]/.test(name) && /[A-Z]/.test(name) && name.length >= 16) ||
     /^(?=.*\d)[0-9a-f]{16,}$/i.test(name) ||
     (/^[A-Za-z0-9]{20,}$/.test(name) && /\d/.test(name));
-  return secretLike ? `The environment variable named by ${input} (a name that looks like a secret value, not shown)` : `Environment variable ${name} (named by ${input})`;
+  return secretLike
+    ? `The environment variable named by ${input} (a name that looks like a secret value, not shown)`
+    : `Environment variable ${name} (named by ${input})`;
 }
 
 /** Reads a required environment variable; never returns an empty string. */
@@ -146,7 +146,9 @@ function checkCanaryUrl(url: string, input: string): string {
   }
   if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-    throw new UserError(`${input} must be an http:// or https:// URL (got ${scheme ? `a URL with scheme "${scheme}:"` : 'a value that is not a URL'}); give the endpoint's full URL.`);
+    throw new UserError(
+      `${input} must be an http:// or https:// URL (got ${scheme ? `a URL with scheme "${scheme}:"` : 'a value that is not a URL'}); give the endpoint's full URL.`,
+    );
   }
   return url;
 }
@@ -167,7 +169,14 @@ export function buildPlan(options: WebhooksOptions, config: RepoConfig['webhooks
       ...(item['equals-env'] ? { equals: readEnv(env, item['equals-env'], `repo config key \`${key}.equals-env\``) } : {}),
       ...(item['previous-env'] ? { previous: readOptionalEnv(env, item['previous-env'], `repo config key \`${key}.previous-env\``) } : {}),
       ...(url
-        ? { url: { scheme: url.scheme, ...(host ? { host } : {}), ...(hostSource ? { hostSource } : {}), ...(url['path-prefix'] ? { pathPrefix: url['path-prefix'] } : {}) } }
+        ? {
+            url: {
+              scheme: url.scheme,
+              ...(host ? { host } : {}),
+              ...(hostSource ? { hostSource } : {}),
+              ...(url['path-prefix'] ? { pathPrefix: url['path-prefix'] } : {}),
+            },
+          }
         : {}),
       ...(item['max-age-days'] !== undefined ? { maxAgeDays: item['max-age-days'] } : {}),
     };
@@ -199,7 +208,9 @@ export function buildPlan(options: WebhooksOptions, config: RepoConfig['webhooks
     });
   }
   if (options.urlHost && !expectations.some((e) => e.url)) {
-    throw new UserError('Input `url-host` is set but no setting holds a webhook URL; list them in `url-settings` (comma-separated), such as app.vercel_webhook_trips.');
+    throw new UserError(
+      'Input `url-host` is set but no setting holds a webhook URL; list them in `url-settings` (comma-separated), such as app.vercel_webhook_trips.',
+    );
   }
 
   const triggers = config.triggers.map((item, index) => ({
@@ -218,7 +229,12 @@ export function buildPlan(options: WebhooksOptions, config: RepoConfig['webhooks
   };
 }
 
-function buildCanary(options: WebhooksOptions, config: RepoConfig['webhooks'], env: Record<string, string | undefined>, expectations: Expectation[]): CanaryPlan {
+function buildCanary(
+  options: WebhooksOptions,
+  config: RepoConfig['webhooks'],
+  env: Record<string, string | undefined>,
+  expectations: Expectation[],
+): CanaryPlan {
   const probe = config.probe;
   const scheme = probe?.scheme ?? 'hex-hmac-sha256';
   let target: CanaryPlan['target'];
@@ -234,7 +250,9 @@ function buildCanary(options: WebhooksOptions, config: RepoConfig['webhooks'], e
   }
   const secret = expectations.find((e) => e.equals)?.equals;
   if (!secret) {
-    throw new UserError('Input `canary` is on but no secret is compared with the environment; set `secret-env` or an `equals-env` expectation so the canary can be signed.');
+    throw new UserError(
+      'Input `canary` is on but no secret is compared with the environment; set `secret-env` or an `equals-env` expectation so the canary can be signed.',
+    );
   }
   return {
     scheme,

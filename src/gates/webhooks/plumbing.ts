@@ -12,7 +12,23 @@ export const HTTP_CLIENTS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
 ];
 
 /** Schemas whose functions are the platform's or PostgreSQL's, not the project's. */
-const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', 'net', 'vault', 'pgsodium', 'extensions', 'graphql', 'graphql_public', 'supabase_functions', 'realtime', 'cron', 'pgbouncer', 'storage', 'auth'];
+const SYSTEM_SCHEMAS = [
+  'pg_catalog',
+  'information_schema',
+  'pg_toast',
+  'net',
+  'vault',
+  'pgsodium',
+  'extensions',
+  'graphql',
+  'graphql_public',
+  'supabase_functions',
+  'realtime',
+  'cron',
+  'pgbouncer',
+  'storage',
+  'auth',
+];
 
 /** The API roles that must not execute webhook functions. */
 export const API_ROLES = ['anon', 'authenticated'] as const;

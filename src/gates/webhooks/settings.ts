@@ -39,9 +39,7 @@ function appliesTo(value: ScopedValue, role: string): boolean {
 
 /** The values of one setting that apply to a login role, most specific first. */
 export function applicableValues(values: readonly ScopedValue[], role: string): ScopedValue[] {
-  return values
-    .filter((value) => appliesTo(value, role))
-    .sort((a, b) => SCOPES.indexOf(a.scope) - SCOPES.indexOf(b.scope));
+  return values.filter((value) => appliesTo(value, role)).sort((a, b) => SCOPES.indexOf(a.scope) - SCOPES.indexOf(b.scope));
 }
 
 /** The value a session of `role` starts with, or undefined when nothing sets it. */
@@ -145,7 +143,11 @@ async function readFileSettings(session: Session, names: readonly string[]): Pro
 }
 
 /** Which roles to evaluate: the ones asked for, else the connected role and `authenticator`. */
-export async function resolveLoginRoles(session: Session, sessionUser: string, asked: readonly string[]): Promise<{ roles: LoginRole[]; unknown: string[]; nologin: string[] }> {
+export async function resolveLoginRoles(
+  session: Session,
+  sessionUser: string,
+  asked: readonly string[],
+): Promise<{ roles: LoginRole[]; unknown: string[]; nologin: string[] }> {
   const names = asked.length ? [...new Set(asked)] : [sessionUser, 'authenticator'];
   const rows = await session.query<{ rolname: string; rolcanlogin: boolean }>(
     'select rolname, rolcanlogin from pg_catalog.pg_roles where rolname = any($1::text[])',
@@ -154,8 +156,6 @@ export async function resolveLoginRoles(session: Session, sessionUser: string, a
   const found = new Map(rows.rows.map((row) => [row.rolname, row.rolcanlogin]));
   const unknown = names.filter((name) => !found.has(name));
   const nologin = names.filter((name) => found.get(name) === false);
-  const roles = names
-    .filter((name) => found.get(name) === true)
-    .map((name) => ({ name }));
+  const roles = names.filter((name) => found.get(name) === true).map((name) => ({ name }));
   return { roles, unknown: asked.length ? unknown : [], nologin: asked.length ? nologin : [] };
 }

@@ -51,8 +51,14 @@ export const NON_PRODUCTION_HOSTS: readonly HostPattern[] = [
       /^\[fe80:/i.test(h),
   },
   { label: 'a container-internal host name', test: (h) => ['host.docker.internal', 'host.containers.internal', 'gateway.docker.internal', 'kong'].includes(h) },
-  { label: 'a single-label, .local or .internal host name', test: (h) => h.endsWith('.local') || h.endsWith('.internal') || (!h.includes('.') && !h.startsWith('[')) },
-  { label: 'a tunnel (ngrok, Cloudflare quick tunnel, localtunnel)', test: (h) => /\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|loca\.lt)$/.test(h) },
+  {
+    label: 'a single-label, .local or .internal host name',
+    test: (h) => h.endsWith('.local') || h.endsWith('.internal') || (!h.includes('.') && !h.startsWith('[')),
+  },
+  {
+    label: 'a tunnel (ngrok, Cloudflare quick tunnel, localtunnel)',
+    test: (h) => /\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|loca\.lt)$/.test(h),
+  },
   // <project>-<9-character deployment id>-<scope>.vercel.app and <project>-git-<branch>-<scope>.vercel.app
   { label: 'a Vercel preview deployment', test: (h) => /^[a-z0-9-]+-(?:git-[a-z0-9-]+|(?=[a-z]*\d)[a-z0-9]{9})-[a-z0-9-]+\.vercel\.app$/.test(h) },
   { label: 'a Netlify deploy preview or branch deploy', test: (h) => /^[a-z0-9-]+--[a-z0-9-]+\.netlify\.app$/.test(h) },
@@ -91,14 +97,23 @@ export function checkUrl(setting: string, raw: string, expected: UrlExpectation,
     problems.push({ rule: 'webhook_url_scheme', message: `${setting} uses ${scheme}:// instead of ${expected.scheme}://.` });
   }
   if (url.username || url.password) {
-    problems.push({ rule: 'webhook_url_credentials', message: `${setting} contains ${url.password ? 'a user name and password' : 'a user name'} before the host; remove them and rotate the credential.` });
+    problems.push({
+      rule: 'webhook_url_credentials',
+      message: `${setting} contains ${url.password ? 'a user name and password' : 'a user name'} before the host; remove them and rotate the credential.`,
+    });
   }
   const hostMatches = expected.host !== undefined && sameHost(url, expected.host);
   if (expected.host !== undefined && !hostMatches) {
-    problems.push({ rule: 'webhook_url_host', message: `${setting} points at ${url.host}, not ${expected.host}${expected.hostSource ? ` (from ${expected.hostSource})` : ''}.` });
+    problems.push({
+      rule: 'webhook_url_host',
+      message: `${setting} points at ${url.host}, not ${expected.host}${expected.hostSource ? ` (from ${expected.hostSource})` : ''}.`,
+    });
   }
   if (expected.pathPrefix !== undefined && !url.pathname.startsWith(expected.pathPrefix)) {
-    problems.push({ rule: 'webhook_url_path', message: `${setting}'s path does not start with ${expected.pathPrefix} (the path is not shown: some webhook URLs carry their secret in it).` });
+    problems.push({
+      rule: 'webhook_url_path',
+      message: `${setting}'s path does not start with ${expected.pathPrefix} (the path is not shown: some webhook URLs carry their secret in it).`,
+    });
   }
   const kind = environment === 'production' ? nonProductionHost(url.hostname) : undefined;
   const namedOnPurpose = hostMatches && kind !== undefined && /preview|tunnel/.test(kind);

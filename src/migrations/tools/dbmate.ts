@@ -32,14 +32,20 @@ export const dbmate: MigrationToolAdapter = {
       const down = /^--\s*migrate:down\b/m.exec(raw.slice(start));
       const end = down ? start + down.index : raw.length;
       migrations.push(
-        build('dbmate', ctx, file, {
-          id: match[1]!,
-          version: match[1]!,
-          name: match[2]!,
-          sql: raw.slice(start, end),
-          sqlOffset: start,
-          noTransaction: /\btransaction:false\b/.test(up[1] ?? ''),
-        }, raw),
+        build(
+          'dbmate',
+          ctx,
+          file,
+          {
+            id: match[1]!,
+            version: match[1]!,
+            name: match[2]!,
+            sql: raw.slice(start, end),
+            sqlOffset: start,
+            noTransaction: /\btransaction:false\b/.test(up[1] ?? ''),
+          },
+          raw,
+        ),
       );
     }
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id)), problems };

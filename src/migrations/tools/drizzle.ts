@@ -36,7 +36,9 @@ export const drizzle: MigrationToolAdapter = {
     const listed = new Set<string>();
     for (const entry of [...(journal.entries ?? [])].sort((a, b) => (a.idx ?? 0) - (b.idx ?? 0))) {
       if (!entry.tag || typeof entry.when !== 'number') {
-        problems.push(problem(ctx, 'meta/_journal.json', `A journal entry (idx ${entry.idx ?? '?'}) has no tag or when, so drizzle cannot run it; regenerate the journal.`));
+        problems.push(
+          problem(ctx, 'meta/_journal.json', `A journal entry (idx ${entry.idx ?? '?'}) has no tag or when, so drizzle cannot run it; regenerate the journal.`),
+        );
         continue;
       }
       const file = `${entry.tag}.sql`;
@@ -45,14 +47,28 @@ export const drizzle: MigrationToolAdapter = {
       const kind = follow(ctx.guard, path.join(ctx.dir, file));
       if (kind === 'refused') continue;
       if (kind !== 'file') {
-        problems.push(problem(ctx, file, `The journal lists \`${file}\` but the file is missing, so drizzle's migrate() fails; restore the file or regenerate the journal.`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `The journal lists \`${file}\` but the file is missing, so drizzle's migrate() fails; restore the file or regenerate the journal.`,
+          ),
+        );
         continue;
       }
-      migrations.push(build('drizzle', ctx, file, { id: String(entry.when), version: entry.tag.split('_')[0] ?? entry.tag, name: entry.tag, when: entry.when }));
+      migrations.push(
+        build('drizzle', ctx, file, { id: String(entry.when), version: entry.tag.split('_')[0] ?? entry.tag, name: entry.tag, when: entry.when }),
+      );
     }
     for (const file of list(ctx.dir, ctx.guard).files) {
       if (file.endsWith('.sql') && !listed.has(file)) {
-        problems.push(problem(ctx, file, `\`${file}\` is not listed in meta/_journal.json, so drizzle never runs it; generate migrations with drizzle-kit instead of adding files by hand.`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` is not listed in meta/_journal.json, so drizzle never runs it; generate migrations with drizzle-kit instead of adding files by hand.`,
+          ),
+        );
       }
     }
     return { migrations, problems };
@@ -66,12 +82,17 @@ export const drizzle: MigrationToolAdapter = {
     privateSchema: 'drizzle',
     async read(query) {
       const rows = await query((t) => `select hash, created_at::text as created_at from ${t} order by created_at, id`);
-      return { entries: rows.map((r) => ({ id: String(r.created_at), version: String(r.created_at), checksum: cellText(r.hash), success: true, kind: 'versioned' })) };
+      return {
+        entries: rows.map((r) => ({ id: String(r.created_at), version: String(r.created_at), checksum: cellText(r.hash), success: true, kind: 'versioned' })),
+      };
     },
   },
   matchesHistory(m, entry) {
     if (!entry.checksum) return undefined;
-    return { same: drizzleChecksumMatches(m.raw, entry.checksum), why: `SHA-256 of the file does not match the hash ${entry.checksum.slice(0, 16)}... (drizzle itself never checks it)` };
+    return {
+      same: drizzleChecksumMatches(m.raw, entry.checksum),
+      why: `SHA-256 of the file does not match the hash ${entry.checksum.slice(0, 16)}... (drizzle itself never checks it)`,
+    };
   },
   // drizzle compares the journal's `when` with the newest created_at in its history.
   newestApplied(history) {

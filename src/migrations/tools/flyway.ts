@@ -62,12 +62,15 @@ export const flyway: MigrationToolAdapter = {
   },
   compareVersions: compareFlywayVersions,
   sharedKey: (m) => (m.kind === 'repeatable' ? `description ${m.name}` : `version ${m.id}`),
-  duplicateEffect: (repeatable) => `Flyway refuses to migrate at all (it finds more than one ${repeatable ? 'repeatable migration with that description' : 'migration with that version'})`,
+  duplicateEffect: (repeatable) =>
+    `Flyway refuses to migrate at all (it finds more than one ${repeatable ? 'repeatable migration with that description' : 'migration with that version'})`,
   history: {
     table: 'flyway_schema_history',
     columns: ['installed_rank', 'version', 'type', 'script', 'checksum', 'success'],
     async read(query) {
-      const rows = await query((t) => `select installed_rank, version, description, type, script, checksum, success, installed_on from ${t} order by installed_rank`);
+      const rows = await query(
+        (t) => `select installed_rank, version, description, type, script, checksum, success, installed_on from ${t} order by installed_rank`,
+      );
       const entries = new Map<string, HistoryEntry>();
       let baselineVersion: string | undefined;
       for (const r of rows) {

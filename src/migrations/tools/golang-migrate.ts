@@ -23,7 +23,13 @@ export const golangMigrate: MigrationToolAdapter = {
       if (!file.endsWith('.sql')) continue;
       const match = /^([0-9]+)_(.*)\.(down|up)\.sql$/.exec(file);
       if (!match) {
-        problems.push(problem(ctx, file, `\`${file}\` does not match <version>_<title>.up.sql or .down.sql, so golang-migrate skips it; rename it (\`migrate create -ext sql\`).`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` does not match <version>_<title>.up.sql or .down.sql, so golang-migrate skips it; rename it (\`migrate create -ext sql\`).`,
+          ),
+        );
         continue;
       }
       if (match[3] === 'down') continue;

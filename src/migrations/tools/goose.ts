@@ -37,7 +37,13 @@ export const goose: MigrationToolAdapter = {
       const match = /^(\d+)_(.+)\.(?:sql|go)$/.exec(file);
       if (!match || BigInt(match[1]!) === 0n || BigInt(match[1]!) > 9223372036854775807n) {
         if (ext === 'go') continue; // other Go source (the main package that registers migrations)
-        problems.push(problem(ctx, file, `\`${file}\` does not match <version>_<name>.sql with a version above 0, so goose cannot place it in its order; rename it (\`goose create <name> sql\`).`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` does not match <version>_<name>.sql with a version above 0, so goose cannot place it in its order; rename it (\`goose create <name> sql\`).`,
+          ),
+        );
         continue;
       }
       const draft = { id: BigInt(match[1]!).toString(), version: match[1]!, name: match[2]! };
@@ -65,7 +71,10 @@ export const goose: MigrationToolAdapter = {
     table: 'goose_db_version',
     columns: ['version_id', 'is_applied', 'tstamp'],
     async read(query) {
-      const rows = await query((t) => `select distinct on (version_id) version_id::text as version_id, is_applied, tstamp from ${t} where version_id <> 0 order by version_id, id desc`);
+      const rows = await query(
+        (t) =>
+          `select distinct on (version_id) version_id::text as version_id, is_applied, tstamp from ${t} where version_id <> 0 order by version_id, id desc`,
+      );
       return {
         entries: rows
           .filter((r) => r.is_applied === true)
@@ -74,5 +83,6 @@ export const goose: MigrationToolAdapter = {
     },
   },
   outOfOrderConsequence: '`goose up` refuses it unless run with -allow-missing',
-  repairHint: (entry) => `Restore the migration file with this version, or delete the rows of version ${entry.version} from goose_db_version if the change was undone (goose has no repair command).`,
+  repairHint: (entry) =>
+    `Restore the migration file with this version, or delete the rows of version ${entry.version} from goose_db_version if the change was undone (goose has no repair command).`,
 };

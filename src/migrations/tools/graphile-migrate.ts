@@ -38,7 +38,10 @@ export function graphileChainProblems(migrations: Migration[]): Array<{ migratio
     }
     const wantedPrevious = previous?.header?.hash ?? null;
     if (migration.header.previousHash !== wantedPrevious) {
-      out.push({ migration, problem: `its \`--! Previous:\` is ${migration.header.previousHash ?? '-'} but the migration before it has hash ${wantedPrevious ?? '(none)'}` });
+      out.push({
+        migration,
+        problem: `its \`--! Previous:\` is ${migration.header.previousHash ?? '-'} but the migration before it has hash ${wantedPrevious ?? '(none)'}`,
+      });
     }
     previous = migration;
   }
@@ -51,7 +54,8 @@ export const graphileMigrate: MigrationToolAdapter = {
   id: 'graphile-migrate',
   title: 'graphile-migrate',
   defaultDirs: ['migrations'],
-  detect: (folder) => (path.basename(folder.dir) === 'committed' || folder.listing.dirs.includes('committed') ? { tool: 'graphile-migrate', detection: 'strong' } : undefined),
+  detect: (folder) =>
+    path.basename(folder.dir) === 'committed' || folder.listing.dirs.includes('committed') ? { tool: 'graphile-migrate', detection: 'strong' } : undefined,
   read(ctx) {
     const committed = path.basename(ctx.dir) === 'committed' ? ctx.dir : path.join(ctx.dir, 'committed');
     const inner: ReadContext = { ...ctx, dir: committed };
@@ -61,27 +65,45 @@ export const graphileMigrate: MigrationToolAdapter = {
     for (const file of list(committed, ctx.guard).files) {
       if (!file.endsWith('.sql')) continue;
       if (!/^[0-9]{6,}(-[-_a-zA-Z0-9]*)?\.sql$/.test(file)) {
-        problems.push(problem(inner, file, `\`${file}\` does not match 000001[-message].sql, so graphile-migrate ignores it; commit migrations with \`graphile-migrate commit\`.`));
+        problems.push(
+          problem(
+            inner,
+            file,
+            `\`${file}\` does not match 000001[-message].sql, so graphile-migrate ignores it; commit migrations with \`graphile-migrate commit\`.`,
+          ),
+        );
         continue;
       }
       const raw = textOf(ctx, path.join(committed, file));
       const parsed = parseGraphileFile(raw);
       const hash = parsed?.headers.Hash;
       if (!parsed || !hash || parsed.headers.Previous === undefined) {
-        problems.push(problem(inner, file, `\`${file}\` lacks the \`--! Previous:\` / \`--! Hash:\` header, so graphile-migrate refuses it; re-commit it with \`graphile-migrate commit\`.`));
+        problems.push(
+          problem(
+            inner,
+            file,
+            `\`${file}\` lacks the \`--! Previous:\` / \`--! Hash:\` header, so graphile-migrate refuses it; re-commit it with \`graphile-migrate commit\`.`,
+          ),
+        );
         continue;
       }
       const previous = parsed.headers.Previous;
       migrations.push(
-        build('graphile-migrate', inner, file, {
-          id: file,
-          version: /^\d+/.exec(file)![0],
-          name: parsed.headers.Message ?? '',
-          sql: parsed.body,
-          sqlOffset: parsed.bodyOffset,
-          noTransaction: /^--!\s*no-transaction\b/.test(parsed.body),
-          header: { hash, previousHash: previous && previous !== '-' ? previous : null },
-        }, raw),
+        build(
+          'graphile-migrate',
+          inner,
+          file,
+          {
+            id: file,
+            version: /^\d+/.exec(file)![0],
+            name: parsed.headers.Message ?? '',
+            sql: parsed.body,
+            sqlOffset: parsed.bodyOffset,
+            noTransaction: /^--!\s*no-transaction\b/.test(parsed.body),
+            header: { hash, previousHash: previous && previous !== '-' ? previous : null },
+          },
+          raw,
+        ),
       );
     }
     return { migrations: migrations.sort((a, b) => a.id.localeCompare(b.id)), problems };
@@ -97,7 +119,15 @@ export const graphileMigrate: MigrationToolAdapter = {
     async read(query) {
       const rows = await query((t) => `select filename, hash, previous_hash, date from ${t} order by filename`);
       return {
-        entries: rows.map((r) => ({ id: String(r.filename), version: /^\d+/.exec(String(r.filename))?.[0] ?? String(r.filename), checksum: cellText(r.hash), previousHash: cellText(r.previous_hash), success: true, appliedAt: cellText(r.date), kind: 'versioned' })),
+        entries: rows.map((r) => ({
+          id: String(r.filename),
+          version: /^\d+/.exec(String(r.filename))?.[0] ?? String(r.filename),
+          checksum: cellText(r.hash),
+          previousHash: cellText(r.previous_hash),
+          success: true,
+          appliedAt: cellText(r.date),
+          kind: 'versioned',
+        })),
       };
     },
   },

@@ -39,7 +39,18 @@ export const TOOLS: Readonly<Record<MigrationTool, MigrationToolAdapter>> = {
 export const toolAdapter = (tool: MigrationTool): MigrationToolAdapter => TOOLS[tool];
 
 /** The order history tables are matched and listed in (golang-migrate's two-column schema_migrations before dbmate's one). */
-export const HISTORY_ORDER: readonly MigrationToolAdapter[] = [supabase, sqlx, prisma, drizzle, flyway, golangMigrate, dbmate, nodePgMigrate, graphileMigrate, goose];
+export const HISTORY_ORDER: readonly MigrationToolAdapter[] = [
+  supabase,
+  sqlx,
+  prisma,
+  drizzle,
+  flyway,
+  golangMigrate,
+  dbmate,
+  nodePgMigrate,
+  graphileMigrate,
+  goose,
+];
 
 /** The advisory locks the tools hold while they migrate (pg_locks objid): one held means a deploy is probably running. */
 export const MIGRATION_LOCKS: readonly number[] = Object.values(TOOLS).flatMap((tool) => (tool.advisoryLock === undefined ? [] : [tool.advisoryLock]));
@@ -49,7 +60,18 @@ export const MIGRATION_LOCKS: readonly number[] = Object.values(TOOLS).flatMap((
  * journal, Prisma's folders, graphile-migrate's committed/, Flyway's V..__ names, an
  * annotation in the files), then up/down pairs, a Supabase project, a Rust project.
  */
-const DETECTION_ORDER: readonly MigrationToolAdapter[] = [drizzle, prisma, graphileMigrate, flyway, dbmate, goose, nodePgMigrate, golangMigrate, supabase, sqlx];
+const DETECTION_ORDER: readonly MigrationToolAdapter[] = [
+  drizzle,
+  prisma,
+  graphileMigrate,
+  flyway,
+  dbmate,
+  goose,
+  nodePgMigrate,
+  golangMigrate,
+  supabase,
+  sqlx,
+];
 
 /**
  * Folders looked at, in order, when `migrations-dir` is not given: the tools' own folders

@@ -13,7 +13,8 @@ export const nodePgMigrate: MigrationToolAdapter = {
   title: 'node-pg-migrate',
   defaultDirs: ['migrations'],
   detect: (folder) =>
-    folder.listing.files.some((f) => /^\d+.*\.(js|cjs|mjs|ts)$/.test(f) && !f.endsWith('.d.ts')) || folder.sql.some((f) => /^--\s*Up Migration\b/im.test(folder.peek(f)))
+    folder.listing.files.some((f) => /^\d+.*\.(js|cjs|mjs|ts)$/.test(f) && !f.endsWith('.d.ts')) ||
+    folder.sql.some((f) => /^--\s*Up Migration\b/im.test(folder.peek(f)))
       ? { tool: 'node-pg-migrate', detection: 'strong' }
       : undefined,
   read(ctx) {
@@ -25,7 +26,13 @@ export const nodePgMigrate: MigrationToolAdapter = {
       const name = file.slice(0, -(ext.length + 1));
       const match = /^(\d+)[_-]?(.*)$/.exec(name);
       if (!match) {
-        problems.push(problem(ctx, file, `\`${file}\` does not start with a numeric timestamp, so node-pg-migrate cannot order it; rename it (\`node-pg-migrate create <name>\`).`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` does not start with a numeric timestamp, so node-pg-migrate cannot order it; rename it (\`node-pg-migrate create <name>\`).`,
+          ),
+        );
         continue;
       }
       const draft: Draft = { id: name, version: match[1]!, name: match[2]! };
@@ -51,7 +58,16 @@ export const nodePgMigrate: MigrationToolAdapter = {
     columns: ['name', 'run_on'],
     async read(query, has) {
       const rows = await query((t) => `select name, run_on from ${t} order by run_on, ${has('id') ? 'id' : 'name'}`);
-      return { entries: rows.map((r) => ({ id: String(r.name), version: /^\d+/.exec(String(r.name))?.[0] ?? String(r.name), name: String(r.name), success: true, appliedAt: cellText(r.run_on), kind: 'versioned' })) };
+      return {
+        entries: rows.map((r) => ({
+          id: String(r.name),
+          version: /^\d+/.exec(String(r.name))?.[0] ?? String(r.name),
+          name: String(r.name),
+          success: true,
+          appliedAt: cellText(r.run_on),
+          kind: 'versioned',
+        })),
+      };
     },
   },
 };

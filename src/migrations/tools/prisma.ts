@@ -26,7 +26,9 @@ export const prisma: MigrationToolAdapter = {
       const kind = follow(ctx.guard, path.join(ctx.dir, relative));
       if (kind === 'refused') continue;
       if (kind !== 'file') {
-        problems.push(problem(ctx, dir, `Folder \`${dir}\` has no migration.sql, which \`prisma migrate\` reports as an error; add the file or delete the folder.`));
+        problems.push(
+          problem(ctx, dir, `Folder \`${dir}\` has no migration.sql, which \`prisma migrate\` reports as an error; add the file or delete the folder.`),
+        );
         continue;
       }
       const match = /^(\d+)_(.*)$/.exec(dir);
@@ -66,6 +68,9 @@ export const prisma: MigrationToolAdapter = {
   advisoryLock: 72707369,
   matchesHistory(m, entry) {
     if (!entry.checksum) return undefined;
-    return { same: prismaChecksumMatches(m.raw, entry.checksum), why: `SHA-256 of migration.sql does not match the checksum ${entry.checksum.slice(0, 16)}... (line endings tolerated)` };
+    return {
+      same: prismaChecksumMatches(m.raw, entry.checksum),
+      why: `SHA-256 of migration.sql does not match the checksum ${entry.checksum.slice(0, 16)}... (line endings tolerated)`,
+    };
   },
 };

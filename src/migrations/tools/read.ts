@@ -142,7 +142,11 @@ export function list(dir: string, guard: PathGuard): Listing {
     else if (kind === 'file') files.push(entry.name);
     else if (kind === 'missing' && entry.isSymbolicLink() && entry.name.endsWith('.sql')) {
       const file = toRepoPath(guard.cwd, path.join(dir, entry.name));
-      guard.refused.set(file, { file, problem: `\`${file}\` is a symbolic link to ${readlinkSync(path.join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`, severity: 'error' });
+      guard.refused.set(file, {
+        file,
+        problem: `\`${file}\` is a symbolic link to ${readlinkSync(path.join(dir, entry.name))}, which does not exist, so the migration tool cannot read it; fix the link or delete it.`,
+        severity: 'error',
+      });
     }
   }
   return { files: files.sort(), dirs: dirs.sort() };
@@ -150,10 +154,7 @@ export function list(dir: string, guard: PathGuard): Listing {
 
 export function listRecursive(dir: string, guard: PathGuard, prefix = ''): string[] {
   const { files, dirs } = list(dir, guard);
-  return [
-    ...files.map((f) => prefix + f),
-    ...dirs.flatMap((d) => listRecursive(path.join(dir, d), guard, `${prefix}${d}/`)),
-  ].sort();
+  return [...files.map((f) => prefix + f), ...dirs.flatMap((d) => listRecursive(path.join(dir, d), guard, `${prefix}${d}/`))].sort();
 }
 
 export interface ReadContext {
@@ -227,7 +228,6 @@ export function compareNumeric(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-
 export function problem(ctx: ReadContext, relative: string, text: string, severity: FileProblem['severity'] = 'error'): FileProblem {
   return { file: toRepoPath(ctx.cwd, path.join(ctx.dir, relative)), problem: text, severity };
 }
@@ -254,4 +254,5 @@ export function peek(absolutePath: string, bytes = 4096): string {
 }
 
 /** A history table cell as text (timestamps as ISO strings), null when empty. */
-export const cellText = (value: unknown): string | null => (value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value));
+export const cellText = (value: unknown): string | null =>
+  value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value);

@@ -22,30 +22,53 @@ export const sqlx: MigrationToolAdapter = {
       if (!file.endsWith('.sql') || file.endsWith('.down.sql')) continue;
       const match = /^(\d+)_(.+?)(\.up)?\.sql$/.exec(file);
       if (!match || BigInt(match[1]!) > 9223372036854775807n) {
-        problems.push(problem(ctx, file, `\`${file}\` does not match <version>_<description>.sql with a 64-bit version, so \`sqlx migrate\` rejects it; rename it (\`sqlx migrate add\`).`));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` does not match <version>_<description>.sql with a 64-bit version, so \`sqlx migrate\` rejects it; rename it (\`sqlx migrate add\`).`,
+          ),
+        );
         continue;
       }
       const raw = textOf(ctx, path.join(ctx.dir, file));
       migrations.push(
-        build('sqlx', ctx, file, {
-          id: BigInt(match[1]!).toString(),
-          version: match[1]!,
-          name: match[2]!.replace(/_/g, ' '),
-          noTransaction: raw.startsWith('-- no-transaction'),
-        }, raw),
+        build(
+          'sqlx',
+          ctx,
+          file,
+          {
+            id: BigInt(match[1]!).toString(),
+            version: match[1]!,
+            name: match[2]!.replace(/_/g, ' '),
+            noTransaction: raw.startsWith('-- no-transaction'),
+          },
+          raw,
+        ),
       );
     }
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id)), problems };
   },
   compareVersions: compareNumeric,
-  duplicateEffect: () => '`sqlx migrate run` fails on the second (version is the primary key of _sqlx_migrations), or reports it as modified once the first is applied',
+  duplicateEffect: () =>
+    '`sqlx migrate run` fails on the second (version is the primary key of _sqlx_migrations), or reports it as modified once the first is applied',
   history: {
     table: '_sqlx_migrations',
     columns: ['version', 'description', 'success', 'checksum'],
     async read(query) {
-      const rows = await query((t) => `select version::text as version, description, success, encode(checksum, 'hex') as checksum, installed_on from ${t} order by version`);
+      const rows = await query(
+        (t) => `select version::text as version, description, success, encode(checksum, 'hex') as checksum, installed_on from ${t} order by version`,
+      );
       return {
-        entries: rows.map((r) => ({ id: String(r.version), version: String(r.version), name: cellText(r.description) ?? '', checksum: cellText(r.checksum), success: Boolean(r.success), appliedAt: cellText(r.installed_on), kind: 'versioned' })),
+        entries: rows.map((r) => ({
+          id: String(r.version),
+          version: String(r.version),
+          name: cellText(r.description) ?? '',
+          checksum: cellText(r.checksum),
+          success: Boolean(r.success),
+          appliedAt: cellText(r.installed_on),
+          kind: 'versioned',
+        })),
       };
     },
   },

@@ -37,7 +37,9 @@ export const supabase: MigrationToolAdapter = {
    * folders) are skipped too, and not reported.
    */
   detect: (folder) =>
-    findSupabaseConfig(folder.dir) || folder.dir.split(path.sep).slice(-2).join('/') === 'supabase/migrations' ? { tool: 'supabase', detection: 'strong' } : undefined,
+    findSupabaseConfig(folder.dir) || folder.dir.split(path.sep).slice(-2).join('/') === 'supabase/migrations'
+      ? { tool: 'supabase', detection: 'strong' }
+      : undefined,
   read(ctx) {
     const migrations: Migration[] = [];
     const problems: FileProblem[] = [];
@@ -46,7 +48,14 @@ export const supabase: MigrationToolAdapter = {
       if (!file.endsWith('.sql')) continue;
       const init = file === firstEntry ? SUPABASE_INIT.exec(file) : null;
       if (init && BigInt(init[1]!) < SUPABASE_INIT_BEFORE) {
-        problems.push(problem(ctx, file, `\`${file}\` is the first file and an \`<timestamp>_init.sql\` from before 2021-12-09, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it so that its name does not end in _init.sql.`, 'warning'));
+        problems.push(
+          problem(
+            ctx,
+            file,
+            `\`${file}\` is the first file and an \`<timestamp>_init.sql\` from before 2021-12-09, so ${SUPABASE_SKIPS(file)}; if it is a migration, rename it so that its name does not end in _init.sql.`,
+            'warning',
+          ),
+        );
         continue;
       }
       const match = SUPABASE_FILE.exec(file);
@@ -77,9 +86,19 @@ export const supabase: MigrationToolAdapter = {
     columns: ['version'],
     privateSchema: 'supabase_migrations',
     async read(query, has) {
-      const rows = await query((t) => `select version, ${has('name') ? 'name' : 'null::text as name'}, ${has('statements') ? 'statements' : 'null::text[] as statements'} from ${t} order by version`);
+      const rows = await query(
+        (t) =>
+          `select version, ${has('name') ? 'name' : 'null::text as name'}, ${has('statements') ? 'statements' : 'null::text[] as statements'} from ${t} order by version`,
+      );
       return {
-        entries: rows.map((r) => ({ id: String(r.version), version: String(r.version), name: cellText(r.name) ?? '', statements: (r.statements as string[] | null) ?? null, success: true, kind: 'versioned' })),
+        entries: rows.map((r) => ({
+          id: String(r.version),
+          version: String(r.version),
+          name: cellText(r.name) ?? '',
+          statements: (r.statements as string[] | null) ?? null,
+          success: true,
+          kind: 'versioned',
+        })),
       };
     },
   },
@@ -90,7 +109,10 @@ export const supabase: MigrationToolAdapter = {
     if (local.length === stored.length && local.every((s, i) => s === stored[i])) return { same: true, why: '' };
     const at = local.findIndex((s, i) => s !== stored[i]);
     const index = at < 0 ? Math.min(local.length, stored.length) : at;
-    return { same: false, why: `statement ${index + 1} of ${Math.max(local.length, stored.length)} differs from what \`supabase db push\` stored (the file has ${local.length} statements, the history ${stored.length})` };
+    return {
+      same: false,
+      why: `statement ${index + 1} of ${Math.max(local.length, stored.length)} differs from what \`supabase db push\` stored (the file has ${local.length} statements, the history ${stored.length})`,
+    };
   },
   outOfOrderConsequence: '`supabase db push` refuses it unless run with --include-all',
   repairHint: (entry) =>

@@ -40,10 +40,7 @@ interface ExtensionRow {
  * Afterwards the session's search_path is `"$user", public, extensions`, like a
  * fresh session in the database (whose default the baseline also sets).
  */
-export async function applySupabaseBaseline(
-  client: ClientBase,
-  options: ApplySupabaseBaselineOptions = {},
-): Promise<SupabaseBaselineResult> {
+export async function applySupabaseBaseline(client: ClientBase, options: ApplySupabaseBaselineOptions = {}): Promise<SupabaseBaselineResult> {
   const who = await client.query<{ user_name: string; database: string; is_super: boolean }>(
     `select current_user as user_name, current_database() as database,
             coalesce((select rolsuper from pg_catalog.pg_roles where rolname = current_user), false) as is_super`,
@@ -97,9 +94,7 @@ export async function applySupabaseBaseline(
 
   const wanted = [...SUPABASE_EXTENSIONS.map((e) => e.name), ...(options.requiredExtensions ?? [])];
   const missingExtensions = [...new Set(wanted)].filter((name) => !availableNames.has(name));
-  const installedExtensions = SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline && installedAfter.has(e.name)).map(
-    (e) => e.name,
-  );
+  const installedExtensions = SUPABASE_EXTENSIONS.filter((e) => e.createdByBaseline && installedAfter.has(e.name)).map((e) => e.name);
   return { missingExtensions, installedExtensions, standIns: plainStandIns };
 }
 

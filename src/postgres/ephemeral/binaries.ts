@@ -29,7 +29,6 @@ export interface PostgresInstallation {
 
 const SERVER_BINARIES = ['initdb', 'postgres'];
 
-
 function hasServer(binDir: string): boolean {
   return SERVER_BINARIES.every((name) => isExecutable(path.join(binDir, name)));
 }

@@ -60,7 +60,10 @@ export async function startDockerCluster(options: { major?: number; image?: stri
   const stop = () => {
     stopping ??= container
       .stop({ remove: true, removeVolumes: true })
-      .then(() => undefined, () => undefined)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => untrack(id));
     return stopping;
   };

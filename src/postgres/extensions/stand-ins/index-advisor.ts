@@ -20,6 +20,7 @@ export const INDEX_ADVISOR: StandIn = {
   olderVersions: ['0.1.2', '0.1.1'],
   relocatable: true,
   comment: 'Query index advisor',
-  limits: 'Never suggests an index (hypopg is not used): index_advisor() returns the query plan\'s costs unchanged, no index statements, and an error entry saying it is a stand-in.',
+  limits:
+    "Never suggests an index (hypopg is not used): index_advisor() returns the query plan's costs unchanged, no index statements, and an error entry saying it is a stand-in.",
   sql: readSqlAsset(new URL('./index-advisor.sql', import.meta.url)),
 };

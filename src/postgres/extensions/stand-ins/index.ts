@@ -22,8 +22,24 @@ import { VECTOR } from './vector.ts';
 import { WRAPPERS } from './wrappers.ts';
 
 export const STAND_INS: readonly StandIn[] = [
-  VECTOR, PG_NET, SUPABASE_VAULT, PGSODIUM, PGJWT, PG_GRAPHQL, PG_CRON, HTTP, PLV8, PG_JSONSCHEMA,
-  PG_HASHIDS, PGMQ, INDEX_ADVISOR, WRAPPERS, PG_STAT_MONITOR, PGROONGA, TIMESCALEDB, PG_TLE,
+  VECTOR,
+  PG_NET,
+  SUPABASE_VAULT,
+  PGSODIUM,
+  PGJWT,
+  PG_GRAPHQL,
+  PG_CRON,
+  HTTP,
+  PLV8,
+  PG_JSONSCHEMA,
+  PG_HASHIDS,
+  PGMQ,
+  INDEX_ADVISOR,
+  WRAPPERS,
+  PG_STAT_MONITOR,
+  PGROONGA,
+  TIMESCALEDB,
+  PG_TLE,
 ];
 
 export function standInNamed(name: string): StandIn | undefined {

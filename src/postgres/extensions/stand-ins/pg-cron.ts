@@ -48,8 +48,7 @@ export const PG_CRON: StandIn = {
   olderVersions: ['1.6', '1.5.2', '1.4.2', '1.4-1', '1.3.1'],
   relocatable: false,
   comment: 'Job scheduler for PostgreSQL',
-  replacesReal:
-    'The real pg_cron needs shared_preload_libraries and its background worker runs the scheduled jobs; a shadow database must never run them.',
+  replacesReal: 'The real pg_cron needs shared_preload_libraries and its background worker runs the scheduled jobs; a shadow database must never run them.',
   limits: 'Jobs are validated and recorded in cron.job but never run, so cron.job_run_details stays empty.',
   sql: readSqlAsset(new URL('./pg-cron.sql', import.meta.url)),
 };

@@ -290,8 +290,7 @@ end;`,
     .join('\n');
 }
 
-const encode = (numbers: string) => (o: Overload) =>
-  `select (_pg_hashids(${numbers}, null, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_hash`;
+const encode = (numbers: string) => (o: Overload) => `select (_pg_hashids(${numbers}, null, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_hash`;
 const decode = (o: Overload) => `select (_pg_hashids(null, $1, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_numbers`;
 const decodeOnce = (o: Overload) => `select ((_pg_hashids(null, $1, ${o.salt}, ${o.minLength}, ${o.alphabet})).result_numbers)[1]`;
 

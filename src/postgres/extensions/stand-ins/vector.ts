@@ -452,9 +452,7 @@ function distanceOperators(type: VecType): string {
     ['<=>', 'cosine_distance'],
     ['<+>', 'l1_distance'],
   ];
-  return ops
-    .map(([op, fn]) => `create operator ${op} (\n  leftarg = ${type}, rightarg = ${type}, function = ${fn},\n  commutator = '${op}'\n);`)
-    .join('\n\n');
+  return ops.map(([op, fn]) => `create operator ${op} (\n  leftarg = ${type}, rightarg = ${type}, function = ${fn},\n  commutator = '${op}'\n);`).join('\n\n');
 }
 
 function arithmeticOperators(type: Dense): string {
@@ -494,8 +492,14 @@ const INNER = `${pairs('$1')} as a join ${pairs('$2')} as b on a.i = b.i`;
 
 function sparseFunctionsSql(): string {
   return [
-    sparseDistance('l2_distance', `return pg_catalog.sqrt(coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0));`),
-    sparseDistance('sparsevec_l2_squared_distance', `return coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0);`),
+    sparseDistance(
+      'l2_distance',
+      `return pg_catalog.sqrt(coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0));`,
+    ),
+    sparseDistance(
+      'sparsevec_l2_squared_distance',
+      `return coalesce((select pg_catalog.sum((coalesce(a.v, 0) - coalesce(b.v, 0)) * (coalesce(a.v, 0) - coalesce(b.v, 0))) from ${FULL}), 0);`,
+    ),
     sparseDistance('inner_product', `return coalesce((select pg_catalog.sum(a.v * b.v) from ${INNER}), 0);`),
     sparseDistance('sparsevec_negative_inner_product', `return -coalesce((select pg_catalog.sum(a.v * b.v) from ${INNER}), 0);`),
     sparseDistance(
@@ -564,7 +568,9 @@ function castFunctionsSql(): string {
         ),
       );
     }
-    out.push(sqlFunction(`${type}_to_float4(${type}, integer, boolean) returns real[]`, `select pg_catalog.translate($1::pg_catalog.text, '[]', '{}')::real[]`));
+    out.push(
+      sqlFunction(`${type}_to_float4(${type}, integer, boolean) returns real[]`, `select pg_catalog.translate($1::pg_catalog.text, '[]', '{}')::real[]`),
+    );
   }
   for (const from of ARRAY_TYPES) {
     out.push(
@@ -748,6 +754,6 @@ export const VECTOR: StandIn = {
   relocatable: true,
   comment: 'vector data type and ivfflat and hnsw access methods',
   limits:
-    'values are kept as text and every distance is computed exactly in SQL (slowly on large tables), hnsw and ivfflat indexes are hash indexes that never serve a nearest-neighbour query, and values are checked and normalised only where a dimension is declared (not by COPY into a vector(n) column or in an undimensioned vector), with bit(n)\'s messages for bad dimensions in a type modifier.',
+    "values are kept as text and every distance is computed exactly in SQL (slowly on large tables), hnsw and ivfflat indexes are hash indexes that never serve a nearest-neighbour query, and values are checked and normalised only where a dimension is declared (not by COPY into a vector(n) column or in an undimensioned vector), with bit(n)'s messages for bad dimensions in a type modifier.",
   sql: SQL,
 };
