@@ -1,12 +1,25 @@
 /**
  * npm run build: regenerates every action.yml and docs/rules.md from their sources,
- * bundles the engine once with ncc (dist/postgate/index.js), and writes each action's
- * dist/index.js: its main.ts with the import pointed at that bundle. CI rebuilds and
- * fails if anything committed differs.
+ * bundles the engine once with ncc (dist/postgate/index.js), writes the licences of the
+ * packages in it (dist/postgate/licenses.txt and bundled-packages.json, scripts/bundled-packages.ts),
+ * and writes each action's dist/index.js: its main.ts with the import pointed at that bundle.
+ * CI rebuilds and fails if anything committed differs.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import {
+  type BundleStats,
+  bundledPackageDirs,
+  emittedModuleIdentifiers,
+  LICENSES_TXT,
+  PACKAGE_LIST,
+  readPackageNotices,
+  renderLicensesTxt,
+  renderPackageList,
+  uniquePackages,
+} from './bundled-packages.ts';
 import { renderActionYml, updateReadme } from '../src/config/action-manifest.ts';
 import { GATES } from '../src/config/gates.ts';
 import { renderRulesDoc } from '../src/gates/rules-doc.ts';
@@ -46,20 +59,27 @@ for (const gate of Object.values(GATES)) {
 
 const out = path.join(root, 'dist', 'postgate');
 rmSync(out, { recursive: true, force: true });
-const result = await execa('ncc', ['build', 'src/bundle.ts', '-o', 'dist/postgate', '--target', 'es2023', '--license', 'licenses.txt', '--quiet'], {
+const statsDir = mkdtempSync(path.join(os.tmpdir(), 'postgate-build-'));
+const statsFile = path.join(statsDir, 'stats.json');
+const result = await execa('ncc', ['build', 'src/bundle.ts', '-o', 'dist/postgate', '--target', 'es2023', '--stats-out', statsFile, '--quiet'], {
   cwd: root,
   preferLocal: true,
   reject: false,
   all: true,
 });
-if (result.exitCode !== 0) {
+const stats = result.exitCode === 0 ? (JSON.parse(readFileSync(statsFile, 'utf8')) as BundleStats) : undefined;
+rmSync(statsDir, { recursive: true });
+if (!stats) {
   process.stderr.write(`ncc failed:\n${result.all}\n`);
   process.exit(1);
 }
+const bundled = bundledPackageDirs(emittedModuleIdentifiers(stats)).map(readPackageNotices);
+writeFileSync(path.join(out, LICENSES_TXT), renderLicensesTxt(bundled));
+writeFileSync(path.join(out, PACKAGE_LIST), renderPackageList(bundled));
 const missing = UNUSED_ASSETS.filter((name) => !existsSync(path.join(out, name)));
 if (missing.length) {
   process.stderr.write(`ncc no longer writes ${missing.join(', ')} into dist/postgate: update UNUSED_ASSETS in scripts/build.ts\n`);
   process.exit(1);
 }
 for (const name of UNUSED_ASSETS) rmSync(path.join(out, name), { recursive: true });
-process.stdout.write('built dist/postgate/index.js and actions/*/dist/index.js\n');
+process.stdout.write(`built dist/postgate/index.js (${uniquePackages(bundled).length} npm packages bundled) and actions/*/dist/index.js\n`);

