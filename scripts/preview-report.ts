@@ -242,8 +242,7 @@ const CSS = `
   pre code { background: none; padding: 0; font-size: 85%; white-space: pre-wrap; }
   table { border-collapse: collapse; display: block; width: max-content; max-width: 100%; overflow: auto; }
   th, td { border: 1px solid #d1d9e0; padding: 6px 13px; vertical-align: top; overflow-wrap: anywhere; }
-  th { overflow-wrap: normal; white-space: nowrap; }
-  th { font-weight: 600; } tr:nth-child(2n) { background: #f6f8fa; }
+  th { font-weight: 600; overflow-wrap: normal; white-space: nowrap; } tr:nth-child(2n) { background: #f6f8fa; }
   sub { font-size: 85%; color: #59636e; vertical-align: baseline; }
   td sub { color: #59636e; }
   blockquote { padding: 0 1em; color: #59636e; border-left: .25em solid #d1d9e0; }
