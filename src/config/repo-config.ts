@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { isValidGlob } from '../core/glob.ts';
 import { parseDuration } from './input-spec.ts';
 
 const identifier = z.string().min(1);
@@ -27,6 +28,13 @@ const isoDate = z.union([z.string(), z.date()]).transform((value, ctx) => {
   }
   return date.toISOString().slice(0, 10);
 });
+
+/** A glob over repository-relative paths (src/core/glob.ts); a pull request can edit it, so it stays inside the repository. */
+const repoGlob = z
+  .string()
+  .min(1, 'expected a glob such as src/**/*.ts')
+  .refine((glob) => !glob.split('/').includes('..'), 'expected a glob inside the repository, such as src/**/*.ts (without `..`)')
+  .refine(isValidGlob, 'expected a glob with every `{` and `[` closed, such as src/**/*.{ts,tsx}');
 
 /** `{ kind, schema, name }`, or the short form "schema.name" (kind: any). */
 const objectRef = z.union([
@@ -143,6 +151,13 @@ export const repoConfigSchema = z.strictObject({
       fixtures: z.array(z.string().regex(/\.sql$/i, 'expected the path of a .sql file')).default([]),
       /** Tables (`schema.table`) no API role should read in full: public read through a policy is an error there, not a notice. */
       'private-tables': z.array(z.string().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.profiles')).default([]),
+      /** Where the app's code is scanned for Data API calls: `include` replaces the default globs, `exclude` adds to the default exclusions. */
+      'app-code': z
+        .strictObject({
+          include: z.array(repoGlob).min(1, 'expected at least one glob (leave `include` out for the default: every supported source file)').optional(),
+          exclude: z.array(repoGlob).optional(),
+        })
+        .optional(),
     })
     .default({ 'force-rls': false, tests: [], fixtures: [], 'private-tables': [] }),
   webhooks: z

@@ -27,11 +27,12 @@ const LAYERS: Array<{ layer: string; prefixes: string[] }> = [
       'postgres/ephemeral/types.ts',
       'postgres/url.ts',
       'postgres/server-errors.ts',
+      'api-usage/types.ts',
     ],
   },
   { layer: 'findings', prefixes: ['findings/'] },
   { layer: 'postgres', prefixes: ['postgres/'] },
-  { layer: 'migrations/catalog/report', prefixes: ['migrations/', 'catalog/', 'report/', 'github/'] },
+  { layer: 'migrations/catalog/report', prefixes: ['migrations/', 'catalog/', 'report/', 'github/', 'api-usage/'] },
   { layer: 'gates', prefixes: ['gates/'] },
   { layer: 'actions', prefixes: ['action/', 'cli.ts', 'bundle.ts', 'doctor.ts'] },
 ];
