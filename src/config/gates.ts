@@ -157,6 +157,19 @@ export const RLS_INPUTS = {
     description:
       'In PR mode, findings already present on the base branch are listed apart and do not fail the PR (base-branch), or count like new ones (none).',
   },
+  'db-tests': {
+    kind: 'path',
+    description:
+      "Folder of pgTAP database tests (`.sql` and `.pg` files, searched recursively, in pg_prove's order) to run in PR mode on the shadow database after the migrations and seed, as `supabase test db` runs them on the local stack: each file in its own transaction that is rolled back; failing assertions, plan mismatches and files that stop on an SQL error are findings. Needs pgTAP on the shadow server (the Debian package postgresql-<major>-pgtap, or shadow: docker with a supabase/postgres image).",
+    defaultDescription: 'supabase/tests beside the detected supabase folder, when it exists',
+  },
+  'export-pgtap': {
+    kind: 'path',
+    surface: 'cli',
+    writes: true,
+    description:
+      "Export mode: write the repo config's declarative RLS tests (rls.tests) as one pgTAP file here, to keep in supabase/tests, and exit without auditing. It must resolve inside the workspace or a temporary directory.",
+  },
   ...SHADOW,
   ...COMMON,
 } as const satisfies InputDefs;

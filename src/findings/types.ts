@@ -29,6 +29,8 @@ export interface Finding {
   detail?: string;
   remediation?: string;
   location?: SourceLocation;
+  /** Further places the finding concerns (the migration that created the object, more call sites), each with what it is. */
+  related?: Array<SourceLocation & { message?: string }>;
   /** Stable id for allowlists: rule + object, never a value. */
   key: string;
 }

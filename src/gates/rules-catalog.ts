@@ -11,6 +11,8 @@ import { MIGRATION_RULES } from '../migrations/rules.ts';
 import { MIGRATION_SOURCE_RULES } from '../migrations/sources.ts';
 import { DRIFT_RULES } from './drift/rules.ts';
 import { DRILL_RULES } from './drill/rules.ts';
+import { API_USAGE_RULES } from './rls/api-usage-rules.ts';
+import { DB_TEST_RULES } from './rls/db-test-rules.ts';
 import { EXPOSURE_RULES } from './rls/exposure.ts';
 import { RLS_GATE_RULES, RLS_RULES } from './rls/rules.ts';
 import { WEBHOOK_RULES } from './webhooks/rules.ts';
@@ -23,6 +25,8 @@ const RULE_LISTS = [
   RLS_RULES,
   RLS_GATE_RULES,
   EXPOSURE_RULES,
+  API_USAGE_RULES,
+  DB_TEST_RULES,
   WEBHOOK_RULES,
   DRILL_RULES,
 ] as const;

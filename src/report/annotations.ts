@@ -33,14 +33,26 @@ export interface Annotation {
 /** GitHub's per-field limit for annotation messages and raw details is 64 KB. */
 const FIELD_MAX = 60_000;
 
+/** Related locations annotated per finding (the creating migration, further call sites): the first ones; all are in the JSON report and SARIF. */
+export const RELATED_ANNOTATIONS_MAX = 10;
+
 export function annotationsOf(result: GateResult, workspace?: string): Annotation[] {
-  return sortFindings(result.findings).map((item) => ({
-    severity: item.severity,
-    ...(item.location ? { file: repoPath(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
-    title: clip(inertInline(redact(`${item.rule}: ${item.object.kind} ${objectLabel(item.object)}`)), 255),
-    message: clip(guardCommands(inertBlock(redact([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
-    ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
-  }));
+  return sortFindings(result.findings).flatMap((item) => {
+    const annotation: Annotation = {
+      severity: item.severity,
+      ...(item.location ? { file: repoPath(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
+      title: clip(inertInline(redact(`${item.rule}: ${item.object.kind} ${objectLabel(item.object)}`)), 255),
+      message: clip(guardCommands(inertBlock(redact([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
+      ...(item.remediation ? { details: clip(inertBlock(redact(item.remediation)), FIELD_MAX) } : {}),
+    };
+    const related = (item.related ?? []).slice(0, RELATED_ANNOTATIONS_MAX).map((place) => ({
+      ...annotation,
+      file: repoPath(place.file, workspace),
+      line: place.line ?? 1,
+      message: clip(guardCommands(inertBlock(redact([place.message, item.message].filter(Boolean).join('\n')))), FIELD_MAX),
+    }));
+    return [annotation, ...related];
+  });
 }
 
 /** Workflow command data: `%`, `\r` and `\n` escaped, as the runner reads them (and as `@actions/core` writes them). */

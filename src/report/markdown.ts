@@ -262,7 +262,9 @@ function ruleGroup(ruleId: string, rule: Rule | undefined, findings: Finding[], 
   ];
   for (const item of findings) {
     const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
-    lines.push(`| ${icon}${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+    lines.push(
+      `| ${icon}${cell(item.object.kind)} ${code(objectLabel(item.object))} | ${where(item.location, links)}${alsoAt(item, links, plan.compact)} | ${findingCell(item, plan.compact)} |`,
+    );
   }
   if (findings.length < total) lines.push('', `_${plural(total - findings.length, 'more finding')} of this rule not shown._`);
   const fixes = findings.filter((item) => item.remediation);
@@ -272,6 +274,18 @@ function ruleGroup(ruleId: string, rule: Rule | undefined, findings: Finding[], 
     lines.push('</details>');
   }
   return lines;
+}
+
+/** Related locations shown in a finding's "where" cell; the rest are counted. */
+const RELATED_SHOWN = 3;
+
+/** `<br><sub>also: a.ts:3, b.ts:9, +2</sub>` under the location, for findings with related locations (not in compact mode). */
+function alsoAt(item: Finding, links: SourceLinks | undefined, compact: boolean): string {
+  const related = item.related ?? [];
+  if (!related.length || compact) return '';
+  const shown = related.slice(0, RELATED_SHOWN).map((place) => where(place, links));
+  const more = related.length > RELATED_SHOWN ? `, +${related.length - RELATED_SHOWN}` : '';
+  return `<br><sub>also: ${shown.join(', ')}${more}</sub>`;
 }
 
 /** Message length kept in compact mode. */

@@ -99,6 +99,15 @@ export function renderSarif(result: GateResult, options: SarifOptions): SarifOut
           logicalLocations: [{ name: item.object.name, fullyQualifiedName: objectLabel(item.object), kind: item.object.kind }],
         },
       ],
+      ...(item.related?.length
+        ? {
+            relatedLocations: item.related.map((place, i) => ({
+              id: i + 1,
+              physicalLocation: { artifactLocation: { uri: repoPath(place.file, options.workspace) }, region: { startLine: place.line ?? 1 } },
+              ...(place.message ? { message: { text: place.message } } : {}),
+            })),
+          }
+        : {}),
       partialFingerprints: { 'postgateKey/v1': item.key },
       ...(prMode && state !== 'suppressed' ? { baselineState: state } : {}),
       ...(suppressed ? { suppressions: [{ kind: 'external', status: 'accepted', justification: suppressed.reason }] } : {}),

@@ -107,9 +107,18 @@ function renderFinding(item: Finding, c: Paint, groupSeverity: Severity): string
   const tag = item.severity === groupSeverity ? '' : `${c(SEVERITY_STYLE[item.severity], `[${item.severity}]`)} `;
   const out = [`  ${tag}${u(item.object.kind)} ${c('bold', u(objectLabel(item.object)))}: ${u(item.message)}`];
   if (item.location) out.push(c('dim', `${PAD}at ${u(locationText(item.location))}`));
+  if (item.related?.length) out.push(c('dim', `${PAD}also at ${relatedText(item.related)}`));
   if (item.detail) out.push(c('dim', indent(inertBlock(item.detail), PAD)));
   if (item.remediation) out.push(indent(`fix: ${inertBlock(item.remediation)}`, PAD));
   return out.join('\n');
+}
+
+/** Related locations shown in the terminal; the rest are counted. */
+const RELATED_SHOWN = 5;
+
+function relatedText(related: NonNullable<Finding['related']>): string {
+  const shown = related.slice(0, RELATED_SHOWN).map((place) => u(locationText(place)));
+  return `${shown.join(', ')}${related.length > RELATED_SHOWN ? ` (+${related.length - RELATED_SHOWN} more)` : ''}`;
 }
 
 function detailText(block: DetailBlock): string[] {

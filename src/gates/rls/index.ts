@@ -13,7 +13,9 @@ import { missingExtensionFindings, standInFindings } from '../../migrations/rule
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import type { ApiUsage } from '../../api-usage/types.ts';
 import type { RlsOptions } from '../../config/gates.ts';
+import { givenLabel } from '../../config/input-spec.ts';
 import type { MigrationFormat } from '../../migrations/types.ts';
 import { UserError } from '../../errors.ts';
 import { judge } from '../../findings/allowlist.ts';
@@ -29,6 +31,9 @@ import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { diffMatrices, diffPolicies, publicReadPolicies, readPolicies, splitPreexisting } from './access-diff.ts';
 import { isPlatformSchema, runRules } from './audit.ts';
 import { runTests, type TestOutcome } from './config-tests.ts';
+import { type DbTests, type DbTestsOutcome, resolveDbTests, runDbTests } from './db-tests.ts';
+import { writePgtapExport } from './pgtap-export.ts';
+import { apiUsageReport, type ApiUsageOutcome, checkApiUsage, configBuckets, matrixAppCalls, startApiScan } from './api-usage-read.ts';
 import { foldByCause } from './fold.ts';
 import {
   type ApiRoles,
@@ -50,6 +55,8 @@ interface Settings {
   options: RlsOptions;
   context: GateContext;
   apiRoles: ApiRoles;
+  /** The scan of the app's code for Data API calls, started at once. */
+  apiUsage: Promise<ApiUsage>;
 }
 
 export async function run(options: RlsOptions, context: GateContext): Promise<GateResult> {
@@ -59,7 +66,13 @@ export async function run(options: RlsOptions, context: GateContext): Promise<Ga
         'Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.',
       );
     }
-    const settings: Settings = { options, context, apiRoles: resolveApiRoles(options, context.config.rls['api-roles']) };
+    if (options.exportPgtap) return writePgtapExport(options.exportPgtap, context);
+    const settings: Settings = {
+      options,
+      context,
+      apiRoles: resolveApiRoles(options, context.config.rls['api-roles']),
+      apiUsage: startApiScan(context.cwd, context.config.rls['app-code']),
+    };
     return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
   });
 }
@@ -96,10 +109,21 @@ async function auditLive(settings: Settings, url: string): Promise<GateOutput> {
       ),
     );
     if (exposure.notice) findings.unshift(exposure.notice);
+    const rulesMs = Math.round(performance.now() - started);
+    const api = await checkApiUsage(session, {
+      usage: await settings.apiUsage,
+      mode: 'live',
+      exposedSchemas: exposure.schemas,
+      apiRoles: apiRoles.roles,
+      scanNotices: true,
+    });
     return {
-      findings: foldByCause(findings),
-      metrics: { rules_ms: Math.round(performance.now() - started) },
-      details: { exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)') },
+      findings: foldByCause([...findings, ...api.findings]),
+      metrics: { rules_ms: rulesMs, ...api.metrics },
+      details: {
+        exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)'),
+        ...apiUsageReport(api),
+      },
     };
   });
 }
@@ -109,6 +133,8 @@ interface Analysis {
   matrix: AccessMatrix;
   policies: Awaited<ReturnType<typeof readPolicies>>;
   tests: TestOutcome[];
+  dbTests?: DbTestsOutcome;
+  api: ApiUsageOutcome;
   exposure: Exposure;
   metrics: Record<string, number>;
 }
@@ -134,7 +160,11 @@ function seedFiles(cwd: string, migrationsDir: string, fixtures: string[]): stri
 }
 
 /** Rules, matrix and (for the head) tests on one shadow database. */
-async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDir: string; withTests: boolean; label: string }): Promise<Analysis> {
+async function analyse(
+  settings: Settings,
+  shadow: Shadow,
+  input: { migrationsDir: string; withTests: boolean; label: string; dbTests?: DbTests },
+): Promise<Analysis> {
   const { options, context, apiRoles } = settings;
   const session = await connect(shadow.url, { gate: 'rls', readOnly: false, inputName: 'shadow-database-url', statementTimeoutMs: 120_000 });
   try {
@@ -170,14 +200,37 @@ async function analyse(settings: Settings, shadow: Shadow, input: { migrationsDi
     const matrixMs = performance.now() - started;
     const tests = input.withTests ? await runTests(session, context.config.rls.tests) : { outcomes: [], findings: [] };
     findings.push(...tests.findings);
+    const dbTests = input.dbTests?.files.length
+      ? await context.log.step(`Running ${input.dbTests.files.length} pgTAP test file(s)`, () => runDbTests(shadow, input.dbTests!, context.cwd))
+      : undefined;
+    findings.push(...(dbTests?.findings ?? []));
     const policies = await readPolicies(session, valid.schemas);
+    const api = await checkApiUsage(session, {
+      usage: await settings.apiUsage,
+      mode: 'shadow',
+      exposedSchemas: valid.schemas,
+      apiRoles: valid.roles,
+      origins: shadow.origins,
+      declaredBuckets: configBuckets(supabaseConfigFor(context.cwd, input.migrationsDir)),
+      scanNotices: input.label === 'head',
+    });
+    findings.push(...api.findings);
     return {
       findings,
       matrix,
       policies,
       tests: tests.outcomes,
+      ...(dbTests ? { dbTests } : {}),
+      api,
       exposure,
-      metrics: { rules_ms: Math.round(rulesMs), matrix_ms: Math.round(matrixMs), matrix_probes: probes, tables: matrix.rows.length },
+      metrics: {
+        rules_ms: Math.round(rulesMs),
+        matrix_ms: Math.round(matrixMs),
+        matrix_probes: probes,
+        tables: matrix.rows.length,
+        ...dbTests?.metrics,
+        ...api.metrics,
+      },
     };
   } finally {
     await session.end().catch(() => undefined);
@@ -214,6 +267,9 @@ const GRANT_DEPENDENT_RULES = new Set([
   'pg_graphql_authenticated_table_exposed',
   'policy_role_missing_grant',
   'rls_matrix_access_changed',
+  'api_privilege_missing',
+  'api_privilege_service_role_only',
+  'api_function_not_executable',
 ]);
 
 /** Says which Data API grant model the shadow used (src/migrations/data-api-grants.ts): the finding rests on it. */
@@ -259,7 +315,15 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
   // What needs no database is checked before one is started.
   const exposure = staticExposure({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
   const source = readMigrations(migrationsDir, { cwd: context.cwd, format: options.migrationsFormat as MigrationFormat });
-  const seeds = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures).map((file) => readFileSync(file, 'utf8'));
+  const loaded = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures);
+  const seeds = loaded.map((file) => readFileSync(file, 'utf8'));
+  const dbTests = resolveDbTests({
+    given: options.dbTests,
+    label: givenLabel(options, 'db-tests'),
+    cwd: context.cwd,
+    supabaseConfig: supabaseConfigFor(context.cwd, migrationsDir),
+    loaded,
+  });
   const plan = {
     supabase: source.tool === 'supabase' || supabaseConfigFor(context.cwd, migrationsDir) !== undefined,
     sql: [...source.migrations.map((m) => m.sql), ...seeds],
@@ -278,7 +342,9 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
         missing: [...missingExtensionFindings(shadow), ...standInFindings(shadow), ...outsidePathFindings(shadow.problems)],
         missingAll: shadow.missingExtensions,
         grantAssumption: shadow.grantAssumption,
-        analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
+        analysis: shadow.failure
+          ? undefined
+          : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head', ...(dbTests ? { dbTests } : {}) }),
       }),
       source,
     ),
@@ -291,7 +357,8 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
   let preexisting: Finding[] = [];
   const details: Record<string, unknown> = {
     exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
-    accessMatrix: matrixTable(analysis.matrix),
+    accessMatrix: matrixTable(analysis.matrix, matrixAppCalls(analysis.api)),
+    ...apiUsageReport(analysis.api, new Set(analysis.matrix.rows.map((row) => `${row.object.schema}.${row.object.name}`))),
   };
   if (head.grantAssumption) (details.exposure as Record<string, string>).data_api_grants = head.grantAssumption;
   const platformMissing = head.missingAll.filter((name) => SUPABASE_EXTENSIONS.some((e) => e.name === name));
@@ -302,6 +369,7 @@ async function auditMigrations(settings: Settings): Promise<GateOutput> {
   if (analysis.tests.length) {
     details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
   }
+  if (analysis.dbTests) details.dbTests = analysis.dbTests.files;
 
   const baseRef = await baseRefOf(settings);
   if (baseRef) {
