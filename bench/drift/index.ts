@@ -27,7 +27,7 @@ import { chooseInstallation, freePort, runAsUser } from '../../src/postgres/ephe
 import { type Bench, median, result } from '../types.ts';
 import { FULL, generateMigrations, LIGHT, wideSchema, writeProject } from './project.ts';
 
-const MAJOR = 15;
+export const MAJOR = 15;
 const SERVER_SETTINGS = [
   'fsync=off',
   'synchronous_commit=off',
@@ -38,8 +38,11 @@ const SERVER_SETTINGS = [
   "listen_addresses=''",
 ];
 
-/** The floor: a bare cluster and psql running the same SQL in one transaction. */
-async function rawFloor(sqlFile: string): Promise<number> {
+/**
+ * The floor: a bare cluster and psql running the same SQL in one transaction, each file into a
+ * database of its own (the first into `postgres`, the others into new ones).
+ */
+export async function rawFloor(...sqlFiles: string[]): Promise<number> {
   const installation = chooseInstallation(MAJOR);
   const user = runAsUser();
   const base = mkdtempSync(path.join(os.tmpdir(), 'bench-drift-raw-'));
@@ -56,10 +59,13 @@ async function rawFloor(sqlFile: string): Promise<number> {
       ['-D', dataDir, '-w', '-l', path.join(base, 'log'), '-o', `-p ${port} -k ${base} ${SERVER_SETTINGS.map((s) => `-c ${s}`).join(' ')}`, 'start'],
       as,
     );
-    // psql is a client: it runs as this user (who can read the SQL file), like postgate's own client.
-    await execa(bin('psql'), ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-h', base, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-f', sqlFile], {
-      env: as.env,
-    });
+    for (const [index, sqlFile] of sqlFiles.entries()) {
+      const database = index === 0 ? 'postgres' : `build_${index}`;
+      const connection = ['-h', base, '-p', String(port), '-U', 'postgres'];
+      if (index > 0) await execa(bin('createdb'), [...connection, database], { env: as.env });
+      // psql is a client: it runs as this user (who can read the SQL file), like postgate's own client.
+      await execa(bin('psql'), ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', ...connection, '-d', database, '-f', sqlFile], { env: as.env });
+    }
     return performance.now() - started;
   } finally {
     await execa(bin('pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop'], { ...as, reject: false });

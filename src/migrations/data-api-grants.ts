@@ -78,6 +78,21 @@ export function dataApiGrantModel(input: GrantModelInput): DataApiGrantModel {
   };
 }
 
+/**
+ * The grants the Supabase CLI's local database gives every object, whatever its date: the legacy
+ * ones with `auto_expose_new_tables = true`, none when it is unset or false (the CLI's default
+ * since 2026-06).
+ */
+export function configuredGrantModel(autoExposeNewTables: boolean | undefined): DataApiGrantModel {
+  const legacy = autoExposeNewTables === true;
+  return {
+    legacyFor: () => legacy,
+    assumption: legacy
+      ? '`[api] auto_expose_new_tables = true`: every object created in public gets the legacy Data API grants, as in the local database.'
+      : '`[api] auto_expose_new_tables` is unset or false: no object gets the legacy Data API grants, as in the local database.',
+  };
+}
+
 /** `[api] auto_expose_new_tables` from a parsed config.toml; a value of the wrong type is bad input. */
 export function autoExposeSetting(config: { api?: Record<string, unknown> } | undefined, configPath: string): boolean | undefined {
   const value = config?.api?.auto_expose_new_tables;

@@ -18,7 +18,7 @@ import { applySupabaseBaseline, findCreatedExtensions } from '../postgres/baseli
 import { connect, type Session } from '../postgres/connect.ts';
 import { type Cluster, type ShadowMode, startCluster } from '../postgres/ephemeral/index.ts';
 import { applyMigration, type ApplyOutcome } from './apply.ts';
-import { autoExposeSetting, dataApiGrantModel, legacyDefaultGrantsSql } from './data-api-grants.ts';
+import { autoExposeSetting, configuredGrantModel, dataApiGrantModel, legacyDefaultGrantsSql } from './data-api-grants.ts';
 import { blankStandInIndexOptions } from '../postgres/extensions/index-options.ts';
 import {
   clearPendingIndexOptionsSql,
@@ -53,6 +53,12 @@ export interface BuildShadowOptions {
   cluster?: Cluster;
   /** Supabase projects: the day the project switched to explicit Data API grants (repo config `project.explicit-grants-since`). */
   explicitGrantsSince?: string;
+  /**
+   * Supabase projects: every object gets the Data API grants `[api] auto_expose_new_tables` gives
+   * today, whatever its migration's date, as `supabase db reset` and `supabase db diff` build their
+   * databases (the declarative comparison builds both of its databases this way).
+   */
+  grantsAsConfigured?: boolean;
   /** Read the migrations from here instead of `migrationsDir` (e.g. files at a git ref); paths in findings stay repo-relative. */
   migrations?: { tool: MigrationTool; migrations: Migration[]; problems: MigrationFileProblem[] };
 }
@@ -61,6 +67,8 @@ export interface Shadow {
   cluster: Cluster;
   /** Superuser URL of the shadow database. */
   url: string;
+  /** The same database as `migrationRole` (the role the migrations ran as). */
+  migrationUrl: string;
   /**
    * The role the migrations ran as: `postgres`, Supabase's non-superuser, for Supabase
    * projects on a local cluster; else the cluster's superuser.
@@ -70,6 +78,11 @@ export interface Shadow {
   standInsUsed: string[];
   /** Supabase projects: which objects the shadow gave the legacy Data API grants, in one sentence. */
   grantAssumption?: string;
+  /**
+   * Supabase projects: an applied migration got the legacy Data API grants that a database built
+   * from the migrations today would not give it, so a `grantsAsConfigured` replay differs.
+   */
+  configuredGrantsDiffer?: boolean;
   /** The tool whose migrations were read. */
   tool: MigrationTool;
   supabase: boolean;
@@ -92,13 +105,13 @@ export interface Shadow {
   stop(): Promise<void>;
 }
 
-interface SupabaseConfig {
-  db?: { major_version?: unknown };
+export interface SupabaseConfig {
+  db?: { major_version?: unknown; migrations?: { schema_paths?: unknown } };
   api?: Record<string, unknown>;
 }
 
 /** supabase/config.toml, parsed; undefined when there is none. */
-function readSupabaseConfig(configPath: string | undefined): SupabaseConfig | undefined {
+export function readSupabaseConfig(configPath: string | undefined): SupabaseConfig | undefined {
   if (!configPath || !existsSync(configPath)) return undefined;
   try {
     return parseToml(readFileSync(configPath, 'utf8')) as SupabaseConfig;
@@ -161,13 +174,12 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
   const supabase = options.supabase ?? (source.tool === 'supabase' || supabaseConfig !== undefined);
   const major = options.major ?? supabaseMajor(supabaseConfig);
   const wanted = options.only ? source.migrations.filter(options.only) : source.migrations;
-  const grants = supabase
-    ? dataApiGrantModel({
-        autoExposeNewTables: autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml'),
-        explicitGrantsSince: options.explicitGrantsSince,
-        versions: source.migrations.map((m) => m.version),
-      })
-    : undefined;
+  const autoExposeNewTables = supabase ? autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml') : undefined;
+  const grants = !supabase
+    ? undefined
+    : options.grantsAsConfigured
+      ? configuredGrantModel(autoExposeNewTables)
+      : dataApiGrantModel({ autoExposeNewTables, explicitGrantsSince: options.explicitGrantsSince, versions: source.migrations.map((m) => m.version) });
 
   const ownCluster = !options.cluster;
   const cluster =
@@ -295,8 +307,12 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     return {
       cluster,
       url: adminUrl,
+      migrationUrl: url,
       migrationRole: role,
       ...(grants ? { grantAssumption: grants.assumption } : {}),
+      ...(grants && applied.some((m) => grants.legacyFor(m.version) !== configuredGrantModel(autoExposeNewTables).legacyFor(m.version))
+        ? { configuredGrantsDiffer: true }
+        : {}),
       standInsUsed,
       tool: source.tool,
       supabase,

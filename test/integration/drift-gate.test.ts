@@ -265,7 +265,14 @@ describe('deploy mode on examples/supabase-app', () => {
     await client.end();
     const result = await gate(APP, { 'database-url': url });
     expect(result.error).toBeUndefined();
-    expect(result.findings).toEqual([]);
+    // a 2025 project: its Data API grants come from the legacy default privileges, which a new environment lacks (issue 16)
+    const legacy = (r: GateResult) => r.findings.filter((f) => f.rule === 'grant_only_from_legacy_default');
+    expect(legacy(result).map((f) => f.object.name)).toEqual(['public']);
+    expect(legacy(result)[0]!.remediation).toContain('grant all on table "public"."trips" to "anon", "authenticated", "service_role";');
+    // the migrations revoke anon's grants on the API keys: not captured
+    expect(legacy(result)[0]!.remediation).toContain('grant all on table "public"."api_keys" to "authenticated", "service_role";');
+    const drift = (r: GateResult) => r.findings.filter((f) => f.rule !== 'grant_only_from_legacy_default');
+    expect(drift(result)).toEqual([]);
     expect(result.metrics.differences).toBe(0);
     expect(result.metrics.catalog_objects).toBeGreaterThan(100);
     expect(result.details?.profile).toBe('supabase');
@@ -278,17 +285,17 @@ describe('deploy mode on examples/supabase-app', () => {
     await live.end();
     const drifted = await gate(APP, { 'database-url': url });
     expect(drifted.status).toBe('fail');
-    expect(drifted.findings.map((f) => [f.rule, f.object.kind, f.object.name, f.location?.file])).toEqual([
+    expect(drift(drifted).map((f) => [f.rule, f.object.kind, f.object.name, f.location?.file])).toEqual([
       ['schema_drift_unexpected', 'column', 'trips.hotfix', undefined],
       ['schema_drift_missing', 'policy', 'teams.Members can view their teams', 'supabase/migrations/20250111101000_team_helpers.sql'],
     ]);
-    const missing = drifted.findings[1]!;
+    const missing = drift(drifted)[1]!;
     expect(missing.remediation).toContain('create policy "Members can view their teams" on "public"."teams"');
     expect(missing.remediation).toContain('drop policy "Members can view their teams" on "public"."teams";');
 
     // the schema inputs narrow the comparison, through the gate
     const onlyPublic = await gate(APP, { 'database-url': url, schemas: 'public' });
-    expect(onlyPublic.findings.map((f) => f.rule)).toEqual(['schema_drift_unexpected', 'schema_drift_missing']);
+    expect(drift(onlyPublic).map((f) => f.rule)).toEqual(['schema_drift_unexpected', 'schema_drift_missing']);
     const withoutPublic = await gate(APP, { 'database-url': url, 'exclude-schemas': 'public' });
     expect(withoutPublic.error).toBeUndefined();
     expect(withoutPublic.findings).toEqual([]);

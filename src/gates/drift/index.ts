@@ -21,14 +21,16 @@ import { UserError } from '../../errors.ts';
 import type { Finding, GateResult } from '../../findings/types.ts';
 import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
-import { buildShadow, type Shadow } from '../../migrations/shadow.ts';
+import { type BuildShadowOptions, buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
 import { MIGRATION_LOCKS, TOOLS } from '../../migrations/tools/index.ts';
 import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions, standInFindings } from '../../migrations/rules.ts';
 import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
+import { compareDeclaredSchemas, findDeclaredSchemas } from './declarative.ts';
 import { compareHistory } from './history.ts';
+import { checkLegacyGrants } from './legacy-grants.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import { type DriftRuleId, driftFinding } from './rules.ts';
 import { schemaFindings } from './schema.ts';
@@ -209,13 +211,20 @@ async function prMode(options: DriftOptions, context: GateContext, planned: Plan
   const { source } = planned;
   const base = await checkBase(options, context, source, 'pr');
   const findings = [...namingFindings(source), ...chainFindings(source)];
+  // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
+  const declared = findDeclaredSchemas(source, context.cwd);
   const started = performance.now();
-  const shadow = await buildShadow(shadowOptions(options, context, planned, source));
+  const shadow = await buildShadow({ ...shadowOptions(options, context, planned, source), ...(declared ? { grantsAsConfigured: true } : {}) });
   try {
     findings.push(...shadowFindings(shadow), ...base.findings);
+    const shadowMs = Math.round(performance.now() - started);
+    const declarative = declared
+      ? await compareDeclaredSchemas(shadow, source, declared, { cwd: context.cwd, snapshotOptions: planned.snapshotOptions, log: context.log })
+      : undefined;
+    findings.push(...(declarative?.findings ?? []));
     return {
       findings,
-      metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: Math.round(performance.now() - started) },
+      metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: shadowMs, ...declarative?.metrics },
       details: {
         mode: 'pr',
         tool: source.tool,
@@ -223,6 +232,7 @@ async function prMode(options: DriftOptions, context: GateContext, planned: Plan
         ...(base.baseRef ? { baseRef: base.baseRef } : {}),
         shadowMajor: shadow.major,
         ...extensionDetails(shadow),
+        ...declarative?.details,
       },
     };
   } finally {
@@ -279,10 +289,11 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
   }
 
   const started = performance.now();
-  const shadow = await buildShadow({
+  const replay: BuildShadowOptions = {
     ...shadowOptions(options, context, { ...planned, supabase }, source, live.major),
     ...(applied ? { only: (m) => applied.has(m.id) } : {}),
-  });
+  };
+  const shadow = await buildShadow(replay);
   try {
     findings.push(...shadowFindings(shadow));
     const metrics: Record<string, number> = {
@@ -310,6 +321,15 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
       const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
       findings.push(...schemaFindings(differences, shadow.origins));
       metrics.differences = differences.length;
+      // Grants only Supabase's legacy default privileges gave: a second replay, as configured today (legacy-grants.ts).
+      if (shadow.configuredGrantsDiffer) {
+        const migrationsDir = path.relative(context.cwd, source.dir) || '.';
+        const legacy = await context.log.step('replaying the migrations with the Data API grants configured today', () =>
+          checkLegacyGrants(replay, { shadow, snapshot: expected }, live.snapshot, { ...planned.snapshotOptions, profile }, migrationsDir),
+        );
+        findings.push(...legacy.findings);
+        metrics.configured_replay_ms = legacy.ms;
+      }
     }
     metrics.shadow_ms = Math.round(performance.now() - started);
     return {

@@ -1,6 +1,7 @@
 /** drift-gate's rules. `migration_apply_failed` (shared by every gate that builds a shadow) is in src/migrations/rules.ts. */
 import { findingOf, type Rule } from '../../findings/rules.ts';
 import { MIGRATION_RULES } from '../../migrations/rules.ts';
+import { BLIND_SPOTS_SENTENCE } from './declarative-blind-spots.ts';
 
 const ALLOW = 'To accept it, add `{ rule, object, reason, expires }` to the allowlist in `.github/postgate.yml` with the object named in the finding.';
 
@@ -124,6 +125,22 @@ export const DRIFT_RULES = [
     category: 'schema',
     title: 'Object of a kind postgate does not model differs',
     doc: `An object of a kind postgate compares by presence only (operators, collations, aggregates, text search configurations, rules, casts, event triggers, foreign tables, ...) exists on one side only. It is reported rather than silently ignored; write the SQL to reconcile it by hand. ${ALLOW}`,
+  },
+  {
+    id: 'declarative_schema_drift',
+    gate: 'drift',
+    severity: 'error',
+    category: 'schema',
+    title: 'Migrations do not build the declared schema',
+    doc: `The project declares its schema in SQL files (Supabase's declarative workflow: \`supabase/schemas/*.sql\`, or the files \`[db.migrations] schema_paths\` in \`supabase/config.toml\` lists, relative to the \`supabase/\` folder, in the listed order with each glob's matches sorted), and the migrations do not build the same schema: a change to a schema file has no migration yet, or a migration was edited by hand away from the schema files. In PR mode drift-gate builds one shadow database from the schema files and one from the migrations, both with the Data API grants \`[api] auto_expose_new_tables\` gives, as the CLI's local database does, and compares the two catalogs. The finding points at the schema file's line (a difference only the migrations have points at the migration's line; the other side, where there is one, is a related location) and gives the SQL of the missing migration: generate it with \`supabase db diff -f <name>\` and review it. A schema file that fails to apply is a \`migration_apply_failed\` finding at its line. What declarative diffing cannot express, and teams therefore write in migrations by hand, is never reported: ${BLIND_SPOTS_SENTENCE}. ${ALLOW}`,
+  },
+  {
+    id: 'grant_only_from_legacy_default',
+    gate: 'drift',
+    severity: 'warning',
+    category: 'schema',
+    title: 'Data API grants a new environment would lose',
+    doc: `Until 2026 Supabase's default privileges gave every table, view, sequence and function created in \`public\` to \`anon\`, \`authenticated\` and \`service_role\` (new projects stopped on 2026-05-30, every project on 2026-10-30; existing objects kept their grants). The live database still has such grants, but a database built from the migrations today (\`supabase db reset\`, a preview branch, a restore from the migrations) gets only the grants the migrations give, because the Supabase CLI no longer adds them unless \`[api] auto_expose_new_tables = true\`: there the Data API answers 42501 \`permission denied\`. In deploy mode drift-gate replays the applied migrations a second time with the grants \`auto_expose_new_tables\` gives today, and lists, per schema in one finding, every privilege of those roles that the live database and the expected schema have and that replay lacks (never also as schema drift). The remediation is the capture migration: the exact \`grant\` statements, per object, with the migration it comes from; add it as a new migration and apply it, and new environments match production. Revoke instead what the app should not expose. Not raised for projects that are not Supabase projects or set \`auto_expose_new_tables = true\`. ${ALLOW}`,
   },
   {
     id: 'migration_not_verifiable',

@@ -377,7 +377,8 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
         client.on('error', () => undefined);
         await client.connect();
         try {
-          await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER postgres`);
+          // FILE_COPY (PostgreSQL 15+) copies template1's files instead of writing each page to the WAL: faster with fsync off.
+          await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER postgres${installation.major >= 15 ? ' STRATEGY FILE_COPY' : ''}`);
         } finally {
           await client.end();
         }
