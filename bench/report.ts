@@ -62,9 +62,12 @@ export function renderBenchmarksDoc(results: BenchResult[], when: Date, light: b
     '```',
     '',
     'Sizes: drift uses a generated project of 300 migrations, 500 tables, 1,000 policies and 300 functions',
-    '(light: a tenth) and a 5,000-table database for the snapshot (light: 500); rls-audit 5,000 tables and',
+    '(light: a tenth) and a 5,000-table database for the snapshot (light: 500); the declarative comparison',
+    'the same project as 300 Supabase migrations plus 300 schema files declaring it; rls-audit 5,000 tables and',
     '20,000 policies for the rules and 200 tables for the access matrix; restore-drill about 2 GB in 50',
-    'tables (light: about 110 MB). See each `bench/<name>/index.ts` for exactly what is timed on each side.',
+    'tables (light: about 110 MB); the code scan a generated repository of 5,000 source files in seven languages',
+    '(both modes) against `git grep` of the same call patterns. See each `bench/<name>/index.ts` for exactly what is',
+    'timed on each side.',
     '',
   ].join('\n');
 }

@@ -35,8 +35,8 @@ var job_secrets = __webpack_require__(38725);
 var paths = __webpack_require__(81066);
 // EXTERNAL MODULE: ./src/findings/types.ts
 var types = __webpack_require__(45315);
-// EXTERNAL MODULE: ./src/gates/invoke.ts + 59 modules
-var invoke = __webpack_require__(82404);
+// EXTERNAL MODULE: ./src/gates/invoke.ts + 68 modules
+var invoke = __webpack_require__(68669);
 // EXTERNAL MODULE: ./src/gates/rules-catalog.ts
 var rules_catalog = __webpack_require__(89789);
 // EXTERNAL MODULE: ./src/gates/step.ts
@@ -476,7 +476,7 @@ async function publish(request, io) {
                         context: facts,
                         limit: limit(CHECK_SUMMARY_LIMIT, "GitHub's 65,535-character limit for check run summaries"),
                     }),
-                    annotations: (0,annotations/* annotationsOf */.I)(result, run.workspace),
+                    annotations: (0,annotations/* annotationsOf */.Ih)(result, run.workspace),
                     ...(run.runUrl ? { detailsUrl: run.runUrl } : {}),
                 }));
             }
@@ -505,7 +505,7 @@ async function publish(request, io) {
             io.info(`${title}: no github-token, so no PR comment, check run or issue; the results are in the job summary and annotations.`);
         }
         if (!outcome.checkRun || isFailure(outcome.checkRun)) {
-            outcome.annotations = writeAnnotations(io, (0,annotations/* annotationsOf */.I)(result, run.workspace), {
+            outcome.annotations = writeAnnotations(io, (0,annotations/* annotationsOf */.Ih)(result, run.workspace), {
                 ...request.annotationsUsed,
                 warning: (request.annotationsUsed?.warning ?? 0) + (failures.length ? 1 : 0),
             }, jobSummary);

@@ -6765,6 +6765,17 @@ const RLS_INPUTS = {
         default: 'base-branch',
         description: 'In PR mode, findings already present on the base branch are listed apart and do not fail the PR (base-branch), or count like new ones (none).',
     },
+    'db-tests': {
+        kind: 'path',
+        description: "Folder of pgTAP database tests (`.sql` and `.pg` files, searched recursively, in pg_prove's order) to run in PR mode on the shadow database after the migrations and seed, as `supabase test db` runs them on the local stack: each file in its own transaction that is rolled back; failing assertions, plan mismatches and files that stop on an SQL error are findings. Needs pgTAP on the shadow server (the Debian package postgresql-<major>-pgtap, or shadow: docker with a supabase/postgres image).",
+        defaultDescription: 'supabase/tests beside the detected supabase folder, when it exists',
+    },
+    'export-pgtap': {
+        kind: 'path',
+        surface: 'cli',
+        writes: true,
+        description: "Export mode: write the repo config's declarative RLS tests (rls.tests) as one pgTAP file here, to keep in supabase/tests, and exit without auditing. It must resolve inside the workspace or a temporary directory.",
+    },
     ...SHADOW,
     ...COMMON,
 };
@@ -6908,7 +6919,7 @@ function gateByCommand(command) {
 /* unused harmony exports camelCase, inputName */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9691);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(88532);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
 /* harmony import */ var _postgres_url_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(88638);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(27194);
 /* harmony import */ var _paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(81066);
@@ -7222,7 +7233,7 @@ function registerJobSecrets(sources) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(83916);
 /**
  * Where postgate may write: files it writes (the JSON report, SARIF, the drill log, a
  * masked export, a new backup and its manifest) must resolve inside the workspace
@@ -7328,13 +7339,15 @@ function confinePath(raw, options) {
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(38815);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9691);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(88532);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(83916);
+/* harmony import */ var _core_glob_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(16085);
 /* harmony import */ var _input_spec_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(88792);
 /**
  * The repo config file (`.github/postgate.yml` by default): exposed schemas, the
  * allowlist, webhook expectations, drill checks. Unknown keys are errors (a typo must
  * not silently disable a check); every error names the file, the key and what was expected.
  */
+
 
 
 
@@ -7358,6 +7371,11 @@ const isoDate = zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([zod__WEBPACK_
     }
     return date.toISOString().slice(0, 10);
 });
+/** A glob over repository-relative paths (src/core/glob.ts); a pull request can edit it, so it stays inside the repository. */
+const repoGlob = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+    .min(1, 'expected a glob such as src/**/*.ts')
+    .refine((glob) => !glob.split('/').includes('..'), 'expected a glob inside the repository, such as src/**/*.ts (without `..`)')
+    .refine(_core_glob_js__WEBPACK_IMPORTED_MODULE_7__/* .isValidGlob */ .L, 'expected a glob with every `{` and `[` closed, such as src/**/*.{ts,tsx}');
 /** `{ kind, schema, name }`, or the short form "schema.name" (kind: any). */
 const objectRef = zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([
     zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({ kind: identifier, schema: identifier.optional(), name: identifier }),
@@ -7454,6 +7472,12 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
         fixtures: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/\.sql$/i, 'expected the path of a .sql file')).default([]),
         /** Tables (`schema.table`) no API role should read in full: public read through a policy is an error there, not a notice. */
         'private-tables': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.profiles')).default([]),
+        /** Where the app's code is scanned for Data API calls: `include` replaces the default globs, `exclude` adds to the default exclusions. */
+        'app-code': zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+            include: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(repoGlob).min(1, 'expected at least one glob (leave `include` out for the default: every supported source file)').optional(),
+            exclude: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(repoGlob).optional(),
+        })
+            .optional(),
     })
         .default({ 'force-rls': false, tests: [], fixtures: [], 'private-tables': [] }),
     webhooks: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
@@ -7579,82 +7603,125 @@ function loadRepoConfig(file, options) {
 
 /***/ }),
 
-/***/ 74298:
+/***/ 16085:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  y: () => (/* binding */ UserError),
-  U: () => (/* binding */ describeError)
-});
-
-;// CONCATENATED MODULE: ./src/postgres/server-errors.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ isValidGlob),
+/* harmony export */   t: () => (/* binding */ globToRegExp)
+/* harmony export */ });
 /**
- * What the database server (or the connection to it) can do to a gate mid-run, in one
- * sentence each: what happened and what to do. Failures to connect are described by
- * `connect.ts` (it knows the host and the input); these come later, from a query, and
- * would otherwise read as an internal error.
+ * Repository globs as regular expressions, for paths relative to the repository root with forward
+ * slashes. Written here rather than using `path.matchesGlob` (experimental before Node 22.5/24,
+ * and the bundle runs on Node 22.0 too). The forms, as in .gitignore and most tools:
+ *   `*` any characters but `/`; `?` one character but `/`; `**` any number of whole directories
+ *   (`src/**` also matches `src` itself); `{a,b}` either; `[abc]`, `[a-z]`, `[!abc]` one character;
+ *   a pattern without `/` matches at any depth (`*.min.js` is `**` + `/*.min.js`); a leading `./`
+ *   or `/` is ignored.
  */
-/** The privilege a read-only gate needs on each kind of object PostgreSQL names in "permission denied for <kind> <name>". */
-const PRIVILEGE_FOR = {
-    table: 'SELECT',
-    view: 'SELECT',
-    'materialized view': 'SELECT',
-    'foreign table': 'SELECT',
-    sequence: 'SELECT',
-    schema: 'USAGE',
-    function: 'EXECUTE',
-    procedure: 'EXECUTE',
-    database: 'CONNECT',
-    type: 'USAGE',
-};
-/** node-postgres's own words when the socket goes away (no SQLSTATE). */
-const CONNECTION_LOST = /connection terminated|connection (?:lost|closed)|ECONNRESET|EPIPE|not queryable|terminated unexpectedly/i;
-function privilegeSentence(message) {
-    const match = /permission denied for (materialized view|foreign table|table|view|sequence|schema|function|procedure|database|type) "?([^"]+?)"?$/.exec(message);
-    const privilege = match ? PRIVILEGE_FOR[match[1]] : undefined;
-    const fix = match && privilege ? `grant it ${privilege} on ${match[1]} ${match[2]}` : 'grant it the missing privilege';
-    return `The database role postgate connects as lacks a privilege it needs (${message}); ${fix}, or connect as a role that has it.`;
+/** Compiles a glob; throws an Error naming what is wrong (unclosed `{` or `[`). */
+function globToRegExp(glob) {
+    let pattern = glob.replace(/^\.?\/+/, '');
+    if (!pattern.includes('/'))
+        pattern = `**/${pattern}`;
+    return new RegExp(`^${translate(pattern)}$`);
 }
-/** One sentence for an error a database session raised mid-run, or undefined when it is not one of those. */
-function describeServerError(error) {
-    if (!error || typeof error !== 'object')
-        return undefined;
-    const e = error;
-    const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
-    const message = String(e.message ?? '')
-        .split('\n')[0]
-        .trim()
-        .replace(/\.$/, '');
-    if (!code) {
-        return CONNECTION_LOST.test(message)
-            ? `The connection to the database was lost mid-run (${message}); check the network path and the server's health, then rerun the gate.`
-            : undefined;
+/** Whether a text is a glob this module accepts (for config validation). */
+function isValidGlob(glob) {
+    try {
+        globToRegExp(glob);
+        return true;
     }
-    if (code === '57014') {
-        return /statement timeout/i.test(message)
-            ? `The database cancelled a postgate query that ran past the statement timeout (${message}); rerun when the database is less busy, or find the session holding up the query (pg_stat_activity).`
-            : `The database cancelled a postgate query (${message}), probably through pg_cancel_backend; rerun the gate.`;
+    catch {
+        return false;
     }
-    if (code === '55P03') {
-        return `A postgate query waited too long for a lock another session holds (${message}), usually a running migration or a long transaction; rerun the gate when it has finished.`;
+}
+function translate(pattern) {
+    let out = '';
+    for (let i = 0; i < pattern.length; i += 1) {
+        const char = pattern[i];
+        const atSegmentStart = i === 0 || pattern[i - 1] === '/';
+        if (char === '*' && pattern[i + 1] === '*' && atSegmentStart && (i + 2 === pattern.length || pattern[i + 2] === '/')) {
+            // `**/` matches zero or more directories; a trailing `/**` (or a lone `**`) also matches the directory itself
+            if (i + 2 === pattern.length) {
+                out = out.endsWith('/') ? `${out.slice(0, -1)}(?:/.*)?` : `${out}.*`;
+                i += 1;
+            }
+            else {
+                out += '(?:[^/]*/)*';
+                i += 2;
+            }
+        }
+        else if (char === '*')
+            out += '[^/]*';
+        else if (char === '?')
+            out += '[^/]';
+        else if (char === '[') {
+            const close = pattern.indexOf(']', i + 2);
+            if (close < 0)
+                throw new Error(`unclosed \`[\` in ${glob(pattern)}`);
+            let body = pattern.slice(i + 1, close);
+            if (body.startsWith('!'))
+                body = `^${body.slice(1)}`;
+            out += `[${body.replace(/[\\\]]/g, '\\$&')}]`;
+            i = close;
+        }
+        else if (char === '{') {
+            const close = matchingBrace(pattern, i);
+            if (close < 0)
+                throw new Error(`unclosed \`{\` in ${glob(pattern)}`);
+            out += `(?:${splitTopLevel(pattern.slice(i + 1, close))
+                .map(translate)
+                .join('|')})`;
+            i = close;
+        }
+        else
+            out += char.replace(/[.+^$()|\\\]}]/g, '\\$&');
     }
-    if (code === '57P01' || code === '57P02' || code === '57P05') {
-        return `The database server ended postgate's session mid-run (${message}): an administrator, pg_terminate_backend, an idle-session limit or a restart stopped it; rerun the gate.`;
+    return out;
+}
+function glob(pattern) {
+    return JSON.stringify(pattern);
+}
+function matchingBrace(pattern, open) {
+    let depth = 0;
+    for (let i = open; i < pattern.length; i += 1) {
+        if (pattern[i] === '{')
+            depth += 1;
+        else if (pattern[i] === '}' && --depth === 0)
+            return i;
     }
-    if (code === '42501')
-        return privilegeSentence(message);
-    if (code.startsWith('53')) {
-        return `The database server ran out of resources (${message}); free disk space or memory on it, or raise its limits, then rerun the gate.`;
+    return -1;
+}
+function splitTopLevel(body) {
+    const parts = [];
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i < body.length; i += 1) {
+        if (body[i] === '{')
+            depth += 1;
+        else if (body[i] === '}')
+            depth -= 1;
+        else if (body[i] === ',' && depth === 0) {
+            parts.push(body.slice(start, i));
+            start = i + 1;
+        }
     }
-    if (code.startsWith('08')) {
-        return `The connection to the database failed mid-run (${message}); check the network path and the server's health, then rerun the gate.`;
-    }
-    return undefined;
+    parts.push(body.slice(start));
+    return parts;
 }
 
-;// CONCATENATED MODULE: ./src/errors.ts
+
+/***/ }),
+
+/***/ 83916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ describeError),
+/* harmony export */   y: () => (/* binding */ UserError)
+/* harmony export */ });
+/* harmony import */ var _postgres_server_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60970);
 
 /**
  * Errors a user can fix (bad input, unreachable database, missing binaries).
@@ -7672,7 +7739,7 @@ class UserError extends Error {
 function describeError(error) {
     if (error instanceof UserError)
         return error.message;
-    const server = describeServerError(error);
+    const server = (0,_postgres_server_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeServerError */ .J)(error);
     if (server)
         return server;
     if (error instanceof Error)
@@ -7774,6 +7841,36 @@ const EXIT_CODES = { pass: 0, fail: 1, error: 2 };
 
 /***/ }),
 
+/***/ 79174:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GD: () => (/* binding */ BLIND_SPOTS_SENTENCE),
+/* harmony export */   _W: () => (/* binding */ isBlindSpot)
+/* harmony export */ });
+/* unused harmony export DECLARATIVE_BLIND_SPOTS */
+const DECLARATIVE_BLIND_SPOTS = [
+    { what: 'privileges on views and materialized views', kinds: ['view', 'materialized_view'], properties: ['acl'] },
+    { what: 'column privileges (`grant select (col) on t`)', kinds: ['column'], properties: ['acl'] },
+    { what: 'the tables of a publication (`alter publication ... add table`)', kinds: ['publication'], properties: ['tables'] },
+    {
+        what: 'comments on constraints, indexes, triggers, policies, sequences, domains, publications and extensions',
+        kinds: ['constraint', 'index', 'trigger', 'policy', 'sequence', 'domain', 'publication', 'extension'],
+        properties: ['comment'],
+    },
+];
+/** The blind spots as one sentence, for the rule's doc. */
+const BLIND_SPOTS_SENTENCE = `data statements (insert, update, delete, copy: they change no catalog object), ${DECLARATIVE_BLIND_SPOTS.map((b) => b.what).join(', ')}`;
+/** A difference made only of properties declarative diffing cannot see. */
+function isBlindSpot(difference) {
+    if (difference.change !== 'changed' || difference.changes.length === 0)
+        return false;
+    return difference.changes.every((change) => DECLARATIVE_BLIND_SPOTS.some((spot) => spot.kinds.includes(difference.kind) && spot.properties.includes(change.property)));
+}
+
+
+/***/ }),
+
 /***/ 15175:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -7783,7 +7880,9 @@ const EXIT_CODES = { pass: 0, fail: 1, error: 2 };
 /* harmony export */ });
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
 /* harmony import */ var _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51410);
+/* harmony import */ var _declarative_blind_spots_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(79174);
 /** drift-gate's rules. `migration_apply_failed` (shared by every gate that builds a shadow) is in src/migrations/rules.ts. */
+
 
 
 const ALLOW = 'To accept it, add `{ rule, object, reason, expires }` to the allowlist in `.github/postgate.yml` with the object named in the finding.';
@@ -7907,6 +8006,22 @@ const DRIFT_RULES = [
         category: 'schema',
         title: 'Object of a kind postgate does not model differs',
         doc: `An object of a kind postgate compares by presence only (operators, collations, aggregates, text search configurations, rules, casts, event triggers, foreign tables, ...) exists on one side only. It is reported rather than silently ignored; write the SQL to reconcile it by hand. ${ALLOW}`,
+    },
+    {
+        id: 'declarative_schema_drift',
+        gate: 'drift',
+        severity: 'error',
+        category: 'schema',
+        title: 'Migrations do not build the declared schema',
+        doc: `The project declares its schema in SQL files (Supabase's declarative workflow: \`supabase/schemas/*.sql\`, or the files \`[db.migrations] schema_paths\` in \`supabase/config.toml\` lists, relative to the \`supabase/\` folder, in the listed order with each glob's matches sorted), and the migrations do not build the same schema: a change to a schema file has no migration yet, or a migration was edited by hand away from the schema files. In PR mode drift-gate builds one shadow database from the schema files and one from the migrations, both with the Data API grants \`[api] auto_expose_new_tables\` gives, as the CLI's local database does, and compares the two catalogs. The finding points at the schema file's line (a difference only the migrations have points at the migration's line; the other side, where there is one, is a related location) and gives the SQL of the missing migration: generate it with \`supabase db diff -f <name>\` and review it. A schema file that fails to apply is a \`migration_apply_failed\` finding at its line. What declarative diffing cannot express, and teams therefore write in migrations by hand, is never reported: ${_declarative_blind_spots_js__WEBPACK_IMPORTED_MODULE_2__/* .BLIND_SPOTS_SENTENCE */ .GD}. ${ALLOW}`,
+    },
+    {
+        id: 'grant_only_from_legacy_default',
+        gate: 'drift',
+        severity: 'warning',
+        category: 'schema',
+        title: 'Data API grants a new environment would lose',
+        doc: `Until 2026 Supabase's default privileges gave every table, view, sequence and function created in \`public\` to \`anon\`, \`authenticated\` and \`service_role\` (new projects stopped on 2026-05-30, every project on 2026-10-30; existing objects kept their grants). The live database still has such grants, but a database built from the migrations today (\`supabase db reset\`, a preview branch, a restore from the migrations) gets only the grants the migrations give, because the Supabase CLI no longer adds them unless \`[api] auto_expose_new_tables = true\`: there the Data API answers 42501 \`permission denied\`. In deploy mode drift-gate replays the applied migrations a second time with the grants \`auto_expose_new_tables\` gives today, and lists, per schema in one finding, every privilege of those roles that the live database and the expected schema have and that replay lacks (never also as schema drift). The remediation is the capture migration: the exact \`grant\` statements, per object, with the migration it comes from; add it as a new migration and apply it, and new environments match production. Revoke instead what the app should not expose. Not raised for projects that are not Supabase projects or set \`auto_expose_new_tables = true\`. ${ALLOW}`,
     },
     {
         id: 'migration_not_verifiable',
@@ -8158,7 +8273,7 @@ const drillFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findi
 
 /***/ }),
 
-/***/ 82404:
+/***/ 68669:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8176,8 +8291,8 @@ var gates = __nccwpck_require__(20398);
 var input_spec = __nccwpck_require__(88792);
 // EXTERNAL MODULE: ./src/config/repo-config.ts
 var repo_config = __nccwpck_require__(95419);
-// EXTERNAL MODULE: ./src/errors.ts + 1 modules
-var errors = __nccwpck_require__(74298);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: ./src/secrets.ts
 var src_secrets = __nccwpck_require__(27194);
 ;// CONCATENATED MODULE: ./src/core/context.ts
@@ -11898,6 +12013,48 @@ const PARALLEL = { s: 'safe', r: 'restricted', u: 'unsafe' };
 const TRIGGER_ENABLED = { O: 'enabled', D: 'disabled', R: 'replica', A: 'always' };
 const POLICY_COMMANDS = { r: 'select', a: 'insert', w: 'update', d: 'delete', '*': 'all' };
 
+;// CONCATENATED MODULE: ./src/catalog/types.ts
+/**
+ * The one catalog model postgate compares and fingerprints (drift-gate, restore-drill;
+ * rls-audit does not read it: docs/adr/0001-schema-diff-engine.md). A snapshot is a flat, sorted list of objects, each with a
+ * kind, a schema, a name unique within (kind, schema), and normalised properties: two
+ * databases built from the same migrations give byte-identical snapshots.
+ *
+ * Naming (also the keys of `Shadow.origins`, `${kind}:${schema}.${name}`):
+ *   schema, extension, publication     name only (no schema)
+ *   table, view, materialized_view,
+ *   sequence, enum, domain,
+ *   composite_type, index              the object's name
+ *   column, constraint, trigger, policy  `<table>.<name>`
+ *   function, procedure                `<name>(<argument types>)`, e.g. `is_team_member(uuid, text)`
+ *   default_privileges                 `<role>:<tables|sequences|functions|types|schemas>` (schema empty for global ones)
+ *   unmodeled                          `<what> <name>`, e.g. `operator ===(int4,int4)`; presence only
+ */
+const CATALOG_KINDS = (/* unused pure expression or super */ null && ([
+    'schema',
+    'extension',
+    'enum',
+    'domain',
+    'composite_type',
+    'sequence',
+    'table',
+    'column',
+    'constraint',
+    'index',
+    'view',
+    'materialized_view',
+    'function',
+    'procedure',
+    'trigger',
+    'policy',
+    'default_privileges',
+    'publication',
+    'unmodeled',
+]));
+function objectKey(object) {
+    return `${object.kind}:${object.schema ? `${object.schema}.` : ''}${object.name}`;
+}
+
 ;// CONCATENATED MODULE: ./src/catalog/ddl.ts
 /**
  * SQL that turns one catalog object into another: create, drop and alter per kind.
@@ -12482,48 +12639,6 @@ function alterSql(from, to, defaults) {
         case 'unmodeled':
             return [];
     }
-}
-
-;// CONCATENATED MODULE: ./src/catalog/types.ts
-/**
- * The one catalog model postgate compares and fingerprints (drift-gate, restore-drill;
- * rls-audit does not read it: docs/adr/0001-schema-diff-engine.md). A snapshot is a flat, sorted list of objects, each with a
- * kind, a schema, a name unique within (kind, schema), and normalised properties: two
- * databases built from the same migrations give byte-identical snapshots.
- *
- * Naming (also the keys of `Shadow.origins`, `${kind}:${schema}.${name}`):
- *   schema, extension, publication     name only (no schema)
- *   table, view, materialized_view,
- *   sequence, enum, domain,
- *   composite_type, index              the object's name
- *   column, constraint, trigger, policy  `<table>.<name>`
- *   function, procedure                `<name>(<argument types>)`, e.g. `is_team_member(uuid, text)`
- *   default_privileges                 `<role>:<tables|sequences|functions|types|schemas>` (schema empty for global ones)
- *   unmodeled                          `<what> <name>`, e.g. `operator ===(int4,int4)`; presence only
- */
-const CATALOG_KINDS = (/* unused pure expression or super */ null && ([
-    'schema',
-    'extension',
-    'enum',
-    'domain',
-    'composite_type',
-    'sequence',
-    'table',
-    'column',
-    'constraint',
-    'index',
-    'view',
-    'materialized_view',
-    'function',
-    'procedure',
-    'trigger',
-    'policy',
-    'default_privileges',
-    'publication',
-    'unmodeled',
-]));
-function objectKey(object) {
-    return `${object.kind}:${object.schema ? `${object.schema}.` : ''}${object.name}`;
 }
 
 ;// CONCATENATED MODULE: ./src/catalog/diff.ts
@@ -13715,8 +13830,8 @@ async function backupWithManifest(options, context) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/execa/index.js + 141 modules
-var execa = __nccwpck_require__(90398);
+// EXTERNAL MODULE: ./node_modules/execa/index.js + 140 modules
+var execa = __nccwpck_require__(69938);
 // EXTERNAL MODULE: ./src/migrations/sources.ts
 var sources = __nccwpck_require__(89567);
 ;// CONCATENATED MODULE: ./src/migrations/git.ts
@@ -14159,6 +14274,20 @@ function dataApiGrantModel(input) {
     return {
         legacyFor: (version) => (versionDay(version) ?? '') < ALL_PROJECTS_EXPLICIT_SINCE,
         assumption: `Objects created by migrations dated before ${ALL_PROJECTS_EXPLICIT_SINCE} have the legacy Data API grants (the project predates ${NEW_PROJECTS_EXPLICIT_SINCE}); later ones have only the grants the migrations give. Set \`project.explicit-grants-since\` in the repo config if the project switched earlier.`,
+    };
+}
+/**
+ * The grants the Supabase CLI's local database gives every object, whatever its date: the legacy
+ * ones with `auto_expose_new_tables = true`, none when it is unset or false (the CLI's default
+ * since 2026-06).
+ */
+function configuredGrantModel(autoExposeNewTables) {
+    const legacy = autoExposeNewTables === true;
+    return {
+        legacyFor: () => legacy,
+        assumption: legacy
+            ? '`[api] auto_expose_new_tables = true`: every object created in public gets the legacy Data API grants, as in the local database.'
+            : '`[api] auto_expose_new_tables` is unset or false: no object gets the legacy Data API grants, as in the local database.',
     };
 }
 /** `[api] auto_expose_new_tables` from a parsed config.toml; a value of the wrong type is bad input. */
@@ -15107,13 +15236,12 @@ async function buildShadow(options) {
     const supabase = options.supabase ?? (source.tool === 'supabase' || supabaseConfig !== undefined);
     const major = options.major ?? supabaseMajor(supabaseConfig);
     const wanted = options.only ? source.migrations.filter(options.only) : source.migrations;
-    const grants = supabase
-        ? dataApiGrantModel({
-            autoExposeNewTables: autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml'),
-            explicitGrantsSince: options.explicitGrantsSince,
-            versions: source.migrations.map((m) => m.version),
-        })
-        : undefined;
+    const autoExposeNewTables = supabase ? autoExposeSetting(readSupabaseConfig(supabaseConfig), supabaseConfig ?? 'supabase/config.toml') : undefined;
+    const grants = !supabase
+        ? undefined
+        : options.grantsAsConfigured
+            ? configuredGrantModel(autoExposeNewTables)
+            : dataApiGrantModel({ autoExposeNewTables, explicitGrantsSince: options.explicitGrantsSince, versions: source.migrations.map((m) => m.version) });
     const ownCluster = !options.cluster;
     const cluster = options.cluster ??
         (await log.step('starting a shadow PostgreSQL', () => (0,ephemeral/* startCluster */.Jp)({
@@ -15234,8 +15362,12 @@ async function buildShadow(options) {
         return {
             cluster,
             url: adminUrl,
+            migrationUrl: url,
             migrationRole: role,
             ...(grants ? { grantAssumption: grants.assumption } : {}),
+            ...(grants && applied.some((m) => grants.legacyFor(m.version) !== configuredGrantModel(autoExposeNewTables).legacyFor(m.version))
+                ? { configuredGrantsDiffer: true }
+                : {}),
             standInsUsed,
             tool: source.tool,
             supabase,
@@ -15259,8 +15391,330 @@ async function buildShadow(options) {
     }
 }
 
+// EXTERNAL MODULE: ./src/config/paths.ts
+var paths = __nccwpck_require__(81066);
+// EXTERNAL MODULE: ./src/migrations/tools/read.ts
+var read = __nccwpck_require__(84573);
+// EXTERNAL MODULE: ./src/report/inert.ts
+var inert = __nccwpck_require__(51822);
+// EXTERNAL MODULE: ./src/gates/drift/declarative-blind-spots.ts
+var declarative_blind_spots = __nccwpck_require__(79174);
 // EXTERNAL MODULE: ./src/gates/drift/rules.ts
 var drift_rules = __nccwpck_require__(15175);
+;// CONCATENATED MODULE: ./src/gates/drift/declarative.ts
+/**
+ * Declarative schemas: do the migrations build the schema the project declares in SQL files?
+ *
+ * The files are the ones the Supabase CLI reads for `supabase db diff`: the patterns of
+ * `[db.migrations] schema_paths` in supabase/config.toml (relative to the supabase/ folder, in
+ * the listed order, each pattern's matches sorted, a file matched twice taken once, a pattern
+ * matching nothing an error), else every `.sql` file under supabase/schemas (walked in name
+ * order, symbolic links skipped). They are applied, like migrations, to a second database on
+ * the cluster of the migrations' shadow, both built with the grants the local stack gives; the
+ * two catalogs are compared with the catalog diff engine, and each difference is a
+ * `declarative_schema_drift` finding at the schema file's line and the migration's, minus the
+ * blind spots of declarative diffing (./declarative-blind-spots.ts).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const SETTING = '`[db.migrations] schema_paths`';
+/** The supabase/ folder of a migrations folder: where config.toml is, else the parent of supabase/migrations. */
+function supabaseFolder(source) {
+    const config = (0,sources/* findSupabaseConfig */.YC)(source.dir);
+    if (config)
+        return external_node_path_default().dirname(config);
+    return external_node_path_default().basename(source.dir) === 'migrations' && external_node_path_default().basename(external_node_path_default().dirname(source.dir)) === 'supabase' ? external_node_path_default().dirname(source.dir) : undefined;
+}
+/**
+ * The declared schema files of the project, in the Supabase CLI's order; undefined when the
+ * project declares none (no schema_paths and no supabase/schemas folder with `.sql` files).
+ * Throws UserError for a pattern that matches nothing or leads outside the repository.
+ */
+function findDeclaredSchemas(source, cwd) {
+    const folder = supabaseFolder(source);
+    if (!folder)
+        return undefined;
+    const configPath = external_node_path_default().join(folder, 'config.toml');
+    const configured = readSupabaseConfig(configPath)?.db?.migrations?.schema_paths;
+    const where = (0,sources/* toRepoPath */.xD)(cwd, configPath);
+    let files;
+    let from;
+    if (configured !== undefined && !(Array.isArray(configured) && configured.every((p) => typeof p === 'string'))) {
+        throw new errors/* UserError */.y(`${where}: ${SETTING} must be a list of paths or globs (relative to the supabase/ folder); fix the value or remove it.`);
+    }
+    if (configured?.length) {
+        from = `${SETTING} in ${where}`;
+        files = [...new Set(configured.flatMap((pattern) => matchPattern(pattern, folder, cwd, where)))];
+    }
+    else {
+        const dir = external_node_path_default().join(folder, 'schemas');
+        if (!isDirectory(dir))
+            return undefined;
+        if (!(0,read/* isInside */.FK)((0,paths/* realPathOf */.dN)(dir) ?? dir, (0,paths/* realPathOf */.dN)(cwd) ?? cwd)) {
+            throw new errors/* UserError */.y(`${(0,sources/* toRepoPath */.xD)(cwd, dir)} is a symbolic link that leads outside the repository, so postgate does not read it; replace the link with the folder.`);
+        }
+        from = (0,sources/* toRepoPath */.xD)(cwd, dir);
+        files = walkSqlFiles(dir);
+    }
+    if (files.length === 0)
+        return undefined;
+    return { from, files: files.map((file, index) => schemaMigration(file, index, cwd)) };
+}
+function isDirectory(dir) {
+    try {
+        return (0,external_node_fs_.statSync)(dir).isDirectory();
+    }
+    catch {
+        return false;
+    }
+}
+/** Every regular `.sql` file under `dir`, in the order a walk in name order meets them (links are not followed). */
+function walkSqlFiles(dir) {
+    return (0,external_node_fs_.readdirSync)(dir)
+        .sort()
+        .flatMap((name) => {
+        const file = external_node_path_default().join(dir, name);
+        const stat = (0,external_node_fs_.lstatSync)(file);
+        if (stat.isDirectory())
+            return walkSqlFiles(file);
+        return stat.isFile() && name.endsWith('.sql') ? [file] : [];
+    });
+}
+/** The files one schema_paths entry matches (Go's path.Match per path segment), sorted. */
+function matchPattern(pattern, folder, cwd, where) {
+    const shown = (0,inert/* inertInline */.Mo)(pattern);
+    const absolute = external_node_path_default().resolve(folder, pattern);
+    const realCwd = (0,paths/* realPathOf */.dN)(cwd) ?? cwd;
+    if (!(0,read/* isInside */.FK)(absolute, external_node_path_default().resolve(cwd))) {
+        throw new errors/* UserError */.y(`${where}: ${SETTING} entry "${shown}" leads outside the repository (paths are relative to the supabase/ folder); point it at schema files inside the repository.`);
+    }
+    const { root } = external_node_path_default().parse(absolute);
+    let matches = [root];
+    for (const segment of absolute.slice(root.length).split((external_node_path_default()).sep)) {
+        const test = segmentMatcher(segment, () => {
+            throw new errors/* UserError */.y(`${where}: ${SETTING} entry "${shown}" is not a valid glob; fix the pattern (paths are relative to the supabase/ folder).`);
+        });
+        matches = matches.flatMap((dir) => {
+            if (!test)
+                return isPresent(external_node_path_default().join(dir, segment)) ? [external_node_path_default().join(dir, segment)] : [];
+            try {
+                return (0,external_node_fs_.readdirSync)(dir)
+                    .filter((name) => test(name))
+                    .map((name) => external_node_path_default().join(dir, name));
+            }
+            catch {
+                return [];
+            }
+        });
+    }
+    const files = matches.filter((file) => isFile(file)).sort();
+    if (files.length === 0) {
+        throw new errors/* UserError */.y(`${where}: ${SETTING} entry "${shown}" matches no file (paths are relative to the supabase/ folder, ${(0,sources/* toRepoPath */.xD)(cwd, folder)}); fix the path or remove the entry.`);
+    }
+    const outside = files.find((file) => !(0,read/* isInside */.FK)((0,paths/* realPathOf */.dN)(file) ?? file, realCwd));
+    if (outside) {
+        throw new errors/* UserError */.y(`${where}: ${SETTING} entry "${shown}" matches ${(0,inert/* inertInline */.Mo)((0,sources/* toRepoPath */.xD)(cwd, outside))}, which a symbolic link takes outside the repository, so postgate does not read it; replace the link with the file.`);
+    }
+    return files;
+}
+function isPresent(file) {
+    try {
+        (0,external_node_fs_.lstatSync)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function isFile(file) {
+    try {
+        return (0,external_node_fs_.statSync)(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * A test for one path segment of a glob, with Go's path.Match syntax (`*`, `?`, `[a-z]`, `[^x]`,
+ * `\` escapes); undefined for a segment without any (a plain name). `bad` is called for a
+ * malformed one.
+ */
+function segmentMatcher(segment, bad) {
+    if (!/[*?[\\]/.test(segment))
+        return undefined;
+    const escape = (ch) => ch.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+    let source = '';
+    for (let i = 0; i < segment.length; i++) {
+        const ch = segment[i];
+        if (ch === '*')
+            source += '.*';
+        else if (ch === '?')
+            source += '.';
+        else if (ch === '\\') {
+            if (i + 1 >= segment.length)
+                bad();
+            source += escape(segment[++i]);
+        }
+        else if (ch === '[') {
+            let j = i + 1;
+            let cls = '';
+            if (segment[j] === '^') {
+                cls += '^';
+                j++;
+            }
+            let first = true;
+            while (j < segment.length && (segment[j] !== ']' || first)) {
+                const c = segment[j];
+                if (c === '\\') {
+                    if (j + 1 >= segment.length)
+                        bad();
+                    cls += escape(segment[++j]);
+                }
+                else
+                    cls += c === '-' ? '-' : escape(c);
+                first = false;
+                j++;
+            }
+            if (j >= segment.length || cls === '' || cls === '^')
+                bad();
+            source += `[${cls}]`;
+            i = j;
+        }
+        else
+            source += escape(ch);
+    }
+    let pattern;
+    try {
+        pattern = new RegExp(`^${source}$`, 'su');
+    }
+    catch {
+        bad();
+    }
+    return (name) => pattern.test(name);
+}
+function schemaMigration(absolutePath, index, cwd) {
+    const text = sources/* diskReader */.lJ.text(absolutePath);
+    const file = (0,sources/* toRepoPath */.xD)(cwd, absolutePath);
+    return {
+        tool: 'supabase',
+        id: file,
+        version: String(index + 1),
+        name: external_node_path_default().basename(file, '.sql'),
+        file,
+        absolutePath,
+        raw: text,
+        sql: text,
+        sqlOffset: 0,
+        noTransaction: false,
+        executable: true,
+        kind: 'versioned',
+    };
+}
+const SNAPSHOT_SESSION = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
+async function snapshotOf(shadow, options) {
+    // Nothing else writes to a shadow: its twin needs no shared snapshot.
+    return (0,connect/* withSession */.fQ)(shadow.url, SNAPSHOT_SESSION, (session) => (0,connect/* withTwinSession */.Bi)(shadow.url, SNAPSHOT_SESSION, undefined, (twin) => readSnapshot(session, options, { twin })));
+}
+/**
+ * Builds the declared schema on the cluster of `migrationsShadow` (itself built with
+ * `grantsAsConfigured`) and compares the two. A schema file that fails is its own finding and
+ * nothing is compared; so is a migrations shadow that failed (its failure is reported already).
+ */
+async function compareDeclaredSchemas(migrationsShadow, source, declared, options) {
+    const started = performance.now();
+    const schemas = await buildShadow({
+        migrationsDir: source.dir,
+        cwd: options.cwd,
+        migrations: { tool: migrationsShadow.tool, migrations: declared.files, problems: [] },
+        cluster: migrationsShadow.cluster,
+        supabase: migrationsShadow.supabase,
+        grantsAsConfigured: true,
+        log: options.log,
+    });
+    const details = { declaredSchemas: { from: declared.from, files: declared.files.length } };
+    try {
+        if (schemas.failure)
+            return { findings: [schemaFileFailure(schemas.failure)], metrics: { declared_schema_files: declared.files.length }, details };
+        if (migrationsShadow.failure)
+            return { findings: [], metrics: { declared_schema_files: declared.files.length }, details };
+        const snapshotOptions = { ...options.snapshotOptions, profile: migrationsShadow.supabase ? 'supabase' : 'postgres' };
+        const [declaredSnapshot, migratedSnapshot] = await options.log.step('comparing the declared schema with the migrations', () => Promise.all([snapshotOf(schemas, snapshotOptions), snapshotOf(migrationsShadow, snapshotOptions)]));
+        const differences = diffSnapshots(declaredSnapshot, migratedSnapshot);
+        const drift = differences.filter((d) => !(0,declarative_blind_spots/* isBlindSpot */._W)(d));
+        return {
+            findings: drift.map((d) => declarativeFinding(d, schemas.origins, migrationsShadow.origins)),
+            metrics: {
+                declared_schema_files: declared.files.length,
+                declarative_differences: drift.length,
+                declarative_blind_spots: differences.length - drift.length,
+                declarative_ms: Math.round(performance.now() - started),
+            },
+            details,
+        };
+    }
+    finally {
+        await schemas.stop();
+    }
+}
+function schemaFileFailure(failure) {
+    return {
+        ...failure,
+        remediation: 'Fix the statement so that the schema files apply in order (the order `[db.migrations] schema_paths` gives, else supabase/schemas in name order) on a fresh database, as `supabase db diff` applies them.',
+    };
+}
+const declarative_describe = (d) => `${d.kind.replace(/_/g, ' ')} ${d.schema ? `${d.schema}.` : ''}${d.name}`;
+const at = (location) => `${location.file}${location.line ? `:${location.line}` : ''}`;
+const declarative_show = (value) => (value === undefined || value === null ? '(none)' : typeof value === 'string' ? value : JSON.stringify(value));
+const GENERATE = '-- Generate the migration from the schema files and review it:\n--   supabase db diff -f <name>\n-- It should contain:';
+/** One difference (expected: the declared schema; actual: the migrations) as a finding. */
+function declarativeFinding(d, declaredOrigins, migrationOrigins) {
+    const object = { kind: d.kind, ...(d.schema ? { schema: d.schema } : {}), name: d.name };
+    const declaredAt = d.change === 'unexpected' ? undefined : findOrigin(declaredOrigins, object);
+    const migratedAt = d.change === 'missing' ? undefined : findOrigin(migrationOrigins, object);
+    const [location, other] = d.change === 'unexpected' ? [migratedAt, declaredAt] : [declaredAt, migratedAt];
+    const what = declarative_describe(d);
+    const message = {
+        missing: `${what} is declared in ${declaredAt ? at(declaredAt) : 'the schema files'} but no migration creates it.`,
+        unexpected: `${what} is created by ${migratedAt ? at(migratedAt) : 'the migrations'} but the schema files do not declare it.`,
+        changed: `${what} differs between the schema files and the migrations: ${d.changes.map((c) => c.property).join(', ')}.`,
+    }[d.change];
+    const detail = [
+        ...d.changes.map((c) => `${c.property}:\n  schema files: ${declarative_show(c.expected)}\n  migrations:   ${declarative_show(c.actual)}`),
+        ...(declaredAt && d.change !== 'missing' ? [`Declared at ${at(declaredAt)}.`] : []),
+        ...(migratedAt && d.change !== 'unexpected' ? [`Last changed by ${at(migratedAt)}.`] : []),
+    ].join('\n');
+    const remediation = [
+        GENERATE,
+        d.restoreSql || '-- (nothing to run)',
+        ...(d.change === 'unexpected'
+            ? ['', '-- Or, if the migration is right, declare the object in the schema files:', d.captureSql || '-- (nothing to add)']
+            : []),
+    ].join('\n');
+    const located = location ?? other;
+    const related = location && other ? [{ ...other, message: other === declaredAt ? 'the schema file that declares it' : 'the migration that last changed it' }] : [];
+    return (0,drift_rules/* driftFinding */.r)({
+        rule: 'declarative_schema_drift',
+        object,
+        message: `${message[0].toUpperCase()}${message.slice(1)}`,
+        ...(detail ? { detail } : {}),
+        remediation,
+        ...(located ? { location: located } : {}),
+        ...(related.length ? { related } : {}),
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drift/history.ts
 
 
@@ -15395,6 +15849,158 @@ function compareHistory(source, history) {
         }
     }
     return { findings, applied, counts };
+}
+
+;// CONCATENATED MODULE: ./src/gates/drift/legacy-grants.ts
+
+
+
+
+
+
+
+
+/** How GRANT names each kind the legacy default privileges covered, and that kind's privileges in PostgreSQL's order. */
+const GRANTABLE = {
+    table: { on: 'table', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN'] },
+    view: { on: 'table', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN'] },
+    materialized_view: { on: 'table', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN'] },
+    sequence: { on: 'sequence', privileges: ['USAGE', 'SELECT', 'UPDATE'] },
+    function: { on: 'function', privileges: ['EXECUTE'] },
+    procedure: { on: 'procedure', privileges: ['EXECUTE'] },
+};
+/** PostgreSQL 17 added MAINTAIN: `all` on an older server does not include it. */
+const MAINTAIN_SINCE = 17;
+const privilegesOf = (acl, role) => new Set((acl ?? {})[role]?.split(',').filter(Boolean) ?? []);
+/**
+ * Per object, the privileges of the Data API roles that the live database and the expected
+ * schema (replayed as production got it) both have and the replay as configured today lacks.
+ */
+function legacyOnlyGrants(expected, configured, live) {
+    const byKey = (snapshot) => new Map(snapshot.objects.map((o) => [objectKey(o), o]));
+    const fresh = byKey(configured);
+    const actual = byKey(live);
+    const out = [];
+    for (const o of expected.objects) {
+        const kind = GRANTABLE[o.kind];
+        const a = actual.get(objectKey(o));
+        const f = fresh.get(objectKey(o));
+        if (!kind || !a || !f || !o.schema)
+            continue;
+        const grants = {};
+        for (const role of supabase/* SUPABASE_API_ROLES */.Us) {
+            const had = privilegesOf(a.props.acl, role);
+            const wouldGet = privilegesOf(f.props.acl, role);
+            const lost = [...privilegesOf(o.props.acl, role)].filter((p) => had.has(p) && !wouldGet.has(p));
+            if (lost.length)
+                grants[role] = sortPrivileges(lost, kind.privileges);
+        }
+        if (Object.keys(grants).length)
+            out.push({ kind: o.kind, schema: o.schema, name: o.name, grants });
+    }
+    return out.sort((x, y) => x.schema.localeCompare(y.schema) || order(x.kind) - order(y.kind) || x.name.localeCompare(y.name));
+}
+const legacy_grants_KIND_ORDER = Object.keys(GRANTABLE);
+const order = (kind) => legacy_grants_KIND_ORDER.indexOf(kind);
+/** Privileges in PostgreSQL's order; one with the grant option (`SELECT*`) after the plain ones. */
+function sortPrivileges(privileges, known) {
+    const rank = (p) => (known.includes(p) ? known.indexOf(p) : known.length + (p.endsWith('*') ? 1 : 0));
+    return [...privileges].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
+}
+/** How GRANT names the object: `table "public"."t"`, `function "public"."f"(integer)`. */
+function legacy_grants_target(g) {
+    const kind = GRANTABLE[g.kind];
+    if (kind.on === 'function' || kind.on === 'procedure') {
+        const open = g.name.indexOf('(');
+        return `${kind.on} ${(0,connect/* quoteIdent */.v4)(g.schema)}.${(0,connect/* quoteIdent */.v4)(g.name.slice(0, open))}${g.name.slice(open)}`;
+    }
+    return `${kind.on} ${(0,connect/* quoteIdent */.v4)(g.schema)}.${(0,connect/* quoteIdent */.v4)(g.name)}`;
+}
+/** `all` when the role has every privilege of the kind on this server, else the list. */
+function privilegeList(g, privileges, serverMajor) {
+    const every = GRANTABLE[g.kind].privileges.filter((p) => p !== 'MAINTAIN' || serverMajor >= MAINTAIN_SINCE);
+    const plain = privileges.filter((p) => !p.endsWith('*'));
+    const all = every.length > 1 && plain.length === every.length && every.every((p) => plain.includes(p));
+    return all ? 'all' : plain.map((p) => p.toLowerCase()).join(', ');
+}
+/** The object as a one-line label: kind and quoted name, control characters escaped (names are hostile). */
+function legacyGrantLabel(g) {
+    return (0,inert/* inertInline */.Mo)(`${g.kind.replace(/_/g, ' ')} ${legacy_grants_target(g).replace(/^\S+ /, '')}`);
+}
+/**
+ * The GRANT statements for one object: roles with the same privileges share a statement;
+ * privileges held with the grant option (never the legacy default's) keep it.
+ */
+function grantStatements(g, serverMajor) {
+    const byPrivileges = new Map();
+    for (const role of Object.keys(g.grants).sort()) {
+        const privileges = g.grants[role];
+        const key = JSON.stringify(privileges);
+        byPrivileges.set(key, [...(byPrivileges.get(key) ?? []), role]);
+    }
+    const out = [];
+    for (const [key, roles] of byPrivileges) {
+        const privileges = JSON.parse(key);
+        const to = roles.map(connect/* quoteIdent */.v4).join(', ');
+        if (privileges.some((p) => !p.endsWith('*')))
+            out.push(`grant ${privilegeList(g, privileges, serverMajor)} on ${legacy_grants_target(g)} to ${to};`);
+        const withOption = privileges.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1).toLowerCase());
+        if (withOption.length)
+            out.push(`grant ${withOption.join(', ')} on ${legacy_grants_target(g)} to ${to} with grant option;`);
+    }
+    return out;
+}
+const where = (origin) => (origin ? `${origin.file}${origin.line ? `:${origin.line}` : ''}` : 'the applied migrations');
+/** The capture migration: per object a comment naming it and the migration it comes from, then its grants. */
+function captureMigrationSql(grants, origins, serverMajor) {
+    return grants
+        .map((g) => [`-- ${legacyGrantLabel(g)} (${(0,inert/* inertInline */.Mo)(where(findOrigin(origins, g)))})`, ...grantStatements(g, serverMajor)].join('\n'))
+        .join('\n\n');
+}
+/** One finding per schema listing what a new environment would lose, with the capture migration. */
+function legacyGrantFindings(grants, context) {
+    const schemas = [...new Set(grants.map((g) => g.schema))];
+    return schemas.map((schema) => {
+        const inSchema = grants.filter((g) => g.schema === schema);
+        const file = (0,inert/* inertInline */.Mo)(`${context.migrationsDir}/<timestamp>_capture_data_api_grants.sql`);
+        const lines = inSchema.map((g) => `${legacyGrantLabel(g)} (${(0,inert/* inertInline */.Mo)(where(findOrigin(context.origins, g)))}): ${Object.entries(g.grants)
+            .map(([role, privileges]) => `${role} ${privileges.map((p) => p.toLowerCase()).join(', ')}`)
+            .join('; ')}`);
+        return (0,drift_rules/* driftFinding */.r)({
+            rule: 'grant_only_from_legacy_default',
+            object: { kind: 'schema', name: schema },
+            message: `${inSchema.length} object(s) in schema ${(0,inert/* inertInline */.Mo)(schema)} have Data API grants only because Supabase's legacy default privileges gave them; a database built from the migrations today (\`supabase db reset\`, a preview branch, a restore from the migrations) would not have them, and the Data API would answer 42501 there.`,
+            detail: `What a new environment would lose:\n${lines.join('\n')}`,
+            remediation: [
+                `-- Capture the grants in a new migration (\`supabase migration new capture_data_api_grants\` creates ${file}),`,
+                '-- then apply it (`supabase db push`): on this database it changes nothing.',
+                captureMigrationSql(inSchema, context.origins, context.serverMajor),
+            ].join('\n'),
+        });
+    });
+}
+/**
+ * Replays the migrations of `replay` once more, on the expected schema's server, with the grants
+ * `[api] auto_expose_new_tables` gives today, and reports what only the legacy default granted.
+ * Called only when `expected.configuredGrantsDiffer` says the two replays differ. A replay that
+ * stops earlier than the expected one (a migration that needs a legacy grant) reports nothing.
+ */
+async function checkLegacyGrants(replay, expected, live, snapshotOptions, migrationsDir) {
+    const started = performance.now();
+    const configured = await buildShadow({ ...replay, cluster: expected.shadow.cluster, grantsAsConfigured: true });
+    try {
+        if (configured.failure || configured.applied.length !== expected.shadow.applied.length) {
+            return { findings: [], ms: Math.round(performance.now() - started) };
+        }
+        const session = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
+        const snapshot = await (0,connect/* withSession */.fQ)(configured.url, session, (client) => readSnapshot(client, snapshotOptions));
+        const grants = legacyOnlyGrants(expected.snapshot, snapshot, live);
+        const findings = legacyGrantFindings(grants, { origins: expected.shadow.origins, migrationsDir, serverMajor: live.serverMajor });
+        return { findings, ms: Math.round(performance.now() - started) };
+    }
+    finally {
+        await configured.stop();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/gates/drift/integrity.ts
@@ -15700,6 +16306,8 @@ function assertSchemaFilter(options, config, profile, found) {
 
 
 
+
+
 function plan(options, context) {
     const project = context.config.project;
     const format = options.migrationsFormat !== 'auto'
@@ -15836,13 +16444,20 @@ async function prMode(options, context, planned) {
     const { source } = planned;
     const base = await checkBase(options, context, source, 'pr');
     const findings = [...namingFindings(source), ...chainFindings(source)];
+    // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
+    const declared = findDeclaredSchemas(source, context.cwd);
     const started = performance.now();
-    const shadow = await buildShadow(shadowOptions(options, context, planned, source));
+    const shadow = await buildShadow({ ...shadowOptions(options, context, planned, source), ...(declared ? { grantsAsConfigured: true } : {}) });
     try {
         findings.push(...shadowFindings(shadow), ...base.findings);
+        const shadowMs = Math.round(performance.now() - started);
+        const declarative = declared
+            ? await compareDeclaredSchemas(shadow, source, declared, { cwd: context.cwd, snapshotOptions: planned.snapshotOptions, log: context.log })
+            : undefined;
+        findings.push(...(declarative?.findings ?? []));
         return {
             findings,
-            metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: Math.round(performance.now() - started) },
+            metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: shadowMs, ...declarative?.metrics },
             details: {
                 mode: 'pr',
                 tool: source.tool,
@@ -15850,6 +16465,7 @@ async function prMode(options, context, planned) {
                 ...(base.baseRef ? { baseRef: base.baseRef } : {}),
                 shadowMajor: shadow.major,
                 ...extensionDetails(shadow),
+                ...declarative?.details,
             },
         };
     }
@@ -15899,10 +16515,11 @@ async function deployMode(options, context, planned, databaseUrl) {
         }));
     }
     const started = performance.now();
-    const shadow = await buildShadow({
+    const replay = {
         ...shadowOptions(options, context, { ...planned, supabase }, source, live.major),
         ...(applied ? { only: (m) => applied.has(m.id) } : {}),
-    });
+    };
+    const shadow = await buildShadow(replay);
     try {
         findings.push(...shadowFindings(shadow));
         const metrics = {
@@ -15928,6 +16545,13 @@ async function deployMode(options, context, planned, databaseUrl) {
             const differences = diffSnapshots(expected, live.snapshot, history ? { ignore: (o) => isHistoryObject(history, o) } : {});
             findings.push(...schemaFindings(differences, shadow.origins));
             metrics.differences = differences.length;
+            // Grants only Supabase's legacy default privileges gave: a second replay, as configured today (legacy-grants.ts).
+            if (shadow.configuredGrantsDiffer) {
+                const migrationsDir = external_node_path_default().relative(context.cwd, source.dir) || '.';
+                const legacy = await context.log.step('replaying the migrations with the Data API grants configured today', () => checkLegacyGrants(replay, { shadow, snapshot: expected }, live.snapshot, { ...planned.snapshotOptions, profile }, migrationsDir));
+                findings.push(...legacy.findings);
+                metrics.configured_replay_ms = legacy.ms;
+            }
         }
         metrics.shadow_ms = Math.round(performance.now() - started);
         return {
@@ -16520,7 +17144,7 @@ function planInsert(actor, table, target, input) {
 }
 /** Privileges per actor, an updatable column per role, and the values of rows INSERT probes re-insert. */
 async function accessOf(session, table, actors, candidates) {
-    const privileges = await privilegesOf(session, table.oid, actors);
+    const privileges = await matrix_privilegesOf(session, table.oid, actors);
     const roles = [...new Set(actors.map((a) => a.role))];
     const updatable = new Map();
     const values = new Map();
@@ -16540,7 +17164,7 @@ async function accessOf(session, table, actors, candidates) {
     }
     return { privileges, updatable, values };
 }
-async function privilegesOf(session, oid, actors) {
+async function matrix_privilegesOf(session, oid, actors) {
     const result = await session.query(`select r.role, array_remove(array[
         case when pg_catalog.has_any_column_privilege(r.role, $1::oid, 'SELECT') then 'SELECT' end,
         case when pg_catalog.has_any_column_privilege(r.role, $1::oid, 'INSERT') then 'INSERT' end,
@@ -16931,6 +17555,1687 @@ async function runTests(session, tests) {
     return { outcomes, findings };
 }
 
+// EXTERNAL MODULE: ./src/postgres/server-errors.ts
+var server_errors = __nccwpck_require__(60970);
+// EXTERNAL MODULE: ./src/gates/rls/db-test-rules.ts
+var db_test_rules = __nccwpck_require__(59243);
+;// CONCATENATED MODULE: ./src/gates/rls/db-tests.ts
+/**
+ * The project's pgTAP database tests (`supabase test db`'s `supabase/tests`, input `db-tests`),
+ * run on rls-audit's shadow database after the migrations and the seed.
+ *
+ * `supabase test db` runs `pg_prove --ext .pg --ext .sql -r supabase/tests`: every `.sql` and
+ * `.pg` file under the folder, in the byte order of their paths, each through psql. A pull
+ * request's test file is hostile, and psql would run its `\!` meta-commands on the runner, so
+ * here each file is split into statements (the migrations' splitter, which keeps their lines)
+ * and each statement is sent alone over the PostgreSQL protocol (the extended protocol, which
+ * refuses a second statement hidden in the text):
+ *
+ * - every file gets a fresh session as the role the migrations ran as, and one transaction that
+ *   postgate rolls back afterwards; the file's own transaction control (`begin`, `commit`,
+ *   `rollback`, `end`, `abort`, ...) is its wrapper and is not sent, so a file can neither
+ *   commit nor leave anything behind for the next file (savepoints are sent as written);
+ * - the text each statement returns is read as TAP and attributed to the statement's line;
+ *   like pg_prove, a file stops at its first SQL error;
+ * - a file gets FILE_TIMEOUT_MS in all: past it, its running statement is cancelled.
+ *
+ * pgTAP itself is created in schema `extensions` (as the Supabase CLI does) when the shadow
+ * lacks it; a server without it is a UserError naming what provides it.
+ */
+
+
+
+
+
+
+
+
+
+/** How long one test file may run, all statements together. */
+const FILE_TIMEOUT_MS = 60_000;
+/** The extensions pg_prove runs with `supabase test db`. */
+const TEST_EXTENSIONS = ['.sql', '.pg'];
+/**
+ * The test folder: the input when given (it must be a folder), else `tests` beside the
+ * Supabase folder (the one holding config.toml) when it exists. Undefined: no tests to run.
+ * Seed and fixture files kept there (`rls.fixtures: [supabase/tests/fixtures.sql]`) are loaded, not tested.
+ */
+function resolveDbTests(input) {
+    const dir = input.given ? external_node_path_default().resolve(input.cwd, input.given) : input.supabaseConfig ? external_node_path_default().join(external_node_path_default().dirname(input.supabaseConfig), 'tests') : undefined;
+    if (!dir)
+        return undefined;
+    if (!(0,external_node_fs_.existsSync)(dir)) {
+        if (!input.given)
+            return undefined;
+        throw new errors/* UserError */.y(`${input.label} names ${input.given}, which does not exist; give the folder holding the pgTAP test files (such as supabase/tests).`);
+    }
+    if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
+        throw new errors/* UserError */.y(`${input.label} names ${input.given ?? dir}, which is a file; give the folder holding the pgTAP test files (such as supabase/tests).`);
+    }
+    return { dir, files: listTestFiles(dir).filter((file) => !input.loaded.includes(file)) };
+}
+/**
+ * Every `.sql` and `.pg` file under `dir`, sorted as pg_prove sorts them (byte order of the
+ * path). Symbolic links are not followed: a pull request's link could lead to the runner's files.
+ */
+function listTestFiles(dir) {
+    const found = [];
+    const walk = (folder) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })) {
+            const full = external_node_path_default().join(folder, entry.name);
+            if (entry.isDirectory())
+                walk(full);
+            else if (entry.isFile() && TEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext)))
+                found.push(full);
+        }
+    };
+    walk(dir);
+    return found.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+const TEST_LINE = /^(not )?ok\b(?:\s+(\d+))?\s*(?:-\s*)?(.*)$/;
+const DIRECTIVE = /(?<!\\)#\s*(skip|todo)\b\S*\s*(.*)$/i;
+/** Reads pgTAP's output: plan, assertions with their directives and diagnostics. */
+function parseTap(lines) {
+    const tap = { assertions: [] };
+    let last;
+    for (const { text, line } of lines) {
+        const plan = /^1\.\.(\d+)/.exec(text);
+        const test = TEST_LINE.exec(text);
+        if (plan) {
+            tap.planned = Number(plan[1]);
+            tap.planLine = line;
+        }
+        else if (test) {
+            const rest = test[3] ?? '';
+            const directive = DIRECTIVE.exec(rest);
+            const description = (directive ? rest.slice(0, directive.index) : rest).trim().replace(/\\#/g, '#');
+            last = {
+                number: test[2] ? Number(test[2]) : tap.assertions.length + 1,
+                ok: !test[1],
+                description,
+                ...(directive ? { directive: directive[1].toLowerCase() } : {}),
+                diagnostics: [],
+                line,
+            };
+            tap.assertions.push(last);
+        }
+        else if (text.startsWith('#')) {
+            if (/^#\s*Looks like you planned/.test(text))
+                tap.planComment = text.replace(/^#\s*/, '');
+            // only from the failed assertion's own statement: finish()'s summary is not about it
+            else if (last && !last.ok && last.line === line)
+                last.diagnostics.push(text);
+        }
+    }
+    return tap;
+}
+function countTap(file, tap) {
+    const count = (keep) => tap.assertions.filter(keep).length;
+    return {
+        file,
+        ...(tap.planned !== undefined ? { planned: tap.planned } : {}),
+        ran: tap.assertions.length,
+        passed: count((a) => a.ok && !a.directive),
+        failed: count((a) => !a.ok && !a.directive),
+        skipped: count((a) => a.directive === 'skip'),
+        todo: count((a) => a.directive === 'todo'),
+    };
+}
+/** The first keyword of top-level transaction control, which the file's wrapper is made of. */
+const TRANSACTION_CONTROL = /^(?:begin|start|commit|end|abort|rollback(?!\s+(?:work\s+|transaction\s+)?to\b)|prepare\s+transaction)\b/i;
+function isTransactionControl(statement) {
+    return TRANSACTION_CONTROL.test(statement.slice(firstTokenIndex(statement)));
+}
+/** The text a statement returned, line by line, as psql prints it in pg_prove's tuples-only mode. */
+function outputLines(result, line) {
+    const out = [];
+    for (const row of result.rows) {
+        for (const value of Object.values(row)) {
+            if (value === null || value === undefined)
+                continue;
+            for (const text of String(value).split('\n'))
+                out.push({ text, line });
+        }
+    }
+    return out;
+}
+/** Runs one file's statements in a transaction it cannot leave, then rolls it back. */
+async function runFile(session, cancel, text, timeoutMs) {
+    const lines = [];
+    const timer = setTimeout(() => void cancel(), timeoutMs);
+    let timedOut = false;
+    timer.unref?.();
+    const started = Date.now();
+    await session.query('begin');
+    try {
+        for (const statement of (0,supabase_split/* splitSupabaseStatements */.R)(text)) {
+            if (isTransactionControl(statement.text))
+                continue;
+            try {
+                const result = await session.query({ text: statement.text, queryMode: 'extended' });
+                lines.push(...outputLines(result, lineOf(text, statement)));
+            }
+            catch (error) {
+                timedOut = Date.now() - started >= timeoutMs;
+                return { lines, died: { line: lineOf(text, statement, error), message: dyingWords(error, timedOut, timeoutMs) } };
+            }
+        }
+        return { lines };
+    }
+    finally {
+        clearTimeout(timer);
+        await session.query('rollback').catch(() => undefined);
+    }
+}
+/** The file line of a statement (its first token), or of the error position PostgreSQL gives. */
+function lineOf(text, statement, error) {
+    const offset = error?.position ? codePointPositionToIndex(statement.text, Number(error.position)) : firstTokenIndex(statement.text);
+    return lineAt(text, statement.start + offset);
+}
+function dyingWords(error, timedOut, timeoutMs) {
+    if (timedOut)
+        return `the file ran past its ${Math.round(timeoutMs / 1000)} s limit and its statement was cancelled`;
+    const e = error;
+    const message = (0,server_errors/* describeServerError */.J)(error) ?? `${String(e.message ?? error).replace(/\.$/, '')}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
+    return message;
+}
+/** pgTAP in the shadow: already there, or created in `extensions` by the superuser. Returns its schema. */
+async function ensurePgtap(admin, migrationRole) {
+    const installed = await admin.query(`select n.nspname as schema from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace where e.extname = 'pgtap'`);
+    if (installed.rows[0])
+        return installed.rows[0].schema;
+    const available = await admin.query(`select 1 from pg_catalog.pg_available_extensions where name = 'pgtap'`);
+    if (!available.rowCount) {
+        const { rows } = await admin.query(`select current_setting('server_version_num') as v`);
+        const major = Math.floor(Number(rows[0]?.v ?? 0) / 10000);
+        throw new errors/* UserError */.y(`The shadow PostgreSQL ${major} has no pgTAP extension, which the database tests in db-tests need; install the Debian package postgresql-${major}-pgtap on the runner, or use shadow: docker with a supabase/postgres image, which has it.`);
+    }
+    await admin.query('create schema if not exists extensions');
+    await admin.query(`grant usage on schema extensions to public, ${(0,connect/* quoteIdent */.v4)(migrationRole)}`);
+    await admin.query('create extension if not exists pgtap with schema extensions');
+    return 'extensions';
+}
+/** Runs every test file on the shadow (after its migrations and seed) and turns the TAP into findings. */
+async function runDbTests(shadow, tests, cwd, timeoutMs = FILE_TIMEOUT_MS) {
+    const outcome = { findings: [], files: [], metrics: {} };
+    if (tests.files.length === 0)
+        return outcome;
+    const connectOptions = { gate: 'rls', readOnly: false, inputName: 'shadow-database-url', statementTimeoutMs: timeoutMs };
+    const admin = await (0,connect/* connect */.Ng)(shadow.url, connectOptions);
+    try {
+        const schema = await ensurePgtap(admin, shadow.migrationRole.name);
+        for (const file of tests.files) {
+            const relative = external_node_path_default().relative(cwd, file).split((external_node_path_default()).sep).join('/');
+            const text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+            const session = await (0,connect/* connect */.Ng)(shadow.migrationUrl, connectOptions);
+            try {
+                const { rows } = await session.query(`select pg_catalog.pg_backend_pid() as pid, pg_catalog.set_config('search_path', case when $1 = any(pg_catalog.current_schemas(false)) then pg_catalog.current_setting('search_path') else pg_catalog.current_setting('search_path') || ', ' || $2 end, false)`, [schema, (0,connect/* quoteIdent */.v4)(schema)]);
+                const cancel = async () => {
+                    await admin.query('select pg_catalog.pg_cancel_backend($1)', [rows[0].pid]).catch(() => undefined);
+                };
+                const run = await runFile(session, cancel, text, timeoutMs);
+                const tap = parseTap(run.lines);
+                outcome.files.push(countTap(relative, tap));
+                outcome.findings.push(...fileFindings(relative, tap, run));
+            }
+            finally {
+                await session.end().catch(() => undefined);
+            }
+        }
+    }
+    finally {
+        await admin.end().catch(() => undefined);
+    }
+    const total = (key) => outcome.files.reduce((sum, f) => sum + f[key], 0);
+    outcome.metrics = {
+        db_test_files: outcome.files.length,
+        db_tests_passed: total('passed'),
+        db_tests_failed: total('failed'),
+        db_tests_skipped: total('skipped'),
+        db_tests_todo: total('todo'),
+    };
+    return outcome;
+}
+/** Failing assertions, a plan mismatch, a file that died. */
+function fileFindings(file, tap, run) {
+    const findings = [];
+    const failing = tap.assertions.filter((a) => !a.ok && !a.directive);
+    const descriptions = tap.assertions.map((a) => a.description);
+    for (const assertion of failing) {
+        const unique = assertion.description && descriptions.indexOf(assertion.description) === descriptions.lastIndexOf(assertion.description);
+        const description = (0,inert/* inertInline */.Mo)(assertion.description);
+        findings.push((0,db_test_rules/* dbTestFinding */.K)({
+            rule: 'db_test_failed',
+            object: { kind: 'db-test', name: `${file}: ${unique ? description : `#${assertion.number}${description ? ` ${description}` : ''}`}` },
+            message: `pgTAP test ${assertion.number}${description ? ` "${description}"` : ''} in ${file}:${assertion.line} failed on the shadow database.`,
+            ...(assertion.diagnostics.length ? { detail: (0,inert/* inertBlock */.WC)(assertion.diagnostics.join('\n')) } : {}),
+            remediation: 'Fix the schema, policy or grant the test exercises, or the test if its expectation is wrong.',
+            location: { file, line: assertion.line },
+        }));
+    }
+    if (run.died) {
+        findings.push((0,db_test_rules/* dbTestFinding */.K)({
+            rule: 'db_test_file_died',
+            object: { kind: 'db-test', name: file },
+            message: `Test file ${file} stopped at line ${run.died.line}: ${(0,inert/* inertInline */.Mo)(run.died.message)}; the assertions after it did not run.`,
+            remediation: 'Fix the statement (psql meta-commands such as \\set are not run: write plain SQL), or what it relies on in the migrations.',
+            location: { file, line: run.died.line },
+        }));
+    }
+    else if (tap.planned === undefined || tap.planned !== tap.assertions.length) {
+        const said = tap.planComment ? ` (${(0,inert/* inertInline */.Mo)(tap.planComment)})` : '';
+        findings.push((0,db_test_rules/* dbTestFinding */.K)({
+            rule: 'db_test_plan_mismatch',
+            object: { kind: 'db-test', name: file },
+            message: tap.planned === undefined
+                ? `Test file ${file} printed no plan; pg_prove fails a file without one.`
+                : `Test file ${file} planned ${tap.planned} test(s) but ran ${tap.assertions.length}${said}.`,
+            remediation: 'Make `select plan(N)` match the assertions the file runs, or use `select * from no_plan()` and end with `select * from finish()`.',
+            location: { file, line: tap.planLine ?? tap.assertions[0]?.line ?? 1 },
+        }));
+    }
+    return findings;
+}
+
+;// CONCATENATED MODULE: ./src/gates/rls/pgtap-export.ts
+/**
+ * The repo config's declarative RLS tests (`rls.tests`, see config-tests.ts) as one pgTAP file
+ * (`postgate rls --export-pgtap FILE`), for teams that keep every test in `supabase/tests` and
+ * run them with `supabase test db`.
+ *
+ * Each test becomes one assertion with the same setup as config-tests.ts: `set local role` and
+ * `set local request.jwt.claims` as PostgREST sets them, then
+ * - `rows: N` / `rows-at-least: N`: `is()` on what the SQL did, counted by a helper function
+ *   created in pg_temp ("3 row(s)", "at least 3 row(s)", or "error <SQLSTATE>: <message>",
+ *   the words of the repo config test's report), which undoes the statement afterwards as each
+ *   config test is rolled back;
+ * - `denied: true`: `throws_ok()` with SQLSTATE 42501; `error: <SQLSTATE>`: `throws_ok()` with it;
+ * and `reset role`. The file is wrapped in `begin; select plan(N); ... select * from finish(); rollback;`.
+ */
+
+
+
+
+/** Runs `sql`, undoes it, and says what it did as the repo config tests say it. */
+const HELPER = `create function pg_temp.postgate_rows(sql text, at_least bigint default null) returns text
+language plpgsql as $postgate$
+declare
+  counted bigint;
+begin
+  begin
+    execute sql;
+    get diagnostics counted = row_count;
+    raise sqlstate 'PGUND';
+  exception when sqlstate 'PGUND' then
+    null;
+  end;
+  return case when counted >= at_least then format('at least %s row(s)', at_least) else format('%s row(s)', counted) end;
+exception when others then
+  return format('error %s: %s', sqlstate, sqlerrm);
+end
+$postgate$;`;
+function assertion(test) {
+    const sql = (0,connect/* quoteLiteral */.ce)(test.sql);
+    const name = (0,connect/* quoteLiteral */.ce)(test.name);
+    const e = test.expect;
+    if ('rows' in e)
+        return `select is(pg_temp.postgate_rows(${sql}), ${(0,connect/* quoteLiteral */.ce)(`${e.rows} row(s)`)}, ${name});`;
+    if ('rows-at-least' in e) {
+        const n = e['rows-at-least'];
+        return `select is(pg_temp.postgate_rows(${sql}, ${n}), ${(0,connect/* quoteLiteral */.ce)(`at least ${n} row(s)`)}, ${name});`;
+    }
+    const code = 'denied' in e ? '42501' : e.error;
+    return `select throws_ok(${sql}, ${(0,connect/* quoteLiteral */.ce)(code)}::char(5), null::text, ${name});`;
+}
+/** The pgTAP file for these tests. */
+function exportPgtap(tests) {
+    const blocks = tests.map((test) => {
+        const claims = JSON.stringify({ role: test.as.role, ...(test.as.claims ?? {}) });
+        return [
+            `-- ${test.name.replace(/[\r\n]+/g, ' ')}`,
+            `set local role ${(0,connect/* quoteIdent */.v4)(test.as.role)};`,
+            `set local request.jwt.claims = ${(0,connect/* quoteLiteral */.ce)(claims)};`,
+            assertion(test),
+            'reset role;',
+        ].join('\n');
+    });
+    return [
+        '-- Exported by `postgate rls --export-pgtap` from the repo config (rls.tests); run it with `supabase test db`.',
+        'begin;',
+        `select plan(${tests.length});`,
+        '',
+        HELPER,
+        '',
+        ...blocks.flatMap((block) => [block, '']),
+        'select * from finish();',
+        'rollback;',
+        '',
+    ].join('\n');
+}
+/** Export mode: writes the file (the path was confined when the input was read) and audits nothing. */
+function writePgtapExport(file, context) {
+    const tests = context.config.rls.tests;
+    if (tests.length === 0) {
+        throw new errors/* UserError */.y("`--export-pgtap` exports the repo config's rls.tests, and it has none; add tests under rls.tests, or pass the repo config that has them with `--config`.");
+    }
+    const target = external_node_path_default().resolve(context.cwd, file);
+    (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+    (0,external_node_fs_.writeFileSync)(target, exportPgtap(tests));
+    return {
+        findings: [],
+        metrics: { exported_tests: tests.length },
+        details: { export: { file: external_node_path_default().relative(context.cwd, target) || target, tests: tests.length } },
+    };
+}
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(58500);
+// EXTERNAL MODULE: ./src/core/glob.ts
+var glob = __nccwpck_require__(16085);
+;// CONCATENATED MODULE: ./src/api-usage/calls.ts
+const OPERATIONS = { select: 'select', insert: 'insert', update: 'update', upsert: 'upsert', delete: 'delete' };
+/** Extra operation methods per language. */
+const LANGUAGE_OPERATIONS = { dart: { stream: 'select' } };
+/** The method names that name a table, per language (`from` for storage too). */
+const TABLE_METHODS = {
+    js: 'from',
+    dart: 'from',
+    swift: 'from',
+    kotlin: 'from',
+    python: 'table|from_',
+};
+/** `.from(`, `.rpc(` (with an optional TypeScript type argument) and supabase-kt's `postgrest[` / `storage[`. */
+function callPattern(language) {
+    const index = language === 'kotlin' ? '|(postgrest|storage)\\s*\\[' : '';
+    return new RegExp(`\\.\\s*(?:(${TABLE_METHODS[language]}|rpc)\\s*(?:<[^()\\n]*>\\s*)?\\(${index})`, 'g');
+}
+/**
+ * Variables holding a Supabase client: assigned from a client factory (`const db = createClient(...)`,
+ * `client = create_client(...)`, `val db = createSupabaseClient(...)`, `let db = SupabaseClient(...)`)
+ * or declared with the client's type (`db: SupabaseClient`, Python's `db: Client`, Dart's
+ * `SupabaseClient db`). Each pattern finds the distinctive part; the name is read before it on the same line.
+ */
+const CLIENT_FACTORY = /(?:create(?:Browser|Server|RouteHandler|ServerComponent|Middleware)?Client|createSupabaseClient|create_client|acreate_client|SupabaseClient)\s*[<(]/g;
+const ASSIGNED_NAME = /([A-Za-z_$][\w$]*)\s*(?::[^=\n]*)?=\s*(?:await\s+)?$/;
+const CLIENT_TYPE = /:\s*(?:Supabase)?Client\b/g;
+const TYPED_NAME = /([A-Za-z_$][\w$]*)\s*$/;
+const DART_TYPED = /\bSupabaseClient(?:<[^>\n]*>)?\??\s+([A-Za-z_$][\w$]*)/g;
+const MENTIONS_SUPABASE = /supabase/i;
+const IDENTIFIER_CHAR = /[\p{L}\p{N}_$]/u;
+const MAX_EXPRESSION = 80;
+function findCalls(file, language, lexed, lineStarts) {
+    const { code, literals } = lexed;
+    const result = { calls: [], unresolved: [] };
+    let mentions;
+    const mentionsSupabase = () => (mentions ??= MENTIONS_SUPABASE.test(code) || [...literals.values()].some((l) => l.value !== undefined && MENTIONS_SUPABASE.test(l.value)));
+    let clients;
+    for (const match of code.matchAll(callPattern(language))) {
+        const dot = match.index;
+        const method = match[1] ?? match[2];
+        const nameAt = dot + match[0].indexOf(method, 1);
+        const open = dot + match[0].length - 1;
+        const close = matching(code, open);
+        if (close < 0)
+            continue;
+        const receiver = readReceiver(code, dot);
+        const onStorage = receiver.names.at(-1) === 'storage' || method === 'storage';
+        const target = method === 'rpc' ? 'function' : onStorage ? 'bucket' : 'table';
+        const following = readFollowing(code, close + 1, language);
+        const operations = operationsOf(target, following, language);
+        const supabaseChain = receiver.names.some((name) => MENTIONS_SUPABASE.test(name) || name === 'postgrest' || name === 'schema') ||
+            method === 'postgrest' ||
+            (mentionsSupabase() && (clients ??= clientVariables(code)).has(receiver.names[0] ?? ''));
+        const dataApiShape = target !== 'table' || operations.length > 0;
+        if (!supabaseChain && !(dataApiShape && mentionsSupabase()))
+            continue;
+        const args = splitArguments(code, open, close);
+        // supabase-kt: from("schema", "table")
+        const twoNames = language === 'kotlin' && target === 'table' && args.length === 2 && method === 'from';
+        const nameArgument = twoNames ? args[1] : args[0];
+        if (nameArgument === undefined)
+            continue;
+        const name = literalAt(literals, nameArgument);
+        let schema;
+        let schemaUnresolved;
+        const schemaArgument = twoNames ? args[0] : receiver.schemaArgument !== undefined ? argumentSpan(code, receiver.schemaArgument) : undefined;
+        if (schemaArgument && target !== 'bucket') {
+            schema = literalAt(literals, schemaArgument);
+            if (schema === undefined)
+                schemaUnresolved = schemaArgument;
+        }
+        const site = { file, ...position(lineStarts, nameAt) };
+        const unresolvedSpan = name === undefined ? nameArgument : schemaUnresolved;
+        if (unresolvedSpan) {
+            result.unresolved.push({ target, expression: calls_expression(lexed, unresolvedSpan), site, language });
+            continue;
+        }
+        result.calls.push({ target, ...(schema !== undefined ? { schema } : {}), name: name, operations, site, language });
+    }
+    return result;
+}
+function clientVariables(code) {
+    const names = new Set();
+    const nameBefore = (at, pattern) => {
+        const lineStart = code.lastIndexOf('\n', at - 1) + 1;
+        const name = pattern.exec(code.slice(Math.max(lineStart, at - 200), at))?.[1];
+        if (name)
+            names.add(name);
+    };
+    for (const match of code.matchAll(CLIENT_FACTORY))
+        nameBefore(match.index, ASSIGNED_NAME);
+    for (const match of code.matchAll(CLIENT_TYPE))
+        nameBefore(match.index, TYPED_NAME);
+    for (const match of code.matchAll(DART_TYPED))
+        names.add(match[1]);
+    return names;
+}
+function operationsOf(target, following, language) {
+    if (target === 'function')
+        return ['execute'];
+    if (target === 'bucket')
+        return ['storage'];
+    const extra = LANGUAGE_OPERATIONS[language] ?? {};
+    const operations = [];
+    for (const method of following) {
+        const operation = OPERATIONS[method] ?? extra[method];
+        if (operation && !operations.includes(operation))
+            operations.push(operation);
+    }
+    return operations;
+}
+/** The offset after the bracket that closes the one at `open`, minus one (the closing bracket's index); -1 when unclosed. */
+function matching(code, open) {
+    const closer = { '(': ')', '[': ']', '{': '}' };
+    const stack = [];
+    for (let i = open; i < code.length; i += 1) {
+        const char = code[i];
+        if (closer[char])
+            stack.push(closer[char]);
+        else if (char === ')' || char === ']' || char === '}') {
+            if (stack.pop() !== char)
+                return -1;
+            if (stack.length === 0)
+                return i;
+        }
+    }
+    return -1;
+}
+function matchingBackward(code, close) {
+    const opener = { ')': '(', ']': '[', '}': '{' };
+    let depth = 0;
+    for (let i = close; i >= 0; i -= 1) {
+        const char = code[i];
+        if (opener[char])
+            depth += 1;
+        else if (char === '(' || char === '[' || char === '{') {
+            depth -= 1;
+            if (depth === 0)
+                return i;
+        }
+    }
+    return -1;
+}
+function skipSpaceBackward(code, from) {
+    let i = from;
+    // whitespace, and a Python line continuation's backslash
+    while (i >= 0 && (/\s/.test(code[i]) || (code[i] === '\\' && code[i + 1] === '\n')))
+        i -= 1;
+    return i;
+}
+function skipSpace(code, from) {
+    let i = from;
+    while (i < code.length && (/\s/.test(code[i]) || (code[i] === '\\' && code[i + 1] === '\n')))
+        i += 1;
+    return i;
+}
+/** The receiver chain before the `.` at `dot`: `supabase.schema('s')` → names [supabase, schema]. */
+function readReceiver(code, dot) {
+    const names = [];
+    let schemaArgument;
+    let i = dot - 1;
+    // `?.` and `!.` (optional chaining, non-null assertions)
+    if (code[i] === '?' || code[i] === '!')
+        i -= 1;
+    for (;;) {
+        i = skipSpaceBackward(code, i);
+        let callOpen;
+        while (code[i] === ')' || code[i] === ']' || code[i] === '!') {
+            if (code[i] === '!') {
+                i -= 1;
+                continue;
+            }
+            const open = matchingBackward(code, i);
+            if (open < 0)
+                return { names, ...(schemaArgument !== undefined ? { schemaArgument } : {}) };
+            if (code[i] === ')')
+                callOpen = open;
+            i = skipSpaceBackward(code, open - 1);
+        }
+        let start = i;
+        while (start >= 0 && IDENTIFIER_CHAR.test(code[start]))
+            start -= 1;
+        if (start === i)
+            break;
+        const name = code.slice(start + 1, i + 1);
+        names.unshift(name);
+        if (name === 'schema' && callOpen !== undefined && schemaArgument === undefined)
+            schemaArgument = callOpen + 1;
+        i = skipSpaceBackward(code, start);
+        if (code[i] !== '.')
+            break;
+        i -= 1;
+        if (code[i] === '?' || code[i] === '!')
+            i -= 1;
+    }
+    return { names, ...(schemaArgument !== undefined ? { schemaArgument } : {}) };
+}
+/** The method names called on the chain after `from` (their arguments and trailing lambdas skipped). */
+function readFollowing(code, from, language) {
+    const methods = [];
+    const trailingLambda = language === 'kotlin' || language === 'swift';
+    let i = from;
+    for (;;) {
+        i = skipSpace(code, i);
+        if (code[i] === '!' && code[i + 1] !== '=')
+            i = skipSpace(code, i + 1);
+        if (code[i] === '?' && code[i + 1] === '.')
+            i += 1;
+        if (code[i] !== '.')
+            return methods;
+        i = skipSpace(code, i + 1);
+        let end = i;
+        while (end < code.length && IDENTIFIER_CHAR.test(code[end]))
+            end += 1;
+        if (end === i)
+            return methods;
+        methods.push(code.slice(i, end));
+        i = skipSpace(code, end);
+        if (code[i] === '<') {
+            // a TypeScript type argument: `.returns<Row[]>()`
+            const close = code.indexOf('>', i);
+            if (close > 0 && !code.slice(i, close).includes('\n'))
+                i = skipSpace(code, close + 1);
+        }
+        if (code[i] === '(') {
+            const close = matching(code, i);
+            if (close < 0)
+                return methods;
+            i = close + 1;
+        }
+        if (trailingLambda && code[skipSpace(code, i)] === '{') {
+            const close = matching(code, skipSpace(code, i));
+            if (close < 0)
+                return methods;
+            i = close + 1;
+        }
+    }
+}
+/** The top-level arguments between `open` and `close` as [start, end) spans, trimmed. */
+function splitArguments(code, open, close) {
+    const spans = [];
+    let start = open + 1;
+    let i = open + 1;
+    while (i < close) {
+        const char = code[i];
+        if (char === '(' || char === '[' || char === '{') {
+            i = matching(code, i) + 1;
+            if (i === 0)
+                break;
+            continue;
+        }
+        if (char === ',') {
+            spans.push(trim(code, start, i));
+            start = i + 1;
+        }
+        i += 1;
+    }
+    const last = trim(code, start, close);
+    if (last[1] > last[0] || spans.length > 0)
+        spans.push(last);
+    return spans.filter(([from, to]) => to > from);
+}
+function argumentSpan(code, start) {
+    const close = matching(code, start - 1);
+    if (close < 0)
+        return undefined;
+    return splitArguments(code, start - 1, close)[0];
+}
+function trim(code, from, to) {
+    let start = skipSpace(code, from);
+    let end = to;
+    while (end > start && /\s/.test(code[end - 1]))
+        end -= 1;
+    if (start > end)
+        start = end;
+    return [start, end];
+}
+/** The value of a string literal that is the whole argument; undefined for anything else. */
+function literalAt(literals, [start, end]) {
+    const literal = literals.get(start);
+    return literal && literal.end === end ? literal.value : undefined;
+}
+function calls_expression(lexed, [start, end]) {
+    const source = lexed.source.slice(start, end).replace(/\s+/g, ' ');
+    return source.length > MAX_EXPRESSION ? `${source.slice(0, MAX_EXPRESSION - 1)}…` : source;
+}
+function lineStartsOf(text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        starts.push(i + 1);
+    return starts;
+}
+function position(lineStarts, offset) {
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+        const mid = (low + high + 1) >> 1;
+        if (lineStarts[mid] <= offset)
+            low = mid;
+        else
+            high = mid - 1;
+    }
+    return { line: low + 1, column: offset - lineStarts[low] + 1 };
+}
+
+;// CONCATENATED MODULE: ./src/api-usage/lex.ts
+const lex_form = (open, close, rest = {}) => ({
+    open: new RegExp(open.source, 'y'),
+    close,
+    singleLine: rest.singleLine ?? false,
+    escapes: rest.escapes ?? 'decode',
+    interpolation: rest.interpolation ?? [],
+});
+const PYTHON_PREFIX = '(?:[rRbBuUfF]{1,2})?';
+/** Python prefixes decide escapes (r) and interpolation (f); the form is picked per match in readString. */
+const pythonForms = (quote, singleLine) => lex_form(new RegExp(`${PYTHON_PREFIX}${quote}`), quote, { singleLine });
+const SYNTAX = {
+    js: {
+        lineComment: /\/\//y,
+        blockComment: { nested: false },
+        strings: [lex_form(/'/, "'", { singleLine: true }), lex_form(/"/, '"', { singleLine: true }), lex_form(/`/, '`', { interpolation: ['${'] })],
+        regexLiterals: true,
+    },
+    python: {
+        lineComment: /#/y,
+        strings: [pythonForms("'''", false), pythonForms('"""', false), pythonForms("'", true), pythonForms('"', true)],
+        regexLiterals: false,
+    },
+    dart: {
+        lineComment: /\/\//y,
+        blockComment: { nested: true },
+        strings: [
+            lex_form(/r'''/, "'''", { escapes: 'none' }),
+            lex_form(/r"""/, '"""', { escapes: 'none' }),
+            lex_form(/r'/, "'", { escapes: 'none', singleLine: true }),
+            lex_form(/r"/, '"', { escapes: 'none', singleLine: true }),
+            lex_form(/'''/, "'''", { interpolation: ['${', '$name'] }),
+            lex_form(/"""/, '"""', { interpolation: ['${', '$name'] }),
+            lex_form(/'/, "'", { singleLine: true, interpolation: ['${', '$name'] }),
+            lex_form(/"/, '"', { singleLine: true, interpolation: ['${', '$name'] }),
+        ],
+        regexLiterals: false,
+    },
+    swift: {
+        lineComment: /\/\//y,
+        blockComment: { nested: true },
+        // raw strings (#"..."#) are read by readSwiftRaw; these are the plain ones
+        strings: [lex_form(/"""/, '"""', { interpolation: ['\\('] }), lex_form(/"/, '"', { singleLine: true, interpolation: ['\\('] })],
+        regexLiterals: false,
+    },
+    kotlin: {
+        lineComment: /\/\//y,
+        blockComment: { nested: true },
+        strings: [
+            lex_form(/"""/, '"""', { escapes: 'none', interpolation: ['${', '$name'] }),
+            lex_form(/"/, '"', { singleLine: true, interpolation: ['${', '$name'] }),
+            lex_form(/'/, "'", { singleLine: true }),
+        ],
+        regexLiterals: false,
+    },
+};
+const LITERAL_FILL = '\u0001';
+/**
+ * The characters where something other than plain code can start: a comment, a quote, a regular
+ * expression (and `#` for Swift raw strings); string prefixes (Python `rb'`, Dart `r'`) are found
+ * by looking back from the quote. The lexer jumps from one to the next; with brackets when it
+ * must find the end of an interpolation.
+ */
+const INTERESTING = {
+    js: '/\'"`',
+    python: '#\'"',
+    dart: '/\'"',
+    swift: '/"#',
+    kotlin: '/"\'',
+};
+const PREFIX_LETTERS = {
+    python: { letters: /[rRbBuUfF]/, max: 2 },
+    dart: { letters: /r/, max: 1 },
+};
+const ESCAPES = { n: '\n', t: '\t', r: '\r', '0': '\0' };
+const lex_IDENTIFIER_CHAR = /[\p{L}\p{N}_$]/u;
+/** After these, a `/` starts a regular expression rather than a division. */
+const REGEX_AFTER_CHAR = new Set([...'(,=:[!&|?{};~+-*%<>^']);
+const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await', 'instanceof']);
+const escapeClass = (chars) => chars.replace(/[\\\]^-]/g, '\\$&');
+const NEXT_TOP = Object.fromEntries(Object.entries(INTERESTING).map(([language, chars]) => [language, new RegExp(`[${escapeClass(chars)}]`, 'g')]));
+const NEXT_NESTED = Object.fromEntries(Object.entries(INTERESTING).map(([language, chars]) => [language, new RegExp(`[${escapeClass(chars)}(){}\\[\\]]`, 'g')]));
+function lex_lex(text, language) {
+    const syntax = SYNTAX[language];
+    const prefixes = PREFIX_LETTERS[language];
+    const literals = new Map();
+    /** [from, to, fill]: comments become spaces, literals LITERAL_FILL (newlines kept). */
+    const ranges = [];
+    /** Reads code from `start` until `stop` (a closing `}` or `)` at depth 0 of an interpolation) or the end; returns the index after it. */
+    const readCode = (start, stop) => {
+        const next = stop ? new RegExp(NEXT_NESTED[language].source, 'g') : new RegExp(NEXT_TOP[language].source, 'g');
+        let depth = 0;
+        let i = start;
+        while (i < text.length) {
+            next.lastIndex = i;
+            const found = next.exec(text);
+            if (!found)
+                return text.length;
+            i = found.index;
+            const char = found[0];
+            if (stop && depth === 0 && char === stop)
+                return i + 1;
+            if (char === '{' || char === '(' || char === '[') {
+                depth += 1;
+                i += 1;
+                continue;
+            }
+            if (char === '}' || char === ')' || char === ']') {
+                depth = Math.max(0, depth - 1);
+                i += 1;
+                continue;
+            }
+            syntax.lineComment.lastIndex = i;
+            if (syntax.lineComment.test(text)) {
+                const end = text.indexOf('\n', i);
+                const to = end < 0 ? text.length : end;
+                ranges.push([i, to, ' ']);
+                i = to;
+                continue;
+            }
+            if (syntax.blockComment && char === '/' && text[i + 1] === '*') {
+                const to = readBlockComment(text, i, syntax.blockComment.nested);
+                ranges.push([i, to, ' ']);
+                i = to;
+                continue;
+            }
+            if (char === '#' && language === 'swift') {
+                const end = readSwiftRaw(text, i, literals, readCode);
+                if (end > i) {
+                    ranges.push([i, end, LITERAL_FILL]);
+                    i = end;
+                    continue;
+                }
+            }
+            if (char === '/') {
+                const end = syntax.regexLiterals && startsRegex(text, i) ? readRegex(text, i) : i;
+                if (end > i)
+                    ranges.push([i, end, LITERAL_FILL]);
+                i = Math.max(end, i + 1);
+                continue;
+            }
+            if (char === '#') {
+                i += 1;
+                continue;
+            }
+            // a quote, maybe after a prefix (Python rb"", Dart r''); a quote right after a word is not a string (JSX text such as `Don't`)
+            let from = i;
+            while (prefixes && from > 0 && i - from < prefixes.max && prefixes.letters.test(text[from - 1]))
+                from -= 1;
+            while (from < i && lex_IDENTIFIER_CHAR.test(text[from - 1] ?? ' '))
+                from += 1;
+            const end = from === i && lex_IDENTIFIER_CHAR.test(text[i - 1] ?? ' ') ? i : readString(text, from, syntax, literals, readCode);
+            if (end > from) {
+                ranges.push([from, end, LITERAL_FILL]);
+                i = end;
+                continue;
+            }
+            i += 1;
+        }
+        return i;
+    };
+    readCode(0);
+    return { source: text, code: applyRanges(text, ranges), literals };
+}
+/** The text with each range filled; a range inside an earlier-starting one (a comment in an interpolation) is covered by it. */
+function applyRanges(text, ranges) {
+    ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    const parts = [];
+    let at = 0;
+    for (const [from, to, fill] of ranges) {
+        if (from < at)
+            continue;
+        const covered = text.slice(from, to);
+        parts.push(text.slice(at, from), covered.includes('\n') ? covered.replace(/[^\r\n]/g, fill) : fill.repeat(to - from));
+        at = to;
+    }
+    parts.push(text.slice(at));
+    return parts.join('');
+}
+function readBlockComment(text, start, nested) {
+    let depth = 0;
+    let i = start;
+    while (i < text.length) {
+        if (text[i] === '/' && text[i + 1] === '*' && (nested || depth === 0)) {
+            depth += 1;
+            i += 2;
+        }
+        else if (text[i] === '*' && text[i + 1] === '/') {
+            depth -= 1;
+            i += 2;
+            if (depth === 0)
+                return i;
+        }
+        else
+            i += 1;
+    }
+    return text.length;
+}
+/** Reads a string literal starting at `start` (with its prefix); returns its end, or `start` when none starts there. */
+function readString(text, start, syntax, literals, readCode) {
+    for (const candidate of syntax.strings) {
+        candidate.open.lastIndex = start;
+        const opened = candidate.open.exec(text);
+        if (!opened)
+            continue;
+        const prefix = opened[0].slice(0, opened[0].length - candidate.close.length).toLowerCase();
+        // Python: the prefix decides raw (r) and formatted (f; `{{` is a literal brace)
+        const raw = candidate.escapes === 'none' || prefix.includes('r');
+        const interpolation = prefix.includes('f') ? ['{'] : candidate.interpolation;
+        let value = '';
+        let dynamic = false;
+        let i = start + opened[0].length;
+        while (i < text.length) {
+            const char = text[i];
+            if (text.startsWith(candidate.close, i)) {
+                literals.set(start, { end: i + candidate.close.length, ...(dynamic ? {} : { value }) });
+                return i + candidate.close.length;
+            }
+            if (char === '\n' && candidate.singleLine)
+                return start;
+            if (char === '\\' && !raw) {
+                const next = text[i + 1] ?? '';
+                if (interpolation.includes('\\(') && next === '(') {
+                    dynamic = true;
+                    i = readCode(i + 2, ')');
+                    continue;
+                }
+                value += ESCAPES[next] ?? next;
+                i += 2;
+                continue;
+            }
+            if (char === '\\' && raw) {
+                // a raw string still cannot end at an escaped quote
+                value += text.slice(i, i + 2);
+                i += 2;
+                continue;
+            }
+            if (interpolation.includes('${') && char === '$' && text[i + 1] === '{') {
+                dynamic = true;
+                i = readCode(i + 2, '}');
+                continue;
+            }
+            if (interpolation.includes('$name') && char === '$' && /[A-Za-z_]/.test(text[i + 1] ?? '')) {
+                dynamic = true;
+                i += 2;
+                while (i < text.length && /[A-Za-z0-9_]/.test(text[i]))
+                    i += 1;
+                continue;
+            }
+            if (interpolation.includes('{') && (char === '{' || char === '}')) {
+                if (text[i + 1] === char) {
+                    value += char;
+                    i += 2;
+                    continue;
+                }
+                if (char === '}') {
+                    value += char;
+                    i += 1;
+                    continue;
+                }
+                dynamic = true;
+                i = readCode(i + 1, '}');
+                continue;
+            }
+            value += char;
+            i += 1;
+        }
+        // unterminated: blank to the end only for multi-line forms; a single-line quote is code
+        return candidate.singleLine ? start : text.length;
+    }
+    return start;
+}
+/** Swift raw strings: `#"..."#`, `##"..."##`, `#"""..."""#`; interpolation is `\#(...)`. */
+function readSwiftRaw(text, start, literals, readCode) {
+    const opened = /(#+)("""|")/y;
+    opened.lastIndex = start;
+    const match = opened.exec(text);
+    if (!match)
+        return start;
+    const hashes = match[1];
+    const close = `${match[2]}${hashes}`;
+    const interpolation = `\\${hashes}(`;
+    let value = '';
+    let dynamic = false;
+    let i = start + match[0].length;
+    while (i < text.length) {
+        if (text.startsWith(close, i)) {
+            literals.set(start, { end: i + close.length, ...(dynamic ? {} : { value }) });
+            return i + close.length;
+        }
+        if (text.startsWith(interpolation, i)) {
+            dynamic = true;
+            i = readCode(i + interpolation.length, ')');
+            continue;
+        }
+        value += text[i];
+        i += 1;
+    }
+    return text.length;
+}
+function startsRegex(text, slash) {
+    const next = text[slash + 1];
+    if (next === '/' || next === '*')
+        return false;
+    let i = slash - 1;
+    while (i >= 0 && /\s/.test(text[i]))
+        i -= 1;
+    if (i < 0)
+        return true;
+    const before = text[i];
+    if (REGEX_AFTER_CHAR.has(before))
+        return true;
+    if (!lex_IDENTIFIER_CHAR.test(before))
+        return false;
+    let wordStart = i;
+    while (wordStart > 0 && lex_IDENTIFIER_CHAR.test(text[wordStart - 1]))
+        wordStart -= 1;
+    return REGEX_AFTER_WORD.has(text.slice(wordStart, i + 1));
+}
+/** A regular expression literal from its opening `/`; returns `start` when the line ends first (it was a division after all). */
+function readRegex(text, start) {
+    let inClass = false;
+    for (let i = start + 1; i < text.length; i += 1) {
+        const char = text[i];
+        if (char === '\n')
+            return start;
+        if (char === '\\')
+            i += 1;
+        else if (char === '[')
+            inClass = true;
+        else if (char === ']')
+            inClass = false;
+        else if (char === '/' && !inClass) {
+            let end = i + 1;
+            while (end < text.length && /[a-z]/.test(text[end]))
+                end += 1;
+            return end;
+        }
+    }
+    return start;
+}
+
+;// CONCATENATED MODULE: ./src/api-usage/scan.ts
+/**
+ * Walks a repository and records the Supabase Data API calls its code makes (see calls.ts for what
+ * counts). The walk prunes excluded directories before reading them, never leaves the repository
+ * (a symbolic link pointing outside it is not followed), visits each real directory and file once
+ * (symbolic link loops end), and never fails on one file: an unreadable one is listed in
+ * `skipped` with the reason.
+ */
+
+
+
+
+
+
+/** The language of each supported file extension; `.vue`, `.svelte` and `.astro` are read in their script parts. */
+const LANGUAGES = {
+    ts: 'js',
+    tsx: 'js',
+    js: 'js',
+    jsx: 'js',
+    mjs: 'js',
+    cjs: 'js',
+    mts: 'js',
+    cts: 'js',
+    vue: 'js',
+    svelte: 'js',
+    astro: 'js',
+    py: 'python',
+    dart: 'dart',
+    swift: 'swift',
+    kt: 'kotlin',
+    kts: 'kotlin',
+};
+/** The call shapes per language, tried on the raw text first: most files have none and are not lexed. */
+const CANDIDATE = Object.fromEntries([...new Set(Object.values(LANGUAGES))].map((language) => [language, callPattern(language)]));
+/**
+ * Hand-written source rarely exceeds a few hundred kilobytes; a larger file is generated or bundled
+ * code (API clients, vendored libraries, compiled output), whose calls are not the app's own and
+ * which would dominate the scan time. Such a file is listed in `skipped`, not read.
+ */
+const MAX_FILE_BYTES = 1024 * 1024;
+const DEFAULT_SCAN = {
+    include: [`**/*.{${Object.keys(LANGUAGES).join(',')}}`],
+    exclude: [
+        // dependencies and tool state
+        'node_modules',
+        '.git',
+        'vendor',
+        'Pods',
+        '.dart_tool',
+        '.venv',
+        'venv',
+        '__pycache__',
+        '.gradle',
+        // build output
+        'dist',
+        'build',
+        'out',
+        '.next',
+        '.nuxt',
+        '.svelte-kit',
+        '.output',
+        '.vercel',
+        'target',
+        'coverage',
+        // generated code: type declarations (database.types.ts from `supabase gen types`), Dart codegen, minified bundles
+        '*.d.ts',
+        '*.d.mts',
+        '*.d.cts',
+        'database.types.ts',
+        '*.g.dart',
+        '*.freezed.dart',
+        '*.min.js',
+        '*.min.mjs',
+    ],
+    maxFileBytes: MAX_FILE_BYTES,
+};
+/** The repo config's `rls.app-code`: `include` replaces the default list, `exclude` adds to the default exclusions. */
+function scanOptionsFromConfig(appCode) {
+    return {
+        ...DEFAULT_SCAN,
+        include: appCode?.include ?? DEFAULT_SCAN.include,
+        exclude: [...DEFAULT_SCAN.exclude, ...(appCode?.exclude ?? [])],
+    };
+}
+const matcher = (globs) => {
+    const patterns = globs.map(glob/* globToRegExp */.t);
+    return (relative) => patterns.some((pattern) => pattern.test(relative));
+};
+async function scanApiUsage(root, options) {
+    const usage = { calls: [], unresolved: [], filesScanned: 0, skipped: [] };
+    const included = matcher(options.include);
+    const excluded = matcher(options.exclude);
+    const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+    const realRoot = (0,external_node_fs_.realpathSync)(root);
+    const seen = new Set([realRoot]);
+    const skip = (file, reason) => void usage.skipped.push({ file, reason });
+    const scanFile = (relative, absolute, language) => {
+        let buffer;
+        let fd;
+        try {
+            // one open, one fstat, one read: the size is checked on the file being read
+            fd = (0,external_node_fs_.openSync)(absolute, 'r');
+            const size = (0,external_node_fs_.fstatSync)(fd).size;
+            if (size > maxBytes)
+                return skip(relative, `larger than ${Math.round(maxBytes / 1024)} KiB (generated or bundled code), not read`);
+            buffer = (0,external_node_fs_.readFileSync)(fd);
+        }
+        catch (error) {
+            return skip(relative, `cannot be read (${error.code ?? 'unknown error'})`);
+        }
+        finally {
+            if (fd !== undefined)
+                (0,external_node_fs_.closeSync)(fd);
+        }
+        usage.filesScanned += 1;
+        // invalid UTF-8 is read with replacement characters; a byte order mark is not part of line 1
+        const decoded = buffer.toString('utf8').replace(/^\uFEFF/, '');
+        const candidate = CANDIDATE[language];
+        candidate.lastIndex = 0;
+        if (!candidate.test(decoded))
+            return;
+        const text = scriptParts(decoded, relative);
+        const found = findCalls(relative, language, lex_lex(text, language), lineStartsOf(text));
+        usage.calls.push(...found.calls);
+        usage.unresolved.push(...found.unresolved);
+    };
+    /** Symbolic links are followed after the tree itself, so a file is listed under its own path rather than a link's. */
+    const links = [];
+    const visit = async (relative, real, kind, language, wanted) => {
+        if (seen.has(real))
+            return;
+        seen.add(real);
+        if (kind === 'directory')
+            await walk(relative, real);
+        else if (!wanted || !language)
+            return;
+        else if (kind === 'file') {
+            scanFile(relative, real, language);
+            // the scan reads synchronously (fastest for many small files); it yields now and then so that a caller's database work proceeds meanwhile
+            if (usage.filesScanned % 100 === 0)
+                await (0,promises_.setImmediate)();
+        }
+        else
+            skip(relative, 'not a regular file');
+    };
+    const walk = async (relativeDir, realDir) => {
+        let entries;
+        try {
+            entries = (0,external_node_fs_.readdirSync)(realDir, { withFileTypes: true });
+        }
+        catch (error) {
+            return skip(relativeDir || '.', `folder cannot be read (${error.code ?? 'unknown error'})`);
+        }
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const entry of entries) {
+            const relative = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+            if (excluded(relative))
+                continue;
+            const absolute = external_node_path_default().join(realDir, entry.name);
+            const language = LANGUAGES[external_node_path_default().extname(entry.name).slice(1).toLowerCase()];
+            const wanted = language !== undefined && included(relative);
+            if (entry.isSymbolicLink())
+                links.push({ relative, absolute, wanted, ...(language ? { language } : {}) });
+            else if (entry.isDirectory())
+                await visit(relative, absolute, 'directory', language, wanted);
+            else if (wanted)
+                await visit(relative, absolute, entry.isFile() ? 'file' : 'other', language, wanted);
+        }
+    };
+    const follow = async ({ relative, absolute, wanted, language }) => {
+        let real;
+        let kind;
+        try {
+            real = (0,external_node_fs_.realpathSync)(absolute);
+            const stat = (0,external_node_fs_.statSync)(real);
+            kind = stat.isDirectory() ? 'directory' : stat.isFile() ? 'file' : 'other';
+        }
+        catch (error) {
+            const code = error.code;
+            if (wanted)
+                skip(relative, code === 'ENOENT' ? 'broken symbolic link' : `symbolic link cannot be followed (${code ?? 'unknown error'})`);
+            return;
+        }
+        if (real !== realRoot && !real.startsWith(`${realRoot}${(external_node_path_default()).sep}`)) {
+            if (wanted)
+                skip(relative, 'symbolic link to outside the repository, not followed');
+            return;
+        }
+        // a file or folder already read under its own path (or through another link) is read once; a link loop ends here
+        await visit(relative, real, kind, language, wanted);
+    };
+    await walk('', realRoot);
+    for (let next = links.shift(); next; next = links.shift())
+        await follow(next);
+    return usage;
+}
+/** Vue and Svelte single-file components and Astro pages: only their scripts are code; the rest is blanked (offsets kept). */
+function scriptParts(text, file) {
+    if (!/\.(vue|svelte|astro)$/i.test(file))
+        return text;
+    const keep = [];
+    for (const match of text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script\s*>/gi)) {
+        const start = match.index + match[0].indexOf('>') + 1;
+        keep.push([start, start + match[1].length]);
+    }
+    // Astro's frontmatter: the code fence at the top of the file
+    const frontmatter = /^(\s*---\r?\n)([\s\S]*?)\r?\n---/.exec(text);
+    if (file.toLowerCase().endsWith('.astro') && frontmatter)
+        keep.push([frontmatter[1].length, frontmatter[1].length + frontmatter[2].length]);
+    keep.sort((a, b) => a[0] - b[0]);
+    const blank = (from, to) => text.slice(from, to).replace(/[^\r\n]/g, ' ');
+    const parts = [];
+    let at = 0;
+    for (const [from, to] of keep) {
+        if (from < at)
+            continue;
+        parts.push(blank(at, from), text.slice(from, to));
+        at = to;
+    }
+    parts.push(blank(at, text.length));
+    return parts.join('');
+}
+
+// EXTERNAL MODULE: ./src/gates/rls/api-usage-rules.ts
+var api_usage_rules = __nccwpck_require__(43588);
+;// CONCATENATED MODULE: ./src/gates/rls/api-usage.ts
+
+
+
+
+
+const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+/** What each table operation needs; a chain whose operation the scan could not read is checked as a read. */
+const PRIVILEGES_OF = {
+    select: ['SELECT'],
+    insert: ['INSERT'],
+    update: ['UPDATE'],
+    upsert: ['INSERT', 'UPDATE'],
+    delete: ['DELETE'],
+};
+const UNKNOWN_OPERATION = ['SELECT'];
+const bySite = (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column;
+/** The calls grouped per object they reach, in a stable order. */
+function groupCalls(usage, exposedSchemas) {
+    const groups = new Map();
+    const fallback = exposedSchemas[0] ?? 'public';
+    for (const call of usage.calls) {
+        const schema = call.target === 'bucket' ? 'storage' : (call.schema ?? fallback);
+        const key = `${call.target}\u0000${schema}\u0000${call.name}`;
+        const group = groups.get(key) ?? { target: call.target, schema, name: call.name, calls: [] };
+        group.calls.push(call);
+        groups.set(key, group);
+    }
+    return [...groups.values()]
+        .map((group) => ({ ...group, calls: [...group.calls].sort((a, b) => bySite(a.site, b.site)) }))
+        .sort((a, b) => a.target.localeCompare(b.target) || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
+}
+const siteText = (site) => `${site.file}:${site.line}`;
+const api_usage_where = (site) => ({ file: site.file, line: site.line });
+const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
+const api_usage_qualified = (schema, name) => `${ident(schema)}.${ident(name)}`;
+const api_usage_label = (schema, name) => (0,inert/* inertInline */.Mo)(`${schema}.${name}`);
+/** `a`, `a and b`, `a, b and c`. */
+function list(items) {
+    return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+/** "Neither anon nor authenticated has", "anon has no", "None of web_anon, web_user and admin has". */
+function nobody(roles, verb) {
+    if (roles.length === 1)
+        return `${roles[0]} lacks the privilege to ${verb}`;
+    if (roles.length === 2)
+        return `Neither ${roles[0]} nor ${roles[1]} may ${verb}`;
+    return `None of ${list(roles)} may ${verb}`;
+}
+const api_usage_operationsOf = (call) => (call.operations.length ? call.operations.join(', ') : 'unknown operation');
+/** `Call sites (2): src/a.ts:3 (select), src/b.ts:9 (insert)`. */
+function callSitesLine(object) {
+    const sites = object.calls.map((call) => `${siteText(call.site)}${object.target === 'table' ? ` (${api_usage_operationsOf(call)})` : ''}`);
+    return `Call sites (${object.calls.length}): ${sites.join(', ')}`;
+}
+/** First call site as the location; the creating migration and the other call sites as related locations. */
+function placed(object, origin) {
+    const [first, ...rest] = object.calls;
+    const related = [
+        ...(origin ? [{ ...origin, message: `Where the migrations define ${api_usage_label(object.schema, object.name)}` }] : []),
+        ...rest.map((call) => ({ ...api_usage_where(call.site), message: `Also called here (${call.language})` })),
+    ];
+    return { location: api_usage_where(first.site), ...(related.length ? { related } : {}) };
+}
+/** The privileges the calls to a table need, in the order SELECT, INSERT, UPDATE, DELETE. */
+function neededPrivileges(calls) {
+    const needed = new Set();
+    for (const call of calls) {
+        const operations = call.operations.filter((op) => op in PRIVILEGES_OF);
+        const privileges = operations.length ? operations.flatMap((op) => PRIVILEGES_OF[op]) : UNKNOWN_OPERATION;
+        for (const privilege of privileges)
+            needed.add(privilege);
+    }
+    return TABLE_PRIVILEGES.filter((privilege) => needed.has(privilege));
+}
+/** The signed-in role the remediation grants to when nothing says otherwise. */
+const signedIn = (facts) => facts.apiRoles[1] ?? facts.apiRoles[0];
+/** `grant usage on schema ...` (when needed) and one `grant ... on table` per set of roles: the roles the policies name for each privilege, else the signed-in role. */
+function tableGrants(relation, privileges, facts) {
+    const byRoles = new Map();
+    for (const privilege of privileges) {
+        const named = (relation.policyRoles[privilege] ?? []).filter((role) => facts.apiRoles.includes(role));
+        const roles = (named.length ? facts.apiRoles.filter((role) => named.includes(role)) : [signedIn(facts)]).join(', ');
+        byRoles.set(roles, [...(byRoles.get(roles) ?? []), privilege]);
+    }
+    const roles = [...new Set([...byRoles.keys()].flatMap((key) => key.split(', ')))];
+    const usage = roles.filter((role) => !relation.schemaUsage.includes(role));
+    return [
+        ...(usage.length ? [`grant usage on schema ${ident(relation.schema)} to ${usage.join(', ')};`] : []),
+        ...[...byRoles].map(([to, granted]) => `grant ${granted.map((p) => p.toLowerCase()).join(', ')} on table ${api_usage_qualified(relation.schema, relation.name)} to ${to};`),
+    ].join('\n');
+}
+function functionGrants(overloads, facts) {
+    const role = signedIn(facts);
+    const first = overloads[0];
+    return [
+        ...(first.schemaUsage.includes(role) ? [] : [`grant usage on schema ${ident(first.schema)} to ${role};`]),
+        ...overloads.map((f) => `grant execute on function ${api_usage_qualified(f.schema, f.name)}(${f.args}) to ${role};`),
+    ].join('\n');
+}
+const ORIGIN_KIND = { 'materialized view': 'materialized_view', 'foreign table': 'table' };
+/** Not served: the schema is not exposed, or no such object is in it (say where one with that name is). */
+function missing(object, elsewhere, check) {
+    const { facts } = check;
+    const what = object.target === 'function' ? 'function' : 'table or view';
+    const code = object.target === 'function' ? 'PGRST202' : 'PGRST205';
+    const name = api_usage_label(object.schema, object.name);
+    const exposed = facts.exposedSchemas.includes(object.schema);
+    const absent = facts.mode === 'shadow' ? `no migration creates ${what} ${name}` : `the database has no ${what} ${name}`;
+    const message = exposed
+        ? `The app calls ${what} ${name}, but ${absent}: the call returns 404 (${code}).`
+        : `The app calls ${what} ${name}, but schema ${(0,inert/* inertInline */.Mo)(object.schema)} is not exposed through the Data API${elsewhere.includes(object.schema) ? '' : ` (and ${absent})`}: the call returns an error (PGRST106).`;
+    const others = elsewhere.filter((schema) => schema !== object.schema).map((schema) => api_usage_label(schema, object.name));
+    const detail = [
+        others.length ? `Found instead: ${list(others)} (exposed schemas: ${facts.exposedSchemas.join(', ') || 'none'}).` : '',
+        callSitesLine(object),
+    ].filter(Boolean);
+    const remediation = exposed
+        ? `Create ${name} in a migration, or correct the name the code calls.`
+        : `Add schema ${(0,inert/* inertInline */.Mo)(object.schema)} to [api] schemas in supabase/config.toml (and grant usage on it to the API roles), or call an object in an exposed schema.`;
+    return check.make('api_object_missing', { kind: object.target === 'function' ? 'function' : 'table', schema: object.schema, name: object.name }, {
+        message,
+        detail: detail.join('\n'),
+        remediation,
+    });
+}
+function tableFindings(object, check) {
+    const { facts } = check;
+    const relation = facts.exposedSchemas.includes(object.schema) ? facts.relations.find((r) => r.schema === object.schema && r.name === object.name) : undefined;
+    if (!relation) {
+        const elsewhere = facts.relations.filter((r) => r.name === object.name).map((r) => r.schema);
+        return [missing(object, elsewhere, check)];
+    }
+    const needed = neededPrivileges(object.calls);
+    const apiHas = (privilege) => facts.apiRoles.some((role) => relation.privileges[role]?.includes(privilege));
+    const serverHas = (privilege) => facts.serverRole !== undefined && (relation.privileges[facts.serverRole]?.includes(privilege) ?? false);
+    const lacking = needed.filter((privilege) => !apiHas(privilege));
+    const objectRef = { kind: relation.kind, schema: relation.schema, name: relation.name };
+    const name = `${relation.kind} ${api_usage_label(relation.schema, relation.name)}`;
+    const rlsLine = relation.rls ? [] : [`Row level security is off on ${api_usage_label(relation.schema, relation.name)}: enable it and add policies before granting.`];
+    const out = [];
+    const denied = lacking.filter((privilege) => !serverHas(privilege));
+    if (denied.length) {
+        out.push(check.make('api_privilege_missing', objectRef, {
+            message: `${nobody(facts.apiRoles, `${list(denied)} on ${name}`)}: the app's calls fail for every user with 42501 permission denied.`,
+            detail: [...rlsLine, callSitesLine(object)].join('\n'),
+            remediation: tableGrants(relation, denied, facts),
+        }));
+    }
+    const serverOnly = lacking.filter(serverHas);
+    if (serverOnly.length) {
+        out.push(check.make('api_privilege_service_role_only', objectRef, {
+            message: `Only ${facts.serverRole} may ${list(serverOnly)} on ${name}: the app's calls work from server code with the service role key, and fail with 42501 for users.`,
+            detail: [...rlsLine, callSitesLine(object)].join('\n'),
+            remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${tableGrants(relation, serverOnly, facts)}`,
+        }));
+    }
+    return out;
+}
+function functionFindings(object, check) {
+    const { facts } = check;
+    const overloads = facts.exposedSchemas.includes(object.schema) ? facts.functions.filter((f) => f.schema === object.schema && f.name === object.name) : [];
+    if (!overloads.length) {
+        const elsewhere = [...new Set(facts.functions.filter((f) => f.name === object.name).map((f) => f.schema))];
+        return [missing(object, elsewhere, check)];
+    }
+    if (overloads.some((f) => f.executable.some((role) => facts.apiRoles.includes(role))))
+        return [];
+    const objectRef = { kind: 'function', schema: object.schema, name: object.name };
+    const name = `function ${api_usage_label(object.schema, object.name)}`;
+    const serverOnly = facts.serverRole !== undefined && overloads.some((f) => f.executable.includes(facts.serverRole));
+    const remediation = functionGrants(overloads, facts);
+    if (serverOnly) {
+        return [
+            check.make('api_privilege_service_role_only', objectRef, {
+                message: `Only ${facts.serverRole} may execute ${name}: the app's .rpc calls work from server code with the service role key, and fail with 42501 for users.`,
+                detail: callSitesLine(object),
+                remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${remediation}`,
+            }),
+        ];
+    }
+    return [
+        check.make('api_function_not_executable', objectRef, {
+            message: `${nobody(facts.apiRoles, `execute ${name}`)} (no EXECUTE on ${overloads.length === 1 ? 'it' : 'any of its overloads'}, or no USAGE on its schema): the app's .rpc calls fail for every user with 42501 permission denied.`,
+            detail: callSitesLine(object),
+            remediation,
+        }),
+    ];
+}
+function bucketFindings(object, check) {
+    const { facts } = check;
+    if (!facts.buckets || facts.buckets.has(object.name))
+        return [];
+    const name = (0,inert/* inertInline */.Mo)(object.name);
+    return [
+        check.make('api_bucket_missing', { kind: 'bucket', schema: 'storage', name: object.name }, {
+            message: facts.mode === 'shadow'
+                ? `The app uses Storage bucket ${name}, which no migration, seed file or [storage.buckets] in supabase/config.toml creates: its uploads and downloads fail with "Bucket not found".`
+                : `The app uses Storage bucket ${name}, which the database does not have: its uploads and downloads fail with "Bucket not found".`,
+            detail: callSitesLine(object),
+            remediation: `insert into storage.buckets (id, name) values (${(0,connect/* quoteLiteral */.ce)(object.name)}, ${(0,connect/* quoteLiteral */.ce)(object.name)});  -- or [storage.buckets.${name}] in supabase/config.toml`,
+            // The live database is the truth: every call to the bucket fails now (in PR mode the app may still create it at run time).
+            ...(facts.mode === 'live' ? { severity: 'error' } : {}),
+        }),
+    ];
+}
+const CHECKS = {
+    table: tableFindings,
+    function: functionFindings,
+    bucket: bucketFindings,
+};
+/** Where the migrations define the object a call reaches (PR mode). */
+function originOf(object, facts) {
+    if (!facts.origins || object.target === 'bucket')
+        return undefined;
+    const kind = object.target === 'function' ? 'function' : (facts.relations.find((r) => r.schema === object.schema && r.name === object.name)?.kind ?? 'table');
+    return findOrigin(facts.origins, { kind: ORIGIN_KIND[kind] ?? kind, schema: object.schema, name: object.name });
+}
+const TARGET_WORDS = { table: 'table', function: 'function', bucket: 'bucket' };
+/** The unresolved calls as one notice, and the unreadable files as another. */
+function scanFindings(usage) {
+    const out = [];
+    const unresolved = [...usage.unresolved].sort((a, b) => bySite(a.site, b.site));
+    if (unresolved.length) {
+        const [first, ...rest] = unresolved;
+        out.push((0,api_usage_rules/* apiUsageFinding */.t)({
+            rule: 'api_call_unresolved',
+            object: { kind: 'code', name: 'Data API calls with computed names' },
+            message: `${(0,format/* plural */.LS)(unresolved.length, 'Data API call')} name${unresolved.length === 1 ? 's' : ''} ${unresolved.length === 1 ? 'its' : 'their'} table, function or bucket with an expression the scan cannot read, so ${unresolved.length === 1 ? 'it was' : 'they were'} not checked.`,
+            detail: unresolved.map((call) => `${siteText(call.site)} ${TARGET_WORDS[call.target]}: ${(0,inert/* inertInline */.Mo)(call.expression)}`).join('\n'),
+            location: api_usage_where(first.site),
+            ...(rest.length ? { related: rest.map((call) => ({ ...api_usage_where(call.site), message: 'Also a call with a computed name' })) } : {}),
+        }));
+    }
+    const skipped = [...usage.skipped].sort((a, b) => a.file.localeCompare(b.file));
+    if (skipped.length) {
+        out.push((0,api_usage_rules/* apiUsageFinding */.t)({
+            rule: 'api_files_skipped',
+            object: { kind: 'code', name: 'unreadable source files' },
+            message: `${(0,format/* plural */.LS)(skipped.length, 'source file')} selected for the Data API scan could not be read and ${skipped.length === 1 ? 'was' : 'were'} skipped: calls in ${skipped.length === 1 ? 'it' : 'them'} were not checked.`,
+            detail: skipped.map((file) => `${(0,inert/* inertInline */.Mo)(file.file)}: ${(0,inert/* inertInline */.Mo)(file.reason)}`).join('\n'),
+        }));
+    }
+    return out;
+}
+/**
+ * Every finding about the app's Data API calls, sorted by key; none when the scan found no calls.
+ * Without `withScanNotices`, only those about the database (the base branch in PR mode: the
+ * unresolved calls and unreadable files are the head's code, never "already on the base").
+ */
+function apiUsageFindings(usage, facts, withScanNotices = true) {
+    const findings = [];
+    for (const object of groupCalls(usage, facts.exposedSchemas)) {
+        const origin = originOf(object, facts);
+        const check = {
+            facts,
+            make: (rule, ref, parts) => (0,api_usage_rules/* apiUsageFinding */.t)({ rule, object: ref, ...parts, ...placed(object, origin) }),
+        };
+        findings.push(...CHECKS[object.target](object, check));
+    }
+    return [...findings, ...(withScanNotices ? scanFindings(usage) : [])].sort((a, b) => a.key.localeCompare(b.key));
+}
+function apiUsageMetrics(usage) {
+    return { api_calls: usage.calls.length, api_calls_unresolved: usage.unresolved.length, api_files_scanned: usage.filesScanned };
+}
+/** Per object the app calls: `schema.name` (buckets: `storage.b`) -> "3 · src/a.ts:12" (count and first call site). */
+function callSummary(usage, exposedSchemas) {
+    return groupCalls(usage, exposedSchemas).map((object) => ({
+        target: object.target,
+        object: `${object.schema}.${object.name}`,
+        calls: `${object.calls.length} · ${siteText(object.calls[0].site)}`,
+    }));
+}
+/**
+ * The report's part of the Data API surface: one line on the scan, and the objects the app calls
+ * that the access matrix does not show (functions, buckets, tables it lacks), with count and first
+ * call site. Nothing but the line when the app makes no call.
+ */
+function apiUsageDetails(usage, exposedSchemas, inMatrix) {
+    const summary = callSummary(usage, exposedSchemas);
+    const files = (0,format/* plural */.LS)(usage.filesScanned, 'file');
+    const unresolved = usage.unresolved.length ? ` (${usage.unresolved.length} with computed names, not checked)` : '';
+    const rest = summary.filter((entry) => entry.target !== 'table' || !inMatrix.has(entry.object));
+    return {
+        appCode: `${(0,format/* plural */.LS)(usage.calls.length + usage.unresolved.length, 'Data API call')} in ${files} scanned${unresolved}`,
+        ...(rest.length
+            ? {
+                appCalls: {
+                    title: inMatrix.size ? 'App calls to objects outside the access matrix' : 'App calls',
+                    columns: ['object', 'calls'],
+                    rows: rest.map((entry) => ({ object: `${entry.target} ${entry.object}`, calls: entry.calls })),
+                },
+            }
+            : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gates/rls/api-usage-read.ts
+/**
+ * The app's Data API calls checked on a database: starts the code scan, then reads what the calls
+ * need to be judged (src/gates/rls/api-usage.ts): the
+ * relations and functions with the names it calls, in any schema, with each API role's and
+ * service_role's privileges (has_*_privilege, USAGE on the schema included) and the roles the
+ * policies name; the Storage buckets that exist; the buckets supabase/config.toml declares.
+ * Catalog reads only: runs on a read-only session.
+ */
+
+
+
+
+/** The server-side role of Supabase, checked besides the API roles. */
+const SERVER_ROLE = 'service_role';
+const FACTS_SQL = `
+with role as (
+  select r.oid, r.rolname::text as role from pg_catalog.pg_roles r where r.rolname = any($2::text[])
+), relation as (
+  select c.oid, n.oid as schema_oid, n.nspname::text as schema, c.relname::text as name, c.relrowsecurity as rls,
+         case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'f' then 'foreign table' else 'table' end as kind
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where c.relname = any($1::text[]) and c.relkind in ('r', 'p', 'v', 'm', 'f')
+)
+select 'relation' as what, rel.schema, rel.name, rel.kind, rel.rls, null::text as args,
+       coalesce((select pg_catalog.jsonb_object_agg(r.role, array(
+                   select p from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p
+                    where pg_catalog.has_schema_privilege(r.oid, rel.schema_oid, 'USAGE')
+                      and case when p = 'DELETE' then pg_catalog.has_table_privilege(r.oid, rel.oid, p)
+                               else pg_catalog.has_any_column_privilege(r.oid, rel.oid, p) end))
+                   from role r), '{}') as privileges,
+       array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, rel.schema_oid, 'USAGE')) as schema_usage,
+       coalesce((select pg_catalog.jsonb_object_agg(cmd, roles) from (
+                   select cmd, array_agg(distinct r.role) as roles
+                     from pg_catalog.pg_policy pol
+                     cross join lateral unnest(case pol.polcmd when 'r' then array['SELECT'] when 'a' then array['INSERT'] when 'w' then array['UPDATE']
+                                                 when 'd' then array['DELETE'] else array['SELECT', 'INSERT', 'UPDATE', 'DELETE'] end) cmd
+                     join role r on r.oid = any(pol.polroles)
+                    where pol.polrelid = rel.oid
+                    group by cmd) named), '{}') as policy_roles,
+       null::text[] as executable
+  from relation rel
+union all
+select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catalog.pg_get_function_identity_arguments(p.oid),
+       null,
+       array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')),
+       null,
+       array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')
+                                        and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))
+  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+ where p.proname = any($3::text[]) and p.prokind = 'f'`;
+/** Bucket ids, when storage.buckets exists and this session may read all of it. */
+const BUCKETS_SQL = `
+select case when c.oid is null then null
+            when pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE') and pg_catalog.has_table_privilege(c.oid, 'SELECT')
+                 and not pg_catalog.row_security_active(c.oid) then true else false end as readable
+  from (select 1) one
+  left join pg_catalog.pg_class c on c.relname = 'buckets' and c.relnamespace = (select oid from pg_catalog.pg_namespace where nspname = 'storage')`;
+/** Bucket ids that exist in the database; undefined when storage.buckets is missing or not fully readable. */
+async function readBuckets(session) {
+    const { rows } = await session.query(BUCKETS_SQL);
+    if (!rows[0]?.readable)
+        return undefined;
+    return (await session.query('select id::text from storage.buckets')).rows.map((row) => row.id);
+}
+/** Bucket names supabase/config.toml declares (`[storage.buckets.<name>]`); the file was parsed before, so a broken one reads as none. */
+function configBuckets(configToml) {
+    if (!configToml)
+        return [];
+    try {
+        const data = (0,dist/* parse */.qg)((0,external_node_fs_.readFileSync)(configToml, 'utf8'));
+        return Object.keys(data.storage?.buckets ?? {});
+    }
+    catch {
+        return [];
+    }
+}
+/** The facts for every object the app calls, read in one statement (and one for the buckets). */
+async function readApiFacts(session, input) {
+    const names = (target) => [...new Set(input.usage.calls.filter((call) => call.target === target).map((call) => call.name))];
+    const { rows } = await session.query(FACTS_SQL, [names('table'), [...input.apiRoles, SERVER_ROLE], names('function')]);
+    const serverRoleExists = (await session.query('select 1 from pg_catalog.pg_roles where rolname = $1', [SERVER_ROLE])).rowCount === 1;
+    const relations = rows
+        .filter((row) => row.what === 'relation')
+        .map((row) => ({
+        schema: row.schema,
+        name: row.name,
+        kind: row.kind,
+        rls: row.rls,
+        privileges: row.privileges ?? {},
+        schemaUsage: row.schema_usage,
+        policyRoles: row.policy_roles ?? {},
+    }));
+    const functions = rows
+        .filter((row) => row.what === 'function')
+        .map((row) => ({ schema: row.schema, name: row.name, args: row.args ?? '', executable: row.executable ?? [], schemaUsage: row.schema_usage }));
+    const buckets = names('bucket').length ? await readBuckets(session) : [];
+    return {
+        mode: input.mode,
+        exposedSchemas: input.exposedSchemas,
+        apiRoles: input.apiRoles,
+        ...(serverRoleExists && !input.apiRoles.includes(SERVER_ROLE) ? { serverRole: SERVER_ROLE } : {}),
+        relations,
+        functions,
+        ...(buckets ? { buckets: new Set([...buckets, ...(input.declaredBuckets ?? [])]) } : {}),
+        ...(input.origins ? { origins: input.origins } : {}),
+    };
+}
+/** Findings and metrics for the app's calls on one database; nothing to read when it makes none. */
+async function checkApiUsage(session, input) {
+    const base = { metrics: apiUsageMetrics(input.usage), usage: input.usage, exposedSchemas: input.exposedSchemas };
+    if (!input.usage.calls.length && !(input.scanNotices && (input.usage.unresolved.length || input.usage.skipped.length)))
+        return { findings: [], ...base };
+    const facts = await readApiFacts(session, input);
+    return { findings: apiUsageFindings(input.usage, facts, input.scanNotices), ...base };
+}
+/** The report's lines on the app's calls, given the objects the access matrix shows (`schema.name`). */
+function apiUsageReport(outcome, inMatrix = new Set()) {
+    return apiUsageDetails(outcome.usage, outcome.exposedSchemas, inMatrix);
+}
+/** Starts scanning the repository's code (the repo config's `rls.app-code`); awaited where the calls are checked. */
+function startApiScan(cwd, appCode) {
+    const scan = scanApiUsage(cwd, scanOptionsFromConfig(appCode));
+    // Awaited later: a failure before then (the shadow failed first) must not be an unhandled rejection.
+    scan.catch(() => undefined);
+    return scan;
+}
+/** For the access matrix's "app calls" column: `schema.name` -> count and first call site, tables and views only. */
+function matrixAppCalls(outcome) {
+    return new Map(callSummary(outcome.usage, outcome.exposedSchemas)
+        .filter((entry) => entry.target === 'table')
+        .map((entry) => [entry.object, entry.calls]));
+}
+
 ;// CONCATENATED MODULE: ./src/gates/rls/fold.ts
 /**
  * One cause, one finding. Several rules can report one cause on one object: an exposed table
@@ -16991,9 +19296,12 @@ var rls_exposure = __nccwpck_require__(95747);
 ;// CONCATENATED MODULE: ./src/gates/rls/render.ts
 /** The access matrix as a report table: one row per table or view and actor. */
 
-/** The shape the text and markdown renderers draw as a table (src/report/details.ts). */
-function matrixTable(matrix) {
-    const rows = matrix.rows.flatMap((row) => matrix.actors.map((actor) => {
+/**
+ * The shape the text and markdown renderers draw as a table (src/report/details.ts). With `appCalls`
+ * (`schema.name` -> count and first call site), an "app calls" column on each object's first row.
+ */
+function matrixTable(matrix, appCalls = new Map()) {
+    const rows = matrix.rows.flatMap((row) => matrix.actors.map((actor, index) => {
         const record = {
             object: `${row.object.schema}.${row.object.name}${row.object.kind === 'table' ? '' : ` (${row.object.kind})`}`,
             role: actor.label,
@@ -17002,6 +19310,8 @@ function matrixTable(matrix) {
             const cell = row.cells[actor.id]?.[command];
             record[command] = cell ? ACCESS_LABELS[cell.access] : 'n/a';
         }
+        if (appCalls.size)
+            record['app calls'] = index === 0 ? (appCalls.get(`${row.object.schema}.${row.object.name}`) ?? '') : '';
         return record;
     }));
     const notes = matrix.rows.flatMap((row) => matrix.actors.flatMap((actor) => matrix.commands.flatMap((command) => {
@@ -17012,7 +19322,7 @@ function matrixTable(matrix) {
     })));
     return {
         title: 'Access matrix (requests run on the shadow database as each role, then rolled back)',
-        columns: ['object', 'role', ...matrix.commands],
+        columns: ['object', 'role', ...matrix.commands, ...(appCalls.size ? ['app calls'] : [])],
         rows,
         note: [
             `Users: A ${matrix.users.A}, B ${matrix.users.B}. allowed = every row; own rows only = the user's rows; some rows = own rows and some of others' (teams, sharing) or a subset; denied = filtered by policy or refused; n/a = not probed for this kind of object.`,
@@ -17055,12 +19365,23 @@ function matrixTable(matrix) {
 
 
 
+
+
+
+
 async function rls_run(options, context) {
     return runGate('rls', options, context, async () => {
         if (options.databaseUrl && options.migrationsDir) {
             throw new errors/* UserError */.y('Inputs `database-url` and `migrations-dir` were both given; pass `database-url` to audit a live database, or `migrations-dir` to audit the migrations in a shadow database.');
         }
-        const settings = { options, context, apiRoles: (0,rls_exposure/* resolveApiRoles */.g8)(options, context.config.rls['api-roles']) };
+        if (options.exportPgtap)
+            return writePgtapExport(options.exportPgtap, context);
+        const settings = {
+            options,
+            context,
+            apiRoles: (0,rls_exposure/* resolveApiRoles */.g8)(options, context.config.rls['api-roles']),
+            apiUsage: startApiScan(context.cwd, context.config.rls['app-code']),
+        };
         return options.databaseUrl ? auditLive(settings, options.databaseUrl) : auditMigrations(settings);
     });
 }
@@ -17090,10 +19411,21 @@ async function auditLive(settings, url) {
         const findings = await context.log.step('Running the RLS rules', () => runRules(session, { exposedSchemas: exposure.schemas, apiRoles: apiRoles.roles, forceRls: context.config.rls['force-rls'] }, { url, options: sessionOptions }));
         if (exposure.notice)
             findings.unshift(exposure.notice);
+        const rulesMs = Math.round(performance.now() - started);
+        const api = await checkApiUsage(session, {
+            usage: await settings.apiUsage,
+            mode: 'live',
+            exposedSchemas: exposure.schemas,
+            apiRoles: apiRoles.roles,
+            scanNotices: true,
+        });
         return {
-            findings: foldByCause(findings),
-            metrics: { rules_ms: Math.round(performance.now() - started) },
-            details: { exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)') },
+            findings: foldByCause([...findings, ...api.findings]),
+            metrics: { rules_ms: rulesMs, ...api.metrics },
+            details: {
+                exposure: exposureDetails(exposure, apiRoles, 'live database, read-only: rules only (the access matrix runs on shadow databases only)'),
+                ...apiUsageReport(api),
+            },
         };
     });
 }
@@ -17147,14 +19479,37 @@ async function analyse(settings, shadow, input) {
         const matrixMs = performance.now() - started;
         const tests = input.withTests ? await runTests(session, context.config.rls.tests) : { outcomes: [], findings: [] };
         findings.push(...tests.findings);
+        const dbTests = input.dbTests?.files.length
+            ? await context.log.step(`Running ${input.dbTests.files.length} pgTAP test file(s)`, () => runDbTests(shadow, input.dbTests, context.cwd))
+            : undefined;
+        findings.push(...(dbTests?.findings ?? []));
         const policies = await readPolicies(session, valid.schemas);
+        const api = await checkApiUsage(session, {
+            usage: await settings.apiUsage,
+            mode: 'shadow',
+            exposedSchemas: valid.schemas,
+            apiRoles: valid.roles,
+            origins: shadow.origins,
+            declaredBuckets: configBuckets((0,rls_exposure/* supabaseConfigFor */.Gy)(context.cwd, input.migrationsDir)),
+            scanNotices: input.label === 'head',
+        });
+        findings.push(...api.findings);
         return {
             findings,
             matrix,
             policies,
             tests: tests.outcomes,
+            ...(dbTests ? { dbTests } : {}),
+            api,
             exposure,
-            metrics: { rules_ms: Math.round(rulesMs), matrix_ms: Math.round(matrixMs), matrix_probes: probes, tables: matrix.rows.length },
+            metrics: {
+                rules_ms: Math.round(rulesMs),
+                matrix_ms: Math.round(matrixMs),
+                matrix_probes: probes,
+                tables: matrix.rows.length,
+                ...dbTests?.metrics,
+                ...api.metrics,
+            },
         };
     }
     finally {
@@ -17189,6 +19544,9 @@ const GRANT_DEPENDENT_RULES = new Set([
     'pg_graphql_authenticated_table_exposed',
     'policy_role_missing_grant',
     'rls_matrix_access_changed',
+    'api_privilege_missing',
+    'api_privilege_service_role_only',
+    'api_function_not_executable',
 ]);
 /** Says which Data API grant model the shadow used (src/migrations/data-api-grants.ts): the finding rests on it. */
 function withGrantAssumption(item, assumption) {
@@ -17232,7 +19590,15 @@ async function auditMigrations(settings) {
     // What needs no database is checked before one is started.
     const exposure = (0,rls_exposure/* staticExposure */.YA)({ options, configSchemas: context.config.rls['exposed-schemas'], cwd: context.cwd, migrationsDir });
     const source = (0,sources/* readMigrations */.Yr)(migrationsDir, { cwd: context.cwd, format: options.migrationsFormat });
-    const seeds = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures).map((file) => (0,external_node_fs_.readFileSync)(file, 'utf8'));
+    const loaded = seedFiles(context.cwd, migrationsDir, context.config.rls.fixtures);
+    const seeds = loaded.map((file) => (0,external_node_fs_.readFileSync)(file, 'utf8'));
+    const dbTests = resolveDbTests({
+        given: options.dbTests,
+        label: (0,input_spec/* givenLabel */.S0)(options, 'db-tests'),
+        cwd: context.cwd,
+        supabaseConfig: (0,rls_exposure/* supabaseConfigFor */.Gy)(context.cwd, migrationsDir),
+        loaded,
+    });
     const plan = {
         supabase: source.tool === 'supabase' || (0,rls_exposure/* supabaseConfigFor */.Gy)(context.cwd, migrationsDir) !== undefined,
         sql: [...source.migrations.map((m) => m.sql), ...seeds],
@@ -17246,7 +19612,9 @@ async function auditMigrations(settings) {
         missing: [...(0,migrations_rules/* missingExtensionFindings */.OX)(shadow), ...(0,migrations_rules/* standInFindings */.g0)(shadow), ...(0,sources/* outsidePathFindings */.vn)(shadow.problems)],
         missingAll: shadow.missingExtensions,
         grantAssumption: shadow.grantAssumption,
-        analysis: shadow.failure ? undefined : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head' }),
+        analysis: shadow.failure
+            ? undefined
+            : await analyse(settings, shadow, { migrationsDir, withTests: true, label: 'head', ...(dbTests ? { dbTests } : {}) }),
     }), source));
     if (head.failure || !head.analysis)
         return { findings: [head.failure, ...head.missing] };
@@ -17258,7 +19626,8 @@ async function auditMigrations(settings) {
     let preexisting = [];
     const details = {
         exposure: exposureDetails(analysis.exposure, settings.apiRoles, 'shadow database built from the migrations'),
-        accessMatrix: matrixTable(analysis.matrix),
+        accessMatrix: matrixTable(analysis.matrix, matrixAppCalls(analysis.api)),
+        ...apiUsageReport(analysis.api, new Set(analysis.matrix.rows.map((row) => `${row.object.schema}.${row.object.name}`))),
     };
     if (head.grantAssumption)
         details.exposure.data_api_grants = head.grantAssumption;
@@ -17270,6 +19639,8 @@ async function auditMigrations(settings) {
     if (analysis.tests.length) {
         details.tests = analysis.tests.map((t) => ({ test: t.name, role: t.role, expected: t.expected, got: t.got, result: t.passed ? 'pass' : 'FAIL' }));
     }
+    if (analysis.dbTests)
+        details.dbTests = analysis.dbTests.files;
     const baseRef = await baseRefOf(settings);
     if (baseRef) {
         const atRef = await readMigrationsAtRef(context.cwd, migrationsDir, baseRef, head.tool);
@@ -17791,13 +20162,13 @@ function checks_make(rule, object, message, extra = {}) {
     const { severity, ...rest } = extra;
     return (0,webhooks_rules/* webhookFinding */.$)({ rule, severity, object, message, ...rest });
 }
-function list(items) {
+function checks_list(items) {
     if (items.length <= 1)
         return items.join('');
     return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 function roleList(roles) {
-    return `login role${roles.length === 1 ? '' : 's'} ${list(roles)}`;
+    return `login role${roles.length === 1 ? '' : 's'} ${checks_list(roles)}`;
 }
 /** Where a value lives, in SQL words. */
 function whereSet(value, database) {
@@ -17841,7 +20212,7 @@ function settingFindings(snapshot, expectation, roles, comparer) {
         const present = roles.map((r) => r.name).filter((r) => !missing.includes(r));
         const unknownServer = snapshot.serverLevelKnown.get(name) === false;
         findings.push(checks_make('webhook_setting_missing', object, present.length
-            ? `${name} is not set for ${roleList(missing)}; only ${list(present)} get${present.length === 1 ? 's' : ''} a value.`
+            ? `${name} is not set for ${roleList(missing)}; only ${checks_list(present)} get${present.length === 1 ? 's' : ''} a value.`
             : `${name} is not set for ${roleList(missing)}: no database, role or server value applies.`, {
             ...(unknownServer
                 ? {
@@ -17856,7 +20227,7 @@ function settingFindings(snapshot, expectation, roles, comparer) {
     const empty = roles.filter((role) => effectiveValue(values, role.name)?.value === '');
     if (empty.length) {
         const sources = [...new Set(empty.map((role) => whereSet(effectiveValue(values, role.name), db)))];
-        findings.push(checks_make('webhook_setting_empty', object, `${name} is an empty string for ${roleList(empty.map((r) => r.name))} (set by ${list(sources)}).`, {
+        findings.push(checks_make('webhook_setting_empty', object, `${name} is an empty string for ${roleList(empty.map((r) => r.name))} (set by ${checks_list(sources)}).`, {
             remediation: `Set the real value, or reset the empty one (for example ALTER DATABASE ${db} RESET ${name};).`,
         }));
     }
@@ -17875,14 +20246,14 @@ function settingFindings(snapshot, expectation, roles, comparer) {
     }
     const useless = snapshot.nologin.filter((entry) => entry.name === name);
     if (useless.length) {
-        findings.push(checks_make('webhook_setting_on_nologin_role', object, `${name} is set on ${list(useless.map((u) => u.role))}, which cannot log in, so the value never applies (SET ROLE does not load role settings).`, {
+        findings.push(checks_make('webhook_setting_on_nologin_role', object, `${name} is set on ${checks_list(useless.map((u) => u.role))}, which cannot log in, so the value never applies (SET ROLE does not load role settings).`, {
             remediation: `${useless.map((u) => (u.scope === 'database+role' ? `ALTER ROLE ${u.role} IN DATABASE ${db} RESET ${name};` : `ALTER ROLE ${u.role} RESET ${name};`)).join(' ')} Set it on the database or on the login role (authenticator) instead.`,
         }));
     }
     return findings;
 }
 function groupSuffix(group) {
-    return group.roles.length ? ` for ${roleList(group.roles)} (set by ${list(group.where)})` : '';
+    return group.roles.length ? ` for ${roleList(group.roles)} (set by ${checks_list(group.where)})` : '';
 }
 /** Parity with the deploy environment, per distinct value. */
 function parityFindings(observed, comparer, rotationSeverity) {
@@ -18013,8 +20384,8 @@ function plumbingFindings(functions, triggers, expectations, wanted, executableB
         const roles = executableBy.get(fn.oid) ?? [];
         if (roles.length) {
             findings.push(checks_make('webhook_function_executable_by_api_role', functionObject(fn), fn.isTrigger
-                ? `${label} (a trigger function) is executable by ${list(roles)}; it cannot be called directly, but revoke it anyway.`
-                : `${label} is executable by ${list(roles)}: anyone can have the database sign and send a payload through /rest/v1/rpc.`, {
+                ? `${label} (a trigger function) is executable by ${checks_list(roles)}; it cannot be called directly, but revoke it anyway.`
+                : `${label} is executable by ${checks_list(roles)}: anyone can have the database sign and send a payload through /rest/v1/rpc.`, {
                 // A trigger function cannot be called directly, so only a warning; any other is an error (the rule's default).
                 severity: fn.isTrigger ? 'warning' : 'error',
                 remediation: `REVOKE EXECUTE ON FUNCTION ${label} FROM public, ${roles.join(', ')};`,
@@ -18045,7 +20416,7 @@ function plumbingFindings(functions, triggers, expectations, wanted, executableB
         }
         if (matching.every((t) => t.enabled === 'D' || t.enabled === 'R')) {
             const states = matching.map((t) => `${t.name} (${t.enabled === 'D' ? 'disabled' : 'fires only in replica mode'})`);
-            findings.push(checks_make('webhook_trigger_disabled', object, `The trigger running ${fnLabel} on ${tableLabel} does not fire: ${list(states)}.`, {
+            findings.push(checks_make('webhook_trigger_disabled', object, `The trigger running ${fnLabel} on ${tableLabel} does not fire: ${checks_list(states)}.`, {
                 remediation: matching.map((t) => `ALTER TABLE ${tableLabel} ENABLE TRIGGER "${t.name.replace(/"/g, '""')}";`).join(' '),
             }));
         }
@@ -18053,7 +20424,7 @@ function plumbingFindings(functions, triggers, expectations, wanted, executableB
     return findings;
 }
 function literalFindings(hits) {
-    return hits.map((hit) => checks_make('webhook_literal_secret', hit.object, `${hit.sentence(list([...new Set(hit.secrets.map((s) => s.kind))]))}; every role and every schema dump can read it.`, {
+    return hits.map((hit) => checks_make('webhook_literal_secret', hit.object, `${hit.sentence(checks_list([...new Set(hit.secrets.map((s) => s.kind))]))}; every role and every schema dump can read it.`, {
         ...(hit.location ? { location: hit.location } : {}),
         remediation: 'Rotate the credential, store it with vault.create_secret(), and read it at run time in a SECURITY DEFINER function instead of writing it into SQL.',
     }));
@@ -18247,7 +20618,7 @@ function secretsInFunctionBody(source, known) {
     return found;
 }
 /** The first line (1-based) of a file that contains the secret, for annotations. */
-function lineOf(text, secret) {
+function literals_lineOf(text, secret) {
     const probe = secret.split(/\r?\n/).find((line) => line.trim().length >= 6) ?? secret;
     const index = text.indexOf(probe);
     if (index < 0)
@@ -18781,7 +21152,7 @@ function webhooks_locate(hits, context) {
     return hits.map((hit) => {
         for (const secret of hit.secrets) {
             for (const { file, text } of files) {
-                const line = lineOf(text, secret.raw ?? secret.value);
+                const line = literals_lineOf(text, secret.raw ?? secret.value);
                 if (line !== undefined)
                     return { ...hit, location: { file, line } };
             }
@@ -18882,6 +21253,130 @@ async function invokeGate(gate, read, surface, base = {}) {
 
 /***/ }),
 
+/***/ 43588:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   h: () => (/* binding */ API_USAGE_RULES),
+/* harmony export */   t: () => (/* binding */ apiUsageFinding)
+/* harmony export */ });
+/* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
+/**
+ * rls-audit's rules about the application's Data API calls (src/gates/rls/api-usage.ts): what
+ * the code asks of the Data API (src/api-usage/) that the database, once migrated, refuses.
+ * One finding per object and rule, carrying every call site and the statement that fixes it.
+ */
+
+const ALLOWLIST_HOW = 'To accept it, add an allowlist entry to the repo config with this rule id, the object shown in the finding and a reason.';
+const API_USAGE_RULES = [
+    {
+        id: 'api_object_missing',
+        gate: 'rls',
+        severity: 'error',
+        category: 'data-api',
+        title: 'The app calls a table, view or function the Data API does not serve',
+        doc: `The application's code calls \`.from('t')\`, \`.table('t')\` or \`.rpc('f')\` on an object that does not exist after the migrations (and, in deploy mode, in the live database), or that lives in a schema the Data API does not expose. The call returns 404 (PostgREST \`PGRST205\` for a table, \`PGRST202\` for a function, \`PGRST106\` for a schema that is not exposed). The schema is the one the chain names with \`.schema('s')\`, else the client's default: the first exposed schema. Fix: create the object in a migration, correct the name in the code, or expose its schema (\`[api] schemas\` in supabase/config.toml). Which files are scanned: the repo config's \`rls.app-code\` include and exclude globs. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'api_privilege_missing',
+        gate: 'rls',
+        severity: 'error',
+        category: 'data-api',
+        title: 'No API role has the privilege an app call needs',
+        doc: `The application reads or writes a table or view through the Data API, but neither the anonymous role (\`anon\`) nor the signed-in role (\`authenticated\`) has the privilege the call needs (SELECT for \`.select()\`, INSERT for \`.insert()\`, UPDATE for \`.update()\`, both for \`.upsert()\`, DELETE for \`.delete()\`; USAGE on the schema for all), so the call fails for every user with 42501 \`permission denied\`. Since 2026 Supabase no longer grants new objects in \`public\` to the API roles by default (new projects from 2026-05-30, all projects from 2026-10-30): the migration applies, row level security and its policies are in place, and the first request after the deploy fails. Row level security decides which rows a role sees; the grant decides whether it reaches the table at all. Fix: add the \`grant\` shown (to the roles the table's policies name, else \`authenticated\`) to a migration. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'api_privilege_service_role_only',
+        gate: 'rls',
+        severity: 'notice',
+        category: 'data-api',
+        title: 'Only service_role has the privilege an app call needs',
+        doc: `The application calls a table, view or function that only \`service_role\` may use (the API roles \`anon\` and \`authenticated\` lack the privilege). That is right for code that runs on a server with the service role key (edge functions, back ends), and a 42501 \`permission denied\` for code in browsers and apps, which use the anon key and the user's session. Listed so that reviewers can tell the two apart: if the call site runs as a user, add the \`grant\` shown to a migration; if it is server code, nothing to do. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'api_function_not_executable',
+        gate: 'rls',
+        severity: 'error',
+        category: 'data-api',
+        title: 'The app calls a function no API role may execute',
+        doc: `The application calls a function through \`.rpc('f')\`, but neither the anonymous nor the signed-in role may execute it (no EXECUTE on any of its overloads, or no USAGE on its schema), so the call fails for every user with 42501 \`permission denied for function\`. Since 2026 Supabase no longer grants EXECUTE on new functions in \`public\` to the API roles by default. Fix: add the \`grant execute\` shown to a migration (consider \`security invoker\` and the function's own checks before granting it to \`anon\`). ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'api_bucket_missing',
+        gate: 'rls',
+        severity: 'warning',
+        category: 'data-api',
+        title: 'The app uses a Storage bucket nothing creates',
+        doc: `The application calls \`storage.from('b')\` on a bucket that no migration, seed file or \`[storage.buckets.b]\` table in supabase/config.toml creates (PR mode), or that the live database does not have (deploy mode: then an error). Uploads and downloads fail with "Bucket not found" on every environment built from the repository (\`supabase db reset\`, branches). Fix: create the bucket in a migration (\`insert into storage.buckets (id, name) values ('b', 'b');\`) or declare it in supabase/config.toml. If the code creates the bucket itself at run time, allowlist the finding. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'api_call_unresolved',
+        gate: 'rls',
+        severity: 'notice',
+        category: 'data-api',
+        title: 'Data API calls whose object the scan cannot read',
+        doc: "Some Data API calls name their table, function or bucket with a variable or a template literal (`.from(table)`, `.rpc(name)`, a template literal with a placeholder), so the scan cannot tell which object they reach and does not check them: it never guesses. One finding lists them all with their file and line. Fix, where it matters: call with a literal name, or check those objects with the repo config's RLS tests; exclude generated code with `rls.app-code.exclude`.",
+    },
+    {
+        id: 'api_files_skipped',
+        gate: 'rls',
+        severity: 'notice',
+        category: 'data-api',
+        title: 'Source files the Data API scan could not read',
+        doc: 'Files that the `rls.app-code` globs select but that could not be read (permissions, not text, too large) are skipped, never fatal; one finding lists them with the reason. Calls in them are not checked. Fix the file or exclude it with `rls.app-code.exclude`.',
+    },
+];
+/** A finding of one of the Data API usage rules, at the rule's severity. */
+const apiUsageFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(API_USAGE_RULES);
+
+
+/***/ }),
+
+/***/ 59243:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K: () => (/* binding */ dbTestFinding),
+/* harmony export */   a: () => (/* binding */ DB_TEST_RULES)
+/* harmony export */ });
+/* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
+/**
+ * rls-audit's rules for the project's pgTAP database tests (`supabase/tests`, input `db-tests`),
+ * which run on the shadow database in PR mode (see db-tests.ts).
+ */
+
+const DB_TEST_RULES = [
+    {
+        id: 'db_test_failed',
+        gate: 'rls',
+        severity: 'error',
+        category: 'tests',
+        title: 'A pgTAP database test failed',
+        doc: "An assertion of a pgTAP test file (`supabase/tests/*.sql` or `*.pg`, or the folder input `db-tests` names) printed `not ok` on the shadow database built from the pull request's migrations and seed, the way `supabase test db` would have on the local stack. The finding sits on the test file's line that ran the assertion and carries its description and pgTAP's diagnostics (`# Failed test`, `have:`, `want:`). Tests marked TODO are counted, never reported. Each file runs in its own transaction, rolled back afterwards, as the role the migrations ran as. Fix the schema or policy the test exercises, or the test if its expectation is wrong. The key is the file and the assertion's description (with its number when it has none or shares it with another), so an allowlist entry survives tests added above it.",
+    },
+    {
+        id: 'db_test_plan_mismatch',
+        gate: 'rls',
+        severity: 'error',
+        category: 'tests',
+        title: 'A pgTAP test file ran a different number of tests than it planned',
+        doc: "The file declared `select plan(N)` but ran another number of assertions (pgTAP's `# Looks like you planned N tests but ran M`), or printed no plan at all. `pg_prove`, which `supabase test db` runs, fails such a file even when every assertion passed: usually an assertion was added or removed without updating the plan, or a branch of the file skipped some. Update the plan, or use `select * from no_plan()` with `select * from finish()`.",
+    },
+    {
+        id: 'db_test_file_died',
+        gate: 'rls',
+        severity: 'error',
+        category: 'tests',
+        title: 'A pgTAP test file stopped on an SQL error',
+        doc: "A statement of the test file failed on the shadow database (the finding gives its line and the server's message), so the rest of the file did not run, as `pg_prove` stops a file at its first error. Common causes: a table or function the test uses no longer exists, a role lacks a grant it needs (42501 under `set local role`), a psql meta-command (`\\set`, `\\i`): postgate runs each statement over the PostgreSQL protocol, never through psql, so meta-commands are syntax errors; or the file ran past its time limit. Transaction control in the file (`begin`, `commit`, `rollback`) is taken as the file's own wrapper: postgate runs the whole file in one transaction that it rolls back, so no file changes what the next one sees.",
+    },
+];
+/** A finding of one of the pgTAP rules, at the rule's severity. */
+const dbTestFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(DB_TEST_RULES);
+
+
+/***/ }),
+
 /***/ 95747:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -18902,7 +21397,7 @@ async function invokeGate(gate, read, surface, base = {}) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var smol_toml__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3292);
 /* harmony import */ var _config_input_spec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(88792);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83916);
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(37745);
 /* harmony import */ var _migrations_sources_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(89567);
 /* harmony import */ var _postgres_baseline_supabase_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(58081);
@@ -20072,9 +22567,11 @@ const SYSTEM_SCHEMA_EXTRAS = [
 /* harmony import */ var _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(89567);
 /* harmony import */ var _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(15175);
 /* harmony import */ var _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(36465);
-/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(95747);
-/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(56856);
-/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(34116);
+/* harmony import */ var _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(43588);
+/* harmony import */ var _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(59243);
+/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(95747);
+/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(56856);
+/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(34116);
 /**
  * Every rule, assembled in one place from the lists their owners export: the shared allowlist
  * rules, the migration rules every gate that builds a shadow shares, and each gate's own.
@@ -20090,15 +22587,19 @@ const SYSTEM_SCHEMA_EXTRAS = [
 
 
 
+
+
 const RULE_LISTS = [
     _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .SHARED_RULES */ .m,
     _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .MIGRATION_RULES */ .vo,
     _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_SOURCE_RULES */ .XL,
     _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__/* .DRIFT_RULES */ .o,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_RULES */ .s9,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .RLS_GATE_RULES */ .EQ,
-    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_5__/* .EXPOSURE_RULES */ .YX,
-    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .WEBHOOK_RULES */ .a,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .RLS_RULES */ .s9,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .RLS_GATE_RULES */ .EQ,
+    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_7__/* .EXPOSURE_RULES */ .YX,
+    _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .API_USAGE_RULES */ .h,
+    _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .DB_TEST_RULES */ .a,
+    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_9__/* .WEBHOOK_RULES */ .a,
     _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__/* .DRILL_RULES */ .a,
 ];
 /** All rules, in docs order: by gate, then id. */
@@ -20645,7 +23146,7 @@ function standInFindings(shadow) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _config_gates_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(20398);
 /* harmony import */ var _config_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(81066);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83916);
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(37745);
 /* harmony import */ var _tools_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(88710);
 /* harmony import */ var _tools_read_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(84573);
@@ -21197,8 +23698,8 @@ const dbmate = {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: ./src/errors.ts + 1 modules
-var errors = __nccwpck_require__(74298);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: ./src/migrations/checksums.ts
 var checksums = __nccwpck_require__(77333);
 ;// CONCATENATED MODULE: ./src/migrations/tools/drizzle.ts
@@ -21892,7 +24393,7 @@ function detectTool(dir, guard = (0,read/* pathGuard */.JV)(dir, dir)) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _config_paths_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(81066);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(83916);
 /**
  * What every migration tool's reader shares: reading files as UTF-8, following symbolic
  * links only while they stay inside the repository, listing a folder, and turning a file
@@ -22203,7 +24704,7 @@ const supabase = {
 /* harmony export */   Y: () => (/* binding */ findCreatedExtensions),
 /* harmony export */   o: () => (/* binding */ applySupabaseBaseline)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
 /* harmony import */ var _connect_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(36741);
 /* harmony import */ var _extensions_stand_ins_index_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(78209);
 /* harmony import */ var _supabase_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(58081);
@@ -22574,7 +25075,7 @@ function childEnv(extra = {}, options = {}) {
 /* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77030);
 /* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_net__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(83849);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(83916);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(27194);
 /* harmony import */ var _url_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(88638);
 /**
@@ -23022,7 +25523,7 @@ function traversableByOthers(dir) {
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(83849);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(83916);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(27194);
 /* harmony import */ var _private_install_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(70234);
 /* harmony import */ var _registry_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(31492);
@@ -23287,8 +25788,8 @@ function prepareEmbeddedPackage(packageDir) {
 /* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(46466);
 /* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var execa__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(90398);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(74298);
+/* harmony import */ var execa__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(69938);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(83916);
 /* harmony import */ var _child_env_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(455);
 /* harmony import */ var _cache_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(11949);
 /* harmony import */ var _embedded_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(10013);
@@ -23610,8 +26111,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: SUPPORTED_MAJORS, noServerMessage, validateMajor
 
-// EXTERNAL MODULE: ./src/errors.ts + 1 modules
-var errors = __nccwpck_require__(74298);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: ./src/postgres/ephemeral/binaries.ts
 var binaries = __nccwpck_require__(97510);
 // EXTERNAL MODULE: ./src/postgres/ephemeral/fetch-embedded.ts
@@ -23633,8 +26134,8 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./node_modules/execa/index.js + 141 modules
-var execa = __nccwpck_require__(90398);
+// EXTERNAL MODULE: ./node_modules/execa/index.js + 140 modules
+var execa = __nccwpck_require__(69938);
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __nccwpck_require__(83849);
 // EXTERNAL MODULE: ./src/secrets.ts
@@ -23985,7 +26486,8 @@ async function startLocalCluster(options = {}) {
                 client.on('error', () => undefined);
                 await client.connect();
                 try {
-                    await client.query(`CREATE DATABASE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(database)} OWNER postgres`);
+                    // FILE_COPY (PostgreSQL 15+) copies template1's files instead of writing each page to the WAL: faster with fsync off.
+                    await client.query(`CREATE DATABASE ${esm/* default.escapeIdentifier */.Ay.escapeIdentifier(database)} OWNER postgres${installation.major >= 15 ? ' STRATEGY FILE_COPY' : ''}`);
                 }
                 finally {
                     await client.end();
@@ -24215,7 +26717,7 @@ async function fetchMajor(major, log) {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83916);
 /* harmony import */ var _extensions_supabase_extensions_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(14489);
 /* harmony import */ var _extensions_stand_ins_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(78209);
 /* harmony import */ var _cache_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(11949);
@@ -26934,6 +29436,79 @@ async function reapScratchDatabases(admin, options = {}) {
 
 /***/ }),
 
+/***/ 60970:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ describeServerError)
+/* harmony export */ });
+/**
+ * What the database server (or the connection to it) can do to a gate mid-run, in one
+ * sentence each: what happened and what to do. Failures to connect are described by
+ * `connect.ts` (it knows the host and the input); these come later, from a query, and
+ * would otherwise read as an internal error.
+ */
+/** The privilege a read-only gate needs on each kind of object PostgreSQL names in "permission denied for <kind> <name>". */
+const PRIVILEGE_FOR = {
+    table: 'SELECT',
+    view: 'SELECT',
+    'materialized view': 'SELECT',
+    'foreign table': 'SELECT',
+    sequence: 'SELECT',
+    schema: 'USAGE',
+    function: 'EXECUTE',
+    procedure: 'EXECUTE',
+    database: 'CONNECT',
+    type: 'USAGE',
+};
+/** node-postgres's own words when the socket goes away (no SQLSTATE). */
+const CONNECTION_LOST = /connection terminated|connection (?:lost|closed)|ECONNRESET|EPIPE|not queryable|terminated unexpectedly/i;
+function privilegeSentence(message) {
+    const match = /permission denied for (materialized view|foreign table|table|view|sequence|schema|function|procedure|database|type) "?([^"]+?)"?$/.exec(message);
+    const privilege = match ? PRIVILEGE_FOR[match[1]] : undefined;
+    const fix = match && privilege ? `grant it ${privilege} on ${match[1]} ${match[2]}` : 'grant it the missing privilege';
+    return `The database role postgate connects as lacks a privilege it needs (${message}); ${fix}, or connect as a role that has it.`;
+}
+/** One sentence for an error a database session raised mid-run, or undefined when it is not one of those. */
+function describeServerError(error) {
+    if (!error || typeof error !== 'object')
+        return undefined;
+    const e = error;
+    const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+    const message = String(e.message ?? '')
+        .split('\n')[0]
+        .trim()
+        .replace(/\.$/, '');
+    if (!code) {
+        return CONNECTION_LOST.test(message)
+            ? `The connection to the database was lost mid-run (${message}); check the network path and the server's health, then rerun the gate.`
+            : undefined;
+    }
+    if (code === '57014') {
+        return /statement timeout/i.test(message)
+            ? `The database cancelled a postgate query that ran past the statement timeout (${message}); rerun when the database is less busy, or find the session holding up the query (pg_stat_activity).`
+            : `The database cancelled a postgate query (${message}), probably through pg_cancel_backend; rerun the gate.`;
+    }
+    if (code === '55P03') {
+        return `A postgate query waited too long for a lock another session holds (${message}), usually a running migration or a long transaction; rerun the gate when it has finished.`;
+    }
+    if (code === '57P01' || code === '57P02' || code === '57P05') {
+        return `The database server ended postgate's session mid-run (${message}): an administrator, pg_terminate_backend, an idle-session limit or a restart stopped it; rerun the gate.`;
+    }
+    if (code === '42501')
+        return privilegeSentence(message);
+    if (code.startsWith('53')) {
+        return `The database server ran out of resources (${message}); free disk space or memory on it, or raise its limits, then rerun the gate.`;
+    }
+    if (code.startsWith('08')) {
+        return `The connection to the database failed mid-run (${message}); check the network path and the server's health, then rerun the gate.`;
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 15834:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -26979,8 +29554,8 @@ function readSqlAsset(url) {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var execa__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(90398);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(74298);
+/* harmony import */ var execa__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(69938);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83916);
 /* harmony import */ var _child_env_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(455);
 /* harmony import */ var _ephemeral_docker_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(28115);
 /* harmony import */ var _ephemeral_registry_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(31492);
@@ -27268,7 +29843,7 @@ function versionMismatchError(stderr, name, purpose) {
 /* harmony export */   mx: () => (/* binding */ parseDatabaseUrl)
 /* harmony export */ });
 /* unused harmony exports SSL_MODES, redactUrl */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74298);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27194);
 /**
  * Parsing database URLs, in one place. Supported query parameters:
@@ -27431,9 +30006,10 @@ function redactUrl(raw) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ annotationsOf),
-/* harmony export */   e: () => (/* binding */ renderWorkflowCommands)
+/* harmony export */   Ih: () => (/* binding */ annotationsOf),
+/* harmony export */   e5: () => (/* binding */ renderWorkflowCommands)
 /* harmony export */ });
+/* unused harmony export RELATED_ANNOTATIONS_MAX */
 /* harmony import */ var _findings_types_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(45315);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27194);
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(12011);
@@ -27460,14 +30036,25 @@ function redactUrl(raw) {
 
 /** GitHub's per-field limit for annotation messages and raw details is 64 KB. */
 const FIELD_MAX = 60_000;
+/** Related locations annotated per finding (the creating migration, further call sites): the first ones; all are in the JSON report and SARIF. */
+const RELATED_ANNOTATIONS_MAX = 10;
 function annotationsOf(result, workspace) {
-    return (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .sortFindings */ .Tc)(result.findings).map((item) => ({
-        severity: item.severity,
-        ...(item.location ? { file: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .repoPath */ .qN)(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
-        title: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertInline */ .Mo)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(`${item.rule}: ${item.object.kind} ${(0,_findings_types_js__WEBPACK_IMPORTED_MODULE_0__/* .objectLabel */ .uk)(item.object)}`)), 255),
-        message: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .guardCommands */ .S4)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertBlock */ .WC)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
-        ...(item.remediation ? { details: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertBlock */ .WC)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(item.remediation)), FIELD_MAX) } : {}),
-    }));
+    return (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .sortFindings */ .Tc)(result.findings).flatMap((item) => {
+        const annotation = {
+            severity: item.severity,
+            ...(item.location ? { file: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .repoPath */ .qN)(item.location.file, workspace), line: item.location.line ?? 1 } : {}),
+            title: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertInline */ .Mo)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(`${item.rule}: ${item.object.kind} ${(0,_findings_types_js__WEBPACK_IMPORTED_MODULE_0__/* .objectLabel */ .uk)(item.object)}`)), 255),
+            message: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .guardCommands */ .S4)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertBlock */ .WC)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)([item.message, item.detail].filter(Boolean).join('\n')))), FIELD_MAX),
+            ...(item.remediation ? { details: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertBlock */ .WC)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(item.remediation)), FIELD_MAX) } : {}),
+        };
+        const related = (item.related ?? []).slice(0, RELATED_ANNOTATIONS_MAX).map((place) => ({
+            ...annotation,
+            file: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .repoPath */ .qN)(place.file, workspace),
+            line: place.line ?? 1,
+            message: (0,_format_js__WEBPACK_IMPORTED_MODULE_2__/* .clip */ .$Q)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .guardCommands */ .S4)((0,_inert_js__WEBPACK_IMPORTED_MODULE_3__/* .inertBlock */ .WC)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)([place.message, item.message].filter(Boolean).join('\n')))), FIELD_MAX),
+        }));
+        return [annotation, ...related];
+    });
 }
 /** Workflow command data: `%`, `\r` and `\n` escaped, as the runner reads them (and as `@actions/core` writes them). */
 function commandData(text) {
@@ -28014,7 +30601,7 @@ function ruleGroup(ruleId, rule, findings, all, links, plan) {
     ];
     for (const item of findings) {
         const icon = severities.size > 1 ? `${SEVERITY_ICON[item.severity]} ` : '';
-        lines.push(`| ${icon}${cell(item.object.kind)} ${code((0,_findings_types_js__WEBPACK_IMPORTED_MODULE_0__/* .objectLabel */ .uk)(item.object))} | ${where(item.location, links)} | ${findingCell(item, plan.compact)} |`);
+        lines.push(`| ${icon}${cell(item.object.kind)} ${code((0,_findings_types_js__WEBPACK_IMPORTED_MODULE_0__/* .objectLabel */ .uk)(item.object))} | ${where(item.location, links)}${alsoAt(item, links, plan.compact)} | ${findingCell(item, plan.compact)} |`);
     }
     if (findings.length < total)
         lines.push('', `_${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .plural */ .LS)(total - findings.length, 'more finding')} of this rule not shown._`);
@@ -28026,6 +30613,17 @@ function ruleGroup(ruleId, rule, findings, all, links, plan) {
         lines.push('</details>');
     }
     return lines;
+}
+/** Related locations shown in a finding's "where" cell; the rest are counted. */
+const RELATED_SHOWN = 3;
+/** `<br><sub>also: a.ts:3, b.ts:9, +2</sub>` under the location, for findings with related locations (not in compact mode). */
+function alsoAt(item, links, compact) {
+    const related = item.related ?? [];
+    if (!related.length || compact)
+        return '';
+    const shown = related.slice(0, RELATED_SHOWN).map((place) => where(place, links));
+    const more = related.length > RELATED_SHOWN ? `, +${related.length - RELATED_SHOWN}` : '';
+    return `<br><sub>also: ${shown.join(', ')}${more}</sub>`;
 }
 /** Message length kept in compact mode. */
 const COMPACT_MESSAGE = 300;
@@ -28407,6 +31005,15 @@ function renderSarif(result, options) {
                     logicalLocations: [{ name: item.object.name, fullyQualifiedName: (0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .objectLabel */ .uk)(item.object), kind: item.object.kind }],
                 },
             ],
+            ...(item.related?.length
+                ? {
+                    relatedLocations: item.related.map((place, i) => ({
+                        id: i + 1,
+                        physicalLocation: { artifactLocation: { uri: (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .repoPath */ .qN)(place.file, options.workspace) }, region: { startLine: place.line ?? 1 } },
+                        ...(place.message ? { message: { text: place.message } } : {}),
+                    })),
+                }
+                : {}),
             partialFingerprints: { 'postgateKey/v1': item.key },
             ...(prMode && state !== 'suppressed' ? { baselineState: state } : {}),
             ...(suppressed ? { suppressions: [{ kind: 'external', status: 'accepted', justification: suppressed.reason }] } : {}),
@@ -28560,11 +31167,19 @@ function renderFinding(item, c, groupSeverity) {
     const out = [`  ${tag}${(0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)(item.object.kind)} ${c('bold', (0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)((0,_findings_types_js__WEBPACK_IMPORTED_MODULE_1__/* .objectLabel */ .uk)(item.object)))}: ${(0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)(item.message)}`];
     if (item.location)
         out.push(c('dim', `${PAD}at ${(0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)((0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .locationText */ .fN)(item.location))}`));
+    if (item.related?.length)
+        out.push(c('dim', `${PAD}also at ${relatedText(item.related)}`));
     if (item.detail)
         out.push(c('dim', indent((0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertBlock */ .WC)(item.detail), PAD)));
     if (item.remediation)
         out.push(indent(`fix: ${(0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertBlock */ .WC)(item.remediation)}`, PAD));
     return out.join('\n');
+}
+/** Related locations shown in the terminal; the rest are counted. */
+const RELATED_SHOWN = 5;
+function relatedText(related) {
+    const shown = related.slice(0, RELATED_SHOWN).map((place) => (0,_inert_js__WEBPACK_IMPORTED_MODULE_5__/* .inertInline */ .Mo)((0,_format_js__WEBPACK_IMPORTED_MODULE_4__/* .locationText */ .fN)(place)));
+    return `${shown.join(', ')}${related.length > RELATED_SHOWN ? ` (+${related.length - RELATED_SHOWN} more)` : ''}`;
 }
 function detailText(block) {
     switch (block.kind) {
@@ -29114,6 +31729,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers");
+
+/***/ }),
+
+/***/ 58500:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 
 /***/ }),
 
@@ -37823,7 +40445,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 90398:
+/***/ 69938:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39313,8 +41935,8 @@ const npmRunPathEnv = ({env = external_node_process_namespaceObject.env, ...opti
 	return env;
 };
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(58500);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/realtime.js
@@ -39815,7 +42437,7 @@ const throwOnTimeout = (kill, timeout, context, controller) => timeout === 0 || 
 	: [killAfterTimeout(kill, timeout, context, controller)];
 
 const killAfterTimeout = async (kill, timeout, context, {signal}) => {
-	await (0,promises_namespaceObject.setTimeout)(timeout, undefined, {signal});
+	await (0,promises_.setTimeout)(timeout, undefined, {signal});
 	context.terminationReason ??= 'timeout';
 	kill();
 	throw new DiscardedError();
@@ -39907,7 +42529,7 @@ const killOnTimeout = async ({kill, forceKillAfterDelay, context, controllerSign
 	}
 
 	try {
-		await (0,promises_namespaceObject.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
+		await (0,promises_.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
 		if (kill('SIGKILL')) {
 			context.isForcefullyTerminated ??= true;
 		}
@@ -40208,7 +42830,7 @@ const onMessage = async ({anyProcess, channel, isSubprocess, ipcEmitter}, wrappe
 		// eslint-disable-next-line no-await-in-loop
 		await waitForOutgoingMessages(anyProcess, ipcEmitter, incomingMessages[0]);
 		// eslint-disable-next-line no-await-in-loop
-		await promises_namespaceObject.scheduler.yield();
+		await promises_.scheduler.yield();
 
 		// eslint-disable-next-line no-await-in-loop
 		const message = await handleStrictRequest({
@@ -40637,7 +43259,7 @@ const startIpc = async ({anyProcess, channel, isSubprocess, ipc}) => {
 	}
 
 	getIpcEmitter(anyProcess, channel, isSubprocess);
-	await promises_namespaceObject.scheduler.yield();
+	await promises_.scheduler.yield();
 };
 
 let isCancelListening = false;
@@ -40957,7 +43579,7 @@ var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
+var external_node_fs_promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: ./node_modules/which-command/index.js
 
 
@@ -47688,7 +50310,7 @@ const logOutputAsync = async ({stream, onStreamEnd, fdNumber, encoding, allMixed
 // When using `buffer: false`, users need to read `subprocess.stdout|stderr|all` right away
 // See https://github.com/sindresorhus/execa/issues/730 and https://github.com/sindresorhus/execa/pull/729#discussion_r1465496310
 const resumeStream = async stream => {
-	await (0,promises_namespaceObject.setImmediate)();
+	await (0,promises_.setImmediate)();
 	if (stream.readableFlowing === null) {
 		stream.resume();
 	}
@@ -60087,14 +62709,14 @@ function renderDoctor(report) {
 
 // EXTERNAL MODULE: ./src/config/paths.ts
 var paths = __nccwpck_require__(81066);
-// EXTERNAL MODULE: ./src/errors.ts + 1 modules
-var errors = __nccwpck_require__(74298);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: ./src/findings/types.ts
 var types = __nccwpck_require__(45315);
 // EXTERNAL MODULE: ./src/gates/step.ts
 var step = __nccwpck_require__(44884);
-// EXTERNAL MODULE: ./src/gates/invoke.ts + 59 modules
-var invoke = __nccwpck_require__(82404);
+// EXTERNAL MODULE: ./src/gates/invoke.ts + 68 modules
+var invoke = __nccwpck_require__(68669);
 // EXTERNAL MODULE: ./src/gates/rules-catalog.ts
 var rules_catalog = __nccwpck_require__(89789);
 // EXTERNAL MODULE: ./src/postgres/ephemeral/index.ts + 2 modules
@@ -60230,7 +62852,7 @@ const OUTPUT = {
     json: { render: report_text/* renderJson */.hF, progress: false },
     markdown: { render: (result) => (0,markdown/* renderMarkdown */.Gc)(result, { rules: rules_catalog/* RULE_CATALOG */.P }), progress: true },
     sarif: { render: (result) => (0,sarif/* renderSarif */.W)(result, { rules: rules_catalog/* RULE_CATALOG */.P, workspace: process.cwd() }).text, progress: false },
-    github: { render: (result) => (0,annotations/* renderWorkflowCommands */.e)(result, { title: config_gates/* GATES */.JH[result.gate].title, workspace: process.cwd() }), progress: true },
+    github: { render: (result) => (0,annotations/* renderWorkflowCommands */.e5)(result, { title: config_gates/* GATES */.JH[result.gate].title, workspace: process.cwd() }), progress: true },
 };
 function isOutputFormat(value) {
     return config_gates/* OUTPUT_FORMATS */.DS.includes(value ?? '');
