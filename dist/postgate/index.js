@@ -17933,9 +17933,16 @@ var promises_ = __nccwpck_require__(58500);
 // EXTERNAL MODULE: ./src/core/glob.ts
 var glob = __nccwpck_require__(16085);
 ;// CONCATENATED MODULE: ./src/api-usage/calls.ts
-const OPERATIONS = { select: 'select', insert: 'insert', update: 'update', upsert: 'upsert', delete: 'delete' };
+/** Maps, not object literals: a method such as `toString` must not find `Object.prototype`'s. */
+const OPERATIONS = new Map([
+    ['select', 'select'],
+    ['insert', 'insert'],
+    ['update', 'update'],
+    ['upsert', 'upsert'],
+    ['delete', 'delete'],
+]);
 /** Extra operation methods per language. */
-const LANGUAGE_OPERATIONS = { dart: { stream: 'select' } };
+const LANGUAGE_OPERATIONS = { dart: new Map([['stream', 'select']]) };
 /** The method names that name a table, per language (`from` for storage too). */
 const TABLE_METHODS = {
     js: 'from',
@@ -18034,10 +18041,10 @@ function operationsOf(target, following, language) {
         return ['execute'];
     if (target === 'bucket')
         return ['storage'];
-    const extra = LANGUAGE_OPERATIONS[language] ?? {};
+    const extra = LANGUAGE_OPERATIONS[language];
     const operations = [];
     for (const method of following) {
-        const operation = OPERATIONS[method] ?? extra[method];
+        const operation = OPERATIONS.get(method) ?? extra?.get(method);
         if (operation && !operations.includes(operation))
             operations.push(operation);
     }
@@ -18739,7 +18746,9 @@ async function scanApiUsage(root, options) {
             if (excluded(relative))
                 continue;
             const absolute = external_node_path_default().join(realDir, entry.name);
-            const language = LANGUAGES[external_node_path_default().extname(entry.name).slice(1).toLowerCase()];
+            const extension = external_node_path_default().extname(entry.name).slice(1).toLowerCase();
+            // own keys only: a file named x.constructor must not find Object.prototype's
+            const language = Object.hasOwn(LANGUAGES, extension) ? LANGUAGES[extension] : undefined;
             const wanted = language !== undefined && included(relative);
             if (entry.isSymbolicLink())
                 links.push({ relative, absolute, wanted, ...(language ? { language } : {}) });
