@@ -159,6 +159,45 @@ describe('rls-audit checks the Data API calls the app makes (PR mode, 2026 defau
   });
 });
 
+describe('rls-audit: an insert also needs the sequence behind a serial column', () => {
+  const SERIAL = `create table public.notes (
+  id bigserial primary key,
+  body text not null
+);
+alter table public.notes enable row level security;
+create policy "Signed-in users add notes" on public.notes for insert to authenticated with check (true);
+grant insert on table public.notes to authenticated;
+`;
+  const APP_INSERT = `import { createClient } from '@supabase/supabase-js';
+const supabase = createClient('https://example.supabase.co', 'anon-key');
+export const add = () => supabase.from('notes').insert({ body: 'hi' });
+`;
+  function serialProject(name: string, migrations: Record<string, string>): string {
+    const dir = project(name, migrations);
+    writeFileSync(path.join(dir, 'src/app.ts'), APP_INSERT);
+    return dir;
+  }
+
+  it('without USAGE on the sequence the insert fails for every user: api_privilege_missing with the sequence grant', async () => {
+    const result = await gate({}, serialProject('serial-no-usage', { '20260601090000_notes.sql': SERIAL }));
+    const [missing, ...others] = byRule(result, 'api_privilege_missing');
+    expect(others).toEqual([]);
+    expect(missing).toMatchObject({
+      object: { kind: 'table', schema: 'public', name: 'notes' },
+      location: { file: 'src/app.ts', line: 3 },
+      remediation: 'grant usage on sequence public.notes_id_seq to authenticated;',
+    });
+    expect(missing!.message).toMatch(/sequence public\.notes_id_seq.*42501 permission denied for sequence/);
+  });
+
+  it('with USAGE on the sequence (or an identity column) there is nothing to report', async () => {
+    const granted = serialProject('serial-usage', {
+      '20260601090000_notes.sql': `${SERIAL}grant usage on sequence public.notes_id_seq to authenticated;\n`,
+    });
+    expect(byRule(await gate({}, granted), 'api_privilege_missing')).toEqual([]);
+  });
+});
+
 describe('rls-audit Data API findings in PR mode against a base branch', () => {
   it('a finding already on the base is listed apart; the scan notices stay with the head', async () => {
     const repo = project('pr', { '20260601090000_invoices.sql': MIGRATION });

@@ -14,6 +14,7 @@ import {
   groupCalls,
   neededPrivileges,
   type RelationFacts,
+  type TablePrivilege,
 } from '../../src/gates/rls/api-usage.ts';
 import { matrixTable } from '../../src/gates/rls/render.ts';
 import { annotationsOf, RELATED_ANNOTATIONS_MAX } from '../../src/report/annotations.ts';
@@ -37,6 +38,7 @@ const invoices = (extra: Partial<RelationFacts> = {}): RelationFacts => ({
   privileges: { anon: [], authenticated: [], service_role: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] },
   schemaUsage: ['anon', 'authenticated', 'service_role'],
   policyRoles: { SELECT: ['authenticated'], INSERT: ['authenticated'] },
+  sequences: [],
   ...extra,
 });
 
@@ -92,6 +94,28 @@ describe('Data API calls judged against the grants', () => {
     expect(findings[0]!.message).toMatch(/^Only service_role may DELETE on table public\.invoices/);
     expect(findings[0]!.remediation).toBe(
       '-- only if these calls run as a user (browser, app); server code needs nothing\ngrant delete on table public.invoices to authenticated;',
+    );
+  });
+
+  it('an insert needs the sequence a serial column calls: missing for everyone is an error, for all but service_role a notice; reads never need it', () => {
+    const sequence = (usable: string[]) => [{ schema: 'public', name: 'invoices_id_seq', usable }];
+    const granted = { anon: [], authenticated: ['SELECT', 'INSERT'] as TablePrivilege[], service_role: ['SELECT', 'INSERT'] as TablePrivilege[] };
+    const inserts = usage([call('invoices', 'a.ts', 1, { operations: ['insert'] })]);
+    const [missing, ...none] = apiUsageFindings(inserts, facts({ relations: [invoices({ privileges: granted, sequences: sequence([]) })] }));
+    expect(none).toEqual([]);
+    expect(missing).toMatchObject({ rule: 'api_privilege_missing', remediation: 'grant usage on sequence public.invoices_id_seq to authenticated;' });
+    expect(missing!.message).toBe(
+      "Neither anon nor authenticated may use sequence public.invoices_id_seq, which inserts into table public.invoices call: the app's calls fail for every user with 42501 permission denied for sequence.",
+    );
+    const [notice] = apiUsageFindings(
+      inserts,
+      facts({ relations: [invoices({ privileges: granted, sequences: sequence(['service_role']) })], serverRole: 'service_role' }),
+    );
+    expect(notice).toMatchObject({ rule: 'api_privilege_service_role_only', severity: 'notice' });
+    expect(notice!.remediation).toMatch(/grant usage on sequence public\.invoices_id_seq to authenticated;$/);
+    expect(apiUsageFindings(inserts, facts({ relations: [invoices({ privileges: granted, sequences: sequence(['authenticated']) })] }))).toEqual([]);
+    expect(apiUsageFindings(usage([call('invoices', 'a.ts', 1)]), facts({ relations: [invoices({ privileges: granted, sequences: sequence([]) })] }))).toEqual(
+      [],
     );
   });
 

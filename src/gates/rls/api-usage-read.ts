@@ -43,7 +43,19 @@ select 'relation' as what, rel.schema, rel.name, rel.kind, rel.rls, null::text a
                      join role r on r.oid = any(pol.polroles)
                     where pol.polrelid = rel.oid
                     group by cmd) named), '{}') as policy_roles,
-       null::text[] as executable
+       null::text[] as executable,
+       coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', sn.nspname, 'name', s.relname,
+                   'usable', array(select r.role from role r
+                                    where pg_catalog.has_schema_privilege(r.oid, s.relnamespace, 'USAGE')
+                                      and (pg_catalog.has_sequence_privilege(r.oid, s.oid, 'USAGE') or pg_catalog.has_sequence_privilege(r.oid, s.oid, 'UPDATE'))))
+                   order by sn.nspname, s.relname)
+                   from (select distinct d.refobjid
+                           from pg_catalog.pg_attrdef ad
+                           join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass and d.objid = ad.oid
+                                                      and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                          where ad.adrelid = rel.oid) used
+                   join pg_catalog.pg_class s on s.oid = used.refobjid and s.relkind = 'S'
+                   join pg_catalog.pg_namespace sn on sn.oid = s.relnamespace), '[]') as sequences
   from relation rel
 union all
 select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catalog.pg_get_function_identity_arguments(p.oid),
@@ -51,7 +63,8 @@ select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catal
        array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')),
        null,
        array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')
-                                        and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))
+                                        and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')),
+       null
   from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
  where p.proname = any($3::text[]) and p.prokind = 'f'`;
 
@@ -74,6 +87,7 @@ interface FactRow {
   schema_usage: string[];
   policy_roles: RelationFacts['policyRoles'] | null;
   executable: string[] | null;
+  sequences: RelationFacts['sequences'] | null;
 }
 
 /** Bucket ids that exist in the database; undefined when storage.buckets is missing or not fully readable. */
@@ -129,6 +143,7 @@ export async function readApiFacts(session: ClientBase, input: ApiUsageInput): P
       privileges: row.privileges ?? {},
       schemaUsage: row.schema_usage,
       policyRoles: row.policy_roles ?? {},
+      sequences: row.sequences ?? [],
     }));
   const functions: FunctionFacts[] = rows
     .filter((row) => row.what === 'function')

@@ -41,6 +41,12 @@ export interface RelationFacts {
   schemaUsage: string[];
   /** Per command, the roles the table's policies name (a policy FOR ALL counts for each). */
   policyRoles: Partial<Record<TablePrivilege, string[]>>;
+  /**
+   * Sequences the column defaults call (serial columns: `nextval(...)`), with the roles that may use
+   * them (USAGE or UPDATE, and USAGE on their schema). An insert runs the default as the caller, so it
+   * needs them too; identity columns need nothing.
+   */
+  sequences: ReadonlyArray<{ schema: string; name: string; usable: string[] }>;
 }
 
 /** One overload of a function whose name the app calls, in any schema. */
@@ -148,21 +154,31 @@ export function neededPrivileges(calls: readonly ApiCall[]): TablePrivilege[] {
 /** The signed-in role the remediation grants to when nothing says otherwise. */
 const signedIn = (facts: ApiFacts): string => facts.apiRoles[1] ?? facts.apiRoles[0]!;
 
-/** `grant usage on schema ...` (when needed) and one `grant ... on table` per set of roles: the roles the policies name for each privilege, else the signed-in role. */
-function tableGrants(relation: RelationFacts, privileges: readonly TablePrivilege[], facts: ApiFacts): string {
+/** The roles a privilege is granted to: the API roles the table's policies name for it, else the signed-in role. */
+function grantees(relation: RelationFacts, privilege: TablePrivilege, facts: ApiFacts): string[] {
+  const named = (relation.policyRoles[privilege] ?? []).filter((role) => facts.apiRoles.includes(role));
+  return named.length ? facts.apiRoles.filter((role) => named.includes(role)) : [signedIn(facts)];
+}
+
+/**
+ * `grant usage on schema ...` (when needed), one `grant ... on table` per set of roles (see grantees),
+ * and `grant usage on sequence ...` for the sequences inserts need, to the roles that insert.
+ */
+function tableGrants(relation: RelationFacts, privileges: readonly TablePrivilege[], sequences: RelationFacts['sequences'], facts: ApiFacts): string {
   const byRoles = new Map<string, TablePrivilege[]>();
   for (const privilege of privileges) {
-    const named = (relation.policyRoles[privilege] ?? []).filter((role) => facts.apiRoles.includes(role));
-    const roles = (named.length ? facts.apiRoles.filter((role) => named.includes(role)) : [signedIn(facts)]).join(', ');
+    const roles = grantees(relation, privilege, facts).join(', ');
     byRoles.set(roles, [...(byRoles.get(roles) ?? []), privilege]);
   }
   const roles = [...new Set([...byRoles.keys()].flatMap((key) => key.split(', ')))];
   const usage = roles.filter((role) => !relation.schemaUsage.includes(role));
+  const inserters = grantees(relation, 'INSERT', facts).join(', ');
   return [
     ...(usage.length ? [`grant usage on schema ${ident(relation.schema)} to ${usage.join(', ')};`] : []),
     ...[...byRoles].map(
       ([to, granted]) => `grant ${granted.map((p) => p.toLowerCase()).join(', ')} on table ${qualified(relation.schema, relation.name)} to ${to};`,
     ),
+    ...sequences.map((sequence) => `grant usage on sequence ${qualified(sequence.schema, sequence.name)} to ${inserters};`),
   ].join('\n');
 }
 
@@ -226,24 +242,34 @@ function tableFindings(object: CalledObject, check: Check): Finding[] {
   const objectRef = { kind: relation.kind, schema: relation.schema, name: relation.name };
   const name = `${relation.kind} ${label(relation.schema, relation.name)}`;
   const rlsLine = relation.rls ? [] : [`Row level security is off on ${label(relation.schema, relation.name)}: enable it and add policies before granting.`];
+  // Inserts run the column defaults as the caller: a serial column's nextval needs the sequence too.
+  const sequencesLacking = needed.includes('INSERT') ? relation.sequences.filter((s) => !facts.apiRoles.some((role) => s.usable.includes(role))) : [];
+  const serverUses = (sequence: RelationFacts['sequences'][number]) => facts.serverRole !== undefined && sequence.usable.includes(facts.serverRole);
+  const sequenceText = (sequences: RelationFacts['sequences']) =>
+    sequences.length ? `use sequence ${list(sequences.map((s) => label(s.schema, s.name)))}, which inserts into ${name} call` : '';
   const out: Finding[] = [];
   const denied = lacking.filter((privilege) => !serverHas(privilege));
-  if (denied.length) {
+  const sequencesDenied = sequencesLacking.filter((s) => !serverUses(s));
+  if (denied.length || sequencesDenied.length) {
+    const what = [denied.length ? `${list(denied)} on ${name}` : '', sequenceText(sequencesDenied)].filter(Boolean).join(', nor ');
+    const error = denied.length ? '42501 permission denied' : '42501 permission denied for sequence';
     out.push(
       check.make('api_privilege_missing', objectRef, {
-        message: `${nobody(facts.apiRoles, `${list(denied)} on ${name}`)}: the app's calls fail for every user with 42501 permission denied.`,
+        message: `${nobody(facts.apiRoles, what)}: the app's calls fail for every user with ${error}.`,
         detail: [...rlsLine, callSitesLine(object)].join('\n'),
-        remediation: tableGrants(relation, denied, facts),
+        remediation: tableGrants(relation, denied, sequencesDenied, facts),
       }),
     );
   }
   const serverOnly = lacking.filter(serverHas);
-  if (serverOnly.length) {
+  const sequencesServerOnly = sequencesLacking.filter(serverUses);
+  if (serverOnly.length || sequencesServerOnly.length) {
+    const what = [serverOnly.length ? `${list(serverOnly)} on ${name}` : '', sequenceText(sequencesServerOnly)].filter(Boolean).join(', and ');
     out.push(
       check.make('api_privilege_service_role_only', objectRef, {
-        message: `Only ${facts.serverRole} may ${list(serverOnly)} on ${name}: the app's calls work from server code with the service role key, and fail with 42501 for users.`,
+        message: `Only ${facts.serverRole} may ${what}: the app's calls work from server code with the service role key, and fail with 42501 for users.`,
         detail: [...rlsLine, callSitesLine(object)].join('\n'),
-        remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${tableGrants(relation, serverOnly, facts)}`,
+        remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${tableGrants(relation, serverOnly, sequencesServerOnly, facts)}`,
       }),
     );
   }
