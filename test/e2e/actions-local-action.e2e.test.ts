@@ -134,7 +134,7 @@ function expectNothingLeaked(run: LocalRun): void {
 
 // Each run compiles the action's TypeScript sources with tsx (seconds of CPU on an idle machine):
 // a failure guard that a machine running several suites at once does not trip, not a wait.
-describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, { timeout: 600_000 }, () => {
+describe.skipIf(!INSTALLED)(`each action's source through ${HARNESS}`, () => {
   beforeAll(async () => {
     server = await startGitHubServer();
     server.addToken(TOKEN);

@@ -104,7 +104,7 @@ beforeAll(async () => {
     create index orders_customer_idx on public.orders (customer);
     create table public.customers as select distinct customer as name from public.orders;`);
   await client.end();
-}, 120_000);
+});
 
 afterAll(async () => {
   await cluster?.stop();

@@ -82,7 +82,7 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
       for (const grant of grants) await admin.query(grant);
     }
     guarded = await installTripwire(admin);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await admin?.end().catch(() => undefined);

@@ -92,7 +92,7 @@ beforeAll(async () => {
   // a login role whose real password no generated secret matches
   await admin.query(`create role fuzz_locked login password 'not-any-of-the-fuzzed-secrets'`);
   closedPort = await freePort();
-}, 180_000);
+});
 
 afterAll(async () => {
   await admin?.end().catch(() => undefined);
@@ -532,7 +532,7 @@ describe('secret-leak fuzz through the library entry, publish and every renderer
     }
     expect([...ran].sort()).toEqual(Object.keys(SCENARIOS).sort());
     expect(new Set(secrets.all.map((s) => s.value)).size, 'distinct secrets used by the library runs').toBeGreaterThanOrEqual(200);
-  }, 600_000);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ end $fn$`,
   writeFileSync(configFile, stringify(config));
   bare = copyExample(parent);
   rmSync(path.join(bare, '.github', 'postgate.yml'));
-}, 300_000);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -113,7 +113,7 @@ describe.each(MAJORS)('Supabase baseline on PostgreSQL %i', (major) => {
     if (!available) return;
     cluster = await startCluster({ major, shadow: 'local' });
     client = await connect(cluster.url);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await client?.end().catch(() => undefined);
@@ -467,7 +467,7 @@ describe.skipIf(!installedMajors.has(15))('Supabase baseline after a restored ro
   beforeAll(async () => {
     cluster = await startCluster({ major: 15, shadow: 'local' });
     client = await connect(cluster.url);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await client?.end().catch(() => undefined);

@@ -91,7 +91,7 @@ beforeAll(async () => {
     expect(result.status, JSON.stringify(result)).toBe('pass');
     backups[format] = { dump, manifest };
   }
-}, 180_000);
+});
 
 afterAll(async () => {
   await cluster?.stop();

@@ -66,7 +66,7 @@ beforeAll(async () => {
     }
   }
   await client.query(readFileSync(path.join(APP_DIR, 'supabase/seed.sql'), 'utf8'));
-}, 120_000);
+});
 
 afterAll(async () => {
   await client?.end().catch(() => undefined);

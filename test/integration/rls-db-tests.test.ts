@@ -134,7 +134,7 @@ describe('pgTAP tests on the shadow database', () => {
     // a link out of the repository is not followed
     symlinkSync('/etc/hostname', path.join(dir, 'supabase', 'tests', '00_link.sql'));
     result = await gate(dir);
-  }, 180_000);
+  });
 
   it('runs every .sql and .pg file in pg_prove order and counts the results', () => {
     const files = result.details?.dbTests as Array<Record<string, unknown>>;
@@ -221,7 +221,7 @@ describe('db-tests bad inputs: one sentence, exit 2', () => {
     expect(result.status).toBe('error');
     expect(result.error).toMatch(/^The shadow PostgreSQL 17 has no pgTAP extension, .*postgresql-17-pgtap.*supabase\/postgres image/);
     expect(result.error!.split(/\.\s/)).toHaveLength(1);
-  }, 180_000);
+  });
 
   it('no test files: nothing runs and no pgTAP is needed', async () => {
     const empty = path.join(temp, 'empty');
@@ -231,34 +231,33 @@ describe('db-tests bad inputs: one sentence, exit 2', () => {
     expect(result.error).toBeUndefined();
     expect(result.details?.dbTests).toBeUndefined();
     expect(result.metrics.db_test_files).toBeUndefined();
-  }, 180_000);
+  });
 });
 
 describe('a file that runs past its time limit', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startTestCluster(15);
-  }, 120_000);
+  });
   afterAll(() => cluster?.stop());
 
   it('is cancelled and reported, and the next file still runs', async () => {
     const dir = path.join(temp, 'slow');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'a.sql'), "select plan(1);\nselect pg_sleep(30);\nselect ok(true, 'late');\n");
+    writeFileSync(path.join(dir, 'a.sql'), "select plan(1);\nselect pg_sleep(3600);\nselect ok(true, 'late');\n");
     writeFileSync(path.join(dir, 'b.sql'), "select plan(1);\nselect ok(true, 'next');\n");
     const role = await withClient(cluster.url, async (c) => (await c.query<{ u: string }>('select current_user as u')).rows[0]!.u);
-    const started = performance.now();
+    // the sleep alone would take an hour: the run ends because the file was cancelled, not waited out
     const outcome = await runDbTests(
       { url: cluster.adminUrl, migrationUrl: cluster.url, migrationRole: { name: role, superuser: true } },
       { dir, files: [path.join(dir, 'a.sql'), path.join(dir, 'b.sql')] },
       temp,
       2000,
     );
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(outcome.findings.map((f) => [f.rule, f.location?.line])).toEqual([['db_test_file_died', 2]]);
     expect(outcome.findings[0]!.message).toMatch(/ran past its 2 s limit/);
     expect(outcome.files[1]).toMatchObject({ ran: 1, passed: 1 });
-  }, 60_000);
+  });
 });
 
 describe('--export-pgtap: the repo config RLS tests as a pgTAP file', () => {
@@ -323,7 +322,7 @@ describe('--export-pgtap: the repo config RLS tests as a pgTAP file', () => {
     expect(wrongCount?.detail).toMatch(/have: 2 row\(s\)\n# +want: 3 row\(s\)/);
     const anonRows = ofRule(result, 'db_test_failed').find((f) => f.object.name.endsWith('anon reads at least one'));
     expect(anonRows?.detail).toMatch(/have: error 42501: permission denied for table notes/);
-  }, 180_000);
+  });
 
   it('with no tests in the repo config is one sentence, exit 2', async () => {
     const none = path.join(temp, 'export-none');

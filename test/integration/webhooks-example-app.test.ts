@@ -77,7 +77,7 @@ beforeAll(async () => {
   } finally {
     await client.end();
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   await cluster?.stop();
