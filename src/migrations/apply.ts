@@ -9,7 +9,7 @@ import { splitSupabaseStatements, type SplitStatement } from './supabase-split.t
 import type { Migration } from './types.ts';
 import { migrationFinding } from './rules.ts';
 
-interface PgError {
+export interface PgError {
   message?: string;
   code?: string;
   position?: string;
@@ -132,7 +132,8 @@ async function findFailingStatement(client: ClientBase, migration: Migration): P
   }
 }
 
-async function failureFinding(client: ClientBase, migration: Migration, error: PgError, statement: SplitStatement | undefined): Promise<Finding> {
+/** The finding for a failing migration, at the file and line of the failing statement (found by re-running it when the server gave no position). */
+export async function failureFinding(client: ClientBase, migration: Migration, error: PgError, statement: SplitStatement | undefined): Promise<Finding> {
   const raw = migration.raw;
   let index: number | undefined;
   let failing = statement;
