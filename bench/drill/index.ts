@@ -24,9 +24,9 @@ import { resolveClientTool, runClientTool } from '../../src/postgres/tools.ts';
 import { parseDatabaseUrl } from '../../src/postgres/url.ts';
 import { type Bench, median, result } from '../types.ts';
 
-const TABLES = 50;
+export const TABLES = 50;
 /** About 200 bytes per row on disk with its indexes (measured: 286k rows x 50 tables = 2.7 GB). */
-const BYTES_PER_ROW = 200;
+export const BYTES_PER_ROW = 200;
 const MAJOR = 15;
 
 function tableSql(index: number, rows: number): string {
@@ -41,7 +41,7 @@ function tableSql(index: number, rows: number): string {
     create index on ${name} (account);`;
 }
 
-async function generate(url: string, rows: number): Promise<void> {
+export async function generate(url: string, rows: number): Promise<void> {
   const worker = async (start: number) => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -6619,11 +6619,12 @@ function extend(target) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   DS: () => (/* binding */ OUTPUT_FORMATS),
 /* harmony export */   JH: () => (/* binding */ GATES),
+/* harmony export */   SX: () => (/* binding */ DRILL_INPUTS),
 /* harmony export */   _U: () => (/* binding */ gateByCommand),
 /* harmony export */   sN: () => (/* binding */ MIGRATION_FORMATS),
 /* harmony export */   zb: () => (/* binding */ WEBHOOKS_INPUTS)
 /* harmony export */ });
-/* unused harmony exports DRIFT_INPUTS, RLS_INPUTS, DRILL_INPUTS */
+/* unused harmony exports DRIFT_INPUTS, RLS_INPUTS */
 /* harmony import */ var _postgres_ephemeral_types_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18862);
 /**
  * The four gates' inputs and outputs: the single source for action.yml, the CLI and
@@ -6743,6 +6744,11 @@ const DRIFT_INPUTS = {
         defaultDescription: 'every non-system schema',
     },
     'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated); leaving nothing to compare is an error.' },
+    'rehearse-from': {
+        kind: 'string',
+        description: "Rehearse the pending migrations on a copy of production: a backup (what restore-drill reads: plain SQL, .sql.gz, custom, directory, tar, or a folder with the supabase db dump files) or a database URL (dumped read-only from an exported snapshot; masked in logs). postgate restores it into throwaway PostgreSQL (masked by the repo config's drill.mask), applies the migrations the copy's history lacks statement by statement, and reports each statement's duration, ACCESS EXCLUSIVE locks and rows, and failures only the data causes.",
+    },
+    'rehearse-sha256': { kind: 'string', description: 'Expected SHA-256 of the rehearse-from backup; a mismatch stops the gate before the restore.' },
     ...SHADOW,
     ...COMMON,
 };
@@ -7456,8 +7462,23 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
     drift: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
         schemas: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).optional(),
         'exclude-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).default([]),
+        /** PR mode's lock and rewrite analysis (src/gates/drift/migration-safety.ts): tables that may be rewritten or locked, and the longest lock_timeout that counts as set. */
+        'migration-safety': zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+            exceptions: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+                table: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.small_lookup'),
+                reason: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP({ error: 'expected a reason (why this table may be rewritten or locked)' }).trim().min(1, 'expected a non-empty reason'),
+                rules: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^migration_[a-z_]+$/, 'expected a rule id such as migration_table_rewrite'))
+                    .min(1)
+                    .optional(),
+            }))
+                .default([]),
+            'max-lock-timeout': duration.optional(),
+        })
+            .default({ exceptions: [] }),
+        /** The rehearsal on a restored copy (`rehearse-from`, `drill.rehearse-migrations`): an ACCESS EXCLUSIVE lock held longer than this is a finding (default 1s). */
+        rehearsal: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({ 'lock-threshold': duration.optional() }).optional(),
     })
-        .default({ 'exclude-schemas': [] }),
+        .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] } }),
     rls: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
         /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
         'exposed-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier)
@@ -7510,8 +7531,10 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
         baseline: zod__WEBPACK_IMPORTED_MODULE_5__/* ["enum"] */ .k5n(['auto', 'supabase', 'none']).default('auto'),
         // The source database is meant to be empty: a backup that restores no rows passes (else drill_backup_empty).
         'expect-empty': zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
+        // After the verification, apply the repository's pending migrations to the restored copy and measure them (drift-gate's rehearsal).
+        'rehearse-migrations': zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
     })
-        .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false }),
+        .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false, 'rehearse-migrations': false }),
 });
 const EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
 function formatPath(path) {
@@ -7871,6 +7894,252 @@ function isBlindSpot(difference) {
 
 /***/ }),
 
+/***/ 46515:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Kq: () => (/* binding */ DEFAULT_MAX_LOCK_TIMEOUT_MS),
+/* harmony export */   WY: () => (/* binding */ SAFETY_SKIPPED),
+/* harmony export */   dJ: () => (/* binding */ migrationSafetyFindings),
+/* harmony export */   uD: () => (/* binding */ MIGRATION_SAFETY_RULES)
+/* harmony export */ });
+/* unused harmony exports migrationSafetyFinding, settingMs */
+/* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
+/* harmony import */ var _migrations_statement_effects_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(28227);
+/* harmony import */ var _postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(36741);
+/**
+ * Migration safety in PR mode: what each statement of the pull request's new migrations did on
+ * the shadow (src/migrations/statement-effects.ts measures it) turned into findings. Pure: effects
+ * and the repo config's `drift.migration-safety` in, findings out.
+ *
+ * Only relations that existed before the pull request count: a lock on a table the pull request
+ * creates blocks nobody. A table with 0 rows in the shadow still counts (production has rows).
+ */
+
+
+
+const ALLOW = 'A small table may be rewritten or locked safely: name it in `drift.migration-safety.exceptions` (`{ table: schema.name, reason, rules? }`) in `.github/postgate.yml`, or allowlist `{ rule, object, reason, expires }` with the object named in the finding.';
+const WHERE = "Measured in PR mode on the shadow, for every statement of the migrations the pull request adds (against `base-ref`), applied in the tool's transaction mode, from `pg_locks` and the catalog inside the migration's transaction.";
+const MIGRATION_SAFETY_RULES = [
+    {
+        id: 'migration_table_rewrite',
+        gate: 'drift',
+        severity: 'error',
+        category: 'migration-safety',
+        title: 'Migration rewrites an existing table',
+        doc: `A statement gave an existing table (or index) a new file node (\`pg_class.relfilenode\` changed): PostgreSQL copied every row into a new file while holding an ACCESS EXCLUSIVE lock, so reads and writes wait for the whole copy, and the disk needs room for both copies. What rewrites is measured, not guessed: \`alter column ... type\` to a type that is not binary-coercible (\`integer\` to \`bigint\`, \`varchar(100)\` to \`varchar(20)\`; \`varchar(20)\` to \`varchar(200)\` or to \`text\` does not), \`add column\` with a volatile default (\`clock_timestamp()\`, \`gen_random_uuid()\`; a constant or \`now()\` is stored once in the catalog since PostgreSQL 11), \`set logged/unlogged\`, \`cluster\`, \`vacuum full\`, \`reindex\` (an index). PostgreSQL 15 and 17 rewrite in the same cases for these statements; 17 can also \`alter column ... set expression\` on a stored generated column, which rewrites. Safe pattern: add a new column (no default, or a constant one), backfill it in batches, switch the code, then drop the old one (expand/contract); for a volatile default, add the column without it, \`alter column ... set default\`, and backfill. ${WHERE} ${ALLOW}`,
+    },
+    {
+        id: 'migration_lock_exclusive',
+        gate: 'drift',
+        severity: 'error',
+        category: 'migration-safety',
+        title: 'Migration takes an ACCESS EXCLUSIVE lock on an existing table',
+        doc: `A statement took an ACCESS EXCLUSIVE lock on a table that existed before the pull request: until the migration's transaction ends, every query on the table waits, plain \`select\`s included; and while the lock waits behind a long-running query, every query that arrives after it waits too. Most \`alter table\` forms take it (\`add column\`, \`drop default\`, \`rename\`, \`alter column ... type\`, \`add constraint\` of a check), as do \`drop\`, \`truncate\` and \`lock table\`. Reported when no more specific finding (rewrite, scan, destructive change) names the same table for the statement; an error, or a warning when \`lock_timeout\` was set (at most \`drift.migration-safety.max-lock-timeout\`) as the statement ran, since the wait, and the queue behind it, is then bounded. It is the same in PostgreSQL 15 and 17 for these statements. Safe pattern: keep the transaction short (one such statement per migration, no data changes in it) and set \`lock_timeout\` first, so that the statement gives up instead of queueing the table's traffic behind it: \`set lock_timeout = '3s';\`, with a retry in the deploy. ${WHERE} ${ALLOW}`,
+    },
+    {
+        id: 'migration_index_not_concurrent',
+        gate: 'drift',
+        severity: 'warning',
+        category: 'migration-safety',
+        title: 'Index built without CONCURRENTLY on an existing table',
+        doc: `A statement built an index on a table that existed before the pull request inside a transaction (\`create index\` without \`concurrently\`, or \`add constraint ... unique/primary key\`): PostgreSQL holds a SHARE lock for the whole build, so every insert, update and delete on the table waits until the index is built (ACCESS EXCLUSIVE for a constraint). PostgreSQL 15 and 17 behave the same. Safe pattern: \`create index concurrently\` in a migration of its own that the tool runs outside a transaction (\`-- no-transaction\` for sqlx, \`transaction:false\` for dbmate, a file with only that statement for the Supabase CLI), and for a constraint, \`alter table ... add constraint ... unique using index <index>\` afterwards. ${WHERE} ${ALLOW}`,
+    },
+    {
+        id: 'migration_validation_scan',
+        gate: 'drift',
+        severity: 'warning',
+        category: 'migration-safety',
+        title: 'Constraint validated by scanning an existing table under a lock',
+        doc: `A statement added a validated constraint to a table that existed before the pull request (a \`check\` or a \`foreign key\` without \`not valid\`, or \`set not null\` on an existing column): PostgreSQL reads every row to check it while holding the statement's lock (ACCESS EXCLUSIVE for a check and \`set not null\`, SHARE ROW EXCLUSIVE on both tables for a foreign key), so writes (and for ACCESS EXCLUSIVE, reads) wait for the scan. Measured from the catalog: a new constraint with \`convalidated\`, or a new \`attnotnull\` on a column that was there, without a validated \`check (col is not null)\` that lets PostgreSQL 12+ skip the scan. PostgreSQL 15 and 17 behave the same here (18 stores NOT NULL as a constraint that can be added \`not valid\`). Safe pattern: \`alter table t add constraint c check (...) not valid;\` then, in the next migration, \`alter table t validate constraint c;\`, which scans under a SHARE UPDATE EXCLUSIVE lock that lets reads and writes go on; for NOT NULL, validate a \`check (col is not null)\` first, then \`set not null\` skips the scan. ${WHERE} ${ALLOW}`,
+    },
+    {
+        id: 'migration_no_lock_timeout',
+        gate: 'drift',
+        severity: 'warning',
+        category: 'migration-safety',
+        title: 'Strong lock on an existing table without lock_timeout',
+        doc: `A migration took a lock that blocks writes (SHARE or stronger) on a table that existed before the pull request while \`lock_timeout\` was unset (or longer than \`drift.migration-safety.max-lock-timeout\`, 10s by default), read with \`current_setting\` in the applying session as the statement ran. The lock waits behind any long-running query on the table, and every query arriving after it queues behind the waiting lock: a migration that takes a millisecond can stop the site for as long as the slowest query. Each measured migration starts with the timeouts unset (a setting left by an earlier migration on the same connection is not counted), and the finding says whether \`statement_timeout\` was set. Same in PostgreSQL 15 and 17. Safe pattern: begin the migration with \`set lock_timeout = '3s';\` (and a \`statement_timeout\`) and retry the deploy when it gives up. ${WHERE} ${ALLOW}`,
+    },
+    {
+        id: 'migration_destructive',
+        gate: 'drift',
+        severity: 'warning',
+        category: 'migration-safety',
+        title: 'Migration drops, narrows, renames or empties an existing object',
+        doc: `A statement removed or changed what running code relies on, on an object that existed before the pull request: \`drop table\`, \`drop column\`, \`drop function\`, \`truncate\`, a narrowing type change (a shorter \`varchar\`, a smaller integer, a length where there was none, which can fail on or cut existing values), or a rename of a table or column. The version of the application still running during the deploy fails on it, and the data cannot be brought back without a restore. Measured from the catalog (the relation or function gone, the column's type and name before and after); PostgreSQL 15 and 17 behave the same. Safe pattern: expand/contract: add the new object, deploy code that writes both and reads the new one, backfill, and drop the old one in a later release; for a rename, add the new column (or a view with the new name), switch the code, then drop the old name. ${WHERE} ${ALLOW}`,
+    },
+];
+/** Said in \`base_checks_skipped\`'s detail: without a base branch, no migration is known to be new. */
+const SAFETY_SKIPPED = "The lock and rewrite analysis of the pull request's new migrations (migration_table_rewrite, migration_lock_exclusive, migration_index_not_concurrent, migration_validation_scan, migration_no_lock_timeout, migration_destructive) did not run either: it measures only the migrations the base branch does not have";
+const migrationSafetyFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(MIGRATION_SAFETY_RULES);
+const DEFAULT_MAX_LOCK_TIMEOUT_MS = 10_000;
+const UNIT_MS = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `current_setting('lock_timeout')` ('0', '500ms', '3s', '1min') in ms; 0 when unset. */
+function settingMs(value) {
+    const match = /^(\d+)\s*(ms|s|min|h|d)?$/.exec(value.trim());
+    return match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : 0;
+}
+const TABLE_KINDS = new Set(['r', 'p', 'm', 'f']);
+const withArticle = (word) => `${/^[AEIOU]/.test(word) ? 'an' : 'a'} ${word}`;
+const label = (r) => `${r.schema}.${r.name}`;
+const sqlName = (r) => `${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(r.schema)}.${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(r.name)}`;
+const objectOf = (r) => ({ kind: r.relkind === 'i' ? 'index' : 'table', schema: r.schema, name: r.name });
+/** The finding a change on an existing object makes, if any. */
+function draftOf(change) {
+    if (change.kind === 'drop_function') {
+        return {
+            rule: 'migration_destructive',
+            object: { kind: 'function', name: change.signature },
+            what: `drops function ${change.signature}, which existed before this pull request`,
+            remediation: 'Expand/contract: deploy code that no longer calls the function first, and drop it in a later migration.',
+        };
+    }
+    const r = change.relation;
+    if (!r.existed)
+        return undefined;
+    const base = { relation: r, object: objectOf(r) };
+    switch (change.kind) {
+        case 'rewrite': {
+            const cause = change.addedColumns.length
+                ? ` (new column ${change.addedColumns.join(', ')}: a volatile default is computed for every row)`
+                : change.changedTypes.length
+                    ? ` (type change of ${change.changedTypes.join(', ')})`
+                    : '';
+            const remediation = change.addedColumns.length
+                ? `Add the column without the default, set the default afterwards (it applies to new rows only), and backfill in batches:\nalter table ${sqlName(r)} add column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.addedColumns[0])} <type>;\nalter table ${sqlName(r)} alter column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.addedColumns[0])} set default <expression>;\n-- then update in batches of a few thousand rows`
+                : `Expand/contract instead of rewriting in place: add a new column of the new type, backfill it in batches, switch the code, then drop the old column.\nalter table ${sqlName(r)} add column <name>_new <new type>;`;
+            return { ...base, rule: 'migration_table_rewrite', what: `rewrites ${r.relkind === 'i' ? 'index' : 'table'} ${label(r)}${cause}`, remediation };
+        }
+        case 'validation': {
+            const remediation = change.check === 'not null'
+                ? `Prove the column first, then SET NOT NULL skips its scan:\nalter table ${sqlName(r)} add constraint ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(`${change.name}_not_null`)} check (${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.name)} is not null) not valid;\n-- next migration:\nalter table ${sqlName(r)} validate constraint ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(`${change.name}_not_null`)};\nalter table ${sqlName(r)} alter column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.name)} set not null;`
+                : `Add it without the scan, then validate it under a SHARE UPDATE EXCLUSIVE lock, in the next migration:\nalter table ${sqlName(r)} add constraint ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.name)} ... not valid;\nalter table ${sqlName(r)} validate constraint ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.name)};`;
+            const subject = change.check === 'not null' ? `NOT NULL on column ${change.name}` : `${change.check} constraint ${change.name}`;
+            return { ...base, rule: 'migration_validation_scan', what: `validates ${subject} of ${label(r)} by scanning every row under its lock`, remediation };
+        }
+        case 'index_build':
+            return {
+                ...base,
+                rule: 'migration_index_not_concurrent',
+                what: `builds index ${change.index} on ${label(r)} without CONCURRENTLY, blocking writes for the whole build`,
+                remediation: `Build it concurrently, in a migration of its own that the tool runs outside a transaction:\ncreate ${change.unique ? 'unique ' : ''}index concurrently ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.index)} on ${sqlName(r)} (...);${change.unique ? `\n-- then, in the next migration:\nalter table ${sqlName(r)} add constraint ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.index)} unique using index ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.index)};` : ''}`,
+            };
+        case 'truncate':
+            return {
+                ...base,
+                rule: 'migration_destructive',
+                what: `truncates ${label(r)}`,
+                remediation: 'Delete the rows you mean to remove in batches, or keep the data and stop reading it (expand/contract).',
+            };
+        case 'drop_relation':
+            return {
+                ...base,
+                rule: 'migration_destructive',
+                what: `drops ${label(r)}`,
+                remediation: `Expand/contract: deploy code that no longer uses ${label(r)} first, and drop it in a later release (keep a backup).`,
+            };
+        case 'drop_column':
+            return {
+                ...base,
+                rule: 'migration_destructive',
+                what: `drops column ${change.column} of ${label(r)}`,
+                remediation: `Expand/contract: stop reading and writing ${change.column} in the code first, then drop it in a later release:\nalter table ${sqlName(r)} drop column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.column)};`,
+            };
+        case 'type_change':
+            return change.narrowing
+                ? {
+                    ...base,
+                    rule: 'migration_destructive',
+                    what: `narrows column ${change.column} of ${label(r)} from ${change.from} to ${change.to}`,
+                    remediation: `Add a column of the new type, backfill and check the values, switch the code, then drop the old column (expand/contract):\nalter table ${sqlName(r)} add column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(`${change.column}_new`)} ${change.to};`,
+                }
+                : undefined;
+        case 'rename_column':
+            return {
+                ...base,
+                rule: 'migration_destructive',
+                what: `renames column ${change.from} of ${label(r)} to ${change.to}: code still using ${change.from} fails`,
+                remediation: `Expand/contract: add the new column, write both, backfill, switch reads, then drop the old one:\nalter table ${sqlName(r)} add column ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.to)} <type>;`,
+            };
+        case 'rename_relation':
+            return {
+                ...base,
+                rule: 'migration_destructive',
+                what: `renames ${change.from} to ${label(r)}: code still using ${change.from} fails`,
+                remediation: `Expand/contract: keep the old name readable while the code moves, e.g.\ncreate view ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.from.slice(0, change.from.indexOf('.')))}.${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteIdent */ .v4)(change.from.slice(change.from.indexOf('.') + 1))} as select * from ${sqlName(r)};`,
+            };
+    }
+}
+const TIMEOUT_SQL = `set lock_timeout = '3s';\nset statement_timeout = '30s';`;
+/**
+ * The findings for the measured statements, in order. Severity: error for a rewrite, or for any
+ * finding whose statement took an ACCESS EXCLUSIVE lock on its existing table; the rule's otherwise.
+ */
+function migrationSafetyFindings(effects, config) {
+    const excepted = (rule, relation) => config.exceptions.some((e) => e.table === label(relation) && (!e.rules || e.rules.includes(rule)));
+    const findings = [];
+    const timedOut = new Set();
+    for (const effect of effects) {
+        const at = `${effect.file}:${effect.line}`;
+        const location = { file: effect.file, line: effect.line };
+        const exclusive = new Set(effect.locks.filter((l) => l.relation.existed && l.mode === 'AccessExclusiveLock').map((l) => l.relation.oid));
+        const modeOn = (oid) => effect.locks.find((l) => l.relation.oid === oid)?.mode;
+        const named = new Set();
+        for (const change of effect.changes) {
+            const draft = draftOf(change);
+            if (!draft || (draft.relation && excepted(draft.rule, draft.relation)))
+                continue;
+            const mode = draft.relation && modeOn(draft.relation.oid);
+            if (draft.relation)
+                named.add(draft.relation.oid);
+            const severity = draft.relation && exclusive.has(draft.relation.oid) ? 'error' : undefined;
+            findings.push(migrationSafetyFinding({
+                rule: draft.rule,
+                ...(severity ? { severity } : {}),
+                object: draft.object,
+                message: `${at} ${draft.what}${mode ? ` (${(0,_migrations_statement_effects_js__WEBPACK_IMPORTED_MODULE_1__/* .lockModeName */ .US)(mode)} lock)` : ''}.`,
+                remediation: draft.remediation,
+                location,
+            }));
+        }
+        const lockMs = settingMs(effect.lockTimeout);
+        const bounded = lockMs > 0 && lockMs <= config.maxLockTimeoutMs;
+        for (const lock of effect.locks) {
+            const r = lock.relation;
+            if (!r.existed || !TABLE_KINDS.has(r.relkind) || lock.mode !== 'AccessExclusiveLock' || named.has(r.oid) || excepted('migration_lock_exclusive', r))
+                continue;
+            findings.push(migrationSafetyFinding({
+                rule: 'migration_lock_exclusive',
+                // lock_timeout bounds how long the table's traffic can queue behind the waiting lock
+                ...(bounded ? { severity: 'warning' } : {}),
+                object: objectOf(r),
+                message: `${at} takes an ACCESS EXCLUSIVE lock on ${label(r)}, which existed before this pull request: every query on it waits until the migration's transaction ends.`,
+                remediation: `Keep the transaction short (this statement alone, no data changes) and let it give up rather than queue the table's traffic:\n${TIMEOUT_SQL}`,
+                location,
+            }));
+        }
+        if (timedOut.has(effect.file) || bounded)
+            continue;
+        const strong = effect.locks.find((l) => l.relation.existed && TABLE_KINDS.has(l.relation.relkind) && (0,_migrations_statement_effects_js__WEBPACK_IMPORTED_MODULE_1__/* .isStrong */ .kg)(l.mode) && !excepted('migration_no_lock_timeout', l.relation));
+        if (!strong)
+            continue;
+        timedOut.add(effect.file);
+        const statementTimeout = settingMs(effect.statementTimeout) > 0 ? `statement_timeout is ${effect.statementTimeout}` : 'statement_timeout is not set either';
+        findings.push(migrationSafetyFinding({
+            rule: 'migration_no_lock_timeout',
+            object: { kind: 'migration', name: effect.file },
+            message: `${at} takes ${withArticle((0,_migrations_statement_effects_js__WEBPACK_IMPORTED_MODULE_1__/* .lockModeName */ .US)(strong.mode))} lock on ${label(strong.relation)} with lock_timeout ${lockMs > 0 ? `at ${effect.lockTimeout}, above the ${config.maxLockTimeoutMs} ms allowed` : 'unset'} (${statementTimeout}): waiting for the lock, it stops every query on the table behind it.`,
+            remediation: `Begin the migration with:\n${TIMEOUT_SQL}\nand retry the deploy when the lock is not granted in time.`,
+            location,
+        }));
+    }
+    return findings;
+}
+
+
+/***/ }),
+
 /***/ 15175:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -7965,7 +8234,7 @@ const DRIFT_RULES = [
         severity: 'notice',
         category: 'history',
         title: 'Checks against the base branch skipped',
-        doc: `PR mode compares the migrations with the base branch's to catch \`merged_migration_edited\`, \`merged_migration_removed\` and \`migration_version_not_newer\`, and it needs to know that branch: the \`base-ref\` input (\`--base-ref\` on the CLI), else the pull request's base from the run (\`GITHUB_BASE_REF\`, or the event's \`pull_request.base.ref\` / \`merge_group.base_ref\`). In a git checkout without one (a local run, a workflow not triggered by a pull request), or when only the run knows it and the working directory is not a git checkout, those checks did not run and this notice says so instead of passing silently. Set \`base-ref\` (e.g. \`--base-ref main\`), or run the gate in the repository's checkout on a \`pull_request\` event. In a shallow checkout the base branch is fetched on demand; where that fails, check out with \`fetch-depth: 0\`. ${ALLOW}`,
+        doc: `PR mode compares the migrations with the base branch's to catch \`merged_migration_edited\`, \`merged_migration_removed\` and \`migration_version_not_newer\`, and it needs to know that branch: the \`base-ref\` input (\`--base-ref\` on the CLI), else the pull request's base from the run (\`GITHUB_BASE_REF\`, or the event's \`pull_request.base.ref\` / \`merge_group.base_ref\`). In a git checkout without one (a local run, a workflow not triggered by a pull request), or when only the run knows it and the working directory is not a git checkout, those checks did not run and this notice says so instead of passing silently. The lock and rewrite analysis of the pull request's new migrations (\`migration_table_rewrite\` and the other \`migration-safety\` rules) needs the base branch too, to know which migrations are new; the notice's detail says it did not run either. Set \`base-ref\` (e.g. \`--base-ref main\`), or run the gate in the repository's checkout on a \`pull_request\` event. In a shallow checkout the base branch is fetched on demand; where that fails, check out with \`fetch-depth: 0\`. ${ALLOW}`,
     },
     {
         id: 'schema_drift_missing',
@@ -8273,7 +8542,7 @@ const drillFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findi
 
 /***/ }),
 
-/***/ 68669:
+/***/ 85580:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8445,6 +8714,287 @@ var external_node_fs_ = __nccwpck_require__(73024);
 var registry = __nccwpck_require__(31492);
 // EXTERNAL MODULE: ./src/report/format.ts
 var format = __nccwpck_require__(12011);
+// EXTERNAL MODULE: ./src/migrations/sources.ts
+var sources = __nccwpck_require__(89567);
+// EXTERNAL MODULE: ./src/postgres/connect.ts
+var connect = __nccwpck_require__(36741);
+// EXTERNAL MODULE: ./src/migrations/tools/index.ts + 9 modules
+var tools = __nccwpck_require__(88710);
+;// CONCATENATED MODULE: ./src/migrations/history.ts
+
+
+
+/** Schemas whose `schema_migrations` belong to the Supabase platform, not to the project. */
+const PLATFORM_SCHEMAS = ['auth', 'realtime', '_realtime', 'storage', 'supabase_functions', 'extensions', 'net', 'vault', 'graphql', 'cron', 'pgsodium'];
+/** Every tool's history table, in the order tables are matched and listed. */
+const HISTORY_TABLES = tools/* HISTORY_ORDER */.q8.flatMap((adapter) => adapter.history ? [{ ...adapter.history, tool: adapter.id }] : []);
+/** "schema.table (tool)" list for messages. */
+function describeHistoryTables(tools) {
+    return HISTORY_TABLES.filter((spec) => !tools || tools.includes(spec.tool))
+        .map((spec) => `${spec.schema ? `${spec.schema}.` : ''}${spec.table} (${spec.tool})`)
+        .join(', ');
+}
+/** Every history table in the database, identified by schema and columns. One query. */
+async function findHistoryTables(client) {
+    const names = [...new Set(HISTORY_TABLES.map((spec) => spec.table))];
+    const { rows } = await client.query(`select n.nspname as schema, c.relname as table, array_agg(a.attname::text order by a.attnum) as columns
+       from pg_catalog.pg_class c
+       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+       join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      where c.relkind in ('r', 'p') and c.relname = any($1::text[])
+      group by 1, 2
+      order by 1, 2`, [names]);
+    const found = [];
+    for (const row of rows) {
+        for (const spec of HISTORY_TABLES) {
+            if (spec.table !== row.table)
+                continue;
+            if (spec.schema ? spec.schema !== row.schema : PLATFORM_SCHEMAS.includes(row.schema) || row.schema === 'supabase_migrations')
+                continue;
+            const has = spec.columns.every((column) => row.columns.includes(column));
+            if (!has || (spec.exact && row.columns.length !== spec.columns.length))
+                continue;
+            found.push({ tool: spec.tool, schema: row.schema, table: row.table, columns: row.columns });
+            break;
+        }
+    }
+    return found;
+}
+async function history_select(client, table, sql) {
+    const qualified = `${(0,connect/* quoteIdent */.v4)(table.schema)}.${(0,connect/* quoteIdent */.v4)(table.table)}`;
+    try {
+        return (await client.query(sql(qualified))).rows;
+    }
+    catch (error) {
+        const e = error;
+        if (e.code === '42501') {
+            throw new errors/* UserError */.y(`The database role cannot read the migration history table ${table.schema}.${table.table} (permission denied); grant it SELECT on that table and USAGE on schema ${table.schema}.`);
+        }
+        throw error;
+    }
+}
+/** Reads the rows of a history table into the common shape, as the tool's adapter says. */
+async function readHistory(client, table) {
+    const spec = tools/* TOOLS */.It[table.tool].history;
+    if (!spec)
+        return { ...table, entries: [] };
+    const has = (column) => table.columns?.includes(column) ?? true;
+    return { ...table, ...(await spec.read((sql) => history_select(client, table, sql), has)) };
+}
+/**
+ * Whether a catalog object is the migration tool's own bookkeeping (its history table
+ * with its columns, keys, indexes and sequence, or its private schema): never schema
+ * drift, since the migrations do not create it.
+ */
+function isHistoryObject(table, object) {
+    const toolSchema = tools/* TOOLS */.It[table.tool].history?.privateSchema;
+    if (toolSchema && (object.schema === toolSchema || (object.kind === 'schema' && object.name === toolSchema)))
+        return true;
+    if (object.schema !== table.schema)
+        return false;
+    if (object.name === table.table || object.table === table.table)
+        return true;
+    return object.kind === 'sequence' && String(object.props?.ownedBy ?? '').startsWith(`${table.schema}.${table.table}.`);
+}
+
+// EXTERNAL MODULE: ./src/migrations/rehearse.ts
+var rehearse = __nccwpck_require__(83084);
+// EXTERNAL MODULE: ./src/gates/drift/rules.ts
+var drift_rules = __nccwpck_require__(15175);
+;// CONCATENATED MODULE: ./src/gates/drift/history.ts
+
+
+const migrationRef = (m) => ({ kind: 'migration', name: m.file });
+function make(rule, m, entry, message, extra = {}) {
+    return (0,drift_rules/* driftFinding */.r)({
+        rule,
+        object: m ? migrationRef(m) : { kind: 'migration', name: entry?.version || entry?.id || '?' },
+        message,
+        ...(m ? { location: { file: m.file, line: 1 } } : {}),
+        ...extra,
+    });
+}
+/** Whether the file is what the history recorded, by the tool's rule; undefined when the tool keeps nothing to compare. */
+function matchesHistory(m, entry) {
+    return tools/* TOOLS */.It[m.tool].matchesHistory?.(m, entry);
+}
+function compareHistory(source, history) {
+    const tool = source.tool;
+    const adapter = tools/* TOOLS */.It[tool];
+    const title = adapter.title;
+    const table = `${history.schema}.${history.table}`;
+    const findings = [];
+    const applied = new Set();
+    const counts = { pending: 0, applied: 0, missing: 0, edited: 0, outOfOrder: 0, failed: 0 };
+    const byId = new Map(history.entries.map((e) => [e.id, e]));
+    const local = new Map(source.migrations.map((m) => [m.id, m]));
+    const versioned = source.migrations.filter((m) => m.kind === 'versioned');
+    // What counts as applied, per tool.
+    const isApplied = (m) => {
+        if (history.highWaterMark !== undefined)
+            return adapter.compareVersions(m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
+        if (history.baselineVersion !== undefined && m.kind === 'versioned' && adapter.compareVersions(m.version, history.baselineVersion) <= 0)
+            return byId.get(m.id) ?? 'implied';
+        return byId.get(m.id);
+    };
+    const appliedLocal = versioned.filter((m) => isApplied(m) !== undefined);
+    const newestApplied = (() => {
+        if (adapter.newestApplied)
+            return adapter.newestApplied(history);
+        const versions = [
+            ...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version),
+            ...(history.baselineVersion ? [history.baselineVersion] : []),
+        ];
+        return versions.sort((a, b) => adapter.compareVersions(a, b)).at(-1);
+    })();
+    const lastCommon = appliedLocal.at(-1);
+    for (const m of source.migrations) {
+        const entry = isApplied(m);
+        if (entry === undefined) {
+            if (m.kind === 'repeatable') {
+                counts.pending++;
+                findings.push(make('migration_pending', m, undefined, `${m.file} (repeatable) has never been applied: ${title} runs it on the next deploy.`));
+                continue;
+            }
+            const older = newestApplied !== undefined && (adapter.isOlder ? adapter.isOlder(m, newestApplied) : adapter.compareVersions(m.version, newestApplied) < 0);
+            if (older) {
+                counts.outOfOrder++;
+                const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
+                findings.push(make('migration_out_of_order', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
+                    remediation: "Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool's option).",
+                }));
+            }
+            else {
+                counts.pending++;
+                findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, {
+                    remediation: `Apply it with ${title} (the deploy normally does).`,
+                }));
+            }
+            continue;
+        }
+        if (entry === 'implied') {
+            applied.add(m.id);
+            counts.applied++;
+            continue;
+        }
+        if (!entry.success) {
+            counts.failed++;
+            findings.push(make('migration_failed', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
+                remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
+            }));
+            continue;
+        }
+        applied.add(m.id);
+        counts.applied++;
+        const match = matchesHistory(m, entry);
+        if (match && !match.same) {
+            if (m.kind === 'repeatable') {
+                counts.pending++;
+                findings.push(make('migration_pending', m, entry, `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`));
+            }
+            else {
+                counts.edited++;
+                findings.push(make('migration_edited', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
+                    remediation: "Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool's repair command.",
+                }));
+            }
+        }
+    }
+    for (const entry of history.entries) {
+        if (local.has(entry.id))
+            continue;
+        if (history.highWaterMark !== undefined && source.migrations.some((m) => adapter.compareVersions(m.version, entry.version) === 0))
+            continue;
+        counts.missing++;
+        const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
+        const label = entry.kind === 'repeatable'
+            ? `repeatable "${entry.name}"`
+            : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
+        findings.push(make('migration_missing_locally', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
+            detail: [
+                lastCommon ? `Last migration both sides agree on: ${lastCommon.file}.` : 'No migration in the repository is recorded as applied.',
+                twin
+                    ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).`
+                    : '',
+                !entry.success ? 'The row also records a failed run.' : '',
+            ]
+                .filter(Boolean)
+                .join(' '),
+            remediation: adapter.repairHint?.(entry) ??
+                "Restore the migration file with this version, or remove the row with the tool's repair command if the change was undone.",
+        }));
+    }
+    if (adapter.chainProblems) {
+        const reported = new Set(findings.filter((f) => f.rule === 'migration_edited').map((f) => f.location?.file));
+        for (const { migration, problem } of adapter.chainProblems(source.migrations)) {
+            if (reported.has(migration.file))
+                continue;
+            reported.add(migration.file);
+            counts.edited++;
+            findings.push(make('migration_edited', migration, undefined, `${migration.file} breaks ${title}'s hash chain: ${problem}.`));
+        }
+    }
+    return { findings, applied, counts };
+}
+
+;// CONCATENATED MODULE: ./src/gates/drift/rehearse-pending.ts
+
+
+
+
+
+
+/** An ACCESS EXCLUSIVE lock held longer than this on a table with rows is a finding, unless the repo config says otherwise. */
+const DEFAULT_LOCK_THRESHOLD_MS = 1000;
+function lockThresholdMs(config) {
+    return config.drift.rehearsal?.['lock-threshold'] ?? DEFAULT_LOCK_THRESHOLD_MS;
+}
+/**
+ * Applies the copy's pending migrations on `url` (a throwaway database: it is changed) and
+ * measures them. `inputName` names where the copy came from, for the message when it has no
+ * history table.
+ */
+async function rehearsePending(url, source, options) {
+    const client = await (0,connect/* connect */.Ng)(url, { gate: 'drift', readOnly: false, inputName: 'target', statementTimeoutMs: 0 });
+    try {
+        const tables = await findHistoryTables(client);
+        const table = tables.find((t) => t.tool === source.tool);
+        if (!table) {
+            throw new errors/* UserError */.y(`The copy restored from \`${options.inputName}\` has no ${sources/* TOOL_TITLES */.Ho[source.tool]} history table (looked for: ${describeHistoryTables([source.tool])}), so postgate cannot tell which migrations it lacks; point \`${options.inputName}\` at a backup of the migrated database or set \`migrations-format\`.`);
+        }
+        const history = await readHistory(client, table);
+        const { applied } = compareHistory(source, history);
+        const pending = source.migrations.filter((m) => m.executable && !applied.has(m.id));
+        const outcome = await options.log.step(`rehearsal: ${pending.length} pending migration(s) on the restored copy, statement by statement`, () => (0,rehearse/* rehearseMigrations */.p)(client, pending, { lockThresholdMs: options.lockThresholdMs }));
+        const longestLock = Math.max(0, ...outcome.statements.flatMap((s) => s.locks.map((l) => l.held_ms)));
+        return {
+            findings: outcome.findings,
+            metrics: { rehearsal_ms: Math.round(outcome.total_ms), rehearsal_pending: pending.length, rehearsal_longest_lock_ms: Math.round(longestLock) },
+            details: {
+                rehearsal: {
+                    title: 'Rehearsal on the restored copy',
+                    rows: outcome.statements.map((s) => ({
+                        statement: s.statement,
+                        status: s.status,
+                        duration_ms: s.duration_ms,
+                        lock: s.locks.map((l) => `ACCESS EXCLUSIVE ${l.relation} ${formatHeld(l.held_ms)}`),
+                        rows: s.rows,
+                        rewritten: s.rewritten,
+                    })),
+                    note: `${pending.length} pending migration(s) against ${history.schema}.${history.table}, ${outcome.statements.length} statement(s), total ${formatHeld(outcome.total_ms)}${outcome.failed.length ? `; ${outcome.failed.length} failed and were rolled back (the later ones ran without them)` : ''}`,
+                },
+                rehearsal_total_ms: Math.round(outcome.total_ms),
+            },
+        };
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+function formatHeld(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:zlib"
@@ -9248,10 +9798,8 @@ function writeManifest(file, manifest) {
     }
 }
 
-// EXTERNAL MODULE: ./src/postgres/connect.ts
-var connect = __nccwpck_require__(36741);
 // EXTERNAL MODULE: ./src/postgres/tools.ts
-var tools = __nccwpck_require__(18880);
+var postgres_tools = __nccwpck_require__(18880);
 ;// CONCATENATED MODULE: ./src/gates/drill/mask.ts
 /**
  * Masking for staging refreshes: after the drill has verified the copy, the columns named in
@@ -9362,8 +9910,8 @@ async function exportMasked(state) {
         finally {
             await client.end().catch(() => undefined);
         }
-        const pgDump = await (0,tools/* resolveClientTool */.I0)('pg_dump', { minMajor: target.major, serverMajor: target.major, purpose: 'export the masked copy' });
-        const result = await (0,tools/* runClientTool */.X)(pgDump, [...exportFormatArgs(options.exportPath, state.jobs), '--no-password', '-f', exportPath.replace(/\/$/, ''), '-d', target.target.database], {
+        const pgDump = await (0,postgres_tools/* resolveClientTool */.I0)('pg_dump', { minMajor: target.major, serverMajor: target.major, purpose: 'export the masked copy' });
+        const result = await (0,postgres_tools/* runClientTool */.X)(pgDump, [...exportFormatArgs(options.exportPath, state.jobs), '--no-password', '-f', exportPath.replace(/\/$/, ''), '-d', target.target.database], {
             connection: target.target,
             paths: [external_node_path_default().dirname(exportPath.replace(/\/$/, ''))],
         });
@@ -10913,12 +11461,12 @@ function parseTocList(listing) {
 }
 function readerTool(artifact, targetMajor) {
     const dumpMajor = majorOfVersion(artifact.header.dumpVersion);
-    return (0,tools/* resolveClientTool */.I0)('pg_restore', { minMajor: dumpMajor ?? 0, serverMajor: targetMajor, purpose: `restore ${external_node_path_default().basename(artifact.path)}` });
+    return (0,postgres_tools/* resolveClientTool */.I0)('pg_restore', { minMajor: dumpMajor ?? 0, serverMajor: targetMajor, purpose: `restore ${external_node_path_default().basename(artifact.path)}` });
 }
 /** `pg_restore -l`: the archive's TOC, or a corruption problem when it cannot be read. */
 async function readToc(artifact, targetMajor) {
     const tool = await readerTool(artifact, targetMajor);
-    const result = await (0,tools/* runClientTool */.X)(tool, ['-l', artifact.path], { paths: [artifact.path] });
+    const result = await (0,postgres_tools/* runClientTool */.X)(tool, ['-l', artifact.path], { paths: [artifact.path] });
     if (result.exitCode !== 0) {
         const first = result.stderr
             .split('\n')
@@ -10982,7 +11530,7 @@ async function restoreArchive(artifact, toc, tool, context) {
     const progress = new Progress(context.log, toc.tables.length, [...sizes.values()].reduce((a, b) => a + b, 0));
     const parallel = artifact.format !== 'tar' && context.jobs > 1;
     const args = ['--verbose', '--no-password', '-d', context.target.database, ...(parallel ? ['-j', String(context.jobs)] : []), artifact.path];
-    const result = await (0,tools/* runClientTool */.X)(tool, args, {
+    const result = await (0,postgres_tools/* runClientTool */.X)(tool, args, {
         connection: context.target,
         paths: [artifact.path],
         onStderrLine: (line) => {
@@ -11008,7 +11556,7 @@ async function restoreArchive(artifact, toc, tool, context) {
 async function restorePlatformData(file, tool, context) {
     const collector = new ErrorCollector();
     const progress = new Progress(context.log, 0, 0);
-    const result = await (0,tools/* runClientTool */.X)(tool, ['--data-only', '--disable-triggers', '--no-password', '-d', context.target.database, file], {
+    const result = await (0,postgres_tools/* runClientTool */.X)(tool, ['--data-only', '--disable-triggers', '--no-password', '-d', context.target.database, file], {
         connection: context.target,
         paths: [file],
         onStderrLine: (line) => collector.line(line),
@@ -11235,7 +11783,7 @@ async function load(state, supabase, baselineApplied) {
         await restoreRolesFile(live.rolesFile, asSuperuser);
     }
     if (toc) {
-        const tool = await (0,tools/* resolveClientTool */.I0)('pg_restore', {
+        const tool = await (0,postgres_tools/* resolveClientTool */.I0)('pg_restore', {
             minMajor: majorOfVersion(artifact.header.dumpVersion) ?? 0,
             serverMajor: target.major,
             purpose: `restore ${external_node_path_default().basename(artifact.path)}`,
@@ -12967,9 +13515,9 @@ async function takeLiveBackup(options) {
         const supabase = await isSupabaseDatabase(session);
         const excludeSchemas = supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : [];
         const purpose = `dump ${target.label} (PostgreSQL ${serverVersion})`;
-        const pgDump = await (0,tools/* resolveClientTool */.I0)('pg_dump', { minMajor: serverMajor, serverMajor, purpose });
+        const pgDump = await (0,postgres_tools/* resolveClientTool */.I0)('pg_dump', { minMajor: serverMajor, serverMajor, purpose });
         options.onDumpStarting?.({ serverMajor, supabase });
-        const dump = (0,tools/* runClientTool */.X)(pgDump, [
+        const dump = (0,postgres_tools/* runClientTool */.X)(pgDump, [
             ...FORMAT_FLAGS[options.format],
             ...(options.format === 'directory' ? ['-j', String(Math.max(1, options.jobs))] : []),
             `--snapshot=${row.snapshot}`,
@@ -12989,10 +13537,10 @@ async function takeLiveBackup(options) {
         ]);
         if (result.exitCode !== 0) {
             (0,external_node_fs_.rmSync)(options.output, { recursive: true, force: true });
-            throw (0,tools/* versionMismatchError */.LA)(result.stderr, 'pg_dump', purpose) ?? dumpFailed(result.stderr, target.label);
+            throw (0,postgres_tools/* versionMismatchError */.LA)(result.stderr, 'pg_dump', purpose) ?? dumpFailed(result.stderr, target.label);
         }
         if (supabase && options.platformDataFile) {
-            const platform = await (0,tools/* runClientTool */.X)(pgDump, [
+            const platform = await (0,postgres_tools/* runClientTool */.X)(pgDump, [
                 '-Fc',
                 '--data-only',
                 `--snapshot=${row.snapshot}`,
@@ -13040,14 +13588,14 @@ function dumpFailed(stderr, label) {
 async function dumpRoles(file, target, serverMajor, purpose) {
     let tool;
     try {
-        tool = await (0,tools/* resolveClientTool */.I0)('pg_dumpall', { minMajor: serverMajor, serverMajor, purpose });
+        tool = await (0,postgres_tools/* resolveClientTool */.I0)('pg_dumpall', { minMajor: serverMajor, serverMajor, purpose });
     }
     catch {
         // Roles are a help for the restore, not part of the database dump: without pg_dumpall the
         // restore reports missing roles by name instead.
         return undefined;
     }
-    const result = await (0,tools/* runClientTool */.X)(tool, ['--roles-only', '--no-role-passwords', '--no-password', '-f', file, '-l', target.database], {
+    const result = await (0,postgres_tools/* runClientTool */.X)(tool, ['--roles-only', '--no-role-passwords', '--no-password', '-f', file, '-l', target.database], {
         connection: target,
         paths: [external_node_path_default().dirname(file)],
     });
@@ -13677,6 +14225,8 @@ var __disposeResources = (undefined && undefined.__disposeResources) || (functio
 
 
 
+
+
 async function run(options, context) {
     return runGate('drill', options, context, () => (options.writeManifest ? backupWithManifest(options, context) : drill(options, context)));
 }
@@ -13690,17 +14240,14 @@ async function drill(options, context) {
         const cleanup = __addDisposableResource(env_1, cleanupStack(), true);
         const state = createState(options, context, mode, cleanup);
         try {
-            const fetched = await fetchSource(state); // also starts the restore target in the background
-            if (await checksum(fetched)) {
-                const targeted = await awaitTarget(fetched);
-                await restoreBackup(targeted);
-                const inert = targeted.restoreRan ? await neutraliseCopy(targeted) : undefined;
-                if (inert)
-                    await verifyCopy(targeted, inert);
-            }
+            const { fetched, targeted, inert } = await restoreCopy(state);
+            if (targeted && inert)
+                await verifyCopy(targeted, inert);
             state.phases.skipRest();
             await measureObjectives(state);
             await exportMasked(state);
+            if (targeted && inert && state.config['rehearse-migrations'])
+                await rehearseOnCopy(state, targeted.target.url);
             summarise(state);
             recordDrill(state);
             context.log.info(`restore-drill: RTO ${(0,input_spec/* formatDuration */.a3)(state.rtoMs)}${state.rpoMs !== undefined ? `, RPO ${(0,input_spec/* formatDuration */.a3)(state.rpoMs)}` : ''}, ${(0,format/* formatBytes */.z3)(fetched.artifact.sizeBytes, 'short')} ${FORMAT_LABELS[fetched.artifact.format]}`);
@@ -13722,6 +14269,38 @@ async function drill(options, context) {
         if (result_1)
             await result_1;
     }
+}
+/**
+ * The drill's first phases, which drift-gate's rehearsal reuses: fetch (which also starts the
+ * restore target in the background), checksum, create target, restore, neutralise.
+ */
+async function restoreCopy(state) {
+    const fetched = await fetchSource(state);
+    if (!(await checksum(fetched)))
+        return { fetched };
+    const targeted = await awaitTarget(fetched);
+    await restoreBackup(targeted);
+    const inert = targeted.restoreRan ? await neutraliseCopy(targeted) : undefined;
+    return { fetched, targeted, ...(inert ? { inert } : {}) };
+}
+/**
+ * `drill.rehearse-migrations`: after the verification and the export, the repository's
+ * migrations that the copy's history lacks are applied to it and measured, as drift-gate's
+ * `rehearse-from` does (rehearse-pending.ts).
+ */
+async function rehearseOnCopy(state, url) {
+    const { context } = state;
+    const project = context.config.project;
+    const format = project['migrations-format'] ? (0,sources/* assertFormat */.Ku)(project['migrations-format'], 'project.migrations-format') : 'auto';
+    const source = (0,sources/* readMigrations */.Yr)((0,sources/* resolveMigrationsDir */.xM)(project['migrations-dir'], context.cwd, 'project.migrations-dir'), { cwd: context.cwd, format });
+    const rehearsal = await rehearsePending(url, source, {
+        lockThresholdMs: lockThresholdMs(context.config),
+        log: context.log,
+        inputName: state.mode.kind === 'live' ? 'source-database-url' : 'dump-path',
+    });
+    state.findings.push(...rehearsal.findings);
+    Object.assign(state.metrics, rehearsal.metrics);
+    Object.assign(state.details, rehearsal.details);
 }
 /**
  * checksum: the recorded SHA-256 (artifact.ts), then, for a plain backup that matches, the psql
@@ -13832,8 +14411,6 @@ async function backupWithManifest(options, context) {
 
 // EXTERNAL MODULE: ./node_modules/execa/index.js + 140 modules
 var execa = __nccwpck_require__(69938);
-// EXTERNAL MODULE: ./src/migrations/sources.ts
-var sources = __nccwpck_require__(89567);
 ;// CONCATENATED MODULE: ./src/migrations/git.ts
 /**
  * Reading the migrations folder as it is on another commit (the pull request's base),
@@ -13961,260 +14538,12 @@ async function readMigrationsAtRef(cwd, dir, ref, tool) {
     }
 }
 
-// EXTERNAL MODULE: ./src/migrations/tools/index.ts + 9 modules
-var migrations_tools = __nccwpck_require__(88710);
-;// CONCATENATED MODULE: ./src/migrations/history.ts
-
-
-
-/** Schemas whose `schema_migrations` belong to the Supabase platform, not to the project. */
-const PLATFORM_SCHEMAS = ['auth', 'realtime', '_realtime', 'storage', 'supabase_functions', 'extensions', 'net', 'vault', 'graphql', 'cron', 'pgsodium'];
-/** Every tool's history table, in the order tables are matched and listed. */
-const HISTORY_TABLES = migrations_tools/* HISTORY_ORDER */.q8.flatMap((adapter) => adapter.history ? [{ ...adapter.history, tool: adapter.id }] : []);
-/** "schema.table (tool)" list for messages. */
-function describeHistoryTables(tools) {
-    return HISTORY_TABLES.filter((spec) => !tools || tools.includes(spec.tool))
-        .map((spec) => `${spec.schema ? `${spec.schema}.` : ''}${spec.table} (${spec.tool})`)
-        .join(', ');
-}
-/** Every history table in the database, identified by schema and columns. One query. */
-async function findHistoryTables(client) {
-    const names = [...new Set(HISTORY_TABLES.map((spec) => spec.table))];
-    const { rows } = await client.query(`select n.nspname as schema, c.relname as table, array_agg(a.attname::text order by a.attnum) as columns
-       from pg_catalog.pg_class c
-       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-      where c.relkind in ('r', 'p') and c.relname = any($1::text[])
-      group by 1, 2
-      order by 1, 2`, [names]);
-    const found = [];
-    for (const row of rows) {
-        for (const spec of HISTORY_TABLES) {
-            if (spec.table !== row.table)
-                continue;
-            if (spec.schema ? spec.schema !== row.schema : PLATFORM_SCHEMAS.includes(row.schema) || row.schema === 'supabase_migrations')
-                continue;
-            const has = spec.columns.every((column) => row.columns.includes(column));
-            if (!has || (spec.exact && row.columns.length !== spec.columns.length))
-                continue;
-            found.push({ tool: spec.tool, schema: row.schema, table: row.table, columns: row.columns });
-            break;
-        }
-    }
-    return found;
-}
-async function history_select(client, table, sql) {
-    const qualified = `${(0,connect/* quoteIdent */.v4)(table.schema)}.${(0,connect/* quoteIdent */.v4)(table.table)}`;
-    try {
-        return (await client.query(sql(qualified))).rows;
-    }
-    catch (error) {
-        const e = error;
-        if (e.code === '42501') {
-            throw new errors/* UserError */.y(`The database role cannot read the migration history table ${table.schema}.${table.table} (permission denied); grant it SELECT on that table and USAGE on schema ${table.schema}.`);
-        }
-        throw error;
-    }
-}
-/** Reads the rows of a history table into the common shape, as the tool's adapter says. */
-async function readHistory(client, table) {
-    const spec = migrations_tools/* TOOLS */.It[table.tool].history;
-    if (!spec)
-        return { ...table, entries: [] };
-    const has = (column) => table.columns?.includes(column) ?? true;
-    return { ...table, ...(await spec.read((sql) => history_select(client, table, sql), has)) };
-}
-/**
- * Whether a catalog object is the migration tool's own bookkeeping (its history table
- * with its columns, keys, indexes and sequence, or its private schema): never schema
- * drift, since the migrations do not create it.
- */
-function isHistoryObject(table, object) {
-    const toolSchema = migrations_tools/* TOOLS */.It[table.tool].history?.privateSchema;
-    if (toolSchema && (object.schema === toolSchema || (object.kind === 'schema' && object.name === toolSchema)))
-        return true;
-    if (object.schema !== table.schema)
-        return false;
-    if (object.name === table.table || object.table === table.table)
-        return true;
-    return object.kind === 'sequence' && String(object.props?.ownedBy ?? '').startsWith(`${table.schema}.${table.table}.`);
-}
-
 // EXTERNAL MODULE: ./node_modules/smol-toml/dist/index.js + 8 modules
 var dist = __nccwpck_require__(3292);
-// EXTERNAL MODULE: ./src/migrations/supabase-split.ts
-var supabase_split = __nccwpck_require__(68614);
-// EXTERNAL MODULE: ./src/migrations/rules.ts
-var migrations_rules = __nccwpck_require__(51410);
-;// CONCATENATED MODULE: ./src/migrations/apply.ts
-
-
-/** 1-based line of a UTF-16 index in `text`. */
-function lineAt(text, index) {
-    let line = 1;
-    for (let i = 0; i < index && i < text.length; i++)
-        if (text.charCodeAt(i) === 10)
-            line++;
-    return line;
-}
-/** PostgreSQL positions count characters (code points), 1-based; JavaScript indexes count UTF-16 units. */
-function codePointPositionToIndex(text, position) {
-    let index = 0;
-    for (let seen = 1; seen < position && index < text.length; seen++) {
-        const code = text.codePointAt(index) ?? 0;
-        index += code > 0xffff ? 2 : 1;
-    }
-    return index;
-}
-/**
- * Index of the first SQL token at or after `from`: white space, `-- ...` line comments and
- * (nested) `/* ... *\/` block comments are skipped. `from` itself when there is none (only
- * comments, or a comment that never closes), so the caller keeps pointing at the statement.
- */
-function firstTokenIndex(text, from = 0) {
-    let index = from;
-    while (index < text.length) {
-        const ch = text[index];
-        if (/\s/.test(ch)) {
-            index++;
-        }
-        else if (ch === '-' && text[index + 1] === '-') {
-            const end = text.indexOf('\n', index);
-            if (end < 0)
-                return from;
-            index = end + 1;
-        }
-        else if (ch === '/' && text[index + 1] === '*') {
-            let depth = 1;
-            index += 2;
-            while (depth > 0 && index < text.length) {
-                if (text.startsWith('/*', index)) {
-                    depth++;
-                    index += 2;
-                }
-                else if (text.startsWith('*/', index)) {
-                    depth--;
-                    index += 2;
-                }
-                else {
-                    index++;
-                }
-            }
-            if (depth > 0)
-                return from;
-        }
-        else {
-            return index;
-        }
-    }
-    return from;
-}
-const statementsCache = new WeakMap();
-/** The migration's statements (split with the Supabase CLI's rules, which every tool's SQL survives). */
-function statementsOf(migration) {
-    let statements = statementsCache.get(migration);
-    if (!statements) {
-        statements = (0,supabase_split/* splitSupabaseStatements */.R)(migration.sql);
-        statementsCache.set(migration, statements);
-    }
-    return statements;
-}
-/**
- * Applies one migration the way its tool does: the file as one script in one
- * transaction, or statement by statement when the tool runs it outside a transaction
- * (or PostgreSQL refuses a statement inside one, e.g. CREATE INDEX CONCURRENTLY).
- */
-async function applyMigration(client, migration) {
-    if (!migration.noTransaction) {
-        try {
-            await client.query(migration.sql);
-            return { ok: true };
-        }
-        catch (error) {
-            const e = error;
-            if (e.code !== '25001')
-                return { ok: false, failure: await failureFinding(client, migration, e, undefined) };
-        }
-    }
-    for (const statement of statementsOf(migration)) {
-        try {
-            await client.query(statement.text);
-        }
-        catch (error) {
-            return { ok: false, failure: await failureFinding(client, migration, error, statement) };
-        }
-    }
-    return { ok: true };
-}
-/** Runs the statements one by one inside a transaction that is rolled back, to find the one that fails. */
-async function findFailingStatement(client, migration) {
-    try {
-        await client.query('begin');
-        for (const statement of statementsOf(migration)) {
-            try {
-                await client.query(statement.text);
-            }
-            catch {
-                return statement;
-            }
-        }
-        return undefined;
-    }
-    finally {
-        await client.query('rollback').catch(() => undefined);
-    }
-}
-async function failureFinding(client, migration, error, statement) {
-    const raw = migration.raw;
-    let index;
-    let failing = statement;
-    if (error.position) {
-        const base = failing ? failing.start : 0;
-        const text = failing ? failing.text : migration.sql;
-        index = migration.sqlOffset + base + codePointPositionToIndex(text, Number(error.position));
-    }
-    else {
-        failing ??= await findFailingStatement(client, migration);
-        if (failing) {
-            // The statement as split starts at the comments above it, if any: point at its first token.
-            index = migration.sqlOffset + failing.start + firstTokenIndex(failing.text);
-            const bodyLine = /\bline (\d+)\b/.exec(error.where ?? '')?.[1];
-            const body = /\$[A-Za-z_0-9]*\$/.exec(failing.text);
-            if (bodyLine && body)
-                index = migration.sqlOffset + failing.start + body.index + lineOffset(failing.text.slice(body.index), Number(bodyLine) - 1);
-        }
-    }
-    const line = index === undefined ? undefined : lineAt(raw, index);
-    const message = (error.message ?? String(error)).replace(/\.$/, '');
-    const detail = [
-        error.detail && `Detail: ${error.detail}`,
-        error.hint && `Hint: ${error.hint}`,
-        error.where && `Where: ${error.where}`,
-        error.code && `SQLSTATE ${error.code}`,
-    ]
-        .filter(Boolean)
-        .join('\n');
-    return (0,migrations_rules/* migrationFinding */.ER)({
-        rule: 'migration_apply_failed',
-        object: { kind: 'migration', name: migration.file },
-        message: `${migration.file}${line ? `:${line}` : ''} fails on a fresh database: ${message}.`,
-        ...(detail ? { detail } : {}),
-        remediation: 'Fix the statement so that the migrations apply in order on an empty database (the same way they run on a new environment or a branch database).',
-        location: { file: migration.file, ...(line ? { line } : {}) },
-    });
-}
-/** Index just after the `lines`-th newline of `text` (0 lines: 0). */
-function lineOffset(text, lines) {
-    let index = 0;
-    for (let n = 0; n < lines; n++) {
-        const next = text.indexOf('\n', index);
-        if (next < 0)
-            break;
-        index = next + 1;
-    }
-    return index;
-}
-
+// EXTERNAL MODULE: ./src/migrations/apply.ts
+var migrations_apply = __nccwpck_require__(99657);
+// EXTERNAL MODULE: ./src/migrations/statement-effects.ts
+var statement_effects = __nccwpck_require__(28227);
 ;// CONCATENATED MODULE: ./src/migrations/data-api-grants.ts
 /**
  * Which objects a Supabase project's production database gave the legacy Data API grants.
@@ -14947,8 +15276,8 @@ function readMigration(migration, startPath) {
     const mentioning = new Map();
     // lines counted on from one statement to the next: the statements come in file order
     let counted = { index: 0, line: 1 };
-    const statements = statementsOf(migration).map((statement, index) => {
-        const offset = firstTokenIndex(statement.text);
+    const statements = (0,migrations_apply/* statementsOf */.GX)(migration).map((statement, index) => {
+        const offset = (0,migrations_apply/* firstTokenIndex */._F)(statement.text);
         const start = migration.sqlOffset + statement.start + offset;
         let line = counted.line;
         for (let i = counted.index; i < start; i++)
@@ -15115,7 +15444,7 @@ async function readOrigins(client, migrations, startPaths) {
         if (known && known.migration > row.migration)
             continue;
         const read = readMigration(migration, startPaths[row.migration] ?? '');
-        const line = locate(read, row) ?? (row.derived ? undefined : (read.statements[0]?.line ?? lineAt(migration.raw, migration.sqlOffset)));
+        const line = locate(read, row) ?? (row.derived ? undefined : (read.statements[0]?.line ?? (0,migrations_apply/* lineAt */.mh)(migration.raw, migration.sqlOffset)));
         if (line === undefined)
             continue;
         if (known && known.migration === row.migration && known.location.line >= line)
@@ -15173,6 +15502,7 @@ function findOrigin(origins, object) {
 
 
 
+
 /** supabase/config.toml, parsed; undefined when there is none. */
 function readSupabaseConfig(configPath) {
     if (!configPath || !(0,external_node_fs_.existsSync)(configPath))
@@ -15216,13 +15546,13 @@ function explainNotSuperuser(failure, supabase) {
  * are taken out of the text (same length, so lines and error positions stay) and queued for the
  * platform trigger, which stores them on the index as PostgreSQL stores the real ones.
  */
-async function applyWithStandIns(session, admin, migration) {
+async function applyWithStandIns(session, admin, migration, apply = (m) => (0,migrations_apply/* applyMigration */.rj)(session, m)) {
     const adapted = blankStandInIndexOptions(migration.sql, STAND_IN_INDEX_METHODS);
     if (adapted.indexes.length === 0)
-        return applyMigration(session, migration);
+        return apply(migration);
     await admin.query(queueIndexOptionsSql(PLATFORM_SCHEMA), [JSON.stringify(adapted.indexes)]);
     try {
-        return await applyMigration(session, { ...migration, sql: adapted.sql });
+        return await apply({ ...migration, sql: adapted.sql });
     }
     finally {
         await admin.query(clearPendingIndexOptionsSql(PLATFORM_SCHEMA));
@@ -15291,6 +15621,13 @@ async function buildShadow(options) {
         // the search path each migration starts with, where its unqualified names resolve
         const startPaths = [];
         let failure;
+        const statementEffects = [];
+        const meter = options.measure ? new statement_effects/* StatementMeter */.DW(session) : undefined;
+        const measured = async (m) => {
+            const { outcome, effects } = await meter.apply(m);
+            statementEffects.push(...effects);
+            return outcome;
+        };
         // the baseline leaves the legacy default privileges on
         let legacyGrants = true;
         // The step returns the migration that failed, if one did: the progress then says the step failed.
@@ -15305,7 +15642,10 @@ async function buildShadow(options) {
                     await admin.query(legacyDefaultGrantsSql(legacyGrants));
                 }
                 startPaths[index] = await markMigration(session, index);
-                const outcome = await applyWithStandIns(session, admin, migration);
+                const measure = options.measure?.(migration) ?? false;
+                if (!measure)
+                    meter?.baseChanged();
+                const outcome = await applyWithStandIns(session, admin, migration, measure ? measured : undefined);
                 if (!outcome.ok) {
                     failure = outcome.failure;
                     return migration;
@@ -15379,6 +15719,7 @@ async function buildShadow(options) {
             origins,
             missingExtensions,
             major: shadowMajor,
+            statementEffects,
             stop: stopCluster,
         };
     }
@@ -15391,6 +15732,8 @@ async function buildShadow(options) {
     }
 }
 
+// EXTERNAL MODULE: ./src/migrations/rules.ts
+var migrations_rules = __nccwpck_require__(51410);
 // EXTERNAL MODULE: ./src/config/paths.ts
 var paths = __nccwpck_require__(81066);
 // EXTERNAL MODULE: ./src/migrations/tools/read.ts
@@ -15399,8 +15742,6 @@ var read = __nccwpck_require__(84573);
 var inert = __nccwpck_require__(51822);
 // EXTERNAL MODULE: ./src/gates/drift/declarative-blind-spots.ts
 var declarative_blind_spots = __nccwpck_require__(79174);
-// EXTERNAL MODULE: ./src/gates/drift/rules.ts
-var drift_rules = __nccwpck_require__(15175);
 ;// CONCATENATED MODULE: ./src/gates/drift/declarative.ts
 /**
  * Declarative schemas: do the migrations build the schema the project declares in SQL files?
@@ -15715,140 +16056,152 @@ function declarativeFinding(d, declaredOrigins, migrationOrigins) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/gates/drift/history.ts
-
-
-const migrationRef = (m) => ({ kind: 'migration', name: m.file });
-function make(rule, m, entry, message, extra = {}) {
-    return (0,drift_rules/* driftFinding */.r)({
-        rule,
-        object: m ? migrationRef(m) : { kind: 'migration', name: entry?.version || entry?.id || '?' },
-        message,
-        ...(m ? { location: { file: m.file, line: 1 } } : {}),
-        ...extra,
-    });
-}
-/** Whether the file is what the history recorded, by the tool's rule; undefined when the tool keeps nothing to compare. */
-function matchesHistory(m, entry) {
-    return migrations_tools/* TOOLS */.It[m.tool].matchesHistory?.(m, entry);
-}
-function compareHistory(source, history) {
-    const tool = source.tool;
-    const adapter = migrations_tools/* TOOLS */.It[tool];
-    const title = adapter.title;
-    const table = `${history.schema}.${history.table}`;
-    const findings = [];
-    const applied = new Set();
-    const counts = { pending: 0, applied: 0, missing: 0, edited: 0, outOfOrder: 0, failed: 0 };
-    const byId = new Map(history.entries.map((e) => [e.id, e]));
-    const local = new Map(source.migrations.map((m) => [m.id, m]));
-    const versioned = source.migrations.filter((m) => m.kind === 'versioned');
-    // What counts as applied, per tool.
-    const isApplied = (m) => {
-        if (history.highWaterMark !== undefined)
-            return adapter.compareVersions(m.version, history.highWaterMark) <= 0 ? (byId.get(m.id) ?? 'implied') : undefined;
-        if (history.baselineVersion !== undefined && m.kind === 'versioned' && adapter.compareVersions(m.version, history.baselineVersion) <= 0)
-            return byId.get(m.id) ?? 'implied';
-        return byId.get(m.id);
+// EXTERNAL MODULE: ./src/gates/drift/migration-safety.ts
+var migration_safety = __nccwpck_require__(46515);
+;// CONCATENATED MODULE: ./src/gates/drift/rehearsal.ts
+var rehearsal_addDisposableResource = (undefined && undefined.__addDisposableResource) || function (env, value, async) {
+    if (value !== null && value !== void 0) {
+        if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+        var dispose, inner;
+        if (async) {
+            if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
+            dispose = value[Symbol.asyncDispose];
+        }
+        if (dispose === void 0) {
+            if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
+            dispose = value[Symbol.dispose];
+            if (async) inner = dispose;
+        }
+        if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
+        if (inner) dispose = function() { try { inner.call(this); } catch (e) { return Promise.reject(e); } };
+        env.stack.push({ value: value, dispose: dispose, async: async });
+    }
+    else if (async) {
+        env.stack.push({ async: true });
+    }
+    return value;
+};
+var rehearsal_disposeResources = (undefined && undefined.__disposeResources) || (function (SuppressedError) {
+    return function (env) {
+        function fail(e) {
+            env.error = env.hasError ? new SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
+            env.hasError = true;
+        }
+        var r, s = 0;
+        function next() {
+            while (r = env.stack.pop()) {
+                try {
+                    if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
+                    if (r.dispose) {
+                        var result = r.dispose.call(r.value);
+                        if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) { fail(e); return next(); });
+                    }
+                    else s |= 1;
+                }
+                catch (e) {
+                    fail(e);
+                }
+            }
+            if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
+            if (env.hasError) throw env.error;
+        }
+        return next();
     };
-    const appliedLocal = versioned.filter((m) => isApplied(m) !== undefined);
-    const newestApplied = (() => {
-        if (adapter.newestApplied)
-            return adapter.newestApplied(history);
-        const versions = [
-            ...history.entries.filter((e) => e.kind === 'versioned').map((e) => e.version),
-            ...(history.baselineVersion ? [history.baselineVersion] : []),
-        ];
-        return versions.sort((a, b) => adapter.compareVersions(a, b)).at(-1);
-    })();
-    const lastCommon = appliedLocal.at(-1);
-    for (const m of source.migrations) {
-        const entry = isApplied(m);
-        if (entry === undefined) {
-            if (m.kind === 'repeatable') {
-                counts.pending++;
-                findings.push(make('migration_pending', m, undefined, `${m.file} (repeatable) has never been applied: ${title} runs it on the next deploy.`));
-                continue;
-            }
-            const older = newestApplied !== undefined && (adapter.isOlder ? adapter.isOlder(m, newestApplied) : adapter.compareVersions(m.version, newestApplied) < 0);
-            if (older) {
-                counts.outOfOrder++;
-                const consequence = adapter.outOfOrderConsequence ?? `${title} may skip it or apply it after newer migrations`;
-                findings.push(make('migration_out_of_order', m, undefined, `${m.file} is not applied but is older than the newest applied migration (${newestApplied}); ${consequence}.`, {
-                    remediation: "Rename the migration with a version newer than every applied one (or apply it deliberately out of order with the tool's option).",
-                }));
-            }
-            else {
-                counts.pending++;
-                findings.push(make('migration_pending', m, undefined, `${m.file} is not applied to the database (no row in ${table}).`, {
-                    remediation: `Apply it with ${title} (the deploy normally does).`,
-                }));
-            }
-            continue;
-        }
-        if (entry === 'implied') {
-            applied.add(m.id);
-            counts.applied++;
-            continue;
-        }
-        if (!entry.success) {
-            counts.failed++;
-            findings.push(make('migration_failed', m, entry, `${m.file} is recorded in ${table} as failed${adapter.failedNote ?? ''}: ${title} will not continue until it is resolved.`, {
-                remediation: 'Inspect the database, finish or undo the migration by hand, then mark it resolved with the tool.',
-            }));
-            continue;
-        }
-        applied.add(m.id);
-        counts.applied++;
-        const match = matchesHistory(m, entry);
-        if (match && !match.same) {
-            if (m.kind === 'repeatable') {
-                counts.pending++;
-                findings.push(make('migration_pending', m, entry, `${m.file} (repeatable) changed since it was last applied (${match.why}); Flyway re-runs it on the next migrate.`));
-            }
-            else {
-                counts.edited++;
-                findings.push(make('migration_edited', m, entry, `${m.file} was edited after it was applied: ${match.why}.`, {
-                    remediation: "Revert the edit and put the change in a new migration; if it is harmless, record the new checksum with the tool's repair command.",
-                }));
-            }
-        }
+})(typeof SuppressedError === "function" ? SuppressedError : function (error, suppressed, message) {
+    var e = new Error(message);
+    return e.name = "SuppressedError", e.error = error, e.suppressed = suppressed, e;
+});
+/**
+ * drift-gate's `rehearse-from`: a rehearsal of the pending migrations on a copy of production.
+ *
+ * The copy is made by restore-drill's own phases (restoreCopy: format detection, SHA-256 against
+ * `rehearse-sha256`, the throwaway target, pg_restore or the script runner, the Supabase baseline,
+ * the inert step); a database URL is dumped read-only from an exported snapshot, as a live drill
+ * dumps it. The repo config's `drill.mask` rules are applied to the copy before any migration
+ * runs. Then rehearse-pending.ts applies and measures what the copy's history lacks.
+ */
+
+
+
+
+
+
+
+
+
+
+
+const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
+/** The copy's source: a database URL (dumped now) or a backup that must exist and be readable. */
+function sourceOf(options, context) {
+    const input = (0,input_spec/* givenName */.p4)(options, 'rehearse-from');
+    const from = options.rehearseFrom;
+    if (DATABASE_URL.test(from)) {
+        // A path is shown in messages; a URL (with its password) never is.
+        (0,src_secrets/* registerSecret */.cl)(from);
+        (0,postgres_url/* parseDatabaseUrl */.mx)(from, input);
+        if (options.rehearseSha256)
+            throw new errors/* UserError */.y(`Input \`${(0,input_spec/* givenName */.p4)(options, 'rehearse-sha256')}\` checks a backup file; drop it, since \`${input}\` is a database URL.`);
+        return { kind: 'live', url: from };
     }
-    for (const entry of history.entries) {
-        if (local.has(entry.id))
-            continue;
-        if (history.highWaterMark !== undefined && source.migrations.some((m) => adapter.compareVersions(m.version, entry.version) === 0))
-            continue;
-        counts.missing++;
-        const twin = source.migrations.find((m) => entry.name && m.name && m.name === entry.name && !byId.has(m.id));
-        const label = entry.kind === 'repeatable'
-            ? `repeatable "${entry.name}"`
-            : `version ${entry.version || entry.id}${entry.name && entry.name !== entry.version ? ` (${entry.name})` : ''}`;
-        findings.push(make('migration_missing_locally', undefined, entry, `${table} records ${label} as applied, but the repository has no such migration.`, {
-            detail: [
-                lastCommon ? `Last migration both sides agree on: ${lastCommon.file}.` : 'No migration in the repository is recorded as applied.',
-                twin
-                    ? `${twin.file} has the same name under another version: the migration was probably applied by a tool that stamps its own versions (Supabase Studio, MCP, Lovable).`
-                    : '',
-                !entry.success ? 'The row also records a failed run.' : '',
-            ]
-                .filter(Boolean)
-                .join(' '),
-            remediation: adapter.repairHint?.(entry) ??
-                "Restore the migration file with this version, or remove the row with the tool's repair command if the change was undone.",
-        }));
+    const file = external_node_path_default().resolve(context.cwd, from);
+    try {
+        (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.R_OK);
     }
-    if (adapter.chainProblems) {
-        const reported = new Set(findings.filter((f) => f.rule === 'migration_edited').map((f) => f.location?.file));
-        for (const { migration, problem } of adapter.chainProblems(source.migrations)) {
-            if (reported.has(migration.file))
-                continue;
-            reported.add(migration.file);
-            counts.edited++;
-            findings.push(make('migration_edited', migration, undefined, `${migration.file} breaks ${title}'s hash chain: ${problem}.`));
+    catch (error) {
+        const why = error.code === 'ENOENT' ? 'which does not exist' : 'which cannot be read';
+        throw new errors/* UserError */.y(`Input \`${input}\` names ${file}, ${why}; point it at a backup file or folder, or a postgresql:// URL.`);
+    }
+    if (options.rehearseSha256 !== undefined && !/^[0-9a-f]{64}$/i.test(options.rehearseSha256.trim())) {
+        throw new errors/* UserError */.y(`Input \`${(0,input_spec/* givenName */.p4)(options, 'rehearse-sha256')}\` is not a SHA-256 (64 hexadecimal characters); paste the value from \`sha256sum <file>\`.`);
+    }
+    return { kind: 'file', path: file };
+}
+/** The drill's inputs for this copy: the restore target comes from drift-gate's own shadow inputs. */
+function drillOptions(options, mode) {
+    const given = {
+        ...(mode.kind === 'live' ? { 'source-database-url': mode.url } : { 'dump-path': mode.path }),
+        sha256: options.rehearseSha256,
+        shadow: options.shadow,
+        'shadow-database-url': options.shadowDatabaseUrl,
+        'postgres-version': options.postgresVersion?.toString(),
+    };
+    return (0,input_spec/* parseInputs */.TL)(gates/* DRILL_INPUTS */.SX, (name) => given[name], 'cli');
+}
+async function rehearsal_rehearse(options, context, source) {
+    const env_1 = { stack: [], error: void 0, hasError: false };
+    try {
+        const mode = sourceOf(options, context);
+        const input = (0,input_spec/* givenName */.p4)(options, 'rehearse-from');
+        const threshold = lockThresholdMs(context.config);
+        const cleanup = rehearsal_addDisposableResource(env_1, cleanupStack(), true);
+        const state = createState(drillOptions(options, mode), context, mode, cleanup);
+        const { targeted, inert } = await restoreCopy(state);
+        if (state.findings.some((f) => f.rule === 'drill_checksum_mismatch')) {
+            throw new errors/* UserError */.y(`The backup at \`${input}\` does not match \`${(0,input_spec/* givenName */.p4)(options, 'rehearse-sha256')}\` (SHA-256 ${state.digest?.sha256.slice(0, 12)}…), so it was not restored; check the file or the checksum.`);
         }
+        // A backup that could not be restored or made inert: the drill's findings say why; nothing is rehearsed.
+        const copy = { source: state.details.source, ...(state.details.restore ? { restore: state.details.restore } : {}) };
+        if (!targeted || !inert)
+            return { findings: state.findings, metrics: {}, details: { rehearsal_copy: copy } };
+        const rules = parseMaskRules(context.config.drill.mask);
+        const masked = rules.length ? await context.log.step('masking the copy (drill.mask)', () => applyMasks(inert.copy, rules)) : [];
+        const rehearsal = await rehearsePending(targeted.target.url, source, { lockThresholdMs: threshold, log: context.log, inputName: input });
+        return {
+            findings: [...state.findings, ...rehearsal.findings],
+            metrics: { ...rehearsal.metrics, ...(state.metrics.restore_ms !== undefined ? { rehearsal_restore_ms: state.metrics.restore_ms } : {}) },
+            details: { rehearsal_copy: { ...copy, masked: masked.map((m) => `${m.column} (${m.method}, ${m.rows} rows)`) }, ...rehearsal.details },
+        };
     }
-    return { findings, applied, counts };
+    catch (e_1) {
+        env_1.error = e_1;
+        env_1.hasError = true;
+    }
+    finally {
+        const result_1 = rehearsal_disposeResources(env_1);
+        if (result_1)
+            await result_1;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/gates/drift/legacy-grants.ts
@@ -16308,6 +16661,8 @@ function assertSchemaFilter(options, config, profile, found) {
 
 
 
+
+
 function plan(options, context) {
     const project = context.config.project;
     const format = options.migrationsFormat !== 'auto'
@@ -16350,7 +16705,7 @@ function shadowFindings(shadow) {
         ...shadow.skipped.map((m) => (0,drift_rules/* driftFinding */.r)({
             rule: 'migration_not_verifiable',
             object: { kind: 'migration', name: m.file },
-            message: `${m.file} is ${migrations_tools/* TOOLS */.It[m.tool].codeMigrations ?? 'code'}, which postgate does not run; its schema changes are not in the expected schema.`,
+            message: `${m.file} is ${tools/* TOOLS */.It[m.tool].codeMigrations ?? 'code'}, which postgate does not run; its schema changes are not in the expected schema.`,
             location: { file: m.file, line: 1 },
         })),
     ];
@@ -16369,7 +16724,11 @@ async function checkBase(options, context, source, mode) {
     const inCheckout = options.baseRef !== undefined || (await checkoutRoot(context.cwd)) !== undefined;
     if (ref && inCheckout) {
         const base = await context.log.step(`reading the migrations at ${ref}`, () => readMigrationsAtRef(context.cwd, source.dir, ref, source.tool));
-        return { findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [], baseRef: `${ref} (${base.commit.slice(0, 12)})` };
+        return {
+            findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [],
+            baseRef: `${ref} (${base.commit.slice(0, 12)})`,
+            baseIds: new Set(base.source?.migrations.map((m) => m.id)),
+        };
     }
     if (mode === 'deploy' || (!ref && !inCheckout))
         return { findings: [] };
@@ -16385,6 +16744,7 @@ async function checkBase(options, context, source, mode) {
                 rule: 'base_checks_skipped',
                 object: { kind: 'migrations', name: external_node_path_default().relative(context.cwd, source.dir) || '.' },
                 message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
+                detail: `${migration_safety/* SAFETY_SKIPPED */.WY}.`,
             }),
         ],
     };
@@ -16418,7 +16778,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         }
         const history = table ? await readHistory(session, table) : undefined;
         const inFlight = table
-            ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, migrations_tools/* MIGRATION_LOCKS */.I1])).rows[0]
+            ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, tools/* MIGRATION_LOCKS */.I1])).rows[0]
                 ?.n ?? 0) > 0
             : false;
         const schemaNames = await readSchemaNames(session);
@@ -16447,9 +16807,14 @@ async function prMode(options, context, planned) {
     // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
     const declared = findDeclaredSchemas(source, context.cwd);
     const started = performance.now();
-    const shadow = await buildShadow({ ...shadowOptions(options, context, planned, source), ...(declared ? { grantsAsConfigured: true } : {}) });
+    const baseIds = base.baseIds;
+    const shadow = await buildShadow({
+        ...shadowOptions(options, context, planned, source),
+        ...(declared ? { grantsAsConfigured: true } : {}),
+        ...(baseIds ? { measure: (m) => !baseIds.has(m.id) } : {}),
+    });
     try {
-        findings.push(...shadowFindings(shadow), ...base.findings);
+        findings.push(...shadowFindings(shadow), ...base.findings, ...safetyFindings(shadow, context, base));
         const shadowMs = Math.round(performance.now() - started);
         const declarative = declared
             ? await compareDeclaredSchemas(shadow, source, declared, { cwd: context.cwd, snapshotOptions: planned.snapshotOptions, log: context.log })
@@ -16457,7 +16822,13 @@ async function prMode(options, context, planned) {
         findings.push(...(declarative?.findings ?? []));
         return {
             findings,
-            metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: shadowMs, ...declarative?.metrics },
+            metrics: {
+                migrations: source.migrations.length,
+                applied: shadow.applied.length,
+                shadow_ms: shadowMs,
+                ...(baseIds ? { measured_statements: shadow.statementEffects.length } : {}),
+                ...declarative?.metrics,
+            },
             details: {
                 mode: 'pr',
                 tool: source.tool,
@@ -16472,6 +16843,16 @@ async function prMode(options, context, planned) {
     finally {
         await shadow.stop();
     }
+}
+/** The lock and rewrite analysis of the pull request's new migrations (none without a base branch: `base_checks_skipped` says so). */
+function safetyFindings(shadow, context, base) {
+    if (!base.baseIds)
+        return [];
+    const config = context.config.drift['migration-safety'];
+    return (0,migration_safety/* migrationSafetyFindings */.dJ)(shadow.statementEffects, {
+        exceptions: config.exceptions,
+        maxLockTimeoutMs: config['max-lock-timeout'] ?? migration_safety/* DEFAULT_MAX_LOCK_TIMEOUT_MS */.Kq,
+    });
 }
 function shadowOptions(options, context, planned, source, major) {
     const wantedMajor = options.postgresVersion ?? context.config.project['postgres-version'] ?? major;
@@ -16578,7 +16959,15 @@ async function deployMode(options, context, planned, databaseUrl) {
 async function drift_run(options, context) {
     return runGate('drift', options, context, async () => {
         const planned = plan(options, context);
-        return options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned);
+        const checked = await (options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned));
+        if (!options.rehearseFrom)
+            return checked;
+        const rehearsed = await rehearsal_rehearse(options, context, planned.source);
+        return {
+            findings: [...checked.findings, ...rehearsed.findings],
+            metrics: { ...checked.metrics, ...rehearsed.metrics },
+            details: { ...checked.details, ...rehearsed.details },
+        };
     });
 }
 
@@ -17555,6 +17944,8 @@ async function runTests(session, tests) {
     return { outcomes, findings };
 }
 
+// EXTERNAL MODULE: ./src/migrations/supabase-split.ts
+var supabase_split = __nccwpck_require__(68614);
 // EXTERNAL MODULE: ./src/postgres/server-errors.ts
 var server_errors = __nccwpck_require__(60970);
 // EXTERNAL MODULE: ./src/gates/rls/db-test-rules.ts
@@ -17684,7 +18075,7 @@ function countTap(file, tap) {
 /** The first keyword of top-level transaction control, which the file's wrapper is made of. */
 const TRANSACTION_CONTROL = /^(?:begin|start|commit|end|abort|rollback(?!\s+(?:work\s+|transaction\s+)?to\b)|prepare\s+transaction)\b/i;
 function isTransactionControl(statement) {
-    return TRANSACTION_CONTROL.test(statement.slice(firstTokenIndex(statement)));
+    return TRANSACTION_CONTROL.test(statement.slice((0,migrations_apply/* firstTokenIndex */._F)(statement)));
 }
 /** The text a statement returned, line by line, as psql prints it in pg_prove's tuples-only mode. */
 function outputLines(result, line) {
@@ -17729,8 +18120,8 @@ async function runFile(session, cancel, text, timeoutMs) {
 }
 /** The file line of a statement (its first token), or of the error position PostgreSQL gives. */
 function lineOf(text, statement, error) {
-    const offset = error?.position ? codePointPositionToIndex(statement.text, Number(error.position)) : firstTokenIndex(statement.text);
-    return lineAt(text, statement.start + offset);
+    const offset = error?.position ? (0,migrations_apply/* codePointPositionToIndex */.Kk)(statement.text, Number(error.position)) : (0,migrations_apply/* firstTokenIndex */._F)(statement.text);
+    return (0,migrations_apply/* lineAt */.mh)(text, statement.start + offset);
 }
 function dyingWords(error, timedOut, timeoutMs) {
     if (timedOut)
@@ -18891,19 +19282,28 @@ function neededPrivileges(calls) {
 }
 /** The signed-in role the remediation grants to when nothing says otherwise. */
 const signedIn = (facts) => facts.apiRoles[1] ?? facts.apiRoles[0];
-/** `grant usage on schema ...` (when needed) and one `grant ... on table` per set of roles: the roles the policies name for each privilege, else the signed-in role. */
-function tableGrants(relation, privileges, facts) {
+/** The roles a privilege is granted to: the API roles the table's policies name for it, else the signed-in role. */
+function grantees(relation, privilege, facts) {
+    const named = (relation.policyRoles[privilege] ?? []).filter((role) => facts.apiRoles.includes(role));
+    return named.length ? facts.apiRoles.filter((role) => named.includes(role)) : [signedIn(facts)];
+}
+/**
+ * `grant usage on schema ...` (when needed), one `grant ... on table` per set of roles (see grantees),
+ * and `grant usage on sequence ...` for the sequences inserts need, to the roles that insert.
+ */
+function tableGrants(relation, privileges, sequences, facts) {
     const byRoles = new Map();
     for (const privilege of privileges) {
-        const named = (relation.policyRoles[privilege] ?? []).filter((role) => facts.apiRoles.includes(role));
-        const roles = (named.length ? facts.apiRoles.filter((role) => named.includes(role)) : [signedIn(facts)]).join(', ');
+        const roles = grantees(relation, privilege, facts).join(', ');
         byRoles.set(roles, [...(byRoles.get(roles) ?? []), privilege]);
     }
     const roles = [...new Set([...byRoles.keys()].flatMap((key) => key.split(', ')))];
     const usage = roles.filter((role) => !relation.schemaUsage.includes(role));
+    const inserters = grantees(relation, 'INSERT', facts).join(', ');
     return [
         ...(usage.length ? [`grant usage on schema ${ident(relation.schema)} to ${usage.join(', ')};`] : []),
         ...[...byRoles].map(([to, granted]) => `grant ${granted.map((p) => p.toLowerCase()).join(', ')} on table ${api_usage_qualified(relation.schema, relation.name)} to ${to};`),
+        ...sequences.map((sequence) => `grant usage on sequence ${api_usage_qualified(sequence.schema, sequence.name)} to ${inserters};`),
     ].join('\n');
 }
 function functionGrants(overloads, facts) {
@@ -18954,21 +19354,30 @@ function tableFindings(object, check) {
     const objectRef = { kind: relation.kind, schema: relation.schema, name: relation.name };
     const name = `${relation.kind} ${api_usage_label(relation.schema, relation.name)}`;
     const rlsLine = relation.rls ? [] : [`Row level security is off on ${api_usage_label(relation.schema, relation.name)}: enable it and add policies before granting.`];
+    // Inserts run the column defaults as the caller: a serial column's nextval needs the sequence too.
+    const sequencesLacking = needed.includes('INSERT') ? relation.sequences.filter((s) => !facts.apiRoles.some((role) => s.usable.includes(role))) : [];
+    const serverUses = (sequence) => facts.serverRole !== undefined && sequence.usable.includes(facts.serverRole);
+    const sequenceText = (sequences) => sequences.length ? `use sequence ${list(sequences.map((s) => api_usage_label(s.schema, s.name)))}, which inserts into ${name} call` : '';
     const out = [];
     const denied = lacking.filter((privilege) => !serverHas(privilege));
-    if (denied.length) {
+    const sequencesDenied = sequencesLacking.filter((s) => !serverUses(s));
+    if (denied.length || sequencesDenied.length) {
+        const what = [denied.length ? `${list(denied)} on ${name}` : '', sequenceText(sequencesDenied)].filter(Boolean).join(', nor ');
+        const error = denied.length ? '42501 permission denied' : '42501 permission denied for sequence';
         out.push(check.make('api_privilege_missing', objectRef, {
-            message: `${nobody(facts.apiRoles, `${list(denied)} on ${name}`)}: the app's calls fail for every user with 42501 permission denied.`,
+            message: `${nobody(facts.apiRoles, what)}: the app's calls fail for every user with ${error}.`,
             detail: [...rlsLine, callSitesLine(object)].join('\n'),
-            remediation: tableGrants(relation, denied, facts),
+            remediation: tableGrants(relation, denied, sequencesDenied, facts),
         }));
     }
     const serverOnly = lacking.filter(serverHas);
-    if (serverOnly.length) {
+    const sequencesServerOnly = sequencesLacking.filter(serverUses);
+    if (serverOnly.length || sequencesServerOnly.length) {
+        const what = [serverOnly.length ? `${list(serverOnly)} on ${name}` : '', sequenceText(sequencesServerOnly)].filter(Boolean).join(', and ');
         out.push(check.make('api_privilege_service_role_only', objectRef, {
-            message: `Only ${facts.serverRole} may ${list(serverOnly)} on ${name}: the app's calls work from server code with the service role key, and fail with 42501 for users.`,
+            message: `Only ${facts.serverRole} may ${what}: the app's calls work from server code with the service role key, and fail with 42501 for users.`,
             detail: [...rlsLine, callSitesLine(object)].join('\n'),
-            remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${tableGrants(relation, serverOnly, facts)}`,
+            remediation: `-- only if these calls run as a user (browser, app); server code needs nothing\n${tableGrants(relation, serverOnly, sequencesServerOnly, facts)}`,
         }));
     }
     return out;
@@ -19151,7 +19560,19 @@ select 'relation' as what, rel.schema, rel.name, rel.kind, rel.rls, null::text a
                      join role r on r.oid = any(pol.polroles)
                     where pol.polrelid = rel.oid
                     group by cmd) named), '{}') as policy_roles,
-       null::text[] as executable
+       null::text[] as executable,
+       coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('schema', sn.nspname, 'name', s.relname,
+                   'usable', array(select r.role from role r
+                                    where pg_catalog.has_schema_privilege(r.oid, s.relnamespace, 'USAGE')
+                                      and (pg_catalog.has_sequence_privilege(r.oid, s.oid, 'USAGE') or pg_catalog.has_sequence_privilege(r.oid, s.oid, 'UPDATE'))))
+                   order by sn.nspname, s.relname)
+                   from (select distinct d.refobjid
+                           from pg_catalog.pg_attrdef ad
+                           join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass and d.objid = ad.oid
+                                                      and d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                          where ad.adrelid = rel.oid) used
+                   join pg_catalog.pg_class s on s.oid = used.refobjid and s.relkind = 'S'
+                   join pg_catalog.pg_namespace sn on sn.oid = s.relnamespace), '[]') as sequences
   from relation rel
 union all
 select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catalog.pg_get_function_identity_arguments(p.oid),
@@ -19159,7 +19580,8 @@ select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catal
        array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')),
        null,
        array(select r.role from role r where pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')
-                                        and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE'))
+                                        and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')),
+       null
   from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
  where p.proname = any($3::text[]) and p.prokind = 'f'`;
 /** Bucket ids, when storage.buckets exists and this session may read all of it. */
@@ -19203,6 +19625,7 @@ async function readApiFacts(session, input) {
         privileges: row.privileges ?? {},
         schemaUsage: row.schema_usage,
         policyRoles: row.policy_roles ?? {},
+        sequences: row.sequences ?? [],
     }));
     const functions = rows
         .filter((row) => row.what === 'function')
@@ -21292,7 +21715,7 @@ const API_USAGE_RULES = [
         severity: 'error',
         category: 'data-api',
         title: 'No API role has the privilege an app call needs',
-        doc: `The application reads or writes a table or view through the Data API, but neither the anonymous role (\`anon\`) nor the signed-in role (\`authenticated\`) has the privilege the call needs (SELECT for \`.select()\`, INSERT for \`.insert()\`, UPDATE for \`.update()\`, both for \`.upsert()\`, DELETE for \`.delete()\`; USAGE on the schema for all), so the call fails for every user with 42501 \`permission denied\`. Since 2026 Supabase no longer grants new objects in \`public\` to the API roles by default (new projects from 2026-05-30, all projects from 2026-10-30): the migration applies, row level security and its policies are in place, and the first request after the deploy fails. Row level security decides which rows a role sees; the grant decides whether it reaches the table at all. Fix: add the \`grant\` shown (to the roles the table's policies name, else \`authenticated\`) to a migration. ${ALLOWLIST_HOW}`,
+        doc: `The application reads or writes a table or view through the Data API, but neither the anonymous role (\`anon\`) nor the signed-in role (\`authenticated\`) has the privilege the call needs (SELECT for \`.select()\`, INSERT for \`.insert()\`, UPDATE for \`.update()\`, both for \`.upsert()\`, DELETE for \`.delete()\`; USAGE on the schema for all; and for an insert, USAGE on the sequence a \`serial\` column's default calls, since defaults run as the caller, while identity columns need nothing), so the call fails for every user with 42501 \`permission denied\`. Since 2026 Supabase no longer grants new objects in \`public\` to the API roles by default (new projects from 2026-05-30, all projects from 2026-10-30): the migration applies, row level security and its policies are in place, and the first request after the deploy fails. Row level security decides which rows a role sees; the grant decides whether it reaches the table at all. Fix: add the \`grant\` shown (to the roles the table's policies name, else \`authenticated\`) to a migration. ${ALLOWLIST_HOW}`,
     },
     {
         id: 'api_privilege_service_role_only',
@@ -22572,15 +22995,17 @@ const SYSTEM_SCHEMA_EXTRAS = [
 /* harmony export */   m: () => (/* binding */ ruleIdsOf)
 /* harmony export */ });
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
-/* harmony import */ var _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51410);
-/* harmony import */ var _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(89567);
-/* harmony import */ var _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(15175);
-/* harmony import */ var _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(36465);
-/* harmony import */ var _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(43588);
-/* harmony import */ var _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(59243);
-/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(95747);
-/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(56856);
-/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(34116);
+/* harmony import */ var _migrations_rehearse_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(83084);
+/* harmony import */ var _migrations_rules_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(51410);
+/* harmony import */ var _migrations_sources_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(89567);
+/* harmony import */ var _drift_migration_safety_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(46515);
+/* harmony import */ var _drift_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(15175);
+/* harmony import */ var _drill_rules_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(36465);
+/* harmony import */ var _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(43588);
+/* harmony import */ var _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(59243);
+/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(95747);
+/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(56856);
+/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(34116);
 /**
  * Every rule, assembled in one place from the lists their owners export: the shared allowlist
  * rules, the migration rules every gate that builds a shadow shares, and each gate's own.
@@ -22598,18 +23023,22 @@ const SYSTEM_SCHEMA_EXTRAS = [
 
 
 
+
+
 const RULE_LISTS = [
     _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .SHARED_RULES */ .m,
-    _migrations_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .MIGRATION_RULES */ .vo,
-    _migrations_sources_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_SOURCE_RULES */ .XL,
-    _drift_rules_js__WEBPACK_IMPORTED_MODULE_3__/* .DRIFT_RULES */ .o,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .RLS_RULES */ .s9,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .RLS_GATE_RULES */ .EQ,
-    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_7__/* .EXPOSURE_RULES */ .YX,
-    _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .API_USAGE_RULES */ .h,
-    _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .DB_TEST_RULES */ .a,
-    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_9__/* .WEBHOOK_RULES */ .a,
-    _drill_rules_js__WEBPACK_IMPORTED_MODULE_4__/* .DRILL_RULES */ .a,
+    _migrations_rules_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_RULES */ .vo,
+    _migrations_sources_js__WEBPACK_IMPORTED_MODULE_3__/* .MIGRATION_SOURCE_RULES */ .XL,
+    _migrations_rehearse_js__WEBPACK_IMPORTED_MODULE_1__/* .REHEARSAL_RULES */ .I,
+    _drift_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .DRIFT_RULES */ .o,
+    _drift_migration_safety_js__WEBPACK_IMPORTED_MODULE_4__/* .MIGRATION_SAFETY_RULES */ .uD,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__/* .RLS_RULES */ .s9,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__/* .RLS_GATE_RULES */ .EQ,
+    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_9__/* .EXPOSURE_RULES */ .YX,
+    _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .API_USAGE_RULES */ .h,
+    _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .DB_TEST_RULES */ .a,
+    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .WEBHOOK_RULES */ .a,
+    _drill_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .DRILL_RULES */ .a,
 ];
 /** All rules, in docs order: by gate, then id. */
 const RULE_CATALOG = RULE_LISTS.flat().sort((a, b) => a.gate.localeCompare(b.gate) || a.id.localeCompare(b.id));
@@ -22963,6 +23392,191 @@ function readRunContext(env = process.env) {
 
 /***/ }),
 
+/***/ 99657:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   GX: () => (/* binding */ statementsOf),
+/* harmony export */   Kk: () => (/* binding */ codePointPositionToIndex),
+/* harmony export */   Ue: () => (/* binding */ failureFinding),
+/* harmony export */   _F: () => (/* binding */ firstTokenIndex),
+/* harmony export */   mh: () => (/* binding */ lineAt),
+/* harmony export */   rj: () => (/* binding */ applyMigration)
+/* harmony export */ });
+/* harmony import */ var _supabase_split_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68614);
+/* harmony import */ var _rules_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51410);
+
+
+/** 1-based line of a UTF-16 index in `text`. */
+function lineAt(text, index) {
+    let line = 1;
+    for (let i = 0; i < index && i < text.length; i++)
+        if (text.charCodeAt(i) === 10)
+            line++;
+    return line;
+}
+/** PostgreSQL positions count characters (code points), 1-based; JavaScript indexes count UTF-16 units. */
+function codePointPositionToIndex(text, position) {
+    let index = 0;
+    for (let seen = 1; seen < position && index < text.length; seen++) {
+        const code = text.codePointAt(index) ?? 0;
+        index += code > 0xffff ? 2 : 1;
+    }
+    return index;
+}
+/**
+ * Index of the first SQL token at or after `from`: white space, `-- ...` line comments and
+ * (nested) `/* ... *\/` block comments are skipped. `from` itself when there is none (only
+ * comments, or a comment that never closes), so the caller keeps pointing at the statement.
+ */
+function firstTokenIndex(text, from = 0) {
+    let index = from;
+    while (index < text.length) {
+        const ch = text[index];
+        if (/\s/.test(ch)) {
+            index++;
+        }
+        else if (ch === '-' && text[index + 1] === '-') {
+            const end = text.indexOf('\n', index);
+            if (end < 0)
+                return from;
+            index = end + 1;
+        }
+        else if (ch === '/' && text[index + 1] === '*') {
+            let depth = 1;
+            index += 2;
+            while (depth > 0 && index < text.length) {
+                if (text.startsWith('/*', index)) {
+                    depth++;
+                    index += 2;
+                }
+                else if (text.startsWith('*/', index)) {
+                    depth--;
+                    index += 2;
+                }
+                else {
+                    index++;
+                }
+            }
+            if (depth > 0)
+                return from;
+        }
+        else {
+            return index;
+        }
+    }
+    return from;
+}
+const statementsCache = new WeakMap();
+/** The migration's statements (split with the Supabase CLI's rules, which every tool's SQL survives). */
+function statementsOf(migration) {
+    let statements = statementsCache.get(migration);
+    if (!statements) {
+        statements = (0,_supabase_split_js__WEBPACK_IMPORTED_MODULE_0__/* .splitSupabaseStatements */ .R)(migration.sql);
+        statementsCache.set(migration, statements);
+    }
+    return statements;
+}
+/**
+ * Applies one migration the way its tool does: the file as one script in one
+ * transaction, or statement by statement when the tool runs it outside a transaction
+ * (or PostgreSQL refuses a statement inside one, e.g. CREATE INDEX CONCURRENTLY).
+ */
+async function applyMigration(client, migration) {
+    if (!migration.noTransaction) {
+        try {
+            await client.query(migration.sql);
+            return { ok: true };
+        }
+        catch (error) {
+            const e = error;
+            if (e.code !== '25001')
+                return { ok: false, failure: await failureFinding(client, migration, e, undefined) };
+        }
+    }
+    for (const statement of statementsOf(migration)) {
+        try {
+            await client.query(statement.text);
+        }
+        catch (error) {
+            return { ok: false, failure: await failureFinding(client, migration, error, statement) };
+        }
+    }
+    return { ok: true };
+}
+/** Runs the statements one by one inside a transaction that is rolled back, to find the one that fails. */
+async function findFailingStatement(client, migration) {
+    try {
+        await client.query('begin');
+        for (const statement of statementsOf(migration)) {
+            try {
+                await client.query(statement.text);
+            }
+            catch {
+                return statement;
+            }
+        }
+        return undefined;
+    }
+    finally {
+        await client.query('rollback').catch(() => undefined);
+    }
+}
+/** The finding for a failing migration, at the file and line of the failing statement (found by re-running it when the server gave no position). */
+async function failureFinding(client, migration, error, statement) {
+    const raw = migration.raw;
+    let index;
+    let failing = statement;
+    if (error.position) {
+        const base = failing ? failing.start : 0;
+        const text = failing ? failing.text : migration.sql;
+        index = migration.sqlOffset + base + codePointPositionToIndex(text, Number(error.position));
+    }
+    else {
+        failing ??= await findFailingStatement(client, migration);
+        if (failing) {
+            // The statement as split starts at the comments above it, if any: point at its first token.
+            index = migration.sqlOffset + failing.start + firstTokenIndex(failing.text);
+            const bodyLine = /\bline (\d+)\b/.exec(error.where ?? '')?.[1];
+            const body = /\$[A-Za-z_0-9]*\$/.exec(failing.text);
+            if (bodyLine && body)
+                index = migration.sqlOffset + failing.start + body.index + lineOffset(failing.text.slice(body.index), Number(bodyLine) - 1);
+        }
+    }
+    const line = index === undefined ? undefined : lineAt(raw, index);
+    const message = (error.message ?? String(error)).replace(/\.$/, '');
+    const detail = [
+        error.detail && `Detail: ${error.detail}`,
+        error.hint && `Hint: ${error.hint}`,
+        error.where && `Where: ${error.where}`,
+        error.code && `SQLSTATE ${error.code}`,
+    ]
+        .filter(Boolean)
+        .join('\n');
+    return (0,_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .migrationFinding */ .ER)({
+        rule: 'migration_apply_failed',
+        object: { kind: 'migration', name: migration.file },
+        message: `${migration.file}${line ? `:${line}` : ''} fails on a fresh database: ${message}.`,
+        ...(detail ? { detail } : {}),
+        remediation: 'Fix the statement so that the migrations apply in order on an empty database (the same way they run on a new environment or a branch database).',
+        location: { file: migration.file, ...(line ? { line } : {}) },
+    });
+}
+/** Index just after the `lines`-th newline of `text` (0 lines: 0). */
+function lineOffset(text, lines) {
+    let index = 0;
+    for (let n = 0; n < lines; n++) {
+        const next = text.indexOf('\n', index);
+        if (next < 0)
+            break;
+        index = next + 1;
+    }
+    return index;
+}
+
+
+/***/ }),
+
 /***/ 77333:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -23038,6 +23652,366 @@ function graphileHash(body, previousHash) {
 /** SHA-256 hex, for files the tool does not checksum (shown in reports only). */
 function sha256Hex(text) {
     return hash('sha256', text).toString('hex');
+}
+
+
+/***/ }),
+
+/***/ 83084:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I: () => (/* binding */ REHEARSAL_RULES),
+/* harmony export */   p: () => (/* binding */ rehearseMigrations)
+/* harmony export */ });
+/* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
+/* harmony import */ var _postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(36741);
+/* harmony import */ var _apply_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(99657);
+
+
+
+const REHEARSAL_RULES = [
+    {
+        id: 'migration_fails_on_data',
+        gate: 'all',
+        severity: 'error',
+        category: 'history',
+        title: 'Migration fails on the data of a production copy',
+        doc: "A pending migration failed when postgate applied it to a restored copy of production (drift-gate's `rehearse-from`, or restore-drill with `drill.rehearse-migrations`), although it applies on an empty shadow database: a `not null` over rows that hold NULL, a unique index or constraint over duplicated keys, a foreign key over rows that reference nothing, a check over rows that violate it. The deploy would fail the same way, halfway through the migrations. The finding gives the statement's file and line, the constraint and the number of offending rows, counted with a query after the failure; it never shows a row (PostgreSQL's own message quotes row values, so it is not kept). Fix the data first, in an earlier migration (update or delete the offending rows), or add the constraint as `not valid`, clean up, then `validate constraint`. To accept it, allowlist `{ rule: migration_fails_on_data, object: { kind: constraint, name: <schema.table.constraint> }, reason }`.",
+    },
+    {
+        id: 'migration_lock_duration',
+        gate: 'all',
+        severity: 'warning',
+        category: 'performance',
+        title: 'Migration holds an ACCESS EXCLUSIVE lock too long on a table with rows',
+        doc: "Applied to a restored copy of production, a pending migration held an ACCESS EXCLUSIVE lock on a table that has rows for longer than the threshold (1 s by default; `drift.rehearsal.lock-threshold` in the repo config, e.g. `500ms` or `5s`). While that lock is held every read and write of the table waits, and so does every query queued behind them: the site stalls for the time shown. A lock taken inside a migration's transaction is held until the transaction commits, so the time counts from the statement that took it to the commit. Typical causes are a table rewrite (`alter column ... type`, a volatile default), a full validation scan (`set not null`, a foreign key or check without `not valid`), an index built without `concurrently`, or a slow backfill after a lock-taking statement in the same transaction. Use the online pattern: `create index concurrently` in its own non-transactional migration, `add constraint ... not valid` then `validate constraint` in a later one, backfills in batches outside the schema change, and `set lock_timeout` so a blocked migration gives up instead of queueing the site behind it. To accept it, allowlist `{ rule: migration_lock_duration, object: { kind: table, name: <schema.table> }, reason }`.",
+    },
+];
+const rehearsalFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(REHEARSAL_RULES);
+/** Transaction control in a migration file: the rehearsal opens and commits the migration's transaction itself. */
+const TRANSACTION_CONTROL = /^(?:begin(?:\s+(?:work|transaction))?|start\s+transaction|commit(?:\s+(?:work|transaction))?|end(?:\s+(?:work|transaction))?)\s*;?\s*$/i;
+/** SQLSTATE classes whose messages name objects only, never values: shown as PostgreSQL words them. */
+const MESSAGE_IS_SAFE = ['0A', '25', '2B', '42', '53', '55', '57'];
+const RELFILENODES_SQL = `
+select c.oid::int8::text as oid, c.relfilenode::text as node
+  from pg_catalog.pg_class c
+ where c.relkind in ('r', 'm') and c.relnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+   and c.relpersistence <> 't'`;
+const OWN_EXCLUSIVE_LOCKS_SQL = `
+select l.relation::int8::text as oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) as relation,
+       c.relkind in ('r', 'p', 'm') as is_table
+  from pg_catalog.pg_locks l
+  join pg_catalog.pg_class c on c.oid = l.relation
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+ where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
+   and n.nspname not in ('pg_catalog', 'information_schema') and c.relkind in ('r', 'p', 'm', 'v')`;
+const RELATION_NAME_SQL = `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = $1::int8::oid`;
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+const elapsed = (since) => Math.round((performance.now() - since) * 10) / 10;
+const qualified = (schema, table) => `${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v4)(schema)}.${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v4)(table)}`;
+function locationOf(migration, start, text) {
+    const line = (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .lineAt */ .mh)(migration.raw, migration.sqlOffset + start + (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .firstTokenIndex */ ._F)(text));
+    return { line, label: `${migration.file}:${line}` };
+}
+async function relfilenodes(client) {
+    const { rows } = await client.query(RELFILENODES_SQL);
+    return new Map(rows.map((r) => [r.oid, r.node]));
+}
+async function countRows(client, relation) {
+    const { rows } = await client.query(`select count(*) as n from ${relation}`);
+    return Number(rows[0]?.n ?? 0);
+}
+async function hasRows(client, relation) {
+    const { rows } = await client.query(`select exists (select 1 from ${relation}) as any`);
+    return Boolean(rows[0]?.any);
+}
+/** A constraint the statement adds, added again as NOT VALID (same name, PostgreSQL's own parse) to read its definition. */
+async function withNotValidTwin(client, statement, read) {
+    const twin = `${statement.trim().replace(/;\s*$/, '')} not valid`;
+    await client.query('savepoint postgate_twin');
+    try {
+        await client.query(twin);
+        return await read();
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        await client.query('rollback to savepoint postgate_twin').catch(() => undefined);
+    }
+}
+const OFFENCES = {
+    // NOT NULL: SET NOT NULL, ADD COLUMN ... NOT NULL without a default, a primary key over NULLs.
+    async '23502'(client, e) {
+        if (!e.schema || !e.table || !e.column)
+            return undefined;
+        const table = qualified(e.schema, e.table);
+        const exists = await client.query(`select 1 from pg_catalog.pg_attribute where attrelid = $1::regclass and attname = $2 and not attisdropped`, [
+            table,
+            e.column,
+        ]);
+        const { rows } = await client.query(`select count(*) as n from ${table}${exists.rowCount ? ` where ${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v4)(e.column)} is null` : ''}`);
+        return {
+            object: { kind: 'column', name: `${e.schema}.${e.table}.${e.column}` },
+            what: `NOT NULL on ${e.schema}.${e.table}.${e.column}`,
+            rows: Number(rows[0]?.n ?? 0),
+            offence: 'hold NULL there',
+        };
+    },
+    // A unique index or constraint over duplicated keys. The key columns are read from the DETAIL's
+    // "Key (<columns>)=" part only, used in the counting query and never printed.
+    async '23505'(client, e) {
+        const columns = /^Key \((.+?)\)=\(/.exec(e.detail ?? '')?.[1];
+        if (!e.schema || !e.table || !e.constraint)
+            return undefined;
+        const object = { kind: 'constraint', name: `${e.schema}.${e.table}.${e.constraint}` };
+        const what = `the unique index ${e.constraint} on ${e.schema}.${e.table}`;
+        if (!columns)
+            return { object, what, offence: 'share a key' };
+        const rows = await client
+            .query(`select coalesce(sum(n), 0) as n from (select count(*) as n from ${qualified(e.schema, e.table)} where (${columns}) is not null group by ${columns} having count(*) > 1) d`)
+            .then((r) => Number(r.rows[0]?.n ?? 0))
+            .catch(() => undefined);
+        return { object, what, ...(rows !== undefined ? { rows } : {}), offence: 'share a key with another row' };
+    },
+    // A foreign key over rows that reference nothing.
+    async '23503'(client, e, statement) {
+        if (!e.schema || !e.table || !e.constraint)
+            return undefined;
+        const table = qualified(e.schema, e.table);
+        const rows = await withNotValidTwin(client, statement, async () => {
+            const { rows: defs } = await client.query(`select c.confrelid::regclass::text as referenced,
+                array(select quote_ident(attname) from unnest(c.conkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by i) as columns,
+                array(select quote_ident(attname) from unnest(c.confkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by i) as keys
+           from pg_catalog.pg_constraint c where c.conrelid = $1::regclass and c.conname = $2 and c.contype = 'f'`, [table, e.constraint]);
+            const def = defs[0];
+            if (!def)
+                return undefined;
+            const matches = def.columns.map((column, i) => `r.${def.keys[i]} = t.${column}`).join(' and ');
+            const present = def.columns.map((column) => `t.${column} is not null`).join(' and ');
+            const counted = await client.query(`select count(*) as n from ${table} t where ${present} and not exists (select 1 from ${def.referenced} r where ${matches})`);
+            return Number(counted.rows[0]?.n ?? 0);
+        });
+        return {
+            object: { kind: 'constraint', name: `${e.schema}.${e.table}.${e.constraint}` },
+            what: `the foreign key ${e.constraint} on ${e.schema}.${e.table}`,
+            ...(rows !== undefined ? { rows } : {}),
+            offence: 'reference no row of the referenced table',
+        };
+    },
+    // A check constraint over rows that violate it.
+    async '23514'(client, e, statement) {
+        if (!e.schema || !e.table || !e.constraint)
+            return undefined;
+        const table = qualified(e.schema, e.table);
+        const rows = await withNotValidTwin(client, statement, async () => {
+            const { rows: defs } = await client.query(`select pg_get_expr(conbin, conrelid) as expr from pg_catalog.pg_constraint where conrelid = $1::regclass and conname = $2 and contype = 'c'`, [table, e.constraint]);
+            if (!defs[0])
+                return undefined;
+            const counted = await client.query(`select count(*) as n from ${table} where (${defs[0].expr}) is false`);
+            return Number(counted.rows[0]?.n ?? 0);
+        });
+        return {
+            object: { kind: 'constraint', name: `${e.schema}.${e.table}.${e.constraint}` },
+            what: `the check constraint ${e.constraint} on ${e.schema}.${e.table}`,
+            ...(rows !== undefined ? { rows } : {}),
+            offence: 'violate it',
+        };
+    },
+};
+async function failureFinding(pass, e, statement, label, line) {
+    const explain = OFFENCES[e.code ?? ''];
+    const offence = explain ? await explain(pass.client, e, statement).catch(() => undefined) : undefined;
+    const location = { file: pass.migration.file, line };
+    if (offence) {
+        const counted = offence.rows === undefined ? `rows ${offence.offence} (postgate could not count them)` : `${offence.rows} row(s) ${offence.offence}`;
+        return rehearsalFinding({
+            rule: 'migration_fails_on_data',
+            object: offence.object,
+            message: `${label} fails on the restored copy of production: ${offence.what} cannot be added because ${counted}.`,
+            remediation: 'Fix the data first in an earlier migration (update or delete the offending rows), or add the constraint as `not valid`, clean up the rows, then `alter table ... validate constraint ...` in a later migration.',
+            location,
+        });
+    }
+    // Other failures: a data error's message may quote a value, so only object-naming classes are shown.
+    const code = e.code ?? 'unknown';
+    const said = MESSAGE_IS_SAFE.includes(code.slice(0, 2)) && e.message ? `: ${e.message.split('\n')[0].replace(/\.$/, '')}` : '';
+    return rehearsalFinding({
+        rule: 'migration_fails_on_data',
+        object: { kind: 'migration', name: pass.migration.file },
+        message: `${label} fails on the restored copy of production (SQLSTATE ${code}${said}), although it applies on an empty database.`,
+        remediation: 'Make the migration work with the data and schema production has (the restored copy shows them), then rehearse again.',
+        location,
+    });
+}
+/** postgate's own queries between the migration's statements: their time is not the migration's. */
+async function measuring(pass, work) {
+    const started = performance.now();
+    try {
+        return await work();
+    }
+    finally {
+        pass.overheadMs += performance.now() - started;
+    }
+}
+/** Runs one statement (inside a transaction) and measures it; the failure's finding when it fails. */
+async function runStatement(pass, text, start) {
+    const { client, migration } = pass;
+    const { line, label } = locationOf(migration, start, text);
+    const before = await measuring(pass, async () => {
+        const nodes = await relfilenodes(client);
+        await client.query('savepoint postgate_statement');
+        return nodes;
+    });
+    const started = performance.now();
+    let result;
+    try {
+        result = await client.query(text);
+    }
+    catch (error) {
+        const e = error;
+        const duration = elapsed(started);
+        // CREATE INDEX CONCURRENTLY and the like run outside a transaction, as applyMigration runs them.
+        if (e.code === '25001')
+            return 'needs autocommit';
+        await client.query('rollback to savepoint postgate_statement');
+        pass.measures.push({ statement: label, status: 'failed', duration_ms: duration, locks: [], rows: null, rewritten: [] });
+        return failureFinding(pass, e, text, label, line);
+    }
+    const duration = elapsed(started);
+    const index = pass.measures.length;
+    const measure = { statement: label, status: 'applied', duration_ms: duration, locks: [], rows: null, rewritten: [] };
+    pass.measures.push(measure);
+    await measuring(pass, async () => {
+        for (const one of Array.isArray(result) ? result : [result])
+            if (DML.has(one.command))
+                measure.rows = (measure.rows ?? 0) + (one.rowCount ?? 0);
+        const after = await relfilenodes(client);
+        for (const [oid, node] of after) {
+            if (!before.has(oid) || before.get(oid) === node)
+                continue;
+            const name = (await client.query(RELATION_NAME_SQL, [oid])).rows[0]?.name;
+            if (!name)
+                continue;
+            measure.rewritten.push(name);
+            measure.rows = (measure.rows ?? 0) + (await countRows(client, name));
+        }
+        const { rows: locks } = await client.query(OWN_EXCLUSIVE_LOCKS_SQL);
+        for (const lock of locks) {
+            if (pass.held.has(lock.oid))
+                continue;
+            const rows = lock.is_table && (await hasRows(client, lock.relation));
+            pass.held.set(lock.oid, { relation: lock.relation, statement: index, line, startedAt: started, overheadAt: pass.overheadMs, hasRows: rows });
+        }
+        await client.query('release savepoint postgate_statement');
+    });
+    return undefined;
+}
+/** The transaction ended: every lock held is released now (measuring time left out). */
+function releaseLocks(pass) {
+    const now = performance.now();
+    for (const lock of pass.held.values()) {
+        const heldMs = Math.max(0, Math.round((now - lock.startedAt - (pass.overheadMs - lock.overheadAt)) * 10) / 10);
+        pass.measures[lock.statement].locks.push({ relation: lock.relation, held_ms: heldMs });
+        pass.finished.push({ ...lock, heldMs });
+    }
+    pass.held.clear();
+}
+/** A statement PostgreSQL runs only outside a transaction block: timed, without lock measures (it takes no ACCESS EXCLUSIVE lock). */
+async function runBare(pass, text, start) {
+    const { line, label } = locationOf(pass.migration, start, text);
+    const started = performance.now();
+    try {
+        await pass.client.query(text);
+        pass.measures.push({ statement: label, status: 'applied', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
+        return undefined;
+    }
+    catch (error) {
+        pass.measures.push({ statement: label, status: 'failed', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
+        return failureFinding(pass, error, text, label, line);
+    }
+}
+/** One migration, the way its tool applies it. The failure's finding when a statement fails. */
+async function runMigration(pass) {
+    const { client, migration } = pass;
+    const statements = (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .statementsOf */ .GX)(migration).filter((s) => !TRANSACTION_CONTROL.test(s.text.slice((0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .firstTokenIndex */ ._F)(s.text))));
+    if (pass.inTransaction)
+        await client.query('begin');
+    for (const { text, start } of statements) {
+        if (!pass.inTransaction)
+            await client.query('begin');
+        const outcome = await runStatement(pass, text, start);
+        if (outcome === 'needs autocommit') {
+            await client.query('rollback');
+            pass.held.clear();
+            if (pass.inTransaction) {
+                // The whole migration again, one statement at a time.
+                pass.measures.length = 0;
+                pass.inTransaction = false;
+                return runMigration(pass);
+            }
+            const failure = await runBare(pass, text, start);
+            if (failure)
+                return failure;
+            continue;
+        }
+        if (outcome) {
+            await client.query('rollback');
+            pass.held.clear();
+            return outcome;
+        }
+        if (!pass.inTransaction) {
+            await client.query('commit');
+            releaseLocks(pass);
+        }
+    }
+    if (pass.inTransaction) {
+        await client.query('commit');
+        releaseLocks(pass);
+    }
+    return undefined;
+}
+/**
+ * Applies `migrations` (pending, in order) to the copy behind `client`, statement by statement,
+ * in order. A migration that fails is rolled back and the next ones still run, so one rehearsal
+ * reports every failure (a later failure may then follow from an earlier one). The copy is
+ * changed: give it a throwaway database.
+ */
+async function rehearseMigrations(client, migrations, options) {
+    const started = performance.now();
+    const statements = [];
+    const findings = [];
+    const applied = [];
+    const failed = [];
+    for (const migration of migrations) {
+        const pass = { client, migration, inTransaction: !migration.noTransaction, measures: [], held: new Map(), finished: [], overheadMs: 0 };
+        const failure = await runMigration(pass);
+        statements.push(...pass.measures);
+        for (const lock of pass.finished) {
+            if (!lock.hasRows || lock.heldMs <= options.lockThresholdMs)
+                continue;
+            const measure = pass.measures[lock.statement];
+            findings.push(rehearsalFinding({
+                rule: 'migration_lock_duration',
+                object: { kind: 'table', name: lock.relation },
+                message: `${measure.statement} holds an ACCESS EXCLUSIVE lock on ${lock.relation} for ${formatMs(lock.heldMs)} on the restored copy of production (threshold ${formatMs(options.lockThresholdMs)}): every read and write of the table waits that long.`,
+                remediation: "Take the lock for less time: `create index concurrently` in its own non-transactional migration, `add constraint ... not valid` then `validate constraint`, backfills in batches in their own migrations, and `set lock_timeout = '3s'` first.",
+                location: { file: migration.file, line: lock.line },
+            }));
+        }
+        if (failure) {
+            findings.push(failure);
+            failed.push(migration.file);
+        }
+        else
+            applied.push(migration.file);
+    }
+    return { statements, findings, total_ms: elapsed(started), applied, failed };
+}
+function formatMs(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 
@@ -23323,6 +24297,406 @@ function withoutDuplicates(migrations, tool) {
 /** What the files share, in the tool's terms: the id its history records. */
 function sharedKey(tool, migration) {
     return _tools_index_js__WEBPACK_IMPORTED_MODULE_6__/* .TOOLS */ .It[tool].sharedKey?.(migration) ?? `version ${migration.id}`;
+}
+
+
+/***/ }),
+
+/***/ 28227:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   DW: () => (/* binding */ StatementMeter),
+/* harmony export */   US: () => (/* binding */ lockModeName),
+/* harmony export */   kg: () => (/* binding */ isStrong)
+/* harmony export */ });
+/* unused harmony exports LOCK_MODES, FIRST_STRONG_MODE, narrows, changesOf */
+/* harmony import */ var _apply_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(99657);
+
+/** PostgreSQL's table lock modes, weakest first (as `pg_locks.mode` spells them). */
+const LOCK_MODES = [
+    'AccessShareLock',
+    'RowShareLock',
+    'RowExclusiveLock',
+    'ShareUpdateExclusiveLock',
+    'ShareLock',
+    'ShareRowExclusiveLock',
+    'ExclusiveLock',
+    'AccessExclusiveLock',
+];
+/** The weakest mode that blocks writes (it conflicts with RowExclusiveLock, which INSERT/UPDATE/DELETE take). */
+const FIRST_STRONG_MODE = 'ShareLock';
+const isStrong = (mode) => LOCK_MODES.indexOf(mode) >= LOCK_MODES.indexOf(FIRST_STRONG_MODE);
+/** `ACCESS EXCLUSIVE`, as the documentation and `lock table ... in <mode> mode` write it. */
+function lockModeName(mode) {
+    return mode
+        .replace(/Lock$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase();
+}
+/** Relations of the database's own schemas (not the system catalogs), as JSON rows of `RelationFacts`. */
+const FACTS_SQL = (where) => `
+select json_build_object(
+  'oid', c.oid::int8, 'schema', n.nspname, 'name', c.relname, 'relkind', c.relkind, 'filenode', c.relfilenode::int8,
+  'tableOid', i.indrelid::int8,
+  'columns', coalesce((select json_agg(json_build_object('num', a.attnum, 'name', a.attname, 'notNull', a.attnotnull,
+      'typeOid', a.atttypid::int8, 'typmod', a.atttypmod, 'baseType', a.atttypid::regtype::text,
+      'type', pg_catalog.format_type(a.atttypid, a.atttypmod)) order by a.attnum)
+    from pg_catalog.pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'm', 'f')), '[]'),
+  'constraints', coalesce((select json_agg(json_build_object('name', k.conname, 'type', k.contype, 'validated', k.convalidated,
+      'definition', case when k.contype = 'c' then pg_catalog.pg_get_constraintdef(k.oid) end))
+    from pg_catalog.pg_constraint k where k.conrelid = c.oid), '[]'))
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  left join pg_catalog.pg_index i on i.indexrelid = c.oid
+ where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname !~ '^pg_(toast_)?temp_' and ${where}`;
+/** Every relation and function of the database's own schemas: the state before the measured migrations. */
+const BASELINE_SQL = `
+select (select coalesce(json_agg(f.json_build_object), '[]') from (${FACTS_SQL('true')}) f) as facts,
+  (select coalesce(json_agg(json_build_array(p.oid::int8, p.oid::regprocedure::text)), '[]')
+     from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    where p.oid >= 16384 and n.nspname not in ('pg_catalog', 'information_schema')) as functions`;
+/**
+ * After a statement, in its transaction: the backend's relation locks (objects made by initdb, below
+ * FirstNormalObjectId 16384, left out: the catalogs this query reads), the timeouts, the facts of
+ * the locked relations that may have existed (oid at most `$1`, the highest at the last reading of
+ * the committed state: what the measured migrations create comes later, and only what existed is
+ * compared) and of new indexes on them, the functions it holds a lock on that are gone (DROP
+ * FUNCTION locks the function), and the time since the query message began: the reading is sent
+ * with the statement, in one round trip, so that is the statement's duration. Prepared once per
+ * session (SQL PREPARE, which a simple-protocol query can EXECUTE): planning it for every statement
+ * would cost more than the statement.
+ */
+const READING_NAME = 'postgate_statement_effects';
+const PREPARE_READING_SQL = `prepare ${READING_NAME}(oid) as
+with held as (
+  select l.relation, l.mode from pg_catalog.pg_locks l
+   where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'relation' and l.granted and l.relation >= 16384)
+select (select json_agg(json_build_array(relation::int8, mode)) from held) as locks,
+  pg_catalog.current_setting('lock_timeout') as lock_timeout,
+  pg_catalog.current_setting('statement_timeout') as statement_timeout,
+  (select json_agg(f.json_build_object) from (${FACTS_SQL("c.oid in (select relation from held) and (c.oid <= $1 or (c.relkind in ('i', 'I') and i.indrelid <= $1))")}) f) as facts,
+  (select json_agg(l.objid::int8) from pg_catalog.pg_locks l
+    where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'object' and l.classid = 'pg_catalog.pg_proc'::regclass and l.objid >= 16384
+      and not exists (select from pg_catalog.pg_proc p where p.oid = l.objid)) as function_locks,
+  extract(epoch from pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp())::float8 * 1000 as ms`;
+const WIDTHS = { smallint: 2, integer: 4, bigint: 8, real: 4, 'double precision': 8 };
+const UNBOUNDED_TEXT = new Set(['text', 'character varying', 'character', 'numeric']);
+/**
+ * A type change that can lose data or fail on existing values: a shorter length or precision,
+ * a smaller integer or float, a length where there was none, a number into an integer.
+ */
+function narrows(from, to) {
+    if (from.typeOid === to.typeOid)
+        return to.typmod !== -1 && (from.typmod === -1 || to.typmod < from.typmod);
+    const [a, b] = [WIDTHS[from.baseType], WIDTHS[to.baseType]];
+    if (a !== undefined && b !== undefined)
+        return b < a;
+    if (from.baseType === 'numeric' && b !== undefined)
+        return true;
+    return UNBOUNDED_TEXT.has(from.baseType) && UNBOUNDED_TEXT.has(to.baseType) && to.typmod !== -1 && from.typmod === -1;
+}
+const TABLE_KINDS = new Set(['r', 'p', 'm', 'f']);
+/** `CHECK ((email IS NOT NULL))`: a validated one lets SET NOT NULL skip its scan (PostgreSQL 12+). */
+function provesNotNull(constraints, column) {
+    const quoted = `"${column.replace(/"/g, '""')}"`;
+    return constraints.some((k) => k.type === 'c' && k.validated && (k.definition === `CHECK ((${column} IS NOT NULL))` || k.definition === `CHECK ((${quoted} IS NOT NULL))`));
+}
+/**
+ * The changes a statement made, from the facts before and after it (pure). `before` has the
+ * relations as they were; `after` the relations the statement locked, as they are now (a locked
+ * relation missing from `after` was dropped). `truncate`: the statement is a TRUNCATE (its new
+ * file node empties the table rather than rewriting it).
+ */
+function changesOf(input) {
+    const { before, existed } = input;
+    const ref = (facts) => ({
+        oid: facts.oid,
+        schema: facts.schema,
+        name: facts.name,
+        relkind: facts.relkind,
+        existed: existed(facts.oid),
+    });
+    const after = new Map(input.after.map((f) => [f.oid, f]));
+    const changes = [];
+    const rewritten = new Set();
+    for (const now of input.after) {
+        const was = before.get(now.oid);
+        if (!was || !TABLE_KINDS.has(now.relkind))
+            continue;
+        const relation = ref(now);
+        if (was.name !== now.name || was.schema !== now.schema)
+            changes.push({ kind: 'rename_relation', relation, from: `${was.schema}.${was.name}` });
+        const columns = new Map(was.columns.map((c) => [c.num, c]));
+        const changedTypes = [];
+        for (const column of now.columns) {
+            const old = columns.get(column.num);
+            if (!old)
+                continue;
+            if (old.name !== column.name)
+                changes.push({ kind: 'rename_column', relation, from: old.name, to: column.name });
+            if (old.type !== column.type) {
+                changedTypes.push(column.name);
+                changes.push({ kind: 'type_change', relation, column: column.name, from: old.type, to: column.type, narrowing: narrows(old, column) });
+            }
+        }
+        const kept = new Set(now.columns.map((c) => c.num));
+        for (const old of was.columns)
+            if (!kept.has(old.num))
+                changes.push({ kind: 'drop_column', relation, column: old.name });
+        if (was.filenode !== now.filenode && now.filenode !== 0) {
+            rewritten.add(now.oid);
+            if (input.truncate) {
+                changes.push({ kind: 'truncate', relation });
+            }
+            else {
+                const added = now.columns.filter((c) => !columns.has(c.num)).map((c) => c.name);
+                changes.push({ kind: 'rewrite', relation, addedColumns: added, changedTypes });
+            }
+            continue;
+        }
+        // Without a rewrite, these are checked by reading every row (with one, while rewriting).
+        const oldConstraints = new Map(was.constraints.map((k) => [k.name, k]));
+        for (const k of now.constraints) {
+            const check = k.type === 'c' ? 'check' : k.type === 'f' ? 'foreign key' : undefined;
+            if (check && k.validated && !oldConstraints.has(k.name))
+                changes.push({ kind: 'validation', relation, check, name: k.name });
+        }
+        for (const column of now.columns) {
+            const old = columns.get(column.num);
+            if (old && column.notNull && !old.notNull && !provesNotNull(was.constraints, old.name))
+                changes.push({ kind: 'validation', relation, check: 'not null', name: column.name });
+        }
+    }
+    for (const now of input.after) {
+        if (now.relkind !== 'i' || now.tableOid === undefined)
+            continue;
+        const table = before.get(now.tableOid);
+        if (!table || rewritten.has(now.tableOid))
+            continue;
+        const tableRef = ref(after.get(now.tableOid) ?? table);
+        const was = before.get(now.oid);
+        const unique = (after.get(now.tableOid) ?? table).constraints.some((k) => k.name === now.name && (k.type === 'p' || k.type === 'u'));
+        if (!was)
+            changes.push({ kind: 'index_build', relation: tableRef, index: now.name, unique });
+        else if (was.filenode !== now.filenode)
+            changes.push({ kind: 'rewrite', relation: ref(now), addedColumns: [], changedTypes: [] });
+    }
+    for (const oid of new Set(input.lockedOids)) {
+        const was = before.get(oid);
+        if (was && !after.has(oid) && TABLE_KINDS.has(was.relkind))
+            changes.push({ kind: 'drop_relation', relation: ref(was) });
+    }
+    return changes;
+}
+/** The statement's keyword: `truncate` empties the table through a new file node, which is not a rewrite. */
+const isTruncate = (text) => /^truncate\b/i.test(text.slice((0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .firstTokenIndex */ ._F)(text)));
+/**
+ * Measures migrations on one session, in order. Create it when the first measured migration is
+ * about to run (`readBaseline` reads what exists then); call `baseChanged` when an unmeasured
+ * migration ran in between, so that what it created counts as existing.
+ */
+class StatementMeter {
+    /** Committed facts of every relation. */
+    relations = new Map();
+    /** Relations and functions there before the measured migrations (minus what they created). */
+    existing = new Set();
+    functions = new Map();
+    /** What measured migrations created: never "existing", even after a re-read. */
+    created = new Set();
+    /** The highest relation oid of the committed state last read: a shadow allocates oids in order, so anything above is new. */
+    highestOid = 0;
+    prepared = false;
+    /** Why the committed facts must be read again: first use, an unmeasured migration ran, or a statement ran unmeasured. */
+    stale = 'first';
+    session;
+    constructor(session) {
+        this.session = session;
+    }
+    baseChanged() {
+        this.stale = 'base';
+    }
+    async readBaseline() {
+        if (!this.prepared) {
+            this.prepared = true;
+            const prepared = await this.session.query('select from pg_catalog.pg_prepared_statements where name = $1', [READING_NAME]);
+            if (prepared.rowCount === 0)
+                await this.session.query(PREPARE_READING_SQL);
+        }
+        const { rows } = await this.session.query(BASELINE_SQL);
+        const row = rows[0];
+        const known = this.relations;
+        // What an unmeasured statement of a measured migration made is the pull request's, not existing.
+        if (this.stale === 'unmeasured')
+            for (const f of row.facts)
+                if (!known.has(f.oid))
+                    this.created.add(f.oid);
+        this.relations = new Map(row.facts.map((f) => [f.oid, normalise(f)]));
+        this.highestOid = Math.max(0, ...this.relations.keys());
+        this.existing = new Set([...this.relations.keys()].filter((oid) => !this.created.has(oid)));
+        if (this.stale !== 'unmeasured')
+            this.functions = new Map(row.functions.filter(([oid]) => !this.created.has(oid)));
+        this.stale = undefined;
+    }
+    /**
+     * Applies one migration the way `applyMigration` does (one transaction, or statement by
+     * statement when the tool runs it outside one or PostgreSQL refuses a statement inside one),
+     * each statement followed by a reading. Timeouts start unset: each migration must set its own.
+     */
+    async apply(migration) {
+        if (this.stale)
+            await this.readBaseline();
+        const unset = 'set lock_timeout = 0; set statement_timeout = 0';
+        if (migration.noTransaction)
+            await this.session.query(unset);
+        else {
+            await this.session.query(`${unset}; begin`);
+            const run = await this.runStatements(migration, 'transaction');
+            if (run.error === undefined) {
+                try {
+                    await this.session.query('commit');
+                    this.commit(run.overlay);
+                    return { outcome: { ok: true }, effects: run.effects };
+                }
+                catch (error) {
+                    return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, error, undefined) }, effects: run.effects };
+                }
+            }
+            await this.session.query('rollback');
+            if (run.error.code !== '25001')
+                return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) }, effects: run.effects };
+        }
+        const run = await this.runStatements(migration, 'each');
+        this.commit(run.overlay);
+        if (run.error !== undefined)
+            return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) }, effects: run.effects };
+        return { outcome: { ok: true }, effects: run.effects };
+    }
+    commit(overlay) {
+        for (const [oid, facts] of overlay) {
+            if (facts)
+                this.relations.set(oid, facts);
+            else
+                this.relations.delete(oid);
+            if (!this.existing.has(oid))
+                this.created.add(oid);
+        }
+    }
+    /** `transaction`: inside the caller's; `each`: every statement in a transaction of its own, or bare when it refuses one. */
+    async runStatements(migration, mode) {
+        const overlay = new Map();
+        const effects = [];
+        // the strongest mode held per relation, and the functions already reported dropped, in this transaction
+        let held = new Map();
+        const dropped = new Set();
+        const current = (oid) => (overlay.has(oid) ? overlay.get(oid) : this.relations.get(oid));
+        for (const statement of (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .statementsOf */ .GX)(migration)) {
+            const line = (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .lineAt */ .mh)(migration.raw, migration.sqlOffset + statement.start + (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .firstTokenIndex */ ._F)(statement.text));
+            const started = performance.now();
+            let reading;
+            try {
+                if (mode === 'each')
+                    await this.session.query('begin');
+                // The statement first, so that the server's error positions point into it.
+                const results = (await this.session.query(`${statement.text}\n;\nexecute ${READING_NAME}(${this.highestOid})`));
+                reading = (Array.isArray(results) ? results.at(-1) : results).rows[0];
+            }
+            catch (error) {
+                if (mode === 'each')
+                    await this.session.query('rollback');
+                if (mode === 'transaction' || error.code !== '25001')
+                    return { overlay, effects, error: error, failed: statement };
+                try {
+                    await this.session.query(statement.text);
+                }
+                catch (bare) {
+                    return { overlay, effects, error: bare, failed: statement };
+                }
+                this.stale ??= 'unmeasured';
+                effects.push({
+                    file: migration.file,
+                    line,
+                    measured: false,
+                    locks: [],
+                    lockTimeout: '',
+                    statementTimeout: '',
+                    changes: [],
+                    ms: performance.now() - started,
+                });
+                continue;
+            }
+            if (mode === 'each')
+                await this.session.query('commit');
+            reading.function_locks = (reading.function_locks ?? []).filter((oid) => !dropped.has(oid));
+            for (const oid of reading.function_locks)
+                dropped.add(oid);
+            const effect = this.effectOf(migration, statement, line, reading, held, current, overlay);
+            effects.push(effect);
+            if (mode === 'each')
+                held = new Map();
+            else
+                for (const { relation, mode } of effect.locks)
+                    held.set(relation.oid, mode);
+        }
+        return { overlay, effects, error: undefined, failed: undefined };
+    }
+    effectOf(migration, statement, line, reading, held, current, overlay) {
+        const locks = reading.locks ?? [];
+        const after = (reading.facts ?? []).map(normalise);
+        const lockedOids = locks.map(([oid]) => oid);
+        const before = new Map();
+        for (const oid of new Set([...lockedOids, ...after.flatMap((f) => (f.tableOid !== undefined ? [f.tableOid] : []))])) {
+            const facts = current(oid);
+            if (facts)
+                before.set(oid, facts);
+        }
+        const existed = (oid) => this.existing.has(oid);
+        const changes = changesOf({ before, after, lockedOids, existed, truncate: isTruncate(statement.text) });
+        for (const oid of reading.function_locks ?? []) {
+            const signature = this.functions.get(oid);
+            if (signature)
+                changes.push({ kind: 'drop_function', signature });
+        }
+        const afterByOid = new Map(after.map((f) => [f.oid, f]));
+        // a relation read now, or one that was there and is gone (dropped); new relations are not read
+        for (const oid of lockedOids)
+            if (afterByOid.has(oid) || before.has(oid))
+                overlay.set(oid, afterByOid.get(oid));
+        // Per relation, the strongest mode the statement took, when stronger than what the transaction held.
+        const strongest = new Map();
+        for (const [oid, mode] of locks) {
+            const previous = strongest.get(oid);
+            if (!previous || LOCK_MODES.indexOf(mode) > LOCK_MODES.indexOf(previous))
+                strongest.set(oid, mode);
+        }
+        const taken = [];
+        for (const [oid, mode] of strongest) {
+            const heldBefore = held.get(oid);
+            if (heldBefore && LOCK_MODES.indexOf(heldBefore) >= LOCK_MODES.indexOf(mode))
+                continue;
+            const facts = afterByOid.get(oid) ?? before.get(oid);
+            if (facts)
+                taken.push({ relation: { oid, schema: facts.schema, name: facts.name, relkind: facts.relkind, existed: existed(oid) }, mode });
+        }
+        return {
+            file: migration.file,
+            line,
+            measured: true,
+            locks: taken,
+            lockTimeout: reading.lock_timeout,
+            statementTimeout: reading.statement_timeout,
+            changes,
+            ms: reading.ms,
+        };
+    }
+}
+/** JSON null → undefined for the optional fields. */
+function normalise(facts) {
+    const { tableOid, ...rest } = facts;
+    return {
+        ...rest,
+        ...(tableOid !== null && tableOid !== undefined ? { tableOid } : {}),
+        constraints: rest.constraints.map(({ definition, ...k }) => ({ ...k, ...(definition ? { definition } : {}) })),
+    };
 }
 
 
@@ -62724,8 +64098,8 @@ var errors = __nccwpck_require__(83916);
 var types = __nccwpck_require__(45315);
 // EXTERNAL MODULE: ./src/gates/step.ts
 var step = __nccwpck_require__(44884);
-// EXTERNAL MODULE: ./src/gates/invoke.ts + 68 modules
-var invoke = __nccwpck_require__(68669);
+// EXTERNAL MODULE: ./src/gates/invoke.ts + 69 modules
+var invoke = __nccwpck_require__(85580);
 // EXTERNAL MODULE: ./src/gates/rules-catalog.ts
 var rules_catalog = __nccwpck_require__(89789);
 // EXTERNAL MODULE: ./src/postgres/ephemeral/index.ts + 2 modules

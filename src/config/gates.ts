@@ -133,6 +133,12 @@ export const DRIFT_INPUTS = {
     defaultDescription: 'every non-system schema',
   },
   'exclude-schemas': { kind: 'list', description: 'Schemas to leave out of the comparison (comma-separated); leaving nothing to compare is an error.' },
+  'rehearse-from': {
+    kind: 'string',
+    description:
+      "Rehearse the pending migrations on a copy of production: a backup (what restore-drill reads: plain SQL, .sql.gz, custom, directory, tar, or a folder with the supabase db dump files) or a database URL (dumped read-only from an exported snapshot; masked in logs). postgate restores it into throwaway PostgreSQL (masked by the repo config's drill.mask), applies the migrations the copy's history lacks statement by statement, and reports each statement's duration, ACCESS EXCLUSIVE locks and rows, and failures only the data causes.",
+  },
+  'rehearse-sha256': { kind: 'string', description: 'Expected SHA-256 of the rehearse-from backup; a mismatch stops the gate before the restore.' },
   ...SHADOW,
   ...COMMON,
 } as const satisfies InputDefs;

@@ -133,8 +133,28 @@ export const repoConfigSchema = z.strictObject({
     .strictObject({
       schemas: z.array(identifier).optional(),
       'exclude-schemas': z.array(identifier).default([]),
+      /** PR mode's lock and rewrite analysis (src/gates/drift/migration-safety.ts): tables that may be rewritten or locked, and the longest lock_timeout that counts as set. */
+      'migration-safety': z
+        .strictObject({
+          exceptions: z
+            .array(
+              z.strictObject({
+                table: z.string().regex(/^[^.\s]+\.[^\s]+$/, 'expected a table as schema.name, such as public.small_lookup'),
+                reason: z.string({ error: 'expected a reason (why this table may be rewritten or locked)' }).trim().min(1, 'expected a non-empty reason'),
+                rules: z
+                  .array(z.string().regex(/^migration_[a-z_]+$/, 'expected a rule id such as migration_table_rewrite'))
+                  .min(1)
+                  .optional(),
+              }),
+            )
+            .default([]),
+          'max-lock-timeout': duration.optional(),
+        })
+        .default({ exceptions: [] }),
+      /** The rehearsal on a restored copy (`rehearse-from`, `drill.rehearse-migrations`): an ACCESS EXCLUSIVE lock held longer than this is a finding (default 1s). */
+      rehearsal: z.strictObject({ 'lock-threshold': duration.optional() }).optional(),
     })
-    .default({ 'exclude-schemas': [] }),
+    .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] } }),
   rls: z
     .strictObject({
       /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
@@ -194,8 +214,10 @@ export const repoConfigSchema = z.strictObject({
       baseline: z.enum(['auto', 'supabase', 'none']).default('auto'),
       // The source database is meant to be empty: a backup that restores no rows passes (else drill_backup_empty).
       'expect-empty': z.boolean().default(false),
+      // After the verification, apply the repository's pending migrations to the restored copy and measure them (drift-gate's rehearsal).
+      'rehearse-migrations': z.boolean().default(false),
     })
-    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false }),
+    .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false, 'rehearse-migrations': false }),
 });
 
 export type RepoConfig = z.infer<typeof repoConfigSchema>;

@@ -7,8 +7,10 @@
  */
 import { type Rule, SHARED_RULES } from '../findings/rules.ts';
 import type { GateId } from '../findings/types.ts';
+import { REHEARSAL_RULES } from '../migrations/rehearse.ts';
 import { MIGRATION_RULES } from '../migrations/rules.ts';
 import { MIGRATION_SOURCE_RULES } from '../migrations/sources.ts';
+import { MIGRATION_SAFETY_RULES } from './drift/migration-safety.ts';
 import { DRIFT_RULES } from './drift/rules.ts';
 import { DRILL_RULES } from './drill/rules.ts';
 import { API_USAGE_RULES } from './rls/api-usage-rules.ts';
@@ -21,7 +23,9 @@ const RULE_LISTS = [
   SHARED_RULES,
   MIGRATION_RULES,
   MIGRATION_SOURCE_RULES,
+  REHEARSAL_RULES,
   DRIFT_RULES,
+  MIGRATION_SAFETY_RULES,
   RLS_RULES,
   RLS_GATE_RULES,
   EXPOSURE_RULES,

@@ -18,6 +18,7 @@ import { applySupabaseBaseline, findCreatedExtensions } from '../postgres/baseli
 import { connect, type Session } from '../postgres/connect.ts';
 import { type Cluster, type ShadowMode, startCluster } from '../postgres/ephemeral/index.ts';
 import { applyMigration, type ApplyOutcome } from './apply.ts';
+import { type StatementEffect, StatementMeter } from './statement-effects.ts';
 import { autoExposeSetting, configuredGrantModel, dataApiGrantModel, legacyDefaultGrantsSql } from './data-api-grants.ts';
 import { blankStandInIndexOptions } from '../postgres/extensions/index-options.ts';
 import {
@@ -61,6 +62,8 @@ export interface BuildShadowOptions {
   grantsAsConfigured?: boolean;
   /** Read the migrations from here instead of `migrationsDir` (e.g. files at a git ref); paths in findings stay repo-relative. */
   migrations?: { tool: MigrationTool; migrations: Migration[]; problems: MigrationFileProblem[] };
+  /** Apply these statement by statement and measure what each does (locks, rewrites, ...): the pull request's new migrations. */
+  measure?: (m: Migration) => boolean;
 }
 
 export interface Shadow {
@@ -102,6 +105,8 @@ export interface Shadow {
   missingExtensions: string[];
   /** Server major version of the shadow. */
   major: number;
+  /** With `measure`: what each statement of the measured migrations did, in order. */
+  statementEffects: StatementEffect[];
   stop(): Promise<void>;
 }
 
@@ -155,12 +160,17 @@ function explainNotSuperuser(failure: Finding, supabase: boolean): Finding {
  * are taken out of the text (same length, so lines and error positions stay) and queued for the
  * platform trigger, which stores them on the index as PostgreSQL stores the real ones.
  */
-async function applyWithStandIns(session: Session, admin: Session, migration: Migration): Promise<ApplyOutcome> {
+async function applyWithStandIns(
+  session: Session,
+  admin: Session,
+  migration: Migration,
+  apply: (m: Migration) => Promise<ApplyOutcome> = (m) => applyMigration(session, m),
+): Promise<ApplyOutcome> {
   const adapted = blankStandInIndexOptions(migration.sql, STAND_IN_INDEX_METHODS);
-  if (adapted.indexes.length === 0) return applyMigration(session, migration);
+  if (adapted.indexes.length === 0) return apply(migration);
   await admin.query(queueIndexOptionsSql(PLATFORM_SCHEMA), [JSON.stringify(adapted.indexes)]);
   try {
-    return await applyMigration(session, { ...migration, sql: adapted.sql });
+    return await apply({ ...migration, sql: adapted.sql });
   } finally {
     await admin.query(clearPendingIndexOptionsSql(PLATFORM_SCHEMA));
   }
@@ -234,6 +244,13 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     // the search path each migration starts with, where its unqualified names resolve
     const startPaths: string[] = [];
     let failure: Finding | undefined;
+    const statementEffects: StatementEffect[] = [];
+    const meter = options.measure ? new StatementMeter(session) : undefined;
+    const measured = async (m: Migration) => {
+      const { outcome, effects } = await meter!.apply(m);
+      statementEffects.push(...effects);
+      return outcome;
+    };
     // the baseline leaves the legacy default privileges on
     let legacyGrants = true;
     // The step returns the migration that failed, if one did: the progress then says the step failed.
@@ -250,7 +267,9 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
             await admin!.query(legacyDefaultGrantsSql(legacyGrants));
           }
           startPaths[index] = await markMigration(session!, index);
-          const outcome = await applyWithStandIns(session!, admin!, migration);
+          const measure = options.measure?.(migration) ?? false;
+          if (!measure) meter?.baseChanged();
+          const outcome = await applyWithStandIns(session!, admin!, migration, measure ? measured : undefined);
           if (!outcome.ok) {
             failure = outcome.failure;
             return migration;
@@ -324,6 +343,7 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
       origins,
       missingExtensions,
       major: shadowMajor,
+      statementEffects,
       stop: stopCluster,
     };
   } catch (error) {

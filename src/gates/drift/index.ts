@@ -24,12 +24,14 @@ import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory 
 import { type BuildShadowOptions, buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
 import { MIGRATION_LOCKS, TOOLS } from '../../migrations/tools/index.ts';
-import type { History, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
+import type { History, Migration, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions, standInFindings } from '../../migrations/rules.ts';
 import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareDeclaredSchemas, findDeclaredSchemas } from './declarative.ts';
 import { compareHistory } from './history.ts';
+import { DEFAULT_MAX_LOCK_TIMEOUT_MS, migrationSafetyFindings, SAFETY_SKIPPED } from './migration-safety.ts';
+import { rehearse } from './rehearsal.ts';
 import { checkLegacyGrants } from './legacy-grants.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import { type DriftRuleId, driftFinding } from './rules.ts';
@@ -105,6 +107,8 @@ interface BaseCheck {
   findings: Finding[];
   /** The base branch and the commit compared with, for the report's details. */
   baseRef?: string;
+  /** The ids of the base branch's migrations: the others are the pull request's, measured (migration-safety.ts). */
+  baseIds?: ReadonlySet<string>;
 }
 
 /**
@@ -119,7 +123,11 @@ async function checkBase(options: DriftOptions, context: GateContext, source: Mi
   const inCheckout = options.baseRef !== undefined || (await checkoutRoot(context.cwd)) !== undefined;
   if (ref && inCheckout) {
     const base = await context.log.step(`reading the migrations at ${ref}`, () => readMigrationsAtRef(context.cwd, source.dir, ref, source.tool));
-    return { findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [], baseRef: `${ref} (${base.commit.slice(0, 12)})` };
+    return {
+      findings: base.source ? mergedHistoryFindings(base.source, source, ref) : [],
+      baseRef: `${ref} (${base.commit.slice(0, 12)})`,
+      baseIds: new Set(base.source?.migrations.map((m) => m.id)),
+    };
   }
   if (mode === 'deploy' || (!ref && !inCheckout)) return { findings: [] };
   const [reason, fix] = ref
@@ -134,6 +142,7 @@ async function checkBase(options: DriftOptions, context: GateContext, source: Mi
         rule: 'base_checks_skipped',
         object: { kind: 'migrations', name: path.relative(context.cwd, source.dir) || '.' },
         message: `${reason}, so the checks against it (${BASE_CHECKS.join(', ')}) did not run; ${fix}.`,
+        detail: `${SAFETY_SKIPPED}.`,
       }),
     ],
   };
@@ -214,9 +223,14 @@ async function prMode(options: DriftOptions, context: GateContext, planned: Plan
   // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
   const declared = findDeclaredSchemas(source, context.cwd);
   const started = performance.now();
-  const shadow = await buildShadow({ ...shadowOptions(options, context, planned, source), ...(declared ? { grantsAsConfigured: true } : {}) });
+  const baseIds = base.baseIds;
+  const shadow = await buildShadow({
+    ...shadowOptions(options, context, planned, source),
+    ...(declared ? { grantsAsConfigured: true } : {}),
+    ...(baseIds ? { measure: (m: Migration) => !baseIds.has(m.id) } : {}),
+  });
   try {
-    findings.push(...shadowFindings(shadow), ...base.findings);
+    findings.push(...shadowFindings(shadow), ...base.findings, ...safetyFindings(shadow, context, base));
     const shadowMs = Math.round(performance.now() - started);
     const declarative = declared
       ? await compareDeclaredSchemas(shadow, source, declared, { cwd: context.cwd, snapshotOptions: planned.snapshotOptions, log: context.log })
@@ -224,7 +238,13 @@ async function prMode(options: DriftOptions, context: GateContext, planned: Plan
     findings.push(...(declarative?.findings ?? []));
     return {
       findings,
-      metrics: { migrations: source.migrations.length, applied: shadow.applied.length, shadow_ms: shadowMs, ...declarative?.metrics },
+      metrics: {
+        migrations: source.migrations.length,
+        applied: shadow.applied.length,
+        shadow_ms: shadowMs,
+        ...(baseIds ? { measured_statements: shadow.statementEffects.length } : {}),
+        ...declarative?.metrics,
+      },
       details: {
         mode: 'pr',
         tool: source.tool,
@@ -238,6 +258,16 @@ async function prMode(options: DriftOptions, context: GateContext, planned: Plan
   } finally {
     await shadow.stop();
   }
+}
+
+/** The lock and rewrite analysis of the pull request's new migrations (none without a base branch: `base_checks_skipped` says so). */
+function safetyFindings(shadow: Shadow, context: GateContext, base: BaseCheck): Finding[] {
+  if (!base.baseIds) return [];
+  const config = context.config.drift['migration-safety'];
+  return migrationSafetyFindings(shadow.statementEffects, {
+    exceptions: config.exceptions,
+    maxLockTimeoutMs: config['max-lock-timeout'] ?? DEFAULT_MAX_LOCK_TIMEOUT_MS,
+  });
 }
 
 function shadowOptions(options: DriftOptions, context: GateContext, planned: Plan, source: MigrationSource, major?: number) {
@@ -356,6 +386,13 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
 export async function run(options: DriftOptions, context: GateContext): Promise<GateResult> {
   return runGate('drift', options, context, async () => {
     const planned = plan(options, context);
-    return options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned);
+    const checked = await (options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned));
+    if (!options.rehearseFrom) return checked;
+    const rehearsed = await rehearse(options, context, planned.source);
+    return {
+      findings: [...checked.findings, ...rehearsed.findings],
+      metrics: { ...checked.metrics, ...rehearsed.metrics },
+      details: { ...checked.details, ...rehearsed.details },
+    };
   });
 }

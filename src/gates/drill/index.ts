@@ -24,16 +24,18 @@ import { UserError } from '../../errors.ts';
 import type { Finding, GateResult } from '../../findings/types.ts';
 import { reapOrphans } from '../../postgres/ephemeral/registry.ts';
 import { formatBytes } from '../../report/format.ts';
+import { assertFormat, readMigrations, resolveMigrationsDir } from '../../migrations/sources.ts';
+import { lockThresholdMs, rehearsePending } from '../drift/rehearse-pending.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { digestArtifact, FORMAT_LABELS, verifyChecksums } from './artifact.ts';
 import { recordDrill, recordFailedDrill } from './log.ts';
 import { writeManifest } from './manifest.ts';
 import { exportMasked } from './mask.ts';
-import { neutraliseCopy } from './neutralise.ts';
+import { type InertCopy, neutraliseCopy } from './neutralise.ts';
 import { backupScripts, restoreBackup, scanScripts } from './restore.ts';
 import { measureObjectives, validateSupabaseApiInputs } from './rpo.ts';
 import { chooseMode, fetchSource, takeLiveBackup } from './source.ts';
-import { cleanupStack, createState, type DrillState, type Fetched } from './state.ts';
+import { cleanupStack, createState, type DrillState, type Fetched, type Targeted } from './state.ts';
 import { awaitTarget } from './target.ts';
 import { verifyCopy } from './verify.ts';
 
@@ -52,16 +54,12 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
   await using cleanup = cleanupStack();
   const state = createState(options, context, mode, cleanup);
   try {
-    const fetched = await fetchSource(state); // also starts the restore target in the background
-    if (await checksum(fetched)) {
-      const targeted = await awaitTarget(fetched);
-      await restoreBackup(targeted);
-      const inert = targeted.restoreRan ? await neutraliseCopy(targeted) : undefined;
-      if (inert) await verifyCopy(targeted, inert);
-    }
+    const { fetched, targeted, inert } = await restoreCopy(state);
+    if (targeted && inert) await verifyCopy(targeted, inert);
     state.phases.skipRest();
     await measureObjectives(state);
     await exportMasked(state);
+    if (targeted && inert && state.config['rehearse-migrations']) await rehearseOnCopy(state, targeted.target.url);
     summarise(state);
     recordDrill(state);
     context.log.info(
@@ -74,6 +72,47 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     recordFailedDrill(state, error);
     throw error;
   }
+}
+
+export interface RestoredCopy {
+  fetched: Fetched;
+  /** Set when the checksum phase passed (the backup was restored into it, if `restoreRan`). */
+  targeted?: Targeted;
+  /** Set when the backup was restored and the copy made inert: only then may anything run on it. */
+  inert?: InertCopy;
+}
+
+/**
+ * The drill's first phases, which drift-gate's rehearsal reuses: fetch (which also starts the
+ * restore target in the background), checksum, create target, restore, neutralise.
+ */
+export async function restoreCopy(state: DrillState): Promise<RestoredCopy> {
+  const fetched = await fetchSource(state);
+  if (!(await checksum(fetched))) return { fetched };
+  const targeted = await awaitTarget(fetched);
+  await restoreBackup(targeted);
+  const inert = targeted.restoreRan ? await neutraliseCopy(targeted) : undefined;
+  return { fetched, targeted, ...(inert ? { inert } : {}) };
+}
+
+/**
+ * `drill.rehearse-migrations`: after the verification and the export, the repository's
+ * migrations that the copy's history lacks are applied to it and measured, as drift-gate's
+ * `rehearse-from` does (rehearse-pending.ts).
+ */
+async function rehearseOnCopy(state: DrillState, url: string): Promise<void> {
+  const { context } = state;
+  const project = context.config.project;
+  const format = project['migrations-format'] ? assertFormat(project['migrations-format'], 'project.migrations-format') : 'auto';
+  const source = readMigrations(resolveMigrationsDir(project['migrations-dir'], context.cwd, 'project.migrations-dir'), { cwd: context.cwd, format });
+  const rehearsal = await rehearsePending(url, source, {
+    lockThresholdMs: lockThresholdMs(context.config),
+    log: context.log,
+    inputName: state.mode.kind === 'live' ? 'source-database-url' : 'dump-path',
+  });
+  state.findings.push(...rehearsal.findings);
+  Object.assign(state.metrics, rehearsal.metrics);
+  Object.assign(state.details, rehearsal.details);
 }
 
 /**
