@@ -39,9 +39,9 @@ const FORK_PR = 62;
 const ESC = '\u001b';
 /** The issue's payloads, spread over the places a database and a pull request can put text. */
 const MESSAGE = `boom ::error file=x::pwned\r\n::add-mask::x ${ESC}[31mred${ESC}[0m [click](https://evil.example) ![x](https://evil.example/p.png) @octocat <img src=x onerror=alert(1)>`;
-const DETAIL = '\n# heading\n```\n::warning::fenced https://evil.example www.evil.example ##[add-mask]legacy\n```';
+const DETAIL = '\n# heading\n```\n::warning::fenced https://evil.example www.evil.example ##[add-mask]oldcmd\n```';
 const HINT = '\r::stop-commands::tok @acme/security #1 &#64;octocat';
-const COMMENT = `::error file=x::pwned\r\n::add-mask::x\n${ESC}[31m[click](https://evil.example) ![x](https://evil.example/p.png) @octocat <img src=x onerror=alert(1)>\n# heading\n\`\`\`\nhttps://evil.example www.evil.example ##[add-mask]legacy`;
+const COMMENT = `::error file=x::pwned\r\n::add-mask::x\n${ESC}[31m[click](https://evil.example) ![x](https://evil.example/p.png) @octocat <img src=x onerror=alert(1)>\n# heading\n\`\`\`\nhttps://evil.example www.evil.example ##[add-mask]oldcmd`;
 /** Policy names: at most 63 bytes each. */
 const POLICIES = [
   '::error file=x::pwned',
@@ -50,7 +50,7 @@ const POLICIES = [
   '# heading www.evil.example',
 ];
 /** Strings only payloads contain. */
-const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'legacy', 'fenced', 'stop-commands'];
+const MARKERS = ['pwned', 'evil', 'octocat', 'heading', 'onerror', 'oldcmd', 'fenced', 'stop-commands'];
 /** Commands a payload would issue if it were live. */
 // the payload's mask is `::add-mask::x` then a space or the end: postgate's own masks of random passwords may start with x too
 const INJECTED = /^[\s\u0085\u00a0\ufeff]*::(?:error file=x::|add-mask::x(?:\s|$)|warning::fenced|stop-commands::|notice::)|##\[/;
