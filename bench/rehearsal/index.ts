@@ -4,10 +4,11 @@
  *
  *   raw       pg_restore -j2 of the backup into a fresh database of a running cluster, then
  *             psql --single-transaction -f of each pending migration
- *   postgate  the rehearsal alone (drift/rehearsal.ts): the backup's SHA-256 and table of
- *             contents, a scratch database on the same cluster (shadow: url), pg_restore -j2,
- *             the inert step, the copy's history, then every pending statement measured
- *             (relfilenodes, locks, rows) under savepoints
+ *   postgate  the rehearsal alone (drift/rehearsal.ts, its input checks included): the
+ *             backup's table of contents (no SHA-256: none is given to compare with), a scratch
+ *             database on the same cluster (shadow: url), pg_restore -j2, the inert step, the
+ *             copy's history, then every pending statement measured by StatementMeter (locks,
+ *             rewrites, durations, rows)
  *
  * Goal (issue #17): rehearsal / raw <= 1.1. Data: bench/drill's generator (about 2 GB in full
  * mode, 100 MB with --light); the migrations add columns, build an index, add a check, change a
@@ -20,7 +21,7 @@ import pg from 'pg';
 import { DRIFT_INPUTS } from '../../src/config/gates.ts';
 import { parseInputs } from '../../src/config/input-spec.ts';
 import { repoConfigSchema } from '../../src/config/repo-config.ts';
-import { rehearse } from '../../src/gates/drift/rehearsal.ts';
+import { rehearsalSource, rehearse } from '../../src/gates/drift/rehearsal.ts';
 import { createContext } from '../../src/gates/gate.ts';
 import { readMigrations } from '../../src/migrations/sources.ts';
 import { startCluster } from '../../src/postgres/ephemeral/index.ts';
@@ -95,7 +96,8 @@ export const bench: Bench = async ({ light, log }) => {
         'cli',
       );
       const started = performance.now();
-      const outcome = await rehearse(options, createContext({ cwd: work, config: repoConfigSchema.parse({}) }), migrations);
+      const context = createContext({ cwd: work, config: repoConfigSchema.parse({}) });
+      const outcome = await rehearse(options, context, migrations, rehearsalSource(options, context));
       const ms = performance.now() - started;
       const failed = outcome.findings.filter((f) => f.rule !== 'migration_lock_duration');
       if (failed.length || outcome.metrics?.rehearsal_pending !== Object.keys(PENDING).length)

@@ -9359,6 +9359,8 @@ function relativeInside(folder, listed, checksumDir) {
  */
 async function verifyChecksums(state) {
     const { artifact, manifest, options } = state;
+    if (state.digestOnlyToCompare && !options.checksumPath && !options.sha256 && !manifest)
+        return true;
     const digest = await digestArtifact(artifact);
     state.digest = digest;
     const mismatches = compareChecksums(artifact, digest, {
@@ -16115,7 +16117,7 @@ var rehearsal_disposeResources = (undefined && undefined.__disposeResources) || 
  * drift-gate's `rehearse-from`: a rehearsal of the pending migrations on a copy of production.
  *
  * The copy is made by restore-drill's own phases (restoreCopy: format detection, SHA-256 against
- * `rehearse-sha256`, the throwaway target, pg_restore or the script runner, the Supabase baseline,
+ * `rehearse-sha256` when one is given (the backup is not hashed otherwise), the throwaway target, pg_restore or the script runner, the Supabase baseline,
  * the inert step); a database URL is dumped read-only from an exported snapshot, as a live drill
  * dumps it. The repo config's `drill.mask` rules are applied to the copy before any migration
  * runs. Then rehearse-pending.ts applies and measures what the copy's history lacks.
@@ -16132,8 +16134,12 @@ var rehearsal_disposeResources = (undefined && undefined.__disposeResources) || 
 
 
 const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
-/** The copy's source: a database URL (dumped now) or a backup that must exist and be readable. */
-function sourceOf(options, context) {
+/**
+ * The copy's source: a database URL (dumped later) or a backup that must exist and be readable,
+ * with a well-formed checksum. Checked before the gate builds anything, so a bad input costs no
+ * shadow.
+ */
+function rehearsalSource(options, context) {
     const input = (0,input_spec/* givenName */.p4)(options, 'rehearse-from');
     const from = options.rehearseFrom;
     if (DATABASE_URL.test(from)) {
@@ -16168,14 +16174,14 @@ function drillOptions(options, mode) {
     };
     return (0,input_spec/* parseInputs */.TL)(gates/* DRILL_INPUTS */.SX, (name) => given[name], 'cli');
 }
-async function rehearsal_rehearse(options, context, source) {
+/** Restores the copy from `mode` (see `rehearsalSource`) and rehearses the pending migrations of `source` on it. */
+async function rehearsal_rehearse(options, context, source, mode) {
     const env_1 = { stack: [], error: void 0, hasError: false };
     try {
-        const mode = sourceOf(options, context);
         const input = (0,input_spec/* givenName */.p4)(options, 'rehearse-from');
         const threshold = lockThresholdMs(context.config);
         const cleanup = rehearsal_addDisposableResource(env_1, cleanupStack(), true);
-        const state = createState(drillOptions(options, mode), context, mode, cleanup);
+        const state = { ...createState(drillOptions(options, mode), context, mode, cleanup), digestOnlyToCompare: true };
         const { targeted, inert } = await restoreCopy(state);
         if (state.findings.some((f) => f.rule === 'drill_checksum_mismatch')) {
             throw new errors/* UserError */.y(`The backup at \`${input}\` does not match \`${(0,input_spec/* givenName */.p4)(options, 'rehearse-sha256')}\` (SHA-256 ${state.digest?.sha256.slice(0, 12)}…), so it was not restored; check the file or the checksum.`);
@@ -16959,10 +16965,11 @@ async function deployMode(options, context, planned, databaseUrl) {
 async function drift_run(options, context) {
     return runGate('drift', options, context, async () => {
         const planned = plan(options, context);
+        const rehearsalFrom = options.rehearseFrom ? rehearsalSource(options, context) : undefined;
         const checked = await (options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned));
-        if (!options.rehearseFrom)
+        if (!rehearsalFrom)
             return checked;
-        const rehearsed = await rehearsal_rehearse(options, context, planned.source);
+        const rehearsed = await rehearsal_rehearse(options, context, planned.source, rehearsalFrom);
         return {
             findings: [...checked.findings, ...rehearsed.findings],
             metrics: { ...checked.metrics, ...rehearsed.metrics },
@@ -23667,6 +23674,8 @@ function sha256Hex(text) {
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
 /* harmony import */ var _postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(36741);
 /* harmony import */ var _apply_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(99657);
+/* harmony import */ var _statement_effects_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(28227);
+
 
 
 
@@ -23689,35 +23698,13 @@ const REHEARSAL_RULES = [
     },
 ];
 const rehearsalFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(REHEARSAL_RULES);
-/** Transaction control in a migration file: the rehearsal opens and commits the migration's transaction itself. */
-const TRANSACTION_CONTROL = /^(?:begin(?:\s+(?:work|transaction))?|start\s+transaction|commit(?:\s+(?:work|transaction))?|end(?:\s+(?:work|transaction))?)\s*;?\s*$/i;
 /** SQLSTATE classes whose messages name objects only, never values: shown as PostgreSQL words them. */
 const MESSAGE_IS_SAFE = ['0A', '25', '2B', '42', '53', '55', '57'];
-const RELFILENODES_SQL = `
-select c.oid::int8::text as oid, c.relfilenode::text as node
-  from pg_catalog.pg_class c
- where c.relkind in ('r', 'm') and c.relnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-   and c.relpersistence <> 't'`;
-const OWN_EXCLUSIVE_LOCKS_SQL = `
-select l.relation::int8::text as oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) as relation,
-       c.relkind in ('r', 'p', 'm') as is_table
-  from pg_catalog.pg_locks l
-  join pg_catalog.pg_class c on c.oid = l.relation
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
- where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
-   and n.nspname not in ('pg_catalog', 'information_schema') and c.relkind in ('r', 'p', 'm', 'v')`;
-const RELATION_NAME_SQL = `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name
-  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = $1::int8::oid`;
-const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 const elapsed = (since) => Math.round((performance.now() - since) * 10) / 10;
 const qualified = (schema, table) => `${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v4)(schema)}.${(0,_postgres_connect_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v4)(table)}`;
 function locationOf(migration, start, text) {
     const line = (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .lineAt */ .mh)(migration.raw, migration.sqlOffset + start + (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .firstTokenIndex */ ._F)(text));
     return { line, label: `${migration.file}:${line}` };
-}
-async function relfilenodes(client) {
-    const { rows } = await client.query(RELFILENODES_SQL);
-    return new Map(rows.map((r) => [r.oid, r.node]));
 }
 async function countRows(client, relation) {
     const { rows } = await client.query(`select count(*) as n from ${relation}`);
@@ -23821,10 +23808,10 @@ const OFFENCES = {
         };
     },
 };
-async function failureFinding(pass, e, statement, label, line) {
+async function failureFinding(client, migration, e, statement, label, line) {
     const explain = OFFENCES[e.code ?? ''];
-    const offence = explain ? await explain(pass.client, e, statement).catch(() => undefined) : undefined;
-    const location = { file: pass.migration.file, line };
+    const offence = explain ? await explain(client, e, statement).catch(() => undefined) : undefined;
+    const location = { file: migration.file, line };
     if (offence) {
         const counted = offence.rows === undefined ? `rows ${offence.offence} (postgate could not count them)` : `${offence.rows} row(s) ${offence.offence}`;
         return rehearsalFinding({
@@ -23840,169 +23827,123 @@ async function failureFinding(pass, e, statement, label, line) {
     const said = MESSAGE_IS_SAFE.includes(code.slice(0, 2)) && e.message ? `: ${e.message.split('\n')[0].replace(/\.$/, '')}` : '';
     return rehearsalFinding({
         rule: 'migration_fails_on_data',
-        object: { kind: 'migration', name: pass.migration.file },
+        object: { kind: 'migration', name: migration.file },
         message: `${label} fails on the restored copy of production (SQLSTATE ${code}${said}), although it applies on an empty database.`,
         remediation: 'Make the migration work with the data and schema production has (the restored copy shows them), then rehearse again.',
         location,
     });
 }
-/** postgate's own queries between the migration's statements: their time is not the migration's. */
-async function measuring(pass, work) {
-    const started = performance.now();
-    try {
-        return await work();
-    }
-    finally {
-        pass.overheadMs += performance.now() - started;
-    }
+/** Tables, views and materialized views: the relations whose ACCESS EXCLUSIVE lock stops the site's reads. */
+const LOCKED_KINDS = new Set(['r', 'p', 'm', 'v']);
+/** Relations that hold rows (a rewrite of an index is counted with its table). */
+const ROW_KINDS = new Set(['r', 'p', 'm']);
+/** `schema.table` as PostgreSQL's quote_ident writes it (quoted only where needed), for the report and for SQL. */
+async function relationName(client, relation) {
+    const { rows } = await client.query("select quote_ident($1) || '.' || quote_ident($2) as name", [relation.schema, relation.name]);
+    return rows[0].name;
 }
-/** Runs one statement (inside a transaction) and measures it; the failure's finding when it fails. */
-async function runStatement(pass, text, start) {
-    const { client, migration } = pass;
-    const { line, label } = locationOf(migration, start, text);
-    const before = await measuring(pass, async () => {
-        const nodes = await relfilenodes(client);
-        await client.query('savepoint postgate_statement');
-        return nodes;
-    });
-    const started = performance.now();
-    let result;
-    try {
-        result = await client.query(text);
-    }
-    catch (error) {
-        const e = error;
-        const duration = elapsed(started);
-        // CREATE INDEX CONCURRENTLY and the like run outside a transaction, as applyMigration runs them.
-        if (e.code === '25001')
-            return 'needs autocommit';
-        await client.query('rollback to savepoint postgate_statement');
-        pass.measures.push({ statement: label, status: 'failed', duration_ms: duration, locks: [], rows: null, rewritten: [] });
-        return failureFinding(pass, e, text, label, line);
-    }
-    const duration = elapsed(started);
-    const index = pass.measures.length;
-    const measure = { statement: label, status: 'applied', duration_ms: duration, locks: [], rows: null, rewritten: [] };
-    pass.measures.push(measure);
-    await measuring(pass, async () => {
-        for (const one of Array.isArray(result) ? result : [result])
-            if (DML.has(one.command))
-                measure.rows = (measure.rows ?? 0) + (one.rowCount ?? 0);
-        const after = await relfilenodes(client);
-        for (const [oid, node] of after) {
-            if (!before.has(oid) || before.get(oid) === node)
-                continue;
-            const name = (await client.query(RELATION_NAME_SQL, [oid])).rows[0]?.name;
-            if (!name)
-                continue;
-            measure.rewritten.push(name);
-            measure.rows = (measure.rows ?? 0) + (await countRows(client, name));
-        }
-        const { rows: locks } = await client.query(OWN_EXCLUSIVE_LOCKS_SQL);
-        for (const lock of locks) {
-            if (pass.held.has(lock.oid))
-                continue;
-            const rows = lock.is_table && (await hasRows(client, lock.relation));
-            pass.held.set(lock.oid, { relation: lock.relation, statement: index, line, startedAt: started, overheadAt: pass.overheadMs, hasRows: rows });
-        }
-        await client.query('release savepoint postgate_statement');
-    });
-    return undefined;
-}
-/** The transaction ended: every lock held is released now (measuring time left out). */
-function releaseLocks(pass) {
-    const now = performance.now();
-    for (const lock of pass.held.values()) {
-        const heldMs = Math.max(0, Math.round((now - lock.startedAt - (pass.overheadMs - lock.overheadAt)) * 10) / 10);
-        pass.measures[lock.statement].locks.push({ relation: lock.relation, held_ms: heldMs });
-        pass.finished.push({ ...lock, heldMs });
-    }
-    pass.held.clear();
-}
-/** A statement PostgreSQL runs only outside a transaction block: timed, without lock measures (it takes no ACCESS EXCLUSIVE lock). */
-async function runBare(pass, text, start) {
-    const { line, label } = locationOf(pass.migration, start, text);
-    const started = performance.now();
-    try {
-        await pass.client.query(text);
-        pass.measures.push({ statement: label, status: 'applied', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
-        return undefined;
-    }
-    catch (error) {
-        pass.measures.push({ statement: label, status: 'failed', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
-        return failureFinding(pass, error, text, label, line);
-    }
-}
-/** One migration, the way its tool applies it. The failure's finding when a statement fails. */
-async function runMigration(pass) {
-    const { client, migration } = pass;
-    const statements = (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .statementsOf */ .GX)(migration).filter((s) => !TRANSACTION_CONTROL.test(s.text.slice((0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .firstTokenIndex */ ._F)(s.text))));
-    if (pass.inTransaction)
-        await client.query('begin');
-    for (const { text, start } of statements) {
-        if (!pass.inTransaction)
-            await client.query('begin');
-        const outcome = await runStatement(pass, text, start);
-        if (outcome === 'needs autocommit') {
-            await client.query('rollback');
-            pass.held.clear();
-            if (pass.inTransaction) {
-                // The whole migration again, one statement at a time.
-                pass.measures.length = 0;
-                pass.inTransaction = false;
-                return runMigration(pass);
-            }
-            const failure = await runBare(pass, text, start);
-            if (failure)
-                return failure;
+/** One measured statement as the rehearsal reports it: rewritten tables and the rows they hold. */
+async function measureOf(client, effect) {
+    const measure = {
+        statement: `${effect.file}:${effect.line}`,
+        status: 'applied',
+        duration_ms: Math.round(effect.ms * 10) / 10,
+        locks: [],
+        rows: effect.rows ?? null,
+        rewritten: [],
+    };
+    for (const change of effect.changes) {
+        if (change.kind !== 'rewrite' || !ROW_KINDS.has(change.relation.relkind))
             continue;
-        }
-        if (outcome) {
-            await client.query('rollback');
-            pass.held.clear();
-            return outcome;
-        }
-        if (!pass.inTransaction) {
-            await client.query('commit');
-            releaseLocks(pass);
-        }
+        const name = await relationName(client, change.relation);
+        measure.rewritten.push(name);
+        measure.rows = (measure.rows ?? 0) + (await countRows(client, name));
     }
-    if (pass.inTransaction) {
-        await client.query('commit');
-        releaseLocks(pass);
-    }
-    return undefined;
+    return measure;
 }
 /**
- * Applies `migrations` (pending, in order) to the copy behind `client`, statement by statement,
+ * The ACCESS EXCLUSIVE locks of a migration that committed, each with how long it was held: in
+ * one transaction, from its statement to the commit; statement by statement, its statement.
+ */
+function heldLocks(effects, oneTransaction) {
+    return effects.flatMap((effect, index) => effect.locks
+        .filter((lock) => lock.mode === 'AccessExclusiveLock' && LOCKED_KINDS.has(lock.relation.relkind))
+        .map((lock) => ({
+        relation: lock.relation,
+        statement: index,
+        line: effect.line,
+        heldMs: Math.round((oneTransaction ? effects.slice(index) : [effect]).reduce((sum, e) => sum + e.ms, 0) * 10) / 10,
+    })));
+}
+/**
+ * The failure explained on the copy: in a transaction rolled back afterwards, the migration's
+ * earlier statements again (unless they were committed), then the offending rows counted.
+ */
+async function explainFailure(client, migration, failure) {
+    const statement = failure.statement;
+    const { line, label } = statement ? locationOf(migration, statement.start, statement.text) : { line: 1, label: migration.file };
+    await client.query('begin');
+    try {
+        if (statement && !failure.committed) {
+            for (const earlier of (0,_apply_js__WEBPACK_IMPORTED_MODULE_2__/* .statementsOf */ .GX)(migration)) {
+                if (earlier === statement)
+                    break;
+                await client.query(earlier.text);
+            }
+        }
+    }
+    catch {
+        // The replay failed: the counting runs on the copy as it is.
+        await client.query('rollback; begin');
+    }
+    try {
+        return await failureFinding(client, migration, failure.error, statement?.text ?? '', label, line);
+    }
+    finally {
+        await client.query('rollback').catch(() => undefined);
+    }
+}
+/**
+ * Applies `migrations` (pending, in order) to the copy behind `session`, statement by statement,
  * in order. A migration that fails is rolled back and the next ones still run, so one rehearsal
  * reports every failure (a later failure may then follow from an earlier one). The copy is
  * changed: give it a throwaway database.
  */
-async function rehearseMigrations(client, migrations, options) {
+async function rehearseMigrations(session, migrations, options) {
     const started = performance.now();
+    // Pending migrations on production's copy nearly all touch existing tables: measured at once, not after a quiet run.
+    const meter = new _statement_effects_js__WEBPACK_IMPORTED_MODULE_3__/* .StatementMeter */ .DW(session, { quietFirst: false });
     const statements = [];
     const findings = [];
     const applied = [];
     const failed = [];
     for (const migration of migrations) {
-        const pass = { client, migration, inTransaction: !migration.noTransaction, measures: [], held: new Map(), finished: [], overheadMs: 0 };
-        const failure = await runMigration(pass);
-        statements.push(...pass.measures);
-        for (const lock of pass.finished) {
-            if (!lock.hasRows || lock.heldMs <= options.lockThresholdMs)
+        const { effects, failure } = await meter.apply(migration);
+        const measures = [];
+        for (const effect of effects)
+            measures.push(await measureOf(session, effect));
+        // Locks are reported for what committed: all of a migration that applied, the statements before the failure when each committed on its own.
+        const oneTransaction = !migration.noTransaction && effects.every((e) => e.measured) && !failure?.committed;
+        const locks = failure && !failure.committed ? [] : heldLocks(effects, oneTransaction);
+        for (const lock of locks) {
+            const relation = await relationName(session, lock.relation);
+            measures[lock.statement].locks.push({ relation, held_ms: lock.heldMs });
+            if (lock.heldMs <= options.lockThresholdMs || !(await hasRows(session, relation)))
                 continue;
-            const measure = pass.measures[lock.statement];
             findings.push(rehearsalFinding({
                 rule: 'migration_lock_duration',
-                object: { kind: 'table', name: lock.relation },
-                message: `${measure.statement} holds an ACCESS EXCLUSIVE lock on ${lock.relation} for ${formatMs(lock.heldMs)} on the restored copy of production (threshold ${formatMs(options.lockThresholdMs)}): every read and write of the table waits that long.`,
+                object: { kind: 'table', name: relation },
+                message: `${measures[lock.statement].statement} holds an ACCESS EXCLUSIVE lock on ${relation} for ${formatMs(lock.heldMs)} on the restored copy of production (threshold ${formatMs(options.lockThresholdMs)}): every read and write of the table waits that long.`,
                 remediation: "Take the lock for less time: `create index concurrently` in its own non-transactional migration, `add constraint ... not valid` then `validate constraint`, backfills in batches in their own migrations, and `set lock_timeout = '3s'` first.",
                 location: { file: migration.file, line: lock.line },
             }));
         }
+        statements.push(...measures);
         if (failure) {
-            findings.push(failure);
+            const finding = await explainFailure(session, migration, failure);
+            const label = failure.statement ? locationOf(migration, failure.statement.start, failure.statement.text).label : migration.file;
+            statements.push({ statement: label, status: 'failed', duration_ms: Math.round(failure.ms * 10) / 10, locks: [], rows: null, rewritten: [] });
+            findings.push(finding);
             failed.push(migration.file);
         }
         else
@@ -24334,6 +24275,7 @@ function lockModeName(mode) {
         .replace(/([a-z])([A-Z])/g, '$1 $2')
         .toUpperCase();
 }
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 /** Relations of the database's own schemas (not the system catalogs), as JSON rows of `RelationFacts`. */
 const FACTS_SQL = (where) => `
 select json_build_object(
@@ -24379,6 +24321,25 @@ select (select json_agg(json_build_array(relation::int8, mode)) from held) as lo
     where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'object' and l.classid = 'pg_catalog.pg_proc'::regclass and l.objid >= 16384
       and not exists (select from pg_catalog.pg_proc p where p.oid = l.objid)) as function_locks,
   extract(epoch from pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp())::float8 * 1000 as ms`;
+/**
+ * After each statement of a quiet run (`applyQuietly`): the time and the timeouts, and nothing that
+ * scans pg_locks or the catalog. `postgate_mark_at` names its result among the statements' own.
+ */
+const MARK_NAME = 'postgate_statement_mark';
+const PREPARE_MARK_SQL = `prepare ${MARK_NAME} as
+select extract(epoch from pg_catalog.clock_timestamp())::float8 * 1000 as postgate_mark_at,
+  extract(epoch from pg_catalog.statement_timestamp())::float8 * 1000 as message_at,
+  pg_catalog.current_setting('lock_timeout') as lock_timeout,
+  pg_catalog.current_setting('statement_timeout') as statement_timeout`;
+/** Each measured migration starts with the timeouts unset: it must set its own. */
+const UNSET_TIMEOUTS = 'set lock_timeout = 0; set statement_timeout = 0';
+/**
+ * Statements that end or split the transaction (`commit`, `rollback to savepoint`, ...): after one,
+ * locks taken before it may be gone by the end of the migration, so only a reading after every
+ * statement sees them.
+ */
+const TRANSACTION_CONTROL = /^(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\b/i;
+const controlsTransaction = (statement) => TRANSACTION_CONTROL.test(statement.text.slice((0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .firstTokenIndex */ ._F)(statement.text)));
 const WIDTHS = { smallint: 2, integer: 4, bigint: 8, real: 4, 'double precision': 8 };
 const UNBOUNDED_TEXT = new Set(['text', 'character varying', 'character', 'numeric']);
 /**
@@ -24509,8 +24470,11 @@ class StatementMeter {
     /** Why the committed facts must be read again: first use, an unmeasured migration ran, or a statement ran unmeasured. */
     stale = 'first';
     session;
-    constructor(session) {
+    /** Try the quiet run first (`applyQuietly`); off where most migrations touch existing tables, which it would run twice. */
+    quietFirst;
+    constructor(session, options = {}) {
         this.session = session;
+        this.quietFirst = options.quietFirst ?? true;
     }
     baseChanged() {
         this.stale = 'base';
@@ -24518,9 +24482,14 @@ class StatementMeter {
     async readBaseline() {
         if (!this.prepared) {
             this.prepared = true;
-            const prepared = await this.session.query('select from pg_catalog.pg_prepared_statements where name = $1', [READING_NAME]);
-            if (prepared.rowCount === 0)
+            const { rows } = await this.session.query('select name from pg_catalog.pg_prepared_statements where name = any($1)', [
+                [READING_NAME, MARK_NAME],
+            ]);
+            const prepared = new Set(rows.map((r) => r.name));
+            if (!prepared.has(READING_NAME))
                 await this.session.query(PREPARE_READING_SQL);
+            if (!prepared.has(MARK_NAME))
+                await this.session.query(PREPARE_MARK_SQL);
         }
         const { rows } = await this.session.query(BASELINE_SQL);
         const row = rows[0];
@@ -24541,15 +24510,100 @@ class StatementMeter {
      * Applies one migration the way `applyMigration` does (one transaction, or statement by
      * statement when the tool runs it outside one or PostgreSQL refuses a statement inside one),
      * each statement followed by a reading. Timeouts start unset: each migration must set its own.
+     *
+     * A transactional migration is first run quietly (`applyQuietly`): most touch nothing that was
+     * there before them, which one reading at the end shows, and then the per-statement readings
+     * would all be empty. Otherwise it is rolled back and run again with a reading after each statement.
      */
     async apply(migration) {
         if (this.stale)
             await this.readBaseline();
-        const unset = 'set lock_timeout = 0; set statement_timeout = 0';
-        if (migration.noTransaction)
-            await this.session.query(unset);
+        let inTransaction = !migration.noTransaction;
+        if (this.quietFirst && inTransaction && !(0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .statementsOf */ .GX)(migration).some(controlsTransaction)) {
+            const quiet = await this.applyQuietly(migration);
+            if (quiet === 'refused')
+                inTransaction = false;
+            else if (quiet)
+                return quiet;
+        }
+        return this.applyMeasured(migration, inTransaction);
+    }
+    /**
+     * The whole migration in one transaction and one round trip, each statement followed by a mark
+     * (time and timeouts), then one reading of everything the transaction holds: locks last until it
+     * ends, so a relation or function of the committed state that no statement locked was touched by
+     * none. When none was, the effects are what per-statement readings would give (no locks or
+     * changes on them) and the migration commits; otherwise, or when a statement fails, it is rolled
+     * back and `undefined` says to measure it statement by statement (a failure is then reported
+     * exactly as that run finds it). `refused`: a statement PostgreSQL runs only outside a transaction.
+     */
+    async applyQuietly(migration) {
+        const statements = (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .statementsOf */ .GX)(migration);
+        const sql = [
+            `${UNSET_TIMEOUTS}; begin`,
+            ...statements.map((statement) => `${statement.text}\n;\nexecute ${MARK_NAME}`),
+            `execute ${READING_NAME}(${this.highestOid})`,
+        ].join(';\n');
+        let results;
+        try {
+            const answer = (await this.session.query(sql));
+            results = Array.isArray(answer) ? answer : [answer];
+        }
+        catch (error) {
+            await this.session.query('rollback');
+            return error.code === '25001' ? 'refused' : undefined;
+        }
+        // Each statement's own results come before its mark: the rows its INSERT, UPDATE, ... changed.
+        const marks = [];
+        let rows;
+        for (const result of results.slice(0, -1)) {
+            if (result.fields[0]?.name === 'postgate_mark_at') {
+                marks.push({ ...result.rows[0], ...(rows === undefined ? {} : { rows }) });
+                rows = undefined;
+            }
+            else if (DML.has(result.command))
+                rows = (rows ?? 0) + (result.rowCount ?? 0);
+        }
+        const reading = results.at(-1).rows[0];
+        const touched = (reading.facts ?? []).length > 0 ||
+            (reading.locks ?? []).some(([oid]) => this.relations.has(oid)) ||
+            (reading.function_locks ?? []).some((oid) => this.functions.has(oid));
+        if (touched || marks.length !== statements.length) {
+            await this.session.query('rollback');
+            return undefined;
+        }
+        let previous = marks[0]?.message_at ?? 0;
+        const effects = statements.map((statement, i) => {
+            const mark = marks[i];
+            const ms = mark.postgate_mark_at - previous;
+            previous = mark.postgate_mark_at;
+            return {
+                file: migration.file,
+                line: lineOf(migration, statement),
+                measured: true,
+                locks: [],
+                lockTimeout: mark.lock_timeout,
+                statementTimeout: mark.statement_timeout,
+                changes: [],
+                ms,
+                ...(mark.rows === undefined ? {} : { rows: mark.rows }),
+            };
+        });
+        try {
+            await this.session.query('commit');
+            return { outcome: { ok: true }, effects };
+        }
+        catch (error) {
+            const failure = { error: error, statement: undefined, ms: 0, committed: false };
+            return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, failure.error, undefined) }, effects, failure };
+        }
+    }
+    /** Each statement followed by a reading: in one transaction, or (`inTransaction` false) each in its own or bare. */
+    async applyMeasured(migration, inTransaction) {
+        if (!inTransaction)
+            await this.session.query(UNSET_TIMEOUTS);
         else {
-            await this.session.query(`${unset}; begin`);
+            await this.session.query(`${UNSET_TIMEOUTS}; begin`);
             const run = await this.runStatements(migration, 'transaction');
             if (run.error === undefined) {
                 try {
@@ -24558,17 +24612,26 @@ class StatementMeter {
                     return { outcome: { ok: true }, effects: run.effects };
                 }
                 catch (error) {
-                    return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, error, undefined) }, effects: run.effects };
+                    const failure = { error: error, statement: undefined, ms: 0, committed: false };
+                    return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, failure.error, undefined) }, effects: run.effects, failure };
                 }
             }
             await this.session.query('rollback');
             if (run.error.code !== '25001')
-                return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) }, effects: run.effects };
+                return {
+                    outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) },
+                    effects: run.effects,
+                    failure: { error: run.error, statement: run.failed, ms: run.ms, committed: false },
+                };
         }
         const run = await this.runStatements(migration, 'each');
         this.commit(run.overlay);
         if (run.error !== undefined)
-            return { outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) }, effects: run.effects };
+            return {
+                outcome: { ok: false, failure: await (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .failureFinding */ .Ue)(this.session, migration, run.error, run.failed) },
+                effects: run.effects,
+                failure: { error: run.error, statement: run.failed, ms: run.ms, committed: true },
+            };
         return { outcome: { ok: true }, effects: run.effects };
     }
     commit(overlay) {
@@ -24590,26 +24653,29 @@ class StatementMeter {
         const dropped = new Set();
         const current = (oid) => (overlay.has(oid) ? overlay.get(oid) : this.relations.get(oid));
         for (const statement of (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .statementsOf */ .GX)(migration)) {
-            const line = (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .lineAt */ .mh)(migration.raw, migration.sqlOffset + statement.start + (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .firstTokenIndex */ ._F)(statement.text));
+            const line = lineOf(migration, statement);
             const started = performance.now();
             let reading;
+            let rows;
             try {
                 if (mode === 'each')
                     await this.session.query('begin');
                 // The statement first, so that the server's error positions point into it.
                 const results = (await this.session.query(`${statement.text}\n;\nexecute ${READING_NAME}(${this.highestOid})`));
                 reading = (Array.isArray(results) ? results.at(-1) : results).rows[0];
+                if (Array.isArray(results))
+                    rows = results.slice(0, -1).reduce((n, r) => (DML.has(r.command) ? (n ?? 0) + (r.rowCount ?? 0) : n), undefined);
             }
             catch (error) {
                 if (mode === 'each')
                     await this.session.query('rollback');
                 if (mode === 'transaction' || error.code !== '25001')
-                    return { overlay, effects, error: error, failed: statement };
+                    return { overlay, effects, error: error, failed: statement, ms: performance.now() - started };
                 try {
                     await this.session.query(statement.text);
                 }
                 catch (bare) {
-                    return { overlay, effects, error: bare, failed: statement };
+                    return { overlay, effects, error: bare, failed: statement, ms: performance.now() - started };
                 }
                 this.stale ??= 'unmeasured';
                 effects.push({
@@ -24630,14 +24696,14 @@ class StatementMeter {
             for (const oid of reading.function_locks)
                 dropped.add(oid);
             const effect = this.effectOf(migration, statement, line, reading, held, current, overlay);
-            effects.push(effect);
+            effects.push(rows === undefined ? effect : { ...effect, rows });
             if (mode === 'each')
                 held = new Map();
             else
                 for (const { relation, mode } of effect.locks)
                     held.set(relation.oid, mode);
         }
-        return { overlay, effects, error: undefined, failed: undefined };
+        return { overlay, effects, error: undefined, failed: undefined, ms: 0 };
     }
     effectOf(migration, statement, line, reading, held, current, overlay) {
         const locks = reading.locks ?? [];
@@ -24689,6 +24755,8 @@ class StatementMeter {
         };
     }
 }
+/** The line of the statement's first token in the migration's file. */
+const lineOf = (migration, statement) => (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .lineAt */ .mh)(migration.raw, migration.sqlOffset + statement.start + (0,_apply_js__WEBPACK_IMPORTED_MODULE_0__/* .firstTokenIndex */ ._F)(statement.text));
 /** JSON null → undefined for the optional fields. */
 function normalise(facts) {
     const { tableOid, ...rest } = facts;

@@ -2,23 +2,27 @@
  * A rehearsal: pending migrations applied statement by statement to a restored copy of
  * production, each statement measured (duration, ACCESS EXCLUSIVE locks and how long they were
  * held, rows rewritten or changed), and a statement that fails on the copy's data explained by a
- * count of the offending rows.
+ * count of the offending rows. The statements are run and read by the shadow's StatementMeter
+ * (statement-effects.ts: the tool's transaction mode, locks, rewrites, durations); this module
+ * adds what only a copy with production's rows can tell.
  *
  * Row contents never leave this module: PostgreSQL's DETAIL for these failures quotes row values
  * ("Key (email)=(a@b.c) is duplicated", "Failing row contains (...)"), so neither it nor any
  * message of a data error is kept; the offending rows are counted with a query instead.
  *
- * A migration runs as its tool runs it: in one transaction (each statement under a savepoint, so
- * the copy can be queried after a failure) or, for a tool's non-transactional migration or one
- * PostgreSQL refuses inside a transaction (CREATE INDEX CONCURRENTLY), statement by statement.
- * A lock taken inside a transaction is held until its commit: its time runs from the start of
- * the statement that took it to the commit.
+ * A migration runs as its tool runs it: in one transaction or, for a tool's non-transactional
+ * migration or one PostgreSQL refuses inside a transaction (CREATE INDEX CONCURRENTLY), statement
+ * by statement. A lock taken inside a transaction is held until its commit: its time is that of
+ * the statement that took it and of every later one in the transaction. After a failure the
+ * migration's earlier statements are replayed in a transaction that is rolled back, so the
+ * offending rows are counted on what the failing statement saw.
  */
-import type { ClientBase, QueryResult } from 'pg';
+import type { ClientBase } from 'pg';
 import { findingOf, type Rule } from '../findings/rules.ts';
 import type { Finding } from '../findings/types.ts';
-import { quoteIdent } from '../postgres/connect.ts';
+import { quoteIdent, type Session } from '../postgres/connect.ts';
 import { firstTokenIndex, lineAt, statementsOf } from './apply.ts';
+import { type StatementEffect, type StatementFailure, StatementMeter } from './statement-effects.ts';
 import type { Migration } from './types.ts';
 
 export const REHEARSAL_RULES = [
@@ -82,55 +86,8 @@ interface PgError {
   detail?: string;
 }
 
-/** Transaction control in a migration file: the rehearsal opens and commits the migration's transaction itself. */
-const TRANSACTION_CONTROL =
-  /^(?:begin(?:\s+(?:work|transaction))?|start\s+transaction|commit(?:\s+(?:work|transaction))?|end(?:\s+(?:work|transaction))?)\s*;?\s*$/i;
-
 /** SQLSTATE classes whose messages name objects only, never values: shown as PostgreSQL words them. */
 const MESSAGE_IS_SAFE = ['0A', '25', '2B', '42', '53', '55', '57'];
-
-const RELFILENODES_SQL = `
-select c.oid::int8::text as oid, c.relfilenode::text as node
-  from pg_catalog.pg_class c
- where c.relkind in ('r', 'm') and c.relnamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-   and c.relpersistence <> 't'`;
-
-const OWN_EXCLUSIVE_LOCKS_SQL = `
-select l.relation::int8::text as oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) as relation,
-       c.relkind in ('r', 'p', 'm') as is_table
-  from pg_catalog.pg_locks l
-  join pg_catalog.pg_class c on c.oid = l.relation
-  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
- where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
-   and n.nspname not in ('pg_catalog', 'information_schema') and c.relkind in ('r', 'p', 'm', 'v')`;
-
-const RELATION_NAME_SQL = `select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name
-  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = $1::int8::oid`;
-
-const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-
-interface HeldLock {
-  relation: string;
-  /** Index in the pass's measures of the statement that took it, and its line. */
-  statement: number;
-  line: number;
-  startedAt: number;
-  /** The pass's measuring time when it was taken: measuring is not counted as holding. */
-  overheadAt: number;
-  hasRows: boolean;
-}
-
-interface Pass {
-  client: ClientBase;
-  migration: Migration;
-  /** One transaction for the whole migration, or one per statement. */
-  inTransaction: boolean;
-  measures: StatementMeasure[];
-  held: Map<string, HeldLock>;
-  finished: Array<HeldLock & { heldMs: number }>;
-  /** Time spent in postgate's own measuring queries, so far. */
-  overheadMs: number;
-}
 
 const elapsed = (since: number) => Math.round((performance.now() - since) * 10) / 10;
 const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${quoteIdent(table)}`;
@@ -138,11 +95,6 @@ const qualified = (schema: string, table: string) => `${quoteIdent(schema)}.${qu
 function locationOf(migration: Migration, start: number, text: string): { line: number; label: string } {
   const line = lineAt(migration.raw, migration.sqlOffset + start + firstTokenIndex(text));
   return { line, label: `${migration.file}:${line}` };
-}
-
-async function relfilenodes(client: ClientBase): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ oid: string; node: string }>(RELFILENODES_SQL);
-  return new Map(rows.map((r) => [r.oid, r.node]));
 }
 
 async function countRows(client: ClientBase, relation: string): Promise<number> {
@@ -261,10 +213,10 @@ const OFFENCES: Record<string, (client: ClientBase, e: PgError, statement: strin
   },
 };
 
-async function failureFinding(pass: Pass, e: PgError, statement: string, label: string, line: number): Promise<Finding> {
+async function failureFinding(client: ClientBase, migration: Migration, e: PgError, statement: string, label: string, line: number): Promise<Finding> {
   const explain = OFFENCES[e.code ?? ''];
-  const offence = explain ? await explain(pass.client, e, statement).catch(() => undefined) : undefined;
-  const location = { file: pass.migration.file, line };
+  const offence = explain ? await explain(client, e, statement).catch(() => undefined) : undefined;
+  const location = { file: migration.file, line };
   if (offence) {
     const counted = offence.rows === undefined ? `rows ${offence.offence} (postgate could not count them)` : `${offence.rows} row(s) ${offence.offence}`;
     return rehearsalFinding({
@@ -281,171 +233,141 @@ async function failureFinding(pass: Pass, e: PgError, statement: string, label: 
   const said = MESSAGE_IS_SAFE.includes(code.slice(0, 2)) && e.message ? `: ${e.message.split('\n')[0]!.replace(/\.$/, '')}` : '';
   return rehearsalFinding({
     rule: 'migration_fails_on_data',
-    object: { kind: 'migration', name: pass.migration.file },
+    object: { kind: 'migration', name: migration.file },
     message: `${label} fails on the restored copy of production (SQLSTATE ${code}${said}), although it applies on an empty database.`,
     remediation: 'Make the migration work with the data and schema production has (the restored copy shows them), then rehearse again.',
     location,
   });
 }
 
-/** postgate's own queries between the migration's statements: their time is not the migration's. */
-async function measuring<T>(pass: Pass, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await work();
-  } finally {
-    pass.overheadMs += performance.now() - started;
-  }
+/** Tables, views and materialized views: the relations whose ACCESS EXCLUSIVE lock stops the site's reads. */
+const LOCKED_KINDS = new Set(['r', 'p', 'm', 'v']);
+/** Relations that hold rows (a rewrite of an index is counted with its table). */
+const ROW_KINDS = new Set(['r', 'p', 'm']);
+
+interface HeldLock {
+  relation: { schema: string; name: string };
+  /** Index in the migration's measures of the statement that took it, and its line. */
+  statement: number;
+  line: number;
+  heldMs: number;
 }
 
-/** Runs one statement (inside a transaction) and measures it; the failure's finding when it fails. */
-async function runStatement(pass: Pass, text: string, start: number): Promise<Finding | undefined | 'needs autocommit'> {
-  const { client, migration } = pass;
-  const { line, label } = locationOf(migration, start, text);
-  const before = await measuring(pass, async () => {
-    const nodes = await relfilenodes(client);
-    await client.query('savepoint postgate_statement');
-    return nodes;
-  });
-  const started = performance.now();
-  let result: QueryResult | QueryResult[];
-  try {
-    result = await client.query(text);
-  } catch (error) {
-    const e = error as PgError;
-    const duration = elapsed(started);
-    // CREATE INDEX CONCURRENTLY and the like run outside a transaction, as applyMigration runs them.
-    if (e.code === '25001') return 'needs autocommit';
-    await client.query('rollback to savepoint postgate_statement');
-    pass.measures.push({ statement: label, status: 'failed', duration_ms: duration, locks: [], rows: null, rewritten: [] });
-    return failureFinding(pass, e, text, label, line);
-  }
-  const duration = elapsed(started);
-  const index = pass.measures.length;
-  const measure: StatementMeasure = { statement: label, status: 'applied', duration_ms: duration, locks: [], rows: null, rewritten: [] };
-  pass.measures.push(measure);
-  await measuring(pass, async () => {
-    for (const one of Array.isArray(result) ? result : [result]) if (DML.has(one.command)) measure.rows = (measure.rows ?? 0) + (one.rowCount ?? 0);
-    const after = await relfilenodes(client);
-    for (const [oid, node] of after) {
-      if (!before.has(oid) || before.get(oid) === node) continue;
-      const name = (await client.query<{ name: string }>(RELATION_NAME_SQL, [oid])).rows[0]?.name;
-      if (!name) continue;
-      measure.rewritten.push(name);
-      measure.rows = (measure.rows ?? 0) + (await countRows(client, name));
-    }
-    const { rows: locks } = await client.query<{ oid: string; relation: string; is_table: boolean }>(OWN_EXCLUSIVE_LOCKS_SQL);
-    for (const lock of locks) {
-      if (pass.held.has(lock.oid)) continue;
-      const rows = lock.is_table && (await hasRows(client, lock.relation));
-      pass.held.set(lock.oid, { relation: lock.relation, statement: index, line, startedAt: started, overheadAt: pass.overheadMs, hasRows: rows });
-    }
-    await client.query('release savepoint postgate_statement');
-  });
-  return undefined;
+/** `schema.table` as PostgreSQL's quote_ident writes it (quoted only where needed), for the report and for SQL. */
+async function relationName(client: ClientBase, relation: { schema: string; name: string }): Promise<string> {
+  const { rows } = await client.query<{ name: string }>("select quote_ident($1) || '.' || quote_ident($2) as name", [relation.schema, relation.name]);
+  return rows[0]!.name;
 }
 
-/** The transaction ended: every lock held is released now (measuring time left out). */
-function releaseLocks(pass: Pass): void {
-  const now = performance.now();
-  for (const lock of pass.held.values()) {
-    const heldMs = Math.max(0, Math.round((now - lock.startedAt - (pass.overheadMs - lock.overheadAt)) * 10) / 10);
-    pass.measures[lock.statement]!.locks.push({ relation: lock.relation, held_ms: heldMs });
-    pass.finished.push({ ...lock, heldMs });
+/** One measured statement as the rehearsal reports it: rewritten tables and the rows they hold. */
+async function measureOf(client: ClientBase, effect: StatementEffect): Promise<StatementMeasure> {
+  const measure: StatementMeasure = {
+    statement: `${effect.file}:${effect.line}`,
+    status: 'applied',
+    duration_ms: Math.round(effect.ms * 10) / 10,
+    locks: [],
+    rows: effect.rows ?? null,
+    rewritten: [],
+  };
+  for (const change of effect.changes) {
+    if (change.kind !== 'rewrite' || !ROW_KINDS.has(change.relation.relkind)) continue;
+    const name = await relationName(client, change.relation);
+    measure.rewritten.push(name);
+    measure.rows = (measure.rows ?? 0) + (await countRows(client, name));
   }
-  pass.held.clear();
-}
-
-/** A statement PostgreSQL runs only outside a transaction block: timed, without lock measures (it takes no ACCESS EXCLUSIVE lock). */
-async function runBare(pass: Pass, text: string, start: number): Promise<Finding | undefined> {
-  const { line, label } = locationOf(pass.migration, start, text);
-  const started = performance.now();
-  try {
-    await pass.client.query(text);
-    pass.measures.push({ statement: label, status: 'applied', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
-    return undefined;
-  } catch (error) {
-    pass.measures.push({ statement: label, status: 'failed', duration_ms: elapsed(started), locks: [], rows: null, rewritten: [] });
-    return failureFinding(pass, error as PgError, text, label, line);
-  }
-}
-
-/** One migration, the way its tool applies it. The failure's finding when a statement fails. */
-async function runMigration(pass: Pass): Promise<Finding | undefined> {
-  const { client, migration } = pass;
-  const statements = statementsOf(migration).filter((s) => !TRANSACTION_CONTROL.test(s.text.slice(firstTokenIndex(s.text))));
-  if (pass.inTransaction) await client.query('begin');
-  for (const { text, start } of statements) {
-    if (!pass.inTransaction) await client.query('begin');
-    const outcome = await runStatement(pass, text, start);
-    if (outcome === 'needs autocommit') {
-      await client.query('rollback');
-      pass.held.clear();
-      if (pass.inTransaction) {
-        // The whole migration again, one statement at a time.
-        pass.measures.length = 0;
-        pass.inTransaction = false;
-        return runMigration(pass);
-      }
-      const failure = await runBare(pass, text, start);
-      if (failure) return failure;
-      continue;
-    }
-    if (outcome) {
-      await client.query('rollback');
-      pass.held.clear();
-      return outcome;
-    }
-    if (!pass.inTransaction) {
-      await client.query('commit');
-      releaseLocks(pass);
-    }
-  }
-  if (pass.inTransaction) {
-    await client.query('commit');
-    releaseLocks(pass);
-  }
-  return undefined;
+  return measure;
 }
 
 /**
- * Applies `migrations` (pending, in order) to the copy behind `client`, statement by statement,
+ * The ACCESS EXCLUSIVE locks of a migration that committed, each with how long it was held: in
+ * one transaction, from its statement to the commit; statement by statement, its statement.
+ */
+function heldLocks(effects: readonly StatementEffect[], oneTransaction: boolean): HeldLock[] {
+  return effects.flatMap((effect, index) =>
+    effect.locks
+      .filter((lock) => lock.mode === 'AccessExclusiveLock' && LOCKED_KINDS.has(lock.relation.relkind))
+      .map((lock) => ({
+        relation: lock.relation,
+        statement: index,
+        line: effect.line,
+        heldMs: Math.round((oneTransaction ? effects.slice(index) : [effect]).reduce((sum, e) => sum + e.ms, 0) * 10) / 10,
+      })),
+  );
+}
+
+/**
+ * The failure explained on the copy: in a transaction rolled back afterwards, the migration's
+ * earlier statements again (unless they were committed), then the offending rows counted.
+ */
+async function explainFailure(client: ClientBase, migration: Migration, failure: StatementFailure): Promise<Finding> {
+  const statement = failure.statement;
+  const { line, label } = statement ? locationOf(migration, statement.start, statement.text) : { line: 1, label: migration.file };
+  await client.query('begin');
+  try {
+    if (statement && !failure.committed) {
+      for (const earlier of statementsOf(migration)) {
+        if (earlier === statement) break;
+        await client.query(earlier.text);
+      }
+    }
+  } catch {
+    // The replay failed: the counting runs on the copy as it is.
+    await client.query('rollback; begin');
+  }
+  try {
+    return await failureFinding(client, migration, failure.error as PgError, statement?.text ?? '', label, line);
+  } finally {
+    await client.query('rollback').catch(() => undefined);
+  }
+}
+
+/**
+ * Applies `migrations` (pending, in order) to the copy behind `session`, statement by statement,
  * in order. A migration that fails is rolled back and the next ones still run, so one rehearsal
  * reports every failure (a later failure may then follow from an earlier one). The copy is
  * changed: give it a throwaway database.
  */
-export async function rehearseMigrations(client: ClientBase, migrations: readonly Migration[], options: RehearsalOptions): Promise<RehearsalOutcome> {
+export async function rehearseMigrations(session: Session, migrations: readonly Migration[], options: RehearsalOptions): Promise<RehearsalOutcome> {
   const started = performance.now();
+  // Pending migrations on production's copy nearly all touch existing tables: measured at once, not after a quiet run.
+  const meter = new StatementMeter(session, { quietFirst: false });
   const statements: StatementMeasure[] = [];
   const findings: Finding[] = [];
   const applied: string[] = [];
   const failed: string[] = [];
   for (const migration of migrations) {
-    const pass: Pass = { client, migration, inTransaction: !migration.noTransaction, measures: [], held: new Map(), finished: [], overheadMs: 0 };
-    const failure = await runMigration(pass);
-    statements.push(...pass.measures);
-    for (const lock of pass.finished) {
-      if (!lock.hasRows || lock.heldMs <= options.lockThresholdMs) continue;
-      const measure = pass.measures[lock.statement]!;
+    const { effects, failure } = await meter.apply(migration);
+    const measures: StatementMeasure[] = [];
+    for (const effect of effects) measures.push(await measureOf(session, effect));
+    // Locks are reported for what committed: all of a migration that applied, the statements before the failure when each committed on its own.
+    const oneTransaction = !migration.noTransaction && effects.every((e) => e.measured) && !failure?.committed;
+    const locks = failure && !failure.committed ? [] : heldLocks(effects, oneTransaction);
+    for (const lock of locks) {
+      const relation = await relationName(session, lock.relation);
+      measures[lock.statement]!.locks.push({ relation, held_ms: lock.heldMs });
+      if (lock.heldMs <= options.lockThresholdMs || !(await hasRows(session, relation))) continue;
       findings.push(
         rehearsalFinding({
           rule: 'migration_lock_duration',
-          object: { kind: 'table', name: lock.relation },
-          message: `${measure.statement} holds an ACCESS EXCLUSIVE lock on ${lock.relation} for ${formatMs(lock.heldMs)} on the restored copy of production (threshold ${formatMs(options.lockThresholdMs)}): every read and write of the table waits that long.`,
+          object: { kind: 'table', name: relation },
+          message: `${measures[lock.statement]!.statement} holds an ACCESS EXCLUSIVE lock on ${relation} for ${formatMs(lock.heldMs)} on the restored copy of production (threshold ${formatMs(options.lockThresholdMs)}): every read and write of the table waits that long.`,
           remediation:
             "Take the lock for less time: `create index concurrently` in its own non-transactional migration, `add constraint ... not valid` then `validate constraint`, backfills in batches in their own migrations, and `set lock_timeout = '3s'` first.",
           location: { file: migration.file, line: lock.line },
         }),
       );
     }
+    statements.push(...measures);
     if (failure) {
-      findings.push(failure);
+      const finding = await explainFailure(session, migration, failure);
+      const label = failure.statement ? locationOf(migration, failure.statement.start, failure.statement.text).label : migration.file;
+      statements.push({ statement: label, status: 'failed', duration_ms: Math.round(failure.ms * 10) / 10, locks: [], rows: null, rewritten: [] });
+      findings.push(finding);
       failed.push(migration.file);
     } else applied.push(migration.file);
   }
   return { statements, findings, total_ms: elapsed(started), applied, failed };
 }
-
 function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

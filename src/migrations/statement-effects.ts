@@ -121,7 +121,30 @@ export interface StatementEffect {
   statementTimeout: string;
   changes: Change[];
   ms: number;
+  /** Rows an INSERT, UPDATE, DELETE or MERGE changed (absent for other statements). */
+  rows?: number;
 }
+
+/**
+ * The statement that failed, with PostgreSQL's error (whose detail may quote row values: never
+ * print it). `statement` is absent when the commit failed (a deferred constraint).
+ */
+export interface StatementFailure {
+  error: PgError;
+  statement: SplitStatement | undefined;
+  ms: number;
+  /** The migration ran statement by statement: the ones before the failure are committed. */
+  committed: boolean;
+}
+
+/** What `StatementMeter.apply` returns: `failure` is the raw error behind `outcome.failure`, for callers that explain it. */
+export interface MeterResult {
+  outcome: ApplyOutcome;
+  effects: StatementEffect[];
+  failure?: StatementFailure;
+}
+
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 interface Reading {
   locks: Array<[number, LockMode]> | null;
@@ -179,6 +202,35 @@ select (select json_agg(json_build_array(relation::int8, mode)) from held) as lo
     where l.pid = pg_catalog.pg_backend_pid() and l.locktype = 'object' and l.classid = 'pg_catalog.pg_proc'::regclass and l.objid >= 16384
       and not exists (select from pg_catalog.pg_proc p where p.oid = l.objid)) as function_locks,
   extract(epoch from pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp())::float8 * 1000 as ms`;
+
+/**
+ * After each statement of a quiet run (`applyQuietly`): the time and the timeouts, and nothing that
+ * scans pg_locks or the catalog. `postgate_mark_at` names its result among the statements' own.
+ */
+const MARK_NAME = 'postgate_statement_mark';
+const PREPARE_MARK_SQL = `prepare ${MARK_NAME} as
+select extract(epoch from pg_catalog.clock_timestamp())::float8 * 1000 as postgate_mark_at,
+  extract(epoch from pg_catalog.statement_timestamp())::float8 * 1000 as message_at,
+  pg_catalog.current_setting('lock_timeout') as lock_timeout,
+  pg_catalog.current_setting('statement_timeout') as statement_timeout`;
+
+interface Mark {
+  postgate_mark_at: number;
+  message_at: number;
+  lock_timeout: string;
+  statement_timeout: string;
+}
+
+/** Each measured migration starts with the timeouts unset: it must set its own. */
+const UNSET_TIMEOUTS = 'set lock_timeout = 0; set statement_timeout = 0';
+
+/**
+ * Statements that end or split the transaction (`commit`, `rollback to savepoint`, ...): after one,
+ * locks taken before it may be gone by the end of the migration, so only a reading after every
+ * statement sees them.
+ */
+const TRANSACTION_CONTROL = /^(begin|start|commit|end|rollback|abort|savepoint|release|prepare)\b/i;
+const controlsTransaction = (statement: SplitStatement) => TRANSACTION_CONTROL.test(statement.text.slice(firstTokenIndex(statement.text)));
 
 const WIDTHS: Record<string, number> = { smallint: 2, integer: 4, bigint: 8, real: 4, 'double precision': 8 };
 const UNBOUNDED_TEXT = new Set(['text', 'character varying', 'character', 'numeric']);
@@ -310,8 +362,12 @@ export class StatementMeter {
 
   private readonly session: Session;
 
-  constructor(session: Session) {
+  /** Try the quiet run first (`applyQuietly`); off where most migrations touch existing tables, which it would run twice. */
+  private readonly quietFirst: boolean;
+
+  constructor(session: Session, options: { quietFirst?: boolean } = {}) {
     this.session = session;
+    this.quietFirst = options.quietFirst ?? true;
   }
 
   baseChanged(): void {
@@ -321,8 +377,12 @@ export class StatementMeter {
   private async readBaseline(): Promise<void> {
     if (!this.prepared) {
       this.prepared = true;
-      const prepared = await this.session.query('select from pg_catalog.pg_prepared_statements where name = $1', [READING_NAME]);
-      if (prepared.rowCount === 0) await this.session.query(PREPARE_READING_SQL);
+      const { rows } = await this.session.query<{ name: string }>('select name from pg_catalog.pg_prepared_statements where name = any($1)', [
+        [READING_NAME, MARK_NAME],
+      ]);
+      const prepared = new Set(rows.map((r) => r.name));
+      if (!prepared.has(READING_NAME)) await this.session.query(PREPARE_READING_SQL);
+      if (!prepared.has(MARK_NAME)) await this.session.query(PREPARE_MARK_SQL);
     }
     const { rows } = await this.session.query<{ facts: RelationFacts[]; functions: Array<[number, string]> }>(BASELINE_SQL);
     const row = rows[0]!;
@@ -340,13 +400,95 @@ export class StatementMeter {
    * Applies one migration the way `applyMigration` does (one transaction, or statement by
    * statement when the tool runs it outside one or PostgreSQL refuses a statement inside one),
    * each statement followed by a reading. Timeouts start unset: each migration must set its own.
+   *
+   * A transactional migration is first run quietly (`applyQuietly`): most touch nothing that was
+   * there before them, which one reading at the end shows, and then the per-statement readings
+   * would all be empty. Otherwise it is rolled back and run again with a reading after each statement.
    */
-  async apply(migration: Migration): Promise<{ outcome: ApplyOutcome; effects: StatementEffect[] }> {
+  async apply(migration: Migration): Promise<MeterResult> {
     if (this.stale) await this.readBaseline();
-    const unset = 'set lock_timeout = 0; set statement_timeout = 0';
-    if (migration.noTransaction) await this.session.query(unset);
+    let inTransaction = !migration.noTransaction;
+    if (this.quietFirst && inTransaction && !statementsOf(migration).some(controlsTransaction)) {
+      const quiet = await this.applyQuietly(migration);
+      if (quiet === 'refused') inTransaction = false;
+      else if (quiet) return quiet;
+    }
+    return this.applyMeasured(migration, inTransaction);
+  }
+
+  /**
+   * The whole migration in one transaction and one round trip, each statement followed by a mark
+   * (time and timeouts), then one reading of everything the transaction holds: locks last until it
+   * ends, so a relation or function of the committed state that no statement locked was touched by
+   * none. When none was, the effects are what per-statement readings would give (no locks or
+   * changes on them) and the migration commits; otherwise, or when a statement fails, it is rolled
+   * back and `undefined` says to measure it statement by statement (a failure is then reported
+   * exactly as that run finds it). `refused`: a statement PostgreSQL runs only outside a transaction.
+   */
+  private async applyQuietly(migration: Migration): Promise<MeterResult | 'refused' | undefined> {
+    const statements = statementsOf(migration);
+    const sql = [
+      `${UNSET_TIMEOUTS}; begin`,
+      ...statements.map((statement) => `${statement.text}\n;\nexecute ${MARK_NAME}`),
+      `execute ${READING_NAME}(${this.highestOid})`,
+    ].join(';\n');
+    let results: Array<QueryResult<Mark | Reading>>;
+    try {
+      const answer = (await this.session.query(sql)) as unknown as QueryResult<Mark | Reading> | Array<QueryResult<Mark | Reading>>;
+      results = Array.isArray(answer) ? answer : [answer];
+    } catch (error) {
+      await this.session.query('rollback');
+      return (error as { code?: string }).code === '25001' ? 'refused' : undefined;
+    }
+    // Each statement's own results come before its mark: the rows its INSERT, UPDATE, ... changed.
+    const marks: Array<Mark & { rows?: number }> = [];
+    let rows: number | undefined;
+    for (const result of results.slice(0, -1)) {
+      if (result.fields[0]?.name === 'postgate_mark_at') {
+        marks.push({ ...(result.rows[0] as Mark), ...(rows === undefined ? {} : { rows }) });
+        rows = undefined;
+      } else if (DML.has(result.command)) rows = (rows ?? 0) + (result.rowCount ?? 0);
+    }
+    const reading = results.at(-1)!.rows[0] as Reading;
+    const touched =
+      (reading.facts ?? []).length > 0 ||
+      (reading.locks ?? []).some(([oid]) => this.relations.has(oid)) ||
+      (reading.function_locks ?? []).some((oid) => this.functions.has(oid));
+    if (touched || marks.length !== statements.length) {
+      await this.session.query('rollback');
+      return undefined;
+    }
+    let previous = marks[0]?.message_at ?? 0;
+    const effects = statements.map((statement, i): StatementEffect => {
+      const mark = marks[i]!;
+      const ms = mark.postgate_mark_at - previous;
+      previous = mark.postgate_mark_at;
+      return {
+        file: migration.file,
+        line: lineOf(migration, statement),
+        measured: true,
+        locks: [],
+        lockTimeout: mark.lock_timeout,
+        statementTimeout: mark.statement_timeout,
+        changes: [],
+        ms,
+        ...(mark.rows === undefined ? {} : { rows: mark.rows }),
+      };
+    });
+    try {
+      await this.session.query('commit');
+      return { outcome: { ok: true }, effects };
+    } catch (error) {
+      const failure = { error: error as PgError, statement: undefined, ms: 0, committed: false };
+      return { outcome: { ok: false, failure: await failureFinding(this.session, migration, failure.error, undefined) }, effects, failure };
+    }
+  }
+
+  /** Each statement followed by a reading: in one transaction, or (`inTransaction` false) each in its own or bare. */
+  private async applyMeasured(migration: Migration, inTransaction: boolean): Promise<MeterResult> {
+    if (!inTransaction) await this.session.query(UNSET_TIMEOUTS);
     else {
-      await this.session.query(`${unset}; begin`);
+      await this.session.query(`${UNSET_TIMEOUTS}; begin`);
       const run = await this.runStatements(migration, 'transaction');
       if (run.error === undefined) {
         try {
@@ -354,17 +496,26 @@ export class StatementMeter {
           this.commit(run.overlay);
           return { outcome: { ok: true }, effects: run.effects };
         } catch (error) {
-          return { outcome: { ok: false, failure: await failureFinding(this.session, migration, error as PgError, undefined) }, effects: run.effects };
+          const failure = { error: error as PgError, statement: undefined, ms: 0, committed: false };
+          return { outcome: { ok: false, failure: await failureFinding(this.session, migration, failure.error, undefined) }, effects: run.effects, failure };
         }
       }
       await this.session.query('rollback');
       if ((run.error as { code?: string }).code !== '25001')
-        return { outcome: { ok: false, failure: await failureFinding(this.session, migration, run.error, run.failed) }, effects: run.effects };
+        return {
+          outcome: { ok: false, failure: await failureFinding(this.session, migration, run.error, run.failed) },
+          effects: run.effects,
+          failure: { error: run.error, statement: run.failed, ms: run.ms, committed: false },
+        };
     }
     const run = await this.runStatements(migration, 'each');
     this.commit(run.overlay);
     if (run.error !== undefined)
-      return { outcome: { ok: false, failure: await failureFinding(this.session, migration, run.error, run.failed) }, effects: run.effects };
+      return {
+        outcome: { ok: false, failure: await failureFinding(this.session, migration, run.error, run.failed) },
+        effects: run.effects,
+        failure: { error: run.error, statement: run.failed, ms: run.ms, committed: true },
+      };
     return { outcome: { ok: true }, effects: run.effects };
   }
 
@@ -385,22 +536,26 @@ export class StatementMeter {
     const dropped = new Set<number>();
     const current = (oid: number) => (overlay.has(oid) ? overlay.get(oid) : this.relations.get(oid));
     for (const statement of statementsOf(migration)) {
-      const line = lineAt(migration.raw, migration.sqlOffset + statement.start + firstTokenIndex(statement.text));
+      const line = lineOf(migration, statement);
       const started = performance.now();
       let reading: Reading;
+      let rows: number | undefined;
       try {
         if (mode === 'each') await this.session.query('begin');
         // The statement first, so that the server's error positions point into it.
         const results = (await this.session.query(`${statement.text}\n;\nexecute ${READING_NAME}(${this.highestOid})`)) as unknown as
           QueryResult<Reading> | Array<QueryResult<Reading>>;
         reading = (Array.isArray(results) ? results.at(-1)! : results).rows[0]!;
+        if (Array.isArray(results))
+          rows = results.slice(0, -1).reduce<number | undefined>((n, r) => (DML.has(r.command) ? (n ?? 0) + (r.rowCount ?? 0) : n), undefined);
       } catch (error) {
         if (mode === 'each') await this.session.query('rollback');
-        if (mode === 'transaction' || (error as { code?: string }).code !== '25001') return { overlay, effects, error: error as PgError, failed: statement };
+        if (mode === 'transaction' || (error as { code?: string }).code !== '25001')
+          return { overlay, effects, error: error as PgError, failed: statement, ms: performance.now() - started };
         try {
           await this.session.query(statement.text);
         } catch (bare) {
-          return { overlay, effects, error: bare as PgError, failed: statement };
+          return { overlay, effects, error: bare as PgError, failed: statement, ms: performance.now() - started };
         }
         this.stale ??= 'unmeasured';
         effects.push({
@@ -419,11 +574,11 @@ export class StatementMeter {
       reading.function_locks = (reading.function_locks ?? []).filter((oid) => !dropped.has(oid));
       for (const oid of reading.function_locks) dropped.add(oid);
       const effect = this.effectOf(migration, statement, line, reading, held, current, overlay);
-      effects.push(effect);
+      effects.push(rows === undefined ? effect : { ...effect, rows });
       if (mode === 'each') held = new Map();
       else for (const { relation, mode } of effect.locks) held.set(relation.oid, mode);
     }
-    return { overlay, effects, error: undefined, failed: undefined as SplitStatement | undefined };
+    return { overlay, effects, error: undefined, failed: undefined as SplitStatement | undefined, ms: 0 };
   }
 
   private effectOf(
@@ -477,6 +632,10 @@ export class StatementMeter {
     };
   }
 }
+
+/** The line of the statement's first token in the migration's file. */
+const lineOf = (migration: Migration, statement: SplitStatement) =>
+  lineAt(migration.raw, migration.sqlOffset + statement.start + firstTokenIndex(statement.text));
 
 /** JSON null → undefined for the optional fields. */
 function normalise(facts: RelationFacts): RelationFacts {

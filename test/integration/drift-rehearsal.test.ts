@@ -187,9 +187,24 @@ describe('drift-gate rehearse-from', () => {
   });
 
   it('refuses bad inputs in one sentence with exit 2', async () => {
-    const missing = await drift({ 'rehearse-from': path.join(work, 'nope.dump') });
+    // Refused before anything starts: no shadow migration applied, no step at all in the log.
+    const missingLog: string[] = [];
+    const missing = await drift({ 'rehearse-from': path.join(work, 'nope.dump') }, '', missingLog);
     expect(EXIT_CODES[missing.status]).toBe(2);
     expect(missing.error).toMatch(/^Input `--rehearse-from` names .*nope\.dump, which does not exist; point it at/);
+    expect(missingLog).toEqual([]);
+
+    const malformedLog: string[] = [];
+    const malformed = await drift({ 'rehearse-from': dump, 'rehearse-sha256': 'abc123' }, '', malformedLog);
+    expect(EXIT_CODES[malformed.status]).toBe(2);
+    expect(malformed.error).toMatch(/^Input `--rehearse-sha256` is not a SHA-256/);
+    expect(malformedLog).toEqual([]);
+
+    const urlLog: string[] = [];
+    const withUrl = await drift({ 'rehearse-from': cluster.url, 'rehearse-sha256': '0'.repeat(64) }, '', urlLog);
+    expect(EXIT_CODES[withUrl.status]).toBe(2);
+    expect(withUrl.error).toMatch(/^Input `--rehearse-sha256` checks a backup file; drop it/);
+    expect(urlLog).toEqual([]);
 
     const wrongSum = await drift({ 'rehearse-from': dump, 'rehearse-sha256': '0'.repeat(64) });
     expect(EXIT_CODES[wrongSum.status]).toBe(2);

@@ -31,7 +31,7 @@ import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareDeclaredSchemas, findDeclaredSchemas } from './declarative.ts';
 import { compareHistory } from './history.ts';
 import { DEFAULT_MAX_LOCK_TIMEOUT_MS, migrationSafetyFindings, SAFETY_SKIPPED } from './migration-safety.ts';
-import { rehearse } from './rehearsal.ts';
+import { rehearsalSource, rehearse } from './rehearsal.ts';
 import { checkLegacyGrants } from './legacy-grants.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
 import { type DriftRuleId, driftFinding } from './rules.ts';
@@ -386,9 +386,10 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
 export async function run(options: DriftOptions, context: GateContext): Promise<GateResult> {
   return runGate('drift', options, context, async () => {
     const planned = plan(options, context);
+    const rehearsalFrom = options.rehearseFrom ? rehearsalSource(options, context) : undefined;
     const checked = await (options.databaseUrl ? deployMode(options, context, planned, options.databaseUrl) : prMode(options, context, planned));
-    if (!options.rehearseFrom) return checked;
-    const rehearsed = await rehearse(options, context, planned.source);
+    if (!rehearsalFrom) return checked;
+    const rehearsed = await rehearse(options, context, planned.source, rehearsalFrom);
     return {
       findings: [...checked.findings, ...rehearsed.findings],
       metrics: { ...checked.metrics, ...rehearsed.metrics },

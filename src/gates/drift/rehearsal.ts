@@ -2,7 +2,7 @@
  * drift-gate's `rehearse-from`: a rehearsal of the pending migrations on a copy of production.
  *
  * The copy is made by restore-drill's own phases (restoreCopy: format detection, SHA-256 against
- * `rehearse-sha256`, the throwaway target, pg_restore or the script runner, the Supabase baseline,
+ * `rehearse-sha256` when one is given (the backup is not hashed otherwise), the throwaway target, pg_restore or the script runner, the Supabase baseline,
  * the inert step); a database URL is dumped read-only from an exported snapshot, as a live drill
  * dumps it. The repo config's `drill.mask` rules are applied to the copy before any migration
  * runs. Then rehearse-pending.ts applies and measures what the copy's history lacks.
@@ -23,8 +23,12 @@ import { lockThresholdMs, rehearsePending } from './rehearse-pending.ts';
 
 const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
 
-/** The copy's source: a database URL (dumped now) or a backup that must exist and be readable. */
-function sourceOf(options: DriftOptions, context: GateContext): Mode {
+/**
+ * The copy's source: a database URL (dumped later) or a backup that must exist and be readable,
+ * with a well-formed checksum. Checked before the gate builds anything, so a bad input costs no
+ * shadow.
+ */
+export function rehearsalSource(options: DriftOptions, context: GateContext): Mode {
   const input = givenName(options, 'rehearse-from');
   const from = options.rehearseFrom!;
   if (DATABASE_URL.test(from)) {
@@ -62,12 +66,12 @@ function drillOptions(options: DriftOptions, mode: Mode) {
   return parseInputs(DRILL_INPUTS, (name) => given[name], 'cli');
 }
 
-export async function rehearse(options: DriftOptions, context: GateContext, source: MigrationSource): Promise<GateOutput> {
-  const mode = sourceOf(options, context);
+/** Restores the copy from `mode` (see `rehearsalSource`) and rehearses the pending migrations of `source` on it. */
+export async function rehearse(options: DriftOptions, context: GateContext, source: MigrationSource, mode: Mode): Promise<GateOutput> {
   const input = givenName(options, 'rehearse-from');
   const threshold = lockThresholdMs(context.config);
   await using cleanup = cleanupStack();
-  const state = createState(drillOptions(options, mode), context, mode, cleanup);
+  const state = { ...createState(drillOptions(options, mode), context, mode, cleanup), digestOnlyToCompare: true };
   const { targeted, inert } = await restoreCopy(state);
   if (state.findings.some((f) => f.rule === 'drill_checksum_mismatch')) {
     throw new UserError(

@@ -114,6 +114,8 @@ export interface DrillState {
   targetWork?: BackgroundWork<RestoreTarget>;
   // checksum
   digest?: ArtifactDigest;
+  /** Hash the backup only when a checksum is there to compare with (drift-gate's rehearsal reports no digest). */
+  digestOnlyToCompare?: boolean;
   // create target, restore, neutralise
   target?: RestoreTarget;
   restoreRan: boolean;
