@@ -31,7 +31,7 @@ const PR = 42;
 const FORK_PR = 43;
 
 const BROKEN = 'supabase/migrations/20250201090000_team_budgets.sql';
-const brokenMigration = `-- Budgets per trip, summed per team on the team page.
+const brokenMigration = `set lock_timeout = '3s'; -- Budgets per trip, summed per team on the team page.
 alter table public.trips add column budget_cents integer;
 
 create view public.team_budgets with (security_invoker = on) as
@@ -83,11 +83,13 @@ describe('drift-gate bundle on a pull request', () => {
   it('fails a pushed migration that does not apply, with a sticky comment and an annotation at its file and line', async () => {
     const run = await runActionBundle({ gate: 'drift', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: pr.dir, parent, env: PR_REFS });
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    expect(run.outputs).toMatchObject({ status: 'fail', errors: '1', warnings: '0', notices: '0' });
+    // the warning: adding the column locks public.trips (ACCESS EXCLUSIVE), bounded by the migration's lock_timeout
+    expect(run.outputs).toMatchObject({ status: 'fail', errors: '1', warnings: '1', notices: '0' });
     expect(run.outputs['report-path']).toBe(path.join(run.runnerTemp, 'postgate-drift.json'));
     const report = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
     expect(report).toMatchObject({ gate: 'drift', status: 'fail', details: { mode: 'pr', tool: 'supabase' } });
-    expect(report.findings).toHaveLength(1);
+    expect(report.findings).toHaveLength(2);
+    expect(report.findings[1]).toMatchObject({ rule: 'migration_lock_exclusive', severity: 'warning', location: { file: BROKEN, line: 2 } });
     expect(report.findings[0]).toMatchObject({ rule: 'migration_apply_failed', severity: 'error', location: { file: BROKEN, line: 7 } });
     expect(report.findings[0].message).toContain('spent_cents');
 
@@ -98,7 +100,10 @@ describe('drift-gate bundle on a pull request', () => {
     expect(comments[0]!.body).toContain(`(https://github.com/${REPO}/blob/${HEAD_SHA}/${BROKEN}#L7)`);
     const [check] = server.checkRuns(REPO);
     expect(check).toMatchObject({ name: 'postgate drift-gate', headSha: HEAD_SHA, status: 'completed', conclusion: 'failure' });
-    expect(check!.annotations).toEqual([expect.objectContaining({ path: BROKEN, start_line: 7, end_line: 7, annotation_level: 'failure' })]);
+    expect(check!.annotations).toEqual([
+      expect.objectContaining({ path: BROKEN, start_line: 7, end_line: 7, annotation_level: 'failure' }),
+      expect.objectContaining({ path: BROKEN, start_line: 2, end_line: 2, annotation_level: 'warning' }),
+    ]);
     expect(run.summary).toContain('❌ postgate drift-gate failed');
     expect(run.stdout).toContain('::error::postgate drift-gate failed: 1 error');
     expectPostStepClean(run);
@@ -137,13 +142,17 @@ describe('drift-gate bundle on a pull request', () => {
     pr.push({ [BROKEN]: fixedMigration }, 'drop spent_cents');
     const run = await runActionBundle({ gate: 'drift', event: 'pull_request', apiUrl: server.url, token: TOKEN, workspace: pr.dir, parent, env: PR_REFS });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '0', notices: '0' });
+    expect(run.outputs).toMatchObject({ status: 'pass', errors: '0', warnings: '1', notices: '0' });
     const comments = server.comments(REPO, PR);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('✅ postgate drift-gate passed');
     expect(comments[0]!.body).not.toContain('spent_cents');
     const checks = server.checkRuns(REPO);
-    expect(checks.at(-1)).toMatchObject({ headSha: HEAD_SHA, conclusion: 'success', annotations: [] });
+    expect(checks.at(-1)).toMatchObject({
+      headSha: HEAD_SHA,
+      conclusion: 'success',
+      annotations: [expect.objectContaining({ path: BROKEN, start_line: 2, annotation_level: 'warning' })],
+    });
     expect(run.summary).toContain('✅ postgate drift-gate passed');
     expectPostStepClean(run);
     expectNothingLeaked(run);

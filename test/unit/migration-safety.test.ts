@@ -112,24 +112,28 @@ const config: MigrationSafetyConfig = { exceptions: [], maxLockTimeoutMs: 10_000
 const brief = (effects: StatementEffect[], c = config) => migrationSafetyFindings(effects, c).map((f) => `${f.severity} ${f.rule} ${f.location?.line}`);
 
 describe('migrationSafetyFindings', () => {
-  it('ACCESS EXCLUSIVE on an existing table: an error without lock_timeout (plus the missing timeout), a warning with it', () => {
+  it('ACCESS EXCLUSIVE on an existing table: an error without lock_timeout (the missing timeout folded into it), a warning with it', () => {
     const locked = effect({ locks: [{ relation: accounts, mode: 'AccessExclusiveLock' }] });
-    expect(brief([locked])).toEqual(['error migration_lock_exclusive 2', 'warning migration_no_lock_timeout 2']);
+    expect(brief([locked])).toEqual(['error migration_lock_exclusive 2']);
+    const [only] = migrationSafetyFindings([locked], config);
+    expect(only!.detail).toMatch(/^The migration takes this lock with lock_timeout unset \(statement_timeout is not set either\)/);
     expect(brief([{ ...locked, lockTimeout: '3s' }])).toEqual(['warning migration_lock_exclusive 2']);
-    expect(brief([{ ...locked, lockTimeout: '1min' }])).toEqual(['error migration_lock_exclusive 2', 'warning migration_no_lock_timeout 2']);
+    expect(brief([{ ...locked, lockTimeout: '1min' }])).toEqual(['error migration_lock_exclusive 2']);
+    // alone, a strong lock without a timeout is its own finding
+    expect(brief([effect({ locks: [{ relation: accounts, mode: 'ShareRowExclusiveLock' }] })])).toEqual(['warning migration_no_lock_timeout 2']);
     expect(brief([{ ...locked, locks: [{ relation: { ...accounts, existed: false }, mode: 'AccessExclusiveLock' }] }])).toEqual([]);
   });
 
-  it('a change names its table instead of the lock; the missing timeout is said once per migration', () => {
+  it('a change names its table instead of the lock; the missing timeout is said once per migration, in the first finding', () => {
     const rewrite = effect({
       locks: [{ relation: accounts, mode: 'AccessExclusiveLock' }],
       changes: [{ kind: 'rewrite', relation: accounts, addedColumns: [], changedTypes: ['score'] }],
     });
-    expect(brief([rewrite, { ...rewrite, line: 3 }])).toEqual([
-      'error migration_table_rewrite 2',
-      'warning migration_no_lock_timeout 2',
-      'error migration_table_rewrite 3',
-    ]);
+    expect(brief([rewrite, { ...rewrite, line: 3 }])).toEqual(['error migration_table_rewrite 2', 'error migration_table_rewrite 3']);
+    const [first, second] = migrationSafetyFindings([rewrite, { ...rewrite, line: 3 }], config);
+    expect(first!.detail).toMatch(/lock_timeout unset/);
+    expect(first!.remediation).toMatch(/set lock_timeout = '3s';/);
+    expect(second!.detail ?? '').not.toMatch(/lock_timeout/);
     const index = effect({
       locks: [{ relation: accounts, mode: 'ShareLock' }],
       lockTimeout: '3s',

@@ -55,7 +55,7 @@ export const MIGRATION_SAFETY_RULES = [
     severity: 'warning',
     category: 'migration-safety',
     title: 'Strong lock on an existing table without lock_timeout',
-    doc: `A migration took a lock that blocks writes (SHARE or stronger) on a table that existed before the pull request while \`lock_timeout\` was unset (or longer than \`drift.migration-safety.max-lock-timeout\`, 10s by default), read with \`current_setting\` in the applying session as the statement ran. The lock waits behind any long-running query on the table, and every query arriving after it queues behind the waiting lock: a migration that takes a millisecond can stop the site for as long as the slowest query. Each measured migration starts with the timeouts unset (a setting left by an earlier migration on the same connection is not counted), and the finding says whether \`statement_timeout\` was set. Same in PostgreSQL 15 and 17. Safe pattern: begin the migration with \`set lock_timeout = '3s';\` (and a \`statement_timeout\`) and retry the deploy when it gives up. ${WHERE} ${ALLOW}`,
+    doc: `A migration took a lock that blocks writes (SHARE or stronger) on a table that existed before the pull request while \`lock_timeout\` was unset (or longer than \`drift.migration-safety.max-lock-timeout\`, 10s by default), read with \`current_setting\` in the applying session as the statement ran. The lock waits behind any long-running query on the table, and every query arriving after it queues behind the waiting lock: a migration that takes a millisecond can stop the site for as long as the slowest query. Each measured migration starts with the timeouts unset (a setting left by an earlier migration on the same connection is not counted), and the finding says whether \`statement_timeout\` was set. It is said once per migration, at its first such lock; when that statement already has a finding (a rewrite, an ACCESS EXCLUSIVE lock, a blocking index build, a validation scan), it is said in that finding's detail instead of as a finding of its own (one cause, one finding). Same in PostgreSQL 15 and 17. Safe pattern: begin the migration with \`set lock_timeout = '3s';\` (and a \`statement_timeout\`) and retry the deploy when it gives up. ${WHERE} ${ALLOW}`,
   },
   {
     id: 'migration_destructive',
@@ -205,6 +205,7 @@ export function migrationSafetyFindings(effects: readonly StatementEffect[], con
   const findings: Finding[] = [];
   const timedOut = new Set<string>();
   for (const effect of effects) {
+    const statementFirst = findings.length;
     const at = `${effect.file}:${effect.line}`;
     const location = { file: effect.file, line: effect.line };
     const exclusive = new Set(effect.locks.filter((l) => l.relation.existed && l.mode === 'AccessExclusiveLock').map((l) => l.relation.oid));
@@ -252,12 +253,26 @@ export function migrationSafetyFindings(effects: readonly StatementEffect[], con
     if (!strong) continue;
     timedOut.add(effect.file);
     const statementTimeout = settingMs(effect.statementTimeout) > 0 ? `statement_timeout is ${effect.statementTimeout}` : 'statement_timeout is not set either';
+    const timeout = `lock_timeout ${lockMs > 0 ? `at ${effect.lockTimeout}, above the ${config.maxLockTimeoutMs} ms allowed` : 'unset'} (${statementTimeout})`;
+    const fix = `Begin the migration with:\n${TIMEOUT_SQL}\nand retry the deploy when the lock is not granted in time.`;
+    // One cause, one finding: when this statement already has a finding, the missing timeout is part of it.
+    const covering = findings[statementFirst];
+    if (covering) {
+      findings[statementFirst] = {
+        ...covering,
+        detail: [covering.detail, `The migration takes this lock with ${timeout}: waiting for it, the lock request stops every query on the table behind it.`]
+          .filter(Boolean)
+          .join('\n'),
+        remediation: covering.remediation?.includes(TIMEOUT_SQL) ? covering.remediation : `${covering.remediation}\n\n${fix}`,
+      };
+      continue;
+    }
     findings.push(
       migrationSafetyFinding({
         rule: 'migration_no_lock_timeout',
         object: { kind: 'migration', name: effect.file },
-        message: `${at} takes ${withArticle(lockModeName(strong.mode))} lock on ${label(strong.relation)} with lock_timeout ${lockMs > 0 ? `at ${effect.lockTimeout}, above the ${config.maxLockTimeoutMs} ms allowed` : 'unset'} (${statementTimeout}): waiting for the lock, it stops every query on the table behind it.`,
-        remediation: `Begin the migration with:\n${TIMEOUT_SQL}\nand retry the deploy when the lock is not granted in time.`,
+        message: `${at} takes ${withArticle(lockModeName(strong.mode))} lock on ${label(strong.relation)} with ${timeout}: waiting for the lock, it stops every query on the table behind it.`,
+        remediation: fix,
         location,
       }),
     );
