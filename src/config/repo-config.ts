@@ -29,6 +29,22 @@ const isoDate = z.union([z.string(), z.date()]).transform((value, ctx) => {
   return date.toISOString().slice(0, 10);
 });
 
+/**
+ * The name of an environment variable that holds a secret. A value that is no name is usually the
+ * secret pasted in its place: the message does not repeat it (messages starting "expected" do).
+ */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable (such as S3_SECRET_ACCESS_KEY), not hold its value');
+
+/** An S3-compatible endpoint (https://<ref>.supabase.co/storage/v1/s3); never printed back, as it might hold credentials. */
+const s3Endpoint = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL without credentials, query or fragment, such as https://<project-ref>.supabase.co/storage/v1/s3');
+
 /** A glob over repository-relative paths (src/core/glob.ts); a pull request can edit it, so it stays inside the repository. */
 const repoGlob = z
   .string()
@@ -108,6 +124,14 @@ const smokeQuery = z.strictObject({
     .default('no-error'),
 });
 
+/** A role the database must have, and the login roles that must be able to `set role` to it (checked by drift-gate in deploy mode). */
+const requiredRole = z.strictObject({
+  name: z.string({ error: 'expected a role name such as app_worker' }).min(1, 'expected a role name such as app_worker'),
+  'assumed-by': z
+    .array(z.string().min(1, 'expected a login role name such as postgres'), { error: 'expected a list of login roles such as [postgres]' })
+    .default([]),
+});
+
 export const repoConfigSchema = z.strictObject({
   version: z.literal(1).default(1),
   project: z
@@ -129,6 +153,8 @@ export const repoConfigSchema = z.strictObject({
     })
     .default({}),
   allowlist: z.array(allowlistEntrySchema).default([]),
+  /** Roles the database must have, each with the login roles that `set role` to it. */
+  roles: z.array(requiredRole).default([]),
   drift: z
     .strictObject({
       schemas: z.array(identifier).optional(),
@@ -153,8 +179,10 @@ export const repoConfigSchema = z.strictObject({
         .default({ exceptions: [] }),
       /** The rehearsal on a restored copy (`rehearse-from`, `drill.rehearse-migrations`): an ACCESS EXCLUSIVE lock held longer than this is a finding (default 1s). */
       rehearsal: z.strictObject({ 'lock-threshold': duration.optional() }).optional(),
+      /** Opt in to rule migration_down_missing: every migration the pull request adds has a rollback (down) migration, for the tools that have them. */
+      'require-down-migrations': z.boolean().default(false),
     })
-    .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] } }),
+    .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] }, 'require-down-migrations': false }),
   rls: z
     .strictObject({
       /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
@@ -216,12 +244,37 @@ export const repoConfigSchema = z.strictObject({
       'expect-empty': z.boolean().default(false),
       // After the verification, apply the repository's pending migrations to the restored copy and measure them (drift-gate's rehearsal).
       'rehearse-migrations': z.boolean().default(false),
+      // Point-in-time recovery, read from the Supabase Management API (supabase-access-token): required (backup_pitr_disabled) and its minimum retention (backup_pitr_retention_short).
+      pitr: z
+        .strictObject({
+          required: z.boolean().default(false),
+          'min-retention-days': z.number().int().positive().max(3650, 'expected at most 3650 days').optional(),
+        })
+        .optional(),
+      // The files behind storage.objects, listed through an S3-compatible endpoint (storage-files.ts); credentials only by environment variable name.
+      storage: z
+        .strictObject({
+          s3: z
+            .strictObject({
+              endpoint: s3Endpoint,
+              region: z
+                .string()
+                .regex(/^[a-z0-9-]{1,40}$/, 'expected a region such as us-east-1')
+                .default('us-east-1'),
+              'access-key-id-env': envName.default('S3_ACCESS_KEY_ID'),
+              'secret-access-key-env': envName.default('S3_SECRET_ACCESS_KEY'),
+              'timeout-ms': z.number().int().positive().max(300_000, 'expected at most 300000 (five minutes)').default(30_000),
+            })
+            .optional(),
+        })
+        .optional(),
     })
     .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false, 'rehearse-migrations': false }),
 });
 
 export type RepoConfig = z.infer<typeof repoConfigSchema>;
 export type AllowlistEntry = z.infer<typeof allowlistEntrySchema>;
+export type RequiredRole = z.infer<typeof requiredRole>;
 
 export const EMPTY_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
 

@@ -30,6 +30,7 @@ import {
   STAND_IN_INDEX_METHODS,
 } from '../postgres/extensions/platform-triggers.ts';
 import { INSTALL_TRACKER_SQL, markMigration, readOrigins, REMOVE_TRACKER_SQL } from './origins.ts';
+import { readRoles, type RoleSnapshot } from '../catalog/roles.ts';
 import { diskReader, findSupabaseConfig, readMigrations, toRepoPath } from './sources.ts';
 import type { Migration, MigrationFileProblem, MigrationFormat, MigrationTool } from './types.ts';
 
@@ -107,6 +108,11 @@ export interface Shadow {
   major: number;
   /** With `measure`: what each statement of the measured migrations did, in order. */
   statementEffects: StatementEffect[];
+  /**
+   * The cluster's roles just before the first migration (after the Supabase baseline): roles are
+   * cluster-wide, so what the migrations created is what the cluster has beyond these.
+   */
+  rolesBefore: RoleSnapshot;
   stop(): Promise<void>;
 }
 
@@ -237,6 +243,7 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
     if (platformMissing.length)
       log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
 
+    const rolesBefore = await readRoles(admin);
     await admin.query(INSTALL_TRACKER_SQL);
     await admin.query(PLATFORM_TRIGGERS_SQL);
     const applied: Migration[] = [];
@@ -344,6 +351,7 @@ export async function buildShadow(options: BuildShadowOptions): Promise<Shadow> 
       missingExtensions,
       major: shadowMajor,
       statementEffects,
+      rolesBefore,
       stop: stopCluster,
     };
   } catch (error) {

@@ -23,17 +23,20 @@ import { checkoutRoot, readMigrationsAtRef } from '../../migrations/git.ts';
 import { describeHistoryTables, findHistoryTables, isHistoryObject, readHistory } from '../../migrations/history.ts';
 import { type BuildShadowOptions, buildShadow, type Shadow } from '../../migrations/shadow.ts';
 import { assertFormat, findSupabaseConfig, readMigrations, resolveMigrationsDir, TOOL_TITLES } from '../../migrations/sources.ts';
-import { MIGRATION_LOCKS, TOOLS } from '../../migrations/tools/index.ts';
+import { TOOLS } from '../../migrations/tools/index.ts';
 import type { History, Migration, MigrationFormat, MigrationSource } from '../../migrations/types.ts';
 import { missingExtensionFindings, missingProjectExtensions, standInFindings } from '../../migrations/rules.ts';
 import { beginSharedSnapshot, type Session, withSession, withTwinSession } from '../../postgres/connect.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
 import { compareDeclaredSchemas, findDeclaredSchemas } from './declarative.ts';
 import { compareHistory } from './history.ts';
+import { type InFlight, inFlightFindings, readInFlight } from './in-flight.ts';
+import { downMigrationFindings } from './down-migrations.ts';
 import { DEFAULT_MAX_LOCK_TIMEOUT_MS, migrationSafetyFindings, SAFETY_SKIPPED } from './migration-safety.ts';
 import { rehearsalSource, rehearse } from './rehearsal.ts';
 import { checkLegacyGrants } from './legacy-grants.ts';
 import { chainFindings, mergedHistoryFindings, namingFindings } from './integrity.ts';
+import { checkRoles } from './roles.ts';
 import { type DriftRuleId, driftFinding } from './rules.ts';
 import { schemaFindings } from './schema.ts';
 import { assertSchemaFilter, readSchemaNames, type SchemaNames } from './schema-filter.ts';
@@ -152,19 +155,12 @@ const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 1000
 
 const LIVE_SESSION = { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' };
 
-/** Other sessions writing to the history table, or holding a migration tool's advisory lock (any tool's: `MIGRATION_LOCKS`). */
-const IN_FLIGHT_SQL = `
-select count(*)::int as n from pg_catalog.pg_locks l
- where l.pid <> pg_catalog.pg_backend_pid() and l.granted
-   and ((l.locktype = 'relation' and l.relation = $1::regclass and l.mode <> 'AccessShareLock')
-     or (l.locktype = 'advisory' and l.objid = any($2::oid[])))`;
-
 interface LiveState {
   major: number;
   history?: History;
   source: MigrationSource;
   snapshot: CatalogSnapshot;
-  inFlight: boolean;
+  inFlight: InFlight;
   /** The schemas there, to check the schema filter against. */
   schemaNames: SchemaNames;
 }
@@ -191,10 +187,7 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
       );
     }
     const history = table ? await readHistory(session, table) : undefined;
-    const inFlight = table
-      ? ((await session.query<{ n: number }>(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, MIGRATION_LOCKS])).rows[0]
-          ?.n ?? 0) > 0
-      : false;
+    const inFlight = await readInFlight(session, table);
     const schemaNames = await readSchemaNames(session);
     let snapshot: CatalogSnapshot;
     try {
@@ -214,12 +207,11 @@ async function readLive(session: Session, databaseUrl: string, planned: Plan, pr
   }
 }
 
-const quoteForRegclass = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 async function prMode(options: DriftOptions, context: GateContext, planned: Plan): Promise<GateOutput> {
   const { source } = planned;
   const base = await checkBase(options, context, source, 'pr');
   const findings = [...namingFindings(source), ...chainFindings(source)];
+  if (context.config.drift['require-down-migrations']) findings.push(...downMigrationFindings(source, context.cwd, base.baseIds));
   // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
   const declared = findDeclaredSchemas(source, context.cwd);
   const started = performance.now();
@@ -308,15 +300,7 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
       }),
     );
   }
-  if (live.inFlight) {
-    findings.push(
-      driftFinding({
-        rule: 'migration_in_progress',
-        object: { kind: 'database', name: 'history' },
-        message: `Another session is writing to ${live.history?.schema}.${live.history?.table} or holds the migration lock: a deploy is probably running, so the comparison may see a half-applied state.`,
-      }),
-    );
-  }
+  findings.push(...inFlightFindings(live.inFlight, live.history));
 
   const started = performance.now();
   const replay: BuildShadowOptions = {
@@ -361,6 +345,7 @@ async function deployMode(options: DriftOptions, context: GateContext, planned: 
         metrics.configured_replay_ms = legacy.ms;
       }
     }
+    findings.push(...(await context.log.step('comparing roles (read-only)', () => checkRoles(shadow, databaseUrl, context.config.roles))));
     metrics.shadow_ms = Math.round(performance.now() - started);
     return {
       findings,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Migration } from '../types.ts';
 import { build, compareNumeric, type FileProblem, list, problem, textOf } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { sectionAfter } from './rollback.ts';
 
 export const dbmate: MigrationToolAdapter = {
   id: 'dbmate',
@@ -51,6 +52,7 @@ export const dbmate: MigrationToolAdapter = {
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id)), problems };
   },
   compareVersions: compareNumeric,
+  rollback: { form: 'a `-- migrate:down` section after the up section', downOf: (m) => sectionAfter(m.raw, /^--\s*migrate:down\b/m) },
   duplicateEffect: () => 'dbmate fails on the second (version is the primary key of schema_migrations)',
   history: {
     table: 'schema_migrations',

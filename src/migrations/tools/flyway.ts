@@ -3,11 +3,14 @@
  * in flyway_schema_history (flyway-core createMetaDataTable.sql: installed_rank ... success),
  * checksum CRC32 per line.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { flywayChecksum } from '../checksums.ts';
 import type { HistoryEntry, Migration } from '../types.ts';
 import { build, cellText, compareNumeric, type FileProblem, listRecursive, problem } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { flywayLockKey } from './lock-keys.ts';
+import { siblingText } from './rollback.ts';
 
 /** Flyway versions: dot- or underscore-separated numbers, compared part by part; trailing zero parts do not count. */
 export function normalizeFlywayVersion(version: string): string {
@@ -105,4 +108,18 @@ export const flyway: MigrationToolAdapter = {
     return { same: String(local) === entry.checksum, why: `Flyway CRC32 checksum of the file is ${local}, the history has ${entry.checksum}` };
   },
   outOfOrderConsequence: 'Flyway refuses it unless outOfOrder is enabled',
+  rollback: {
+    form: 'an undo migration `U<version>__<description>.sql` next to it (Flyway Teams)',
+    downOf(m) {
+      const undo = readdirSync(path.dirname(m.absolutePath)).find((name) => {
+        const match = /^U([^_]*(?:_(?!_)[^_]*)*)__.+\.sql$/.exec(name);
+        return match !== null && normalizeFlywayVersion(match[1]!) === m.id;
+      });
+      return undo === undefined ? undefined : siblingText(m, undo);
+    },
+  },
+  advisoryLock: {
+    keys: ({ schema, table }) => [flywayLockKey(schema, table)],
+    source: 'flyway-database-postgresql PostgreSQLAdvisoryLockTemplate (pg_try_advisory_lock, or pg_try_advisory_xact_lock with postgresql.transactional.lock)',
+  },
 };

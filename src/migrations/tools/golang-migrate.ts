@@ -3,9 +3,12 @@
  * schema_migrations (database/postgres/postgres.go: version bigint, dirty boolean), one row:
  * the current version, so every file at or below it counts as applied.
  */
+import path from 'node:path';
 import type { Migration } from '../types.ts';
 import { build, compareNumeric, type FileProblem, list, problem } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { golangMigrateLockKey } from './lock-keys.ts';
+import { siblingText } from './rollback.ts';
 
 export const golangMigrate: MigrationToolAdapter = {
   id: 'golang-migrate',
@@ -52,4 +55,13 @@ export const golangMigrate: MigrationToolAdapter = {
     },
   },
   failedNote: ' (dirty)',
+  rollback: {
+    form: 'a `<version>_<title>.down.sql` file next to the `.up.sql` (`migrate create -ext sql`)',
+    downOf: (m) => siblingText(m, path.posix.basename(m.file).replace(/\.up\.sql$/, '.down.sql')),
+  },
+  // Current releases hash the database, schema and table; releases before x-migrations-table was hashed used the database name alone.
+  advisoryLock: {
+    keys: ({ database, schema, table }) => [golangMigrateLockKey(database, schema, table), golangMigrateLockKey(database)],
+    source: 'database/util.go GenerateAdvisoryLockId, called by database/postgres/postgres.go Lock (pg_advisory_lock)',
+  },
 };

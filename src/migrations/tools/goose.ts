@@ -16,12 +16,15 @@ import path from 'node:path';
 import type { Migration } from '../types.ts';
 import { build, cellText, compareNumeric, type FileProblem, list, problem, textOf } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { sectionAfter } from './rollback.ts';
 
 /** An annotation: at the start of its line (goose rejects leading whitespace). */
 const annotation = (name: string) => new RegExp(`^--\\s*\\+goose\\s+${name}\\b[^\\n]*\\n?`, 'im');
 const UP = annotation('Up');
 const DOWN = annotation('Down');
 const NO_TRANSACTION = annotation('NO TRANSACTION');
+/** A Go migration registered without a down function: goose.AddMigration(up, nil) and its variants. */
+const GO_WITHOUT_DOWN = /\bAddMigration\w*\(\s*[\w.]+\s*,\s*nil\s*\)/;
 
 export const goose: MigrationToolAdapter = {
   id: 'goose',
@@ -65,6 +68,15 @@ export const goose: MigrationToolAdapter = {
     return { migrations: migrations.sort((a, b) => compareNumeric(a.id, b.id)), problems };
   },
   codeMigrations: 'a Go migration',
+  rollback: {
+    form: 'a `-- +goose Down` section (for a Go migration, a down function instead of nil in goose.AddMigration)',
+    downOf: (m) => (m.executable ? sectionAfter(m.raw, DOWN) : GO_WITHOUT_DOWN.test(m.raw) ? undefined : m.raw),
+  },
+  advisoryLock: {
+    keys: () => [5887940537704921958n],
+    source: 'lock/postgres.go NewPostgresSessionLocker, DefaultLockID (crc64 of "goose"), pg_try_advisory_lock',
+    optIn: 'only when the goose Provider is given a session locker (WithSessionLocker); the goose CLI takes no lock',
+  },
   compareVersions: compareNumeric,
   duplicateEffect: () => 'goose refuses the whole folder (duplicate version)',
   history: {

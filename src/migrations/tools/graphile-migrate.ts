@@ -138,4 +138,5 @@ export const graphileMigrate: MigrationToolAdapter = {
     return { same: true, why: '' };
   },
   chainProblems: graphileChainProblems,
+  advisoryLock: { keys: () => [4727445306447283n], source: 'src/pgReal.ts ADVISORY_LOCK_MIGRATE ("GRAPHILE MIGRATE" on a phone keypad), pg_try_advisory_lock' },
 };

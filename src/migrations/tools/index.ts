@@ -52,8 +52,27 @@ export const HISTORY_ORDER: readonly MigrationToolAdapter[] = [
   goose,
 ];
 
-/** The advisory locks the tools hold while they migrate (pg_locks objid): one held means a deploy is probably running. */
-export const MIGRATION_LOCKS: readonly number[] = Object.values(TOOLS).flatMap((tool) => (tool.advisoryLock === undefined ? [] : [tool.advisoryLock]));
+/** One tool's advisory lock key: held by another session, a deploy is probably running. */
+export interface MigrationLockKey {
+  tool: MigrationTool;
+  key: bigint;
+}
+
+/**
+ * The advisory lock keys of every tool that takes one, in a database. A key derived from the
+ * history table uses the tool's table found there (`found`), else the tool's default table in
+ * `defaultSchema` (where the tool would create it).
+ */
+export function migrationLockKeys(database: string, defaultSchema: string, found?: { tool: MigrationTool; schema: string; table: string }): MigrationLockKey[] {
+  return Object.values(TOOLS).flatMap((adapter) => {
+    if (!adapter.advisoryLock) return [];
+    const table =
+      found?.tool === adapter.id
+        ? { schema: found.schema, table: found.table }
+        : { schema: adapter.history?.schema ?? defaultSchema, table: adapter.history?.table ?? '' };
+    return adapter.advisoryLock.keys({ database, ...table }).map((key) => ({ tool: adapter.id, key }));
+  });
+}
 
 /**
  * The order the adapters recognise a folder in: the most distinctive signs first (a drizzle

@@ -7,6 +7,10 @@ import path from 'node:path';
 import type { Migration } from '../types.ts';
 import { build, cellText, compareNumeric, type Draft, type FileProblem, list, problem, textOf } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { sectionAfter } from './rollback.ts';
+
+/** A `down` export in a JavaScript/TypeScript migration (`exports.down = false` declares it irreversible). */
+const CODE_DOWN = /(\bexports\.down|\bexport\s+(?:async\s+)?(?:const|let|var|function)\s+down)\b(?!\s*=\s*false\b)/;
 
 export const nodePgMigrate: MigrationToolAdapter = {
   id: 'node-pg-migrate',
@@ -50,6 +54,11 @@ export const nodePgMigrate: MigrationToolAdapter = {
     return { migrations: migrations.sort((a, b) => compareNumeric(a.version, b.version) || (a.id < b.id ? -1 : 1)), problems };
   },
   codeMigrations: 'JavaScript/TypeScript',
+  rollback: {
+    form: 'a `-- Down Migration` section in a SQL migration, a `down` export (not `false`) in a JavaScript/TypeScript one',
+    downOf: (m) => (m.executable ? sectionAfter(m.raw, /^--\s*Down Migration\b/im) : CODE_DOWN.test(m.raw) ? m.raw : undefined),
+  },
+  advisoryLock: { keys: () => [7241865325823964n], source: 'src/runner.ts PG_MIGRATE_LOCK_ID (pg_try_advisory_lock), unless run with --no-lock' },
   compareVersions: compareNumeric,
   sharedKey: (m) => `name ${m.id}`,
   duplicateEffect: () => 'node-pg-migrate records both under one name, so once one has run the other never runs',

@@ -64,8 +64,7 @@ export const prisma: MigrationToolAdapter = {
       return { entries: [...entries.values()] };
     },
   },
-  /** `prisma migrate deploy` holds this advisory lock (pg_advisory_lock(72707369)) while it runs. */
-  advisoryLock: 72707369,
+  advisoryLock: { keys: () => [72707369n], source: 'prisma-engines, the PostgreSQL connector: pg_advisory_lock(72707369) around migrate deploy' },
   matchesHistory(m, entry) {
     if (!entry.checksum) return undefined;
     return {

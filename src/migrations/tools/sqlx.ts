@@ -8,6 +8,8 @@ import { sqlxChecksum } from '../checksums.ts';
 import type { Migration } from '../types.ts';
 import { build, cellText, compareNumeric, type FileProblem, list, problem, textOf } from './read.ts';
 import type { MigrationToolAdapter } from './types.ts';
+import { sqlxLockKey } from './lock-keys.ts';
+import { siblingText } from './rollback.ts';
 
 export const sqlx: MigrationToolAdapter = {
   id: 'sqlx',
@@ -78,4 +80,9 @@ export const sqlx: MigrationToolAdapter = {
     return { same: local === entry.checksum, why: `SHA-384 of the file is ${local.slice(0, 16)}..., the history has ${entry.checksum.slice(0, 16)}...` };
   },
   outOfOrderConsequence: 'sqlx applies it after newer migrations, silently out of order',
+  rollback: {
+    form: 'a reversible migration: `<version>_<description>.up.sql` with a `.down.sql` next to it (`sqlx migrate add -r`)',
+    downOf: (m) => siblingText(m, path.posix.basename(m.file).replace(/(\.up)?\.sql$/, '.down.sql')),
+  },
+  advisoryLock: { keys: ({ database }) => [sqlxLockKey(database)], source: 'sqlx-postgres/src/migrate.rs generate_lock_id (pg_advisory_lock)' },
 };

@@ -3,6 +3,7 @@
  * exports one `MigrationToolAdapter`, and `./index.ts` lists them. Adding a tool is one such
  * file (plus its name in `MIGRATION_FORMATS`, fixtures and tests).
  */
+import type { LockPlace } from './lock-keys.ts';
 import type { Listing, ReadContext, ReadResult } from './read.ts';
 import type { History, HistoryEntry, HistoryTable, Migration, MigrationTool } from '../types.ts';
 
@@ -46,6 +47,24 @@ export interface Detection {
   detection: 'strong' | 'weak';
 }
 
+/** A tool's session advisory lock: the bigint key(s) it passes to pg_advisory_lock or pg_try_advisory_lock. */
+export interface AdvisoryLock {
+  /** The keys, from the database and the history table where the key is derived from them (several: releases that derived it differently). */
+  keys(place: LockPlace): bigint[];
+  /** Where the key comes from, in the tool's source. */
+  source: string;
+  /** Set when the tool takes the lock only if configured to: how. */
+  optIn?: string;
+}
+
+/** How a tool writes a migration's rollback, and where to find it. */
+export interface Rollback {
+  /** Where the tool keeps it, as a phrase after "expected": "a `<version>_<title>.down.sql` file next to it". */
+  form: string;
+  /** The rollback SQL of a migration ('' or comments only when it is there but empty), undefined when it has none. */
+  downOf(m: Migration): string | undefined;
+}
+
 export interface MigrationToolAdapter {
   id: MigrationTool;
   /** The tool's name in messages. */
@@ -71,8 +90,10 @@ export interface MigrationToolAdapter {
   duplicateEffect(repeatable: boolean): string;
   /** The history table and how to read it; none for tools that keep no history. */
   history?: HistoryTableSpec;
-  /** An advisory lock the tool holds while it migrates (pg_locks objid), a sign that a deploy is running. */
-  advisoryLock?: number;
+  /** The tool's rollback (down) migrations; none for tools that have none. */
+  rollback?: Rollback;
+  /** The advisory lock the tool holds while it migrates, a sign that a deploy is running; none for tools that take no lock. */
+  advisoryLock?: AdvisoryLock;
   /** Whether the file is what the history recorded, by the tool's checksum rule; undefined when there is nothing to compare. */
   matchesHistory?(m: Migration, entry: HistoryEntry): { same: boolean; why: string } | undefined;
   /**
