@@ -4,6 +4,8 @@
  *   tableKey / digestColumns    which columns identify a row and which are hashed
  *   digestTable / digestTables  exact row count and SHA-256 of the rows' COPY text in key order
  *   locateDifferences           after two digests differ: which key ranges hold the differences
+ *   planRanges / digestInRanges one pass that also cuts the digest into ranges of rows, for a side
+ *                               that cannot be read again (restore-drill's source snapshot)
  *
  * A digest streams `copy (select <columns> from <table> order by <key>) to stdout` into SHA-256
  * (the row count is the server's "COPY n"), so it is exact (a pair of values swapped between two
@@ -15,7 +17,7 @@
  * Values never leave the database except as hashes: results and errors carry table names,
  * counts and hashes, and key values only when they are integers (see RangeComparison).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { ClientBase } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { quoteIdent, quoteLiteral } from '../postgres/connect.ts';
@@ -197,11 +199,10 @@ function readError(table: TableName, error: unknown): Error {
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Streams the COPY text into SHA-256. The row count is the server's own ("COPY n"), read when
+ * Streams a COPY's text to `onChunk` and returns the server's own row count ("COPY n"), read when
  * the command is complete: the session is ready for its next query when this returns.
  */
-async function digestCopy(session: ClientBase, table: DigestTable, sql: string): Promise<TableDigest> {
-  const hash = createHash('sha256');
+async function streamCopy(session: ClientBase, table: TableName, sql: string, onChunk: (chunk: Buffer) => void): Promise<number> {
   const copy = copyTo(sql, { highWaterMark: COPY_CHUNK_BYTES });
   // pg calls handleReadyForQuery once the command is over, after CommandComplete (or the error)
   const ready = new Promise<void>((resolve) => {
@@ -210,7 +211,7 @@ async function digestCopy(session: ClientBase, table: DigestTable, sql: string):
   try {
     await new Promise<void>((resolve, reject) => {
       session.query(copy);
-      copy.on('data', (chunk: Buffer) => hash.update(chunk));
+      copy.on('data', onChunk);
       copy.on('end', resolve);
       copy.on('error', reject);
     });
@@ -218,7 +219,14 @@ async function digestCopy(session: ClientBase, table: DigestTable, sql: string):
   } catch (error) {
     throw readError(table, error);
   }
-  return { table: label(table), rows: copy.rowCount, sha256: hash.digest('hex') };
+  return copy.rowCount;
+}
+
+/** Streams the COPY text into SHA-256. */
+async function digestCopy(session: ClientBase, table: DigestTable, sql: string): Promise<TableDigest> {
+  const hash = createHash('sha256');
+  const rows = await streamCopy(session, table, sql, (chunk) => hash.update(chunk));
+  return { table: label(table), rows, sha256: hash.digest('hex') };
 }
 
 /**
@@ -335,4 +343,113 @@ export async function locateDifferences(
     });
   }
   return { ranges, keysPrintable };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One pass, cut into ranges: for a side that cannot be read again when the other is
+// (restore-drill digests the source inside pg_dump's snapshot, gone by the time the restored
+// copy can be read). Every `rangeRows` rows in key order close a range with its own SHA-256,
+// while the whole stream also goes into the table's SHA-256 (identical to digestTable's). The
+// other side streams the same columns with the same `rangeRows`, so equal tables give equal
+// ranges, a changed row changes exactly its range, and a lost or extra row changes its range and
+// shifts the ones after it.
+
+export interface RangeDigest {
+  rows: number;
+  sha256: string;
+  /** First and last key of the range (composite keys: values joined by ", "), only for integer keys. */
+  from?: string;
+  to?: string;
+}
+
+export interface RangedDigest extends TableDigest {
+  /** Rows per range (the last range may hold fewer). */
+  rangeRows: number;
+  ranges: RangeDigest[];
+}
+
+export interface RangePlan {
+  rangeRows: number;
+  /** True when every key column is int2/int4/int8: key values are then printed. */
+  keysPrintable: boolean;
+}
+
+/** About this many ranges per table, from the planner's row estimate. */
+const PLANNED_RANGES = 64;
+/** Rows per range when the table was never analysed (no estimate). */
+const UNKNOWN_SIZE_RANGE_ROWS = 10_000;
+
+/** How to cut a table into ranges: rows per range from the planner's estimate, and whether its key may be printed. */
+export async function planRanges(session: ClientBase, table: DigestTable): Promise<RangePlan> {
+  const [estimate, keys] = await Promise.all([
+    session.query<{ estimate: number }>(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [table.schema, table.name]),
+    keyColumns(session, table),
+  ]).catch((error: unknown) => {
+    throw readError(table, error);
+  });
+  const rows = estimate.rows[0]?.estimate ?? -1;
+  return {
+    rangeRows: rows > 0 ? Math.max(1, Math.ceil(rows / PLANNED_RANGES)) : UNKNOWN_SIZE_RANGE_ROWS,
+    keysPrintable: keys.length > 0 && keys.every((column) => column.integer),
+  };
+}
+
+const NEWLINE = 0x0a;
+const TAB = 0x09;
+
+/** The key text of one COPY line (integer keys: no escapes), from the pieces of the line. */
+function keyText(pieces: readonly Buffer[], keyColumns: number): string {
+  const line = Buffer.concat(pieces);
+  let end = -1;
+  for (let i = 0; i < keyColumns; i += 1) {
+    const tab = line.indexOf(TAB, end + 1);
+    end = tab === -1 ? line.length : tab;
+  }
+  return line.subarray(0, end).toString('utf8').replace(/\n$/, '').split('\t').join(', ');
+}
+
+/**
+ * Streams the table's rows in key order once: the whole table's SHA-256 and row count (as
+ * digestTable), and one SHA-256 per `plan.rangeRows` rows. The session must have run
+ * PINNED_SETTINGS_SQL.
+ */
+export async function digestInRanges(session: ClientBase, table: DigestTable, plan: RangePlan): Promise<RangedDigest> {
+  const keys = await keyColumns(session, table).catch((error: unknown) => {
+    throw readError(table, error);
+  });
+  const whole = createHash('sha256');
+  const ranges: RangeDigest[] = [];
+  let range: Hash = createHash('sha256');
+  let inRange = 0;
+  let line: Buffer[] = [];
+  let previous: Buffer[] = [];
+  let first: string | undefined;
+  const close = (last: string | undefined) => {
+    ranges.push({ rows: inRange, sha256: range.digest('hex'), ...(first !== undefined && last !== undefined ? { from: first, to: last } : {}) });
+    range = createHash('sha256');
+    inRange = 0;
+  };
+  const rows = await streamCopy(session, table, copySql(table, keys, basePredicates(table)), (chunk) => {
+    whole.update(chunk);
+    let start = 0;
+    let hashedTo = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      line.push(chunk.subarray(start, end + 1));
+      inRange += 1;
+      const key = plan.keysPrintable && (inRange === 1 || inRange === plan.rangeRows) ? keyText(line, table.key.length) : undefined;
+      if (inRange === 1) first = key;
+      if (inRange === plan.rangeRows) {
+        range.update(chunk.subarray(hashedTo, end + 1));
+        hashedTo = end + 1;
+        close(key);
+      }
+      previous = line;
+      line = [];
+      start = end + 1;
+    }
+    range.update(chunk.subarray(hashedTo));
+    if (start < chunk.length) line.push(chunk.subarray(start));
+  });
+  if (inRange > 0) close(plan.keysPrintable ? keyText(previous, table.key.length) : undefined);
+  return { table: label(table), rows, sha256: whole.digest('hex'), rangeRows: plan.rangeRows, ranges };
 }

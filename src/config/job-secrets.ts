@@ -6,7 +6,8 @@
  *
  * - the environment variables named as webhook secrets: `secret-env` (default HMAC_SECRET) and
  *   `previous-secret-env` as given to this step (CLI: POSTGATE_SECRET_ENV ...), and the repo
- *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`;
+ *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`,
+ *   and the S3 credentials `drill.storage.s3` names (`access-key-id-env`, `secret-access-key-env`);
  *   a value given there that is no variable name is taken for a pasted secret and masked itself;
  * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
  *   is validated, with the database password of each URL input on its own (percent-decoded
@@ -43,13 +44,15 @@ export interface RegisteredJobSecrets {
   env: string[];
 }
 
-/** The environment variables that hold webhook secrets, by the inputs and the repo config. */
+/** The environment variables that hold secrets (webhook secrets, the drill's S3 credentials), by the inputs and the repo config. */
 export function secretEnvNames(read: (name: string) => string | undefined, config?: RepoConfig): string[] {
   const names = [
     read('secret-env')?.trim() || WEBHOOKS_INPUTS['secret-env'].default,
     read('previous-secret-env')?.trim(),
     ...(config?.webhooks.expectations ?? []).flatMap((expectation) => [expectation['equals-env'], expectation['previous-env']]),
     config?.webhooks.probe?.['url-env'],
+    config?.drill.storage?.s3?.['access-key-id-env'],
+    config?.drill.storage?.s3?.['secret-access-key-env'],
   ];
   return [...new Set(names.filter((name): name is string => Boolean(name) && ENV_NAME.test(name!)))];
 }

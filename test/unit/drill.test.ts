@@ -5,12 +5,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { compareChecksums, inspectArtifact, parseChecksumFile, parsePlainHeader } from '../../src/gates/drill/artifact.ts';
-import type { DatabaseFacts } from '../../src/gates/drill/facts.ts';
+import type { DatabaseFacts, KeyedChecksum } from '../../src/gates/drill/facts.ts';
 import { daysSinceGreen, type DrillLogEntry, historyRows } from '../../src/gates/drill/log.ts';
 import { exportFormatArgs, parseMaskRules } from '../../src/gates/drill/mask.ts';
 import { classifyMessage, ErrorCollector, parseTocList, Progress, restoreError } from '../../src/gates/drill/restore.ts';
 import { chooseMajor } from '../../src/gates/drill/target.ts';
-import { compareFacts, smokeMismatch } from '../../src/gates/drill/verify.ts';
+import { checksumDifference, compareFacts, smokeMismatch } from '../../src/gates/drill/verify.ts';
 import { parseToolVersion, parseVersionMismatch } from '../../src/postgres/tools.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-unit-'));
@@ -139,6 +139,12 @@ describe('restore errors', () => {
   });
 });
 
+/** A keyed digest of `rows` rows in one range, its hashes made of `fill`. */
+function keyed(rows: number, fill: string): KeyedChecksum {
+  const sha256 = fill.repeat(64);
+  return { key: ['id'], columns: ['id', 'name'], rows, sha256, rangeRows: 10, ranges: [{ rows, sha256, from: '1', to: String(rows) }] };
+}
+
 function facts(overrides: Partial<DatabaseFacts> = {}): DatabaseFacts {
   return {
     serverVersion: '15.8',
@@ -146,7 +152,8 @@ function facts(overrides: Partial<DatabaseFacts> = {}): DatabaseFacts {
       { schema: 'public', name: 'trips', rows: 10, rls: true, forceRls: false },
       { schema: 'public', name: 'notes', rows: 3, rls: false, forceRls: false },
     ],
-    checksums: { 'public.trips': '10/123' },
+    keyedChecksums: { 'public.trips': keyed(10, 'a') },
+    checksumTablesWithoutKey: [],
     extensions: { plpgsql: '1.0', vector: '0.7.0', pg_graphql: '1.5.0' },
     policyCount: 4,
     triggerCount: 2,
@@ -171,7 +178,7 @@ describe('comparing source and copy', () => {
   it('names every difference', () => {
     const copy = facts({
       tables: [{ schema: 'public', name: 'trips', rows: 9, rls: false, forceRls: false }],
-      checksums: { 'public.trips': '9/100' },
+      keyedChecksums: { 'public.trips': keyed(9, 'b') },
       extensions: { plpgsql: '1.0' },
       policyCount: 2,
       triggerCount: 1,
@@ -192,6 +199,51 @@ describe('comparing source and copy', () => {
       'drill_settings_not_restored database:settings',
     ]);
     expect(findings[0]!.message).toBe('Table public.trips has 9 rows in the copy but 10 in the source (-1).');
+  });
+});
+
+describe('keyed checksums', () => {
+  const range = (fill: string, from?: number, rows = 10) => ({
+    rows,
+    sha256: fill.repeat(64),
+    ...(from ? { from: String(from), to: String(from + rows - 1) } : {}),
+  });
+  const digest = (fills: string, integerKey = true): KeyedChecksum => ({
+    key: ['id'],
+    columns: ['id', 'v'],
+    rows: 30,
+    sha256: fills.repeat(64).slice(0, 64),
+    rangeRows: 10,
+    ranges: [...fills].map((fill, i) => range(fill, integerKey ? 1 + i * 10 : undefined)),
+  });
+
+  it('names the key ranges that differ, by row positions when the key is not an integer', () => {
+    expect(checksumDifference(digest('abc'), digest('abc'))).toBeUndefined();
+    expect(checksumDifference(digest('abc'), digest('afc'))).toBe('1 of 3 range(s) of 10 rows differ (keys 11–20); the other 2 match');
+    expect(checksumDifference(digest('abc', false), digest('afc', false))).toBe(
+      '1 of 3 range(s) of 10 rows differ (rows 11–20 in key order); the other 2 match',
+    );
+    const lost = { ...digest('afd'), rows: 29, ranges: [range('a', 1), range('f', 11), range('d', 21, 9)] };
+    expect(checksumDifference(digest('abc'), lost)).toBe(
+      'the copy has 1 row(s) fewer; the first of 3 range(s) of 10 rows that differs is keys 11–20 (the ranges after it are shifted, so not compared)',
+    );
+    const extra = { ...digest('abcd'), rows: 31, ranges: [range('a', 1), range('b', 11), range('c', 21), range('d', 31, 1)] };
+    expect(checksumDifference(digest('abc'), extra)).toMatch(/1 row\(s\) more; the first .* is the rows after the source's last \(from row 31 in key order\)/);
+  });
+
+  it("reads an older manifest's summed checksums without comparing them, and names a table without a key", () => {
+    const old = compareFacts(facts({ keyedChecksums: {}, checksums: { 'public.trips': '10/123' } }), facts(), {
+      checksumTables: ['public.trips'],
+      platformExtensionsExpectedMissing: false,
+    });
+    expect(old.findings.map((f) => `${f.rule} ${f.severity}`)).toEqual(['drill_checksum_not_compared notice']);
+    expect(old.checks.find((c) => c.check === 'key checksums')?.status).toBe('skipped');
+    const keyless = compareFacts(facts({ keyedChecksums: {}, checksumTablesWithoutKey: ['public.trips'] }), facts({ keyedChecksums: {} }), {
+      checksumTables: ['public.trips'],
+      platformExtensionsExpectedMissing: false,
+    });
+    expect(keyless.findings.map((f) => f.rule)).toEqual(['drill_checksum_table_no_key']);
+    expect(keyless.findings[0]!.message).toMatch(/public\.trips, which has no primary key/);
   });
 });
 

@@ -32,7 +32,7 @@ const LAYERS: Array<{ layer: string; prefixes: string[] }> = [
   },
   { layer: 'findings', prefixes: ['findings/'] },
   { layer: 'postgres', prefixes: ['postgres/'] },
-  { layer: 'migrations/catalog/report', prefixes: ['migrations/', 'catalog/', 'report/', 'github/', 'api-usage/'] },
+  { layer: 'migrations/catalog/report', prefixes: ['migrations/', 'catalog/', 'report/', 'github/', 'api-usage/', 'db-tests/'] },
   { layer: 'gates', prefixes: ['gates/'] },
   { layer: 'actions', prefixes: ['action/', 'cli.ts', 'bundle.ts', 'doctor.ts'] },
 ];

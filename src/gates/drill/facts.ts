@@ -3,14 +3,17 @@
  * and the restored copy: exact row counts per table, key checksums of configured tables,
  * extensions, RLS flags, policy and trigger counts, the latest migration version and the
  * names of database-level settings. The same queries run on both sides, in sessions whose
- * TimeZone, DateStyle, IntervalStyle, extra_float_digits and bytea_output are pinned, so a
- * row's text (and so its checksum) does not depend on either server's defaults.
+ * TimeZone, DateStyle, IntervalStyle, extra_float_digits and bytea_output are pinned
+ * (PINNED_SETTINGS_SQL, src/catalog/row-digests.ts), so a row's text (and so its checksum)
+ * does not depend on either server's defaults.
  *
  * Values never leave the database: only counts, names and hashes do.
  */
 import type { ClientBase } from 'pg';
+import { type DigestTable, digestColumns, digestInRanges, planRanges, type RangeDigest, type RangePlan, tableKey } from '../../catalog/row-digests.ts';
 import { SUPABASE_MANAGED_SCHEMAS } from '../../postgres/baseline/supabase.ts';
 import { quoteIdent, quoteLiteral } from '../../postgres/connect.ts';
+import { type BucketFacts, collectStorage } from './storage.ts';
 
 export interface TableFacts {
   schema: string;
@@ -23,8 +26,12 @@ export interface TableFacts {
 export interface DatabaseFacts {
   serverVersion: string;
   tables: TableFacts[];
-  /** "schema.table" -> "<rows>/<sum of per-row md5 prefixes>". */
-  checksums: Record<string, string>;
+  /** "schema.table" -> the keyed digest of each drill.checksum-tables table that has a key. */
+  keyedChecksums: Record<string, KeyedChecksum>;
+  /** drill.checksum-tables tables with neither a primary key nor a unique index on NOT NULL columns: not checksummed. */
+  checksumTablesWithoutKey: string[];
+  /** Manifests written before the keyed digest: "<rows>/<sum of per-row md5 prefixes>". Read, never compared. */
+  checksums?: Record<string, string>;
   extensions: Record<string, string>;
   policyCount: number;
   triggerCount: number;
@@ -33,17 +40,9 @@ export interface DatabaseFacts {
   databaseSettings: string[];
   /** Schemas the facts leave out (system schemas are always left out). */
   excludedSchemas: string[];
+  /** A Supabase project's storage buckets (storage.ts); absent without a readable storage.objects, and in manifests written before it was recorded. */
+  storage?: BucketFacts[];
 }
-
-/** Pinned so that row text, and so checksums, are identical on both sides. */
-export const PINNED_SETTINGS_SQL = [
-  "SET TimeZone = 'UTC'",
-  "SET DateStyle = 'ISO, YMD'",
-  "SET IntervalStyle = 'postgres'",
-  'SET extra_float_digits = 3',
-  "SET bytea_output = 'hex'",
-  "SET lc_monetary = 'C'",
-].join('; ');
 
 /**
  * Schemas the Supabase platform owns. A Supabase source is dumped and compared without them
@@ -83,34 +82,45 @@ function qualified(table: { schema: string; name: string }): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
 
-/** Order-independent checksum of every row's text: count and the sum of 64-bit md5 prefixes. */
-export function checksumSql(table: { schema: string; name: string }): string {
-  return `select count(*)::text || '/' || coalesce(sum(('x' || substr(md5(row(r.*)::text), 1, 16))::bit(64)::bigint::numeric), 0)::text as checksum from ${qualified(table)} r`;
+/**
+ * A table's exact keyed digest (src/catalog/range-digests.ts): its key and the columns hashed,
+ * as found on the source, the row count and SHA-256 of its rows' COPY text in key order, and
+ * the same per range of `rangeRows` rows, so that a difference can be located.
+ */
+export interface KeyedChecksum {
+  key: string[];
+  columns: string[];
+  rows: number;
+  sha256: string;
+  rangeRows: number;
+  ranges: RangeDigest[];
 }
 
-async function mapConcurrent<T, R>(items: readonly T[], workers: readonly ClientBase[], fn: (item: T, session: ClientBase) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+/** Runs the jobs over the sessions, each session taking the next job when it is free. */
+async function runConcurrent(jobs: ReadonlyArray<(session: ClientBase) => Promise<void>>, workers: readonly ClientBase[]): Promise<void> {
   let next = 0;
   await Promise.all(
     workers.map(async (session) => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!, session);
-      }
+      while (next < jobs.length) await jobs[next++]!(session);
     }),
   );
-  return results;
 }
 
 export interface CollectOptions {
   excludeSchemas: readonly string[];
   /** Tables to checksum ("schema.table"). Missing ones are reported by the comparison, not here. */
   checksumTables: readonly string[];
+  /**
+   * The copy's side: digest each table exactly as the source's facts did (same key, columns and
+   * range size) instead of looking up keys. A table the copy cannot read so is left out.
+   */
+  digestsLike?: Readonly<Record<string, KeyedChecksum>>;
 }
 
 /**
- * Collects the facts. `sessions[0]` reads the catalog; row counts and checksums are spread
- * over all sessions (for a source, every session must already be in the same snapshot).
+ * Collects the facts. `sessions[0]` reads the catalog; row counts and digests are spread over
+ * all sessions, largest table first (for a source, every session must already be in the same
+ * snapshot). A digested table's row count is the digest's: it is read once.
  */
 export async function collectFacts(sessions: readonly ClientBase[], options: CollectOptions): Promise<DatabaseFacts> {
   const main = sessions[0]!;
@@ -118,35 +128,57 @@ export async function collectFacts(sessions: readonly ClientBase[], options: Col
   const notExcluded = excluded.length ? `and n.nspname <> all(array[${excluded.map(quoteLiteral).join(', ')}]::text[])` : '';
 
   const version = await main.query<{ v: string }>("select current_setting('server_version') as v");
-  const tableRows = await main.query<{ schema: string; name: string; kind: string; rls: boolean; force: boolean }>(
-    `select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relrowsecurity as rls, c.relforcerowsecurity as force
+  const tableRows = await main.query<{ schema: string; name: string; kind: string; rls: boolean; force: boolean; pages: number }>(
+    `select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relrowsecurity as rls, c.relforcerowsecurity as force, c.relpages as pages
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.relkind in ('r', 'p') and ${SYSTEM_SCHEMA_FILTER} ${notExcluded}
         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
       order by 1, 2`,
   );
-  const leafTables = tableRows.rows.filter((t) => t.kind === 'r');
-  const counts = await mapConcurrent(leafTables, sessions, async (table, session) => {
-    const result = await session.query<{ n: string }>(`select count(*)::text as n from ${qualified(table)}`);
-    return Number(result.rows[0]?.n ?? 0);
-  });
-  const countByTable = new Map(leafTables.map((t, i) => [tableLabel(t), counts[i]!]));
+  const byName = new Map(tableRows.rows.map((t) => [tableLabel(t), t]));
+  const toDigest = await digestPlans(main, options, byName);
+  const keyedChecksums: Record<string, KeyedChecksum> = {};
+  const countByTable = new Map<string, number>();
+  const count = async (session: ClientBase, name: string) => {
+    const result = await session.query<{ n: string }>(`select count(*)::text as n from ${qualified(byName.get(name)!)}`);
+    countByTable.set(name, Number(result.rows[0]?.n ?? 0));
+  };
+  const jobs = [
+    ...toDigest.plans.map((plan) => ({
+      pages: byName.get(plan.name)!.pages,
+      run: async (session: ClientBase) => {
+        const digest = await digestInRanges(session, plan.table, plan.ranges).catch((error: unknown) => {
+          if (!options.digestsLike) throw error;
+        });
+        if (digest) {
+          keyedChecksums[plan.name] = {
+            key: [...plan.table.key],
+            columns: [...plan.table.columns],
+            rows: digest.rows,
+            sha256: digest.sha256,
+            rangeRows: digest.rangeRows,
+            ranges: digest.ranges,
+          };
+          countByTable.set(plan.name, digest.rows);
+        } else if (byName.get(plan.name)!.kind === 'r') await count(session, plan.name);
+      },
+    })),
+    ...tableRows.rows
+      .filter((t) => t.kind === 'r' && !toDigest.plans.some((plan) => plan.name === tableLabel(t)))
+      .map((t) => ({ pages: t.pages, run: (session: ClientBase) => count(session, tableLabel(t)) })),
+  ].sort((a, b) => b.pages - a.pages);
+  await runConcurrent(
+    jobs.map((job) => job.run),
+    sessions,
+  );
   const tables: TableFacts[] = tableRows.rows.map((t) => ({
     schema: t.schema,
     name: t.name,
     // A partitioned parent holds no rows itself; its partitions are counted.
-    rows: countByTable.get(tableLabel(t)) ?? 0,
+    rows: t.kind === 'r' ? (countByTable.get(tableLabel(t)) ?? 0) : 0,
     rls: t.rls,
     forceRls: t.force,
   }));
-
-  const known = new Set(tables.map(tableLabel));
-  const toChecksum = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))].filter((name) => known.has(name));
-  const sums = await mapConcurrent(toChecksum, sessions, async (name, session) => {
-    const result = await session.query<{ checksum: string }>(checksumSql(splitTableName(name)));
-    return result.rows[0]?.checksum ?? '';
-  });
-  const checksums = Object.fromEntries(toChecksum.map((name, i) => [name, sums[i]!]));
 
   const extensions = await main.query<{ name: string; version: string }>('select extname::text as name, extversion as version from pg_extension order by 1');
   const policies = await main.query<{ n: string }>(
@@ -166,16 +198,64 @@ export async function collectFacts(sessions: readonly ClientBase[], options: Col
   const facts: DatabaseFacts = {
     serverVersion: version.rows[0]?.v.split(' ')[0] ?? '',
     tables,
-    checksums,
+    keyedChecksums: Object.fromEntries(
+      Object.keys(keyedChecksums)
+        .sort()
+        .map((name) => [name, keyedChecksums[name]!]),
+    ),
+    checksumTablesWithoutKey: toDigest.withoutKey,
     extensions: Object.fromEntries(extensions.rows.map((e) => [e.name, e.version])),
     policyCount: Number(policies.rows[0]?.n ?? 0),
     triggerCount: Number(triggers.rows[0]?.n ?? 0),
     databaseSettings: settings.rows.map((s) => s.name),
     excludedSchemas: excluded,
   };
+  const storage = await collectStorage(main);
+  if (storage) facts.storage = storage;
   const migration = await latestMigration(main, excluded);
   if (migration) facts.migrationVersion = migration;
   return facts;
+}
+
+interface DigestPlan {
+  name: string;
+  table: DigestTable;
+  ranges: RangePlan;
+}
+
+/**
+ * What to digest. The source: each configured table that exists, by its primary key (or unique
+ * index on NOT NULL columns; without one it is listed as keyless), cut into about 64 ranges.
+ * The copy: each table the source digested, the same way.
+ */
+async function digestPlans(
+  session: ClientBase,
+  options: CollectOptions,
+  tables: ReadonlyMap<string, { schema: string; name: string }>,
+): Promise<{ plans: DigestPlan[]; withoutKey: string[] }> {
+  const plans: DigestPlan[] = [];
+  const withoutKey: string[] = [];
+  if (options.digestsLike) {
+    for (const [name, like] of Object.entries(options.digestsLike)) {
+      const found = tables.get(name);
+      if (!found) continue;
+      const table: DigestTable = { schema: found.schema, name: found.name, key: like.key, columns: like.columns };
+      plans.push({ name, table, ranges: { rangeRows: like.rangeRows, keysPrintable: false } });
+    }
+    return { plans, withoutKey };
+  }
+  const wanted = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))].filter((name) => tables.has(name));
+  for (const name of wanted) {
+    const found = tables.get(name)!;
+    const key = await tableKey(session, found);
+    if (!key) {
+      withoutKey.push(name);
+      continue;
+    }
+    const table: DigestTable = { schema: found.schema, name: found.name, key, columns: await digestColumns(session, found, key) };
+    plans.push({ name, table, ranges: await planRanges(session, table) });
+  }
+  return { plans, withoutKey };
 }
 
 async function latestMigration(session: ClientBase, excluded: readonly string[]): Promise<{ table: string; version: string } | undefined> {

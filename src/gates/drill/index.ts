@@ -11,7 +11,8 @@
  *   verify      schema, row counts, key checksums, extensions, RLS, triggers, migration  verify.ts
  *               version, expected settings, smoke queries
  *
- * Then RTO/RPO against the targets (rpo.ts), optional masking and export (mask.ts), the drill
+ * Then RTO/RPO against the targets (rpo.ts), the repo config's RLS tests and the pgTAP files on
+ * the copy (tests.ts), the storage files behind the copy's objects (storage-files.ts), optional masking and export (mask.ts), the drill
  * log and `max-days-since-green` (log.ts). The phases share one state (state.ts); the target is
  * always cleaned up. `--write-manifest` is the backup mode: dump the source into dump-path and
  * write the manifest, without a restore.
@@ -33,10 +34,13 @@ import { writeManifest } from './manifest.ts';
 import { exportMasked } from './mask.ts';
 import { type InertCopy, neutraliseCopy } from './neutralise.ts';
 import { backupScripts, restoreBackup, scanScripts } from './restore.ts';
+import { validatePitrInputs } from './pitr.ts';
 import { measureObjectives, validateSupabaseApiInputs } from './rpo.ts';
 import { chooseMode, fetchSource, takeLiveBackup } from './source.ts';
+import { checkStorageFiles, readStorageEndpoint } from './storage-files.ts';
 import { cleanupStack, createState, type DrillState, type Fetched, type Targeted } from './state.ts';
 import { awaitTarget } from './target.ts';
+import { findCopyTests, testCopy } from './tests.ts';
 import { verifyCopy } from './verify.ts';
 
 export { PHASES, type Phase } from './state.ts';
@@ -51,6 +55,9 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
   // what a killed earlier run left (a pg_dump still running, its dump directory) goes first
   reapOrphans();
   validateSupabaseApiInputs(options.supabaseAccessToken, options.projectRef);
+  validatePitrInputs(context.config.drill.pitr, options.supabaseAccessToken);
+  const storageEndpoint = readStorageEndpoint(context.config.drill.storage?.s3, context.env);
+  const copyTests = findCopyTests(options, context.cwd, context.config);
   await using cleanup = cleanupStack();
   const state = createState(options, context, mode, cleanup);
   try {
@@ -58,6 +65,8 @@ async function drill(options: DrillOptions, context: GateContext): Promise<GateO
     if (targeted && inert) await verifyCopy(targeted, inert);
     state.phases.skipRest();
     await measureObjectives(state);
+    if (targeted && inert) await testCopy(targeted, copyTests);
+    if (targeted && inert) await checkStorageFiles(targeted, storageEndpoint);
     await exportMasked(state);
     if (targeted && inert && state.config['rehearse-migrations']) await rehearseOnCopy(state, targeted.target.url);
     summarise(state);

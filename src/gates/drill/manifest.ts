@@ -22,13 +22,36 @@ const factsSchema = z.object({
       forceRls: z.boolean(),
     }),
   ),
-  checksums: z.record(z.string(), z.string()),
+  // Written since the keyed digest; a manifest of an older version has `checksums` instead.
+  keyedChecksums: z
+    .record(
+      z.string(),
+      z.object({
+        key: z.array(z.string()).min(1),
+        columns: z.array(z.string()).min(1),
+        rows: z.number().int().nonnegative(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        rangeRows: z.number().int().positive(),
+        ranges: z.array(
+          z.object({
+            rows: z.number().int().nonnegative(),
+            sha256: z.string().regex(/^[0-9a-f]{64}$/),
+            from: z.string().optional(),
+            to: z.string().optional(),
+          }),
+        ),
+      }),
+    )
+    .default({}),
+  checksumTablesWithoutKey: z.array(z.string()).default([]),
+  checksums: z.record(z.string(), z.string()).optional(),
   extensions: z.record(z.string(), z.string()),
   policyCount: z.number().int().nonnegative(),
   triggerCount: z.number().int().nonnegative(),
   migrationVersion: z.object({ table: z.string(), version: z.string() }).optional(),
   databaseSettings: z.array(z.string()),
   excludedSchemas: z.array(z.string()),
+  storage: z.array(z.object({ bucket: z.string(), objects: z.number().int().nonnegative(), bytes: z.number().nonnegative() })).optional(),
 });
 
 export const manifestSchema = z.object({

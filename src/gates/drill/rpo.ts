@@ -8,6 +8,7 @@
 import { formatDuration } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
 import type { DrillState } from './state.ts';
+import { checkPitr } from './pitr.ts';
 import { drillFinding } from './rules.ts';
 
 export const SUPABASE_API_URL = 'https://api.supabase.com';
@@ -20,11 +21,12 @@ export interface BackupTime {
   source: string;
 }
 
-interface BackupsResponse {
+/** The project's backups list (`GET /v1/projects/{ref}/database/backups`), the fields read. */
+export interface BackupsResponse {
   pitr_enabled?: boolean;
   walg_enabled?: boolean;
   backups?: Array<{ status?: string; inserted_at?: string; is_physical_backup?: boolean }>;
-  physical_backup_data?: { latest_physical_backup_date_unix?: number | null };
+  physical_backup_data?: { earliest_physical_backup_date_unix?: number | null; latest_physical_backup_date_unix?: number | null };
 }
 
 /** Checked before a drill starts (not when the API is called): finding out after a restore of many minutes would be cruel. */
@@ -39,17 +41,15 @@ export function validateSupabaseApiInputs(token: string | undefined, projectRef:
   }
 }
 
-/**
- * The newest backup the Supabase Management API lists for the project
- * (`GET /v1/projects/{ref}/database/backups`): with PITR, the latest physical backup time;
- * otherwise the newest COMPLETED daily backup. Undefined when the project lists none.
- */
-export async function supabaseBackupTime(options: {
+interface SupabaseApiOptions {
   token: string;
   projectRef: string;
   baseUrl?: string;
   timeoutMs?: number;
-}): Promise<BackupTime | undefined> {
+}
+
+/** The project's backups list (`GET /v1/projects/{ref}/database/backups`); any answer but 200 with JSON is a UserError naming the input to fix (the token is never printed). */
+export async function readSupabaseBackups(options: SupabaseApiOptions): Promise<BackupsResponse> {
   const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
   const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
   let response: Response;
@@ -76,12 +76,18 @@ export async function supabaseBackupTime(options: {
       `The Supabase Management API answered HTTP ${response.status} for the project's backups; retry later or drop \`supabase-access-token\` to take the RPO from the manifest.`,
     );
   }
-  let body: BackupsResponse;
   try {
-    body = (await response.json()) as BackupsResponse;
+    return (await response.json()) as BackupsResponse;
   } catch {
     throw new UserError('The Supabase Management API returned a backups list that is not JSON; retry later or drop `supabase-access-token`.');
   }
+}
+
+/**
+ * The newest backup in the list: with PITR, the latest physical backup time; otherwise the
+ * newest COMPLETED daily backup. Undefined when the project lists none.
+ */
+function newestBackupTime(body: BackupsResponse): BackupTime | undefined {
   const latestPhysical = body.physical_backup_data?.latest_physical_backup_date_unix;
   if (body.pitr_enabled && typeof latestPhysical === 'number' && latestPhysical > 0) {
     return { takenAt: new Date(latestPhysical * 1000).toISOString(), source: 'Supabase Management API (PITR, latest physical backup)' };
@@ -113,12 +119,14 @@ export async function measureObjectives(state: DrillState): Promise<void> {
   if (rtoTarget !== undefined) state.rtoTarget = rtoTarget;
   if (rpoTarget !== undefined) state.rpoTarget = rpoTarget;
   if (options.supabaseAccessToken && options.projectRef) {
-    const fromApi = await supabaseBackupTime({
+    const backups = await readSupabaseBackups({
       token: options.supabaseAccessToken,
       projectRef: options.projectRef,
       ...(context.env[SUPABASE_API_URL_ENV] ? { baseUrl: context.env[SUPABASE_API_URL_ENV] } : {}),
     });
+    const fromApi = newestBackupTime(backups);
     if (fromApi) state.backupTime = fromApi;
+    checkPitr(state, backups);
   }
   const { backupTime } = state;
   const rpoMs = backupAgeMs(state);

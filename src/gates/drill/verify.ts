@@ -9,10 +9,12 @@ import type { RepoConfig } from '../../config/repo-config.ts';
 import type { Finding } from '../../findings/types.ts';
 import { SUPABASE_EXTENSIONS } from '../../postgres/baseline/supabase.ts';
 import { connect, type Session } from '../../postgres/connect.ts';
-import { collectFacts, type DatabaseFacts, PINNED_SETTINGS_SQL, splitTableName, SUPABASE_PLATFORM_SCHEMAS, tableLabel } from './facts.ts';
+import { PINNED_SETTINGS_SQL } from '../../catalog/row-digests.ts';
+import { collectFacts, type DatabaseFacts, type KeyedChecksum, splitTableName, SUPABASE_PLATFORM_SCHEMAS, tableLabel } from './facts.ts';
 import type { InertCopy } from './neutralise.ts';
 import { asRestored, compareSchemas, type ExpectedSchema, readSchema } from './schema.ts';
 import type { Targeted } from './state.ts';
+import { compareStorage } from './storage.ts';
 import { drillFinding } from './rules.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skipped';
@@ -75,6 +77,7 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   const checks: Check[] = [check('row counts', countFailures, `${expected.tables.length} tables, ${rows} rows in the source; ${countFailures} differ`)];
 
   let checksumFailures = 0;
+  let compared = 0;
   const wanted = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))];
   const known = new Set(expected.tables.map(tableLabel));
   for (const name of wanted) {
@@ -90,24 +93,50 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
       );
       continue;
     }
-    const want = expected.checksums[name];
-    const have = actual.checksums[name];
-    if (want === undefined || !actualTables.has(name)) continue;
-    if (want !== have) {
+    if (expected.checksumTablesWithoutKey.includes(name)) {
+      findings.push(
+        drillFinding({
+          rule: 'drill_checksum_table_no_key',
+          object: { kind: 'table', ...table },
+          message: `drill.checksum-tables names ${name}, which has no primary key (nor a unique index on NOT NULL columns), so it was not checksummed; its row count was compared.`,
+          remediation: `Give ${name} a primary key, or take it out of drill.checksum-tables.`,
+        }),
+      );
+      continue;
+    }
+    const want = expected.keyedChecksums[name];
+    if (!want && expected.checksums?.[name] !== undefined) {
+      findings.push(
+        drillFinding({
+          rule: 'drill_checksum_not_compared',
+          object: { kind: 'table', ...table },
+          message: `Table ${name} was not checksummed: the manifest was written by an older postgate, whose summed row hashes cannot be compared with the exact keyed digest; its row count was compared.`,
+          remediation: 'Write the manifest again with this version at the next backup (postgate drill --write-manifest).',
+        }),
+      );
+      continue;
+    }
+    if (!want || !actualTables.has(name)) continue;
+    compared += 1;
+    const difference = checksumDifference(want, actual.keyedChecksums[name]);
+    if (difference) {
       checksumFailures += 1;
       findings.push(
         drillFinding({
           rule: 'drill_checksum_table_mismatch',
           object: { kind: 'table', ...table },
-          message: `Table ${name}'s key checksum differs between source and copy: rows were changed, lost or duplicated.`,
-          remediation: 'Compare the table in source and copy (same TimeZone and DateStyle); look at the restore errors and at triggers that ran while loading.',
+          message: `Table ${name}'s rows differ between source and copy (exact digest by key ${want.key.join(', ')}): ${difference}.`,
+          remediation: 'Compare those rows in source and copy; look at the restore errors and at triggers that ran while loading.',
         }),
       );
     }
   }
   checks.push(
     wanted.length
-      ? check('key checksums', checksumFailures, `${wanted.length} table(s) configured; ${checksumFailures} differ`)
+      ? {
+          ...check('key checksums', checksumFailures, `${wanted.length} table(s) configured; ${checksumFailures} differ`),
+          ...(compared === 0 && !checksumFailures ? { status: 'skipped' as const } : {}),
+        }
       : { check: 'key checksums', status: 'skipped', detail: 'no drill.checksum-tables in the repo config' },
   );
 
@@ -203,6 +232,40 @@ export function compareFacts(expected: DatabaseFacts, actual: DatabaseFacts, opt
   return { findings, checks };
 }
 
+/** Ranges named in a mismatch message, then "and N more". */
+const RANGES_NAMED = 5;
+
+/** A range of the source's key order: its keys for an integer key, else its row positions (a key may be row content). */
+function rangeName(want: KeyedChecksum, index: number): string {
+  const range = want.ranges[index];
+  if (range?.from !== undefined && range.to !== undefined) return range.from === range.to ? `key ${range.from}` : `keys ${range.from}–${range.to}`;
+  if (!range) return `the rows after the source's last (from row ${want.rows + 1} in key order)`;
+  const first = index * want.rangeRows + 1;
+  return `rows ${first}–${first + range.rows - 1} in key order`;
+}
+
+/**
+ * Where the copy's digest differs from the source's, or undefined when it does not. With equal
+ * row counts every differing range is named; otherwise the first, since the ranges after a lost
+ * or extra row are shifted.
+ */
+export function checksumDifference(want: KeyedChecksum, have: KeyedChecksum | undefined): string | undefined {
+  if (!have) return `the copy could not be read with the source's columns (${want.columns.length}); see the schema findings`;
+  if (have.rows === want.rows && have.sha256 === want.sha256) return undefined;
+  const count = Math.max(want.ranges.length, have.ranges.length);
+  const differing = Array.from({ length: count }, (_, index) => index).filter(
+    (index) => want.ranges[index]?.sha256 !== have.ranges[index]?.sha256 || want.ranges[index]?.rows !== have.ranges[index]?.rows,
+  );
+  const size = `${want.ranges.length} range(s) of ${want.rangeRows} rows`;
+  if (have.rows !== want.rows) {
+    const delta = have.rows - want.rows;
+    return `the copy has ${Math.abs(delta)} row(s) ${delta > 0 ? 'more' : 'fewer'}; the first of ${size} that differs is ${rangeName(want, differing[0] ?? 0)} (the ranges after it are shifted, so not compared)`;
+  }
+  const named = differing.slice(0, RANGES_NAMED).map((index) => rangeName(want, index));
+  const more = differing.length > RANGES_NAMED ? ` and ${differing.length - RANGES_NAMED} more` : '';
+  return `${differing.length} of ${size} differ (${named.join(', ')}${more}); the other ${want.ranges.length - differing.length} match`;
+}
+
 /** Settings the repo config expects, looked up in a fresh session on the copy. */
 export async function checkExpectedSettings(client: ClientBase, names: readonly string[]): Promise<{ findings: Finding[]; check: Check }> {
   if (names.length === 0)
@@ -289,11 +352,19 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
   const checksumTables = config['checksum-tables'];
   await state.phases.run('verify', 'schema, row counts, checksums, RLS, settings, smoke queries', async () => {
     const excludeSchemas = live?.facts.excludedSchemas ?? manifest?.facts.excludedSchemas ?? (supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : []);
-    const sessions = [copy, ...(await openSessions(target.url, Math.min(state.jobs, 4) - 1))];
-    state.cleanup.defer(() => Promise.all(sessions.slice(1).map((s) => s.end().catch(() => undefined))).then(() => undefined));
+    // `jobs` sessions (at most 4) count and digest, largest table first; one more reads the schema meanwhile.
+    const [schemaSession, ...more] = await openSessions(target.url, Math.min(state.jobs, 4));
+    const sessions = [copy, ...more];
+    state.cleanup.defer(() => Promise.all([schemaSession!, ...more].map((s) => s.end().catch(() => undefined))).then(() => undefined));
     await copy.query(PINNED_SETTINGS_SQL);
-    const actual: DatabaseFacts = countBackIn(await collectFacts(sessions, { excludeSchemas, checksumTables }), deleted);
     const expected = live?.facts ?? manifest?.facts;
+    // Only what the source digested is digested on the copy (nothing, without a source to compare with).
+    const digestsLike = expected?.keyedChecksums ?? {};
+    const [facts, schemaRead] = await Promise.all([
+      collectFacts(sessions, { excludeSchemas, checksumTables, digestsLike }),
+      readSchema(schemaSession!, { excludeSchemas, supabase }),
+    ]);
+    const actual: DatabaseFacts = countBackIn(facts, deleted);
     const expectedSchema: ExpectedSchema | undefined = live?.schema
       ? live.schema
       : manifest?.schema
@@ -302,7 +373,7 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
             ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot as ExpectedSchema['snapshot'] } : {}),
           }
         : undefined;
-    const copySchema = asRestored(await readSchema(copy, { excludeSchemas, supabase }), disabled);
+    const copySchema = asRestored(schemaRead, disabled);
     if (expected) {
       const compared = compareFacts(expected, actual, { checksumTables, platformExtensionsExpectedMissing: supabase && !target.supabaseImage });
       findings.push(...compared.findings);
@@ -319,6 +390,9 @@ export async function verifyCopy(state: Targeted, inert: InertCopy): Promise<voi
       );
       checks.push({ check: 'row counts', status: 'skipped', detail: `no source to compare with (${actual.tables.length} tables restored)` });
     }
+    const storage = compareStorage(expected?.storage, actual.storage);
+    findings.push(...storage.findings);
+    checks.push(storage.check);
     if (expectedSchema) {
       const schema = compareSchemas(expectedSchema, copySchema);
       findings.push(...schema.findings);
