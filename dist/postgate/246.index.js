@@ -35,8 +35,8 @@ var job_secrets = __webpack_require__(38725);
 var paths = __webpack_require__(81066);
 // EXTERNAL MODULE: ./src/findings/types.ts
 var types = __webpack_require__(45315);
-// EXTERNAL MODULE: ./src/gates/invoke.ts + 69 modules
-var invoke = __webpack_require__(85580);
+// EXTERNAL MODULE: ./src/gates/invoke.ts + 85 modules
+var invoke = __webpack_require__(95373);
 // EXTERNAL MODULE: ./src/gates/rules-catalog.ts
 var rules_catalog = __webpack_require__(89789);
 // EXTERNAL MODULE: ./src/gates/step.ts

@@ -257,6 +257,1086 @@ parse.parseIntoClientConfig = parseIntoClientConfig
 
 /***/ }),
 
+/***/ 83874:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Duplex } = __nccwpck_require__(2203)
+const assert = __nccwpck_require__(42613)
+const BufferList = __nccwpck_require__(91147)
+const code = __nccwpck_require__(55983)
+
+// Readable decoder states
+const PG_CODE = 0
+const PG_LENGTH = 1
+const PG_MESSAGE = 2
+
+class CopyStreamQuery extends Duplex {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+
+    // Readable side
+    this._state = PG_CODE
+    this._buffer = new BufferList()
+    this._unreadMessageContentLength = 0
+    this._copyDataChunks = new BufferList()
+    this._pgDataHandler = null
+    this._drained = false
+    this._forwarding = false
+    this._onReadableEvent = this._onReadable.bind(this)
+    this.alignOnCopyDataFrame = options ? options.alignOnCopyDataFrame === true : false
+
+    // Writable side
+    this._gotCopyInResponse = false
+    this.chunks = []
+    this.cb = null
+    this.cork()
+  }
+
+  submit(connection) {
+    this.connection = connection
+    this._attach()
+    connection.query(this.text)
+  }
+
+  /* Readable implementation */
+  _attach() {
+    const connectionStream = this.connection.stream
+    const pgDataListeners = connectionStream.listeners('data')
+    assert(pgDataListeners.length == 1)
+    this._pgDataHandler = pgDataListeners.pop()
+    connectionStream.removeListener('data', this._pgDataHandler)
+    connectionStream.pause()
+    this._forward()
+    connectionStream.on('readable', this._onReadableEvent)
+  }
+
+  _detach() {
+    const connectionStream = this.connection.stream
+    const unreadBuffer = this._buffer.take(this._buffer.size)
+    connectionStream.removeListener('readable', this._onReadableEvent)
+    connectionStream.addListener('data', this._pgDataHandler)
+    this._pgDataHandler(unreadBuffer)
+
+    // unpipe can pause the stream but also underlying onData event can potentially pause the stream because of hitting
+    // the highWaterMark and pausing the stream, so we resume the stream in the next tick after the underlying onData
+    // event has finished
+    process.nextTick(function () {
+      connectionStream.resume()
+    })
+  }
+
+  _cleanup() {
+    this._buffer = null
+    this._copyDataChunks = null
+    this._pgDataHandler = null
+    this._onReadableEvent = null
+  }
+
+  _onReadable() {
+    this._forward()
+  }
+
+  _read() {
+    this._drained = true
+    this._forward()
+  }
+
+  _forward() {
+    if (this._forwarding || !this._drained || !this.connection) return
+    this._forwarding = true
+    const connectionStream = this.connection.stream
+    let chunk
+    while (this._drained && (chunk = connectionStream.read()) !== null) {
+      this._drained = this._parse(chunk)
+    }
+    this._forwarding = false
+  }
+
+  _parse(chunk) {
+    let done = false
+    let drained = true
+    this._buffer.push(chunk)
+
+    while (!done && this._buffer.size > 0) {
+      if (PG_CODE === this._state) {
+        if (!this._buffer.has(1)) break
+        this._code = this._buffer.peekUInt8()
+        if (this._code === code.ErrorResponse) {
+          // ErrorResponse Interception
+          // We must let pg parse future messages and handle their consequences on
+          // the ActiveQuery
+          this._detach()
+          return
+        }
+        this._buffer.readUInt8()
+        this._state = PG_LENGTH
+      }
+
+      if (PG_LENGTH === this._state) {
+        if (!this._buffer.has(4)) break
+        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4
+        this._state = PG_MESSAGE
+      }
+
+      if (PG_MESSAGE === this._state) {
+        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+          const n = Math.min(this._buffer.size, this._unreadMessageContentLength)
+          const messageContentChunk = this._buffer.take(n)
+          this._unreadMessageContentLength -= n
+          if (this._code === code.CopyData) {
+            this._copyDataChunks.push(messageContentChunk)
+          }
+        }
+
+        if (this._unreadMessageContentLength === 0) {
+          // a full message has been captured
+          switch (this._code) {
+            case code.CopyBothResponse:
+              this._startCopyIn()
+              break
+            case code.CopyData:
+              if (this.alignOnCopyDataFrame) {
+                drained = this._flushCopyData()
+              }
+              break
+            // standard interspersed messages.
+            // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+            case code.ParameterStatus:
+            case code.NoticeResponse:
+            case code.NotificationResponse:
+              break
+            case code.CopyDone:
+            default:
+              done = true
+              break
+          }
+          this._state = PG_CODE
+        }
+      }
+    }
+
+    // When we are not in alignOnCopyDataFrame, copyData payload is not buffered
+    // Forward payload bytes as they arrive
+    if (!this.alignOnCopyDataFrame) {
+      drained = this._flushCopyData()
+    }
+
+    if (done) {
+      this._detach()
+      this.push(null)
+      this._cleanup()
+    }
+
+    return drained
+  }
+
+  _flushCopyData() {
+    let drained = true
+    const len = this._copyDataChunks.size
+    if (len > 0) {
+      drained = this.push(this._copyDataChunks.take(len))
+    }
+    return drained
+  }
+
+  /* Writable implementation */
+  _write(chunk, enc, cb) {
+    this.chunks.push({ chunk: chunk, encoding: enc })
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb = cb
+  }
+
+  _writev(chunks, cb) {
+    this.chunks.push(...chunks)
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb = cb
+  }
+
+  _final(cb) {
+    this.flush()
+    const Int32Len = 4
+    const finBuffer = Buffer.from([code.CopyDone, 0, 0, 0, Int32Len])
+    this.connection.stream.write(finBuffer)
+    this.cb_flush = cb
+  }
+
+  flush(callback) {
+    let chunk
+    let ok = true
+    while (ok && (chunk = this.chunks.shift())) {
+      ok = this.flushChunk(chunk.chunk)
+    }
+    if (callback) {
+      if (ok) {
+        callback()
+      } else {
+        if (this.chunks.length) {
+          this.connection.stream.once('drain', this.flush.bind(this, callback))
+        } else {
+          this.connection.stream.once('drain', callback)
+        }
+      }
+    }
+  }
+
+  flushChunk(chunk) {
+    const Int32Len = 4
+    const lenBuffer = Buffer.from([code.CopyData, 0, 0, 0, 0])
+    lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1)
+    this.connection.stream.write(lenBuffer)
+    return this.connection.stream.write(chunk)
+  }
+
+  _startCopyIn() {
+    this._gotCopyInResponse = true
+    this.uncork()
+    this.flush()
+    if (this.cb) {
+      const { cb } = this
+      this.cb = null
+      cb()
+    }
+  }
+
+  handleError(err) {
+    this.emit('error', err)
+    this._cleanup()
+  }
+
+  handleCopyData(chunk) {
+    // an out of band copyData message
+    // is received after copyDone
+    // this is currently discarded
+  }
+
+  handleCommandComplete() {}
+
+  handleReadyForQuery() {
+    this.connection = null
+    this.cb_flush()
+  }
+}
+
+
+/***/ }),
+
+/***/ 96473:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Writable } = __nccwpck_require__(2203)
+const code = __nccwpck_require__(55983)
+
+class CopyStreamQuery extends Writable {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+    this.rowCount = 0
+    this._gotCopyInResponse = false
+    this.chunks = []
+    this.cb_CopyInResponse = null
+    this.cb_ReadyForQuery = null
+    this.cb_destroy = null
+    this.cork()
+  }
+
+  submit(connection) {
+    this.connection = connection
+    connection.query(this.text)
+  }
+
+  callback() {
+    // this callback is empty but defining it allows
+    // `pg` to discover it and overwrite it
+    // with its timeout mechanism when query_timeout config is set
+  }
+
+  _write(chunk, enc, cb) {
+    this.chunks.push({ chunk: chunk, encoding: enc })
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb_CopyInResponse = cb
+  }
+
+  _writev(chunks, cb) {
+    // this.chunks.push(...chunks)
+    // => issue #136, RangeError: Maximum call stack size exceeded
+    // Using hybrid approach as advised on https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Function/apply
+    if (this.chunks.length == 0) {
+      this.chunks = chunks
+    } else {
+      // https://stackoverflow.com/questions/22747068/is-there-a-max-number-of-arguments-javascript-functions-can-accept
+      // 100K seems to be a reasonable size for v8
+      const QUANTUM = 125000
+      for (let i = 0; i < chunks.length; i += QUANTUM) {
+        this.chunks.push(...chunks.slice(i, Math.min(i + QUANTUM, chunks.length)))
+      }
+    }
+    if (this._gotCopyInResponse) {
+      return this.flush(cb)
+    }
+    this.cb_CopyInResponse = cb
+  }
+
+  _destroy(err, cb) {
+    // writable.destroy([error]) was called.
+    // send a CopyFail message that will rollback the COPY operation.
+    // the cb will be called only after the ErrorResponse message is received
+    // from the backend
+    if (this.cb_ReadyForQuery) return cb(err)
+    this.cb_destroy = cb
+    const msg = err ? err.message : 'NODE-PG-COPY-STREAMS destroy() was called'
+    const self = this
+    const done = function () {
+      self.connection.sendCopyFail(msg)
+    }
+
+    this.chunks = []
+    if (this._gotCopyInResponse) {
+      return this.flush(done)
+    }
+    this.cb_CopyInResponse = done
+  }
+
+  _final(cb) {
+    this.cb_ReadyForQuery = cb
+    const self = this
+    const done = function () {
+      const Int32Len = 4
+      const finBuffer = Buffer.from([code.CopyDone, 0, 0, 0, Int32Len])
+      self.connection.stream.write(finBuffer)
+    }
+
+    if (this._gotCopyInResponse) {
+      return this.flush(done)
+    }
+    this.cb_CopyInResponse = done
+  }
+
+  flush(callback) {
+    let chunk
+    let ok = true
+    while (ok && (chunk = this.chunks.shift())) {
+      ok = this.flushChunk(chunk.chunk)
+    }
+    if (callback) {
+      if (ok) {
+        callback()
+      } else {
+        if (this.chunks.length) {
+          this.connection.stream.once('drain', this.flush.bind(this, callback))
+        } else {
+          this.connection.stream.once('drain', callback)
+        }
+      }
+    }
+  }
+
+  flushChunk(chunk) {
+    const Int32Len = 4
+    const lenBuffer = Buffer.from([code.CopyData, 0, 0, 0, 0])
+    lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1)
+    this.connection.stream.write(lenBuffer)
+    return this.connection.stream.write(chunk)
+  }
+
+  handleError(e) {
+    // clear `pg` timeout mechanism
+    this.callback()
+
+    if (this.cb_destroy) {
+      const cb = this.cb_destroy
+      this.cb_destroy = null
+      cb(e)
+    } else {
+      this.emit('error', e)
+    }
+    this.connection = null
+  }
+
+  handleCopyInResponse(connection) {
+    this._gotCopyInResponse = true
+    if (!this.destroyed) {
+      this.uncork()
+    }
+    const cb = this.cb_CopyInResponse || function () {}
+    this.cb_CopyInResponse = null
+    this.flush(cb)
+  }
+
+  handleCommandComplete(msg) {
+    // Parse affected row count as in
+    // https://github.com/brianc/node-postgres/blob/35e5567f86774f808c2a8518dd312b8aa3586693/lib/result.js#L37
+    const match = /COPY (\d+)/.exec((msg || {}).text)
+    if (match) {
+      this.rowCount = parseInt(match[1], 10)
+    }
+  }
+
+  handleReadyForQuery() {
+    // triggered after ReadyForQuery
+    // we delay the _final callback so that the 'finish' event is
+    // sent only when the ingested data is visible inside postgres and
+    // after the postgres connection is ready for a new query
+
+    // Note: `pg` currently does not call this callback when the backend
+    // sends an ErrorResponse message during the query (for example during
+    // a CopyFail)
+
+    // clear `pg` timeout mechanism
+    this.callback()
+
+    this.cb_ReadyForQuery()
+    this.connection = null
+  }
+}
+
+
+/***/ }),
+
+/***/ 24820:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+module.exports = function (txt, options) {
+  return new CopyStreamQuery(txt, options)
+}
+
+const { Readable } = __nccwpck_require__(2203)
+const assert = __nccwpck_require__(42613)
+const BufferList = __nccwpck_require__(91147)
+const code = __nccwpck_require__(55983)
+
+// decoder states
+const PG_CODE = 0
+const PG_LENGTH = 1
+const PG_MESSAGE = 2
+
+class CopyStreamQuery extends Readable {
+  constructor(text, options) {
+    super(options)
+    this.text = text
+    this.rowCount = 0
+    this._state = PG_CODE
+    this._buffer = new BufferList()
+    this._unreadMessageContentLength = 0
+    this._copyDataChunks = new BufferList()
+    this._pgDataHandler = null
+    this._drained = false
+    this._forwarding = false
+    this._onReadableEvent = this._onReadable.bind(this)
+  }
+
+  submit(connection) {
+    this.connection = connection
+    this._attach()
+    connection.query(this.text)
+  }
+
+  _attach() {
+    const connectionStream = this.connection.stream
+    const pgDataListeners = connectionStream.listeners('data')
+    assert(pgDataListeners.length == 1)
+    this._pgDataHandler = pgDataListeners.pop()
+    connectionStream.removeListener('data', this._pgDataHandler)
+    connectionStream.pause()
+    this._forward()
+    connectionStream.on('readable', this._onReadableEvent)
+  }
+
+  _detach() {
+    const connectionStream = this.connection.stream
+    const unreadBuffer = this._buffer.take(this._buffer.size)
+    //connectionStream.unpipe(this)
+    connectionStream.removeListener('readable', this._onReadableEvent)
+    connectionStream.addListener('data', this._pgDataHandler)
+    this._pgDataHandler(unreadBuffer)
+
+    // unpipe can pause the stream but also underlying onData event can potentially pause the stream because of hitting
+    // the highWaterMark and pausing the stream, so we resume the stream in the next tick after the underlying onData
+    // event has finished
+    process.nextTick(function () {
+      connectionStream.resume()
+    })
+  }
+
+  _cleanup() {
+    this._buffer = null
+    this._copyDataChunks = null
+    this._pgDataHandler = null
+    this._onReadableEvent = null
+  }
+
+  _onReadable() {
+    this._forward()
+  }
+
+  _read() {
+    this._drained = true
+    this._forward()
+  }
+
+  _forward() {
+    if (this._forwarding || !this._drained || !this.connection) return
+    this._forwarding = true
+    const connectionStream = this.connection.stream
+    let chunk
+    while (this._drained && (chunk = connectionStream.read()) !== null) {
+      this._drained = this._parse(chunk)
+    }
+    this._forwarding = false
+  }
+
+  _parse(chunk) {
+    let done = false
+    let drained = true
+    this._buffer.push(chunk)
+
+    while (!done && this._buffer.size > 0) {
+      if (PG_CODE === this._state) {
+        if (!this._buffer.has(1)) break
+        this._code = this._buffer.peekUInt8()
+        if (this._code === code.ErrorResponse) {
+          // ErrorResponse Interception
+          // We must let pg parse future messages and handle their consequences on
+          // the ActiveQuery
+          this._detach()
+          return
+        }
+        this._buffer.readUInt8()
+        this._state = PG_LENGTH
+      }
+
+      if (PG_LENGTH === this._state) {
+        if (!this._buffer.has(4)) break
+        this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4
+        this._state = PG_MESSAGE
+      }
+
+      if (PG_MESSAGE === this._state) {
+        if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+          const n = Math.min(this._buffer.size, this._unreadMessageContentLength)
+          const messageContentChunk = this._buffer.take(n)
+          this._unreadMessageContentLength -= n
+          if (this._code === code.CopyData) {
+            this._copyDataChunks.push(messageContentChunk)
+          }
+        }
+
+        if (this._unreadMessageContentLength === 0) {
+          // a full message has been captured
+          switch (this._code) {
+            case code.CopyOutResponse:
+            case code.CopyData:
+            // standard interspersed messages.
+            // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+            case code.ParameterStatus:
+            case code.NoticeResponse:
+            case code.NotificationResponse:
+              break
+            case code.CopyDone:
+            default:
+              done = true
+              break
+          }
+          this._state = PG_CODE
+        }
+      }
+    }
+
+    // flush data if any data has been captured
+    const len = this._copyDataChunks.size
+    if (len > 0) {
+      drained = this.push(this._copyDataChunks.take(len))
+    }
+
+    if (done) {
+      this._detach()
+      this.push(null)
+      this._cleanup()
+    }
+
+    return drained
+  }
+
+  handleError(err) {
+    this.emit('error', err)
+    this._cleanup()
+  }
+
+  handleCommandComplete(msg) {
+    const match = /COPY (\d+)/.exec((msg || {}).text)
+    if (match) {
+      this.rowCount = parseInt(match[1], 10)
+    }
+  }
+
+  handleReadyForQuery() {}
+}
+
+
+/***/ }),
+
+/***/ 26901:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+
+
+const CopyToQueryStream = __nccwpck_require__(24820)
+const CopyFromQueryStream = __nccwpck_require__(96473)
+const CopyBothQueryStream = __nccwpck_require__(83874)
+
+exports.to = function copyTo(txt, options) {
+  return new CopyToQueryStream(txt, options)
+}
+
+__webpack_unused_export__ = function copyFrom(txt, options) {
+  return new CopyFromQueryStream(txt, options)
+}
+
+__webpack_unused_export__ = function copyBoth(txt, options) {
+  return new CopyBothQueryStream(txt, options)
+}
+
+
+/***/ }),
+
+/***/ 55983:
+/***/ ((module) => {
+
+/**
+ * The COPY feature uses the following protocol codes.
+ * The codes for the most recent protocol version are documented on
+ * https://www.postgresql.org/docs/current/static/protocol-message-formats.html
+ *
+ * The protocol flow itself is described on
+ * https://www.postgresql.org/docs/current/static/protocol-flow.html
+ */
+module.exports = {
+  ErrorResponse: 0x45, // E
+  CopyInResponse: 0x47, // G
+  CopyOutResponse: 0x48, // H
+  CopyBothResponse: 0x57, // W
+  CopyDone: 0x63, // c
+  CopyData: 0x64, // d
+  CopyFail: 0x66, // f
+  CommandComplete: 0x43, // C
+  ReadyForQuery: 0x5a, // Z
+
+  // It is possible for NoticeResponse and ParameterStatus messages to be interspersed between CopyData messages;
+  // frontends must handle these cases, and should be prepared for other asynchronous message types as well
+  // (see Section 50.2.6).
+  // Otherwise, any message type other than CopyData or CopyDone may be treated as terminating copy-out mode.
+  NotificationResponse: 0x41, // A
+  NoticeResponse: 0x4e, // N
+  ParameterStatus: 0x53, // S
+}
+
+
+/***/ }),
+
+/***/ 91147:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+const Buffer = (__nccwpck_require__(20181).Buffer)
+
+function OffsetBuffer() {
+  this.offset = 0
+  this.size = 0
+  this.buffers = []
+}
+module.exports = OffsetBuffer
+
+OffsetBuffer.prototype.isEmpty = function isEmpty() {
+  return this.size === 0
+}
+
+OffsetBuffer.prototype.clone = function clone(size) {
+  const r = new OffsetBuffer()
+  r.offset = this.offset
+  r.size = size
+  r.buffers = this.buffers.slice()
+  return r
+}
+
+OffsetBuffer.prototype.toChunks = function toChunks() {
+  if (this.size === 0) return []
+
+  // We are going to slice it anyway
+  if (this.offset !== 0) {
+    this.buffers[0] = this.buffers[0].slice(this.offset)
+    this.offset = 0
+  }
+
+  const chunks = []
+  let off = 0
+  let i
+  for (i = 0; off <= this.size && i < this.buffers.length; i++) {
+    let buf = this.buffers[i]
+    off += buf.length
+
+    // Slice off last buffer
+    if (off > this.size) {
+      buf = buf.slice(0, buf.length - (off - this.size))
+      this.buffers[i] = buf
+    }
+
+    chunks.push(buf)
+  }
+
+  // If some buffers were skipped - trim length
+  if (i < this.buffers.length) this.buffers.length = i
+
+  return chunks
+}
+
+OffsetBuffer.prototype.toString = function toString(enc) {
+  return this.toChunks()
+    .map(function (c) {
+      return c.toString(enc)
+    })
+    .join('')
+}
+
+OffsetBuffer.prototype.use = function use(buf, off, n) {
+  this.buffers = [buf]
+  this.offset = off
+  this.size = n
+}
+
+OffsetBuffer.prototype.push = function push(data) {
+  // Ignore empty writes
+  if (data.length === 0) return
+
+  this.size += data.length
+  this.buffers.push(data)
+}
+
+OffsetBuffer.prototype.has = function has(n) {
+  return this.size >= n
+}
+
+OffsetBuffer.prototype.skip = function skip(n) {
+  if (this.size === 0) return
+
+  this.size -= n
+
+  // Fast case, skip bytes in a first buffer
+  if (this.offset + n < this.buffers[0].length) {
+    this.offset += n
+    return
+  }
+
+  let left = n - (this.buffers[0].length - this.offset)
+  this.offset = 0
+  let shift
+  for (shift = 1; left > 0 && shift < this.buffers.length; shift++) {
+    const buf = this.buffers[shift]
+    if (buf.length > left) {
+      this.offset = left
+      break
+    }
+    left -= buf.length
+  }
+  this.buffers = this.buffers.slice(shift)
+}
+
+OffsetBuffer.prototype.copy = function copy(target, targetOff, off, n) {
+  if (this.size === 0) return
+  if (off !== 0) throw new Error('Unsupported offset in .copy()')
+
+  let toff = targetOff
+  const first = this.buffers[0]
+  const toCopy = Math.min(n, first.length - this.offset)
+  first.copy(target, toff, this.offset, this.offset + toCopy)
+
+  toff += toCopy
+  let left = n - toCopy
+  for (let i = 1; left > 0 && i < this.buffers.length; i++) {
+    const buf = this.buffers[i]
+    const toCopy = Math.min(left, buf.length)
+
+    buf.copy(target, toff, 0, toCopy)
+
+    toff += toCopy
+    left -= toCopy
+  }
+}
+
+OffsetBuffer.prototype.take = function take(n) {
+  if (n === 0) return Buffer.alloc(0)
+
+  this.size -= n
+
+  // Fast cases
+  const first = this.buffers[0].length - this.offset
+  if (first === n) {
+    let r = this.buffers.shift()
+    if (this.offset !== 0) {
+      r = r.slice(this.offset)
+      this.offset = 0
+    }
+    return r
+  } else if (first > n) {
+    const r = this.buffers[0].slice(this.offset, this.offset + n)
+    this.offset += n
+    return r
+  }
+
+  // Allocate and fill buffer
+  const out = Buffer.alloc(n)
+  let toOff = 0
+  let startOff = this.offset
+  let i
+  for (i = 0; toOff !== n && i < this.buffers.length; i++) {
+    const buf = this.buffers[i]
+    const toCopy = Math.min(buf.length - startOff, n - toOff)
+
+    buf.copy(out, toOff, startOff, startOff + toCopy)
+    if (startOff + toCopy < buf.length) {
+      this.offset = startOff + toCopy
+      break
+    } else {
+      toOff += toCopy
+      startOff = 0
+    }
+  }
+
+  this.buffers = this.buffers.slice(i)
+  if (this.buffers.length === 0) this.offset = 0
+
+  return out
+}
+
+OffsetBuffer.prototype.peekUInt8 = function peekUInt8() {
+  return this.buffers[0][this.offset]
+}
+
+OffsetBuffer.prototype.readUInt8 = function readUInt8() {
+  this.size -= 1
+  const first = this.buffers[0]
+  const r = first[this.offset]
+  if (++this.offset === first.length) {
+    this.offset = 0
+    this.buffers.shift()
+  }
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt16LE = function readUInt16LE() {
+  const first = this.buffers[0]
+  this.size -= 2
+
+  let r
+  let shift
+
+  // Fast case - first buffer has all bytes
+  if (first.length - this.offset >= 2) {
+    r = first.readUInt16LE(this.offset)
+    shift = 0
+    this.offset += 2
+
+    // One byte here - one byte there
+  } else {
+    r = first[this.offset] | (this.buffers[1][0] << 8)
+    shift = 1
+    this.offset = 1
+  }
+
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt24LE = function readUInt24LE() {
+  const first = this.buffers[0]
+
+  let r
+  let shift
+  const firstHas = first.length - this.offset
+
+  // Fast case - first buffer has all bytes
+  if (firstHas >= 3) {
+    r = first.readUInt16LE(this.offset) | (first[this.offset + 2] << 16)
+    shift = 0
+    this.offset += 3
+
+    // First buffer has 2 of 3 bytes
+  } else if (firstHas >= 2) {
+    r = first.readUInt16LE(this.offset) | (this.buffers[1][0] << 16)
+    shift = 1
+    this.offset = 1
+
+    // Slow case: First buffer has 1 of 3 bytes
+  } else {
+    r = first[this.offset]
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 1
+
+    r |= this.readUInt16LE() << 8
+    return r
+  }
+
+  this.size -= 3
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt32LE = function readUInt32LE() {
+  const first = this.buffers[0]
+
+  let r
+  let shift
+  const firstHas = first.length - this.offset
+
+  // Fast case - first buffer has all bytes
+  if (firstHas >= 4) {
+    r = first.readUInt32LE(this.offset)
+    shift = 0
+    this.offset += 4
+
+    // First buffer has 3 of 4 bytes
+  } else if (firstHas >= 3) {
+    r = (first.readUInt16LE(this.offset) | (first[this.offset + 2] << 16)) + this.buffers[1][0] * 0x1000000
+    shift = 1
+    this.offset = 1
+
+    // Slow case: First buffer has 2 of 4 bytes
+  } else if (firstHas >= 2) {
+    r = first.readUInt16LE(this.offset)
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 2
+
+    r += this.readUInt16LE() * 0x10000
+    return r
+
+    // Slow case: First buffer has 1 of 4 bytes
+  } else {
+    r = first[this.offset]
+    this.offset = 0
+    this.buffers.shift()
+    this.size -= 1
+
+    r += this.readUInt24LE() * 0x100
+    return r
+  }
+
+  this.size -= 4
+  if (this.offset === this.buffers[shift].length) {
+    this.offset = 0
+    shift++
+  }
+  if (shift !== 0) this.buffers = this.buffers.slice(shift)
+
+  return r
+}
+
+OffsetBuffer.prototype.readUInt16BE = function readUInt16BE() {
+  const r = this.readUInt16LE()
+
+  return ((r & 0xff) << 8) | (r >> 8)
+}
+
+OffsetBuffer.prototype.readUInt24BE = function readUInt24BE() {
+  const r = this.readUInt24LE()
+
+  return ((r & 0xff) << 16) | (((r >> 8) & 0xff) << 8) | (r >> 16)
+}
+
+OffsetBuffer.prototype.readUInt32BE = function readUInt32BE() {
+  const r = this.readUInt32LE()
+
+  return (((r & 0xff) << 24) | (((r >>> 8) & 0xff) << 16) | (((r >>> 16) & 0xff) << 8) | (r >>> 24)) >>> 0
+}
+
+// Signed number APIs
+
+function signedInt8(num) {
+  if (num >= 0x80) return -(0xff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.peekInt8 = function peekInt8() {
+  return signedInt8(this.peekUInt8())
+}
+
+OffsetBuffer.prototype.readInt8 = function readInt8() {
+  return signedInt8(this.readUInt8())
+}
+
+function signedInt16(num) {
+  if (num >= 0x8000) return -(0xffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt16BE = function readInt16BE() {
+  return signedInt16(this.readUInt16BE())
+}
+
+OffsetBuffer.prototype.readInt16LE = function readInt16LE() {
+  return signedInt16(this.readUInt16LE())
+}
+
+function signedInt24(num) {
+  if (num >= 0x800000) return -(0xffffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt24BE = function readInt24BE() {
+  return signedInt24(this.readUInt24BE())
+}
+
+OffsetBuffer.prototype.readInt24LE = function readInt24LE() {
+  return signedInt24(this.readUInt24LE())
+}
+
+function signedInt32(num) {
+  if (num >= 0x80000000) return -(0xffffffff ^ num) - 1
+  else return num
+}
+
+OffsetBuffer.prototype.readInt32BE = function readInt32BE() {
+  return signedInt32(this.readUInt32BE())
+}
+
+OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
+  return signedInt32(this.readUInt32LE())
+}
+
+
+/***/ }),
+
 /***/ 62299:
 /***/ ((module) => {
 
@@ -6624,10 +7704,10 @@ function extend(target) {
 /* harmony export */   sN: () => (/* binding */ MIGRATION_FORMATS),
 /* harmony export */   zb: () => (/* binding */ WEBHOOKS_INPUTS)
 /* harmony export */ });
-/* unused harmony exports DRIFT_INPUTS, RLS_INPUTS */
+/* unused harmony exports DRIFT_INPUTS, RLS_INPUTS, PARITY_INPUTS */
 /* harmony import */ var _postgres_ephemeral_types_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18862);
 /**
- * The four gates' inputs and outputs: the single source for action.yml, the CLI and
+ * The gates' inputs and outputs: the single source for action.yml, the CLI and
  * validation (a test proves each committed action.yml matches what this renders).
  */
 
@@ -6845,7 +7925,42 @@ const DRILL_INPUTS = {
         writes: true,
         description: "Write a masked dump of the restored copy here (uses the config's mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.",
     },
+    'db-tests': {
+        kind: 'path',
+        description: "Folder of pgTAP database tests (`.sql` and `.pg` files, as for rls-audit's `db-tests`) to run on the restored copy after the verification, as the role that loaded the backup: each file in its own transaction that is rolled back; a failing assertion, a plan mismatch or a file that stops on an SQL error fails the drill. The repo config's RLS tests (rls.tests) run on the copy too. A restore server without pgTAP skips the files with a warning.",
+        defaultDescription: 'supabase/tests beside the detected supabase folder, when it exists',
+    },
     ...SHADOW,
+    ...COMMON,
+};
+const PARITY_INPUTS = {
+    'source-database-url': {
+        kind: 'url',
+        secret: true,
+        required: true,
+        description: 'The database copied from (read-only, read inside one repeatable-read snapshot).',
+    },
+    'target-database-url': {
+        kind: 'url',
+        secret: true,
+        required: true,
+        description: 'The database copied to (read-only, read inside one repeatable-read snapshot). Must not be the same database as the source.',
+    },
+    tables: {
+        kind: 'list',
+        description: 'Tables to compare (schema.table, comma- or newline-separated). Each needs a key: its primary key, a unique index on NOT NULL columns, or a `keys` entry.',
+        defaultDescription: 'every user table of the source (platform schemas excluded); tables without a key get only their row count compared, with a warning',
+    },
+    keys: {
+        kind: 'list',
+        description: 'Business keys, one per line: `schema.table: column [column ...]` (the order rows are checksummed and ranges are cut in; the columns must be unique and not null together).',
+        defaultDescription: 'the primary key, else a unique index on NOT NULL columns',
+    },
+    expected: {
+        kind: 'list',
+        description: 'Documented deltas, one per line: `schema.table: column >= timestamp` leaves out of the counts and checksums, on both sides, the rows written since then (dual-write, the +24 h re-run).',
+    },
+    jobs: { kind: 'integer', default: '2', description: 'Connections per side for counting and checksumming (both sides run at once).' },
     ...COMMON,
 };
 const COMMON_OUTPUTS = {
@@ -6900,6 +8015,16 @@ const GATES = {
             'rto-seconds': { description: 'Measured recovery time (whole drill), in seconds.', metricMs: 'rto_ms' },
             'rpo-seconds': { description: 'Age of the backup at drill start, in seconds.', metricMs: 'rpo_ms' },
         },
+    },
+    parity: {
+        id: 'parity',
+        action: 'parity-check',
+        command: 'parity',
+        title: 'postgate parity-check',
+        description: 'Fails when two live databases (before and after a cutover) differ: schema, exact row counts, keyed checksums, sequences, roles and memberships, settings and extensions.',
+        readOnly: true,
+        inputs: PARITY_INPUTS,
+        outputs: { ...COMMON_OUTPUTS },
     },
 };
 function gateByCommand(command) {
@@ -7122,7 +8247,8 @@ function parseInputs(defs, read, surface) {
  *
  * - the environment variables named as webhook secrets: `secret-env` (default HMAC_SECRET) and
  *   `previous-secret-env` as given to this step (CLI: POSTGATE_SECRET_ENV ...), and the repo
- *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`;
+ *   config's `webhooks.expectations[].equals-env` / `previous-env` and `webhooks.probe.url-env`,
+ *   and the S3 credentials `drill.storage.s3` names (`access-key-id-env`, `secret-access-key-env`);
  *   a value given there that is no variable name is taken for a pasted secret and masked itself;
  * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
  *   is validated, with the database password of each URL input on its own (percent-decoded
@@ -7139,13 +8265,15 @@ function parseInputs(defs, read, surface) {
 
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** The environment variables that hold webhook secrets, by the inputs and the repo config. */
+/** The environment variables that hold secrets (webhook secrets, the drill's S3 credentials), by the inputs and the repo config. */
 function secretEnvNames(read, config) {
     const names = [
         read('secret-env')?.trim() || _gates_js__WEBPACK_IMPORTED_MODULE_2__/* .WEBHOOKS_INPUTS */ .zb['secret-env'].default,
         read('previous-secret-env')?.trim(),
         ...(config?.webhooks.expectations ?? []).flatMap((expectation) => [expectation['equals-env'], expectation['previous-env']]),
         config?.webhooks.probe?.['url-env'],
+        config?.drill.storage?.s3?.['access-key-id-env'],
+        config?.drill.storage?.s3?.['secret-access-key-env'],
     ];
     return [...new Set(names.filter((name) => Boolean(name) && ENV_NAME.test(name)))];
 }
@@ -7377,6 +8505,21 @@ const isoDate = zod__WEBPACK_IMPORTED_MODULE_5__/* .union */ .KCZ([zod__WEBPACK_
     }
     return date.toISOString().slice(0, 10);
 });
+/**
+ * The name of an environment variable that holds a secret. A value that is no name is usually the
+ * secret pasted in its place: the message does not repeat it (messages starting "expected" do).
+ */
+const envName = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable (such as S3_SECRET_ACCESS_KEY), not hold its value');
+/** An S3-compatible endpoint (https://<ref>.supabase.co/storage/v1/s3); never printed back, as it might hold credentials. */
+const s3Endpoint = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().refine((value) => {
+    try {
+        const url = new URL(value);
+        return /^https?:$/.test(url.protocol) && !url.username && !url.password && !url.search && !url.hash;
+    }
+    catch {
+        return false;
+    }
+}, 'must be an http(s) URL without credentials, query or fragment, such as https://<project-ref>.supabase.co/storage/v1/s3');
 /** A glob over repository-relative paths (src/core/glob.ts); a pull request can edit it, so it stays inside the repository. */
 const repoGlob = zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
     .min(1, 'expected a glob such as src/**/*.ts')
@@ -7441,6 +8584,12 @@ const smokeQuery = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
     ])
         .default('no-error'),
 });
+/** A role the database must have, and the login roles that must be able to `set role` to it (checked by drift-gate in deploy mode). */
+const requiredRole = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+    name: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP({ error: 'expected a role name such as app_worker' }).min(1, 'expected a role name such as app_worker'),
+    'assumed-by': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP().min(1, 'expected a login role name such as postgres'), { error: 'expected a list of login roles such as [postgres]' })
+        .default([]),
+});
 const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
     version: zod__WEBPACK_IMPORTED_MODULE_5__/* .literal */ .euz(1).default(1),
     project: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
@@ -7459,6 +8608,8 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
     })
         .default({}),
     allowlist: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(allowlistEntrySchema).default([]),
+    /** Roles the database must have, each with the login roles that `set role` to it. */
+    roles: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(requiredRole).default([]),
     drift: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
         schemas: zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).optional(),
         'exclude-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier).default([]),
@@ -7477,8 +8628,10 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
             .default({ exceptions: [] }),
         /** The rehearsal on a restored copy (`rehearse-from`, `drill.rehearse-migrations`): an ACCESS EXCLUSIVE lock held longer than this is a finding (default 1s). */
         rehearsal: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({ 'lock-threshold': duration.optional() }).optional(),
+        /** Opt in to rule migration_down_missing: every migration the pull request adds has a rollback (down) migration, for the tools that have them. */
+        'require-down-migrations': zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
     })
-        .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] } }),
+        .default({ 'exclude-schemas': [], 'migration-safety': { exceptions: [] }, 'require-down-migrations': false }),
     rls: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
         /** Schemas the Data API exposes (after the `schemas` input, before supabase/config.toml). */
         'exposed-schemas': zod__WEBPACK_IMPORTED_MODULE_5__/* .array */ .YOg(identifier)
@@ -7533,6 +8686,26 @@ const repoConfigSchema = zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .re
         'expect-empty': zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
         // After the verification, apply the repository's pending migrations to the restored copy and measure them (drift-gate's rehearsal).
         'rehearse-migrations': zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
+        // Point-in-time recovery, read from the Supabase Management API (supabase-access-token): required (backup_pitr_disabled) and its minimum retention (backup_pitr_retention_short).
+        pitr: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+            required: zod__WEBPACK_IMPORTED_MODULE_5__/* .boolean */ .zMY().default(false),
+            'min-retention-days': zod__WEBPACK_IMPORTED_MODULE_5__/* .number */ .aig().int().positive().max(3650, 'expected at most 3650 days').optional(),
+        })
+            .optional(),
+        // The files behind storage.objects, listed through an S3-compatible endpoint (storage-files.ts); credentials only by environment variable name.
+        storage: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+            s3: zod__WEBPACK_IMPORTED_MODULE_5__/* .strictObject */ .rej({
+                endpoint: s3Endpoint,
+                region: zod__WEBPACK_IMPORTED_MODULE_5__/* .string */ .YjP()
+                    .regex(/^[a-z0-9-]{1,40}$/, 'expected a region such as us-east-1')
+                    .default('us-east-1'),
+                'access-key-id-env': envName.default('S3_ACCESS_KEY_ID'),
+                'secret-access-key-env': envName.default('S3_SECRET_ACCESS_KEY'),
+                'timeout-ms': zod__WEBPACK_IMPORTED_MODULE_5__/* .number */ .aig().int().positive().max(300_000, 'expected at most 300000 (five minutes)').default(30_000),
+            })
+                .optional(),
+        })
+            .optional(),
     })
         .default({ 'checksum-tables': [], 'expected-settings': [], smoke: [], mask: {}, baseline: 'auto', 'expect-empty': false, 'rehearse-migrations': false }),
 });
@@ -7830,7 +9003,7 @@ const SHARED_RULES = [
 /* harmony export */ });
 /* unused harmony exports GATE_IDS, atOrAbove */
 /** The contract every gate returns: the GateResult, also the JSON report. */
-const GATE_IDS = (/* unused pure expression or super */ null && (['drift', 'rls', 'webhooks', 'drill']));
+const GATE_IDS = (/* unused pure expression or super */ null && (['drift', 'rls', 'webhooks', 'drill', 'parity']));
 const SEVERITIES = ['error', 'warning', 'notice'];
 /** Lower rank is more severe. */
 function severityRank(severity) {
@@ -8316,12 +9489,28 @@ const DRIFT_RULES = [
         doc: `A migration written in code (a node-pg-migrate migration in JavaScript or TypeScript, a goose migration in Go) cannot be applied to the shadow database without running your code, so its schema changes are not part of the expected schema. Its history is still checked. Write new migrations in SQL to have them verified. ${ALLOW}`,
     },
     {
+        id: 'migration_down_missing',
+        gate: 'drift',
+        severity: 'error',
+        category: 'history',
+        title: 'Migration without a rollback',
+        doc: `Opt-in: repo config \`drift.require-down-migrations: true\`. In PR mode, every migration the pull request adds (every migration of the folder when there is no base branch to compare with) must have a rollback, written as its tool writes one: golang-migrate a \`<version>_<title>.down.sql\` file next to the \`.up.sql\`; sqlx a reversible pair (\`.up.sql\` and \`.down.sql\`, \`sqlx migrate add -r\`; a simple \`.sql\` migration has none); dbmate a \`-- migrate:down\` section; goose a \`-- +goose Down\` section (a Go migration: a down function, not \`nil\`, in \`goose.AddMigration\`); node-pg-migrate a \`-- Down Migration\` section in SQL, a \`down\` export that is not \`false\` in JavaScript or TypeScript; Flyway an undo migration \`U<version>__<description>.sql\` next to the versioned one (Flyway Teams; repeatable migrations need none). A rollback that is empty or holds only comments counts as missing: it would roll nothing back. Reported at the migration's line 1; not raised in deploy mode, where the migrations are already merged. ${ALLOW}`,
+    },
+    {
+        id: 'migration_down_unsupported',
+        gate: 'drift',
+        severity: 'notice',
+        category: 'history',
+        title: 'The migration tool has no rollback migrations',
+        doc: "Repo config `drift.require-down-migrations: true` is set, but the repository's migration tool has no down migrations (the Supabase CLI, Prisma, drizzle, graphile-migrate and plain SQL files only go forward), so there is nothing to require: one notice says so, nothing fails. Roll back with a new forward migration, or remove the setting.",
+    },
+    {
         id: 'migration_in_progress',
         gate: 'drift',
         severity: 'warning',
         category: 'history',
         title: 'A migration is running right now',
-        doc: `Another session holds a lock on the migration history table (or the migration tool's advisory lock), so a deploy is probably applying migrations at this moment. The schema comparison may show the half-applied state. Run the gate again after the deploy finishes. ${ALLOW}`,
+        doc: `Another session holds a lock on the migration history table, or a migration tool's advisory lock, so a deploy is probably applying migrations at this moment; the message names the tool whose lock is held. The schema comparison may show the half-applied state. Run the gate again after the deploy finishes. The locks recognised, in the database drift-gate reads (each tool's adapter in src/migrations/tools/ has the key and where it comes from): Prisma (\`pg_advisory_lock(72707369)\`), node-pg-migrate (7241865325823964, unless run with \`--no-lock\`), graphile-migrate (4727445306447283), goose (5887940537704921958, taken only when the goose Provider is given a session locker; the goose CLI takes none), sqlx (0x3d32ad9e times the CRC-32 of the database name), golang-migrate (the CRC-32 of the database, schema and history table names times 1486364155, and the database name alone for older releases), Flyway (77431708279161 plus the Java hash code of \`"schema"."flyway_schema_history"\`). dbmate, drizzle, the Supabase CLI and plain SQL files take no lock: for them only a write to the history table shows a deploy. ${ALLOW}`,
     },
     {
         id: 'history_not_recorded',
@@ -8330,6 +9519,38 @@ const DRIFT_RULES = [
         category: 'history',
         title: 'No migration history to compare',
         doc: `The migrations are plain numbered SQL files and the database has no history table, so postgate cannot tell which ones were applied: it compares the live schema with all of them. Adopt a migration tool that records its history to get pending, edited and out-of-order checks. ${ALLOW}`,
+    },
+    {
+        id: 'role_missing',
+        gate: 'drift',
+        severity: 'error',
+        category: 'roles',
+        title: 'Role the migrations create is missing in the database',
+        doc: `The applied migrations create this role (it is on the shadow cluster after the migrations and was not there before them; the platform's roles, such as Supabase's \`anon\`, \`authenticated\`, \`service_role\`, \`authenticator\` and \`supabase_*\`, come from the baseline and never count), but the live database's cluster has no role of that name: grants to it are gone and whatever runs as it fails to connect or to \`set role\`. Roles are cluster-wide, so a migration guarded with \`if not exists\` may have been skipped where the role was dropped later. The remediation creates it \`nologin\` with the migrations' attributes and never invents a password: a login role gets its password from your secret store. Role-level settings are compared by SHA-256 only (their values may be secrets), so the remediation names them without a value. With \`shadow: url\`, a role that already exists on that server before the migrations run is not counted as theirs. Passwords are never read. ${ALLOW}`,
+    },
+    {
+        id: 'role_drift',
+        gate: 'drift',
+        severity: 'error',
+        category: 'roles',
+        title: 'Role differs between the migrations and the database',
+        doc: `A role the migrations create exists in the live database with other attributes (login, inherit, createrole, connection limit, valid until, ...), other role-level settings (\`ALTER ROLE ... SET\`, compared by SHA-256: the values are never read out or printed), or other memberships: a grant among the migrations' roles, or to or from a platform role, that is missing, unexpected, or has other \`ADMIN\`/\`INHERIT\`/\`SET\` options (PostgreSQL 16+; before 16 inheritance is the member's \`INHERIT\` attribute and every membership allows \`set role\`). An error, as schema drift is: a membership without \`SET\` breaks \`set role\` at run time, and a new environment built from the migrations differs from this one. The automatic grant PostgreSQL 16+ gives a non-superuser that creates a role (\`ADMIN\` on it, granted by the bootstrap superuser) depends on who ran the migration, not on the migration, and is not compared. The remediation brings the database back to the migrations (\`alter role\`, \`grant ... with set true\`, \`revoke set option for ...\`); a setting's value is left for you to fill in. ${ALLOW}`,
+    },
+    {
+        id: 'required_role_missing',
+        gate: 'drift',
+        severity: 'error',
+        category: 'roles',
+        title: 'Role the repo config requires is missing',
+        doc: `The repo config's \`roles\` list names a role (e.g. \`app_worker\`, the role a worker switches to) that the database at \`database-url\` does not have; checked in deploy mode. Create it with the migration that should have created it, or remove it from \`roles\` if it is no longer used. ${ALLOW}`,
+    },
+    {
+        id: 'required_role_not_assumable',
+        gate: 'drift',
+        severity: 'error',
+        category: 'roles',
+        title: 'Login role cannot set role to a required role',
+        doc: `The repo config's \`roles\` list says a login role (\`assumed-by\`) must be able to \`set role\` to a role, and on the database at \`database-url\` it cannot: the login role does not exist, it is not a member, or (PostgreSQL 16+) every membership chain to the role lacks the \`SET\` option (granted \`WITH SET FALSE\`). Superusers always can. Grant the membership, on 16+ with \`grant <role> to <login> with set true\`; checked in deploy mode. ${ALLOW}`,
     },
 ];
 /** A finding of a drift-gate rule (or a shared migration rule), at the rule's severity. */
@@ -8444,7 +9665,7 @@ const DRILL_RULES = [
         severity: 'error',
         category: 'verify',
         title: "A table's key checksum differs in the copy",
-        doc: `For tables listed in \`drill.checksum-tables\`, postgate hashes every row (md5 of the row's text, with TimeZone, DateStyle and extra_float_digits pinned on both sides) and compares the sum. A difference with equal row counts means rows were changed in the backup or during the restore. ${ALLOW}`,
+        doc: `For each table in \`drill.checksum-tables\`, postgate reads every row in the order of the table's primary key (or of a unique index on NOT NULL columns), all columns, key first and the others by name, as \`COPY ... TO STDOUT\` text (with TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output and lc_monetary pinned on both sides), and compares the SHA-256 of that text and the row count: on the source in the snapshot the backup was dumped from (or from the manifest), and on the restored copy. The comparison is exact: one value changed, or a pair of values swapped between two rows, changes it; the rows' physical order does not. The source's rows are also hashed in about 64 ranges of the key order, so the finding names the ranges that differ (by their keys when the key is an integer, else by their row positions; never by row contents); after a lost or extra row only the first differing range is named, since the later ones shift. Key text values compare in the "C" collation. ${ALLOW}`,
     },
     {
         id: 'drill_checksum_table_unknown',
@@ -8453,6 +9674,22 @@ const DRILL_RULES = [
         category: 'config',
         title: 'A table to checksum does not exist in the source',
         doc: 'A table listed in `drill.checksum-tables` does not exist in the source (or the manifest), so it was not checksummed. Fix the name (`schema.table`) in the repo config.',
+    },
+    {
+        id: 'drill_checksum_table_no_key',
+        gate: 'drill',
+        severity: 'warning',
+        category: 'config',
+        title: 'A table to checksum has no key',
+        doc: 'A table listed in `drill.checksum-tables` has neither a primary key nor a unique index on NOT NULL columns, so its rows have no order that identifies them and it was not checksummed (its row count was still compared). Give the table a primary key, or take it out of `drill.checksum-tables`.',
+    },
+    {
+        id: 'drill_checksum_not_compared',
+        gate: 'drill',
+        severity: 'notice',
+        category: 'verify',
+        title: "A table's checksum in the manifest is of an older format",
+        doc: 'The manifest was written by an older postgate, which recorded a sum of 64-bit md5 prefixes of the rows; that cannot be compared with the exact keyed digest, so the table was not checksummed (its row count was still compared). Write the manifest again with this version at the next backup (`postgate drill --write-manifest`).',
     },
     {
         id: 'drill_rls_mismatch',
@@ -8519,6 +9756,62 @@ const DRILL_RULES = [
         doc: `The drill (fetch, checksum, create target, restore, neutralise, verify) took longer than \`rto-target\`. In a real incident the service would be down longer than promised. Speed up the restore (more \`jobs\`, directory-format backups for parallel restore, a bigger restore machine) or renegotiate the target. The drill log shows the trend.`,
     },
     {
+        id: 'drill_rls_test_failed',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A repo config RLS test failed on the restored copy',
+        doc: "One of the repo config's RLS tests (`rls.tests`, the ones rls-audit runs on its shadow database) did not get what it expects on the restored copy: run as its role with its JWT claims, in a transaction rolled back afterwards, it returned another number of rows, was denied, or was not denied. A restore that loses a policy or a grant fails the drill here even when every row came back: a `CREATE POLICY` or `GRANT` that failed to restore (a role or function it names is missing on the restore server), or a backup taken without them (`--no-privileges`, `-x`, a schema left out). The finding names the test; look at the restore errors for the policy or grant it exercises, and fix the backup job or the restore runbook. The test sees the copy's data, which is production's rather than the seed's that rls-audit uses: an expectation such as `rows: 2` may hold only on the seed, so prefer `denied`, `error` and `rows-at-least` for tests meant for both, or allowlist this finding for a test that only holds on the seed.",
+    },
+    {
+        id: 'drill_db_test_failed',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'A pgTAP database test failed on the restored copy',
+        doc: "A pgTAP test file (`supabase/tests`, or the folder input `db-tests` names) failed on the restored copy: an assertion printed `not ok` (the finding sits on its line, with pgTAP's diagnostics), the file ran another number of tests than its plan, or it stopped on an SQL error. The files run after the verification, as the role that loaded the backup, each in a transaction rolled back afterwards, exactly as rls-audit runs them on its shadow database, so a test that passes there and fails here points at what the restore lost: a policy, a grant, a function, a row the test relies on. Look at the restore errors for the object the test exercises and fix the backup job or the restore runbook; if the test fails on the source as well, fix the test.",
+    },
+    {
+        id: 'drill_db_tests_not_run',
+        gate: 'drill',
+        severity: 'warning',
+        category: 'verify',
+        title: 'The pgTAP tests could not run: the restore server has no pgTAP',
+        doc: "The repository has pgTAP test files for the restored copy, but the restore server offers no `pgtap` extension, so they were skipped (the check list says so) and the rest of the drill's verdict stands. A nightly drill keeps its restore evidence rather than stopping on a missing test tool, yet the tests are part of that evidence: install the Debian package `postgresql-<major>-pgtap` on the runner, or restore into a supabase/postgres image (`shadow: docker`), which has it. Allowlist this finding only if the tests are not meant to run on restores.",
+    },
+    {
+        id: 'drill_storage_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: "A storage bucket's objects differ between the source and the copy",
+        doc: "The source is a Supabase project, and for one storage bucket the number of objects in `storage.objects` or their total size (the `size` in each object's metadata) differs between the source (its snapshot, or the manifest) and the restored copy, or the bucket itself is missing from the copy. Only the metadata rows are compared; the files live in the storage service's S3 bucket, which this check does not read (with `drill.storage.s3`, the drill lists them: `drill_storage_file_missing`). A Supabase backup keeps the `storage` schema's data apart from the main dump (`supabase db dump --data-only`, or the platform data a live drill dumps in the same snapshot): a restore without it brings back the tables but no bucket or object rows, so every file would be orphaned. Restore the storage data with the backup (the data file of `supabase db dump`), and check that no object was deleted or added in between when the numbers come from a manifest.",
+    },
+    {
+        id: 'drill_storage_file_missing',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: 'Objects of the restored copy have no file in storage',
+        doc: "Repo config `drill.storage.s3` names the project's S3-compatible storage endpoint, and objects of a bucket in the restored copy's `storage.objects` have no file of that name in the bucket (listed with ListObjectsV2). A database backup holds the objects' metadata rows, not the files: restored, these rows point at nothing, and the app would serve errors where they are used. The finding gives counts per bucket, never object names (they are user content, such as user ids and file names that people chose). Typical causes are files deleted from storage after the backup was taken (an old backup, a cleanup job that removed files but not rows) and files lost by the storage itself. Keep the storage files backed up with the database, on the same schedule, or check whether the deletions were meant; a live drill compares rows and files of the same moment. If the endpoint or the bucket is wrong (another project's storage), fix `drill.storage.s3.endpoint`.",
+    },
+    {
+        id: 'drill_storage_file_size_mismatch',
+        gate: 'drill',
+        severity: 'error',
+        category: 'verify',
+        title: "Files in storage differ in size from the restored copy's objects",
+        doc: "For objects of a bucket in the restored copy's `storage.objects`, the file of the same name at the `drill.storage.s3` endpoint has another size than the `size` in the object's metadata (objects whose metadata has no size are not compared). Restored, the rows describe files that are no longer there: the app would serve another file under the object's name, with a wrong length. A file overwritten after the backup was taken (an upsert) is the usual cause with an old backup; in a live drill, rows and files come from the same moment and a difference means the storage and the database disagree. The finding gives counts per bucket, never object names. Back the files up with the database, or find what rewrote them.",
+    },
+    {
+        id: 'drill_storage_file_unreferenced',
+        gate: 'drill',
+        severity: 'notice',
+        category: 'verify',
+        title: "Files in storage that the restored copy's objects do not name",
+        doc: "A bucket at the `drill.storage.s3` endpoint holds files that no row of the restored copy's `storage.objects` names. Files uploaded after the backup was taken are the usual reason, so this is a notice: restoring the backup would leave them unreachable by the app (orphaned, though still stored and billed). Many of them, or files older than the backup, point at objects whose rows the backup lost, or at uploads that bypass the storage API. The finding gives counts per bucket, never file names.",
+    },
+    {
         id: 'drill_rpo_exceeded',
         gate: 'drill',
         severity: 'error',
@@ -8533,6 +9826,22 @@ const DRILL_RULES = [
         category: 'objective',
         title: 'The backup time is unknown, so the RPO cannot be checked',
         doc: "An `rpo-target` is set but the backup's time is known from nowhere: no manifest, no time in the dump's header (plain dumps carry one only with `pg_dump --verbose`), and no Supabase Management API access. Write a manifest at backup time (`postgate drill --write-manifest`), use the custom or directory format, or pass `supabase-access-token` and `project-ref`.",
+    },
+    {
+        id: 'backup_pitr_disabled',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'Point-in-time recovery is off',
+        doc: 'Repo config `drill.pitr.required: true` (or `drill.pitr.min-retention-days`) and the Supabase Management API (`GET /v1/projects/{ref}/database/backups`, read with `supabase-access-token` and `project-ref`) reports `pitr_enabled: false`: the newest restore point is the last daily backup, up to a day old. Enable the Point-in-Time Recovery add-on (paid plans) or, if daily backups are the accepted RPO, remove `drill.pitr`. The check is opt-in because a project on a plan without PITR would otherwise fail every drill; with a token and no `drill.pitr`, the report and the metrics `pitr_enabled` and `pitr_retention_days` still say what the API reported. A required check the drill cannot read fails it: `drill.pitr` without the token is a configuration error (exit 2), and an API answer other than 200 (a rejected token, an unknown project) is an error as for the RPO.',
+    },
+    {
+        id: 'backup_pitr_retention_short',
+        gate: 'drill',
+        severity: 'error',
+        category: 'objective',
+        title: 'Point-in-time recovery keeps fewer days than required',
+        doc: "Point-in-time recovery is on, but its oldest restore point (`physical_backup_data.earliest_physical_backup_date_unix` in the Supabase Management API's backups list) is fewer days before the drill than repo config `drill.pitr.min-retention-days` requires, or the API reported no oldest restore point at all (then the retention cannot be shown, and the drill fails rather than pass a check it could not make). The retention in days is the age of that oldest restore point, rounded down to a tenth of a day. Raise the add-on's retention, or lower the minimum to what the plan keeps.",
     },
     {
         id: 'drill_stale',
@@ -8557,7 +9866,7 @@ const drillFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findi
 
 /***/ }),
 
-/***/ 85580:
+/***/ 95373:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8733,8 +10042,8 @@ var format = __nccwpck_require__(12011);
 var sources = __nccwpck_require__(89567);
 // EXTERNAL MODULE: ./src/postgres/connect.ts
 var connect = __nccwpck_require__(36741);
-// EXTERNAL MODULE: ./src/migrations/tools/index.ts + 9 modules
-var tools = __nccwpck_require__(88710);
+// EXTERNAL MODULE: ./src/migrations/tools/index.ts + 10 modules
+var tools = __nccwpck_require__(64242);
 ;// CONCATENATED MODULE: ./src/migrations/history.ts
 
 
@@ -9416,6 +10725,68 @@ function sourceIsSupabase(state) {
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./src/gates/drill/pitr.ts
+
+
+const DAY_MS = 86_400_000;
+/** A retention minimum implies that PITR is required. */
+const isRequired = (config) => Boolean(config && (config.required || config['min-retention-days'] !== undefined));
+/** Checked before the drill starts: a required PITR check needs the API. */
+function validatePitrInputs(config, token) {
+    if (isRequired(config) && !token) {
+        throw new errors/* UserError */.y('Repo config `drill.pitr` requires point-in-time recovery, which is read from the Supabase Management API; set inputs `supabase-access-token` and `project-ref`, or remove `drill.pitr`.');
+    }
+}
+function pitrStatus(body, now) {
+    if (!body.pitr_enabled)
+        return { enabled: false };
+    const earliest = body.physical_backup_data?.earliest_physical_backup_date_unix;
+    if (typeof earliest !== 'number' || earliest <= 0)
+        return { enabled: true };
+    return { enabled: true, retentionDays: Math.max(0, Math.floor(((now.getTime() - earliest * 1000) / DAY_MS) * 10) / 10) };
+}
+/** One sentence for the report: "point-in-time recovery on, 7 days of retention". */
+function describePitr(status) {
+    if (!status.enabled)
+        return 'point-in-time recovery off (daily backups only)';
+    return status.retentionDays === undefined
+        ? 'point-in-time recovery on, retention unknown (no oldest restore point reported)'
+        : `point-in-time recovery on, ${status.retentionDays} days of retention`;
+}
+/** The status in the report and metrics, and the findings `drill.pitr` asks for. */
+function checkPitr(state, body) {
+    const status = pitrStatus(body, state.startedAt);
+    const project = state.options.projectRef;
+    state.details.pitr = describePitr(status);
+    state.metrics.pitr_enabled = status.enabled ? 1 : 0;
+    if (status.retentionDays !== undefined)
+        state.metrics.pitr_retention_days = status.retentionDays;
+    const config = state.config.pitr;
+    if (!isRequired(config))
+        return;
+    const object = { kind: 'objective', name: 'pitr' };
+    if (!status.enabled) {
+        state.findings.push((0,drill_rules/* drillFinding */.x)({
+            rule: 'backup_pitr_disabled',
+            object,
+            message: `Point-in-time recovery is off for Supabase project ${project}: the newest restore point is the last daily backup, up to a day old.`,
+            remediation: 'Enable the Point-in-Time Recovery add-on for the project, or remove `drill.pitr` from the repo config if daily backups are the accepted RPO.',
+        }));
+        return;
+    }
+    const minimum = config['min-retention-days'];
+    if (minimum === undefined || (status.retentionDays ?? -1) >= minimum)
+        return;
+    state.findings.push((0,drill_rules/* drillFinding */.x)({
+        rule: 'backup_pitr_retention_short',
+        object,
+        message: status.retentionDays === undefined
+            ? `Point-in-time recovery is on for Supabase project ${project}, but the Management API reported no oldest restore point, so its retention cannot be checked against the required ${minimum} days.`
+            : `Point-in-time recovery for Supabase project ${project} reaches ${status.retentionDays} days back, less than the required ${minimum} days (drill.pitr.min-retention-days).`,
+        remediation: "Raise the Point-in-Time Recovery add-on's retention, or lower `drill.pitr.min-retention-days` to what the plan keeps.",
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drill/rpo.ts
 /**
  * When was the restored backup taken? RPO = drill start minus that time. Sources, in the
@@ -9424,6 +10795,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  * dump's own header, and for a live drill the snapshot itself (RPO ~ 0, which proves nothing
  * about the real backups: the report says which source was used).
  */
+
 
 
 
@@ -9439,12 +10811,8 @@ function validateSupabaseApiInputs(token, projectRef) {
         throw new errors/* UserError */.y(`Input \`project-ref\` is "${projectRef}", which is not a Supabase project ref; use the id from the project URL (https://supabase.com/dashboard/project/<ref>).`);
     }
 }
-/**
- * The newest backup the Supabase Management API lists for the project
- * (`GET /v1/projects/{ref}/database/backups`): with PITR, the latest physical backup time;
- * otherwise the newest COMPLETED daily backup. Undefined when the project lists none.
- */
-async function supabaseBackupTime(options) {
+/** The project's backups list (`GET /v1/projects/{ref}/database/backups`); any answer but 200 with JSON is a UserError naming the input to fix (the token is never printed). */
+async function readSupabaseBackups(options) {
     const base = (options.baseUrl ?? SUPABASE_API_URL).replace(/\/+$/, '');
     const url = `${base}/v1/projects/${options.projectRef}/database/backups`;
     let response;
@@ -9466,13 +10834,18 @@ async function supabaseBackupTime(options) {
     if (!response.ok) {
         throw new errors/* UserError */.y(`The Supabase Management API answered HTTP ${response.status} for the project's backups; retry later or drop \`supabase-access-token\` to take the RPO from the manifest.`);
     }
-    let body;
     try {
-        body = (await response.json());
+        return (await response.json());
     }
     catch {
         throw new errors/* UserError */.y('The Supabase Management API returned a backups list that is not JSON; retry later or drop `supabase-access-token`.');
     }
+}
+/**
+ * The newest backup in the list: with PITR, the latest physical backup time; otherwise the
+ * newest COMPLETED daily backup. Undefined when the project lists none.
+ */
+function newestBackupTime(body) {
     const latestPhysical = body.physical_backup_data?.latest_physical_backup_date_unix;
     if (body.pitr_enabled && typeof latestPhysical === 'number' && latestPhysical > 0) {
         return { takenAt: new Date(latestPhysical * 1000).toISOString(), source: 'Supabase Management API (PITR, latest physical backup)' };
@@ -9505,13 +10878,15 @@ async function measureObjectives(state) {
     if (rpoTarget !== undefined)
         state.rpoTarget = rpoTarget;
     if (options.supabaseAccessToken && options.projectRef) {
-        const fromApi = await supabaseBackupTime({
+        const backups = await readSupabaseBackups({
             token: options.supabaseAccessToken,
             projectRef: options.projectRef,
             ...(context.env[SUPABASE_API_URL_ENV] ? { baseUrl: context.env[SUPABASE_API_URL_ENV] } : {}),
         });
+        const fromApi = newestBackupTime(backups);
         if (fromApi)
             state.backupTime = fromApi;
+        checkPitr(state, backups);
     }
     const { backupTime } = state;
     const rpoMs = backupAgeMs(state);
@@ -9756,13 +11131,30 @@ const factsSchema = schemas/* object */.Ikc({
         rls: schemas/* boolean */.zMY(),
         forceRls: schemas/* boolean */.zMY(),
     })),
-    checksums: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()),
+    // Written since the keyed digest; a manifest of an older version has `checksums` instead.
+    keyedChecksums: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* object */.Ikc({
+        key: schemas/* array */.YOg(schemas/* string */.YjP()).min(1),
+        columns: schemas/* array */.YOg(schemas/* string */.YjP()).min(1),
+        rows: schemas/* number */.aig().int().nonnegative(),
+        sha256: schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/),
+        rangeRows: schemas/* number */.aig().int().positive(),
+        ranges: schemas/* array */.YOg(schemas/* object */.Ikc({
+            rows: schemas/* number */.aig().int().nonnegative(),
+            sha256: schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/),
+            from: schemas/* string */.YjP().optional(),
+            to: schemas/* string */.YjP().optional(),
+        })),
+    }))
+        .default({}),
+    checksumTablesWithoutKey: schemas/* array */.YOg(schemas/* string */.YjP()).default([]),
+    checksums: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()).optional(),
     extensions: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()),
     policyCount: schemas/* number */.aig().int().nonnegative(),
     triggerCount: schemas/* number */.aig().int().nonnegative(),
     migrationVersion: schemas/* object */.Ikc({ table: schemas/* string */.YjP(), version: schemas/* string */.YjP() }).optional(),
     databaseSettings: schemas/* array */.YOg(schemas/* string */.YjP()),
     excludedSchemas: schemas/* array */.YOg(schemas/* string */.YjP()),
+    storage: schemas/* array */.YOg(schemas/* object */.Ikc({ bucket: schemas/* string */.YjP(), objects: schemas/* number */.aig().int().nonnegative(), bytes: schemas/* number */.aig().nonnegative() })).optional(),
 });
 const manifestSchema = schemas/* object */.Ikc({
     postgate_manifest: schemas/* literal */.euz(1),
@@ -10018,12 +11410,32 @@ async function neutraliseCopy(state) {
 
 // EXTERNAL MODULE: ./src/postgres/baseline/apply.ts
 var apply = __nccwpck_require__(80187);
-// EXTERNAL MODULE: ./src/postgres/baseline/supabase.ts
-var supabase = __nccwpck_require__(58081);
-;// CONCATENATED MODULE: ./src/gates/drill/facts.ts
+// EXTERNAL MODULE: ./node_modules/pg-copy-streams/index.js
+var pg_copy_streams = __nccwpck_require__(26901);
+;// CONCATENATED MODULE: ./src/catalog/row-digests.ts
+/**
+ * Exact, keyed row checksums of tables, for comparing two databases (parity-check, restore-drill):
+ *
+ *   tableKey / digestColumns    which columns identify a row and which are hashed
+ *   digestTable / digestTables  exact row count and SHA-256 of the rows' COPY text in key order
+ *   locateDifferences           after two digests differ: which key ranges hold the differences
+ *   planRanges / digestInRanges one pass that also cuts the digest into ranges of rows, for a side
+ *                               that cannot be read again (restore-drill's source snapshot)
+ *
+ * A digest streams `copy (select <columns> from <table> order by <key>) to stdout` into SHA-256
+ * (the row count is the server's "COPY n"), so it is exact (a pair of values swapped between two
+ * rows changes it) and independent of the physical layout (row order on disk, column order in
+ * the table, dead tuples). The row text depends on session settings: every session passed here
+ * must have run PINNED_SETTINGS_SQL, so that PostgreSQL 15 and 17, or two servers with different
+ * defaults, print identical text.
+ *
+ * Values never leave the database except as hashes: results and errors carry table names,
+ * counts and hashes, and key values only when they are integers (see RangeComparison).
+ */
 
 
-/** Pinned so that row text, and so checksums, are identical on both sides. */
+
+/** Pinned so that row text, and so checksums, are identical on both sides (run it on every session first). */
 const PINNED_SETTINGS_SQL = [
     "SET TimeZone = 'UTC'",
     "SET DateStyle = 'ISO, YMD'",
@@ -10032,12 +11444,386 @@ const PINNED_SETTINGS_SQL = [
     "SET bytea_output = 'hex'",
     "SET lc_monetary = 'C'",
 ].join('; ');
+function label(table) {
+    return `${table.schema}.${table.name}`;
+}
+function qualified(table) {
+    return `${(0,connect/* quoteIdent */.v4)(table.schema)}.${(0,connect/* quoteIdent */.v4)(table.name)}`;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+const TABLE_OID = `(select c.oid from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2)`;
+/** The primary key's columns, else the columns of the first unique index whose columns are all NOT NULL (by index name), else undefined. */
+async function tableKey(session, table) {
+    // Only key columns of plain (no expression), total (no predicate), valid unique indexes; INCLUDE columns are not part of a key.
+    const { rows } = await session.query(`select i.indisprimary as primary,
+            array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality k(attnum, n)
+                  join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                  where k.n <= i.indnkeyatts order by k.n) as columns,
+            coalesce((select bool_and(a.attnotnull) from unnest(i.indkey::int2[]) with ordinality k(attnum, n)
+                      join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                      where k.n <= i.indnkeyatts), false) as not_null,
+            not exists (select from unnest(i.indkey::int2[]) with ordinality k(attnum, n) where k.n <= i.indnkeyatts and k.attnum = 0) as plain
+       from pg_catalog.pg_index i join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+      where i.indrelid = ${TABLE_OID} and i.indisunique and i.indisvalid and i.indpred is null
+      order by i.indisprimary desc, ic.relname collate "C"`, [table.schema, table.name]);
+    const key = rows.find((row) => row.primary) ?? rows.find((row) => row.plain && row.not_null);
+    return key?.columns;
+}
+/** The table's non-dropped, non-generated-virtual columns, key first then by name. */
+async function digestColumns(session, table, key) {
+    const { rows } = await session.query(`select a.attname::text as name from pg_catalog.pg_attribute a
+      where a.attrelid = ${TABLE_OID} and a.attnum > 0 and not a.attisdropped and a.attgenerated <> 'v'`, [table.schema, table.name]);
+    const keyed = new Set(key);
+    return [
+        ...key,
+        ...rows
+            .map((row) => row.name)
+            .filter((name) => !keyed.has(name))
+            .sort(byCodePoint),
+    ];
+}
+/** The key columns' types on this side, in key order. */
+async function keyColumns(session, table) {
+    const { rows } = await session.query(`select a.attname::text as attname, pg_catalog.format_type(a.atttypid, a.atttypmod) as type,
+            t.typcollation <> 0 as collatable, a.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) as integer
+       from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+      where a.attrelid = ${TABLE_OID} and a.attnum > 0 and not a.attisdropped`, [table.schema, table.name]);
+    const byName = new Map(rows.map((row) => [row.attname, row]));
+    return table.key.map((name) => {
+        const column = byName.get(name);
+        return column ? { name, type: column.type, collatable: column.collatable, integer: column.integer } : { name, type: '', collatable: false, integer: false };
+    });
+}
+/**
+ * A key column in ORDER BY and row comparisons: text-like columns in the "C" collation, so that
+ * the order is the same on two servers whatever their collations (or their C library) are.
+ */
+function orderTerm(column) {
+    return column.collatable ? `${(0,connect/* quoteIdent */.v4)(column.name)} collate "C"` : (0,connect/* quoteIdent */.v4)(column.name);
+}
+function keyRow(columns) {
+    return `(${columns.map(orderTerm).join(', ')})`;
+}
+/** A boundary (key values as text, from the source) as a row of typed literals. */
+function boundaryRow(columns, values) {
+    return `(${columns.map((column, i) => `${(0,connect/* quoteLiteral */.ce)(values[i])}::${column.type}${column.collatable ? ' collate "C"' : ''}`).join(', ')})`;
+}
+/** `where` predicates of a table: the rows that are not excluded as documented deltas. */
+function basePredicates(table) {
+    if (!table.excludeSince)
+        return [];
+    const column = (0,connect/* quoteIdent */.v4)(table.excludeSince.column);
+    return [`(${column} < ${(0,connect/* quoteLiteral */.ce)(table.excludeSince.since)} or ${column} is null)`];
+}
+function whereClause(predicates) {
+    return predicates.length ? ` where ${predicates.join(' and ')}` : '';
+}
+function copySql(table, keys, predicates) {
+    const columns = table.columns.map(connect/* quoteIdent */.v4).join(', ');
+    return `copy (select ${columns} from ${qualified(table)}${whereClause(predicates)} order by ${keys.map(orderTerm).join(', ')}) to stdout`;
+}
+/** An error that names the table only: a server message can quote values. */
+function readError(table, error) {
+    const code = error?.code;
+    return new Error(`Could not read the rows of table ${label(table)}${typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : ''}.`);
+}
+/** How much COPY text may wait for the hash before the socket is paused (the stream default is 16 KiB). */
+const COPY_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Streams a COPY's text to `onChunk` and returns the server's own row count ("COPY n"), read when
+ * the command is complete: the session is ready for its next query when this returns.
+ */
+async function streamCopy(session, table, sql, onChunk) {
+    const copy = (0,pg_copy_streams.to)(sql, { highWaterMark: COPY_CHUNK_BYTES });
+    // pg calls handleReadyForQuery once the command is over, after CommandComplete (or the error)
+    const ready = new Promise((resolve) => {
+        copy.handleReadyForQuery = resolve;
+    });
+    try {
+        await new Promise((resolve, reject) => {
+            session.query(copy);
+            copy.on('data', onChunk);
+            copy.on('end', resolve);
+            copy.on('error', reject);
+        });
+        await ready;
+    }
+    catch (error) {
+        throw readError(table, error);
+    }
+    return copy.rowCount;
+}
+/** Streams the COPY text into SHA-256. */
+async function digestCopy(session, table, sql) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const rows = await streamCopy(session, table, sql, (chunk) => hash.update(chunk));
+    return { table: label(table), rows, sha256: hash.digest('hex') };
+}
+/**
+ * One table: exact row count and SHA-256 of its rows in key order. The session must have run
+ * PINNED_SETTINGS_SQL; for a consistent result run it inside a repeatable-read transaction.
+ */
+async function digestTable(session, table) {
+    const keys = await keyColumns(session, table).catch((error) => {
+        throw readError(table, error);
+    });
+    return digestCopy(session, table, copySql(table, keys, basePredicates(table)));
+}
+/**
+ * Many tables spread over the sessions (largest first by pg_class.relpages of the first
+ * session), results in input order. The sessions belong to one database; each must have run
+ * PINNED_SETTINGS_SQL, and for one consistent view they share one snapshot (beginSharedSnapshot
+ * and openTwinSession in src/postgres/connect.ts).
+ */
+async function digestTables(sessions, tables) {
+    const first = sessions[0];
+    if (!first)
+        throw new Error('digestTables needs at least one session.');
+    const { rows: sizes } = await first.query(`select coalesce(c.relpages, 0)::int as pages
+       from unnest($1::text[], $2::text[]) with ordinality t(schema, name, i)
+       left join pg_catalog.pg_namespace n on n.nspname = t.schema
+       left join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = t.name
+      order by t.i`, [tables.map((table) => table.schema), tables.map((table) => table.name)]);
+    const order = tables.map((_, index) => index).sort((a, b) => (sizes[b]?.pages ?? 0) - (sizes[a]?.pages ?? 0) || a - b);
+    const results = new Array(tables.length);
+    let next = 0;
+    await Promise.all(sessions.map(async (session) => {
+        while (next < order.length) {
+            const index = order[next++];
+            results[index] = await digestTable(session, tables[index]);
+        }
+    }));
+    return results;
+}
+/**
+ * Only after the two whole-table digests differ: cuts the source's key order into `ranges`
+ * (default 64) ranges by key boundaries read on the source, digests each range on both sides
+ * (both sides in parallel), and says which differ. Both sessions must have run
+ * PINNED_SETTINGS_SQL (the boundaries travel as text from one server to the other).
+ */
+async function locateDifferences(source, target, table, options = {}) {
+    const wanted = Math.max(1, Math.floor(options.ranges ?? 64));
+    const [sourceKeys, targetKeys] = await Promise.all([keyColumns(source, table), keyColumns(target, table)]).catch((error) => {
+        throw readError(table, error);
+    });
+    const keysPrintable = sourceKeys.every((column) => column.integer);
+    const base = basePredicates(table);
+    // The first and the last key of every range, on the source, from one key-only pass.
+    let boundaries;
+    let step;
+    try {
+        const counted = await source.query(`select count(*)::text as n from ${qualified(table)}${whereClause(base)}`);
+        const total = Number(counted.rows[0]?.n ?? 0);
+        step = Math.max(1, Math.ceil(total / wanted));
+        const texts = sourceKeys.map((column, i) => `${(0,connect/* quoteIdent */.v4)(column.name)}::text as k${i}`).join(', ');
+        const { rows } = await source.query(`select rn::text as position, ${sourceKeys.map((_, i) => `k${i}`).join(', ')}
+         from (select ${texts}, row_number() over (order by ${sourceKeys.map(orderTerm).join(', ')}) as rn
+                 from ${qualified(table)}${whereClause(base)}) s
+        where (rn - 1) % ${step} = 0 or rn % ${step} = 0 or rn = ${total}
+        order by rn`);
+        boundaries = rows.map((row) => ({ position: Number(row.position), keys: sourceKeys.map((_, i) => row[`k${i}`]) }));
+    }
+    catch (error) {
+        throw readError(table, error);
+    }
+    const firsts = boundaries.filter((boundary) => (boundary.position - 1) % step === 0);
+    const lasts = new Map(boundaries.map((boundary) => [Math.floor((boundary.position - 1) / step), boundary]));
+    const count = Math.max(1, firsts.length);
+    const ranges = [];
+    for (let index = 0; index < count; index += 1) {
+        const lower = index > 0 ? firsts[index] : undefined;
+        const upper = firsts[index + 1];
+        const side = (session, keys) => {
+            const predicates = [
+                ...(lower ? [`${keyRow(keys)} >= ${boundaryRow(keys, lower.keys)}`] : []),
+                ...(upper ? [`${keyRow(keys)} < ${boundaryRow(keys, upper.keys)}`] : []),
+                ...base,
+            ];
+            return digestCopy(session, table, copySql(table, keys, predicates));
+        };
+        const [onSource, onTarget] = await Promise.all([side(source, sourceKeys), side(target, targetKeys)]);
+        const first = firsts[index];
+        const last = lasts.get(index);
+        ranges.push({
+            index,
+            sourceRows: onSource.rows,
+            targetRows: onTarget.rows,
+            same: onSource.rows === onTarget.rows && onSource.sha256 === onTarget.sha256,
+            ...(keysPrintable && first && last ? { from: first.keys.join(', '), to: last.keys.join(', ') } : {}),
+        });
+    }
+    return { ranges, keysPrintable };
+}
+/** About this many ranges per table, from the planner's row estimate. */
+const PLANNED_RANGES = 64;
+/** Rows per range when the table was never analysed (no estimate). */
+const UNKNOWN_SIZE_RANGE_ROWS = 10_000;
+/** How to cut a table into ranges: rows per range from the planner's estimate, and whether its key may be printed. */
+async function planRanges(session, table) {
+    const [estimate, keys] = await Promise.all([
+        session.query(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [table.schema, table.name]),
+        keyColumns(session, table),
+    ]).catch((error) => {
+        throw readError(table, error);
+    });
+    const rows = estimate.rows[0]?.estimate ?? -1;
+    return {
+        rangeRows: rows > 0 ? Math.max(1, Math.ceil(rows / PLANNED_RANGES)) : UNKNOWN_SIZE_RANGE_ROWS,
+        keysPrintable: keys.length > 0 && keys.every((column) => column.integer),
+    };
+}
+const NEWLINE = 0x0a;
+const TAB = 0x09;
+/** The key text of one COPY line (integer keys: no escapes), from the pieces of the line. */
+function keyText(pieces, keyColumns) {
+    const line = Buffer.concat(pieces);
+    let end = -1;
+    for (let i = 0; i < keyColumns; i += 1) {
+        const tab = line.indexOf(TAB, end + 1);
+        end = tab === -1 ? line.length : tab;
+    }
+    return line.subarray(0, end).toString('utf8').replace(/\n$/, '').split('\t').join(', ');
+}
+/**
+ * Streams the table's rows in key order once: the whole table's SHA-256 and row count (as
+ * digestTable), and one SHA-256 per `plan.rangeRows` rows. The session must have run
+ * PINNED_SETTINGS_SQL.
+ */
+async function digestInRanges(session, table, plan) {
+    const keys = await keyColumns(session, table).catch((error) => {
+        throw readError(table, error);
+    });
+    const whole = (0,external_node_crypto_.createHash)('sha256');
+    const ranges = [];
+    let range = (0,external_node_crypto_.createHash)('sha256');
+    let inRange = 0;
+    let line = [];
+    let previous = [];
+    let first;
+    const close = (last) => {
+        ranges.push({ rows: inRange, sha256: range.digest('hex'), ...(first !== undefined && last !== undefined ? { from: first, to: last } : {}) });
+        range = (0,external_node_crypto_.createHash)('sha256');
+        inRange = 0;
+    };
+    const rows = await streamCopy(session, table, copySql(table, keys, basePredicates(table)), (chunk) => {
+        whole.update(chunk);
+        let start = 0;
+        let hashedTo = 0;
+        for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+            line.push(chunk.subarray(start, end + 1));
+            inRange += 1;
+            const key = plan.keysPrintable && (inRange === 1 || inRange === plan.rangeRows) ? keyText(line, table.key.length) : undefined;
+            if (inRange === 1)
+                first = key;
+            if (inRange === plan.rangeRows) {
+                range.update(chunk.subarray(hashedTo, end + 1));
+                hashedTo = end + 1;
+                close(key);
+            }
+            previous = line;
+            line = [];
+            start = end + 1;
+        }
+        range.update(chunk.subarray(hashedTo));
+        if (start < chunk.length)
+            line.push(chunk.subarray(start));
+    });
+    if (inRange > 0)
+        close(plan.keysPrintable ? keyText(previous, table.key.length) : undefined);
+    return { table: label(table), rows, sha256: whole.digest('hex'), rangeRows: plan.rangeRows, ranges };
+}
+
+// EXTERNAL MODULE: ./src/postgres/baseline/supabase.ts
+var baseline_supabase = __nccwpck_require__(58081);
+// EXTERNAL MODULE: ./src/report/inert.ts
+var inert = __nccwpck_require__(51822);
+;// CONCATENATED MODULE: ./src/gates/drill/storage.ts
+
+
+/**
+ * Can this session count every object? The tables exist and are readable, and row level
+ * security (on in Supabase) does not filter them for this role. Asked first rather than caught:
+ * on a source, a failed query would end the snapshot's transaction.
+ */
+const READABLE_SQL = `select coalesce(bool_and(pg_catalog.has_table_privilege(c.oid, 'select') and (not c.relrowsecurity or r.rolsuper or r.rolbypassrls)), false) and count(*) = 2 as ok
+   from pg_catalog.pg_class c, pg_catalog.pg_roles r
+  where c.oid in (pg_catalog.to_regclass('storage.objects'), pg_catalog.to_regclass('storage.buckets')) and r.rolname = current_user`;
+/** Every bucket (those in storage.buckets and those objects name), with its objects' count and total size. */
+const BUCKETS_SQL = `select b.id as bucket, count(o.bucket_id)::text as objects,
+        coalesce(sum(case when o.metadata->>'size' ~ '^[0-9]{1,18}$' then (o.metadata->>'size')::bigint end), 0)::text as bytes
+   from (select id from storage.buckets union select bucket_id from storage.objects where bucket_id is not null) b(id)
+   left join storage.objects o on o.bucket_id = b.id
+  group by b.id
+  order by b.id`;
+/** The database has storage.objects and storage.buckets, and this session sees every row of them. */
+async function storageReadable(session) {
+    const readable = await session.query(READABLE_SQL);
+    return readable.rows[0]?.ok ?? false;
+}
+/** The buckets' facts, or undefined when the database has no storage.objects this session can count in full. */
+async function collectStorage(session) {
+    if (!(await storageReadable(session)))
+        return undefined;
+    const { rows } = await session.query(BUCKETS_SQL);
+    return rows.map((row) => ({ bucket: row.bucket, objects: Number(row.objects), bytes: Number(row.bytes) }));
+}
+const plural = (n, one) => `${n} ${one}${n === 1 ? '' : 's'}`;
+/**
+ * The copy's buckets against the source's. `expected` undefined: the source has no storage to
+ * compare (not a Supabase project, or a manifest written before storage was recorded). A copy
+ * without storage.objects has no buckets.
+ */
+function compareStorage(expected, actual) {
+    if (!expected) {
+        return {
+            findings: [],
+            check: {
+                check: 'storage',
+                status: 'skipped',
+                detail: 'no storage facts of the source to compare with (not a Supabase project, no manifest, or a manifest written without them)',
+            },
+        };
+    }
+    const copy = new Map((actual ?? []).map((b) => [b.bucket, b]));
+    const findings = [];
+    for (const want of expected) {
+        const have = copy.get(want.bucket);
+        if (have && have.objects === want.objects && have.bytes === want.bytes)
+            continue;
+        const name = (0,inert/* inertInline */.Mo)(want.bucket);
+        findings.push((0,drill_rules/* drillFinding */.x)({
+            rule: 'drill_storage_mismatch',
+            object: { kind: 'bucket', name },
+            message: have
+                ? `Storage bucket ${name} has ${plural(have.objects, 'object')} (${have.bytes} bytes) in the copy but ${plural(want.objects, 'object')} (${want.bytes} bytes) in the source.`
+                : `Storage bucket ${name} (${plural(want.objects, 'object')}, ${want.bytes} bytes in the source) is missing from the copy.`,
+            remediation: "Restore the storage schema's data with the backup (the data file of supabase db dump, which keeps storage.buckets and storage.objects), and look at the restore errors for it.",
+        }));
+    }
+    const objects = expected.reduce((sum, b) => sum + b.objects, 0);
+    return {
+        findings,
+        check: {
+            check: 'storage',
+            status: findings.length ? 'fail' : 'pass',
+            detail: `${plural(expected.length, 'bucket')}, ${plural(objects, 'object')} in the source (metadata only); ${findings.length} differ`,
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gates/drill/facts.ts
+
+
+
+
 /**
  * Schemas the Supabase platform owns. A Supabase source is dumped and compared without them
  * (as `supabase db dump` does); the restore target gets them from the baseline or the image.
  * `supabase_migrations` stays in: it holds the migration history the drill checks.
  */
-const SUPABASE_PLATFORM_SCHEMAS = [...supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.filter((schema) => schema !== 'supabase_migrations'), '_supavisor'];
+const SUPABASE_PLATFORM_SCHEMAS = [...baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.filter((schema) => schema !== 'supabase_migrations'), '_supavisor'];
 /** Migration history tables, most specific first: the first that exists gives the latest version. */
 const MIGRATION_HISTORY = [
     { table: 'supabase_migrations.schema_migrations', column: 'version', latest: 'select max(version)::text as v from supabase_migrations.schema_migrations' },
@@ -10061,59 +11847,76 @@ function splitTableName(text) {
     const dot = text.indexOf('.');
     return dot > 0 ? { schema: text.slice(0, dot), name: text.slice(dot + 1) } : { schema: 'public', name: text };
 }
-function qualified(table) {
+function facts_qualified(table) {
     return `${(0,connect/* quoteIdent */.v4)(table.schema)}.${(0,connect/* quoteIdent */.v4)(table.name)}`;
 }
-/** Order-independent checksum of every row's text: count and the sum of 64-bit md5 prefixes. */
-function checksumSql(table) {
-    return `select count(*)::text || '/' || coalesce(sum(('x' || substr(md5(row(r.*)::text), 1, 16))::bit(64)::bigint::numeric), 0)::text as checksum from ${qualified(table)} r`;
-}
-async function mapConcurrent(items, workers, fn) {
-    const results = new Array(items.length);
+/** Runs the jobs over the sessions, each session taking the next job when it is free. */
+async function runConcurrent(jobs, workers) {
     let next = 0;
     await Promise.all(workers.map(async (session) => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index], session);
-        }
+        while (next < jobs.length)
+            await jobs[next++](session);
     }));
-    return results;
 }
 /**
- * Collects the facts. `sessions[0]` reads the catalog; row counts and checksums are spread
- * over all sessions (for a source, every session must already be in the same snapshot).
+ * Collects the facts. `sessions[0]` reads the catalog; row counts and digests are spread over
+ * all sessions, largest table first (for a source, every session must already be in the same
+ * snapshot). A digested table's row count is the digest's: it is read once.
  */
 async function collectFacts(sessions, options) {
     const main = sessions[0];
     const excluded = [...new Set(options.excludeSchemas)];
     const notExcluded = excluded.length ? `and n.nspname <> all(array[${excluded.map(connect/* quoteLiteral */.ce).join(', ')}]::text[])` : '';
     const version = await main.query("select current_setting('server_version') as v");
-    const tableRows = await main.query(`select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relrowsecurity as rls, c.relforcerowsecurity as force
+    const tableRows = await main.query(`select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relrowsecurity as rls, c.relforcerowsecurity as force, c.relpages as pages
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.relkind in ('r', 'p') and ${SYSTEM_SCHEMA_FILTER} ${notExcluded}
         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
       order by 1, 2`);
-    const leafTables = tableRows.rows.filter((t) => t.kind === 'r');
-    const counts = await mapConcurrent(leafTables, sessions, async (table, session) => {
-        const result = await session.query(`select count(*)::text as n from ${qualified(table)}`);
-        return Number(result.rows[0]?.n ?? 0);
-    });
-    const countByTable = new Map(leafTables.map((t, i) => [tableLabel(t), counts[i]]));
+    const byName = new Map(tableRows.rows.map((t) => [tableLabel(t), t]));
+    const toDigest = await digestPlans(main, options, byName);
+    const keyedChecksums = {};
+    const countByTable = new Map();
+    const count = async (session, name) => {
+        const result = await session.query(`select count(*)::text as n from ${facts_qualified(byName.get(name))}`);
+        countByTable.set(name, Number(result.rows[0]?.n ?? 0));
+    };
+    const jobs = [
+        ...toDigest.plans.map((plan) => ({
+            pages: byName.get(plan.name).pages,
+            run: async (session) => {
+                const digest = await digestInRanges(session, plan.table, plan.ranges).catch((error) => {
+                    if (!options.digestsLike)
+                        throw error;
+                });
+                if (digest) {
+                    keyedChecksums[plan.name] = {
+                        key: [...plan.table.key],
+                        columns: [...plan.table.columns],
+                        rows: digest.rows,
+                        sha256: digest.sha256,
+                        rangeRows: digest.rangeRows,
+                        ranges: digest.ranges,
+                    };
+                    countByTable.set(plan.name, digest.rows);
+                }
+                else if (byName.get(plan.name).kind === 'r')
+                    await count(session, plan.name);
+            },
+        })),
+        ...tableRows.rows
+            .filter((t) => t.kind === 'r' && !toDigest.plans.some((plan) => plan.name === tableLabel(t)))
+            .map((t) => ({ pages: t.pages, run: (session) => count(session, tableLabel(t)) })),
+    ].sort((a, b) => b.pages - a.pages);
+    await runConcurrent(jobs.map((job) => job.run), sessions);
     const tables = tableRows.rows.map((t) => ({
         schema: t.schema,
         name: t.name,
         // A partitioned parent holds no rows itself; its partitions are counted.
-        rows: countByTable.get(tableLabel(t)) ?? 0,
+        rows: t.kind === 'r' ? (countByTable.get(tableLabel(t)) ?? 0) : 0,
         rls: t.rls,
         forceRls: t.force,
     }));
-    const known = new Set(tables.map(tableLabel));
-    const toChecksum = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))].filter((name) => known.has(name));
-    const sums = await mapConcurrent(toChecksum, sessions, async (name, session) => {
-        const result = await session.query(checksumSql(splitTableName(name)));
-        return result.rows[0]?.checksum ?? '';
-    });
-    const checksums = Object.fromEntries(toChecksum.map((name, i) => [name, sums[i]]));
     const extensions = await main.query('select extname::text as name, extversion as version from pg_extension order by 1');
     const policies = await main.query(`select count(*)::text as n from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace where ${SYSTEM_SCHEMA_FILTER} ${notExcluded}`);
     const triggers = await main.query(`select count(*)::text as n from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
@@ -10125,17 +11928,54 @@ async function collectFacts(sessions, options) {
     const facts = {
         serverVersion: version.rows[0]?.v.split(' ')[0] ?? '',
         tables,
-        checksums,
+        keyedChecksums: Object.fromEntries(Object.keys(keyedChecksums)
+            .sort()
+            .map((name) => [name, keyedChecksums[name]])),
+        checksumTablesWithoutKey: toDigest.withoutKey,
         extensions: Object.fromEntries(extensions.rows.map((e) => [e.name, e.version])),
         policyCount: Number(policies.rows[0]?.n ?? 0),
         triggerCount: Number(triggers.rows[0]?.n ?? 0),
         databaseSettings: settings.rows.map((s) => s.name),
         excludedSchemas: excluded,
     };
+    const storage = await collectStorage(main);
+    if (storage)
+        facts.storage = storage;
     const migration = await latestMigration(main, excluded);
     if (migration)
         facts.migrationVersion = migration;
     return facts;
+}
+/**
+ * What to digest. The source: each configured table that exists, by its primary key (or unique
+ * index on NOT NULL columns; without one it is listed as keyless), cut into about 64 ranges.
+ * The copy: each table the source digested, the same way.
+ */
+async function digestPlans(session, options, tables) {
+    const plans = [];
+    const withoutKey = [];
+    if (options.digestsLike) {
+        for (const [name, like] of Object.entries(options.digestsLike)) {
+            const found = tables.get(name);
+            if (!found)
+                continue;
+            const table = { schema: found.schema, name: found.name, key: like.key, columns: like.columns };
+            plans.push({ name, table, ranges: { rangeRows: like.rangeRows, keysPrintable: false } });
+        }
+        return { plans, withoutKey };
+    }
+    const wanted = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))].filter((name) => tables.has(name));
+    for (const name of wanted) {
+        const found = tables.get(name);
+        const key = await tableKey(session, found);
+        if (!key) {
+            withoutKey.push(name);
+            continue;
+        }
+        const table = { schema: found.schema, name: found.name, key, columns: await digestColumns(session, found, key) };
+        plans.push({ name, table, ranges: await planRanges(session, table) });
+    }
+    return { plans, withoutKey };
 }
 async function latestMigration(session, excluded) {
     for (const history of MIGRATION_HISTORY) {
@@ -10143,7 +11983,7 @@ async function latestMigration(session, excluded) {
         if (excluded.includes(schema))
             continue;
         // Checked first rather than caught: on a source, a failed query would end the snapshot's transaction.
-        const exists = await session.query(`select exists (select 1 from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped) as ok`, [qualified({ schema, name }), history.column]);
+        const exists = await session.query(`select exists (select 1 from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped) as ok`, [facts_qualified({ schema, name }), history.column]);
         if (!exists.rows[0]?.ok)
             continue;
         const result = await session.query(history.latest);
@@ -12174,7 +14014,7 @@ select 'cast', null, pg_catalog.format_type(c.castsource, null) || ' as ' || pg_
 ;// CONCATENATED MODULE: ./src/catalog/snapshot.ts
 
 
-const PLATFORM_ROLES = supabase/* SUPABASE_MANAGED_ROLES */.fI.filter((role) => !supabase/* SUPABASE_API_ROLES */.Us.includes(role));
+const PLATFORM_ROLES = baseline_supabase/* SUPABASE_MANAGED_ROLES */.fI.filter((role) => !baseline_supabase/* SUPABASE_API_ROLES */.Us.includes(role));
 const PROFILES = {
     postgres: {
         excludedSchemas: [],
@@ -12184,16 +14024,16 @@ const PROFILES = {
         ownerAliases: {},
     },
     supabase: {
-        excludedSchemas: supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh,
+        excludedSchemas: baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh,
         policyAndTriggerSchemas: ['auth', 'storage', 'realtime'],
         ignoredRoles: new Set(PLATFORM_ROLES),
-        ignoredExtensions: new Set(['plpgsql', ...supabase/* SUPABASE_EXTENSIONS */.Qc.map((e) => e.name)]),
+        ignoredExtensions: new Set(['plpgsql', ...baseline_supabase/* SUPABASE_EXTENSIONS */.Qc.map((e) => e.name)]),
         // Migrations run as postgres from the CLI but as supabase_admin from some dashboard paths.
         ownerAliases: { supabase_admin: 'postgres' },
         platformDefaultGrants: {
             roles: ['postgres'],
             schema: 'public',
-            grantees: supabase/* SUPABASE_API_ROLES */.Us,
+            grantees: baseline_supabase/* SUPABASE_API_ROLES */.Us,
             // the legacy grant was ALL: every privilege of the kind (a deliberate narrower grant is compared)
             privileges: {
                 tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
@@ -13237,7 +15077,7 @@ const KIND_ORDER = [
     'default_privileges',
     'unmodeled',
 ];
-const tableKey = (o) => `table:${o.schema}.${o.table}`;
+const diff_tableKey = (o) => `table:${o.schema}.${o.table}`;
 const isTablePart = (o) => o.kind === 'column' || o.kind === 'constraint';
 function describe(o) {
     const label = o.schema ? `${o.schema}.${o.name}` : o.name;
@@ -13306,7 +15146,7 @@ function diffSnapshots(expected, actual, options = {}) {
     for (const [key, o] of want) {
         if (have.has(key) || ignore(o))
             continue;
-        if (isTablePart(o) && want.has(tableKey(o)) && !have.has(tableKey(o)))
+        if (isTablePart(o) && want.has(diff_tableKey(o)) && !have.has(diff_tableKey(o)))
             continue; // part of a missing table
         const children = o.kind === 'table' ? childrenOf(expected.objects, o) : [];
         out.push({
@@ -13325,7 +15165,7 @@ function diffSnapshots(expected, actual, options = {}) {
     for (const [key, o] of have) {
         if (want.has(key) || ignore(o))
             continue;
-        if (isTablePart(o) && have.has(tableKey(o)) && !want.has(tableKey(o)))
+        if (isTablePart(o) && have.has(diff_tableKey(o)) && !want.has(diff_tableKey(o)))
             continue; // part of an unexpected table
         const children = o.kind === 'table' ? childrenOf(actual.objects, o) : [];
         out.push({
@@ -13409,7 +15249,7 @@ function asRestored(state, disabledTriggers) {
     const restored = { ...state.snapshot, objects };
     return { snapshot: restored, fingerprint: fingerprint(restored) };
 }
-function label(difference) {
+function schema_label(difference) {
     return difference.schema ? `${difference.schema}.${difference.name}` : difference.name;
 }
 /** "anon: SELECT,INSERT in the copy only; ..." for an ACL that differs. */
@@ -13430,7 +15270,7 @@ function aclDelta(expected, actual) {
     return parts.join('; ');
 }
 function message(difference) {
-    const what = `${difference.kind.replace(/_/g, ' ')} ${label(difference)}`;
+    const what = `${difference.kind.replace(/_/g, ' ')} ${schema_label(difference)}`;
     const acl = difference.changes.find((change) => change.property === 'acl');
     if (difference.change === 'changed' && acl && difference.changes.length === 1) {
         return `Privileges on ${what} differ between source and copy: ${aclDelta(acl.expected, acl.actual)}.`;
@@ -13492,6 +15332,7 @@ function compareSchemas(expected, actual) {
  * A Supabase source is dumped without the platform's schemas (as `supabase db dump` does);
  * the restore target gets those from the Supabase baseline or image.
  */
+
 
 
 
@@ -13715,6 +15556,422 @@ async function readBackupFile(state, file) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/gates/drill/s3.ts
+/**
+ * A small S3 client of our own for one request: ListObjectsV2 (`GET /<bucket>?list-type=2`),
+ * path-style, as Supabase's S3 endpoint (`https://<ref>.supabase.co/storage/v1/s3`) and MinIO
+ * serve it, signed with AWS Signature Version 4 (header form, unsigned-body hash of the empty
+ * payload). The restore drill reads which files a bucket holds with it (storage-files.ts).
+ *
+ * The answer is hostile input: the body is read up to MAX_BODY_BYTES, the XML parser accepts the
+ * plain shape S3 writes (elements, text, the five predefined entities and character references)
+ * and rejects everything else (DOCTYPE, entity declarations, CDATA, processing instructions past
+ * the declaration), so nothing is ever expanded. Errors are S3Error values the caller turns
+ * into one sentence; the secret key never appears in them.
+ */
+
+/** A failed request: what went wrong, for the caller's one sentence. `code` is S3's error code when it sent a plain one. */
+class S3Error extends Error {
+    kind;
+    constructor(kind, message) {
+        super(message);
+        this.kind = kind;
+    }
+}
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const EMPTY_PAYLOAD_SHA256 = (0,external_node_crypto_.createHash)('sha256').update('').digest('hex');
+/** One page holds at most 1,000 keys of at most 1,024 bytes each, escaped: a few MB at most. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const MAX_DEPTH = 16;
+const sha256Hex = (text) => (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
+const hmac = (key, text) => (0,external_node_crypto_.createHmac)('sha256', key).update(text, 'utf8').digest();
+/** URI encoding as SigV4 defines it: every byte but A–Z a–z 0–9 - _ . ~ as %XX in upper case. */
+function uriEncode(text) {
+    return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+/** The canonical query string: each name and value encoded, pairs sorted by name, then value; a name alone gets an empty value. */
+function canonicalQuery(search) {
+    const pairs = search
+        .replace(/^\?/, '')
+        .split('&')
+        .filter(Boolean)
+        .map((pair) => {
+        const at = pair.indexOf('=');
+        const [name, value] = at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+        return [uriEncode(decodeURIComponent(name)), uriEncode(decodeURIComponent(value))];
+    });
+    pairs.sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+    return pairs.map(([name, value]) => `${name}=${value}`).join('&');
+}
+/** `20130524T000000Z`. */
+function amzDate(date) {
+    return date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+}
+/** Every step of the signature, for tests that check them against the published examples. */
+function signatureParts(input) {
+    const date = amzDate(input.now);
+    const headers = {
+        host: input.url.host,
+        'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256,
+        'x-amz-date': date,
+    };
+    for (const [name, value] of Object.entries(input.headers ?? {}))
+        headers[name.toLowerCase()] = value;
+    const names = Object.keys(headers).sort();
+    const signedHeaders = names.join(';');
+    const canonicalRequest = [
+        input.method,
+        input.url.pathname || '/',
+        canonicalQuery(input.url.search),
+        ...names.map((name) => `${name}:${headers[name].trim().replace(/\s+/g, ' ')}`),
+        '',
+        signedHeaders,
+        EMPTY_PAYLOAD_SHA256,
+    ].join('\n');
+    const scope = `${date.slice(0, 8)}/${input.region}/${input.service ?? 's3'}/aws4_request`;
+    const stringToSign = [ALGORITHM, date, scope, sha256Hex(canonicalRequest)].join('\n');
+    let key = hmac(`AWS4${input.credentials.secretAccessKey}`, date.slice(0, 8));
+    for (const part of [input.region, input.service ?? 's3', 'aws4_request'])
+        key = hmac(key, part);
+    const signature = (0,external_node_crypto_.createHmac)('sha256', key).update(stringToSign, 'utf8').digest('hex');
+    const authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope},SignedHeaders=${signedHeaders},Signature=${signature}`;
+    return { canonicalRequest, stringToSign, signature, authorization, headers };
+}
+/** The headers to send: the signed ones (but host, which fetch sets from the URL) and Authorization. */
+function signRequest(input) {
+    const { headers, authorization } = signatureParts(input);
+    const { host: _host, ...sent } = headers;
+    return { ...sent, authorization };
+}
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+function decodeText(raw) {
+    return raw.replace(/&([^;&\s]{0,10});?/g, (whole, name) => {
+        if (!whole.endsWith(';'))
+            throw new S3Error('malformed', 'a bare & in the XML');
+        if (name in ENTITIES)
+            return ENTITIES[name];
+        const code = /^#x([0-9a-fA-F]{1,6})$/.exec(name)?.[1] ?? /^#([0-9]{1,7})$/.exec(name)?.[1];
+        const point = code === undefined ? NaN : Number.parseInt(code, name.startsWith('#x') ? 16 : 10);
+        if (!(point > 0 && point <= 0x10ffff) || (point >= 0xd800 && point <= 0xdfff))
+            throw new S3Error('malformed', 'an unknown entity in the XML');
+        return String.fromCodePoint(point);
+    });
+}
+/** Name of an element (a namespace prefix is kept), its attributes (ignored), an optional self-closing slash. */
+const TOKEN = /<\?xml[^?<>]*\?>|<!--(?:[^-]|-(?!-))*-->|<\/([A-Za-z_][\w.:-]*)\s*>|<([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)/y;
+/** A strict parser for the plain XML S3 answers with; anything else is `malformed`. */
+function parseXml(xml) {
+    const text = xml.replace(/^\uFEFF/, '');
+    const root = { name: '', children: [], text: '' };
+    const stack = [root];
+    TOKEN.lastIndex = 0;
+    let declarationAllowed = true;
+    while (TOKEN.lastIndex < text.length) {
+        const at = TOKEN.lastIndex;
+        const match = TOKEN.exec(text);
+        if (!match)
+            throw new S3Error('malformed', `unexpected markup at byte ${at} of the XML`);
+        const [whole, closing, opening, , selfClosing, chars] = match;
+        const current = stack.at(-1);
+        if (whole.startsWith('<?xml')) {
+            if (!declarationAllowed)
+                throw new S3Error('malformed', 'an XML declaration past the start');
+        }
+        else if (closing !== undefined) {
+            if (closing !== current.name || stack.length === 1)
+                throw new S3Error('malformed', 'mismatched closing tag in the XML');
+            stack.pop();
+        }
+        else if (opening !== undefined) {
+            if (stack.length === 1 && root.children.length)
+                throw new S3Error('malformed', 'more than one root element in the XML');
+            if (stack.length > MAX_DEPTH)
+                throw new S3Error('malformed', 'XML nested too deep');
+            const element = { name: opening.replace(/^[\w.-]+:/, ''), children: [], text: '' };
+            current.children.push(element);
+            if (!selfClosing)
+                stack.push(element);
+        }
+        else if (chars !== undefined) {
+            if (stack.length === 1) {
+                if (chars.trim())
+                    throw new S3Error('malformed', 'text outside the root element of the XML');
+            }
+            else
+                current.text += decodeText(chars);
+        }
+        declarationAllowed = false;
+    }
+    if (stack.length !== 1 || root.children.length !== 1)
+        throw new S3Error('malformed', 'the XML ends inside an element, or has no root');
+    return root.children[0];
+}
+const only = (parent, name) => {
+    const found = parent.children.filter((c) => c.name === name);
+    if (found.length > 1)
+        throw new S3Error('malformed', `more than one <${name}> in the listing`);
+    return found[0];
+};
+/** One ListObjectsV2 answer: Contents (Key, Size), IsTruncated, NextContinuationToken. */
+function parseListPage(xml) {
+    const result = parseXml(xml);
+    if (result.name !== 'ListBucketResult')
+        throw new S3Error('malformed', `the answer is <${result.name}>, not <ListBucketResult>`);
+    const objects = result.children
+        .filter((c) => c.name === 'Contents')
+        .map((contents) => {
+        const key = only(contents, 'Key');
+        const size = only(contents, 'Size')?.text.trim() ?? '';
+        if (!key || !/^[0-9]{1,15}$/.test(size))
+            throw new S3Error('malformed', 'an object without a Key or a whole-number Size in the listing');
+        return { key: key.text, size: Number(size) };
+    });
+    const truncated = only(result, 'IsTruncated')?.text.trim();
+    if (truncated !== 'true' && truncated !== 'false')
+        throw new S3Error('malformed', 'no IsTruncated true or false in the listing');
+    if (truncated === 'false')
+        return { objects };
+    const nextToken = only(result, 'NextContinuationToken')?.text;
+    if (!nextToken)
+        throw new S3Error('malformed', 'a truncated listing without a NextContinuationToken');
+    return { objects, nextToken };
+}
+async function readBounded(response) {
+    const reader = response.body?.getReader();
+    if (!reader)
+        return '';
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        size += value.byteLength;
+        if (size > MAX_BODY_BYTES) {
+            await reader.cancel().catch(() => undefined);
+            throw new S3Error('malformed', `an answer larger than ${MAX_BODY_BYTES} bytes`);
+        }
+        chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** S3's error code from an error body, when it is a plain word (printed; nothing else of the body is). */
+function errorCode(body) {
+    try {
+        const code = only(parseXml(body), 'Code')?.text.trim();
+        return code && /^[A-Za-z]{1,64}$/.test(code) ? code : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The URL of one page: the endpoint's path, the bucket as one encoded segment, the query encoded as signed. */
+function listUrl(base, bucket, token) {
+    const url = new URL(base.href);
+    url.pathname = `${base.pathname.replace(/\/+$/, '')}/${uriEncode(bucket)}`;
+    url.search = `list-type=2${token === undefined ? '' : `&continuation-token=${uriEncode(token)}`}`;
+    return url;
+}
+/** One signed GET; the answer's text, or an S3Error. */
+async function get(endpoint, url, now) {
+    let response;
+    try {
+        response = await fetch(url, {
+            headers: signRequest({ method: 'GET', url, credentials: endpoint.credentials, region: endpoint.region, now: now() }),
+            redirect: 'error',
+            signal: AbortSignal.timeout(endpoint.timeoutMs ?? 30_000),
+        });
+    }
+    catch (error) {
+        const cause = error.cause;
+        throw new S3Error('unreachable', (cause ?? error).message);
+    }
+    const body = await readBounded(response).catch((error) => {
+        throw error instanceof S3Error ? error : new S3Error('unreachable', error.message);
+    });
+    if (response.ok)
+        return body;
+    const code = errorCode(body);
+    const kind = response.status === 401 || response.status === 403 ? 'credentials' : response.status === 404 ? 'bucket' : 'status';
+    throw new S3Error(kind, `HTTP ${response.status}${code ? ` ${code}` : ''}`);
+}
+/** Every page of a bucket's listing, in order. */
+async function* listObjects(endpoint, bucket, now = () => new Date()) {
+    const seen = new Set();
+    let token;
+    do {
+        const page = parseListPage(await get(endpoint, listUrl(endpoint.url, bucket, token), now));
+        yield page.objects;
+        token = page.nextToken;
+        if (token !== undefined) {
+            if (seen.has(token))
+                throw new S3Error('malformed', 'a continuation token that repeats (the listing would never end)');
+            seen.add(token);
+        }
+    } while (token !== undefined);
+}
+
+;// CONCATENATED MODULE: ./src/gates/drill/storage-files.ts
+
+
+
+
+
+
+
+/**
+ * The endpoint and credentials of `drill.storage.s3`, read before the drill starts; undefined
+ * without it. A named variable that is unset or empty is a UserError naming it.
+ */
+function readStorageEndpoint(config, env) {
+    if (!config)
+        return undefined;
+    const read = (name, what) => {
+        const value = env[name];
+        if (!value) {
+            throw new errors/* UserError */.y(`Repo config \`drill.storage.s3\` reads the S3 ${what} from environment variable ${name}, which is not set or empty; set it from a secret in the job's env, or remove \`drill.storage.s3\`.`);
+        }
+        (0,src_secrets/* registerSecret */.cl)(value);
+        return value;
+    };
+    const secretAccessKey = read(config['secret-access-key-env'], 'secret access key');
+    const accessKeyId = read(config['access-key-id-env'], 'access key id');
+    return {
+        url: new URL(config.endpoint),
+        region: config.region,
+        credentials: { accessKeyId, secretAccessKey },
+        timeoutMs: config['timeout-ms'],
+        env: { accessKeyId: config['access-key-id-env'], secretAccessKey: config['secret-access-key-env'] },
+    };
+}
+/**
+ * Compares a bucket's rows (name → metadata size, undefined when the metadata has none) with its
+ * listing, page by page: `rows` is consumed (what is left at the end has no file).
+ */
+async function compareBucketFiles(bucket, rows, pages) {
+    const result = { bucket, objects: rows.size, present: 0, missing: 0, sizeMismatch: 0, unreferenced: 0 };
+    for await (const page of pages) {
+        for (const file of page) {
+            if (!rows.has(file.key)) {
+                result.unreferenced += 1;
+                continue;
+            }
+            const size = rows.get(file.key);
+            rows.delete(file.key);
+            result.present += 1;
+            if (size !== undefined && size !== file.size)
+                result.sizeMismatch += 1;
+        }
+    }
+    result.missing = rows.size;
+    return result;
+}
+const storage_files_plural = (n, one) => `${n} ${one}${n === 1 ? '' : 's'}`;
+/** The findings and the check line for the compared buckets. */
+function storageFilesFindings(buckets, endpointHost) {
+    const findings = [];
+    for (const b of buckets) {
+        const name = (0,inert/* inertInline */.Mo)(b.bucket);
+        const object = { kind: 'bucket', name };
+        if (b.missing) {
+            findings.push((0,drill_rules/* drillFinding */.x)({
+                rule: 'drill_storage_file_missing',
+                object,
+                message: `${storage_files_plural(b.missing, 'object')} of ${b.objects} in bucket ${name} of the restored copy ${b.missing === 1 ? 'has' : 'have'} no file in storage at ${endpointHost}.`,
+                remediation: "Back up the storage files with the database, on the same schedule; find out whether the files were deleted after the backup was taken; check that drill.storage.s3.endpoint is this project's storage.",
+            }));
+        }
+        if (b.sizeMismatch) {
+            findings.push((0,drill_rules/* drillFinding */.x)({
+                rule: 'drill_storage_file_size_mismatch',
+                object,
+                message: `${storage_files_plural(b.sizeMismatch, 'file')} in bucket ${name} at ${endpointHost} ${b.sizeMismatch === 1 ? 'has' : 'have'} another size than the restored copy's object metadata says.`,
+                remediation: 'Find out what rewrote the files after the backup was taken, and back the files up with the database.',
+            }));
+        }
+        if (b.unreferenced) {
+            findings.push((0,drill_rules/* drillFinding */.x)({
+                rule: 'drill_storage_file_unreferenced',
+                object,
+                message: `${storage_files_plural(b.unreferenced, 'file')} in bucket ${name} at ${endpointHost} ${b.unreferenced === 1 ? 'has' : 'have'} no object row in the restored copy (uploaded after the backup, or rows the backup lost).`,
+                remediation: 'Files uploaded after the backup are expected; many of them, or old ones, point at object rows the backup lost.',
+            }));
+        }
+    }
+    const sum = (pick) => buckets.reduce((total, b) => total + pick(b), 0);
+    const failed = sum((b) => b.missing + b.sizeMismatch);
+    return {
+        findings,
+        check: {
+            check: 'storage files',
+            status: failed ? 'fail' : 'pass',
+            detail: `${storage_files_plural(buckets.length, 'bucket')}, ${storage_files_plural(sum((b) => b.objects), 'object')} at ${endpointHost}: ${sum((b) => b.missing)} without a file, ${sum((b) => b.sizeMismatch)} of another size, ${storage_files_plural(sum((b) => b.unreferenced), 'file')} without a row`,
+        },
+    };
+}
+/** The copy's buckets (storage.buckets and those objects name). */
+const storage_files_BUCKETS_SQL = `select id from storage.buckets union select bucket_id from storage.objects where bucket_id is not null order by 1`;
+/** One bucket's objects: name and the size in the metadata (when it is a whole number). */
+const OBJECTS_SQL = `select name, case when metadata->>'size' ~ '^[0-9]{1,15}$' then metadata->>'size' end as size
+   from storage.objects where bucket_id = $1 and name is not null`;
+/** One sentence for a failed listing; the endpoint's host and the variable names, never their values. */
+function describeS3Error(error, endpoint, bucket) {
+    const at = `The S3 endpoint ${endpoint.url.host}`;
+    const name = (0,inert/* inertInline */.Mo)(bucket);
+    switch (error.kind) {
+        case 'credentials':
+            return `${at} rejected the credentials in ${endpoint.env.accessKeyId} and ${endpoint.env.secretAccessKey} when listing bucket ${name} (${error.message}); create S3 access keys for the project (Supabase: Storage settings, S3 access keys), store them as secrets, and check \`drill.storage.s3.region\`.`;
+        case 'bucket':
+            return `${at} has no bucket ${name} (${error.message}), which the restored copy's storage.objects names; check that \`drill.storage.s3.endpoint\` is the storage of the project whose backup this is.`;
+        case 'status':
+            return `${at} answered ${error.message} when listing bucket ${name}; retry later, or check \`drill.storage.s3.endpoint\`.`;
+        case 'unreachable':
+            return `Could not reach the S3 endpoint ${endpoint.url.host} to list bucket ${name} (${(0,inert/* inertInline */.Mo)(error.message)}); check \`drill.storage.s3.endpoint\` and the runner's network.`;
+        case 'malformed':
+            return `${at} answered the listing of bucket ${name} with something other than an S3 ListObjectsV2 result (${error.message}); check that \`drill.storage.s3.endpoint\` is an S3-compatible endpoint, such as https://<project-ref>.supabase.co/storage/v1/s3.`;
+    }
+}
+/** `storage files`: every bucket of the inert copy listed and compared; a check line, skipped with the reason when there is nothing to do. */
+async function checkStorageFiles(state, endpoint) {
+    if (!endpoint) {
+        state.checks.push({ check: 'storage files', status: 'skipped', detail: 'no drill.storage.s3 endpoint in the repo config: the files were not read' });
+        return;
+    }
+    await state.context.log.step(`storage files: list each bucket at ${endpoint.url.host}`, async () => {
+        const started = performance.now();
+        const session = await (0,connect/* connect */.Ng)(state.target.url, { gate: 'drill', readOnly: true, inputName: 'target', statementTimeoutMs: 0 });
+        try {
+            if (!(await storageReadable(session))) {
+                state.checks.push({ check: 'storage files', status: 'skipped', detail: 'the restored copy has no storage.objects to compare the files with' });
+                return;
+            }
+            const buckets = [];
+            for (const { id } of (await session.query(storage_files_BUCKETS_SQL)).rows) {
+                const { rows } = await session.query(OBJECTS_SQL, [id]);
+                const objects = new Map(rows.map((row) => [row.name, row.size === null ? undefined : Number(row.size)]));
+                try {
+                    buckets.push(await compareBucketFiles(id, objects, listObjects(endpoint, id)));
+                }
+                catch (error) {
+                    if (error instanceof S3Error)
+                        throw new errors/* UserError */.y(describeS3Error(error, endpoint, id));
+                    throw error;
+                }
+            }
+            const compared = storageFilesFindings(buckets, endpoint.url.host);
+            state.findings.push(...compared.findings);
+            state.checks.push(compared.check);
+            state.metrics.storage_files_ms = Math.round(performance.now() - started);
+        }
+        finally {
+            await session.end().catch(() => undefined);
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drill/state.ts
 /**
  * The drill's state: one object the phases (index.ts runs them in order) read and extend. Each
@@ -13812,12 +16069,473 @@ function cleanupStack() {
     return stack;
 }
 
+// EXTERNAL MODULE: ./src/migrations/apply.ts
+var migrations_apply = __nccwpck_require__(99657);
+// EXTERNAL MODULE: ./src/migrations/supabase-split.ts
+var supabase_split = __nccwpck_require__(68614);
+// EXTERNAL MODULE: ./src/postgres/server-errors.ts
+var server_errors = __nccwpck_require__(60970);
+;// CONCATENATED MODULE: ./src/db-tests/pgtap.ts
+/**
+ * pgTAP database tests (`supabase test db`'s `supabase/tests`): finding the files, running them
+ * on a database, reading their TAP. rls-audit runs them on its shadow database, restore-drill
+ * on the restored copy; each turns the problems found here into findings of its own rules.
+ *
+ * `supabase test db` runs `pg_prove --ext .pg --ext .sql -r supabase/tests`: every `.sql` and
+ * `.pg` file under the folder, in the byte order of their paths, each through psql. A pull
+ * request's test file is hostile, and psql would run its `\!` meta-commands on the runner, so
+ * here each file is split into statements (the migrations' splitter, which keeps their lines)
+ * and each statement is sent alone over the PostgreSQL protocol (the extended protocol, which
+ * refuses a second statement hidden in the text):
+ *
+ * - every file gets a fresh session as the role given (the one the migrations ran as, or the one
+ *   that loaded the backup), and one transaction that is rolled back afterwards; the file's own
+ *   transaction control (`begin`, `commit`, `rollback`, `end`, `abort`, ...) is its wrapper and
+ *   is not sent, so a file can neither commit nor leave anything behind for the next file
+ *   (savepoints are sent as written);
+ * - the text each statement returns is read as TAP and attributed to the statement's line;
+ *   like pg_prove, a file stops at its first SQL error;
+ * - a file gets FILE_TIMEOUT_MS in all: past it, its running statement is cancelled.
+ */
+
+
+
+
+
+
+
+
+/** How long one test file may run, all statements together. */
+const FILE_TIMEOUT_MS = 60_000;
+/** The extensions pg_prove runs with `supabase test db`. */
+const TEST_EXTENSIONS = ['.sql', '.pg'];
+/**
+ * The test folder: the input when given (it must be a folder), else `tests` beside the
+ * Supabase folder (the one holding config.toml) when it exists. Undefined: no tests to run.
+ * Seed and fixture files kept there (`rls.fixtures: [supabase/tests/fixtures.sql]`) are loaded, not tested.
+ */
+function resolveDbTests(input) {
+    const dir = input.given ? external_node_path_default().resolve(input.cwd, input.given) : input.supabaseConfig ? external_node_path_default().join(external_node_path_default().dirname(input.supabaseConfig), 'tests') : undefined;
+    if (!dir)
+        return undefined;
+    if (!(0,external_node_fs_.existsSync)(dir)) {
+        if (!input.given)
+            return undefined;
+        throw new errors/* UserError */.y(`${input.label} names ${input.given}, which does not exist; give the folder holding the pgTAP test files (such as supabase/tests).`);
+    }
+    if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
+        throw new errors/* UserError */.y(`${input.label} names ${input.given ?? dir}, which is a file; give the folder holding the pgTAP test files (such as supabase/tests).`);
+    }
+    return { dir, files: listTestFiles(dir).filter((file) => !input.loaded.includes(file)) };
+}
+/**
+ * Every `.sql` and `.pg` file under `dir`, sorted as pg_prove sorts them (byte order of the
+ * path). Symbolic links are not followed: a pull request's link could lead to the runner's files.
+ */
+function listTestFiles(dir) {
+    const found = [];
+    const walk = (folder) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })) {
+            const full = external_node_path_default().join(folder, entry.name);
+            if (entry.isDirectory())
+                walk(full);
+            else if (entry.isFile() && TEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext)))
+                found.push(full);
+        }
+    };
+    walk(dir);
+    return found.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+const TEST_LINE = /^(not )?ok\b(?:\s+(\d+))?\s*(?:-\s*)?(.*)$/;
+const DIRECTIVE = /(?<!\\)#\s*(skip|todo)\b\S*\s*(.*)$/i;
+/** Reads pgTAP's output: plan, assertions with their directives and diagnostics. */
+function parseTap(lines) {
+    const tap = { assertions: [] };
+    let last;
+    for (const { text, line } of lines) {
+        const plan = /^1\.\.(\d+)/.exec(text);
+        const test = TEST_LINE.exec(text);
+        if (plan) {
+            tap.planned = Number(plan[1]);
+            tap.planLine = line;
+        }
+        else if (test) {
+            const rest = test[3] ?? '';
+            const directive = DIRECTIVE.exec(rest);
+            const description = (directive ? rest.slice(0, directive.index) : rest).trim().replace(/\\#/g, '#');
+            last = {
+                number: test[2] ? Number(test[2]) : tap.assertions.length + 1,
+                ok: !test[1],
+                description,
+                ...(directive ? { directive: directive[1].toLowerCase() } : {}),
+                diagnostics: [],
+                line,
+            };
+            tap.assertions.push(last);
+        }
+        else if (text.startsWith('#')) {
+            if (/^#\s*Looks like you planned/.test(text))
+                tap.planComment = text.replace(/^#\s*/, '');
+            // only from the failed assertion's own statement: finish()'s summary is not about it
+            else if (last && !last.ok && last.line === line)
+                last.diagnostics.push(text);
+        }
+    }
+    return tap;
+}
+function countTap(file, tap) {
+    const count = (keep) => tap.assertions.filter(keep).length;
+    return {
+        file,
+        ...(tap.planned !== undefined ? { planned: tap.planned } : {}),
+        ran: tap.assertions.length,
+        passed: count((a) => a.ok && !a.directive),
+        failed: count((a) => !a.ok && !a.directive),
+        skipped: count((a) => a.directive === 'skip'),
+        todo: count((a) => a.directive === 'todo'),
+    };
+}
+/** The first keyword of top-level transaction control, which the file's wrapper is made of. */
+const TRANSACTION_CONTROL = /^(?:begin|start|commit|end|abort|rollback(?!\s+(?:work\s+|transaction\s+)?to\b)|prepare\s+transaction)\b/i;
+function isTransactionControl(statement) {
+    return TRANSACTION_CONTROL.test(statement.slice((0,migrations_apply/* firstTokenIndex */._F)(statement)));
+}
+/** The text a statement returned, line by line, as psql prints it in pg_prove's tuples-only mode. */
+function outputLines(result, line) {
+    const out = [];
+    for (const row of result.rows) {
+        for (const value of Object.values(row)) {
+            if (value === null || value === undefined)
+                continue;
+            for (const text of String(value).split('\n'))
+                out.push({ text, line });
+        }
+    }
+    return out;
+}
+/** Runs one file's statements in a transaction it cannot leave, then rolls it back. */
+async function runFile(session, cancel, text, timeoutMs) {
+    const lines = [];
+    const timer = setTimeout(() => void cancel(), timeoutMs);
+    let timedOut = false;
+    timer.unref?.();
+    const started = Date.now();
+    await session.query('begin');
+    try {
+        for (const statement of (0,supabase_split/* splitSupabaseStatements */.R)(text)) {
+            if (isTransactionControl(statement.text))
+                continue;
+            try {
+                const result = await session.query({ text: statement.text, queryMode: 'extended' });
+                lines.push(...outputLines(result, lineOf(text, statement)));
+            }
+            catch (error) {
+                timedOut = Date.now() - started >= timeoutMs;
+                return { lines, died: { line: lineOf(text, statement, error), message: dyingWords(error, timedOut, timeoutMs) } };
+            }
+        }
+        return { lines };
+    }
+    finally {
+        clearTimeout(timer);
+        await session.query('rollback').catch(() => undefined);
+    }
+}
+/** The file line of a statement (its first token), or of the error position PostgreSQL gives. */
+function lineOf(text, statement, error) {
+    const offset = error?.position ? (0,migrations_apply/* codePointPositionToIndex */.Kk)(statement.text, Number(error.position)) : (0,migrations_apply/* firstTokenIndex */._F)(statement.text);
+    return (0,migrations_apply/* lineAt */.mh)(text, statement.start + offset);
+}
+function dyingWords(error, timedOut, timeoutMs) {
+    if (timedOut)
+        return `the file ran past its ${Math.round(timeoutMs / 1000)} s limit and its statement was cancelled`;
+    const e = error;
+    const message = (0,server_errors/* describeServerError */.J)(error) ?? `${String(e.message ?? error).replace(/\.$/, '')}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
+    return message;
+}
+/**
+ * pgTAP in the database: already there (`created` false), or created in schema `extensions` (as
+ * the Supabase CLI does) by the admin session (`createdSchema` when that schema is new too);
+ * `missing` with the server's major when the server lacks it.
+ */
+async function ensurePgtap(admin, testRole) {
+    const installed = await admin.query(`select n.nspname as schema from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace where e.extname = 'pgtap'`);
+    if (installed.rows[0])
+        return { schema: installed.rows[0].schema, created: false };
+    const available = await admin.query(`select 1 from pg_catalog.pg_available_extensions where name = 'pgtap'`);
+    if (!available.rowCount) {
+        const { rows } = await admin.query(`select current_setting('server_version_num') as v`);
+        return { missing: Math.floor(Number(rows[0]?.v ?? 0) / 10000) };
+    }
+    const schema = await admin.query(`select 1 from pg_catalog.pg_namespace where nspname = 'extensions'`);
+    await admin.query('create schema if not exists extensions');
+    await admin.query(`grant usage on schema extensions to public, ${(0,connect/* quoteIdent */.v4)(testRole)}`);
+    await admin.query('create extension if not exists pgtap with schema extensions');
+    return { schema: 'extensions', created: true, createdSchema: !schema.rowCount };
+}
+/**
+ * Runs every file, each in a fresh session to `testTarget` whose search path gets pgTAP's
+ * schema; `admin` cancels a file that runs past its time.
+ */
+async function runTestFiles(admin, testTarget, schema, tests, options) {
+    const outcome = { files: [], problems: [] };
+    for (const file of tests.files) {
+        const relative = external_node_path_default().relative(options.cwd, file).split((external_node_path_default()).sep).join('/');
+        const text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+        const session = await (0,connect/* connect */.Ng)(testTarget, options.connectOptions);
+        try {
+            const { rows } = await session.query(`select pg_catalog.pg_backend_pid() as pid, pg_catalog.set_config('search_path', case when $1 = any(pg_catalog.current_schemas(false)) then pg_catalog.current_setting('search_path') else pg_catalog.current_setting('search_path') || ', ' || $2 end, false)`, [schema, (0,connect/* quoteIdent */.v4)(schema)]);
+            const cancel = async () => {
+                await admin.query('select pg_catalog.pg_cancel_backend($1)', [rows[0].pid]).catch(() => undefined);
+            };
+            const run = await runFile(session, cancel, text, options.timeoutMs);
+            const tap = parseTap(run.lines);
+            outcome.files.push(countTap(relative, tap));
+            outcome.problems.push(...fileProblems(relative, tap, run, options.where));
+        }
+        finally {
+            await session.end().catch(() => undefined);
+        }
+    }
+    return outcome;
+}
+/** The counts over every file, as metrics. */
+function testMetrics(files) {
+    const total = (key) => files.reduce((sum, f) => sum + f[key], 0);
+    return {
+        db_test_files: files.length,
+        db_tests_passed: total('passed'),
+        db_tests_failed: total('failed'),
+        db_tests_skipped: total('skipped'),
+        db_tests_todo: total('todo'),
+    };
+}
+/** Failing assertions, a plan mismatch, a file that died. */
+function fileProblems(file, tap, run, where) {
+    const problems = [];
+    const failing = tap.assertions.filter((a) => !a.ok && !a.directive);
+    const descriptions = tap.assertions.map((a) => a.description);
+    for (const assertion of failing) {
+        const unique = assertion.description && descriptions.indexOf(assertion.description) === descriptions.lastIndexOf(assertion.description);
+        const description = (0,inert/* inertInline */.Mo)(assertion.description);
+        problems.push({
+            kind: 'failed',
+            object: { kind: 'db-test', name: `${file}: ${unique ? description : `#${assertion.number}${description ? ` ${description}` : ''}`}` },
+            message: `pgTAP test ${assertion.number}${description ? ` "${description}"` : ''} in ${file}:${assertion.line} failed on ${where}.`,
+            ...(assertion.diagnostics.length ? { detail: (0,inert/* inertBlock */.WC)(assertion.diagnostics.join('\n')) } : {}),
+            remediation: 'Fix the schema, policy or grant the test exercises, or the test if its expectation is wrong.',
+            location: { file, line: assertion.line },
+        });
+    }
+    if (run.died) {
+        problems.push({
+            kind: 'died',
+            object: { kind: 'db-test', name: file },
+            message: `Test file ${file} stopped at line ${run.died.line}: ${(0,inert/* inertInline */.Mo)(run.died.message)}; the assertions after it did not run.`,
+            remediation: 'Fix the statement (psql meta-commands such as \\set are not run: write plain SQL), or what it relies on in the migrations.',
+            location: { file, line: run.died.line },
+        });
+    }
+    else if (tap.planned === undefined || tap.planned !== tap.assertions.length) {
+        const said = tap.planComment ? ` (${(0,inert/* inertInline */.Mo)(tap.planComment)})` : '';
+        problems.push({
+            kind: 'plan_mismatch',
+            object: { kind: 'db-test', name: file },
+            message: tap.planned === undefined
+                ? `Test file ${file} printed no plan; pg_prove fails a file without one.`
+                : `Test file ${file} planned ${tap.planned} test(s) but ran ${tap.assertions.length}${said}.`,
+            remediation: 'Make `select plan(N)` match the assertions the file runs, or use `select * from no_plan()` and end with `select * from finish()`.',
+            location: { file, line: tap.planLine ?? tap.assertions[0]?.line ?? 1 },
+        });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/db-tests/rls-tests.ts
+
+function expectationText(test) {
+    const e = test.expect;
+    if ('rows' in e)
+        return `${e.rows} row(s)`;
+    if ('rows-at-least' in e)
+        return `at least ${e['rows-at-least']} row(s)`;
+    if ('denied' in e)
+        return 'denied (42501)';
+    return `error ${e.error}`;
+}
+/** Runs one test; the session must be allowed to `set role` to the test's role. */
+async function runTest(session, test) {
+    const expected = expectationText(test);
+    const claims = JSON.stringify({ role: test.as.role, ...(test.as.claims ?? {}) });
+    let got;
+    let passed;
+    await session.query('begin');
+    try {
+        try {
+            await session.query(`set local role ${(0,connect/* quoteIdent */.v4)(test.as.role)}`);
+            await session.query(`select pg_catalog.set_config('request.jwt.claims', $1, true)`, [claims]);
+            const result = await session.query(test.sql);
+            const last = Array.isArray(result) ? result[result.length - 1] : result;
+            const count = last.command === 'SELECT' ? last.rows.length : (last.rowCount ?? 0);
+            got = `${count} row(s)`;
+            const e = test.expect;
+            passed = 'rows' in e ? count === e.rows : 'rows-at-least' in e ? count >= e['rows-at-least'] : false;
+        }
+        catch (error) {
+            const { code, message } = error;
+            got = `error ${code ?? '?'}: ${message}`;
+            const e = test.expect;
+            passed = 'denied' in e ? code === '42501' : 'error' in e ? code === e.error : false;
+        }
+    }
+    finally {
+        await session.query('rollback').catch(() => undefined);
+    }
+    return { name: test.name, role: test.as.role, passed, got, expected };
+}
+/** Runs the tests in order, in one session. */
+async function runRlsTests(session, tests) {
+    const outcomes = [];
+    for (const test of tests)
+        outcomes.push(await runTest(session, test));
+    return outcomes;
+}
+
+// EXTERNAL MODULE: ./src/migrations/tools/supabase.ts
+var supabase = __nccwpck_require__(92059);
+;// CONCATENATED MODULE: ./src/gates/drill/tests.ts
+/**
+ * The project's own tests on the restored copy, after the verification and the RTO: the repo
+ * config's RLS tests (`rls.tests`) and the pgTAP files (`db-tests`, default `supabase/tests`),
+ * the same tests rls-audit runs on its shadow database (src/db-tests/). A restore that loses a
+ * policy or a grant brings every row back and still fails here.
+ *
+ * The copy is inert and throwaway, and every test runs in a transaction that is rolled back.
+ * pgTAP, when the copy lacks it, is created for the tests and dropped afterwards, so the masked
+ * export and the migration rehearsal that follow see the copy as restored. A restore server
+ * without pgTAP skips the files with a warning (drill_db_tests_not_run) rather than stopping
+ * the drill: a nightly drill keeps its restore verdict, and the warning says what to install.
+ */
+
+
+
+
+
+
+
+/**
+ * The tests to run, found before anything is restored so a bad `db-tests` stops the drill at
+ * once: the folder the input names, else `tests` beside the Supabase folder of
+ * `project.migrations-dir` (or of the working directory). The RLS fixture files kept there are
+ * loaded by rls-audit, not tested.
+ */
+function findCopyTests(options, cwd, config) {
+    const db = resolveDbTests({
+        given: options.dbTests,
+        label: 'Input `db-tests`',
+        cwd,
+        supabaseConfig: (0,supabase/* findSupabaseConfig */.Y)(external_node_path_default().resolve(cwd, config.project['migrations-dir'] ?? '.')),
+        loaded: config.rls.fixtures.map((file) => external_node_path_default().resolve(cwd, file)),
+    });
+    return { rls: config.rls.tests, ...(db ? { db } : {}) };
+}
+const STATEMENT_TIMEOUT_MS = 60_000;
+/** tests: both kinds on the copy, each a check line; failures are findings. */
+async function testCopy(state, tests) {
+    const { target, context } = state;
+    if (tests.rls.length === 0 && !tests.db?.files.length) {
+        state.checks.push(NO_RLS_TESTS, noDbTests(tests.db, context.cwd));
+        return;
+    }
+    const started = performance.now();
+    await context.log.step('tests: the repo config RLS tests and the pgTAP files on the copy', async () => {
+        const session = await (0,connect/* connect */.Ng)(target.url, { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: STATEMENT_TIMEOUT_MS });
+        try {
+            const rls = await rlsTestsOnCopy(session, tests.rls);
+            const db = await dbTestsOnCopy(session, state, tests.db);
+            state.findings.push(...rls.findings, ...db.findings);
+            state.checks.push(rls.check, db.check);
+            Object.assign(state.metrics, db.metrics);
+        }
+        finally {
+            await session.end().catch(() => undefined);
+        }
+    });
+    state.metrics.tests_ms = Math.round(performance.now() - started);
+}
+const NO_RLS_TESTS = { check: 'rls tests', status: 'skipped', detail: 'no rls.tests in the repo config' };
+function noDbTests(tests, cwd) {
+    const detail = tests ? `no .sql or .pg file in ${external_node_path_default().relative(cwd, tests.dir) || '.'}` : 'no db-tests folder and no supabase/tests';
+    return { check: 'database tests', status: 'skipped', detail };
+}
+async function rlsTestsOnCopy(session, tests) {
+    if (tests.length === 0)
+        return { findings: [], check: NO_RLS_TESTS };
+    const failed = (await runRlsTests(session, tests)).filter((o) => !o.passed);
+    const findings = failed.map((o) => (0,drill_rules/* drillFinding */.x)({
+        rule: 'drill_rls_test_failed',
+        object: { kind: 'rls-test', name: (0,inert/* inertInline */.Mo)(o.name) },
+        message: `RLS test "${(0,inert/* inertInline */.Mo)(o.name)}" (as ${(0,inert/* inertInline */.Mo)(o.role)}) expected ${o.expected} but got ${(0,inert/* inertInline */.Mo)(o.got)} on the restored copy.`,
+        remediation: 'Look at the restore errors for the policy or grant the test exercises (a role or function it names may be missing on the restore server), and fix the backup job or the restore runbook.',
+    }));
+    return { findings, check: { check: 'rls tests', status: findings.length ? 'fail' : 'pass', detail: `${tests.length} run; ${findings.length} failed` } };
+}
+async function dbTestsOnCopy(admin, state, tests) {
+    if (!tests?.files.length)
+        return { findings: [], check: noDbTests(tests, state.context.cwd) };
+    const { target, context } = state;
+    const pgtap = await ensurePgtap(admin, target.restoreAs.user);
+    if ('missing' in pgtap) {
+        const major = pgtap.missing;
+        return {
+            findings: [
+                (0,drill_rules/* drillFinding */.x)({
+                    rule: 'drill_db_tests_not_run',
+                    object: { kind: 'database', name: 'pgtap' },
+                    message: `The restore server (PostgreSQL ${major}) has no pgTAP extension, so the ${tests.files.length} pgTAP test file(s) did not run on the copy.`,
+                    remediation: `Install the Debian package postgresql-${major}-pgtap on the runner, or restore into a supabase/postgres image (shadow: docker), which has it.`,
+                }),
+            ],
+            check: { check: 'database tests', status: 'skipped', detail: `${tests.files.length} file(s) not run: no pgTAP on the restore server` },
+        };
+    }
+    try {
+        const run = await runTestFiles(admin, target.restoreAs, pgtap.schema, tests, {
+            cwd: context.cwd,
+            timeoutMs: FILE_TIMEOUT_MS,
+            connectOptions: { gate: 'drill', readOnly: false, inputName: 'target', statementTimeoutMs: FILE_TIMEOUT_MS },
+            where: 'the restored copy',
+        });
+        const findings = run.problems.map(({ kind: _kind, ...problem }) => (0,drill_rules/* drillFinding */.x)({
+            rule: 'drill_db_test_failed',
+            ...problem,
+            remediation: 'Look at the restore errors for what the test exercises (a policy, grant, function or row the restore lost), and fix the backup job or the restore runbook; if the test fails on the source as well, fix the test.',
+        }));
+        const metrics = testMetrics(run.files);
+        return {
+            findings,
+            check: {
+                check: 'database tests',
+                status: findings.length ? 'fail' : 'pass',
+                detail: `${run.files.length} file(s), ${metrics.db_tests_passed} passed, ${metrics.db_tests_failed} failed`,
+            },
+            metrics,
+        };
+    }
+    finally {
+        if (pgtap.created)
+            await admin.query(`drop extension if exists pgtap${pgtap.createdSchema ? '; drop schema if exists extensions' : ''}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drill/verify.ts
 /**
  * Verifying the restored copy: its facts against the source's (live snapshot or manifest),
  * the settings the repo config expects, and the smoke queries. Each failed check is a finding
  * naming the table or object; each check also gets one line in the report's check list.
  */
+
+
 
 
 
@@ -13859,6 +16577,7 @@ function compareFacts(expected, actual, options) {
     }
     const checks = [check('row counts', countFailures, `${expected.tables.length} tables, ${rows} rows in the source; ${countFailures} differ`)];
     let checksumFailures = 0;
+    let compared = 0;
     const wanted = [...new Set(options.checksumTables.map((name) => tableLabel(splitTableName(name))))];
     const known = new Set(expected.tables.map(tableLabel));
     for (const name of wanted) {
@@ -13872,24 +16591,46 @@ function compareFacts(expected, actual, options) {
             }));
             continue;
         }
-        const want = expected.checksums[name];
-        const have = actual.checksums[name];
-        if (want === undefined || !actualTables.has(name))
+        if (expected.checksumTablesWithoutKey.includes(name)) {
+            findings.push((0,drill_rules/* drillFinding */.x)({
+                rule: 'drill_checksum_table_no_key',
+                object: { kind: 'table', ...table },
+                message: `drill.checksum-tables names ${name}, which has no primary key (nor a unique index on NOT NULL columns), so it was not checksummed; its row count was compared.`,
+                remediation: `Give ${name} a primary key, or take it out of drill.checksum-tables.`,
+            }));
             continue;
-        if (want !== have) {
+        }
+        const want = expected.keyedChecksums[name];
+        if (!want && expected.checksums?.[name] !== undefined) {
+            findings.push((0,drill_rules/* drillFinding */.x)({
+                rule: 'drill_checksum_not_compared',
+                object: { kind: 'table', ...table },
+                message: `Table ${name} was not checksummed: the manifest was written by an older postgate, whose summed row hashes cannot be compared with the exact keyed digest; its row count was compared.`,
+                remediation: 'Write the manifest again with this version at the next backup (postgate drill --write-manifest).',
+            }));
+            continue;
+        }
+        if (!want || !actualTables.has(name))
+            continue;
+        compared += 1;
+        const difference = checksumDifference(want, actual.keyedChecksums[name]);
+        if (difference) {
             checksumFailures += 1;
             findings.push((0,drill_rules/* drillFinding */.x)({
                 rule: 'drill_checksum_table_mismatch',
                 object: { kind: 'table', ...table },
-                message: `Table ${name}'s key checksum differs between source and copy: rows were changed, lost or duplicated.`,
-                remediation: 'Compare the table in source and copy (same TimeZone and DateStyle); look at the restore errors and at triggers that ran while loading.',
+                message: `Table ${name}'s rows differ between source and copy (exact digest by key ${want.key.join(', ')}): ${difference}.`,
+                remediation: 'Compare those rows in source and copy; look at the restore errors and at triggers that ran while loading.',
             }));
         }
     }
     checks.push(wanted.length
-        ? check('key checksums', checksumFailures, `${wanted.length} table(s) configured; ${checksumFailures} differ`)
+        ? {
+            ...check('key checksums', checksumFailures, `${wanted.length} table(s) configured; ${checksumFailures} differ`),
+            ...(compared === 0 && !checksumFailures ? { status: 'skipped' } : {}),
+        }
         : { check: 'key checksums', status: 'skipped', detail: 'no drill.checksum-tables in the repo config' });
-    const platform = new Set(options.platformExtensionsExpectedMissing ? supabase/* SUPABASE_EXTENSIONS */.Qc.map((e) => e.name) : []);
+    const platform = new Set(options.platformExtensionsExpectedMissing ? baseline_supabase/* SUPABASE_EXTENSIONS */.Qc.map((e) => e.name) : []);
     const missingExtensions = Object.keys(expected.extensions).filter((name) => !(name in actual.extensions) && !platform.has(name));
     for (const name of missingExtensions) {
         findings.push((0,drill_rules/* drillFinding */.x)({
@@ -13964,6 +16705,39 @@ function compareFacts(expected, actual, options) {
         }));
     }
     return { findings, checks };
+}
+/** Ranges named in a mismatch message, then "and N more". */
+const RANGES_NAMED = 5;
+/** A range of the source's key order: its keys for an integer key, else its row positions (a key may be row content). */
+function rangeName(want, index) {
+    const range = want.ranges[index];
+    if (range?.from !== undefined && range.to !== undefined)
+        return range.from === range.to ? `key ${range.from}` : `keys ${range.from}–${range.to}`;
+    if (!range)
+        return `the rows after the source's last (from row ${want.rows + 1} in key order)`;
+    const first = index * want.rangeRows + 1;
+    return `rows ${first}–${first + range.rows - 1} in key order`;
+}
+/**
+ * Where the copy's digest differs from the source's, or undefined when it does not. With equal
+ * row counts every differing range is named; otherwise the first, since the ranges after a lost
+ * or extra row are shifted.
+ */
+function checksumDifference(want, have) {
+    if (!have)
+        return `the copy could not be read with the source's columns (${want.columns.length}); see the schema findings`;
+    if (have.rows === want.rows && have.sha256 === want.sha256)
+        return undefined;
+    const count = Math.max(want.ranges.length, have.ranges.length);
+    const differing = Array.from({ length: count }, (_, index) => index).filter((index) => want.ranges[index]?.sha256 !== have.ranges[index]?.sha256 || want.ranges[index]?.rows !== have.ranges[index]?.rows);
+    const size = `${want.ranges.length} range(s) of ${want.rangeRows} rows`;
+    if (have.rows !== want.rows) {
+        const delta = have.rows - want.rows;
+        return `the copy has ${Math.abs(delta)} row(s) ${delta > 0 ? 'more' : 'fewer'}; the first of ${size} that differs is ${rangeName(want, differing[0] ?? 0)} (the ranges after it are shifted, so not compared)`;
+    }
+    const named = differing.slice(0, RANGES_NAMED).map((index) => rangeName(want, index));
+    const more = differing.length > RANGES_NAMED ? ` and ${differing.length - RANGES_NAMED} more` : '';
+    return `${differing.length} of ${size} differ (${named.join(', ')}${more}); the other ${want.ranges.length - differing.length} match`;
 }
 /** Settings the repo config expects, looked up in a fresh session on the copy. */
 async function checkExpectedSettings(client, names) {
@@ -14051,11 +16825,19 @@ async function verifyCopy(state, inert) {
     const checksumTables = config['checksum-tables'];
     await state.phases.run('verify', 'schema, row counts, checksums, RLS, settings, smoke queries', async () => {
         const excludeSchemas = live?.facts.excludedSchemas ?? manifest?.facts.excludedSchemas ?? (supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : []);
-        const sessions = [copy, ...(await openSessions(target.url, Math.min(state.jobs, 4) - 1))];
-        state.cleanup.defer(() => Promise.all(sessions.slice(1).map((s) => s.end().catch(() => undefined))).then(() => undefined));
+        // `jobs` sessions (at most 4) count and digest, largest table first; one more reads the schema meanwhile.
+        const [schemaSession, ...more] = await openSessions(target.url, Math.min(state.jobs, 4));
+        const sessions = [copy, ...more];
+        state.cleanup.defer(() => Promise.all([schemaSession, ...more].map((s) => s.end().catch(() => undefined))).then(() => undefined));
         await copy.query(PINNED_SETTINGS_SQL);
-        const actual = countBackIn(await collectFacts(sessions, { excludeSchemas, checksumTables }), deleted);
         const expected = live?.facts ?? manifest?.facts;
+        // Only what the source digested is digested on the copy (nothing, without a source to compare with).
+        const digestsLike = expected?.keyedChecksums ?? {};
+        const [facts, schemaRead] = await Promise.all([
+            collectFacts(sessions, { excludeSchemas, checksumTables, digestsLike }),
+            readSchema(schemaSession, { excludeSchemas, supabase }),
+        ]);
+        const actual = countBackIn(facts, deleted);
         const expectedSchema = live?.schema
             ? live.schema
             : manifest?.schema
@@ -14064,7 +16846,7 @@ async function verifyCopy(state, inert) {
                     ...(manifest.schema.snapshot ? { snapshot: manifest.schema.snapshot } : {}),
                 }
                 : undefined;
-        const copySchema = asRestored(await readSchema(copy, { excludeSchemas, supabase }), disabled);
+        const copySchema = asRestored(schemaRead, disabled);
         if (expected) {
             const compared = compareFacts(expected, actual, { checksumTables, platformExtensionsExpectedMissing: supabase && !target.supabaseImage });
             findings.push(...compared.findings);
@@ -14079,6 +16861,9 @@ async function verifyCopy(state, inert) {
             }));
             checks.push({ check: 'row counts', status: 'skipped', detail: `no source to compare with (${actual.tables.length} tables restored)` });
         }
+        const storage = compareStorage(expected?.storage, actual.storage);
+        findings.push(...storage.findings);
+        checks.push(storage.check);
         if (expectedSchema) {
             const schema = compareSchemas(expectedSchema, copySchema);
             findings.push(...schema.findings);
@@ -14217,11 +17002,15 @@ var __disposeResources = (undefined && undefined.__disposeResources) || (functio
  *   verify      schema, row counts, key checksums, extensions, RLS, triggers, migration  verify.ts
  *               version, expected settings, smoke queries
  *
- * Then RTO/RPO against the targets (rpo.ts), optional masking and export (mask.ts), the drill
+ * Then RTO/RPO against the targets (rpo.ts), the repo config's RLS tests and the pgTAP files on
+ * the copy (tests.ts), the storage files behind the copy's objects (storage-files.ts), optional masking and export (mask.ts), the drill
  * log and `max-days-since-green` (log.ts). The phases share one state (state.ts); the target is
  * always cleaned up. `--write-manifest` is the backup mode: dump the source into dump-path and
  * write the manifest, without a restore.
  */
+
+
+
 
 
 
@@ -14254,6 +17043,9 @@ async function drill(options, context) {
         // what a killed earlier run left (a pg_dump still running, its dump directory) goes first
         (0,registry/* reapOrphans */.a6)();
         validateSupabaseApiInputs(options.supabaseAccessToken, options.projectRef);
+        validatePitrInputs(context.config.drill.pitr, options.supabaseAccessToken);
+        const storageEndpoint = readStorageEndpoint(context.config.drill.storage?.s3, context.env);
+        const copyTests = findCopyTests(options, context.cwd, context.config);
         const cleanup = __addDisposableResource(env_1, cleanupStack(), true);
         const state = createState(options, context, mode, cleanup);
         try {
@@ -14262,6 +17054,10 @@ async function drill(options, context) {
                 await verifyCopy(targeted, inert);
             state.phases.skipRest();
             await measureObjectives(state);
+            if (targeted && inert)
+                await testCopy(targeted, copyTests);
+            if (targeted && inert)
+                await checkStorageFiles(targeted, storageEndpoint);
             await exportMasked(state);
             if (targeted && inert && state.config['rehearse-migrations'])
                 await rehearseOnCopy(state, targeted.target.url);
@@ -14557,8 +17353,6 @@ async function readMigrationsAtRef(cwd, dir, ref, tool) {
 
 // EXTERNAL MODULE: ./node_modules/smol-toml/dist/index.js + 8 modules
 var dist = __nccwpck_require__(3292);
-// EXTERNAL MODULE: ./src/migrations/apply.ts
-var migrations_apply = __nccwpck_require__(99657);
 // EXTERNAL MODULE: ./src/migrations/statement-effects.ts
 var statement_effects = __nccwpck_require__(28227);
 ;// CONCATENATED MODULE: ./src/migrations/data-api-grants.ts
@@ -15226,7 +18020,7 @@ select t.migration, t.command_tag, 'column', t.nspname, t.relname || '.' || a.at
 union all
 select t.migration, t.command_tag, 'constraint', t.nspname, t.relname || '.' || co.conname, co.conname, null, t.relname, t.nspname, true
   from touched t join pg_catalog.pg_constraint co on co.conrelid = t.relid`;
-const TOKEN = /--[^\n]*|\/\*[\s\S]*?\*\/|'((?:[^']|'')*)'|"((?:[^"]|"")*)"|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)|([.,()])/g;
+const origins_TOKEN = /--[^\n]*|\/\*[\s\S]*?\*\/|'((?:[^']|'')*)'|"((?:[^"]|"")*)"|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)|([.,()])/g;
 /** PostgreSQL keeps the first 63 bytes of a longer identifier. */
 const NAME_BYTES = 63;
 function stored(identifier) {
@@ -15245,7 +18039,7 @@ function stored(identifier) {
 function tokenize(code, outerDepth = 0) {
     const tokens = [];
     let depth = outerDepth;
-    for (const [, literal, quoted, word, punctuation] of code.matchAll(TOKEN)) {
+    for (const [, literal, quoted, word, punctuation] of code.matchAll(origins_TOKEN)) {
         if (literal !== undefined)
             tokens.push(...tokenize(literal.replace(/''/g, "'"), depth + 1));
         else if (quoted !== undefined)
@@ -15494,6 +18288,282 @@ function findOrigin(origins, object) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/catalog/roles.ts
+
+/** Suffix of a setting key made with `ALTER ROLE ... IN DATABASE <the database read> SET`. */
+const IN_THIS_DATABASE = '@this-database';
+// Named columns of pg_roles only (its password column is masked anyway); never the table behind it.
+const ROLES_SQL = `
+select r.rolname::text as name, r.rolsuper as superuser, r.rolinherit as inherit, r.rolcreaterole as create_role,
+       r.rolcreatedb as create_db, r.rolcanlogin as login, r.rolreplication as replication, r.rolbypassrls as bypass_rls,
+       r.rolconnlimit as connection_limit,
+       case when r.rolvaliduntil is null then null
+            when pg_catalog.isfinite(r.rolvaliduntil) then pg_catalog.to_char(r.rolvaliduntil at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            else r.rolvaliduntil::text end as valid_until
+  from pg_catalog.pg_roles r
+ where r.rolname !~ '^pg_' and ($1::text[] is null or r.rolname = any($1::text[]))
+ order by 1`;
+const membershipsSql = (major) => `
+select r.rolname::text as role, m.rolname::text as member, am.admin_option as admin,
+       ${major >= 16 ? 'am.inherit_option' : 'm.rolinherit'} as inherit, ${major >= 16 ? 'am.set_option' : 'true'} as set,
+       g.rolname::text as grantor
+  from pg_catalog.pg_auth_members am
+  join pg_catalog.pg_roles r on r.oid = am.roleid
+  join pg_catalog.pg_roles m on m.oid = am.member
+  left join pg_catalog.pg_roles g on g.oid = am.grantor
+ where not (r.rolname ~ '^pg_' and m.rolname ~ '^pg_')
+   and ($1::text[] is null or r.rolname = any($1::text[]) or m.rolname = any($1::text[]))
+ order by 1, 2, 6`;
+// The value is hashed here, on the server: it never reaches postgate.
+const SETTINGS_SQL = `
+select r.rolname::text as role, s.setdatabase <> 0 as in_database, pg_catalog.split_part(c, '=', 1) as name,
+       pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.substr(c, pg_catalog.strpos(c, '=') + 1), 'UTF8')), 'hex') as hash
+  from pg_catalog.pg_db_role_setting s
+  join pg_catalog.pg_roles r on r.oid = s.setrole
+  cross join lateral pg_catalog.unnest(s.setconfig) c
+ where s.setrole <> 0
+   and s.setdatabase in (0, (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()))
+   and r.rolname !~ '^pg_' and ($1::text[] is null or r.rolname = any($1::text[]))`;
+const SERVER_SQL = `
+select pg_catalog.current_setting('server_version_num')::int / 10000 as major, pg_catalog.current_database()::text as database,
+       (select rolname::text from pg_catalog.pg_roles where oid = 10) as bootstrap`;
+/** Reads the roles (all but `pg_*`, or only `names`), the memberships touching them and their settings. Read-only. */
+async function readRoles(session, options = {}) {
+    const names = options.names ? [...options.names] : null;
+    const server = (await session.query(SERVER_SQL)).rows[0];
+    const roleRows = (await session.query(ROLES_SQL, [names])).rows;
+    const memberships = (await session.query(membershipsSql(server.major), [names])).rows;
+    const settingRows = (await session.query(SETTINGS_SQL, [names])).rows;
+    const settings = new Map();
+    for (const row of settingRows) {
+        const of = settings.get(row.role) ?? {};
+        of[row.in_database ? `${row.name}${IN_THIS_DATABASE}` : row.name] = row.hash;
+        settings.set(row.role, of);
+    }
+    return {
+        serverMajor: server.major,
+        database: server.database,
+        bootstrapSuperuser: server.bootstrap,
+        roles: roleRows.map((r) => ({
+            name: r.name,
+            attributes: {
+                superuser: r.superuser,
+                inherit: r.inherit,
+                createRole: r.create_role,
+                createDb: r.create_db,
+                login: r.login,
+                replication: r.replication,
+                bypassRls: r.bypass_rls,
+                connectionLimit: r.connection_limit,
+                validUntil: r.valid_until,
+            },
+            settings: sortedRecord(settings.get(r.name) ?? {}),
+        })),
+        memberships: memberships.map(({ grantor, ...m }) => ({ ...m, ...(grantor ? { grantor } : {}) })),
+    };
+}
+const sortedRecord = (record) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+/** The attribute keywords of CREATE/ALTER ROLE, in the order PostgreSQL documents them. */
+const FLAGS = [
+    ['superuser', 'superuser'],
+    ['createDb', 'createdb'],
+    ['createRole', 'createrole'],
+    ['inherit', 'inherit'],
+    ['login', 'login'],
+    ['replication', 'replication'],
+    ['bypassRls', 'bypassrls'],
+];
+const attributeClause = {
+    ...Object.fromEntries(FLAGS.map(([key, word]) => [key, (a) => (a[key] ? word : `no${word}`)])),
+    connectionLimit: (a) => `connection limit ${a.connectionLimit}`,
+    validUntil: (a) => `valid until ${(0,connect/* quoteLiteral */.ce)(a.validUntil ?? 'infinity')}`,
+};
+const ATTRIBUTE_KEYS = Object.keys(attributeClause);
+/** `alter role x in database y` for a key with IN_THIS_DATABASE, else `alter role x`. */
+function alterSetting(role, key, database) {
+    const inDatabase = key.endsWith(IN_THIS_DATABASE);
+    const setting = inDatabase ? key.slice(0, -IN_THIS_DATABASE.length) : key;
+    return { target: `alter role ${(0,connect/* quoteIdent */.v4)(role)}${inDatabase ? ` in database ${(0,connect/* quoteIdent */.v4)(database)}` : ''}`, setting };
+}
+/** An SQL comment line: a line break inside a quoted name must not end it. */
+const comment = (text) => `-- ${text.replace(/[\r\n\u2028\u2029]/g, ' ')}`;
+function settingDifferences(role, expected, actual, database) {
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+    return keys.flatMap((key) => {
+        if (expected[key] === actual[key])
+            return [];
+        const { target, setting } = alterSetting(role, key, database);
+        const state = actual[key] === undefined ? 'is not set' : expected[key] === undefined ? 'is set but not expected' : 'has a different value';
+        return [
+            {
+                kind: 'role_setting',
+                role,
+                summary: `setting ${setting}${setting === key ? '' : ' (in this database)'} of role ${role} ${state}`,
+                // the expected value is known only by its hash: the statement says where to take it from
+                restoreSql: expected[key] === undefined
+                    ? `${target} reset ${(0,connect/* quoteIdent */.v4)(setting)};`
+                    : comment(`${target} set ${(0,connect/* quoteIdent */.v4)(setting)} = <the value the expected side sets>;`),
+            },
+        ];
+    });
+}
+function createRoleSql(role, database) {
+    const a = role.attributes;
+    const clauses = ATTRIBUTE_KEYS.filter((key) => key !== 'login' && (key !== 'validUntil' || a.validUntil !== null)).map((key) => attributeClause[key](a));
+    const lines = [`create role ${(0,connect/* quoteIdent */.v4)(role.name)} nologin ${clauses.join(' ')};`];
+    if (a.login)
+        lines.push(comment(`${(0,connect/* quoteIdent */.v4)(role.name)} logs in: set its password from your secret store, then: alter role ${(0,connect/* quoteIdent */.v4)(role.name)} login password '...';`));
+    for (const key of Object.keys(role.settings)) {
+        const { target, setting } = alterSetting(role.name, key, database);
+        lines.push(comment(`${target} set ${(0,connect/* quoteIdent */.v4)(setting)} = <the value the expected side sets>;`));
+    }
+    return lines.join('\n');
+}
+/** One membership per role and member: the options any of its grants gives. */
+function mergeMemberships(memberships) {
+    const merged = new Map();
+    for (const m of memberships) {
+        const key = JSON.stringify([m.role, m.member]);
+        const seen = merged.get(key);
+        merged.set(key, seen
+            ? { ...seen, admin: seen.admin || m.admin, inherit: seen.inherit || m.inherit, set: seen.set || m.set }
+            : { role: m.role, member: m.member, admin: m.admin, inherit: m.inherit, set: m.set });
+    }
+    return merged;
+}
+const OPTIONS = ['admin', 'inherit', 'set'];
+/** `grant r to m` with the options clause the server in question accepts. */
+function grantSql(m, major) {
+    const head = `grant ${(0,connect/* quoteIdent */.v4)(m.role)} to ${(0,connect/* quoteIdent */.v4)(m.member)}`;
+    if (major >= 16)
+        return `${head} with ${OPTIONS.map((o) => `${o} ${m[o]}`).join(', ')};`;
+    return `${head}${m.admin ? ' with admin option' : ''};`;
+}
+function membershipOptionsSql(expected, actual, major) {
+    const who = `${(0,connect/* quoteIdent */.v4)(expected.role)} to ${(0,connect/* quoteIdent */.v4)(expected.member)}`;
+    const changed = OPTIONS.filter((o) => expected[o] !== actual[o]);
+    return changed
+        .map((o) => {
+        if (major < 16 && o === 'inherit')
+            return `alter role ${(0,connect/* quoteIdent */.v4)(expected.member)} ${expected.inherit ? 'inherit' : 'noinherit'}; -- before PostgreSQL 16, inheritance is the member's attribute`;
+        if (major < 16 && o === 'set')
+            return `-- before PostgreSQL 16 every membership allows set role`;
+        return expected[o]
+            ? `grant ${who} with ${o} ${major >= 16 ? 'true' : 'option'};`
+            : `revoke ${o} option for ${(0,connect/* quoteIdent */.v4)(expected.role)} from ${(0,connect/* quoteIdent */.v4)(expected.member)};`;
+    })
+        .join('\n');
+}
+const describeOptions = (m) => OPTIONS.map((o) => `${o} ${m[o]}`).join(', ');
+/**
+ * The differences that make `actual` differ from `expected`: roles (only `names`, default every
+ * role of either side), their attributes and settings, and the memberships (those touching
+ * `names` when given), with the SQL that brings `actual` to `expected`, for `actual`'s server.
+ */
+function diffRoles(expected, actual, options = {}) {
+    const wanted = options.names ? new Set(options.names) : undefined;
+    const inScope = (name) => !wanted || wanted.has(name);
+    const expectedRoles = new Map(expected.roles.filter((r) => inScope(r.name)).map((r) => [r.name, r]));
+    const actualRoles = new Map(actual.roles.filter((r) => inScope(r.name)).map((r) => [r.name, r]));
+    const differences = [];
+    for (const name of [...new Set([...expectedRoles.keys(), ...actualRoles.keys()])].sort()) {
+        const e = expectedRoles.get(name);
+        const a = actualRoles.get(name);
+        if (e && !a) {
+            differences.push({ kind: 'role_missing', role: name, summary: `role ${name} is missing`, restoreSql: createRoleSql(e, actual.database) });
+            continue;
+        }
+        if (!e) {
+            differences.push({ kind: 'role_unexpected', role: name, summary: `role ${name} is not expected`, restoreSql: `drop role ${(0,connect/* quoteIdent */.v4)(name)};` });
+            continue;
+        }
+        const changed = ATTRIBUTE_KEYS.filter((key) => e.attributes[key] !== a.attributes[key]);
+        if (changed.length) {
+            differences.push({
+                kind: 'role_attributes',
+                role: name,
+                summary: `role ${name} differs in ${changed.map((key) => `${key} (expected ${attributeClause[key](e.attributes)}, found ${attributeClause[key](a.attributes)})`).join(', ')}`,
+                restoreSql: `alter role ${(0,connect/* quoteIdent */.v4)(name)} with ${changed.map((key) => attributeClause[key](e.attributes)).join(' ')};`,
+            });
+        }
+        differences.push(...settingDifferences(name, e.settings, a.settings, actual.database));
+    }
+    const touches = (m) => !wanted || wanted.has(m.role) || wanted.has(m.member);
+    const expectedMemberships = mergeMemberships(expected.memberships.filter(touches));
+    const actualMemberships = mergeMemberships(actual.memberships.filter(touches));
+    for (const key of [...new Set([...expectedMemberships.keys(), ...actualMemberships.keys()])].sort()) {
+        const e = expectedMemberships.get(key);
+        const a = actualMemberships.get(key);
+        const { role, member } = (e ?? a);
+        const base = { role, member };
+        if (e && !a) {
+            differences.push({
+                ...base,
+                kind: 'membership_missing',
+                summary: `${member} is not a member of ${role} (expected ${describeOptions(e)})`,
+                restoreSql: grantSql(e, actual.serverMajor),
+            });
+        }
+        else if (a && !e) {
+            differences.push({
+                ...base,
+                kind: 'membership_unexpected',
+                summary: `${member} is a member of ${role}, which is not expected`,
+                restoreSql: `revoke ${(0,connect/* quoteIdent */.v4)(role)} from ${(0,connect/* quoteIdent */.v4)(member)};`,
+            });
+        }
+        else if (e && a && OPTIONS.some((o) => e[o] !== a[o])) {
+            differences.push({
+                ...base,
+                kind: 'membership_options',
+                summary: `membership of ${member} in ${role} has ${describeOptions(a)} (expected ${describeOptions(e)})`,
+                restoreSql: membershipOptionsSql(e, a, actual.serverMajor),
+            });
+        }
+    }
+    return differences;
+}
+/**
+ * Can `login` run `set role <role>`? PostgreSQL 16+: `pg_has_role(login, role, 'SET')` (a chain of
+ * memberships, each with the SET option); before 16: membership (`'MEMBER'`). Superusers always
+ * can. A role that does not exist (either one) is false, with the reason.
+ */
+async function canSetRole(session, login, role) {
+    const facts = (await session.query(`select pg_catalog.current_setting('server_version_num')::int / 10000 as major,
+              exists (select 1 from pg_catalog.pg_roles where rolname = $1) as login_exists,
+              exists (select 1 from pg_catalog.pg_roles where rolname = $2) as role_exists`, [login, role])).rows[0];
+    if (!facts.login_exists)
+        return { ok: false, reason: `role \`${login}\` does not exist` };
+    if (!facts.role_exists)
+        return { ok: false, reason: `role \`${role}\` does not exist` };
+    const { member, can } = (await session.query(`select pg_catalog.pg_has_role($1::name, $2::name, 'MEMBER') as member, pg_catalog.pg_has_role($1::name, $2::name, $3) as can`, [login, role, facts.major >= 16 ? 'SET' : 'MEMBER'])).rows[0];
+    if (can)
+        return { ok: true };
+    return {
+        ok: false,
+        reason: member
+            ? `\`${login}\` is a member of \`${role}\` only through a membership without the SET option (granted WITH SET FALSE); grant it with set true`
+            : `\`${login}\` is not a member of \`${role}\` (no membership); grant ${role} to ${login}`,
+    };
+}
+/** The repo config's required roles against a database: each must exist, and each of its `assumed-by` roles must be able to `set role` to it. */
+async function checkRequiredRoles(session, required) {
+    const problems = [];
+    for (const entry of required) {
+        const exists = (await session.query('select 1 from pg_catalog.pg_roles where rolname = $1', [entry.name])).rowCount > 0;
+        if (!exists) {
+            problems.push({ kind: 'missing', role: entry.name, reason: `role \`${entry.name}\` does not exist` });
+            continue;
+        }
+        for (const login of entry['assumed-by']) {
+            const answer = await canSetRole(session, login, entry.name);
+            if (!answer.ok)
+                problems.push({ kind: 'not_assumable', role: entry.name, login, reason: answer.reason });
+        }
+    }
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/shadow.ts
 /**
  * The shadow database: a throwaway PostgreSQL (see src/postgres/ephemeral) on which
@@ -15505,6 +18575,7 @@ function findOrigin(origins, object) {
  * A failing migration does not throw: `failure` holds a finding at the file and line
  * PostgreSQL points at, and the shadow keeps what applied before it.
  */
+
 
 
 
@@ -15631,6 +18702,7 @@ async function buildShadow(options) {
             log.warn(`the shadow PostgreSQL lacks extension(s) the migrations create: ${projectMissing.join(', ')}`);
         if (platformMissing.length)
             log.info(`platform extensions this PostgreSQL does not have (SQL stand-ins where the baseline has them): ${platformMissing.join(', ')}`);
+        const rolesBefore = await readRoles(admin);
         await admin.query(INSTALL_TRACKER_SQL);
         await admin.query(PLATFORM_TRIGGERS_SQL);
         const applied = [];
@@ -15737,6 +18809,7 @@ async function buildShadow(options) {
             missingExtensions,
             major: shadowMajor,
             statementEffects,
+            rolesBefore,
             stop: stopCluster,
         };
     }
@@ -15755,8 +18828,6 @@ var migrations_rules = __nccwpck_require__(51410);
 var paths = __nccwpck_require__(81066);
 // EXTERNAL MODULE: ./src/migrations/tools/read.ts
 var read = __nccwpck_require__(84573);
-// EXTERNAL MODULE: ./src/report/inert.ts
-var inert = __nccwpck_require__(51822);
 // EXTERNAL MODULE: ./src/gates/drift/declarative-blind-spots.ts
 var declarative_blind_spots = __nccwpck_require__(79174);
 ;// CONCATENATED MODULE: ./src/gates/drift/declarative.ts
@@ -16073,6 +19144,102 @@ function declarativeFinding(d, declaredOrigins, migrationOrigins) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/gates/drift/in-flight.ts
+
+
+/** Other sessions' write locks on the history table. */
+const HISTORY_WRITER_SQL = `
+select exists (select from pg_catalog.pg_locks l
+ where l.pid <> pg_catalog.pg_backend_pid() and l.granted
+   and l.locktype = 'relation' and l.relation = $1::regclass and l.mode <> 'AccessShareLock') as held`;
+/**
+ * Advisory locks other sessions hold in this database, as the bigint key passed to
+ * pg_advisory_lock(bigint): high half in classid, low half in objid, objsubid 1.
+ */
+const ADVISORY_SQL = `
+select distinct ((l.classid::bigint << 32) | l.objid::bigint)::text as key
+  from pg_catalog.pg_locks l
+ where l.pid <> pg_catalog.pg_backend_pid() and l.granted
+   and l.locktype = 'advisory' and l.objsubid = 1
+   and l.database = (select oid from pg_catalog.pg_database where datname = pg_catalog.current_database())
+   and ((l.classid::bigint << 32) | l.objid::bigint) = any($1::bigint[])`;
+const quoteForRegclass = (name) => `"${name.replace(/"/g, '""')}"`;
+async function readInFlight(session, table) {
+    const historyWriter = table
+        ? Boolean((await session.query(HISTORY_WRITER_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`])).rows[0]?.held)
+        : false;
+    const { rows: names } = await session.query(`select pg_catalog.current_database() as database, coalesce(pg_catalog.current_schema(), 'public') as schema`);
+    const keys = (0,tools/* migrationLockKeys */.a)(names[0].database, names[0].schema, table);
+    const { rows } = await session.query(ADVISORY_SQL, [[...new Set(keys.map((k) => k.key.toString()))]]);
+    const held = new Set(rows.map((r) => r.key));
+    const locks = keys.filter((k) => held.has(k.key.toString())).map((k) => ({ tool: k.tool, key: k.key.toString() }));
+    return { historyWriter, locks };
+}
+/** migration_in_progress: one finding, naming the tool whose lock is held (or the history table being written). */
+function inFlightFindings(inFlight, history) {
+    if (!inFlight.historyWriter && inFlight.locks.length === 0)
+        return [];
+    const held = inFlight.locks.map((lock) => `${tools/* TOOLS */.It[lock.tool].title}'s migration lock (advisory lock ${lock.key})`).join(' and ');
+    const what = held ? `holds ${held}` : `is writing to ${history?.schema}.${history?.table} or holds the migration lock`;
+    return [
+        (0,drift_rules/* driftFinding */.r)({
+            rule: 'migration_in_progress',
+            object: { kind: 'database', name: 'history' },
+            message: `Another session ${what}: a deploy is probably running, so the comparison may see a half-applied state.`,
+        }),
+    ];
+}
+
+// EXTERNAL MODULE: ./src/migrations/tools/rollback.ts
+var tools_rollback = __nccwpck_require__(30621);
+;// CONCATENATED MODULE: ./src/gates/drift/down-migrations.ts
+/**
+ * Opt-in (`drift.require-down-migrations`): every migration a pull request adds has a rollback,
+ * as its tool writes one (the adapter's `rollback`). Tools without down migrations get one notice.
+ */
+
+
+
+
+
+/**
+ * `migration_down_missing` for each added versioned migration (ids not in `baseIds`; every one
+ * when there is no base branch) whose rollback is absent or empty.
+ */
+function downMigrationFindings(source, cwd, baseIds) {
+    const adapter = tools/* TOOLS */.It[source.tool];
+    if (!adapter.rollback) {
+        return [
+            (0,drift_rules/* driftFinding */.r)({
+                rule: 'migration_down_unsupported',
+                object: { kind: 'migrations', name: external_node_path_default().relative(cwd, source.dir) || '.' },
+                message: `\`drift.require-down-migrations\` is on, but ${adapter.title} has no down migrations, so there is nothing to require.`,
+                remediation: 'Roll back with a new forward migration, or remove `drift.require-down-migrations` from the repo config.',
+            }),
+        ];
+    }
+    const { rollback } = adapter;
+    return source.migrations
+        .filter((m) => m.kind === 'versioned' && !baseIds?.has(m.id))
+        .flatMap((m) => {
+        const down = rollback.downOf(m);
+        if (down !== undefined && !(0,tools_rollback/* isEmptySql */.Uy)(down))
+            return [];
+        const file = (0,inert/* inertInline */.Mo)(m.file);
+        return [
+            (0,drift_rules/* driftFinding */.r)({
+                rule: 'migration_down_missing',
+                object: { kind: 'migration', name: m.file },
+                message: down === undefined
+                    ? `${file} has no rollback: ${adapter.title} expects ${rollback.form}.`
+                    : `${file} has an empty rollback (only whitespace or comments), which rolls nothing back.`,
+                remediation: `Write the SQL that undoes this migration as ${rollback.form}, or allowlist the migration if it cannot be undone.`,
+                location: { file: m.file, line: 1 },
+            }),
+        ];
+    });
+}
+
 // EXTERNAL MODULE: ./src/gates/drift/migration-safety.ts
 var migration_safety = __nccwpck_require__(46515);
 ;// CONCATENATED MODULE: ./src/gates/drift/rehearsal.ts
@@ -16262,7 +19429,7 @@ function legacyOnlyGrants(expected, configured, live) {
         if (!kind || !a || !f || !o.schema)
             continue;
         const grants = {};
-        for (const role of supabase/* SUPABASE_API_ROLES */.Us) {
+        for (const role of baseline_supabase/* SUPABASE_API_ROLES */.Us) {
             const had = privilegesOf(a.props.acl, role);
             const wouldGet = privilegesOf(f.props.acl, role);
             const lost = [...privilegesOf(o.props.acl, role)].filter((p) => had.has(p) && !wouldGet.has(p));
@@ -16495,6 +19662,111 @@ function mergedHistoryFindings(base, head, baseLabel) {
     return findings;
 }
 
+;// CONCATENATED MODULE: ./src/gates/drift/roles.ts
+/**
+ * Deploy mode's role checks: the roles the applied migrations create, compared with the live
+ * database (attributes, memberships and their options, role-level settings), and the repo
+ * config's required roles (each exists; each `assumed-by` login role can `set role` to it).
+ *
+ * Roles are cluster-wide, so "the roles the migrations create" are those on the shadow cluster
+ * after the migrations that were not there just before the first one (`Shadow.rolesBefore`, read
+ * after the Supabase baseline): the platform's roles never count, whatever the live database has.
+ * The memberships compared are those the migrations granted, and on the live side those touching
+ * the migrations' roles or the same pairs.
+ */
+
+
+
+
+const LIVE = { gate: 'drift', readOnly: true, inputName: 'database-url' };
+const SHADOW = { gate: 'drift', readOnly: true, inputName: 'shadow-database-url' };
+const grantKey = (m) => JSON.stringify([m.role, m.member, m.grantor ?? null]);
+const pairKey = (m) => JSON.stringify([m.role, m.member]);
+/**
+ * PostgreSQL 16+ grants a role to the non-superuser that creates it (ADMIN, by the bootstrap
+ * superuser): that depends on who ran the migration, not on the migration, so it is not compared.
+ */
+function creatorGrant(snapshot, created, migrationRole) {
+    return (m) => !migrationRole.superuser && m.member === migrationRole.name && created.has(m.role) && m.grantor === snapshot.bootstrapSuperuser;
+}
+/** What the migrations made on the shadow, and the same names on the live side. */
+function migrationRoles(before, after, live, migrationRole) {
+    const existed = new Set(before.roles.map((r) => r.name));
+    const created = new Set(after.roles.map((r) => r.name).filter((name) => !existed.has(name)));
+    const granted = new Set(before.memberships.map(grantKey));
+    const memberships = after.memberships.filter((m) => !granted.has(grantKey(m)) && !creatorGrant(after, created, migrationRole)(m));
+    const pairs = new Set(memberships.map(pairKey));
+    const liveMemberships = live.memberships.filter((m) => (created.has(m.role) || created.has(m.member) || pairs.has(pairKey(m))) && !creatorGrant(live, created, migrationRole)(m));
+    return {
+        created,
+        expected: { ...after, roles: after.roles.filter((r) => created.has(r.name)), memberships },
+        actual: { ...live, roles: live.roles.filter((r) => created.has(r.name)), memberships: liveMemberships },
+    };
+}
+/**
+ * Findings from the differences: `role_missing` per missing role (with the grants of its missing
+ * memberships), `role_drift` per role for the rest (a membership under its granted role when the
+ * migrations created it, else under the member).
+ */
+function roleDriftFindings(differences, created) {
+    const missing = new Set(differences.filter((d) => d.kind === 'role_missing').map((d) => d.role));
+    const byRole = new Map();
+    for (const d of differences) {
+        const owner = d.kind === 'role_missing' || created.has(d.role) ? d.role : d.member;
+        const under = d.member !== undefined && !missing.has(owner) && missing.has(d.member) ? d.member : owner;
+        byRole.set(under, [...(byRole.get(under) ?? []), d]);
+    }
+    return [...byRole].map(([role, list]) => {
+        const shown = (0,inert/* inertInline */.Mo)(role);
+        const remediation = list.map((d) => d.restoreSql).join('\n');
+        if (missing.has(role)) {
+            return (0,drift_rules/* driftFinding */.r)({
+                rule: 'role_missing',
+                object: { kind: 'role', name: role },
+                message: `Role ${shown}, which the applied migrations create, is missing in the database.`,
+                detail: list.map((d) => (0,inert/* inertInline */.Mo)(d.summary)).join('\n'),
+                remediation: `-- Create the role as the migrations do (roles are cluster-wide):\n${remediation}`,
+            });
+        }
+        return (0,drift_rules/* driftFinding */.r)({
+            rule: 'role_drift',
+            object: { kind: 'role', name: role },
+            message: `Role ${shown} differs from what the applied migrations create: ${list.map((d) => (0,inert/* inertInline */.Mo)(d.summary)).join('; ')}.`,
+            remediation: `-- Bring the role back to what the migrations say:\n${remediation}`,
+        });
+    });
+}
+/** The repo config's required roles, on the live database. */
+async function requiredRoleFindings(databaseUrl, required) {
+    if (!required.length)
+        return [];
+    const problems = await (0,connect/* withSession */.fQ)(databaseUrl, LIVE, (session) => checkRequiredRoles(session, required));
+    return problems.map((p) => p.kind === 'missing'
+        ? (0,drift_rules/* driftFinding */.r)({
+            rule: 'required_role_missing',
+            object: { kind: 'role', name: p.role },
+            message: `role \`${(0,inert/* inertInline */.Mo)(p.role)}\` missing: the repo config's \`roles\` lists it.`,
+            remediation: `create role ${(0,inert/* inertInline */.Mo)((0,connect/* quoteIdent */.v4)(p.role))} nologin; -- or apply the migration that creates it`,
+        })
+        : (0,drift_rules/* driftFinding */.r)({
+            rule: 'required_role_not_assumable',
+            object: { kind: 'role', name: `${p.login}:${p.role}` },
+            message: `\`${(0,inert/* inertInline */.Mo)(p.login)}\` cannot \`set role ${(0,inert/* inertInline */.Mo)(p.role)}\`: ${(0,inert/* inertInline */.Mo)(p.reason)}.`,
+        }));
+}
+/** Deploy mode: the migrations' roles against the live database (only when the shadow applied every migration), and the required roles. */
+async function checkRoles(shadow, databaseUrl, required) {
+    const findings = [];
+    if (!shadow.failure) {
+        const after = await (0,connect/* withSession */.fQ)(shadow.url, SHADOW, (session) => readRoles(session));
+        const live = await (0,connect/* withSession */.fQ)(databaseUrl, LIVE, (session) => readRoles(session));
+        const compared = migrationRoles(shadow.rolesBefore, after, live, shadow.migrationRole);
+        findings.push(...roleDriftFindings(diffRoles(compared.expected, compared.actual), compared.created));
+    }
+    findings.push(...(await requiredRoleFindings(databaseUrl, required)));
+    return findings;
+}
+
 ;// CONCATENATED MODULE: ./src/gates/drift/schema.ts
 
 
@@ -16684,6 +19956,9 @@ function assertSchemaFilter(options, config, profile, found) {
 
 
 
+
+
+
 function plan(options, context) {
     const project = context.config.project;
     const format = options.migrationsFormat !== 'auto'
@@ -16772,12 +20047,6 @@ async function checkBase(options, context, source, mode) {
 }
 const LIVE_MAJOR_SQL = `select current_setting('server_version_num')::int / 10000 as major, current_user as role`;
 const LIVE_SESSION = { gate: 'drift', readOnly: true, needsSession: true, inputName: 'database-url' };
-/** Other sessions writing to the history table, or holding a migration tool's advisory lock (any tool's: `MIGRATION_LOCKS`). */
-const IN_FLIGHT_SQL = `
-select count(*)::int as n from pg_catalog.pg_locks l
- where l.pid <> pg_catalog.pg_backend_pid() and l.granted
-   and ((l.locktype = 'relation' and l.relation = $1::regclass and l.mode <> 'AccessShareLock')
-     or (l.locktype = 'advisory' and l.objid = any($2::oid[])))`;
 async function readLive(session, databaseUrl, planned, profile, cwd) {
     const { rows } = await session.query(LIVE_MAJOR_SQL);
     const { major, role } = rows[0];
@@ -16798,10 +20067,7 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
             throw new errors/* UserError */.y(`The database at \`database-url\` has no ${planned.format === 'auto' ? 'migration history' : sources/* TOOL_TITLES */.Ho[source.tool]} table (looked for: ${looked}); point \`database-url\` at the migrated database or set \`migrations-format\`.`);
         }
         const history = table ? await readHistory(session, table) : undefined;
-        const inFlight = table
-            ? ((await session.query(IN_FLIGHT_SQL, [`${quoteForRegclass(table.schema)}.${quoteForRegclass(table.table)}`, tools/* MIGRATION_LOCKS */.I1])).rows[0]
-                ?.n ?? 0) > 0
-            : false;
+        const inFlight = await readInFlight(session, table);
         const schemaNames = await readSchemaNames(session);
         let snapshot;
         try {
@@ -16820,11 +20086,12 @@ async function readLive(session, databaseUrl, planned, profile, cwd) {
         await session.query('commit').catch(() => undefined);
     }
 }
-const quoteForRegclass = (name) => `"${name.replace(/"/g, '""')}"`;
 async function prMode(options, context, planned) {
     const { source } = planned;
     const base = await checkBase(options, context, source, 'pr');
     const findings = [...namingFindings(source), ...chainFindings(source)];
+    if (context.config.drift['require-down-migrations'])
+        findings.push(...downMigrationFindings(source, context.cwd, base.baseIds));
     // Declared schema files (supabase/schemas): both databases get the grants the local stack gives.
     const declared = findDeclaredSchemas(source, context.cwd);
     const started = performance.now();
@@ -16909,13 +20176,7 @@ async function deployMode(options, context, planned, databaseUrl) {
             message: 'The database has no migration history table, so every migration is assumed applied and only the schema is compared.',
         }));
     }
-    if (live.inFlight) {
-        findings.push((0,drift_rules/* driftFinding */.r)({
-            rule: 'migration_in_progress',
-            object: { kind: 'database', name: 'history' },
-            message: `Another session is writing to ${live.history?.schema}.${live.history?.table} or holds the migration lock: a deploy is probably running, so the comparison may see a half-applied state.`,
-        }));
-    }
+    findings.push(...inFlightFindings(live.inFlight, live.history));
     const started = performance.now();
     const replay = {
         ...shadowOptions(options, context, { ...planned, supabase }, source, live.major),
@@ -16955,6 +20216,7 @@ async function deployMode(options, context, planned, databaseUrl) {
                 metrics.configured_replay_ms = legacy.ms;
             }
         }
+        findings.push(...(await context.log.step('comparing roles (read-only)', () => checkRoles(shadow, databaseUrl, context.config.roles))));
         metrics.shadow_ms = Math.round(performance.now() - started);
         return {
             findings,
@@ -16991,6 +20253,643 @@ async function drift_run(options, context) {
             details: { ...checked.details, ...rehearsed.details },
         };
     });
+}
+
+// EXTERNAL MODULE: ./src/gates/parity/rules.ts
+var parity_rules = __nccwpck_require__(82807);
+;// CONCATENATED MODULE: ./src/gates/parity/sides.ts
+
+
+const INPUT = { source: 'source-database-url', target: 'target-database-url' };
+/** Opens a side: the main session exports its snapshot, twins import it. A twin that cannot be had is not an error (fewer connections). */
+async function openSide(name, target, jobs) {
+    const options = { gate: 'parity', readOnly: true, needsSession: true, inputName: INPUT[name], statementTimeoutMs: 0 };
+    const main = await (0,connect/* connect */.Ng)(target, options);
+    const sessions = [main];
+    try {
+        await main.query(`SET idle_in_transaction_session_timeout = 0; ${PINNED_SETTINGS_SQL}`);
+        const snapshotId = await (0,connect/* beginSharedSnapshot */.JX)(main);
+        const version = await main.query("select current_setting('server_version_num') as num");
+        // Without an exported snapshot (a standby), twins would see other states: read on the main session only.
+        for (let i = 1; i < jobs && snapshotId; i += 1) {
+            const twin = await (0,connect/* openTwinSession */.Jm)(target, options, snapshotId);
+            if (!twin)
+                break;
+            sessions.push(twin);
+            await twin.query(PINNED_SETTINGS_SQL);
+        }
+        return { name, label: target.label, sessions, serverMajor: Math.floor(Number(version.rows[0]?.num ?? 0) / 10_000) };
+    }
+    catch (error) {
+        await closeSide({ sessions });
+        throw error;
+    }
+}
+async function closeSide(side) {
+    await Promise.all(side.sessions.map((session) => session.end().catch(() => undefined)));
+}
+const SYSTEM_SCHEMAS = `n.nspname !~ '^pg_' and n.nspname <> 'information_schema'`;
+/** Ordinary tables (and partitions; a partitioned parent holds no rows of its own) outside system and excluded schemas, not owned by an extension. */
+async function readUserTables(session, excludeSchemas) {
+    const result = await session.query(`select n.nspname as schema, c.relname as name,
+            array(select a.attname::text from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'r' and ${SYSTEM_SCHEMAS} and n.nspname <> all($1::text[])
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      order by 1, 2`, [[...excludeSchemas]]);
+    return result.rows;
+}
+async function readExtensions(session) {
+    const result = await session.query('select extname::text as name, extversion as version from pg_extension order by 1');
+    return Object.fromEntries(result.rows.map((row) => [row.name, row.version]));
+}
+function settingKey(setting) {
+    return `${setting.role}|${setting.scope}|${setting.name}`;
+}
+/** `ALTER DATABASE <this> SET`, `ALTER ROLE r IN DATABASE <this> SET` and `ALTER ROLE r SET` values, hashed in the server. */
+async function readAttachedSettings(session) {
+    const result = await session.query(`select coalesce(r.rolname::text, '') as role,
+            case when s.setdatabase = 0 then 'all databases' else 'database' end as scope,
+            split_part(c, '=', 1) as name,
+            encode(sha256(convert_to(substr(c, strpos(c, '=') + 1), 'UTF8')), 'hex') as hash
+       from pg_db_role_setting s
+       left join pg_roles r on r.oid = s.setrole
+      cross join unnest(s.setconfig) c
+      where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+      order by 1, 2, 3`);
+    return result.rows;
+}
+/**
+ * Tables among `tables` whose rows this session sees only through row level security policies
+ * (not owner, superuser or BYPASSRLS): counting or checksumming them would compare what the
+ * policies let the role see, not the table.
+ */
+async function tablesFilteredByRls(session, tables) {
+    const result = await session.query(`select t.schema || '.' || t.name as label
+       from unnest($1::text[], $2::text[]) t(schema, name)
+       join pg_namespace n on n.nspname = t.schema
+       join pg_class c on c.relnamespace = n.oid and c.relname = t.name
+      where row_security_active(c.oid)
+      order by 1`, [tables.map((table) => table.schema), tables.map((table) => table.name)]);
+    return result.rows.map((row) => row.label);
+}
+/**
+ * Sequences that feed a column: owned by it (serial, identity, OWNED BY) or called by its
+ * default. Only those the session may read are read, so a permission problem never aborts the
+ * snapshot; the others are listed.
+ */
+async function readFeedingSequences(session, excludeSchemas) {
+    const links = await session.query(`with feeds as (
+       select d.objid as seq, d.refobjid as rel, d.refobjsubid as attnum
+         from pg_depend d
+        where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0 and d.deptype in ('a', 'i')
+       union
+       select d.refobjid, ad.adrelid, ad.adnum
+         from pg_attrdef ad join pg_depend d on d.classid = 'pg_attrdef'::regclass and d.objid = ad.oid and d.refclassid = 'pg_class'::regclass
+        where d.deptype = 'n'
+     )
+     select distinct sn.nspname as schema, s.relname as name, tn.nspname as table_schema, t.relname as table, a.attname as column,
+            seq.seqincrement::text as increment,
+            has_sequence_privilege(s.oid, 'SELECT') and has_column_privilege(t.oid, a.attnum, 'SELECT') as readable
+       from feeds f
+       join pg_class s on s.oid = f.seq and s.relkind = 'S'
+       join pg_namespace sn on sn.oid = s.relnamespace
+       join pg_sequence seq on seq.seqrelid = s.oid
+       join pg_class t on t.oid = f.rel and t.relkind in ('r', 'p')
+       join pg_namespace tn on tn.oid = t.relnamespace
+       join pg_attribute a on a.attrelid = t.oid and a.attnum = f.attnum and not a.attisdropped
+      where tn.nspname !~ '^pg_' and tn.nspname <> 'information_schema' and tn.nspname <> all($1::text[])
+      order by 1, 2, 4, 5`, [[...excludeSchemas]]);
+    const out = [];
+    const unreadable = new Set();
+    for (const link of links.rows) {
+        if (!link.readable) {
+            unreadable.add(`${link.schema}.${link.name}`);
+            continue;
+        }
+        const ascending = !link.increment.startsWith('-');
+        const state = await session.query(`select (case when s.is_called then s.last_value::numeric + $1::numeric else s.last_value end)::text as next,
+              (select ${ascending ? 'max' : 'min'}(${(0,connect/* quoteIdent */.v4)(link.column)})::text from ${(0,connect/* quoteIdent */.v4)(link.table_schema)}.${(0,connect/* quoteIdent */.v4)(link.table)}) as extreme
+         from ${(0,connect/* quoteIdent */.v4)(link.schema)}.${(0,connect/* quoteIdent */.v4)(link.name)} s`, [link.increment]);
+        const row = state.rows[0];
+        if (!row)
+            continue;
+        out.push({
+            schema: link.schema,
+            name: link.name,
+            tableSchema: link.table_schema,
+            tableName: link.table,
+            column: link.column,
+            increment: link.increment,
+            next: row.next,
+            extreme: row.extreme,
+        });
+    }
+    return { readable: out, unreadable: [...unreadable] };
+}
+
+;// CONCATENATED MODULE: ./src/gates/parity/checks.ts
+
+
+
+const count = (n) => n.toLocaleString('en-US');
+function splitLabel(label) {
+    const dot = label.indexOf('.');
+    return { schema: label.slice(0, dot), name: label.slice(dot + 1) };
+}
+function checks_schemaFindings(differences) {
+    return differences.map((difference) => {
+        const what = `${difference.kind.replace(/_/g, ' ')} ${difference.schema ? `${difference.schema}.` : ''}${difference.name}`;
+        const message = difference.change === 'missing'
+            ? `${what} is in the source but not in the target.`
+            : difference.change === 'unexpected'
+                ? `${what} is in the target but not in the source.`
+                : `${what} differs between source and target (${difference.changes.map((c) => c.property).join(', ')}).`;
+        return (0,parity_rules/* parityFinding */.d)({
+            rule: 'parity_schema_difference',
+            object: { kind: difference.kind, ...(difference.schema ? { schema: difference.schema } : {}), name: difference.name },
+            message,
+            detail: difference.summary,
+            ...(difference.restoreSql ? { remediation: `On the target:\n${difference.restoreSql}` } : {}),
+        });
+    });
+}
+function tableStatus(table) {
+    if (table.sourceRows !== table.targetRows)
+        return 'count differs';
+    if (table.sourceDigest === undefined)
+        return table.keyMissingOnTarget ? 'count matches, key missing on target' : 'count matches, no key';
+    return table.sourceDigest === table.targetDigest ? 'match' : 'rows differ';
+}
+/** "keys 10,001–20,000 and 40,001–50,000 differ; 62 ranges of about 1,000 rows match" (integer keys) or by position otherwise. */
+function describeRanges(ranges) {
+    const differing = ranges.ranges.filter((range) => !range.same);
+    const matching = ranges.ranges.length - differing.length;
+    let position = 0;
+    const positions = new Map();
+    for (const range of ranges.ranges) {
+        positions.set(range.index, [position + 1, position + range.sourceRows]);
+        position += range.sourceRows;
+    }
+    const describe = (range) => {
+        const counts = range.targetRows !== range.sourceRows ? `${count(range.sourceRows)} rows in the source, ${count(range.targetRows)} in the target` : '';
+        if (ranges.keysPrintable && range.from !== undefined) {
+            const to = range.to !== undefined && range.to !== range.from ? `–${range.to}` : '';
+            return `keys ${range.from}${to}${counts ? ` (${counts})` : ''}`;
+        }
+        const [first, last] = positions.get(range.index);
+        return `range ${range.index + 1} of ${ranges.ranges.length} (rows ${count(first)}–${count(last)} in the source's key order${counts ? `; ${counts}` : ''})`;
+    };
+    const shown = differing.slice(0, 10).map(describe);
+    const more = differing.length > 10 ? ` and ${differing.length - 10} more range(s)` : '';
+    const average = ranges.ranges.length ? Math.round(position / ranges.ranges.length) : 0;
+    return `${differing.length ? `${shown.join('; ')}${more} differ` : 'no range differs'}; ${matching} range(s) of about ${count(average)} rows match`;
+}
+function tableFindings(tables) {
+    const findings = [];
+    for (const table of tables) {
+        const status = tableStatus(table);
+        const object = { kind: 'table', ...splitLabel(table.table) };
+        const excluded = table.excluded ? ` Rows with ${table.excluded.column} >= ${table.excluded.since} are left out on both sides (input \`expected\`).` : '';
+        const located = table.ranges ? ` Located by key (${table.key?.join(', ')}): ${describeRanges(table.ranges)}.` : '';
+        if (status === 'count differs') {
+            const delta = table.targetRows - table.sourceRows;
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_row_count_mismatch',
+                object,
+                message: `Table ${table.table} has ${count(table.targetRows)} rows on the target but ${count(table.sourceRows)} on the source (${delta > 0 ? '+' : ''}${count(delta)}).${located}${excluded}`,
+                remediation: 'Re-copy the ranges that differ (or the table), or, if the rows were written on purpose since a point in time, declare it in the `expected` input (schema.table: column >= timestamp).',
+            }));
+        }
+        else if (status === 'rows differ') {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_rows_differ',
+                object,
+                message: `Table ${table.table} has the same ${count(table.sourceRows)} rows on both sides, but their contents differ.${located}${excluded}`,
+                remediation: 'Compare the ranges named here on both sides (same TimeZone and DateStyle), look for writes that reached only one side (dual-write gaps, triggers that ran during the copy), and re-copy them.',
+            }));
+        }
+        else if (status === 'count matches, no key') {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_table_no_key',
+                object,
+                message: `Table ${table.table} has no primary key or unique NOT NULL index, so only its row count (${count(table.sourceRows)}) was compared, not its contents.${excluded}`,
+                remediation: `Give it a primary key, or name its business key in the \`keys\` input (${table.table}: column [column ...]).`,
+            }));
+        }
+    }
+    return findings;
+}
+function sequenceFindings(sequences) {
+    const findings = sequences.unreadable.map((name) => (0,parity_rules/* parityFinding */.d)({
+        rule: 'parity_sequence_not_checked',
+        object: { kind: 'sequence', ...splitLabel(name) },
+        message: `Sequence ${name} feeds a column on the target, but the connecting role may not read it (or the column), so it was not checked.`,
+        remediation: 'Grant SELECT on the sequence (and the table) to the role in target-database-url, or connect as the owner.',
+    }));
+    for (const sequence of sequences.readable) {
+        if (sequence.extreme === null || !/^-?\d+$/.test(sequence.extreme) || !/^-?\d+$/.test(sequence.next))
+            continue;
+        const ascending = !sequence.increment.startsWith('-');
+        const next = BigInt(sequence.next);
+        const extreme = BigInt(sequence.extreme);
+        if (ascending ? next > extreme : next < extreme)
+            continue;
+        const label = `${sequence.schema}.${sequence.name}`;
+        findings.push((0,parity_rules/* parityFinding */.d)({
+            rule: 'parity_sequence_behind',
+            object: { kind: 'sequence', schema: sequence.schema, name: sequence.name },
+            message: `Sequence ${label} on the target would hand out ${sequence.next} next, but ${sequence.tableSchema}.${sequence.tableName}.${sequence.column} already holds ${sequence.extreme}: the next insert collides.`,
+            remediation: `On the target, after the last write to the source: select setval(${(0,connect/* quoteLiteral */.ce)(`${(0,connect/* quoteIdent */.v4)(sequence.schema)}.${(0,connect/* quoteIdent */.v4)(sequence.name)}`)}, (select ${ascending ? 'max' : 'min'}(${(0,connect/* quoteIdent */.v4)(sequence.column)}) from ${(0,connect/* quoteIdent */.v4)(sequence.tableSchema)}.${(0,connect/* quoteIdent */.v4)(sequence.tableName)}));`,
+        }));
+    }
+    return findings;
+}
+function settingLabel(setting) {
+    const where = setting.role ? `role ${setting.role}${setting.scope === 'database' ? ' in this database' : ''}` : 'the database';
+    return { object: { kind: 'setting', name: setting.role ? `${setting.role}/${setting.name}` : setting.name }, where };
+}
+/** Settings attached on the source that the target lacks or has with another value (settings of `ignoredRoles` are the platform's). */
+function settingFindings(source, target, ignoredRoles) {
+    const onTarget = new Map(target.map((setting) => [settingKey(setting), setting]));
+    const findings = [];
+    for (const setting of source) {
+        if (ignoredRoles.has(setting.role))
+            continue;
+        const { object, where } = settingLabel(setting);
+        const twin = onTarget.get(settingKey(setting));
+        if (!twin) {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_setting_lost',
+                object,
+                message: `Setting ${setting.name} is attached to ${where} on the source but not on the target.`,
+                remediation: `On the target: ${setting.role ? `ALTER ROLE ${setting.role}${setting.scope === 'database' ? ' IN DATABASE <database>' : ''}` : 'ALTER DATABASE <database>'} SET ${setting.name} = <the value from your secret store or runbook>;`,
+            }));
+        }
+        else if (twin.hash !== setting.hash) {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_setting_differs',
+                object,
+                message: `Setting ${setting.name} of ${where} has a different value on the target than on the source (compared by SHA-256; neither value is shown).`,
+                remediation: 'Set the value you mean on the target from your secret store or runbook.',
+            }));
+        }
+    }
+    return findings;
+}
+function extensionFindings(source, target) {
+    const findings = [];
+    for (const [name, version] of Object.entries(source)) {
+        const have = target[name];
+        if (have === undefined) {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_extension_missing',
+                object: { kind: 'extension', name },
+                message: `Extension ${name} (${version}) is installed on the source but not on the target.`,
+                remediation: `On the target: create extension ${name} version '${version}' (in the schema the source has it in).`,
+            }));
+        }
+        else if (have !== version) {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_extension_version',
+                object: { kind: 'extension', name },
+                message: `Extension ${name} is version ${version} on the source but ${have} on the target.`,
+                remediation: `Decide which version you mean to run, then \`alter extension ${name} update to '<version>'\` on the side that is behind.`,
+            }));
+        }
+    }
+    return findings;
+}
+
+;// CONCATENATED MODULE: ./src/gates/parity/plan.ts
+
+
+function plan_tableLabel(table) {
+    return `${table.schema}.${table.name}`;
+}
+const IDENT = String.raw `[A-Za-z_][A-Za-z0-9_$]*`;
+const TABLE = new RegExp(`^(?:(${IDENT})\\.)?(${IDENT})$`);
+function parseTable(text, input, example) {
+    const match = TABLE.exec(text.trim());
+    if (!match)
+        throw new errors/* UserError */.y(`Input \`${input}\` names "${shown(text)}", which is not a table name; write it as schema.table, such as ${example}.`);
+    return { schema: match[1] ?? 'public', name: match[2] };
+}
+function shown(text) {
+    const flat = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+    return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+function splitEntry(entry, input, example) {
+    const colon = entry.indexOf(':');
+    if (colon < 0)
+        throw new errors/* UserError */.y(`Input \`${input}\` has the entry "${shown(entry)}" without a colon; write it as ${example}.`);
+    return [parseTable(entry.slice(0, colon), input, example.split(':')[0]), entry.slice(colon + 1).trim()];
+}
+const KEYS_EXAMPLE = 'public.memberships: user_id team_id';
+const EXPECTED_EXAMPLE = 'public.events: created_at >= 2026-12-06T00:00:00Z';
+function parseKeys(entries) {
+    const keys = new Map();
+    for (const entry of entries) {
+        const [table, rest] = splitEntry(entry, 'keys', KEYS_EXAMPLE);
+        const columns = rest.split(/\s+/).filter(Boolean);
+        const bad = columns.find((column) => !new RegExp(`^${IDENT}$`).test(column));
+        if (!columns.length || bad !== undefined) {
+            throw new errors/* UserError */.y(`Input \`keys\` gives ${plan_tableLabel(table)} ${columns.length ? `the column "${shown(bad)}", which is not a column name` : 'no column'}; write it as ${KEYS_EXAMPLE}.`);
+        }
+        if (keys.has(plan_tableLabel(table)))
+            throw new errors/* UserError */.y(`Input \`keys\` names ${plan_tableLabel(table)} twice; keep one entry per table.`);
+        keys.set(plan_tableLabel(table), columns);
+    }
+    return keys;
+}
+const EXPECTED_FORM = new RegExp(`^(${IDENT})\\s*>=\\s*(\\S+)$`);
+function parseExpected(entries) {
+    const expected = new Map();
+    for (const entry of entries) {
+        const [table, rest] = splitEntry(entry, 'expected', EXPECTED_EXAMPLE);
+        const match = EXPECTED_FORM.exec(rest);
+        const since = match?.[2];
+        if (!match || !since || Number.isNaN(Date.parse(since)) || !/^\d{4}-\d{2}-\d{2}/.test(since)) {
+            throw new errors/* UserError */.y(`Input \`expected\` has "${shown(entry)}", which is not \`schema.table: column >= timestamp\`; write it as ${EXPECTED_EXAMPLE} (an ISO 8601 time).`);
+        }
+        if (expected.has(plan_tableLabel(table)))
+            throw new errors/* UserError */.y(`Input \`expected\` names ${plan_tableLabel(table)} twice; keep one entry per table.`);
+        expected.set(plan_tableLabel(table), { column: match[1], since });
+    }
+    return expected;
+}
+function sameDatabase(a, b) {
+    return a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port && a.database === b.database;
+}
+function buildPlan(options) {
+    const source = (0,postgres_url/* parseDatabaseUrl */.mx)(options.sourceDatabaseUrl, 'source-database-url');
+    const target = (0,postgres_url/* parseDatabaseUrl */.mx)(options.targetDatabaseUrl, 'target-database-url');
+    if (sameDatabase(source, target)) {
+        throw new errors/* UserError */.y(`Inputs \`source-database-url\` and \`target-database-url\` point at the same database (${target.host}:${target.port}/${target.database}); give the target the new database's URL.`);
+    }
+    const tables = options.tables.map((text) => parseTable(text, 'tables', 'public.users'));
+    const seen = new Set();
+    for (const table of tables) {
+        if (seen.has(plan_tableLabel(table)))
+            throw new errors/* UserError */.y(`Input \`tables\` names ${plan_tableLabel(table)} twice; list each table once.`);
+        seen.add(plan_tableLabel(table));
+    }
+    if (options.jobs < 1)
+        throw new errors/* UserError */.y('Input `jobs` is 0; use at least 1 connection per side.');
+    return { source, target, tables, keys: parseKeys(options.keys), expected: parseExpected(options.expected), jobs: options.jobs };
+}
+
+;// CONCATENATED MODULE: ./src/gates/parity/index.ts
+/**
+ * parity-check: do two live databases (the source and the target of a cutover) hold the same
+ * schema, rows, sequences, roles, settings and extensions? Both are read-only, each read inside
+ * one repeatable-read snapshot shared by its `jobs` sessions, and both sides are read at once.
+ *
+ *   schema       the catalog diff engine, platform objects excluded when either side is Supabase
+ *   rows         exact counts, and exact keyed checksums (src/catalog/row-digests.ts) located in
+ *                key ranges when they differ
+ *   sequences    on the target, each sequence's next value above the column it feeds
+ *   roles        the repo config's `roles`: present with the source's attributes and memberships,
+ *                and assumable by their `assumed-by` login roles
+ *   settings     database- and role-level `ALTER ... SET`, compared by hashes the servers compute
+ *   extensions   installed, and in the same version
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function parity_run(options, context) {
+    return runGate('parity', options, context, async () => {
+        const plan = buildPlan(options);
+        const opened = await Promise.allSettled([openSide('source', plan.source, plan.jobs), openSide('target', plan.target, plan.jobs)]);
+        const sides = opened.flatMap((side) => (side.status === 'fulfilled' ? [side.value] : []));
+        try {
+            const failed = opened.find((side) => side.status === 'rejected');
+            if (failed)
+                throw failed.reason;
+            return await compare(sides[0], sides[1], plan, context);
+        }
+        finally {
+            await Promise.all(sides.map(closeSide));
+        }
+    });
+}
+async function compare(source, target, plan, context) {
+    const [sourceMain, targetMain] = [source.sessions[0], target.sessions[0]];
+    const supabase = (await (0,baseline_supabase/* isSupabaseDatabase */.qb)(sourceMain)) || (await (0,baseline_supabase/* isSupabaseDatabase */.qb)(targetMain));
+    const profile = supabase ? 'supabase' : 'postgres';
+    const excludeSchemas = [...PROFILES[profile].excludedSchemas];
+    context.log.info(`Comparing ${source.label} (PostgreSQL ${source.serverMajor}) with ${target.label} (PostgreSQL ${target.serverMajor})${supabase ? ', Supabase platform objects excluded' : ''}.`);
+    const findings = [];
+    const [sourceSchema, targetSchema] = await Promise.all([
+        snapshot(sourceMain, { profile, excludeSchemas }),
+        snapshot(targetMain, { profile, excludeSchemas }),
+    ]);
+    // Extensions are compared in full below (platform ones too); the diff would repeat them.
+    const differences = diffSnapshots(sourceSchema, targetSchema).filter((difference) => !difference.minor && difference.kind !== 'extension');
+    findings.push(...checks_schemaFindings(differences));
+    const [sourceTables, targetTables] = await Promise.all([readUserTables(sourceMain, excludeSchemas), readUserTables(targetMain, excludeSchemas)]);
+    const planned = await planTables(sourceMain, sourceTables, targetTables, plan);
+    for (const side of [source, target]) {
+        const filtered = await tablesFilteredByRls(side.sessions[0], planned.map((entry) => entry.table));
+        if (filtered.length) {
+            throw new errors/* UserError */.y(`Input \`${side.name}-database-url\` connects as a role that row level security filters on ${filtered.slice(0, 3).join(', ')}${filtered.length > 3 ? ` and ${filtered.length - 3} more table(s)` : ''}, so counts and checksums would be what the policies let it see; connect as the tables' owner or a role with BYPASSRLS.`);
+        }
+    }
+    const digested = planned.filter((entry) => entry.digest);
+    const countedOnly = planned.filter((entry) => !entry.digest);
+    const started = performance.now();
+    const [sourceDigests, targetDigests, sourceCounts, targetCounts] = await Promise.all([
+        digestTables(source.sessions, digested.map((entry) => entry.digest)),
+        digestTables(target.sessions, digested.map((entry) => entry.digest)),
+        countRows(sourceMain, countedOnly, plan),
+        countRows(targetMain, countedOnly, plan),
+    ]);
+    const digestMs = Math.round(performance.now() - started);
+    const comparisons = [];
+    for (const [index, entry] of digested.entries()) {
+        const label = plan_tableLabel(entry.table);
+        const [mine, theirs] = [sourceDigests[index], targetDigests[index]];
+        const comparison = {
+            table: label,
+            key: entry.digest.key,
+            sourceRows: mine.rows,
+            targetRows: theirs.rows,
+            sourceDigest: mine.sha256,
+            targetDigest: theirs.sha256,
+            ...(plan.expected.has(label) ? { excluded: plan.expected.get(label) } : {}),
+        };
+        if (!sameDigest(mine, theirs))
+            comparison.ranges = await locateDifferences(sourceMain, targetMain, entry.digest);
+        comparisons.push(comparison);
+    }
+    for (const [index, entry] of countedOnly.entries()) {
+        const label = plan_tableLabel(entry.table);
+        comparisons.push({
+            table: label,
+            sourceRows: sourceCounts[index],
+            targetRows: targetCounts[index],
+            ...(entry.keyMissingOnTarget ? { keyMissingOnTarget: true } : {}),
+            ...(plan.expected.has(label) ? { excluded: plan.expected.get(label) } : {}),
+        });
+    }
+    comparisons.sort((a, b) => a.table.localeCompare(b.table));
+    findings.push(...tableFindings(comparisons));
+    findings.push(...sequenceFindings(await readFeedingSequences(targetMain, excludeSchemas)));
+    const ignoredRoles = new Set(supabase ? baseline_supabase/* SUPABASE_MANAGED_ROLES */.fI : []);
+    const [sourceSettings, targetSettings] = await Promise.all([readAttachedSettings(sourceMain), readAttachedSettings(targetMain)]);
+    findings.push(...settingFindings(sourceSettings, targetSettings, ignoredRoles));
+    const [sourceExtensions, targetExtensions] = await Promise.all([readExtensions(sourceMain), readExtensions(targetMain)]);
+    findings.push(...extensionFindings(sourceExtensions, targetExtensions));
+    findings.push(...(await roleFindings(source, target, context.config.roles)));
+    const rows = (side) => comparisons.reduce((sum, table) => sum + table[side], 0);
+    return {
+        findings,
+        metrics: {
+            tables: comparisons.length,
+            tables_checksummed: digested.length,
+            tables_differing: comparisons.filter((table) => !['match', 'count matches, no key', 'count matches, key missing on target'].includes(tableStatus(table)))
+                .length,
+            source_rows: rows('sourceRows'),
+            target_rows: rows('targetRows'),
+            schema_differences: differences.length,
+            rows_ms: digestMs,
+            connections_per_side: Math.min(source.sessions.length, target.sessions.length),
+        },
+        details: {
+            source: `${source.label} (PostgreSQL ${source.serverMajor})`,
+            target: `${target.label} (PostgreSQL ${target.serverMajor})`,
+            tables: {
+                title: 'Tables',
+                columns: ['table', 'key', 'source_rows', 'target_rows', 'result'],
+                rows: comparisons.map((table) => ({
+                    table: table.table,
+                    key: table.key?.join(', ') ?? '',
+                    source_rows: table.sourceRows,
+                    target_rows: table.targetRows,
+                    result: tableStatus(table),
+                })),
+                note: 'Rows are compared by exact count and by SHA-256 of their text in key order; a difference is located in key ranges. No row content is shown.',
+            },
+        },
+    };
+}
+function sameDigest(a, b) {
+    return a.rows === b.rows && a.sha256 === b.sha256;
+}
+/**
+ * Which tables to compare and how: the named ones (each must exist on the source and have a key),
+ * else every user table of the source. A table missing on the target is the schema diff's finding
+ * alone. A key is the `keys` entry, else the primary key or a unique NOT NULL index; the columns
+ * hashed are those both sides have (a column one side lacks is the schema diff's finding).
+ */
+async function planTables(sourceMain, sourceTables, targetTables, plan) {
+    const onSource = new Map(sourceTables.map((table) => [plan_tableLabel(table), table]));
+    const onTarget = new Map(targetTables.map((table) => [plan_tableLabel(table), table]));
+    for (const [input, names] of [
+        ['tables', plan.tables.map(plan_tableLabel)],
+        ['keys', [...plan.keys.keys()]],
+        ['expected', [...plan.expected.keys()]],
+    ]) {
+        const unknown = names.find((name) => !onSource.has(name));
+        if (unknown)
+            throw new errors/* UserError */.y(`Input \`${input}\` names table ${unknown}, which the source does not have; fix the name (schema.table).`);
+    }
+    const wanted = plan.tables.length ? plan.tables.map((table) => onSource.get(plan_tableLabel(table))) : [...sourceTables];
+    const named = new Set(plan.tables.map(plan_tableLabel));
+    const planned = [];
+    for (const table of wanted) {
+        const label = plan_tableLabel(table);
+        const twin = onTarget.get(label);
+        if (!twin)
+            continue;
+        const given = plan.keys.get(label);
+        for (const [input, columns] of [
+            ['keys', given ?? []],
+            ['expected', plan.expected.has(label) ? [plan.expected.get(label).column] : []],
+        ]) {
+            const missing = columns.find((column) => !table.columns.includes(column));
+            if (missing)
+                throw new errors/* UserError */.y(`Input \`${input}\` names column ${missing} of ${label}, which the source's table does not have; fix the column name.`);
+        }
+        const key = given ?? (await tableKey(sourceMain, table));
+        if (!key) {
+            if (named.has(label)) {
+                throw new errors/* UserError */.y(`Input \`tables\` names ${label}, which has no primary key or unique NOT NULL index; add a \`keys\` entry for it (${label}: column [column ...]) or leave it out.`);
+            }
+            planned.push({ table });
+            continue;
+        }
+        if (key.some((column) => !twin.columns.includes(column))) {
+            planned.push({ table, keyMissingOnTarget: true });
+            continue;
+        }
+        const shared = new Set(twin.columns);
+        const columns = (await digestColumns(sourceMain, table, key)).filter((column) => shared.has(column));
+        const excluded = plan.expected.get(label);
+        planned.push({ table, digest: { schema: table.schema, name: table.name, key, columns, ...(excluded ? { excludeSince: excluded } : {}) } });
+    }
+    return planned;
+}
+async function countRows(session, tables, plan) {
+    const counts = [];
+    for (const { table } of tables) {
+        const excluded = plan.expected.get(plan_tableLabel(table));
+        const where = excluded ? ` where ${(0,connect/* quoteIdent */.v4)(excluded.column)} < ${(0,connect/* quoteLiteral */.ce)(excluded.since)} or ${(0,connect/* quoteIdent */.v4)(excluded.column)} is null` : '';
+        const result = await session.query(`select count(*)::text as n from ${(0,connect/* quoteIdent */.v4)(table.schema)}.${(0,connect/* quoteIdent */.v4)(table.name)}${where}`);
+        counts.push(Number(result.rows[0]?.n ?? 0));
+    }
+    return counts;
+}
+/** The repo config's roles: on the target with the source's attributes and memberships, and assumable by their login roles. */
+async function roleFindings(source, target, required) {
+    if (!required.length)
+        return [];
+    const names = required.map((role) => role.name);
+    const [expected, actual] = await Promise.all([readRoles(source.sessions[0], { names }), readRoles(target.sessions[0], { names })]);
+    const findings = [];
+    const missing = new Set();
+    // Settings are compared for every role by settingFindings.
+    for (const difference of diffRoles(expected, actual, { names }).filter((d) => d.kind !== 'role_setting')) {
+        if (difference.kind === 'role_missing')
+            missing.add(difference.role);
+        findings.push((0,parity_rules/* parityFinding */.d)({
+            rule: difference.kind === 'role_missing' ? 'parity_role_missing' : 'parity_role_differs',
+            object: { kind: 'role', name: difference.member ? `${difference.member} in ${difference.role}` : difference.role },
+            message: `Role ${difference.role} on the target: ${difference.summary}.`,
+            remediation: `On the target:\n${difference.restoreSql}`,
+        }));
+    }
+    for (const problem of await checkRequiredRoles(target.sessions[0], required)) {
+        if (problem.kind === 'missing') {
+            if (missing.has(problem.role))
+                continue;
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_role_missing',
+                object: { kind: 'role', name: problem.role },
+                message: `Role ${problem.role} is missing on the target (the repo config requires it; the source does not have it either).`,
+                remediation: `On the target: create role ${(0,connect/* quoteIdent */.v4)(problem.role)} nologin; then grant it what the runbook says.`,
+            }));
+        }
+        else {
+            findings.push((0,parity_rules/* parityFinding */.d)({
+                rule: 'parity_role_not_assumable',
+                object: { kind: 'role', name: `${problem.login} -> ${problem.role}` },
+                message: `On the target, ${problem.login} cannot set role ${problem.role}: ${problem.reason}.`,
+                remediation: `On the target: grant ${(0,connect/* quoteIdent */.v4)(problem.role)} to ${(0,connect/* quoteIdent */.v4)(problem.login)}${target.serverMajor >= 16 ? ' with set true' : ''};`,
+            }));
+        }
+    }
+    return findings;
 }
 
 ;// CONCATENATED MODULE: ./src/gates/rls/matrix-rows.ts
@@ -17785,7 +21684,7 @@ function diffPolicies(base, head) {
 
 
 
-const SYSTEM_SCHEMAS = [...new Set([...supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh, ...rls_rules/* SYSTEM_SCHEMA_EXTRAS */.wp])];
+const audit_SYSTEM_SCHEMAS = [...new Set([...baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh, ...rls_rules/* SYSTEM_SCHEMA_EXTRAS */.wp])];
 /** A finding of a query rule, at the rule's severity. */
 const queryFinding = (0,rules/* findingOf */.h)(rls_rules/* RLS_RULES */.s9);
 /**
@@ -17828,7 +21727,7 @@ async function applicableRules(session, options) {
 /** Rules reading the `policy` relation: they deparse every policy, which opens every table. */
 const readsPolicies = (rule) => /\b(?:from|join)\s+policy\b/.test(rule.query);
 /** A schema whose objects Supabase manages (storage, auth, graphql_public, ...). */
-const isPlatformSchema = (schema) => supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.includes(schema);
+const isPlatformSchema = (schema) => baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh.includes(schema);
 /**
  * The exposed schemas the generic rules see: the platform's (e.g. `storage`, which old CLI
  * templates exposed) are left out, so that its tables, deny-all by design, are judged by the
@@ -17843,7 +21742,7 @@ function auditStatement(rules, options, shard) {
         values: [
             projectExposure(options.exposedSchemas),
             options.apiRoles,
-            SYSTEM_SCHEMAS,
+            audit_SYSTEM_SCHEMAS,
             rls_rules/* SENSITIVE_COLUMN_NAMES */.J_,
             rls_rules/* UPGRADE_BLOCKING_REG_TYPES */.Un,
             shard?.modulus ?? null,
@@ -17911,50 +21810,8 @@ async function runRules(session, options, twinTarget) {
 ;// CONCATENATED MODULE: ./src/gates/rls/config-tests.ts
 
 
-function expectationText(test) {
-    const e = test.expect;
-    if ('rows' in e)
-        return `${e.rows} row(s)`;
-    if ('rows-at-least' in e)
-        return `at least ${e['rows-at-least']} row(s)`;
-    if ('denied' in e)
-        return 'denied (42501)';
-    return `error ${e.error}`;
-}
-/** Runs one test; the session must be allowed to `set role` to the test's role. */
-async function runTest(session, test) {
-    const expected = expectationText(test);
-    const claims = JSON.stringify({ role: test.as.role, ...(test.as.claims ?? {}) });
-    let got;
-    let passed;
-    await session.query('begin');
-    try {
-        try {
-            await session.query(`set local role ${(0,connect/* quoteIdent */.v4)(test.as.role)}`);
-            await session.query(`select pg_catalog.set_config('request.jwt.claims', $1, true)`, [claims]);
-            const result = await session.query(test.sql);
-            const last = Array.isArray(result) ? result[result.length - 1] : result;
-            const count = last.command === 'SELECT' ? last.rows.length : (last.rowCount ?? 0);
-            got = `${count} row(s)`;
-            const e = test.expect;
-            passed = 'rows' in e ? count === e.rows : 'rows-at-least' in e ? count >= e['rows-at-least'] : false;
-        }
-        catch (error) {
-            const { code, message } = error;
-            got = `error ${code ?? '?'}: ${message}`;
-            const e = test.expect;
-            passed = 'denied' in e ? code === '42501' : 'error' in e ? code === e.error : false;
-        }
-    }
-    finally {
-        await session.query('rollback').catch(() => undefined);
-    }
-    return { name: test.name, role: test.as.role, passed, got, expected };
-}
 async function runTests(session, tests) {
-    const outcomes = [];
-    for (const test of tests)
-        outcomes.push(await runTest(session, test));
+    const outcomes = await runRlsTests(session, tests);
     const findings = outcomes
         .filter((o) => !o.passed)
         .map((o) => (0,rls_rules/* rlsFinding */.t6)({
@@ -17966,31 +21823,13 @@ async function runTests(session, tests) {
     return { outcomes, findings };
 }
 
-// EXTERNAL MODULE: ./src/migrations/supabase-split.ts
-var supabase_split = __nccwpck_require__(68614);
-// EXTERNAL MODULE: ./src/postgres/server-errors.ts
-var server_errors = __nccwpck_require__(60970);
 // EXTERNAL MODULE: ./src/gates/rls/db-test-rules.ts
 var db_test_rules = __nccwpck_require__(59243);
 ;// CONCATENATED MODULE: ./src/gates/rls/db-tests.ts
 /**
  * The project's pgTAP database tests (`supabase test db`'s `supabase/tests`, input `db-tests`),
- * run on rls-audit's shadow database after the migrations and the seed.
- *
- * `supabase test db` runs `pg_prove --ext .pg --ext .sql -r supabase/tests`: every `.sql` and
- * `.pg` file under the folder, in the byte order of their paths, each through psql. A pull
- * request's test file is hostile, and psql would run its `\!` meta-commands on the runner, so
- * here each file is split into statements (the migrations' splitter, which keeps their lines)
- * and each statement is sent alone over the PostgreSQL protocol (the extended protocol, which
- * refuses a second statement hidden in the text):
- *
- * - every file gets a fresh session as the role the migrations ran as, and one transaction that
- *   postgate rolls back afterwards; the file's own transaction control (`begin`, `commit`,
- *   `rollback`, `end`, `abort`, ...) is its wrapper and is not sent, so a file can neither
- *   commit nor leave anything behind for the next file (savepoints are sent as written);
- * - the text each statement returns is read as TAP and attributed to the statement's line;
- *   like pg_prove, a file stops at its first SQL error;
- * - a file gets FILE_TIMEOUT_MS in all: past it, its running statement is cancelled.
+ * run on rls-audit's shadow database after the migrations and the seed, by src/db-tests/pgtap.ts
+ * (which says how a file runs), as the role the migrations ran as.
  *
  * pgTAP itself is created in schema `extensions` (as the Supabase CLI does) when the shadow
  * lacks it; a server without it is a UserError naming what provides it.
@@ -18000,254 +21839,28 @@ var db_test_rules = __nccwpck_require__(59243);
 
 
 
-
-
-
-
-/** How long one test file may run, all statements together. */
-const FILE_TIMEOUT_MS = 60_000;
-/** The extensions pg_prove runs with `supabase test db`. */
-const TEST_EXTENSIONS = ['.sql', '.pg'];
-/**
- * The test folder: the input when given (it must be a folder), else `tests` beside the
- * Supabase folder (the one holding config.toml) when it exists. Undefined: no tests to run.
- * Seed and fixture files kept there (`rls.fixtures: [supabase/tests/fixtures.sql]`) are loaded, not tested.
- */
-function resolveDbTests(input) {
-    const dir = input.given ? external_node_path_default().resolve(input.cwd, input.given) : input.supabaseConfig ? external_node_path_default().join(external_node_path_default().dirname(input.supabaseConfig), 'tests') : undefined;
-    if (!dir)
-        return undefined;
-    if (!(0,external_node_fs_.existsSync)(dir)) {
-        if (!input.given)
-            return undefined;
-        throw new errors/* UserError */.y(`${input.label} names ${input.given}, which does not exist; give the folder holding the pgTAP test files (such as supabase/tests).`);
-    }
-    if (!(0,external_node_fs_.statSync)(dir).isDirectory()) {
-        throw new errors/* UserError */.y(`${input.label} names ${input.given ?? dir}, which is a file; give the folder holding the pgTAP test files (such as supabase/tests).`);
-    }
-    return { dir, files: listTestFiles(dir).filter((file) => !input.loaded.includes(file)) };
-}
-/**
- * Every `.sql` and `.pg` file under `dir`, sorted as pg_prove sorts them (byte order of the
- * path). Symbolic links are not followed: a pull request's link could lead to the runner's files.
- */
-function listTestFiles(dir) {
-    const found = [];
-    const walk = (folder) => {
-        for (const entry of (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })) {
-            const full = external_node_path_default().join(folder, entry.name);
-            if (entry.isDirectory())
-                walk(full);
-            else if (entry.isFile() && TEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext)))
-                found.push(full);
-        }
-    };
-    walk(dir);
-    return found.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-}
-const TEST_LINE = /^(not )?ok\b(?:\s+(\d+))?\s*(?:-\s*)?(.*)$/;
-const DIRECTIVE = /(?<!\\)#\s*(skip|todo)\b\S*\s*(.*)$/i;
-/** Reads pgTAP's output: plan, assertions with their directives and diagnostics. */
-function parseTap(lines) {
-    const tap = { assertions: [] };
-    let last;
-    for (const { text, line } of lines) {
-        const plan = /^1\.\.(\d+)/.exec(text);
-        const test = TEST_LINE.exec(text);
-        if (plan) {
-            tap.planned = Number(plan[1]);
-            tap.planLine = line;
-        }
-        else if (test) {
-            const rest = test[3] ?? '';
-            const directive = DIRECTIVE.exec(rest);
-            const description = (directive ? rest.slice(0, directive.index) : rest).trim().replace(/\\#/g, '#');
-            last = {
-                number: test[2] ? Number(test[2]) : tap.assertions.length + 1,
-                ok: !test[1],
-                description,
-                ...(directive ? { directive: directive[1].toLowerCase() } : {}),
-                diagnostics: [],
-                line,
-            };
-            tap.assertions.push(last);
-        }
-        else if (text.startsWith('#')) {
-            if (/^#\s*Looks like you planned/.test(text))
-                tap.planComment = text.replace(/^#\s*/, '');
-            // only from the failed assertion's own statement: finish()'s summary is not about it
-            else if (last && !last.ok && last.line === line)
-                last.diagnostics.push(text);
-        }
-    }
-    return tap;
-}
-function countTap(file, tap) {
-    const count = (keep) => tap.assertions.filter(keep).length;
-    return {
-        file,
-        ...(tap.planned !== undefined ? { planned: tap.planned } : {}),
-        ran: tap.assertions.length,
-        passed: count((a) => a.ok && !a.directive),
-        failed: count((a) => !a.ok && !a.directive),
-        skipped: count((a) => a.directive === 'skip'),
-        todo: count((a) => a.directive === 'todo'),
-    };
-}
-/** The first keyword of top-level transaction control, which the file's wrapper is made of. */
-const TRANSACTION_CONTROL = /^(?:begin|start|commit|end|abort|rollback(?!\s+(?:work\s+|transaction\s+)?to\b)|prepare\s+transaction)\b/i;
-function isTransactionControl(statement) {
-    return TRANSACTION_CONTROL.test(statement.slice((0,migrations_apply/* firstTokenIndex */._F)(statement)));
-}
-/** The text a statement returned, line by line, as psql prints it in pg_prove's tuples-only mode. */
-function outputLines(result, line) {
-    const out = [];
-    for (const row of result.rows) {
-        for (const value of Object.values(row)) {
-            if (value === null || value === undefined)
-                continue;
-            for (const text of String(value).split('\n'))
-                out.push({ text, line });
-        }
-    }
-    return out;
-}
-/** Runs one file's statements in a transaction it cannot leave, then rolls it back. */
-async function runFile(session, cancel, text, timeoutMs) {
-    const lines = [];
-    const timer = setTimeout(() => void cancel(), timeoutMs);
-    let timedOut = false;
-    timer.unref?.();
-    const started = Date.now();
-    await session.query('begin');
-    try {
-        for (const statement of (0,supabase_split/* splitSupabaseStatements */.R)(text)) {
-            if (isTransactionControl(statement.text))
-                continue;
-            try {
-                const result = await session.query({ text: statement.text, queryMode: 'extended' });
-                lines.push(...outputLines(result, lineOf(text, statement)));
-            }
-            catch (error) {
-                timedOut = Date.now() - started >= timeoutMs;
-                return { lines, died: { line: lineOf(text, statement, error), message: dyingWords(error, timedOut, timeoutMs) } };
-            }
-        }
-        return { lines };
-    }
-    finally {
-        clearTimeout(timer);
-        await session.query('rollback').catch(() => undefined);
-    }
-}
-/** The file line of a statement (its first token), or of the error position PostgreSQL gives. */
-function lineOf(text, statement, error) {
-    const offset = error?.position ? (0,migrations_apply/* codePointPositionToIndex */.Kk)(statement.text, Number(error.position)) : (0,migrations_apply/* firstTokenIndex */._F)(statement.text);
-    return (0,migrations_apply/* lineAt */.mh)(text, statement.start + offset);
-}
-function dyingWords(error, timedOut, timeoutMs) {
-    if (timedOut)
-        return `the file ran past its ${Math.round(timeoutMs / 1000)} s limit and its statement was cancelled`;
-    const e = error;
-    const message = (0,server_errors/* describeServerError */.J)(error) ?? `${String(e.message ?? error).replace(/\.$/, '')}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
-    return message;
-}
-/** pgTAP in the shadow: already there, or created in `extensions` by the superuser. Returns its schema. */
-async function ensurePgtap(admin, migrationRole) {
-    const installed = await admin.query(`select n.nspname as schema from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace where e.extname = 'pgtap'`);
-    if (installed.rows[0])
-        return installed.rows[0].schema;
-    const available = await admin.query(`select 1 from pg_catalog.pg_available_extensions where name = 'pgtap'`);
-    if (!available.rowCount) {
-        const { rows } = await admin.query(`select current_setting('server_version_num') as v`);
-        const major = Math.floor(Number(rows[0]?.v ?? 0) / 10000);
-        throw new errors/* UserError */.y(`The shadow PostgreSQL ${major} has no pgTAP extension, which the database tests in db-tests need; install the Debian package postgresql-${major}-pgtap on the runner, or use shadow: docker with a supabase/postgres image, which has it.`);
-    }
-    await admin.query('create schema if not exists extensions');
-    await admin.query(`grant usage on schema extensions to public, ${(0,connect/* quoteIdent */.v4)(migrationRole)}`);
-    await admin.query('create extension if not exists pgtap with schema extensions');
-    return 'extensions';
-}
+const RULE_OF = { failed: 'db_test_failed', plan_mismatch: 'db_test_plan_mismatch', died: 'db_test_file_died' };
 /** Runs every test file on the shadow (after its migrations and seed) and turns the TAP into findings. */
 async function runDbTests(shadow, tests, cwd, timeoutMs = FILE_TIMEOUT_MS) {
-    const outcome = { findings: [], files: [], metrics: {} };
     if (tests.files.length === 0)
-        return outcome;
+        return { findings: [], files: [], metrics: {} };
     const connectOptions = { gate: 'rls', readOnly: false, inputName: 'shadow-database-url', statementTimeoutMs: timeoutMs };
     const admin = await (0,connect/* connect */.Ng)(shadow.url, connectOptions);
     try {
-        const schema = await ensurePgtap(admin, shadow.migrationRole.name);
-        for (const file of tests.files) {
-            const relative = external_node_path_default().relative(cwd, file).split((external_node_path_default()).sep).join('/');
-            const text = (0,external_node_fs_.readFileSync)(file, 'utf8');
-            const session = await (0,connect/* connect */.Ng)(shadow.migrationUrl, connectOptions);
-            try {
-                const { rows } = await session.query(`select pg_catalog.pg_backend_pid() as pid, pg_catalog.set_config('search_path', case when $1 = any(pg_catalog.current_schemas(false)) then pg_catalog.current_setting('search_path') else pg_catalog.current_setting('search_path') || ', ' || $2 end, false)`, [schema, (0,connect/* quoteIdent */.v4)(schema)]);
-                const cancel = async () => {
-                    await admin.query('select pg_catalog.pg_cancel_backend($1)', [rows[0].pid]).catch(() => undefined);
-                };
-                const run = await runFile(session, cancel, text, timeoutMs);
-                const tap = parseTap(run.lines);
-                outcome.files.push(countTap(relative, tap));
-                outcome.findings.push(...fileFindings(relative, tap, run));
-            }
-            finally {
-                await session.end().catch(() => undefined);
-            }
+        const pgtap = await ensurePgtap(admin, shadow.migrationRole.name);
+        if ('missing' in pgtap) {
+            const major = pgtap.missing;
+            throw new errors/* UserError */.y(`The shadow PostgreSQL ${major} has no pgTAP extension, which the database tests in db-tests need; install the Debian package postgresql-${major}-pgtap on the runner, or use shadow: docker with a supabase/postgres image, which has it.`);
         }
+        const run = await runTestFiles(admin, shadow.migrationUrl, pgtap.schema, tests, { cwd, timeoutMs, connectOptions, where: 'the shadow database' });
+        return { findings: run.problems.map(db_tests_problemFinding), files: run.files, metrics: testMetrics(run.files) };
     }
     finally {
         await admin.end().catch(() => undefined);
     }
-    const total = (key) => outcome.files.reduce((sum, f) => sum + f[key], 0);
-    outcome.metrics = {
-        db_test_files: outcome.files.length,
-        db_tests_passed: total('passed'),
-        db_tests_failed: total('failed'),
-        db_tests_skipped: total('skipped'),
-        db_tests_todo: total('todo'),
-    };
-    return outcome;
 }
-/** Failing assertions, a plan mismatch, a file that died. */
-function fileFindings(file, tap, run) {
-    const findings = [];
-    const failing = tap.assertions.filter((a) => !a.ok && !a.directive);
-    const descriptions = tap.assertions.map((a) => a.description);
-    for (const assertion of failing) {
-        const unique = assertion.description && descriptions.indexOf(assertion.description) === descriptions.lastIndexOf(assertion.description);
-        const description = (0,inert/* inertInline */.Mo)(assertion.description);
-        findings.push((0,db_test_rules/* dbTestFinding */.K)({
-            rule: 'db_test_failed',
-            object: { kind: 'db-test', name: `${file}: ${unique ? description : `#${assertion.number}${description ? ` ${description}` : ''}`}` },
-            message: `pgTAP test ${assertion.number}${description ? ` "${description}"` : ''} in ${file}:${assertion.line} failed on the shadow database.`,
-            ...(assertion.diagnostics.length ? { detail: (0,inert/* inertBlock */.WC)(assertion.diagnostics.join('\n')) } : {}),
-            remediation: 'Fix the schema, policy or grant the test exercises, or the test if its expectation is wrong.',
-            location: { file, line: assertion.line },
-        }));
-    }
-    if (run.died) {
-        findings.push((0,db_test_rules/* dbTestFinding */.K)({
-            rule: 'db_test_file_died',
-            object: { kind: 'db-test', name: file },
-            message: `Test file ${file} stopped at line ${run.died.line}: ${(0,inert/* inertInline */.Mo)(run.died.message)}; the assertions after it did not run.`,
-            remediation: 'Fix the statement (psql meta-commands such as \\set are not run: write plain SQL), or what it relies on in the migrations.',
-            location: { file, line: run.died.line },
-        }));
-    }
-    else if (tap.planned === undefined || tap.planned !== tap.assertions.length) {
-        const said = tap.planComment ? ` (${(0,inert/* inertInline */.Mo)(tap.planComment)})` : '';
-        findings.push((0,db_test_rules/* dbTestFinding */.K)({
-            rule: 'db_test_plan_mismatch',
-            object: { kind: 'db-test', name: file },
-            message: tap.planned === undefined
-                ? `Test file ${file} printed no plan; pg_prove fails a file without one.`
-                : `Test file ${file} planned ${tap.planned} test(s) but ran ${tap.assertions.length}${said}.`,
-            remediation: 'Make `select plan(N)` match the assertions the file runs, or use `select * from no_plan()` and end with `select * from finish()`.',
-            location: { file, line: tap.planLine ?? tap.assertions[0]?.line ?? 1 },
-        }));
-    }
-    return findings;
+function db_tests_problemFinding({ kind, ...problem }) {
+    return (0,db_test_rules/* dbTestFinding */.K)({ rule: RULE_OF[kind], ...problem });
 }
 
 ;// CONCATENATED MODULE: ./src/gates/rls/pgtap-export.ts
@@ -19362,7 +22975,7 @@ function missing(object, elsewhere, check) {
         remediation,
     });
 }
-function tableFindings(object, check) {
+function api_usage_tableFindings(object, check) {
     const { facts } = check;
     const relation = facts.exposedSchemas.includes(object.schema) ? facts.relations.find((r) => r.schema === object.schema && r.name === object.name) : undefined;
     if (!relation) {
@@ -19452,7 +23065,7 @@ function bucketFindings(object, check) {
     ];
 }
 const CHECKS = {
-    table: tableFindings,
+    table: api_usage_tableFindings,
     function: functionFindings,
     bucket: bucketFindings,
 };
@@ -19607,7 +23220,7 @@ select 'function', n.nspname::text, p.proname::text, 'function', false, pg_catal
   from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
  where p.proname = any($3::text[]) and p.prokind = 'f'`;
 /** Bucket ids, when storage.buckets exists and this session may read all of it. */
-const BUCKETS_SQL = `
+const api_usage_read_BUCKETS_SQL = `
 select case when c.oid is null then null
             when pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE') and pg_catalog.has_table_privilege(c.oid, 'SELECT')
                  and not pg_catalog.row_security_active(c.oid) then true else false end as readable
@@ -19615,7 +23228,7 @@ select case when c.oid is null then null
   left join pg_catalog.pg_class c on c.relname = 'buckets' and c.relnamespace = (select oid from pg_catalog.pg_namespace where nspname = 'storage')`;
 /** Bucket ids that exist in the database; undefined when storage.buckets is missing or not fully readable. */
 async function readBuckets(session) {
-    const { rows } = await session.query(BUCKETS_SQL);
+    const { rows } = await session.query(api_usage_read_BUCKETS_SQL);
     if (!rows[0]?.readable)
         return undefined;
     return (await session.query('select id::text from storage.buckets')).rows.map((row) => row.id);
@@ -20085,7 +23698,7 @@ async function auditMigrations(settings) {
     };
     if (head.grantAssumption)
         details.exposure.data_api_grants = head.grantAssumption;
-    const platformMissing = head.missingAll.filter((name) => supabase/* SUPABASE_EXTENSIONS */.Qc.some((e) => e.name === name));
+    const platformMissing = head.missingAll.filter((name) => baseline_supabase/* SUPABASE_EXTENSIONS */.Qc.some((e) => e.name === name));
     if (platformMissing.length) {
         details.exposure.shadow_without =
             `${platformMissing.join(', ')} (Supabase platform extensions this server lacks; stand-ins where the baseline has them)`;
@@ -20655,7 +24268,7 @@ function groupByValue(snapshot, name, roles, comparer) {
     return groups;
 }
 /** Missing, empty, shadowed and never-applied values of one setting. */
-function settingFindings(snapshot, expectation, roles, comparer) {
+function checks_settingFindings(snapshot, expectation, roles, comparer) {
     const name = expectation.source.name;
     const object = settingObject(name);
     const values = snapshot.values.get(name) ?? [];
@@ -21163,7 +24776,7 @@ function checkCanaryUrl(url, input) {
     }
     return url;
 }
-function buildPlan(options, config, env) {
+function plan_buildPlan(options, config, env) {
     const environment = options.environment ?? config.environment;
     const fromConfig = config.expectations.map((item, index) => {
         const key = `webhooks.expectations[${index}]`;
@@ -21427,7 +25040,7 @@ async function readVaultSecrets(session, names) {
 
 async function webhooks_run(options, context) {
     return runGate('webhooks', options, context, async () => {
-        const plan = buildPlan(options, context.config.webhooks, context.env);
+        const plan = plan_buildPlan(options, context.config.webhooks, context.env);
         return (0,connect/* withSession */.fQ)(options.databaseUrl, { gate: 'webhooks', readOnly: true }, (session) => inspect(session, plan, context));
     });
 }
@@ -21471,7 +25084,7 @@ async function inspect(session, plan, context) {
     const findings = [];
     for (const item of observed) {
         if (item.expectation.source.kind === 'setting')
-            findings.push(...settingFindings(snapshot, item.expectation, roles, comparer));
+            findings.push(...checks_settingFindings(snapshot, item.expectation, roles, comparer));
         else
             findings.push(...vaultFindings(item.expectation, vault, context.now()));
         findings.push(...parityFindings(item, comparer, plan.rotationSeverity), ...urlFindings(item, plan.environment), ...secretInSettingFinding(item));
@@ -21658,11 +25271,13 @@ async function probe(plan, observed, context) {
 
 
 
+
 const GATE_RUNNERS = {
     drift: drift_run,
     rls: rls_run,
     webhooks: webhooks_run,
     drill: run,
+    parity: parity_run,
 };
 
 ;// CONCATENATED MODULE: ./src/gates/invoke.ts
@@ -21703,6 +25318,132 @@ async function invokeGate(gate, read, surface, base = {}) {
     const runner = GATE_RUNNERS[gate];
     return { result: await runner(options, context), options };
 }
+
+
+/***/ }),
+
+/***/ 82807:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K: () => (/* binding */ PARITY_RULES),
+/* harmony export */   d: () => (/* binding */ parityFinding)
+/* harmony export */ });
+/* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37745);
+/**
+ * parity-check's rule catalog: one record per finding the gate can produce (docs/rules.md is
+ * generated from these). Findings name tables, key ranges (integer keys only), sequences, roles,
+ * settings and extensions: never a row's content and never a setting's value.
+ */
+
+const ALLOWLIST_HOW = 'To accept a difference for a while (say, during dual-write), add an allowlist entry to the repo config with this rule id, the object shown in the finding, a reason and an `expires` date.';
+const PARITY_RULES = [
+    {
+        id: 'parity_schema_difference',
+        gate: 'parity',
+        severity: 'error',
+        category: 'schema',
+        title: 'The two databases have different schemas',
+        doc: `The source and the target differ in an object of the catalog model drift-gate uses (tables, columns, constraints, indexes, views, functions, triggers, policies, privileges, default privileges, publications, ...). Platform objects are not compared: when either side is a Supabase project, the schemas, roles and extensions the platform manages (\`auth\`, \`storage\`, \`realtime\`, ...) are left out on both sides, as \`supabase db dump\` does. The finding names the object and the properties that differ; its detail carries the SQL that brings the target to the source. A missing table is reported here once, and its rows are not compared. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'parity_row_count_mismatch',
+        gate: 'parity',
+        severity: 'error',
+        category: 'data',
+        title: 'A table has a different number of rows on the two sides',
+        doc: `The exact row count of a table differs between source and target, each counted inside its own side's repeatable-read snapshot (so a count is consistent with that side's checksums). The finding says by how much, and for a table with a key, which key ranges hold the difference: ranges are cut in the source's key order, and key values are printed only for integer keys; other keys (emails, names) are row content, so their ranges are named by position ("range 3 of 64, rows 129–192 in key order"). Rows written on purpose since a point in time (dual-write, the +24 h re-run) are declared with the \`expected\` input (\`schema.table: column >= timestamp\`) and left out on both sides. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'parity_rows_differ',
+        gate: 'parity',
+        severity: 'error',
+        category: 'data',
+        title: 'A table has the same number of rows but different contents',
+        doc: `The two sides have the same row count but a different checksum. The checksum is exact and keyed: SHA-256 of every row's text (the key columns first, then the other columns in name order, so a different physical column order does not matter), in the order of the table's key (the primary key, else a unique index on NOT NULL columns, or the \`keys\` input), read with COPY in sessions whose TimeZone, DateStyle, IntervalStyle, extra_float_digits and bytea_output are pinned, so that PostgreSQL 15 and 17 print the same text. One changed value, a swapped pair of values or a row replaced by another with the same count all change it. The finding locates the difference in key ranges (see parity_row_count_mismatch); no row content is printed. Text keys are ordered by their collation on each side: if the two servers' collations order them differently, every range from the first reordered key differs. ${ALLOWLIST_HOW}`,
+    },
+    {
+        id: 'parity_table_no_key',
+        gate: 'parity',
+        severity: 'warning',
+        category: 'data',
+        title: 'A table has no key, so only its row count is compared',
+        doc: 'A table without a primary key or a unique index on NOT NULL columns has no order to checksum its rows in, so only its exact row count is compared: duplicated or changed rows with the same count go unseen. Give it a primary key, or name its business key in the `keys` input (`schema.table: column [column ...]`). A table named in `tables` without a key and without a `keys` entry is an input error instead.',
+    },
+    {
+        id: 'parity_sequence_behind',
+        gate: 'parity',
+        severity: 'error',
+        category: 'data',
+        title: 'A sequence on the target would hand out values its column already has',
+        doc: "The next value of a sequence on the target is at or below the largest value already in the column it feeds (through a column default, `serial` or an identity column). This is the classic forgotten step after copying data with triggers off (`session_replication_role = replica`) or with COPY: the first insert after cutover fails with a duplicate key, or worse, succeeds on a column without a unique index. Fix it on the target with the `setval` in the finding's remediation, taken after the last write to the source.",
+    },
+    {
+        id: 'parity_sequence_not_checked',
+        gate: 'parity',
+        severity: 'warning',
+        category: 'data',
+        title: 'A sequence on the target could not be checked',
+        doc: 'The role in `target-database-url` may not read a sequence that feeds a column (SELECT or USAGE on the sequence, SELECT on the column), so whether it is behind its column is unknown. Grant `select on all sequences in schema ...` to the role parity connects as, or connect as the owner.',
+    },
+    {
+        id: 'parity_setting_lost',
+        gate: 'parity',
+        severity: 'error',
+        category: 'settings',
+        title: 'A database- or role-level setting of the source is missing on the target',
+        doc: "`ALTER DATABASE ... SET` and `ALTER ROLE ... [IN DATABASE ...] SET` values live outside the database's schema: `pg_dump` without `--create` and `supabase db dump` leave them out, and a logical copy never carries them. Application settings such as `app.webhook_hmac_secret`, `search_path` or `statement_timeout` then silently fall back to the server's defaults after cutover. Values are compared by SHA-256 inside each server and never printed. Re-apply the setting on the target from your secret store.",
+    },
+    {
+        id: 'parity_setting_differs',
+        gate: 'parity',
+        severity: 'error',
+        category: 'settings',
+        title: 'A database- or role-level setting has a different value on the target',
+        doc: "The same setting is attached to the database (or the role) on both sides, with different values. The values are compared by SHA-256 inside each server and never printed, so the finding says only which setting, at which scope. Set the target's value from your secret store or your runbook.",
+    },
+    {
+        id: 'parity_extension_missing',
+        gate: 'parity',
+        severity: 'error',
+        category: 'schema',
+        title: 'An extension of the source is not installed on the target',
+        doc: 'An extension installed in the source database is not installed in the target. Objects that depend on it (columns of its types, functions calling it, cron jobs, ...) cannot have been copied either. Install it on the target (`create extension ... with schema ...`), in the version the source has. Extensions are compared in full here, including the ones a Supabase project has pre-installed: a cutover away from Supabase loses them.',
+    },
+    {
+        id: 'parity_extension_version',
+        gate: 'parity',
+        severity: 'warning',
+        category: 'schema',
+        title: 'An extension has a different version on the target',
+        doc: 'Both sides have the extension, in different versions. Functions, operators and types can behave differently between versions (and `pg_dump` records no version), so the difference is worth a deliberate decision: `alter extension ... update to` the version you mean to run, on whichever side is behind.',
+    },
+    {
+        id: 'parity_role_missing',
+        gate: 'parity',
+        severity: 'error',
+        category: 'roles',
+        title: 'A role the repo config requires is missing on the target',
+        doc: 'A role listed under `roles` in the repo config does not exist on the target. Roles are global objects: a database dump does not carry them (`pg_dumpall --globals-only` does, without passwords on managed platforms), so they must be created on the new server before cutover. The remediation creates it without a password: set the password from your secret store.',
+    },
+    {
+        id: 'parity_role_differs',
+        gate: 'parity',
+        severity: 'error',
+        category: 'roles',
+        title: 'A role has different attributes or memberships on the target',
+        doc: 'A role the repo config lists has other attributes on the target than on the source (LOGIN, INHERIT, BYPASSRLS, CREATEROLE, connection limit, ...) or other memberships (including their ADMIN, INHERIT and SET options on PostgreSQL 16 and later). Passwords are never read. The remediation gives the statements that bring the target to the source.',
+    },
+    {
+        id: 'parity_role_not_assumable',
+        gate: 'parity',
+        severity: 'error',
+        category: 'roles',
+        title: 'A login role cannot `set role` to a role it must assume',
+        doc: 'A role under `roles` in the repo config lists login roles in `assumed-by` that must be able to `set role` to it (the runtime role pattern: a login role connects, then switches to `app_worker`). On the target, one of them cannot: it is not a member, or (PostgreSQL 16 and later) its membership was granted `with set false`, or it does not exist. `set role` fails at the first request after cutover. Grant the membership `with set true` (16+) or plainly (15 and earlier).',
+    },
+];
+const parityFinding = (0,_findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .findingOf */ .h)(PARITY_RULES);
 
 
 /***/ }),
@@ -23023,11 +26764,12 @@ const SYSTEM_SCHEMA_EXTRAS = [
 /* harmony import */ var _drift_migration_safety_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(46515);
 /* harmony import */ var _drift_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(15175);
 /* harmony import */ var _drill_rules_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(36465);
-/* harmony import */ var _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(43588);
-/* harmony import */ var _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(59243);
-/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(95747);
-/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(56856);
-/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(34116);
+/* harmony import */ var _parity_rules_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(82807);
+/* harmony import */ var _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(43588);
+/* harmony import */ var _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(59243);
+/* harmony import */ var _rls_exposure_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(95747);
+/* harmony import */ var _rls_rules_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(56856);
+/* harmony import */ var _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(34116);
 /**
  * Every rule, assembled in one place from the lists their owners export: the shared allowlist
  * rules, the migration rules every gate that builds a shadow shares, and each gate's own.
@@ -23047,6 +26789,7 @@ const SYSTEM_SCHEMA_EXTRAS = [
 
 
 
+
 const RULE_LISTS = [
     _findings_rules_js__WEBPACK_IMPORTED_MODULE_0__/* .SHARED_RULES */ .m,
     _migrations_rules_js__WEBPACK_IMPORTED_MODULE_2__/* .MIGRATION_RULES */ .vo,
@@ -23054,13 +26797,14 @@ const RULE_LISTS = [
     _migrations_rehearse_js__WEBPACK_IMPORTED_MODULE_1__/* .REHEARSAL_RULES */ .I,
     _drift_rules_js__WEBPACK_IMPORTED_MODULE_5__/* .DRIFT_RULES */ .o,
     _drift_migration_safety_js__WEBPACK_IMPORTED_MODULE_4__/* .MIGRATION_SAFETY_RULES */ .uD,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__/* .RLS_RULES */ .s9,
-    _rls_rules_js__WEBPACK_IMPORTED_MODULE_10__/* .RLS_GATE_RULES */ .EQ,
-    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_9__/* .EXPOSURE_RULES */ .YX,
-    _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .API_USAGE_RULES */ .h,
-    _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .DB_TEST_RULES */ .a,
-    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .WEBHOOK_RULES */ .a,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .RLS_RULES */ .s9,
+    _rls_rules_js__WEBPACK_IMPORTED_MODULE_11__/* .RLS_GATE_RULES */ .EQ,
+    _rls_exposure_js__WEBPACK_IMPORTED_MODULE_10__/* .EXPOSURE_RULES */ .YX,
+    _rls_api_usage_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .API_USAGE_RULES */ .h,
+    _rls_db_test_rules_js__WEBPACK_IMPORTED_MODULE_9__/* .DB_TEST_RULES */ .a,
+    _webhooks_rules_js__WEBPACK_IMPORTED_MODULE_12__/* .WEBHOOK_RULES */ .a,
     _drill_rules_js__WEBPACK_IMPORTED_MODULE_6__/* .DRILL_RULES */ .a,
+    _parity_rules_js__WEBPACK_IMPORTED_MODULE_7__/* .PARITY_RULES */ .K,
 ];
 /** All rules, in docs order: by gate, then id. */
 const RULE_CATALOG = RULE_LISTS.flat().sort((a, b) => a.gate.localeCompare(b.gate) || a.id.localeCompare(b.id));
@@ -24087,7 +27831,7 @@ function standInFindings(shadow) {
 /* harmony import */ var _config_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(81066);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83916);
 /* harmony import */ var _findings_rules_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(37745);
-/* harmony import */ var _tools_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(88710);
+/* harmony import */ var _tools_index_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(64242);
 /* harmony import */ var _tools_read_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(84573);
 /* harmony import */ var _tools_graphile_migrate_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(19953);
 /* harmony import */ var _tools_supabase_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(92059);
@@ -25081,12 +28825,13 @@ const graphileMigrate = {
         return { same: true, why: '' };
     },
     chainProblems: graphileChainProblems,
+    advisoryLock: { keys: () => [4727445306447283n], source: 'src/pgReal.ts ADVISORY_LOCK_MIGRATE ("GRAPHILE MIGRATE" on a phone keypad), pg_try_advisory_lock' },
 };
 
 
 /***/ }),
 
-/***/ 88710:
+/***/ 64242:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25094,9 +28839,9 @@ const graphileMigrate = {
 __nccwpck_require__.d(__webpack_exports__, {
   az: () => (/* binding */ DEFAULT_MIGRATION_DIRS),
   q8: () => (/* binding */ HISTORY_ORDER),
-  I1: () => (/* binding */ MIGRATION_LOCKS),
   It: () => (/* binding */ TOOLS),
-  qU: () => (/* binding */ detectTool)
+  qU: () => (/* binding */ detectTool),
+  a: () => (/* binding */ migrationLockKeys)
 });
 
 // UNUSED EXPORTS: toolAdapter
@@ -25106,11 +28851,14 @@ var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/migrations/tools/read.ts
 var read = __nccwpck_require__(84573);
+// EXTERNAL MODULE: ./src/migrations/tools/rollback.ts
+var rollback = __nccwpck_require__(30621);
 ;// CONCATENATED MODULE: ./src/migrations/tools/dbmate.ts
 /**
  * dbmate: `<digits>...sql` with `-- migrate:up` / `-- migrate:down` sections, history in
  * schema_migrations (pkg/driver/postgres/postgres.go: version varchar(255) primary key).
  */
+
 
 
 const dbmate = {
@@ -25150,6 +28898,7 @@ const dbmate = {
         return { migrations: migrations.sort((a, b) => (0,read/* compareNumeric */.x1)(a.id, b.id)), problems };
     },
     compareVersions: read/* compareNumeric */.x1,
+    rollback: { form: 'a `-- migrate:down` section after the up section', downOf: (m) => (0,rollback/* sectionAfter */.mH)(m.raw, /^--\s*migrate:down\b/m) },
     duplicateEffect: () => 'dbmate fails on the second (version is the primary key of schema_migrations)',
     history: {
         table: 'schema_migrations',
@@ -25256,12 +29005,55 @@ const drizzle = {
     outOfOrderConsequence: 'drizzle only runs migrations newer than its last applied one, so it will never run this one',
 };
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(38522);
+;// CONCATENATED MODULE: ./src/migrations/tools/lock-keys.ts
+/**
+ * How migration tools turn names into the 64-bit key of the PostgreSQL advisory lock they hold
+ * while they migrate (pg_advisory_lock(bigint)). Each adapter's `advisoryLock` record says which
+ * derivation it uses; the unit tests pin the values the tools' own sources give.
+ */
+
+/** A bigint as PostgreSQL's int8 sees it (two's complement, 64 bits). */
+const int64 = (value) => BigInt.asIntN(64, value);
+/** CRC-32 (IEEE) of the UTF-8 bytes. */
+const crc = (text) => (0,external_node_zlib_.crc32)(Buffer.from(text, 'utf8'));
+/**
+ * golang-migrate (database/util.go GenerateAdvisoryLockId): CRC-32 of the names joined by NUL
+ * bytes, times the salt 1486364155, in 32 unsigned bits.
+ */
+function golangMigrateLockKey(...names) {
+    return BigInt(Math.imul(crc(names.join('\0')), 1486364155) >>> 0);
+}
+/** sqlx (sqlx-postgres/src/migrate.rs generate_lock_id): 0x3d32ad9e times the CRC-32 of the database name, as i64. */
+function sqlxLockKey(database) {
+    return int64(0x3d32ad9en * BigInt(crc(database)));
+}
+/** Java's String.hashCode (over UTF-16 code units, 32-bit wrap). */
+function javaHashCode(text) {
+    let hash = 0;
+    for (let i = 0; i < text.length; i++)
+        hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+    return hash;
+}
+/**
+ * Flyway (PostgreSQLAdvisoryLockTemplate): 77431708279161 ("Flyway" in ASCII) plus the Java
+ * hash code of the history table's name as Flyway prints it, `"schema"."table"`.
+ */
+function flywayLockKey(schema, table) {
+    const quote = (name) => `"${name.replace(/"/g, '""')}"`;
+    return int64(77431708279161n + BigInt(javaHashCode(`${quote(schema)}.${quote(table)}`)));
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/tools/flyway.ts
 /**
  * Flyway: `V<version>__<desc>.sql`, `R__<desc>.sql`, `U...` (flyway resource naming), history
  * in flyway_schema_history (flyway-core createMetaDataTable.sql: installed_rank ... success),
  * checksum CRC32 per line.
  */
+
+
+
 
 
 
@@ -25364,9 +29156,31 @@ const flyway = {
         return { same: String(local) === entry.checksum, why: `Flyway CRC32 checksum of the file is ${local}, the history has ${entry.checksum}` };
     },
     outOfOrderConsequence: 'Flyway refuses it unless outOfOrder is enabled',
+    rollback: {
+        form: 'an undo migration `U<version>__<description>.sql` next to it (Flyway Teams)',
+        downOf(m) {
+            const undo = (0,external_node_fs_.readdirSync)(external_node_path_default().dirname(m.absolutePath)).find((name) => {
+                const match = /^U([^_]*(?:_(?!_)[^_]*)*)__.+\.sql$/.exec(name);
+                return match !== null && normalizeFlywayVersion(match[1]) === m.id;
+            });
+            return undo === undefined ? undefined : (0,rollback/* siblingText */._F)(m, undo);
+        },
+    },
+    advisoryLock: {
+        keys: ({ schema, table }) => [flywayLockKey(schema, table)],
+        source: 'flyway-database-postgresql PostgreSQLAdvisoryLockTemplate (pg_try_advisory_lock, or pg_try_advisory_xact_lock with postgresql.transactional.lock)',
+    },
 };
 
 ;// CONCATENATED MODULE: ./src/migrations/tools/golang-migrate.ts
+/**
+ * golang-migrate: `<uint>_<title>.up.sql` / `.down.sql` (source/parse.go), history in
+ * schema_migrations (database/postgres/postgres.go: version bigint, dirty boolean), one row:
+ * the current version, so every file at or below it counts as applied.
+ */
+
+
+
 
 const golangMigrate = {
     id: 'golang-migrate',
@@ -25411,6 +29225,15 @@ const golangMigrate = {
         },
     },
     failedNote: ' (dirty)',
+    rollback: {
+        form: 'a `<version>_<title>.down.sql` file next to the `.up.sql` (`migrate create -ext sql`)',
+        downOf: (m) => (0,rollback/* siblingText */._F)(m, external_node_path_default().posix.basename(m.file).replace(/\.up\.sql$/, '.down.sql')),
+    },
+    // Current releases hash the database, schema and table; releases before x-migrations-table was hashed used the database name alone.
+    advisoryLock: {
+        keys: ({ database, schema, table }) => [golangMigrateLockKey(database, schema, table), golangMigrateLockKey(database)],
+        source: 'database/util.go GenerateAdvisoryLockId, called by database/postgres/postgres.go Lock (pg_advisory_lock)',
+    },
 };
 
 ;// CONCATENATED MODULE: ./src/migrations/tools/goose.ts
@@ -25430,11 +29253,14 @@ const golangMigrate = {
  */
 
 
+
 /** An annotation: at the start of its line (goose rejects leading whitespace). */
 const annotation = (name) => new RegExp(`^--\\s*\\+goose\\s+${name}\\b[^\\n]*\\n?`, 'im');
 const UP = annotation('Up');
 const DOWN = annotation('Down');
 const NO_TRANSACTION = annotation('NO TRANSACTION');
+/** A Go migration registered without a down function: goose.AddMigration(up, nil) and its variants. */
+const GO_WITHOUT_DOWN = /\bAddMigration\w*\(\s*[\w.]+\s*,\s*nil\s*\)/;
 const goose = {
     id: 'goose',
     title: 'goose',
@@ -25473,6 +29299,15 @@ const goose = {
         return { migrations: migrations.sort((a, b) => (0,read/* compareNumeric */.x1)(a.id, b.id)), problems };
     },
     codeMigrations: 'a Go migration',
+    rollback: {
+        form: 'a `-- +goose Down` section (for a Go migration, a down function instead of nil in goose.AddMigration)',
+        downOf: (m) => (m.executable ? (0,rollback/* sectionAfter */.mH)(m.raw, DOWN) : GO_WITHOUT_DOWN.test(m.raw) ? undefined : m.raw),
+    },
+    advisoryLock: {
+        keys: () => [5887940537704921958n],
+        source: 'lock/postgres.go NewPostgresSessionLocker, DefaultLockID (crc64 of "goose"), pg_try_advisory_lock',
+        optIn: 'only when the goose Provider is given a session locker (WithSessionLocker); the goose CLI takes no lock',
+    },
     compareVersions: read/* compareNumeric */.x1,
     duplicateEffect: () => 'goose refuses the whole folder (duplicate version)',
     history: {
@@ -25501,6 +29336,9 @@ var graphile_migrate = __nccwpck_require__(19953);
  */
 
 
+
+/** A `down` export in a JavaScript/TypeScript migration (`exports.down = false` declares it irreversible). */
+const CODE_DOWN = /(\bexports\.down|\bexport\s+(?:async\s+)?(?:const|let|var|function)\s+down)\b(?!\s*=\s*false\b)/;
 const nodePgMigrate = {
     id: 'node-pg-migrate',
     title: 'node-pg-migrate',
@@ -25537,6 +29375,11 @@ const nodePgMigrate = {
         return { migrations: migrations.sort((a, b) => (0,read/* compareNumeric */.x1)(a.version, b.version) || (a.id < b.id ? -1 : 1)), problems };
     },
     codeMigrations: 'JavaScript/TypeScript',
+    rollback: {
+        form: 'a `-- Down Migration` section in a SQL migration, a `down` export (not `false`) in a JavaScript/TypeScript one',
+        downOf: (m) => (m.executable ? (0,rollback/* sectionAfter */.mH)(m.raw, /^--\s*Down Migration\b/im) : CODE_DOWN.test(m.raw) ? m.raw : undefined),
+    },
+    advisoryLock: { keys: () => [7241865325823964n], source: 'src/runner.ts PG_MIGRATE_LOCK_ID (pg_try_advisory_lock), unless run with --no-lock' },
     compareVersions: read/* compareNumeric */.x1,
     sharedKey: (m) => `name ${m.id}`,
     duplicateEffect: () => 'node-pg-migrate records both under one name, so once one has run the other never runs',
@@ -25650,8 +29493,7 @@ const prisma = {
             return { entries: [...entries.values()] };
         },
     },
-    /** `prisma migrate deploy` holds this advisory lock (pg_advisory_lock(72707369)) while it runs. */
-    advisoryLock: 72707369,
+    advisoryLock: { keys: () => [72707369n], source: 'prisma-engines, the PostgreSQL connector: pg_advisory_lock(72707369) around migrate deploy' },
     matchesHistory(m, entry) {
         if (!entry.checksum)
             return undefined;
@@ -25668,6 +29510,8 @@ const prisma = {
  * in _sqlx_migrations (sqlx-postgres/src/migrate.rs: version bigint PK, description,
  * installed_on, success, checksum bytea, execution_time), checksum SHA-384 of the raw bytes.
  */
+
+
 
 
 
@@ -25725,6 +29569,11 @@ const sqlx = {
         return { same: local === entry.checksum, why: `SHA-384 of the file is ${local.slice(0, 16)}..., the history has ${entry.checksum.slice(0, 16)}...` };
     },
     outOfOrderConsequence: 'sqlx applies it after newer migrations, silently out of order',
+    rollback: {
+        form: 'a reversible migration: `<version>_<description>.up.sql` with a `.down.sql` next to it (`sqlx migrate add -r`)',
+        downOf: (m) => (0,rollback/* siblingText */._F)(m, external_node_path_default().posix.basename(m.file).replace(/(\.up)?\.sql$/, '.down.sql')),
+    },
+    advisoryLock: { keys: ({ database }) => [sqlxLockKey(database)], source: 'sqlx-postgres/src/migrate.rs generate_lock_id (pg_advisory_lock)' },
 };
 
 // EXTERNAL MODULE: ./src/migrations/tools/supabase.ts
@@ -25778,8 +29627,21 @@ const HISTORY_ORDER = [
     graphile_migrate/* graphileMigrate */.yJ,
     goose,
 ];
-/** The advisory locks the tools hold while they migrate (pg_locks objid): one held means a deploy is probably running. */
-const MIGRATION_LOCKS = Object.values(TOOLS).flatMap((tool) => (tool.advisoryLock === undefined ? [] : [tool.advisoryLock]));
+/**
+ * The advisory lock keys of every tool that takes one, in a database. A key derived from the
+ * history table uses the tool's table found there (`found`), else the tool's default table in
+ * `defaultSchema` (where the tool would create it).
+ */
+function migrationLockKeys(database, defaultSchema, found) {
+    return Object.values(TOOLS).flatMap((adapter) => {
+        if (!adapter.advisoryLock)
+            return [];
+        const table = found?.tool === adapter.id
+            ? { schema: found.schema, table: found.table }
+            : { schema: adapter.history?.schema ?? defaultSchema, table: adapter.history?.table ?? '' };
+        return adapter.advisoryLock.keys({ database, ...table }).map((key) => ({ tool: adapter.id, key }));
+    });
+}
 /**
  * The order the adapters recognise a folder in: the most distinctive signs first (a drizzle
  * journal, Prisma's folders, graphile-migrate's committed/, Flyway's V..__ names, an
@@ -26045,6 +29907,55 @@ function peek(absolutePath, bytes = 4096) {
 }
 /** A history table cell as text (timestamps as ISO strings), null when empty. */
 const cellText = (value) => value === null || value === undefined ? null : value instanceof Date ? value.toISOString() : String(value);
+
+
+/***/ }),
+
+/***/ 30621:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Uy: () => (/* binding */ isEmptySql),
+/* harmony export */   _F: () => (/* binding */ siblingText),
+/* harmony export */   mH: () => (/* binding */ sectionAfter)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * Reading a migration's rollback (down) SQL, for the adapters whose tool has down migrations:
+ * a file next to the migration (golang-migrate, sqlx, Flyway undo) or a section after a marker
+ * in the migration itself (dbmate, goose, node-pg-migrate). Only whether it is there and whether
+ * it holds SQL is used; its text is never printed.
+ */
+
+
+/** The text of the regular file `name` in the migration's folder, or undefined when there is none. */
+function siblingText(m, name) {
+    const file = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(m.absolutePath), name);
+    try {
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(file).isFile() ? (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What follows the first line `marker` matches (to the end of the file), or undefined when no line does. */
+function sectionAfter(raw, marker) {
+    const found = marker.exec(raw);
+    if (!found)
+        return undefined;
+    const lineEnd = raw.indexOf('\n', found.index);
+    return lineEnd === -1 ? '' : raw.slice(lineEnd + 1);
+}
+/** True when the SQL is nothing but whitespace and comments: a rollback that rolls nothing back. */
+function isEmptySql(sql) {
+    return (sql
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/--[^\n]*/g, '')
+        .trim() === '');
+}
 
 
 /***/ }),
@@ -26346,65 +30257,10 @@ function stripCommentsAndStrings(sqlText) {
 /* harmony export */   Qc: () => (/* binding */ SUPABASE_EXTENSIONS),
 /* harmony export */   Sh: () => (/* binding */ SUPABASE_MANAGED_SCHEMAS),
 /* harmony export */   Us: () => (/* binding */ SUPABASE_API_ROLES),
-/* harmony export */   fI: () => (/* binding */ SUPABASE_MANAGED_ROLES)
+/* harmony export */   fI: () => (/* binding */ SUPABASE_MANAGED_ROLES),
+/* harmony export */   qb: () => (/* binding */ isSupabaseDatabase)
 /* harmony export */ });
 /* harmony import */ var _sql_asset_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(15834);
-/**
- * The Supabase baseline: what the Supabase platform provides before a project's
- * migrations run, recreated on a throwaway ("shadow") vanilla PostgreSQL 15/17
- * cluster so that `supabase/migrations/*.sql` apply there as they do on Supabase.
- *
- * It is applied by `applySupabaseBaseline()` (./apply.ts) as the superuser, in the
- * target database, in one transaction. Every statement is idempotent: running it
- * twice, or after a `roles.sql` from `supabase db dump --role-only` was restored,
- * succeeds. Roles are cluster-wide and are only created when missing (an existing
- * role is never altered).
- *
- * Sources: Supabase's documented definitions (supabase/postgres init scripts,
- * supabase/auth migrations, Storage, Vault, pg_net and Database Webhook docs). The SQL
- * is written for postgate from those facts, not copied from any project.
- *
- * ## Extensions the server lacks
- *
- * Supabase pre-installs `uuid-ossp`, `pgcrypto` and `pg_stat_statements` in schema
- * `extensions`. They ship with PostgreSQL's contrib, so the baseline creates them
- * there whenever `pg_available_extensions` lists them (`pg_stat_statements` can be
- * created without `shared_preload_libraries`; only querying its view needs that).
- *
- * The platform extensions `pg_graphql`, `pg_net`, `pgsodium`, `supabase_vault`
- * and `pgjwt` are not in vanilla PostgreSQL (nor are `vector`, `pg_cron` and
- * friends, which projects enable themselves; none of them is in Debian bookworm's
- * PostgreSQL 15 contrib). The baseline never pretends they exist:
- *   - `applySupabaseBaseline()` returns every pre-installed extension the server
- *     cannot create in `missingExtensions` (plus any extension the caller says
- *     the project needs), so the caller reports them by name. Nothing is skipped
- *     silently.
- *   - `supabase_vault` and `pg_net` are pre-installed as extensions: the real ones
- *     where the server has them, else postgate's stand-ins (src/postgres/extensions:
- *     real extensions in a private copy of the installation; pg_net records requests
- *     and never sends them; Vault encodes secrets, it does NOT encrypt them). On a
- *     server where neither can be created (`shadow: url`), the stand-in's script runs
- *     as plain SQL instead.
- *   - graphql_public gets the graphql() entry point Supabase installs while
- *     pg_graphql is off, returning its "pg_graphql extension is not enabled" error.
- *   - Other platform extensions (`pgjwt`, `pgsodium`, `pg_graphql`, ...) are created
- *     by the migrations that need them, from the real extension or a stand-in.
- *
- * ## Deliberate differences from the platform
- *   - On a cluster of the `supabase` profile (src/postgres/ephemeral), `supabase_admin`
- *     is the superuser and `postgres` is not, as on the platform. Elsewhere the
- *     baseline creates `supabase_admin` as a non-superuser, and the cluster's superuser
- *     is whoever applies the baseline.
- *   - No role gets a password. No role-level settings (statement_timeout etc.).
- *   - The net functions are not executable by anon/authenticated. Supabase's
- *     grant_pg_net_access event trigger has granted EXECUTE to them on some
- *     platform versions; the baseline models the locked-down setup (projects
- *     should revoke it), so a migration relying on anon calling net.* fails here.
- *   - `supabase_migrations` is not created: the Supabase CLI creates its history
- *     table on first push, and postgate's migration runner does the same.
- *
- * The SQL is static and lives in ./supabase/<section>.sql (see BASELINE_SECTIONS).
- */
 
 /** Extensions Supabase projects have before their first migration. */
 const SUPABASE_EXTENSIONS = [
@@ -26462,6 +30318,12 @@ const SUPABASE_MANAGED_ROLES = [
     'pgsodium_keymaker',
     'supabase_etl_admin',
 ];
+/** True when the connected database looks like a Supabase project (platform roles and the auth schema). */
+async function isSupabaseDatabase(session) {
+    const result = await session.query(`select exists (select 1 from pg_roles where rolname = 'supabase_admin')
+        and exists (select 1 from pg_namespace where nspname = 'auth') as ok`);
+    return Boolean(result.rows[0]?.ok);
+}
 /** The roles PostgREST switches to for API requests. */
 const SUPABASE_API_ROLES = ['anon', 'authenticated', 'service_role'];
 /** Named sections in the order they must run; the SQL is in ./supabase/<name>.sql. apply.ts may leave out a stand-in. */
@@ -26530,12 +30392,13 @@ function childEnv(extra = {}, options = {}) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Bi: () => (/* binding */ withTwinSession),
 /* harmony export */   JX: () => (/* binding */ beginSharedSnapshot),
+/* harmony export */   Jm: () => (/* binding */ openTwinSession),
 /* harmony export */   Ng: () => (/* binding */ connect),
 /* harmony export */   ce: () => (/* binding */ quoteLiteral),
 /* harmony export */   fQ: () => (/* binding */ withSession),
 /* harmony export */   v4: () => (/* binding */ quoteIdent)
 /* harmony export */ });
-/* unused harmony exports assertSessionCapable, connectionError, openTwinSession */
+/* unused harmony exports assertSessionCapable, connectionError */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77030);
@@ -64181,8 +68044,8 @@ var errors = __nccwpck_require__(83916);
 var types = __nccwpck_require__(45315);
 // EXTERNAL MODULE: ./src/gates/step.ts
 var step = __nccwpck_require__(44884);
-// EXTERNAL MODULE: ./src/gates/invoke.ts + 69 modules
-var invoke = __nccwpck_require__(85580);
+// EXTERNAL MODULE: ./src/gates/invoke.ts + 85 modules
+var invoke = __nccwpck_require__(95373);
 // EXTERNAL MODULE: ./src/gates/rules-catalog.ts
 var rules_catalog = __nccwpck_require__(89789);
 // EXTERNAL MODULE: ./src/postgres/ephemeral/index.ts + 2 modules

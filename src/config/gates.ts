@@ -1,5 +1,5 @@
 /**
- * The four gates' inputs and outputs: the single source for action.yml, the CLI and
+ * The gates' inputs and outputs: the single source for action.yml, the CLI and
  * validation (a test proves each committed action.yml matches what this renders).
  */
 import { SHADOW_MODES } from '../postgres/ephemeral/types.ts';
@@ -246,7 +246,47 @@ export const DRILL_INPUTS = {
     description:
       "Write a masked dump of the restored copy here (uses the config's mask rules). It must resolve inside the workspace or a temporary directory (RUNNER_TEMP or the system temp directory), after resolving symbolic links.",
   },
+  'db-tests': {
+    kind: 'path',
+    description:
+      "Folder of pgTAP database tests (`.sql` and `.pg` files, as for rls-audit's `db-tests`) to run on the restored copy after the verification, as the role that loaded the backup: each file in its own transaction that is rolled back; a failing assertion, a plan mismatch or a file that stops on an SQL error fails the drill. The repo config's RLS tests (rls.tests) run on the copy too. A restore server without pgTAP skips the files with a warning.",
+    defaultDescription: 'supabase/tests beside the detected supabase folder, when it exists',
+  },
   ...SHADOW,
+  ...COMMON,
+} as const satisfies InputDefs;
+
+export const PARITY_INPUTS = {
+  'source-database-url': {
+    kind: 'url',
+    secret: true,
+    required: true,
+    description: 'The database copied from (read-only, read inside one repeatable-read snapshot).',
+  },
+  'target-database-url': {
+    kind: 'url',
+    secret: true,
+    required: true,
+    description: 'The database copied to (read-only, read inside one repeatable-read snapshot). Must not be the same database as the source.',
+  },
+  tables: {
+    kind: 'list',
+    description:
+      'Tables to compare (schema.table, comma- or newline-separated). Each needs a key: its primary key, a unique index on NOT NULL columns, or a `keys` entry.',
+    defaultDescription: 'every user table of the source (platform schemas excluded); tables without a key get only their row count compared, with a warning',
+  },
+  keys: {
+    kind: 'list',
+    description:
+      'Business keys, one per line: `schema.table: column [column ...]` (the order rows are checksummed and ranges are cut in; the columns must be unique and not null together).',
+    defaultDescription: 'the primary key, else a unique index on NOT NULL columns',
+  },
+  expected: {
+    kind: 'list',
+    description:
+      'Documented deltas, one per line: `schema.table: column >= timestamp` leaves out of the counts and checksums, on both sides, the rows written since then (dual-write, the +24 h re-run).',
+  },
+  jobs: { kind: 'integer', default: '2', description: 'Connections per side for counting and checksumming (both sides run at once).' },
   ...COMMON,
 } as const satisfies InputDefs;
 
@@ -326,18 +366,31 @@ export const GATES = {
       'rpo-seconds': { description: 'Age of the backup at drill start, in seconds.', metricMs: 'rpo_ms' },
     },
   },
+  parity: {
+    id: 'parity',
+    action: 'parity-check',
+    command: 'parity',
+    title: 'postgate parity-check',
+    description:
+      'Fails when two live databases (before and after a cutover) differ: schema, exact row counts, keyed checksums, sequences, roles and memberships, settings and extensions.',
+    readOnly: true,
+    inputs: PARITY_INPUTS,
+    outputs: { ...COMMON_OUTPUTS },
+  },
 } as const satisfies Record<GateId, GateDefinition>;
 
 export type DriftOptions = Inputs<typeof DRIFT_INPUTS>;
 export type RlsOptions = Inputs<typeof RLS_INPUTS>;
 export type WebhooksOptions = Inputs<typeof WEBHOOKS_INPUTS>;
 export type DrillOptions = Inputs<typeof DRILL_INPUTS>;
+export type ParityOptions = Inputs<typeof PARITY_INPUTS>;
 
 export interface GateOptionsById {
   drift: DriftOptions;
   rls: RlsOptions;
   webhooks: WebhooksOptions;
   drill: DrillOptions;
+  parity: ParityOptions;
 }
 
 export function gateByCommand(command: string): GateDefinition | undefined {

@@ -1,6 +1,6 @@
 /** The contract every gate returns: the GateResult, also the JSON report. */
 
-export const GATE_IDS = ['drift', 'rls', 'webhooks', 'drill'] as const;
+export const GATE_IDS = ['drift', 'rls', 'webhooks', 'drill', 'parity'] as const;
 export type GateId = (typeof GATE_IDS)[number];
 
 export const SEVERITIES = ['error', 'warning', 'notice'] as const;

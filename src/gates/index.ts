@@ -3,6 +3,7 @@ import type { GateOptionsById } from '../config/gates.ts';
 import type { GateId, GateResult } from '../findings/types.ts';
 import * as drill from './drill/index.ts';
 import * as drift from './drift/index.ts';
+import * as parity from './parity/index.ts';
 import type { GateContext } from './gate.ts';
 import * as rls from './rls/index.ts';
 import * as webhooks from './webhooks/index.ts';
@@ -14,4 +15,5 @@ export const GATE_RUNNERS: Runners = {
   rls: rls.run,
   webhooks: webhooks.run,
   drill: drill.run,
+  parity: parity.run,
 };

@@ -13,6 +13,7 @@ import { MIGRATION_SOURCE_RULES } from '../migrations/sources.ts';
 import { MIGRATION_SAFETY_RULES } from './drift/migration-safety.ts';
 import { DRIFT_RULES } from './drift/rules.ts';
 import { DRILL_RULES } from './drill/rules.ts';
+import { PARITY_RULES } from './parity/rules.ts';
 import { API_USAGE_RULES } from './rls/api-usage-rules.ts';
 import { DB_TEST_RULES } from './rls/db-test-rules.ts';
 import { EXPOSURE_RULES } from './rls/exposure.ts';
@@ -33,6 +34,7 @@ const RULE_LISTS = [
   DB_TEST_RULES,
   WEBHOOK_RULES,
   DRILL_RULES,
+  PARITY_RULES,
 ] as const;
 
 /** A rule id of the catalog: a union of the ids, so a typo does not compile. */

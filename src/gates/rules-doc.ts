@@ -28,7 +28,7 @@ export function renderRulesDoc(): string {
     'suppresses; an entry that matches nothing is reported as stale (`allowlist_stale`).',
     '',
   ];
-  for (const gate of ['all', 'drift', 'rls', 'webhooks', 'drill']) {
+  for (const gate of ['all', 'drift', 'rls', 'webhooks', 'drill', 'parity']) {
     const ofGate = RULE_CATALOG.filter((rule) => rule.gate === gate);
     if (!ofGate.length) continue;
     lines.push(`## ${GATE_NAMES[gate]}`, '');

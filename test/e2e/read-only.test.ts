@@ -41,7 +41,7 @@ const APP_HOST = 'app.example.com';
  * shows it refuses to run without). webhook-secret-check reads settings and catalogs, and
  * pg_net's response log when it may (its README: USAGE on net, SELECT on net._http_response).
  */
-const GATE_ROLES: Record<Exclude<GateId, 'drill'>, { role: string; grants: string[] }> = {
+const GATE_ROLES: Record<Exclude<GateId, 'drill' | 'parity'>, { role: string; grants: string[] }> = {
   drift: {
     role: 'gate_drift',
     grants: ['grant usage on schema supabase_migrations to gate_drift', 'grant select on supabase_migrations.schema_migrations to gate_drift'],
@@ -148,6 +148,67 @@ describe.each(TEST_MAJORS)('PostgreSQL %i', (major) => {
     }
     // the read-only role sees what the owner sees: no check quietly skipped for lack of a privilege
     expect(findings[role]).toEqual(findings.postgres);
+  });
+
+  it('parity-check reads both sides as a read-only role and writes nothing', async () => {
+    // parity reads every row: SELECT on the tables and sequences, and BYPASSRLS so that the counts are the tables' (its README)
+    const copy = `${DATABASE}_copy`;
+    await admin.query(`create database ${quoteIdent(copy)}`);
+    const copyUrl = new URL(urlAs('postgres'));
+    copyUrl.pathname = `/${copy}`;
+    const target = new pg.Client({ connectionString: copyUrl.toString() });
+    await target.connect();
+    try {
+      await pushExampleApp(target);
+      await admin.query(`create role gate_parity login bypassrls password ${quoteLiteral(PASSWORD)}`);
+      await admin.query('alter role gate_parity set default_transaction_read_only = on');
+      for (const client of [admin, target]) {
+        const schemas = await client.query<{ name: string }>(
+          `select nspname as name from pg_namespace where nspname in (select distinct table_schema from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema'))`,
+        );
+        for (const { name } of schemas.rows) {
+          await client.query(`grant usage on schema ${quoteIdent(name)} to gate_parity`);
+          await client.query(`grant select on all tables in schema ${quoteIdent(name)} to gate_parity`);
+          await client.query(`grant select on all sequences in schema ${quoteIdent(name)} to gate_parity`);
+        }
+      }
+    } finally {
+      await target.end();
+    }
+    // the grants above are the test's own writes
+    await admin.query('truncate tripwire.writes');
+    const targetAs = (role: string) => {
+      const url = new URL(urlAs(role));
+      url.pathname = `/${copy}`;
+      return url.toString();
+    };
+    const findings: Record<string, string[]> = {};
+    for (const as of ['gate_parity', 'postgres']) {
+      const before = await evidence(admin);
+      const run = await runActionBundle({
+        gate: 'parity',
+        event: 'schedule',
+        workspace: EXAMPLE_APP,
+        parent,
+        inputs: { 'source-database-url': urlAs(as), 'target-database-url': targetAs(as), comment: 'never' },
+        env: {},
+      });
+      const context = `parity as ${as}: exit ${run.code}\n${run.stderr}\n${run.stdout.slice(-3000)}`;
+      expect([0, 1], context).toContain(run.code);
+      expect(await trippedWrites(admin), context).toEqual([]);
+      const after = await evidence(admin);
+      expect(after.nextXid, `${context}: a transaction id was assigned, so something was written`).toBe(before.nextXid);
+      expect(after.rowChanges, context).toEqual(before.rowChanges);
+      expect(after.global, context).toEqual(before.global);
+      const result = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8')) as GateResult;
+      // the production side has the dashboard hotfix and the settings; the fresh copy has neither
+      expect(
+        result.findings.map((f) => f.rule),
+        context,
+      ).toEqual(expect.arrayContaining(['parity_schema_difference', 'parity_setting_lost']));
+      findings[as] = result.findings.map((f) => f.key).sort();
+    }
+    expect(findings.gate_parity).toEqual(findings.postgres);
   });
 
   it('rls-audit refuses to run blind: a role row level security hides buckets from gets an error naming the fix, not a pass', async () => {

@@ -54,6 +54,7 @@
  *
  * The SQL is static and lives in ./supabase/<section>.sql (see BASELINE_SECTIONS).
  */
+import type { ClientBase } from 'pg';
 import { readSqlAsset } from '../sql-asset.ts';
 
 /** A Supabase pre-installed extension and where its objects live on Supabase. */
@@ -126,6 +127,15 @@ export const SUPABASE_MANAGED_ROLES: readonly string[] = [
   'pgsodium_keymaker',
   'supabase_etl_admin',
 ];
+
+/** True when the connected database looks like a Supabase project (platform roles and the auth schema). */
+export async function isSupabaseDatabase(session: ClientBase): Promise<boolean> {
+  const result = await session.query<{ ok: boolean }>(
+    `select exists (select 1 from pg_roles where rolname = 'supabase_admin')
+        and exists (select 1 from pg_namespace where nspname = 'auth') as ok`,
+  );
+  return Boolean(result.rows[0]?.ok);
+}
 
 /** The roles PostgREST switches to for API requests. */
 export const SUPABASE_API_ROLES: readonly string[] = ['anon', 'authenticated', 'service_role'];

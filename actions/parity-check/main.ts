@@ -1,0 +1,3 @@
+import { runAction } from '../../src/action/run-action.ts';
+
+await runAction('parity');
