@@ -10698,6 +10698,11 @@ async function verifyChecksums(state) {
         for (const file of files)
             mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
     }
+    if (manifest?.platform_data && state.platformDataFile) {
+        const actual = (0,external_node_fs_.existsSync)(state.platformDataFile) ? await sha256File(state.platformDataFile) : 'missing';
+        if (actual !== manifest.platform_data.sha256)
+            mismatches.push({ file: external_node_path_default().basename(state.platformDataFile), expected: manifest.platform_data.sha256, actual });
+    }
     for (const mismatch of mismatches) {
         state.findings.push((0,drill_rules/* drillFinding */.x)({
             rule: 'drill_checksum_mismatch',
@@ -11169,6 +11174,8 @@ const manifestSchema = schemas/* object */.Ikc({
         sha256: schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/),
         files: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()).optional(),
     }),
+    /** A Supabase source's platform data (auth, storage), dumped in the same snapshot beside the backup. */
+    platform_data: schemas/* object */.Ikc({ file: schemas/* string */.YjP().min(1), sha256: schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/) }).optional(),
     tool: schemas/* string */.YjP(),
     facts: factsSchema,
     schema: schemas/* object */.Ikc({ fingerprint: schemas/* string */.YjP(), snapshot: schemas/* unknown */.L5J().optional() }).optional(),
@@ -11662,10 +11669,14 @@ const PLANNED_RANGES = 64;
 const UNKNOWN_SIZE_RANGE_ROWS = 10_000;
 /** How to cut a table into ranges: rows per range from the planner's estimate, and whether its key may be printed. */
 async function planRanges(session, table) {
-    const [estimate, keys] = await Promise.all([
-        session.query(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [table.schema, table.name]),
-        keyColumns(session, table),
-    ]).catch((error) => {
+    const read = async () => {
+        const estimate = await session.query(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [
+            table.schema,
+            table.name,
+        ]);
+        return [estimate, await keyColumns(session, table)];
+    };
+    const [estimate, keys] = await read().catch((error) => {
         throw readError(table, error);
     });
     const rows = estimate.rows[0]?.estimate ?? -1;
@@ -13630,9 +13641,10 @@ async function applyBaseline(state, supabase) {
         await admin.end().catch(() => undefined);
     }
 }
-/** Loads the backup itself (and, for a live drill, its roles file and Supabase platform data). */
+/** Loads the backup itself (and its Supabase platform data, live or beside a file with a manifest; for a live drill, its roles file). */
 async function load(state, supabase, baselineApplied) {
     const { artifact, target, live, toc } = state;
+    const platformDataFile = live?.platformDataFile ?? state.platformDataFile;
     const asSuperuser = { target: target.target, targetMajor: target.major, jobs: state.jobs, log: state.context.log };
     const restoreContext = loadsAsPlatformRole(artifact, target) ? { ...asSuperuser, target: target.restoreAs } : asSuperuser;
     if (live?.rolesFile && !supabase && target.mayCreateRoles && (0,external_node_fs_.existsSync)(live.rolesFile)) {
@@ -13645,7 +13657,7 @@ async function load(state, supabase, baselineApplied) {
             serverMajor: target.major,
             purpose: `restore ${external_node_path_default().basename(artifact.path)}`,
         });
-        const platform = live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
+        const platform = platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(platformDataFile, tool, asSuperuser) : undefined;
         const main = await restoreArchive(artifact, toc, tool, restoreContext);
         return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
     }
@@ -15540,6 +15552,9 @@ async function readBackupFile(state, file) {
     state.artifact = artifact;
     if (manifest)
         state.manifest = manifest;
+    // Only the file name counts (a manifest is as hostile as the backup): it must sit beside the backup.
+    if (manifest?.platform_data)
+        state.platformDataFile = external_node_path_default().join(external_node_path_default().dirname(artifact.path), external_node_path_default().basename(manifest.platform_data.file));
     if (artifact.header.clusterDump) {
         throw new errors/* UserError */.y(`Input \`dump-path\` names ${artifact.path}, a pg_dumpall cluster dump (several databases, with \\connect between them); restore-drill restores one database: dump it with pg_dump (or supabase db dump) and drill that file.`);
     }
@@ -17165,8 +17180,12 @@ async function backupWithManifest(options, context) {
         throw new errors/* UserError */.y('`--write-manifest` writes a new backup and its manifest: give `--source-database-url` (the database) and `--dump-path` (where the backup goes).');
     }
     const output = external_node_path_default().resolve(context.cwd, options.dumpPath);
-    if ((0,external_node_fs_.existsSync)(output))
-        throw new errors/* UserError */.y(`\`--dump-path\` ${output} already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`);
+    // A Supabase source's platform data (auth users, storage objects) goes beside the backup, as in a live drill.
+    const platformDataFile = `${output}.platform.dump`;
+    for (const file of [output, platformDataFile]) {
+        if ((0,external_node_fs_.existsSync)(file))
+            throw new errors/* UserError */.y(`\`--dump-path\` ${output} (or ${external_node_path_default().basename(platformDataFile)} beside it) already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`);
+    }
     const format = /\.(dump|backup|custom)$/.test(output)
         ? 'custom'
         : output.endsWith('.tar')
@@ -17182,9 +17201,13 @@ async function backupWithManifest(options, context) {
         format,
         jobs: Math.max(1, options.jobs),
         checksumTables: context.config.drill['checksum-tables'],
+        platformDataFile,
         noSync: false,
     }));
     const digest = await digestArtifact(backup.artifact);
+    const platformData = backup.platformDataFile
+        ? { file: external_node_path_default().basename(backup.platformDataFile), sha256: await sha256File(backup.platformDataFile) }
+        : undefined;
     const manifestPath = external_node_path_default().resolve(context.cwd, options.writeManifest);
     writeManifest(manifestPath, {
         postgate_manifest: 1,
@@ -17199,6 +17222,7 @@ async function backupWithManifest(options, context) {
             sha256: digest.sha256,
             ...(digest.files ? { files: digest.files } : {}),
         },
+        ...(platformData ? { platform_data: platformData } : {}),
         tool: backup.tool,
         facts: backup.facts,
         ...(backup.schema ? { schema: { fingerprint: backup.schema.fingerprint, snapshot: backup.schema.snapshot } } : {}),
@@ -17215,6 +17239,7 @@ async function backupWithManifest(options, context) {
                 sha256: digest.sha256,
                 backup_taken_at: backup.takenAt,
                 manifest: manifestPath,
+                ...(platformData ? { platform_data: external_node_path_default().join(external_node_path_default().dirname(output), platformData.file) } : {}),
                 tables: backup.facts.tables.length,
                 rows,
             },
@@ -20708,12 +20733,12 @@ async function compare(source, target, plan, context) {
     const digested = planned.filter((entry) => entry.digest);
     const countedOnly = planned.filter((entry) => !entry.digest);
     const started = performance.now();
-    const [sourceDigests, targetDigests, sourceCounts, targetCounts] = await Promise.all([
+    const [sourceDigests, targetDigests] = await Promise.all([
         digestTables(source.sessions, digested.map((entry) => entry.digest)),
         digestTables(target.sessions, digested.map((entry) => entry.digest)),
-        countRows(sourceMain, countedOnly, plan),
-        countRows(targetMain, countedOnly, plan),
     ]);
+    // After the digests: a session runs one query at a time.
+    const [sourceCounts, targetCounts] = await Promise.all([countRows(sourceMain, countedOnly, plan), countRows(targetMain, countedOnly, plan)]);
     const digestMs = Math.round(performance.now() - started);
     const comparisons = [];
     for (const [index, entry] of digested.entries()) {

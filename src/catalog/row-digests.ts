@@ -381,10 +381,14 @@ const UNKNOWN_SIZE_RANGE_ROWS = 10_000;
 
 /** How to cut a table into ranges: rows per range from the planner's estimate, and whether its key may be printed. */
 export async function planRanges(session: ClientBase, table: DigestTable): Promise<RangePlan> {
-  const [estimate, keys] = await Promise.all([
-    session.query<{ estimate: number }>(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [table.schema, table.name]),
-    keyColumns(session, table),
-  ]).catch((error: unknown) => {
+  const read = async () => {
+    const estimate = await session.query<{ estimate: number }>(`select reltuples::float8 as estimate from pg_catalog.pg_class where oid = ${TABLE_OID}`, [
+      table.schema,
+      table.name,
+    ]);
+    return [estimate, await keyColumns(session, table)] as const;
+  };
+  const [estimate, keys] = await read().catch((error: unknown) => {
     throw readError(table, error);
   });
   const rows = estimate.rows[0]?.estimate ?? -1;

@@ -213,18 +213,25 @@ describe('storage per bucket', () => {
     });
   });
 
-  it('a backup written with --write-manifest holds no storage data: the file drill says which buckets the copy lacks', async () => {
+  it('a backup written with --write-manifest keeps the platform data beside it: the file drill restores auth and storage, checksummed', async () => {
     const dump = path.join(work, 'supa.dump');
     const manifest = path.join(work, 'supa.manifest.json');
     const written = await drill({ 'source-database-url': supabaseUrl, 'dump-path': dump, 'write-manifest': manifest });
     expect(written.status, JSON.stringify(written)).toBe('pass');
+    expect((JSON.parse(readFileSync(manifest, 'utf8')) as { platform_data?: { file: string } }).platform_data?.file).toBe('supa.dump.platform.dump');
     const result = await drill({ 'dump-path': dump, manifest, shadow: 'local' });
-    const mismatches = result.findings.filter((f) => f.rule === 'drill_storage_mismatch');
-    expect(mismatches.map((f) => f.message)).toEqual([
-      'Storage bucket avatars (2 objects, 2000 bytes in the source) is missing from the copy.',
-      'Storage bucket trip-photos (1 object, 50000 bytes in the source) is missing from the copy.',
-    ]);
-    expect(checkOf(result, 'storage')).toMatchObject({ status: 'fail' });
+    expect(result.findings.filter((f) => f.severity !== 'notice')).toEqual([]);
+    expect(checkOf(result, 'storage')).toEqual({
+      check: 'storage',
+      status: 'pass',
+      detail: '2 buckets, 3 objects in the source (metadata only); 0 differ',
+    });
+    // the platform data is part of the backup: changed after the manifest, the backup is not restored
+    const platform = `${dump}.platform.dump`;
+    writeFileSync(platform, Buffer.concat([readFileSync(platform), Buffer.from('tampered')]));
+    const tampered = await drill({ 'dump-path': dump, manifest, shadow: 'local' });
+    expect(tampered.findings.filter((f) => f.rule === 'drill_checksum_mismatch').map((f) => f.object.name)).toEqual(['supa.dump.platform.dump']);
+    expect(tampered.status).toBe('fail');
   });
 
   it('a vanilla source has no storage to compare', async () => {

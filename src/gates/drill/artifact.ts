@@ -426,6 +426,11 @@ export async function verifyChecksums(state: Fetched): Promise<boolean> {
     for (const file of files)
       mismatches.push({ file, expected: manifest.artifact.files?.[file] ?? manifest.artifact.sha256, actual: digest.files?.[file] ?? digest.sha256 });
   }
+  if (manifest?.platform_data && state.platformDataFile) {
+    const actual = existsSync(state.platformDataFile) ? await sha256File(state.platformDataFile) : 'missing';
+    if (actual !== manifest.platform_data.sha256)
+      mismatches.push({ file: path.basename(state.platformDataFile), expected: manifest.platform_data.sha256, actual });
+  }
   for (const mismatch of mismatches) {
     state.findings.push(
       drillFinding({

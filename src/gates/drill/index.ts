@@ -28,7 +28,7 @@ import { formatBytes } from '../../report/format.ts';
 import { assertFormat, readMigrations, resolveMigrationsDir } from '../../migrations/sources.ts';
 import { lockThresholdMs, rehearsePending } from '../drift/rehearse-pending.ts';
 import { type GateContext, type GateOutput, runGate } from '../gate.ts';
-import { digestArtifact, FORMAT_LABELS, verifyChecksums } from './artifact.ts';
+import { digestArtifact, FORMAT_LABELS, sha256File, verifyChecksums } from './artifact.ts';
 import { recordDrill, recordFailedDrill } from './log.ts';
 import { writeManifest } from './manifest.ts';
 import { exportMasked } from './mask.ts';
@@ -181,8 +181,14 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
     );
   }
   const output = path.resolve(context.cwd, options.dumpPath);
-  if (existsSync(output))
-    throw new UserError(`\`--dump-path\` ${output} already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`);
+  // A Supabase source's platform data (auth users, storage objects) goes beside the backup, as in a live drill.
+  const platformDataFile = `${output}.platform.dump`;
+  for (const file of [output, platformDataFile]) {
+    if (existsSync(file))
+      throw new UserError(
+        `\`--dump-path\` ${output} (or ${path.basename(platformDataFile)} beside it) already exists; with \`--write-manifest\` postgate writes a new backup there, so choose a new path.`,
+      );
+  }
   const format = /\.(dump|backup|custom)$/.test(output)
     ? 'custom'
     : output.endsWith('.tar')
@@ -199,10 +205,14 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
       format,
       jobs: Math.max(1, options.jobs),
       checksumTables: context.config.drill['checksum-tables'],
+      platformDataFile,
       noSync: false,
     }),
   );
   const digest = await digestArtifact(backup.artifact);
+  const platformData = backup.platformDataFile
+    ? { file: path.basename(backup.platformDataFile), sha256: await sha256File(backup.platformDataFile) }
+    : undefined;
   const manifestPath = path.resolve(context.cwd, options.writeManifest!);
   writeManifest(manifestPath, {
     postgate_manifest: 1,
@@ -217,6 +227,7 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
       sha256: digest.sha256,
       ...(digest.files ? { files: digest.files } : {}),
     },
+    ...(platformData ? { platform_data: platformData } : {}),
     tool: backup.tool,
     facts: backup.facts,
     ...(backup.schema ? { schema: { fingerprint: backup.schema.fingerprint, snapshot: backup.schema.snapshot } } : {}),
@@ -233,6 +244,7 @@ async function backupWithManifest(options: DrillOptions, context: GateContext): 
         sha256: digest.sha256,
         backup_taken_at: backup.takenAt,
         manifest: manifestPath,
+        ...(platformData ? { platform_data: path.join(path.dirname(output), platformData.file) } : {}),
         tables: backup.facts.tables.length,
         rows,
       },

@@ -67,6 +67,8 @@ export const manifestSchema = z.object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     files: z.record(z.string(), z.string()).optional(),
   }),
+  /** A Supabase source's platform data (auth, storage), dumped in the same snapshot beside the backup. */
+  platform_data: z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   tool: z.string(),
   facts: factsSchema,
   schema: z.object({ fingerprint: z.string(), snapshot: z.unknown().optional() }).optional(),

@@ -570,9 +570,10 @@ async function applyBaseline(state: Targeted, supabase: boolean): Promise<boolea
   }
 }
 
-/** Loads the backup itself (and, for a live drill, its roles file and Supabase platform data). */
+/** Loads the backup itself (and its Supabase platform data, live or beside a file with a manifest; for a live drill, its roles file). */
 async function load(state: Targeted, supabase: boolean, baselineApplied: boolean): Promise<RestoreOutcome> {
   const { artifact, target, live, toc } = state;
+  const platformDataFile = live?.platformDataFile ?? state.platformDataFile;
   const asSuperuser = { target: target.target, targetMajor: target.major, jobs: state.jobs, log: state.context.log };
   const restoreContext = loadsAsPlatformRole(artifact, target) ? { ...asSuperuser, target: target.restoreAs } : asSuperuser;
   if (live?.rolesFile && !supabase && target.mayCreateRoles && existsSync(live.rolesFile)) {
@@ -585,8 +586,7 @@ async function load(state: Targeted, supabase: boolean, baselineApplied: boolean
       serverMajor: target.major,
       purpose: `restore ${path.basename(artifact.path)}`,
     });
-    const platform =
-      live?.platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(live.platformDataFile, tool, asSuperuser) : undefined;
+    const platform = platformDataFile && (baselineApplied || target.supabaseImage) ? await restorePlatformData(platformDataFile, tool, asSuperuser) : undefined;
     const main = await restoreArchive(artifact, toc, tool, restoreContext);
     return platform ? { ...main, problems: [...platform.problems, ...main.problems], ignored: main.ignored + platform.ignored } : main;
   }

@@ -274,6 +274,8 @@ async function readBackupFile(state: DrillState, file: Extract<Mode, { kind: 'fi
   }));
   state.artifact = artifact;
   if (manifest) state.manifest = manifest;
+  // Only the file name counts (a manifest is as hostile as the backup): it must sit beside the backup.
+  if (manifest?.platform_data) state.platformDataFile = path.join(path.dirname(artifact.path), path.basename(manifest.platform_data.file));
   if (artifact.header.clusterDump) {
     throw new UserError(
       `Input \`dump-path\` names ${artifact.path}, a pg_dumpall cluster dump (several databases, with \\connect between them); restore-drill restores one database: dump it with pg_dump (or supabase db dump) and drill that file.`,

@@ -107,6 +107,8 @@ export interface DrillState {
   artifact?: Artifact;
   live?: LiveBackup;
   manifest?: Manifest;
+  /** A file drill's Supabase platform data (auth users, storage objects) beside the backup, as its manifest names it. */
+  platformDataFile?: string;
   backupTime?: BackupTime;
   /** The archive's table of contents, once read. */
   toc?: TocSummary;

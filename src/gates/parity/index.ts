@@ -96,7 +96,7 @@ async function compare(source: Side, target: Side, plan: Plan, context: GateCont
   const digested = planned.filter((entry) => entry.digest);
   const countedOnly = planned.filter((entry) => !entry.digest);
   const started = performance.now();
-  const [sourceDigests, targetDigests, sourceCounts, targetCounts] = await Promise.all([
+  const [sourceDigests, targetDigests] = await Promise.all([
     digestTables(
       source.sessions,
       digested.map((entry) => entry.digest!),
@@ -105,9 +105,9 @@ async function compare(source: Side, target: Side, plan: Plan, context: GateCont
       target.sessions,
       digested.map((entry) => entry.digest!),
     ),
-    countRows(sourceMain, countedOnly, plan),
-    countRows(targetMain, countedOnly, plan),
   ]);
+  // After the digests: a session runs one query at a time.
+  const [sourceCounts, targetCounts] = await Promise.all([countRows(sourceMain, countedOnly, plan), countRows(targetMain, countedOnly, plan)]);
   const digestMs = Math.round(performance.now() - started);
 
   const comparisons: TableComparison[] = [];
