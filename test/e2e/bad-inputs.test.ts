@@ -150,7 +150,7 @@ const cases: Case[] = [
     gate: 'none',
     args: ['deploy'],
     via: 'stderr',
-    message: 'postgate: Unknown command `deploy`; use one of drift, rls, webhooks, drill or doctor.',
+    message: 'postgate: Unknown command `deploy`; use one of drift, rls, webhooks, drill, parity or doctor.',
   },
 
   // --- drift-gate (#4)
@@ -439,6 +439,26 @@ const cases: Case[] = [
     inputs: { 'database-url': '{live}' },
     message:
       'Environment variable HMAC_SECRET (named by input `secret-env`) is not set; pass the deploy secret to the job (for example `env: HMAC_SECRET: ${{ secrets.HMAC_SECRET }}`) and name that variable.',
+  },
+  {
+    name: 'the same database on both sides',
+    gate: 'parity',
+    args: ['--source-database-url', unreachable, '--target-database-url', unreachable],
+    message:
+      "Inputs `source-database-url` and `target-database-url` point at the same database (127.0.0.1:{closed}/app); give the target the new database's URL.",
+  },
+  {
+    name: 'unreachable target (the side is named)',
+    gate: 'parity',
+    args: ['--source-database-url', '{live}', '--target-database-url', unreachable],
+    message:
+      'Could not connect to 127.0.0.1:{closed} from `target-database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
+  },
+  {
+    name: 'a keys entry without its columns',
+    gate: 'parity',
+    args: ['--source-database-url', '{live}', '--target-database-url', '{bare}', '--keys', 'public.notes'],
+    message: 'Input `keys` has the entry "public.notes" without a colon; write it as public.memberships: user_id team_id.',
   },
   {
     name: 'action: conflicting drill sources',
