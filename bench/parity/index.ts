@@ -12,7 +12,7 @@
  *
  * Goal (issue #18): postgate / raw <= 1.5. Data: bench/drill's generate() (50 tables, about
  * 2 GB in full mode, about 100 MB with --light) loaded into two PostgreSQL 15 clusters. The
- * variants are interleaved and the medians of 3 rounds compared.
+ * variants are interleaved and the medians of 5 rounds compared.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -30,7 +30,8 @@ import { BYTES_PER_ROW, generate, TABLES } from '../drill/index.ts';
 import { type Bench, median, result } from '../types.ts';
 
 const MAJOR = 15;
-const ROUNDS = 3;
+/** Rounds are noisy on a shared two-core machine (one raw round took 11.7 s, another 16.8 s): five give a stable median. */
+const ROUNDS = 5;
 const run = promisify(execFile);
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
