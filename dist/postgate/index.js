@@ -12002,12 +12002,6 @@ async function latestMigration(session, excluded) {
     }
     return undefined;
 }
-/** True when the database looks like a Supabase project (platform roles and the auth schema). */
-async function isSupabaseDatabase(session) {
-    const result = await session.query(`select exists (select 1 from pg_roles where rolname = 'supabase_admin')
-        and exists (select 1 from pg_namespace where nspname = 'auth') as ok`);
-    return Boolean(result.rows[0]?.ok);
-}
 
 ;// CONCATENATED MODULE: ./src/gates/drill/sql-script.ts
 /**
@@ -15359,6 +15353,7 @@ function compareSchemas(expected, actual) {
 
 
 
+
 const SOURCE_INPUT = 'source-database-url';
 /** The platform data `supabase db dump --data-only` keeps (users, buckets, objects, webhooks), without migration tables. */
 const PLATFORM_DATA_ARGS = [
@@ -15382,7 +15377,7 @@ async function takeLiveBackup(options) {
         const row = opened.rows[0];
         const serverMajor = Math.floor(Number(row.num) / 10_000);
         const serverVersion = row.version.split(' ')[0] ?? row.version;
-        const supabase = await isSupabaseDatabase(session);
+        const supabase = await (0,baseline_supabase/* isSupabaseDatabase */.qb)(session);
         const excludeSchemas = supabase ? [...SUPABASE_PLATFORM_SCHEMAS] : [];
         const purpose = `dump ${target.label} (PostgreSQL ${serverVersion})`;
         const pgDump = await (0,postgres_tools/* resolveClientTool */.I0)('pg_dump', { minMajor: serverMajor, serverMajor, purpose });
@@ -20313,13 +20308,13 @@ async function openSide(name, target, jobs) {
 async function closeSide(side) {
     await Promise.all(side.sessions.map((session) => session.end().catch(() => undefined)));
 }
-const SYSTEM_SCHEMAS = `n.nspname !~ '^pg_' and n.nspname <> 'information_schema'`;
+const notSystem = (alias) => `${alias}.nspname !~ '^pg_' and ${alias}.nspname <> 'information_schema'`;
 /** Ordinary tables (and partitions; a partitioned parent holds no rows of its own) outside system and excluded schemas, not owned by an extension. */
 async function readUserTables(session, excludeSchemas) {
     const result = await session.query(`select n.nspname as schema, c.relname as name,
             array(select a.attname::text from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind = 'r' and ${SYSTEM_SCHEMAS} and n.nspname <> all($1::text[])
+      where c.relkind = 'r' and ${notSystem('n')} and n.nspname <> all($1::text[])
         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
       order by 1, 2`, [[...excludeSchemas]]);
     return result.rows;
@@ -20383,7 +20378,7 @@ async function readFeedingSequences(session, excludeSchemas) {
        join pg_class t on t.oid = f.rel and t.relkind in ('r', 'p')
        join pg_namespace tn on tn.oid = t.relnamespace
        join pg_attribute a on a.attrelid = t.oid and a.attnum = f.attnum and not a.attisdropped
-      where tn.nspname !~ '^pg_' and tn.nspname <> 'information_schema' and tn.nspname <> all($1::text[])
+      where ${notSystem('tn')} and tn.nspname <> all($1::text[])
       order by 1, 2, 4, 5`, [[...excludeSchemas]]);
     const out = [];
     const unreadable = new Set();
@@ -21709,7 +21704,7 @@ function diffPolicies(base, head) {
 
 
 
-const audit_SYSTEM_SCHEMAS = [...new Set([...baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh, ...rls_rules/* SYSTEM_SCHEMA_EXTRAS */.wp])];
+const SYSTEM_SCHEMAS = [...new Set([...baseline_supabase/* SUPABASE_MANAGED_SCHEMAS */.Sh, ...rls_rules/* SYSTEM_SCHEMA_EXTRAS */.wp])];
 /** A finding of a query rule, at the rule's severity. */
 const queryFinding = (0,rules/* findingOf */.h)(rls_rules/* RLS_RULES */.s9);
 /**
@@ -21767,7 +21762,7 @@ function auditStatement(rules, options, shard) {
         values: [
             projectExposure(options.exposedSchemas),
             options.apiRoles,
-            audit_SYSTEM_SCHEMAS,
+            SYSTEM_SCHEMAS,
             rls_rules/* SENSITIVE_COLUMN_NAMES */.J_,
             rls_rules/* UPGRADE_BLOCKING_REG_TYPES */.Un,
             shard?.modulus ?? null,

@@ -273,12 +273,3 @@ async function latestMigration(session: ClientBase, excluded: readonly string[])
   }
   return undefined;
 }
-
-/** True when the database looks like a Supabase project (platform roles and the auth schema). */
-export async function isSupabaseDatabase(session: ClientBase): Promise<boolean> {
-  const result = await session.query<{ ok: boolean }>(
-    `select exists (select 1 from pg_roles where rolname = 'supabase_admin')
-        and exists (select 1 from pg_namespace where nspname = 'auth') as ok`,
-  );
-  return Boolean(result.rows[0]?.ok);
-}

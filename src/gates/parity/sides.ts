@@ -56,7 +56,7 @@ export interface UserTable {
   columns: string[];
 }
 
-const SYSTEM_SCHEMAS = `n.nspname !~ '^pg_' and n.nspname <> 'information_schema'`;
+const notSystem = (alias: string) => `${alias}.nspname !~ '^pg_' and ${alias}.nspname <> 'information_schema'`;
 
 /** Ordinary tables (and partitions; a partitioned parent holds no rows of its own) outside system and excluded schemas, not owned by an extension. */
 export async function readUserTables(session: ClientBase, excludeSchemas: readonly string[]): Promise<UserTable[]> {
@@ -64,7 +64,7 @@ export async function readUserTables(session: ClientBase, excludeSchemas: readon
     `select n.nspname as schema, c.relname as name,
             array(select a.attname::text from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind = 'r' and ${SYSTEM_SCHEMAS} and n.nspname <> all($1::text[])
+      where c.relkind = 'r' and ${notSystem('n')} and n.nspname <> all($1::text[])
         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
       order by 1, 2`,
     [[...excludeSchemas]],
@@ -178,7 +178,7 @@ export async function readFeedingSequences(session: ClientBase, excludeSchemas: 
        join pg_class t on t.oid = f.rel and t.relkind in ('r', 'p')
        join pg_namespace tn on tn.oid = t.relnamespace
        join pg_attribute a on a.attrelid = t.oid and a.attnum = f.attnum and not a.attisdropped
-      where tn.nspname !~ '^pg_' and tn.nspname <> 'information_schema' and tn.nspname <> all($1::text[])
+      where ${notSystem('tn')} and tn.nspname <> all($1::text[])
       order by 1, 2, 4, 5`,
     [[...excludeSchemas]],
   );
