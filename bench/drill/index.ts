@@ -3,13 +3,15 @@
  *
  *   raw       pg_dump -Fd -j2 (of the source) + pg_restore -j2 (into a fresh database of an
  *             already running cluster)
+ *   raw -Z1   the same with the live drill's dump options (--compress=1): what the drill adds
+ *             beyond its choice of compression (reported, no goal)
  *   postgate  the whole live drill with jobs 2: snapshot + pg_dump, counts and keyed digests
- *             (drill.checksum-tables: two of the tables) in the snapshot, SHA-256, a new
- *             throwaway cluster, pg_restore, inert step, verify
+ *             (drill.checksum-tables: two of the tables) in the snapshot, a new throwaway
+ *             cluster, pg_restore, inert step, verify, cleanup
  *
  * Goals (issue #18): drill / raw <= 1.05, and verification <= 10 % of the restore time.
  * Data: 50 tables with keys, an index, text, numeric, jsonb and time stamps; about 2 GB in
- * full mode, about 100 MB with --light. The two are interleaved, 3 rounds each (every round
+ * full mode, about 100 MB with --light. The three are interleaved, 3 rounds each (every round
  * is printed), and the medians compared.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -90,14 +92,14 @@ export const bench: Bench = async ({ light, log }) => {
     const pgRestore = await resolveClientTool('pg_restore', { minMajor: MAJOR, serverMajor: MAJOR, purpose: 'bench' });
     const sourceTarget = parseDatabaseUrl(sourceUrl);
 
-    const raw = async (round: number): Promise<{ total: number; dump: number }> => {
+    const raw = async (round: number, dumpOptions: readonly string[]): Promise<{ total: number; dump: number }> => {
       const dir = path.join(work, `raw-${round}`);
       const [ms, dumpMs] = await timed(async () => {
         const [dumpMs, dump] = await timed(() =>
-          runClientTool(pgDump, ['-Fd', '-j2', '--no-sync', '-f', dir, '-d', sourceTarget.database], { connection: sourceTarget }),
+          runClientTool(pgDump, ['-Fd', '-j2', '--no-sync', ...dumpOptions, '-f', dir, '-d', sourceTarget.database], { connection: sourceTarget }),
         );
         if (dump.exitCode !== 0) throw new Error(`pg_dump failed: ${dump.stderr}`);
-        const targetUrl = await restoreCluster.createDatabase(`raw_${round}`);
+        const targetUrl = await restoreCluster.createDatabase(`raw_${round}_${dumpOptions.length}`);
         const target = parseDatabaseUrl(targetUrl);
         const restore = await runClientTool(pgRestore, ['-j2', '-d', target.database, dir], { connection: target });
         if (restore.exitCode !== 0) throw new Error(`pg_restore failed: ${restore.stderr}`);
@@ -120,21 +122,33 @@ export const bench: Bench = async ({ light, log }) => {
     };
 
     const rawTimes: number[] = [];
+    const rawZ1Times: number[] = [];
     const drills: Array<Awaited<ReturnType<typeof drill>>> = [];
     for (let round = 0; round < rounds; round += 1) {
-      const baseline = await raw(round);
+      const baseline = await raw(round, []);
       rawTimes.push(baseline.total);
       log(`raw dump+restore ${round + 1}: ${(baseline.total / 1000).toFixed(1)} s (dump ${(baseline.dump / 1000).toFixed(1)} s)`);
+      const sameDump = await raw(round, ['--compress=1']);
+      rawZ1Times.push(sameDump.total);
+      log(`raw -Z1 dump+restore ${round + 1}: ${(sameDump.total / 1000).toFixed(1)} s (dump ${(sameDump.dump / 1000).toFixed(1)} s)`);
       drills.push(await drill());
       const d = drills.at(-1)!;
       const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       log(
-        `drill ${round + 1}: ${s(d.total)} = ${(d.total / rawTimes.at(-1)!).toFixed(3)}x raw (fetch ${s(d.fetch)}, restore ${s(d.restore)}, verify ${s(d.verify)} = ${((100 * d.verify) / d.restore).toFixed(1)} % of restore)`,
+        `drill ${round + 1}: ${s(d.total)} = ${(d.total / rawTimes.at(-1)!).toFixed(3)}x raw, ${(d.total / rawZ1Times.at(-1)!).toFixed(3)}x raw -Z1 (fetch ${s(d.fetch)}, restore ${s(d.restore)}, verify ${s(d.verify)} = ${((100 * d.verify) / d.restore).toFixed(1)} % of restore)`,
       );
     }
     const note = `${TABLES} tables, ${(size / 1024 ** 2).toFixed(0)} MB, median of ${rounds}`;
     return [
       result('drill: live drill vs raw pg_dump -Fd -j2 + pg_restore -j2', median(drills.map((d) => d.total)), median(rawTimes), 'ms', 1.05, note),
+      result(
+        'drill: live drill vs raw with its dump options (pg_dump -Fd -j2 --compress=1 + pg_restore -j2)',
+        median(drills.map((d) => d.total)),
+        median(rawZ1Times),
+        'ms',
+        undefined,
+        `${note}; what the drill adds beyond its choice of compression`,
+      ),
       result('drill: verification vs restore time', median(drills.map((d) => d.verify)), median(drills.map((d) => d.restore)), 'ms', 0.1, note),
     ];
   } finally {

@@ -22,6 +22,7 @@ import { run } from '../../src/gates/drill/index.ts';
 import { createContext } from '../../src/gates/gate.ts';
 import type { Cluster } from '../../src/postgres/ephemeral/index.ts';
 import { liveResourceCount } from '../../src/postgres/ephemeral/registry.ts';
+import { takeLiveBackup } from '../../src/gates/drill/source.ts';
 import { startTestCluster, TEST_MAJORS } from '../support/pg.ts';
 import { asPg17Archive, asPg17Plain } from '../fixtures/drill/newer-major.ts';
 import { seedSupabaseApp, sql, VANILLA_APP_SQL, writeSupabaseDumpFiles } from '../fixtures/drill/source.ts';
@@ -143,16 +144,42 @@ describe('live drill', () => {
     expect(result.metrics.rto_ms).toBeGreaterThan(0);
     expect(result.metrics.rpo_ms).toBeGreaterThanOrEqual(0);
     const phases = (result.details?.phases as Array<{ phase: string; status: string }>).map((p) => `${p.phase}:${p.status}`);
-    expect(phases).toEqual(['fetch:done', 'checksum:done', 'create target:done', 'restore:done', 'neutralise:done', 'verify:done']);
+    // the drill's own backup is restored at once and deleted: nothing to hash it against
+    expect(phases).toEqual(['fetch:done', 'checksum:skipped', 'create target:done', 'restore:done', 'neutralise:done', 'verify:done']);
+    expect(result.details?.artifact).toMatchObject({ sha256: null, checksum: expect.stringMatching(/^not needed: the backup was taken by this drill/) });
     const logged = readFileSync(logPath, 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ status: 'pass', source: { kind: 'live', format: 'directory' }, checks: { failed: 0 } });
-    expect(logged[0].artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(Object.keys(logged[0].phases)).toEqual(['fetch', 'checksum', 'create target', 'restore', 'neutralise', 'verify']);
+    expect(logged[0].artifact).toEqual({ size_bytes: expect.any(Number) });
+    expect(logged[0].artifact.size_bytes).toBeGreaterThan(0);
+    expect(Object.keys(logged[0].phases)).toEqual(['fetch', 'create target', 'restore', 'neutralise', 'verify']);
     await expectCleanedUp();
+  });
+
+  it("writes its throwaway dump with gzip level 1, and a kept backup (--write-manifest) with pg_dump's default compression", async () => {
+    const output = mkdtempSync(path.join(os.tmpdir(), 'postgate-throwaway-'));
+    try {
+      const live = await takeLiveBackup({
+        url: appUrl,
+        output: path.join(output, 'dump'),
+        format: 'directory',
+        jobs: 2,
+        checksumTables: [],
+        throwaway: true,
+      });
+      // RFC 1952: a gzip member's XFL byte (offset 8) is 4 when the fastest level wrote it, 0 for the default level
+      const gzipSpeed = (dump: string) => {
+        const data = readdirSync(dump).find((name) => name.endsWith('.dat.gz'));
+        return readFileSync(path.join(dump, data!))[8];
+      };
+      expect(gzipSpeed(path.join(output, 'dump'))).toBe(4);
+      expect(gzipSpeed(backups.directory!.dump)).toBe(0);
+    } finally {
+      rmSync(output, { recursive: true, force: true });
+    }
   });
 
   it('refuses a transaction-mode pooler URL with the fix', async () => {

@@ -120,13 +120,17 @@ export interface CollectOptions {
 /**
  * Collects the facts. `sessions[0]` reads the catalog; row counts and digests are spread over
  * all sessions, largest table first (for a source, every session must already be in the same
- * snapshot). A digested table's row count is the digest's: it is read once.
+ * snapshot), each of which is set to plan without parallel workers. A digested table's row
+ * count is the digest's: it is read once.
  */
 export async function collectFacts(sessions: readonly ClientBase[], options: CollectOptions): Promise<DatabaseFacts> {
   const main = sessions[0]!;
   const excluded = [...new Set(options.excludeSchemas)];
   const notExcluded = excluded.length ? `and n.nspname <> all(array[${excluded.map(quoteLiteral).join(', ')}]::text[])` : '';
 
+  // The sessions are the parallelism (one table each at a time): a parallel plan's workers would
+  // only crowd the same cores, and starting them costs more than they save on most tables.
+  await Promise.all(sessions.map((session) => session.query('SET max_parallel_workers_per_gather = 0')));
   const version = await main.query<{ v: string }>("select current_setting('server_version') as v");
   const tableRows = await main.query<{ schema: string; name: string; kind: string; rls: boolean; force: boolean; pages: number }>(
     `select n.nspname as schema, c.relname as name, c.relkind::text as kind, c.relrowsecurity as rls, c.relforcerowsecurity as force, c.relpages as pages

@@ -30,7 +30,8 @@ export interface DrillLogEntry {
   run_url?: string;
   commit?: string;
   source: { kind: 'live' | 'file'; label: string; format?: string; server_version?: string };
-  artifact?: { sha256: string; size_bytes: number };
+  /** sha256 only when it was computed: a live drill's own backup is restored at once and deleted, unhashed. */
+  artifact?: { sha256?: string; size_bytes: number };
   backup_taken_at?: string;
   rpo_ms?: number;
   rpo_source?: string;
@@ -139,7 +140,7 @@ function logEntry(state: DrillState, status: GateStatus, error?: string): DrillL
       ...(artifact ? { format: artifact.format } : {}),
       ...(state.sourceVersion ? { server_version: state.sourceVersion } : {}),
     },
-    ...(digest && artifact ? { artifact: { sha256: digest.sha256, size_bytes: artifact.sizeBytes } } : {}),
+    ...(artifact ? { artifact: { ...(digest ? { sha256: digest.sha256 } : {}), size_bytes: artifact.sizeBytes } } : {}),
     ...(backupTime ? { backup_taken_at: backupTime.takenAt, rpo_ms: rpoMs, rpo_source: backupTime.source } : {}),
     ...(state.rtoMs !== undefined ? { rto_ms: state.rtoMs } : {}),
     phases: Object.fromEntries(state.phases.timings.filter((t) => t.status !== 'skipped').map((t) => [t.phase, t.duration_ms])),

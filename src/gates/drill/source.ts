@@ -56,8 +56,12 @@ export interface LiveBackupOptions {
   checksumTables: readonly string[];
   /** Also dump the roles (to this file). */
   rolesFile?: string;
-  /** The dump is throwaway: skip pg_dump's fsync. */
-  noSync: boolean;
+  /**
+   * The dump is deleted once restored (a live drill): pg_dump skips its fsync and compresses with
+   * gzip level 1, which takes about 40 % less time than the default level 6 for files about 6 %
+   * larger (bench/drill). A backup that is kept (`--write-manifest`) gets pg_dump's defaults.
+   */
+  throwaway: boolean;
   /** For a Supabase source, also dump the platform schemas' data here (as `supabase db dump --data-only` keeps it). */
   platformDataFile?: string;
   /** Called once the source's major and kind are known and pg_dump is found (the drill starts its restore target then). */
@@ -73,6 +77,9 @@ const PLATFORM_DATA_ARGS = [
   '--exclude-table=storage.migrations',
   '--exclude-table=supabase_functions.migrations',
 ];
+
+/** pg_dump's options for a dump that is restored at once and deleted (see `throwaway`). */
+const THROWAWAY_DUMP_ARGS = ['--no-sync', '--compress=1'];
 
 const FORMAT_FLAGS = { directory: ['-Fd'], custom: ['-Fc'], tar: ['-Ft'], plain: ['-Fp'], 'plain-gzip': ['-Fp', '-Z', '6'] } as const;
 
@@ -103,7 +110,7 @@ export async function takeLiveBackup(options: LiveBackupOptions): Promise<LiveBa
         ...(options.format === 'directory' ? ['-j', String(Math.max(1, options.jobs))] : []),
         `--snapshot=${row.snapshot}`,
         '--no-password',
-        ...(options.noSync ? ['--no-sync'] : []),
+        ...(options.throwaway ? THROWAWAY_DUMP_ARGS : []),
         ...excludeSchemas.map((schema) => `--exclude-schema=${schema}`),
         '-f',
         options.output,
@@ -257,7 +264,7 @@ async function fetchLive(state: DrillState, url: string): Promise<void> {
       checksumTables: state.config['checksum-tables'],
       rolesFile: path.join(work, 'roles.sql'),
       platformDataFile: path.join(work, 'platform-data.dump'),
-      noSync: true,
+      throwaway: true,
       onDumpStarting: (source) => startTarget(state, source.serverMajor, source.supabase),
     }),
   );

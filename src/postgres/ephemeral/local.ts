@@ -307,7 +307,9 @@ export async function startLocalCluster(options: { major?: number; settings?: Re
     stopping ??= (async () => {
       await setup.stop();
       if (child && child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGINT');
+        // Immediate shutdown: the data directory is deleted next, so the checkpoint of a fast
+        // shutdown would only write pages nobody reads (about 1 s after a 2 GB restore).
+        child.kill('SIGQUIT');
         if (!(await waitForExit(child, 10_000))) {
           child.kill('SIGKILL');
           await waitForExit(child, 5_000);
