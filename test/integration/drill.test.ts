@@ -162,7 +162,7 @@ describe('live drill', () => {
   it("writes its throwaway dump with gzip level 1, and a kept backup (--write-manifest) with pg_dump's default compression", async () => {
     const output = mkdtempSync(path.join(os.tmpdir(), 'postgate-throwaway-'));
     try {
-      const live = await takeLiveBackup({
+      await takeLiveBackup({
         url: appUrl,
         output: path.join(output, 'dump'),
         format: 'directory',
