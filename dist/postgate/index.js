@@ -20706,9 +20706,14 @@ async function parity_run(options, context) {
         const opened = await Promise.allSettled([openSide('source', plan.source, plan.jobs), openSide('target', plan.target, plan.jobs)]);
         const sides = opened.flatMap((side) => (side.status === 'fulfilled' ? [side.value] : []));
         try {
-            const failed = opened.find((side) => side.status === 'rejected');
-            if (failed)
-                throw failed.reason;
+            const failed = opened.filter((side) => side.status === 'rejected').map((side) => side.reason);
+            // Neither side opened: both are named, so one run shows both fixes.
+            if (failed.length === 2 && failed.every((error) => error instanceof errors/* UserError */.y)) {
+                const [source, target] = failed.map((error) => error.message);
+                throw new errors/* UserError */.y(`${source.replace(/\.$/, '')}; and ${target.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase())}`);
+            }
+            if (failed.length)
+                throw failed[0];
             return await compare(sides[0], sides[1], plan, context);
         }
         finally {

@@ -455,6 +455,13 @@ const cases: Case[] = [
       'Could not connect to 127.0.0.1:{closed} from `target-database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
   },
   {
+    name: 'neither side reachable (both are named)',
+    gate: 'parity',
+    args: ['--source-database-url', unreachable, '--target-database-url', unreachable.replace(/\/app$/, '/app_new')],
+    message:
+      'Could not connect to 127.0.0.1:{closed} from `source-database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections; and could not connect to 127.0.0.1:{closed} from `target-database-url`: connection refused; check the host and port and that the server is running and accepts TCP connections.',
+  },
+  {
     name: 'a keys entry without its columns',
     gate: 'parity',
     args: ['--source-database-url', '{live}', '--target-database-url', '{bare}', '--keys', 'public.notes'],

@@ -46,8 +46,13 @@ export async function run(options: ParityOptions, context: GateContext): Promise
     const opened = await Promise.allSettled([openSide('source', plan.source, plan.jobs), openSide('target', plan.target, plan.jobs)]);
     const sides = opened.flatMap((side) => (side.status === 'fulfilled' ? [side.value] : []));
     try {
-      const failed = opened.find((side): side is PromiseRejectedResult => side.status === 'rejected');
-      if (failed) throw failed.reason;
+      const failed = opened.filter((side): side is PromiseRejectedResult => side.status === 'rejected').map((side) => side.reason as unknown);
+      // Neither side opened: both are named, so one run shows both fixes.
+      if (failed.length === 2 && failed.every((error) => error instanceof UserError)) {
+        const [source, target] = failed.map((error) => (error as UserError).message);
+        throw new UserError(`${source!.replace(/\.$/, '')}; and ${target!.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase())}`);
+      }
+      if (failed.length) throw failed[0];
       return await compare(sides[0]!, sides[1]!, plan, context);
     } finally {
       await Promise.all(sides.map(closeSide));
