@@ -1,3 +1,5 @@
+import { execa } from 'execa';
+import pg from 'pg';
 /** One benchmark measurement: postgate's time against a raw baseline taken in the same run. */
 export interface BenchResult {
   name: string;
@@ -20,6 +22,25 @@ export interface BenchOptions {
 }
 
 export type Bench = (options: BenchOptions) => Promise<BenchResult[]>;
+
+/**
+ * Writes the page cache's dirty pages out (sync(1)) and drops the given databases first, so
+ * that a timed run does not pay for the writeback of what the run before it wrote (gigabytes
+ * in the drill and rehearsal benches, where that cost fell on whichever side ran second).
+ * Call it between runs, outside the timing.
+ */
+export async function settle(adminUrl?: string, dropDatabases: readonly string[] = []): Promise<void> {
+  if (adminUrl && dropDatabases.length) {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      for (const name of dropDatabases) await client.query(`drop database if exists "${name.replace(/"/g, '""')}"`);
+    } finally {
+      await client.end();
+    }
+  }
+  await execa('sync');
+}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -12,7 +12,8 @@
  * Goals (issue #18): drill / raw <= 1.05, and verification <= 10 % of the restore time.
  * Data: 50 tables with keys, an index, text, numeric, jsonb and time stamps; about 2 GB in
  * full mode, about 100 MB with --light. The three are interleaved, 3 rounds each (every round
- * is printed), and the medians compared.
+ * is printed), each starting with no dirty pages left by the one before (settle), and the
+ * medians compared.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,7 @@ import { createContext } from '../../src/gates/gate.ts';
 import { startCluster } from '../../src/postgres/ephemeral/index.ts';
 import { resolveClientTool, runClientTool } from '../../src/postgres/tools.ts';
 import { parseDatabaseUrl } from '../../src/postgres/url.ts';
-import { type Bench, median, result } from '../types.ts';
+import { type Bench, median, result, settle } from '../types.ts';
 
 export const TABLES = 50;
 /** About 200 bytes per row on disk with its indexes (measured: 286k rows x 50 tables = 2.7 GB). */
@@ -94,18 +95,22 @@ export const bench: Bench = async ({ light, log }) => {
 
     const raw = async (round: number, dumpOptions: readonly string[]): Promise<{ total: number; dump: number }> => {
       const dir = path.join(work, `raw-${round}`);
+      const database = `raw_${round}_${dumpOptions.length}`;
+      await settle();
       const [ms, dumpMs] = await timed(async () => {
         const [dumpMs, dump] = await timed(() =>
           runClientTool(pgDump, ['-Fd', '-j2', '--no-sync', ...dumpOptions, '-f', dir, '-d', sourceTarget.database], { connection: sourceTarget }),
         );
         if (dump.exitCode !== 0) throw new Error(`pg_dump failed: ${dump.stderr}`);
-        const targetUrl = await restoreCluster.createDatabase(`raw_${round}_${dumpOptions.length}`);
+        const targetUrl = await restoreCluster.createDatabase(database);
         const target = parseDatabaseUrl(targetUrl);
         const restore = await runClientTool(pgRestore, ['-j2', '-d', target.database, dir], { connection: target });
         if (restore.exitCode !== 0) throw new Error(`pg_restore failed: ${restore.stderr}`);
         return dumpMs;
       });
+      // The drill deletes its dump and its copy within its time; the baseline's are deleted untimed.
       rmSync(dir, { recursive: true, force: true });
+      await settle(restoreCluster.url, [database]);
       return { total: ms, dump: dumpMs };
     };
 
@@ -116,6 +121,7 @@ export const bench: Bench = async ({ light, log }) => {
         (name) => ({ 'source-database-url': sourceUrl, jobs: '2', shadow: 'local', 'postgres-version': String(MAJOR) })[name],
         'cli',
       );
+      await settle();
       const [ms, outcome] = await timed(() => run(options, createContext({ config })));
       if (outcome.status !== 'pass') throw new Error(`the drill did not pass: ${outcome.error ?? JSON.stringify(outcome.findings)}`);
       return { total: ms, fetch: outcome.metrics.fetch_ms ?? 0, restore: outcome.metrics.restore_ms ?? 0, verify: outcome.metrics.verify_ms ?? 0 };
