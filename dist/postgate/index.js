@@ -8235,10 +8235,11 @@ function parseInputs(defs, read, surface) {
 /* unused harmony exports secretEnvNames, passwordsIn */
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27194);
-/* harmony import */ var _gates_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(20398);
-/* harmony import */ var _input_spec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(88792);
-/* harmony import */ var _repo_config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(95419);
+/* harmony import */ var _postgres_url_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(88638);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(27194);
+/* harmony import */ var _gates_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(20398);
+/* harmony import */ var _input_spec_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(88792);
+/* harmony import */ var _repo_config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(95419);
 /**
  * The secrets a job hands postgate, registered with the masker before any gate runs, whichever
  * gate it is (issue 13, item 10). A value that only the webhook gate reads is still in the job's
@@ -8252,7 +8253,8 @@ function parseInputs(defs, read, surface) {
  *   a value given there that is no variable name is taken for a pasted secret and masked itself;
  * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
  *   is validated, with the database password of each URL input on its own (percent-decoded
- *   too, and from a `password=` key) — even a URL that does not parse;
+ *   too, and from a `password=` key) — even a URL that does not parse; so is a database URL
+ *   given to an input that takes a path or a URL (`rehearse-from`), a path is not;
  * - passwords of one or two characters as well: `registerSecret` masks those in context only
  *   (src/secrets.ts explains where and why).
  *
@@ -8264,11 +8266,12 @@ function parseInputs(defs, read, surface) {
 
 
 
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The environment variables that hold secrets (webhook secrets, the drill's S3 credentials), by the inputs and the repo config. */
 function secretEnvNames(read, config) {
     const names = [
-        read('secret-env')?.trim() || _gates_js__WEBPACK_IMPORTED_MODULE_2__/* .WEBHOOKS_INPUTS */ .zb['secret-env'].default,
+        read('secret-env')?.trim() || _gates_js__WEBPACK_IMPORTED_MODULE_3__/* .WEBHOOKS_INPUTS */ .zb['secret-env'].default,
         read('previous-secret-env')?.trim(),
         ...(config?.webhooks.expectations ?? []).flatMap((expectation) => [expectation['equals-env'], expectation['previous-env']]),
         config?.webhooks.probe?.['url-env'],
@@ -8311,7 +8314,7 @@ function loadConfig(sources, inputs) {
     if (!file)
         return undefined;
     try {
-        return (0,_repo_config_js__WEBPACK_IMPORTED_MODULE_4__/* .loadRepoConfig */ .re)(node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(sources.cwd, file), { explicit: Boolean(given) });
+        return (0,_repo_config_js__WEBPACK_IMPORTED_MODULE_5__/* .loadRepoConfig */ .re)(node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(sources.cwd, file), { explicit: Boolean(given) });
     }
     catch {
         return undefined; // the gate reports the config error itself; no secret is read from a broken file
@@ -8319,32 +8322,36 @@ function loadConfig(sources, inputs) {
 }
 /** Registers every secret the job gives this step (see above). Never throws. */
 function registerJobSecrets(sources) {
-    const inputs = _gates_js__WEBPACK_IMPORTED_MODULE_2__/* .GATES */ .JH[sources.gate].inputs;
+    const inputs = _gates_js__WEBPACK_IMPORTED_MODULE_3__/* .GATES */ .JH[sources.gate].inputs;
     const registered = { inputs: [], env: [] };
     for (const [name, spec] of Object.entries(inputs)) {
-        if (!(spec.secret || spec.kind === 'url') || !(0,_input_spec_js__WEBPACK_IMPORTED_MODULE_3__/* .appliesTo */ .Gl)(spec, sources.surface))
+        if (!(0,_input_spec_js__WEBPACK_IMPORTED_MODULE_4__/* .appliesTo */ .Gl)(spec, sources.surface))
             continue;
         const raw = sources.read(name);
         if (!raw?.trim())
             continue;
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecret */ .cl)(raw);
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecret */ .cl)(raw.trim());
-        if (spec.kind === 'url')
+        // An input that takes a path or a URL (rehearse-from) holds a password when it holds a URL.
+        const url = spec.kind === 'url' || (0,_postgres_url_js__WEBPACK_IMPORTED_MODULE_1__/* .isDatabaseUrl */ .d8)(raw);
+        if (!spec.secret && !url)
+            continue;
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .registerSecret */ .cl)(raw);
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .registerSecret */ .cl)(raw.trim());
+        if (url)
             for (const password of passwordsIn(raw.trim()))
-                (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecret */ .cl)(password);
+                (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .registerSecret */ .cl)(password);
         registered.inputs.push(name);
     }
     // A "name" that is no variable name is usually the secret pasted in its place (`secret-env: ${{ secrets.X }}`).
     for (const input of ['secret-env', 'previous-secret-env']) {
         const given = sources.read(input)?.trim();
         if (given && !ENV_NAME.test(given))
-            (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecret */ .cl)(given);
+            (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .registerSecret */ .cl)(given);
     }
     for (const name of secretEnvNames(sources.read, loadConfig(sources, inputs))) {
         const value = sources.env[name];
         if (!value)
             continue;
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecret */ .cl)(value);
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .registerSecret */ .cl)(value);
         registered.env.push(name);
     }
     return registered;
@@ -19348,7 +19355,6 @@ var rehearsal_disposeResources = (undefined && undefined.__disposeResources) || 
 
 
 
-const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
 /**
  * The copy's source: a database URL (dumped later) or a backup that must exist and be readable,
  * with a well-formed checksum. Checked before the gate builds anything, so a bad input costs no
@@ -19357,7 +19363,7 @@ const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
 function rehearsalSource(options, context) {
     const input = (0,input_spec/* givenName */.p4)(options, 'rehearse-from');
     const from = options.rehearseFrom;
-    if (DATABASE_URL.test(from)) {
+    if ((0,postgres_url/* isDatabaseUrl */.d8)(from)) {
         // A path is shown in messages; a URL (with its password) never is.
         (0,src_secrets/* registerSecret */.cl)(from);
         (0,postgres_url/* parseDatabaseUrl */.mx)(from, input);
@@ -35208,6 +35214,7 @@ function versionMismatchError(stderr, name, purpose) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d8: () => (/* binding */ isDatabaseUrl),
 /* harmony export */   kR: () => (/* binding */ withDatabase),
 /* harmony export */   mx: () => (/* binding */ parseDatabaseUrl)
 /* harmony export */ });
@@ -35274,6 +35281,10 @@ function checkPercentEncoding(text, inputName) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .y(`\`${inputName}\` has percent-encoded bytes in its ${partAt(text, match.index)} that are not UTF-8 text; encode the text as UTF-8 before percent-encoding it (a literal % is %25).`);
         }
     }
+}
+/** A postgres:// or postgresql:// URL (an input that takes a path or a URL tells them apart so). */
+function isDatabaseUrl(text) {
+    return /^postgres(?:ql)?:\/\//i.test(text.trim());
 }
 function parseDatabaseUrl(raw, inputName = 'database-url') {
     const text = raw.trim();

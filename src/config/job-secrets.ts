@@ -11,7 +11,8 @@
  *   a value given there that is no variable name is taken for a pasted secret and masked itself;
  * - every input marked `secret` (database URLs, tokens, canary-url), as given, before any input
  *   is validated, with the database password of each URL input on its own (percent-decoded
- *   too, and from a `password=` key) — even a URL that does not parse;
+ *   too, and from a `password=` key) — even a URL that does not parse; so is a database URL
+ *   given to an input that takes a path or a URL (`rehearse-from`), a path is not;
  * - passwords of one or two characters as well: `registerSecret` masks those in context only
  *   (src/secrets.ts explains where and why).
  *
@@ -20,6 +21,7 @@
  */
 import path from 'node:path';
 import type { GateId } from '../findings/types.ts';
+import { isDatabaseUrl } from '../postgres/url.ts';
 import { registerSecret } from '../secrets.ts';
 import { GATES, WEBHOOKS_INPUTS } from './gates.ts';
 import { appliesTo, type InputDefs, type Surface } from './input-spec.ts';
@@ -100,12 +102,15 @@ export function registerJobSecrets(sources: JobSecretSources): RegisteredJobSecr
   const inputs: InputDefs = GATES[sources.gate].inputs;
   const registered: RegisteredJobSecrets = { inputs: [], env: [] };
   for (const [name, spec] of Object.entries(inputs)) {
-    if (!(spec.secret || spec.kind === 'url') || !appliesTo(spec, sources.surface)) continue;
+    if (!appliesTo(spec, sources.surface)) continue;
     const raw = sources.read(name);
     if (!raw?.trim()) continue;
+    // An input that takes a path or a URL (rehearse-from) holds a password when it holds a URL.
+    const url = spec.kind === 'url' || isDatabaseUrl(raw);
+    if (!spec.secret && !url) continue;
     registerSecret(raw);
     registerSecret(raw.trim());
-    if (spec.kind === 'url') for (const password of passwordsIn(raw.trim())) registerSecret(password);
+    if (url) for (const password of passwordsIn(raw.trim())) registerSecret(password);
     registered.inputs.push(name);
   }
   // A "name" that is no variable name is usually the secret pasted in its place (`secret-env: ${{ secrets.X }}`).

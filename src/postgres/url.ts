@@ -84,6 +84,11 @@ function checkPercentEncoding(text: string, inputName: string): void {
   }
 }
 
+/** A postgres:// or postgresql:// URL (an input that takes a path or a URL tells them apart so). */
+export function isDatabaseUrl(text: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(text.trim());
+}
+
 export function parseDatabaseUrl(raw: string, inputName = 'database-url'): DatabaseTarget {
   const text = raw.trim();
   let url: URL;

@@ -13,15 +13,13 @@ import { DRILL_INPUTS, type DriftOptions } from '../../config/gates.ts';
 import { givenName, parseInputs } from '../../config/input-spec.ts';
 import { UserError } from '../../errors.ts';
 import type { MigrationSource } from '../../migrations/types.ts';
-import { parseDatabaseUrl } from '../../postgres/url.ts';
+import { isDatabaseUrl, parseDatabaseUrl } from '../../postgres/url.ts';
 import { registerSecret } from '../../secrets.ts';
 import { restoreCopy } from '../drill/index.ts';
 import { applyMasks, parseMaskRules } from '../drill/mask.ts';
 import { cleanupStack, createState, type Mode } from '../drill/state.ts';
 import type { GateContext, GateOutput } from '../gate.ts';
 import { lockThresholdMs, rehearsePending } from './rehearse-pending.ts';
-
-const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
 
 /**
  * The copy's source: a database URL (dumped later) or a backup that must exist and be readable,
@@ -31,7 +29,7 @@ const DATABASE_URL = /^postgres(?:ql)?:\/\//i;
 export function rehearsalSource(options: DriftOptions, context: GateContext): Mode {
   const input = givenName(options, 'rehearse-from');
   const from = options.rehearseFrom!;
-  if (DATABASE_URL.test(from)) {
+  if (isDatabaseUrl(from)) {
     // A path is shown in messages; a URL (with its password) never is.
     registerSecret(from);
     parseDatabaseUrl(from, input);
