@@ -173,24 +173,14 @@ describe('the secrets a job gives every gate', () => {
   });
 
   it('registers a database URL given to rehearse-from (a path or a URL), and its password alone; a path is not masked', () => {
+    const rehearseFrom = (value: string) =>
+      registerJobSecrets({ gate: 'drift', read: (name) => (name === 'rehearse-from' ? value : undefined), surface: 'action', env: {}, cwd: os.tmpdir() });
     forgetSecretsForTests();
-    const url = registerJobSecrets({
-      gate: 'drift',
-      read: (name) => (name === 'rehearse-from' ? 'postgresql://prod_reader:Rehearse%2DPass77@db.internal/app' : undefined),
-      surface: 'action',
-      env: {},
-      cwd: os.tmpdir(),
-    });
+    const url = rehearseFrom('postgresql://prod_reader:Rehearse%2DPass77@db.internal/app');
     expect(url.inputs).toEqual(['rehearse-from']);
     expect(redact('password authentication failed: Rehearse-Pass77 / Rehearse%2DPass77')).toBe('password authentication failed: *** / ***');
     forgetSecretsForTests();
-    const file = registerJobSecrets({
-      gate: 'drift',
-      read: (name) => (name === 'rehearse-from' ? 'backups/prod.dump' : undefined),
-      surface: 'action',
-      env: {},
-      cwd: os.tmpdir(),
-    });
+    const file = rehearseFrom('backups/prod.dump');
     expect(file.inputs).toEqual([]);
     expect(redact('restoring backups/prod.dump')).toBe('restoring backups/prod.dump');
     forgetSecretsForTests();
